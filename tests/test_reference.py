@@ -1,0 +1,349 @@
+"""The per-agent reference model (tests/reference_model.py): hand-made checks, then agreement with the kernel.
+
+The reference is written from docs/model.md alone; the kernel (`wom_sim.model.simulate`) is the vectorised
+implementation of the same page. Their random streams differ, so agreement is statistical: over independent
+replications, each metric's mean must match within sampling error.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from wom_sim.schema import Scenario
+
+try:
+    from tests.reference_model import CUSTOMER, METRIC_COLUMNS, UNAWARE, ReferenceModel, run_reference
+except ModuleNotFoundError:  # tests/ is not a package: pytest puts tests/ itself on sys.path
+    from reference_model import CUSTOMER, METRIC_COLUMNS, UNAWARE, ReferenceModel, run_reference
+
+
+# --------------------------------------------------------------------------------------------- helpers
+def csr_from_networkx(g: nx.Graph) -> tuple[np.ndarray, np.ndarray]:
+    """Out-neighbour CSR (indptr, indices) of a graph on nodes 0..n-1; undirected edges are stored both ways."""
+    n = g.number_of_nodes()
+    assert sorted(g.nodes) == list(range(n))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indices: list[int] = []
+    for i in range(n):
+        out = sorted(g.successors(i)) if g.is_directed() else sorted(g.neighbors(i))
+        indices.extend(out)
+        indptr[i + 1] = len(indices)
+    return indptr, np.asarray(indices, dtype=np.int64)
+
+
+def scenario(**overrides) -> Scenario:
+    """Scenario() with dotted-key overrides, e.g. scenario(**{"wom.contact_prob": 0.0})."""
+    data = Scenario().model_dump(by_alias=True)
+    for key, value in overrides.items():
+        *path, last = key.split(".")
+        node = data
+        for part in path:
+            node = node[part]
+        node[last] = value
+    return Scenario.model_validate(data)
+
+
+def quiet(**overrides) -> Scenario:
+    """A scenario with no advertising, no talk, no forwarding and no adoption, to be switched on piece by piece."""
+    base = {
+        "advertising.reach": 0.0,
+        "wom.contact_prob": 0.0,
+        "wom.forward.positive": 0.0,
+        "wom.forward.negative": 0.0,
+        "kols.reach": 0.0,
+        "purchase.adoption.intercept": -60.0,
+        "population.initial.customer": 0.0,
+        "population.initial.aware": 0.0,
+    }
+    return scenario(**{**base, **overrides})
+
+
+def star(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return csr_from_networkx(nx.star_graph(n - 1))  # node 0 is the hub
+
+
+def no_edges(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------------------------- unit checks
+def test_columns_and_rows():
+    indptr, indices = csr_from_networkx(nx.barabasi_albert_graph(60, 2, seed=1))
+    df = run_reference(scenario(), indptr, indices, None, [0], seed=1, ticks=5)
+    assert list(df.columns) == METRIC_COLUMNS
+    assert list(df["t"]) == [0, 1, 2, 3, 4]
+
+
+def test_same_seed_same_run():
+    indptr, indices = csr_from_networkx(nx.barabasi_albert_graph(80, 2, seed=2))
+    sc = scenario(**{"population.initial.customer": 0.2})
+    a = run_reference(sc, indptr, indices, None, [0, 1], seed=7, ticks=8)
+    b = run_reference(sc, indptr, indices, None, [0, 1], seed=7, ticks=8)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_no_contact_and_no_ads_means_no_new_awareness():
+    indptr, indices = csr_from_networkx(nx.barabasi_albert_graph(200, 3, seed=3))
+    sc = quiet(**{"population.initial.customer": 0.1, "population.initial.aware": 0.05, "churn.base_hazard": 0.0})
+    df = run_reference(sc, indptr, indices, None, [], seed=3, ticks=15)
+    assert (df["unaware"] == 200 - 20 - 9).all()
+    assert (df[["pos_messages", "neg_messages", "pos_reach", "neg_reach", "new_customers"]] == 0).all().all()
+
+
+def test_star_hub_reaches_every_leaf():
+    n = 25
+    indptr, indices = star(n)
+    sc = quiet(
+        **{
+            "wom.contact_prob": 1.0,
+            "wom.positive_rate": 1.0,
+            "population.talkativeness": 1.0,
+            "population.credibility": 0.5,
+        }
+    )
+    model = ReferenceModel(sc, indptr, indices, None, [], seed=4)
+    hub = model.people[0]
+    hub.status, hub.experienced, hub.S = CUSTOMER, True, 1.0
+    model.step()
+    row = model.rows[-1]
+    assert row["pos_speakers"] == 1 and row["neg_speakers"] == 0
+    assert row["pos_messages"] == n - 1 and row["pos_reach"] == n - 1
+    assert all(p.status != UNAWARE and p.last_touch == 2 for p in model.people[1:])  # 2 = wom
+    assert row["awareness"] == 1.0
+
+
+def test_reception_moves_expectation_by_the_documented_amount():
+    """One positive message of credibility 0.8 to a prospect: E += rate * tanh(0.8) * (1 - E); no conformity."""
+    indptr, indices = csr_from_networkx(nx.path_graph(2))
+    sc = quiet(
+        **{
+            "wom.contact_prob": 1.0,
+            "wom.positive_rate": 1.0,
+            "population.talkativeness": 1.0,
+            "population.credibility": 0.8,
+            "population.segments": [{"name": "all", "share": 1.0, "conformity": 0.0}],
+            "population.initial.expectation": 0.5,
+            "population.initial.trust": 0.4,
+        }
+    )
+    model = ReferenceModel(sc, indptr, indices, None, [], seed=5)
+    speaker, listener = model.people
+    speaker.status, speaker.experienced, speaker.S = CUSTOMER, True, 1.0
+    model.step()
+    impact = math.tanh(0.8)
+    assert listener.status == 1  # AWARE (adoption is switched off)
+    expectation, trust = listener.E, listener.T
+    assert expectation == pytest.approx(0.5 + 0.2 * impact * 0.5)
+    assert trust == pytest.approx(0.4 + 0.1 * impact * 0.6)
+
+
+def test_kol_messages_use_kol_reach_and_credibility():
+    n = 30
+    indptr, indices = star(n)
+    sc = quiet(
+        **{
+            "kols.reach": 1.0,
+            "kols.credibility": 0.9,
+            "wom.positive_rate": 1.0,
+            "population.talkativeness": 1.0,
+        }
+    )
+    model = ReferenceModel(sc, indptr, indices, None, [0], seed=6)
+    hub = model.people[0]
+    hub.status, hub.experienced, hub.S = CUSTOMER, True, 1.0
+    model.step()
+    row = model.rows[-1]
+    assert row["pos_messages"] == n - 1 and row["kol_share"] == 1.0
+    assert all(p.W_pos == pytest.approx(0.9) and p.last_touch == 3 for p in model.people[1:])  # 3 = kol
+
+
+def test_churn_probability_is_one_minus_exp_of_hazard():
+    n = 4000
+    indptr, indices = no_edges(n)
+    sc = quiet(
+        **{
+            "population.initial.customer": 1.0,
+            "churn.base_hazard": 0.1,
+            "churn.loyalty_slope": 0.0,
+            "brand.service_failure": 0.0,
+        }
+    )
+    row = run_reference(sc, indptr, indices, None, [], seed=8, ticks=1).iloc[0]
+    p = 1 - math.exp(-0.1)
+    assert abs(row["churn_rate"] - p) < 4 * math.sqrt(p * (1 - p) / n)
+    assert row["at_risk"] == 0  # h = h0 < 3 h0 for everyone
+
+
+def test_repurchase_probability_and_revenue():
+    n = 4000
+    indptr, indices = no_edges(n)
+    sc = quiet(
+        **{
+            "population.initial.customer": 1.0,
+            "population.initial.loyalty": 0.4,
+            "population.spend": 10.0,
+            "brand.price": 2.0,
+            "brand.margin": 0.25,
+            "churn.base_hazard": 0.0,
+        }
+    )
+    row = run_reference(sc, indptr, indices, None, [], seed=9, ticks=1).iloc[0]
+    p = 1 / (1 + math.exp(-(-2.2 + 3.5 * 0.4)))
+    assert abs(row["repurchase_rate"] - p) < 4 * math.sqrt(p * (1 - p) / n)
+    assert row["revenue"] == pytest.approx(row["repurchases"] * 10 * 2.0)
+    assert row["cost_of_goods"] == pytest.approx(row["repurchases"] * 10 * 0.75)
+
+
+def test_unrecovered_failures_raise_hazard_and_negative_talk_next_tick():
+    n = 2000
+    indptr, indices = no_edges(n)
+    sc = quiet(
+        **{
+            "population.initial.customer": 1.0,
+            "purchase.repurchase.intercept": 60.0,  # everyone buys every tick
+            "brand.service_failure": 1.0,
+            "churn.base_hazard": 0.001,
+            "wom.failure_talk": 1.0,
+        }
+    )
+    df = run_reference(sc, indptr, indices, None, [], seed=10, ticks=2)
+    assert df["failures"].iloc[0] == n
+    assert df["at_risk"].iloc[0] == n  # (1 + 8 * failed) >= 3
+    # Everyone who failed last tick (churned or not: both are experienced) talks negatively, as failure_talk = 1.
+    assert df["neg_speakers"].iloc[1] == n
+
+
+def test_metric_identities_hold():
+    indptr, indices = csr_from_networkx(nx.barabasi_albert_graph(150, 3, seed=11))
+    sc = scenario(**{"population.initial.customer": 0.1, "churn.base_hazard": 0.05, "purchase.winback.intercept": -1})
+    df = run_reference(sc, indptr, indices, None, [0, 1], seed=11, ticks=25)
+    assert (df[["unaware", "aware", "customers", "churned"]].sum(axis=1) == 150).all()
+    channels = ["new_none", "new_advertising", "new_wom", "new_kol", "new_referral"]
+    assert (df[channels].sum(axis=1) == df["new_customers"]).all()
+    flow = df["customers"].shift(1) + df["new_customers"] + df["winbacks"] - df["churn_events"]
+    assert (flow.iloc[1:] == df["customers"].iloc[1:]).all()
+    assert np.allclose(df["profit"], df["revenue"] - df["cost_of_goods"] - df["intervention_cost"])
+    assert np.allclose(df["cum_revenue"], df["revenue"].cumsum())
+    assert np.allclose(df["cum_profit"], df["profit"].cumsum())
+    assert np.allclose(df[["promoters", "passives", "detractors"]].sum(axis=1), 1.0)
+    assert np.allclose(df["nps"], 100 * (df["promoters"] - df["detractors"]))
+    assert (np.diff(df["adoption_share"]) >= 0).all()
+    assert (df["pos_reach"] <= df["pos_messages"]).all() and (df["neg_reach"] <= df["neg_messages"]).all()
+    assert df["churn_events"].sum() > 0 and df["winbacks"].sum() > 0
+
+
+# --------------------------------------------------------------------------------------------- agreement
+AGREEMENT_N = 300
+AGREEMENT_M = 3
+AGREEMENT_TICKS = 30
+AGREEMENT_KOLS = 3
+AGREEMENT_REPLICATIONS = 60
+# Family-wise false-alarm rate of the whole comparison; each of the k (metric, statistic) tests runs at
+# FAMILY_ALPHA / k (Bonferroni). The tests are strongly positively correlated (customers, revenue and profit move
+# together), so the true family-wise rate is well below FAMILY_ALPHA: a failure here is a real difference, not
+# bad luck. With 60 + 60 replications the smallest difference this detects is ~4 standard errors of the mean
+# difference, i.e. ~0.75 of one replication's standard deviation.
+FAMILY_ALPHA = 0.01
+
+
+def agreement_setup():
+    g = nx.barabasi_albert_graph(AGREEMENT_N, AGREEMENT_M, seed=2024)
+    indptr, indices = csr_from_networkx(g)
+    degree = np.diff(indptr)
+    kol_ids = [int(i) for i in np.argsort(-degree, kind="stable")[:AGREEMENT_KOLS]]
+    sc = scenario(
+        **{
+            "network.n": AGREEMENT_N,
+            "network.m": AGREEMENT_M,
+            "ticks": AGREEMENT_TICKS,
+            "population.initial.customer": 0.1,
+            "kols.select": {"by": "ids", "k": AGREEMENT_KOLS, "ids": kol_ids},
+        }
+    )
+    return sc, indptr, indices, kol_ids
+
+
+def kernel_runs(sc, indptr, indices, kol_ids, seeds) -> list[pd.DataFrame]:
+    from wom_sim.network import Graph
+
+    from wom_sim.model import simulate
+
+    graph = Graph(n=len(indptr) - 1, indptr=indptr, indices=indices, weights=None, directed=False)
+    return [simulate(sc.model_copy(update={"seed": s}), graph=graph, kol_ids=np.array(kol_ids)).metrics for s in seeds]
+
+
+def reference_runs(sc, indptr, indices, kol_ids, seeds) -> list[pd.DataFrame]:
+    return [run_reference(sc, indptr, indices, None, kol_ids, seed=s) for s in seeds]
+
+
+def summarise(runs: list[pd.DataFrame], columns: list[str]) -> dict[str, np.ndarray]:
+    """Per replication: the time average (over ticks where defined) and the final value of every metric."""
+    out = {}
+    for col in columns:
+        values = np.array([r[col].to_numpy(dtype=float) for r in runs])
+        with np.errstate(all="ignore"):
+            out[f"{col}:avg"] = np.nanmean(values, axis=1)
+        out[f"{col}:final"] = values[:, -1]
+    return out
+
+
+def compare(reference: list[pd.DataFrame], kernel: list[pd.DataFrame], family_alpha: float = FAMILY_ALPHA):
+    """Welch's t-test per (metric, statistic), Bonferroni-corrected; returns a table, one row per test."""
+    columns = [c for c in METRIC_COLUMNS if c != "t"]
+    ref, ker = summarise(reference, columns), summarise(kernel, columns)
+    rows = []
+    k = len(ref)
+    for key in ref:
+        a, b = ref[key][~np.isnan(ref[key])], ker[key][~np.isnan(ker[key])]
+        diff = b.mean() - a.mean() if len(a) and len(b) else math.nan
+        se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)) if len(a) > 1 and len(b) > 1 else math.nan
+        if len(a) < 2 or len(b) < 2:
+            p = math.nan  # undefined in one arm (e.g. always NaN): checked below by counting
+        elif se == 0:
+            p = 1.0 if diff == 0 else 0.0  # both constant: must be the same constant
+        else:
+            p = float(stats.ttest_ind(b, a, equal_var=False).pvalue)
+        rows.append(
+            {
+                "statistic": key,
+                "reference": a.mean() if len(a) else math.nan,
+                "kernel": b.mean() if len(b) else math.nan,
+                "diff": diff,
+                "se": se,
+                "ci99_low": diff - 2.576 * se,
+                "ci99_high": diff + 2.576 * se,
+                "p": p,
+                "nan_ref": int(np.isnan(ref[key]).sum()),
+                "nan_kernel": int(np.isnan(ker[key]).sum()),
+            }
+        )
+    table = pd.DataFrame(rows).set_index("statistic")
+    table["ok"] = (table["p"] >= family_alpha / k) & (table["nan_ref"] == table["nan_kernel"])
+    table.loc[table["p"].isna(), "ok"] = table["nan_ref"] == table["nan_kernel"]
+    return table
+
+
+@pytest.mark.slow
+def test_kernel_agrees_with_reference():
+    sc, indptr, indices, kol_ids = agreement_setup()
+    seeds = range(AGREEMENT_REPLICATIONS)
+    start = time.perf_counter()
+    kernel = kernel_runs(sc, indptr, indices, kol_ids, [10_000 + s for s in seeds])
+    reference = reference_runs(sc, indptr, indices, kol_ids, list(seeds))
+    elapsed = time.perf_counter() - start
+
+    missing = [c for c in METRIC_COLUMNS if c not in kernel[0].columns]
+    assert not missing, f"kernel metrics lack columns {missing}"
+    assert all(len(r) == AGREEMENT_TICKS for r in kernel)
+    table = compare(reference, kernel)
+    with pd.option_context("display.width", 200, "display.max_rows", 200, "display.float_format", "{:.4g}".format):
+        print(f"\n{2 * AGREEMENT_REPLICATIONS} runs in {elapsed:.1f} s\n{table}")
+        bad = table[~table["ok"]]
+        assert bad.empty, f"kernel and reference disagree (Bonferroni over {len(table)} tests):\n{bad}"

@@ -1,0 +1,75 @@
+"""The `wom-sim` command line: run, check, scenarios (experiments, viz, validate and bench add their own)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from wom_sim.scenario import ScenarioError
+
+
+class WomGroup(click.Group):
+    """A click group that turns user-fixable errors into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ScenarioError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=WomGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="wom-sim")
+def cli() -> None:
+    """wom-sim: agent-based word-of-mouth what-if simulator.
+
+    \b
+    Start here:
+      wom-sim scenarios                     list the bundled what-if scenarios
+      wom-sim run scenarios/baseline.yaml   run one, print a summary, write tables and a dashboard
+      wom-sim check my.yaml                 validate a scenario and print every resolved parameter
+    """
+
+
+def bundled_scenarios_dir() -> Path:
+    """The scenarios/ folder shipped with the project (next to the package), or ./scenarios."""
+    here = Path(__file__).resolve().parents[2] / "scenarios"
+    return here if here.is_dir() else Path.cwd() / "scenarios"
+
+
+def set_option(f):
+    """The repeatable `--set key.sub=value` option."""
+    return click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Override a scenario value by dotted key, e.g. --set wom.contact_prob=0.2 (repeatable).",
+    )(f)
+
+
+def resolve_scenario_path(name: str) -> Path:
+    """A scenario path as given, or a bundled scenario by name (`baseline` -> scenarios/baseline.yaml)."""
+    path = Path(name)
+    if path.exists():
+        return path
+    bundled = bundled_scenarios_dir() / (name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    if bundled.exists():
+        return bundled
+    raise ScenarioError(f"{name}: file not found (and no bundled scenario of that name; see `wom-sim scenarios`)")
+
+
+# Subcommands register themselves on import.
+from wom_sim.cli import run as _run  # noqa: E402,F401
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="wom-sim")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""`wom-sim run`, `wom-sim check` and `wom-sim scenarios`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+from tqdm import tqdm
+
+from wom_sim.cli import bundled_scenarios_dir, cli, resolve_scenario_path, set_option
+from wom_sim.metrics import SUMMARY
+from wom_sim.network import estimate_memory_bytes
+from wom_sim.output import atomic_dir, atomic_file, write_table
+from wom_sim.scenario import ScenarioError, load_scenario, scenario_to_yaml
+
+
+def summarise(metrics: pd.DataFrame) -> list[tuple[str, str]]:
+    """The summary table a user reads after a run: final values, means of rates, totals of flows."""
+    last = metrics.iloc[-1]
+    rows = []
+    for key, label, fmt in SUMMARY:
+        if key in ("churn_rate", "repurchase_rate"):
+            value = metrics[key].mean()
+        elif key in ("pos_messages", "neg_messages"):
+            value = metrics[key].sum()
+        else:
+            value = last[key]
+        rows.append((label, fmt.format(value) if value == value else "n/a"))
+    return rows
+
+
+def takeaways(metrics: pd.DataFrame, n: int) -> list[str]:
+    """Two or three plain sentences an analyst can act on."""
+    last = metrics.iloc[-1]
+    pos, neg = metrics["pos_messages"].sum(), metrics["neg_messages"].sum()
+    ratio = f"{pos / neg:.1f} positive messages for every negative one" if neg else "no negative WOM at all"
+    half = metrics.index[metrics["adoption_share"] >= last["adoption_share"] / 2]
+    t_half = int(metrics.loc[half[0], "t"]) if len(half) else None
+    lines = [
+        f"Word of mouth brought {last['wom_acquired_share']:.0%} of all customers; people heard {ratio}.",
+        f"{last['adoption_share']:.0%} of {n:,} people adopted"
+        + (f"; half of them by tick {t_half}." if t_half is not None else "."),
+    ]
+    if last["at_risk"]:
+        lines.append(f"{int(last['at_risk']):,} active customers are at risk of churning (hazard >= 3x base).")
+    return lines
+
+
+@cli.command()
+@click.argument("scenario", metavar="SCENARIO")
+@set_option
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Random seed (default: the scenario's).")
+@click.option("--ticks", type=click.IntRange(1, 100_000), help="Number of ticks (default: the scenario's).")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: runs/<scenario name>)."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
+    help="Format of the metrics and people tables.",
+)  # fmt: skip
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary; only errors.")
+def run(scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, quiet) -> None:
+    """Run SCENARIO (a YAML file or a bundled scenario name) once and summarise it.
+
+    Writes metrics.<fmt> (one row per tick), people.<fmt> (one row per person at the end), dashboard.png and
+    the fully resolved scenario.yaml into the output folder, all at once at the end (nothing half-written).
+    """
+    from wom_sim.model import WomModel
+    from wom_sim.report import dashboard_figure, save_figure
+
+    path = resolve_scenario_path(scenario)
+    sc = load_scenario(path, list(overrides), seed=seed, ticks=ticks)
+    out = Path(out_dir) if out_dir else Path("runs") / path.stem
+    if not quiet:
+        click.echo(f"wom-sim: {sc.name} — {sc.description.strip().splitlines()[0] if sc.description else ''}", err=True)
+        click.echo(f"building a {sc.network.generator if not sc.network.file else 'file'} graph of "
+                   f"{sc.network.n if not sc.network.file else 'the file'} people (seed {sc.seed})...", err=True)  # fmt: skip
+    model = WomModel(sc)
+    with tqdm(total=sc.ticks, desc="simulating", unit=sc.tick_unit, disable=quiet, leave=False) as bar:
+        model.run(progress=lambda _t: bar.update(1))
+    metrics = model.metrics_frame()
+    with atomic_dir(out) as tmp:
+        write_table(metrics, tmp / "metrics", fmt)
+        write_table(model.people(), tmp / "people", fmt)
+        save_figure(dashboard_figure(metrics, f"{sc.name} (seed {sc.seed})", sc.tick_unit), tmp / "dashboard.png")
+        with atomic_file(tmp / "scenario.yaml", "w") as handle:
+            handle.write(scenario_to_yaml(sc))
+    if quiet:
+        return
+    click.echo(f"\n{sc.name}: {model.n:,} people, {sc.ticks} {sc.tick_unit}s, seed {sc.seed}\n")
+    rows = summarise(metrics)
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        click.echo(f"  {label:<{width}}  {value:>14}")
+    click.echo("")
+    for line in takeaways(metrics, model.n):
+        click.echo(f"  * {line}")
+    click.echo(f"\nOutputs in {out}/: metrics.{fmt} (per tick), people.{fmt} (per person), dashboard.png, scenario.yaml")
+
+
+@cli.command()
+@click.argument("scenario", metavar="SCENARIO")
+@set_option
+def check(scenario: str, overrides: tuple[str, ...]) -> None:
+    """Validate SCENARIO and print every resolved parameter (defaults filled in) and the memory estimate."""
+    path = resolve_scenario_path(scenario)
+    sc = load_scenario(path, list(overrides))
+    click.echo(scenario_to_yaml(sc), nl=False)
+    if not sc.network.file:
+        gb = estimate_memory_bytes(sc.network) / 1e9
+        click.echo(f"# OK: {path} is valid; estimated memory {gb:.2f} GB for {sc.network.n:,} people", err=True)
+    else:
+        click.echo(f"# OK: {path} is valid", err=True)
+
+
+def scenario_headline(path: Path) -> tuple[str, str]:
+    """(name, first line of description) of a scenario file, without failing on a broken one."""
+    try:
+        sc = load_scenario(path)
+    except ScenarioError as exc:
+        return path.stem, f"(invalid: {exc})"
+    return sc.name, (sc.description.strip().splitlines() or [""])[0]
+
+
+@cli.command()
+@click.argument("name", required=False)
+def scenarios(name: str | None) -> None:
+    """List the bundled scenarios and the question each answers; with NAME, print that file."""
+    folder = bundled_scenarios_dir()
+    if name:
+        click.echo(resolve_scenario_path(name).read_text(encoding="utf-8"), nl=False)
+        return
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        raise ScenarioError(f"{folder}: no bundled scenarios found")
+    width = max(len(f.stem) for f in files)
+    for f in files:
+        _, question = scenario_headline(f)
+        click.echo(f"{f.stem:<{width}}  {question}")
+    click.echo(f"\n{len(files)} scenarios in {folder}. Run one: wom-sim run {files[0].stem}", err=True)

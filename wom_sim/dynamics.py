@@ -1,0 +1,398 @@
+"""The tick: one short vectorised function per step of docs/model.md. No Python loop over people or edges.
+
+Each step takes the population, this tick's levers, the parameters it needs and its own pre-drawn uniforms, and
+records what the metrics need in a `TickState`. Random numbers are drawn by the caller (`model.py`) as full
+length-N arrays per stream, so the count of draws never depends on the state (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from wom_sim.levers import Levers
+from wom_sim.network import Graph
+from wom_sim.population import ADVERTISING, AWARE, CHURNED, CUSTOMER, KOL, REFERRAL, UNAWARE, WOM, Population
+from wom_sim.schema import Scenario
+
+_EMPTY_I = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class Deliveries:
+    """Messages of one valence delivered this tick: sender and receiver of each."""
+
+    src: np.ndarray = field(default_factory=lambda: _EMPTY_I)
+    dst: np.ndarray = field(default_factory=lambda: _EMPTY_I)
+    speakers: int = 0
+
+
+@dataclass
+class TickState:
+    """What one tick produced, for the metrics and the next steps."""
+
+    t: int
+    n: int
+    customers_start: int = 0
+    positive: Deliveries = field(default_factory=Deliveries)
+    negative: Deliveries = field(default_factory=Deliveries)
+    kol_positive_messages: int = 0
+    pos_reach: int = 0  # distinct people who heard a positive message
+    neg_reach: int = 0
+    spoke_positive: np.ndarray | None = None
+    impact: np.ndarray | None = None
+    heard_negative: np.ndarray | None = None  # credibility-weighted W-
+    referred: np.ndarray | None = None
+    referrer: np.ndarray | None = None
+    adopted: np.ndarray | None = None
+    repurchased: np.ndarray | None = None
+    won_back: np.ndarray | None = None
+    revenue: float = 0.0
+    cost_of_goods: float = 0.0
+    failures: int = 0
+    recoveries: int = 0
+    unrecovered: np.ndarray | None = None
+    churned: np.ndarray | None = None
+    at_risk: int = 0
+
+
+# --------------------------------------------------------------------------------------------- random helpers
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+def edge_uniforms(key: int, edge_ids: np.ndarray) -> np.ndarray:
+    """Uniform(0,1) per edge from a counter-based hash (splitmix64) of (key, edge id).
+
+    The same key and edge give the same number whoever else is talking, so message delivery keeps common random
+    numbers between a treatment and its baseline (a stream draw per delivered edge would not).
+    """
+    x = edge_ids.astype(np.uint64)
+    np.multiply(x, _GOLDEN, out=x)
+    np.add(x, np.uint64(key), out=x)
+    np.bitwise_xor(x, x >> np.uint64(30), out=x)
+    np.multiply(x, _MIX1, out=x)
+    np.bitwise_xor(x, x >> np.uint64(27), out=x)
+    np.multiply(x, _MIX2, out=x)
+    np.bitwise_xor(x, x >> np.uint64(31), out=x)
+    return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+def out_edges(graph: Graph, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Edge ids and their source node for all out-edges of `nodes` (vectorised CSR range expansion)."""
+    starts = graph.indptr[nodes]
+    counts = graph.indptr[nodes + 1] - starts
+    total = int(counts.sum())
+    if total == 0:
+        return _EMPTY_I, _EMPTY_I
+    # Edge k of node i is starts[i] + k: shift a global arange by each node's start minus its offset.
+    offsets = np.cumsum(counts) - counts
+    edges = np.repeat(starts - offsets, counts) + np.arange(total, dtype=np.int64)
+    return edges, np.repeat(nodes, counts)
+
+
+def logistic(z: np.ndarray) -> np.ndarray:
+    """The logistic function 1 / (1 + exp(-z))."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def pull(x: np.ndarray, target: np.ndarray | float, rate: np.ndarray | float) -> np.ndarray:
+    """x moved toward target by share `rate` of the gap."""
+    return x + rate * (target - x)
+
+
+def toward_valence(x: np.ndarray, impact: np.ndarray, rate: float) -> np.ndarray:
+    """Move x up toward 1 for positive impact, down toward 0 for negative, in proportion to |impact|."""
+    return x + rate * (np.maximum(impact, 0.0) * (1.0 - x) - np.maximum(-impact, 0.0) * x)
+
+
+# --------------------------------------------------------------------------------------------- step 1
+def apply_shocks(pop: Population, brand: float, lev: Levers) -> float:
+    """Immediate effects of events: reputation, trust and expectation shocks. Returns the new B."""
+    if lev.trust_shock:
+        aware = pop.status != UNAWARE
+        pop.T[aware] *= 1.0 - lev.trust_shock
+    if lev.expectation_shift:
+        never = ~pop.experienced
+        pop.E[never] = np.clip(pop.E[never] + lev.expectation_shift, 0.0, 1.0)
+    return brand * (1.0 - lev.brand_shock)
+
+
+# --------------------------------------------------------------------------------------------- step 2
+def advertise(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray) -> None:
+    """Ads reach never-experienced people: awareness, last touch, expectation pulled toward the claim."""
+    reached = ~pop.experienced & (u < lev.ad_reach)
+    pop.status[reached & (pop.status == UNAWARE)] = AWARE
+    pop.last_touch[reached] = ADVERTISING
+    pop.E[reached] = pull(pop.E[reached], lev.claim, sc.advertising.expectation_pull)
+
+
+# --------------------------------------------------------------------------------------------- step 3
+def talk_probabilities(pop: Population, lev: Levers, sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Per-person probability of positive and of negative WOM this tick (zero for the never-experienced)."""
+    wom = sc.wom
+    S, tau = pop.S, pop.talkativeness
+    p_pos = tau * wom.positive_rate * S**wom.satisfaction_elasticity * (1.0 + wom.loyalty_boost * pop.L)
+    p_pos = np.where(S >= wom.positive_threshold, np.minimum(1.0, p_pos * lev.talk_multiplier), 0.0)
+    theta = wom.negative_threshold
+    gap = np.maximum(theta - S, 0.0) / theta if theta > 0 else np.zeros_like(S)
+    p_neg_s = np.where(S < theta, np.minimum(1.0, tau * wom.negative_rate * gap**wom.negative_exponent), 0.0)
+    p_neg = 1.0 - (1.0 - p_neg_s) * (1.0 - wom.failure_talk * pop.failed_last)
+    talkers = pop.experienced
+    return np.where(talkers, p_pos, 0.0), np.where(talkers, p_neg, 0.0)
+
+
+def choose_speakers(
+    pop: Population, lev: Levers, p_pos: np.ndarray, p_neg: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One draw per person picks negative, positive or silence; forwarders and forced posts join in."""
+    own_neg = u < p_neg
+    own_pos = ~own_neg & (u < p_neg + p_pos)
+    positive = own_pos | pop.forward_pos
+    negative = own_neg | pop.forward_neg
+    if lev.forced_positive is not None:
+        positive |= lev.forced_positive
+    if lev.forced_negative is not None:
+        negative |= lev.forced_negative
+    return positive, negative, own_pos
+
+
+def deliver(graph: Graph, pop: Population, sc: Scenario, speakers: np.ndarray, key: int, reach: float) -> Deliveries:
+    """Send one message from each speaker along each out-edge with prob c_i * w_ij * reach (capped at 1)."""
+    senders = np.flatnonzero(speakers)
+    edges, src = out_edges(graph, senders)
+    if edges.size == 0:
+        return Deliveries(speakers=int(senders.size))
+    contact = np.where(pop.is_kol[src], sc.kols.reach, sc.wom.contact_prob) * reach
+    if graph.weights is not None and sc.wom.use_weights:
+        contact = contact * graph.weights[edges]
+    hit = edge_uniforms(key, edges) < contact
+    return Deliveries(src=src[hit], dst=graph.indices[edges[hit]].astype(np.int64), speakers=int(senders.size))
+
+
+def emit_wom(
+    graph: Graph, pop: Population, lev: Levers, sc: Scenario, u_talk: np.ndarray, keys: tuple[int, int], st: TickState
+) -> None:
+    """Step 3: who talks, and which messages reach whom."""
+    p_pos, p_neg = talk_probabilities(pop, lev, sc)
+    positive, negative, _ = choose_speakers(pop, lev, p_pos, p_neg, u_talk)
+    st.spoke_positive = positive
+    st.positive = deliver(graph, pop, sc, positive, keys[0], 1.0)
+    st.negative = deliver(graph, pop, sc, negative, keys[1], sc.wom.negative_reach)
+    _count_into(pop.pos_sent, st.positive.src)
+    _count_into(pop.neg_sent, st.negative.src)
+    st.kol_positive_messages = int(np.count_nonzero(pop.is_kol[st.positive.src]))
+
+
+def _count_into(counter: np.ndarray, ids: np.ndarray) -> None:
+    """counter[i] += number of times i occurs in ids."""
+    if ids.size:
+        counter += np.bincount(ids, minlength=counter.size).astype(counter.dtype)
+
+
+# --------------------------------------------------------------------------------------------- step 4
+def receive_wom(
+    pop: Population, lev: Levers, sc: Scenario, u_fwd_pos: np.ndarray, u_fwd_neg: np.ndarray, st: TickState
+) -> None:
+    """Step 4: awareness, expectation, trust, satisfaction and conformity from what each person heard."""
+    n = pop.n
+    pos, neg = st.positive, st.negative
+    cred_pos = pop.credibility[pos.src]
+    tagged = np.zeros(pos.src.size, dtype=bool)
+    if lev.referral_active:
+        tagged = pop.status[pos.src] == CUSTOMER
+        cred_pos = np.where(tagged, cred_pos * lev.referral_credibility, cred_pos)
+    n_pos = np.bincount(pos.dst, minlength=n)
+    n_neg = np.bincount(neg.dst, minlength=n)
+    w_pos = np.bincount(pos.dst, weights=cred_pos, minlength=n)
+    w_neg = np.bincount(neg.dst, weights=pop.credibility[neg.src], minlength=n)
+    pop.pos_received += n_pos.astype(np.int32)
+    pop.neg_received += n_neg.astype(np.int32)
+
+    heard = (n_pos + n_neg) > 0
+    impact = np.tanh(w_pos - sc.wom.negativity_bias * w_neg)
+    pop.status[heard & (pop.status == UNAWARE)] = AWARE
+
+    # Channel of the most recent positive touch: referral beats KOL beats plain WOM.
+    never = ~pop.experienced
+    referred = np.bincount(pos.dst[tagged], minlength=n) > 0
+    from_kol = np.bincount(pos.dst[pop.is_kol[pos.src]], minlength=n) > 0
+    touched = never & (n_pos > 0)
+    pop.last_touch[touched] = WOM
+    pop.last_touch[touched & from_kol] = KOL
+    pop.last_touch[touched & referred] = REFERRAL
+    referrer = np.full(n, -1, dtype=np.int64)
+    referrer[pos.dst[tagged]] = pos.src[tagged]
+
+    rec = sc.reception
+    prospect = never & heard
+    pop.E[prospect] = toward_valence(pop.E[prospect], impact[prospect], rec.expectation_rate)
+    pop.T[prospect] = toward_valence(pop.T[prospect], impact[prospect], rec.trust_rate)
+    known = pop.experienced & heard
+    pop.S[known] = toward_valence(pop.S[known], impact[known], rec.satisfaction_weight)
+    pop.T[known] = toward_valence(pop.T[known], impact[known], rec.trust_weight)
+
+    total = w_pos + w_neg
+    voiced = heard & (total > 0)
+    opinion = np.divide(w_pos, total, out=np.zeros(n), where=voiced)
+    rate = rec.conformity_rate * pop.conformity
+    conform_s = voiced & pop.experienced
+    conform_e = voiced & never
+    pop.S[conform_s] = pull(pop.S[conform_s], opinion[conform_s], rate[conform_s])
+    pop.E[conform_e] = pull(pop.E[conform_e], opinion[conform_e], rate[conform_e])
+
+    pop.forward_pos = (n_pos > 0) & (u_fwd_pos < sc.wom.forward.positive)
+    pop.forward_neg = (n_neg > 0) & (u_fwd_neg < sc.wom.forward.negative)
+    st.impact, st.heard_negative, st.referred, st.referrer = impact, w_neg, referred, referrer
+    st.pos_reach, st.neg_reach = int(np.count_nonzero(n_pos)), int(np.count_nonzero(n_neg))
+
+
+# --------------------------------------------------------------------------------------------- step 5
+def perceived_value(pop: Population, lev: Levers, sc: Scenario) -> np.ndarray:
+    """V = clip(Q + w * price_sensitivity * (1 - price)): a price cut raises value, most for the price-sensitive."""
+    return np.clip(lev.quality + sc.purchase.value_price_weight * pop.price_sensitivity * (1.0 - lev.price), 0, 1)
+
+
+def purchase(
+    pop: Population, lev: Levers, sc: Scenario, brand: float, u: tuple[np.ndarray, np.ndarray, np.ndarray], st: TickState
+) -> None:
+    """Step 5: adoption by aware prospects, repurchase by customers, win-back of churned people."""
+    u_adopt, u_repurchase, u_winback = u
+    coef = sc.purchase.adoption
+    value = perceived_value(pop, lev, sc)
+    logit = (
+        coef.intercept
+        + coef.expectation * pop.E
+        + coef.trust * pop.T
+        + coef.brand * brand
+        + coef.value * value
+        + coef.wom * st.impact
+        + coef.referral * st.referred
+        + lev.adoption_boost
+    )
+    adopted = (pop.status == AWARE) & (u_adopt < logistic(logit))
+
+    rp = sc.purchase.repurchase
+    logit_r = rp.intercept + rp.loyalty * pop.L + rp.member * pop.member + rp.engaged * pop.engaged
+    customers = pop.status == CUSTOMER
+    repurchased = customers & (u_repurchase < logistic(logit_r + lev.repurchase_boost))
+
+    wb = sc.purchase.winback
+    won_back = (pop.status == CHURNED) & (u_winback < logistic(wb.intercept + wb.loyalty * pop.L + lev.winback_boost))
+
+    st.customers_start = int(customers.sum())
+    pop.acquired_by[adopted] = pop.last_touch[adopted]
+    pop.status[adopted | won_back] = CUSTOMER
+    buyers = adopted | repurchased | won_back
+    spend = pop.spend[buyers]
+    pop.revenue[buyers] += spend * lev.price
+    st.revenue = float(spend.sum() * lev.price)
+    st.cost_of_goods = float(spend.sum() * (1.0 - sc.brand.margin))
+    st.adopted, st.repurchased, st.won_back = adopted, repurchased, won_back
+
+
+# --------------------------------------------------------------------------------------------- step 6
+def arrive_recoveries(pop: Population, lev: Levers, t: int) -> int:
+    """Delayed service recoveries reach their customers: S and T restored toward pre-failure levels."""
+    due = pop.recovery_due == t
+    if not due.any():
+        return 0
+    eff = lev.recovery_effectiveness
+    pop.S[due] = pull(pop.S[due], pop.S_pre[due], eff)
+    pop.S[due] += lev.recovery_paradox * (1.0 - pop.S[due])
+    pop.T[due] = pull(pop.T[due], pop.T_pre[due], eff)
+    pop.recovery_due[due] = -1
+    pop.recoveries[due] += 1
+    return int(due.sum())
+
+
+def experience(
+    pop: Population, lev: Levers, sc: Scenario, t: int, draws: tuple[np.ndarray, np.ndarray, np.ndarray], st: TickState
+) -> None:
+    """Step 6: experienced quality, service failure and recovery, expectation-disconfirmation, trust."""
+    z, u_fail, u_recover = draws
+    ex = sc.experience
+    recovered_late = arrive_recoveries(pop, lev, t)
+    buyers = np.flatnonzero(st.adopted | st.repurchased | st.won_back)
+
+    x = np.clip(lev.quality + ex.noise * z[buyers], 0.0, 1.0)
+    failed = u_fail[buyers] < lev.service_failure
+    recovered = failed & (u_recover[buyers] < lev.recovery_coverage)
+    immediate = recovered & (lev.recovery_delay == 0)
+    delayed = recovered & (lev.recovery_delay > 0)
+    unrecovered = failed & ~immediate
+    soft = np.clip(np.maximum(0.0, x - ex.failure_penalty * (1 - lev.recovery_effectiveness)) + lev.recovery_paradox, 0, 1)
+    x = np.where(immediate, soft, np.where(failed, np.maximum(0.0, x - ex.failure_penalty), x))
+
+    E, T = pop.E[buyers], pop.T[buyers]
+    S_prev = np.where(pop.experienced[buyers], pop.S[buyers], E)
+    late = buyers[delayed]
+    pop.S_pre[late], pop.T_pre[late] = S_prev[delayed], T[delayed]
+    pop.recovery_due[late] = t + lev.recovery_delay
+
+    d = x - E
+    target = np.clip(x + ex.disconfirmation_weight * d + ex.recall_bias, 0.0, 1.0)
+    pop.S[buyers] = pull(S_prev, target, ex.satisfaction_rate)
+    pop.E[buyers] = pull(E, x, ex.expectation_rate)
+    pop.T[buyers] = np.where(unrecovered, T * (1.0 - ex.trust_failure_drop), T + ex.trust_gain * (1 - np.abs(d)) * (1 - T))
+
+    pop.experienced[buyers] = True
+    pop.purchases[buyers] += 1
+    pop.last_purchase[buyers] = t
+    pop.failures[buyers[failed]] += 1
+    pop.recoveries[buyers[immediate]] += 1
+    pop.failed_last[:] = False
+    pop.failed_last[buyers[unrecovered]] = True
+    st.unrecovered = pop.failed_last.copy()
+    st.failures = int(failed.sum())
+    st.recoveries = int(immediate.sum()) + recovered_late
+
+
+# --------------------------------------------------------------------------------------------- step 7
+def update_loyalty(pop: Population, lev: Levers, sc: Scenario, brand: float, st: TickState) -> None:
+    """Step 7: loyalty toward its weighted drivers; attachment grows for spreaders, members, engaged."""
+    customers = pop.status == CUSTOMER
+    w = sc.loyalty.weights
+    value = perceived_value(pop, lev, sc)
+    target = w.value * value + w.satisfaction * pop.S + w.trust * pop.T + w.attachment * pop.A + w.brand * brand
+    pop.L[customers] = pull(pop.L[customers], target[customers], sc.loyalty.rate)
+    at = sc.loyalty.attachment
+    gain = at.spread_gain * st.spoke_positive + at.member_gain * pop.member + at.engaged_gain * pop.engaged
+    A = pop.A[customers]
+    pop.A[customers] = np.clip(A + gain[customers] * (1.0 - A) - at.decay * A, 0.0, 1.0)
+
+
+# --------------------------------------------------------------------------------------------- step 8
+def churn(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray, st: TickState) -> None:
+    """Step 8: customers leave with a hazard that falls with loyalty and rises with negative WOM and failures."""
+    ch = sc.churn
+    customers = pop.status == CUSTOMER
+    hazard = (
+        ch.base_hazard
+        * np.exp(-ch.loyalty_slope * (pop.L - ch.reference_loyalty))
+        * (1.0 + ch.negative_wom * st.heard_negative)
+        * (1.0 + ch.failure_multiplier * st.unrecovered)
+        * lev.hazard_multiplier
+    )
+    leave = customers & (u < -np.expm1(-hazard))
+    pop.status[leave] = CHURNED
+    st.churned = leave
+    st.at_risk = int(np.count_nonzero(customers & (hazard >= 3.0 * ch.base_hazard)))
+
+
+# --------------------------------------------------------------------------------------------- step 9
+def update_brand(brand: float, lev: Levers, sc: Scenario, st: TickState) -> float:
+    """Step 9: reputation moves toward a mix of quality and the positive share of public WOM."""
+    pos, neg = st.positive.dst.size, st.negative.dst.size
+    voice = pos / (pos + neg) if pos + neg else brand
+    qw = sc.brand.reputation_quality_weight
+    target = qw * lev.quality + (1.0 - qw) * voice
+    return float(np.clip(pull(brand, target, sc.brand.reputation_rate) + lev.brand_lift, 0.0, 1.0))
+
+
+def clip_states(pop: Population) -> None:
+    """Keep every continuous state in [0, 1]."""
+    for arr in (pop.E, pop.S, pop.T, pop.A, pop.L):
+        np.clip(arr, 0.0, 1.0, out=arr)

@@ -1,0 +1,163 @@
+"""Per-tick metrics (one tidy row per tick) and the final per-person table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from wom_sim.dynamics import TickState
+from wom_sim.levers import Levers
+from wom_sim.network import Graph
+from wom_sim.population import AWARE, CHANNELS, CHURNED, CUSTOMER, KOL, REFERRAL, STATUS_NAMES, UNAWARE, WOM, Population
+from wom_sim.schema import Scenario
+
+# Column order of the per-tick table; `cost_<intervention>` columns follow these.
+METRIC_COLUMNS = [
+    "t", "unaware", "aware", "customers", "churned",
+    "new_customers", "new_none", "new_advertising", "new_wom", "new_kol", "new_referral",
+    "adoption_share", "churn_events", "churn_rate", "winbacks", "repurchases", "repurchase_rate",
+    "revenue", "cost_of_goods", "intervention_cost", "profit", "cum_revenue", "cum_intervention_cost", "cum_profit",
+    "mean_E", "mean_S", "mean_T", "mean_A", "mean_L", "S_p10", "S_p50", "S_p90", "L_p10", "L_p50", "L_p90",
+    "nps", "promoters", "passives", "detractors",
+    "pos_messages", "neg_messages", "pos_speakers", "neg_speakers", "pos_reach", "neg_reach", "kol_share",
+    "brand", "awareness", "wom_acquired_share", "failures", "recoveries", "at_risk",
+]  # fmt: skip
+
+# What a user reads in summaries, with a label and a format.
+SUMMARY = [
+    ("adoption_share", "Ever adopted (share of population)", "{:.1%}"),
+    ("customers", "Active customers", "{:,.0f}"),
+    ("churn_rate", "Churn rate per tick (mean)", "{:.2%}"),
+    ("repurchase_rate", "Repurchase rate per tick (mean)", "{:.1%}"),
+    ("nps", "NPS (customers)", "{:+.1f}"),
+    ("pos_messages", "Positive WOM messages (total)", "{:,.0f}"),
+    ("neg_messages", "Negative WOM messages (total)", "{:,.0f}"),
+    ("wom_acquired_share", "Customers acquired through WOM", "{:.1%}"),
+    ("brand", "Brand favourability", "{:.3f}"),
+    ("cum_revenue", "Revenue (cumulative)", "{:,.0f}"),
+    ("cum_profit", "Profit (cumulative)", "{:,.0f}"),
+]
+
+
+def recommend_score(pop: Population, sc: Scenario) -> np.ndarray:
+    """R = round(10 * (wS S + wT T + wL L)) on 0-10 (NPS question)."""
+    w = sc.nps
+    return np.rint(10.0 * (w.satisfaction * pop.S + w.trust * pop.T + w.loyalty * pop.L))
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(x.mean()) if x.size else float("nan")
+
+
+def _quantiles(x: np.ndarray) -> list[float]:
+    return list(np.quantile(x, [0.1, 0.5, 0.9])) if x.size else [float("nan")] * 3
+
+
+def tick_metrics(
+    pop: Population, st: TickState, sc: Scenario, brand: float, lev: Levers, previous: dict | None
+) -> dict:
+    """One row of metrics at the end of a tick (definitions in docs/model.md, section 10)."""
+    n = pop.n
+    counts = np.bincount(pop.status, minlength=4)
+    customers = pop.status == CUSTOMER
+    new_by = np.bincount(pop.acquired_by[st.adopted], minlength=len(CHANNELS))
+    costs = dict(lev.costs or {})
+    intervention_cost = float(sum(costs.values()))
+    profit = st.revenue - st.cost_of_goods - intervention_cost
+    prev = previous or {}
+
+    score = recommend_score(pop, sc)[customers]
+    n_cust = max(int(customers.sum()), 1)
+    promoters = float(np.count_nonzero(score >= 9)) / n_cust if score.size else 0.0
+    detractors = float(np.count_nonzero(score <= 6)) / n_cust if score.size else 0.0
+    ever = (pop.status == CUSTOMER) | (pop.status == CHURNED)
+    by_wom = np.isin(pop.acquired_by, (WOM, KOL, REFERRAL)) & ever
+    pos, neg = st.positive, st.negative
+    S_c, L_c = pop.S[customers], pop.L[customers]
+
+    row = {
+        "t": st.t,
+        "unaware": int(counts[UNAWARE]),
+        "aware": int(counts[AWARE]),
+        "customers": int(counts[CUSTOMER]),
+        "churned": int(counts[CHURNED]),
+        "new_customers": int(st.adopted.sum()),
+        **{f"new_{name}": int(new_by[code]) for code, name in enumerate(CHANNELS)},
+        "adoption_share": float(ever.sum()) / n,
+        "churn_events": int(st.churned.sum()),
+        "churn_rate": float(st.churned.sum()) / st.customers_start if st.customers_start else 0.0,
+        "winbacks": int(st.won_back.sum()),
+        "repurchases": int(st.repurchased.sum()),
+        "repurchase_rate": float(st.repurchased.sum()) / st.customers_start if st.customers_start else 0.0,
+        "revenue": st.revenue,
+        "cost_of_goods": st.cost_of_goods,
+        "intervention_cost": intervention_cost,
+        "profit": profit,
+        "cum_revenue": prev.get("cum_revenue", 0.0) + st.revenue,
+        "cum_intervention_cost": prev.get("cum_intervention_cost", 0.0) + intervention_cost,
+        "cum_profit": prev.get("cum_profit", 0.0) + profit,
+        "mean_E": _mean(pop.E[customers]),
+        "mean_S": _mean(S_c),
+        "mean_T": _mean(pop.T[customers]),
+        "mean_A": _mean(pop.A[customers]),
+        "mean_L": _mean(L_c),
+        **dict(zip(("S_p10", "S_p50", "S_p90"), _quantiles(S_c), strict=True)),
+        **dict(zip(("L_p10", "L_p50", "L_p90"), _quantiles(L_c), strict=True)),
+        "nps": 100.0 * (promoters - detractors),
+        "promoters": promoters,
+        "passives": (1.0 - promoters - detractors) if score.size else 0.0,
+        "detractors": detractors,
+        "pos_messages": int(pos.dst.size),
+        "neg_messages": int(neg.dst.size),
+        "pos_speakers": pos.speakers,
+        "neg_speakers": neg.speakers,
+        "pos_reach": st.pos_reach,
+        "neg_reach": st.neg_reach,
+        "kol_share": st.kol_positive_messages / pos.dst.size if pos.dst.size else 0.0,
+        "brand": brand,
+        "awareness": 1.0 - counts[UNAWARE] / n,
+        "wom_acquired_share": float(by_wom.sum()) / max(int(ever.sum()), 1),
+        "failures": st.failures,
+        "recoveries": st.recoveries,
+        "at_risk": st.at_risk,
+    }
+    for name, amount in costs.items():
+        row[f"cost_{name}"] = amount
+    return row
+
+
+def people_table(pop: Population, graph: Graph, sc: Scenario) -> pd.DataFrame:
+    """The final per-person table: states, traits, counters and degree, for segment analysis."""
+    ids = graph.labels if graph.labels is not None else np.arange(pop.n)
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "status": pd.Categorical.from_codes(pop.status, STATUS_NAMES),
+            "segment": pd.Categorical.from_codes(pop.segment, pop.segment_names),
+            "is_kol": pop.is_kol,
+            "degree": graph.out_degree(),
+            "acquired_by": pd.Categorical.from_codes(pop.acquired_by, CHANNELS),
+            "expectation": pop.E,
+            "satisfaction": np.where(pop.experienced, pop.S, np.nan),
+            "trust": pop.T,
+            "attachment": pop.A,
+            "loyalty": pop.L,
+            "recommend_score": np.where(pop.experienced, recommend_score(pop, sc), np.nan),
+            "member": pop.member,
+            "engaged": pop.engaged,
+            "talkativeness": pop.talkativeness,
+            "credibility": pop.credibility,
+            "conformity": pop.conformity,
+            "price_sensitivity": pop.price_sensitivity,
+            "spend_per_purchase": pop.spend,
+            "purchases": pop.purchases,
+            "revenue": pop.revenue,
+            "positive_wom_sent": pop.pos_sent,
+            "negative_wom_sent": pop.neg_sent,
+            "positive_wom_received": pop.pos_received,
+            "negative_wom_received": pop.neg_received,
+            "failures": pop.failures,
+            "recoveries": pop.recoveries,
+            "last_purchase": pop.last_purchase,
+        }
+    )

@@ -1,0 +1,404 @@
+"""The scenario schema: every parameter of docs/model.md once, with its default, unit and source.
+
+Loading, inheritance and overrides live in `scenario.py`; this module only says what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Spec(BaseModel):
+    """Base of every scenario section: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# --------------------------------------------------------------------------------------------- distributions
+class Dist(Spec):
+    """A distribution of a per-person trait: `{dist: beta, a: 2, b: 5}`, or a bare number for a constant."""
+
+    dist: Literal["constant", "uniform", "normal", "lognormal", "beta"] = "constant"
+    value: float | None = Field(None, description="constant: the value")
+    low: float | None = Field(None, description="uniform: lower bound")
+    high: float | None = Field(None, description="uniform: upper bound")
+    mean: float | None = Field(None, description="normal/lognormal: mean of the variable itself")
+    sd: float | None = Field(None, ge=0, description="normal: standard deviation")
+    sigma: float | None = Field(None, ge=0, description="lognormal: sigma of the underlying normal")
+    a: float | None = Field(None, gt=0, description="beta: alpha")
+    b: float | None = Field(None, gt=0, description="beta: beta")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number_is_constant(cls, data: Any) -> Any:
+        if isinstance(data, bool):
+            raise ValueError("expected a number or a mapping with `dist:`")
+        if isinstance(data, int | float):
+            return {"dist": "constant", "value": float(data)}
+        return data
+
+    @model_validator(mode="after")
+    def _required_parameters(self) -> Dist:
+        needed = {
+            "constant": ("value",),
+            "uniform": ("low", "high"),
+            "normal": ("mean", "sd"),
+            "lognormal": ("mean", "sigma"),
+            "beta": ("a", "b"),
+        }[self.dist]
+        missing = [k for k in needed if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"dist {self.dist} needs {', '.join(needed)} (missing {', '.join(missing)})")
+        if self.dist == "uniform" and self.low > self.high:
+            raise ValueError("uniform needs low <= high")
+        if self.dist == "lognormal" and self.mean <= 0:
+            raise ValueError("lognormal needs mean > 0")
+        return self
+
+
+def const(x: float) -> Dist:
+    """A constant distribution (helper for defaults)."""
+    return Dist(dist="constant", value=x)
+
+
+# --------------------------------------------------------------------------------------------- sections
+class NetworkSpec(Spec):
+    """The social graph: a generator or a file."""
+
+    generator: Literal[
+        "barabasi_albert", "watts_strogatz", "erdos_renyi", "powerlaw_cluster", "stochastic_block", "complete"
+    ] = Field("barabasi_albert", description="graph model, ignored when `file` is given")
+    n: int = Field(2000, ge=2, le=50_000_000, description="number of people")
+    m: int = Field(5, ge=1, description="barabasi_albert/powerlaw_cluster: edges per new node")
+    k: int = Field(10, ge=2, description="watts_strogatz: each node joined to k nearest neighbours")
+    p: float = Field(
+        0.05, ge=0, le=1, description="watts_strogatz: rewiring prob; erdos_renyi: edge prob; powerlaw: triangle prob"
+    )
+    blocks: int = Field(4, ge=1, description="stochastic_block: number of equal communities")
+    p_in: float = Field(0.01, ge=0, le=1, description="stochastic_block: edge prob within a community")
+    p_out: float = Field(0.0005, ge=0, le=1, description="stochastic_block: edge prob between communities")
+    directed: bool = Field(False, description="WOM travels along out-edges only (file graphs)")
+    file: str | None = Field(None, description="edge list .csv, .graphml, .gexf or .parquet (relative to scenario)")
+    source_column: str = Field("source", description="csv/parquet: column of the sender id")
+    target_column: str = Field("target", description="csv/parquet: column of the receiver id")
+    weight_column: str | None = Field(
+        None, description="csv/parquet: tie strength column (>0); scales contact probability"
+    )
+    fast_threshold: int = Field(
+        100_000, ge=0, description="n at or above which barabasi_albert uses the vectorised generator"
+    )
+    max_memory_gb: float = Field(16.0, gt=0, description="refuse to build when the estimated memory exceeds this")
+
+
+class Segment(Spec):
+    """A population segment (culture, market) with its own conformity."""
+
+    name: str
+    share: float = Field(ge=0, le=1)
+    conformity: Dist = Field(default_factory=lambda: Dist(dist="beta", a=2, b=3))
+
+
+class InitialSpec(Spec):
+    """Who knows and owns the brand at tick 0 (shares of the population)."""
+
+    aware: float = Field(0.05, ge=0, le=1, description="share AWARE at start (excluding customers)")
+    customer: float = Field(0.01, ge=0, le=1, description="share CUSTOMER at start")
+    expectation: Dist = Field(default_factory=lambda: Dist(dist="beta", a=6, b=4), description="E at start")
+    trust: Dist = Field(default_factory=lambda: Dist(dist="beta", a=5, b=5), description="T at start")
+    attachment: Dist = Field(default_factory=lambda: const(0.1), description="A at start")
+    loyalty: Dist = Field(default_factory=lambda: const(0.4), description="L at start")
+
+    @model_validator(mode="after")
+    def _shares(self) -> InitialSpec:
+        if self.aware + self.customer > 1:
+            raise ValueError("aware + customer must be <= 1")
+        return self
+
+
+class PopulationSpec(Spec):
+    """Per-person traits, drawn once at the start."""
+
+    segments: list[Segment] = Field(
+        default_factory=lambda: [
+            Segment(name="collectivist", share=0.5, conformity=Dist(dist="beta", a=4, b=3)),
+            Segment(name="individualist", share=0.5, conformity=Dist(dist="beta", a=2, b=5)),
+        ],
+        description="segments with shares summing to 1; conformity is higher in collectivist segments (seed 000)",
+    )
+    talkativeness: Dist = Field(
+        default_factory=lambda: Dist(dist="lognormal", mean=1.0, sigma=0.5), description="WOM propensity, mean 1"
+    )
+    credibility: Dist = Field(
+        default_factory=lambda: Dist(dist="beta", a=5, b=5), description="weight a listener gives this sender"
+    )
+    price_sensitivity: Dist = Field(default_factory=lambda: Dist(dist="beta", a=2, b=2), description="0-1")
+    spend: Dist = Field(
+        default_factory=lambda: Dist(dist="lognormal", mean=50.0, sigma=0.4),
+        description="currency per purchase at price index 1",
+    )
+    initial: InitialSpec = Field(default_factory=InitialSpec)
+
+    @field_validator("segments")
+    @classmethod
+    def _segment_shares(cls, v: list[Segment]) -> list[Segment]:
+        if not v:
+            raise ValueError("at least one segment is needed")
+        total = sum(s.share for s in v)
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(f"segment shares must sum to 1 (they sum to {total:g})")
+        return v
+
+
+class BrandSpec(Spec):
+    """The focal brand: offer, price and public reputation."""
+
+    quality: float = Field(0.7, ge=0, le=1, description="mean experienced quality Q (product + service)")
+    service_failure: float = Field(0.05, ge=0, le=1, description="probability f that a purchase has a failure")
+    price: float = Field(1.0, gt=0, le=10, description="price index (1 = reference price)")
+    margin: float = Field(0.3, ge=-1, le=1, description="gross margin at price 1; cost of goods = spend*(1-margin)")
+    reputation: float = Field(0.6, ge=0, le=1, description="brand favourability B at start")
+    reputation_rate: float = Field(
+        0.05, ge=0, le=1, description="per tick pull of B toward its target (recovery in 6-12 months, seed 002)"
+    )
+    reputation_quality_weight: float = Field(
+        0.5, ge=0, le=1, description="weight of Q in B's target; the rest is the share of positive public WOM"
+    )
+
+
+class AdvertisingSpec(Spec):
+    """Always-on marketing (the Bass innovation term)."""
+
+    reach: float = Field(0.02, ge=0, le=1, description="per tick prob an unaware/aware person sees an ad (Bass p)")
+    claim: float = Field(0.75, ge=0, le=1, description="quality the ads claim; E of the reached moves toward it")
+    expectation_pull: float = Field(0.2, ge=0, le=1, description="share of the gap E -> claim closed per ad contact")
+
+
+class Coefficients(Spec):
+    """Logistic coefficients of the adoption decision of an AWARE prospect."""
+
+    intercept: float = Field(-5.0, description="log-odds at E=T=B=0 with no WOM")
+    expectation: float = Field(3.0, description="per unit E")
+    trust: float = Field(2.0, description="per unit T")
+    brand: float = Field(1.0, description="per unit B")
+    value: float = Field(1.0, description="per unit perceived value V")
+    wom: float = Field(2.0, description="per unit net WOM impact I received this tick (-1..1)")
+    referral: float = Field(1.0, description="added when a referral message was received this tick")
+
+
+class RepurchaseSpec(Spec):
+    """Logistic repurchase of a CUSTOMER each tick; defaults give a mean rate near 0.42 (seed 004)."""
+
+    intercept: float = Field(-2.2, description="log-odds at L=0")
+    loyalty: float = Field(3.5, description="per unit L")
+    member: float = Field(0.6, description="loyalty-programme member")
+    engaged: float = Field(0.5, description="engaged community member (+30% repurchase, seed 000)")
+
+
+class WinbackSpec(Spec):
+    """Logistic return of a CHURNED person each tick."""
+
+    intercept: float = Field(-6.0, description="log-odds at L=0")
+    loyalty: float = Field(2.0, description="per unit L (the loyalty they kept)")
+
+
+class PurchaseSpec(Spec):
+    adoption: Coefficients = Field(default_factory=Coefficients)
+    repurchase: RepurchaseSpec = Field(default_factory=RepurchaseSpec)
+    winback: WinbackSpec = Field(default_factory=WinbackSpec)
+    value_price_weight: float = Field(
+        0.5, ge=0, description="V = Q + w * price_sensitivity * (1 - price): price cuts raise perceived value"
+    )
+
+
+class RecoverySpec(Spec):
+    """Baseline service recovery (the service_recovery intervention raises coverage)."""
+
+    coverage: float = Field(0.0, ge=0, le=1, description="share of failures the company recovers")
+    delay: int = Field(1, ge=0, le=52, description="ticks until the recovery reaches the customer")
+    effectiveness: float = Field(0.8, ge=0, le=1, description="share of the failure penalty the recovery gives back")
+    paradox: float = Field(
+        0.0,
+        ge=0,
+        le=0.5,
+        description="extra satisfaction above the unfailed level after recovery; 0 = none (de Matos et al. 2007)",
+    )
+
+
+class ExperienceSpec(Spec):
+    """Expectation-disconfirmation (Oliver 1980) and trust."""
+
+    noise: float = Field(0.1, ge=0, le=1, description="sd of experienced quality around Q")
+    failure_penalty: float = Field(0.4, ge=0, le=1, description="experienced quality lost on a service failure")
+    disconfirmation_weight: float = Field(0.5, ge=0, le=2, description="S target = x + w * (x - E) + recall bias")
+    recall_bias: float = Field(0.03, ge=-0.2, le=0.2, description="mild positive memory bias of satisfaction")
+    satisfaction_rate: float = Field(0.5, ge=0, le=1, description="share of the gap S -> target closed per purchase")
+    expectation_rate: float = Field(0.3, ge=0, le=1, description="share of the gap E -> x closed per purchase")
+    trust_gain: float = Field(0.05, ge=0, le=1, description="trust gained per consistent experience, toward 1")
+    trust_failure_drop: float = Field(0.3, ge=0, le=1, description="share of trust lost on an unrecovered failure")
+    recovery: RecoverySpec = Field(default_factory=RecoverySpec)
+
+
+class ForwardSpec(Spec):
+    positive: float = Field(0.05, ge=0, le=1, description="prob a receiver forwards a positive message next tick")
+    negative: float = Field(0.12, ge=0, le=1, description="prob a receiver forwards a negative message next tick")
+
+
+class WomSpec(Spec):
+    """Who talks, to whom, and how far it travels."""
+
+    contact_prob: float = Field(0.15, ge=0, le=1, description="per tick prob a message reaches each out-neighbour")
+    positive_rate: float = Field(0.15, ge=0, le=1, description="w_pos: prob of positive WOM at S=1, talkativeness 1")
+    negative_rate: float = Field(0.3, ge=0, le=1, description="w_neg: prob of negative WOM at S=0")
+    satisfaction_elasticity: float = Field(
+        1.5, ge=0, le=5, description="exponent of S in positive WOM (seed 000: S +10% -> WOM +15%)"
+    )
+    loyalty_boost: float = Field(0.5, ge=0, description="rho: positive WOM multiplied by 1 + rho * L")
+    positive_threshold: float = Field(0.5, ge=0, le=1, description="theta_pos: no positive WOM below this S")
+    negative_threshold: float = Field(0.35, ge=0, le=1, description="theta_neg: negative WOM below this S")
+    negative_exponent: float = Field(1.0, gt=0, le=5, description="k in ((theta_neg - S)/theta_neg)^k")
+    failure_talk: float = Field(0.5, ge=0, le=1, description="prob of negative WOM after an unrecovered failure")
+    negative_reach: float = Field(1.5, ge=1, le=10, description="m_neg: contact prob multiplier for negative WOM")
+    negativity_bias: float = Field(2.0, ge=0, le=10, description="weight of negative vs positive messages heard")
+    forward: ForwardSpec = Field(default_factory=ForwardSpec)
+    use_weights: bool = Field(True, description="scale contact prob by edge weight where the graph has weights")
+
+
+class ReceptionSpec(Spec):
+    """How heard WOM moves the listener."""
+
+    expectation_rate: float = Field(0.2, ge=0, le=1, description="prospects: E step per unit of net impact")
+    trust_rate: float = Field(0.1, ge=0, le=1, description="prospects: T step per unit of net impact")
+    satisfaction_weight: float = Field(
+        0.035, ge=0, le=1, description="customers: S step per unit impact (seed 000 path 0.35, per tick x0.1)"
+    )
+    trust_weight: float = Field(
+        0.042, ge=0, le=1, description="customers: T step per unit impact (seed 000 path 0.42, per tick x0.1)"
+    )
+    conformity_rate: float = Field(0.1, ge=0, le=1, description="pull of opinion toward the voiced mean x conformity")
+
+
+class LoyaltyWeights(Spec):
+    value: float = Field(0.25, ge=0, le=1)
+    satisfaction: float = Field(0.3, ge=0, le=1)
+    trust: float = Field(0.2, ge=0, le=1)
+    attachment: float = Field(0.15, ge=0, le=1)
+    brand: float = Field(0.1, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> LoyaltyWeights:
+        total = self.value + self.satisfaction + self.trust + self.attachment + self.brand
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(f"loyalty weights must sum to 1 (they sum to {total:g})")
+        return self
+
+
+class AttachmentSpec(Spec):
+    spread_gain: float = Field(0.05, ge=0, le=1, description="A gain after sending positive WOM (spreaders bond)")
+    member_gain: float = Field(0.03, ge=0, le=1, description="A gain per tick as loyalty-programme member")
+    engaged_gain: float = Field(0.04, ge=0, le=1, description="A gain per tick as engaged community member")
+    decay: float = Field(0.01, ge=0, le=1, description="share of A lost per tick")
+
+
+class LoyaltySpec(Spec):
+    """L moves toward a weighted mix of value, satisfaction, trust, attachment and brand."""
+
+    weights: LoyaltyWeights = Field(default_factory=LoyaltyWeights)
+    rate: float = Field(0.1, ge=0, le=1, description="lambda_L: share of the gap L -> L* closed per tick")
+    attachment: AttachmentSpec = Field(default_factory=AttachmentSpec)
+
+
+class ChurnSpec(Spec):
+    """Hazard h = h0 exp(-gamma (L - L_ref)) (1 + chi W-) (1 + failure_multiplier * failed)."""
+
+    base_hazard: float = Field(0.01, ge=0, le=1, description="h0: per tick hazard at L = L_ref")
+    loyalty_slope: float = Field(5.0, ge=0, le=50, description="gamma")
+    reference_loyalty: float = Field(0.5, ge=0, le=1, description="L_ref")
+    negative_wom: float = Field(0.5, ge=0, description="chi: per unit of credibility-weighted negative WOM heard")
+    failure_multiplier: float = Field(
+        8.0, ge=0, description="hazard multiplier after an unrecovered failure (75% of churn from service, seed 004)"
+    )
+
+
+class KolSelect(Spec):
+    by: Literal["ids", "degree", "pagerank", "betweenness", "kcore", "random", "greedy"] = "degree"
+    k: int = Field(0, ge=0, description="number of KOLs (0 = none)")
+    ids: list[int | str] = Field(default_factory=list, description="explicit node ids (by: ids)")
+
+
+class KolSpec(Spec):
+    """Key opinion leaders: amplifiers chosen from the graph."""
+
+    select: KolSelect = Field(default_factory=KolSelect)
+    credibility: float = Field(0.9, ge=0, le=1, description="credibility of KOL messages")
+    reach: float = Field(0.4, ge=0, le=1, description="per tick prob a KOL message reaches each follower")
+    talkativeness: float = Field(2.0, ge=0, description="talkativeness multiplier of KOLs")
+
+
+class NpsSpec(Spec):
+    """Recommend score R = round(10 * (wS S + wT T + wL L)); promoters 9-10, detractors 0-6."""
+
+    satisfaction: float = Field(0.5, ge=0, le=1)
+    trust: float = Field(0.25, ge=0, le=1)
+    loyalty: float = Field(0.25, ge=0, le=1)
+
+
+class Schedule(Spec):
+    """When an intervention is on: `at`, `every` (from `from`), or `from`/`until` (inclusive)."""
+
+    at: int | list[int] | None = Field(None, ge=0)
+    every: int | None = Field(None, ge=1)
+    from_: int | None = Field(None, alias="from", ge=0)
+    until: int | None = Field(None, ge=0)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Trigger(Spec):
+    """A condition on a metric of the previous tick (data, never evaluated code)."""
+
+    metric: str
+    op: Literal[">", ">=", "<", "<=", "==", "!="]
+    value: float
+
+
+class InterventionSpec(BaseModel):
+    """One intervention or event; its own parameters are validated by the registered class."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str
+    name: str | None = None
+    schedule: Schedule | None = None
+    when: Trigger | None = None
+    once: bool = Field(False, description="with `when`: fire at most once")
+    cooldown: int = Field(0, ge=0, description="with `when`: ticks to wait after firing before it may fire again")
+    duration: int = Field(1, ge=1, description="with `when`: ticks the intervention stays on after it fires")
+
+
+class Scenario(Spec):
+    """A what-if: a population on a graph, a brand, and the levers the company pulls."""
+
+    name: str = "unnamed"
+    description: str = ""
+    extends: str | None = Field(None, description="path of a scenario this one starts from (resolved on load)")
+    seed: int = Field(42, ge=0, le=2**63 - 1)
+    ticks: int = Field(104, ge=1, le=100_000)
+    tick_unit: str = "week"
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+    population: PopulationSpec = Field(default_factory=PopulationSpec)
+    brand: BrandSpec = Field(default_factory=BrandSpec)
+    advertising: AdvertisingSpec = Field(default_factory=AdvertisingSpec)
+    purchase: PurchaseSpec = Field(default_factory=PurchaseSpec)
+    experience: ExperienceSpec = Field(default_factory=ExperienceSpec)
+    wom: WomSpec = Field(default_factory=WomSpec)
+    reception: ReceptionSpec = Field(default_factory=ReceptionSpec)
+    loyalty: LoyaltySpec = Field(default_factory=LoyaltySpec)
+    churn: ChurnSpec = Field(default_factory=ChurnSpec)
+    kols: KolSpec = Field(default_factory=KolSpec)
+    nps: NpsSpec = Field(default_factory=NpsSpec)
+    interventions: list[InterventionSpec] = Field(default_factory=list)
+    events: list[InterventionSpec] = Field(default_factory=list)
+    base_dir: str = Field(".", description="folder relative paths are resolved against (set on load)")
