@@ -181,7 +181,11 @@ class Person(mesa.Agent):
         return clip01(m.quality + m.scenario.purchase.value_price_weight * self.price_sensitivity * (1 - m.price))
 
     def clip_states(self) -> None:
-        self.E, self.S, self.T, self.A, self.L = (clip01(v) for v in (self.E, self.S, self.T, self.A, self.L))
+        self.E = min(1.0, max(0.0, self.E))
+        self.S = min(1.0, max(0.0, self.S))
+        self.T = min(1.0, max(0.0, self.T))
+        self.A = min(1.0, max(0.0, self.A))
+        self.L = min(1.0, max(0.0, self.L))
 
     def contact_prob(self, weight: float, negative: bool) -> float:
         """c_ij = min(1, c_i * w_ij * (negative_reach if negative else 1)) (docs/model.md step 3)."""

@@ -245,17 +245,56 @@ AGREEMENT_M = 3
 AGREEMENT_TICKS = 30
 AGREEMENT_KOLS = 3
 AGREEMENT_REPLICATIONS = 60
-# Family-wise false-alarm rate of the whole comparison; each of the k (metric, statistic) tests runs at
+# Family-wise false-alarm rate of one scenario's comparison; each of its k (metric, statistic) tests runs at
 # FAMILY_ALPHA / k (Bonferroni). The tests are strongly positively correlated (customers, revenue and profit move
 # together), so the true family-wise rate is well below FAMILY_ALPHA: a failure here is a real difference, not
 # bad luck. With 60 + 60 replications the smallest difference this detects is ~4 standard errors of the mean
 # difference, i.e. ~0.75 of one replication's standard deviation.
 FAMILY_ALPHA = 0.01
 
+# Besides the baseline, two stressed variants reach the parts of the doc the baseline leaves idle: frequent
+# failures with service recovery (delayed, then immediate, with the paradox bonus), negative talk from mediocre
+# quality, churn and win-back, and tie strengths (edge weights).
+AGREEMENT_VARIANTS: dict[str, dict] = {
+    "baseline": {},
+    "delayed_recovery_weighted": {
+        "brand.quality": 0.55,
+        "brand.service_failure": 0.2,
+        "brand.price": 0.9,
+        "experience.recovery.coverage": 0.5,
+        "experience.recovery.delay": 2,
+        "experience.recovery.paradox": 0.1,
+        "wom.negative_threshold": 0.5,
+        "wom.positive_threshold": 0.4,
+        "churn.base_hazard": 0.03,
+        "purchase.winback.intercept": -2.0,
+        "nps.satisfaction": 0.8,
+        "nps.trust": 0.1,
+        "nps.loyalty": 0.1,
+    },
+    "immediate_recovery": {
+        "brand.service_failure": 0.3,
+        "experience.recovery.coverage": 0.6,
+        "experience.recovery.delay": 0,
+        "experience.recovery.paradox": 0.2,
+        "churn.base_hazard": 0.03,
+        "purchase.winback.intercept": -2.0,
+    },
+}
 
-def agreement_setup():
+
+def agreement_setup(variant: str = "baseline"):
+    """The graph (BA n=300, m=3), top-degree KOLs, optional edge weights (mean 1) and the scenario of a variant."""
     g = nx.barabasi_albert_graph(AGREEMENT_N, AGREEMENT_M, seed=2024)
     indptr, indices = csr_from_networkx(g)
+    weights = None
+    if variant.endswith("_weighted"):
+        # One tie strength per undirected edge, the same in both stored directions, normalised to mean 1.
+        strength = np.random.default_rng(2024).lognormal(0.0, 0.7, size=(AGREEMENT_N, AGREEMENT_N))
+        strength = np.triu(strength) + np.triu(strength, 1).T
+        sources = np.repeat(np.arange(AGREEMENT_N), np.diff(indptr))
+        weights = strength[sources, indices]
+        weights = weights / weights.mean()
     degree = np.diff(indptr)
     kol_ids = [int(i) for i in np.argsort(-degree, kind="stable")[:AGREEMENT_KOLS]]
     sc = scenario(
@@ -265,22 +304,22 @@ def agreement_setup():
             "ticks": AGREEMENT_TICKS,
             "population.initial.customer": 0.1,
             "kols.select": {"by": "ids", "k": AGREEMENT_KOLS, "ids": kol_ids},
+            **AGREEMENT_VARIANTS[variant],
         }
     )
-    return sc, indptr, indices, kol_ids
+    return sc, indptr, indices, weights, kol_ids
 
 
-def kernel_runs(sc, indptr, indices, kol_ids, seeds) -> list[pd.DataFrame]:
+def kernel_runs(sc, indptr, indices, weights, kol_ids, seeds) -> list[pd.DataFrame]:
+    from wom_sim.model import simulate
     from wom_sim.network import Graph
 
-    from wom_sim.model import simulate
-
-    graph = Graph(n=len(indptr) - 1, indptr=indptr, indices=indices, weights=None, directed=False)
+    graph = Graph(n=len(indptr) - 1, indptr=indptr, indices=indices, weights=weights, directed=False)
     return [simulate(sc.model_copy(update={"seed": s}), graph=graph, kol_ids=np.array(kol_ids)).metrics for s in seeds]
 
 
-def reference_runs(sc, indptr, indices, kol_ids, seeds) -> list[pd.DataFrame]:
-    return [run_reference(sc, indptr, indices, None, kol_ids, seed=s) for s in seeds]
+def reference_runs(sc, indptr, indices, weights, kol_ids, seeds) -> list[pd.DataFrame]:
+    return [run_reference(sc, indptr, indices, weights, kol_ids, seed=s) for s in seeds]
 
 
 def summarise(runs: list[pd.DataFrame], columns: list[str]) -> dict[str, np.ndarray]:
@@ -331,12 +370,13 @@ def compare(reference: list[pd.DataFrame], kernel: list[pd.DataFrame], family_al
 
 
 @pytest.mark.slow
-def test_kernel_agrees_with_reference():
-    sc, indptr, indices, kol_ids = agreement_setup()
+@pytest.mark.parametrize("variant", list(AGREEMENT_VARIANTS))
+def test_kernel_agrees_with_reference(variant):
+    sc, indptr, indices, weights, kol_ids = agreement_setup(variant)
     seeds = range(AGREEMENT_REPLICATIONS)
     start = time.perf_counter()
-    kernel = kernel_runs(sc, indptr, indices, kol_ids, [10_000 + s for s in seeds])
-    reference = reference_runs(sc, indptr, indices, kol_ids, list(seeds))
+    kernel = kernel_runs(sc, indptr, indices, weights, kol_ids, [10_000 + s for s in seeds])
+    reference = reference_runs(sc, indptr, indices, weights, kol_ids, list(seeds))
     elapsed = time.perf_counter() - start
 
     missing = [c for c in METRIC_COLUMNS if c not in kernel[0].columns]
@@ -344,6 +384,6 @@ def test_kernel_agrees_with_reference():
     assert all(len(r) == AGREEMENT_TICKS for r in kernel)
     table = compare(reference, kernel)
     with pd.option_context("display.width", 200, "display.max_rows", 200, "display.float_format", "{:.4g}".format):
-        print(f"\n{2 * AGREEMENT_REPLICATIONS} runs in {elapsed:.1f} s\n{table}")
+        print(f"\n{variant}: {2 * AGREEMENT_REPLICATIONS} runs in {elapsed:.1f} s\n{table}")
         bad = table[~table["ok"]]
-        assert bad.empty, f"kernel and reference disagree (Bonferroni over {len(table)} tests):\n{bad}"
+        assert bad.empty, f"{variant}: kernel and reference disagree (Bonferroni over {len(table)} tests):\n{bad}"

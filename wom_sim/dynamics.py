@@ -135,10 +135,10 @@ def talk_probabilities(pop: Population, lev: Levers, sc: Scenario) -> tuple[np.n
     wom = sc.wom
     S, tau = pop.S, pop.talkativeness
     p_pos = tau * wom.positive_rate * S**wom.satisfaction_elasticity * (1.0 + wom.loyalty_boost * pop.L)
-    p_pos = np.where(S >= wom.positive_threshold, np.minimum(1.0, p_pos * lev.talk_multiplier), 0.0)
+    p_pos = np.where(wom.positive_threshold <= S, np.minimum(1.0, p_pos * lev.talk_multiplier), 0.0)
     theta = wom.negative_threshold
     gap = np.maximum(theta - S, 0.0) / theta if theta > 0 else np.zeros_like(S)
-    p_neg_s = np.where(S < theta, np.minimum(1.0, tau * wom.negative_rate * gap**wom.negative_exponent), 0.0)
+    p_neg_s = np.where(theta > S, np.minimum(1.0, tau * wom.negative_rate * gap**wom.negative_exponent), 0.0)
     p_neg = 1.0 - (1.0 - p_neg_s) * (1.0 - wom.failure_talk * pop.failed_last)
     talkers = pop.experienced
     return np.where(talkers, p_pos, 0.0), np.where(talkers, p_neg, 0.0)
@@ -256,7 +256,12 @@ def perceived_value(pop: Population, lev: Levers, sc: Scenario) -> np.ndarray:
 
 
 def purchase(
-    pop: Population, lev: Levers, sc: Scenario, brand: float, u: tuple[np.ndarray, np.ndarray, np.ndarray], st: TickState
+    pop: Population,
+    lev: Levers,
+    sc: Scenario,
+    brand: float,
+    u: tuple[np.ndarray, np.ndarray, np.ndarray],
+    st: TickState,
 ) -> None:
     """Step 5: adoption by aware prospects, repurchase by customers, win-back of churned people."""
     u_adopt, u_repurchase, u_winback = u
@@ -323,7 +328,9 @@ def experience(
     immediate = recovered & (lev.recovery_delay == 0)
     delayed = recovered & (lev.recovery_delay > 0)
     unrecovered = failed & ~immediate
-    soft = np.clip(np.maximum(0.0, x - ex.failure_penalty * (1 - lev.recovery_effectiveness)) + lev.recovery_paradox, 0, 1)
+    soft = np.clip(
+        np.maximum(0.0, x - ex.failure_penalty * (1 - lev.recovery_effectiveness)) + lev.recovery_paradox, 0, 1
+    )
     x = np.where(immediate, soft, np.where(failed, np.maximum(0.0, x - ex.failure_penalty), x))
 
     E, T = pop.E[buyers], pop.T[buyers]
@@ -336,7 +343,9 @@ def experience(
     target = np.clip(x + ex.disconfirmation_weight * d + ex.recall_bias, 0.0, 1.0)
     pop.S[buyers] = pull(S_prev, target, ex.satisfaction_rate)
     pop.E[buyers] = pull(E, x, ex.expectation_rate)
-    pop.T[buyers] = np.where(unrecovered, T * (1.0 - ex.trust_failure_drop), T + ex.trust_gain * (1 - np.abs(d)) * (1 - T))
+    pop.T[buyers] = np.where(
+        unrecovered, T * (1.0 - ex.trust_failure_drop), T + ex.trust_gain * (1 - np.abs(d)) * (1 - T)
+    )
 
     pop.experienced[buyers] = True
     pop.purchases[buyers] += 1

@@ -152,7 +152,9 @@ class WomModel(mesa.Model):
             iv.setup(self)
         self._views: dict[int, Customer] = {}
         # Built after the state exists: Mesa 3.5 calls reporters once at construction.
-        self.datacollector = mesa.DataCollector(model_reporters={name: partial(_reported_metric, name=name) for name in REPORTED})
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(_reported_metric, name=name) for name in REPORTED}
+        )
 
     @property
     def n(self) -> int:

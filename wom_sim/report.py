@@ -27,7 +27,12 @@ def dashboard_figure(metrics: pd.DataFrame, title: str = "", unit: str = "tick")
     ax.set_title("Customers acquired, by channel (cumulative)")
     ax.legend(loc="upper left", fontsize=8)
     ax = axes[0, 1]
-    for col, label in (("mean_S", "satisfaction"), ("mean_T", "trust"), ("mean_L", "loyalty"), ("mean_A", "attachment")):
+    for col, label in (
+        ("mean_S", "satisfaction"),
+        ("mean_T", "trust"),
+        ("mean_L", "loyalty"),
+        ("mean_A", "attachment"),
+    ):
         ax.plot(t, metrics[col], label=label)
     ax.set_ylim(0, 1)
     ax.set_title("Customer means")

@@ -6,6 +6,7 @@ The schema itself (every parameter, default, unit, source) is `wom_sim.schema`. 
 
 from __future__ import annotations
 
+import copy
 import difflib
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,7 @@ def parse_value(text: str) -> Any:
 def apply_overrides(data: dict, overrides: list[str] | dict[str, Any], source: str = "--set") -> dict:
     """Apply dotted overrides (`wom.contact_prob=0.2`) to a raw scenario dict; list items by index."""
     items = overrides.items() if isinstance(overrides, dict) else [_split_override(o, source) for o in overrides]
-    data = _merge({}, data)
+    data = copy.deepcopy(data)
     for dotted, value in items:
         node: Any = data
         parts = dotted.split(".")
@@ -172,15 +173,15 @@ def build_scenario(data: dict, source: str = "scenario") -> Scenario:
     return scenario
 
 
-def load_scenario(
-    path: str | Path, overrides: list[str] | dict[str, Any] | None = None, **set_fields: Any
-) -> Scenario:
+def load_scenario(path: str | Path, overrides: list[str] | dict[str, Any] | None = None, **set_fields: Any) -> Scenario:
     """Load, inherit, override and validate a scenario file."""
     data = load_raw(path)
-    if overrides:
-        data = apply_overrides(data, overrides)
-    if set_fields:
-        data = apply_overrides(data, {k: v for k, v in set_fields.items() if v is not None}, "option")
+    extra = {k: v for k, v in set_fields.items() if v is not None}
+    if overrides or extra:
+        # Overrides act on the fully resolved scenario, so defaults (e.g. list items) can be addressed too.
+        data = build_scenario(data, str(path)).model_dump(mode="json", by_alias=True)
+        data = apply_overrides(data, overrides or [])
+        data = apply_overrides(data, extra, "option")
     return build_scenario(data, str(path))
 
 

@@ -73,9 +73,10 @@ def run(scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, qu
     sc = load_scenario(path, list(overrides), seed=seed, ticks=ticks)
     out = Path(out_dir) if out_dir else Path("runs") / path.stem
     if not quiet:
-        click.echo(f"wom-sim: {sc.name} — {sc.description.strip().splitlines()[0] if sc.description else ''}", err=True)
-        click.echo(f"building a {sc.network.generator if not sc.network.file else 'file'} graph of "
-                   f"{sc.network.n if not sc.network.file else 'the file'} people (seed {sc.seed})...", err=True)  # fmt: skip
+        question = sc.description.strip().splitlines()[0] if sc.description else ""
+        graph = f"the graph in {sc.network.file}" if sc.network.file else f"a {sc.network.generator} graph"
+        click.echo(f"wom-sim: {sc.name}: {question}", err=True)
+        click.echo(f"building {graph} and {sc.network.n:,} people (seed {sc.seed})...", err=True)
     model = WomModel(sc)
     with tqdm(total=sc.ticks, desc="simulating", unit=sc.tick_unit, disable=quiet, leave=False) as bar:
         model.run(progress=lambda _t: bar.update(1))
@@ -96,7 +97,9 @@ def run(scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, qu
     click.echo("")
     for line in takeaways(metrics, model.n):
         click.echo(f"  * {line}")
-    click.echo(f"\nOutputs in {out}/: metrics.{fmt} (per tick), people.{fmt} (per person), dashboard.png, scenario.yaml")
+    click.echo(
+        f"\nOutputs in {out}/: metrics.{fmt} (per tick), people.{fmt} (per person), dashboard.png, scenario.yaml"
+    )
 
 
 @cli.command()

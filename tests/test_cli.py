@@ -1,0 +1,94 @@
+"""The command line end to end: real subprocesses for run/check/scenarios, exit codes and nothing half-written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
+SMALL = ["--set", "network.n=300", "--ticks", "6"]
+
+
+def wom(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "wom_sim", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+def test_run_writes_tables_dashboard_and_summary(tmp_path):
+    out = tmp_path / "out"
+    res = wom("run", BASELINE, *SMALL, "--seed", "3", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    for name in ("metrics.parquet", "people.parquet", "dashboard.png", "scenario.yaml"):
+        assert (out / name).is_file(), name
+    metrics = pd.read_parquet(out / "metrics.parquet")
+    assert len(metrics) == 6
+    assert len(pd.read_parquet(out / "people.parquet")) == 300
+    for words in ("Ever adopted", "NPS", "Churn rate", "Repurchase rate", "Brand", "Revenue", "Word of mouth brought"):
+        assert words in res.stdout
+    assert "seed: 3" in (out / "scenario.yaml").read_text()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp leftovers
+
+
+def test_run_csv_and_quiet_and_bundled_name(tmp_path):
+    res = wom("run", "baseline", *SMALL, "--format", "csv", "--quiet", "--out", "o", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == ""
+    assert len(pd.read_csv(tmp_path / "o" / "metrics.csv")) == 6
+
+
+def test_same_seed_same_files(tmp_path):
+    for name in ("a", "b"):
+        assert wom("run", BASELINE, *SMALL, "-q", "--out", str(tmp_path / name)).returncode == 0
+    a, b = (pd.read_parquet(tmp_path / x / "metrics.parquet") for x in ("a", "b"))
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["run", BASELINE, "--set", "wom.contact_prob=2"], ["wom.contact_prob", "less than or equal to 1"]),
+        (["run", BASELINE, "--set", "wom.contact_prb=0.1"], ["did you mean 'contact_prob'"]),
+        (["run", "nosuch.yaml"], ["nosuch.yaml", "not found"]),
+        (["run", BASELINE, "--set", "network.file=missing.csv"], ["missing.csv", "not found"]),
+        (["run", BASELINE, "--set", "network.n=40000000"], ["memory"]),
+        (["run", BASELINE, "--ticks", "0"], ["--ticks"]),
+        (["run", BASELINE, "--bogus"], ["No such option"]),
+        (["check", BASELINE, "--set", "nope"], ["key.sub=value"]),
+    ],
+)  # fmt: skip
+def test_bad_input_exit_2_one_line_nothing_written(tmp_path, args, words):
+    res = wom(*args, "--out", str(tmp_path / "out")) if args[0] == "run" else wom(*args)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    errors = [line for line in res.stderr.splitlines() if line.lower().startswith("error")]
+    assert len(errors) == 1, res.stderr
+    for word in words:
+        assert word in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_prints_resolved_parameters():
+    res = wom("check", BASELINE, "--set", "wom.contact_prob=0.2")
+    assert res.returncode == 0, res.stderr
+    assert "contact_prob: 0.2" in res.stdout and "satisfaction_elasticity: 1.5" in res.stdout
+    assert "valid" in res.stderr and "GB" in res.stderr
+
+
+def test_scenarios_lists_bundled_questions():
+    res = wom("scenarios")
+    assert res.returncode == 0, res.stderr
+    assert "baseline" in res.stdout and "How does word of mouth spread" in res.stdout
+    assert "name: baseline" in wom("scenarios", "baseline").stdout
+
+
+def test_help_reads_like_a_manual():
+    res = wom("run", "--help")
+    assert res.returncode == 0
+    for option in ("--set", "--seed", "--ticks", "--out", "--format", "--quiet"):
+        assert option in res.stdout

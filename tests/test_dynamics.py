@@ -1,0 +1,275 @@
+"""Each step of the tick on tiny hand-made cases whose answer is computed by hand from docs/model.md."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from tests.conftest import make_graph, star
+from wom_sim import dynamics as dyn
+from wom_sim.levers import Levers
+from wom_sim.population import ADVERTISING, AWARE, CHURNED, CUSTOMER, KOL, REFERRAL, UNAWARE, WOM, init_population
+from wom_sim.schema import Scenario
+
+
+def population(n: int, sc: Scenario | None = None, kols=()):
+    """A population of n with neutral traits (talkativeness 1, credibility 0.5, conformity 0), all UNAWARE."""
+    sc = sc or Scenario()
+    pop = init_population(sc, np.array(kols, dtype=np.int64), n, np.random.default_rng(0))
+    pop.status[:] = UNAWARE
+    pop.experienced[:] = False
+    pop.talkativeness[:] = 1.0
+    pop.credibility[:] = 0.5
+    pop.credibility[pop.is_kol] = sc.kols.credibility
+    pop.conformity[:] = 0.0
+    pop.E[:], pop.T[:], pop.A[:], pop.L[:], pop.S[:] = 0.5, 0.5, 0.1, 0.4, 0.0
+    return pop
+
+
+def make_customer(pop, idx, S):
+    pop.status[idx] = CUSTOMER
+    pop.experienced[idx] = True
+    pop.S[idx] = S
+
+
+def test_edge_uniforms_are_deterministic_uniform_and_keyed():
+    edges = np.arange(200_000)
+    u = dyn.edge_uniforms(12345, edges)
+    assert np.array_equal(u, dyn.edge_uniforms(12345, edges))
+    assert u.min() >= 0 and u.max() < 1
+    # KS against U(0,1): p < 1e-4 would mean the hash is visibly non-uniform (fixed key: deterministic).
+    assert stats.kstest(u, "uniform").pvalue > 1e-4
+    other = dyn.edge_uniforms(54321, edges)
+    assert abs(np.corrcoef(u, other)[0, 1]) < 0.01  # different ticks/valences are independent
+    # A subset of edges sees the same numbers as in the full set: the basis of common random numbers.
+    assert np.array_equal(dyn.edge_uniforms(12345, edges[7::13]), u[7::13])
+
+
+def test_out_edges_expands_csr_ranges():
+    g = make_graph(5, [(0, 1), (0, 2), (1, 2), (3, 4)])
+    edges, src = dyn.out_edges(g, np.array([0, 3]))
+    assert sorted(g.indices[edges].tolist()) == [1, 2, 4]
+    assert sorted(src.tolist()) == [0, 0, 3]
+    assert dyn.out_edges(g, np.array([], dtype=np.int64))[0].size == 0
+
+
+def test_talk_probabilities_follow_the_formulas():
+    sc = Scenario()
+    pop = population(4, sc)
+    for i, S in enumerate([1.0, 0.8, 0.1, 0.45]):
+        make_customer(pop, i, S)
+    pop.L[:] = 0.0
+    lev = Levers.neutral(sc)
+    p_pos, p_neg = dyn.talk_probabilities(pop, lev, sc)
+    w = sc.wom
+    assert p_pos[0] == pytest.approx(w.positive_rate)
+    assert p_pos[1] == pytest.approx(w.positive_rate * 0.8**1.5)
+    assert p_pos[2] == 0 and p_pos[3] == 0  # below theta_pos = 0.5
+    assert p_neg[2] == pytest.approx(w.negative_rate * (0.35 - 0.1) / 0.35)
+    assert p_neg[3] == 0 and p_neg[0] == 0
+    pop.failed_last[0] = True
+    assert dyn.talk_probabilities(pop, lev, sc)[1][0] == pytest.approx(w.failure_talk)
+
+
+def test_elasticity_of_positive_wom_to_satisfaction_is_one_and_a_half():
+    sc = Scenario()
+    pop = population(2, sc)
+    make_customer(pop, 0, 0.6)
+    make_customer(pop, 1, 0.66)
+    p_pos, _ = dyn.talk_probabilities(pop, Levers.neutral(sc), sc)
+    assert p_pos[1] / p_pos[0] == pytest.approx(1.1**1.5)  # S +10% -> WOM +15.4%
+
+
+def test_star_centre_reaches_every_leaf_with_contact_one():
+    sc = Scenario.model_validate({"wom": {"contact_prob": 1.0}})
+    g = star(6)
+    pop = population(g.n, sc)
+    speakers = np.zeros(g.n, dtype=bool)
+    speakers[0] = True
+    sent = dyn.deliver(g, pop, sc, speakers, key=1, reach=1.0)
+    assert sorted(sent.dst.tolist()) == [1, 2, 3, 4, 5, 6]
+    assert set(sent.src.tolist()) == {0}
+    none = dyn.deliver(g, pop, Scenario.model_validate({"wom": {"contact_prob": 0.0}}), speakers, key=1, reach=1.0)
+    assert none.dst.size == 0
+
+
+def test_delivery_rate_matches_contact_probability():
+    sc = Scenario.model_validate({"wom": {"contact_prob": 0.2}})
+    g = star(20_000)
+    pop = population(g.n, sc)
+    speakers = np.zeros(g.n, dtype=bool)
+    speakers[0] = True
+    hits = dyn.deliver(g, pop, sc, speakers, key=7, reach=1.5).dst.size
+    # Binomial(20000, 0.3): sd = 65; 5 sd is a deterministic (fixed key) and generous bound.
+    assert abs(hits - 6000) < 5 * math.sqrt(20_000 * 0.3 * 0.7)
+
+
+def test_reception_awareness_expectation_and_channel():
+    sc = Scenario()
+    g = star(3)
+    pop = population(g.n, sc, kols=[2])
+    pop.status[3] = AWARE
+    st = dyn.TickState(t=0, n=g.n)
+    st.positive = dyn.Deliveries(src=np.array([0, 2]), dst=np.array([1, 3]), speakers=2)
+    st.negative = dyn.Deliveries()
+    make_customer(pop, 0, 0.9)
+    make_customer(pop, 2, 0.9)
+    ones = np.ones(g.n)
+    dyn.receive_wom(pop, Levers.neutral(sc), sc, ones, ones, st)
+    assert pop.status[1] == AWARE and pop.last_touch[1] == WOM
+    assert pop.last_touch[3] == KOL
+    impact = math.tanh(0.5)  # one message of credibility 0.5
+    assert st.impact[1] == pytest.approx(impact)
+    assert pop.E[1] == pytest.approx(0.5 + sc.reception.expectation_rate * impact * 0.5)
+    assert pop.T[1] == pytest.approx(0.5 + sc.reception.trust_rate * impact * 0.5)
+    assert not pop.forward_pos.any()  # uniforms of 1 never forward
+
+
+def test_negative_message_hits_harder_and_conformity_pulls_toward_voice():
+    sc = Scenario()
+    pop = population(3, sc)
+    make_customer(pop, 1, 0.8)
+    pop.conformity[1] = 1.0
+    st = dyn.TickState(t=0, n=3)
+    st.positive = dyn.Deliveries()
+    st.negative = dyn.Deliveries(src=np.array([0]), dst=np.array([1]), speakers=1)
+    dyn.receive_wom(pop, Levers.neutral(sc), sc, np.zeros(3), np.zeros(3), st)
+    impact = math.tanh(-sc.wom.negativity_bias * 0.5)
+    after_valence = 0.8 + sc.reception.satisfaction_weight * impact * 0.8
+    assert pop.S[1] == pytest.approx(after_valence + sc.reception.conformity_rate * (0.0 - after_valence))
+    assert pop.forward_neg[1]  # uniform 0 < forward prob
+
+
+def test_referral_tag_sets_channel_and_referrer():
+    sc = Scenario()
+    pop = population(3, sc)
+    make_customer(pop, 0, 0.9)
+    lev = Levers.neutral(sc)
+    lev.referral_active = True
+    st = dyn.TickState(t=0, n=3)
+    st.positive = dyn.Deliveries(src=np.array([0]), dst=np.array([2]), speakers=1)
+    st.negative = dyn.Deliveries()
+    dyn.receive_wom(pop, lev, sc, np.ones(3), np.ones(3), st)
+    assert pop.last_touch[2] == REFERRAL and st.referred[2] and st.referrer[2] == 0
+
+
+def test_purchase_adoption_channel_and_revenue():
+    sc = Scenario.model_validate({"purchase": {"adoption": {"intercept": 50.0}, "repurchase": {"intercept": -50.0}}})
+    pop = population(4, sc)
+    pop.status[[0, 1]] = AWARE
+    pop.last_touch[0] = ADVERTISING
+    make_customer(pop, 3, 0.7)
+    pop.spend[:] = 10.0
+    st = dyn.TickState(t=0, n=4)
+    st.impact, st.referred = np.zeros(4), np.zeros(4, dtype=bool)
+    u = np.full(4, 0.5)
+    lev = Levers.neutral(sc)
+    dyn.purchase(pop, lev, sc, 0.6, (u, u, u), st)
+    assert st.adopted.tolist() == [True, True, False, False]
+    assert pop.acquired_by[0] == ADVERTISING and pop.acquired_by[1] == 0
+    assert st.revenue == pytest.approx(20.0 * lev.price)
+    assert st.cost_of_goods == pytest.approx(20.0 * (1 - sc.brand.margin))
+    assert st.customers_start == 1 and not st.repurchased.any()
+
+
+def test_experience_expectation_disconfirmation_by_hand():
+    sc = Scenario.model_validate({"experience": {"noise": 0.0}, "brand": {"service_failure": 0.0}})
+    pop = population(2, sc)
+    st = dyn.TickState(t=0, n=2)
+    st.adopted = np.array([True, False])
+    st.repurchased = st.won_back = np.zeros(2, dtype=bool)
+    dyn.experience(pop, Levers.neutral(sc), sc, 0, (np.zeros(2), np.ones(2), np.ones(2)), st)
+    ex = sc.experience
+    x, E = 0.7, 0.5
+    target = x + ex.disconfirmation_weight * (x - E) + ex.recall_bias
+    assert pop.S[0] == pytest.approx(E + ex.satisfaction_rate * (target - E))
+    assert pop.E[0] == pytest.approx(E + ex.expectation_rate * (x - E))
+    assert pop.T[0] == pytest.approx(0.5 + ex.trust_gain * (1 - abs(x - E)) * 0.5)
+    assert pop.experienced[0] and pop.purchases[0] == 1 and not pop.experienced[1]
+
+
+@pytest.mark.parametrize("delay", [0, 2])
+def test_failure_and_recovery(delay):
+    sc = Scenario.model_validate({
+        "experience": {"noise": 0.0, "recovery": {"coverage": 1.0, "delay": delay, "effectiveness": 1.0}},
+        "brand": {"service_failure": 1.0},
+    })  # fmt: skip
+    pop = population(1, sc)
+    make_customer(pop, 0, 0.8)
+    pop.E[0] = 0.7
+    lev = Levers.neutral(sc)
+
+    def buy(t):
+        st = dyn.TickState(t=t, n=1)
+        st.adopted = st.won_back = np.zeros(1, dtype=bool)
+        st.repurchased = np.array([t == 0])
+        dyn.experience(pop, lev, sc, t, (np.zeros(1), np.zeros(1), np.zeros(1)), st)
+        return st
+
+    st = buy(0)
+    assert st.failures == 1
+    if delay == 0:
+        # Full effectiveness: no penalty left, not an unrecovered failure, no trust drop.
+        assert not pop.failed_last[0] and st.recoveries == 1
+        assert pop.S[0] > 0.7
+    else:
+        assert pop.failed_last[0] and st.recoveries == 0
+        low = pop.S[0]
+        assert low < 0.6
+        assert buy(1).recoveries == 0
+        assert buy(2).recoveries == 1
+        assert pop.S[0] == pytest.approx(0.8)  # effectiveness 1 restores the pre-failure satisfaction
+
+
+def test_churn_hazard_at_reference_loyalty():
+    sc = Scenario()
+    n = 100_000
+    pop = population(n, sc)
+    pop.status[:] = CUSTOMER
+    pop.L[:] = sc.churn.reference_loyalty
+    st = dyn.TickState(t=0, n=n)
+    st.heard_negative, st.unrecovered = np.zeros(n), np.zeros(n, dtype=bool)
+    dyn.churn(pop, Levers.neutral(sc), sc, np.random.default_rng(3).random(n), st)
+    p = 1 - math.exp(-sc.churn.base_hazard)
+    # Binomial(100000, p); 5 sd keeps this fixed-seed check far from a false alarm.
+    assert abs(st.churned.sum() - n * p) < 5 * math.sqrt(n * p * (1 - p))
+    assert (pop.status == CHURNED).sum() == st.churned.sum()
+
+
+def test_loyalty_moves_toward_weighted_target():
+    sc = Scenario()
+    pop = population(1, sc)
+    make_customer(pop, 0, 0.9)
+    st = dyn.TickState(t=0, n=1)
+    st.spoke_positive = np.array([True])
+    lev = Levers.neutral(sc)
+    w = sc.loyalty.weights
+    target = w.value * 0.7 + w.satisfaction * 0.9 + w.trust * 0.5 + w.attachment * 0.1 + w.brand * 0.6
+    dyn.update_loyalty(pop, lev, sc, 0.6, st)
+    assert pop.L[0] == pytest.approx(0.4 + sc.loyalty.rate * (target - 0.4))
+    at = sc.loyalty.attachment
+    assert pop.A[0] == pytest.approx(0.1 + at.spread_gain * 0.9 - at.decay * 0.1)
+
+
+def test_brand_follows_quality_and_voice():
+    sc = Scenario()
+    st = dyn.TickState(t=0, n=10)
+    st.positive = dyn.Deliveries(src=np.zeros(3, int), dst=np.arange(3), speakers=1)
+    st.negative = dyn.Deliveries(src=np.zeros(1, int), dst=np.arange(1), speakers=1)
+    b = dyn.update_brand(0.6, Levers.neutral(sc), sc, st)
+    target = 0.5 * 0.7 + 0.5 * 0.75
+    assert b == pytest.approx(0.6 + sc.brand.reputation_rate * (target - 0.6))
+
+
+def test_advertising_reaches_only_the_never_experienced():
+    sc = Scenario()
+    pop = population(3, sc)
+    make_customer(pop, 2, 0.5)
+    lev = Levers.neutral(sc)
+    dyn.advertise(pop, lev, sc, np.array([0.0, 0.99, 0.0]))
+    assert pop.status.tolist() == [AWARE, UNAWARE, CUSTOMER]
+    assert pop.last_touch.tolist() == [ADVERTISING, 0, 0]
+    assert pop.E[0] == pytest.approx(0.5 + sc.advertising.expectation_pull * (sc.advertising.claim - 0.5))

@@ -1,0 +1,130 @@
+"""Scenario loading: defaults, extends, overrides, and one clear error line for every kind of bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wom_sim.scenario import ScenarioError, apply_overrides, load_scenario, scenario_to_yaml
+from wom_sim.schema import Scenario
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_fill_everything():
+    sc = Scenario()
+    assert sc.wom.satisfaction_elasticity == 1.5
+    assert sc.reception.satisfaction_weight == pytest.approx(0.035)
+    assert abs(sum(s.share for s in sc.population.segments) - 1) < 1e-9
+
+
+def test_baseline_loads():
+    sc = load_scenario(SCENARIOS / "baseline.yaml")
+    assert sc.name == "baseline"
+    assert sc.network.n == 5000
+    assert sc.kols.select.k == 10
+
+
+def test_extends_merges_and_overrides(tmp_path):
+    write(tmp_path, "base.yaml", "name: base\nseed: 1\nwom: {contact_prob: 0.2, negative_reach: 2.0}\n")
+    child = write(tmp_path, "child.yaml", "extends: base.yaml\nname: child\nwom: {contact_prob: 0.3}\n")
+    sc = load_scenario(child)
+    assert (sc.name, sc.seed, sc.wom.contact_prob, sc.wom.negative_reach) == ("child", 1, 0.3, 2.0)
+
+
+def test_extends_loop_is_an_error(tmp_path):
+    write(tmp_path, "a.yaml", "extends: b.yaml\n")
+    write(tmp_path, "b.yaml", "extends: a.yaml\n")
+    with pytest.raises(ScenarioError, match="extends loop"):
+        load_scenario(tmp_path / "a.yaml")
+
+
+def test_graph_file_is_relative_to_the_file_that_names_it(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "sub").mkdir()
+    write(tmp_path, "base.yaml", "network: {file: data/g.csv}\n")
+    child = write(tmp_path, "sub/child.yaml", "extends: ../base.yaml\n")
+    assert load_scenario(child).network.file == str((tmp_path / "data" / "g.csv").resolve())
+
+
+@pytest.mark.parametrize(
+    ("overrides", "check"),
+    [
+        (["wom.contact_prob=0.25"], lambda s: s.wom.contact_prob == 0.25),
+        (["network.n=123"], lambda s: s.network.n == 123),
+        (["network.directed=true"], lambda s: s.network.directed is True),
+        (["kols.select.ids=[1, 2]"], lambda s: s.kols.select.ids == [1, 2]),
+        (["population.segments.0.share=0.7", "population.segments.1.share=0.3"],
+         lambda s: s.population.segments[0].share == 0.7),
+    ],
+)  # fmt: skip
+def test_dotted_overrides(overrides, check):
+    assert check(load_scenario(SCENARIOS / "baseline.yaml", overrides))
+
+
+def test_overrides_do_not_touch_the_input():
+    data = {"wom": {"contact_prob": 0.1}}
+    apply_overrides(data, ["wom.contact_prob=0.2"])
+    assert data == {"wom": {"contact_prob": 0.1}}
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("wom: {contact_prb: 0.2}\n", ["wom.contact_prb", "did you mean 'contact_prob'"]),
+        ("wom: {contact_prob: 1.5}\n", ["wom.contact_prob", "less than or equal to 1", "1.5"]),
+        ("wom: {contact_prob: lots}\n", ["wom.contact_prob", "valid number", "lots"]),
+        ("ticks: 0\n", ["ticks", "greater than or equal to 1"]),
+        ("netwrk: {n: 5}\n", ["unknown key netwrk", "did you mean 'network'"]),
+        ("population: {segments: [{name: a, share: 0.5}]}\n", ["segments", "sum to 1"]),
+        ("population: {talkativeness: {dist: lognormal, mean: 1}}\n", ["talkativeness", "needs mean, sigma"]),
+        ("network: {generator: smallworld}\n", ["network.generator", "barabasi_albert"]),
+        ("loyalty: {weights: {value: 0.9}}\n", ["loyalty.weights", "sum to 1"]),
+        ("interventions: [{kind: advertsing}]\n", ["interventions[0].kind", "did you mean 'advertising'"]),
+        ("interventions: [{kind: advertising, reach_multiplyer: 2}]\n", ["interventions[0].reach_multiplyer"]),
+        ("interventions: [{kind: advertising, when: {metric: nsp, op: '>', value: 1}}]\n",
+         ["when.metric", "did you mean 'nps'"]),
+        ("interventions: [{kind: advertising, when: {metric: nps, op: '=>', value: 1}}]\n", ["op"]),
+        ("- 1\n- 2\n", ["must be a mapping"]),
+        ("wom: {contact_prob: [0.1\n", ["not valid YAML"]),
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_clear_line(tmp_path, text, words):
+    path = write(tmp_path, "bad.yaml", text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert str(path) in message
+    for word in words:
+        assert word in message, message
+
+
+def test_missing_file():
+    with pytest.raises(ScenarioError, match="file not found"):
+        load_scenario("/nonexistent/x.yaml")
+
+
+@pytest.mark.parametrize("bad", ["wom.contact_prob", "=3", "wom.contact_prob=2", "network.n.x=1"])
+def test_bad_overrides(bad):
+    with pytest.raises(ScenarioError):
+        load_scenario(SCENARIOS / "baseline.yaml", [bad])
+
+
+def test_yaml_round_trip_gives_the_same_scenario(tmp_path):
+    sc = load_scenario(SCENARIOS / "baseline.yaml", ["wom.contact_prob=0.21"])
+    again = load_scenario(write(tmp_path, "resolved.yaml", scenario_to_yaml(sc)))
+    assert again.model_dump(exclude={"base_dir"}) == sc.model_dump(exclude={"base_dir"})
+
+
+def test_yaml_is_never_evaluated(tmp_path):
+    path = write(tmp_path, "evil.yaml", "name: !!python/object/apply:os.system ['echo hacked']\n")
+    with pytest.raises(ScenarioError, match="not valid YAML"):
+        load_scenario(path)

@@ -1,0 +1,240 @@
+"""Where runs execute: in this process, a local process pool (default, all cores) or a Dask cluster.
+
+Every backend runs the same module-level function (`runner.run_task`) on the same plain-data tasks, so the same
+seeds give bit-identical results everywhere. Results come back to this process, which alone writes the store:
+workers need no shared disk, and a part is written only for a run that finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
+
+from wom_sim.experiment.runner import run_task
+from wom_sim.experiment.store import ResultStore
+from wom_sim.scenario import ScenarioError
+
+Task = dict[str, Any]
+
+
+class Interrupted(Exception):
+    """Ctrl-C stopped an experiment; every run stored so far is complete and the store is valid."""
+
+    def __init__(self, done: int, total: int, path: Any):
+        super().__init__(f"interrupted: {done} of {total} runs are stored in {path}; run the same command to resume")
+        self.done, self.total, self.path = done, total, path
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _ignore_sigint() -> None:
+    """Pool worker initializer: Ctrl-C is the parent's to handle, so workers ignore it (no stray tracebacks)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Executor:
+    """Runs tasks and yields their results in completion order."""
+
+    name = "executor"
+    workers = 1
+
+    def map_unordered(self, fn: Callable[[Task], pd.DataFrame], tasks: list[Task]) -> Iterator[pd.DataFrame]:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        """Stop at once, dropping queued and running tasks."""
+
+    def close(self) -> None:
+        """Release workers."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class InProcessExecutor(Executor):
+    """Runs tasks one after another in this process (`--workers 0`; debugging and tiny experiments)."""
+
+    name = "this process"
+
+    def map_unordered(self, fn, tasks):
+        for task in tasks:
+            yield fn(task)
+
+
+class PoolExecutor(Executor):
+    """A local process pool (forkserver on POSIX, with the model preloaded, so workers start warm)."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or default_workers()
+        self.name = f"{self.workers} local process{'es' if self.workers > 1 else ''}"
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        ctx = mp.get_context(method)
+        if method == "forkserver":
+            ctx.set_forkserver_preload(["wom_sim.experiment.runner", "wom_sim.model"])
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_ignore_sigint)
+
+    def map_unordered(self, fn, tasks):
+        pending: set[Future] = set()
+        queue = iter(tasks)
+        # Keep a few tasks per worker queued, not all: cancelling on Ctrl-C is then instant even for 100k runs.
+        for task in _take(queue, 4 * self.workers):
+            pending.add(self.pool.submit(fn, task))
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield future.result()
+                for task in _take(queue, 1):
+                    pending.add(self.pool.submit(fn, task))
+
+    def abort(self) -> None:
+        processes = list((getattr(self.pool, "_processes", None) or {}).values())
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            proc.terminate()
+        for proc in processes:
+            proc.join(timeout=5)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _take(iterator: Iterator[Task], n: int) -> list[Task]:
+    out = []
+    for task in iterator:
+        out.append(task)
+        if len(out) >= n:
+            break
+    return out
+
+
+class DaskExecutor(Executor):
+    """A Dask distributed cluster: a scheduler address (`--dask tcp://host:port`) or a LocalCluster of N workers."""
+
+    def __init__(self, address: str | None = None, local_workers: int | None = None, timeout: float = 10.0):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ScenarioError(
+                "--dask: the distributed backend needs dask[distributed]; install wom-sim[distributed]"
+            ) from None
+        self.cluster = None
+        if local_workers:
+            self.cluster = LocalCluster(
+                n_workers=local_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )  # fmt: skip
+            self.client = Client(self.cluster)
+            self.name = f"a Dask LocalCluster of {local_workers} workers"
+        else:
+            try:
+                self.client = Client(address, timeout=f"{timeout}s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise ScenarioError(
+                    f"--dask {address}: no Dask scheduler answered within {timeout:g} s ({reason[:120]})"
+                ) from None
+            self.name = f"the Dask scheduler at {address}"
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        self._futures: list = []
+
+    def map_unordered(self, fn, tasks):
+        from distributed import as_completed
+
+        self._futures = [self.client.submit(fn, task, key=f"wom-run-{task['key']}", pure=False) for task in tasks]
+        for future in as_completed(self._futures):
+            result = future.result()
+            future.release()
+            yield result
+
+    def abort(self) -> None:
+        if self._futures:
+            self.client.cancel(self._futures)
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
+                self.cluster = None
+
+
+def make_executor(workers: int | None = None, dask: str | None = None, dask_local: int | None = None) -> Executor:
+    """The executor the user asked for: Dask address, Dask LocalCluster, in-process (workers=0) or a local pool."""
+    if dask and dask_local:
+        raise ScenarioError("--dask and --dask-local: give one of them, not both")
+    if dask:
+        return DaskExecutor(address=dask)
+    if dask_local:
+        return DaskExecutor(local_workers=dask_local)
+    if workers == 0:
+        return InProcessExecutor()
+    return PoolExecutor(workers)
+
+
+@dataclass
+class Execution:
+    """What one call of `execute` did."""
+
+    total: int
+    reused: int
+    ran: int
+    seconds: float
+
+
+def execute(
+    tasks: Iterable[Task],
+    store: ResultStore,
+    executor: Executor,
+    progress: bool = True,
+    desc: str = "runs",
+) -> Execution:
+    """Run every task whose key has no part in `store` yet and store each result as it finishes.
+
+    Duplicate keys (identical parameters and seed) run once. Ctrl-C aborts the executor and raises `Interrupted`;
+    the parts already written are complete, so running the same experiment again resumes where it stopped.
+    """
+    unique = list({task["key"]: task for task in tasks}.values())
+    missing = set(store.missing([t["key"] for t in unique]))
+    todo = [t for t in unique if t["key"] in missing]
+    reused = len(unique) - len(todo)
+    start = time.perf_counter()
+    ran = 0
+    bar = tqdm(total=len(unique), initial=reused, desc=desc, unit="run", disable=not progress or not todo,
+               file=sys.stderr, dynamic_ncols=True, smoothing=0.1, leave=False)  # fmt: skip
+    try:
+        if todo:
+            for frame in executor.map_unordered(run_task, todo):
+                store.write_run(str(frame["run_key"].iat[0]), frame)
+                ran += 1
+                bar.update(1)
+    except KeyboardInterrupt:
+        executor.abort()
+        raise Interrupted(reused + ran, len(unique), store.path) from None
+    except BaseException:
+        executor.abort()
+        raise
+    finally:
+        bar.close()
+    return Execution(total=len(unique), reused=reused, ran=ran, seconds=time.perf_counter() - start)

@@ -1,0 +1,92 @@
+"""One run as plain data: replication seeds, run keys and the module-level worker function.
+
+A worker (a local process or a Dask worker on another machine) receives a task dict holding only plain data: the
+fully resolved scenario as a JSON-able dict and an integer seed. It never receives a lambda, a closure or the
+caller's globals, so it works the same under fork, spawn, forkserver and Dask (see docs/experiments.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wom_sim.schema import Scenario
+
+# Scenario fields that label a run but cannot change its numbers: left out of the run key.
+LABEL_FIELDS = ("name", "description", "base_dir", "seed")
+SEED_MAX = 2**63 - 1
+
+
+def replication_seed(base_seed: int, replication: int) -> int:
+    """The seed of replication `replication` derived from `base_seed`.
+
+    It is the first 63 bits of ``numpy.random.SeedSequence(base_seed, spawn_key=(replication,))``, i.e. of
+    ``SeedSequence(base_seed).spawn(R)[replication]`` for any R > replication. So replication i has the same seed
+    whatever the number of replications, in every arm of a comparison and at every point of a sweep (common random
+    numbers), and adding replications later reuses the runs already stored.
+    """
+    words = np.random.SeedSequence(int(base_seed), spawn_key=(int(replication),)).generate_state(2, np.uint32)
+    return ((int(words[0]) << 32) | int(words[1])) >> 1
+
+
+def replication_seeds(base_seed: int, replications: int) -> list[int]:
+    """Seeds of replications 0..replications-1 (see `replication_seed`)."""
+    return [replication_seed(base_seed, i) for i in range(replications)]
+
+
+def scenario_payload(scenario: Scenario) -> dict[str, Any]:
+    """A resolved scenario as a plain JSON-able dict (what travels to a worker and what the run key hashes)."""
+    return scenario.model_dump(mode="json", by_alias=True)
+
+
+def canonical_hash(data: Any, length: int = 16) -> str:
+    """A short sha256 of a JSON-able value, independent of dict order."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+
+
+def run_key(payload: dict[str, Any], seed: int) -> str:
+    """The store key of a run: a hash of its resolved parameters (labels left out) and its seed."""
+    params = {k: v for k, v in payload.items() if k not in LABEL_FIELDS}
+    return canonical_hash({"parameters": params, "seed": int(seed)})
+
+
+def make_task(scenario: Scenario | dict[str, Any], seed: int) -> dict[str, Any]:
+    """A task: plain data a worker can run anywhere (`run_task`)."""
+    payload = scenario if isinstance(scenario, dict) else scenario_payload(scenario)
+    return {"key": run_key(payload, seed), "scenario": payload, "seed": int(seed)}
+
+
+def run_task(task: dict[str, Any]) -> pd.DataFrame:
+    """Run one task to its horizon; the per-tick metrics with `run_key` and `seed` columns first.
+
+    Module-level and importable (`wom_sim.experiment.runner.run_task`) so that process pools and Dask send it by
+    reference; the scenario is rebuilt and validated from plain data inside the worker.
+    """
+    from wom_sim.model import WomModel
+    from wom_sim.scenario import build_scenario
+
+    scenario = build_scenario(dict(task["scenario"]), f"task {task['key']}")
+    model = WomModel(scenario, seed=int(task["seed"]))
+    model.run()
+    frame = model.metrics_frame()
+    frame.insert(0, "run_key", task["key"])
+    frame.insert(1, "seed", np.int64(task["seed"]))
+    return frame
+
+
+def worker_versions() -> dict[str, str]:
+    """Versions a worker runs (to check a Dask cluster runs the same code as the client)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("wom-sim", "numpy", "mesa"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "missing"
+    return out
