@@ -55,7 +55,7 @@ def test_sampled_betweenness_on_big_graph() -> None:
 def test_kcore_prefers_the_clique() -> None:
     # A 4-clique {0,1,2,3} (core 3); 3 also holds a star of 6 leaves (core 1), so 3 has the top degree.
     clique = [(a, b) for a in range(4) for b in range(a + 1, 4)]
-    g = graph([*clique, *star(3, range(4, 10)), *star(10, range(11, 20))])
+    g = graph([*clique, *star(3, range(4, 10)), *star(10, range(11, 21))])
     assert kols(g, "degree", 1) == [10]
     assert kols(g, "kcore", 4) == [3, 0, 1, 2]  # core 3 first; inside it the higher degree, then lower index
 

@@ -283,7 +283,7 @@ def test_bad_graphml_weights(tmp_path) -> None:
     nx.write_graphml(h, path)
     with pytest.raises(ScenarioError, match=r"1 weight\(s\) <= 0 .*edge b - c"):
         build_graph(file_spec(path), rng())
-    h.add_edge("a", "a")
+    h.add_edge("a", "a", weight=1.0)
     nx.write_graphml(h, path)
     with pytest.raises(ScenarioError, match="self-loop"):
         build_graph(file_spec(path), rng())

@@ -128,3 +128,12 @@ def test_yaml_is_never_evaluated(tmp_path):
     path = write(tmp_path, "evil.yaml", "name: !!python/object/apply:os.system ['echo hacked']\n")
     with pytest.raises(ScenarioError, match="not valid YAML"):
         load_scenario(path)
+
+
+def test_scenario_reference_doc_is_current():
+    from wom_sim.docgen import scenario_reference
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "scenarios.md"
+    assert doc.read_text(encoding="utf-8") == scenario_reference(), (
+        "docs/scenarios.md is stale: run `wom-sim scenarios --reference > docs/scenarios.md`"
+    )

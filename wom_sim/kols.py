@@ -146,7 +146,7 @@ def _neighbour_slots(indptr: np.ndarray, nodes: np.ndarray) -> np.ndarray:
 def _unique_counts(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct values and their counts (by sorting: np.unique's hash path is slow on int64 keys)."""
     a = np.sort(a)
-    first = np.flatnonzero(np.concatenate([[True], a[1:] != a[:-1]]))
+    first = np.flatnonzero(np.concatenate([[True], a[1:] != a[:-1]])) if a.size else np.empty(0, np.int64)
     return a[first], np.diff(np.append(first, a.size))
 
 

@@ -430,8 +430,9 @@ def _read_table(spec: NetworkSpec, path: Path, suffix: str) -> Graph:
                 f"{path}: no column {name!r} (network.{key}); the file has columns: {', '.join(found) or 'none'}"
             )
     try:
-        read = pd.read_csv if kind == "csv" else pd.read_parquet
-        table = read(path, **{"usecols" if kind == "csv" else "columns": list(dict.fromkeys(columns.values()))})
+        # No usecols for csv: with it pandas silently accepts rows with too many fields.
+        wanted = list(dict.fromkeys(columns.values()))
+        table = pd.read_csv(path)[wanted] if kind == "csv" else pd.read_parquet(path, columns=wanted)
     except Exception as exc:
         raise _malformed(path, kind, exc) from None
 

@@ -281,11 +281,11 @@ class ReceptionSpec(Spec):
 
 
 class LoyaltyWeights(Spec):
-    value: float = Field(0.25, ge=0, le=1)
-    satisfaction: float = Field(0.3, ge=0, le=1)
-    trust: float = Field(0.2, ge=0, le=1)
-    attachment: float = Field(0.15, ge=0, le=1)
-    brand: float = Field(0.1, ge=0, le=1)
+    value: float = Field(0.25, ge=0, le=1, description="weight of perceived value V")
+    satisfaction: float = Field(0.3, ge=0, le=1, description="weight of satisfaction S")
+    trust: float = Field(0.2, ge=0, le=1, description="weight of trust T")
+    attachment: float = Field(0.15, ge=0, le=1, description="weight of attachment A")
+    brand: float = Field(0.1, ge=0, le=1, description="weight of brand reputation B")
 
     @model_validator(mode="after")
     def _sum_to_one(self) -> LoyaltyWeights:
@@ -323,7 +323,11 @@ class ChurnSpec(Spec):
 
 
 class KolSelect(Spec):
-    by: Literal["ids", "degree", "pagerank", "betweenness", "kcore", "random", "greedy"] = "degree"
+    """How KOLs are picked from the graph."""
+
+    by: Literal["ids", "degree", "pagerank", "betweenness", "kcore", "random", "greedy"] = Field(
+        "degree", description="centrality used to rank candidates; greedy = lazy-greedy influence maximisation"
+    )
     k: int = Field(0, ge=0, description="number of KOLs (0 = none)")
     ids: list[int | str] = Field(default_factory=list, description="explicit node ids (by: ids)")
 
@@ -340,9 +344,9 @@ class KolSpec(Spec):
 class NpsSpec(Spec):
     """Recommend score R = round(10 * (wS S + wT T + wL L)); promoters 9-10, detractors 0-6."""
 
-    satisfaction: float = Field(0.5, ge=0, le=1)
-    trust: float = Field(0.25, ge=0, le=1)
-    loyalty: float = Field(0.25, ge=0, le=1)
+    satisfaction: float = Field(0.5, ge=0, le=1, description="weight of S in the 0-10 recommend score")
+    trust: float = Field(0.25, ge=0, le=1, description="weight of T in the recommend score")
+    loyalty: float = Field(0.25, ge=0, le=1, description="weight of L in the recommend score")
 
 
 class Schedule(Spec):
@@ -381,12 +385,12 @@ class InterventionSpec(BaseModel):
 class Scenario(Spec):
     """A what-if: a population on a graph, a brand, and the levers the company pulls."""
 
-    name: str = "unnamed"
-    description: str = ""
+    name: str = Field("unnamed", description="short name shown in summaries")
+    description: str = Field("", description="the question this scenario answers (first line) and notes")
     extends: str | None = Field(None, description="path of a scenario this one starts from (resolved on load)")
-    seed: int = Field(42, ge=0, le=2**63 - 1)
-    ticks: int = Field(104, ge=1, le=100_000)
-    tick_unit: str = "week"
+    seed: int = Field(42, ge=0, le=2**63 - 1, description="one seed fixes graph, population and every random stream")
+    ticks: int = Field(104, ge=1, le=100_000, description="horizon in ticks")
+    tick_unit: str = Field("week", description="what one tick means (rates are per tick)")
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     population: PopulationSpec = Field(default_factory=PopulationSpec)
     brand: BrandSpec = Field(default_factory=BrandSpec)
@@ -399,6 +403,6 @@ class Scenario(Spec):
     churn: ChurnSpec = Field(default_factory=ChurnSpec)
     kols: KolSpec = Field(default_factory=KolSpec)
     nps: NpsSpec = Field(default_factory=NpsSpec)
-    interventions: list[InterventionSpec] = Field(default_factory=list)
-    events: list[InterventionSpec] = Field(default_factory=list)
+    interventions: list[InterventionSpec] = Field(default_factory=list, description="company levers (interventions.md)")
+    events: list[InterventionSpec] = Field(default_factory=list, description="crises and shocks (interventions.md)")
     base_dir: str = Field(".", description="folder relative paths are resolved against (set on load)")

@@ -128,9 +128,15 @@ def scenario_headline(path: Path) -> tuple[str, str]:
 
 @cli.command()
 @click.argument("name", required=False)
-def scenarios(name: str | None) -> None:
+@click.option("--reference", is_flag=True, help="Print the reference of every scenario key (docs/scenarios.md).")
+def scenarios(name: str | None, reference: bool) -> None:
     """List the bundled scenarios and the question each answers; with NAME, print that file."""
     folder = bundled_scenarios_dir()
+    if reference:
+        from wom_sim.docgen import scenario_reference
+
+        click.echo(scenario_reference(), nl=False)
+        return
     if name:
         click.echo(resolve_scenario_path(name).read_text(encoding="utf-8"), nl=False)
         return

@@ -1,0 +1,87 @@
+"""The scenario reference (docs/scenarios.md) generated from the schema, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+
+from wom_sim.schema import Scenario
+
+HEADER = """# Scenario file reference
+
+Generated from `wom_sim/schema.py` by `wom-sim scenarios --reference > docs/scenarios.md` (a test checks it is
+current). Every key is optional: a scenario holds only what differs from these defaults, and `extends:` starts
+from another file. Unknown keys are errors. Override any key from the command line with
+`--set section.key=value` (list items by index: `--set population.segments.0.share=0.6`).
+
+Distributions (`Dist`) are written `{dist: beta, a: 2, b: 5}`, `{dist: lognormal, mean: 50, sigma: 0.4}`,
+`{dist: normal, mean: 0.5, sd: 0.1}`, `{dist: uniform, low: 0, high: 1}`, or a bare number for a constant.
+Interventions and events are listed in [interventions.md](interventions.md).
+"""
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(annotation) if a is not type(None))
+    if origin is typing.Literal:
+        return " \\| ".join(str(a) for a in typing.get_args(annotation))
+    if origin is list:
+        return f"list of {_type_name(typing.get_args(annotation)[0])}"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _default(field: Any) -> str:
+    if field.default_factory is not None:
+        value = field.default_factory()
+        if isinstance(value, BaseModel):
+            dumped = value.model_dump(exclude_none=True)
+            return "`" + ", ".join(f"{k}: {v}" for k, v in dumped.items()) + "`" if dumped else ""
+        if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            return "`" + "; ".join(str(v.model_dump(exclude_none=True)) for v in value) + "`"
+        return f"`{value}`"
+    return "" if field.default is None else f"`{field.default}`"
+
+
+def _bounds(field: Any) -> str:
+    parts = []
+    for meta in field.metadata:
+        for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            if getattr(meta, attr, None) is not None:
+                parts.append(f"{sym} {getattr(meta, attr)}")
+    return ", ".join(parts)
+
+
+def _section(model: type[BaseModel], prefix: str, out: list[str], nested: list) -> None:
+    rows = []
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if name == "base_dir":
+            continue
+        ann = field.annotation
+        sub = next((a for a in (ann, *typing.get_args(ann)) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if sub is not None and sub.__name__ not in ("Dist", "InterventionSpec", "Segment", "Schedule", "Trigger"):
+            nested.append((sub, f"{prefix}{key}."))
+            continue
+        desc = field.description or ""
+        rows.append(f"| `{prefix}{key}` | {_type_name(ann)} | {_default(field)} | {_bounds(field)} | {desc} |")
+    if rows:
+        title = prefix.rstrip(".") or "top level"
+        doc = (model.__doc__ or "").strip().split("\n")[0]
+        out += [f"\n## {title}\n", f"{doc}\n" if doc else "", "| key | type | default | allowed | meaning |",
+                "|---|---|---|---|---|", *rows]  # fmt: skip
+
+
+def scenario_reference() -> str:
+    """The Markdown reference of every scenario key with its type, default, bounds and meaning."""
+    out = [HEADER]
+    queue: list = [(Scenario, "")]
+    while queue:
+        model, prefix = queue.pop(0)
+        nested: list = []
+        _section(model, prefix, out, nested)
+        queue = nested + queue
+    return "\n".join(line for line in out) + "\n"
