@@ -167,7 +167,7 @@ def test_purchase_adoption_channel_and_revenue():
     st.impact, st.referred = np.zeros(4), np.zeros(4, dtype=bool)
     u = np.full(4, 0.5)
     lev = Levers.neutral(sc)
-    dyn.purchase(pop, lev, sc, 0.6, (u, u, u), st)
+    dyn.purchase(pop, lev, sc, 0.6, u, st)
     assert st.adopted.tolist() == [True, True, False, False]
     assert pop.acquired_by[0] == ADVERTISING and pop.acquired_by[1] == 0
     assert st.revenue == pytest.approx(20.0 * lev.price)
@@ -181,7 +181,7 @@ def test_experience_expectation_disconfirmation_by_hand():
     st = dyn.TickState(t=0, n=2)
     st.adopted = np.array([True, False])
     st.repurchased = st.won_back = np.zeros(2, dtype=bool)
-    dyn.experience(pop, Levers.neutral(sc), sc, 0, (np.zeros(2), np.ones(2), np.ones(2)), st)
+    dyn.experience(pop, Levers.neutral(sc), sc, 0, (np.full(2, 0.5), np.ones(2), np.ones(2)), st)
     ex = sc.experience
     x, E = 0.7, 0.5
     target = x + ex.disconfirmation_weight * (x - E) + ex.recall_bias
@@ -206,7 +206,7 @@ def test_failure_and_recovery(delay):
         st = dyn.TickState(t=t, n=1)
         st.adopted = st.won_back = np.zeros(1, dtype=bool)
         st.repurchased = np.array([t == 0])
-        dyn.experience(pop, lev, sc, t, (np.zeros(1), np.zeros(1), np.zeros(1)), st)
+        dyn.experience(pop, lev, sc, t, (np.full(1, 0.5), np.zeros(1), np.zeros(1)), st)
         return st
 
     st = buy(0)

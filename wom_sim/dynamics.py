@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import ndtri
 
 from wom_sim.levers import Levers
 from wom_sim.network import Graph
@@ -133,15 +134,20 @@ def advertise(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray) -> None
 def talk_probabilities(pop: Population, lev: Levers, sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
     """Per-person probability of positive and of negative WOM this tick (zero for the never-experienced)."""
     wom = sc.wom
-    S, tau = pop.S, pop.talkativeness
-    p_pos = tau * wom.positive_rate * S**wom.satisfaction_elasticity * (1.0 + wom.loyalty_boost * pop.L)
-    p_pos = np.where(wom.positive_threshold <= S, np.minimum(1.0, p_pos * lev.talk_multiplier), 0.0)
+    p_pos, p_neg = np.zeros(pop.n), np.zeros(pop.n)
+    # Only the experienced talk; computing on their indices keeps the cost proportional to them.
+    fans = np.flatnonzero(pop.experienced & (pop.S >= wom.positive_threshold))
+    S = pop.S[fans]
+    shape = S * np.sqrt(S) if wom.satisfaction_elasticity == 1.5 else S**wom.satisfaction_elasticity
+    rate = pop.talkativeness[fans] * (wom.positive_rate * lev.talk_multiplier)
+    p_pos[fans] = np.minimum(1.0, rate * shape * (1.0 + wom.loyalty_boost * pop.L[fans]))
     theta = wom.negative_threshold
-    gap = np.maximum(theta - S, 0.0) / theta if theta > 0 else np.zeros_like(S)
-    p_neg_s = np.where(theta > S, np.minimum(1.0, tau * wom.negative_rate * gap**wom.negative_exponent), 0.0)
-    p_neg = 1.0 - (1.0 - p_neg_s) * (1.0 - wom.failure_talk * pop.failed_last)
-    talkers = pop.experienced
-    return np.where(talkers, p_pos, 0.0), np.where(talkers, p_neg, 0.0)
+    critics = np.flatnonzero(pop.experienced & (pop.S < theta))
+    gap = (theta - pop.S[critics]) / theta
+    p_neg[critics] = np.minimum(1.0, pop.talkativeness[critics] * wom.negative_rate * gap**wom.negative_exponent)
+    failed = np.flatnonzero(pop.failed_last & pop.experienced)
+    p_neg[failed] = 1.0 - (1.0 - p_neg[failed]) * (1.0 - wom.failure_talk)
+    return p_pos, p_neg
 
 
 def choose_speakers(
@@ -172,6 +178,14 @@ def deliver(graph: Graph, pop: Population, sc: Scenario, speakers: np.ndarray, k
     return Deliveries(src=src[hit], dst=graph.indices[edges[hit]].astype(np.int64), speakers=int(senders.size))
 
 
+def _sent_per_sender(src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sender ids, messages each) from a delivery's src array, which out_edges leaves grouped by sender."""
+    if not src.size:
+        return src, src
+    starts = np.flatnonzero(np.concatenate(([True], src[1:] != src[:-1])))
+    return src[starts], np.diff(np.append(starts, src.size))
+
+
 def emit_wom(
     graph: Graph, pop: Population, lev: Levers, sc: Scenario, u_talk: np.ndarray, keys: tuple[int, int], st: TickState
 ) -> None:
@@ -181,15 +195,10 @@ def emit_wom(
     st.spoke_positive = positive
     st.positive = deliver(graph, pop, sc, positive, keys[0], 1.0)
     st.negative = deliver(graph, pop, sc, negative, keys[1], sc.wom.negative_reach)
-    _count_into(pop.pos_sent, st.positive.src)
-    _count_into(pop.neg_sent, st.negative.src)
+    for counter, sent in ((pop.pos_sent, st.positive), (pop.neg_sent, st.negative)):
+        who, many = _sent_per_sender(sent.src)
+        counter[who] += many.astype(counter.dtype)
     st.kol_positive_messages = int(np.count_nonzero(pop.is_kol[st.positive.src]))
-
-
-def _count_into(counter: np.ndarray, ids: np.ndarray) -> None:
-    """counter[i] += number of times i occurs in ids."""
-    if ids.size:
-        counter += np.bincount(ids, minlength=counter.size).astype(counter.dtype)
 
 
 # --------------------------------------------------------------------------------------------- step 4
@@ -206,53 +215,64 @@ def receive_wom(
         cred_pos = np.where(tagged, cred_pos * lev.referral_credibility, cred_pos)
     n_pos = np.bincount(pos.dst, minlength=n)
     n_neg = np.bincount(neg.dst, minlength=n)
+    # From here on only the people who heard something are touched (a small share of N in most ticks).
+    heard = np.flatnonzero(n_pos + n_neg)
+    np_h, nn_h = n_pos[heard], n_neg[heard]
+    pop.pos_received[heard] += np_h.astype(np.int32)
+    pop.neg_received[heard] += nn_h.astype(np.int32)
     w_pos = np.bincount(pos.dst, weights=cred_pos, minlength=n)
     w_neg = np.bincount(neg.dst, weights=pop.credibility[neg.src], minlength=n)
-    pop.pos_received += n_pos.astype(np.int32)
-    pop.neg_received += n_neg.astype(np.int32)
-
-    heard = (n_pos + n_neg) > 0
-    impact = np.tanh(w_pos - sc.wom.negativity_bias * w_neg)
-    pop.status[heard & (pop.status == UNAWARE)] = AWARE
+    wp, wn = w_pos[heard], w_neg[heard]
+    impact = np.zeros(n)
+    impact[heard] = np.tanh(wp - sc.wom.negativity_bias * wn)
+    status = pop.status[heard]
+    pop.status[heard[status == UNAWARE]] = AWARE
 
     # Channel of the most recent positive touch: referral beats KOL beats plain WOM.
-    never = ~pop.experienced
-    referred = np.bincount(pos.dst[tagged], minlength=n) > 0
-    from_kol = np.bincount(pos.dst[pop.is_kol[pos.src]], minlength=n) > 0
-    touched = never & (n_pos > 0)
-    pop.last_touch[touched] = WOM
-    pop.last_touch[touched & from_kol] = KOL
-    pop.last_touch[touched & referred] = REFERRAL
+    referred = np.zeros(n, dtype=bool)
+    referred[pos.dst[tagged]] = True
+    from_kol = np.zeros(n, dtype=bool)
+    from_kol[pos.dst[pop.is_kol[pos.src]]] = True
+    known = pop.experienced[heard]
+    touched = heard[~known & (np_h > 0)]
+    pop.last_touch[touched] = np.where(referred[touched], REFERRAL, np.where(from_kol[touched], KOL, WOM))
     referrer = np.full(n, -1, dtype=np.int64)
     referrer[pos.dst[tagged]] = pos.src[tagged]
 
     rec = sc.reception
-    prospect = never & heard
-    pop.E[prospect] = toward_valence(pop.E[prospect], impact[prospect], rec.expectation_rate)
-    pop.T[prospect] = toward_valence(pop.T[prospect], impact[prospect], rec.trust_rate)
-    known = pop.experienced & heard
-    pop.S[known] = toward_valence(pop.S[known], impact[known], rec.satisfaction_weight)
-    pop.T[known] = toward_valence(pop.T[known], impact[known], rec.trust_weight)
+    prospects, customers = heard[~known], heard[known]
+    pop.E[prospects] = toward_valence(pop.E[prospects], impact[prospects], rec.expectation_rate)
+    pop.T[prospects] = toward_valence(pop.T[prospects], impact[prospects], rec.trust_rate)
+    pop.S[customers] = toward_valence(pop.S[customers], impact[customers], rec.satisfaction_weight)
+    pop.T[customers] = toward_valence(pop.T[customers], impact[customers], rec.trust_weight)
 
-    total = w_pos + w_neg
-    voiced = heard & (total > 0)
-    opinion = np.divide(w_pos, total, out=np.zeros(n), where=voiced)
-    rate = rec.conformity_rate * pop.conformity
-    conform_s = voiced & pop.experienced
-    conform_e = voiced & never
-    pop.S[conform_s] = pull(pop.S[conform_s], opinion[conform_s], rate[conform_s])
-    pop.E[conform_e] = pull(pop.E[conform_e], opinion[conform_e], rate[conform_e])
+    # Conformity: opinion pulled toward the credibility-weighted share of positive voices heard.
+    total = wp + wn
+    voiced = total > 0
+    opinion = np.divide(wp, total, out=np.zeros(heard.size), where=voiced)
+    rate = rec.conformity_rate * pop.conformity[heard]
+    s_idx, e_idx = voiced & known, voiced & ~known
+    pop.S[heard[s_idx]] = pull(pop.S[heard[s_idx]], opinion[s_idx], rate[s_idx])
+    pop.E[heard[e_idx]] = pull(pop.E[heard[e_idx]], opinion[e_idx], rate[e_idx])
 
-    pop.forward_pos = (n_pos > 0) & (u_fwd_pos < sc.wom.forward.positive)
-    pop.forward_neg = (n_neg > 0) & (u_fwd_neg < sc.wom.forward.negative)
+    pop.forward_pos[:] = False
+    pop.forward_neg[:] = False
+    pop.forward_pos[heard[(np_h > 0) & (u_fwd_pos[heard] < sc.wom.forward.positive)]] = True
+    pop.forward_neg[heard[(nn_h > 0) & (u_fwd_neg[heard] < sc.wom.forward.negative)]] = True
     st.impact, st.heard_negative, st.referred, st.referrer = impact, w_neg, referred, referrer
-    st.pos_reach, st.neg_reach = int(np.count_nonzero(n_pos)), int(np.count_nonzero(n_neg))
+    st.pos_reach, st.neg_reach = int(np.count_nonzero(np_h)), int(np.count_nonzero(nn_h))
 
 
 # --------------------------------------------------------------------------------------------- step 5
-def perceived_value(pop: Population, lev: Levers, sc: Scenario) -> np.ndarray:
+def perceived_value(pop: Population, lev: Levers, sc: Scenario, idx: np.ndarray | None = None) -> np.ndarray:
     """V = clip(Q + w * price_sensitivity * (1 - price)): a price cut raises value, most for the price-sensitive."""
-    return np.clip(lev.quality + sc.purchase.value_price_weight * pop.price_sensitivity * (1.0 - lev.price), 0, 1)
+    psi = pop.price_sensitivity if idx is None else pop.price_sensitivity[idx]
+    return np.clip(lev.quality + sc.purchase.value_price_weight * psi * (1.0 - lev.price), 0.0, 1.0)
+
+
+def _at(x: float | np.ndarray, idx: np.ndarray) -> float | np.ndarray:
+    """A per-person lever at idx (scalars pass through)."""
+    return x[idx] if isinstance(x, np.ndarray) else x
 
 
 def purchase(
@@ -260,42 +280,47 @@ def purchase(
     lev: Levers,
     sc: Scenario,
     brand: float,
-    u: tuple[np.ndarray, np.ndarray, np.ndarray],
+    u: np.ndarray,
     st: TickState,
 ) -> None:
-    """Step 5: adoption by aware prospects, repurchase by customers, win-back of churned people."""
-    u_adopt, u_repurchase, u_winback = u
-    coef = sc.purchase.adoption
-    value = perceived_value(pop, lev, sc)
+    """Step 5: adoption by aware prospects, repurchase by customers, win-back of churned people.
+
+    Prospects, customers and churned people are disjoint, so one uniform per person serves all three decisions.
+    """
+    n = pop.n
+    aware = np.flatnonzero(pop.status == AWARE)
+    c = sc.purchase.adoption
     logit = (
-        coef.intercept
-        + coef.expectation * pop.E
-        + coef.trust * pop.T
-        + coef.brand * brand
-        + coef.value * value
-        + coef.wom * st.impact
-        + coef.referral * st.referred
-        + lev.adoption_boost
-    )
-    adopted = (pop.status == AWARE) & (u_adopt < logistic(logit))
+        c.intercept + c.expectation * pop.E[aware] + c.trust * pop.T[aware] + c.brand * brand
+        + c.value * perceived_value(pop, lev, sc, aware) + c.wom * st.impact[aware]
+        + c.referral * st.referred[aware] + _at(lev.adoption_boost, aware)
+    )  # fmt: skip
+    adopters = aware[u[aware] < logistic(logit)]
 
+    customers = np.flatnonzero(pop.status == CUSTOMER)
     rp = sc.purchase.repurchase
-    logit_r = rp.intercept + rp.loyalty * pop.L + rp.member * pop.member + rp.engaged * pop.engaged
-    customers = pop.status == CUSTOMER
-    repurchased = customers & (u_repurchase < logistic(logit_r + lev.repurchase_boost))
+    logit_r = (
+        rp.intercept + rp.loyalty * pop.L[customers] + rp.member * pop.member[customers]
+        + rp.engaged * pop.engaged[customers] + _at(lev.repurchase_boost, customers)
+    )  # fmt: skip
+    repurchasers = customers[u[customers] < logistic(logit_r)]
 
+    churned = np.flatnonzero(pop.status == CHURNED)
     wb = sc.purchase.winback
-    won_back = (pop.status == CHURNED) & (u_winback < logistic(wb.intercept + wb.loyalty * pop.L + lev.winback_boost))
+    logit_w = wb.intercept + wb.loyalty * pop.L[churned] + _at(lev.winback_boost, churned)
+    returners = churned[u[churned] < logistic(logit_w)]
 
-    st.customers_start = int(customers.sum())
-    pop.acquired_by[adopted] = pop.last_touch[adopted]
-    pop.status[adopted | won_back] = CUSTOMER
-    buyers = adopted | repurchased | won_back
+    st.customers_start = int(customers.size)
+    pop.acquired_by[adopters] = pop.last_touch[adopters]
+    pop.status[adopters] = CUSTOMER
+    pop.status[returners] = CUSTOMER
+    st.adopted, st.repurchased, st.won_back = (np.zeros(n, dtype=bool) for _ in range(3))
+    st.adopted[adopters], st.repurchased[repurchasers], st.won_back[returners] = True, True, True
+    buyers = np.concatenate([adopters, repurchasers, returners])
     spend = pop.spend[buyers]
     pop.revenue[buyers] += spend * lev.price
     st.revenue = float(spend.sum() * lev.price)
     st.cost_of_goods = float(spend.sum() * (1.0 - sc.brand.margin))
-    st.adopted, st.repurchased, st.won_back = adopted, repurchased, won_back
 
 
 # --------------------------------------------------------------------------------------------- step 6
@@ -316,13 +341,17 @@ def arrive_recoveries(pop: Population, lev: Levers, t: int) -> int:
 def experience(
     pop: Population, lev: Levers, sc: Scenario, t: int, draws: tuple[np.ndarray, np.ndarray, np.ndarray], st: TickState
 ) -> None:
-    """Step 6: experienced quality, service failure and recovery, expectation-disconfirmation, trust."""
-    z, u_fail, u_recover = draws
+    """Step 6: experienced quality, service failure and recovery, expectation-disconfirmation, trust.
+
+    `draws` are three full-length uniforms: quality (turned into a normal deviate only for buyers), failure, recovery.
+    """
+    u_quality, u_fail, u_recover = draws
     ex = sc.experience
     recovered_late = arrive_recoveries(pop, lev, t)
     buyers = np.flatnonzero(st.adopted | st.repurchased | st.won_back)
+    z = ndtri(np.clip(u_quality[buyers], 1e-12, 1 - 1e-12))
 
-    x = np.clip(lev.quality + ex.noise * z[buyers], 0.0, 1.0)
+    x = np.clip(lev.quality + ex.noise * z, 0.0, 1.0)
     failed = u_fail[buyers] < lev.service_failure
     recovered = failed & (u_recover[buyers] < lev.recovery_coverage)
     immediate = recovered & (lev.recovery_delay == 0)
@@ -362,33 +391,38 @@ def experience(
 # --------------------------------------------------------------------------------------------- step 7
 def update_loyalty(pop: Population, lev: Levers, sc: Scenario, brand: float, st: TickState) -> None:
     """Step 7: loyalty toward its weighted drivers; attachment grows for spreaders, members, engaged."""
-    customers = pop.status == CUSTOMER
+    idx = np.flatnonzero(pop.status == CUSTOMER)
     w = sc.loyalty.weights
-    value = perceived_value(pop, lev, sc)
-    target = w.value * value + w.satisfaction * pop.S + w.trust * pop.T + w.attachment * pop.A + w.brand * brand
-    pop.L[customers] = pull(pop.L[customers], target[customers], sc.loyalty.rate)
+    target = (
+        w.value * perceived_value(pop, lev, sc, idx) + w.satisfaction * pop.S[idx] + w.trust * pop.T[idx]
+        + w.attachment * pop.A[idx] + w.brand * brand
+    )  # fmt: skip
+    pop.L[idx] = pull(pop.L[idx], target, sc.loyalty.rate)
     at = sc.loyalty.attachment
-    gain = at.spread_gain * st.spoke_positive + at.member_gain * pop.member + at.engaged_gain * pop.engaged
-    A = pop.A[customers]
-    pop.A[customers] = np.clip(A + gain[customers] * (1.0 - A) - at.decay * A, 0.0, 1.0)
+    gain = (
+        at.spread_gain * st.spoke_positive[idx] + at.member_gain * pop.member[idx] + at.engaged_gain * pop.engaged[idx]
+    )
+    A = pop.A[idx]
+    pop.A[idx] = np.clip(A + gain * (1.0 - A) - at.decay * A, 0.0, 1.0)
 
 
 # --------------------------------------------------------------------------------------------- step 8
 def churn(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray, st: TickState) -> None:
     """Step 8: customers leave with a hazard that falls with loyalty and rises with negative WOM and failures."""
     ch = sc.churn
-    customers = pop.status == CUSTOMER
+    idx = np.flatnonzero(pop.status == CUSTOMER)
     hazard = (
         ch.base_hazard
-        * np.exp(-ch.loyalty_slope * (pop.L - ch.reference_loyalty))
-        * (1.0 + ch.negative_wom * st.heard_negative)
-        * (1.0 + ch.failure_multiplier * st.unrecovered)
-        * lev.hazard_multiplier
+        * np.exp(-ch.loyalty_slope * (pop.L[idx] - ch.reference_loyalty))
+        * (1.0 + ch.negative_wom * st.heard_negative[idx])
+        * (1.0 + ch.failure_multiplier * st.unrecovered[idx])
+        * _at(lev.hazard_multiplier, idx)
     )
-    leave = customers & (u < -np.expm1(-hazard))
-    pop.status[leave] = CHURNED
-    st.churned = leave
-    st.at_risk = int(np.count_nonzero(customers & (hazard >= 3.0 * ch.base_hazard)))
+    leavers = idx[u[idx] < -np.expm1(-hazard)]
+    pop.status[leavers] = CHURNED
+    st.churned = np.zeros(pop.n, dtype=bool)
+    st.churned[leavers] = True
+    st.at_risk = int(np.count_nonzero(hazard >= 3.0 * ch.base_hazard))
 
 
 # --------------------------------------------------------------------------------------------- step 9

@@ -8,7 +8,7 @@ import pandas as pd
 from wom_sim.dynamics import TickState
 from wom_sim.levers import Levers
 from wom_sim.network import Graph
-from wom_sim.population import AWARE, CHANNELS, CHURNED, CUSTOMER, KOL, REFERRAL, STATUS_NAMES, UNAWARE, WOM, Population
+from wom_sim.population import AWARE, CHANNELS, CHURNED, CUSTOMER, STATUS_NAMES, UNAWARE, WOM, Population
 from wom_sim.schema import Scenario
 
 # Column order of the per-tick table; `cost_<intervention>` columns follow these.
@@ -39,18 +39,28 @@ SUMMARY = [
 ]
 
 
-def recommend_score(pop: Population, sc: Scenario) -> np.ndarray:
-    """R = round(10 * (wS S + wT T + wL L)) on 0-10 (NPS question)."""
+def recommend_score(pop: Population, sc: Scenario, idx: np.ndarray | None = None) -> np.ndarray:
+    """R = round(10 * (wS S + wT T + wL L)) on 0-10 (NPS question), for everyone or for idx."""
     w = sc.nps
-    return np.rint(10.0 * (w.satisfaction * pop.S + w.trust * pop.T + w.loyalty * pop.L))
+    S, T, L = (pop.S, pop.T, pop.L) if idx is None else (pop.S[idx], pop.T[idx], pop.L[idx])
+    return np.rint(10.0 * (w.satisfaction * S + w.trust * T + w.loyalty * L))
 
 
 def _mean(x: np.ndarray) -> float:
     return float(x.mean()) if x.size else float("nan")
 
 
+QUANTILE_BINS = 4096  # quantiles of [0, 1] states are read off a histogram: error < 1/4096, cost O(N)
+
+
 def _quantiles(x: np.ndarray) -> list[float]:
-    return list(np.quantile(x, [0.1, 0.5, 0.9])) if x.size else [float("nan")] * 3
+    """10th, 50th, 90th percentile of values in [0, 1] (inverted CDF on a 4096-bin histogram)."""
+    if not x.size:
+        return [float("nan")] * 3
+    counts = np.bincount(np.minimum((x * QUANTILE_BINS).astype(np.int64), QUANTILE_BINS - 1), minlength=QUANTILE_BINS)
+    cdf = np.cumsum(counts)
+    bins = np.searchsorted(cdf, np.array([0.1, 0.5, 0.9]) * x.size, side="left")
+    return [float((b + 0.5) / QUANTILE_BINS) for b in bins]
 
 
 def tick_metrics(
@@ -58,20 +68,20 @@ def tick_metrics(
 ) -> dict:
     """One row of metrics at the end of a tick (definitions in docs/model.md, section 10)."""
     n = pop.n
-    counts = np.bincount(pop.status, minlength=4)
-    customers = pop.status == CUSTOMER
-    new_by = np.bincount(pop.acquired_by[st.adopted], minlength=len(CHANNELS))
+    counts = np.bincount(pop.status.view(np.uint8), minlength=4)
+    customers = np.flatnonzero(pop.status == CUSTOMER)
+    new_by = np.bincount(pop.acquired_by[st.adopted].view(np.uint8), minlength=len(CHANNELS))
     costs = dict(lev.costs or {})
     intervention_cost = float(sum(costs.values()))
     profit = st.revenue - st.cost_of_goods - intervention_cost
     prev = previous or {}
 
-    score = recommend_score(pop, sc)[customers]
-    n_cust = max(int(customers.sum()), 1)
+    score = recommend_score(pop, sc, customers)
+    n_cust = max(customers.size, 1)
     promoters = float(np.count_nonzero(score >= 9)) / n_cust if score.size else 0.0
     detractors = float(np.count_nonzero(score <= 6)) / n_cust if score.size else 0.0
-    ever = (pop.status == CUSTOMER) | (pop.status == CHURNED)
-    by_wom = np.isin(pop.acquired_by, (WOM, KOL, REFERRAL)) & ever
+    ever = pop.status >= CUSTOMER  # CUSTOMER or CHURNED: everyone who ever adopted
+    by_wom = ever & (pop.acquired_by >= WOM)  # wom, kol or referral
     pos, neg = st.positive, st.negative
     S_c, L_c = pop.S[customers], pop.L[customers]
 
@@ -81,7 +91,7 @@ def tick_metrics(
         "aware": int(counts[AWARE]),
         "customers": int(counts[CUSTOMER]),
         "churned": int(counts[CHURNED]),
-        "new_customers": int(st.adopted.sum()),
+        "new_customers": int(np.count_nonzero(st.adopted)),
         **{f"new_{name}": int(new_by[code]) for code, name in enumerate(CHANNELS)},
         "adoption_share": float(ever.sum()) / n,
         "churn_events": int(st.churned.sum()),

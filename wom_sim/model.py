@@ -173,10 +173,9 @@ class WomModel(mesa.Model):
         keys = tuple(int(k) for k in g["delivery"].integers(0, 2**63 - 1, size=2))
         dyn.emit_wom(self.graph, pop, lev, sc, g["talk"].random(n), keys, st)
         dyn.receive_wom(pop, lev, sc, g["reception"].random(n), g["reception"].random(n), st)
-        u_purchase = (g["purchase"].random(n), g["purchase"].random(n), g["purchase"].random(n))
-        dyn.purchase(pop, lev, sc, self.brand, u_purchase, st)
+        dyn.purchase(pop, lev, sc, self.brand, g["purchase"].random(n), st)
         ex = g["experience"]
-        dyn.experience(pop, lev, sc, t, (ex.standard_normal(n), ex.random(n), ex.random(n)), st)
+        dyn.experience(pop, lev, sc, t, (ex.random(n), ex.random(n), ex.random(n)), st)
         dyn.update_loyalty(pop, lev, sc, self.brand, st)
         dyn.churn(pop, lev, sc, g["churn"].random(n), st)
         self.brand = dyn.update_brand(self.brand, lev, sc, st)

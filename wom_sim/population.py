@@ -11,11 +11,11 @@ import numpy as np
 
 from wom_sim.schema import Dist, Scenario
 
-# Status codes (docs/model.md, State).
+# Status codes (docs/model.md, State). The order matters: status >= CUSTOMER means 'ever adopted'.
 UNAWARE, AWARE, CUSTOMER, CHURNED = 0, 1, 2, 3
 STATUS_NAMES = ("unaware", "aware", "customer", "churned")
 
-# Acquisition channel codes: last_touch and acquired_by.
+# Acquisition channel codes: last_touch and acquired_by. The order matters: code >= WOM means word of mouth.
 NONE, ADVERTISING, WOM, KOL, REFERRAL = 0, 1, 2, 3, 4
 CHANNELS = ("none", "advertising", "wom", "kol", "referral")
 
