@@ -42,6 +42,16 @@ def test_run_csv_and_quiet_and_bundled_name(tmp_path):
     assert len(pd.read_csv(tmp_path / "o" / "metrics.csv")) == 6
 
 
+def test_trace_has_every_message(tmp_path):
+    res = wom("run", BASELINE, *SMALL, "--trace", "-q", "--out", str(tmp_path / "o"))
+    assert res.returncode == 0, res.stderr
+    trace = pd.read_parquet(tmp_path / "o" / "wom_trace.parquet")
+    metrics = pd.read_parquet(tmp_path / "o" / "metrics.parquet")
+    per_tick = trace.groupby(["t", "valence"]).size().unstack(fill_value=0).reindex(metrics["t"], fill_value=0)
+    assert per_tick.get("positive", 0).tolist() == metrics["pos_messages"].tolist()
+    assert per_tick.get("negative", 0).tolist() == metrics["neg_messages"].tolist()
+
+
 def test_same_seed_same_files(tmp_path):
     for name in ("a", "b"):
         assert wom("run", BASELINE, *SMALL, "-q", "--out", str(tmp_path / name)).returncode == 0
@@ -60,6 +70,7 @@ def test_same_seed_same_files(tmp_path):
         (["run", BASELINE, "--ticks", "0"], ["--ticks"]),
         (["run", BASELINE, "--bogus"], ["No such option"]),
         (["check", BASELINE, "--set", "nope"], ["key.sub=value"]),
+        (["run", BASELINE, "--trace", "--set", "network.n=60000"], ["--trace", "50,000"]),
     ],
 )  # fmt: skip
 def test_bad_input_exit_2_one_line_nothing_written(tmp_path, args, words):

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from wom_sim import dynamics as dyn
-from wom_sim.interventions import apply_all, build_interventions
+from wom_sim.interventions import apply_all, build_interventions, settle_all
 from wom_sim.levers import Levers
 from wom_sim.metrics import METRIC_COLUMNS, people_table, tick_metrics
 from wom_sim.network import Graph, build_graph, select_kols
@@ -151,6 +151,7 @@ class WomModel(mesa.Model):
         for iv in self.interventions:
             iv.setup(self)
         self._views: dict[int, Customer] = {}
+        self.trace: list[pd.DataFrame] | None = None  # who told whom, per tick; see record_trace()
         # Built after the state exists: Mesa 3.5 calls reporters once at construction.
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(_reported_metric, name=name) for name in REPORTED}
@@ -180,8 +181,11 @@ class WomModel(mesa.Model):
         dyn.churn(pop, lev, sc, g["churn"].random(n), st)
         self.brand = dyn.update_brand(self.brand, lev, sc, st)
         dyn.clip_states(pop)
+        settle_all(self.interventions, self, lev, st)  # costs that depend on this tick (referral payouts, ...)
         row = tick_metrics(pop, st, sc, self.brand, lev, self.last_metrics)
         self.rows.append(row)
+        if self.trace is not None:
+            self.trace.append(_trace_rows(st, pop))
         self.last_metrics, self.last_tick, self.last_levers = row, st, lev
         self.tick += 1
         self.datacollector.collect(self)
@@ -204,6 +208,15 @@ class WomModel(mesa.Model):
             {c: 0.0 for c in frame.columns if c.startswith("cost_")}
         )
 
+    def record_trace(self) -> None:
+        """Keep every delivered message (tick, sender, receiver, valence) from now on, to trace cascades."""
+        self.trace = [] if self.trace is None else self.trace
+
+    def trace_frame(self) -> pd.DataFrame:
+        """The recorded messages as one table (empty when tracing was never switched on)."""
+        parts = self.trace or []
+        return pd.concat(parts, ignore_index=True) if parts else _trace_rows(None, self.population)
+
     def people(self) -> pd.DataFrame:
         """The per-person table (states, traits, counters, degree)."""
         return people_table(self.population, self.graph, self.scenario)
@@ -213,6 +226,20 @@ class WomModel(mesa.Model):
         if index not in self._views:
             self._views[index] = Customer(self, index)
         return self._views[index]
+
+
+def _trace_rows(st: dyn.TickState | None, pop) -> pd.DataFrame:
+    """One row per delivered message of a tick; sender_kol says whether a KOL sent it."""
+    if st is None:
+        empty = np.zeros(0, dtype=np.int64)
+        return pd.DataFrame({"t": empty, "sender": empty, "receiver": empty, "valence": empty.astype(str),
+                             "sender_kol": empty.astype(bool)})  # fmt: skip
+    src = np.concatenate([st.positive.src, st.negative.src])
+    valence = np.repeat(np.array(["positive", "negative"]), [st.positive.src.size, st.negative.src.size])
+    return pd.DataFrame({
+        "t": np.full(src.size, st.t), "sender": src, "receiver": np.concatenate([st.positive.dst, st.negative.dst]),
+        "valence": valence, "sender_kol": pop.is_kol[src],
+    })  # fmt: skip
 
 
 @dataclass

@@ -14,6 +14,8 @@ from wom_sim.network import estimate_memory_bytes
 from wom_sim.output import atomic_dir, atomic_file, write_table
 from wom_sim.scenario import ScenarioError, load_scenario, scenario_to_yaml
 
+TRACE_LIMIT = 50_000  # people; a trace holds every message, so it grows with N x ticks
+
 
 def summarise(metrics: pd.DataFrame) -> list[tuple[str, str]]:
     """The summary table a user reads after a run: final values, means of rates, totals of flows."""
@@ -60,7 +62,11 @@ def takeaways(metrics: pd.DataFrame, n: int) -> list[str]:
     help="Format of the metrics and people tables.",
 )  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary; only errors.")
-def run(scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, quiet) -> None:
+@click.option(
+    "--trace", is_flag=True,
+    help=f"Also write wom_trace.<fmt>: every message (tick, sender, receiver, valence). Up to {TRACE_LIMIT:,} people.",
+)  # fmt: skip
+def run(scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, quiet, trace) -> None:
     """Run SCENARIO (a YAML file or a bundled scenario name) once and summarise it.
 
     Writes metrics.<fmt> (one row per tick), people.<fmt> (one row per person at the end), dashboard.png and
@@ -75,15 +81,22 @@ def run(scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, qu
     if not quiet:
         question = sc.description.strip().splitlines()[0] if sc.description else ""
         graph = f"the graph in {sc.network.file}" if sc.network.file else f"a {sc.network.generator} graph"
+        people = "" if sc.network.file else f" of {sc.network.n:,} people"
         click.echo(f"wom-sim: {sc.name}: {question}", err=True)
-        click.echo(f"building {graph} and {sc.network.n:,} people (seed {sc.seed})...", err=True)
+        click.echo(f"building {graph}{people} (seed {sc.seed})...", err=True)
+    if trace and not sc.network.file and sc.network.n > TRACE_LIMIT:
+        raise ScenarioError(f"--trace keeps every message: allowed up to {TRACE_LIMIT:,} people, got {sc.network.n:,}")
     model = WomModel(sc)
+    if trace:
+        model.record_trace()
     with tqdm(total=sc.ticks, desc="simulating", unit=sc.tick_unit, disable=quiet, leave=False) as bar:
         model.run(progress=lambda _t: bar.update(1))
     metrics = model.metrics_frame()
     with atomic_dir(out) as tmp:
         write_table(metrics, tmp / "metrics", fmt)
         write_table(model.people(), tmp / "people", fmt)
+        if trace:
+            write_table(model.trace_frame(), tmp / "wom_trace", fmt)
         save_figure(dashboard_figure(metrics, f"{sc.name} (seed {sc.seed})", sc.tick_unit), tmp / "dashboard.png")
         with atomic_file(tmp / "scenario.yaml", "w") as handle:
             handle.write(scenario_to_yaml(sc))
