@@ -44,7 +44,7 @@ def test_common_random_numbers_margin_changes_only_money():
     """The margin touches no dynamics: every non-money metric must be identical (common random numbers)."""
     a = simulate(small_scenario()).metrics
     b = simulate(small_scenario(brand__margin=0.5)).metrics
-    money = {"cost_of_goods", "profit", "cum_profit"}
+    money = {"cost_of_goods", "profit", "cum_profit", "cum_cost_of_goods", "margin_per_purchase", "clv"}
     same = [c for c in a.columns if c not in money]
     pd.testing.assert_frame_equal(a[same], b[same], check_exact=True)
     assert not a["cum_profit"].equals(b["cum_profit"])
@@ -60,7 +60,7 @@ def test_common_random_numbers_keep_graph_and_population():
 
 def test_flat_keywords_and_seed_conventions():
     m = WomModel(n=300, ticks=5, contact_prob=0.3, quality=0.8, n_kols=2, seed=7)
-    assert (m.n, m.scenario.wom.contact_prob, m.scenario.brand.quality, len(m.kol_ids)) == (300, 0.3, 0.8, 2)
+    assert (m.n, m.wom_scenario.wom.contact_prob, m.wom_scenario.brand.quality, len(m.kol_ids)) == (300, 0.3, 0.8, 2)
     m.run()
     assert m.tick == 5 and not m.running
     rng_model = WomModel(

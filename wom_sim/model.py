@@ -106,11 +106,16 @@ def resolve_scenario(scenario: Scenario | str | Path | None, overrides: dict[str
 
 
 class WomModel(mesa.Model):
-    """The word-of-mouth model. Build from a Scenario (or file) and/or flat keyword parameters; `step()` = one tick."""
+    """The word-of-mouth model. Build from a Scenario (or file) and/or flat keyword parameters; `step()` = one tick.
+
+    `spec` is a wom-sim Scenario, a scenario file path, or None for the defaults; the resolved scenario is
+    `model.wom_scenario`. (Mesa 3.5 reserves the name `scenario`, on the model and in `__init__`, for its own
+    experiment scenarios, and SolaraViz relies on it, so wom-sim uses neither name for its own.)
+    """
 
     def __init__(
         self,
-        scenario: Scenario | str | Path | None = None,
+        spec: Scenario | str | Path | None = None,
         *,
         n: int | None = None,
         ticks: int | None = None,
@@ -129,10 +134,10 @@ class WomModel(mesa.Model):
         flat = {"n": n, "ticks": ticks, "contact_prob": contact_prob, "quality": quality,
                 "service_failure": service_failure, "price": price, "n_kols": n_kols, "ad_reach": ad_reach}  # fmt: skip
         dotted = {FLAT_PARAMS[k]: v for k, v in flat.items() if v is not None}
-        sc = resolve_scenario(scenario, {**dotted, **(overrides or {})})
+        sc = resolve_scenario(spec, {**dotted, **(overrides or {})})
         self.seed_value = _seed_from(seed, rng, sc.seed)
         super().__init__(rng=self.seed_value)
-        self.scenario = sc.model_copy(update={"seed": self.seed_value})
+        self.wom_scenario = sc.model_copy(update={"seed": self.seed_value})
         children = np.random.SeedSequence(self.seed_value).spawn(len(STREAMS))
         self.streams = {name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=True)}
 
@@ -164,7 +169,7 @@ class WomModel(mesa.Model):
 
     def step(self) -> None:
         """One tick, steps 1-10 of docs/model.md."""
-        sc, pop, g, n, t = self.scenario, self.population, self.streams, self.graph.n, self.tick
+        sc, pop, g, n, t = self.wom_scenario, self.population, self.streams, self.graph.n, self.tick
         lev = Levers.neutral(sc)
         apply_all(self.interventions, self, lev, t, self.last_metrics)
         lev.clipped()
@@ -194,7 +199,7 @@ class WomModel(mesa.Model):
 
     def run(self, ticks: int | None = None, progress: Any = None) -> WomModel:
         """Run `ticks` more ticks (default: to the scenario's horizon); `progress` is an optional callback(t)."""
-        for _ in range(ticks if ticks is not None else self.scenario.ticks - self.tick):
+        for _ in range(ticks if ticks is not None else self.wom_scenario.ticks - self.tick):
             self.step()
             if progress is not None:
                 progress(self.tick)
@@ -219,7 +224,7 @@ class WomModel(mesa.Model):
 
     def people(self) -> pd.DataFrame:
         """The per-person table (states, traits, counters, degree)."""
-        return people_table(self.population, self.graph, self.scenario)
+        return people_table(self.population, self.graph, self.wom_scenario)
 
     def person(self, index: int) -> Customer:
         """A Mesa agent view of one person (cached, so repeated calls give the same object)."""
@@ -262,4 +267,4 @@ def simulate(
     """Run one scenario to its horizon and return its metrics and per-person table."""
     model = WomModel(scenario, graph=graph, kol_ids=kol_ids, seed=seed)
     model.run(progress=progress)
-    return SimResult(model.scenario, model.metrics_frame(), model.people(), model)
+    return SimResult(model.wom_scenario, model.metrics_frame(), model.people(), model)
