@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from wom_sim.kols import core_numbers, pagerank, select_kols
+from wom_sim.kols import _ComponentSpread, _ReachSpread, betweenness, core_numbers, pagerank, select_kols
 from wom_sim.network import Graph, build_graph, edges_to_csr
 from wom_sim.scenario import ScenarioError
 from wom_sim.schema import KolSelect, NetworkSpec
@@ -50,6 +50,16 @@ def test_sampled_betweenness_on_big_graph() -> None:
     g = graph([*star(0, range(1, 5001)), *star(5001, range(5002, 6001)), (0, 5001)])
     assert g.n > 5000
     assert kols(g, "betweenness", 2) == [0, 5001]
+
+
+@pytest.mark.parametrize("directed", [False, True])
+def test_vectorised_betweenness_matches_networkx(directed: bool) -> None:
+    h = nx.gnm_random_graph(150, 300, seed=6, directed=directed)  # sparse: several components, many levels
+    g = graph(list(h.edges), n=150, directed=directed)
+    bc, used = betweenness(g, np.arange(150))
+    want = nx.betweenness_centrality(h, normalized=False)
+    assert used == 150
+    assert np.allclose(bc / (1 if directed else 2), [want[i] for i in range(150)])
 
 
 def test_kcore_prefers_the_clique() -> None:
@@ -122,6 +132,24 @@ def test_ties_break_by_lower_index() -> None:
 def test_greedy_picks_the_hubs_of_two_disjoint_stars(directed: bool) -> None:
     g = graph([*star(0, range(1, 11)), *star(11, range(12, 19))], directed=directed)
     assert sorted(kols(g, "greedy", 2)) == [0, 11]
+
+
+@pytest.mark.parametrize("directed", [False, True])
+def test_lazy_greedy_equals_plain_greedy(directed: bool) -> None:
+    """CELF's lazy, batched evaluation picks exactly what evaluating every candidate each round picks."""
+    h = nx.gnm_random_graph(300, 900, seed=9, directed=directed)
+    g = graph(list(h.edges), n=300, directed=directed)
+    k = 8
+    lazy = select_kols(g, KolSelect(by="greedy", k=k), rng(4)).tolist()
+    spread = (_ReachSpread if directed else _ComponentSpread)(g, rng(4))  # the same live-edge worlds
+    candidates = spread.candidates(k, g.out_degree())
+    plain: list[int] = []
+    for _ in range(k):
+        gains = spread.gains(candidates, np.inf)
+        gains[np.isin(candidates, plain)] = -np.inf
+        plain.append(int(candidates[np.lexsort((candidates, -gains))[0]]))
+        spread.add(plain[-1])
+    assert lazy == plain
 
 
 def test_greedy_weights_raise_edge_probability() -> None:

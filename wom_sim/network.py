@@ -23,10 +23,11 @@ __all__ = ["Graph", "build_graph", "estimate_memory_bytes", "fast_barabasi_alber
 
 FILE_FORMATS = (".csv", ".parquet", ".graphml", ".gexf")
 
-# Rough memory costs, measured on this code (see the tests' module docstring for the numbers).
+# Rough memory costs. Measured: build_graph of BA n=1M m=5 (10M stored edges) peaks ~300 MB above the
+# interpreter (~30 B per stored edge); a networkx BA graph at 100k holds ~200 B per edge.
 NODE_BYTES = 200  # per person: the ~25 model-state arrays plus the CSR row pointer
 EDGE_BYTES = 40  # per stored (directed) edge: int32 index + float64 weight + sort keys and per-tick temporaries
-NX_EDGE_BYTES = 250  # per undirected edge while a networkx graph exists (measured ~200 at 100k BA)
+NX_EDGE_BYTES = 250  # per undirected edge while a networkx graph exists
 NX_NODE_BYTES = 600  # per node of a networkx graph
 TABLE_ROW_BYTES = 200  # per csv/parquet row held by pandas (two id cells, maybe strings, plus a weight)
 XML_EDGE_BYTES = 100  # graphml/gexf bytes on disk per edge (to guess the edge count from the file size)
@@ -84,21 +85,21 @@ class Graph:
 
 
 # --------------------------------------------------------------------------------------------- memory
-def _expected_edges(spec: NetworkSpec) -> tuple[int, float]:
-    """(n, expected undirected edges) of a generator spec."""
+def _expected_edges(spec: NetworkSpec) -> float:
+    """Expected undirected edges of a generator spec."""
     n, m = spec.n, min(spec.m, spec.n - 1)
     pairs = n * (n - 1) / 2
     if spec.generator in ("barabasi_albert", "powerlaw_cluster"):
-        return n, m * (n - m)
+        return m * (n - m)
     if spec.generator == "watts_strogatz":
-        return n, n * (min(spec.k, n - 1) // 2)
+        return n * (min(spec.k, n - 1) // 2)
     if spec.generator == "erdos_renyi":
-        return n, spec.p * pairs
+        return spec.p * pairs
     if spec.generator == "stochastic_block":
         size = n / spec.blocks
         within = spec.blocks * size * (size - 1) / 2
-        return n, spec.p_in * within + spec.p_out * (pairs - within)
-    return n, pairs  # complete
+        return spec.p_in * within + spec.p_out * (pairs - within)
+    return pairs  # complete
 
 
 def estimate_memory_bytes(spec: NetworkSpec) -> int:
@@ -112,12 +113,12 @@ def estimate_memory_bytes(spec: NetworkSpec) -> int:
         path = _resolve(spec.file)
         try:
             size = path.stat().st_size
-        except OSError:
+            with open(path, "rb") as fh:
+                head = fh.read(65536)
+        except OSError:  # reported by the reader
             return NODE_BYTES * 2
         suffix = path.suffix.lower()
         if suffix == ".csv":
-            with open(path, "rb") as fh:
-                head = fh.read(65536)
             rows = size / max(1.0, len(head) / max(1, head.count(b"\n")))
             table = rows * TABLE_ROW_BYTES
         elif suffix == ".parquet":
@@ -133,10 +134,10 @@ def estimate_memory_bytes(spec: NetworkSpec) -> int:
             table = rows * (NX_EDGE_BYTES + NX_NODE_BYTES)
         # Unknown n: assume as many people as rows (an upper bound for connected edge lists); both ways stored.
         return int(rows * (NODE_BYTES + 2 * EDGE_BYTES) + table)
-    n, edges = _expected_edges(spec)
-    total = n * NODE_BYTES + 2 * edges * EDGE_BYTES
+    edges = _expected_edges(spec)
+    total = spec.n * NODE_BYTES + 2 * edges * EDGE_BYTES
     if not _vectorised(spec):
-        total += n * NX_NODE_BYTES + edges * NX_EDGE_BYTES
+        total += spec.n * NX_NODE_BYTES + edges * NX_EDGE_BYTES
     return int(total)
 
 
@@ -344,12 +345,15 @@ def _stochastic_block(sizes: np.ndarray, p_in: float, p_out: float, rng: np.rand
 def _watts_strogatz(n: int, k: int, p: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Watts-Strogatz: ring lattice (k // 2 each side, as networkx), each edge's far end rewired with prob p.
 
-    All rewirings are drawn at once; a new end that makes a self-loop or a duplicate edge is redrawn.
+    All rewirings are drawn at once; a new end that makes a self-loop or a duplicate edge is redrawn. Edges
+    still without a free end after 100 rounds are dropped (only happens when k is close to n).
     """
     u = np.tile(np.arange(n, dtype=np.int64), k // 2)
     v = (u + np.repeat(np.arange(1, k // 2 + 1), n)) % n
     redraw = rng.random(u.size) < p
-    while redraw.any():
+    for _ in range(100):
+        if not redraw.any():
+            break
         v[redraw] = rng.integers(0, n, size=int(redraw.sum()))
         key = np.minimum(u, v) * n + np.maximum(u, v)
         # Sorting unrewired first within equal keys makes later copies (always rewired ones) the clashes.
@@ -357,7 +361,7 @@ def _watts_strogatz(n: int, k: int, p: float, rng: np.random.Generator) -> tuple
         clash = np.zeros(u.size, bool)
         clash[order[1:][key[order[1:]] == key[order[:-1]]]] = True
         redraw = clash | (u == v)
-    return u, v
+    return u[~redraw], v[~redraw]
 
 
 # --------------------------------------------------------------------------------------------- CSR
@@ -396,7 +400,7 @@ def _read_file(spec: NetworkSpec, path: Path) -> Graph:
     suffix = path.suffix.lower()
     if suffix not in FILE_FORMATS:
         raise ScenarioError(
-            f"{path}: unknown graph file type {suffix or '(none)'}; network.file must be {', '.join(FILE_FORMATS)}"
+            f"{path}: unknown graph file type {suffix or '(none)'}; network.file must end in {', '.join(FILE_FORMATS)}"
         )
     if path.stat().st_size == 0:
         raise ScenarioError(f"{path}: the file is empty (no edges)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, field_validator, model_validator
 
 
 class Spec(BaseModel):
@@ -88,7 +88,9 @@ class NetworkSpec(Spec):
         None, description="csv/parquet: tie strength column (>0); scales contact probability"
     )
     fast_threshold: int = Field(
-        100_000, ge=0, description="n at or above which barabasi_albert uses the vectorised generator"
+        100_000,
+        ge=0,
+        description="n at or above which barabasi_albert, erdos_renyi, watts_strogatz and stochastic_block use vectorised numpy generators instead of networkx",
     )
     max_memory_gb: float = Field(16.0, gt=0, description="refuse to build when the estimated memory exceeds this")
 
@@ -352,7 +354,7 @@ class NpsSpec(Spec):
 class Schedule(Spec):
     """When an intervention is on: `at`, `every` (from `from`), or `from`/`until` (inclusive)."""
 
-    at: int | list[int] | None = Field(None, ge=0)
+    at: NonNegativeInt | list[NonNegativeInt] | None = Field(None, description="tick or list of ticks")
     every: int | None = Field(None, ge=1)
     from_: int | None = Field(None, alias="from", ge=0)
     until: int | None = Field(None, ge=0)
