@@ -208,7 +208,7 @@ def receive_wom(
     """Step 4: awareness, expectation, trust, satisfaction and conformity from what each person heard."""
     n = pop.n
     pos, neg = st.positive, st.negative
-    cred_pos = pop.credibility[pos.src]
+    cred_pos = pop.credibility[pos.src] * _at(lev.positive_credibility, pos.src)  # disclosed sponsored posts
     tagged = np.zeros(pos.src.size, dtype=bool)
     if lev.referral_active:
         tagged = pop.status[pos.src] == CUSTOMER
@@ -293,7 +293,7 @@ def purchase(
     logit = (
         c.intercept + c.expectation * pop.E[aware] + c.trust * pop.T[aware] + c.brand * brand
         + c.value * perceived_value(pop, lev, sc, aware) + c.wom * st.impact[aware]
-        + c.referral * st.referred[aware] + _at(lev.adoption_boost, aware)
+        + (c.referral + lev.referral_boost) * st.referred[aware] + _at(lev.adoption_boost, aware)
     )  # fmt: skip
     adopters = aware[u[aware] < logistic(logit)]
 

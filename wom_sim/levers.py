@@ -29,6 +29,8 @@ class Levers:
     talk_multiplier: float = 1.0  # multiplies positive-WOM probability (incentives, smart service)
     referral_active: bool = False  # positive messages from customers carry a referral tag
     referral_credibility: float = 1.0  # credibility multiplier of referral-tagged messages (incentivised WOM)
+    referral_boost: float = 0.0  # log-odds added to adoption of a prospect referred this tick (receiver reward)
+    positive_credibility: float | np.ndarray = 1.0  # per-sender credibility multiplier of positive messages
     repurchase_boost: float | np.ndarray = 0.0  # log-odds added to repurchase
     winback_boost: float | np.ndarray = 0.0  # log-odds added to win-back
     adoption_boost: float | np.ndarray = 0.0  # log-odds added to adoption

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from wom_sim.dynamics import TickState
+from wom_sim.economics import ECONOMICS_COLUMNS, tick_economics
 from wom_sim.levers import Levers
 from wom_sim.network import Graph
 from wom_sim.population import AWARE, CHANNELS, CHURNED, CUSTOMER, STATUS_NAMES, UNAWARE, WOM, Population
@@ -21,6 +22,7 @@ METRIC_COLUMNS = [
     "nps", "promoters", "passives", "detractors",
     "pos_messages", "neg_messages", "pos_speakers", "neg_speakers", "pos_reach", "neg_reach", "kol_share",
     "brand", "awareness", "wom_acquired_share", "failures", "recoveries", "at_risk",
+    *ECONOMICS_COLUMNS,  # cumulative cost of goods, purchases, margin per purchase, clv (wom_sim/economics.py)
 ]  # fmt: skip
 
 # What a user reads in summaries, with a label and a format.
@@ -131,6 +133,7 @@ def tick_metrics(
         "recoveries": st.recoveries,
         "at_risk": st.at_risk,
     }
+    row.update(tick_economics(st, row, previous))
     for name, amount in costs.items():
         row[f"cost_{name}"] = amount
     return row
