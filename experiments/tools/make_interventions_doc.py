@@ -1,0 +1,305 @@
+"""Developer tool: regenerates a docs/ page from the code (see docs/interventions.md and docs/cookbook.md)."""
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+import sys
+
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+from wom_sim.interventions import REGISTRY
+from wom_sim.interventions.base import params_table
+
+HEAD = """# Interventions and events
+
+Every company lever and every event a scenario can list, with its parameters (default, unit, source), what it does
+to the tick (docs/model.md, step 1 sets this tick's `Levers`; see `wom_sim/levers.py`), its cost model and a YAML
+example. The code is `wom_sim/interventions/` (one small registered class per kind); the parameter tables below
+are generated from the classes (`wom_sim.interventions.base.params_table`) and a test keeps them equal.
+
+## How an entry is written
+
+```yaml
+interventions:                  # company levers
+  - kind: referral_reward       # one of the kinds below
+    name: give10                # optional; the cost column is cost_<name> (default: the kind; repeats get _2, _3)
+    schedule: {from: 0, until: 51}
+    sender_reward: 10           # the kind's own parameters
+events:                         # things that happen to the company
+  - kind: crisis
+    at: 40
+```
+
+**Schedules** (`schedule:`), all bounds inclusive: no schedule = every tick; `from: t0` / `until: t1` bound a
+window (`from` defaults to 0, `until` to the end); inside it `at: t` or `at: [t1, t2]` picks exact ticks, else
+`every: k` picks `from, from+k, from+2k, ...`, else every tick. `until` before `from`, or both `at` and `every`,
+is an error.
+
+**Triggers** (`when: {metric, op, value}`) compare a metric of the *previous* tick's row (any column of the
+metrics table, or `cost_<name>` of an intervention in the scenario; a cost not booked reads as 0) with one of
+`> >= < <= == !=`; they are data, never evaluated code, and never fire at tick 0 or on NaN. When a trigger fires
+at tick f (inside the schedule, if there is one) the intervention is on for ticks f .. f+`duration`-1 (default
+1; it stays on past the schedule's `until`: the schedule gates firing). `once: true` fires at most once;
+`cooldown: c` blocks firing again until c ticks after its last on tick (f+duration-1+c). `once`, `cooldown` and
+`duration` without `when` are errors. Example, compensation when complaints spike:
+
+```yaml
+  - kind: service_recovery
+    when: {metric: neg_messages, op: ">", value: 400}
+    duration: 8
+    cooldown: 4
+```
+
+**Order in a tick.** Events act first, then interventions, each in file order; a kind that is off air this tick may
+still play out what it started (a backlash burst, a crisis, running retention offers). After the tick's dynamics
+each kind books the costs that depend on what happened (referral payouts, recovered cases, member rewards), so
+every cost lands in the tick it belongs to.
+
+**Costs** are booked with `Levers.add_cost` and appear as `cost_<name>` columns, summed into
+`intervention_cost`; `profit = revenue - cost_of_goods - intervention_cost`. Revenue is spend x price and cost of
+goods spend x (1 - `brand.margin`), so a price change needs no cost of its own. See [economics](#economics).
+
+**Randomness.** A kind draws only from numbers derived from the run's `interventions` stream, keyed by its name,
+the tick and a slot (`Intervention.uniforms`), always as full length-N arrays. So what one intervention draws
+never depends on the others or on the state, and a scenario and its baseline share every other random number
+(common random numbers): an intervention that pulls no lever leaves a run identical bit for bit.
+
+**Shared state.** Interventions keep their state on themselves. The only two kinds that must talk, `crisis` and
+`crisis_response`, do it through `model.crisis_state` (a `CrisisState` holding the running `Crisis` record and past
+ones): the event writes the crisis, the response writes its answer into it (`CrisisState.respond`), each reads
+the other's entries, neither touches the other object.
+
+Kinds: """
+
+KINDS = {
+    "advertising": dict(
+        what="""A campaign on top of always-on marketing (`advertising.*`). While on air: the ad reach `a` of docs/model.md
+step 2 is multiplied by `reach_multiplier`, the claim that reached prospects' expectations move toward is
+`claim`, and the brand gains `brand_lift` per tick (step 9). Over-claiming raises adoption now and disappointment
+after the first purchase (expectation-disconfirmation).""",
+        cost="`budget_per_tick` per tick on air.",
+        example="""  - kind: advertising
+    schedule: {from: 0, until: 12}
+    reach_multiplier: 2.0
+    budget_per_tick: 3000""",
+    ),
+    "kol_campaign": dict(
+        what="""Paid posts by KOLs. The hired KOLs are the scenario's (`kols.select`), or, with `select:`, people chosen by
+`wom_sim.kols.select_kols` (ids, degree, pagerank, betweenness, kcore, random, greedy within `time_budget`) and
+promoted to KOLs at the start (KOL reach, credibility and talkativeness for the whole run). Each tick on air
+each hired KOL posts with probability `posts_per_tick`: a forced positive broadcast (`Levers.force("positive")`)
+at KOL reach. With `disclosure`, the credibility of their positive messages this tick is multiplied by
+`disclosure_credibility` (`Levers.positive_credibility`). **Backlash**: each post, with probability
+`backlash_risk x (1 - screening)` (x `undisclosed_risk` without disclosure), backfires: the KOL is dropped; the
+trust of all its followers falls by `backlash_trust_drop` and the brand by `backlash_brand_shock` at once; the KOL
+and a share `backlash_share` of its followers post negatively for the next `backlash_ticks` ticks
+(`Levers.force("negative")`), also after the campaign ends. The per-post risk is scaled by `backlash_risk` (0.05)
+rather than being 1 - screening itself, which would make a 90%-screened campaign of 10 KOLs backfire once a week;
+set `backlash_risk: 1` for that reading.""",
+        cost="`fee_per_post` per post actually made (dropped KOLs are not paid).",
+        example="""  - kind: kol_campaign
+    schedule: {from: 0, until: 12}
+    select: {by: pagerank, k: 20}
+    fee_per_post: 300
+    screening: 0.9
+    disclosure: true""",
+    ),
+    "referral_reward": dict(
+        what="""While on air: the positive-talk probability is multiplied by 1 + `talk_uplift` (`Levers.talk_multiplier`);
+positive messages from customers carry a referral tag (`Levers.referral_active`) and their credibility is
+multiplied by `credibility` (`Levers.referral_credibility`: incentivised WOM is seen as less sincere); a prospect
+who received a tagged message this tick gets `purchase.adoption.referral` + `adoption_boost` log-odds
+(`Levers.referral_boost`) and, if they adopt, is acquired by `referral`. A successful referral is a prospect who
+adopts with a referral as last touch (the `new_referral` metric), also after the programme ended if the referral
+came while it ran.""",
+        cost="(`sender_reward` + `receiver_reward`) x successful referrals, in the tick of adoption: (sender + receiver) x `new_referral`.",
+        example="""  - kind: referral_reward
+    schedule: {from: 0, until: 51}
+    sender_reward: 10
+    receiver_reward: 10""",
+    ),
+    "loyalty_program": dict(
+        what="""Enrols customers: each person has a fixed affinity (drawn once), so a share `uptake` will ever join; each tick on
+air every willing customer with at least `min_purchases` purchases joins with probability `enrol_rate` and gets
+`pop.member`. Members repurchase with `purchase.repurchase.member` extra log-odds (step 5) and gain attachment
+`loyalty.attachment.member_gain` per tick (step 7), which raises loyalty and lowers churn. Customers who churn
+leave the programme; when the programme ends (its first tick off air) everyone leaves it.""",
+        cost="`cost_per_member` x members each tick on air, plus `reward_share` x revenue of members' purchases that tick.",
+        example="""  - kind: loyalty_program
+    min_purchases: 2
+    uptake: 0.6
+    cost_per_member: 0.5
+    reward_share: 0.03""",
+    ),
+    "community": dict(
+        what="""Engages customers (`pop.engaged`), enrolling like the loyalty programme (fixed affinity < `uptake`, joining at
+`join_rate` per tick). Engaged customers repurchase with `purchase.repurchase.engaged` extra log-odds (+30%,
+seed 000) and gain attachment `loyalty.attachment.engaged_gain`. On top, each tick their loyalty is multiplied
+by a factor g with (1 + g) = (1 - lambda / (1 + 0.03 k)) / (1 - lambda) (lambda = `loyalty.rate`, k =
+`interactions_per_tick`, 0.03 = `loyalty_per_interaction`), which makes their steady-state loyalty exactly
+L* (1 + 0.03 k): +3% per weekly interaction (seed 000). Everyone leaves when the community closes.""",
+        cost="`cost_per_tick` + `cost_per_member` x engaged customers, each tick on air.",
+        example="""  - kind: community
+    schedule: {from: 13}
+    uptake: 0.3
+    cost_per_tick: 1000""",
+    ),
+    "service_improvement": dict(
+        what="""While on air: quality Q + `quality_gain`, failure probability f x (1 - `failure_reduction`), positive-talk
+probability x (1 + `talk_uplift`) (smart service: positive WOM about 30% faster, seed 004). Higher Q lifts
+experienced quality, satisfaction, perceived value and the brand's target; fewer failures mean less failure talk
+and churn.""",
+        cost="`one_off_cost` on the first tick on air + `cost_per_tick` every tick on air.",
+        example="""  - kind: service_improvement
+    schedule: {from: 0}
+    quality_gain: 0.05
+    failure_reduction: 0.4
+    one_off_cost: 20000
+    cost_per_tick: 500""",
+    ),
+    "service_recovery": dict(
+        what="""While on air the service-recovery levers of docs/model.md step 6 are `coverage`, `delay`, `effectiveness`
+(and `paradox` if given; by default the scenario's `experience.recovery.paradox`, 0: recovery restores
+satisfaction but not above the never-failed level, de Matos et al. 2007, fact F16). With `delay: 0` a recovered
+failure is not an unrecovered failure: no failure talk, no trust drop, no churn spike. With a delay the customer
+lives the failure and is made whole `delay` ticks later.""",
+        cost="`cost_per_case` x recoveries, booked when a recovery reaches the customer, in ticks on air and up to `delay` ticks after (the cases it started).",
+        example="""  - kind: service_recovery
+    coverage: 0.8
+    delay: 0
+    cost_per_case: 20""",
+    ),
+    "personalised_marketing": dict(
+        what="""Each tick on air a share `share` of customers (fresh draw each tick) is targeted: their repurchase log-odds
+rise by logit(r (1 + `uplift`)) - logit(r), r = `reference_rate` (`Levers.repurchase_boost`), i.e. +15%
+repurchase for a customer at the seed's 42% rate (seed 004).""",
+        cost="`cost_per_target` x targeted customers, each tick on air.",
+        example="""  - kind: personalised_marketing
+    share: 0.3
+    uplift: 0.15
+    cost_per_target: 0.5""",
+    ),
+    "churn_prevention": dict(
+        what="""Churn early warning. Each tick on air: at-risk customers are the top `at_risk_share` by churn hazard at the
+start of the tick (the hazard of docs/model.md step 8 with loyalty and last tick's negative WOM; this tick's
+failures cannot be known yet). Each customer is detectable with fixed probability `recall` (drawn once: a
+model's blind spots persist); at-risk, detectable customers without a running offer are flagged, plus, for
+precision p, (1 - p)/p customers not at risk per true flag (stochastically rounded), so precision is p in
+expectation. Each flagged customer gets an offer that multiplies its churn hazard by 1 - `offer_effect` for
+`offer_ticks` ticks (`Levers.hazard_multiplier`); offers made run their course after the programme ends. With the
+defaults churn falls about 15% (seeds 000/004, fact F12; measured in docs/cookbook.md, churn_early_warning).""",
+        cost="`cost_per_offer` x offers made (true and false flags alike).",
+        example="""  - kind: churn_prevention
+    schedule: {from: 26}
+    precision: 0.85
+    recall: 0.7
+    cost_per_offer: 5""",
+    ),
+    "price_change": dict(
+        what="""While on air the price index is `price`. A cut raises perceived value V = Q + w psi (1 - price) (step 5),
+so adoption and loyalty rise a little (most for the price-sensitive), and lowers the margin per sale (revenue =
+spend x price, cost of goods unchanged). A cut below `brand.price` also erodes the brand: B loses
+`brand_erosion` x cut per tick on air (price wars: short-term gain, long-term brand loss, seed 000).""",
+        cost="None booked: the lost margin shows in revenue and profit.",
+        example="""  - kind: price_change
+    schedule: {from: 26, until: 51}
+    price: 0.8""",
+    ),
+    "crisis": dict(
+        what="""An event. With `at`, a crisis surfaces at each listed tick (one at a time); without it, each tick on air with
+no crisis running one begins with probability 1 - (1 - `probability_per_year`)^(1/`ticks_per_year`) (30% a
+year, seed 002). A crisis that begins at tick s - `precursor_lead` picks the affected customers (share
+`affected_share`); the **precursor**: half of them (`precursor_share`) post negatively until it surfaces at s
+(negative reviews spike about a week before, seed 002). **At s**: the brand falls to its pre-crisis level less
+`initial_share` x `damage` (damage default 0.08 + 0.07 x severity: 8-15%, seed 002); the affected lose
+`satisfaction_hit` x severity of satisfaction; a `quality` crisis lowers Q by `quality_drop` x severity for
+`defect_ticks` ticks (or until a response fixes it); a `scandal` cuts everyone's trust by `scandal_trust_hit` x
+severity and prospects' expectations by 0.1 x severity. **Escalation**: each tick it stays unresolved (no
+transparent answer yet) the damage grows by `escalation` x `damage` up to 1 x `damage` (the typical loss), or up
+to `mishandled_factor` x `damage` after an opaque answer (doubled, seed 002); while it escalates the brand is held
+at or below pre-crisis x (1 - damage so far), after that it recovers toward its target at
+`brand.reputation_rate` (90% of the loss made good in about 45 weekly ticks: 6-12 months, seed 002).
+**Venting**: for `outrage_ticks` ticks each affected, uncompensated customer posts negatively with probability
+`outrage_rate` per tick. It stays open to an answer for `open_ticks` ticks. Ongoing and past crises are in
+`model.crisis_state`; `wom_sim.interventions.crisis_impact(metrics, surfaced, baseline)` measures brand damage,
+trust cut and recovery time.""",
+        cost="None (its costs are lost revenue and the response's costs).",
+        example="""events:
+  - kind: crisis
+    at: 40
+    type: quality
+    severity: 0.6""",
+    ),
+    "crisis_response": dict(
+        what="""The company's answer to the open crisis, given in the first tick on air at least `delay` ticks after it
+surfaced (without schedule or trigger it is a standing crisis plan; with `when` it answers when the trigger
+fires). The answer is written into `model.crisis_state` and from the next tick the crisis reads it: a
+`transparent` answer stops the escalation; an opaque one lets it run to `mishandled_factor` x damage and, at
+once, cuts the trust of everyone aware by `opaque_trust_cut` (about -40%, seed 002). Its own effects, at once:
+`apology` adds `apology_lift` to the brand; `compensation` > 0 restores `compensation_effect` of the affected
+customers' lost satisfaction and trust and ends their venting; `fix_ticks` ends a product defect that many ticks
+after the answer (a recall; none = it runs its course); `kol_support` makes the scenario's KOLs post positively
+for `kol_ticks` ticks. Measured at the bundled size (severity 0.6, five seeds; docs/cookbook.md): no answer
+about 14% brand damage; fast + transparent + compensated about 3% (< 5%, seed 002); four weeks late and opaque
+about 24% (1.7-1.8x the unanswered damage) with trust about -40%.""",
+        cost="`compensation` x affected customers at the answer, plus `fee_per_post` x KOLs per tick of KOL support.",
+        example="""  - kind: crisis_response
+    delay: 0
+    transparent: true
+    apology: true
+    compensation: 20
+    kol_support: true""",
+    ),
+    "fake_reviews": dict(
+        what="""Bought reviews. Each tick on air until exposed: the expectation of everyone who never bought rises by
+`expectation_lift` (`Levers.expectation_shift`), so more prospects adopt (and more are disappointed later).
+Exposure happens at `exposed_at` (also after the campaign ended) or, without it, with probability
+`exposure_prob` per tick on air. On exposure: everyone aware loses `trust_drop` of their trust, the brand
+`brand_shock`, the accumulated lift is withdrawn from prospects' expectations, a share `outrage_share` of
+experienced people post negatively for `outrage_ticks` ticks, and the campaign stops for good (seed 001: fake
+reviews lower trust when exposed).""",
+        cost="`cost_per_tick` per tick on air until exposure (inclusive).",
+        example="""  - kind: fake_reviews
+    schedule: {until: 30}
+    exposed_at: 20""",
+    ),
+}
+
+ECON = """## Economics
+
+Per tick the metrics table has `revenue` (spend x price), `cost_of_goods` (spend x (1 - margin)), one
+`cost_<name>` per intervention, `intervention_cost` (their sum) and `profit` = revenue - cost of goods -
+intervention cost, with cumulative `cum_revenue`, `cum_cost_of_goods`, `cum_intervention_cost`, `cum_profit`.
+`wom_sim.economics.ledger(metrics)` adds the cumulative cost of each intervention. Also per tick:
+
+- `purchases`, `cum_purchases`, `cum_repurchases`, `cum_churn_events`;
+- `margin_per_purchase` = (cum revenue - cum cost of goods) / cum purchases;
+- `clv`, a customer-lifetime-value estimate, undiscounted, in currency per customer: mean margin per purchase x
+  repurchase rate x expected lifetime (1 / churn rate), with both rates per customer-tick over the run so far,
+  which reduces to margin_per_purchase x cum_repurchases / cum_churn_events (NaN before the first churn).
+
+`wom_sim.economics.paired_roi(base, treatment, seeds)` runs both scenarios with each seed (same graph, population
+and streams: common random numbers) and returns, per seed and as mean with a 95% t-interval: incremental profit
+(treatment cum_profit - base cum_profit, already net of intervention costs), incremental intervention cost, and
+ROI = incremental profit / incremental cost (0 = break-even), plus the paired difference of adoption, churn,
+repurchase, NPS, WOM volumes, brand, trust, margin and CLV. Results for every bundled scenario:
+[cookbook.md](cookbook.md).
+
+```python
+from wom_sim.economics import paired_roi
+r = paired_roi("scenarios/baseline.yaml", "scenarios/referral_program.yaml", seeds=range(1, 6))
+print(r.summary.loc[["incremental_profit", "incremental_cost", "roi", "delta_wom_acquired_share"]])
+```
+"""
+
+ORDER = list(KINDS)
+assert set(ORDER) == set(REGISTRY)
+parts = [HEAD + ", ".join(f"[`{k}`](#{k})" for k in ORDER) + ".\n"]
+for kind in ORDER:
+    cls = REGISTRY[kind]
+    k = KINDS[kind]
+    section = "events" if kind == "crisis" else "interventions"
+    doc = (cls.__doc__ or "").strip().split("\n")[0]
+    parts.append(
+        f"## `{kind}`\n\n{doc}\n\n{k['what']}\n\n**Cost:** {k['cost']}\n\n{params_table(cls)}\n\n"
+        f"```yaml\n{'' if k['example'].startswith('events') else section + ':' + chr(10)}{k['example']}\n```\n"
+    )
+parts.append(ECON)
+open(str(ROOT) + "/docs/interventions.md", "w").write("\n".join(parts))
