@@ -111,6 +111,15 @@ def draw(dist: Dist, rng: np.random.Generator) -> float:
     raise ValueError(f"unknown distribution {dist.dist}")
 
 
+def initial_counts(n: int, customer_share: float, aware_share: float) -> tuple[int, int]:
+    """How many people start as CUSTOMER and as AWARE (docs/model.md, Start).
+
+    Exact counts round(share * N) of randomly chosen people (not an independent coin per person); both shares are
+    of the whole population (docs/model.md, Start; the schema checks aware + customer <= 1).
+    """
+    return round(customer_share * n), round(aware_share * n)
+
+
 class Person(mesa.Agent):
     """One person: all of their state (docs/model.md, State) lives on this object."""
 
@@ -229,14 +238,10 @@ class ReferenceModel(mesa.Model):
 
         self.people = [Person(self, i, i in kols) for i in range(n)]
 
-        # Start (tick 0): a share `initial.customer` CUSTOMER and experienced with S = Q; a share `initial.aware`
-        # of the others AWARE.
-        # AMBIGUOUS: "a share ... (random)" read as an exact count round(share * N) chosen without replacement (not
-        # an independent coin per person), and the aware share as round(aware * (N - customers)) of the others.
-        init = sc.population.initial
+        # Start (tick 0): a share `initial.customer` CUSTOMER and experienced with S = Q, chosen at random; a share
+        # `initial.aware` of the others AWARE.
         order = [int(i) for i in self.rng.permutation(n)]
-        n_customers = round(init.customer * n)
-        n_aware = round(init.aware * (n - n_customers))
+        n_customers, n_aware = initial_counts(n, sc.population.initial.customer, sc.population.initial.aware)
         for i in order[:n_customers]:
             p = self.people[i]
             p.status = CUSTOMER
@@ -470,7 +475,8 @@ class ReferenceModel(mesa.Model):
                         self.tick["recoveries"] += 1
                     else:
                         # AMBIGUOUS: with delay >= 1 the customer "lives the full failure now", read as: it counts
-                        # as an unrecovered failure this tick (trust drop, failed_last, churn multiplier).
+                        # as an unrecovered failure this tick (trust drop, failed_last, churn multiplier). Every
+                        # recovered failure gets its own recovery: a person can have several on the way at once.
                         p.failed_now = True
                         p.pending_recoveries.append((self.t + rc.delay, s_before, t_before))
                 else:
@@ -577,7 +583,8 @@ class ReferenceModel(mesa.Model):
                 detractors += 1
             else:
                 passives += 1
-        share = (lambda k: k / n_customers) if n_customers else (lambda k: math.nan)
+        # With no customers the shares and NPS are 0 (docs/model.md, Metrics); the means are NaN.
+        share = (lambda k: k / n_customers) if n_customers else (lambda k: 0.0)
 
         ever = [p for p in people if p.status in (CUSTOMER, CHURNED)]
         wom_acquired = sum(p.acquired_by in (WOM, KOL, REFERRAL) for p in ever)
@@ -635,8 +642,8 @@ class ReferenceModel(mesa.Model):
                 "awareness": (n - n_unaware) / n,
                 # AMBIGUOUS: the doc says "share of customers acquired through WOM"; following the brief, the
                 # denominator is everyone ever acquired (CUSTOMER or CHURNED), initial customers included
-                # (their acquired_by is none); NaN when there is no one.
-                "wom_acquired_share": wom_acquired / len(ever) if ever else math.nan,
+                # (their acquired_by is none); 0 when there is no one (docs/model.md, Metrics).
+                "wom_acquired_share": wom_acquired / len(ever) if ever else 0.0,
                 "failures": self.tick["failures"],
                 "recoveries": self.tick["recoveries"],
                 "at_risk": self.at_risk,

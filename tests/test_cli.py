@@ -87,7 +87,7 @@ def test_bad_input_exit_2_one_line_nothing_written(tmp_path, args, words):
 def test_check_prints_resolved_parameters():
     res = wom("check", BASELINE, "--set", "wom.contact_prob=0.2")
     assert res.returncode == 0, res.stderr
-    assert "contact_prob: 0.2" in res.stdout and "satisfaction_elasticity: 1.5" in res.stdout
+    assert "contact_prob: 0.2" in res.stdout and "satisfaction_elasticity:" in res.stdout
     assert "valid" in res.stderr and "GB" in res.stderr
 
 

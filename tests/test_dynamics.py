@@ -66,7 +66,7 @@ def test_talk_probabilities_follow_the_formulas():
     p_pos, p_neg = dyn.talk_probabilities(pop, lev, sc)
     w = sc.wom
     assert p_pos[0] == pytest.approx(w.positive_rate)
-    assert p_pos[1] == pytest.approx(w.positive_rate * 0.8**1.5)
+    assert p_pos[1] == pytest.approx(w.positive_rate * 0.8**w.satisfaction_elasticity)
     assert p_pos[2] == 0 and p_pos[3] == 0  # below theta_pos = 0.5
     assert p_neg[2] == pytest.approx(w.negative_rate * (0.35 - 0.1) / 0.35)
     assert p_neg[3] == 0 and p_neg[0] == 0
@@ -74,13 +74,16 @@ def test_talk_probabilities_follow_the_formulas():
     assert dyn.talk_probabilities(pop, lev, sc)[1][0] == pytest.approx(w.failure_talk)
 
 
-def test_elasticity_of_positive_wom_to_satisfaction_is_one_and_a_half():
-    sc = Scenario()
+def test_elasticity_of_a_persons_positive_wom_to_satisfaction():
+    sc = Scenario.model_validate({"wom": {"satisfaction_elasticity": 1.5}})
     pop = population(2, sc)
     make_customer(pop, 0, 0.6)
     make_customer(pop, 1, 0.66)
     p_pos, _ = dyn.talk_probabilities(pop, Levers.neutral(sc), sc)
-    assert p_pos[1] / p_pos[0] == pytest.approx(1.1**1.5)  # S +10% -> WOM +15.4%
+    assert p_pos[1] / p_pos[0] == pytest.approx(1.1**1.5)  # S +10% -> WOM +15.4% (the sqrt fast path)
+    sc.wom.satisfaction_elasticity = 2.2
+    p_pos, _ = dyn.talk_probabilities(pop, Levers.neutral(sc), sc)
+    assert p_pos[1] / p_pos[0] == pytest.approx(1.1**2.2)
 
 
 def test_star_centre_reaches_every_leaf_with_contact_one():
@@ -183,7 +186,7 @@ def test_experience_expectation_disconfirmation_by_hand():
     st.repurchased = st.won_back = np.zeros(2, dtype=bool)
     dyn.experience(pop, Levers.neutral(sc), sc, 0, (np.full(2, 0.5), np.ones(2), np.ones(2)), st)
     ex = sc.experience
-    x, E = 0.7, 0.5
+    x, E = sc.brand.quality, 0.5
     target = x + ex.disconfirmation_weight * (x - E) + ex.recall_bias
     assert pop.S[0] == pytest.approx(E + ex.satisfaction_rate * (target - E))
     assert pop.E[0] == pytest.approx(E + ex.expectation_rate * (x - E))
@@ -247,7 +250,7 @@ def test_loyalty_moves_toward_weighted_target():
     st.spoke_positive = np.array([True])
     lev = Levers.neutral(sc)
     w = sc.loyalty.weights
-    target = w.value * 0.7 + w.satisfaction * 0.9 + w.trust * 0.5 + w.attachment * 0.1 + w.brand * 0.6
+    target = w.value * sc.brand.quality + w.satisfaction * 0.9 + w.trust * 0.5 + w.attachment * 0.1 + w.brand * 0.6
     dyn.update_loyalty(pop, lev, sc, 0.6, st)
     assert pop.L[0] == pytest.approx(0.4 + sc.loyalty.rate * (target - 0.4))
     at = sc.loyalty.attachment
@@ -260,7 +263,8 @@ def test_brand_follows_quality_and_voice():
     st.positive = dyn.Deliveries(src=np.zeros(3, int), dst=np.arange(3), speakers=1)
     st.negative = dyn.Deliveries(src=np.zeros(1, int), dst=np.arange(1), speakers=1)
     b = dyn.update_brand(0.6, Levers.neutral(sc), sc, st)
-    target = 0.5 * 0.7 + 0.5 * 0.75
+    qw = sc.brand.reputation_quality_weight
+    target = qw * sc.brand.quality + (1 - qw) * 0.75
     assert b == pytest.approx(0.6 + sc.brand.reputation_rate * (target - 0.6))
 
 

@@ -325,17 +325,15 @@ def purchase(
 
 # --------------------------------------------------------------------------------------------- step 6
 def arrive_recoveries(pop: Population, lev: Levers, t: int) -> int:
-    """Delayed service recoveries reach their customers: S and T restored toward pre-failure levels."""
-    due = pop.recovery_due == t
-    if not due.any():
-        return 0
-    eff = lev.recovery_effectiveness
-    pop.S[due] = pull(pop.S[due], pop.S_pre[due], eff)
-    pop.S[due] += lev.recovery_paradox * (1.0 - pop.S[due])
-    pop.T[due] = pull(pop.T[due], pop.T_pre[due], eff)
-    pop.recovery_due[due] = -1
-    pop.recoveries[due] += 1
-    return int(due.sum())
+    """Delayed service recoveries due now reach their customers: S and T restored toward pre-failure levels."""
+    arrived = pop.pending_recoveries.pop(t, [])
+    eff, paradox = lev.recovery_effectiveness, lev.recovery_paradox
+    for who, S_pre, T_pre in arrived:  # one entry per tick of failures: a handful of array operations each
+        pop.S[who] = pull(pop.S[who], S_pre, eff)
+        pop.S[who] += paradox * (1.0 - pop.S[who])
+        pop.T[who] = pull(pop.T[who], T_pre, eff)
+        np.add.at(pop.recoveries, who, 1)
+    return int(sum(who.size for who, _, _ in arrived))
 
 
 def experience(
@@ -357,20 +355,20 @@ def experience(
     immediate = recovered & (lev.recovery_delay == 0)
     delayed = recovered & (lev.recovery_delay > 0)
     unrecovered = failed & ~immediate
-    soft = np.clip(
-        np.maximum(0.0, x - ex.failure_penalty * (1 - lev.recovery_effectiveness)) + lev.recovery_paradox, 0, 1
-    )
+    soft = np.maximum(0.0, x - ex.failure_penalty * (1 - lev.recovery_effectiveness))
     x = np.where(immediate, soft, np.where(failed, np.maximum(0.0, x - ex.failure_penalty), x))
 
     E, T = pop.E[buyers], pop.T[buyers]
     S_prev = np.where(pop.experienced[buyers], pop.S[buyers], E)
-    late = buyers[delayed]
-    pop.S_pre[late], pop.T_pre[late] = S_prev[delayed], T[delayed]
-    pop.recovery_due[late] = t + lev.recovery_delay
+    if delayed.any():
+        queue = pop.pending_recoveries.setdefault(t + lev.recovery_delay, [])
+        queue.append((buyers[delayed], S_prev[delayed], T[delayed]))
 
     d = x - E
     target = np.clip(x + ex.disconfirmation_weight * d + ex.recall_bias, 0.0, 1.0)
-    pop.S[buyers] = pull(S_prev, target, ex.satisfaction_rate)
+    S_new = pull(S_prev, target, ex.satisfaction_rate)
+    # Recovery paradox (opt-in): a recovered customer ends up above where the experience alone would put them.
+    pop.S[buyers] = np.where(immediate, S_new + lev.recovery_paradox * (1.0 - S_new), S_new)
     pop.E[buyers] = pull(E, x, ex.expectation_rate)
     pop.T[buyers] = np.where(
         unrecovered, T * (1.0 - ex.trust_failure_drop), T + ex.trust_gain * (1 - np.abs(d)) * (1 - T)

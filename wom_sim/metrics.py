@@ -42,10 +42,10 @@ SUMMARY = [
 
 
 def recommend_score(pop: Population, sc: Scenario, idx: np.ndarray | None = None) -> np.ndarray:
-    """R = round(10 * (wS S + wT T + wL L)) on 0-10 (NPS question), for everyone or for idx."""
+    """R = round(10 * (wS S + wT T + wL L)) on 0-10 (NPS question, halves round up), for everyone or for idx."""
     w = sc.nps
     S, T, L = (pop.S, pop.T, pop.L) if idx is None else (pop.S[idx], pop.T[idx], pop.L[idx])
-    return np.rint(10.0 * (w.satisfaction * S + w.trust * T + w.loyalty * L))
+    return np.floor(10.0 * (w.satisfaction * S + w.trust * T + w.loyalty * L) + 0.5)
 
 
 def _mean(x: np.ndarray) -> float:

@@ -5,6 +5,7 @@ One slot per node, numpy arrays only; nothing here steps time (that is `dynamics
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -61,9 +62,6 @@ class Population:
     failed_last: np.ndarray
     forward_pos: np.ndarray
     forward_neg: np.ndarray
-    recovery_due: np.ndarray
-    S_pre: np.ndarray
-    T_pre: np.ndarray
     # traits
     talkativeness: np.ndarray
     credibility: np.ndarray
@@ -83,15 +81,13 @@ class Population:
     recoveries: np.ndarray
     last_purchase: np.ndarray
     segment_names: list[str] = field(default_factory=list)
+    # Delayed service recoveries on their way: due tick -> list of (person ids, S and T before the failure).
+    # A person can have several in flight (one per failed purchase), so this is a queue, not a per-person slot.
+    pending_recoveries: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(default_factory=dict)
 
     def copy(self) -> Population:
-        """A deep copy (arrays copied)."""
-        values = {
-            f.name: (v.copy() if isinstance(v, np.ndarray) else v)
-            for f in fields(self)
-            for v in [getattr(self, f.name)]
-        }
-        return Population(**values)
+        """A deep copy (arrays, the segment names and the recovery queue copied)."""
+        return Population(**{f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self)})
 
 
 def init_population(scenario: Scenario, kol_ids: np.ndarray, n: int, rng: np.random.Generator) -> Population:
@@ -145,9 +141,6 @@ def init_population(scenario: Scenario, kol_ids: np.ndarray, n: int, rng: np.ran
         failed_last=np.zeros(n, dtype=bool),
         forward_pos=np.zeros(n, dtype=bool),
         forward_neg=np.zeros(n, dtype=bool),
-        recovery_due=np.full(n, -1, dtype=np.int32),
-        S_pre=np.zeros(n),
-        T_pre=np.zeros(n),
         talkativeness=talkativeness,
         credibility=credibility,
         conformity=conformity,
