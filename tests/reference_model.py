@@ -530,11 +530,12 @@ class ReferenceModel(mesa.Model):
         ch = self.scenario.churn
         self.churn_events = 0
         self.at_risk = 0
-        # AMBIGUOUS: every CUSTOMER at this point faces the hazard, including those who adopted or came back
-        # this very tick.
+        self.exposed = 0  # customers facing the hazard: the churn rate's denominator (docs/model.md, Metrics)
+        # Every CUSTOMER at this point faces the hazard, including those who adopted or came back this very tick.
         for p in self.people:
             if p.status != CUSTOMER:
                 continue
+            self.exposed += 1
             h = (
                 ch.base_hazard
                 * math.exp(-ch.loyalty_slope * (p.L - ch.reference_loyalty))
@@ -612,7 +613,7 @@ class ReferenceModel(mesa.Model):
                 "new_none": new[NONE],
                 "adoption_share": (n_customers + n_churned) / n,
                 "churn_events": self.churn_events,
-                "churn_rate": self.churn_events / n_start if n_start else 0.0,
+                "churn_rate": self.churn_events / self.exposed if self.exposed else 0.0,
                 "winbacks": self.winbacks,
                 "repurchases": self.repurchases,
                 "repurchase_rate": self.repurchases / n_start if n_start else 0.0,

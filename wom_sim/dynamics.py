@@ -35,7 +35,8 @@ class TickState:
 
     t: int
     n: int
-    customers_start: int = 0
+    customers_start: int = 0  # customers before the purchase step (repurchase rate denominator)
+    customers_exposed: int = 0  # customers facing the churn hazard (churn rate denominator)
     positive: Deliveries = field(default_factory=Deliveries)
     negative: Deliveries = field(default_factory=Deliveries)
     kol_positive_messages: int = 0
@@ -417,6 +418,7 @@ def churn(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray, st: TickSta
         * _at(lev.hazard_multiplier, idx)
     )
     leavers = idx[u[idx] < -np.expm1(-hazard)]
+    st.customers_exposed = int(idx.size)
     pop.status[leavers] = CHURNED
     st.churned = np.zeros(pop.n, dtype=bool)
     st.churned[leavers] = True

@@ -70,7 +70,8 @@ def tick_metrics(
 ) -> dict:
     """One row of metrics at the end of a tick (definitions in docs/model.md, section 10)."""
     n = pop.n
-    counts = np.bincount(pop.status.view(np.uint8), minlength=4)
+    counts = [int(np.count_nonzero(pop.status == code)) for code in range(4)]
+    n_churned, n_repurchased = int(np.count_nonzero(st.churned)), int(np.count_nonzero(st.repurchased))
     customers = np.flatnonzero(pop.status == CUSTOMER)
     new_by = np.bincount(pop.acquired_by[st.adopted].view(np.uint8), minlength=len(CHANNELS))
     costs = dict(lev.costs or {})
@@ -80,10 +81,12 @@ def tick_metrics(
 
     score = recommend_score(pop, sc, customers)
     n_cust = max(customers.size, 1)
-    promoters = float(np.count_nonzero(score >= 9)) / n_cust if score.size else 0.0
-    detractors = float(np.count_nonzero(score <= 6)) / n_cust if score.size else 0.0
+    n_promoters, n_detractors = int(np.count_nonzero(score >= 9)), int(np.count_nonzero(score <= 6))
+    promoters, detractors = n_promoters / n_cust, n_detractors / n_cust
+    passives = (score.size - n_promoters - n_detractors) / n_cust
     ever = pop.status >= CUSTOMER  # CUSTOMER or CHURNED: everyone who ever adopted
     by_wom = ever & (pop.acquired_by >= WOM)  # wom, kol or referral
+    n_ever = int(np.count_nonzero(ever))
     pos, neg = st.positive, st.negative
     S_c, L_c = pop.S[customers], pop.L[customers]
 
@@ -95,12 +98,12 @@ def tick_metrics(
         "churned": int(counts[CHURNED]),
         "new_customers": int(np.count_nonzero(st.adopted)),
         **{f"new_{name}": int(new_by[code]) for code, name in enumerate(CHANNELS)},
-        "adoption_share": float(ever.sum()) / n,
-        "churn_events": int(st.churned.sum()),
-        "churn_rate": float(st.churned.sum()) / st.customers_start if st.customers_start else 0.0,
-        "winbacks": int(st.won_back.sum()),
-        "repurchases": int(st.repurchased.sum()),
-        "repurchase_rate": float(st.repurchased.sum()) / st.customers_start if st.customers_start else 0.0,
+        "adoption_share": n_ever / n,
+        "churn_events": n_churned,
+        "churn_rate": n_churned / st.customers_exposed if st.customers_exposed else 0.0,
+        "winbacks": int(np.count_nonzero(st.won_back)),
+        "repurchases": n_repurchased,
+        "repurchase_rate": n_repurchased / st.customers_start if st.customers_start else 0.0,
         "revenue": st.revenue,
         "cost_of_goods": st.cost_of_goods,
         "intervention_cost": intervention_cost,
@@ -117,7 +120,7 @@ def tick_metrics(
         **dict(zip(("L_p10", "L_p50", "L_p90"), _quantiles(L_c), strict=True)),
         "nps": 100.0 * (promoters - detractors),
         "promoters": promoters,
-        "passives": (1.0 - promoters - detractors) if score.size else 0.0,
+        "passives": passives,
         "detractors": detractors,
         "pos_messages": int(pos.dst.size),
         "neg_messages": int(neg.dst.size),
@@ -128,7 +131,7 @@ def tick_metrics(
         "kol_share": st.kol_positive_messages / pos.dst.size if pos.dst.size else 0.0,
         "brand": brand,
         "awareness": 1.0 - counts[UNAWARE] / n,
-        "wom_acquired_share": float(by_wom.sum()) / max(int(ever.sum()), 1),
+        "wom_acquired_share": int(np.count_nonzero(by_wom)) / max(n_ever, 1),
         "failures": st.failures,
         "recoveries": st.recoveries,
         "at_risk": st.at_risk,

@@ -375,6 +375,8 @@ def edges_to_csr(
     Weights come back normalised to mean 1.
     """
     u, v = np.asarray(u, np.int64), np.asarray(v, np.int64)
+    if u.size == 0:  # a graph with no edges (e.g. erdos_renyi with p=0): everyone is isolated
+        return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int32), None
     key = np.concatenate([u * n + v, v * n + u]) if not directed else u * n + v
     if w is None:
         key.sort()  # in place: this is the largest array of the build

@@ -157,13 +157,15 @@ class PopulationSpec(Spec):
 class BrandSpec(Spec):
     """The focal brand: offer, price and public reputation."""
 
-    quality: float = Field(0.7, ge=0, le=1, description="mean experienced quality Q (product + service)")
+    quality: float = Field(
+        0.8, ge=0, le=1, description="mean experienced quality Q (product + service); 0.8 = a decent product"
+    )
     service_failure: float = Field(0.05, ge=0, le=1, description="probability f that a purchase has a failure")
     price: float = Field(1.0, gt=0, le=10, description="price index (1 = reference price)")
     margin: float = Field(0.3, ge=-1, le=1, description="gross margin at price 1; cost of goods = spend*(1-margin)")
     reputation: float = Field(0.6, ge=0, le=1, description="brand favourability B at start")
     reputation_rate: float = Field(
-        0.05, ge=0, le=1, description="per tick pull of B toward its target (recovery in 6-12 months, seed 002)"
+        0.065, ge=0, le=1, description="per tick pull of B toward its target (calibrated: recovery ~9 months, F8)"
     )
     reputation_quality_weight: float = Field(
         0.5, ge=0, le=1, description="weight of Q in B's target; the rest is the share of positive public WOM"
@@ -173,15 +175,17 @@ class BrandSpec(Spec):
 class AdvertisingSpec(Spec):
     """Always-on marketing (the Bass innovation term)."""
 
-    reach: float = Field(0.02, ge=0, le=1, description="per tick prob an unaware/aware person sees an ad (Bass p)")
-    claim: float = Field(0.75, ge=0, le=1, description="quality the ads claim; E of the reached moves toward it")
+    reach: float = Field(
+        0.05, ge=0, le=1, description="per tick prob an unaware/aware person sees an ad (Bass p; calibrated: F11)"
+    )
+    claim: float = Field(0.8, ge=0, le=1, description="quality the ads claim; E of the reached moves toward it")
     expectation_pull: float = Field(0.2, ge=0, le=1, description="share of the gap E -> claim closed per ad contact")
 
 
 class Coefficients(Spec):
     """Logistic coefficients of the adoption decision of an AWARE prospect."""
 
-    intercept: float = Field(-5.0, description="log-odds at E=T=B=0 with no WOM")
+    intercept: float = Field(-8.6, description="log-odds at E=T=B=0 with no WOM (calibrated: ~30% adopted by week 30)")
     expectation: float = Field(3.0, description="per unit E")
     trust: float = Field(2.0, description="per unit T")
     brand: float = Field(1.0, description="per unit B")
@@ -193,7 +197,7 @@ class Coefficients(Spec):
 class RepurchaseSpec(Spec):
     """Logistic repurchase of a CUSTOMER each tick; defaults give a mean rate near 0.42 (seed 004)."""
 
-    intercept: float = Field(-2.2, description="log-odds at L=0")
+    intercept: float = Field(-2.7, description="log-odds at L=0 (calibrated: F5)")
     loyalty: float = Field(3.5, description="per unit L")
     member: float = Field(0.6, description="loyalty-programme member")
     engaged: float = Field(0.5, description="engaged community member (+30% repurchase, seed 000)")
@@ -235,11 +239,11 @@ class ExperienceSpec(Spec):
     noise: float = Field(0.1, ge=0, le=1, description="sd of experienced quality around Q")
     failure_penalty: float = Field(0.4, ge=0, le=1, description="experienced quality lost on a service failure")
     disconfirmation_weight: float = Field(0.5, ge=0, le=2, description="S target = x + w * (x - E) + recall bias")
-    recall_bias: float = Field(0.03, ge=-0.2, le=0.2, description="mild positive memory bias of satisfaction")
+    recall_bias: float = Field(0.05, ge=-0.2, le=0.2, description="mild positive memory bias of satisfaction")
     satisfaction_rate: float = Field(0.5, ge=0, le=1, description="share of the gap S -> target closed per purchase")
     expectation_rate: float = Field(0.3, ge=0, le=1, description="share of the gap E -> x closed per purchase")
-    trust_gain: float = Field(0.05, ge=0, le=1, description="trust gained per consistent experience, toward 1")
-    trust_failure_drop: float = Field(0.3, ge=0, le=1, description="share of trust lost on an unrecovered failure")
+    trust_gain: float = Field(0.11, ge=0, le=1, description="trust gained per consistent experience, toward 1")
+    trust_failure_drop: float = Field(0.15, ge=0, le=1, description="share of trust lost on an unrecovered failure")
     recovery: RecoverySpec = Field(default_factory=RecoverySpec)
 
 
@@ -255,13 +259,17 @@ class WomSpec(Spec):
     positive_rate: float = Field(0.15, ge=0, le=1, description="w_pos: prob of positive WOM at S=1, talkativeness 1")
     negative_rate: float = Field(0.3, ge=0, le=1, description="w_neg: prob of negative WOM at S=0")
     satisfaction_elasticity: float = Field(
-        1.5, ge=0, le=5, description="exponent of S in positive WOM (seed 000: S +10% -> WOM +15%)"
+        2.2,
+        ge=0,
+        le=5,
+        description="exponent of S in a person's positive WOM; calibrated so that positive WOM per customer rises "
+        "15% when mean satisfaction rises 10% (seed 000), forwarded WOM not depending on S",
     )
     loyalty_boost: float = Field(0.5, ge=0, description="rho: positive WOM multiplied by 1 + rho * L")
     positive_threshold: float = Field(0.5, ge=0, le=1, description="theta_pos: no positive WOM below this S")
     negative_threshold: float = Field(0.35, ge=0, le=1, description="theta_neg: negative WOM below this S")
     negative_exponent: float = Field(1.0, gt=0, le=5, description="k in ((theta_neg - S)/theta_neg)^k")
-    failure_talk: float = Field(0.5, ge=0, le=1, description="prob of negative WOM after an unrecovered failure")
+    failure_talk: float = Field(0.7, ge=0, le=1, description="prob of negative WOM after an unrecovered failure")
     negative_reach: float = Field(1.5, ge=1, le=10, description="m_neg: contact prob multiplier for negative WOM")
     negativity_bias: float = Field(2.0, ge=0, le=10, description="weight of negative vs positive messages heard")
     forward: ForwardSpec = Field(default_factory=ForwardSpec)
@@ -316,7 +324,7 @@ class ChurnSpec(Spec):
     """Hazard h = h0 exp(-gamma (L - L_ref)) (1 + chi W-) (1 + failure_multiplier * failed)."""
 
     base_hazard: float = Field(0.01, ge=0, le=1, description="h0: per tick hazard at L = L_ref")
-    loyalty_slope: float = Field(5.0, ge=0, le=50, description="gamma")
+    loyalty_slope: float = Field(8.0, ge=0, le=50, description="gamma (calibrated: quartile hazard ratio >= 3, F4)")
     reference_loyalty: float = Field(0.5, ge=0, le=1, description="L_ref")
     negative_wom: float = Field(0.5, ge=0, description="chi: per unit of credibility-weighted negative WOM heard")
     failure_multiplier: float = Field(

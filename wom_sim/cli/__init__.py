@@ -63,7 +63,11 @@ def resolve_scenario_path(name: str) -> Path:
 
 
 # Subcommands register themselves on import.
+from wom_sim.cli import bench as _bench  # noqa: E402,F401
+from wom_sim.cli import experiments as _experiments  # noqa: E402,F401
 from wom_sim.cli import run as _run  # noqa: E402,F401
+from wom_sim.cli import validate as _validate  # noqa: E402,F401
+from wom_sim.cli import viz as _viz  # noqa: E402,F401
 
 
 def main() -> None:

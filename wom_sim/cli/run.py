@@ -9,6 +9,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from wom_sim.cli import bundled_scenarios_dir, cli, resolve_scenario_path, set_option
+from wom_sim.cli.experiments import executor_options, run_replicated
 from wom_sim.metrics import SUMMARY
 from wom_sim.network import estimate_memory_bytes
 from wom_sim.output import atomic_dir, atomic_file, write_table
@@ -66,17 +67,32 @@ def takeaways(metrics: pd.DataFrame, n: int) -> list[str]:
     "--trace", is_flag=True,
     help=f"Also write wom_trace.<fmt>: every message (tick, sender, receiver, valence). Up to {TRACE_LIMIT:,} people.",
 )  # fmt: skip
-def run(scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, quiet, trace) -> None:
+@click.option(
+    "--replications", "-r", type=click.IntRange(1, 100_000), metavar="N",
+    help="Run N seeds (derived from the scenario seed) and report mean and 95% CI per metric per tick; "
+    "resumable store in --out (default: runs/<scenario name>-replications).",
+)  # fmt: skip
+@executor_options
+def run(
+    scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, quiet, trace, replications, workers, dask,
+    dask_local,
+) -> None:  # fmt: skip
     """Run SCENARIO (a YAML file or a bundled scenario name) once and summarise it.
 
     Writes metrics.<fmt> (one row per tick), people.<fmt> (one row per person at the end), dashboard.png and
     the fully resolved scenario.yaml into the output folder, all at once at the end (nothing half-written).
+    With --replications N: N runs on all cores (or --workers/--dask/--dask-local), summary.csv and
+    timeseries.parquet with 95% CIs, and a dashboard with CI bands.
     """
     from wom_sim.model import WomModel
     from wom_sim.report import dashboard_figure, save_figure
 
     path = resolve_scenario_path(scenario)
     sc = load_scenario(path, list(overrides), seed=seed, ticks=ticks)
+    if replications is not None:
+        if trace:
+            raise click.UsageError("--trace traces one run; it cannot be combined with --replications")
+        return run_replicated(path, sc, replications, out_dir, workers, dask, dask_local, quiet)
     out = Path(out_dir) if out_dir else Path("runs") / path.stem
     if not quiet:
         question = sc.description.strip().splitlines()[0] if sc.description else ""

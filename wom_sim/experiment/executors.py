@@ -7,12 +7,16 @@ workers need no shared disk, and a part is written only for a run that finished.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import os
 import signal
+import socket
 import sys
+import threading
 import time
+import types
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -44,9 +48,18 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _ignore_sigint() -> None:
-    """Pool worker initializer: Ctrl-C is the parent's to handle, so workers ignore it (no stray tracebacks)."""
+def _worker_init(parent: int | None) -> None:
+    """Pool worker initializer: Ctrl-C is the parent's to handle (no stray tracebacks), and a worker dies with its
+    parent: after a SIGKILL of the experiment, forked workers would otherwise wait forever on a queue whose other
+    end they themselves hold open."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if parent is not None and os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(0)
 
 
 class Executor:
@@ -81,17 +94,64 @@ class InProcessExecutor(Executor):
             yield fn(task)
 
 
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start processes as if the caller had no `__main__` module (so a worker never re-runs the caller's script)."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+_SAFE_METHOD = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+
+
+class _WorkerProcess(mp.get_context(_SAFE_METHOD).Process):
+    """A pool process that starts without the caller's `__main__`: unguarded scripts, notebooks and the CLI all
+    work, and a worker depends on nothing but the importable `wom_sim` package and the task's plain data."""
+
+    def start(self) -> None:
+        with _main_module_hidden():
+            super().start()
+
+
+class _WorkerContext(type(mp.get_context(_SAFE_METHOD))):
+    Process = _WorkerProcess
+
+
+def _noop() -> None:
+    """A task that does nothing (starts the pool's processes eagerly)."""
+
+
+def pool_context() -> mp.context.BaseContext:
+    """fork when this process has a single thread (workers start in 0.1 s with the model already imported),
+    otherwise forkserver with the model preloaded (about 2 s once; forking a threaded process can deadlock)."""
+    if "fork" in mp.get_all_start_methods() and sys.platform == "linux" and threading.active_count() == 1:
+        return mp.get_context("fork")
+    ctx = _WorkerContext()
+    if _SAFE_METHOD == "forkserver":
+        ctx.set_forkserver_preload(["wom_sim.experiment.runner", "wom_sim.model"])
+    return ctx
+
+
 class PoolExecutor(Executor):
-    """A local process pool (forkserver on POSIX, with the model preloaded, so workers start warm)."""
+    """A local process pool of `workers` processes (default: all cores)."""
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or default_workers()
         self.name = f"{self.workers} local process{'es' if self.workers > 1 else ''}"
-        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-        ctx = mp.get_context(method)
-        if method == "forkserver":
-            ctx.set_forkserver_preload(["wom_sim.experiment.runner", "wom_sim.model"])
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_ignore_sigint)
+        ctx = pool_context()
+        parent = os.getpid() if ctx.get_start_method() == "fork" else None
+        self.pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=ctx, initializer=_worker_init, initargs=(parent,)
+        )
+        if ctx.get_start_method() == "fork":
+            import wom_sim.model  # noqa: F401  (imported once here, inherited by every forked worker)
+
+            self.pool.submit(_noop).result()  # fork every worker now, before a progress bar starts a thread
 
     def map_unordered(self, fn, tasks):
         pending: set[Future] = set()
@@ -139,13 +199,18 @@ class DaskExecutor(Executor):
             ) from None
         self.cluster = None
         if local_workers:
-            self.cluster = LocalCluster(
-                n_workers=local_workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )  # fmt: skip
+            with _main_module_hidden():  # the nannies spawn workers: do not let them re-run the caller's script
+                self.cluster = LocalCluster(
+                    n_workers=local_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",  # a free port: never collides with a running cluster
+                    silence_logs=logging.ERROR,
+                )
             self.client = Client(self.cluster)
             self.name = f"a Dask LocalCluster of {local_workers} workers"
         else:
+            _probe(address, timeout)
             try:
                 self.client = Client(address, timeout=f"{timeout}s")
             except (OSError, TimeoutError, ValueError) as exc:
@@ -180,6 +245,26 @@ class DaskExecutor(Executor):
                 self.cluster = None
 
 
+def _probe(address: str, timeout: float) -> None:
+    """Fail fast, in one line, when nothing listens at a tcp:// scheduler address (Dask itself would retry)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls"):
+        return
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None:
+        raise ScenarioError(f"--dask {address}: expected a scheduler address like tcp://host:8786")
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ScenarioError(f"--dask {address}: no Dask scheduler reachable ({reason})") from None
+
+
 def make_executor(workers: int | None = None, dask: str | None = None, dask_local: int | None = None) -> Executor:
     """The executor the user asked for: Dask address, Dask LocalCluster, in-process (workers=0) or a local pool."""
     if dask and dask_local:
@@ -191,6 +276,13 @@ def make_executor(workers: int | None = None, dask: str | None = None, dask_loca
     if workers == 0:
         return InProcessExecutor()
     return PoolExecutor(workers)
+
+
+class _Bar(tqdm):
+    """tqdm without its monitor thread (a thread in this process would make the next pool fall back to the
+    slower forkserver start)."""
+
+    monitor_interval = 0
 
 
 @dataclass
@@ -221,8 +313,17 @@ def execute(
     reused = len(unique) - len(todo)
     start = time.perf_counter()
     ran = 0
-    bar = tqdm(total=len(unique), initial=reused, desc=desc, unit="run", disable=not progress or not todo,
-               file=sys.stderr, dynamic_ncols=True, smoothing=0.1, leave=False)  # fmt: skip
+    bar = _Bar(
+        total=len(unique),
+        initial=reused,
+        desc=desc,
+        unit="run",
+        disable=not progress or not todo,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        smoothing=0.1,
+        leave=False,
+    )
     try:
         if todo:
             for frame in executor.map_unordered(run_task, todo):

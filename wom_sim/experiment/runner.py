@@ -55,10 +55,16 @@ def run_key(payload: dict[str, Any], seed: int) -> str:
     return canonical_hash({"parameters": params, "seed": int(seed)})
 
 
-def make_task(scenario: Scenario | dict[str, Any], seed: int) -> dict[str, Any]:
-    """A task: plain data a worker can run anywhere (`run_task`)."""
-    payload = scenario if isinstance(scenario, dict) else scenario_payload(scenario)
-    return {"key": run_key(payload, seed), "scenario": payload, "seed": int(seed)}
+def make_task(scenario: Scenario, seed: int, key_payload: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A task: plain data a worker can run anywhere (`run_task`).
+
+    The key hashes every resolved parameter (defaults included, so two spellings of one scenario share a key); the
+    worker gets only the values that were set, which rebuild the same scenario and keep validators that look at
+    what the user wrote (e.g. trigger options without a trigger) quiet.
+    """
+    payload = key_payload if key_payload is not None else scenario_payload(scenario)
+    sent = scenario.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    return {"key": run_key(payload, seed), "scenario": sent, "seed": int(seed)}
 
 
 def run_task(task: dict[str, Any]) -> pd.DataFrame:

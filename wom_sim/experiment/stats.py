@@ -34,11 +34,33 @@ OUTCOMES: dict[str, tuple[str, str, str]] = {
     "profit": ("total", "profit", "Profit (total)"),
 }
 # What `compare` reports, in order (ROI is added from profit and spend).
-COMPARE_OUTCOMES = ["adoption_share", "customers", "nps", "churn_rate", "pos_messages", "neg_messages", "brand",
-                    "revenue", "cost", "intervention_cost", "profit"]  # fmt: skip
+COMPARE_OUTCOMES = [
+    "adoption_share",
+    "customers",
+    "nps",
+    "churn_rate",
+    "pos_messages",
+    "neg_messages",
+    "brand",
+    "revenue",
+    "cost",
+    "intervention_cost",
+    "profit",
+]
 # The headline outcomes of `run --replications`.
-RUN_OUTCOMES = ["adoption_share", "customers", "nps", "churn_rate", "repurchase_rate", "pos_messages",
-                "neg_messages", "wom_acquired_share", "brand", "revenue", "profit"]  # fmt: skip
+RUN_OUTCOMES = [
+    "adoption_share",
+    "customers",
+    "nps",
+    "churn_rate",
+    "repurchase_rate",
+    "pos_messages",
+    "neg_messages",
+    "wom_acquired_share",
+    "brand",
+    "revenue",
+    "profit",
+]
 
 
 def t_half_width(sd: np.ndarray | float, n: np.ndarray | float, level: float = LEVEL) -> np.ndarray:
@@ -97,18 +119,26 @@ def run_outcomes(frame: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
     for name in outcomes:
         stat, column = parse_outcome(name)
         series = groups[column]
-        out[name] = {"final": series.last, "mean": series.mean, "total": series.sum, "max": series.max,
-                     "min": series.min}[stat]()  # fmt: skip
+        out[name] = {
+            "final": series.last,
+            "mean": series.mean,
+            "total": series.sum,
+            "max": series.max,
+            "min": series.min,
+        }[stat]()
     return pd.DataFrame(out)
 
 
 def mean_ci(values: pd.DataFrame | pd.Series, by: list[str] | None = None, level: float = LEVEL) -> pd.DataFrame:
-    """Tidy mean, sd, n and CI of every numeric column (grouped by `by`): columns metric, mean, sd, n, ci_low, ci_high."""
+    """Tidy mean, sd, n and CI of every numeric column, grouped by `by`: metric, mean, sd, n, ci_low, ci_high."""
     frame = values.to_frame() if isinstance(values, pd.Series) else values
     by = by or []
     value_cols = [c for c in frame.columns if c not in by and pd.api.types.is_numeric_dtype(frame[c])]
-    long = frame[by + value_cols].melt(id_vars=by, var_name="metric", value_name="value") if by else frame[
-        value_cols].melt(var_name="metric", value_name="value")  # fmt: skip
+    long = (
+        frame[by + value_cols].melt(id_vars=by, var_name="metric", value_name="value")
+        if by
+        else frame[value_cols].melt(var_name="metric", value_name="value")
+    )
     agg = long.groupby([*by, "metric"], sort=False)["value"].agg(["mean", "std", "count"]).reset_index()
     agg = agg.rename(columns={"std": "sd", "count": "n"})
     half = t_half_width(agg["sd"], agg["n"], level)
@@ -138,7 +168,9 @@ def paired_difference(base: np.ndarray, treatment: np.ndarray, level: float = LE
     se = np.sqrt(var_b / n + var_t / n) if n > 1 else np.nan
     with np.errstate(invalid="ignore", divide="ignore"):
         dof = se**4 / ((var_b / n) ** 2 / (n - 1) + (var_t / n) ** 2 / (n - 1)) if n > 1 else np.nan
-        half_unpaired = float(stats.t.ppf(0.5 + level / 2, dof) * se) if n > 1 and se > 0 else (0.0 if n > 1 else np.nan)
+        half_unpaired = (
+            float(stats.t.ppf(0.5 + level / 2, dof) * se) if n > 1 and se > 0 else (0.0 if n > 1 else np.nan)
+        )
         ratio = half_paired / half_unpaired if half_unpaired else float("nan")
     base_mean = float(base.mean()) if n else float("nan")
     return {
@@ -155,8 +187,9 @@ def paired_difference(base: np.ndarray, treatment: np.ndarray, level: float = LE
     }
 
 
-def roi(base_profit, treat_profit, base_spend, treat_spend, level: float = LEVEL, resamples: int = 4000,
-        seed: int = 0) -> dict[str, float]:  # fmt: skip
+def roi(
+    base_profit, treat_profit, base_spend, treat_spend, level: float = LEVEL, resamples: int = 4000, seed: int = 0
+) -> dict[str, float]:
     """Return on the extra spend: (profit uplift) / (spend uplift), profit already net of the spend.
 
     1.5 means every currency unit of extra spend came back with 1.5 more of profit after paying for itself; 0 is
@@ -168,9 +201,18 @@ def roi(base_profit, treat_profit, base_spend, treat_spend, level: float = LEVEL
     bp, tp, bs, ts = arrays
     n = len(bp)
     d_spend = ts.mean() - bs.mean() if n else 0.0
-    nan = {"base_mean": np.nan, "treatment_mean": np.nan, "uplift": np.nan, "uplift_pct": np.nan,
-           "ci_low": np.nan, "ci_high": np.nan, "unpaired_ci_low": np.nan, "unpaired_ci_high": np.nan,
-           "width_ratio": np.nan, "n": n}  # fmt: skip
+    nan = {
+        "base_mean": np.nan,
+        "treatment_mean": np.nan,
+        "uplift": np.nan,
+        "uplift_pct": np.nan,
+        "ci_low": np.nan,
+        "ci_high": np.nan,
+        "unpaired_ci_low": np.nan,
+        "unpaired_ci_high": np.nan,
+        "width_ratio": np.nan,
+        "n": n,
+    }
     if n < 2 or not d_spend > 1e-9 * max(abs(bs.mean()), abs(ts.mean()), 1.0):
         return nan
     value = float((tp.mean() - bp.mean()) / d_spend)
@@ -183,6 +225,12 @@ def roi(base_profit, treat_profit, base_spend, treat_spend, level: float = LEVEL
     lo, hi = (0.5 - level / 2) * 100, (0.5 + level / 2) * 100
     p_lo, p_hi = np.nanpercentile(paired, [lo, hi])
     u_lo, u_hi = np.nanpercentile(unpaired, [lo, hi])
-    return {**nan, "uplift": value, "ci_low": float(p_lo), "ci_high": float(p_hi), "unpaired_ci_low": float(u_lo),
-            "unpaired_ci_high": float(u_hi), "width_ratio": float((p_hi - p_lo) / (u_hi - u_lo)) if u_hi > u_lo
-            else np.nan}  # fmt: skip
+    return {
+        **nan,
+        "uplift": value,
+        "ci_low": float(p_lo),
+        "ci_high": float(p_hi),
+        "unpaired_ci_low": float(u_lo),
+        "unpaired_ci_high": float(u_hi),
+        "width_ratio": float((p_hi - p_lo) / (u_hi - u_lo)) if u_hi > u_lo else np.nan,
+    }

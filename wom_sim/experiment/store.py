@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from wom_sim.output import atomic_file, write_table
+from wom_sim.scenario import ScenarioError
 
 MANIFEST = "manifest.json"
 TASKS = "tasks.parquet"
@@ -61,6 +62,12 @@ class ResultStore:
     ) -> list[str]:
         """Create or resume the store for this spec; returns warnings (issued as StoreWarning when `warn`)."""
         old = self.manifest()
+        if old is None and self.path.is_dir():
+            foreign = [p.name for p in self.path.iterdir() if p.name not in (RUNS, TASKS) and p.name[0] != "."]
+            if foreign:
+                raise ScenarioError(
+                    f"{self.path}: exists and is not an experiment store (it holds {foreign[0]}); choose another --out"
+                )
         notes: list[str] = []
         keys = set(tasks["run_key"])
         if old is not None and (old.get("spec_hash") != spec_hash or old.get("kind") != kind):

@@ -56,17 +56,29 @@ def _arm_tasks(arms: list[Arm], replications: int, base_seed: int) -> tuple[list
         for index, arm in enumerate(arms):
             task = make_task(arm.scenario, seed)
             tasks.append(task)
-            rows.append({"arm": arm.label, "arm_index": index, "replication": rep, "seed": seed,
-                         "run_key": task["key"]})  # fmt: skip
+            rows.append(
+                {"arm": arm.label, "arm_index": index, "replication": rep, "seed": seed, "run_key": task["key"]}
+            )
     return tasks, pd.DataFrame(rows)
 
 
-def _study(kind: str, arms: list[Arm], replications: int, out: str | Path, executor: Executor | None,
-           progress: bool, seed: int | None, warn: bool) -> tuple[ResultStore, Execution, list[str]]:  # fmt: skip
+def _study(
+    kind: str,
+    arms: list[Arm],
+    replications: int,
+    out: str | Path,
+    executor: Executor | None,
+    progress: bool,
+    seed: int | None,
+    warn: bool,
+) -> tuple[ResultStore, Execution, list[str]]:
     base_seed = arms[0].scenario.seed if seed is None else int(seed)
     tasks, table = _arm_tasks(arms, replications, base_seed)
-    spec = {"replications": replications, "seed": base_seed,
-            "arms": [{"label": a.label, "scenario": scenario_payload(a.scenario)} for a in arms]}  # fmt: skip
+    spec = {
+        "replications": replications,
+        "seed": base_seed,
+        "arms": [{"label": a.label, "scenario": scenario_payload(a.scenario)} for a in arms],
+    }
     store = ResultStore(out)
     notes = store.open(kind, spec, canonical_hash(spec), table, warn=warn)
     execution = execute(tasks, store, executor or InProcessExecutor(), progress=progress, desc=kind)
@@ -75,12 +87,18 @@ def _study(kind: str, arms: list[Arm], replications: int, out: str | Path, execu
 
 # ------------------------------------------------------------------------------------------------ replications
 def run_replications(
-    scenario: Scenario, replications: int, out: str | Path, executor: Executor | None = None,
-    progress: bool = False, seed: int | None = None, warn: bool = True,
-) -> StudyResult:  # fmt: skip
+    scenario: Scenario,
+    replications: int,
+    out: str | Path,
+    executor: Executor | None = None,
+    progress: bool = False,
+    seed: int | None = None,
+    warn: bool = True,
+) -> StudyResult:
     """Run `replications` seeds of one scenario (seeds from `seed` or the scenario's) and summarise them."""
-    store, execution, notes = _study("replications", [Arm(scenario.name, scenario)], replications, out, executor,
-                                     progress, seed, warn)  # fmt: skip
+    store, execution, notes = _study(
+        "replications", [Arm(scenario.name, scenario)], replications, out, executor, progress, seed, warn
+    )
     return StudyResult(store.path, execution, summarise_replications(store.path), notes)
 
 
@@ -102,16 +120,23 @@ def summarise_replications(path: str | Path, write: bool = True) -> dict[str, pd
 
 # ------------------------------------------------------------------------------------------------ compare
 def compare(
-    arms: list[Arm], replications: int, out: str | Path, executor: Executor | None = None,
-    progress: bool = False, seed: int | None = None, warn: bool = True,
-) -> StudyResult:  # fmt: skip
+    arms: list[Arm],
+    replications: int,
+    out: str | Path,
+    executor: Executor | None = None,
+    progress: bool = False,
+    seed: int | None = None,
+    warn: bool = True,
+) -> StudyResult:
     """Run the base (arms[0]) and every treatment with the same seeds and tabulate the paired uplifts."""
     if len(arms) < 2:
         raise ValueError("compare needs a base and at least one treatment")
     for arm in arms[1:]:
         if arm.scenario.ticks != arms[0].scenario.ticks:
-            raise ScenarioError(f"compare: {arm.label} runs {arm.scenario.ticks} ticks, the base "
-                                f"{arms[0].scenario.ticks}; paired uplifts need the same horizon (use --ticks)")
+            raise ScenarioError(
+                f"compare: {arm.label} runs {arm.scenario.ticks} ticks, the base "
+                f"{arms[0].scenario.ticks}; paired uplifts need the same horizon (use --ticks)"
+            )
     store, execution, notes = _study("compare", arms, replications, out, executor, progress, seed, warn)
     return StudyResult(store.path, execution, summarise_compare(store.path), notes)
 
@@ -129,12 +154,26 @@ def summarise_compare(path: str | Path, write: bool = True) -> dict[str, pd.Data
     for label in labels[1:]:
         for name in COMPARE_OUTCOMES:
             both = wide[name][[labels[0], label]].dropna()
-            rows.append({"treatment": label, "outcome": name,
-                         **paired_difference(both[labels[0]].to_numpy(), both[label].to_numpy())})  # fmt: skip
+            rows.append(
+                {
+                    "treatment": label,
+                    "outcome": name,
+                    **paired_difference(both[labels[0]].to_numpy(), both[label].to_numpy()),
+                }
+            )
         both = wide[["profit", "intervention_cost"]].dropna()
-        rows.append({"treatment": label, "outcome": "roi",
-                     **roi(both["profit"][labels[0]], both["profit"][label], both["intervention_cost"][labels[0]],
-                           both["intervention_cost"][label])})  # fmt: skip
+        rows.append(
+            {
+                "treatment": label,
+                "outcome": "roi",
+                **roi(
+                    both["profit"][labels[0]],
+                    both["profit"][label],
+                    both["intervention_cost"][labels[0]],
+                    both["intervention_cost"][label],
+                ),
+            }
+        )
     with_arm = runs.merge(tasks[["run_key", "arm"]].drop_duplicates("run_key"), on="run_key", how="left")
     tables = {
         "uplift": pd.DataFrame(rows),
@@ -162,8 +201,15 @@ def _uplift_timeseries(runs: pd.DataFrame, tasks: pd.DataFrame, labels: list[str
     keyed = {label: tasks[tasks["arm"] == label].set_index("replication")["run_key"] for label in labels}
     by_key = runs.drop_duplicates(["run_key", "t"]).set_index(["run_key", "t"])
     metrics = [m for m in UPLIFT_SERIES if m in by_key.columns]
+    stored = set(runs["run_key"])
     for label in labels[1:]:
-        reps = keyed[labels[0]].index.intersection(keyed[label].index)
+        reps = [
+            r
+            for r in keyed[labels[0]].index.intersection(keyed[label].index)
+            if keyed[labels[0]][r] in stored and keyed[label][r] in stored
+        ]
+        if not reps:
+            continue
         base = by_key.loc[list(keyed[labels[0]][reps]), metrics].to_numpy().reshape(len(reps), -1, len(metrics))
         treat = by_key.loc[list(keyed[label][reps]), metrics].to_numpy().reshape(len(reps), -1, len(metrics))
         ticks = by_key.loc[keyed[label][reps].iloc[0]].index.to_numpy()
@@ -171,8 +217,18 @@ def _uplift_timeseries(runs: pd.DataFrame, tasks: pd.DataFrame, labels: list[str
         mean, sd = diff.mean(0), diff.std(0, ddof=1) if len(reps) > 1 else np.full(diff.shape[1:], np.nan)
         half = t_half_width(sd, len(reps))
         for j, metric in enumerate(metrics):
-            rows.append(pd.DataFrame({"treatment": label, "metric": metric, "t": ticks, "uplift": mean[:, j],
-                                      "ci_low": mean[:, j] - half[:, j], "ci_high": mean[:, j] + half[:, j]}))  # fmt: skip
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "treatment": label,
+                        "metric": metric,
+                        "t": ticks,
+                        "uplift": mean[:, j],
+                        "ci_low": mean[:, j] - half[:, j],
+                        "ci_high": mean[:, j] + half[:, j],
+                    }
+                )
+            )
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
 

@@ -1,0 +1,10 @@
+"""Benchmark the kernel: the same as `wom-sim bench` (same options; see `python experiments/benchmark.py --help`).
+
+python experiments/benchmark.py --quick
+python experiments/benchmark.py --write-docs
+"""
+
+from wom_sim.cli.bench import bench
+
+if __name__ == "__main__":
+    bench(prog_name="python experiments/benchmark.py")

@@ -1,0 +1,162 @@
+"""The benchmark code at tiny sizes: tables, ratios, profile, docs writing. A smoke test, not a timing assertion."""
+
+from __future__ import annotations
+
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+import wom_sim.dynamics as dynamics
+from wom_sim import bench
+from wom_sim.cli import cli
+from wom_sim.cli.bench import _measuring_args, parse_sizes
+
+SIZES = (1500, 2000)
+STEPS = ("advertise", "emit_wom", "receive_wom", "purchase", "experience", "update_loyalty", "churn", "tick_metrics",
+         "random draws", "other")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def result() -> bench.BenchResult:
+    # Each size in its own subprocess, as in a real run; a tiny end-to-end `wom-sim run` too.
+    return bench.run_benchmark(SIZES, ticks=2, warmup=2, profile_ticks=2, e2e_n=2000, e2e_ticks=2, command="test")
+
+
+def ratio(cell: str) -> float:
+    assert cell.endswith("x"), cell
+    return float(cell[:-1].replace(",", ""))
+
+
+def test_size_table_has_a_row_per_size_and_positive_ratios(result):
+    rows = bench.size_rows(result)
+    assert [list(row) for row in rows] == [[name for name, _ in bench.SIZE_COLUMNS]] * len(SIZES)
+    assert [row["N"] for row in rows] == [f"{n:,}" for n in SIZES]
+    for row, r in zip(rows, result.sizes, strict=True):
+        assert ratio(row["kernel / mat-vec"]) > 0 and ratio(row["kernel speed-up"]) > 0
+        assert r.kernel_ms > 0 and r.matvec_ms > 0 and r.reference_ms > 0 and r.peak_rss_mb > 0
+        assert r.edges > 0 and r.build_s >= 0
+        assert len(r.kernel_ticks_ms) == r.warmup + r.timed_ticks == 4
+        assert len(r.reference_ticks_ms) == 2  # every timed tick is timed at these sizes
+    table = bench.markdown_table(rows)
+    assert table.count("\n") == 2 + len(SIZES)
+
+
+def test_targets_are_named_and_judged_only_at_their_sizes(result):
+    rows = bench.target_rows(result)
+    assert [list(row) for row in rows] == [list(bench.TARGET_COLUMNS)] * 4
+    # The targets are at 100k and 1M: nothing at these sizes can pass or miss them.
+    assert [row["result"] for row in rows] == ["n/a"] * 4
+    e2e = result.end_to_end
+    assert e2e.returncode == 0, e2e.error
+    assert e2e.wall_s > 0 and e2e.cpu_s > 0 and e2e.peak_rss_mb > 0
+    assert "wom-sim run" in e2e.command and "network.n=2000" in e2e.command
+    assert "s wall" in rows[2]["measured"] and "GB" in rows[3]["measured"]
+
+
+def test_result_round_trips_through_json(result):
+    data = json.loads(result.to_json())
+    assert [s["n"] for s in data["sizes"]] == list(SIZES)
+    again = bench.BenchResult.from_json(result.to_json())
+    assert again == result
+    assert bench.speed_section(again) == bench.speed_section(result)
+
+
+def test_profile_covers_the_steps_of_the_tick(result):
+    profile = result.sizes[-1].profile
+    for step in STEPS:
+        assert step in profile, step
+    assert "emit_wom/deliver" in profile
+    assert all(ms >= 0 for ms in profile.values())
+    rows = bench.profile_rows(profile, result.sizes[-1].profile_total_ms)
+    assert rows[-1]["step"] == "tick (median)"
+    assert "Where" not in bench.profile_section(result)  # the heading is added by write_docs
+
+
+def test_profiling_restores_the_kernel():
+    originals = dict(vars(dynamics))
+    r = bench.measure_size(800, ticks=1, warmup=1, profile_ticks=1)
+    assert {k: v for k, v in vars(dynamics).items() if k in originals} == originals
+    assert r.profile and r.reference_note == "not timed"
+
+
+def test_reference_not_available_without_the_checkout(monkeypatch, tmp_path):
+    monkeypatch.setattr(bench, "REFERENCE_PATH", tmp_path / "missing.py")
+    monkeypatch.delitem(__import__("sys").modules, "wom_sim_bench_reference_model", raising=False)
+    r = bench.measure_size(800, ticks=1, warmup=0, profile_ticks=0, reference_ticks=1)
+    assert r.reference_ms is None and r.reference_note == "reference not available"
+    assert bench.size_rows(bench.BenchResult([r], None, {}))[0]["reference (ms/tick)"] == "reference not available"
+
+
+def test_write_docs_replaces_only_its_sections(result, tmp_path):
+    doc = tmp_path / "performance.md"
+    doc.write_text(
+        "# Performance\n\nIntro.\n\n## Sweeps\n\nsomeone else's text\n\n"
+        f"## {bench.SPEED_SECTION}\n\nold numbers\n\n## {bench.PROFILE_SECTION}\n\nold profile\n\n"
+        "## Memory of file graphs\n\nmore of someone else's text\n"
+    )
+    bench.write_docs(result, doc)
+    text = doc.read_text()
+    assert "old numbers" not in text and "old profile" not in text
+    assert "someone else's text" in text and "more of someone else's text" in text
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings == ["## Sweeps", f"## {bench.SPEED_SECTION}", f"## {bench.PROFILE_SECTION}",
+                        "## Memory of file graphs"]  # fmt: skip
+    assert "| N | edges (stored)" in text and "| target | goal | measured | result |" in text
+    bench.write_docs(result, doc)
+    assert doc.read_text() == text  # idempotent
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left
+
+
+def test_write_docs_creates_the_page(result, tmp_path):
+    doc = tmp_path / "docs" / "performance.md"
+    bench.write_docs(result, doc)
+    assert doc.read_text().startswith("# Performance")
+
+
+def test_parse_sizes():
+    assert parse_sizes("10000, 100k,1M,2_500") == (10_000, 100_000, 1_000_000, 2_500)
+    for bad in ("", "ten", "50", "1e3,x"):
+        with pytest.raises(click.BadParameter):
+            parse_sizes(bad)
+
+
+def test_docs_show_the_command_without_its_json_copy():
+    assert _measuring_args(["bench", "--write-docs", "--json", "x.json", "--repeat", "3"]) == [
+        "--write-docs", "--repeat", "3"
+    ]  # fmt: skip
+    assert _measuring_args(["--json=x.json", "--quick"]) == ["--quick"]
+
+
+def test_cli_prints_the_tables_and_writes_docs(tmp_path):
+    doc = tmp_path / "performance.md"
+    args = ["bench", "--sizes", "1200", "--ticks", "1", "--warmup", "1", "--no-reference", "--write-docs",
+            "--docs", str(doc)]  # fmt: skip
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert "| N | edges (stored)" in res.output and "PASS" not in res.output
+    assert f"## {bench.SPEED_SECTION}" in doc.read_text()
+    bad = CliRunner().invoke(cli, ["bench", "--sizes", "lots"])
+    assert bad.exit_code == 2 and "--sizes" in bad.output
+
+
+def test_repeated_runs_combine_into_medians_with_each_runs_ratios():
+    def run(kernel: float, matvec: float, reference: float) -> bench.SizeResult:
+        return bench.SizeResult(
+            n=100, edges=10, generator="networkx", build_s=0.1, setup_s=0.1, kernel_ms=kernel,
+            kernel_ticks_ms=[kernel], kernel_wall_ms=kernel, warmup=1, timed_ticks=1, matvec_ms=matvec,
+            matvec_runs_ms=[matvec], peak_rss_mb=100.0, reference_ms=reference, kernel_beside_reference_ms=kernel,
+            profile={"emit_wom": kernel / 2}, profile_total_ms=kernel,
+        )  # fmt: skip
+
+    combined = bench.combine_runs([run(10, 2, 1000), run(30, 5, 2000), run(20, 10, 1500)])
+    assert combined.repeats == 3 and combined.kernel_ms == 20 and combined.matvec_ms == 5
+    assert combined.kernel_over_matvec_runs == [5.0, 6.0, 2.0] and combined.kernel_over_matvec == 5.0
+    assert combined.speedup_runs == pytest.approx([100.0, 2000 / 30, 75.0]) and combined.speedup == 75.0
+    assert combined.profile == {"emit_wom": 10.0} and combined.kernel_ticks_ms == [20]
+    row = bench.size_rows(bench.BenchResult([combined], None, {}))[0]
+    assert row["kernel / mat-vec"] == "5.0x (2.0-6.0)" and row["kernel speed-up"] == "75x (67-100)"
+    e2e = [bench.EndToEnd(1, 1, "wom-sim run", wall, wall / 2, 500.0, 0) for wall in (30.0, 10.0, 20.0)]
+    middle = bench.combine_end_to_end(e2e)
+    assert middle.wall_s == 20.0 and middle.wall_runs_s == [30.0, 10.0, 20.0]

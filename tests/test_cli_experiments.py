@@ -1,0 +1,287 @@
+"""`wom-sim run --replications`, `compare`, `sweep` and `report` end to end on tiny scenarios, bad input, and a
+real SIGKILL / SIGINT of a running sweep."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from wom_sim.cli import cli
+from wom_sim.experiment.store import ResultStore
+
+TINY = "name: tiny\nseed: 5\nticks: 12\nnetwork: {n: 300, m: 3}\nkols: {select: {by: degree, k: 3}}\n"
+ADS = (
+    "extends: tiny.yaml\nname: ads\ninterventions:\n  - kind: advertising\n    reach_multiplier: 2.0\n"
+    "    budget_per_tick: 100\n"
+)
+GRID = (
+    "name: grid\nscenario: tiny.yaml\ndesign: grid\nparameters:\n  kols.select.k: [0, 6]\n"
+    "  wom.contact_prob: {low: 0.1, high: 0.3, steps: 2}\nreplications: 2\nmetrics: [adoption_share, profit]\n"
+)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "tiny.yaml").write_text(TINY, encoding="utf-8")
+    (tmp_path / "ads.yaml").write_text(ADS, encoding="utf-8")
+    (tmp_path / "grid.yaml").write_text(GRID, encoding="utf-8")
+    return tmp_path
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def assert_html_embeds_figures(path: Path, figures: int) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count('src="data:image/png;base64,') >= figures
+    assert "http://" not in text and "https://" not in text  # self-contained: nothing fetched from elsewhere
+
+
+# ------------------------------------------------------------------------------------------------ end to end
+def test_run_with_replications_gives_cis_bands_and_a_report(folder):
+    out = folder / "rep"
+    result = invoke("run", folder / "tiny.yaml", "--replications", 4, "--workers", 2, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "95% CI" in result.stdout and "Ever adopted" in result.stdout
+    summary = pd.read_csv(out / "summary.csv").set_index("metric")
+    assert (summary["n"] == 4).all() and (summary["ci_low"] <= summary["mean"]).all()
+    series = pd.read_parquet(out / "timeseries.parquet")
+    assert set(series["t"]) == set(range(12)) and {"mean", "ci_low", "ci_high"} <= set(series.columns)
+    assert (out / "dashboard.png").stat().st_size > 10_000
+    assert len(ResultStore(out).done_keys()) == 4
+    again = invoke("run", folder / "tiny.yaml", "-r", 4, "--workers", 0, "--out", out)
+    assert again.exit_code == 0 and "0 runs" in again.stderr and "4 reused" in again.stderr
+    report = invoke("report", out)
+    assert report.exit_code == 0
+    assert_html_embeds_figures(out / "report.html", 1)
+
+
+def test_compare_files_and_overrides_with_paired_cis(folder):
+    out = folder / "cmp"
+    result = invoke(
+        "compare",
+        folder / "tiny.yaml",
+        folder / "ads.yaml",
+        "wom.contact_prob=0.2",
+        "-r",
+        5,
+        "--workers",
+        2,
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    assert "ads vs tiny" in result.stdout and "wom.contact_prob=0.2 vs tiny" in result.stdout
+    assert "paired 95% CI" in result.stdout and "Common random numbers" in result.stdout
+    uplift = pd.read_csv(out / "uplift.csv")
+    assert set(uplift["treatment"]) == {"ads", "wom.contact_prob=0.2"}
+    expected = {
+        "adoption_share",
+        "customers",
+        "nps",
+        "churn_rate",
+        "pos_messages",
+        "neg_messages",
+        "brand",
+        "revenue",
+        "cost",
+        "intervention_cost",
+        "profit",
+        "roi",
+    }
+    assert set(uplift["outcome"]) == expected
+    ads = uplift[uplift["treatment"] == "ads"].set_index("outcome")
+    assert ads.loc["intervention_cost", "uplift"] == pytest.approx(1200.0)  # 100 per tick for 12 ticks
+    assert ads.loc["roi", "uplift"] == pytest.approx(ads.loc["profit", "uplift"] / 1200.0)
+    assert (out / "compare.png").exists() and (out / "dashboard.png").exists()
+    assert invoke("report", out).exit_code == 0
+    assert_html_embeds_figures(out / "report.html", 2)
+
+
+def test_sweep_writes_a_tidy_store_resumes_and_reports(folder):
+    out = folder / "sw"
+    result = invoke("sweep", folder / "grid.yaml", "--workers", 2, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "adoption_share: point means" in result.stdout and "drivers:" in result.stdout
+    points = pd.read_csv(out / "points.csv")
+    assert len(points) == 4 and {"adoption_share_mean", "adoption_share_ci_low", "profit_ci_high"} <= set(points)
+    outcomes = pd.read_parquet(out / "outcomes.parquet")
+    assert len(outcomes) == 8 and outcomes["run_key"].is_unique
+    assert {"heatmaps.png", "partial_dependence.png", "sensitivity.png"} <= {p.name for p in out.iterdir()}
+    again = invoke("sweep", folder / "grid.yaml", "--workers", 0, "--out", out)
+    assert again.exit_code == 0 and "0 runs" in again.stderr and "8 reused" in again.stderr
+    (folder / "grid.yaml").write_text(GRID.replace("replications: 2", "replications: 3"), encoding="utf-8")
+    changed = invoke("sweep", folder / "grid.yaml", "--workers", 0, "--out", out, "-q")
+    assert "warning:" in changed.stderr and "spec changed" in changed.stderr and "8 stored runs" in changed.stderr
+    assert invoke("report", out).exit_code == 0
+    assert_html_embeds_figures(out / "report.html", 3)
+
+
+def test_report_of_a_single_run_folder(folder):
+    out = folder / "single"
+    assert invoke("run", folder / "tiny.yaml", "--out", out, "-q").exit_code == 0
+    result = invoke("report", out, "--out", folder / "r.html")
+    assert result.exit_code == 0 and result.stdout.strip().endswith("r.html")
+    assert_html_embeds_figures(folder / "r.html", 1)
+
+
+# ------------------------------------------------------------------------------------------------ bad input
+def _free_port() -> int:
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+BAD_SPECS = {
+    "unknown parameter": ("  wom.contactprob: [0.1, 0.2]\n", "parameters.wom.contactprob", "no parameter"),
+    "inverted range": (
+        "  wom.contact_prob: {low: 0.3, high: 0.1, steps: 3}\n",
+        "parameters.wom.contact_prob",
+        "inverted",
+    ),
+    "empty range": (
+        "  wom.contact_prob: {low: 0.2, high: 0.2, steps: 3}\n",
+        "parameters.wom.contact_prob",
+        "empty range",
+    ),
+    "empty list": ("  wom.contact_prob: []\n", "parameters.wom.contact_prob", "empty list"),
+    "out of bounds": ("  wom.contact_prob: [0.1, 1.5]\n", "wom.contact_prob", "less than or equal to 1"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SPECS))
+def test_bad_sweep_parameters_give_one_line_exit_2_and_write_nothing(folder, case):
+    body, key, words = BAD_SPECS[case]
+    spec = folder / "bad.yaml"
+    spec.write_text(f"scenario: tiny.yaml\ndesign: grid\nparameters:\n{body}", encoding="utf-8")
+    _assert_rejected(folder, ["sweep", spec], [spec.name, key, words])
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("design: random", ["design", "grid", "lhs", "sobol"]),
+        ("design: lhs\nsamples: 0", ["samples", "greater than or equal to 1"]),
+        ("design: lhs", ["samples", "needs samples"]),
+        ("design: sobol\nsamples: 12", ["samples", "power of 2"]),
+        ("design: grid\nmetrics: [adoptoin_share]", ["metrics", "adoption_share"]),
+        ("design: grid\nparamters: {}", ["paramters", "did you mean"]),
+    ],
+)
+def test_bad_sweep_specs_give_one_line_exit_2_and_write_nothing(folder, text, words):
+    spec = folder / "bad.yaml"
+    params = "parameters:\n  wom.contact_prob: {low: 0.1, high: 0.3, steps: 2}\n" if "paramters" not in text else ""
+    spec.write_text(f"scenario: tiny.yaml\n{params}{text}\n", encoding="utf-8")
+    _assert_rejected(folder, ["sweep", spec], [spec.name, *words])
+
+
+def test_unreachable_scheduler_gives_one_line_exit_2_and_writes_nothing(folder):
+    address = f"tcp://127.0.0.1:{_free_port()}"  # nothing listens there
+    _assert_rejected(folder, ["sweep", folder / "grid.yaml", "--dask", address], ["--dask", address])
+    _assert_rejected(folder, ["compare", folder / "tiny.yaml", "brand.quality=0.8", "--dask", address], [address])
+    _assert_rejected(folder, ["run", folder / "tiny.yaml", "-r", 3, "--dask", address], [address])
+
+
+def test_bad_treatment_gives_one_line_exit_2(folder):
+    _assert_rejected(folder, ["compare", folder / "tiny.yaml", "wom.contact_prob=7"], ["treatment", "contact_prob"])
+    _assert_rejected(folder, ["compare", folder / "tiny.yaml", "nosuch"], ["nosuch", "not found"])
+
+
+def _assert_rejected(folder: Path, args: list, words: list[str]) -> None:
+    out = folder / "out"
+    result = invoke(*args, "--out", out)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for word in words:
+        assert str(word) in lines[0], (word, lines[0])
+    assert not out.exists() and not (folder / "runs").exists()
+
+
+# ------------------------------------------------------------------------------------------------ real signals
+KILL_SPEC = (
+    "name: killme\nscenario: big.yaml\ndesign: grid\nparameters:\n  wom.contact_prob: [0.1, 0.12, 0.14, "
+    "0.16, 0.18, 0.2, 0.22, 0.24, 0.26, 0.28]\nreplications: 3\nmetrics: [adoption_share]\n"
+)
+TOTAL = 30
+
+
+def _start_sweep(folder: Path) -> subprocess.Popen:
+    (folder / "big.yaml").write_text(
+        TINY.replace("n: 300", "n: 1500").replace("ticks: 12", "ticks: 20"), encoding="utf-8"
+    )
+    (folder / "kill.yaml").write_text(KILL_SPEC, encoding="utf-8")
+    cmd = [sys.executable, "-m", "wom_sim", "sweep", "kill.yaml", "--workers", "2", "--out", "store", "-q"]
+    return subprocess.Popen(cmd, cwd=folder, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _wait_for_parts(store: ResultStore, proc: subprocess.Popen, count: int, limit: float = 120.0) -> None:
+    deadline = time.monotonic() + limit
+    while len(store.done_keys()) < count:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the sweep made no progress"
+        time.sleep(0.02)
+
+
+def _group_gone(pgid: int, limit: float = 15.0) -> bool:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_sigkill_midway_then_the_same_command_runs_only_the_missing_runs(folder):
+    store = ResultStore(folder / "store")
+    proc = _start_sweep(folder)
+    _wait_for_parts(store, proc, 4)
+    os.kill(proc.pid, signal.SIGKILL)  # the sweep itself, with no chance to clean up
+    proc.wait()
+    assert _group_gone(proc.pid)  # its pool workers die with it instead of waiting forever
+    before = store.done_keys()
+    assert 4 <= len(before) < TOTAL, "the sweep finished before the kill: make it bigger"
+    for key in before:  # every part on disk is complete
+        assert len(pd.read_parquet(store.part(key))) == 20
+
+    result = subprocess.run(
+        [sys.executable, "-m", "wom_sim", "sweep", "kill.yaml", "--workers", "2", "--out", "store"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"{TOTAL - len(before)} runs in" in result.stderr and f"{len(before)} reused" in result.stderr
+    keys = set(store.tasks()["run_key"])
+    assert len(keys) == TOTAL and store.done_keys() == keys  # every run exactly once (one part per key)
+    assert not list(store.runs.glob(".*"))
+    assert len(pd.read_parquet(folder / "store" / "outcomes.parquet")) == TOTAL
+
+
+def test_sigint_stops_cleanly_and_leaves_a_valid_store(folder):
+    store = ResultStore(folder / "store")
+    proc = _start_sweep(folder)
+    _wait_for_parts(store, proc, 3)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the foreground process group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    text = err.decode()
+    assert "interrupted:" in text and "run the same command to resume" in text and "Traceback" not in text
+    assert _group_gone(proc.pid)  # no worker left behind
+    for key in store.done_keys():
+        assert len(pd.read_parquet(store.part(key))) == 20
+    assert not list(store.runs.glob(".*"))

@@ -1,0 +1,130 @@
+"""Figures and the HTML report: CI bands, uplift bars, sweep heatmaps, partial dependence, Sobol/tornado bars."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wom_sim import report
+from wom_sim.experiment import Arm, compare, run_replications
+from wom_sim.model import resolve_scenario, simulate
+from wom_sim.report_html import build_report, ci_table, pairing_gain, uplift_display
+from wom_sim.scenario import ScenarioError
+
+TINY = {"network.n": 300, "network.m": 3, "ticks": 10}
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory):
+    base = resolve_scenario(None, TINY)
+    ads = resolve_scenario(None, {**TINY, "interventions": [{"kind": "advertising", "budget_per_tick": 50}]})
+    folder = tmp_path_factory.mktemp("cmp")
+    return folder, compare([Arm("base", base), Arm("ads", ads)], 4, folder).tables
+
+
+def _png(fig) -> bytes:
+    data = report.figure_png(fig)
+    assert data.startswith(b"\x89PNG") and len(data) > 5_000
+    return data
+
+
+def test_format_value():
+    assert report.format_value("adoption_share", 0.1234) == "12.34%"
+    assert report.format_value("mean:churn_rate", 0.01) == "1.00%"
+    assert report.format_value("profit", 12345.6) == "12,346"
+    assert report.format_value("nps", -12.34) == "-12.3"
+    assert report.format_value("brand", 0.6666) == "0.667"
+    assert report.format_value("nps", 7.6, scale=16.7) == "7.6"  # a CI printed like its mean
+    assert report.format_value("nps", float("nan")) == "n/a"
+
+
+def test_ci_dashboard_draws_bands_for_one_or_several_arms(tmp_path, comparison):
+    _, tables = comparison
+    _png(report.ci_dashboard_figure(tables["timeseries"], "two arms", "week"))
+    folder = tmp_path / "rep"
+    single = run_replications(resolve_scenario(None, TINY), 3, folder).tables["timeseries"]
+    fig = report.ci_dashboard_figure(single, "one arm")
+    assert len(fig.axes[0].collections) == 1  # the band (fill_between) of the single arm
+    _png(fig)
+    table = ci_table(run_replications(resolve_scenario(None, TINY), 3, folder).tables["summary"])
+    assert list(table.columns) == ["outcome", "mean", "95% CI", "n"] and (table["n"] == 3).all()
+
+
+def test_uplift_figure_and_tables(comparison):
+    _, tables = comparison
+    _png(report.uplift_figure(tables["uplift"], tables["uplift_timeseries"]))
+    shown = uplift_display(tables["uplift"])
+    assert "ROI on extra spend" in set(shown["outcome"]) and shown["paired 95% CI"].str.contains(" to ").all()
+    (line,) = pairing_gain(tables["uplift"])
+    assert line.startswith("ads: paired 95% CIs are")
+
+
+def _sweep_tables(sobol: bool):
+    rng = np.random.default_rng(0)
+    k, p = np.repeat([0, 5, 10], 3), np.tile([0.1, 0.2, 0.3], 3)
+    points = pd.DataFrame({"point": range(9), "kols.select.k": k, "wom.contact_prob": p})
+    for metric in ("adoption_share", "profit"):
+        mean = 0.3 + 0.02 * k + p + rng.normal(0, 0.01, 9)
+        points[f"{metric}_mean"], points[f"{metric}_ci_low"], points[f"{metric}_ci_high"] = (
+            mean,
+            mean - 0.02,
+            mean + 0.02,
+        )
+    effects = pd.DataFrame(
+        [
+            {
+                "parameter": param,
+                "metric": m,
+                "value": v,
+                "mean": v,
+                "ci_low": v - 0.1,
+                "ci_high": v + 0.1,
+                "sd": 0.1,
+                "n": 3,
+            }
+            for param, values in (("kols.select.k", (0, 5, 10)), ("wom.contact_prob", (0.1, 0.3)))
+            for m in ("adoption_share", "profit")
+            for v in values
+        ]
+    )
+    sens = effects.groupby(["parameter", "metric"])["mean"].agg(pd_min="min", pd_max="max").reset_index()
+    sens["swing"] = sens["pd_max"] - sens["pd_min"]
+    if sobol:
+        sens = sens.assign(S1=0.4, S1_conf=0.1, ST=0.5, ST_conf=0.1)
+    return points, effects, sens
+
+
+@pytest.mark.parametrize("sobol", [False, True])
+def test_sweep_figures(sobol):
+    points, effects, sens = _sweep_tables(sobol)
+    params, metrics = ["kols.select.k", "wom.contact_prob"], ["adoption_share", "profit"]
+    heat = report.heatmap_figure(points, params, metrics)
+    assert len(heat.axes) == 4  # two heatmaps and their colour bars
+    _png(heat)
+    assert report.heatmap_figure(points, params[:1], metrics) is None  # one parameter: nothing to map
+    _png(report.partial_dependence_figure(effects))
+    fig = report.sensitivity_figure(sens)
+    assert ("Sobol" in fig._suptitle.get_text()) == sobol
+    _png(fig)
+
+
+def test_dashboard_of_a_single_run_still_works(tmp_path):
+    metrics = simulate(resolve_scenario(None, TINY), seed=1).metrics
+    path = report.save_figure(report.dashboard_figure(metrics, "one run"), tmp_path / "d.png")
+    assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_html_report_of_a_comparison_is_self_contained(comparison):
+    folder, _ = comparison
+    path = build_report(folder)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and "Comparison: base vs ads" in text
+    assert text.count("data:image/png;base64,") == 2 and "<script" not in text and "http" not in text
+
+
+def test_html_report_rejects_folders_it_cannot_read(tmp_path):
+    with pytest.raises(ScenarioError, match="no such folder"):
+        build_report(tmp_path / "missing")
+    with pytest.raises(ScenarioError, match="not a run, comparison or sweep folder"):
+        build_report(tmp_path)

@@ -1,0 +1,427 @@
+"""The browser page without a browser: sampling, layout cache, the Mesa model it drives, figures, components, assets.
+
+The page itself in Debian's chromium is `test_viz_browser.py`.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import io
+import os
+import stat
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("solara", reason="the viz extra is not installed (pip install -e '.[viz]')")
+
+import solara  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from tests.conftest import make_graph, star  # noqa: E402
+from wom_sim.cli import cli  # noqa: E402
+from wom_sim.model import WomModel  # noqa: E402
+from wom_sim.viz import assets, layout, server  # noqa: E402
+from wom_sim.viz.app import initial_kwargs  # noqa: E402
+from wom_sim.viz.components import Dashboard  # noqa: E402
+from wom_sim.viz.controls import (  # noqa: E402
+    REFERRAL_KIND,
+    SWITCH_PREFIX,
+    VizModel,
+    build_sim,
+    bundled_scenarios,
+    load_choices,
+    model_params,
+    referral_fields,
+    switch_kinds,
+    switch_templates,
+)
+from wom_sim.viz.figures import KpiPlots, NetworkPlot, empty_kpi_png, kpi_values, png  # noqa: E402
+from wom_sim.viz.sampling import sample_nodes  # noqa: E402
+
+SMALL = ("network.n=300", "ticks=12")
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    """Layouts go to a temporary folder, and no test sees another's in-memory layouts."""
+    monkeypatch.setenv("WOM_SIM_CACHE_DIR", str(tmp_path / "cache"))
+    layout.clear_memory_cache()
+
+
+@pytest.fixture(scope="module")
+def templates():
+    return switch_templates([sc for _, sc in load_choices(bundled_scenarios(), SMALL).values()])
+
+
+# --------------------------------------------------------------------------------------------- sampling
+def test_small_graph_is_drawn_whole_with_each_edge_once():
+    g = star(5)
+    drawn = sample_nodes(g, np.array([0]))
+    assert not drawn.sampled and len(drawn.nodes) == 6
+    assert sorted(zip(drawn.src.tolist(), drawn.dst.tolist(), strict=True)) == [(0, i) for i in range(1, 6)]
+    assert drawn.caption() == "All 6 people drawn."
+
+
+def test_big_graph_sample_is_kols_their_contacts_and_random_people():
+    sim = WomModel(overrides={"network.n": 3000, "network.m": 3, "kols.select.k": 5, "ticks": 1})
+    drawn = sample_nodes(sim.graph, sim.kol_ids, max_nodes=400)
+    assert len(drawn.nodes) == 400 == len(np.unique(drawn.nodes)) and drawn.sampled
+    assert drawn.n_kols == 5 and drawn.n_kols + drawn.n_contacts + drawn.n_random == 400
+    assert set(drawn.nodes[:5].tolist()) == set(sim.kol_ids.tolist())
+    neighbours = set(np.concatenate([sim.graph.indices[sim.graph.indptr[k] : sim.graph.indptr[k + 1]]
+                                     for k in sim.kol_ids]).tolist())  # fmt: skip
+    contacts = drawn.nodes[5 : 5 + drawn.n_contacts]
+    assert set(contacts.tolist()) <= neighbours
+    assert drawn.n_contacts <= int(0.6 * 400)
+    # Same graph, same sample (the cached layout depends on it); local ids map back to people.
+    again = sample_nodes(sim.graph, sim.kol_ids, max_nodes=400)
+    assert np.array_equal(drawn.nodes, again.nodes)
+    assert np.array_equal(drawn.local[drawn.nodes], np.arange(400))
+    assert "400 of 3,000 people: 5 KOLs" in drawn.caption()
+    # Every drawn edge is a real edge of the graph.
+    a, b = drawn.nodes[drawn.src], drawn.nodes[drawn.dst]
+    assert all(
+        b_ in sim.graph.indices[sim.graph.indptr[a_] : sim.graph.indptr[a_ + 1]] for a_, b_ in zip(a, b, strict=True)
+    )
+
+
+def test_drawn_messages_keeps_only_those_between_drawn_people():
+    g = make_graph(5, [(0, 1), (1, 2), (2, 3), (3, 4)])
+    drawn = sample_nodes(g, np.array([0]))
+    src, dst = drawn.drawn_messages(np.array([0, 1, 4]), np.array([1, 2, 3]))
+    assert src.tolist() == [0, 1, 4] and dst.tolist() == [1, 2, 3]
+
+
+# --------------------------------------------------------------------------------------------- layout
+def test_force_layout_is_deterministic_bounded_and_pulls_neighbours_together():
+    g = make_graph(60, [(i, i + 1) for i in range(59)])
+    drawn = sample_nodes(g, np.array([], dtype=np.int64))
+    pos = layout.force_layout(60, drawn.src, drawn.dst)
+    assert pos.shape == (60, 2) and np.isfinite(pos).all() and np.abs(pos).max() <= 1.0 + 1e-6
+    assert np.array_equal(pos, layout.force_layout(60, drawn.src, drawn.dst))
+    linked = np.linalg.norm(pos[drawn.src] - pos[drawn.dst], axis=1).mean()
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 60, 500), rng.integers(0, 60, 500)
+    assert linked < 0.5 * np.linalg.norm(pos[a] - pos[b], axis=1).mean()
+    assert layout.force_layout(0, [], []).shape == (0, 2) and layout.force_layout(1, [], []).shape == (1, 2)
+
+
+def test_layout_is_computed_once_then_cached_in_memory_and_on_disk(tmp_path, monkeypatch):
+    drawn = sample_nodes(star(30), np.array([0]))
+    calls = []
+    real = layout.force_layout
+    monkeypatch.setattr(layout, "force_layout", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first, origin = layout.cached_layout(drawn)
+    assert origin.startswith("computed") and calls == [1]
+    again, origin = layout.cached_layout(drawn)
+    assert origin == "cached in memory" and again is first and calls == [1]
+    layout.clear_memory_cache()  # a relaunch
+    from_disk, origin = layout.cached_layout(drawn)
+    assert origin == "cached on disk" and np.array_equal(from_disk, first) and calls == [1]
+    # A damaged cache file is recomputed, not trusted.
+    (path,) = (Path(os.environ["WOM_SIM_CACHE_DIR"]) / "layouts").glob("*.npy")
+    path.write_bytes(b"not a numpy file")
+    layout.clear_memory_cache()
+    _, origin = layout.cached_layout(drawn)
+    assert origin.startswith("computed") and calls == [1, 1]
+
+
+def test_reset_reuses_the_graph_and_layout_and_reproduces_the_run():
+    params = initial_kwargs(_params("baseline"))
+    first = VizModel(**params)
+    second = VizModel(**params)
+    assert second.sim.graph is first.sim.graph and second.positions is first.positions
+    assert second.layout_origin == "cached in memory"
+    for _ in range(5):
+        first.step()
+        second.step()
+    fresh = WomModel(first.sim.wom_scenario)  # built from scratch, graph included
+    fresh.run(5)
+    pd.testing.assert_frame_equal(first.sim.metrics_frame(), second.sim.metrics_frame())
+    pd.testing.assert_frame_equal(first.sim.metrics_frame(), fresh.metrics_frame())
+
+
+# --------------------------------------------------------------------------------------------- controls
+def _params(name: str, overrides: tuple[str, ...] = SMALL) -> dict:
+    return copy.deepcopy(_cached_params(name, overrides))
+
+
+@functools.cache
+def _cached_params(name: str, overrides: tuple[str, ...]) -> dict:
+    choices = load_choices(bundled_scenarios(), overrides)
+    path, sc = choices[name]
+    return model_params(path, sc, switch_templates([s for _, s in choices.values()]), overrides)
+
+
+def test_model_params_start_at_the_scenario_values_and_cover_the_model(templates):
+    params = _params("baseline")
+    sc = load_choices(bundled_scenarios(), SMALL)["baseline"][1]
+    assert params["contact_prob"]["value"] == sc.wom.contact_prob and params["contact_prob"]["type"] == "SliderFloat"
+    assert params["quality"]["value"] == sc.brand.quality and params["ad_reach"]["value"] == sc.advertising.reach
+    assert params["n_kols"]["type"] == "SliderInt" and params["n_kols"]["value"] == sc.kols.select.k
+    assert params["seed"]["value"] == str(sc.seed)
+    for kind in switch_kinds(templates):
+        assert params[SWITCH_PREFIX + kind] == {**params[SWITCH_PREFIX + kind], "type": "Checkbox", "value": False}
+    from mesa.visualization.solara_viz import _check_model_params
+
+    _check_model_params(VizModel.__init__, params)  # Mesa's own check: no missing or unknown parameter
+
+
+def test_sliders_switches_and_seed_reach_the_model(templates):
+    params = initial_kwargs(_params("baseline"))
+    kind = next(k for k in switch_kinds(templates) if templates[k][0] == "interventions")
+    params.update(contact_prob=0.3, quality=0.55, service_failure=0.2, n_kols=4, ad_reach=0.05, seed="7",
+                  **{SWITCH_PREFIX + kind: True})  # fmt: skip
+    model = VizModel(**params)
+    sc = model.sim.wom_scenario
+    assert (sc.wom.contact_prob, sc.brand.quality, sc.brand.service_failure) == (0.3, 0.55, 0.2)
+    assert (sc.kols.select.k, len(model.sim.kol_ids), sc.advertising.reach, sc.seed) == (4, 4, 0.05, 7)
+    assert [s.kind for s in sc.interventions] == [kind]
+    shown = model.in_force()
+    assert shown["Contact probability"] == "0.30" and shown["KOLs"] == "4" and shown["Seed"] == "7"
+    # Switching a scenario's own intervention off removes it.
+    crisis = initial_kwargs(_params("product_crisis"))
+    crisis_kinds = {s.kind for s in VizModel(**crisis).sim.wom_scenario.events}
+    assert crisis_kinds and all(crisis[SWITCH_PREFIX + k] for k in crisis_kinds)
+    crisis.update({SWITCH_PREFIX + k: False for k in crisis_kinds})
+    assert not VizModel(**crisis).sim.wom_scenario.events
+
+
+@pytest.mark.skipif(not referral_fields()[0], reason="no referral_reward intervention registered")
+def test_referral_slider_sets_every_reward_and_zero_removes_it():
+    names = referral_fields()[0]
+    params = initial_kwargs(_params("baseline"))
+    assert params["referral_reward"] == 0.0 and SWITCH_PREFIX + REFERRAL_KIND not in params
+    model = VizModel(**{**params, "referral_reward": 25.0})
+    (spec,) = [s for s in model.sim.wom_scenario.interventions if s.kind == REFERRAL_KIND]
+    assert all(spec.model_extra[name] == 25.0 for name in names)
+    assert model.in_force()["Referral reward"] == "25"
+    on = initial_kwargs(_params("referral_program"))
+    assert on["referral_reward"] > 0
+    assert not [s for s in VizModel(**{**on, "referral_reward": 0}).sim.wom_scenario.interventions
+                if s.kind == REFERRAL_KIND]  # fmt: skip
+
+
+def test_mesa_reset_arguments_are_accepted_and_typos_are_not():
+    params = initial_kwargs(_params("baseline"))
+    VizModel(**params, scenario=object())  # Mesa 3.5's Reset adds its own scenario= argument
+    with pytest.raises(TypeError, match="unexpected parameters: contact_probability"):
+        VizModel(**params, contact_probability=0.2)
+
+
+def test_blank_or_bad_seed_means_the_scenario_seed():
+    params = initial_kwargs(_params("baseline"))
+    seed = load_choices(bundled_scenarios(), SMALL)["baseline"][1].seed
+    assert VizModel(**{**params, "seed": " "}).sim.wom_scenario.seed == seed
+    assert VizModel(**{**params, "seed": "abc"}).sim.wom_scenario.seed == seed
+
+
+def test_the_picker_lists_every_bundled_scenario_that_loads(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("network: {n: -1}\n")
+    good = tmp_path / "mine.yaml"
+    good.write_text("extends: " + str(bundled_scenarios()[0]) + "\nname: mine\n")
+    paths = bundled_scenarios(extra=good)
+    assert paths[0] == good.resolve() and len(paths) == len(bundled_scenarios()) + 1
+    choices = load_choices([*paths, bad], SMALL)
+    assert "mine" in choices and "broken" not in choices and "baseline" in choices
+
+
+def test_graph_cache_keeps_kols_per_selection():
+    sim = build_sim(VizModel(**initial_kwargs(_params("baseline"))).sim.wom_scenario)
+    other = build_sim(sim.wom_scenario.model_copy(update={"kols": sim.wom_scenario.kols.model_copy(
+        update={"select": sim.wom_scenario.kols.select.model_copy(update={"k": 3})})}))  # fmt: skip
+    assert other.graph is sim.graph and len(other.kol_ids) == 3
+
+
+def test_step_waits_for_the_frame_being_drawn_but_not_forever():
+    model = VizModel(**initial_kwargs(_params("baseline")))
+    model.frame_started()
+    threading.Timer(0.3, model.frame_shown).start()
+    start = time.monotonic()
+    model.step()
+    assert time.monotonic() - start >= 0.25 and model.tick == 1
+    model.FRAME_WAIT_S = 0.2
+    model.frame_started()  # a frame that is never shown (the page went away)
+    start = time.monotonic()
+    model.step()
+    model.step()
+    assert 0.15 <= time.monotonic() - start < 2.0 and model.tick == 3
+
+
+# --------------------------------------------------------------------------------------------- figures
+def _stepped(ticks: int = 3) -> VizModel:
+    model = VizModel(**initial_kwargs(_params("baseline")))
+    for _ in range(ticks):
+        model.step()
+    return model
+
+
+def test_network_plot_colours_by_status_or_satisfaction_and_marks_kols():
+    model = _stepped()
+    plot = NetworkPlot(model.drawn, model.positions, model.sim.population.is_kol)
+    for colour_by in ("status", "satisfaction", "status"):
+        fig = plot.update(model.sim.population, model.sim.last_tick, colour_by)
+        assert isinstance(fig, Figure) and png(fig).startswith(b"\x89PNG")
+    assert len(plot.kols.get_offsets()) == int(model.sim.population.is_kol.sum())
+    assert plot.kols.get_linewidths()[0] > 0 and plot.kols.get_sizes()[0] > plot.people.get_sizes()[0]
+    a, _ = model.drawn.drawn_messages(model.sim.last_tick.positive.src, model.sim.last_tick.positive.dst)
+    assert len(plot.positive.get_segments()) == len(a)
+    with pytest.raises(ValueError, match="colour_by"):
+        plot.update(model.sim.population, None, "loyalty")
+
+
+def test_kpi_plots_show_every_series_and_grow_with_the_run():
+    model = VizModel(**initial_kwargs(_params("baseline")))
+    plots = KpiPlots(12)
+    assert plots.update(model.sim.metrics_frame()).texts[0].get_visible()  # "press Step" before the first tick
+    for _ in range(4):
+        model.step()
+    plots.update(model.sim.metrics_frame())
+    assert not plots.hint.get_visible()
+    assert set(plots.lines) == {"nps", "pos_messages", "neg_messages", "mean_S", "mean_T", "mean_L", "brand",
+                                "cum_profit"}  # fmt: skip
+    assert all(len(line.get_xdata()) == 4 for line in plots.lines.values())
+    assert len(plots.stack) >= 4  # one band per acquisition channel
+    assert png(plots.fig).startswith(b"\x89PNG")
+    assert empty_kpi_png(12, "week") is empty_kpi_png(12, "week")  # the first frame is drawn once and shared
+
+
+def test_kpi_values_before_and_after_the_first_tick():
+    assert kpi_values(None, 0, 104, "week")[0] == ("tick", "Week", "0 / 104")
+    model = _stepped(2)
+    shown = dict((k, v) for k, _, v in kpi_values(model.sim.last_metrics, 2, 12, "week"))
+    assert shown["tick"] == "2 / 12" and shown["adopted"].endswith("%") and shown["wom"].startswith("+")
+
+
+def test_dashboard_renders_and_follows_steps_and_resets():
+    from mesa.visualization.utils import force_update
+
+    model = solara.reactive(VizModel(**initial_kwargs(_params("baseline"))))
+    _box, rc = solara.render(Dashboard(model), handle_error=False)
+
+    def tiles():
+        import ipyvuetify as v
+
+        return [w.children[0] for w in rc.find(v.Html, class_="wom-kpi-value").widgets]
+
+    assert tiles()[0] == "0 / 12"
+    assert len(rc.find(__import__("ipywidgets").Image).widgets) == 2
+    model.value.step()
+    force_update()
+    assert tiles()[0] == "1 / 12"
+    model.value = VizModel(**{**initial_kwargs(_params("baseline")), "contact_prob": 0.4})
+    assert tiles()[0] == "0 / 12"
+    import ipyvuetify as v
+
+    assert "Contact probability: 0.40" in [w.children[0] for w in rc.find(v.Html, class_="wom-param").widgets]
+
+
+def test_page_renders_with_a_scenario_picker(monkeypatch):
+    from wom_sim.viz.app import Page
+
+    monkeypatch.setenv("WOM_SIM_VIZ_SCENARIO", "kol_launch")
+    monkeypatch.setenv("WOM_SIM_VIZ_OVERRIDES", '["network.n=300"]')
+    _box, rc = solara.render(Page(), handle_error=False)
+    import ipyvuetify as v
+
+    params = [w.children[0] for w in rc.find(v.Html, class_="wom-param").widgets]
+    assert "Scenario: kol_launch" in params and "People: 300" in params
+
+
+# --------------------------------------------------------------------------------------------- assets
+def test_required_assets_come_from_solaras_own_templates():
+    packages = dict(assets.required_packages())
+    assert {"requirejs", "@widgetti/vue-grid-layout"} <= set(packages)
+    assert sum(name.startswith("@widgetti/solara-vuetify") for name in packages) == 1
+    assert all(v[0].isdigit() and v.count(".") >= 2 for v in packages.values())
+    assert (
+        assets.cache_root() == Path(sys.prefix) / "share" / "solara" / "cdn"
+        or "SOLARA_ASSETS_PROXY_CACHE_DIR" in os.environ
+    )
+
+
+def test_install_assets_unpacks_npm_tarballs_atomically(tmp_path, monkeypatch):
+    # A stand-in `npm` that packs a tiny package, so the test needs no registry.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "npm"
+    fake.write_text(f"#!{sys.executable}\n" + FAKE_NPM)
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    root = tmp_path / "cdn"
+    installed = assets.install_assets(root=root, echo=lambda _line: None)
+    assert installed == assets.required_packages() and assets.missing_packages(root) == []
+    for name, version in installed:
+        folder = assets.package_dir(name, version, root)
+        assert (folder / "dist" / "x.js").read_text() == name and (folder / assets.MARKER).exists()
+        assert not (folder / "package").exists()  # the tarball's top folder is stripped
+    assert assets.install_assets(root=root, echo=lambda _line: None) == []  # nothing left to do
+
+
+FAKE_NPM = """
+import io, sys, tarfile
+spec = sys.argv[2]
+name = spec.rsplit("@", 1)[0]
+with tarfile.open(name.replace("@", "").replace("/", "-") + ".tgz", "w:gz") as tar:
+    data = name.encode()
+    info = tarfile.TarInfo("package/dist/x.js")
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+    evil = tarfile.TarInfo("package/../../escape.js")
+    evil.size = 1
+    tar.addfile(evil, io.BytesIO(b"x"))
+"""
+
+
+def test_install_assets_without_npm_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(assets.AssetError, match="npm not found"):
+        assets.install_assets(root=tmp_path / "cdn", echo=lambda _line: None)
+
+
+def test_unpack_refuses_paths_outside_the_package(tmp_path):
+    tgz = tmp_path / "p.tgz"
+    with tarfile.open(tgz, "w:gz") as tar:
+        for name in ("package/ok.js", "package/../../../evil.js", "/abs.js"):
+            info = tarfile.TarInfo(name)
+            info.size = 2
+            tar.addfile(info, io.BytesIO(b"ok"))
+    assets._unpack(tgz, tmp_path / "out" / "p@1.0.0", {})
+    assert (tmp_path / "out" / "p@1.0.0" / "ok.js").exists()
+    assert not list(tmp_path.rglob("evil.js")) and not list(tmp_path.rglob("abs.js"))
+
+
+# --------------------------------------------------------------------------------------------- command line
+def test_viz_help_and_bad_scenario_are_one_line_errors():
+    runner = CliRunner()
+    result = runner.invoke(cli, ["viz", "--help"])
+    assert result.exit_code == 0 and "--install-assets" in result.output and "127.0.0.1" in result.output
+    result = runner.invoke(cli, ["viz", "no_such_scenario", "--no-browser"])
+    assert result.exit_code == 2 and "no_such_scenario" in result.output and "Traceback" not in result.output
+
+
+def test_server_binds_localhost_without_telemetry(tmp_path):
+    cmd = server.server_command("127.0.0.1", 8765)
+    assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and "--production" in cmd
+    env = server.server_env(tmp_path / "s.yaml", ("network.n=10",))
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false" and env["WOM_SIM_VIZ_OVERRIDES"] == '["network.n=10"]'
+    port = server.free_port()
+    assert 0 < port < 65536
+
+
+def test_python_m_solara_is_available():
+    """`wom-sim viz` starts the server as `python -m solara run`: that entry point must exist."""
+    done = subprocess.run([sys.executable, "-m", "solara", "run", "--help"], capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0 and "--production" in done.stdout

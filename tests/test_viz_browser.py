@@ -1,0 +1,181 @@
+"""The page in a real browser: Debian's chromium driven by Playwright against `wom-sim viz`'s server.
+
+Starts the server on a free 127.0.0.1 port with solara's front end installed locally (`assets.install_assets`,
+npm), aborts every request to another host (so the page must render offline), waits for the rendered page
+(buttons and both figures: an HTTP 200 proves nothing), steps, plays and pauses, checks that KPIs change, moves
+a slider and flips a switch and checks the model received them after Reset, and saves a screenshot.
+
+Skipped only when no chromium can be found (and failed instead when WOM_SIM_REQUIRE_BROWSER=1, as in CI).
+The screenshot goes to the test's temporary folder, and to docs/screenshots/viz.png when that file is missing
+or WOM_SIM_UPDATE_SCREENSHOTS=1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOT = ROOT / "docs" / "screenshots" / "viz.png"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+SCENARIO, OVERRIDES = "kol_launch", ("network.n=20000",)  # big enough that the network view is a sample
+REQUIRED = bool(os.environ.get("WOM_SIM_REQUIRE_BROWSER"))
+
+
+def _need(reason: str):
+    if REQUIRED:
+        pytest.fail(f"{reason} (WOM_SIM_REQUIRE_BROWSER is set, so this is a failure, not a skip)")
+    pytest.skip(reason)
+
+
+def _settled(locator, quiet: float = 1.0, timeout: float = 20.0) -> str:
+    """The locator's text once it has stopped changing for `quiet` seconds (the last frame after a pause)."""
+    deadline = time.monotonic() + timeout
+    text = locator.inner_text()
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = locator.inner_text()
+        if now == text:
+            return text
+        text = now
+    raise AssertionError(f"{locator} still changing after {timeout:.0f} s")
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser"):
+        if shutil.which(name):
+            return shutil.which(name)
+    _need("Debian's chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """(url, process) of a running server; stopped at the end."""
+    chromium = _chromium()
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _need("playwright is not installed (pip install -e '.[test]')")
+    from wom_sim.cli import resolve_scenario_path
+    from wom_sim.viz import assets, server
+
+    assets.install_assets(echo=lambda _line: None)  # npm pack, once per environment; raises if it cannot
+    log = tmp_path_factory.mktemp("viz") / "server.log"
+    port = server.free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with open(log, "w") as out:
+        started = time.perf_counter()
+        proc = server.start_server(resolve_scenario_path(SCENARIO).resolve(), OVERRIDES, "127.0.0.1", port,
+                                   env={"WOM_SIM_CACHE_DIR": str(log.parent / "cache")},
+                                   stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        try:
+            server.wait_ready(proc, url, timeout=90)
+            print(f"\nserver ready in {time.perf_counter() - started:.1f} s")
+            yield url, chromium, log
+        finally:
+            server.stop_server(proc)
+
+
+def test_page_renders_steps_plays_and_takes_parameters(served, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, chromium, log = served
+    outside: list[str] = []
+
+    def only_localhost(route):
+        if urlparse(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.route("**/*", only_localhost)
+            page.set_default_timeout(60_000)
+            expect.set_options(timeout=60_000)
+            started = time.perf_counter()
+            page.goto(url)
+
+            # Rendered: Mesa's buttons and both figures, with pixels in them.
+            step = page.get_by_role("button", name="Step", exact=True)
+            expect(step).to_be_visible()
+            network = page.locator("img.wom-network-figure")
+            kpis = page.locator("img.wom-kpi-figure")
+            for figure in (network, kpis):
+                expect(figure).to_be_visible()
+                page.wait_for_function("img => img.complete && img.naturalWidth > 100", arg=figure.element_handle())
+            print(f"first render {time.perf_counter() - started:.1f} s after navigation")
+            week = page.locator(".wom-kpi-tick .wom-kpi-value")
+            customers = page.locator(".wom-kpi-customers .wom-kpi-value")
+            expect(week).to_have_text(re.compile(r"^0 / \d+$"))
+            expect(page.locator(".wom-sample")).to_contain_text("Sample of 2,000 of 20,000 people")
+
+            # Step: the tick, the KPIs and the network picture change.
+            before = network.get_attribute("src")
+            step.click()
+            expect(week).to_have_text(re.compile(r"^1 / "))
+            expect(network).not_to_have_attribute("src", before)
+            expect(page.get_by_text(re.compile(r"^(Step: 1|Time: 1(\.0)?)$"))).to_be_visible()  # Mesa 3.3 / 3.5
+            at_one = customers.inner_text()
+
+            # Play, then pause: the model runs on by itself and stops when paused.
+            page.get_by_role("button", name="\u25b6", exact=True).click()
+            expect(week).to_have_text(re.compile(r"^([3-9]|\d\d+) / "))
+            page.get_by_role("button", name="\u275a\u275a", exact=True).click()
+            expect(step).to_be_enabled()
+            paused = _settled(week)
+            time.sleep(1.5)
+            assert week.inner_text() == paused, "the model kept running after pause"
+            assert customers.inner_text() != at_one, "no KPI changed while playing"
+
+            # Colour by satisfaction redraws the network.
+            before = network.get_attribute("src")
+            page.get_by_role("button", name="satisfaction").click()
+            expect(network).not_to_have_attribute("src", before)
+
+            # A slider and a switch reach the model on Reset.
+            slider = page.locator(".v-input", has_text="Contact probability").get_by_role("slider")
+            old = float(slider.get_attribute("aria-valuenow"))
+            slider.focus()
+            for _ in range(3):
+                page.keyboard.press("ArrowRight")
+            new = float(slider.get_attribute("aria-valuenow"))
+            assert new > old
+            page.get_by_role("checkbox", name="Intervention: Advertising").check(force=True)
+            page.get_by_role("button", name="Reset", exact=True).click()
+            in_force = page.locator(".wom-in-force")
+            expect(in_force).to_contain_text(f"Contact probability: {new:.2f}")
+            expect(in_force).to_contain_text(re.compile(r"Interventions: .*Advertising"))
+            expect(week).to_have_text(re.compile(r"^0 / "))
+
+            # A picture worth keeping: a few weeks of the campaign.
+            page.get_by_role("button", name="status").click()
+            page.get_by_role("button", name="\u25b6", exact=True).click()
+            expect(week).to_have_text(re.compile(r"^(1[0-9]|[2-9]\d|\d{3,}) / "), timeout=120_000)
+            page.get_by_role("button", name="\u275a\u275a", exact=True).click()
+            expect(step).to_be_enabled()
+            _settled(week)
+            time.sleep(1.0)  # the last frame's images
+            shot = tmp_path / "viz.png"
+            page.screenshot(path=str(shot))
+            if not SCREENSHOT.exists() or os.environ.get("WOM_SIM_UPDATE_SCREENSHOTS"):
+                SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(shot, SCREENSHOT)
+        finally:
+            browser.close()
+    assert not outside, f"the page asked hosts other than 127.0.0.1: {outside[:5]}"
+    errors = [line for line in log.read_text().splitlines() if "Traceback" in line or "ERROR" in line]
+    assert not errors, f"server errors (see {log}): {errors[:3]}"

@@ -1,0 +1,276 @@
+"""The target file of a calibration: free parameters with bounds, observed targets, budget; read and checked.
+
+Everything a user can get wrong (a missing file, an unknown key, inverted bounds, an unknown metric, a series
+beyond the horizon) is found here, before the first run, and raised as a one-line ScenarioError.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from wom_sim.scenario import ScenarioError, apply_overrides, build_scenario, format_validation_error, load_raw
+from wom_sim.schema import Scenario
+
+OPTIMISERS = ("tpe", "cmaes", "de")
+STATS = ("mean", "final", "sum", "max", "min")
+
+
+class Bounds(BaseModel):
+    """A free parameter's range: `[low, high]` or `{low, high, log, integer}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    low: float
+    high: float
+    log: bool = Field(False, description="search on a log scale (both bounds > 0)")
+    integer: bool = Field(False, description="whole numbers only")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pair(cls, data: Any) -> Any:
+        if isinstance(data, list | tuple):
+            if len(data) != 2:
+                raise ValueError("bounds must be [low, high]")
+            return {"low": data[0], "high": data[1]}
+        return data
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bounds:
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise ValueError("bounds must be finite numbers")
+        if self.low >= self.high:
+            raise ValueError(f"bounds are inverted or empty: low {self.low:g} must be below high {self.high:g}")
+        if self.log and self.low <= 0:
+            raise ValueError("log-scale bounds must be > 0")
+        return self
+
+
+class TargetSpec(BaseModel):
+    """One target: an observed series (`series:` CSV) or a scalar (`value:`), compared with a model metric."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    metric: str = Field(description="per-tick metric, or 'a / b' for a ratio of two metrics (stat applied to each)")
+    weight: float = Field(1.0, gt=0)
+    scale: float | None = Field(None, gt=0, description="error scale (default: mean |observed| or |observed|)")
+    # a series
+    series: str | list[float] | None = Field(
+        None, description="CSV file of the observed series (relative to the target file), or the values inline"
+    )
+    column: str | None = Field(None, description="CSV column of the observed values (default: the last column)")
+    time_column: str | None = Field(None, description="CSV column of the tick of each value (default: 0, 1, 2...)")
+    multiply: float = Field(1.0, gt=0, description="factor applied to the observed values (e.g. to scale counts)")
+    # a scalar
+    value: float | None = None
+    stat: Literal["mean", "final", "sum", "max", "min"] = "mean"
+    ticks: tuple[int, int] | None = Field(None, description="window [first, last] tick of a scalar (inclusive)")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> TargetSpec:
+        if (self.series is None) == (self.value is None):
+            raise ValueError("a target needs exactly one of `series` (a CSV) or `value` (a scalar)")
+        if self.ticks is not None and self.ticks[0] > self.ticks[1]:
+            raise ValueError(f"ticks window is inverted: {self.ticks[0]} > {self.ticks[1]}")
+        return self
+
+
+class CalibrationSpec(BaseModel):
+    """The whole target file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    parameters: dict[str, Bounds]
+    targets: list[TargetSpec]
+    replications: int = Field(3, ge=1, le=1000, description="runs per trial (same seeds in every trial)")
+    trials: int = Field(40, ge=2, le=100_000, description="parameter sets evaluated")
+    seed: int = Field(1, ge=0, description="first replication seed; the optimiser is seeded from it too")
+    optimiser: Literal["tpe", "cmaes", "de"] = "tpe"
+    check_replications: int | None = Field(
+        None, ge=0, description="fresh-seed runs of the best fit (default: replications)"
+    )
+
+    @field_validator("parameters")
+    @classmethod
+    def _some(cls, v: dict) -> dict:
+        if not v:
+            raise ValueError("at least one free parameter is needed")
+        return v
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, v: list) -> list:
+        if not v:
+            raise ValueError("at least one target is needed")
+        return v
+
+
+@dataclass
+class Target:
+    """A resolved target: what to simulate and what was observed."""
+
+    name: str
+    spec: TargetSpec
+    observed: np.ndarray | float
+    ticks: np.ndarray | None = None  # series: the tick of each observation
+
+    @property
+    def is_series(self) -> bool:
+        return self.ticks is not None
+
+    @property
+    def scale(self) -> float:
+        if self.spec.scale is not None:
+            return self.spec.scale
+        obs = np.abs(np.atleast_1d(self.observed))
+        value = float(obs.mean())
+        return value if value > 0 else 1.0
+
+
+@dataclass
+class Problem:
+    """Everything a calibration needs, checked before the first run."""
+
+    scenario_path: Path
+    raw: dict
+    scenario: Scenario
+    spec: CalibrationSpec
+    targets: list[Target]
+    target_path: Path
+
+
+def _lookup(data: Any, dotted: str) -> Any:
+    node = data
+    for part in dotted.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise KeyError(dotted)
+    return node
+
+
+def load_problem(scenario_path: str | Path, target_path: str | Path) -> Problem:
+    """Read and check the scenario, the target file, its CSVs and every parameter key and bound (ScenarioError)."""
+    from wom_sim.metrics import METRIC_COLUMNS
+
+    target_path = Path(target_path)
+    raw_targets = _read_yaml(target_path)
+    try:
+        spec = CalibrationSpec.model_validate(raw_targets)
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(exc, str(target_path), CalibrationSpec)) from None
+    scenario_path = Path(scenario_path)
+    raw = load_raw(scenario_path)
+    scenario = build_scenario(raw, str(scenario_path))
+    resolved = scenario.model_dump(mode="json", by_alias=True)
+    for key, bounds in spec.parameters.items():
+        try:
+            current = _lookup(raw, key) if _has(raw, key) else _lookup(resolved, key)
+        except KeyError:
+            raise ScenarioError(
+                f"{target_path}: parameters.{key}: unknown parameter key (not in {scenario_path})"
+            ) from None
+        if isinstance(current, bool) or not isinstance(current, int | float):
+            raise ScenarioError(f"{target_path}: parameters.{key}: not a number (it is {current!r})")
+        for side in ("low", "high"):
+            value = getattr(bounds, side)
+            try:
+                build_scenario(apply_overrides(raw, {key: _cast(value, bounds)}), str(scenario_path))
+            except ScenarioError as exc:
+                raise ScenarioError(
+                    f"{target_path}: parameters.{key}: bound {side}={value:g} is not allowed ({exc})"
+                ) from None
+    targets = []
+    for i, t in enumerate(spec.targets):
+        where = f"{target_path}: targets[{i}]"
+        for metric in _metric_parts(t.metric):
+            if metric not in METRIC_COLUMNS:
+                raise ScenarioError(f"{where}.metric: unknown metric {metric!r} (allowed: {', '.join(METRIC_COLUMNS)})")
+        name = t.name or (f"{t.metric} series" if t.series else f"{t.stat} {t.metric}")
+        if t.series is None:
+            if t.ticks is not None and t.ticks[1] >= scenario.ticks:
+                raise ScenarioError(
+                    f"{where}.ticks: window ends at {t.ticks[1]} but the scenario has {scenario.ticks} ticks"
+                )
+            targets.append(Target(name, t, float(t.value)))
+            continue
+        if isinstance(t.series, list):
+            if len(t.series) < 2 or t.column or t.time_column:
+                raise ScenarioError(f"{where}.series: an inline series needs >= 2 values and no column/time_column")
+            ticks, observed = np.arange(len(t.series)), np.asarray(t.series, dtype=float)
+        else:
+            ticks, observed = _read_series(target_path.parent / t.series, t, where)
+        if ticks.max() >= scenario.ticks:
+            raise ScenarioError(f"{where}.series: observed series runs to tick {int(ticks.max())} but the scenario "
+                                f"has {scenario.ticks} ticks (0-{scenario.ticks - 1})")  # fmt: skip
+        targets.append(Target(name, t, observed * t.multiply, ticks))
+    return Problem(scenario_path, raw, scenario, spec, targets, target_path)
+
+
+def _has(data: Any, dotted: str) -> bool:
+    try:
+        _lookup(data, dotted)
+        return True
+    except KeyError:
+        return False
+
+
+def _cast(value: float, bounds: Bounds) -> float | int:
+    return int(round(value)) if bounds.integer else float(value)
+
+
+def _metric_parts(metric: str) -> list[str]:
+    return [p.strip() for p in metric.split("/")] if "/" in metric else [metric.strip()]
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: target file not found") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: a target file must be a mapping (parameters, targets, ...)")
+    return data
+
+
+def _read_series(path: Path, t: TargetSpec, where: str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise ScenarioError(f"{where}.series: {path}: file not found") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise ScenarioError(f"{where}.series: {path}: cannot read as CSV ({exc})") from None
+    column = t.column or (frame.columns[-1] if len(frame.columns) else None)
+    for name, role in ((column, "column"), (t.time_column, "time_column")):
+        if name is not None and name not in frame.columns:
+            raise ScenarioError(
+                f"{where}.{role}: no column {name!r} in {path} (columns: {', '.join(map(str, frame.columns))})"
+            )
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    ticks = (pd.to_numeric(frame[t.time_column], errors="coerce").to_numpy(dtype=float) if t.time_column
+             else np.arange(len(frame), dtype=float))  # fmt: skip
+    if len(values) < 2 or not (np.isfinite(values).all() and np.isfinite(ticks).all()):
+        raise ScenarioError(f"{where}.series: {path}: needs at least 2 rows of numbers in {column!r} (and ticks)")
+    if (ticks < 0).any() or not np.allclose(ticks, np.rint(ticks)) or len(np.unique(ticks)) != len(ticks):
+        raise ScenarioError(f"{where}.time_column: ticks must be distinct whole numbers >= 0")
+    return ticks.astype(np.int64), values
+
+
+def scenario_with(problem: Problem, values: dict[str, float]) -> Scenario:
+    """The scenario with the free parameters set."""
+    casted = {k: _cast(v, problem.spec.parameters[k]) for k, v in values.items()}
+    return build_scenario(apply_overrides(problem.raw, casted), str(problem.scenario_path))

@@ -1,0 +1,292 @@
+"""`wom-sim compare`, `wom-sim sweep`, `wom-sim report`, and the replicated path of `wom-sim run`."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from wom_sim.cli import cli, resolve_scenario_path, set_option
+from wom_sim.scenario import ScenarioError, load_scenario
+
+EXIT_INTERRUPTED = 130
+
+
+def executor_options(f):
+    """--workers, --dask and --dask-local (shared by run, compare and sweep)."""
+    f = click.option(
+        "--dask-local",
+        type=click.IntRange(1, 512),
+        metavar="N",
+        help="Start a Dask LocalCluster of N worker processes and run there.",
+    )(f)
+    f = click.option(
+        "--dask",
+        metavar="ADDRESS",
+        help="Run on a Dask cluster: the scheduler address, e.g. tcp://10.0.0.5:8786 (needs wom-sim[distributed] "
+        "on every worker).",
+    )(f)
+    return click.option(
+        "--workers",
+        type=click.IntRange(0, 4096),
+        metavar="N",
+        help="Local worker processes (default: all cores; 0 = run in this process).",
+    )(f)
+
+
+def _executor(workers, dask, dask_local, quiet: bool):
+    from wom_sim.experiment.executors import make_executor
+
+    executor = make_executor(workers, dask, dask_local)
+    if not quiet:
+        click.echo(f"executing on {executor.name}", err=True)
+    return executor
+
+
+def _run_study(study, quiet: bool):
+    """Run a study function, turning Ctrl-C into a clean message and exit code 130."""
+    import warnings
+
+    from wom_sim.experiment.executors import Interrupted
+    from wom_sim.experiment.store import StoreWarning
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", StoreWarning)
+            result = study()
+    except Interrupted as exc:
+        click.echo(f"\n{exc}", err=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    for note in result.notes + [str(w.message) for w in caught if issubclass(w.category, StoreWarning)]:
+        click.echo(f"warning: {note}", err=True)
+    if not quiet:
+        ex = result.execution
+        click.echo(
+            f"{ex.ran} runs in {ex.seconds:.1f} s, {ex.reused} reused from the store; {ex.total} in all", err=True
+        )
+    return result
+
+
+def _print_rows(rows: list[dict], indent: str = "  ") -> None:
+    frame = pd.DataFrame(rows).astype(str)
+    widths = {c: max(len(c), *(len(v) for v in frame[c])) for c in frame.columns}
+    click.echo(
+        indent + "  ".join(c.ljust(widths[c]) if i == 0 else c.rjust(widths[c]) for i, c in enumerate(frame.columns))
+    )
+    for _, row in frame.iterrows():
+        click.echo(
+            indent
+            + "  ".join(
+                row[c].ljust(widths[c]) if i == 0 else row[c].rjust(widths[c]) for i, c in enumerate(frame.columns)
+            )
+        )
+
+
+# ------------------------------------------------------------------------------------------------ run --replications
+def run_replicated(path: Path, scenario, replications: int, out_dir, workers, dask, dask_local, quiet: bool) -> None:
+    """`wom-sim run SCENARIO --replications N`: mean and 95% CI per metric per tick, a dashboard with CI bands."""
+    from wom_sim.experiment.studies import run_replications
+    from wom_sim.report import ci_dashboard_figure, save_figure
+    from wom_sim.report_html import ci_table
+
+    out = Path(out_dir) if out_dir else Path("runs") / f"{path.stem}-replications"
+    executor = _executor(workers, dask, dask_local, quiet)
+    with executor:
+        result = _run_study(
+            lambda: run_replications(scenario, replications, out, executor, progress=not quiet, warn=False), quiet
+        )
+    tables = result.tables
+    title = f"{scenario.name} ({scenario.network.n:,} people)"
+    save_figure(ci_dashboard_figure(tables["timeseries"], title, scenario.tick_unit), out / "dashboard.png")
+    if quiet:
+        return
+    click.echo(
+        f"\n{scenario.name}: {replications} replications, {scenario.ticks} {scenario.tick_unit}s, seeds from "
+        f"{scenario.seed} (SeedSequence spawn)\n"
+    )
+    _print_rows(ci_table(tables["summary"]).to_dict("records"))
+    click.echo(
+        f"\nOutputs in {out}/: summary.csv (mean and 95% CI per outcome), timeseries.parquet (per metric per "
+        f"{scenario.tick_unit}), outcomes.csv (per replication), dashboard.png, runs/ (one part per run). "
+        f"HTML: wom-sim report {out}"
+    )
+
+
+# ------------------------------------------------------------------------------------------------ compare
+def _arms(base: str, treatments: tuple[str, ...], overrides: list[str], seed, ticks) -> list:
+    """BASE and the TREATMENTs as labelled scenarios; an override treatment is BASE + --set + its own overrides."""
+    from wom_sim.experiment.studies import Arm
+
+    base_path = resolve_scenario_path(base)
+    arms = [Arm(base_path.stem, load_scenario(base_path, overrides, seed=seed, ticks=ticks))]
+    for text in treatments:
+        try:
+            if "=" in text and not Path(text).exists():
+                items = shlex.split(text)
+                arms.append(Arm(text, load_scenario(base_path, [*overrides, *items], seed=seed, ticks=ticks)))
+            else:
+                path = resolve_scenario_path(text)
+                arms.append(Arm(path.stem, load_scenario(path, overrides, seed=seed, ticks=ticks)))
+        except ValueError as exc:  # ScenarioError, or shlex on unbalanced quotes
+            raise ScenarioError(f"treatment {text!r}: {exc}") from None
+    seen: dict[str, int] = {}
+    for arm in arms:
+        seen[arm.label] = seen.get(arm.label, 0) + 1
+        if seen[arm.label] > 1:
+            arm.label = f"{arm.label}#{seen[arm.label]}"
+    return arms
+
+
+@cli.command()
+@click.argument("base", metavar="BASE")
+@click.argument("treatments", metavar="TREATMENT...", nargs=-1, required=True)
+@click.option(
+    "--replications",
+    "-r",
+    type=click.IntRange(2, 100_000),
+    default=30,
+    show_default=True,
+    help="Replications per arm (replication i of every arm shares its seed).",
+)
+@set_option
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Base seed of the replications (default: BASE's).")
+@click.option("--ticks", type=click.IntRange(1, 100_000), help="Number of ticks of every arm.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Store folder (default: runs/compare-BASE).")
+@executor_options
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table; only errors and warnings.")
+def compare(base, treatments, replications, overrides, seed, ticks, out_dir, workers, dask, dask_local, quiet):
+    """Compare TREATMENTs with BASE: paired uplifts with 95% CIs using common random numbers.
+
+    \b
+    BASE and each TREATMENT are scenario files or bundled names; a TREATMENT may instead be overrides of BASE,
+    e.g. 'kols.select.k=20' or 'wom.contact_prob=0.2 advertising.reach=0.03' (one quoted argument per treatment).
+    --set applies to every arm (e.g. --set network.n=1000 for a quick look).
+    \b
+    Replication i of every arm uses the same seed, so the same graph, population and random streams: the
+    difference is the effect of the treatment, not of luck. The table shows the uplift (treatment - base) with
+    its paired 95% CI and, for reference, the unpaired CI on the same runs. Interrupt with Ctrl-C and run the same
+    command again to resume; only missing runs run.
+    """
+    from wom_sim.experiment.studies import compare as run_compare
+    from wom_sim.report import ci_dashboard_figure, save_figure, uplift_figure
+    from wom_sim.report_html import pairing_gain, uplift_display
+
+    arms = _arms(base, treatments, list(overrides), seed, ticks)
+    out = Path(out_dir) if out_dir else Path("runs") / f"compare-{arms[0].label}"
+    executor = _executor(workers, dask, dask_local, quiet)
+    with executor:
+        result = _run_study(
+            lambda: run_compare(arms, replications, out, executor, progress=not quiet, warn=False), quiet
+        )
+    tables = result.tables
+    unit = arms[0].scenario.tick_unit
+    save_figure(uplift_figure(tables["uplift"], tables["uplift_timeseries"], unit), out / "compare.png")
+    save_figure(ci_dashboard_figure(tables["timeseries"], "", unit), out / "dashboard.png")
+    if quiet:
+        return
+    display = uplift_display(tables["uplift"])
+    for treatment in dict.fromkeys(display["treatment"]):
+        click.echo(f"\n{treatment} vs {arms[0].label} ({replications} paired replications)\n")
+        _print_rows(display[display["treatment"] == treatment].drop(columns="treatment").to_dict("records"))
+    click.echo("\n  * paired 95% CI excludes 0. ROI = profit uplift / extra intervention spend (0 = break-even).")
+    click.echo("  Common random numbers (replication i of every arm shares its seed):")
+    for line in pairing_gain(tables["uplift"]):
+        click.echo(f"    {line}")
+    click.echo(
+        f"\nOutputs in {out}/: uplift.csv, outcomes.csv, timeseries.parquet, compare.png, dashboard.png, "
+        f"runs/. HTML: wom-sim report {out}"
+    )
+
+
+# ------------------------------------------------------------------------------------------------ sweep
+@cli.command()
+@click.argument("spec", metavar="SPEC", type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Store folder (default: runs/<spec name>).")
+@executor_options
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary; only errors and warnings.")
+def sweep(spec, out_dir, workers, dask, dask_local, quiet):
+    """Run the parameter sweep described by SPEC (YAML) into a resumable store and summarise it.
+
+    \b
+    SPEC names a scenario (relative to SPEC), parameters (dotted keys) with lists or {low, high} ranges, a design
+    (grid, lhs = Latin hypercube, sobol = Saltelli/Sobol' sequence with Sobol indices via SALib), samples,
+    replications, seed and metrics; see experiments/*.yaml and docs/experiments.md. Every design point is
+    validated before anything runs. One Parquet part per finished run: kill it and run the same command again
+    to finish; a changed SPEC warns and never mixes its results with the old ones.
+    """
+    from wom_sim.experiment.sweep import run_sweep
+    from wom_sim.experiment.sweep_spec import load_sweep
+    from wom_sim.report import heatmap_figure, partial_dependence_figure, save_figure, sensitivity_figure
+
+    plan = load_sweep(spec)
+    out = Path(out_dir) if out_dir else Path("runs") / plan.name
+    executor = _executor(workers, dask, dask_local, quiet)
+    if not quiet:
+        click.echo(
+            f"sweep {plan.name}: {plan.spec.design} design, {len(plan.points)} points x "
+            f"{plan.spec.replications} replications = {len(plan.points) * plan.spec.replications} runs",
+            err=True,
+        )
+    with executor:
+        result = _run_study(lambda: run_sweep(plan, out, executor, progress=not quiet, warn=False), quiet)
+    tables, params, metrics = result.tables, [p.key for p in plan.parameters], plan.spec.metrics
+    heat = heatmap_figure(tables["points"], params, metrics)
+    if heat is not None:
+        save_figure(heat, out / "heatmaps.png")
+    save_figure(partial_dependence_figure(tables["effects"]), out / "partial_dependence.png")
+    save_figure(sensitivity_figure(tables["sensitivity"]), out / "sensitivity.png")
+    if not quiet:
+        _print_sweep(tables, params, metrics, out)
+
+
+def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path) -> None:
+    from wom_sim.report import format_value
+
+    points, sens, noise = tables["points"], tables["sensitivity"], tables["noise"].set_index("metric")
+    for metric in metrics:
+        means = points[f"{metric}_mean"]
+        best = points.loc[means.idxmax()]
+        where = ", ".join(f"{p}={best[p]:.4g}" if isinstance(best[p], float) else f"{p}={best[p]}" for p in params)
+        part = sens[sens["metric"] == metric]
+        by = "ST" if "ST" in part.columns and part["ST"].notna().any() else "swing"
+        drivers = part.sort_values(by, ascending=False).head(3)
+        text = ", ".join(
+            f"{r.parameter} ({by} {format_value(metric, r[by]) if by == 'swing' else f'{r[by]:.2f}'})"
+            for _, r in drivers.iterrows()
+        )
+        click.echo(
+            f"\n{metric}: point means {format_value(metric, means.min())} to {format_value(metric, means.max())}"
+            f"; highest at {where}"
+        )
+        click.echo(f"  drivers: {text}; replication noise {noise.loc[metric, 'noise_share']:.0%} of the variance")
+    if "ST" in sens.columns:
+        click.echo("\nSobol indices (95% CI half-widths):")
+        order = {m: i for i, m in enumerate(metrics)}
+        sens = sens.assign(_m=sens["metric"].map(order)).sort_values(["_m", "ST"], ascending=[True, False])
+        rows = [
+            {
+                "metric": r.metric,
+                "parameter": r.parameter,
+                "S1": f"{r.S1:.3f} ± {r.S1_conf:.3f}",
+                "ST": f"{r.ST:.3f} ± {r.ST_conf:.3f}",
+            }
+            for _, r in sens.iterrows()
+        ]
+        _print_rows(rows)
+    click.echo(
+        f"\nOutputs in {out}/: points.csv, sensitivity.csv, outcomes.parquet, effects.parquet, noise.parquet, "
+        f"figures, runs/. HTML: wom-sim report {out}"
+    )
+
+
+# ------------------------------------------------------------------------------------------------ report
+@cli.command()
+@click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), help="HTML file to write (default: DIR/report.html).")
+def report(folder, out):
+    """Write one self-contained HTML report (figures embedded) for a run, replications, comparison or sweep DIR."""
+    from wom_sim.report_html import build_report
+
+    click.echo(str(build_report(folder, out)))

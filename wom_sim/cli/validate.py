@@ -1,0 +1,156 @@
+"""`wom-sim validate`, `wom-sim fit-bass` and `wom-sim calibrate`."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+
+from wom_sim.cli import cli, resolve_scenario_path
+from wom_sim.scenario import ScenarioError
+
+
+def _fact_list(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    return [f.strip().upper() for f in value.split(",") if f.strip()]
+
+
+@cli.command()
+@click.option("--quick", is_flag=True, help="Smaller population and fewer replications (< 2 minutes); the default "
+              "is the full run (< 20 minutes).")  # fmt: skip
+@click.option("--facts", "facts", metavar="F1,F3", help="Only these facts (comma-separated ids).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="runs/validation", show_default=True,
+              help="Folder for validation.md and validation.html.")  # fmt: skip
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines; only the table.")
+def validate(quick: bool, facts: str | None, out_dir: str, quiet: bool) -> None:
+    """Check the model against the stylized facts (shared/validation/facts.md).
+
+    Each fact runs as a paired, replicated experiment: every arm uses the same seeds (common random numbers), and
+    each measured value is a mean over replications with its 95% confidence interval. Prints
+    `fact | expected | measured (95% CI) | pass`, writes the same table as validation.md and validation.html, and
+    exits with 1 when a fact fails. The facts and their parameters are experiments/validation/facts.yaml; the
+    definitions of the measures are in docs/validation.md.
+    """
+    from wom_sim.validation import overall_passed, run_validation
+    from wom_sim.validation.report import summary_line, text_table, write_reports
+
+    def say(line: str) -> None:
+        if not quiet and not line.startswith("Traceback") and "\n" not in line.strip():
+            click.echo(line, err=True)
+
+    results, record = run_validation("quick" if quick else "full", _fact_list(facts), progress=say)
+    command = "wom-sim " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "wom-sim validate"
+    md, page = write_reports(out_dir, results, record, command, record.get("glance"))
+    click.echo(text_table(results))
+    click.echo("")
+    click.echo(summary_line(results, record))
+    click.echo(f"Wrote {md} and {page}")
+    if not overall_passed(results):
+        sys.exit(1)
+
+
+@cli.command("fit-bass")
+@click.argument("csv", type=click.Path(dir_okay=False))
+@click.option(
+    "--column", help="Column of cumulative adopters (default: adoption_share if present, else the last column)."
+)
+@click.option("--time-column", help="Column of periods since launch (default: rows are periods 1, 2, 3...).")
+@click.option("--new", "new", is_flag=True, help="The column holds new adopters per period; they are summed up.")
+@click.option("--continuous", is_flag=True, help="Fit the continuous-time Bass curve instead of the per-period one.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also write observed vs fitted as a PNG.")
+def fit_bass_command(csv: str, column: str | None, time_column: str | None, new: bool, continuous: bool,
+                     plot_path: str | None) -> None:  # fmt: skip
+    """Fit Bass p (innovation), q (imitation) and m (market size) to an adoption curve in CSV by least squares.
+
+    Works on any CSV with one row per period (a wom-sim metrics.csv too: its adoption_share column is used). p and
+    q are per period; m is in the units of the column.
+    """
+    from wom_sim.bass import bass_curve, fit_bass
+
+    path = Path(csv)
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: file not found") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise ScenarioError(f"{path}: cannot read as CSV ({exc})") from None
+    if frame.empty:
+        raise ScenarioError(f"{path}: no rows")
+    column = column or ("adoption_share" if "adoption_share" in frame.columns else str(frame.columns[-1]))
+    for name, option in ((column, "--column"), (time_column, "--time-column")):
+        if name is not None and name not in frame.columns:
+            raise ScenarioError(f"{path}: {option}: no column {name!r} (columns: {', '.join(map(str, frame.columns))})")
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    t = (pd.to_numeric(frame[time_column], errors="coerce").to_numpy(dtype=float) if time_column
+         else np.arange(1, len(frame) + 1, dtype=float))  # fmt: skip
+    if new:
+        values = np.cumsum(values)
+    try:
+        fit = fit_bass(t, values, discrete=not continuous)
+    except ValueError as exc:
+        raise ScenarioError(f"{path}: column {column!r}: {exc}") from None
+    form = "continuous" if continuous else "per period"
+    click.echo(f"Bass fit to {path} column {column!r} ({len(values)} periods, {form}):")
+    click.echo(f"  p (innovation)  {fit.p:.5f}")
+    click.echo(f"  q (imitation)   {fit.q:.5f}")
+    click.echo(f"  m (market size) {fit.m:.6g}")
+    click.echo(f"  R^2 {fit.r2:.4f}, RMSE {fit.rmse:.4g}; q/p = {fit.q / fit.p:.1f}, peak of new adoptions at "
+               f"period {fit.peak_time:.1f}")  # fmt: skip
+    if plot_path:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from wom_sim.report import save_figure
+
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot(t, values, "o", ms=3, color="black", label="observed")
+        ax.plot(t, bass_curve(t, fit.p, fit.q, fit.m, discrete=not continuous), color="#4c72b0",
+                label=f"Bass p={fit.p:.4f} q={fit.q:.3f} m={fit.m:.4g}")  # fmt: skip
+        ax.set(xlabel="period", ylabel=column, title="Bass fit")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        click.echo(f"Wrote {save_figure(fig, plot_path)}")
+
+
+@cli.command("calibrate")
+@click.argument("scenario", metavar="SCENARIO")
+@click.option("--target", "target", required=True, type=click.Path(dir_okay=False),
+              help="Target file (YAML): free parameters and bounds, observed targets and weights, budget.")  # fmt: skip
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Output folder (default: runs/calibrate-<scenario name>).")  # fmt: skip
+@click.option("--trials", type=click.IntRange(2, 100_000), help="Override the target file's number of trials.")
+@click.option("--replications", type=click.IntRange(1, 1000), help="Override the runs per trial.")
+@click.option("--optimiser", type=click.Choice(["tpe", "cmaes", "de"]), help="Override the optimiser.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+def calibrate_command(scenario: str, target: str, out_dir: str | None, trials: int | None, replications: int | None,
+                      optimiser: str | None, quiet: bool) -> None:  # fmt: skip
+    """Fit SCENARIO's free parameters to observed data (series and scalars) given in a target file.
+
+    Each trial runs the scenario several times with the same seeds (common random numbers) and scores the mean
+    against every target; the optimiser (optuna TPE by default) searches the bounds. Writes the fitted
+    scenario.yaml, fit.md and fit.json (fit quality per target), trials.csv and fit.png (simulated vs observed)
+    into the output folder, all at once at the end. See docs/calibration.md.
+    """
+    from wom_sim.calibrate import calibrate, load_problem, report_text, write_outputs
+
+    path = resolve_scenario_path(scenario)
+    problem = load_problem(path, target)
+    updates = {k: v for k, v in (("trials", trials), ("replications", replications), ("optimiser", optimiser)) if v}
+    if updates:
+        problem.spec = problem.spec.model_copy(update=updates)
+
+    def progress(trial: int, loss: float, best: float) -> None:
+        if not quiet:
+            click.echo(f"trial {trial}/{problem.spec.trials}: loss {loss:.4g} (best {best:.4g})", err=True)
+
+    result = calibrate(problem, progress)
+    out = write_outputs(result, out_dir or Path("runs") / f"calibrate-{path.stem}")
+    click.echo(report_text(result))
+    click.echo(f"Wrote {out}/scenario.yaml, fit.md, fit.json, trials.csv, fit.png")

@@ -1,0 +1,203 @@
+"""Parameter sweeps (grid, Latin hypercube, Sobol) into a resumable store, and their summary: per-point means
+with CIs, partial dependence, swings (tornado) and, for Sobol designs, first-order and total Sobol indices."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wom_sim.experiment.executors import Execution, Executor, InProcessExecutor, execute
+from wom_sim.experiment.runner import canonical_hash, make_task, replication_seeds, scenario_payload
+from wom_sim.experiment.stats import run_outcomes, t_half_width
+from wom_sim.experiment.store import ResultStore
+from wom_sim.experiment.studies import StudyResult
+from wom_sim.experiment.sweep_spec import Sweep, load_sweep, sobol_problem
+from wom_sim.output import write_table
+
+PD_BINS = 8  # partial-dependence bins for sampled (lhs, sobol) designs
+
+
+def sweep_tasks(sweep: Sweep) -> tuple[list[dict], pd.DataFrame]:
+    """Replication-major tasks (a partial sweep covers the whole design); replication i of every point shares a
+    seed, so differences between points are not blurred by different random numbers (CRN)."""
+    tasks, rows = [], []
+    payloads = [scenario_payload(sc) for sc in sweep.scenarios]
+    for rep, seed in enumerate(replication_seeds(sweep.seed, sweep.spec.replications)):
+        for index, (point, payload) in enumerate(zip(sweep.points, payloads, strict=True)):
+            task = make_task(sweep.scenarios[index], seed, payload)
+            tasks.append(task)
+            rows.append({"point": index, "replication": rep, "seed": seed, "run_key": task["key"], **point})
+    return tasks, pd.DataFrame(rows)
+
+
+def spec_record(sweep: Sweep) -> dict[str, Any]:
+    """What the manifest keeps of a sweep (the spec, the base scenario, the parameter order)."""
+    return {
+        "spec_file": str(sweep.path),
+        "spec": sweep.spec.model_dump(mode="json"),
+        "base": scenario_payload(sweep.base),
+        "parameters": [p.key for p in sweep.parameters],
+        "design": sweep.spec.design,
+        "metrics": sweep.spec.metrics,
+        "seed": sweep.seed,
+    }
+
+
+def run_sweep(
+    sweep: Sweep | str | Path,
+    out: str | Path,
+    executor: Executor | None = None,
+    progress: bool = False,
+    warn: bool = True,
+) -> StudyResult:
+    """Run every missing run of a sweep and summarise the store."""
+    if not isinstance(sweep, Sweep):
+        sweep = load_sweep(sweep)
+    tasks, table = sweep_tasks(sweep)
+    record = spec_record(sweep)
+    store = ResultStore(out)
+    notes = store.open(
+        "sweep", record, canonical_hash({k: v for k, v in record.items() if k != "spec_file"}), table, warn=warn
+    )
+    execution: Execution = execute(tasks, store, executor or InProcessExecutor(), progress=progress, desc="sweep")
+    return StudyResult(store.path, execution, summarise_sweep(store.path), notes)
+
+
+def summarise_sweep(path: str | Path, write: bool = True) -> dict[str, pd.DataFrame]:
+    """outcomes (per run), points (mean and CI per point), effects (partial dependence), sensitivity (swing,
+    Sobol S1/ST with CIs) and noise (share of outcome variance that is replication noise)."""
+    store = ResultStore(path)
+    record = store.manifest()["spec"]
+    params, metrics = record["parameters"], record["metrics"]
+    tasks = store.tasks()
+    runs = store.load(tasks["run_key"])
+    outcomes = tasks.join(run_outcomes(runs, metrics), on="run_key", how="inner")
+    points = _points(outcomes, params, metrics)
+    effects = _partial_dependence(outcomes, params, metrics, record["design"])
+    sensitivity = _swings(effects)
+    if record["design"] == "sobol":
+        sensitivity = sensitivity.merge(_sobol(points, tasks, record), on=["parameter", "metric"], how="left")
+    tables = {
+        "outcomes": outcomes,
+        "points": points,
+        "effects": effects,
+        "sensitivity": sensitivity,
+        "noise": _noise(outcomes, metrics),
+    }
+    if write:
+        for name, frame in tables.items():
+            write_table(frame, store.path / name)
+        for name in ("points", "sensitivity"):
+            write_table(tables[name], store.path / name, "csv")
+    return tables
+
+
+def _points(outcomes: pd.DataFrame, params: list[str], metrics: list[str]) -> pd.DataFrame:
+    groups = outcomes.groupby("point", sort=True)
+    frame = groups[params].first()
+    frame["n"] = groups.size()
+    for metric in metrics:
+        mean, sd = groups[metric].mean(), groups[metric].std(ddof=1)
+        half = t_half_width(sd, frame["n"])
+        frame[f"{metric}_mean"], frame[f"{metric}_ci_low"], frame[f"{metric}_ci_high"] = mean, mean - half, mean + half
+    return frame.reset_index()
+
+
+def _partial_dependence(outcomes: pd.DataFrame, params: list[str], metrics: list[str], design: str) -> pd.DataFrame:
+    """Mean outcome per value of one parameter, averaged over the others and the replications (grid: per value;
+    sampled designs: per quantile bin, at the bin's mean value). The band is a t-interval over those runs."""
+    rows = []
+    for param in params:
+        column = outcomes[param]
+        numeric = pd.api.types.is_numeric_dtype(column)
+        if design == "grid" or not numeric or column.nunique() <= PD_BINS:
+            keys = column.astype(str) if not numeric else column
+        else:
+            keys = pd.qcut(column, PD_BINS, labels=False, duplicates="drop")
+        for metric in metrics:
+            grouped = outcomes.assign(_key=keys).groupby("_key", sort=True)
+            agg = grouped.agg(
+                value=(param, "first" if not numeric else "mean"),
+                mean=(metric, "mean"),
+                sd=(metric, "std"),
+                n=(metric, "size"),
+            )
+            half = t_half_width(agg["sd"], agg["n"])
+            rows.append(
+                agg.assign(
+                    parameter=param, metric=metric, ci_low=agg["mean"] - half, ci_high=agg["mean"] + half
+                ).reset_index(drop=True)
+            )
+    cols = ["parameter", "metric", "value", "mean", "ci_low", "ci_high", "sd", "n"]
+    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+
+
+def _swings(effects: pd.DataFrame) -> pd.DataFrame:
+    """Tornado: how far the partial-dependence mean moves across each parameter's range."""
+    grouped = effects.groupby(["parameter", "metric"], sort=False)["mean"]
+    out = grouped.agg(pd_min="min", pd_max="max").reset_index()
+    out["swing"] = out["pd_max"] - out["pd_min"]
+    return out
+
+
+def _noise(outcomes: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
+    """Share of the spread of each outcome over all runs that is within-point (replication) noise: the sum of
+    squares within points over the total sum of squares (0 = the parameters explain everything)."""
+    rows = []
+    replicated = outcomes.groupby("point").size().max() > 1
+    for metric in metrics:
+        values = outcomes[metric]
+        total = float(((values - values.mean()) ** 2).sum())
+        within = float(((values - outcomes.groupby("point")[metric].transform("mean")) ** 2).sum())
+        rows.append(
+            {
+                "metric": metric,
+                "ss_total": total,
+                "ss_within": within,
+                "noise_share": within / total if total > 0 and replicated else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _sobol(points: pd.DataFrame, tasks: pd.DataFrame, record: dict) -> pd.DataFrame:
+    """First-order (S1) and total (ST) Sobol indices with 95% bootstrap CIs (SALib), on per-point means."""
+    from SALib.analyze import sobol as salib_sobol
+
+    from wom_sim.experiment.sweep_spec import Parameter
+
+    params = record["parameters"]
+    n_points = int(tasks["point"].max()) + 1
+    rows = []
+    for metric in record["metrics"]:
+        y = points.set_index("point")[f"{metric}_mean"].reindex(range(n_points)).to_numpy(dtype=float)
+        if np.isnan(y).any() or np.nanvar(y) == 0:
+            rows += [{"parameter": p, "metric": metric} for p in params]
+            continue
+        problem = sobol_problem([Parameter(p) for p in params])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            si = salib_sobol.analyze(
+                problem,
+                y,
+                calc_second_order=False,
+                num_resamples=1000,
+                conf_level=0.95,
+                seed=int(record["seed"]) % 2**32,
+            )
+        for j, param in enumerate(params):
+            rows.append(
+                {
+                    "parameter": param,
+                    "metric": metric,
+                    "S1": si["S1"][j],
+                    "S1_conf": si["S1_conf"][j],
+                    "ST": si["ST"][j],
+                    "ST_conf": si["ST_conf"][j],
+                }
+            )
+    return pd.DataFrame(rows, columns=["parameter", "metric", "S1", "S1_conf", "ST", "ST_conf"])

@@ -1,0 +1,263 @@
+"""The page's matplotlib figures, as plain functions of the model's state (no solara here, so tests can call them).
+
+Figures are built with `matplotlib.figure.Figure` (no pyplot: nothing global, safe in the server's threads).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+
+from wom_sim.dynamics import TickState
+from wom_sim.population import STATUS_NAMES, Population
+from wom_sim.viz.sampling import DrawnGraph
+
+STATUS_COLOURS = np.array(["#d0d0d0", "#9ecae1", "#2166ac", "#a6611a"])  # unaware, aware, customer, churned
+POSITIVE, NEGATIVE = "#1a9641", "#d7191c"
+NEVER_EXPERIENCED = "#e3e3e3"
+SATISFACTION_CMAP = colormaps["RdYlGn"]
+CHANNEL_COLOURS = {"advertising": "#fdae61", "wom": "#1a9641", "kol": "#7b3294", "referral": "#2c7bb6",
+                   "none": "#bababa"}  # fmt: skip
+CHANNEL_LABELS = {"advertising": "advertising", "wom": "word of mouth", "kol": "KOL", "referral": "referral",
+                  "none": "no touch"}  # fmt: skip
+NODE_SIZE, KOL_SIZE = 10, 90
+LEGEND_BOX = {"frameon": True, "framealpha": 0.85, "edgecolor": "none"}  # readable where the curves run under it
+DPI = 90
+
+
+def node_colours(drawn: DrawnGraph, pop: Population, colour_by: str) -> np.ndarray:
+    """RGBA (or hex) colour per drawn person: by status, or by satisfaction S (grey if never a customer)."""
+    nodes = drawn.nodes
+    if colour_by == "status":
+        return STATUS_COLOURS[pop.status[nodes]]
+    if colour_by != "satisfaction":
+        raise ValueError(f"colour_by must be 'status' or 'satisfaction', got {colour_by!r}")
+    colours = SATISFACTION_CMAP(pop.S[nodes])
+    colours[~pop.experienced[nodes]] = (0.89, 0.89, 0.89, 1.0)
+    return colours
+
+
+class NetworkPlot:
+    """The network view as one persistent figure: ties and nodes placed once, `update` recolours them.
+
+    The drawn people sit at their cached positions with ties in light grey; each update colours the nodes (by
+    status or satisfaction) and draws this tick's WOM between drawn people, green for positive and red for
+    negative. KOLs are larger with a black outline. Re-using the figure halves the cost of a frame.
+    """
+
+    def __init__(self, drawn: DrawnGraph, positions: np.ndarray, is_kol: np.ndarray, size=(6.6, 6.4)):
+        self.drawn, self.positions = drawn, positions
+        self.fig = Figure(figsize=size, dpi=DPI)
+        ax = self.ax = self.fig.add_axes((0.0, 0.1, 1.0, 0.9))
+        ax.set_axis_off()
+        ax.set_xlim(-1.04, 1.04)
+        ax.set_ylim(-1.04, 1.04)
+        ax.set_aspect("equal")
+        ax.add_collection(_segments(positions, drawn.src, drawn.dst, "#000000", 0.35, 0.07))
+        self.negative = ax.add_collection(_segments(positions, [], [], NEGATIVE, 1.1, 0.75))
+        self.positive = ax.add_collection(_segments(positions, [], [], POSITIVE, 1.1, 0.75))
+        self.kol = is_kol[drawn.nodes]
+        grey = np.full(len(drawn.nodes), "#d0d0d0")
+        self.people = ax.scatter(positions[~self.kol, 0], positions[~self.kol, 1], s=NODE_SIZE, c=grey[~self.kol],
+                                 linewidths=0, zorder=3)  # fmt: skip
+        self.kols = ax.scatter(positions[self.kol, 0], positions[self.kol, 1], s=KOL_SIZE, c=grey[self.kol],
+                               edgecolors="black", linewidths=1.4, zorder=4)  # fmt: skip
+        self.legend, self.colour_by = None, ""
+
+    def update(self, pop: Population, last_tick: TickState | None, colour_by: str = "status") -> Figure:
+        """Colour the people by `colour_by` ('status' or 'satisfaction') and draw `last_tick`'s WOM."""
+        colours = node_colours(self.drawn, pop, colour_by)
+        self.people.set_facecolors(colours[~self.kol])
+        self.kols.set_facecolors(colours[self.kol])
+        for deliveries, lines in ((getattr(last_tick, "negative", None), self.negative),
+                                  (getattr(last_tick, "positive", None), self.positive)):  # fmt: skip
+            a, b = self.drawn.drawn_messages(deliveries.src, deliveries.dst) if deliveries else ([], [])
+            lines.set_segments(_pairs(self.positions, a, b))
+            # Fainter when there are many, so a busy tick on a dense graph does not hide the people.
+            lines.set_alpha(float(np.clip(400 / max(len(a), 1), 0.3, 0.8)))
+        if colour_by != self.colour_by:
+            if self.legend is not None:
+                self.legend.remove()
+            self.legend, self.colour_by = _network_legend(self.fig, colour_by), colour_by
+        return self.fig
+
+
+def network_figure(
+    drawn: DrawnGraph, positions: np.ndarray, pop: Population, last_tick: TickState | None, colour_by: str = "status"
+) -> Figure:
+    """One frame of the network view (see `NetworkPlot`)."""
+    return NetworkPlot(drawn, positions, pop.is_kol).update(pop, last_tick, colour_by)
+
+
+def _pairs(positions: np.ndarray, a, b) -> np.ndarray:
+    return np.stack([positions[a], positions[b]], axis=1) if len(a) else np.zeros((0, 2, 2))
+
+
+def _segments(positions: np.ndarray, a, b, colour: str, width: float, alpha: float) -> LineCollection:
+    return LineCollection(_pairs(positions, a, b), colors=colour, linewidths=width, alpha=alpha, zorder=2)
+
+
+def _network_legend(fig: Figure, colour_by: str):
+    def dot(colour, label, **kw):
+        return Line2D([], [], marker="o", linestyle="", markerfacecolor=colour, markeredgecolor=kw.pop("edge", colour),
+                      markersize=kw.pop("ms", 6), label=label, **kw)  # fmt: skip
+
+    if colour_by == "status":
+        handles = [dot(c, name) for c, name in zip(STATUS_COLOURS, STATUS_NAMES, strict=True)]
+    else:
+        handles = [dot(SATISFACTION_CMAP(0.1), "dissatisfied"), dot(SATISFACTION_CMAP(0.5), "neutral"),
+                   dot(SATISFACTION_CMAP(0.9), "satisfied"), dot(NEVER_EXPERIENCED, "never bought")]  # fmt: skip
+    handles += [
+        dot("white", "KOL", edge="black", ms=9, markeredgewidth=1.4),
+        Line2D([], [], color=POSITIVE, lw=2, label="positive WOM this tick"),
+        Line2D([], [], color=NEGATIVE, lw=2, label="negative WOM this tick"),
+    ]
+    return fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8.5, frameon=False, handletextpad=0.3,
+                      columnspacing=1.0, bbox_to_anchor=(0.5, 0.0))  # fmt: skip
+
+
+# The six KPI panels: (title, [(metric column, label, colour)], fixed y range or None).
+KPI_PANELS = (
+    ("Net Promoter Score", [("nps", "NPS", "#2166ac")], None),
+    ("WOM messages per {unit}", [("pos_messages", "positive", POSITIVE), ("neg_messages", "negative", NEGATIVE)], None),
+    (
+        "Customers' means",
+        [("mean_S", "satisfaction", "#1a9641"), ("mean_T", "trust", "#2c7bb6"), ("mean_L", "loyalty", "#7b3294")],
+        (0.0, 1.0),
+    ),  # fmt: skip
+    ("Brand reputation", [("brand", "brand", "#e66101")], (0.0, 1.0)),
+    ("Cumulative profit", [("cum_profit", "profit", "#404040")], None),
+)
+
+
+class KpiPlots:
+    """Six small KPI plots over ticks as one persistent figure; `update(frame)` moves the data.
+
+    Customers won by acquisition channel (cumulative, stacked), NPS, positive vs negative WOM messages per tick,
+    customers' mean satisfaction/trust/loyalty, brand reputation and cumulative profit. The x axis grows with the
+    run, a little ahead of it, up to the scenario's horizon.
+    """
+
+    def __init__(self, horizon: int, unit: str = "week", size=(9.0, 7.4)):
+        self.fig = Figure(figsize=size, dpi=DPI)
+        # Fixed margins: a constrained layout would double the drawing time of every frame.
+        self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.07, top=0.95, wspace=0.3, hspace=0.22)
+        # No sharex, fixed title and label positions: matplotlib then skips measuring every tick label's box to
+        # place them, a third of the cost of a frame.
+        self.axes = self.fig.subplots(2, 3)
+        self.horizon = max(horizon, 1)
+        for ax in self.axes.flat:
+            ax.set_xlim(0, min(self.horizon, 20))
+            ax.grid(True, color="#eeeeee", linewidth=0.8)
+            ax.tick_params(labelsize=8)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+        for ax in self.axes[0]:
+            ax.tick_params(labelbottom=False)
+        for ax in self.axes[1]:
+            ax.set_xlabel(f"{unit}s", fontsize=8.5)
+            ax.xaxis.set_label_coords(0.5, -0.12)
+        self.channel_ax = self.axes[0, 0]
+        _title(self.channel_ax, "Customers won, by channel (cumulative)")
+        self.channel_ax.yaxis.set_major_formatter(_thousands)
+        handles = [Patch(color=CHANNEL_COLOURS[c], label=CHANNEL_LABELS[c]) for c in CHANNEL_COLOURS]
+        self.channel_ax.legend(handles=handles[::-1], loc="upper left", fontsize=7, **LEGEND_BOX)
+        self.stack: list = []
+        self.lines: dict[str, Line2D] = {}
+        for ax, (title, series, ylim) in zip(self.axes.flat[1:], KPI_PANELS, strict=True):
+            _title(ax, title.format(unit=unit))
+            for column, label, colour in series:
+                (self.lines[column],) = ax.plot([], [], color=colour, linewidth=1.6, label=label)
+            if ylim is not None:
+                ax.set_ylim(*ylim)
+            else:
+                ax.yaxis.set_major_formatter(_thousands)
+            if len(series) > 1:
+                ax.legend(loc="upper left", fontsize=7, **LEGEND_BOX)
+        self.axes[0, 1].axhline(0, color="#999999", linewidth=0.8)
+        self.hint = self.fig.text(0.5, 0.5, "Press Step or \u25b6 to run", ha="center", va="center", fontsize=13,
+                                  color="#777777")  # fmt: skip
+
+    def update(self, frame: pd.DataFrame) -> Figure:
+        """Show `frame` (the model's metrics, one row per tick so far)."""
+        self.hint.set_visible(frame.empty)
+        t = frame["t"].to_numpy() + 1 if not frame.empty else np.zeros(0)
+        # The x axis runs a little ahead of the run (never past the horizon), so the curves use the width.
+        right = min(self.horizon, max(20, int(np.ceil(len(t) * 1.25 / 10)) * 10))
+        for ax in self.axes.flat:
+            ax.set_xlim(0, right)
+        for artist in self.stack:
+            artist.remove()
+        self.stack = []
+        channels = [c for c in CHANNEL_COLOURS if f"new_{c}" in frame]
+        if not frame.empty and channels:
+            stacks = [frame[f"new_{c}"].cumsum().to_numpy() for c in channels]
+            self.stack = self.channel_ax.stackplot(t, stacks, colors=[CHANNEL_COLOURS[c] for c in channels], alpha=0.9)
+            self.channel_ax.set_ylim(0, max(float(np.sum(stacks, axis=0).max()) * 1.08, 1.0))
+        for column, line in self.lines.items():
+            line.set_data(t, frame[column].to_numpy(dtype=float) if column in frame else np.zeros(len(t)))
+        for ax, (_, _, ylim) in zip(self.axes.flat[1:], KPI_PANELS, strict=True):
+            if ylim is None:
+                ax.relim()
+                ax.autoscale_view(scalex=False)
+        return self.fig
+
+
+@functools.lru_cache(maxsize=16)
+def empty_kpi_png(horizon: int, unit: str) -> bytes:
+    """The KPI plots before the first tick, drawn once per (horizon, unit) and shared: it is on every first frame."""
+    return png(KpiPlots(horizon, unit).update(pd.DataFrame({"t": []})))
+
+
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes, quickly encoded (frames are sent once and thrown away)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
+    return buffer.getvalue()
+
+
+def _title(ax, text: str) -> None:
+    ax.set_title(text, fontsize=9.5, y=1.0, pad=5)
+
+
+def kpi_figure(frame: pd.DataFrame, horizon: int, unit: str = "week") -> Figure:
+    """One frame of the KPI plots (see `KpiPlots`)."""
+    return KpiPlots(horizon, unit).update(frame)
+
+
+@FuncFormatter
+def _thousands(value: float, _pos: int) -> str:
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:.1f}M"
+    if abs(value) >= 1e4:
+        return f"{value / 1e3:.0f}k"
+    return f"{value:,.0f}"
+
+
+def kpi_values(metrics: dict | None, tick: int, horizon: int, unit: str) -> list[tuple[str, str, str]]:
+    """(key, label, value) of the headline KPIs of the last tick, as the page's tiles show them."""
+    m = metrics or {}
+
+    def show(fmt: str, key: str) -> str:
+        value = m.get(key)
+        return "\u2013" if value is None else "n/a" if value != value else fmt.format(value)
+
+    wom = f"+{m['pos_messages']:,} / \u2212{m['neg_messages']:,}" if m else "\u2013"
+    return [
+        ("tick", unit.capitalize(), f"{tick} / {horizon}"),
+        ("adopted", "Ever adopted", show("{:.1%}", "adoption_share")),
+        ("customers", "Customers", show("{:,}", "customers")),
+        ("nps", "NPS", show("{:+.1f}", "nps")),
+        ("wom", f"WOM this {unit}", wom),
+        ("brand", "Brand", show("{:.3f}", "brand")),
+        ("profit", "Cumulative profit", show("{:,.0f}", "cum_profit")),
+    ]
