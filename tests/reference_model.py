@@ -125,7 +125,7 @@ class Person(mesa.Agent):
 
     def __init__(self, model: ReferenceModel, node: int, is_kol: bool):
         super().__init__(model)
-        sc = model.scenario
+        sc = model.wom_scenario
         rng = model.rng
         pop = sc.population
         self.node = node
@@ -187,7 +187,7 @@ class Person(mesa.Agent):
     def perceived_value(self) -> float:
         """V_i = clip(Q + w * psi_i * (1 - P), 0, 1)."""
         m = self.model
-        return clip01(m.quality + m.scenario.purchase.value_price_weight * self.price_sensitivity * (1 - m.price))
+        return clip01(m.quality + m.wom_scenario.purchase.value_price_weight * self.price_sensitivity * (1 - m.price))
 
     def clip_states(self) -> None:
         self.E = min(1.0, max(0.0, self.E))
@@ -198,8 +198,8 @@ class Person(mesa.Agent):
 
     def contact_prob(self, weight: float, negative: bool) -> float:
         """c_ij = min(1, c_i * w_ij * (negative_reach if negative else 1)) (docs/model.md step 3)."""
-        wom = self.model.scenario.wom
-        c_i = self.model.scenario.kols.reach if self.is_kol else wom.contact_prob
+        wom = self.model.wom_scenario.wom
+        c_i = self.model.wom_scenario.kols.reach if self.is_kol else wom.contact_prob
         return min(1.0, c_i * weight * (wom.negative_reach if negative else 1.0))
 
 
@@ -208,7 +208,7 @@ class ReferenceModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, indptr, indices, weights, kol_ids, seed: int):
         super().__init__(rng=seed)
-        self.scenario = sc = scenario
+        self.wom_scenario = sc = scenario
         self.n = n = len(indptr) - 1
         kols = {int(k) for k in kol_ids}
 
@@ -276,7 +276,7 @@ class ReferenceModel(mesa.Model):
 
     # 2. Advertising ---------------------------------------------------------------------------------------
     def advertising(self) -> None:
-        ad = self.scenario.advertising
+        ad = self.wom_scenario.advertising
         reach = ad.reach * self.ad_multiplier
         for p in self.people:
             if p.experienced:
@@ -290,7 +290,7 @@ class ReferenceModel(mesa.Model):
 
     # 3. WOM emission ----------------------------------------------------------------------------------------
     def wom_emission(self) -> None:
-        wom = self.scenario.wom
+        wom = self.wom_scenario.wom
         theta_neg = wom.negative_threshold
         for p in self.people:
             # Own talk: experienced people (CUSTOMER or CHURNED), one uniform decides the valence.
@@ -352,7 +352,7 @@ class ReferenceModel(mesa.Model):
 
     # 4. Reception -------------------------------------------------------------------------------------------
     def reception(self) -> None:
-        wom, rec = self.scenario.wom, self.scenario.reception
+        wom, rec = self.wom_scenario.wom, self.wom_scenario.reception
         for p in self.people:
             p.pos_received += p.n_pos
             p.neg_received += p.n_neg
@@ -387,7 +387,7 @@ class ReferenceModel(mesa.Model):
 
     # 5. Purchase --------------------------------------------------------------------------------------------
     def purchase(self) -> None:
-        buy = self.scenario.purchase
+        buy = self.wom_scenario.purchase
         self.new_by_channel = {NONE: 0, ADVERTISING: 0, WOM: 0, KOL: 0, REFERRAL: 0}
         self.repurchases = self.winbacks = 0
         start_customers = {id(p) for p in self.customers_at_start}
@@ -432,11 +432,11 @@ class ReferenceModel(mesa.Model):
         revenue = p.spend * self.price
         p.revenue += revenue
         self.tick["revenue"] += revenue
-        self.tick["cost_of_goods"] += p.spend * (1 - self.scenario.brand.margin)
+        self.tick["cost_of_goods"] += p.spend * (1 - self.wom_scenario.brand.margin)
 
     # 6. Experience (purchasers) -----------------------------------------------------------------------------
     def experience(self) -> None:
-        ex = self.scenario.experience
+        ex = self.wom_scenario.experience
         rc = ex.recovery
         for p in self.people:
             # Recoveries due this tick arrive first.
@@ -505,9 +505,9 @@ class ReferenceModel(mesa.Model):
 
     # 7. Loyalty and attachment (CUSTOMERs) ------------------------------------------------------------------
     def loyalty_and_attachment(self) -> None:
-        lw = self.scenario.loyalty.weights
-        la = self.scenario.loyalty.attachment
-        rate = self.scenario.loyalty.rate
+        lw = self.wom_scenario.loyalty.weights
+        la = self.wom_scenario.loyalty.attachment
+        rate = self.wom_scenario.loyalty.rate
         for p in self.people:
             if p.status != CUSTOMER:
                 continue
@@ -527,7 +527,7 @@ class ReferenceModel(mesa.Model):
 
     # 8. Churn (CUSTOMERs) -----------------------------------------------------------------------------------
     def churn(self) -> None:
-        ch = self.scenario.churn
+        ch = self.wom_scenario.churn
         self.churn_events = 0
         self.at_risk = 0
         self.exposed = 0  # customers facing the hazard: the churn rate's denominator (docs/model.md, Metrics)
@@ -551,7 +551,7 @@ class ReferenceModel(mesa.Model):
 
     # 9. Brand reputation ------------------------------------------------------------------------------------
     def brand_reputation(self) -> None:
-        br = self.scenario.brand
+        br = self.wom_scenario.brand
         total = self.pos_messages + self.neg_messages
         # Voice share of delivered messages (counts, not credibility-weighted); B itself when none.
         voice = self.pos_messages / total if total > 0 else self.reputation
@@ -560,7 +560,7 @@ class ReferenceModel(mesa.Model):
 
     # 10. Metrics --------------------------------------------------------------------------------------------
     def record_metrics(self) -> None:
-        sc = self.scenario
+        sc = self.wom_scenario
         n = self.n
         people = self.people
         customers = [p for p in people if p.status == CUSTOMER]
