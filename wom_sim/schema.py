@@ -90,7 +90,8 @@ class NetworkSpec(Spec):
     fast_threshold: int = Field(
         100_000,
         ge=0,
-        description="n at or above which barabasi_albert, erdos_renyi, watts_strogatz and stochastic_block use vectorised numpy generators instead of networkx",
+        description="n at or above which barabasi_albert, erdos_renyi, watts_strogatz and stochastic_block "
+        "use vectorised numpy generators instead of networkx",
     )
     max_memory_gb: float = Field(16.0, gt=0, description="refuse to build when the estimated memory exceeds this")
 
