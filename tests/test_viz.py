@@ -259,6 +259,14 @@ def test_step_waits_for_the_frame_being_drawn_but_not_forever():
     assert 0.15 <= time.monotonic() - start < 2.0 and model.tick == 3
 
 
+def test_a_stopped_model_does_not_step():
+    model = VizModel(**initial_kwargs(_params("baseline")))
+    model.step()
+    model.stop()
+    model.step()
+    assert model.tick == 1 and not model.running
+
+
 # --------------------------------------------------------------------------------------------- figures
 def _stepped(ticks: int = 3) -> VizModel:
     model = VizModel(**initial_kwargs(_params("baseline")))

@@ -1,10 +1,10 @@
 """The SolaraViz page: `solara run wom_sim.viz.app` (or `wom-sim viz SCENARIO`, which sets the variables below).
 
-Mesa's SolaraViz gives the sidebar: Reset / play-pause / Step, play and render intervals, and the model
-parameters (sliders for the main levers, a switch per bundled intervention, the seed); a scenario picker sits
-above it. The main area is ours (`components.Dashboard`): KPI tiles, the parameters in force, the network and the
-KPI plots. Picking a scenario loads it at once, with the sliders and switches set to its values; other changes
-take effect on Reset.
+The sidebar is Mesa's SolaraViz controls: Reset / play-pause / Step with the play and render intervals, the model
+parameters (sliders for the main levers, a switch per bundled intervention, the seed) and the step counter; a
+scenario picker sits above them. The main area is ours (`components.Dashboard`): KPI tiles, the parameters in
+force, the network and the KPI plots. Picking a scenario loads it at once, with the sliders and switches set to
+its values; other changes take effect on Reset.
 
 Environment (set by `wom-sim viz`):
   WOM_SIM_VIZ_SCENARIO   scenario file or bundled name to open (default: baseline)
@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 
 import solara
-from mesa.visualization import SolaraViz
+from mesa.visualization.solara_viz import ModelController, ModelCreator, ShowSteps
 
 from wom_sim.cli import resolve_scenario_path
 from wom_sim.schema import Scenario
@@ -85,17 +85,37 @@ if os.environ.get("WOM_SIM_VIZ_PREWARM") == "1":
 
 
 @solara.component
-def Session(path: Path, scenario: Scenario, templates: dict, overrides: tuple[str, ...]):
-    """One scenario's SolaraViz (sidebar controls) and dashboard; re-mounted when the scenario changes."""
+def Session(label: str, path: Path, scenario: Scenario, templates: dict, overrides: tuple[str, ...]):
+    """One scenario: Mesa's controller, parameter inputs and step counter in the sidebar, our dashboard beside.
+
+    These are the parts Mesa's `SolaraViz` lays out (`ModelController`, `ModelCreator`, `ShowSteps`, the same on
+    Mesa 3.3 and 3.5), laid out here so that picking another scenario re-mounts them: solara keeps sidebar
+    content in the app layout, matched by position, so a `SolaraViz` re-created for the new scenario would keep
+    the old controller's state (still "playing", its loop stepping the old model). The key below prevents that.
+    """
     params = solara.use_memo(lambda: model_params(path, scenario, templates, overrides), [])
     first = solara.use_memo(lambda: VizModel(**initial_kwargs(params)), [])
     model = solara.use_reactive(first)
-    with solara.Column(gap="0px"):
-        # SolaraViz puts its controls into the app bar and sidebar; its place in the main area stays empty
-        # (no grid components), so it is hidden to leave no gap above the dashboard.
-        with solara.Div(style={"display": "none"}):
-            SolaraViz(model, components=[], model_params=params, name=f"wom-sim: {scenario.name}",
-                      play_interval=PLAY_INTERVAL_MS)  # fmt: skip
+    model_parameters = solara.use_reactive({})  # what Reset passes to VizModel; ModelCreator fills it
+    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
+    render_interval = solara.use_reactive(1)
+    use_threads = solara.use_reactive(False)
+    # Leaving this scenario: stop its model, in case a Play loop is still running on it.
+    solara.use_effect(lambda: lambda: model.value.stop(), [])
+    unit = scenario.tick_unit
+    with solara.Column(gap="0px"):  # one root, no gaps: the app bar and sidebar parts leave empty placeholders
+        with solara.AppBar():
+            solara.AppBarTitle(f"wom-sim: {scenario.name}")
+        with solara.Sidebar(), solara.Column(gap="12px").key(f"mesa-controls-{label}"):
+            with solara.Card("Controls", margin=0):
+                solara.SliderInt("Play interval (ms)", value=play_interval, min=0, max=1000, step=50)
+                solara.SliderInt(f"Render interval ({unit}s per frame)", value=render_interval, min=1, max=52)
+                ModelController(model, model_parameters=model_parameters, play_interval=play_interval,
+                                render_interval=render_interval, use_threads=use_threads)  # fmt: skip
+            with solara.Card("Model Parameters", margin=0):
+                ModelCreator(model, params, model_parameters=model_parameters)
+            with solara.Card("Information", margin=0):
+                ShowSteps(model.value)
         Dashboard(model)
 
 
@@ -111,9 +131,10 @@ def Page():
         solara.Error(f"{start}: this scenario does not load; see the server's log.")
         return
     path, scenario = choices[label.value]
-    solara.Style(CSS)
-    with solara.Sidebar(), solara.Card("Scenario", margin=0, classes=["wom-scenario"]):
-        solara.Select("Scenario", values=list(choices), value=label)
-        if scenario.description:
-            solara.Text(scenario.description.strip(), style={"font-size": "12px", "color": "#555"})
-    Session(path, scenario, templates, overrides).key(f"session-{label.value}")
+    with solara.Column(gap="0px"):
+        solara.Style(CSS)
+        with solara.Sidebar(), solara.Card("Scenario", margin=0, classes=["wom-scenario"]):
+            solara.Select("Scenario", values=list(choices), value=label)
+            if scenario.description:
+                solara.Text(scenario.description.strip(), style={"font-size": "12px", "color": "#555"})
+        Session(label.value, path, scenario, templates, overrides).key(f"session-{label.value}")

@@ -234,7 +234,7 @@ class VizModel(mesa.Model):
     ----------
     scenario_path : the scenario file.
     contact_prob, quality, service_failure, n_kols, ad_reach : slider values (None: the scenario's).
-    referral_reward : reward per referral of the referral intervention (0 removes it; None: the scenario's).
+    referral_reward : reward per side of the referral intervention (0 removes it; None: the scenario's).
     seed : random seed (None or blank: the scenario's).
     base_overrides : dotted `key=value` overrides applied to the file first (the command line's --set).
     **kwargs : `switch_<kind>=True/False` for each intervention switch. Mesa 3.5 also passes `scenario=`
@@ -263,7 +263,7 @@ class VizModel(mesa.Model):
         from wom_sim.cli import resolve_scenario_path
 
         path = resolve_scenario_path(scenario_path or "baseline")
-        base = load_scenario(path, list(base_overrides))
+        base = _load(path.resolve(), _mtimes(path.resolve()), tuple(base_overrides))
         if templates is None:
             templates = switch_templates([base])
         sliders = {"contact_prob": contact_prob, "quality": quality, "service_failure": service_failure,
@@ -279,13 +279,21 @@ class VizModel(mesa.Model):
         self.lock = threading.RLock()
         self._frame = threading.Condition()
         self._drawing_since: float | None = None
+        self.stopped = False
 
     def step(self) -> None:
         """One tick of the word-of-mouth model (first waiting for a frame being drawn, see `frame_started`)."""
+        if self.stopped:
+            return
         self._wait_for_frame()
         with self.lock:
             self.sim.step()
         self.running = self.sim.running
+
+    def stop(self) -> None:
+        """Stop for good: the page moved to another scenario, and Mesa's Play loop (which checks `running`
+        after each step, not whether its page is still there) must not go on stepping this model."""
+        self.stopped, self.running = True, False
 
     # Pacing. Mesa's Play loop steps and asks for a redraw without waiting for the drawing. When a frame takes
     # longer to draw than a step (large N, a busy machine), every step invalidates the frame being drawn, the page
@@ -341,7 +349,7 @@ def _parse_seed(seed: int | str | None) -> int | None:
     if seed is None or isinstance(seed, int):
         return seed
     text = str(seed).strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdigit() and int(text) < 2**63 else None
 
 
 # --------------------------------------------------------------------------------------------- Mesa params
@@ -357,6 +365,8 @@ def model_params(path: Path, sc: Scenario, templates: dict[str, tuple[str, dict]
             continue  # explicit KOL ids: the number is not a free parameter
         value = values[spec.name]
         high = max(spec.high, value)
+        if spec.name == "n_kols" and not sc.network.file:
+            high = max(min(high, sc.network.n // 2), value)  # never more KOLs than the graph can hold
         params[spec.name] = {
             "type": "SliderInt" if spec.integer else "SliderFloat",
             "value": int(value) if spec.integer else float(value),

@@ -1,4 +1,4 @@
-"""The page's matplotlib figures, as plain functions of the model's state (no solara here, so tests can call them).
+"""The page's matplotlib figures, drawn from the model's state (no solara here, so tests can call them directly).
 
 Figures are built with `matplotlib.figure.Figure` (no pyplot: nothing global, safe in the server's threads).
 """
@@ -51,7 +51,7 @@ class NetworkPlot:
 
     The drawn people sit at their cached positions with ties in light grey; each update colours the nodes (by
     status or satisfaction) and draws this tick's WOM between drawn people, green for positive and red for
-    negative. KOLs are larger with a black outline. Re-using the figure halves the cost of a frame.
+    negative. KOLs are larger with a black outline. Updating one figure in place costs less than building one per frame.
     """
 
     def __init__(self, drawn: DrawnGraph, positions: np.ndarray, is_kol: np.ndarray, size=(6.6, 6.4)):
@@ -240,7 +240,7 @@ def _thousands(value: float, _pos: int) -> str:
         return f"{value / 1e6:.1f}M"
     if abs(value) >= 1e4:
         return f"{value / 1e3:.0f}k"
-    return f"{value:,.0f}"
+    return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.2g}"
 
 
 def kpi_values(metrics: dict | None, tick: int, horizon: int, unit: str) -> list[tuple[str, str, str]]:

@@ -36,10 +36,15 @@ def server_env(scenario: Path, overrides: tuple[str, ...] = (), extra: dict[str,
     return env
 
 
+# solara warns on every page load that its session cookie cannot be SameSite=None over plain http; on
+# 127.0.0.1 that is expected and harmless, and it would fill the terminal.
+QUIET = "ignore:Cookies with samesite=none require https:UserWarning"
+
+
 def server_command(host: str, port: int) -> list[str]:
     """`solara run` of the page in production mode (no reloader, minified front end, no solara.dev check)."""
-    return [sys.executable, "-m", "solara", "run", "wom_sim.viz.app", "--host", host, "--port", str(port),
-            "--production", "--no-open", "--log-level", "warning"]  # fmt: skip
+    return [sys.executable, "-W", QUIET, "-m", "solara", "run", "wom_sim.viz.app", "--host", host,
+            "--port", str(port), "--production", "--no-open", "--log-level", "warning"]  # fmt: skip
 
 
 def start_server(
@@ -66,10 +71,10 @@ def wait_ready(proc: subprocess.Popen, url: str, timeout: float = READY_TIMEOUT_
 
 
 def stop_server(proc: subprocess.Popen, timeout: float = 10.0) -> None:
-    """Ask the server to stop (SIGINT, like Ctrl-C), then kill it if it does not."""
+    """Ask the server to stop (SIGTERM: uvicorn shuts down cleanly), then kill it if it does not."""
     if proc.poll() is not None:
         return
-    proc.send_signal(signal.SIGINT)
+    proc.terminate()
     try:
         proc.wait(timeout)
     except subprocess.TimeoutExpired:
@@ -88,6 +93,9 @@ def serve(
     """Run the page until Ctrl-C; returns the server's exit code."""
     port = port or free_port(host)
     url = f"http://{host if ':' not in host else f'[{host}]'}:{port}/"
+    # SIGTERM (or a closed terminal) must stop the server too, not leave it running without its parent.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
     proc = start_server(scenario, overrides, host, port)
     try:
         wait_ready(proc, url)
@@ -101,3 +109,7 @@ def serve(
         return 0
     finally:
         stop_server(proc)
+
+
+def _interrupt(signum, _frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
