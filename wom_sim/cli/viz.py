@@ -34,6 +34,8 @@ def viz(scenario: str, overrides: tuple[str, ...], port: int, host: str, install
     environment once; `wom-sim viz` runs it by itself on first launch.
     """
     try:
+        import solara  # noqa: F401 - the viz modules import it lazily; check the extra before anything else
+
         from wom_sim.viz import assets, server
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise click.ClickException(
