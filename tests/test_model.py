@@ -86,3 +86,14 @@ def test_states_stay_in_range_and_finite():
     m = WomModel(small_scenario(ticks=30)).run()
     for arr in (m.population.E, m.population.S, m.population.T, m.population.A, m.population.L):
         assert np.isfinite(arr).all() and arr.min() >= 0 and arr.max() <= 1
+
+
+def test_one_persons_state_is_their_row_of_the_people_table():
+    m = WomModel(small_scenario()).run(5)
+    full = m.people()
+    for i in (0, 7, m.n - 1):
+        one = m.person(i).state()
+        expected = full.iloc[i].to_dict()
+        assert one.keys() == expected.keys()
+        for key, value in expected.items():
+            assert (value != value and one[key] != one[key]) or one[key] == value, key

@@ -153,7 +153,7 @@ def talk_probabilities(pop: Population, lev: Levers, sc: Scenario) -> tuple[np.n
 
 def choose_speakers(
     pop: Population, lev: Levers, p_pos: np.ndarray, p_neg: np.ndarray, u: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray]:
     """One draw per person picks negative, positive or silence; forwarders and forced posts join in."""
     own_neg = u < p_neg
     own_pos = ~own_neg & (u < p_neg + p_pos)
@@ -163,7 +163,7 @@ def choose_speakers(
         positive |= lev.forced_positive
     if lev.forced_negative is not None:
         negative |= lev.forced_negative
-    return positive, negative, own_pos
+    return positive, negative
 
 
 def deliver(graph: Graph, pop: Population, sc: Scenario, speakers: np.ndarray, key: int, reach: float) -> Deliveries:
@@ -192,7 +192,7 @@ def emit_wom(
 ) -> None:
     """Step 3: who talks, and which messages reach whom."""
     p_pos, p_neg = talk_probabilities(pop, lev, sc)
-    positive, negative, _ = choose_speakers(pop, lev, p_pos, p_neg, u_talk)
+    positive, negative = choose_speakers(pop, lev, p_pos, p_neg, u_talk)
     st.spoke_positive = positive
     st.positive = deliver(graph, pop, sc, positive, keys[0], 1.0)
     st.negative = deliver(graph, pop, sc, negative, keys[1], sc.wom.negative_reach)

@@ -142,38 +142,40 @@ def tick_metrics(
     return row
 
 
-def people_table(pop: Population, graph: Graph, sc: Scenario) -> pd.DataFrame:
-    """The final per-person table: states, traits, counters and degree, for segment analysis."""
-    ids = graph.labels if graph.labels is not None else np.arange(pop.n)
+def people_table(pop: Population, graph: Graph, sc: Scenario, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """The final per-person table: states, traits, counters and degree, for segment analysis (`rows`: only those)."""
+    idx = np.arange(pop.n) if rows is None else np.asarray(rows, dtype=np.int64)
+    ids = graph.labels[idx] if graph.labels is not None else idx
+    experienced = pop.experienced[idx]
     return pd.DataFrame(
         {
             "id": ids,
-            "status": pd.Categorical.from_codes(pop.status, STATUS_NAMES),
-            "segment": pd.Categorical.from_codes(pop.segment, pop.segment_names),
-            "is_kol": pop.is_kol,
-            "degree": graph.out_degree(),
-            "acquired_by": pd.Categorical.from_codes(pop.acquired_by, CHANNELS),
-            "expectation": pop.E,
-            "satisfaction": np.where(pop.experienced, pop.S, np.nan),
-            "trust": pop.T,
-            "attachment": pop.A,
-            "loyalty": pop.L,
-            "recommend_score": np.where(pop.experienced, recommend_score(pop, sc), np.nan),
-            "member": pop.member,
-            "engaged": pop.engaged,
-            "talkativeness": pop.talkativeness,
-            "credibility": pop.credibility,
-            "conformity": pop.conformity,
-            "price_sensitivity": pop.price_sensitivity,
-            "spend_per_purchase": pop.spend,
-            "purchases": pop.purchases,
-            "revenue": pop.revenue,
-            "positive_wom_sent": pop.pos_sent,
-            "negative_wom_sent": pop.neg_sent,
-            "positive_wom_received": pop.pos_received,
-            "negative_wom_received": pop.neg_received,
-            "failures": pop.failures,
-            "recoveries": pop.recoveries,
-            "last_purchase": pop.last_purchase,
+            "status": pd.Categorical.from_codes(pop.status[idx], STATUS_NAMES),
+            "segment": pd.Categorical.from_codes(pop.segment[idx], pop.segment_names),
+            "is_kol": pop.is_kol[idx],
+            "degree": graph.indptr[idx + 1] - graph.indptr[idx],
+            "acquired_by": pd.Categorical.from_codes(pop.acquired_by[idx], CHANNELS),
+            "expectation": pop.E[idx],
+            "satisfaction": np.where(experienced, pop.S[idx], np.nan),
+            "trust": pop.T[idx],
+            "attachment": pop.A[idx],
+            "loyalty": pop.L[idx],
+            "recommend_score": np.where(experienced, recommend_score(pop, sc, idx), np.nan),
+            "member": pop.member[idx],
+            "engaged": pop.engaged[idx],
+            "talkativeness": pop.talkativeness[idx],
+            "credibility": pop.credibility[idx],
+            "conformity": pop.conformity[idx],
+            "price_sensitivity": pop.price_sensitivity[idx],
+            "spend_per_purchase": pop.spend[idx],
+            "purchases": pop.purchases[idx],
+            "revenue": pop.revenue[idx],
+            "positive_wom_sent": pop.pos_sent[idx],
+            "negative_wom_sent": pop.neg_sent[idx],
+            "positive_wom_received": pop.pos_received[idx],
+            "negative_wom_received": pop.neg_received[idx],
+            "failures": pop.failures[idx],
+            "recoveries": pop.recoveries[idx],
+            "last_purchase": pop.last_purchase[idx],
         }
     )

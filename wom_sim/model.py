@@ -69,8 +69,8 @@ class Customer(mesa.Agent):
         return CHANNELS[self.model.population.acquired_by[self.index]]
 
     def state(self) -> dict[str, Any]:
-        """Every state and trait of this person as a dict."""
-        return self.model.people().iloc[self.index].to_dict()
+        """Every state and trait of this person as a dict (one row of the per-person table)."""
+        return self.model.people(rows=np.array([self.index])).iloc[0].to_dict()
 
     def __getattr__(self, name: str) -> Any:
         # expectation/satisfaction/trust/attachment/loyalty and any array of the population by its field name.
@@ -222,9 +222,9 @@ class WomModel(mesa.Model):
         parts = self.trace or []
         return pd.concat(parts, ignore_index=True) if parts else _trace_rows(None, self.population)
 
-    def people(self) -> pd.DataFrame:
-        """The per-person table (states, traits, counters, degree)."""
-        return people_table(self.population, self.graph, self.wom_scenario)
+    def people(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """The per-person table (states, traits, counters, degree), for everyone or for `rows`."""
+        return people_table(self.population, self.graph, self.wom_scenario, rows)
 
     def person(self, index: int) -> Customer:
         """A Mesa agent view of one person (cached, so repeated calls give the same object)."""
