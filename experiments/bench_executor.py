@@ -26,7 +26,7 @@ import pandas as pd
 
 from wom_sim.experiment import DaskExecutor, InProcessExecutor, PoolExecutor, ResultStore, execute
 from wom_sim.experiment.runner import make_task, replication_seeds, run_task
-from wom_sim.model import resolve_scenario
+from wom_sim.sim.model import resolve_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 LOOP = "loop in one process (reference)"

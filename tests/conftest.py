@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wom_sim.network import Graph, edges_to_csr
-from wom_sim.schema import Scenario
+from wom_sim.network.graph import Graph, edges_to_csr
+from wom_sim.scenario.schema import Scenario
 
 
 def make_graph(n: int, edges: list[tuple[int, int]], directed: bool = False) -> Graph:

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wom_sim.bass import bass_curve, fit_bass, implied_bass
-from wom_sim.scenario import apply_overrides, build_scenario, load_raw, load_scenario
+from wom_sim.analysis.bass import bass_curve, fit_bass, implied_bass
+from wom_sim.scenario.loading import apply_overrides, build_scenario, load_raw, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCKING = ROOT / "experiments" / "validation" / "f1_bass_docking.yaml"
+DOCKING = ROOT / "wom_sim" / "validation" / "facts" / "f1_bass_docking.yaml"
 
 
 def wom(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

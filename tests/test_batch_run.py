@@ -14,7 +14,7 @@ import warnings
 import mesa
 import pytest
 
-from wom_sim.model import REPORTED, WomModel
+from wom_sim.sim.model import REPORTED, WomModel
 
 MESA_RNG = "rng" in inspect.signature(mesa.batch_run).parameters  # Mesa >= 3.4
 FLAT = {"n": 300, "ticks": 10, "quality": 0.7, "service_failure": 0.05, "price": 1.0, "n_kols": 3, "ad_reach": 0.02}

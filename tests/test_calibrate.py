@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from wom_sim.calibrate import calibrate, load_problem, write_outputs
-from wom_sim.model import simulate
-from wom_sim.scenario import ScenarioError, load_scenario
+from wom_sim.errors import ScenarioError
+from wom_sim.scenario.loading import load_scenario
+from wom_sim.sim.model import simulate
 
 # A small market (600 people, 40 weeks, no KOLs) whose ads reach 2% and messages 15% of neighbours per week.
 SCENARIO = {"name": "small", "ticks": 40, "network": {"n": 600, "m": 4}, "kols": {"select": {"k": 0}}}

@@ -9,10 +9,10 @@ import pytest
 from scipy import stats
 
 from tests.conftest import make_graph, star
-from wom_sim import dynamics as dyn
-from wom_sim.levers import Levers
-from wom_sim.population import ADVERTISING, AWARE, CHURNED, CUSTOMER, KOL, REFERRAL, UNAWARE, WOM, init_population
-from wom_sim.schema import Scenario
+from wom_sim.scenario.schema import Scenario
+from wom_sim.sim import dynamics as dyn
+from wom_sim.sim.levers import Levers
+from wom_sim.sim.population import ADVERTISING, AWARE, CHURNED, CUSTOMER, KOL, REFERRAL, UNAWARE, WOM, init_population
 
 
 def population(n: int, sc: Scenario | None = None, kols=()):

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from wom_sim.economics import ECONOMICS_COLUMNS, OUTCOMES, ledger, mean_ci, paired_roi
-from wom_sim.metrics import METRIC_COLUMNS
-from wom_sim.model import simulate
-from wom_sim.scenario import build_scenario
+from wom_sim.scenario.loading import build_scenario
+from wom_sim.sim.economics import ECONOMICS_COLUMNS, OUTCOMES, ledger, mean_ci, paired_roi
+from wom_sim.sim.metrics import METRIC_COLUMNS
+from wom_sim.sim.model import simulate
 
 ADS = {"kind": "advertising", "name": "tv", "schedule": {"from": 0, "until": 9}, "reach_multiplier": 3,
        "budget_per_tick": 500}  # fmt: skip

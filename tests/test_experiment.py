@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from wom_sim.errors import ScenarioError
 from wom_sim.experiment import (
     Arm,
     DaskExecutor,
@@ -37,8 +38,7 @@ from wom_sim.experiment import (
 from wom_sim.experiment.runner import scenario_payload
 from wom_sim.experiment.stats import roi, run_outcomes
 from wom_sim.experiment.sweep_spec import load_sweep, sobol_problem
-from wom_sim.model import resolve_scenario, simulate
-from wom_sim.scenario import ScenarioError
+from wom_sim.sim.model import resolve_scenario, simulate
 
 TINY = {"network.n": 300, "network.m": 3, "ticks": 12}
 

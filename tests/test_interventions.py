@@ -18,13 +18,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from wom_sim.interventions import REGISTRY, build_interventions, crisis_impact, scheduled, triggered
-from wom_sim.interventions.base import params_table
-from wom_sim.interventions.crisis import CrisisEvent
-from wom_sim.model import WomModel, simulate
-from wom_sim.population import CUSTOMER
-from wom_sim.scenario import ScenarioError, build_scenario, load_scenario
-from wom_sim.schema import Schedule, Trigger
+from wom_sim.errors import ScenarioError
+from wom_sim.scenario.loading import build_scenario, load_scenario
+from wom_sim.scenario.schema import Schedule, Trigger
+from wom_sim.sim.interventions import REGISTRY, build_interventions, crisis_impact, scheduled, triggered
+from wom_sim.sim.interventions.base import params_table
+from wom_sim.sim.interventions.crisis import CrisisEvent
+from wom_sim.sim.model import WomModel, simulate
+from wom_sim.sim.population import CUSTOMER
 
 ROOT = Path(__file__).resolve().parents[1]
 N, TICKS, SEEDS = 2000, 60, (1, 2, 3)

@@ -6,10 +6,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from wom_sim.kols import _ComponentSpread, _ReachSpread, betweenness, core_numbers, pagerank, select_kols
-from wom_sim.network import Graph, build_graph, edges_to_csr
-from wom_sim.scenario import ScenarioError
-from wom_sim.schema import KolSelect, NetworkSpec
+from wom_sim.errors import ScenarioError
+from wom_sim.network.graph import Graph, build_graph, edges_to_csr
+from wom_sim.network.kols import _ComponentSpread, _ReachSpread, betweenness, core_numbers, pagerank, select_kols
+from wom_sim.scenario.schema import KolSelect, NetworkSpec
 
 
 def rng(seed: int = 0) -> np.random.Generator:

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import small_scenario
-from wom_sim.metrics import METRIC_COLUMNS
-from wom_sim.model import Customer, WomModel, simulate
+from wom_sim.sim.metrics import METRIC_COLUMNS
+from wom_sim.sim.model import Customer, WomModel, simulate
 
 
 def test_same_seed_same_output_bit_for_bit():

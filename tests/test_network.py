@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from scipy.stats import ks_2samp
 
-from wom_sim.network import Graph, build_graph, edges_to_csr, estimate_memory_bytes, fast_barabasi_albert
-from wom_sim.scenario import ScenarioError
-from wom_sim.schema import NetworkSpec
+from wom_sim.errors import ScenarioError
+from wom_sim.network.graph import Graph, build_graph, edges_to_csr, estimate_memory_bytes, fast_barabasi_albert
+from wom_sim.scenario.schema import NetworkSpec
 
 GENERATORS = ["barabasi_albert", "watts_strogatz", "erdos_renyi", "powerlaw_cluster", "stochastic_block", "complete"]
 

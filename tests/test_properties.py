@@ -18,10 +18,10 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wom_sim.model import WomModel
-from wom_sim.network import Graph, edges_to_csr
-from wom_sim.population import ADVERTISING, CUSTOMER, NONE, UNAWARE
-from wom_sim.schema import Scenario
+from wom_sim.network.graph import Graph, edges_to_csr
+from wom_sim.scenario.schema import Scenario
+from wom_sim.sim.model import WomModel
+from wom_sim.sim.population import ADVERTISING, CUSTOMER, NONE, UNAWARE
 
 TICKS = 5
 SETTINGS = settings(

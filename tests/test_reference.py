@@ -1,4 +1,4 @@
-"""The per-agent reference model (tests/reference_model.py): hand-made checks, then agreement with the kernel.
+"""The per-agent reference model (wom_sim/validation/reference_model.py): checks, then agreement with the kernel.
 
 The reference is written from docs/model.md alone; the kernel (`wom_sim.model.simulate`) is the vectorised
 implementation of the same page. Their random streams differ, so agreement is statistical: over independent
@@ -16,12 +16,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from wom_sim.schema import Scenario
-
-try:
-    from tests.reference_model import CUSTOMER, METRIC_COLUMNS, UNAWARE, ReferenceModel, run_reference
-except ModuleNotFoundError:  # tests/ is not a package: pytest puts tests/ itself on sys.path
-    from reference_model import CUSTOMER, METRIC_COLUMNS, UNAWARE, ReferenceModel, run_reference
+from wom_sim.scenario.schema import Scenario
+from wom_sim.validation.reference_model import CUSTOMER, METRIC_COLUMNS, UNAWARE, ReferenceModel, run_reference
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -261,8 +257,8 @@ def test_every_delayed_recovery_arrives_after_the_delay():
 
 def test_kernel_delivers_every_delayed_recovery():
     """Exact cross-check of the case above against the kernel."""
-    from wom_sim.model import simulate
-    from wom_sim.network import Graph
+    from wom_sim.network.graph import Graph
+    from wom_sim.sim.model import simulate
 
     n, delay, ticks = 200, 2, 6
     indptr, indices = no_edges(n)
@@ -286,8 +282,8 @@ def test_kernel_delivers_every_delayed_recovery():
 )
 def test_kernel_experience_matches_exactly(case):
     """Step 6 without noise or talk: all customers start alike, so mean E, S, T, A after a few ticks are exact."""
-    from wom_sim.model import simulate
-    from wom_sim.network import Graph
+    from wom_sim.network.graph import Graph
+    from wom_sim.sim.model import simulate
 
     n, ticks = 50, 3
     indptr, indices = no_edges(n)
@@ -404,8 +400,8 @@ def agreement_setup(variant: str = "baseline"):
 
 
 def kernel_runs(sc, indptr, indices, weights, kol_ids, seeds) -> list[pd.DataFrame]:
-    from wom_sim.model import simulate
-    from wom_sim.network import Graph
+    from wom_sim.network.graph import Graph
+    from wom_sim.sim.model import simulate
 
     graph = Graph(n=len(indptr) - 1, indptr=indptr, indices=indices, weights=weights, directed=sc.network.directed)
     return [simulate(sc.model_copy(update={"seed": s}), graph=graph, kol_ids=np.array(kol_ids)).metrics for s in seeds]
@@ -464,8 +460,8 @@ def compare(reference: list[pd.DataFrame], kernel: list[pd.DataFrame], family_al
 
 def test_kernel_starts_with_the_same_counts():
     """Exact, not statistical: with nothing happening in the first tick, the start counts must be equal."""
-    from wom_sim.model import simulate
-    from wom_sim.network import Graph
+    from wom_sim.network.graph import Graph
+    from wom_sim.sim.model import simulate
 
     for n, customer, aware in [(300, 0.1, 0.05), (10, 0.15, 0.5), (1000, 0.013, 0.0333)]:
         indptr, indices = no_edges(n)

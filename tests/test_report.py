@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wom_sim import report
+from wom_sim.errors import ScenarioError
 from wom_sim.experiment import Arm, compare, run_replications
-from wom_sim.model import resolve_scenario, simulate
-from wom_sim.report_html import build_report, ci_table, pairing_gain, uplift_display
-from wom_sim.scenario import ScenarioError
+from wom_sim.report import figures as report
+from wom_sim.report.html import build_report, ci_table, pairing_gain, uplift_display
+from wom_sim.sim.model import resolve_scenario, simulate
 
 TINY = {"network.n": 300, "network.m": 3, "ticks": 10}
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from wom_sim.scenario import ScenarioError, apply_overrides, load_scenario, scenario_to_yaml
-from wom_sim.schema import Scenario
+from wom_sim.errors import ScenarioError
+from wom_sim.scenario.loading import apply_overrides, load_scenario, scenario_to_yaml
+from wom_sim.scenario.schema import Scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

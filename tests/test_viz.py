@@ -29,7 +29,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from tests.conftest import make_graph, star  # noqa: E402
 from wom_sim.cli import cli  # noqa: E402
-from wom_sim.model import WomModel  # noqa: E402
+from wom_sim.sim.model import WomModel  # noqa: E402
 from wom_sim.viz import assets, layout, server  # noqa: E402
 from wom_sim.viz.app import initial_kwargs  # noqa: E402
 from wom_sim.viz.components import Dashboard  # noqa: E402

@@ -2,7 +2,7 @@
 
 Quick use::
 
-    from wom_sim.model import WomModel, simulate
+    from wom_sim.sim.model import WomModel, simulate
     result = simulate("scenarios/baseline.yaml")
     result.metrics  # one row per tick
 """

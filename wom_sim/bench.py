@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import functools
-import importlib.util
 import inspect
 import json
 import operator
@@ -37,6 +36,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from wom_sim.scenario.catalogue import bundled_path
+from wom_sim.validation import reference_model
 
 # What is measured by default, and how much (each size costs seconds, the reference at 100k about a minute).
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
@@ -61,7 +63,6 @@ E2E_WALL_TARGET_S = 60.0
 E2E_RSS_TARGET_GB = 3.0
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository checkout, when the package is used from one
-REFERENCE_PATH = ROOT / "tests" / "reference_model.py"
 DOCS_PATH = ROOT / "docs" / "performance.md"
 SPEED_SECTION = "Kernel speed and memory"
 PROFILE_SECTION = "Where the time goes"
@@ -279,11 +280,11 @@ def markdown_table(rows: list[dict[str, str]]) -> str:
 # --------------------------------------------------------------------------------------------- scenario
 def bench_scenario(n: int, ticks: int, seed: int = SEED, path: str | Path | None = None):
     """The bundled baseline (or the schema defaults when it is absent) on a BA graph with m = 5 of n people."""
-    from wom_sim.scenario import build_scenario, load_scenario
+    from wom_sim.scenario.loading import build_scenario, load_scenario
 
     overrides = [f"network.n={n}", "network.generator=barabasi_albert", f"network.m={BA_M}", f"ticks={ticks}",
                  f"seed={seed}"]  # fmt: skip
-    path = Path(path) if path else ROOT / "scenarios" / "baseline.yaml"
+    path = Path(path) if path else bundled_path("baseline")
     if path.is_file():
         return load_scenario(path, overrides)
     data = {"seed": seed, "ticks": ticks, "network": {"n": n, "generator": "barabasi_albert", "m": BA_M},
@@ -292,7 +293,7 @@ def bench_scenario(n: int, ticks: int, seed: int = SEED, path: str | Path | None
 
 
 def default_scenario_path() -> Path | None:
-    path = ROOT / "scenarios" / "baseline.yaml"
+    path = bundled_path("baseline")
     return path if path.is_file() else None
 
 
@@ -315,17 +316,8 @@ def _cpu_ms(fn: Callable[[], Any]) -> tuple[float, float, Any]:
 
 
 def load_reference() -> Any | None:
-    """tests/reference_model.py of the checkout, imported by path; None when the package runs without tests."""
-    if not REFERENCE_PATH.is_file():
-        return None
-    name = "wom_sim_bench_reference_model"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REFERENCE_PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses and pickling look the module up by name
-    spec.loader.exec_module(module)
-    return module
+    """The per-agent reference model module shipped with the package."""
+    return reference_model
 
 
 def _reference_runner(ref: Any, args: tuple) -> Callable[[], Any] | None:
@@ -391,8 +383,8 @@ def measure_size(
     a change of load on a shared machine hits both); the per-step profile; then the reference beside a second
     kernel model on the same graph, warmed up alike.
     """
-    from wom_sim.model import WomModel
-    from wom_sim.network import _vectorised, build_graph
+    from wom_sim.network.graph import _vectorised, build_graph
+    from wom_sim.sim.model import WomModel
 
     rw = warmup if reference_warmup is None else reference_warmup
     sc = bench_scenario(n, warmup + ticks + profile_ticks + rw + reference_ticks, seed, scenario_path)
@@ -553,9 +545,9 @@ def _instrumented(model, clock: _StepClock) -> Iterator[None]:
     Patches module globals (the kernel looks its helpers up there at call time), so nested calls show as paths;
     everything is restored on exit. Nothing in model.step is copied here, so the profile follows its changes.
     """
-    import wom_sim.dynamics as dynamics
-    import wom_sim.metrics as metrics
-    import wom_sim.model as model_module
+    import wom_sim.sim.dynamics as dynamics
+    import wom_sim.sim.metrics as metrics
+    import wom_sim.sim.model as model_module
 
     patched: list[tuple[Any, str, Any]] = []
     originals: dict[int, tuple[Callable, str]] = {}

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from wom_sim.schema import Scenario
+from wom_sim.scenario.schema import Scenario
 
 HEADER = """# Scenario file reference
 

@@ -8,9 +8,9 @@ import time
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
 import pandas as pd
 
-from wom_sim.economics import paired_roi
-from wom_sim.interventions import crisis_impact
-from wom_sim.model import resolve_scenario, simulate
+from wom_sim.sim.economics import paired_roi
+from wom_sim.sim.interventions import crisis_impact
+from wom_sim.sim.model import resolve_scenario, simulate
 
 SEEDS = [1, 2, 3, 4, 5]
 names = sys.argv[1:] or [

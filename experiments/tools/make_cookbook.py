@@ -8,8 +8,8 @@ import textwrap
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
 import numpy as np
 
-from wom_sim.economics import mean_ci
-from wom_sim.model import resolve_scenario, simulate
+from wom_sim.sim.economics import mean_ci
+from wom_sim.sim.model import resolve_scenario, simulate
 
 D = json.load(open(str(ROOT) + "/runs/cookbook.json"))
 SEEDS = [1, 2, 3, 4, 5]
@@ -226,7 +226,7 @@ over five seeds (1-5): each seed runs baseline and scenario on the same graph, p
 The tables were made with `wom_sim.economics.paired_roi` (docs/interventions.md, Economics):
 
 ```python
-from wom_sim.economics import paired_roi
+from wom_sim.sim.economics import paired_roi
 r = paired_roi("scenarios/baseline.yaml", "scenarios/kol_launch.yaml", seeds=range(1, 6))
 print(r.summary)          # paired changes, incremental profit and cost, ROI: mean and 95% CI
 print(r.per_seed)         # one row per seed: base_*, treat_*, delta_*
@@ -258,7 +258,7 @@ for name, text in SECTIONS:
         t = "\n".join(lines[:2] + extras + lines[2:])
     out.append(t + "\n")
     if name == "kol_vs_ads":
-        from wom_sim.economics import paired_roi
+        from wom_sim.sim.economics import paired_roi
 
         r = paired_roi(S + "kol_launch.yaml", S + "kol_vs_ads.yaml", SEEDS)
         s = r.summary

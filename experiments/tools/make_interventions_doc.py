@@ -4,8 +4,8 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 import sys
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
-from wom_sim.interventions import REGISTRY
-from wom_sim.interventions.base import params_table
+from wom_sim.sim.interventions import REGISTRY
+from wom_sim.sim.interventions.base import params_table
 
 HEAD = """# Interventions and events
 
@@ -283,7 +283,7 @@ repurchase, NPS, WOM volumes, brand, trust, margin and CLV. Results for every bu
 [cookbook.md](cookbook.md).
 
 ```python
-from wom_sim.economics import paired_roi
+from wom_sim.sim.economics import paired_roi
 r = paired_roi("scenarios/baseline.yaml", "scenarios/referral_program.yaml", seeds=range(1, 6))
 print(r.summary.loc[["incremental_profit", "incremental_cost", "roi", "delta_wom_acquired_share"]])
 ```

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from wom_sim.model import resolve_scenario, simulate
+from wom_sim.sim.model import resolve_scenario, simulate
 
 GOLDEN = Path(__file__).with_name("metrics_2000_seed7.parquet")
 SCENARIOS = ("baseline", "product_crisis_handled", "referral_program", "kol_launch")

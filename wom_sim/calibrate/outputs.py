@@ -99,8 +99,8 @@ def fit_figure(result: CalibrationResult) -> Any:
 
 def write_outputs(result: CalibrationResult, out_dir: str | Path) -> Path:
     """Write the fitted scenario, fit.md, fit.json, trials.csv and fit.png into `out_dir`, all or nothing."""
-    from wom_sim.report import save_figure
-    from wom_sim.scenario import scenario_to_yaml
+    from wom_sim.report.figures import save_figure
+    from wom_sim.scenario.loading import scenario_to_yaml
 
     out_dir = Path(out_dir)
     p = result.problem

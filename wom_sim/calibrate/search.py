@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from wom_sim.calibrate.targets import Problem, Target, _metric_parts, scenario_with
-from wom_sim.scenario import ScenarioError
-from wom_sim.schema import Scenario
+from wom_sim.errors import ScenarioError
+from wom_sim.scenario.schema import Scenario
 
 
 def _stat(series: pd.Series, stat: str) -> float:
@@ -65,7 +65,7 @@ class Evaluation:
 
 def evaluate(problem: Problem, values: dict[str, float], seeds: list[int]) -> Evaluation:
     """Run the scenario with `values` once per seed and score the mean of the runs against every target."""
-    from wom_sim.model import simulate
+    from wom_sim.sim.model import simulate
 
     sc = scenario_with(problem, values)
     per_run: dict[str, list] = {t.name: [] for t in problem.targets}

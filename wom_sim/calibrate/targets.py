@@ -16,8 +16,9 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from wom_sim.scenario import ScenarioError, apply_overrides, build_scenario, format_validation_error, load_raw
-from wom_sim.schema import Scenario
+from wom_sim.errors import ScenarioError
+from wom_sim.scenario.loading import apply_overrides, build_scenario, format_validation_error, load_raw
+from wom_sim.scenario.schema import Scenario
 
 OPTIMISERS = ("tpe", "cmaes", "de")
 STATS = ("mean", "final", "sum", "max", "min")
@@ -161,7 +162,7 @@ def _lookup(data: Any, dotted: str) -> Any:
 
 def load_problem(scenario_path: str | Path, target_path: str | Path) -> Problem:
     """Read and check the scenario, the target file, its CSVs and every parameter key and bound (ScenarioError)."""
-    from wom_sim.metrics import METRIC_COLUMNS
+    from wom_sim.sim.metrics import METRIC_COLUMNS
 
     target_path = Path(target_path)
     raw_targets = _read_yaml(target_path)

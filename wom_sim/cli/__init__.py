@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from wom_sim.scenario import ScenarioError
+from wom_sim.errors import ScenarioError
+from wom_sim.scenario.catalogue import BUNDLED_DIR
 
 
 class WomGroup(click.Group):
@@ -35,9 +36,8 @@ def cli() -> None:
 
 
 def bundled_scenarios_dir() -> Path:
-    """The scenarios/ folder shipped with the project (next to the package), or ./scenarios."""
-    here = Path(__file__).resolve().parents[2] / "scenarios"
-    return here if here.is_dir() else Path.cwd() / "scenarios"
+    """The bundled scenarios, shipped as package data (wom_sim/scenario/bundled)."""
+    return BUNDLED_DIR
 
 
 def set_option(f):

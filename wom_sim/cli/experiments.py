@@ -9,7 +9,8 @@ import click
 import pandas as pd
 
 from wom_sim.cli import cli, resolve_scenario_path, set_option
-from wom_sim.scenario import ScenarioError, load_scenario
+from wom_sim.errors import ScenarioError
+from wom_sim.scenario.loading import load_scenario
 
 EXIT_INTERRUPTED = 130
 
@@ -88,8 +89,8 @@ def _print_rows(rows: list[dict], indent: str = "  ") -> None:
 def run_replicated(path: Path, scenario, replications: int, out_dir, workers, dask, dask_local, quiet: bool) -> None:
     """`wom-sim run SCENARIO --replications N`: mean and 95% CI per metric per tick, a dashboard with CI bands."""
     from wom_sim.experiment.studies import run_replications
-    from wom_sim.report import ci_dashboard_figure, save_figure
-    from wom_sim.report_html import ci_table
+    from wom_sim.report.figures import ci_dashboard_figure, save_figure
+    from wom_sim.report.html import ci_table
 
     out = Path(out_dir) if out_dir else Path("runs") / f"{path.stem}-replications"
     executor = _executor(workers, dask, dask_local, quiet)
@@ -170,8 +171,8 @@ def compare(base, treatments, replications, overrides, seed, ticks, out_dir, wor
     command again to resume; only missing runs run.
     """
     from wom_sim.experiment.studies import compare as run_compare
-    from wom_sim.report import ci_dashboard_figure, save_figure, uplift_figure
-    from wom_sim.report_html import pairing_gain, uplift_display
+    from wom_sim.report.figures import ci_dashboard_figure, save_figure, uplift_figure
+    from wom_sim.report.html import pairing_gain, uplift_display
 
     arms = _arms(base, treatments, list(overrides), seed, ticks)
     out = Path(out_dir) if out_dir else Path("runs") / f"compare-{arms[0].label}"
@@ -218,7 +219,7 @@ def sweep(spec, out_dir, workers, dask, dask_local, quiet):
     """
     from wom_sim.experiment.sweep import run_sweep
     from wom_sim.experiment.sweep_spec import load_sweep
-    from wom_sim.report import heatmap_figure, partial_dependence_figure, save_figure, sensitivity_figure
+    from wom_sim.report.figures import heatmap_figure, partial_dependence_figure, save_figure, sensitivity_figure
 
     plan = load_sweep(spec)
     out = Path(out_dir) if out_dir else Path("runs") / plan.name
@@ -242,7 +243,7 @@ def sweep(spec, out_dir, workers, dask, dask_local, quiet):
 
 
 def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path) -> None:
-    from wom_sim.report import format_value
+    from wom_sim.report.figures import format_value
 
     points, sens, noise = tables["points"], tables["sensitivity"], tables["noise"].set_index("metric")
     for metric in metrics:
@@ -287,6 +288,6 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
 @click.option("--out", type=click.Path(dir_okay=False), help="HTML file to write (default: DIR/report.html).")
 def report(folder, out):
     """Write one self-contained HTML report (figures embedded) for a run, replications, comparison or sweep DIR."""
-    from wom_sim.report_html import build_report
+    from wom_sim.report.html import build_report
 
     click.echo(str(build_report(folder, out)))

@@ -10,10 +10,11 @@ from tqdm import tqdm
 
 from wom_sim.cli import bundled_scenarios_dir, cli, resolve_scenario_path, set_option
 from wom_sim.cli.experiments import executor_options, run_replicated
-from wom_sim.metrics import SUMMARY
-from wom_sim.network import estimate_memory_bytes
+from wom_sim.errors import ScenarioError
+from wom_sim.network.graph import estimate_memory_bytes
 from wom_sim.output import atomic_dir, atomic_file, write_table
-from wom_sim.scenario import ScenarioError, load_scenario, scenario_to_yaml
+from wom_sim.scenario.loading import load_scenario, scenario_to_yaml
+from wom_sim.sim.metrics import SUMMARY
 
 TRACE_LIMIT = 50_000  # people; a trace holds every message, so it grows with N x ticks
 
@@ -84,8 +85,8 @@ def run(
     With --replications N: N runs on all cores (or --workers/--dask/--dask-local), summary.csv and
     timeseries.parquet with 95% CIs, and a dashboard with CI bands.
     """
-    from wom_sim.model import WomModel
-    from wom_sim.report import dashboard_figure, save_figure
+    from wom_sim.report.figures import dashboard_figure, save_figure
+    from wom_sim.sim.model import WomModel
 
     path = resolve_scenario_path(scenario)
     sc = load_scenario(path, list(overrides), seed=seed, ticks=ticks)

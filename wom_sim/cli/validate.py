@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from wom_sim.cli import cli, resolve_scenario_path
-from wom_sim.scenario import ScenarioError
+from wom_sim.errors import ScenarioError
 
 
 def _fact_list(value: str | None) -> list[str] | None:
@@ -33,7 +33,7 @@ def validate(quick: bool, facts: str | None, out_dir: str, quiet: bool) -> None:
     Each fact runs as a paired, replicated experiment: every arm uses the same seeds (common random numbers), and
     each measured value is a mean over replications with its 95% confidence interval. Prints
     `fact | expected | measured (95% CI) | pass`, writes the same table as validation.md and validation.html, and
-    exits with 1 when a fact fails. The facts and their parameters are experiments/validation/facts.yaml; the
+    exits with 1 when a fact fails. The facts and their parameters are wom_sim/validation/facts/facts.yaml; the
     definitions of the measures are in docs/validation.md.
     """
     from wom_sim.validation import overall_passed, run_validation
@@ -70,7 +70,7 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
     Works on any CSV with one row per period (a wom-sim metrics.csv too: its adoption_share column is used). p and
     q are per period; m is in the units of the column.
     """
-    from wom_sim.bass import bass_curve, fit_bass
+    from wom_sim.analysis.bass import bass_curve, fit_bass
 
     path = Path(csv)
     try:
@@ -107,7 +107,7 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from wom_sim.report import save_figure
+        from wom_sim.report.figures import save_figure
 
         fig, ax = plt.subplots(figsize=(6, 4))
         ax.plot(t, values, "o", ms=3, color="black", label="observed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from wom_sim.cli import cli, resolve_scenario_path, set_option
-from wom_sim.scenario import load_scenario
+from wom_sim.scenario.loading import load_scenario
 
 
 @cli.command()

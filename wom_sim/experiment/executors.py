@@ -25,9 +25,9 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
+from wom_sim.errors import ScenarioError
 from wom_sim.experiment.runner import run_task
 from wom_sim.experiment.store import ResultStore
-from wom_sim.scenario import ScenarioError
 
 Task = dict[str, Any]
 
@@ -133,7 +133,7 @@ def pool_context() -> mp.context.BaseContext:
         return mp.get_context("fork")
     ctx = _WorkerContext()
     if _SAFE_METHOD == "forkserver":
-        ctx.set_forkserver_preload(["wom_sim.experiment.runner", "wom_sim.model"])
+        ctx.set_forkserver_preload(["wom_sim.experiment.runner", "wom_sim.sim.model"])
     return ctx
 
 
@@ -149,7 +149,7 @@ class PoolExecutor(Executor):
             max_workers=self.workers, mp_context=ctx, initializer=_worker_init, initargs=(parent,)
         )
         if ctx.get_start_method() == "fork":
-            import wom_sim.model  # noqa: F401  (imported once here, inherited by every forked worker)
+            import wom_sim.sim.model  # noqa: F401  (imported once here, inherited by every forked worker)
 
             self.pool.submit(_noop).result()  # fork every worker now, before a progress bar starts a thread
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wom_sim.schema import Scenario
+from wom_sim.scenario.schema import Scenario
 
 # Scenario fields that label a run but cannot change its numbers: left out of the run key.
 LABEL_FIELDS = ("name", "description", "base_dir", "seed")
@@ -73,8 +73,8 @@ def run_task(task: dict[str, Any]) -> pd.DataFrame:
     Module-level and importable (`wom_sim.experiment.runner.run_task`) so that process pools and Dask send it by
     reference; the scenario is rebuilt and validated from plain data inside the worker.
     """
-    from wom_sim.model import WomModel
-    from wom_sim.scenario import build_scenario
+    from wom_sim.scenario.loading import build_scenario
+    from wom_sim.sim.model import WomModel
 
     scenario = build_scenario(dict(task["scenario"]), f"task {task['key']}")
     model = WomModel(scenario, seed=int(task["seed"]))

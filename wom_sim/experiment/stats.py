@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from wom_sim.metrics import METRIC_COLUMNS
+from wom_sim.sim.metrics import METRIC_COLUMNS
 
 LEVEL = 0.95
 STATS = ("final", "mean", "total", "max", "min")

@@ -21,8 +21,8 @@ from typing import Any
 
 import pandas as pd
 
+from wom_sim.errors import ScenarioError
 from wom_sim.output import atomic_file, write_table
-from wom_sim.scenario import ScenarioError
 
 MANIFEST = "manifest.json"
 TASKS = "tasks.parquet"

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from wom_sim.errors import ScenarioError
 from wom_sim.experiment.executors import Execution, Executor, InProcessExecutor, execute
 from wom_sim.experiment.runner import canonical_hash, make_task, replication_seeds, scenario_payload
 from wom_sim.experiment.stats import (
@@ -23,8 +24,7 @@ from wom_sim.experiment.stats import (
 )
 from wom_sim.experiment.store import ResultStore
 from wom_sim.output import write_table
-from wom_sim.scenario import ScenarioError
-from wom_sim.schema import Scenario
+from wom_sim.scenario.schema import Scenario
 
 # Per-tick metrics whose paired uplift over time `compare` keeps (the figure and the report draw them).
 UPLIFT_SERIES = ["adoption_share", "customers", "nps", "brand", "cum_profit", "pos_messages", "neg_messages"]

@@ -28,9 +28,10 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from wom_sim.errors import ScenarioError
 from wom_sim.experiment.stats import outcome_error
-from wom_sim.scenario import ScenarioError, apply_overrides, build_scenario, format_validation_error, load_raw
-from wom_sim.schema import Scenario
+from wom_sim.scenario.loading import apply_overrides, build_scenario, format_validation_error, load_raw
+from wom_sim.scenario.schema import Scenario
 
 DESIGNS = ("grid", "lhs", "sobol")
 

@@ -2,7 +2,7 @@
 
 Modules: `lab` (arms, common random numbers, probes, intervals), `registry` (facts.yaml, check registration,
 the runner), `checks` (one function per fact), `report` (terminal table, Markdown, HTML). The facts and their
-parameters are data in experiments/validation/facts.yaml; the definitions are in docs/validation.md.
+parameters are data in wom_sim/validation/facts/facts.yaml; the definitions are in docs/validation.md.
 """
 
 from wom_sim.validation.lab import Estimate, Lab, mean_ci, take_off, time_to_half

@@ -2,7 +2,7 @@
 
 Every check returns `Part`s: a measured mean over replications with its 95% t-interval, the expectation in words
 and a verdict. The precise definitions are in docs/validation.md; the parameters (arms, tolerances, windows) in
-experiments/validation/facts.yaml. Unless said otherwise a measure is taken per replication over the ticks
+wom_sim/validation/facts/facts.yaml. Unless said otherwise a measure is taken per replication over the ticks
 after take-off (the first tick by which half of the baseline replication's final adopters had adopted; both arms
 of a pair use the baseline's tick), and a pair's arms share their seeds (common random numbers).
 """
@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wom_sim.bass import fit_bass, implied_bass
-from wom_sim.interventions import REGISTRY
+from wom_sim.analysis.bass import fit_bass, implied_bass
+from wom_sim.sim.interventions import REGISTRY
 from wom_sim.validation.lab import Arm, Estimate, Lab, after, mean_ci, ratio, take_off, time_to_half
 from wom_sim.validation.registry import Part, Pending, check
 
@@ -176,7 +176,7 @@ def spreaders_loyal(lab: Lab, params: dict[str, Any]) -> list[Part]:
 # --------------------------------------------------------------------------------------------- F7, F8
 def crisis_impacts(lab: Lab, params: dict[str, Any]) -> dict[str, list[dict[str, float]]]:
     """Brand damage, trust cut and recovery of each crisis arm against the baseline (same seeds)."""
-    from wom_sim.interventions import crisis_impact
+    from wom_sim.sim.interventions import crisis_impact
 
     need_kinds("crisis", "crisis_response")
     surfaced, horizon = int(params["surfaced"]), {"ticks": int(params["ticks"])}

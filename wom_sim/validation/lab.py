@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from wom_sim.population import CUSTOMER
-from wom_sim.scenario import apply_overrides, build_scenario, load_raw
-from wom_sim.schema import Scenario
+from wom_sim.scenario.loading import apply_overrides, build_scenario, load_raw
+from wom_sim.scenario.schema import Scenario
+from wom_sim.sim.population import CUSTOMER
 
 LEVEL = 0.95
 
@@ -178,7 +178,7 @@ class Run:
 
 def run_once(scenario: Scenario, seed: int, probes: Iterable[str] = ()) -> Run:
     """Run a scenario once with the given seed, probes watching every tick."""
-    from wom_sim.model import WomModel
+    from wom_sim.sim.model import WomModel
 
     start = time.perf_counter()
     model = WomModel(scenario, seed=seed)
@@ -215,7 +215,7 @@ class Lab:
     Parameters
     ----------
     folder : Path
-        Where the arms' scenario files are (experiments/validation); `baseline` is the project's baseline.
+        Where the arms' scenario files are (wom_sim/validation/facts); `baseline` is the project's baseline.
     baseline : Path
         The baseline scenario file (scenarios/baseline.yaml).
     size : dict

@@ -1,4 +1,4 @@
-"""The fact registry: which facts exist (experiments/validation/facts.yaml), the check that measures each, results.
+"""The fact registry: which facts exist (wom_sim/validation/facts/facts.yaml), the check that measures each, results.
 
 A fact is data: an id, the claim, what is expected, its source, the name of a check function and the check's
 parameters. A check is one small function `check(lab, params) -> list[Part]` registered with `@check("name")`
@@ -18,13 +18,14 @@ from typing import Any
 
 import yaml
 
-from wom_sim.scenario import ScenarioError
+from wom_sim.errors import ScenarioError
+from wom_sim.scenario.catalogue import bundled_path
 from wom_sim.validation.lab import Estimate, Lab
 
 PROJECT = Path(__file__).resolve().parents[2]
-FOLDER = PROJECT / "experiments" / "validation"
+FOLDER = Path(__file__).resolve().with_name("facts")  # package data: the registry and its scenario files
 REGISTRY_FILE = FOLDER / "facts.yaml"
-BASELINE_FILE = PROJECT / "scenarios" / "baseline.yaml"
+BASELINE_FILE = bundled_path("baseline")
 # The shared list of facts the project must reproduce (outside the repository; optional).
 FACTS_MD = PROJECT.parent / "shared" / "validation" / "facts.md"
 MODES = ("quick", "full")
@@ -68,7 +69,7 @@ class FactResult:
 
 @dataclass
 class FactSpec:
-    """A registry entry (experiments/validation/facts.yaml)."""
+    """A registry entry (wom_sim/validation/facts/facts.yaml)."""
 
     id: str
     short: str
@@ -190,7 +191,7 @@ def run_validation(
         spec = by_id.get(fact_id)
         if spec is None:
             results.append(FactResult(fact_id, fact_id, "(listed in facts.md)", "", status="not implemented",
-                                      detail="no registry entry in experiments/validation/facts.yaml"))  # fmt: skip
+                                      detail="no registry entry in wom_sim/validation/facts/facts.yaml"))  # fmt: skip
             continue
         results.append(_run_fact(lab, spec, mode, progress))
     glance = None

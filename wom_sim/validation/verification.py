@@ -7,17 +7,15 @@ from docs/model.md alone (tests/reference_model.py, present in a repository chec
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from wom_sim.validation import reference_model
 from wom_sim.validation.lab import Estimate, Lab
-from wom_sim.validation.registry import PROJECT, NotRun, Part, check
+from wom_sim.validation.registry import Part, check
 
 
 # --------------------------------------------------------------------------------------------- F13
@@ -52,20 +50,8 @@ def _differences(a: pd.DataFrame, b: pd.DataFrame) -> int:
 
 # --------------------------------------------------------------------------------------------- F14
 def load_reference() -> Any:
-    """`run_reference` from tests/reference_model.py of the repository checkout (NotRun when absent)."""
-    path = PROJECT / "tests" / "reference_model.py"
-    if not path.is_file():
-        raise NotRun("not run: reference model not installed (tests/reference_model.py missing)")
-    name = "wom_sim_reference_model"
-    module = sys.modules.get(name)
-    if module is not None and Path(module.__file__) != path:
-        module = None
-    if module is None:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module
+    """The per-agent reference model module (shipped with the package: wom_sim/validation/reference_model.py)."""
+    return reference_model
 
 
 @check("kernel_reference")
@@ -78,8 +64,8 @@ def kernel_reference(lab: Lab, params: dict[str, Any]) -> list[Part]:
     import networkx as nx
     from scipy import stats
 
-    from wom_sim.model import simulate
-    from wom_sim.network import Graph
+    from wom_sim.network.graph import Graph
+    from wom_sim.sim.model import simulate
 
     reference = load_reference()
     n, m, ticks, k_kols = int(params["n"]), int(params["m"]), int(params["ticks"]), int(params["kols"])

@@ -25,10 +25,11 @@ from typing import Any
 import mesa
 import numpy as np
 
-from wom_sim.interventions import REGISTRY
-from wom_sim.model import WomModel
-from wom_sim.scenario import ScenarioError, load_scenario
-from wom_sim.schema import Scenario
+from wom_sim.errors import ScenarioError
+from wom_sim.scenario.loading import load_scenario
+from wom_sim.scenario.schema import Scenario
+from wom_sim.sim.interventions import REGISTRY
+from wom_sim.sim.model import WomModel
 from wom_sim.viz.layout import cached_layout
 from wom_sim.viz.sampling import DrawnGraph, sample_nodes
 
@@ -194,7 +195,7 @@ def viz_scenario(
     overrides.update(lists)
     if seed is not None:
         overrides["seed"] = int(seed)
-    from wom_sim.scenario import apply_overrides, build_scenario
+    from wom_sim.scenario.loading import apply_overrides, build_scenario
 
     return build_scenario(apply_overrides(data, overrides), base.name)
 

@@ -17,8 +17,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from wom_sim.dynamics import TickState
-from wom_sim.population import STATUS_NAMES, Population
+from wom_sim.sim.dynamics import TickState
+from wom_sim.sim.population import STATUS_NAMES, Population
 from wom_sim.viz.sampling import DrawnGraph
 
 STATUS_COLOURS = np.array(["#d0d0d0", "#9ecae1", "#2166ac", "#a6611a"])  # unaware, aware, customer, churned

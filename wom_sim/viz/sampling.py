@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wom_sim.dynamics import out_edges
-from wom_sim.network import Graph
+from wom_sim.network.graph import Graph
+from wom_sim.sim.dynamics import out_edges
 
 MAX_DRAWN = 2_000  # people drawn at most; a matplotlib frame of this many points and edges takes ~0.1 s
 EGO_SHARE = 0.6  # share of the drawn people spent on KOLs and their contacts; the rest is a random sample

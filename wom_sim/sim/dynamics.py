@@ -1,0 +1,441 @@
+"""The tick: one short vectorised function per step of docs/model.md. No Python loop over people or edges.
+
+Each step takes the population, this tick's levers, the parameters it needs and its own pre-drawn uniforms, and
+records what the metrics need in a `TickState`. Random numbers are drawn by the caller (`model.py`) as full
+length-N arrays per stream, so the count of draws never depends on the state (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import ndtri
+
+from wom_sim.network.graph import Graph
+from wom_sim.scenario.schema import Scenario
+from wom_sim.sim.levers import Levers
+from wom_sim.sim.population import ADVERTISING, AWARE, CHURNED, CUSTOMER, KOL, REFERRAL, UNAWARE, WOM, Population
+
+_EMPTY_I = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class Deliveries:
+    """Messages of one valence delivered this tick: sender and receiver of each."""
+
+    src: np.ndarray = field(default_factory=lambda: _EMPTY_I)
+    dst: np.ndarray = field(default_factory=lambda: _EMPTY_I)
+    speakers: int = 0
+
+
+@dataclass
+class TickState:
+    """What one tick produced, for the metrics and the next steps."""
+
+    t: int
+    n: int
+    customers_start: int = 0  # customers before the purchase step (repurchase rate denominator)
+    customers_exposed: int = 0  # customers facing the churn hazard (churn rate denominator)
+    positive: Deliveries = field(default_factory=Deliveries)
+    negative: Deliveries = field(default_factory=Deliveries)
+    kol_positive_messages: int = 0
+    pos_reach: int = 0  # distinct people who heard a positive message
+    neg_reach: int = 0
+    spoke_positive: np.ndarray | None = None
+    impact: np.ndarray | None = None
+    heard_negative: np.ndarray | None = None  # credibility-weighted W-
+    referred: np.ndarray | None = None
+    referrer: np.ndarray | None = None
+    adopted: np.ndarray | None = None
+    repurchased: np.ndarray | None = None
+    won_back: np.ndarray | None = None
+    revenue: float = 0.0
+    cost_of_goods: float = 0.0
+    failures: int = 0
+    recoveries: int = 0
+    unrecovered: np.ndarray | None = None
+    churned: np.ndarray | None = None
+    at_risk: int = 0
+
+
+# --------------------------------------------------------------------------------------------- random helpers
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+def edge_uniforms(key: int, edge_ids: np.ndarray) -> np.ndarray:
+    """Uniform(0,1) per edge from a counter-based hash (splitmix64) of (key, edge id).
+
+    The same key and edge give the same number whoever else is talking, so message delivery keeps common random
+    numbers between a treatment and its baseline (a stream draw per delivered edge would not).
+    """
+    x = edge_ids.astype(np.uint64)
+    np.multiply(x, _GOLDEN, out=x)
+    np.add(x, np.uint64(key), out=x)
+    np.bitwise_xor(x, x >> np.uint64(30), out=x)
+    np.multiply(x, _MIX1, out=x)
+    np.bitwise_xor(x, x >> np.uint64(27), out=x)
+    np.multiply(x, _MIX2, out=x)
+    np.bitwise_xor(x, x >> np.uint64(31), out=x)
+    return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+def out_edges(graph: Graph, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Edge ids and their source node for all out-edges of `nodes` (vectorised CSR range expansion)."""
+    starts = graph.indptr[nodes]
+    counts = graph.indptr[nodes + 1] - starts
+    total = int(counts.sum())
+    if total == 0:
+        return _EMPTY_I, _EMPTY_I
+    # Edge k of node i is starts[i] + k: shift a global arange by each node's start minus its offset.
+    offsets = np.cumsum(counts) - counts
+    edges = np.repeat(starts - offsets, counts) + np.arange(total, dtype=np.int64)
+    return edges, np.repeat(nodes, counts)
+
+
+def logistic(z: np.ndarray) -> np.ndarray:
+    """The logistic function 1 / (1 + exp(-z))."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def pull(x: np.ndarray, target: np.ndarray | float, rate: np.ndarray | float) -> np.ndarray:
+    """x moved toward target by share `rate` of the gap."""
+    return x + rate * (target - x)
+
+
+def toward_valence(x: np.ndarray, impact: np.ndarray, rate: float) -> np.ndarray:
+    """Move x up toward 1 for positive impact, down toward 0 for negative, in proportion to |impact|."""
+    return x + rate * (np.maximum(impact, 0.0) * (1.0 - x) - np.maximum(-impact, 0.0) * x)
+
+
+# --------------------------------------------------------------------------------------------- step 1
+def apply_shocks(pop: Population, brand: float, lev: Levers) -> float:
+    """Immediate effects of events: reputation, trust and expectation shocks. Returns the new B."""
+    if lev.trust_shock:
+        aware = pop.status != UNAWARE
+        pop.T[aware] *= 1.0 - lev.trust_shock
+    if lev.expectation_shift:
+        never = ~pop.experienced
+        pop.E[never] = np.clip(pop.E[never] + lev.expectation_shift, 0.0, 1.0)
+    return brand * (1.0 - lev.brand_shock)
+
+
+# --------------------------------------------------------------------------------------------- step 2
+def advertise(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray) -> None:
+    """Ads reach never-experienced people: awareness, last touch, expectation pulled toward the claim."""
+    reached = ~pop.experienced & (u < lev.ad_reach)
+    pop.status[reached & (pop.status == UNAWARE)] = AWARE
+    pop.last_touch[reached] = ADVERTISING
+    pop.E[reached] = pull(pop.E[reached], lev.claim, sc.advertising.expectation_pull)
+
+
+# --------------------------------------------------------------------------------------------- step 3
+def talk_probabilities(pop: Population, lev: Levers, sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Per-person probability of positive and of negative WOM this tick (zero for the never-experienced)."""
+    wom = sc.wom
+    p_pos, p_neg = np.zeros(pop.n), np.zeros(pop.n)
+    # Only the experienced talk; computing on their indices keeps the cost proportional to them.
+    fans = np.flatnonzero(pop.experienced & (pop.S >= wom.positive_threshold))
+    S = pop.S[fans]
+    shape = S * np.sqrt(S) if wom.satisfaction_elasticity == 1.5 else S**wom.satisfaction_elasticity
+    rate = pop.talkativeness[fans] * (wom.positive_rate * lev.talk_multiplier)
+    p_pos[fans] = np.minimum(1.0, rate * shape * (1.0 + wom.loyalty_boost * pop.L[fans]))
+    theta = wom.negative_threshold
+    critics = np.flatnonzero(pop.experienced & (pop.S < theta))
+    gap = (theta - pop.S[critics]) / theta
+    p_neg[critics] = np.minimum(1.0, pop.talkativeness[critics] * wom.negative_rate * gap**wom.negative_exponent)
+    failed = np.flatnonzero(pop.failed_last & pop.experienced)
+    p_neg[failed] = 1.0 - (1.0 - p_neg[failed]) * (1.0 - wom.failure_talk)
+    return p_pos, p_neg
+
+
+def choose_speakers(
+    pop: Population, lev: Levers, p_pos: np.ndarray, p_neg: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """One draw per person picks negative, positive or silence; forwarders and forced posts join in."""
+    own_neg = u < p_neg
+    own_pos = ~own_neg & (u < p_neg + p_pos)
+    positive = own_pos | pop.forward_pos
+    negative = own_neg | pop.forward_neg
+    if lev.forced_positive is not None:
+        positive |= lev.forced_positive
+    if lev.forced_negative is not None:
+        negative |= lev.forced_negative
+    return positive, negative
+
+
+def deliver(graph: Graph, pop: Population, sc: Scenario, speakers: np.ndarray, key: int, reach: float) -> Deliveries:
+    """Send one message from each speaker along each out-edge with prob c_i * w_ij * reach (capped at 1)."""
+    senders = np.flatnonzero(speakers)
+    edges, src = out_edges(graph, senders)
+    if edges.size == 0:
+        return Deliveries(speakers=int(senders.size))
+    contact = np.where(pop.is_kol[src], sc.kols.reach, sc.wom.contact_prob) * reach
+    if graph.weights is not None and sc.wom.use_weights:
+        contact = contact * graph.weights[edges]
+    hit = edge_uniforms(key, edges) < contact
+    return Deliveries(src=src[hit], dst=graph.indices[edges[hit]].astype(np.int64), speakers=int(senders.size))
+
+
+def _sent_per_sender(src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sender ids, messages each) from a delivery's src array, which out_edges leaves grouped by sender."""
+    if not src.size:
+        return src, src
+    starts = np.flatnonzero(np.concatenate(([True], src[1:] != src[:-1])))
+    return src[starts], np.diff(np.append(starts, src.size))
+
+
+def emit_wom(
+    graph: Graph, pop: Population, lev: Levers, sc: Scenario, u_talk: np.ndarray, keys: tuple[int, int], st: TickState
+) -> None:
+    """Step 3: who talks, and which messages reach whom."""
+    p_pos, p_neg = talk_probabilities(pop, lev, sc)
+    positive, negative = choose_speakers(pop, lev, p_pos, p_neg, u_talk)
+    st.spoke_positive = positive
+    st.positive = deliver(graph, pop, sc, positive, keys[0], 1.0)
+    st.negative = deliver(graph, pop, sc, negative, keys[1], sc.wom.negative_reach)
+    for counter, sent in ((pop.pos_sent, st.positive), (pop.neg_sent, st.negative)):
+        who, many = _sent_per_sender(sent.src)
+        counter[who] += many.astype(counter.dtype)
+    st.kol_positive_messages = int(np.count_nonzero(pop.is_kol[st.positive.src]))
+
+
+# --------------------------------------------------------------------------------------------- step 4
+def receive_wom(
+    pop: Population, lev: Levers, sc: Scenario, u_fwd_pos: np.ndarray, u_fwd_neg: np.ndarray, st: TickState
+) -> None:
+    """Step 4: awareness, expectation, trust, satisfaction and conformity from what each person heard."""
+    n = pop.n
+    pos, neg = st.positive, st.negative
+    cred_pos = pop.credibility[pos.src] * _at(lev.positive_credibility, pos.src)  # disclosed sponsored posts
+    tagged = np.zeros(pos.src.size, dtype=bool)
+    if lev.referral_active:
+        tagged = pop.status[pos.src] == CUSTOMER
+        cred_pos = np.where(tagged, cred_pos * lev.referral_credibility, cred_pos)
+    n_pos = np.bincount(pos.dst, minlength=n)
+    n_neg = np.bincount(neg.dst, minlength=n)
+    # From here on only the people who heard something are touched (a small share of N in most ticks).
+    heard = np.flatnonzero(n_pos + n_neg)
+    np_h, nn_h = n_pos[heard], n_neg[heard]
+    pop.pos_received[heard] += np_h.astype(np.int32)
+    pop.neg_received[heard] += nn_h.astype(np.int32)
+    w_pos = np.bincount(pos.dst, weights=cred_pos, minlength=n)
+    w_neg = np.bincount(neg.dst, weights=pop.credibility[neg.src], minlength=n)
+    wp, wn = w_pos[heard], w_neg[heard]
+    impact = np.zeros(n)
+    impact[heard] = np.tanh(wp - sc.wom.negativity_bias * wn)
+    status = pop.status[heard]
+    pop.status[heard[status == UNAWARE]] = AWARE
+
+    # Channel of the most recent positive touch: referral beats KOL beats plain WOM.
+    referred = np.zeros(n, dtype=bool)
+    referred[pos.dst[tagged]] = True
+    from_kol = np.zeros(n, dtype=bool)
+    from_kol[pos.dst[pop.is_kol[pos.src]]] = True
+    known = pop.experienced[heard]
+    touched = heard[~known & (np_h > 0)]
+    pop.last_touch[touched] = np.where(referred[touched], REFERRAL, np.where(from_kol[touched], KOL, WOM))
+    referrer = np.full(n, -1, dtype=np.int64)
+    referrer[pos.dst[tagged]] = pos.src[tagged]
+
+    rec = sc.reception
+    prospects, customers = heard[~known], heard[known]
+    pop.E[prospects] = toward_valence(pop.E[prospects], impact[prospects], rec.expectation_rate)
+    pop.T[prospects] = toward_valence(pop.T[prospects], impact[prospects], rec.trust_rate)
+    pop.S[customers] = toward_valence(pop.S[customers], impact[customers], rec.satisfaction_weight)
+    pop.T[customers] = toward_valence(pop.T[customers], impact[customers], rec.trust_weight)
+
+    # Conformity: opinion pulled toward the credibility-weighted share of positive voices heard.
+    total = wp + wn
+    voiced = total > 0
+    opinion = np.divide(wp, total, out=np.zeros(heard.size), where=voiced)
+    rate = rec.conformity_rate * pop.conformity[heard]
+    s_idx, e_idx = voiced & known, voiced & ~known
+    pop.S[heard[s_idx]] = pull(pop.S[heard[s_idx]], opinion[s_idx], rate[s_idx])
+    pop.E[heard[e_idx]] = pull(pop.E[heard[e_idx]], opinion[e_idx], rate[e_idx])
+
+    pop.forward_pos[:] = False
+    pop.forward_neg[:] = False
+    pop.forward_pos[heard[(np_h > 0) & (u_fwd_pos[heard] < sc.wom.forward.positive)]] = True
+    pop.forward_neg[heard[(nn_h > 0) & (u_fwd_neg[heard] < sc.wom.forward.negative)]] = True
+    st.impact, st.heard_negative, st.referred, st.referrer = impact, w_neg, referred, referrer
+    st.pos_reach, st.neg_reach = int(np.count_nonzero(np_h)), int(np.count_nonzero(nn_h))
+
+
+# --------------------------------------------------------------------------------------------- step 5
+def perceived_value(pop: Population, lev: Levers, sc: Scenario, idx: np.ndarray | None = None) -> np.ndarray:
+    """V = clip(Q + w * price_sensitivity * (1 - price)): a price cut raises value, most for the price-sensitive."""
+    psi = pop.price_sensitivity if idx is None else pop.price_sensitivity[idx]
+    return np.clip(lev.quality + sc.purchase.value_price_weight * psi * (1.0 - lev.price), 0.0, 1.0)
+
+
+def _at(x: float | np.ndarray, idx: np.ndarray) -> float | np.ndarray:
+    """A per-person lever at idx (scalars pass through)."""
+    return x[idx] if isinstance(x, np.ndarray) else x
+
+
+def purchase(
+    pop: Population,
+    lev: Levers,
+    sc: Scenario,
+    brand: float,
+    u: np.ndarray,
+    st: TickState,
+) -> None:
+    """Step 5: adoption by aware prospects, repurchase by customers, win-back of churned people.
+
+    Prospects, customers and churned people are disjoint, so one uniform per person serves all three decisions.
+    """
+    n = pop.n
+    aware = np.flatnonzero(pop.status == AWARE)
+    c = sc.purchase.adoption
+    logit = (
+        c.intercept + c.expectation * pop.E[aware] + c.trust * pop.T[aware] + c.brand * brand
+        + c.value * perceived_value(pop, lev, sc, aware) + c.wom * st.impact[aware]
+        + (c.referral + lev.referral_boost) * st.referred[aware] + _at(lev.adoption_boost, aware)
+    )  # fmt: skip
+    adopters = aware[u[aware] < logistic(logit)]
+
+    customers = np.flatnonzero(pop.status == CUSTOMER)
+    rp = sc.purchase.repurchase
+    logit_r = (
+        rp.intercept + rp.loyalty * pop.L[customers] + rp.member * pop.member[customers]
+        + rp.engaged * pop.engaged[customers] + _at(lev.repurchase_boost, customers)
+    )  # fmt: skip
+    repurchasers = customers[u[customers] < logistic(logit_r)]
+
+    churned = np.flatnonzero(pop.status == CHURNED)
+    wb = sc.purchase.winback
+    logit_w = wb.intercept + wb.loyalty * pop.L[churned] + _at(lev.winback_boost, churned)
+    returners = churned[u[churned] < logistic(logit_w)]
+
+    st.customers_start = int(customers.size)
+    pop.acquired_by[adopters] = pop.last_touch[adopters]
+    pop.status[adopters] = CUSTOMER
+    pop.status[returners] = CUSTOMER
+    st.adopted, st.repurchased, st.won_back = (np.zeros(n, dtype=bool) for _ in range(3))
+    st.adopted[adopters], st.repurchased[repurchasers], st.won_back[returners] = True, True, True
+    buyers = np.concatenate([adopters, repurchasers, returners])
+    spend = pop.spend[buyers]
+    pop.revenue[buyers] += spend * lev.price
+    st.revenue = float(spend.sum() * lev.price)
+    st.cost_of_goods = float(spend.sum() * (1.0 - sc.brand.margin))
+
+
+# --------------------------------------------------------------------------------------------- step 6
+def arrive_recoveries(pop: Population, lev: Levers, t: int) -> int:
+    """Delayed service recoveries due now reach their customers: S and T restored toward pre-failure levels."""
+    arrived = pop.pending_recoveries.pop(t, [])
+    eff, paradox = lev.recovery_effectiveness, lev.recovery_paradox
+    for who, S_pre, T_pre in arrived:  # one entry per tick of failures: a handful of array operations each
+        pop.S[who] = pull(pop.S[who], S_pre, eff)
+        pop.S[who] += paradox * (1.0 - pop.S[who])
+        pop.T[who] = pull(pop.T[who], T_pre, eff)
+        np.add.at(pop.recoveries, who, 1)
+    return int(sum(who.size for who, _, _ in arrived))
+
+
+def experience(
+    pop: Population, lev: Levers, sc: Scenario, t: int, draws: tuple[np.ndarray, np.ndarray, np.ndarray], st: TickState
+) -> None:
+    """Step 6: experienced quality, service failure and recovery, expectation-disconfirmation, trust.
+
+    `draws` are three full-length uniforms: quality (turned into a normal deviate only for buyers), failure, recovery.
+    """
+    u_quality, u_fail, u_recover = draws
+    ex = sc.experience
+    recovered_late = arrive_recoveries(pop, lev, t)
+    buyers = np.flatnonzero(st.adopted | st.repurchased | st.won_back)
+    z = ndtri(np.clip(u_quality[buyers], 1e-12, 1 - 1e-12))
+
+    x = np.clip(lev.quality + ex.noise * z, 0.0, 1.0)
+    failed = u_fail[buyers] < lev.service_failure
+    recovered = failed & (u_recover[buyers] < lev.recovery_coverage)
+    immediate = recovered & (lev.recovery_delay == 0)
+    delayed = recovered & (lev.recovery_delay > 0)
+    unrecovered = failed & ~immediate
+    soft = np.maximum(0.0, x - ex.failure_penalty * (1 - lev.recovery_effectiveness))
+    x = np.where(immediate, soft, np.where(failed, np.maximum(0.0, x - ex.failure_penalty), x))
+
+    E, T = pop.E[buyers], pop.T[buyers]
+    S_prev = np.where(pop.experienced[buyers], pop.S[buyers], E)
+    if delayed.any():
+        queue = pop.pending_recoveries.setdefault(t + lev.recovery_delay, [])
+        queue.append((buyers[delayed], S_prev[delayed], T[delayed]))
+
+    d = x - E
+    target = np.clip(x + ex.disconfirmation_weight * d + ex.recall_bias, 0.0, 1.0)
+    S_new = pull(S_prev, target, ex.satisfaction_rate)
+    # Recovery paradox (opt-in): a recovered customer ends up above where the experience alone would put them.
+    pop.S[buyers] = np.where(immediate, S_new + lev.recovery_paradox * (1.0 - S_new), S_new)
+    pop.E[buyers] = pull(E, x, ex.expectation_rate)
+    pop.T[buyers] = np.where(
+        unrecovered, T * (1.0 - ex.trust_failure_drop), T + ex.trust_gain * (1 - np.abs(d)) * (1 - T)
+    )
+
+    pop.experienced[buyers] = True
+    pop.purchases[buyers] += 1
+    pop.last_purchase[buyers] = t
+    pop.failures[buyers[failed]] += 1
+    pop.recoveries[buyers[immediate]] += 1
+    pop.failed_last[:] = False
+    pop.failed_last[buyers[unrecovered]] = True
+    st.unrecovered = pop.failed_last.copy()
+    st.failures = int(failed.sum())
+    st.recoveries = int(immediate.sum()) + recovered_late
+
+
+# --------------------------------------------------------------------------------------------- step 7
+def update_loyalty(pop: Population, lev: Levers, sc: Scenario, brand: float, st: TickState) -> None:
+    """Step 7: loyalty toward its weighted drivers; attachment grows for spreaders, members, engaged."""
+    idx = np.flatnonzero(pop.status == CUSTOMER)
+    w = sc.loyalty.weights
+    target = (
+        w.value * perceived_value(pop, lev, sc, idx) + w.satisfaction * pop.S[idx] + w.trust * pop.T[idx]
+        + w.attachment * pop.A[idx] + w.brand * brand
+    )  # fmt: skip
+    pop.L[idx] = pull(pop.L[idx], target, sc.loyalty.rate)
+    at = sc.loyalty.attachment
+    gain = (
+        at.spread_gain * st.spoke_positive[idx] + at.member_gain * pop.member[idx] + at.engaged_gain * pop.engaged[idx]
+    )
+    A = pop.A[idx]
+    pop.A[idx] = np.clip(A + gain * (1.0 - A) - at.decay * A, 0.0, 1.0)
+
+
+# --------------------------------------------------------------------------------------------- step 8
+def churn(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray, st: TickState) -> None:
+    """Step 8: customers leave with a hazard that falls with loyalty and rises with negative WOM and failures."""
+    ch = sc.churn
+    idx = np.flatnonzero(pop.status == CUSTOMER)
+    hazard = (
+        ch.base_hazard
+        * np.exp(-ch.loyalty_slope * (pop.L[idx] - ch.reference_loyalty))
+        * (1.0 + ch.negative_wom * st.heard_negative[idx])
+        * (1.0 + ch.failure_multiplier * st.unrecovered[idx])
+        * _at(lev.hazard_multiplier, idx)
+    )
+    leavers = idx[u[idx] < -np.expm1(-hazard)]
+    st.customers_exposed = int(idx.size)
+    pop.status[leavers] = CHURNED
+    st.churned = np.zeros(pop.n, dtype=bool)
+    st.churned[leavers] = True
+    st.at_risk = int(np.count_nonzero(hazard >= 3.0 * ch.base_hazard))
+
+
+# --------------------------------------------------------------------------------------------- step 9
+def update_brand(brand: float, lev: Levers, sc: Scenario, st: TickState) -> float:
+    """Step 9: reputation moves toward a mix of quality and the positive share of public WOM."""
+    pos, neg = st.positive.dst.size, st.negative.dst.size
+    voice = pos / (pos + neg) if pos + neg else brand
+    qw = sc.brand.reputation_quality_weight
+    target = qw * lev.quality + (1.0 - qw) * voice
+    return float(np.clip(pull(brand, target, sc.brand.reputation_rate) + lev.brand_lift, 0.0, 1.0))
+
+
+def clip_states(pop: Population) -> None:
+    """Keep every continuous state in [0, 1]."""
+    for arr in (pop.E, pop.S, pop.T, pop.A, pop.L):
+        np.clip(arr, 0.0, 1.0, out=arr)

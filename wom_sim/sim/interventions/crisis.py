@@ -1,0 +1,410 @@
+"""Crises and the company's response, talking through one shared object on the model: `model.crisis_state`.
+
+The `crisis` event starts and plays out a crisis: a negative-WOM precursor `precursor_lead` ticks before it
+surfaces; on surfacing a first brand shock, a quality drop (product crisis) or a trust/expectation hit (scandal),
+and the affected customers' satisfaction falls; then, each tick the crisis is unresolved, more damage accrues and
+affected customers vent. The `crisis_response` intervention answers it: it writes its choices into the shared
+`Crisis` record (`CrisisState.respond`), and applies its own direct effects (apology, compensation, KOL support,
+the trust cost of opacity). The event reads the record from the next tick on: a transparent answer stops the
+escalation; an opaque one lets it run on to `mishandled_factor` times the typical damage. Neither class touches
+the other's attributes. Events act before interventions within a tick (base.SECTIONS), so a response with
+`delay: 0` answers in the tick the crisis surfaces.
+
+Brand damage, scaled by the seeds (seed 002): typical (no answer) = `damage` (default 8% + 7% x severity, so
+8-15%); slow or opaque = up to twice that; fast, transparent and compensated = the first shock only, minus the
+apology (under 5%). B then recovers toward its target at `brand.reputation_rate` (6-12 months).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import NonNegativeInt
+
+from wom_sim.sim.interventions.base import Intervention, Params, combine_shares, param, register
+from wom_sim.sim.levers import Levers
+from wom_sim.sim.population import CUSTOMER, UNAWARE
+
+if TYPE_CHECKING:
+    from wom_sim.sim.model import WomModel
+
+
+# --------------------------------------------------------------------------------------------- shared state
+@dataclass
+class Crisis:
+    """One crisis as it plays out: written by the `crisis` event, answered by `crisis_response`."""
+
+    type: str
+    severity: float
+    damage: float  # typical brand damage (share of B)
+    started: int  # tick of the precursor (= surfaced when there is none)
+    surfaced: int
+    brand_before: float  # B just before the crisis began
+    affected: np.ndarray  # bool mask: customers directly affected
+    S_before: np.ndarray  # their satisfaction and trust before it (for compensation)
+    T_before: np.ndarray
+    escalated: float = 0.0  # share of `damage` applied so far
+    fixed_at: int | None = None  # tick the quality problem ends
+    ended: int | None = None
+    responded: int | None = None  # tick of the company's answer
+    transparent: bool | None = None
+    compensated: bool = False
+    responder: str | None = None
+
+    def resolved(self, t: int) -> bool:
+        """A transparent answer given before tick t stops the escalation."""
+        return self.responded is not None and self.responded < t and bool(self.transparent)
+
+    def cap(self, t: int, mishandled_factor: float) -> float:
+        """How far the damage can escalate (in units of `damage`): doubled by an opaque answer."""
+        opaque = self.responded is not None and self.responded < t and not self.transparent
+        return mishandled_factor if opaque else 1.0
+
+
+@dataclass
+class CrisisState:
+    """The crisis now running (if any) and all past ones; lives on the model as `model.crisis_state`."""
+
+    current: Crisis | None = None
+    history: list[Crisis] = field(default_factory=list)
+
+    def open(self, t: int) -> Crisis | None:
+        """The crisis that has surfaced by tick t, is not over and has no answer yet."""
+        c = self.current
+        return c if c is not None and c.surfaced <= t and c.responded is None else None
+
+    def respond(self, t: int, responder: str, transparent: bool, compensated: bool) -> Crisis:
+        """Record the company's answer to the open crisis."""
+        c = self.current
+        c.responded, c.responder, c.transparent, c.compensated = t, responder, transparent, compensated
+        return c
+
+
+def crisis_state(model: WomModel) -> CrisisState:
+    """The model's shared crisis record (created on first use by either kind)."""
+    state = getattr(model, "crisis_state", None)
+    if state is None:
+        state = model.crisis_state = CrisisState()
+    return state
+
+
+# --------------------------------------------------------------------------------------------- the event
+@register
+class CrisisEvent(Intervention):
+    """A product crisis or scandal: at given ticks (`at`) or at random (`probability_per_year`) while on air."""
+
+    kind = "crisis"
+
+    class Params(Params):
+        at: NonNegativeInt | list[NonNegativeInt] | None = param(
+            None, "tick(s) the crisis surfaces; none = at random", "tick", "scenario input"
+        )
+        probability_per_year: float = param(
+            0.3,
+            "chance of a crisis per year (when `at` is none)",
+            "prob/year",
+            "seed 002: ~30% of firms face a crisis a year",
+            ge=0,
+            le=1,
+        )
+        ticks_per_year: float = param(52.0, "ticks in a year (52 for weeks)", "ticks", "tick_unit", gt=0)
+        type: Literal["quality", "scandal"] = param(
+            "quality", "quality: a defect lowers Q for a while; scandal: trust and expectations fall", "-", "seed 002"
+        )
+        severity: float = param(0.5, "how bad it is", "0-1", "scenario input", ge=0, le=1)
+        damage: float | None = param(
+            None,
+            "typical brand damage when unanswered; none = 0.08 + 0.07 x severity",
+            "share of B",
+            "seed 002: 8-15%",
+            ge=0,
+            le=1,
+        )
+        initial_share: float = param(
+            0.3,
+            "share of `damage` that hits when it surfaces",
+            "share",
+            "calibrated: a fast transparent answer keeps loss < 5% (seed 002)",
+            ge=0,
+            le=1,
+        )
+        escalation: float = param(
+            0.15,
+            "share of `damage` added per tick it stays unresolved",
+            "share/tick",
+            "calibrated: typical damage reached in ~5 ticks",
+            ge=0,
+            le=1,
+        )
+        mishandled_factor: float = param(
+            2.0,
+            "damage cap after an opaque answer, in units of `damage`",
+            "x",
+            "seed 002: doubled if mishandled",
+            ge=1,
+            le=5,
+        )
+        precursor_lead: int = param(
+            1,
+            "ticks between the negative-WOM precursor and surfacing",
+            "ticks",
+            "seed 002: negative reviews spike about a week before",
+            ge=0,
+            le=12,
+        )
+        precursor_share: float = param(
+            0.5, "share of affected customers who post negatively in the precursor", "share", "assumption", ge=0, le=1
+        )
+        affected_share: float = param(0.1, "share of customers directly affected", "share", "assumption", ge=0, le=1)
+        satisfaction_hit: float = param(
+            0.3, "satisfaction lost by the affected, times severity", "S", "assumption", ge=0, le=1
+        )
+        quality_drop: float = param(
+            0.2, "quality Q lost while the defect lasts, times severity (type quality)", "Q", "assumption", ge=0, le=1
+        )
+        defect_ticks: int = param(
+            6, "ticks the defect lasts unless a response fixes it sooner", "ticks", "assumption", ge=0, le=104
+        )
+        scandal_trust_hit: float = param(
+            0.1, "share of trust lost by everyone aware, times severity (scandal)", "share", "assumption", ge=0, le=1
+        )
+        outrage_rate: float = param(
+            0.2,
+            "probability per tick an affected, uncompensated customer posts negatively",
+            "prob/tick",
+            "assumption",
+            ge=0,
+            le=1,
+        )
+        outrage_ticks: int = param(8, "ticks after surfacing the venting lasts", "ticks", "assumption", ge=0, le=104)
+        open_ticks: int = param(
+            26,
+            "ticks after surfacing an answer can still come (the crisis stays open)",
+            "ticks",
+            "assumption",
+            ge=0,
+            le=520,
+        )
+
+    def setup(self, model: WomModel) -> None:
+        self.state = crisis_state(model)
+        at = self.params.at
+        self.at = [] if at is None else sorted(at if isinstance(at, list) else [at])
+
+    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+        p = self.params
+        if self.state.current is None:
+            surface = None
+            for a in self.at:
+                if t == max(a - p.precursor_lead, 0) and a >= t:
+                    surface = a
+            if not self.at:
+                chance = 1.0 - (1.0 - p.probability_per_year) ** (1.0 / p.ticks_per_year)
+                if self.uniforms(model, t, 1)[0] < chance:
+                    surface = t + p.precursor_lead
+            if surface is not None:
+                self._begin(model, t, surface)
+        self._play(model, lev, t)
+
+    def idle(self, model: WomModel, lev: Levers, t: int) -> None:
+        self._play(model, lev, t)  # a crisis that began runs its course
+
+    def _begin(self, model: WomModel, t: int, surface: int) -> None:
+        p, pop = self.params, model.population
+        affected = (pop.status == CUSTOMER) & (self.uniforms(model, t, pop.n, slot=1) < p.affected_share)
+        damage = p.damage if p.damage is not None else 0.08 + 0.07 * p.severity
+        fixed = surface + p.defect_ticks if p.type == "quality" else surface
+        self.state.current = Crisis(
+            type=p.type,
+            severity=p.severity,
+            damage=damage,
+            started=t,
+            surfaced=surface,
+            brand_before=model.brand,
+            affected=affected,
+            S_before=pop.S.copy(),
+            T_before=pop.T.copy(),
+            fixed_at=fixed,
+        )
+
+    def _play(self, model: WomModel, lev: Levers, t: int) -> None:
+        c, p, pop = self.state.current, self.params, model.population
+        if c is None:
+            return
+        u = self.uniforms(model, t, pop.n, slot=2)
+        if t < c.surfaced:  # precursor: the affected start complaining before the news breaks
+            lev.force("negative", c.affected & (u < p.precursor_share))
+            return
+        pushing = t == c.surfaced
+        if pushing:
+            c.escalated = min(p.initial_share, 1.0)
+            pop.S[c.affected] = np.maximum(0.0, pop.S[c.affected] - p.satisfaction_hit * p.severity)
+            if c.type == "scandal":
+                lev.trust_shock = combine_shares(lev.trust_shock, p.scandal_trust_hit * p.severity)
+                lev.expectation_shift -= 0.1 * p.severity
+        elif not c.resolved(t) and c.escalated < c.cap(t, p.mishandled_factor):
+            c.escalated = min(c.escalated + p.escalation, c.cap(t, p.mishandled_factor))
+            pushing = True
+        if pushing:
+            # While it escalates, B is held at or below the pre-crisis level less the damage so far (its pull back
+            # toward its target does not set in until the escalation stops).
+            ceiling = c.brand_before * (1.0 - c.escalated * c.damage)
+            if model.brand > ceiling:
+                lev.brand_shock = combine_shares(lev.brand_shock, 1.0 - ceiling / model.brand)
+        if c.type == "quality" and t < c.fixed_at:
+            lev.quality -= p.quality_drop * p.severity
+        venting = t < c.surfaced + p.outrage_ticks and not c.compensated
+        if venting:
+            lev.force("negative", c.affected & (u < p.outrage_rate))
+        settled = c.resolved(t + 1) or c.escalated >= c.cap(t + 1, p.mishandled_factor) - 1e-12
+        answered = c.responded is not None or t >= c.surfaced + p.open_ticks
+        if not venting and t >= c.fixed_at and settled and answered:
+            c.ended = t
+            self.state.history.append(c)
+            self.state.current = None
+
+
+# --------------------------------------------------------------------------------------------- the response
+@register
+class CrisisResponse(Intervention):
+    """The company's answer to a crisis, `delay` ticks after it surfaces (while on air; without a schedule or
+    trigger it is a standing crisis plan). Transparent answers stop the escalation; opaque ones cut everyone's trust
+    (about 40%, seed 002) and let damage run to twice the typical. Compensation restores the affected customers'
+    satisfaction and trust and ends their venting; costs compensation x affected customers. An apology lifts the
+    brand; KOL support makes the scenario's KOLs post positively for a few ticks (fee per post).
+    """
+
+    kind = "crisis_response"
+
+    class Params(Params):
+        delay: int = param(
+            0,
+            "ticks after surfacing before the answer",
+            "ticks",
+            "seed 002: statement within 2 h (major) / 24 h (minor)",
+            ge=0,
+            le=104,
+        )
+        transparent: bool = param(True, "open about cause and remedy", "bool", "seed 002")
+        apology: bool = param(True, "a public apology", "bool", "seed 002")
+        apology_lift: float = param(0.01, "brand B regained by the apology", "B", "assumption", ge=0, le=0.2)
+        compensation: float = param(
+            20.0,
+            "paid per affected customer (0 = none)",
+            "currency/customer",
+            "seed 002: transparency + compensation -> loss < 5%",
+            ge=0,
+        )
+        compensation_effect: float = param(
+            0.8,
+            "share of the affected customers' lost satisfaction and trust restored by compensation",
+            "share",
+            "assumption",
+            ge=0,
+            le=1,
+        )
+        fix_ticks: int | None = param(
+            1,
+            "ticks after the answer until a product defect is fixed (recall); none = the defect runs its course",
+            "ticks",
+            "assumption",
+            ge=0,
+            le=104,
+        )
+        opaque_trust_cut: float = param(
+            0.4,
+            "share of trust lost by everyone aware after an opaque answer",
+            "share",
+            "seed 002: non-transparent handling -> trust -40%",
+            ge=0,
+            le=1,
+        )
+        kol_support: bool = param(
+            False, "the scenario's KOLs post positively after the answer", "bool", "seed 002: KOLs as amplifiers"
+        )
+        kol_ticks: int = param(4, "ticks of KOL support", "ticks", "assumption", ge=1, le=52)
+        fee_per_post: float = param(300.0, "fee per supporting KOL post", "currency/post", "assumption", ge=0)
+
+    def setup(self, model: WomModel) -> None:
+        self.state = crisis_state(model)
+        self.answered: list[Crisis] = []
+
+    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+        c = self.state.open(t)
+        if c is not None and t >= c.surfaced + self.params.delay:
+            self._answer(model, lev, t, c)
+        self._support(model, lev, t)
+
+    def idle(self, model: WomModel, lev: Levers, t: int) -> None:
+        self._support(model, lev, t)
+
+    def _answer(self, model: WomModel, lev: Levers, t: int, c: Crisis) -> None:
+        p, pop = self.params, model.population
+        compensate = p.compensation > 0
+        self.state.respond(t, self.name, p.transparent, compensate)
+        self.answered.append(c)
+        if p.apology:
+            lev.brand_lift += p.apology_lift
+        if not p.transparent:
+            aware = pop.status != UNAWARE
+            # Applied here rather than as a lever shock: the cut must follow this tick's other shocks.
+            pop.T[aware] *= 1.0 - p.opaque_trust_cut
+        if compensate:
+            a = c.affected
+            pop.S[a] += p.compensation_effect * np.maximum(c.S_before[a] - pop.S[a], 0.0)
+            pop.T[a] += p.compensation_effect * np.maximum(c.T_before[a] - pop.T[a], 0.0)
+            lev.add_cost(self.name, p.compensation * np.count_nonzero(a))
+        if p.fix_ticks is not None and c.fixed_at is not None:
+            c.fixed_at = min(c.fixed_at, t + p.fix_ticks)
+
+    def _support(self, model: WomModel, lev: Levers, t: int) -> None:
+        p = self.params
+        if not p.kol_support or not self.answered:
+            return
+        if self.answered[-1].responded <= t < self.answered[-1].responded + p.kol_ticks and model.kol_ids.size:
+            mask = np.zeros(model.n, dtype=bool)
+            mask[model.kol_ids] = True
+            lev.force("positive", mask)
+            lev.add_cost(self.name, p.fee_per_post * model.kol_ids.size)
+
+
+# --------------------------------------------------------------------------------------------- analysis
+def crisis_impact(
+    metrics: pd.DataFrame, surfaced: int, baseline: pd.DataFrame | None = None, lead: int = 1, window: int = 52
+) -> dict[str, float]:
+    """Brand damage, trust cut and recovery time of a crisis that surfaced at tick `surfaced`.
+
+    With `baseline` (the same scenario and seed without the crisis: common random numbers), damage is the largest
+    relative shortfall of B against the baseline in the window, and recovery is the first tick from which B stays
+    at or above 90% of the baseline's B (`ticks_to_90`) and the first tick with 90% of the shortfall made good
+    (`ticks_to_recover_90`). Without it, the level just before the precursor is the reference.
+    """
+    t = metrics["t"].to_numpy()
+    pre_tick = max(surfaced - lead - 1, 0)
+    win = (t >= surfaced) & (t < surfaced + window)
+    b = metrics["brand"].to_numpy()
+    trust = metrics["mean_T"].to_numpy()
+    if baseline is not None:
+        ref_b = baseline["brand"].to_numpy()
+        ref_t = baseline["mean_T"].to_numpy()
+    else:
+        ref_b = np.full_like(b, b[t == pre_tick][0])
+        ref_t = np.full_like(trust, trust[t == pre_tick][0])
+    ratio = b / ref_b
+    shortfall = 1.0 - ratio[win]
+    worst = int(np.argmax(shortfall))
+    after = np.arange(win.sum()) >= worst
+    level_ok = ratio[win] >= 0.9
+    stays = np.flatnonzero([level_ok[i:].all() for i in range(win.sum())])
+    recovered = np.flatnonzero(after & (shortfall <= 0.1 * shortfall[worst]))
+    return {
+        "brand_before": float(ref_b[t == pre_tick][0]),
+        "brand_damage": float(shortfall[worst]),
+        "worst_tick": int(t[win][worst]),
+        "trust_cut": float(np.max(1.0 - trust[win] / ref_t[win])),
+        "ticks_to_90": float(stays[0]) if stays.size else float("nan"),
+        "ticks_to_recover_90": float(recovered[0]) if recovered.size else float("nan"),
+    }

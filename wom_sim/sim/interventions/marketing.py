@@ -1,0 +1,389 @@
+"""Acquisition levers: advertising, KOL campaigns, referral rewards, price changes, personal offers, fake reviews."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from wom_sim.scenario.schema import KolSelect
+from wom_sim.sim.interventions.base import Intervention, Params, combine_shares, logit, param, per_person, register
+from wom_sim.sim.levers import Levers
+from wom_sim.sim.population import CUSTOMER, REFERRAL
+
+if TYPE_CHECKING:
+    from wom_sim.sim.dynamics import TickState
+    from wom_sim.sim.model import WomModel
+
+
+@register
+class Advertising(Intervention):
+    """An advertising campaign on top of always-on marketing: more reach, a claim, some brand lift."""
+
+    kind = "advertising"
+
+    class Params(Params):
+        reach_multiplier: float = param(
+            2.0,
+            "multiplies advertising.reach while on air",
+            "x",
+            "Bass innovation p scales with spend (assumption)",
+            ge=0,
+            le=100,
+        )
+        claim: float | None = param(
+            None, "quality the ads claim; none = advertising.claim", "0-1 quality", "scenario input", ge=0, le=1
+        )
+        brand_lift: float = param(0.0, "reputation B added per tick on air", "B per tick", "assumption", ge=0, le=0.1)
+        budget_per_tick: float = param(0.0, "media spend per tick on air", "currency/tick", "scenario input", ge=0)
+
+    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+        p = self.params
+        lev.ad_reach *= p.reach_multiplier
+        if p.claim is not None:
+            lev.claim = p.claim
+        lev.brand_lift += p.brand_lift
+        lev.add_cost(self.name, p.budget_per_tick)
+
+
+@register
+class KolCampaign(Intervention):
+    """Paid KOL posts: hired KOLs post positively each tick on air; a poorly screened one may start a backlash.
+
+    Backlash: per post with probability `backlash_risk * (1 - screening)` (times `undisclosed_risk` without
+    disclosure) the KOL is dropped, the brand and the trust of the KOL's followers drop at once, and the KOL plus a
+    share of its followers post negatively for the next `backlash_ticks` ticks (a secondary crisis, seed 002).
+    """
+
+    kind = "kol_campaign"
+
+    class Params(Params):
+        select: KolSelect | None = param(
+            None,
+            "who to hire ({by, k, ids} as in kols.select); none = the "
+            "scenario's KOLs; others are promoted to KOLs at the start",
+            "people",
+            "scenario input",
+        )
+        time_budget: float = param(10.0, "seconds allowed for greedy selection", "s", "assumption", gt=0)
+        posts_per_tick: float = param(
+            1.0,
+            "expected posts per KOL per tick on air (at most one broadcast per "
+            "person per tick; use schedule.every for rarer posts)",
+            "posts/tick",
+            "scenario input",
+            gt=0,
+            le=1,
+        )
+        fee_per_post: float = param(300.0, "fee paid per KOL post", "currency/post", "assumption", ge=0)
+        screening: float = param(
+            0.8,
+            "how well the KOLs were vetted (1 = fully)",
+            "0-1",
+            "seed 002: unscreened KOLs cause secondary crises",
+            ge=0,
+            le=1,
+        )
+        backlash_risk: float = param(
+            0.05,
+            "backlash probability of one post by an unscreened KOL; per post risk "
+            "= backlash_risk * (1 - screening); 1 = the literal per-post reading",
+            "prob/post",
+            "assumption",
+            ge=0,
+            le=1,
+        )
+        disclosure: bool = param(True, "posts are disclosed as sponsored", "bool", "FTC/ASA rules")
+        disclosure_credibility: float = param(
+            0.8,
+            "credibility multiplier of disclosed sponsored posts",
+            "x",
+            "Boerman et al. 2017: disclosure lowers persuasion",
+            ge=0,
+            le=1,
+        )
+        undisclosed_risk: float = param(
+            2.0,
+            "backlash risk multiplier when posts are not disclosed",
+            "x",
+            "assumption: hidden sponsorship gets exposed",
+            ge=1,
+            le=10,
+        )
+        backlash_ticks: int = param(3, "ticks the negative burst lasts", "ticks", "assumption", ge=1, le=52)
+        backlash_share: float = param(
+            0.3, "share of the KOL's followers who join the negative burst", "share", "assumption", ge=0, le=1
+        )
+        backlash_trust_drop: float = param(
+            0.1, "share of trust the KOL's followers lose", "share", "assumption", ge=0, le=1
+        )
+        backlash_brand_shock: float = param(
+            0.01, "share of brand reputation B lost per backlash", "share", "assumption", ge=0, le=1
+        )
+
+    def setup(self, model: WomModel) -> None:
+        from wom_sim.network.kols import select_kols
+
+        p, pop = self.params, model.population
+        if p.select is None:
+            self.kols = np.asarray(model.kol_ids, dtype=np.int64)
+        else:
+            rng = np.random.default_rng(self.seed_sequence(model, -1))
+            self.kols = np.asarray(select_kols(model.graph, p.select, rng, time_budget=p.time_budget), np.int64)
+            new = self.kols[~pop.is_kol[self.kols]]
+            pop.is_kol[new] = True
+            pop.credibility[new] = model.wom_scenario.kols.credibility
+            pop.talkativeness[new] *= model.wom_scenario.kols.talkativeness
+        self.hired = np.ones(self.kols.size, dtype=bool)  # dropped after a backlash
+        self.burst_until = np.full(model.n, -1, dtype=np.int64)  # forced negative posts through this tick
+        self.backlashes: list[tuple[int, int]] = []  # (tick, KOL id)
+        self.posts = 0
+
+    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+        p, n = self.params, model.n
+        k = self.kols.size
+        u = self.uniforms(model, t, 2 * k)
+        posting = self.hired & (u[:k] < p.posts_per_tick)
+        posters = self.kols[posting]
+        mask = np.zeros(n, dtype=bool)
+        mask[posters] = True
+        lev.force("positive", mask)
+        if p.disclosure and posters.size:
+            cred = per_person(lev.positive_credibility, n)
+            cred[posters] *= p.disclosure_credibility
+            lev.positive_credibility = cred
+        self.posts += int(posters.size)
+        lev.add_cost(self.name, p.fee_per_post * posters.size)
+
+        risk = p.backlash_risk * (1.0 - p.screening) * (1.0 if p.disclosure else p.undisclosed_risk)
+        for j in np.flatnonzero(posting & (u[k:] < risk)):
+            self._backlash(model, lev, t, j)
+        self._burst(lev, t, n)
+
+    def idle(self, model: WomModel, lev: Levers, t: int) -> None:
+        if self.on_air_ticks:
+            self._burst(lev, t, model.n)
+
+    def _backlash(self, model: WomModel, lev: Levers, t: int, j: int) -> None:
+        """KOL j's post backfires: it is dropped, followers lose trust, it and some followers post negatively."""
+        p, g, pop = self.params, model.graph, model.population
+        kol = int(self.kols[j])
+        followers = g.indices[g.indptr[kol] : g.indptr[kol + 1]].astype(np.int64)
+        joins = self.uniforms(model, t, model.n, slot=1 + j)[followers] < p.backlash_share
+        self.burst_until[np.append(followers[joins], kol)] = t + p.backlash_ticks
+        pop.T[followers] *= 1.0 - p.backlash_trust_drop
+        lev.brand_shock = combine_shares(lev.brand_shock, p.backlash_brand_shock)
+        self.hired[j] = False
+        self.backlashes.append((t, kol))
+
+    def _burst(self, lev: Levers, t: int, n: int) -> None:
+        """Negative posts of running backlashes (they start the tick after the backlash)."""
+        burst = (self.burst_until >= t) & (self.burst_until - self.params.backlash_ticks < t)
+        if burst.any():
+            lev.force("negative", burst)
+
+
+@register
+class ReferralReward(Intervention):
+    """A reward per successful referral: customers talk more, their messages carry a referral tag, referred
+    prospects adopt more readily; incentivised WOM is slightly less credible. Paid when a referred prospect adopts
+    (also after the programme ends, for prospects it referred while on air).
+    """
+
+    kind = "referral_reward"
+
+    class Params(Params):
+        sender_reward: float = param(
+            10.0, "paid to the referrer per referred adopter", "currency/referral", "scenario input", ge=0
+        )
+        receiver_reward: float = param(
+            10.0, "paid to the referred adopter", "currency/referral", "scenario input", ge=0
+        )
+        talk_uplift: float = param(
+            0.25,
+            "relative rise of positive WOM probability while on air",
+            "share",
+            "Ryu & Feick 2007: rewards raise referral likelihood",
+            ge=0,
+            le=5,
+        )
+        credibility: float = param(
+            0.85,
+            "credibility multiplier of referral-tagged messages",
+            "x",
+            "Verlegh et al. 2013: rewarded WOM is seen as less sincere",
+            ge=0,
+            le=1,
+        )
+        adoption_boost: float = param(
+            0.5,
+            "log-odds added to the adoption of a prospect referred this tick, on "
+            "top of purchase.adoption.referral (the receiver's reward); 0 if only "
+            "senders are paid",
+            "log-odds",
+            "assumption",
+            ge=0,
+            le=5,
+        )
+
+    def setup(self, model: WomModel) -> None:
+        self.referrals = 0
+
+    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+        p = self.params
+        lev.referral_active = True
+        lev.talk_multiplier *= 1.0 + p.talk_uplift
+        lev.referral_credibility *= p.credibility
+        lev.referral_boost += p.adoption_boost
+
+    def settle(self, model: WomModel, lev: Levers, st: TickState) -> None:
+        if not self.on_air_ticks:
+            return
+        # A successful referral: a prospect adopting this tick whose last touch was a referral-tagged message, also
+        # after the programme ended (only the programme tags messages, so every such adopter was referred by it).
+        n = int(np.count_nonzero(st.adopted & (model.population.acquired_by == REFERRAL)))
+        self.referrals += n
+        lev.add_cost(self.name, n * (self.params.sender_reward + self.params.receiver_reward))
+
+
+@register
+class PriceChange(Intervention):
+    """A new price index while on air: a cut raises perceived value and adoption and lowers the margin per sale
+    (automatic: revenue = spend * price, cost of goods = spend * (1 - margin)); a cut also erodes the brand slowly.
+    """
+
+    kind = "price_change"
+
+    class Params(Params):
+        price: float = param(0.9, "price index while on air (1 = reference)", "index", "scenario input", gt=0, le=10)
+        brand_erosion: float = param(
+            0.01,
+            "share of brand B lost per tick on air per unit of price cut below "
+            "brand.price (a 20% cut: 0.2 * this per tick)",
+            "share/tick/unit",
+            "seed 000: price wars gain now, lose brand later (assumption)",
+            ge=0,
+            le=1,
+        )
+
+    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+        p = self.params
+        cut = max(0.0, model.wom_scenario.brand.price - p.price)
+        lev.price = p.price
+        lev.brand_shock = combine_shares(lev.brand_shock, min(1.0, p.brand_erosion * cut))
+
+
+@register
+class PersonalisedMarketing(Intervention):
+    """Personalised offers to a share of customers each tick: their repurchase odds rise (about +15%)."""
+
+    kind = "personalised_marketing"
+
+    class Params(Params):
+        share: float = param(0.3, "share of customers targeted each tick on air", "share", "scenario input", ge=0, le=1)
+        uplift: float = param(
+            0.15,
+            "relative rise of a targeted customer's repurchase probability at the reference rate",
+            "share",
+            "seed 004: personalisation -> repurchase +15%",
+            ge=0,
+            le=2,
+        )
+        reference_rate: float = param(
+            0.42,
+            "repurchase rate at which `uplift` holds exactly (converted once to log-odds)",
+            "prob/tick",
+            "seed 004: repurchase rate 42%",
+            gt=0,
+            lt=1,
+        )
+        cost_per_target: float = param(
+            0.5, "cost per targeted customer per tick", "currency/customer/tick", "assumption", ge=0
+        )
+
+    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+        p, pop = self.params, model.population
+        targeted = (pop.status == CUSTOMER) & (self.uniforms(model, t, pop.n) < p.share)
+        r = p.reference_rate
+        boost = logit(min(r * (1.0 + p.uplift), 0.999)) - logit(r)
+        arr = per_person(lev.repurchase_boost, pop.n)
+        arr[targeted] += boost
+        lev.repurchase_boost = arr
+        lev.add_cost(self.name, p.cost_per_target * np.count_nonzero(targeted))
+
+
+@register
+class FakeReviews(Intervention):
+    """Bought reviews: prospects' expectation creeps up while on air; once exposed, trust and brand fall, the
+    lift is withdrawn, some customers post negatively, and the campaign stops for good.
+    """
+
+    kind = "fake_reviews"
+
+    class Params(Params):
+        expectation_lift: float = param(
+            0.005,
+            "added to the expectation E of the never-experienced per tick on air",
+            "E/tick",
+            "assumption (short lift, seeds 000/001)",
+            ge=0,
+            le=0.2,
+        )
+        cost_per_tick: float = param(300.0, "spend on reviews per tick on air", "currency/tick", "assumption", ge=0)
+        exposure_prob: float = param(
+            0.03, "probability per tick on air that the fakes are exposed", "prob/tick", "assumption", ge=0, le=1
+        )
+        exposed_at: int | None = param(
+            None, "tick of exposure (overrides the random exposure)", "tick", "scenario input", ge=0
+        )
+        trust_drop: float = param(
+            0.2,
+            "share of trust lost by everyone aware on exposure",
+            "share",
+            "seed 001: fake reviews lower trust when exposed",
+            ge=0,
+            le=1,
+        )
+        brand_shock: float = param(
+            0.08, "share of brand B lost on exposure", "share", "seed 002: damage 8-15% (low end)", ge=0, le=1
+        )
+        outrage_share: float = param(
+            0.05, "share of experienced people who post negatively after exposure", "share", "assumption", ge=0, le=1
+        )
+        outrage_ticks: int = param(3, "ticks the negative posts last", "ticks", "assumption", ge=1, le=52)
+
+    def setup(self, model: WomModel) -> None:
+        self.exposed: int | None = None
+        self.lift_given = 0.0
+
+    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+        p = self.params
+        if self.exposed is None:
+            lev.expectation_shift += p.expectation_lift
+            self.lift_given += p.expectation_lift
+            lev.add_cost(self.name, p.cost_per_tick)
+            due = p.exposed_at is not None and t >= p.exposed_at
+            if due or (p.exposed_at is None and self.uniforms(model, t, 1)[0] < p.exposure_prob):
+                self._expose(model, lev, t)
+        self._outrage(model, lev, t)
+
+    def idle(self, model: WomModel, lev: Levers, t: int) -> None:
+        p = self.params
+        if self.exposed is None and self.on_air_ticks and p.exposed_at is not None and t >= p.exposed_at:
+            self._expose(model, lev, t)  # found out after the campaign stopped
+        self._outrage(model, lev, t)
+
+    def _expose(self, model: WomModel, lev: Levers, t: int) -> None:
+        p = self.params
+        self.exposed = t
+        lev.trust_shock = combine_shares(lev.trust_shock, p.trust_drop)
+        lev.brand_shock = combine_shares(lev.brand_shock, p.brand_shock)
+        lev.expectation_shift -= self.lift_given
+
+    def _outrage(self, model: WomModel, lev: Levers, t: int) -> None:
+        if self.exposed is None or t >= self.exposed + self.params.outrage_ticks:
+            return
+        pop = model.population
+        # The same people each tick of the outrage: their draw is keyed by the exposure tick.
+        angry = pop.experienced & (self.uniforms(model, self.exposed, pop.n, slot=1) < self.params.outrage_share)
+        lev.force("negative", angry)

@@ -1,0 +1,222 @@
+"""Retention levers: loyalty programme, brand community, churn early warning."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from wom_sim.sim.interventions.base import Intervention, Params, param, per_person, register
+from wom_sim.sim.levers import Levers
+from wom_sim.sim.population import CUSTOMER
+
+if TYPE_CHECKING:
+    from wom_sim.sim.dynamics import TickState
+    from wom_sim.sim.model import WomModel
+
+
+class _Enrolment(Intervention):
+    """Shared by programmes that enrol customers over time: each person has a fixed affinity (drawn once), so a
+    share `uptake` of customers will ever join; eligible ones join at `rate` per tick on air; leavers drop out.
+    """
+
+    flag = ""  # the population flag the programme sets ("member" or "engaged")
+
+    def setup(self, model: WomModel) -> None:
+        self.affinity = self.uniforms(model, -1, model.n)
+
+    def enrol(self, model: WomModel, t: int, uptake: float, rate: float, eligible: np.ndarray) -> np.ndarray:
+        """Update the flag for this tick and return it (customers only)."""
+        pop = model.population
+        flag = getattr(pop, self.flag)
+        customers = pop.status == CUSTOMER
+        joins = customers & eligible & ~flag & (self.affinity < uptake) & (self.uniforms(model, t, pop.n) < rate)
+        flag |= joins
+        flag &= customers  # churned people leave the programme
+        return flag
+
+    def idle(self, model: WomModel, lev: Levers, t: int) -> None:
+        if self.last_on == t - 1:  # the programme just ended: everyone leaves it
+            getattr(model.population, self.flag)[:] = False
+
+
+@register
+class LoyaltyProgram(_Enrolment):
+    """A loyalty programme: members repurchase more (`purchase.repurchase.member`) and bond
+    (`loyalty.attachment.member_gain`). Costs: a fee per member per tick plus a reward share of member revenue.
+    """
+
+    kind = "loyalty_program"
+    flag = "member"
+
+    class Params(Params):
+        uptake: float = param(0.6, "share of eligible customers who ever join", "share", "assumption", ge=0, le=1)
+        enrol_rate: float = param(
+            0.1, "probability per tick that an eligible, willing customer joins", "prob/tick", "assumption", ge=0, le=1
+        )
+        min_purchases: int = param(1, "purchases needed to be eligible", "purchases", "scenario input", ge=0)
+        cost_per_member: float = param(
+            0.5, "running cost per member per tick", "currency/member/tick", "assumption", ge=0
+        )
+        reward_share: float = param(
+            0.03,
+            "share of members' revenue paid back as rewards",
+            "share of revenue",
+            "assumption (typical 1-5% points value)",
+            ge=0,
+            le=1,
+        )
+
+    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+        p = self.params
+        members = self.enrol(model, t, p.uptake, p.enrol_rate, model.population.purchases >= p.min_purchases)
+        lev.add_cost(self.name, p.cost_per_member * np.count_nonzero(members))
+
+    def settle(self, model: WomModel, lev: Levers, st: TickState) -> None:
+        if not self.on_air:
+            return
+        pop = model.population
+        bought = (st.adopted | st.repurchased | st.won_back) & pop.member
+        lev.add_cost(self.name, self.params.reward_share * float(pop.spend[bought].sum()) * lev.price)
+
+
+@register
+class Community(_Enrolment):
+    """A brand community: engaged customers repurchase more (`purchase.repurchase.engaged`), bond
+    (`loyalty.attachment.engaged_gain`) and, per social interaction per tick, hold loyalty about 3% higher.
+
+    The +3% acts on the loyalty step: engaged customers' L is raised by a factor g each tick, chosen so that
+    with `loyalty.rate` = lambda the steady state is L*(1 + 0.03 k) for k interactions per tick:
+    (1 + g) = (1 - lambda / (1 + 0.03 k)) / (1 - lambda).
+    """
+
+    kind = "community"
+    flag = "engaged"
+
+    class Params(Params):
+        uptake: float = param(0.3, "share of customers who ever engage", "share", "assumption", ge=0, le=1)
+        join_rate: float = param(
+            0.05, "probability per tick that a willing customer joins", "prob/tick", "assumption", ge=0, le=1
+        )
+        interactions_per_tick: float = param(
+            1.0, "social interactions per engaged customer per tick", "interactions/tick", "assumption", ge=0, le=10
+        )
+        loyalty_per_interaction: float = param(
+            0.03,
+            "relative loyalty gain per interaction (steady state)",
+            "share",
+            "seed 000: +1 social interaction -> loyalty +3%",
+            ge=0,
+            le=0.2,
+        )
+        cost_per_tick: float = param(
+            1000.0, "running cost of the community per tick", "currency/tick", "assumption", ge=0
+        )
+        cost_per_member: float = param(
+            0.0, "cost per engaged customer per tick", "currency/member/tick", "assumption", ge=0
+        )
+
+    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+        p, pop = self.params, model.population
+        engaged = self.enrol(model, t, p.uptake, p.join_rate, np.ones(pop.n, dtype=bool))
+        lam = model.wom_scenario.loyalty.rate
+        gain = p.loyalty_per_interaction * p.interactions_per_tick
+        if lam < 1 and gain > 0:
+            factor = (1.0 - lam / (1.0 + gain)) / (1.0 - lam)
+            pop.L[engaged] = np.minimum(1.0, pop.L[engaged] * factor)
+        lev.add_cost(self.name, p.cost_per_tick + p.cost_per_member * np.count_nonzero(engaged))
+
+
+@register
+class ChurnPrevention(Intervention):
+    """Churn early warning: flag at-risk customers with a given precision and recall, make them a retention offer
+    that cuts their churn hazard for a few ticks.
+
+    At risk = customers whose hazard at the start of the tick (loyalty and last tick's negative WOM, the churn
+    formula of docs/model.md step 8 without this tick's failures, which nobody can know yet) is in the top
+    `at_risk_share`. Recall: each customer has a fixed chance `recall` of being detectable when at risk (drawn
+    once: a model's blind spots persist). Precision: for every true flag, (1-precision)/precision customers not at
+    risk are flagged too. A flagged customer without a running offer gets one (cost per offer); it lasts
+    `offer_ticks` ticks, during which the hazard is multiplied by 1 - offer_effect.
+    """
+
+    kind = "churn_prevention"
+
+    class Params(Params):
+        precision: float = param(
+            0.85,
+            "share of flagged customers who are really at risk",
+            "share",
+            "seeds 000/004: early warning accuracy >85%",
+            gt=0,
+            le=1,
+        )
+        recall: float = param(
+            0.7, "share of at-risk customers the warning can detect", "share", "assumption", ge=0, le=1
+        )
+        at_risk_share: float = param(
+            0.25,
+            "share of customers (highest hazard) counted as at risk",
+            "share",
+            "assumption (top quartile)",
+            gt=0,
+            le=1,
+        )
+        offer_effect: float = param(
+            0.4,
+            "share of churn hazard removed while an offer runs",
+            "share",
+            "calibrated so the defaults give churn about -15% (seeds 000/004)",
+            ge=0,
+            le=1,
+        )
+        offer_ticks: int = param(
+            4, "ticks an offer lasts (no new offer meanwhile)", "ticks", "assumption", ge=1, le=104
+        )
+        cost_per_offer: float = param(5.0, "cost of one retention offer", "currency/offer", "assumption", ge=0)
+
+    def setup(self, model: WomModel) -> None:
+        self.detectable = self.uniforms(model, -1, model.n) < self.params.recall
+        self.offer_until = np.full(model.n, -1, dtype=np.int64)
+        self.true_flags = 0
+        self.false_flags = 0
+
+    def risk_score(self, model: WomModel) -> np.ndarray:
+        """Churn hazard at the start of the tick (docs/model.md step 8 with last tick's W-, no failure term)."""
+        ch, pop = model.wom_scenario.churn, model.population
+        heard = model.last_tick.heard_negative if model.last_tick is not None else 0.0
+        return (
+            ch.base_hazard * np.exp(-ch.loyalty_slope * (pop.L - ch.reference_loyalty)) * (1 + ch.negative_wom * heard)
+        )
+
+    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+        p, pop, n = self.params, model.population, model.n
+        customers = pop.status == CUSTOMER
+        u = self.uniforms(model, t, n)
+        if customers.any():
+            score = self.risk_score(model)
+            cut = np.quantile(score[customers], 1.0 - p.at_risk_share)
+            at_risk = customers & (score >= cut)
+            free = customers & (self.offer_until < t)
+            hits = at_risk & free & self.detectable
+            rounding = self.uniforms(model, t, 1, slot=1)[0]  # stochastic rounding keeps the expected precision exact
+            n_false = int(np.floor(hits.sum() * (1.0 - p.precision) / p.precision + rounding))
+            candidates = np.flatnonzero(customers & ~at_risk & free)
+            false = candidates[np.argsort(u[candidates], kind="stable")[:n_false]]
+            offered = hits.copy()
+            offered[false] = True
+            self.offer_until[offered] = t + p.offer_ticks - 1
+            self.true_flags += int(hits.sum())
+            self.false_flags += int(false.size)
+            lev.add_cost(self.name, p.cost_per_offer * np.count_nonzero(offered))
+        self._protect(lev, t, n)
+
+    def idle(self, model: WomModel, lev: Levers, t: int) -> None:
+        self._protect(lev, t, model.n)  # offers made while on air run their course
+
+    def _protect(self, lev: Levers, t: int, n: int) -> None:
+        running = self.offer_until >= t
+        if running.any():
+            mult = per_person(lev.hazard_multiplier, n)
+            mult[running] *= 1.0 - self.params.offer_effect
+            lev.hazard_multiplier = mult

@@ -1,0 +1,84 @@
+"""This tick's levers: the one contract between interventions/events (who set them) and dynamics (who read them).
+
+A fresh neutral `Levers` is made every tick from the scenario's brand values; each active intervention then
+changes the fields it owns. Per-person fields are either a scalar (same for all) or an array of length N.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from wom_sim.scenario.schema import Scenario
+
+
+@dataclass
+class Levers:
+    """What the company and the world set for this tick (docs/model.md step 1)."""
+
+    quality: float
+    service_failure: float
+    price: float
+    ad_reach: float
+    claim: float
+    recovery_coverage: float
+    recovery_delay: int
+    recovery_effectiveness: float
+    recovery_paradox: float
+    talk_multiplier: float = 1.0  # multiplies positive-WOM probability (incentives, smart service)
+    referral_active: bool = False  # positive messages from customers carry a referral tag
+    referral_credibility: float = 1.0  # credibility multiplier of referral-tagged messages (incentivised WOM)
+    referral_boost: float = 0.0  # log-odds added to adoption of a prospect referred this tick (receiver reward)
+    positive_credibility: float | np.ndarray = 1.0  # per-sender credibility multiplier of positive messages
+    repurchase_boost: float | np.ndarray = 0.0  # log-odds added to repurchase
+    winback_boost: float | np.ndarray = 0.0  # log-odds added to win-back
+    adoption_boost: float | np.ndarray = 0.0  # log-odds added to adoption
+    hazard_multiplier: float | np.ndarray = 1.0  # churn hazard multiplier (retention offers)
+    forced_positive: np.ndarray | None = None  # bool mask: people made to post positively (KOL posts)
+    forced_negative: np.ndarray | None = None  # bool mask: people made to post negatively (backlash, precursor)
+    brand_shock: float = 0.0  # share of reputation B lost this tick
+    brand_lift: float = 0.0  # reputation added this tick (ads, KOL content, apology)
+    trust_shock: float = 0.0  # share of trust lost this tick by everyone aware
+    expectation_shift: float = 0.0  # added to everyone's expectation this tick (fake reviews, scandal)
+    extra_revenue: float = 0.0  # currency; e.g. none by default
+    costs: dict[str, float] | None = None  # intervention name -> cost this tick
+
+    @classmethod
+    def neutral(cls, scenario: Scenario) -> Levers:
+        """Levers with no intervention: the scenario's brand and always-on advertising."""
+        recovery = scenario.experience.recovery
+        return cls(
+            quality=scenario.brand.quality,
+            service_failure=scenario.brand.service_failure,
+            price=scenario.brand.price,
+            ad_reach=scenario.advertising.reach,
+            claim=scenario.advertising.claim,
+            recovery_coverage=recovery.coverage,
+            recovery_delay=recovery.delay,
+            recovery_effectiveness=recovery.effectiveness,
+            recovery_paradox=recovery.paradox,
+            costs={},
+        )
+
+    def add_cost(self, name: str, amount: float) -> None:
+        """Book a cost (currency) for an intervention this tick."""
+        if amount < 0:
+            raise ValueError(f"cost of {name} must be >= 0, got {amount}")
+        self.costs[name] = self.costs.get(name, 0.0) + float(amount)
+
+    def force(self, valence: str, mask: np.ndarray) -> None:
+        """Make the people in `mask` post this tick (valence 'positive' or 'negative')."""
+        attr = "forced_positive" if valence == "positive" else "forced_negative"
+        current = getattr(self, attr)
+        setattr(self, attr, mask.copy() if current is None else current | mask)
+
+    def clipped(self) -> Levers:
+        """Keep probabilities and qualities in their ranges after interventions stacked their effects."""
+        self.quality = float(np.clip(self.quality, 0.0, 1.0))
+        self.service_failure = float(np.clip(self.service_failure, 0.0, 1.0))
+        self.ad_reach = float(np.clip(self.ad_reach, 0.0, 1.0))
+        self.claim = float(np.clip(self.claim, 0.0, 1.0))
+        self.recovery_coverage = float(np.clip(self.recovery_coverage, 0.0, 1.0))
+        self.price = max(float(self.price), 1e-6)
+        return self

@@ -1,0 +1,181 @@
+"""Per-tick metrics (one tidy row per tick) and the final per-person table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from wom_sim.network.graph import Graph
+from wom_sim.scenario.schema import Scenario
+from wom_sim.sim.dynamics import TickState
+from wom_sim.sim.economics import ECONOMICS_COLUMNS, tick_economics
+from wom_sim.sim.levers import Levers
+from wom_sim.sim.population import AWARE, CHANNELS, CHURNED, CUSTOMER, STATUS_NAMES, UNAWARE, WOM, Population
+
+# Column order of the per-tick table; `cost_<intervention>` columns follow these.
+METRIC_COLUMNS = [
+    "t", "unaware", "aware", "customers", "churned",
+    "new_customers", "new_none", "new_advertising", "new_wom", "new_kol", "new_referral",
+    "adoption_share", "churn_events", "churn_rate", "winbacks", "repurchases", "repurchase_rate",
+    "revenue", "cost_of_goods", "intervention_cost", "profit", "cum_revenue", "cum_intervention_cost", "cum_profit",
+    "mean_E", "mean_S", "mean_T", "mean_A", "mean_L", "S_p10", "S_p50", "S_p90", "L_p10", "L_p50", "L_p90",
+    "nps", "promoters", "passives", "detractors",
+    "pos_messages", "neg_messages", "pos_speakers", "neg_speakers", "pos_reach", "neg_reach", "kol_share",
+    "brand", "awareness", "wom_acquired_share", "failures", "recoveries", "at_risk",
+    *ECONOMICS_COLUMNS,  # cumulative cost of goods, purchases, margin per purchase, clv (wom_sim/economics.py)
+]  # fmt: skip
+
+# What a user reads in summaries, with a label and a format.
+SUMMARY = [
+    ("adoption_share", "Ever adopted (share of population)", "{:.1%}"),
+    ("customers", "Active customers", "{:,.0f}"),
+    ("churn_rate", "Churn rate per tick (mean)", "{:.2%}"),
+    ("repurchase_rate", "Repurchase rate per tick (mean)", "{:.1%}"),
+    ("nps", "NPS (customers)", "{:+.1f}"),
+    ("pos_messages", "Positive WOM messages (total)", "{:,.0f}"),
+    ("neg_messages", "Negative WOM messages (total)", "{:,.0f}"),
+    ("wom_acquired_share", "Customers acquired through WOM", "{:.1%}"),
+    ("brand", "Brand favourability", "{:.3f}"),
+    ("cum_revenue", "Revenue (cumulative)", "{:,.0f}"),
+    ("cum_profit", "Profit (cumulative)", "{:,.0f}"),
+]
+
+
+def recommend_score(pop: Population, sc: Scenario, idx: np.ndarray | None = None) -> np.ndarray:
+    """R = round(10 * (wS S + wT T + wL L)) on 0-10 (NPS question, halves round up), for everyone or for idx."""
+    w = sc.nps
+    S, T, L = (pop.S, pop.T, pop.L) if idx is None else (pop.S[idx], pop.T[idx], pop.L[idx])
+    return np.floor(10.0 * (w.satisfaction * S + w.trust * T + w.loyalty * L) + 0.5)
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(x.mean()) if x.size else float("nan")
+
+
+QUANTILE_BINS = 4096  # quantiles of [0, 1] states are read off a histogram: error < 1/4096, cost O(N)
+
+
+def _quantiles(x: np.ndarray) -> list[float]:
+    """10th, 50th, 90th percentile of values in [0, 1] (inverted CDF on a 4096-bin histogram)."""
+    if not x.size:
+        return [float("nan")] * 3
+    counts = np.bincount(np.minimum((x * QUANTILE_BINS).astype(np.int64), QUANTILE_BINS - 1), minlength=QUANTILE_BINS)
+    cdf = np.cumsum(counts)
+    bins = np.searchsorted(cdf, np.array([0.1, 0.5, 0.9]) * x.size, side="left")
+    return [float((b + 0.5) / QUANTILE_BINS) for b in bins]
+
+
+def tick_metrics(
+    pop: Population, st: TickState, sc: Scenario, brand: float, lev: Levers, previous: dict | None
+) -> dict:
+    """One row of metrics at the end of a tick (definitions in docs/model.md, section 10)."""
+    n = pop.n
+    counts = [int(np.count_nonzero(pop.status == code)) for code in range(4)]
+    n_churned, n_repurchased = int(np.count_nonzero(st.churned)), int(np.count_nonzero(st.repurchased))
+    customers = np.flatnonzero(pop.status == CUSTOMER)
+    new_by = np.bincount(pop.acquired_by[st.adopted].view(np.uint8), minlength=len(CHANNELS))
+    costs = dict(lev.costs or {})
+    intervention_cost = float(sum(costs.values()))
+    profit = st.revenue - st.cost_of_goods - intervention_cost
+    prev = previous or {}
+
+    score = recommend_score(pop, sc, customers)
+    n_cust = max(customers.size, 1)
+    n_promoters, n_detractors = int(np.count_nonzero(score >= 9)), int(np.count_nonzero(score <= 6))
+    promoters, detractors = n_promoters / n_cust, n_detractors / n_cust
+    passives = (score.size - n_promoters - n_detractors) / n_cust
+    ever = pop.status >= CUSTOMER  # CUSTOMER or CHURNED: everyone who ever adopted
+    by_wom = ever & (pop.acquired_by >= WOM)  # wom, kol or referral
+    n_ever = int(np.count_nonzero(ever))
+    pos, neg = st.positive, st.negative
+    S_c, L_c = pop.S[customers], pop.L[customers]
+
+    row = {
+        "t": st.t,
+        "unaware": int(counts[UNAWARE]),
+        "aware": int(counts[AWARE]),
+        "customers": int(counts[CUSTOMER]),
+        "churned": int(counts[CHURNED]),
+        "new_customers": int(np.count_nonzero(st.adopted)),
+        **{f"new_{name}": int(new_by[code]) for code, name in enumerate(CHANNELS)},
+        "adoption_share": n_ever / n,
+        "churn_events": n_churned,
+        "churn_rate": n_churned / st.customers_exposed if st.customers_exposed else 0.0,
+        "winbacks": int(np.count_nonzero(st.won_back)),
+        "repurchases": n_repurchased,
+        "repurchase_rate": n_repurchased / st.customers_start if st.customers_start else 0.0,
+        "revenue": st.revenue,
+        "cost_of_goods": st.cost_of_goods,
+        "intervention_cost": intervention_cost,
+        "profit": profit,
+        "cum_revenue": prev.get("cum_revenue", 0.0) + st.revenue,
+        "cum_intervention_cost": prev.get("cum_intervention_cost", 0.0) + intervention_cost,
+        "cum_profit": prev.get("cum_profit", 0.0) + profit,
+        "mean_E": _mean(pop.E[customers]),
+        "mean_S": _mean(S_c),
+        "mean_T": _mean(pop.T[customers]),
+        "mean_A": _mean(pop.A[customers]),
+        "mean_L": _mean(L_c),
+        **dict(zip(("S_p10", "S_p50", "S_p90"), _quantiles(S_c), strict=True)),
+        **dict(zip(("L_p10", "L_p50", "L_p90"), _quantiles(L_c), strict=True)),
+        "nps": 100.0 * (promoters - detractors),
+        "promoters": promoters,
+        "passives": passives,
+        "detractors": detractors,
+        "pos_messages": int(pos.dst.size),
+        "neg_messages": int(neg.dst.size),
+        "pos_speakers": pos.speakers,
+        "neg_speakers": neg.speakers,
+        "pos_reach": st.pos_reach,
+        "neg_reach": st.neg_reach,
+        "kol_share": st.kol_positive_messages / pos.dst.size if pos.dst.size else 0.0,
+        "brand": brand,
+        "awareness": 1.0 - counts[UNAWARE] / n,
+        "wom_acquired_share": int(np.count_nonzero(by_wom)) / max(n_ever, 1),
+        "failures": st.failures,
+        "recoveries": st.recoveries,
+        "at_risk": st.at_risk,
+    }
+    row.update(tick_economics(st, row, previous))
+    for name, amount in costs.items():
+        row[f"cost_{name}"] = amount
+    return row
+
+
+def people_table(pop: Population, graph: Graph, sc: Scenario, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """The final per-person table: states, traits, counters and degree, for segment analysis (`rows`: only those)."""
+    idx = np.arange(pop.n) if rows is None else np.asarray(rows, dtype=np.int64)
+    ids = graph.labels[idx] if graph.labels is not None else idx
+    experienced = pop.experienced[idx]
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "status": pd.Categorical.from_codes(pop.status[idx], STATUS_NAMES),
+            "segment": pd.Categorical.from_codes(pop.segment[idx], pop.segment_names),
+            "is_kol": pop.is_kol[idx],
+            "degree": graph.indptr[idx + 1] - graph.indptr[idx],
+            "acquired_by": pd.Categorical.from_codes(pop.acquired_by[idx], CHANNELS),
+            "expectation": pop.E[idx],
+            "satisfaction": np.where(experienced, pop.S[idx], np.nan),
+            "trust": pop.T[idx],
+            "attachment": pop.A[idx],
+            "loyalty": pop.L[idx],
+            "recommend_score": np.where(experienced, recommend_score(pop, sc, idx), np.nan),
+            "member": pop.member[idx],
+            "engaged": pop.engaged[idx],
+            "talkativeness": pop.talkativeness[idx],
+            "credibility": pop.credibility[idx],
+            "conformity": pop.conformity[idx],
+            "price_sensitivity": pop.price_sensitivity[idx],
+            "spend_per_purchase": pop.spend[idx],
+            "purchases": pop.purchases[idx],
+            "revenue": pop.revenue[idx],
+            "positive_wom_sent": pop.pos_sent[idx],
+            "negative_wom_sent": pop.neg_sent[idx],
+            "positive_wom_received": pop.pos_received[idx],
+            "negative_wom_received": pop.neg_received[idx],
+            "failures": pop.failures[idx],
+            "recoveries": pop.recoveries[idx],
+            "last_purchase": pop.last_purchase[idx],
+        }
+    )

@@ -1,0 +1,271 @@
+"""`WomModel(mesa.Model)`: random streams, state, one vectorised tick per `step()`, a Mesa DataCollector.
+
+The dynamics live in `dynamics.py`; this module only wires them in the order of docs/model.md. People are
+arrays, not a million Python objects: `Customer` agents are thin views created on demand (`model.person(i)`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from wom_sim.network.graph import Graph, build_graph
+from wom_sim.network.kols import select_kols
+from wom_sim.scenario.loading import apply_overrides, build_scenario, load_scenario
+from wom_sim.scenario.schema import Scenario
+from wom_sim.sim import dynamics as dyn
+from wom_sim.sim.interventions import apply_all, build_interventions, settle_all
+from wom_sim.sim.levers import Levers
+from wom_sim.sim.metrics import METRIC_COLUMNS, people_table, tick_metrics
+from wom_sim.sim.population import CHANNELS, STATUS_NAMES, init_population
+
+# One independent random stream per purpose (docs/model.md, Randomness). Append new names at the end only:
+# the order fixes which child seed each stream gets, so reordering would change every result.
+STREAMS = (
+    "network", "kols", "population", "advertising", "talk", "delivery",
+    "reception", "purchase", "experience", "churn", "interventions",
+)  # fmt: skip
+
+# Flat keyword arguments (for mesa.batch_run and SolaraViz sliders) and the scenario keys they set.
+FLAT_PARAMS = {
+    "n": "network.n",
+    "ticks": "ticks",
+    "contact_prob": "wom.contact_prob",
+    "quality": "brand.quality",
+    "service_failure": "brand.service_failure",
+    "price": "brand.price",
+    "n_kols": "kols.select.k",
+    "ad_reach": "advertising.reach",
+}
+
+# Metrics the Mesa DataCollector records (the full table is `model.metrics_frame()`).
+REPORTED = ("customers", "adoption_share", "nps", "pos_messages", "neg_messages", "mean_S", "mean_T", "mean_L",
+            "brand", "churn_rate", "repurchase_rate", "cum_profit")  # fmt: skip
+
+
+def _reported_metric(model: WomModel, name: str) -> float:
+    """One metric of the last tick (a module-level function, so a partial of it pickles for batch_run)."""
+    return model.last_metrics.get(name, float("nan")) if model.last_metrics else float("nan")
+
+
+class Customer(mesa.Agent):
+    """A read-only view of person `index` over the model's arrays (created on demand, for Mesa tools)."""
+
+    def __init__(self, model: WomModel, index: int):
+        super().__init__(model)
+        self.index = int(index)
+
+    @property
+    def status(self) -> str:
+        return STATUS_NAMES[self.model.population.status[self.index]]
+
+    @property
+    def acquired_by(self) -> str:
+        return CHANNELS[self.model.population.acquired_by[self.index]]
+
+    def state(self) -> dict[str, Any]:
+        """Every state and trait of this person as a dict (one row of the per-person table)."""
+        return self.model.people(rows=np.array([self.index])).iloc[0].to_dict()
+
+    def __getattr__(self, name: str) -> Any:
+        # expectation/satisfaction/trust/attachment/loyalty and any array of the population by its field name.
+        alias = {"expectation": "E", "satisfaction": "S", "trust": "T", "attachment": "A", "loyalty": "L"}
+        pop = self.__dict__.get("model") and self.model.population
+        field = alias.get(name, name)
+        if pop is not None and isinstance(getattr(pop, field, None), np.ndarray):
+            return getattr(pop, field)[self.index].item()
+        raise AttributeError(name)
+
+
+def _seed_from(seed: Any, rng: Any, default: int) -> int:
+    """One integer seed from mesa's `seed`/`rng` conventions (3.3 passes seed, 3.5 passes rng)."""
+    for value in (seed, rng):
+        if isinstance(value, int | np.integer) and not isinstance(value, bool):
+            return int(value)
+        if isinstance(value, np.random.Generator):
+            return int(value.integers(0, 2**63 - 1))
+    return default
+
+
+def resolve_scenario(scenario: Scenario | str | Path | None, overrides: dict[str, Any] | None = None) -> Scenario:
+    """A Scenario from an object, a file path or None (the schema defaults), with dotted overrides applied."""
+    if scenario is None:
+        base: dict = {}
+    elif isinstance(scenario, Scenario):
+        if not overrides:
+            return scenario
+        base = scenario.model_dump(by_alias=True, exclude_none=False)
+    else:
+        return load_scenario(scenario, overrides or None)
+    return build_scenario(apply_overrides(base, overrides or {}), "parameters")
+
+
+class WomModel(mesa.Model):
+    """The word-of-mouth model. Build from a Scenario (or file) and/or flat keyword parameters; `step()` = one tick.
+
+    `spec` is a wom-sim Scenario, a scenario file path, or None for the defaults; the resolved scenario is
+    `model.wom_scenario`. (Mesa 3.5 reserves the name `scenario`, on the model and in `__init__`, for its own
+    experiment scenarios, and SolaraViz relies on it, so wom-sim uses neither name for its own.)
+    """
+
+    def __init__(
+        self,
+        spec: Scenario | str | Path | None = None,
+        *,
+        n: int | None = None,
+        ticks: int | None = None,
+        contact_prob: float | None = None,
+        quality: float | None = None,
+        service_failure: float | None = None,
+        price: float | None = None,
+        n_kols: int | None = None,
+        ad_reach: float | None = None,
+        overrides: dict[str, Any] | None = None,
+        graph: Graph | None = None,
+        kol_ids: np.ndarray | None = None,
+        seed: int | None = None,
+        rng: Any = None,
+    ):
+        flat = {"n": n, "ticks": ticks, "contact_prob": contact_prob, "quality": quality,
+                "service_failure": service_failure, "price": price, "n_kols": n_kols, "ad_reach": ad_reach}  # fmt: skip
+        dotted = {FLAT_PARAMS[k]: v for k, v in flat.items() if v is not None}
+        sc = resolve_scenario(spec, {**dotted, **(overrides or {})})
+        self.seed_value = _seed_from(seed, rng, sc.seed)
+        super().__init__(rng=self.seed_value)
+        self.wom_scenario = sc.model_copy(update={"seed": self.seed_value})
+        children = np.random.SeedSequence(self.seed_value).spawn(len(STREAMS))
+        self.streams = {name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=True)}
+
+        self.graph = graph if graph is not None else build_graph(sc.network, self.streams["network"])
+        if kol_ids is None:
+            kol_ids = select_kols(self.graph, sc.kols.select, self.streams["kols"])
+        self.kol_ids = np.asarray(kol_ids, dtype=np.int64)
+        self.population = init_population(sc, self.kol_ids, self.graph.n, self.streams["population"])
+        self.brand = sc.brand.reputation
+        self.tick = 0
+        self.rows: list[dict] = []
+        self.last_metrics: dict | None = None
+        self.last_tick: dyn.TickState | None = None
+        self.last_levers: Levers | None = None
+        self.interventions = build_interventions(sc)
+        for iv in self.interventions:
+            iv.setup(self)
+        self._views: dict[int, Customer] = {}
+        self.trace: list[pd.DataFrame] | None = None  # who told whom, per tick; see record_trace()
+        # Built after the state exists: Mesa 3.5 calls reporters once at construction.
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(_reported_metric, name=name) for name in REPORTED}
+        )
+
+    @property
+    def n(self) -> int:
+        """Number of people."""
+        return self.graph.n
+
+    def step(self) -> None:
+        """One tick, steps 1-10 of docs/model.md."""
+        sc, pop, g, n, t = self.wom_scenario, self.population, self.streams, self.graph.n, self.tick
+        lev = Levers.neutral(sc)
+        apply_all(self.interventions, self, lev, t, self.last_metrics)
+        lev.clipped()
+        self.brand = dyn.apply_shocks(pop, self.brand, lev)
+        st = dyn.TickState(t=t, n=n)
+        dyn.advertise(pop, lev, sc, g["advertising"].random(n))
+        keys = tuple(int(k) for k in g["delivery"].integers(0, 2**63 - 1, size=2))
+        dyn.emit_wom(self.graph, pop, lev, sc, g["talk"].random(n), keys, st)
+        dyn.receive_wom(pop, lev, sc, g["reception"].random(n), g["reception"].random(n), st)
+        dyn.purchase(pop, lev, sc, self.brand, g["purchase"].random(n), st)
+        ex = g["experience"]
+        dyn.experience(pop, lev, sc, t, (ex.random(n), ex.random(n), ex.random(n)), st)
+        dyn.update_loyalty(pop, lev, sc, self.brand, st)
+        dyn.churn(pop, lev, sc, g["churn"].random(n), st)
+        self.brand = dyn.update_brand(self.brand, lev, sc, st)
+        dyn.clip_states(pop)
+        settle_all(self.interventions, self, lev, st)  # costs that depend on this tick (referral payouts, ...)
+        row = tick_metrics(pop, st, sc, self.brand, lev, self.last_metrics)
+        self.rows.append(row)
+        if self.trace is not None:
+            self.trace.append(_trace_rows(st, pop))
+        self.last_metrics, self.last_tick, self.last_levers = row, st, lev
+        self.tick += 1
+        self.datacollector.collect(self)
+        if self.tick >= sc.ticks:
+            self.running = False
+
+    def run(self, ticks: int | None = None, progress: Any = None) -> WomModel:
+        """Run `ticks` more ticks (default: to the scenario's horizon); `progress` is an optional callback(t)."""
+        for _ in range(ticks if ticks is not None else self.wom_scenario.ticks - self.tick):
+            self.step()
+            if progress is not None:
+                progress(self.tick)
+        return self
+
+    def metrics_frame(self) -> pd.DataFrame:
+        """All ticks' metrics as a tidy DataFrame (one row per tick)."""
+        frame = pd.DataFrame(self.rows)
+        fixed = [c for c in METRIC_COLUMNS if c in frame.columns]
+        return frame[fixed + [c for c in frame.columns if c not in METRIC_COLUMNS]].fillna(
+            {c: 0.0 for c in frame.columns if c.startswith("cost_")}
+        )
+
+    def record_trace(self) -> None:
+        """Keep every delivered message (tick, sender, receiver, valence) from now on, to trace cascades."""
+        self.trace = [] if self.trace is None else self.trace
+
+    def trace_frame(self) -> pd.DataFrame:
+        """The recorded messages as one table (empty when tracing was never switched on)."""
+        parts = self.trace or []
+        return pd.concat(parts, ignore_index=True) if parts else _trace_rows(None, self.population)
+
+    def people(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """The per-person table (states, traits, counters, degree), for everyone or for `rows`."""
+        return people_table(self.population, self.graph, self.wom_scenario, rows)
+
+    def person(self, index: int) -> Customer:
+        """A Mesa agent view of one person (cached, so repeated calls give the same object)."""
+        if index not in self._views:
+            self._views[index] = Customer(self, index)
+        return self._views[index]
+
+
+def _trace_rows(st: dyn.TickState | None, pop) -> pd.DataFrame:
+    """One row per delivered message of a tick; sender_kol says whether a KOL sent it."""
+    if st is None:
+        empty = np.zeros(0, dtype=np.int64)
+        return pd.DataFrame({"t": empty, "sender": empty, "receiver": empty, "valence": empty.astype(str),
+                             "sender_kol": empty.astype(bool)})  # fmt: skip
+    src = np.concatenate([st.positive.src, st.negative.src])
+    valence = np.repeat(np.array(["positive", "negative"]), [st.positive.src.size, st.negative.src.size])
+    return pd.DataFrame({
+        "t": np.full(src.size, st.t), "sender": src, "receiver": np.concatenate([st.positive.dst, st.negative.dst]),
+        "valence": valence, "sender_kol": pop.is_kol[src],
+    })  # fmt: skip
+
+
+@dataclass
+class SimResult:
+    """What one run produced."""
+
+    scenario: Scenario
+    metrics: pd.DataFrame
+    people: pd.DataFrame
+    model: WomModel
+
+
+def simulate(
+    scenario: Scenario | str | Path,
+    graph: Graph | None = None,
+    kol_ids: np.ndarray | None = None,
+    progress: Any = None,
+    seed: int | None = None,
+) -> SimResult:
+    """Run one scenario to its horizon and return its metrics and per-person table."""
+    model = WomModel(scenario, graph=graph, kol_ids=kol_ids, seed=seed)
+    model.run(progress=progress)
+    return SimResult(model.wom_scenario, model.metrics_frame(), model.people(), model)

@@ -1,0 +1,161 @@
+"""The people: per-person state and trait arrays, drawn once from the scenario at tick 0.
+
+One slot per node, numpy arrays only; nothing here steps time (that is `dynamics.py`).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from wom_sim.scenario.schema import Dist, Scenario
+
+# Status codes (docs/model.md, State). The order matters: status >= CUSTOMER means 'ever adopted'.
+UNAWARE, AWARE, CUSTOMER, CHURNED = 0, 1, 2, 3
+STATUS_NAMES = ("unaware", "aware", "customer", "churned")
+
+# Acquisition channel codes: last_touch and acquired_by. The order matters: code >= WOM means word of mouth.
+NONE, ADVERTISING, WOM, KOL, REFERRAL = 0, 1, 2, 3, 4
+CHANNELS = ("none", "advertising", "wom", "kol", "referral")
+
+
+def draw(dist: Dist, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw n values of a trait distribution (lognormal `mean` is the mean of the variable itself)."""
+    match dist.dist:
+        case "constant":
+            return np.full(n, dist.value, dtype=np.float64)
+        case "uniform":
+            return rng.uniform(dist.low, dist.high, n)
+        case "normal":
+            return rng.normal(dist.mean, dist.sd, n)
+        case "lognormal":
+            mu = np.log(dist.mean) - dist.sigma**2 / 2
+            return rng.lognormal(mu, dist.sigma, n)
+        case "beta":
+            return rng.beta(dist.a, dist.b, n)
+    raise ValueError(f"unknown distribution {dist.dist}")  # pragma: no cover - schema forbids it
+
+
+def draw_unit(dist: Dist, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw a state that lives in [0, 1]."""
+    return np.clip(draw(dist, n, rng), 0.0, 1.0)
+
+
+@dataclass
+class Population:
+    """Per-person arrays. States in [0, 1]; S is meaningful only where `experienced`."""
+
+    n: int
+    status: np.ndarray
+    experienced: np.ndarray
+    E: np.ndarray
+    S: np.ndarray
+    T: np.ndarray
+    A: np.ndarray
+    L: np.ndarray
+    member: np.ndarray
+    engaged: np.ndarray
+    last_touch: np.ndarray
+    acquired_by: np.ndarray
+    failed_last: np.ndarray
+    forward_pos: np.ndarray
+    forward_neg: np.ndarray
+    # traits
+    talkativeness: np.ndarray
+    credibility: np.ndarray
+    conformity: np.ndarray
+    price_sensitivity: np.ndarray
+    spend: np.ndarray
+    segment: np.ndarray
+    is_kol: np.ndarray
+    # counters
+    purchases: np.ndarray
+    revenue: np.ndarray
+    pos_sent: np.ndarray
+    neg_sent: np.ndarray
+    pos_received: np.ndarray
+    neg_received: np.ndarray
+    failures: np.ndarray
+    recoveries: np.ndarray
+    last_purchase: np.ndarray
+    segment_names: list[str] = field(default_factory=list)
+    # Delayed service recoveries on their way: due tick -> list of (person ids, S and T before the failure).
+    # A person can have several in flight (one per failed purchase), so this is a queue, not a per-person slot.
+    pending_recoveries: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(default_factory=dict)
+
+    def copy(self) -> Population:
+        """A deep copy (arrays, the segment names and the recovery queue copied)."""
+        return Population(**{f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self)})
+
+
+def init_population(scenario: Scenario, kol_ids: np.ndarray, n: int, rng: np.random.Generator) -> Population:
+    """Draw traits and initial states for n people (docs/model.md, Start)."""
+    pop_spec = scenario.population
+    init = pop_spec.initial
+    shares = np.array([s.share for s in pop_spec.segments])
+    segment = rng.choice(len(shares), size=n, p=shares / shares.sum()).astype(np.int16)
+    conformity = np.zeros(n)
+    for code, seg in enumerate(pop_spec.segments):
+        conformity[segment == code] = draw_unit(seg.conformity, int(np.sum(segment == code)), rng)
+
+    talkativeness = np.maximum(draw(pop_spec.talkativeness, n, rng), 0.0)
+    credibility = draw_unit(pop_spec.credibility, n, rng)
+    price_sensitivity = draw_unit(pop_spec.price_sensitivity, n, rng)
+    spend = np.maximum(draw(pop_spec.spend, n, rng), 0.0)
+    is_kol = np.zeros(n, dtype=bool)
+    is_kol[np.asarray(kol_ids, dtype=np.int64)] = True
+    credibility[is_kol] = scenario.kols.credibility
+    talkativeness[is_kol] *= scenario.kols.talkativeness
+
+    # Initial statuses: a random permutation, so customers and aware prospects are spread over the graph.
+    order = rng.permutation(n)
+    n_customer = int(round(init.customer * n))
+    n_aware = int(round(init.aware * n))
+    status = np.full(n, UNAWARE, dtype=np.int8)
+    status[order[:n_customer]] = CUSTOMER
+    status[order[n_customer : n_customer + n_aware]] = AWARE
+    experienced = status == CUSTOMER
+
+    E = draw_unit(init.expectation, n, rng)
+    T = draw_unit(init.trust, n, rng)
+    A = draw_unit(init.attachment, n, rng)
+    L = draw_unit(init.loyalty, n, rng)
+    S = np.where(experienced, scenario.brand.quality, 0.0)
+
+    zeros_i = lambda: np.zeros(n, dtype=np.int32)  # noqa: E731 - a local factory keeps the table below short
+    return Population(
+        n=n,
+        status=status,
+        experienced=experienced,
+        E=E,
+        S=S,
+        T=T,
+        A=A,
+        L=L,
+        member=np.zeros(n, dtype=bool),
+        engaged=np.zeros(n, dtype=bool),
+        last_touch=np.zeros(n, dtype=np.int8),
+        acquired_by=np.zeros(n, dtype=np.int8),
+        failed_last=np.zeros(n, dtype=bool),
+        forward_pos=np.zeros(n, dtype=bool),
+        forward_neg=np.zeros(n, dtype=bool),
+        talkativeness=talkativeness,
+        credibility=credibility,
+        conformity=conformity,
+        price_sensitivity=price_sensitivity,
+        spend=spend,
+        segment=segment,
+        is_kol=is_kol,
+        purchases=zeros_i(),
+        revenue=np.zeros(n),
+        pos_sent=zeros_i(),
+        neg_sent=zeros_i(),
+        pos_received=zeros_i(),
+        neg_received=zeros_i(),
+        failures=zeros_i(),
+        recoveries=zeros_i(),
+        last_purchase=np.full(n, -1, dtype=np.int32),
+        segment_names=[s.name for s in pop_spec.segments],
+    )
