@@ -152,8 +152,8 @@ def test_intervention_random_numbers_are_keyed_not_sequential():
     one = WomModel(make([{"kind": "personalised_marketing"}], n=300), seed=3)
     two = WomModel(make([{"kind": "advertising"}, {"kind": "personalised_marketing"}], n=300), seed=3)
     a, b = one.interventions[0], two.interventions[1]
-    assert np.array_equal(a.uniforms(one, 7, 300), b.uniforms(two, 7, 300))
-    assert not np.array_equal(a.uniforms(one, 7, 300), a.uniforms(one, 8, 300))
+    assert np.array_equal(a.uniforms(one.context, 7, 300), b.uniforms(two.context, 7, 300))
+    assert not np.array_equal(a.uniforms(one.context, 7, 300), a.uniforms(one.context, 8, 300))
 
 
 def test_inert_intervention_changes_nothing():
@@ -380,7 +380,7 @@ def test_personalised_marketing_raises_repurchase_and_costs_per_target():
     iv = model.interventions[0]
     for t in range(15):
         before = step()
-        targeted = (before == CUSTOMER) & (iv.uniforms(model, t, 500) < 0.5)
+        targeted = (before == CUSTOMER) & (iv.uniforms(model.context, t, 500) < 0.5)
         assert model.rows[-1].get("cost_personalised_marketing", 0.0) == 0.25 * targeted.sum()
 
 
@@ -506,14 +506,14 @@ def test_crisis_precursor_and_response_costs():
         # speaks (a few would have anyway: 10% slack), and each reaches ~2 people (degree ~10 x contact 0.15 x
         # negative reach 1.5): at least one extra message per complainer leaves room for half that.
         event = res.model.interventions[0]
-        crisis = res.model.crisis_state.history[0]
-        posters = crisis.affected & (event.uniforms(res.model, 39, N, slot=2) < 0.5)
+        crisis = res.model.context.shared["crisis"].history[0]
+        posters = crisis.affected & (event.uniforms(res.model.context, 39, N, slot=2) < 0.5)
         assert res.metrics["neg_speakers"][39] - base["neg_speakers"][39] >= 0.9 * posters.sum() > 0
         assert res.metrics["neg_messages"][39] - base["neg_messages"][39] >= posters.sum()
         assert (crisis.surfaced, crisis.started, crisis.responded, crisis.transparent) == (40, 39, 40, True)
         assert cost(res, "crisis_response").tolist() == [20.0 * crisis.affected.sum() if t == 40 else 0.0
                                                          for t in range(CRISIS_TICKS)]  # fmt: skip
-        mis = crisis_runs(seed)["mishandled"][0].model.crisis_state.history[0]
+        mis = crisis_runs(seed)["mishandled"][0].model.context.shared["crisis"].history[0]
         assert mis.responded == 44 and mis.escalated == pytest.approx(2.0)
 
 
@@ -530,10 +530,11 @@ def test_random_crisis_frequency():
     assert 1.0 - (1.0 - p) ** 52 == pytest.approx(0.3)  # ~30% a year (seed 002)
     always = WomModel(make(events=[{"kind": "crisis", "probability_per_year": 1.0}], n=100, ticks=3), seed=1)
     always.run()
-    assert always.crisis_state.current.started == 0 and always.crisis_state.current.surfaced == 1
+    state = always.context.shared["crisis"]
+    assert state.current.started == 0 and state.current.surfaced == 1
     never = WomModel(make(events=[{"kind": "crisis", "probability_per_year": 0.0}], n=100, ticks=3), seed=1)
     never.run()
-    assert never.crisis_state.current is None and never.crisis_state.history == []
+    assert never.context.shared["crisis"].current is None and never.context.shared["crisis"].history == []
 
 
 def test_response_without_a_crisis_does_nothing():
@@ -542,10 +543,11 @@ def test_response_without_a_crisis_does_nothing():
     pd.testing.assert_frame_equal(res.metrics, base_run(1, N, 20).metrics, check_exact=True)
 
 
-def test_crisis_kinds_share_state_only_through_the_model():
+def test_crisis_kinds_share_state_only_through_the_context():
     model = WomModel(make([HANDLED], [CRISIS], n=200, ticks=1), seed=1)
     event, response = model.interventions
-    assert isinstance(event, CrisisEvent) and event.state is response.state is model.crisis_state
+    assert isinstance(event, CrisisEvent) and event.state is response.state is model.context.shared["crisis"]
+    assert not hasattr(model, "crisis_state")  # nothing is glued onto the model
 
 
 # --------------------------------------------------------------------------------------------- scenarios, docs
