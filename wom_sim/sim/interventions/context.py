@@ -164,32 +164,32 @@ FLAGS = ("member", "engaged")  # the programme flags of the population that effe
 
 
 @dataclass(frozen=True)
-class Join(Effect):
-    """`who` join a programme: the population flag `flag` ('member' or 'engaged') is set for them."""
+class _FlagEffect(Effect):
+    """An effect on one programme flag of the population ('member' or 'engaged')."""
 
-    name: ClassVar[str] = "join"
     flag: Literal["member", "engaged"]
     who: np.ndarray
 
     def __post_init__(self) -> None:
         if self.flag not in FLAGS:
-            raise ValueError(f"join: unknown flag {self.flag!r} (allowed: {', '.join(FLAGS)})")
+            raise ValueError(f"{self.name}: unknown flag {self.flag!r} (allowed: {', '.join(FLAGS)})")
+
+
+@dataclass(frozen=True)
+class Join(_FlagEffect):
+    """`who` join a programme: the population flag `flag` is set for them."""
+
+    name: ClassVar[str] = "join"
 
     def apply(self, pop: Population) -> None:
         getattr(pop, self.flag)[self.who] = True
 
 
 @dataclass(frozen=True)
-class Leave(Effect):
+class Leave(_FlagEffect):
     """`who` leave a programme: the population flag `flag` is cleared for them."""
 
     name: ClassVar[str] = "leave"
-    flag: Literal["member", "engaged"]
-    who: np.ndarray
-
-    def __post_init__(self) -> None:
-        if self.flag not in FLAGS:
-            raise ValueError(f"leave: unknown flag {self.flag!r} (allowed: {', '.join(FLAGS)})")
 
     def apply(self, pop: Population) -> None:
         getattr(pop, self.flag)[self.who] = False
