@@ -9,9 +9,12 @@ tolerance says why it is what it is.
 
 from __future__ import annotations
 
+import ast
+import copy
 import functools
 import re
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -22,7 +25,23 @@ from wom_sim.errors import ScenarioError
 from wom_sim.scenario.loading import build_scenario, load_scenario
 from wom_sim.scenario.schema import Schedule, Trigger
 from wom_sim.sim.interventions import REGISTRY, build_interventions, crisis_impact, scheduled, triggered
-from wom_sim.sim.interventions.base import params_table
+from wom_sim.sim.interventions.base import (
+    EFFECT_ORDER,
+    CutTrust,
+    Intervention,
+    InterventionContext,
+    Join,
+    Leave,
+    LowerSatisfaction,
+    Params,
+    PromoteKols,
+    Restore,
+    ScaleLoyalty,
+    apply_effects,
+    param,
+    params_table,
+    register,
+)
 from wom_sim.sim.interventions.crisis import CrisisEvent
 from wom_sim.sim.model import WomModel, simulate
 from wom_sim.sim.population import CUSTOMER
@@ -152,8 +171,8 @@ def test_intervention_random_numbers_are_keyed_not_sequential():
     one = WomModel(make([{"kind": "personalised_marketing"}], n=300), seed=3)
     two = WomModel(make([{"kind": "advertising"}, {"kind": "personalised_marketing"}], n=300), seed=3)
     a, b = one.interventions[0], two.interventions[1]
-    assert np.array_equal(a.uniforms(one, 7, 300), b.uniforms(two, 7, 300))
-    assert not np.array_equal(a.uniforms(one, 7, 300), a.uniforms(one, 8, 300))
+    assert np.array_equal(a.uniforms(one.context, 7, 300), b.uniforms(two.context, 7, 300))
+    assert not np.array_equal(a.uniforms(one.context, 7, 300), a.uniforms(one.context, 8, 300))
 
 
 def test_inert_intervention_changes_nothing():
@@ -380,7 +399,7 @@ def test_personalised_marketing_raises_repurchase_and_costs_per_target():
     iv = model.interventions[0]
     for t in range(15):
         before = step()
-        targeted = (before == CUSTOMER) & (iv.uniforms(model, t, 500) < 0.5)
+        targeted = (before == CUSTOMER) & (iv.uniforms(model.context, t, 500) < 0.5)
         assert model.rows[-1].get("cost_personalised_marketing", 0.0) == 0.25 * targeted.sum()
 
 
@@ -506,14 +525,14 @@ def test_crisis_precursor_and_response_costs():
         # speaks (a few would have anyway: 10% slack), and each reaches ~2 people (degree ~10 x contact 0.15 x
         # negative reach 1.5): at least one extra message per complainer leaves room for half that.
         event = res.model.interventions[0]
-        crisis = res.model.crisis_state.history[0]
-        posters = crisis.affected & (event.uniforms(res.model, 39, N, slot=2) < 0.5)
+        crisis = res.model.context.shared["crisis"].history[0]
+        posters = crisis.affected & (event.uniforms(res.model.context, 39, N, slot=2) < 0.5)
         assert res.metrics["neg_speakers"][39] - base["neg_speakers"][39] >= 0.9 * posters.sum() > 0
         assert res.metrics["neg_messages"][39] - base["neg_messages"][39] >= posters.sum()
         assert (crisis.surfaced, crisis.started, crisis.responded, crisis.transparent) == (40, 39, 40, True)
         assert cost(res, "crisis_response").tolist() == [20.0 * crisis.affected.sum() if t == 40 else 0.0
                                                          for t in range(CRISIS_TICKS)]  # fmt: skip
-        mis = crisis_runs(seed)["mishandled"][0].model.crisis_state.history[0]
+        mis = crisis_runs(seed)["mishandled"][0].model.context.shared["crisis"].history[0]
         assert mis.responded == 44 and mis.escalated == pytest.approx(2.0)
 
 
@@ -530,10 +549,11 @@ def test_random_crisis_frequency():
     assert 1.0 - (1.0 - p) ** 52 == pytest.approx(0.3)  # ~30% a year (seed 002)
     always = WomModel(make(events=[{"kind": "crisis", "probability_per_year": 1.0}], n=100, ticks=3), seed=1)
     always.run()
-    assert always.crisis_state.current.started == 0 and always.crisis_state.current.surfaced == 1
+    state = always.context.shared["crisis"]
+    assert state.current.started == 0 and state.current.surfaced == 1
     never = WomModel(make(events=[{"kind": "crisis", "probability_per_year": 0.0}], n=100, ticks=3), seed=1)
     never.run()
-    assert never.crisis_state.current is None and never.crisis_state.history == []
+    assert never.context.shared["crisis"].current is None and never.context.shared["crisis"].history == []
 
 
 def test_response_without_a_crisis_does_nothing():
@@ -542,10 +562,11 @@ def test_response_without_a_crisis_does_nothing():
     pd.testing.assert_frame_equal(res.metrics, base_run(1, N, 20).metrics, check_exact=True)
 
 
-def test_crisis_kinds_share_state_only_through_the_model():
+def test_crisis_kinds_share_state_only_through_the_context():
     model = WomModel(make([HANDLED], [CRISIS], n=200, ticks=1), seed=1)
     event, response = model.interventions
-    assert isinstance(event, CrisisEvent) and event.state is response.state is model.crisis_state
+    assert isinstance(event, CrisisEvent) and event.state is response.state is model.context.shared["crisis"]
+    assert not hasattr(model, "crisis_state")  # nothing is glued onto the model
 
 
 # --------------------------------------------------------------------------------------------- scenarios, docs
@@ -578,3 +599,204 @@ def test_every_parameter_states_unit_and_source():
         for name, field in cls.Params.model_fields.items():
             extra = field.json_schema_extra or {}
             assert extra.get("unit") and extra.get("source"), f"{kind}.{name}"
+
+
+# --------------------------------------------------------------------------------------------- the contract
+@pytest.fixture
+def kinds():
+    """Register test kinds for one test only (docs tests walk REGISTRY, so they must not outlive it)."""
+    added = []
+
+    def add(cls):
+        added.append(cls.kind)
+        return register(cls)
+
+    yield add
+    for kind in added:
+        REGISTRY.pop(kind)
+
+
+def _probe(kinds, hook):
+    """A kind whose `apply` calls hook(ctx, lev, t): for trying what a hook may and may not do."""
+
+    class Probe(Intervention):
+        kind = "test_probe"
+        calls: ClassVar[list] = []
+
+        def apply(self, ctx, lev, t):
+            Probe.calls.append(type(ctx))
+            hook(ctx, lev, t)
+
+    return kinds(Probe)
+
+
+def _write_S(ctx, lev, t):
+    ctx.population.S[:] = 0.0
+
+
+def _scale_T(ctx, lev, t):
+    ctx.population.T *= 0.5
+
+
+def _write_flag(ctx, lev, t):
+    ctx.population.member |= True
+
+
+def _write_graph(ctx, lev, t):
+    ctx.graph.indices[0] = 1
+
+
+def _write_kols(ctx, lev, t):
+    ctx.kol_ids[0] = 1
+
+
+def _write_last_tick(ctx, lev, t):
+    if ctx.last_tick is not None:
+        ctx.last_tick.adopted[:] = True
+
+
+@pytest.mark.parametrize("hook", [_write_S, _scale_T, _write_flag, _write_graph, _write_kols, _write_last_tick])
+def test_a_hook_that_writes_the_models_arrays_fails_loudly(kinds, hook):
+    _probe(kinds, hook)
+    model = WomModel(make([{"kind": "test_probe"}], n=100, ticks=3), seed=1)
+    with pytest.raises(ValueError, match="read-only"):
+        model.run()
+
+
+def test_a_hook_cannot_rebind_the_populations_arrays(kinds):
+    def rebind(ctx, lev, t):
+        ctx.population.S = np.zeros(ctx.n)
+
+    probe = _probe(kinds, rebind)
+    model = WomModel(make([{"kind": "test_probe"}], n=100, ticks=1), seed=1)
+    with pytest.raises(AttributeError, match="request an effect"):
+        model.step()
+    assert probe.calls == [InterventionContext]  # the hook got the context, never the model
+
+
+def test_no_intervention_module_imports_the_model():
+    for path in (ROOT / "wom_sim" / "sim" / "interventions").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        assert "wom_sim.sim.model" not in imported, path.name
+
+
+def _every_effect(n: int) -> list:
+    """One request of each effect, all on the same people, listed in the reverse of EFFECT_ORDER."""
+    everyone = np.ones(n, dtype=bool)
+    half = np.arange(n) % 2 == 0
+    return [
+        Leave("member", half),
+        Join("member", everyone),
+        ScaleLoyalty(everyone, 1.5),
+        Restore(everyone, np.full(n, 0.9), np.full(n, 0.9), 0.5),
+        CutTrust(everyone, 0.5),
+        LowerSatisfaction(everyone, 0.3),
+        PromoteKols(np.arange(3), 0.95, 2.0),
+    ]
+
+
+def test_effects_apply_in_the_documented_order_whatever_order_they_were_asked_in(kinds):
+    class Setup(Intervention):
+        kind = "test_setup_effects"
+
+        def setup(self, ctx):
+            for effect in _every_effect(ctx.n):
+                ctx.request(effect)
+
+        def apply(self, ctx, lev, t):
+            pass
+
+    kinds(Setup)
+    assert [type(e).name for e in reversed(_every_effect(4))] == list(EFFECT_ORDER)
+    plain = WomModel(make(n=200, ticks=1), seed=4).population
+    treated = WomModel(make([{"kind": "test_setup_effects"}], n=200, ticks=1), seed=4).population
+    in_order, as_asked = copy.deepcopy(plain), copy.deepcopy(plain)
+    for effect in reversed(_every_effect(200)):
+        effect.apply(in_order)
+    for effect in _every_effect(200):
+        effect.apply(as_asked)
+    for field in ("S", "T", "L", "member", "is_kol", "credibility", "talkativeness"):
+        assert np.array_equal(getattr(treated, field), getattr(in_order, field)), field
+    # The order matters (else this test could not fail): asked-for order gives other S, T and memberships.
+    assert not np.array_equal(in_order.T, as_asked.T) and not np.array_equal(in_order.member, as_asked.member)
+
+
+def test_apply_effects_is_stable_within_one_effect():
+    pop = WomModel(make(n=50, ticks=1), seed=1).population
+    T = pop.T.copy()
+    apply_effects(pop, [CutTrust(np.arange(50), 0.5), CutTrust(np.arange(50), 0.25), Join("engaged", pop.S >= 0)])
+    assert np.array_equal(pop.T, T * 0.5 * 0.75) and pop.engaged.all()
+
+
+def test_step_one_hooks_read_the_state_of_the_start_of_the_step_and_effects_land_before_the_dynamics(kinds):
+    class Cutter(Intervention):
+        kind = "test_cutter"
+
+        def apply(self, ctx, lev, t):
+            ctx.request(CutTrust(np.ones(ctx.n, dtype=bool), 0.5))
+            ctx.request(LowerSatisfaction(np.ones(ctx.n, dtype=bool), 1.0))  # nobody satisfied enough to praise
+
+    class Reader(Intervention):
+        kind = "test_reader"
+        seen: ClassVar[list] = []
+
+        def apply(self, ctx, lev, t):
+            Reader.seen.append(ctx.population.T.copy())
+
+    kinds(Cutter)
+    kinds(Reader)
+    sc = make([{"kind": "test_cutter"}, {"kind": "test_reader"}], n=300, ticks=1)
+    model = WomModel(sc, seed=2)
+    T = model.population.T.copy()
+    model.step()
+    assert np.array_equal(Reader.seen[0], T)  # listed after the cutter, it still reads the uncut trust
+    base = WomModel(make(n=300, ticks=1), seed=2)
+    base.step()
+    # S = 0 for everyone before step 3: no one talks positively of their own accord (no forwards at tick 0).
+    assert base.rows[0]["pos_speakers"] > 0 and model.rows[0]["pos_speakers"] == 0
+
+
+def test_unknown_effect_and_unknown_flag_are_refused():
+    ctx = WomModel(make(n=20, ticks=1), seed=1).context
+    with pytest.raises(TypeError, match="not a registered effect"):
+        ctx.request(object())
+    with pytest.raises(ValueError, match="unknown flag 'vip'"):
+        Join("vip", np.ones(20, dtype=bool))
+
+
+def test_docs_state_the_effect_order():
+    text = (ROOT / "docs" / "model.md").read_text()
+    assert " -> ".join(f"`{name}`" for name in EFFECT_ORDER) in text
+
+
+def test_a_new_kind_written_against_the_contract_alone_works(kinds):
+    """A kind built only from interventions/base: a thank-you gift that lifts some customers' loyalty."""
+
+    class ThankYou(Intervention):
+        kind = "test_thank_you"
+
+        class Params(Params):
+            share: float = param(0.2, "share of customers thanked per tick", "share", "test", ge=0, le=1)
+            lift: float = param(1.2, "loyalty multiplier of a thanked customer", "x", "test", ge=1)
+            cost_per_gift: float = param(2.0, "cost of one gift", "currency/gift", "test", ge=0)
+
+        def setup(self, ctx):
+            self.thanked = ctx.shared.setdefault("thanked", [])
+
+        def apply(self, ctx, lev, t):
+            p = self.params
+            chosen = (ctx.population.status == CUSTOMER) & (self.uniforms(ctx, t, ctx.n) < p.share)
+            ctx.request(ScaleLoyalty(chosen, p.lift))
+            lev.add_cost(self.name, p.cost_per_gift * np.count_nonzero(chosen))
+            self.thanked.append(int(chosen.sum()))
+
+    kinds(ThankYou)
+    entry = {"kind": "test_thank_you", "share": 0.5, "schedule": {"until": 4}}
+    for base, res in paired([entry], seeds=(1,), ticks=TICKS):
+        thanked = res.model.context.shared["thanked"]
+        assert len(thanked) == 5 and min(thanked) > 0
+        assert cost(res, "test_thank_you").tolist() == [2.0 * k for k in thanked] + [0.0] * (TICKS - 5)
+        # Half the customers' loyalty x1.2 for five ticks: mean L of customers rises at once (paired, same seed).
+        assert (res.metrics["mean_L"][:5] > base["mean_L"][:5]).all()

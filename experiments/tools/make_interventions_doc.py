@@ -62,7 +62,7 @@ never depends on the others or on the state, and a scenario and its baseline sha
 (common random numbers): an intervention that pulls no lever leaves a run identical bit for bit.
 
 **Shared state.** Interventions keep their state on themselves. The only two kinds that must talk, `crisis` and
-`crisis_response`, do it through `model.crisis_state` (a `CrisisState` holding the running `Crisis` record and past
+`crisis_response`, do it through `ctx.shared["crisis"]` (a `CrisisState` holding the running `Crisis` record and past
 ones): the event writes the crisis, the response writes its answer into it (`CrisisState.respond`), each reads
 the other's entries, neither touches the other object.
 
@@ -218,7 +218,7 @@ at or below pre-crisis x (1 - damage so far), after that it recovers toward its 
 `brand.reputation_rate` (90% of the loss made good in about 45 weekly ticks: 6-12 months, seed 002).
 **Venting**: for `outrage_ticks` ticks each affected, uncompensated customer posts negatively with probability
 `outrage_rate` per tick. It stays open to an answer for `open_ticks` ticks. Ongoing and past crises are in
-`model.crisis_state`; `wom_sim.interventions.crisis_impact(metrics, surfaced, baseline)` measures brand damage,
+`ctx.shared["crisis"]`; `wom_sim.interventions.crisis_impact(metrics, surfaced, baseline)` measures brand damage,
 trust cut and recovery time.""",
         cost="None (its costs are lost revenue and the response's costs).",
         example="""events:
@@ -230,7 +230,7 @@ trust cut and recovery time.""",
     "crisis_response": dict(
         what="""The company's answer to the open crisis, given in the first tick on air at least `delay` ticks after it
 surfaced (without schedule or trigger it is a standing crisis plan; with `when` it answers when the trigger
-fires). The answer is written into `model.crisis_state` and from the next tick the crisis reads it: a
+fires). The answer is written into `ctx.shared["crisis"]` and from the next tick the crisis reads it: a
 `transparent` answer stops the escalation; an opaque one lets it run to `mishandled_factor` x damage and, at
 once, cuts the trust of everyone aware by `opaque_trust_cut` (about -40%, seed 002). Its own effects, at once:
 `apology` adds `apology_lift` to the brand; `compensation` > 0 restores `compensation_effect` of the affected

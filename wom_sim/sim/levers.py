@@ -1,7 +1,9 @@
-"""This tick's levers: the one contract between interventions/events (who set them) and dynamics (who read them).
+"""This tick's levers: what interventions/events (who set them) tell this tick's dynamics (who read them).
 
 A fresh neutral `Levers` is made every tick from the scenario's brand values; each active intervention then
 changes the fields it owns. Per-person fields are either a scalar (same for all) or an array of length N.
+Levers last one tick. A change of the people's state that outlasts the tick is not a lever: interventions ask for
+it as a named effect (`interventions/context.py`, `EFFECT_ORDER`), which the tick applies after step 1's hooks.
 """
 
 from __future__ import annotations

@@ -20,7 +20,15 @@ from wom_sim.network.kols import select_kols
 from wom_sim.scenario.loading import apply_overrides, build_scenario, load_scenario
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim import dynamics as dyn
-from wom_sim.sim.interventions import apply_all, build_interventions, settle_all
+from wom_sim.sim.interventions import (
+    InterventionContext,
+    apply_all,
+    apply_effects,
+    build_interventions,
+    settle_all,
+    setup_all,
+)
+from wom_sim.sim.interventions.context import KeyedRandom
 from wom_sim.sim.levers import Levers
 from wom_sim.sim.metrics import METRIC_COLUMNS, people_table, tick_metrics
 from wom_sim.sim.population import CHANNELS, STATUS_NAMES, init_population
@@ -154,8 +162,11 @@ class WomModel(mesa.Model):
         self.last_tick: dyn.TickState | None = None
         self.last_levers: Levers | None = None
         self.interventions = build_interventions(sc)
-        for iv in self.interventions:
-            iv.setup(self)
+        # What the interventions see and the one way they change lasting state (docs/model.md, the contract).
+        random = KeyedRandom(self.streams["interventions"].bit_generator.seed_seq)
+        self.context = InterventionContext(self.population, self.graph, self.kol_ids, self.wom_scenario, random)
+        setup_all(self.interventions, self.context)
+        apply_effects(self.population, self.context.take_requests())
         self._views: dict[int, Customer] = {}
         self.trace: list[pd.DataFrame] | None = None  # who told whom, per tick; see record_trace()
         # Built after the state exists: Mesa 3.5 calls reporters once at construction.
@@ -170,9 +181,11 @@ class WomModel(mesa.Model):
 
     def step(self) -> None:
         """One tick, steps 1-10 of docs/model.md."""
-        sc, pop, g, n, t = self.wom_scenario, self.population, self.streams, self.graph.n, self.tick
+        sc, pop, g, n, t, ctx = self.wom_scenario, self.population, self.streams, self.graph.n, self.tick, self.context
         lev = Levers.neutral(sc)
-        apply_all(self.interventions, self, lev, t, self.last_metrics)
+        ctx.begin_tick(self.brand, self.last_metrics, self.last_tick)
+        apply_all(self.interventions, ctx, lev, t)
+        apply_effects(pop, ctx.take_requests())  # step 1's lasting effects, in EFFECT_ORDER, before its shocks
         lev.clipped()
         self.brand = dyn.apply_shocks(pop, self.brand, lev)
         st = dyn.TickState(t=t, n=n)
@@ -187,7 +200,8 @@ class WomModel(mesa.Model):
         dyn.churn(pop, lev, sc, g["churn"].random(n), st)
         self.brand = dyn.update_brand(self.brand, lev, sc, st)
         dyn.clip_states(pop)
-        settle_all(self.interventions, self, lev, st)  # costs that depend on this tick (referral payouts, ...)
+        settle_all(self.interventions, ctx, lev, st)  # costs that depend on this tick (referral payouts, ...)
+        apply_effects(pop, ctx.take_requests())  # none of today's kinds asks for one here
         row = tick_metrics(pop, st, sc, self.brand, lev, self.last_metrics)
         self.rows.append(row)
         if self.trace is not None:

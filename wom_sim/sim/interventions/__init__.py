@@ -1,29 +1,35 @@
-"""Interventions and events: small registered classes, each changing this tick's `Levers` and booking its cost.
+"""Interventions and events: small registered classes that change this tick's `Levers`, book their cost and ask
+the tick for lasting effects through an `InterventionContext` (never the model).
 
 A scenario lists them under `interventions:` (company levers) and `events:` (things that happen to the company).
 Each entry has a `kind`, optional `name`, optional `schedule` (at / every / from-until) and `when` trigger on a
 metric of the previous tick (with `once`, `cooldown`, `duration`); the rest are the class's own parameters,
 validated by its `Params` model. Triggers are data, compared with a fixed table of operators, never evaluated.
 
-Modules: `base` (registry, schedules, triggers, building), `marketing` (advertising, kol_campaign,
+Modules: `base` (registry, schedules, triggers, building, the hooks' contract), `context` (what hooks see, the
+named effects and their order), `marketing` (advertising, kol_campaign,
 referral_reward, price_change, personalised_marketing, fake_reviews), `retention` (loyalty_program, community,
 churn_prevention), `service` (service_improvement, service_recovery), `crisis` (crisis, crisis_response and the
-shared `model.crisis_state`). Every kind is documented in docs/interventions.md.
+shared `CrisisState` in `ctx.shared["crisis"]`). Every kind is documented in docs/interventions.md.
 """
 
 from wom_sim.sim.interventions import crisis, marketing, retention, service  # noqa: F401 - importing registers the kinds
 from wom_sim.sim.interventions.base import (
     COMMON_KEYS,
+    EFFECT_ORDER,
     OPERATORS,
     REGISTRY,
     Intervention,
+    InterventionContext,
     Params,
     apply_all,
+    apply_effects,
     build_interventions,
     param,
     register,
     scheduled,
     settle_all,
+    setup_all,
     triggered,
     validate_specs,
 )
@@ -31,13 +37,16 @@ from wom_sim.sim.interventions.crisis import Crisis, CrisisState, crisis_impact,
 
 __all__ = [
     "COMMON_KEYS",
+    "EFFECT_ORDER",
     "OPERATORS",
     "REGISTRY",
     "Crisis",
     "CrisisState",
     "Intervention",
+    "InterventionContext",
     "Params",
     "apply_all",
+    "apply_effects",
     "build_interventions",
     "crisis_impact",
     "crisis_state",
@@ -45,6 +54,7 @@ __all__ = [
     "register",
     "scheduled",
     "settle_all",
+    "setup_all",
     "triggered",
     "validate_specs",
 ]

@@ -1,16 +1,33 @@
 """The machinery every intervention shares: registry, parameters, schedules and triggers, random numbers, building.
 
 An intervention is a small registered class (`@register`) with a `kind`, a pydantic `Params` model (every
-parameter's default, unit and source in its `Field`) and up to three hooks, all called by the model every tick:
+parameter's default, unit and source in its `Field`) and up to four hooks. Every hook gets an
+`InterventionContext` (`ctx`, from `context.py`, re-exported here), never the model:
 
-- `apply(model, lev, t)`: step 1 of a tick on which the intervention is on air (schedule and trigger hold);
+- `setup(ctx)`: once, when the model is built (pick targets, draw fixed traits).
+- `apply(ctx, lev, t)`: step 1 of a tick on which the intervention is on air (schedule and trigger hold);
   it changes this tick's `Levers` and books costs with `lev.add_cost(self.name, amount)`.
-- `idle(model, lev, t)`: step 1 of a tick on which it is off air (a burst still running, memberships ending).
-- `settle(model, lev, st)`: after the tick's dynamics, before its metrics, every tick: books the costs that depend
-  on what happened this tick (referral payouts, recovered cases, member rewards).
+- `idle(ctx, lev, t)`: step 1 of a tick on which it is off air (a burst still running, memberships ending).
+- `settle(ctx, lev, st)`: after the tick's dynamics, before its metrics, every tick: books the costs that depend
+  on what happened this tick (referral payouts, recovered cases, member rewards); `st` is read-only.
 
-State that must last across ticks lives on the instance (or, when two kinds must share it, on the model, e.g.
-`model.crisis_state`); never in module globals.
+The contract (docs/model.md, Interventions: the contract):
+
+- Read: `ctx.population` (read-only views: writing an array raises), `ctx.graph`, `ctx.kol_ids`, `ctx.scenario`,
+  `ctx.brand` (B at the start of the tick), `ctx.previous` (last tick's metrics row), `ctx.last_tick` (last
+  tick's `TickState`), `ctx.n`. Draw random numbers only with `self.uniforms(ctx, t, size, slot)`.
+- Change this tick: the fields of `lev` (`Levers`), the one contract with the dynamics for the current tick.
+- Change lasting state: `ctx.request(effect)` with one of the effects of `EFFECT_ORDER` (`LowerSatisfaction`,
+  `CutTrust`, `Restore`, `ScaleLoyalty`, `Join`, `Leave`, `PromoteKols`). The tick applies a phase's requests at
+  one point, in `EFFECT_ORDER`: after all `setup`s; after all `apply`/`idle` of step 1 (so before the shocks of
+  step 1 and the rest of the tick); after all `settle`s. Within a phase every hook reads the state as it was
+  when the phase began. A new kind of effect is a dataclass in `context.py` and its place in `EFFECT_ORDER`.
+- State that must last across ticks lives on the instance; when two kinds must share it, in `ctx.shared` under a
+  name they agree on (the crisis record: `ctx.shared["crisis"]`); never in module globals.
+
+A new kind needs only this module: subclass `Intervention`, set `kind` and `Params`, write the hooks it needs,
+decorate it with `@register`, and import its module in `interventions/__init__.py` (or anywhere before the
+scenario is built).
 """
 
 from __future__ import annotations
@@ -24,11 +41,26 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wom_sim.scenario.schema import InterventionSpec, Scenario, Schedule, Trigger
+from wom_sim.sim.interventions.context import (  # noqa: F401 - re-exported: a new kind needs only this module
+    EFFECT_ORDER,
+    EFFECTS,
+    CutTrust,
+    Effect,
+    InterventionContext,
+    Join,
+    KeyedRandom,
+    Leave,
+    LowerSatisfaction,
+    PromoteKols,
+    ReadOnly,
+    Restore,
+    ScaleLoyalty,
+    apply_effects,
+)
 from wom_sim.sim.levers import Levers
 
 if TYPE_CHECKING:
     from wom_sim.sim.dynamics import TickState
-    from wom_sim.sim.model import WomModel
 
 OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq,
              "!=": operator.ne}  # fmt: skip
@@ -114,17 +146,17 @@ class Intervention:
         self._key = zlib.crc32(name.encode("utf-8"))
 
     # ----------------------------------------------------------------------------------------- hooks
-    def setup(self, model: WomModel) -> None:
+    def setup(self, ctx: InterventionContext) -> None:
         """Called once when the model is built (e.g. to pick targets). Default: nothing."""
 
-    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
-        """Step 1 of an on-air tick: change this tick's levers and book the cost."""
+    def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
+        """Step 1 of an on-air tick: change this tick's levers, request lasting effects, book the cost."""
         raise NotImplementedError
 
-    def idle(self, model: WomModel, lev: Levers, t: int) -> None:
+    def idle(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         """Step 1 of an off-air tick. Default: nothing."""
 
-    def settle(self, model: WomModel, lev: Levers, st: TickState) -> None:
+    def settle(self, ctx: InterventionContext, lev: Levers, st: TickState) -> None:
         """After the tick's dynamics, every tick: book costs that depend on what happened. Default: nothing."""
 
     # ----------------------------------------------------------------------------------------- activity
@@ -158,19 +190,18 @@ class Intervention:
         return self.on_air_ticks[-1] if self.on_air_ticks else -1
 
     # ----------------------------------------------------------------------------------------- randomness
-    def seed_sequence(self, model: WomModel, t: int, slot: int = 0) -> np.random.SeedSequence:
-        """A seed for (this intervention, tick t, slot), derived from `model.streams["interventions"]`.
+    def seed_sequence(self, ctx: InterventionContext, t: int, slot: int = 0) -> np.random.SeedSequence:
+        """A seed for (this intervention, tick t, slot) from `ctx.random` (the run's `interventions` stream).
 
         Counter-based: the numbers an intervention sees at tick t depend only on the run's seed, its name, t and
         the slot, never on what other interventions drew or on which ticks it was on air. So a scenario and its
         baseline (or a variant with one intervention more) keep common random numbers.
         """
-        root = model.streams["interventions"].bit_generator.seed_seq
-        return np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, self._key, t + 1, slot))
+        return ctx.random.seed_sequence(self._key, t, slot)
 
-    def uniforms(self, model: WomModel, t: int, size: int, slot: int = 0) -> np.ndarray:
+    def uniforms(self, ctx: InterventionContext, t: int, size: int, slot: int = 0) -> np.ndarray:
         """`size` uniforms in [0, 1) for (tick t, slot); draw full length-N arrays so draws never depend on state."""
-        return np.random.default_rng(self.seed_sequence(model, t, slot)).random(size)
+        return ctx.random.uniforms(self._key, t, size, slot)
 
 
 # --------------------------------------------------------------------------------------------- building
@@ -281,21 +312,32 @@ def build_interventions(scenario: Scenario, source: str = "scenario") -> list[In
     return built
 
 
-def apply_all(interventions: list[Intervention], model: WomModel, lev: Levers, t: int, previous: Any) -> None:
-    """Step 1: each intervention, in build order, changes the levers if on air (`apply`) or plays out (`idle`)."""
+def setup_all(interventions: list[Intervention], ctx: InterventionContext) -> None:
+    """When the model is built: each intervention, in build order, sets itself up (its effects are requested)."""
     for iv in interventions:
-        iv.on_air = iv.is_active(t, previous)
+        iv.setup(ctx)
+
+
+def apply_all(interventions: list[Intervention], ctx: InterventionContext, lev: Levers, t: int) -> None:
+    """Step 1: each intervention, in build order, changes the levers if on air (`apply`) or plays out (`idle`).
+
+    Triggers read `ctx.previous`, last tick's metrics row. Effects requested here are applied by the tick after
+    this call returns (`apply_effects`), so every hook of step 1 reads the state as it was at the start of it.
+    """
+    for iv in interventions:
+        iv.on_air = iv.is_active(t, ctx.previous)
         if iv.on_air:
             iv.on_air_ticks.append(t)
-            iv.apply(model, lev, t)
+            iv.apply(ctx, lev, t)
         else:
-            iv.idle(model, lev, t)
+            iv.idle(ctx, lev, t)
 
 
-def settle_all(interventions: list[Intervention], model: WomModel, lev: Levers, st: TickState) -> None:
+def settle_all(interventions: list[Intervention], ctx: InterventionContext, lev: Levers, st: TickState) -> None:
     """After the tick's dynamics: every intervention books the costs that depend on what happened this tick."""
+    frozen_st = ReadOnly(st)
     for iv in interventions:
-        iv.settle(model, lev, st)
+        iv.settle(ctx, lev, frozen_st)
 
 
 # --------------------------------------------------------------------------------------------- helpers for kinds

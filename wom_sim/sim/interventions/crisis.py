@@ -1,10 +1,10 @@
-"""Crises and the company's response, talking through one shared object on the model: `model.crisis_state`.
+"""Crises and the company's response, talking through one shared record: `ctx.shared["crisis"]`, a `CrisisState`.
 
 The `crisis` event starts and plays out a crisis: a negative-WOM precursor `precursor_lead` ticks before it
 surfaces; on surfacing a first brand shock, a quality drop (product crisis) or a trust/expectation hit (scandal),
 and the affected customers' satisfaction falls; then, each tick the crisis is unresolved, more damage accrues and
 affected customers vent. The `crisis_response` intervention answers it: it writes its choices into the shared
-`Crisis` record (`CrisisState.respond`), and applies its own direct effects (apology, compensation, KOL support,
+`Crisis` record (`CrisisState.respond`), and asks for its own direct effects (apology, compensation, KOL support,
 the trust cost of opacity). The event reads the record from the next tick on: a transparent answer stops the
 escalation; an opaque one lets it run on to `mishandled_factor` times the typical damage. Neither class touches
 the other's attributes. Events act before interventions within a tick (base.SECTIONS), so a response with
@@ -18,18 +18,25 @@ apology (under 5%). B then recovers toward its target at `brand.reputation_rate`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import NonNegativeInt
 
-from wom_sim.sim.interventions.base import Intervention, Params, combine_shares, param, register
+from wom_sim.sim.interventions.base import (
+    CutTrust,
+    Intervention,
+    InterventionContext,
+    LowerSatisfaction,
+    Params,
+    Restore,
+    combine_shares,
+    param,
+    register,
+)
 from wom_sim.sim.levers import Levers
 from wom_sim.sim.population import CUSTOMER, UNAWARE
-
-if TYPE_CHECKING:
-    from wom_sim.sim.model import WomModel
 
 
 # --------------------------------------------------------------------------------------------- shared state
@@ -66,7 +73,7 @@ class Crisis:
 
 @dataclass
 class CrisisState:
-    """The crisis now running (if any) and all past ones; lives on the model as `model.crisis_state`."""
+    """The crisis now running (if any) and all past ones; shared by the kinds as `ctx.shared["crisis"]`."""
 
     current: Crisis | None = None
     history: list[Crisis] = field(default_factory=list)
@@ -83,12 +90,9 @@ class CrisisState:
         return c
 
 
-def crisis_state(model: WomModel) -> CrisisState:
-    """The model's shared crisis record (created on first use by either kind)."""
-    state = getattr(model, "crisis_state", None)
-    if state is None:
-        state = model.crisis_state = CrisisState()
-    return state
+def crisis_state(ctx: InterventionContext) -> CrisisState:
+    """The run's shared crisis record, `ctx.shared["crisis"]` (created on first use by either kind)."""
+    return ctx.shared.setdefault("crisis", CrisisState())
 
 
 # --------------------------------------------------------------------------------------------- the event
@@ -189,12 +193,12 @@ class CrisisEvent(Intervention):
             le=520,
         )
 
-    def setup(self, model: WomModel) -> None:
-        self.state = crisis_state(model)
+    def setup(self, ctx: InterventionContext) -> None:
+        self.state = crisis_state(ctx)
         at = self.params.at
         self.at = [] if at is None else sorted(at if isinstance(at, list) else [at])
 
-    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+    def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
         if self.state.current is None:
             surface = None
@@ -203,18 +207,18 @@ class CrisisEvent(Intervention):
                     surface = a
             if not self.at:
                 chance = 1.0 - (1.0 - p.probability_per_year) ** (1.0 / p.ticks_per_year)
-                if self.uniforms(model, t, 1)[0] < chance:
+                if self.uniforms(ctx, t, 1)[0] < chance:
                     surface = t + p.precursor_lead
             if surface is not None:
-                self._begin(model, t, surface)
-        self._play(model, lev, t)
+                self._begin(ctx, t, surface)
+        self._play(ctx, lev, t)
 
-    def idle(self, model: WomModel, lev: Levers, t: int) -> None:
-        self._play(model, lev, t)  # a crisis that began runs its course
+    def idle(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
+        self._play(ctx, lev, t)  # a crisis that began runs its course
 
-    def _begin(self, model: WomModel, t: int, surface: int) -> None:
-        p, pop = self.params, model.population
-        affected = (pop.status == CUSTOMER) & (self.uniforms(model, t, pop.n, slot=1) < p.affected_share)
+    def _begin(self, ctx: InterventionContext, t: int, surface: int) -> None:
+        p, pop = self.params, ctx.population
+        affected = (pop.status == CUSTOMER) & (self.uniforms(ctx, t, pop.n, slot=1) < p.affected_share)
         damage = p.damage if p.damage is not None else 0.08 + 0.07 * p.severity
         fixed = surface + p.defect_ticks if p.type == "quality" else surface
         self.state.current = Crisis(
@@ -223,25 +227,25 @@ class CrisisEvent(Intervention):
             damage=damage,
             started=t,
             surfaced=surface,
-            brand_before=model.brand,
+            brand_before=ctx.brand,
             affected=affected,
             S_before=pop.S.copy(),
             T_before=pop.T.copy(),
             fixed_at=fixed,
         )
 
-    def _play(self, model: WomModel, lev: Levers, t: int) -> None:
-        c, p, pop = self.state.current, self.params, model.population
+    def _play(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
+        c, p = self.state.current, self.params
         if c is None:
             return
-        u = self.uniforms(model, t, pop.n, slot=2)
+        u = self.uniforms(ctx, t, ctx.n, slot=2)
         if t < c.surfaced:  # precursor: the affected start complaining before the news breaks
             lev.force("negative", c.affected & (u < p.precursor_share))
             return
         pushing = t == c.surfaced
         if pushing:
             c.escalated = min(p.initial_share, 1.0)
-            pop.S[c.affected] = np.maximum(0.0, pop.S[c.affected] - p.satisfaction_hit * p.severity)
+            ctx.request(LowerSatisfaction(c.affected, p.satisfaction_hit * p.severity))
             if c.type == "scandal":
                 lev.trust_shock = combine_shares(lev.trust_shock, p.scandal_trust_hit * p.severity)
                 lev.expectation_shift -= 0.1 * p.severity
@@ -252,8 +256,8 @@ class CrisisEvent(Intervention):
             # While it escalates, B is held at or below the pre-crisis level less the damage so far (its pull back
             # toward its target does not set in until the escalation stops).
             ceiling = c.brand_before * (1.0 - c.escalated * c.damage)
-            if model.brand > ceiling:
-                lev.brand_shock = combine_shares(lev.brand_shock, 1.0 - ceiling / model.brand)
+            if ctx.brand > ceiling:
+                lev.brand_shock = combine_shares(lev.brand_shock, 1.0 - ceiling / ctx.brand)
         if c.type == "quality" and t < c.fixed_at:
             lev.quality -= p.quality_drop * p.severity
         venting = t < c.surfaced + p.outrage_ticks and not c.compensated
@@ -328,47 +332,45 @@ class CrisisResponse(Intervention):
         kol_ticks: int = param(4, "ticks of KOL support", "ticks", "assumption", ge=1, le=52)
         fee_per_post: float = param(300.0, "fee per supporting KOL post", "currency/post", "assumption", ge=0)
 
-    def setup(self, model: WomModel) -> None:
-        self.state = crisis_state(model)
+    def setup(self, ctx: InterventionContext) -> None:
+        self.state = crisis_state(ctx)
         self.answered: list[Crisis] = []
 
-    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+    def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         c = self.state.open(t)
         if c is not None and t >= c.surfaced + self.params.delay:
-            self._answer(model, lev, t, c)
-        self._support(model, lev, t)
+            self._answer(ctx, lev, t, c)
+        self._support(ctx, lev, t)
 
-    def idle(self, model: WomModel, lev: Levers, t: int) -> None:
-        self._support(model, lev, t)
+    def idle(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
+        self._support(ctx, lev, t)
 
-    def _answer(self, model: WomModel, lev: Levers, t: int, c: Crisis) -> None:
-        p, pop = self.params, model.population
+    def _answer(self, ctx: InterventionContext, lev: Levers, t: int, c: Crisis) -> None:
+        p, pop = self.params, ctx.population
         compensate = p.compensation > 0
         self.state.respond(t, self.name, p.transparent, compensate)
         self.answered.append(c)
         if p.apology:
             lev.brand_lift += p.apology_lift
         if not p.transparent:
-            aware = pop.status != UNAWARE
-            # Applied here rather than as a lever shock: the cut must follow this tick's other shocks.
-            pop.T[aware] *= 1.0 - p.opaque_trust_cut
+            # An effect rather than a lever shock: it lands before this tick's shocks, and before the compensation
+            # (EFFECT_ORDER), which then restores a share of what was lost including this cut.
+            ctx.request(CutTrust(pop.status != UNAWARE, p.opaque_trust_cut))
         if compensate:
-            a = c.affected
-            pop.S[a] += p.compensation_effect * np.maximum(c.S_before[a] - pop.S[a], 0.0)
-            pop.T[a] += p.compensation_effect * np.maximum(c.T_before[a] - pop.T[a], 0.0)
-            lev.add_cost(self.name, p.compensation * np.count_nonzero(a))
+            ctx.request(Restore(c.affected, c.S_before, c.T_before, p.compensation_effect))
+            lev.add_cost(self.name, p.compensation * np.count_nonzero(c.affected))
         if p.fix_ticks is not None and c.fixed_at is not None:
             c.fixed_at = min(c.fixed_at, t + p.fix_ticks)
 
-    def _support(self, model: WomModel, lev: Levers, t: int) -> None:
+    def _support(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
         if not p.kol_support or not self.answered:
             return
-        if self.answered[-1].responded <= t < self.answered[-1].responded + p.kol_ticks and model.kol_ids.size:
-            mask = np.zeros(model.n, dtype=bool)
-            mask[model.kol_ids] = True
+        if self.answered[-1].responded <= t < self.answered[-1].responded + p.kol_ticks and ctx.kol_ids.size:
+            mask = np.zeros(ctx.n, dtype=bool)
+            mask[ctx.kol_ids] = True
             lev.force("positive", mask)
-            lev.add_cost(self.name, p.fee_per_post * model.kol_ids.size)
+            lev.add_cost(self.name, p.fee_per_post * ctx.kol_ids.size)
 
 
 # --------------------------------------------------------------------------------------------- analysis

@@ -6,14 +6,25 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from wom_sim.network.kols import select_kols
 from wom_sim.scenario.schema import KolSelect
-from wom_sim.sim.interventions.base import Intervention, Params, combine_shares, logit, param, per_person, register
+from wom_sim.sim.interventions.base import (
+    CutTrust,
+    Intervention,
+    InterventionContext,
+    Params,
+    PromoteKols,
+    combine_shares,
+    logit,
+    param,
+    per_person,
+    register,
+)
 from wom_sim.sim.levers import Levers
 from wom_sim.sim.population import CUSTOMER, REFERRAL
 
 if TYPE_CHECKING:
     from wom_sim.sim.dynamics import TickState
-    from wom_sim.sim.model import WomModel
 
 
 @register
@@ -37,7 +48,7 @@ class Advertising(Intervention):
         brand_lift: float = param(0.0, "reputation B added per tick on air", "B per tick", "assumption", ge=0, le=0.1)
         budget_per_tick: float = param(0.0, "media spend per tick on air", "currency/tick", "scenario input", ge=0)
 
-    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+    def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
         lev.ad_reach *= p.reach_multiplier
         if p.claim is not None:
@@ -121,28 +132,24 @@ class KolCampaign(Intervention):
             0.01, "share of brand reputation B lost per backlash", "share", "assumption", ge=0, le=1
         )
 
-    def setup(self, model: WomModel) -> None:
-        from wom_sim.network.kols import select_kols
-
-        p, pop = self.params, model.population
+    def setup(self, ctx: InterventionContext) -> None:
+        p = self.params
         if p.select is None:
-            self.kols = np.asarray(model.kol_ids, dtype=np.int64)
+            self.kols = np.array(ctx.kol_ids, dtype=np.int64)
         else:
-            rng = np.random.default_rng(self.seed_sequence(model, -1))
-            self.kols = np.asarray(select_kols(model.graph, p.select, rng, time_budget=p.time_budget), np.int64)
-            new = self.kols[~pop.is_kol[self.kols]]
-            pop.is_kol[new] = True
-            pop.credibility[new] = model.wom_scenario.kols.credibility
-            pop.talkativeness[new] *= model.wom_scenario.kols.talkativeness
+            rng = np.random.default_rng(self.seed_sequence(ctx, -1))
+            self.kols = np.asarray(select_kols(ctx.graph, p.select, rng, time_budget=p.time_budget), np.int64)
+            kols = ctx.scenario.kols
+            ctx.request(PromoteKols(self.kols, kols.credibility, kols.talkativeness))
         self.hired = np.ones(self.kols.size, dtype=bool)  # dropped after a backlash
-        self.burst_until = np.full(model.n, -1, dtype=np.int64)  # forced negative posts through this tick
+        self.burst_until = np.full(ctx.n, -1, dtype=np.int64)  # forced negative posts through this tick
         self.backlashes: list[tuple[int, int]] = []  # (tick, KOL id)
         self.posts = 0
 
-    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
-        p, n = self.params, model.n
+    def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
+        p, n = self.params, ctx.n
         k = self.kols.size
-        u = self.uniforms(model, t, 2 * k)
+        u = self.uniforms(ctx, t, 2 * k)
         posting = self.hired & (u[:k] < p.posts_per_tick)
         posters = self.kols[posting]
         mask = np.zeros(n, dtype=bool)
@@ -157,21 +164,21 @@ class KolCampaign(Intervention):
 
         risk = p.backlash_risk * (1.0 - p.screening) * (1.0 if p.disclosure else p.undisclosed_risk)
         for j in np.flatnonzero(posting & (u[k:] < risk)):
-            self._backlash(model, lev, t, j)
+            self._backlash(ctx, lev, t, j)
         self._burst(lev, t, n)
 
-    def idle(self, model: WomModel, lev: Levers, t: int) -> None:
+    def idle(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         if self.on_air_ticks:
-            self._burst(lev, t, model.n)
+            self._burst(lev, t, ctx.n)
 
-    def _backlash(self, model: WomModel, lev: Levers, t: int, j: int) -> None:
+    def _backlash(self, ctx: InterventionContext, lev: Levers, t: int, j: int) -> None:
         """KOL j's post backfires: it is dropped, followers lose trust, it and some followers post negatively."""
-        p, g, pop = self.params, model.graph, model.population
+        p, g = self.params, ctx.graph
         kol = int(self.kols[j])
         followers = g.indices[g.indptr[kol] : g.indptr[kol + 1]].astype(np.int64)
-        joins = self.uniforms(model, t, model.n, slot=1 + j)[followers] < p.backlash_share
+        joins = self.uniforms(ctx, t, ctx.n, slot=1 + j)[followers] < p.backlash_share
         self.burst_until[np.append(followers[joins], kol)] = t + p.backlash_ticks
-        pop.T[followers] *= 1.0 - p.backlash_trust_drop
+        ctx.request(CutTrust(followers, p.backlash_trust_drop))
         lev.brand_shock = combine_shares(lev.brand_shock, p.backlash_brand_shock)
         self.hired[j] = False
         self.backlashes.append((t, kol))
@@ -226,22 +233,22 @@ class ReferralReward(Intervention):
             le=5,
         )
 
-    def setup(self, model: WomModel) -> None:
+    def setup(self, ctx: InterventionContext) -> None:
         self.referrals = 0
 
-    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+    def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
         lev.referral_active = True
         lev.talk_multiplier *= 1.0 + p.talk_uplift
         lev.referral_credibility *= p.credibility
         lev.referral_boost += p.adoption_boost
 
-    def settle(self, model: WomModel, lev: Levers, st: TickState) -> None:
+    def settle(self, ctx: InterventionContext, lev: Levers, st: TickState) -> None:
         if not self.on_air_ticks:
             return
         # A successful referral: a prospect adopting this tick whose last touch was a referral-tagged message, also
         # after the programme ended (only the programme tags messages, so every such adopter was referred by it).
-        n = int(np.count_nonzero(st.adopted & (model.population.acquired_by == REFERRAL)))
+        n = int(np.count_nonzero(st.adopted & (ctx.population.acquired_by == REFERRAL)))
         self.referrals += n
         lev.add_cost(self.name, n * (self.params.sender_reward + self.params.receiver_reward))
 
@@ -266,9 +273,9 @@ class PriceChange(Intervention):
             le=1,
         )
 
-    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+    def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
-        cut = max(0.0, model.wom_scenario.brand.price - p.price)
+        cut = max(0.0, ctx.scenario.brand.price - p.price)
         lev.price = p.price
         lev.brand_shock = combine_shares(lev.brand_shock, min(1.0, p.brand_erosion * cut))
 
@@ -301,9 +308,9 @@ class PersonalisedMarketing(Intervention):
             0.5, "cost per targeted customer per tick", "currency/customer/tick", "assumption", ge=0
         )
 
-    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
-        p, pop = self.params, model.population
-        targeted = (pop.status == CUSTOMER) & (self.uniforms(model, t, pop.n) < p.share)
+    def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
+        p, pop = self.params, ctx.population
+        targeted = (pop.status == CUSTOMER) & (self.uniforms(ctx, t, pop.n) < p.share)
         r = p.reference_rate
         boost = logit(min(r * (1.0 + p.uplift), 0.999)) - logit(r)
         arr = per_person(lev.repurchase_boost, pop.n)
@@ -352,38 +359,38 @@ class FakeReviews(Intervention):
         )
         outrage_ticks: int = param(3, "ticks the negative posts last", "ticks", "assumption", ge=1, le=52)
 
-    def setup(self, model: WomModel) -> None:
+    def setup(self, ctx: InterventionContext) -> None:
         self.exposed: int | None = None
         self.lift_given = 0.0
 
-    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+    def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
         if self.exposed is None:
             lev.expectation_shift += p.expectation_lift
             self.lift_given += p.expectation_lift
             lev.add_cost(self.name, p.cost_per_tick)
             due = p.exposed_at is not None and t >= p.exposed_at
-            if due or (p.exposed_at is None and self.uniforms(model, t, 1)[0] < p.exposure_prob):
-                self._expose(model, lev, t)
-        self._outrage(model, lev, t)
+            if due or (p.exposed_at is None and self.uniforms(ctx, t, 1)[0] < p.exposure_prob):
+                self._expose(lev, t)
+        self._outrage(ctx, lev, t)
 
-    def idle(self, model: WomModel, lev: Levers, t: int) -> None:
+    def idle(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
         if self.exposed is None and self.on_air_ticks and p.exposed_at is not None and t >= p.exposed_at:
-            self._expose(model, lev, t)  # found out after the campaign stopped
-        self._outrage(model, lev, t)
+            self._expose(lev, t)  # found out after the campaign stopped
+        self._outrage(ctx, lev, t)
 
-    def _expose(self, model: WomModel, lev: Levers, t: int) -> None:
+    def _expose(self, lev: Levers, t: int) -> None:
         p = self.params
         self.exposed = t
         lev.trust_shock = combine_shares(lev.trust_shock, p.trust_drop)
         lev.brand_shock = combine_shares(lev.brand_shock, p.brand_shock)
         lev.expectation_shift -= self.lift_given
 
-    def _outrage(self, model: WomModel, lev: Levers, t: int) -> None:
+    def _outrage(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         if self.exposed is None or t >= self.exposed + self.params.outrage_ticks:
             return
-        pop = model.population
+        pop = ctx.population
         # The same people each tick of the outrage: their draw is keyed by the exposure tick.
-        angry = pop.experienced & (self.uniforms(model, self.exposed, pop.n, slot=1) < self.params.outrage_share)
+        angry = pop.experienced & (self.uniforms(ctx, self.exposed, pop.n, slot=1) < self.params.outrage_share)
         lev.force("negative", angry)

@@ -6,13 +6,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from wom_sim.sim.interventions.base import Intervention, Params, param, per_person, register
+from wom_sim.sim.interventions.base import (
+    Intervention,
+    InterventionContext,
+    Join,
+    Leave,
+    Params,
+    ScaleLoyalty,
+    param,
+    per_person,
+    register,
+)
 from wom_sim.sim.levers import Levers
 from wom_sim.sim.population import CUSTOMER
 
 if TYPE_CHECKING:
     from wom_sim.sim.dynamics import TickState
-    from wom_sim.sim.model import WomModel
 
 
 class _Enrolment(Intervention):
@@ -22,22 +31,22 @@ class _Enrolment(Intervention):
 
     flag = ""  # the population flag the programme sets ("member" or "engaged")
 
-    def setup(self, model: WomModel) -> None:
-        self.affinity = self.uniforms(model, -1, model.n)
+    def setup(self, ctx: InterventionContext) -> None:
+        self.affinity = self.uniforms(ctx, -1, ctx.n)
 
-    def enrol(self, model: WomModel, t: int, uptake: float, rate: float, eligible: np.ndarray) -> np.ndarray:
-        """Update the flag for this tick and return it (customers only)."""
-        pop = model.population
+    def enrol(self, ctx: InterventionContext, t: int, uptake: float, rate: float, eligible: np.ndarray) -> np.ndarray:
+        """Request this tick's joins and leaves and return the flag as it will be after them (customers only)."""
+        pop = ctx.population
         flag = getattr(pop, self.flag)
         customers = pop.status == CUSTOMER
-        joins = customers & eligible & ~flag & (self.affinity < uptake) & (self.uniforms(model, t, pop.n) < rate)
-        flag |= joins
-        flag &= customers  # churned people leave the programme
-        return flag
+        joins = customers & eligible & ~flag & (self.affinity < uptake) & (self.uniforms(ctx, t, pop.n) < rate)
+        ctx.request(Join(self.flag, joins))
+        ctx.request(Leave(self.flag, ~customers))  # churned people leave the programme
+        return (flag | joins) & customers
 
-    def idle(self, model: WomModel, lev: Levers, t: int) -> None:
+    def idle(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         if self.last_on == t - 1:  # the programme just ended: everyone leaves it
-            getattr(model.population, self.flag)[:] = False
+            ctx.request(Leave(self.flag, np.ones(ctx.n, dtype=bool)))
 
 
 @register
@@ -67,15 +76,15 @@ class LoyaltyProgram(_Enrolment):
             le=1,
         )
 
-    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+    def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
-        members = self.enrol(model, t, p.uptake, p.enrol_rate, model.population.purchases >= p.min_purchases)
+        members = self.enrol(ctx, t, p.uptake, p.enrol_rate, ctx.population.purchases >= p.min_purchases)
         lev.add_cost(self.name, p.cost_per_member * np.count_nonzero(members))
 
-    def settle(self, model: WomModel, lev: Levers, st: TickState) -> None:
+    def settle(self, ctx: InterventionContext, lev: Levers, st: TickState) -> None:
         if not self.on_air:
             return
-        pop = model.population
+        pop = ctx.population
         bought = (st.adopted | st.repurchased | st.won_back) & pop.member
         lev.add_cost(self.name, self.params.reward_share * float(pop.spend[bought].sum()) * lev.price)
 
@@ -116,14 +125,14 @@ class Community(_Enrolment):
             0.0, "cost per engaged customer per tick", "currency/member/tick", "assumption", ge=0
         )
 
-    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
-        p, pop = self.params, model.population
-        engaged = self.enrol(model, t, p.uptake, p.join_rate, np.ones(pop.n, dtype=bool))
-        lam = model.wom_scenario.loyalty.rate
+    def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
+        p = self.params
+        engaged = self.enrol(ctx, t, p.uptake, p.join_rate, np.ones(ctx.n, dtype=bool))
+        lam = ctx.scenario.loyalty.rate
         gain = p.loyalty_per_interaction * p.interactions_per_tick
         if lam < 1 and gain > 0:
             factor = (1.0 - lam / (1.0 + gain)) / (1.0 - lam)
-            pop.L[engaged] = np.minimum(1.0, pop.L[engaged] * factor)
+            ctx.request(ScaleLoyalty(engaged, factor))
         lev.add_cost(self.name, p.cost_per_tick + p.cost_per_member * np.count_nonzero(engaged))
 
 
@@ -175,31 +184,31 @@ class ChurnPrevention(Intervention):
         )
         cost_per_offer: float = param(5.0, "cost of one retention offer", "currency/offer", "assumption", ge=0)
 
-    def setup(self, model: WomModel) -> None:
-        self.detectable = self.uniforms(model, -1, model.n) < self.params.recall
-        self.offer_until = np.full(model.n, -1, dtype=np.int64)
+    def setup(self, ctx: InterventionContext) -> None:
+        self.detectable = self.uniforms(ctx, -1, ctx.n) < self.params.recall
+        self.offer_until = np.full(ctx.n, -1, dtype=np.int64)
         self.true_flags = 0
         self.false_flags = 0
 
-    def risk_score(self, model: WomModel) -> np.ndarray:
+    def risk_score(self, ctx: InterventionContext) -> np.ndarray:
         """Churn hazard at the start of the tick (docs/model.md step 8 with last tick's W-, no failure term)."""
-        ch, pop = model.wom_scenario.churn, model.population
-        heard = model.last_tick.heard_negative if model.last_tick is not None else 0.0
+        ch, pop = ctx.scenario.churn, ctx.population
+        heard = ctx.last_tick.heard_negative if ctx.last_tick is not None else 0.0
         return (
             ch.base_hazard * np.exp(-ch.loyalty_slope * (pop.L - ch.reference_loyalty)) * (1 + ch.negative_wom * heard)
         )
 
-    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
-        p, pop, n = self.params, model.population, model.n
+    def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
+        p, pop, n = self.params, ctx.population, ctx.n
         customers = pop.status == CUSTOMER
-        u = self.uniforms(model, t, n)
+        u = self.uniforms(ctx, t, n)
         if customers.any():
-            score = self.risk_score(model)
+            score = self.risk_score(ctx)
             cut = np.quantile(score[customers], 1.0 - p.at_risk_share)
             at_risk = customers & (score >= cut)
             free = customers & (self.offer_until < t)
             hits = at_risk & free & self.detectable
-            rounding = self.uniforms(model, t, 1, slot=1)[0]  # stochastic rounding keeps the expected precision exact
+            rounding = self.uniforms(ctx, t, 1, slot=1)[0]  # stochastic rounding keeps the expected precision exact
             n_false = int(np.floor(hits.sum() * (1.0 - p.precision) / p.precision + rounding))
             candidates = np.flatnonzero(customers & ~at_risk & free)
             false = candidates[np.argsort(u[candidates], kind="stable")[:n_false]]
@@ -211,8 +220,8 @@ class ChurnPrevention(Intervention):
             lev.add_cost(self.name, p.cost_per_offer * np.count_nonzero(offered))
         self._protect(lev, t, n)
 
-    def idle(self, model: WomModel, lev: Levers, t: int) -> None:
-        self._protect(lev, t, model.n)  # offers made while on air run their course
+    def idle(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
+        self._protect(lev, t, ctx.n)  # offers made while on air run their course
 
     def _protect(self, lev: Levers, t: int, n: int) -> None:
         running = self.offer_until >= t

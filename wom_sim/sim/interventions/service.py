@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from wom_sim.sim.interventions.base import Intervention, Params, param, register
+from wom_sim.sim.interventions.base import Intervention, InterventionContext, Params, param, register
 from wom_sim.sim.levers import Levers
 
 if TYPE_CHECKING:
     from wom_sim.sim.dynamics import TickState
-    from wom_sim.sim.model import WomModel
 
 
 @register
@@ -44,7 +43,7 @@ class ServiceImprovement(Intervention):
         )
         cost_per_tick: float = param(500.0, "running cost per tick on air", "currency/tick", "assumption", ge=0)
 
-    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+    def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
         lev.quality += p.quality_gain
         lev.service_failure *= 1.0 - p.failure_reduction
@@ -88,10 +87,10 @@ class ServiceRecovery(Intervention):
         )
         cost_per_case: float = param(20.0, "cost of one recovered case", "currency/case", "assumption", ge=0)
 
-    def setup(self, model: WomModel) -> None:
+    def setup(self, ctx: InterventionContext) -> None:
         self.cases = 0
 
-    def apply(self, model: WomModel, lev: Levers, t: int) -> None:
+    def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
         lev.recovery_coverage = p.coverage
         lev.recovery_delay = p.delay
@@ -99,7 +98,7 @@ class ServiceRecovery(Intervention):
         if p.paradox is not None:
             lev.recovery_paradox = p.paradox
 
-    def settle(self, model: WomModel, lev: Levers, st: TickState) -> None:
+    def settle(self, ctx: InterventionContext, lev: Levers, st: TickState) -> None:
         if self.last_on < 0 or st.t > self.last_on + self.params.delay:
             return
         self.cases += st.recoveries
