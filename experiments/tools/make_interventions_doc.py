@@ -4,15 +4,17 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 import sys
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+from wom_sim.scenario.interventions import params_table
 from wom_sim.sim.interventions import REGISTRY
-from wom_sim.sim.interventions.base import params_table
 
 HEAD = """# Interventions and events
 
 Every company lever and every event a scenario can list, with its parameters (default, unit, source), what it does
 to the tick (docs/model.md, step 1 sets this tick's `Levers`; see `wom_sim/levers.py`), its cost model and a YAML
-example. The code is `wom_sim/interventions/` (one small registered class per kind); the parameter tables below
-are generated from the classes (`wom_sim.interventions.base.params_table`) and a test keeps them equal.
+example. The code is `wom_sim/sim/interventions/` (one small registered class per kind); its parameters are the
+scenario's (`wom_sim/scenario/interventions.py`, one model per kind, validated when the scenario loads). The
+parameter tables below are generated from those models (`wom_sim.scenario.interventions.params_table`) and a test
+keeps them equal; `wom-sim check` prints every parameter of every entry, defaults included.
 
 ## How an entry is written
 
@@ -298,7 +300,7 @@ for kind in ORDER:
     section = "events" if kind == "crisis" else "interventions"
     doc = (cls.__doc__ or "").strip().split("\n")[0]
     parts.append(
-        f"## `{kind}`\n\n{doc}\n\n{k['what']}\n\n**Cost:** {k['cost']}\n\n{params_table(cls)}\n\n"
+        f"## `{kind}`\n\n{doc}\n\n{k['what']}\n\n**Cost:** {k['cost']}\n\n{params_table(cls.Params)}\n\n"
         f"```yaml\n{'' if k['example'].startswith('events') else section + ':' + chr(10)}{k['example']}\n```\n"
     )
 parts.append(ECON)

@@ -2,8 +2,9 @@
 
 A scenario lists them under `interventions:` (company levers) and `events:` (things that happen to the company).
 Each entry has a `kind`, optional `name`, optional `schedule` (at / every / from-until) and `when` trigger on a
-metric of the previous tick (with `once`, `cooldown`, `duration`); the rest are the class's own parameters,
-validated by its `Params` model. Triggers are data, compared with a fixed table of operators, never evaluated.
+metric of the previous tick (with `once`, `cooldown`, `duration`); the rest are the kind's own parameters.
+Every key is validated with the scenario (wom_sim/scenario/interventions.py: one model per kind, the class's
+`Params`). Triggers are data, compared with a fixed table of operators, never evaluated.
 
 Modules: `base` (registry, schedules, triggers, building), `marketing` (advertising, kol_campaign,
 referral_reward, price_change, personalised_marketing, fake_reviews), `retention` (loyalty_program, community,
@@ -13,38 +14,30 @@ shared `model.crisis_state`). Every kind is documented in docs/interventions.md.
 
 from wom_sim.sim.interventions import crisis, marketing, retention, service  # noqa: F401 - importing registers the kinds
 from wom_sim.sim.interventions.base import (
-    COMMON_KEYS,
     OPERATORS,
     REGISTRY,
     Intervention,
-    Params,
     apply_all,
     build_interventions,
-    param,
     register,
     scheduled,
     settle_all,
     triggered,
-    validate_specs,
 )
 from wom_sim.sim.interventions.crisis import Crisis, CrisisState, crisis_impact, crisis_state
 
 __all__ = [
-    "COMMON_KEYS",
     "OPERATORS",
     "REGISTRY",
     "Crisis",
     "CrisisState",
     "Intervention",
-    "Params",
     "apply_all",
     "build_interventions",
     "crisis_impact",
     "crisis_state",
-    "param",
     "register",
     "scheduled",
     "settle_all",
     "triggered",
-    "validate_specs",
 ]
