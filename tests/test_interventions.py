@@ -19,9 +19,17 @@ import pytest
 import yaml
 
 from wom_sim.errors import ScenarioError
-from wom_sim.scenario.interventions import Schedule, Trigger, params_table
+from wom_sim.scenario.interventions import KINDS, Schedule, Trigger, params_table
 from wom_sim.scenario.loading import build_scenario, load_scenario
-from wom_sim.sim.interventions import REGISTRY, build_interventions, crisis_impact, scheduled, triggered
+from wom_sim.sim.interventions import (
+    REGISTRY,
+    Intervention,
+    build_interventions,
+    crisis_impact,
+    register,
+    scheduled,
+    triggered,
+)
 from wom_sim.sim.interventions.crisis import CrisisEvent
 from wom_sim.sim.model import WomModel, simulate
 from wom_sim.sim.population import CUSTOMER
@@ -578,3 +586,18 @@ def test_every_parameter_states_unit_and_source():
         for name, field in cls.Params.model_fields.items():
             extra = field.json_schema_extra or {}
             assert extra.get("unit") and extra.get("source"), f"{kind}.{name}"
+
+
+def test_every_kind_of_the_scenario_format_has_its_class():
+    assert set(REGISTRY) == set(KINDS)
+    assert all(cls.Params is KINDS[kind] for kind, cls in REGISTRY.items())
+
+
+def test_a_class_must_play_its_own_scenario_model():
+    class Mismatched(Intervention):
+        kind = "advertising"
+        Params = KINDS["price_change"]
+
+    with pytest.raises(TypeError, match="scenario model of kind 'advertising'"):
+        register(Mismatched)
+    assert REGISTRY["advertising"].Params is KINDS["advertising"]
