@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
 from wom_sim.errors import ScenarioError
-from wom_sim.scenario.interventions import KINDS
+from wom_sim.scenario.interventions import KINDS, InterventionSpec, own_fields
 from wom_sim.scenario.loading import apply_overrides, load_scenario, scenario_to_yaml
 from wom_sim.scenario.schema import Scenario, scenario_json_schema
 
@@ -227,3 +228,16 @@ def test_the_scenario_layer_imports_only_the_bottom_and_itself():
             for name in names:
                 if name.startswith("wom_sim"):
                     assert name.startswith(allowed), f"{path.name} imports {name}"
+
+
+def test_scenario_reference_lists_every_parameter_of_every_kind():
+    from wom_sim.docgen import scenario_reference
+
+    doc = scenario_reference()
+    for key in InterventionSpec.model_fields:
+        assert f"| `{key}` |" in doc.split("## interventions and events: keys of every entry")[1], key
+    for kind, model in KINDS.items():
+        section = re.search(rf"^## kind: {kind}\n(.*?)(?=^## |\Z)", doc, re.S | re.M)
+        assert section, kind
+        for name in own_fields(model):
+            assert f"| `{name}` |" in section.group(1), f"{kind}.{name}"
