@@ -138,7 +138,11 @@ def run(
 @click.argument("scenario", metavar="SCENARIO")
 @set_option
 def check(scenario: str, overrides: tuple[str, ...]) -> None:
-    """Validate SCENARIO and print every resolved parameter (defaults filled in) and the memory estimate."""
+    """Validate SCENARIO and print every resolved parameter (defaults filled in) and the memory estimate.
+
+    Every intervention and event is printed with all of its parameters, also those left at their defaults. The
+    output is a scenario file itself: running it gives the same run. The format is `wom-sim schema`.
+    """
     path = resolve_scenario_path(scenario)
     sc = load_scenario(path, list(overrides))
     click.echo(scenario_to_yaml(sc), nl=False)
