@@ -598,9 +598,9 @@ class CrisisResponseParams(InterventionSpec):
 
 # --------------------------------------------------------------------------------------------- the union
 MODELS: tuple[type[InterventionSpec], ...] = (
-    AdvertisingParams, KolCampaignParams, ReferralRewardParams, PriceChangeParams, PersonalisedMarketingParams,
-    FakeReviewsParams, LoyaltyProgramParams, CommunityParams, ChurnPreventionParams, ServiceImprovementParams,
-    ServiceRecoveryParams, CrisisParams, CrisisResponseParams,
+    AdvertisingParams, KolCampaignParams, ReferralRewardParams, LoyaltyProgramParams, CommunityParams,
+    ServiceImprovementParams, ServiceRecoveryParams, PersonalisedMarketingParams, ChurnPreventionParams,
+    PriceChangeParams, CrisisParams, CrisisResponseParams, FakeReviewsParams,
 )  # fmt: skip
 
 

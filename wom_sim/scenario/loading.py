@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from wom_sim.errors import ScenarioError
-from wom_sim.scenario.interventions import KINDS
+from wom_sim.scenario.interventions import KINDS, InterventionSpec, kind_of
 from wom_sim.scenario.schema import Scenario
 
 
@@ -148,7 +148,7 @@ def _walk(model: type[BaseModel], loc: tuple) -> tuple[str, type[BaseModel] | No
         key += f".{part}" if key else str(part)
         field = current.model_fields.get(part) if current is not None else None
         models = _models_in(field.annotation) if field is not None else []
-        tags = {m.model_fields["kind"].annotation.__args__[0]: m for m in models if "kind" in m.model_fields}
+        tags = {kind_of(m): m for m in models if issubclass(m, InterventionSpec)}
         current, kinds = (models[0] if len(models) == 1 else None), (tags if len(tags) > 1 else {})
     return key, current, kind
 
