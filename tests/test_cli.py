@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
+
+from wom_sim.scenario.interventions import KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
@@ -105,3 +109,31 @@ def test_help_reads_like_a_manual():
     assert res.returncode == 0
     for option in ("--set", "--seed", "--ticks", "--out", "--format", "--quiet"):
         assert option in res.stdout
+
+
+def test_check_shows_every_parameter_of_an_entry_left_at_its_defaults(tmp_path):
+    path = tmp_path / "crisis.yaml"
+    path.write_text("extends: " + BASELINE + "\nevents: [{kind: crisis, at: 10}]\n"
+                    "interventions: [{kind: crisis_response, delay: 3, transparent: false}]\n")  # fmt: skip
+    res = wom("check", str(path))
+    assert res.returncode == 0, res.stderr
+    resolved = yaml.safe_load(res.stdout)
+    (response,) = resolved["interventions"]
+    assert response["delay"] == 3 and response["transparent"] is False
+    # The defaults a written-out answer would otherwise hide: it apologises, compensates and fixes the defect.
+    assert (response["apology"], response["compensation"], response["fix_ticks"]) == (True, 20.0, 1)
+    assert set(response) == set(KINDS["crisis_response"].model_fields)
+    assert set(resolved["events"][0]) == set(KINDS["crisis"].model_fields)
+
+
+def test_schema_is_json_naming_every_kind(tmp_path):
+    res = wom("schema")
+    assert res.returncode == 0, res.stderr
+    schema = json.loads(res.stdout)
+    for section in ("interventions", "events"):
+        assert set(schema["properties"][section]["items"]["discriminator"]["mapping"]) == set(KINDS), section
+    assert schema["$defs"]["CrisisResponseParams"]["properties"]["compensation"]["default"] == 20.0
+    out = tmp_path / "sub" / "scenario.schema.json"
+    res = wom("schema", "--out", str(out))
+    assert res.returncode == 0 and res.stdout == "", res.stderr
+    assert json.loads(out.read_text()) == schema

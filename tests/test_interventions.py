@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from wom_sim.errors import ScenarioError
+from wom_sim.scenario.interventions import KINDS, Schedule, Trigger, params_table
 from wom_sim.scenario.loading import build_scenario, load_scenario
-from wom_sim.scenario.schema import Schedule, Trigger
 from wom_sim.sim.interventions import REGISTRY, build_interventions, crisis_impact, scheduled, triggered
 from wom_sim.sim.interventions.base import (
     EFFECT_ORDER,
@@ -33,13 +33,10 @@ from wom_sim.sim.interventions.base import (
     Join,
     Leave,
     LowerSatisfaction,
-    Params,
     PromoteKols,
     Restore,
     ScaleLoyalty,
     apply_effects,
-    param,
-    params_table,
     register,
 )
 from wom_sim.sim.interventions.crisis import CrisisEvent
@@ -590,7 +587,8 @@ def test_docs_cover_every_kind_and_parameter():
     for kind, cls in REGISTRY.items():
         section = re.search(rf"^## `{kind}`\n(.*?)(?=^## |\Z)", text, re.S | re.M)
         assert section, f"docs/interventions.md has no section for {kind}"
-        assert params_table(cls) in section.group(1), f"the {kind} parameter table in docs/interventions.md is stale"
+        stale = f"the {kind} parameter table in docs/interventions.md is stale"
+        assert params_table(cls.Params) in section.group(1), stale
         assert "**Cost:**" in section.group(1) and "```yaml" in section.group(1)
 
 
@@ -604,16 +602,21 @@ def test_every_parameter_states_unit_and_source():
 # --------------------------------------------------------------------------------------------- the contract
 @pytest.fixture
 def kinds():
-    """Register test kinds for one test only (docs tests walk REGISTRY, so they must not outlive it)."""
-    added = []
+    """Let a test class play an existing kind of the scenario format for one test only.
 
-    def add(cls):
-        added.append(cls.kind)
+    The scenario format (wom_sim/scenario/interventions.py) owns which kinds and parameters a file may hold, so a
+    test kind borrows the slot and the parameter model of a bundled kind; the original class comes back after.
+    """
+    replaced = {}
+
+    def add(cls, as_kind: str = "advertising"):
+        replaced.setdefault(as_kind, REGISTRY[as_kind])
+        cls.kind, cls.Params = as_kind, KINDS[as_kind]
         return register(cls)
 
     yield add
-    for kind in added:
-        REGISTRY.pop(kind)
+    for kind, original in replaced.items():
+        REGISTRY[kind] = original
 
 
 def _probe(kinds, hook):
@@ -658,7 +661,7 @@ def _write_last_tick(ctx, lev, t):
 @pytest.mark.parametrize("hook", [_write_S, _scale_T, _write_flag, _write_graph, _write_kols, _write_last_tick])
 def test_a_hook_that_writes_the_models_arrays_fails_loudly(kinds, hook):
     _probe(kinds, hook)
-    model = WomModel(make([{"kind": "test_probe"}], n=100, ticks=3), seed=1)
+    model = WomModel(make([{"kind": "advertising"}], n=100, ticks=3), seed=1)
     with pytest.raises(ValueError, match="read-only"):
         model.run()
 
@@ -668,7 +671,7 @@ def test_a_hook_cannot_rebind_the_populations_arrays(kinds):
         ctx.population.S = np.zeros(ctx.n)
 
     probe = _probe(kinds, rebind)
-    model = WomModel(make([{"kind": "test_probe"}], n=100, ticks=1), seed=1)
+    model = WomModel(make([{"kind": "advertising"}], n=100, ticks=1), seed=1)
     with pytest.raises(AttributeError, match="request an effect"):
         model.step()
     assert probe.calls == [InterventionContext]  # the hook got the context, never the model
@@ -711,7 +714,7 @@ def test_effects_apply_in_the_documented_order_whatever_order_they_were_asked_in
     kinds(Setup)
     assert [type(e).name for e in reversed(_every_effect(4))] == list(EFFECT_ORDER)
     plain = WomModel(make(n=200, ticks=1), seed=4).population
-    treated = WomModel(make([{"kind": "test_setup_effects"}], n=200, ticks=1), seed=4).population
+    treated = WomModel(make([{"kind": "advertising"}], n=200, ticks=1), seed=4).population
     in_order, as_asked = copy.deepcopy(plain), copy.deepcopy(plain)
     for effect in reversed(_every_effect(200)):
         effect.apply(in_order)
@@ -746,8 +749,8 @@ def test_step_one_hooks_read_the_state_of_the_start_of_the_step_and_effects_land
             Reader.seen.append(ctx.population.T.copy())
 
     kinds(Cutter)
-    kinds(Reader)
-    sc = make([{"kind": "test_cutter"}, {"kind": "test_reader"}], n=300, ticks=1)
+    kinds(Reader, as_kind="price_change")
+    sc = make([{"kind": "advertising"}, {"kind": "price_change"}], n=300, ticks=1)
     model = WomModel(sc, seed=2)
     T = model.population.T.copy()
     model.step()
@@ -777,26 +780,37 @@ def test_a_new_kind_written_against_the_contract_alone_works(kinds):
     class ThankYou(Intervention):
         kind = "test_thank_you"
 
-        class Params(Params):
-            share: float = param(0.2, "share of customers thanked per tick", "share", "test", ge=0, le=1)
-            lift: float = param(1.2, "loyalty multiplier of a thanked customer", "x", "test", ge=1)
-            cost_per_gift: float = param(2.0, "cost of one gift", "currency/gift", "test", ge=0)
+        share, lift, cost_per_gift = 0.5, 1.2, 2.0  # share thanked per tick; loyalty multiplier; currency/gift
 
         def setup(self, ctx):
             self.thanked = ctx.shared.setdefault("thanked", [])
 
         def apply(self, ctx, lev, t):
-            p = self.params
-            chosen = (ctx.population.status == CUSTOMER) & (self.uniforms(ctx, t, ctx.n) < p.share)
-            ctx.request(ScaleLoyalty(chosen, p.lift))
-            lev.add_cost(self.name, p.cost_per_gift * np.count_nonzero(chosen))
+            chosen = (ctx.population.status == CUSTOMER) & (self.uniforms(ctx, t, ctx.n) < self.share)
+            ctx.request(ScaleLoyalty(chosen, self.lift))
+            lev.add_cost(self.name, self.cost_per_gift * np.count_nonzero(chosen))
             self.thanked.append(int(chosen.sum()))
 
-    kinds(ThankYou)
-    entry = {"kind": "test_thank_you", "share": 0.5, "schedule": {"until": 4}}
+    kinds(ThankYou, as_kind="loyalty_program")
+    entry = {"kind": "loyalty_program", "name": "thank_you", "schedule": {"until": 4}}
     for base, res in paired([entry], seeds=(1,), ticks=TICKS):
         thanked = res.model.context.shared["thanked"]
         assert len(thanked) == 5 and min(thanked) > 0
-        assert cost(res, "test_thank_you").tolist() == [2.0 * k for k in thanked] + [0.0] * (TICKS - 5)
+        assert cost(res, "thank_you").tolist() == [2.0 * k for k in thanked] + [0.0] * (TICKS - 5)
         # Half the customers' loyalty x1.2 for five ticks: mean L of customers rises at once (paired, same seed).
         assert (res.metrics["mean_L"][:5] > base["mean_L"][:5]).all()
+
+
+def test_every_kind_of_the_scenario_format_has_its_class():
+    assert set(REGISTRY) == set(KINDS)
+    assert all(cls.Params is KINDS[kind] for kind, cls in REGISTRY.items())
+
+
+def test_a_class_must_play_its_own_scenario_model():
+    class Mismatched(Intervention):
+        kind = "advertising"
+        Params = KINDS["price_change"]
+
+    with pytest.raises(TypeError, match="scenario model of kind 'advertising'"):
+        register(Mismatched)
+    assert REGISTRY["advertising"].Params is KINDS["advertising"]

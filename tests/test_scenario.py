@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from wom_sim.errors import ScenarioError
+from wom_sim.scenario.interventions import KINDS, InterventionSpec, own_fields
 from wom_sim.scenario.loading import apply_overrides, load_scenario, scenario_to_yaml
-from wom_sim.scenario.schema import Scenario
+from wom_sim.scenario.schema import Scenario, scenario_json_schema
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -138,3 +142,102 @@ def test_scenario_reference_doc_is_current():
     assert doc.read_text(encoding="utf-8") == scenario_reference(), (
         "docs/scenarios.md is stale: run `wom-sim scenarios --reference > docs/scenarios.md`"
     )
+
+
+# --------------------------------------------------------------------------------------------- entries
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("interventions: [{kind: kol_campaing}]\n",
+         ["interventions[0].kind: unknown kind 'kol_campaing'", "did you mean 'kol_campaign'", "crisis_response"]),
+        ("events: [{name: storm}]\n", ["events[0].kind", "every entry needs a kind", "allowed: advertising"]),
+        ("events: [{kind: crisis, severty: 0.5}]\n",
+         ["unknown key events[0].severty for crisis", "did you mean 'severity'", "open_ticks"]),
+        ("interventions: [{kind: crisis_response, transparent: maybe}]\n",
+         ["interventions[0].transparent", "valid boolean", "'maybe'"]),
+        ("interventions: [{kind: advertising}, {kind: price_change, price: cheap}]\n",
+         ["interventions[1].price", "valid number", "'cheap'"]),
+        ("interventions: [{kind: kol_campaign, select: {by: degree, kk: 3}}]\n",
+         ["unknown key interventions[0].select.kk for kol_campaign", "allowed: by, ids, k"]),
+        ("interventions: [{kind: advertising, schedule: {form: 3}}]\n",
+         ["unknown key interventions[0].schedule.form", "did you mean 'from'"]),
+        ("interventions: [3]\n", ["interventions[0]", "valid dictionary"]),
+        ("population: {segments: [{name: a, share: 1, conformty: 0.5}]}\n",
+         ["unknown key population.segments[0].conformty", "did you mean 'conformity'"]),
+    ],
+)  # fmt: skip
+def test_bad_entry_is_one_line_with_its_key_path(tmp_path, text, words):
+    path = write(tmp_path, "bad.yaml", text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"{path}: ")
+    for word in words:
+        assert word in message, message
+
+
+def test_resolved_yaml_shows_every_parameter_of_every_entry(tmp_path):
+    path = write(tmp_path, "crisis.yaml", "events: [{kind: crisis, at: 10}]\n"
+                 "interventions: [{kind: crisis_response, delay: 3, transparent: false}]\n")  # fmt: skip
+    resolved = yaml.safe_load(scenario_to_yaml(load_scenario(path)))
+    (event,), (response,) = resolved["events"], resolved["interventions"]
+    assert set(response) == set(KINDS["crisis_response"].model_fields)
+    assert (response["delay"], response["transparent"]) == (3, False)
+    assert (response["apology"], response["compensation"], response["fix_ticks"]) == (True, 20.0, 1)
+    assert set(event) == set(KINDS["crisis"].model_fields) and event["at"] == 10 and event["severity"] == 0.5
+    again = load_scenario(write(tmp_path, "resolved.yaml", scenario_to_yaml(load_scenario(path))))
+    assert again.model_dump(exclude={"base_dir"}) == load_scenario(path).model_dump(exclude={"base_dir"})
+
+
+def test_every_bundled_entry_round_trips_through_the_resolved_yaml(tmp_path):
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        sc = load_scenario(path)
+        again = load_scenario(write(tmp_path, path.name, scenario_to_yaml(sc)))
+        assert again.interventions == sc.interventions and again.events == sc.events, path.name
+
+
+def test_an_entry_is_validated_as_its_kind():
+    sc = Scenario.model_validate({"interventions": [{"kind": "kol_campaign", "select": {"by": "pagerank", "k": 3}}]})
+    (entry,) = sc.interventions
+    assert type(entry) is KINDS["kol_campaign"] and entry.select.k == 3 and entry.screening == 0.8
+
+
+def test_json_schema_accepts_the_bundled_files_and_rejects_what_loading_rejects():
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(scenario_json_schema())
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        assert not list(validator.iter_errors(yaml.safe_load(path.read_text()))), path.name
+    bad_files = [
+        {"interventions": [{"kind": "advertsing"}]},
+        {"events": [{"kind": "crisis", "severty": 1}]},
+        {"wom": {"contact_prob": 2}},
+        {"interventions": [{"kind": "price_change", "price": "cheap"}]},
+    ]
+    for bad in bad_files:
+        assert list(validator.iter_errors(bad)), bad
+    assert validator.is_valid({"population": {"talkativeness": 1.5}})  # a bare number is a constant distribution
+
+
+def test_the_scenario_layer_imports_only_the_bottom_and_itself():
+    allowed = ("wom_sim.errors", "wom_sim.columns", "wom_sim.scenario")
+    folder = Path(__file__).resolve().parents[1] / "wom_sim" / "scenario"
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            for name in names:
+                if name.startswith("wom_sim"):
+                    assert name.startswith(allowed), f"{path.name} imports {name}"
+
+
+def test_scenario_reference_lists_every_parameter_of_every_kind():
+    from wom_sim.docgen import scenario_reference
+
+    doc = scenario_reference()
+    for key in InterventionSpec.model_fields:
+        assert f"| `{key}` |" in doc.split("## interventions and events: keys of every entry")[1], key
+    for kind, model in KINDS.items():
+        section = re.search(rf"^## kind: {kind}\n(.*?)(?=^## |\Z)", doc, re.S | re.M)
+        assert section, kind
+        for name in own_fields(model):
+            assert f"| `{name}` |" in section.group(1), f"{kind}.{name}"

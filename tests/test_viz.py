@@ -204,7 +204,7 @@ def test_referral_slider_sets_every_reward_and_zero_removes_it():
     assert params["referral_reward"] == 0.0 and SWITCH_PREFIX + REFERRAL_KIND not in params
     model = VizModel(**{**params, "referral_reward": 25.0})
     (spec,) = [s for s in model.sim.wom_scenario.interventions if s.kind == REFERRAL_KIND]
-    assert all(spec.model_extra[name] == 25.0 for name in names)
+    assert all(getattr(spec, name) == 25.0 for name in names)
     assert model.in_force()["Referral reward"] == "25"
     on = initial_kwargs(_params("referral_program"))
     assert on["referral_reward"] > 0

@@ -8,23 +8,32 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from wom_sim.scenario.interventions import KINDS, InterventionSpec, Schedule, Trigger, own_fields
 from wom_sim.scenario.schema import Scenario
 
 HEADER = """# Scenario file reference
 
-Generated from `wom_sim/schema.py` by `wom-sim scenarios --reference > docs/scenarios.md` (a test checks it is
-current). Every key is optional: a scenario holds only what differs from these defaults, and `extends:` starts
-from another file. Unknown keys are errors. Override any key from the command line with
-`--set section.key=value` (list items by index: `--set population.segments.0.share=0.6`).
+Generated from `wom_sim/scenario/schema.py` and `wom_sim/scenario/interventions.py` by
+`wom-sim scenarios --reference > docs/scenarios.md` (a test checks it is current). Every key is optional: a
+scenario holds only what differs from these defaults, and `extends:` starts from another file. Unknown keys are
+errors. Override any key from the command line with `--set section.key=value` (list items by index:
+`--set population.segments.0.share=0.6`).
 
 Distributions (`Dist`) are written `{dist: beta, a: 2, b: 5}`, `{dist: lognormal, mean: 50, sigma: 0.4}`,
 `{dist: normal, mean: 0.5, sd: 0.1}`, `{dist: uniform, low: 0, high: 1}`, or a bare number for a constant.
-Interventions and events are listed in [interventions.md](interventions.md).
+The entries of `interventions:` and `events:` are at the end: the keys every entry has, then the parameters of
+each kind; [interventions.md](interventions.md) says what each does to the tick. `wom-sim schema` prints all of
+this as a JSON Schema, for editors that complete and check YAML.
 """
 
 
 def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        inner, *meta = typing.get_args(annotation)
+        if any(getattr(m, "discriminator", None) for m in meta):  # the entries of interventions/events
+            return "entry (see the kinds below)"
+        return _type_name(inner)
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_type_name(a) for a in typing.get_args(annotation) if a is not type(None))
     if origin is typing.Literal:
@@ -35,6 +44,8 @@ def _type_name(annotation: Any) -> str:
 
 
 def _default(field: Any) -> str:
+    if field.is_required():
+        return "required"
     if field.default_factory is not None:
         value = field.default_factory()
         if isinstance(value, BaseModel):
@@ -55,24 +66,43 @@ def _bounds(field: Any) -> str:
     return ", ".join(parts)
 
 
-def _section(model: type[BaseModel], prefix: str, out: list[str], nested: list) -> None:
+def _section(
+    model: type[BaseModel],
+    prefix: str,
+    out: list[str],
+    nested: list,
+    title: str | None = None,
+    names: list[str] | None = None,
+) -> None:
+    """A table of `model`'s keys; sub-sections are queued on `nested` unless the keys are given (`names`)."""
     rows = []
-    for name, field in model.model_fields.items():
+    for name in names if names is not None else model.model_fields:
+        field = model.model_fields[name]
         key = field.alias or name
         if name == "base_dir":
             continue
         ann = field.annotation
         sub = next((a for a in (ann, *typing.get_args(ann)) if isinstance(a, type) and issubclass(a, BaseModel)), None)
-        if sub is not None and sub.__name__ not in ("Dist", "InterventionSpec", "Segment", "Schedule", "Trigger"):
+        if names is None and sub is not None and sub.__name__ not in ("Dist", "Segment"):
             nested.append((sub, f"{prefix}{key}."))
             continue
         desc = field.description or ""
         rows.append(f"| `{prefix}{key}` | {_type_name(ann)} | {_default(field)} | {_bounds(field)} | {desc} |")
     if rows:
-        title = prefix.rstrip(".") or "top level"
+        title = title or prefix.rstrip(".") or "top level"
         doc = (model.__doc__ or "").strip().split("\n")[0]
         out += [f"\n## {title}\n", f"{doc}\n" if doc else "", "| key | type | default | allowed | meaning |",
                 "|---|---|---|---|---|", *rows]  # fmt: skip
+
+
+def _entries(out: list[str]) -> None:
+    """The entries of `interventions:` and `events:`: common keys, schedule, trigger, then each kind's own keys."""
+    common = list(InterventionSpec.model_fields)
+    _section(InterventionSpec, "", out, [], "interventions and events: keys of every entry", common)
+    _section(Schedule, "schedule.", out, [], "interventions and events: schedule", list(Schedule.model_fields))
+    _section(Trigger, "when.", out, [], "interventions and events: when", list(Trigger.model_fields))
+    for kind, model in KINDS.items():
+        _section(model, "", out, [], f"kind: {kind}", own_fields(model))
 
 
 def scenario_reference() -> str:
@@ -84,4 +114,5 @@ def scenario_reference() -> str:
         nested: list = []
         _section(model, prefix, out, nested)
         queue = nested + queue
+    _entries(out)
     return "\n".join(line for line in out) + "\n"

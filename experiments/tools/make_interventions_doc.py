@@ -4,15 +4,17 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 import sys
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+from wom_sim.scenario.interventions import params_table
 from wom_sim.sim.interventions import REGISTRY
-from wom_sim.sim.interventions.base import params_table
 
 HEAD = """# Interventions and events
 
 Every company lever and every event a scenario can list, with its parameters (default, unit, source), what it does
-to the tick (docs/model.md, step 1 sets this tick's `Levers`; see `wom_sim/levers.py`), its cost model and a YAML
-example. The code is `wom_sim/interventions/` (one small registered class per kind); the parameter tables below
-are generated from the classes (`wom_sim.interventions.base.params_table`) and a test keeps them equal.
+to the tick (docs/model.md, step 1 sets this tick's `Levers`; see `wom_sim/sim/levers.py`), its cost model and a YAML
+example. The code is `wom_sim/sim/interventions/` (one small registered class per kind); its parameters are the
+scenario's (`wom_sim/scenario/interventions.py`, one model per kind, validated when the scenario loads). The
+parameter tables below are generated from those models (`wom_sim.scenario.interventions.params_table`) and a test
+keeps them equal; `wom-sim check` prints every parameter of every entry, defaults included.
 
 ## How an entry is written
 
@@ -82,7 +84,7 @@ after the first purchase (expectation-disconfirmation).""",
     ),
     "kol_campaign": dict(
         what="""Paid posts by KOLs. The hired KOLs are the scenario's (`kols.select`), or, with `select:`, people chosen by
-`wom_sim.kols.select_kols` (ids, degree, pagerank, betweenness, kcore, random, greedy within `time_budget`) and
+`wom_sim.network.kols.select_kols` (ids, degree, pagerank, betweenness, kcore, random, greedy within `time_budget`) and
 promoted to KOLs at the start (KOL reach, credibility and talkativeness for the whole run). Each tick on air
 each hired KOL posts with probability `posts_per_tick`: a forced positive broadcast (`Levers.force("positive")`)
 at KOL reach. With `disclosure`, the credibility of their positive messages this tick is multiplied by
@@ -218,7 +220,7 @@ at or below pre-crisis x (1 - damage so far), after that it recovers toward its 
 `brand.reputation_rate` (90% of the loss made good in about 45 weekly ticks: 6-12 months, seed 002).
 **Venting**: for `outrage_ticks` ticks each affected, uncompensated customer posts negatively with probability
 `outrage_rate` per tick. It stays open to an answer for `open_ticks` ticks. Ongoing and past crises are in
-`ctx.shared["crisis"]`; `wom_sim.interventions.crisis_impact(metrics, surfaced, baseline)` measures brand damage,
+`ctx.shared["crisis"]`; `wom_sim.sim.interventions.crisis_impact(metrics, surfaced, baseline)` measures brand damage,
 trust cut and recovery time.""",
         cost="None (its costs are lost revenue and the response's costs).",
         example="""events:
@@ -267,7 +269,7 @@ ECON = """## Economics
 Per tick the metrics table has `revenue` (spend x price), `cost_of_goods` (spend x (1 - margin)), one
 `cost_<name>` per intervention, `intervention_cost` (their sum) and `profit` = revenue - cost of goods -
 intervention cost, with cumulative `cum_revenue`, `cum_cost_of_goods`, `cum_intervention_cost`, `cum_profit`.
-`wom_sim.economics.ledger(metrics)` adds the cumulative cost of each intervention. Also per tick:
+`wom_sim.sim.economics.ledger(metrics)` adds the cumulative cost of each intervention. Also per tick:
 
 - `purchases`, `cum_purchases`, `cum_repurchases`, `cum_churn_events`;
 - `margin_per_purchase` = (cum revenue - cum cost of goods) / cum purchases;
@@ -275,7 +277,7 @@ intervention cost, with cumulative `cum_revenue`, `cum_cost_of_goods`, `cum_inte
   repurchase rate x expected lifetime (1 / churn rate), with both rates per customer-tick over the run so far,
   which reduces to margin_per_purchase x cum_repurchases / cum_churn_events (NaN before the first churn).
 
-`wom_sim.economics.paired_roi(base, treatment, seeds)` runs both scenarios with each seed (same graph, population
+`wom_sim.sim.economics.paired_roi(base, treatment, seeds)` runs both scenarios with each seed (same graph, population
 and streams: common random numbers) and returns, per seed and as mean with a 95% t-interval: incremental profit
 (treatment cum_profit - base cum_profit, already net of intervention costs), incremental intervention cost, and
 ROI = incremental profit / incremental cost (0 = break-even), plus the paired difference of adoption, churn,
@@ -298,7 +300,7 @@ for kind in ORDER:
     section = "events" if kind == "crisis" else "interventions"
     doc = (cls.__doc__ or "").strip().split("\n")[0]
     parts.append(
-        f"## `{kind}`\n\n{doc}\n\n{k['what']}\n\n**Cost:** {k['cost']}\n\n{params_table(cls)}\n\n"
+        f"## `{kind}`\n\n{doc}\n\n{k['what']}\n\n**Cost:** {k['cost']}\n\n{params_table(cls.Params)}\n\n"
         f"```yaml\n{'' if k['example'].startswith('events') else section + ':' + chr(10)}{k['example']}\n```\n"
     )
 parts.append(ECON)

@@ -1,7 +1,8 @@
-"""`wom-sim run`, `wom-sim check` and `wom-sim scenarios`."""
+"""`wom-sim run`, `wom-sim check`, `wom-sim schema` and `wom-sim scenarios`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from wom_sim.errors import ScenarioError
 from wom_sim.network.graph import estimate_memory_bytes
 from wom_sim.output import atomic_dir, atomic_file, write_table
 from wom_sim.scenario.loading import load_scenario, scenario_to_yaml
+from wom_sim.scenario.schema import scenario_json_schema
 from wom_sim.sim.metrics import SUMMARY
 
 TRACE_LIMIT = 50_000  # people; a trace holds every message, so it grows with N x ticks
@@ -136,7 +138,11 @@ def run(
 @click.argument("scenario", metavar="SCENARIO")
 @set_option
 def check(scenario: str, overrides: tuple[str, ...]) -> None:
-    """Validate SCENARIO and print every resolved parameter (defaults filled in) and the memory estimate."""
+    """Validate SCENARIO and print every resolved parameter (defaults filled in) and the memory estimate.
+
+    Every intervention and event is printed with all of its parameters, also those left at their defaults. The
+    output is a scenario file itself: running it gives the same run. The format is `wom-sim schema`.
+    """
     path = resolve_scenario_path(scenario)
     sc = load_scenario(path, list(overrides))
     click.echo(scenario_to_yaml(sc), nl=False)
@@ -145,6 +151,29 @@ def check(scenario: str, overrides: tuple[str, ...]) -> None:
         click.echo(f"# OK: {path} is valid; estimated memory {gb:.2f} GB for {sc.network.n:,} people", err=True)
     else:
         click.echo(f"# OK: {path} is valid", err=True)
+
+
+@cli.command()
+@click.option(
+    "--out", "out_file", type=click.Path(dir_okay=False), metavar="FILE",
+    help="Write the schema to FILE (written whole or not at all) instead of printing it.",
+)  # fmt: skip
+def schema(out_file: str | None) -> None:
+    """Print the JSON Schema of the scenario format, for editors that complete and check scenario YAML.
+
+    Every key with its type, default, bounds and meaning, and every intervention and event kind with its own
+    parameters (chosen by `kind:`). Checks across keys (shares summing to 1, a trigger naming another entry's
+    cost) are made when a scenario loads (`wom-sim check`). With the YAML language server, for example, a
+    scenario file that starts with `# yaml-language-server: $schema=scenario.schema.json` is completed and
+    checked as it is typed.
+    """
+    text = json.dumps(scenario_json_schema(), indent=2) + "\n"
+    if out_file is None:
+        click.echo(text, nl=False)
+        return
+    with atomic_file(Path(out_file), "w") as handle:
+        handle.write(text)
+    click.echo(f"# wrote the scenario JSON Schema to {out_file}", err=True)
 
 
 def scenario_headline(path: Path) -> tuple[str, str]:

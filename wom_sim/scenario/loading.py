@@ -1,13 +1,15 @@
 """Scenario files: YAML loading, `extends:` inheritance, dotted `--set` overrides and clear errors.
 
-The schema itself (every parameter, default, unit, source) is `wom_sim.schema`. Errors a user can cause raise
-`ScenarioError` with one line naming the file, the key and what is allowed.
+The schema itself (every parameter, default, unit, source) is `scenario.schema` and, for the entries of
+`interventions:` and `events:`, `scenario.interventions`; it is checked once, here, when a scenario is built.
+Errors a user can cause raise `ScenarioError` with one line naming the file, the key and what is allowed.
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from wom_sim.errors import ScenarioError
+from wom_sim.scenario.interventions import KINDS, InterventionSpec, kind_of
 from wom_sim.scenario.schema import Scenario
 
 
@@ -121,37 +124,61 @@ def _list_item(node: list, part: str, dotted: str, source: str) -> Any:
     return node[int(part)]
 
 
-def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str]:
-    """The field names allowed at `loc` in `model` (for did-you-mean hints)."""
-    current: Any = model
-    for part in loc[:-1]:
-        if isinstance(part, int) or current is None:
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation can hold (through Optional, list, Union and Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def _walk(model: type[BaseModel], loc: tuple) -> tuple[str, type[BaseModel] | None, str | None]:
+    """(the key as a user writes it, the model holding the last part of `loc`, the entry's kind if inside one).
+
+    pydantic puts the chosen `kind` into the path of an entry of a discriminated union
+    (`interventions.0.kol_campaign.screening`); the user wrote `interventions[0].screening`.
+    """
+    key, current, kinds, kind = "", model, {}, None
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
             continue
-        field = current.model_fields.get(part) if hasattr(current, "model_fields") else None
-        if field is None:
-            return []
-        ann = field.annotation
-        args = getattr(ann, "__args__", ())
-        current = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
-    if current is None or not hasattr(current, "model_fields"):
-        return []
-    return [f.alias or name for name, f in current.model_fields.items()]
+        if part in kinds:
+            current, kind, kinds = kinds[part], part, {}
+            continue
+        key += f".{part}" if key else str(part)
+        field = current.model_fields.get(part) if current is not None else None
+        models = _models_in(field.annotation) if field is not None else []
+        tags = {kind_of(m): m for m in models if issubclass(m, InterventionSpec)}
+        current, kinds = (models[0] if len(models) == 1 else None), (tags if len(tags) > 1 else {})
+    return key, current, kind
 
 
-def format_validation_error(exc: ValidationError, source: str, model: type[BaseModel] = None) -> str:
-    """One line: file, dotted key, what is wrong and what is allowed."""
+def format_validation_error(exc: ValidationError, source: str, model: type[BaseModel] = Scenario) -> str:
+    """One line: file, key (as written in the file), what is wrong and what is allowed."""
     err = exc.errors()[0]
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in ("function-after", "function-before")))
-    key = ".".join(str(p) for p in loc) or "(top level)"
-    if err["type"] == "extra_forbidden" and model is not None:
-        allowed = _allowed_fields(model, loc)
+    more = f" [+{len(exc.errors()) - 1} more]" if len(exc.errors()) > 1 else ""
+    if err["type"] == "extra_forbidden":
+        key, holder, kind = _walk(model, loc[:-1])
+        shown = f"{key}.{loc[-1]}" if key else str(loc[-1])
+        allowed = [f.alias or name for name, f in holder.model_fields.items()] if holder is not None else []
         hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         did = f"; did you mean {hint[0]!r}?" if hint else ""
-        return f"{source}: unknown key {key}{did} (allowed: {', '.join(sorted(allowed))})"
+        what = f" for {kind}" if kind else ""
+        return f"{source}: unknown key {shown}{what}{did} (allowed: {', '.join(sorted(allowed))}){more}"
+    key, _, _ = _walk(model, loc)
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        # An entry of `interventions:` or `events:` whose `kind` is missing or not one of the kinds.
+        kind = err.get("ctx", {}).get("tag")
+        hint = difflib.get_close_matches(str(kind), KINDS, n=1) if kind is not None else []
+        did = f"; did you mean {hint[0]!r}?" if hint else ""
+        problem = f"unknown kind {kind!r}{did}" if kind is not None else "every entry needs a kind"
+        return f"{source}: {key}.kind: {problem} (allowed: {', '.join(sorted(KINDS))})"
     msg = err["msg"].removeprefix("Value error, ")
+    if not key:
+        return f"{source}: {msg}{more}"  # a check of the whole scenario names its key in the message
     got = err.get("input")
     got_text = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
-    more = f" [+{len(exc.errors()) - 1} more]" if len(exc.errors()) > 1 else ""
     return f"{source}: {key}: {msg}{got_text}{more}"
 
 
@@ -162,11 +189,7 @@ def build_scenario(data: dict, source: str = "scenario") -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(format_validation_error(exc, source, Scenario)) from None
-    # Intervention parameters are validated by their registered classes.
-    from wom_sim.sim.interventions import validate_specs
-
-    validate_specs(scenario, source)
+        raise ScenarioError(format_validation_error(exc, source)) from None
     return scenario
 
 

@@ -1,6 +1,7 @@
 """The scenario schema: every parameter of docs/model.md once, with its default, unit and source.
 
-Loading, inheritance and overrides live in `scenario.py`; this module only says what is allowed.
+The intervention and event entries (common keys, one parameter model per kind) are `scenario.interventions`;
+loading, inheritance and overrides are `scenario.loading`. This module only says what is allowed.
 """
 
 from __future__ import annotations
@@ -8,13 +9,11 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, field_validator, model_validator
+from pydantic import Field, GetJsonSchemaHandler, field_validator, model_validator
+from pydantic.json_schema import JsonSchemaValue
 
-
-class Spec(BaseModel):
-    """Base of every scenario section: unknown keys are errors, values are validated on assignment."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+from wom_sim.scenario.base import KolSelect, Spec
+from wom_sim.scenario.interventions import Entry, check_cost_metrics
 
 
 # --------------------------------------------------------------------------------------------- distributions
@@ -30,6 +29,11 @@ class Dist(Spec):
     sigma: float | None = Field(None, ge=0, description="lognormal: sigma of the underlying normal")
     a: float | None = Field(None, gt=0, description="beta: alpha")
     b: float | None = Field(None, gt=0, description="beta: beta")
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # A bare number is a constant (`_number_is_constant`): the JSON Schema editors check files with says so too.
+        return {"anyOf": [{"type": "number"}, handler(core_schema)]}
 
     @model_validator(mode="before")
     @classmethod
@@ -333,16 +337,6 @@ class ChurnSpec(Spec):
     )
 
 
-class KolSelect(Spec):
-    """How KOLs are picked from the graph."""
-
-    by: Literal["ids", "degree", "pagerank", "betweenness", "kcore", "random", "greedy"] = Field(
-        "degree", description="centrality used to rank candidates; greedy = lazy-greedy influence maximisation"
-    )
-    k: int = Field(0, ge=0, description="number of KOLs (0 = none)")
-    ids: list[int | str] = Field(default_factory=list, description="explicit node ids (by: ids)")
-
-
 class KolSpec(Spec):
     """Key opinion leaders: amplifiers chosen from the graph."""
 
@@ -358,39 +352,6 @@ class NpsSpec(Spec):
     satisfaction: float = Field(0.5, ge=0, le=1, description="weight of S in the 0-10 recommend score")
     trust: float = Field(0.25, ge=0, le=1, description="weight of T in the recommend score")
     loyalty: float = Field(0.25, ge=0, le=1, description="weight of L in the recommend score")
-
-
-class Schedule(Spec):
-    """When an intervention is on: `at`, `every` (from `from`), or `from`/`until` (inclusive)."""
-
-    at: NonNegativeInt | list[NonNegativeInt] | None = Field(None, description="tick or list of ticks")
-    every: int | None = Field(None, ge=1)
-    from_: int | None = Field(None, alias="from", ge=0)
-    until: int | None = Field(None, ge=0)
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class Trigger(Spec):
-    """A condition on a metric of the previous tick (data, never evaluated code)."""
-
-    metric: str
-    op: Literal[">", ">=", "<", "<=", "==", "!="]
-    value: float
-
-
-class InterventionSpec(BaseModel):
-    """One intervention or event; its own parameters are validated by the registered class."""
-
-    model_config = ConfigDict(extra="allow")
-
-    kind: str
-    name: str | None = None
-    schedule: Schedule | None = None
-    when: Trigger | None = None
-    once: bool = Field(False, description="with `when`: fire at most once")
-    cooldown: int = Field(0, ge=0, description="with `when`: ticks to wait after firing before it may fire again")
-    duration: int = Field(1, ge=1, description="with `when`: ticks the intervention stays on after it fires")
 
 
 class Scenario(Spec):
@@ -414,6 +375,22 @@ class Scenario(Spec):
     churn: ChurnSpec = Field(default_factory=ChurnSpec)
     kols: KolSpec = Field(default_factory=KolSpec)
     nps: NpsSpec = Field(default_factory=NpsSpec)
-    interventions: list[InterventionSpec] = Field(default_factory=list, description="company levers (interventions.md)")
-    events: list[InterventionSpec] = Field(default_factory=list, description="crises and shocks (interventions.md)")
+    interventions: list[Entry] = Field(default_factory=list, description="company levers (interventions.md)")
+    events: list[Entry] = Field(default_factory=list, description="crises and shocks (interventions.md)")
     base_dir: str = Field(".", description="folder relative paths are resolved against (set on load)")
+
+    @model_validator(mode="after")
+    def _cost_triggers(self) -> Scenario:
+        # A `cost_<name>` trigger must name an entry of this scenario: only the whole scenario knows the names.
+        check_cost_metrics(self)
+        return self
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario file (what `wom-sim schema` prints), for editors that complete and check YAML.
+
+    It describes one file as written: every key optional, `extends:` allowed; inheritance and overrides are
+    resolved on load. Checks across keys (shares summing to 1, a trigger's `cost_<name>`) are made on load only.
+    """
+    schema = Scenario.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": "wom-sim scenario"}

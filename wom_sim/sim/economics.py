@@ -18,13 +18,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from wom_sim.columns import ECONOMICS_COLUMNS  # noqa: F401 - part of this module's API (tick_economics adds them)
+
 if TYPE_CHECKING:
     from wom_sim.scenario.schema import Scenario
     from wom_sim.sim.dynamics import TickState
-
-# Added to the per-tick metrics (after METRIC_COLUMNS' core columns).
-ECONOMICS_COLUMNS = ["purchases", "cum_purchases", "cum_cost_of_goods", "cum_repurchases", "cum_churn_events",
-                     "margin_per_purchase", "clv"]  # fmt: skip
 
 
 def tick_economics(st: TickState, row: dict, previous: dict | None) -> dict:

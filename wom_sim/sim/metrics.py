@@ -5,25 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from wom_sim.columns import METRIC_COLUMNS  # noqa: F401 - the column order; its users import it from here
 from wom_sim.network.graph import Graph
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim.dynamics import TickState
-from wom_sim.sim.economics import ECONOMICS_COLUMNS, tick_economics
+from wom_sim.sim.economics import tick_economics
 from wom_sim.sim.levers import Levers
 from wom_sim.sim.population import AWARE, CHANNELS, CHURNED, CUSTOMER, STATUS_NAMES, UNAWARE, WOM, Population
-
-# Column order of the per-tick table; `cost_<intervention>` columns follow these.
-METRIC_COLUMNS = [
-    "t", "unaware", "aware", "customers", "churned",
-    "new_customers", "new_none", "new_advertising", "new_wom", "new_kol", "new_referral",
-    "adoption_share", "churn_events", "churn_rate", "winbacks", "repurchases", "repurchase_rate",
-    "revenue", "cost_of_goods", "intervention_cost", "profit", "cum_revenue", "cum_intervention_cost", "cum_profit",
-    "mean_E", "mean_S", "mean_T", "mean_A", "mean_L", "S_p10", "S_p50", "S_p90", "L_p10", "L_p50", "L_p90",
-    "nps", "promoters", "passives", "detractors",
-    "pos_messages", "neg_messages", "pos_speakers", "neg_speakers", "pos_reach", "neg_reach", "kol_share",
-    "brand", "awareness", "wom_acquired_share", "failures", "recoveries", "at_risk",
-    *ECONOMICS_COLUMNS,  # cumulative cost of goods, purchases, margin per purchase, clv (wom_sim/economics.py)
-]  # fmt: skip
 
 # What a user reads in summaries, with a label and a format.
 SUMMARY = [

@@ -150,7 +150,7 @@ def referral_reward_of(sc: Scenario) -> float:
     names, default, _ = referral_fields()
     for spec in sc.interventions:
         if spec.kind == REFERRAL_KIND and names:
-            return float((spec.model_extra or {}).get(names[0], default))
+            return float(getattr(spec, names[0], default))
     return 0.0
 
 

@@ -3,8 +3,9 @@ the tick for lasting effects through an `InterventionContext` (never the model).
 
 A scenario lists them under `interventions:` (company levers) and `events:` (things that happen to the company).
 Each entry has a `kind`, optional `name`, optional `schedule` (at / every / from-until) and `when` trigger on a
-metric of the previous tick (with `once`, `cooldown`, `duration`); the rest are the class's own parameters,
-validated by its `Params` model. Triggers are data, compared with a fixed table of operators, never evaluated.
+metric of the previous tick (with `once`, `cooldown`, `duration`); the rest are the kind's own parameters.
+Every key is validated with the scenario (wom_sim/scenario/interventions.py: one model per kind, the class's
+`Params`). Triggers are data, compared with a fixed table of operators, never evaluated.
 
 Modules: `base` (registry, schedules, triggers, building, the hooks' contract), `context` (what hooks see, the
 named effects and their order), `marketing` (advertising, kol_campaign,
@@ -15,28 +16,23 @@ shared `CrisisState` in `ctx.shared["crisis"]`). Every kind is documented in doc
 
 from wom_sim.sim.interventions import crisis, marketing, retention, service  # noqa: F401 - importing registers the kinds
 from wom_sim.sim.interventions.base import (
-    COMMON_KEYS,
     EFFECT_ORDER,
     OPERATORS,
     REGISTRY,
     Intervention,
     InterventionContext,
-    Params,
     apply_all,
     apply_effects,
     build_interventions,
-    param,
     register,
     scheduled,
     settle_all,
     setup_all,
     triggered,
-    validate_specs,
 )
 from wom_sim.sim.interventions.crisis import Crisis, CrisisState, crisis_impact, crisis_state
 
 __all__ = [
-    "COMMON_KEYS",
     "EFFECT_ORDER",
     "OPERATORS",
     "REGISTRY",
@@ -44,17 +40,14 @@ __all__ = [
     "CrisisState",
     "Intervention",
     "InterventionContext",
-    "Params",
     "apply_all",
     "apply_effects",
     "build_interventions",
     "crisis_impact",
     "crisis_state",
-    "param",
     "register",
     "scheduled",
     "settle_all",
     "setup_all",
     "triggered",
-    "validate_specs",
 ]

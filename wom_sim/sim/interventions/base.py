@@ -1,8 +1,9 @@
 """The machinery every intervention shares: registry, parameters, schedules and triggers, random numbers, building.
 
-An intervention is a small registered class (`@register`) with a `kind`, a pydantic `Params` model (every
-parameter's default, unit and source in its `Field`) and up to four hooks. Every hook gets an
-`InterventionContext` (`ctx`, from `context.py`, re-exported here), never the model:
+An intervention is a small registered class (`@register`) with a `kind`, its scenario model as `Params` (the
+entry's common keys and parameters, each with its default, unit and source: wom_sim/scenario/interventions.py,
+validated with the scenario on load) and up to four hooks. Every hook gets an `InterventionContext` (`ctx`, from
+`context.py`, re-exported here), never the model:
 
 - `setup(ctx)`: once, when the model is built (pick targets, draw fixed traits).
 - `apply(ctx, lev, t)`: step 1 of a tick on which the intervention is on air (schedule and trigger hold);
@@ -32,15 +33,14 @@ scenario is built).
 
 from __future__ import annotations
 
-import difflib
 import operator
 import zlib
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from wom_sim.scenario.schema import InterventionSpec, Scenario, Schedule, Trigger
+from wom_sim.scenario.interventions import KINDS, InterventionSpec, Schedule, Trigger, named_entries
+from wom_sim.scenario.schema import Scenario
 from wom_sim.sim.interventions.context import (  # noqa: F401 - re-exported: a new kind needs only this module
     EFFECT_ORDER,
     EFFECTS,
@@ -65,29 +65,12 @@ if TYPE_CHECKING:
 OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq,
              "!=": operator.ne}  # fmt: skip
 REGISTRY: dict[str, type[Intervention]] = {}
-COMMON_KEYS = {"kind", "name", "schedule", "when", "once", "cooldown", "duration"}
-# Events play out before the company's levers within a tick, so a response can see a crisis that surfaces now.
-SECTIONS = ("events", "interventions")
-
-
-class Params(BaseModel):
-    """Base of an intervention's own parameters: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-def param(default: Any, what: str, unit: str, source: str, **constraints: Any) -> Any:
-    """A parameter field whose description states what it is, its unit and where its default comes from."""
-    return Field(
-        default,
-        description=f"{what} (unit: {unit}; source: {source})",
-        json_schema_extra={"what": what, "unit": unit, "source": source},
-        **constraints,
-    )
 
 
 def register(cls: type[Intervention]) -> type[Intervention]:
-    """Class decorator: make an intervention kind available to scenario files."""
+    """Class decorator: make an intervention kind available to scenario files (its `Params` is its scenario model)."""
+    if cls.kind not in KINDS or cls.Params is not KINDS[cls.kind]:
+        raise TypeError(f"{cls.__name__}: Params must be the scenario model of kind {cls.kind!r}")
     REGISTRY[cls.kind] = cls
     return cls
 
@@ -134,10 +117,12 @@ class Intervention:
     """Base class: schedule and trigger logic, keyed random numbers; subclasses set `kind`, `Params`, `apply`."""
 
     kind: ClassVar[str] = ""
-    Params: ClassVar[type[Params]] = Params
+    Params: ClassVar[type[InterventionSpec]] = InterventionSpec
 
-    def __init__(self, spec: InterventionSpec, params: Params, name: str):
-        self.spec, self.params, self.name = spec, params, name
+    def __init__(self, spec: InterventionSpec, name: str):
+        # One validated entry: `spec` for the common keys (schedule, trigger), `params` for the kind's own.
+        self.spec = self.params = spec
+        self.name = name
         self.duration = spec.duration
         self.fired_at: list[int] = []
         self.active_until = -1
@@ -205,111 +190,13 @@ class Intervention:
 
 
 # --------------------------------------------------------------------------------------------- building
-def _locate(section: str, index: int, key: str = "") -> str:
-    return f"{section}[{index}]" + (f".{key}" if key else "")
-
-
-def _make(spec: InterventionSpec, section: str, index: int, source: str) -> tuple[type[Intervention], Params]:
-    cls = REGISTRY.get(spec.kind)
-    if cls is None:
-        hint = difflib.get_close_matches(spec.kind, REGISTRY, n=1)
-        did = f"; did you mean {hint[0]!r}?" if hint else ""
-        raise _error(source, f"{_locate(section, index, 'kind')}: unknown kind {spec.kind!r}{did} "
-                     f"(allowed: {', '.join(sorted(REGISTRY))})")  # fmt: skip
-    own = {k: v for k, v in (spec.model_extra or {}).items() if k not in COMMON_KEYS}
-    try:
-        params = cls.Params.model_validate(own)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        if err["type"] == "extra_forbidden" and len(err["loc"]) == 1:
-            allowed = sorted(set(cls.Params.model_fields) | COMMON_KEYS)
-            hint = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
-            did = f"; did you mean {hint[0]!r}?" if hint else ""
-            msg = f"unknown key for {spec.kind}{did} (allowed: {', '.join(allowed)})"
-        else:
-            got = err.get("input")
-            msg = err["msg"].removeprefix("Value error, ") + ("" if isinstance(got, dict | list) else f" (got {got!r})")
-        raise _error(source, f"{_locate(section, index, key)}: {msg}") from None
-    _check_timing(spec, section, index, source)
-    if spec.when is not None:
-        _check_metric(spec.when.metric, _locate(section, index, "when.metric"), source)
-    return cls, params
-
-
-def _check_timing(spec: InterventionSpec, section: str, index: int, source: str) -> None:
-    """Schedules that can never be on, and trigger options without a trigger, are mistakes worth naming."""
-    sch = spec.schedule
-    if sch is not None:
-        if sch.from_ is not None and sch.until is not None and sch.until < sch.from_:
-            raise _error(source, f"{_locate(section, index, 'schedule')}: until ({sch.until}) is before from "
-                         f"({sch.from_}), so it is never on")  # fmt: skip
-        if sch.at is not None and sch.every is not None:
-            raise _error(source, f"{_locate(section, index, 'schedule')}: give either at or every, not both")
-    if spec.when is None:
-        # By value, not by presence: a scenario dumped and reloaded carries every default explicitly.
-        stray = [
-            k for k, on in (("once", spec.once), ("cooldown", spec.cooldown), ("duration", spec.duration != 1)) if on
-        ]
-        if stray:
-            raise _error(source, f"{_locate(section, index, stray[0])}: {', '.join(stray)} only apply with a `when` "
-                         "trigger")  # fmt: skip
-
-
-def _check_metric(metric: str, where: str, source: str, names: set[str] | None = None) -> None:
-    from wom_sim.sim.metrics import METRIC_COLUMNS
-
-    if metric in METRIC_COLUMNS:
-        return
-    if metric.startswith("cost_"):
-        if names is None or metric.removeprefix("cost_") in names:
-            return
-        allowed = sorted(f"cost_{n}" for n in names)
-        raise _error(source, f"{where}: unknown cost metric {metric!r} (intervention costs here: "
-                     f"{', '.join(allowed) or 'none'})")  # fmt: skip
-    hint = difflib.get_close_matches(metric, METRIC_COLUMNS, n=1)
-    did = f"; did you mean {hint[0]!r}?" if hint else ""
-    raise _error(source, f"{where}: unknown metric {metric!r}{did} (allowed: {', '.join(METRIC_COLUMNS)}, "
-                 "cost_<name>)")  # fmt: skip
-
-
-def _error(source: str, message: str) -> Exception:
-    from wom_sim.errors import ScenarioError
-
-    return ScenarioError(f"{source}: {message}")
-
-
-def _named_specs(scenario: Scenario) -> list[tuple[str, int, InterventionSpec, str]]:
-    """(section, index, spec, unique name) in build order: events first, then interventions, each in file order."""
-    out, counts = [], {}
-    for section in SECTIONS:
-        for i, spec in enumerate(getattr(scenario, section)):
-            base = spec.name or spec.kind
-            counts[base] = counts.get(base, 0) + 1
-            out.append((section, i, spec, base if counts[base] == 1 else f"{base}_{counts[base]}"))
-    return out
-
-
-def validate_specs(scenario: Scenario, source: str) -> None:
-    """Check every intervention/event entry against its registered class (raises ScenarioError)."""
-    named = _named_specs(scenario)
-    names = {name for *_, name in named}
-    for section, i, spec, _ in named:
-        _make(spec, section, i, source)
-        if spec.when is not None:
-            _check_metric(spec.when.metric, _locate(section, i, "when.metric"), source, names)
-
-
-def build_interventions(scenario: Scenario, source: str = "scenario") -> list[Intervention]:
+def build_interventions(scenario: Scenario) -> list[Intervention]:
     """Instantiate the scenario's events and interventions (events first, then interventions, in file order).
 
-    Names are the entry's `name`, else its kind; repeats get `_2`, `_3`... Costs appear as `cost_<name>`.
+    The entries were validated with the scenario. Names are the entry's `name`, else its kind; repeats get `_2`,
+    `_3`... (`scenario.interventions.named_entries`). Costs appear as `cost_<name>`.
     """
-    built = []
-    for section, i, spec, name in _named_specs(scenario):
-        cls, params = _make(spec, section, i, source)
-        built.append(cls(spec, params, name))
-    return built
+    return [REGISTRY[spec.kind](spec, name) for _, _, spec, name in named_entries(scenario)]
 
 
 def setup_all(interventions: list[Intervention], ctx: InterventionContext) -> None:
@@ -354,15 +241,3 @@ def per_person(value: float | np.ndarray, n: int) -> np.ndarray:
 def logit(p: float) -> float:
     """log(p / (1 - p))."""
     return float(np.log(p / (1.0 - p)))
-
-
-def params_table(cls: type[Intervention]) -> str:
-    """The markdown table of a kind's parameters (docs/interventions.md embeds it; a test keeps them equal)."""
-    lines = ["| parameter | default | unit | meaning | source |", "|---|---|---|---|---|"]
-    for name, f in cls.Params.model_fields.items():
-        extra = f.json_schema_extra or {}
-        default = f.default.model_dump() if isinstance(f.default, BaseModel) else f.default
-        shown = "none" if default is None else str(default).lower() if isinstance(default, bool) else default
-        what = str(extra.get("what", f.description)).replace("|", "\\|")
-        lines.append(f"| `{name}` | {shown} | {extra.get('unit', '')} | {what} | {extra.get('source', '')} |")
-    return "\n".join(lines)

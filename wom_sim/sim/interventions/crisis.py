@@ -18,21 +18,18 @@ apology (under 5%). B then recovers toward its target at `brand.reputation_rate`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import NonNegativeInt
 
+from wom_sim.scenario.interventions import CrisisParams, CrisisResponseParams
 from wom_sim.sim.interventions.base import (
     CutTrust,
     Intervention,
     InterventionContext,
     LowerSatisfaction,
-    Params,
     Restore,
     combine_shares,
-    param,
     register,
 )
 from wom_sim.sim.levers import Levers
@@ -102,96 +99,7 @@ class CrisisEvent(Intervention):
 
     kind = "crisis"
 
-    class Params(Params):
-        at: NonNegativeInt | list[NonNegativeInt] | None = param(
-            None, "tick(s) the crisis surfaces; none = at random", "tick", "scenario input"
-        )
-        probability_per_year: float = param(
-            0.3,
-            "chance of a crisis per year (when `at` is none)",
-            "prob/year",
-            "seed 002: ~30% of firms face a crisis a year",
-            ge=0,
-            le=1,
-        )
-        ticks_per_year: float = param(52.0, "ticks in a year (52 for weeks)", "ticks", "tick_unit", gt=0)
-        type: Literal["quality", "scandal"] = param(
-            "quality", "quality: a defect lowers Q for a while; scandal: trust and expectations fall", "-", "seed 002"
-        )
-        severity: float = param(0.5, "how bad it is", "0-1", "scenario input", ge=0, le=1)
-        damage: float | None = param(
-            None,
-            "typical brand damage when unanswered; none = 0.08 + 0.07 x severity",
-            "share of B",
-            "seed 002: 8-15%",
-            ge=0,
-            le=1,
-        )
-        initial_share: float = param(
-            0.3,
-            "share of `damage` that hits when it surfaces",
-            "share",
-            "calibrated: a fast transparent answer keeps loss < 5% (seed 002)",
-            ge=0,
-            le=1,
-        )
-        escalation: float = param(
-            0.15,
-            "share of `damage` added per tick it stays unresolved",
-            "share/tick",
-            "calibrated: typical damage reached in ~5 ticks",
-            ge=0,
-            le=1,
-        )
-        mishandled_factor: float = param(
-            2.0,
-            "damage cap after an opaque answer, in units of `damage`",
-            "x",
-            "seed 002: doubled if mishandled",
-            ge=1,
-            le=5,
-        )
-        precursor_lead: int = param(
-            1,
-            "ticks between the negative-WOM precursor and surfacing",
-            "ticks",
-            "seed 002: negative reviews spike about a week before",
-            ge=0,
-            le=12,
-        )
-        precursor_share: float = param(
-            0.5, "share of affected customers who post negatively in the precursor", "share", "assumption", ge=0, le=1
-        )
-        affected_share: float = param(0.1, "share of customers directly affected", "share", "assumption", ge=0, le=1)
-        satisfaction_hit: float = param(
-            0.3, "satisfaction lost by the affected, times severity", "S", "assumption", ge=0, le=1
-        )
-        quality_drop: float = param(
-            0.2, "quality Q lost while the defect lasts, times severity (type quality)", "Q", "assumption", ge=0, le=1
-        )
-        defect_ticks: int = param(
-            6, "ticks the defect lasts unless a response fixes it sooner", "ticks", "assumption", ge=0, le=104
-        )
-        scandal_trust_hit: float = param(
-            0.1, "share of trust lost by everyone aware, times severity (scandal)", "share", "assumption", ge=0, le=1
-        )
-        outrage_rate: float = param(
-            0.2,
-            "probability per tick an affected, uncompensated customer posts negatively",
-            "prob/tick",
-            "assumption",
-            ge=0,
-            le=1,
-        )
-        outrage_ticks: int = param(8, "ticks after surfacing the venting lasts", "ticks", "assumption", ge=0, le=104)
-        open_ticks: int = param(
-            26,
-            "ticks after surfacing an answer can still come (the crisis stays open)",
-            "ticks",
-            "assumption",
-            ge=0,
-            le=520,
-        )
+    Params = CrisisParams
 
     def setup(self, ctx: InterventionContext) -> None:
         self.state = crisis_state(ctx)
@@ -283,54 +191,7 @@ class CrisisResponse(Intervention):
 
     kind = "crisis_response"
 
-    class Params(Params):
-        delay: int = param(
-            0,
-            "ticks after surfacing before the answer",
-            "ticks",
-            "seed 002: statement within 2 h (major) / 24 h (minor)",
-            ge=0,
-            le=104,
-        )
-        transparent: bool = param(True, "open about cause and remedy", "bool", "seed 002")
-        apology: bool = param(True, "a public apology", "bool", "seed 002")
-        apology_lift: float = param(0.01, "brand B regained by the apology", "B", "assumption", ge=0, le=0.2)
-        compensation: float = param(
-            20.0,
-            "paid per affected customer (0 = none)",
-            "currency/customer",
-            "seed 002: transparency + compensation -> loss < 5%",
-            ge=0,
-        )
-        compensation_effect: float = param(
-            0.8,
-            "share of the affected customers' lost satisfaction and trust restored by compensation",
-            "share",
-            "assumption",
-            ge=0,
-            le=1,
-        )
-        fix_ticks: int | None = param(
-            1,
-            "ticks after the answer until a product defect is fixed (recall); none = the defect runs its course",
-            "ticks",
-            "assumption",
-            ge=0,
-            le=104,
-        )
-        opaque_trust_cut: float = param(
-            0.4,
-            "share of trust lost by everyone aware after an opaque answer",
-            "share",
-            "seed 002: non-transparent handling -> trust -40%",
-            ge=0,
-            le=1,
-        )
-        kol_support: bool = param(
-            False, "the scenario's KOLs post positively after the answer", "bool", "seed 002: KOLs as amplifiers"
-        )
-        kol_ticks: int = param(4, "ticks of KOL support", "ticks", "assumption", ge=1, le=52)
-        fee_per_post: float = param(300.0, "fee per supporting KOL post", "currency/post", "assumption", ge=0)
+    Params = CrisisResponseParams
 
     def setup(self, ctx: InterventionContext) -> None:
         self.state = crisis_state(ctx)

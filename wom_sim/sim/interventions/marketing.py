@@ -7,16 +7,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from wom_sim.network.kols import select_kols
-from wom_sim.scenario.schema import KolSelect
+from wom_sim.scenario.interventions import (
+    AdvertisingParams,
+    FakeReviewsParams,
+    KolCampaignParams,
+    PersonalisedMarketingParams,
+    PriceChangeParams,
+    ReferralRewardParams,
+)
 from wom_sim.sim.interventions.base import (
     CutTrust,
     Intervention,
     InterventionContext,
-    Params,
     PromoteKols,
     combine_shares,
     logit,
-    param,
     per_person,
     register,
 )
@@ -33,20 +38,7 @@ class Advertising(Intervention):
 
     kind = "advertising"
 
-    class Params(Params):
-        reach_multiplier: float = param(
-            2.0,
-            "multiplies advertising.reach while on air",
-            "x",
-            "Bass innovation p scales with spend (assumption)",
-            ge=0,
-            le=100,
-        )
-        claim: float | None = param(
-            None, "quality the ads claim; none = advertising.claim", "0-1 quality", "scenario input", ge=0, le=1
-        )
-        brand_lift: float = param(0.0, "reputation B added per tick on air", "B per tick", "assumption", ge=0, le=0.1)
-        budget_per_tick: float = param(0.0, "media spend per tick on air", "currency/tick", "scenario input", ge=0)
+    Params = AdvertisingParams
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
@@ -68,69 +60,7 @@ class KolCampaign(Intervention):
 
     kind = "kol_campaign"
 
-    class Params(Params):
-        select: KolSelect | None = param(
-            None,
-            "who to hire ({by, k, ids} as in kols.select); none = the "
-            "scenario's KOLs; others are promoted to KOLs at the start",
-            "people",
-            "scenario input",
-        )
-        time_budget: float = param(10.0, "seconds allowed for greedy selection", "s", "assumption", gt=0)
-        posts_per_tick: float = param(
-            1.0,
-            "expected posts per KOL per tick on air (at most one broadcast per "
-            "person per tick; use schedule.every for rarer posts)",
-            "posts/tick",
-            "scenario input",
-            gt=0,
-            le=1,
-        )
-        fee_per_post: float = param(300.0, "fee paid per KOL post", "currency/post", "assumption", ge=0)
-        screening: float = param(
-            0.8,
-            "how well the KOLs were vetted (1 = fully)",
-            "0-1",
-            "seed 002: unscreened KOLs cause secondary crises",
-            ge=0,
-            le=1,
-        )
-        backlash_risk: float = param(
-            0.05,
-            "backlash probability of one post by an unscreened KOL; per post risk "
-            "= backlash_risk * (1 - screening); 1 = the literal per-post reading",
-            "prob/post",
-            "assumption",
-            ge=0,
-            le=1,
-        )
-        disclosure: bool = param(True, "posts are disclosed as sponsored", "bool", "FTC/ASA rules")
-        disclosure_credibility: float = param(
-            0.8,
-            "credibility multiplier of disclosed sponsored posts",
-            "x",
-            "Boerman et al. 2017: disclosure lowers persuasion",
-            ge=0,
-            le=1,
-        )
-        undisclosed_risk: float = param(
-            2.0,
-            "backlash risk multiplier when posts are not disclosed",
-            "x",
-            "assumption: hidden sponsorship gets exposed",
-            ge=1,
-            le=10,
-        )
-        backlash_ticks: int = param(3, "ticks the negative burst lasts", "ticks", "assumption", ge=1, le=52)
-        backlash_share: float = param(
-            0.3, "share of the KOL's followers who join the negative burst", "share", "assumption", ge=0, le=1
-        )
-        backlash_trust_drop: float = param(
-            0.1, "share of trust the KOL's followers lose", "share", "assumption", ge=0, le=1
-        )
-        backlash_brand_shock: float = param(
-            0.01, "share of brand reputation B lost per backlash", "share", "assumption", ge=0, le=1
-        )
+    Params = KolCampaignParams
 
     def setup(self, ctx: InterventionContext) -> None:
         p = self.params
@@ -199,39 +129,7 @@ class ReferralReward(Intervention):
 
     kind = "referral_reward"
 
-    class Params(Params):
-        sender_reward: float = param(
-            10.0, "paid to the referrer per referred adopter", "currency/referral", "scenario input", ge=0
-        )
-        receiver_reward: float = param(
-            10.0, "paid to the referred adopter", "currency/referral", "scenario input", ge=0
-        )
-        talk_uplift: float = param(
-            0.25,
-            "relative rise of positive WOM probability while on air",
-            "share",
-            "Ryu & Feick 2007: rewards raise referral likelihood",
-            ge=0,
-            le=5,
-        )
-        credibility: float = param(
-            0.85,
-            "credibility multiplier of referral-tagged messages",
-            "x",
-            "Verlegh et al. 2013: rewarded WOM is seen as less sincere",
-            ge=0,
-            le=1,
-        )
-        adoption_boost: float = param(
-            0.5,
-            "log-odds added to the adoption of a prospect referred this tick, on "
-            "top of purchase.adoption.referral (the receiver's reward); 0 if only "
-            "senders are paid",
-            "log-odds",
-            "assumption",
-            ge=0,
-            le=5,
-        )
+    Params = ReferralRewardParams
 
     def setup(self, ctx: InterventionContext) -> None:
         self.referrals = 0
@@ -261,17 +159,7 @@ class PriceChange(Intervention):
 
     kind = "price_change"
 
-    class Params(Params):
-        price: float = param(0.9, "price index while on air (1 = reference)", "index", "scenario input", gt=0, le=10)
-        brand_erosion: float = param(
-            0.01,
-            "share of brand B lost per tick on air per unit of price cut below "
-            "brand.price (a 20% cut: 0.2 * this per tick)",
-            "share/tick/unit",
-            "seed 000: price wars gain now, lose brand later (assumption)",
-            ge=0,
-            le=1,
-        )
+    Params = PriceChangeParams
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
@@ -286,27 +174,7 @@ class PersonalisedMarketing(Intervention):
 
     kind = "personalised_marketing"
 
-    class Params(Params):
-        share: float = param(0.3, "share of customers targeted each tick on air", "share", "scenario input", ge=0, le=1)
-        uplift: float = param(
-            0.15,
-            "relative rise of a targeted customer's repurchase probability at the reference rate",
-            "share",
-            "seed 004: personalisation -> repurchase +15%",
-            ge=0,
-            le=2,
-        )
-        reference_rate: float = param(
-            0.42,
-            "repurchase rate at which `uplift` holds exactly (converted once to log-odds)",
-            "prob/tick",
-            "seed 004: repurchase rate 42%",
-            gt=0,
-            lt=1,
-        )
-        cost_per_target: float = param(
-            0.5, "cost per targeted customer per tick", "currency/customer/tick", "assumption", ge=0
-        )
+    Params = PersonalisedMarketingParams
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p, pop = self.params, ctx.population
@@ -327,37 +195,7 @@ class FakeReviews(Intervention):
 
     kind = "fake_reviews"
 
-    class Params(Params):
-        expectation_lift: float = param(
-            0.005,
-            "added to the expectation E of the never-experienced per tick on air",
-            "E/tick",
-            "assumption (short lift, seeds 000/001)",
-            ge=0,
-            le=0.2,
-        )
-        cost_per_tick: float = param(300.0, "spend on reviews per tick on air", "currency/tick", "assumption", ge=0)
-        exposure_prob: float = param(
-            0.03, "probability per tick on air that the fakes are exposed", "prob/tick", "assumption", ge=0, le=1
-        )
-        exposed_at: int | None = param(
-            None, "tick of exposure (overrides the random exposure)", "tick", "scenario input", ge=0
-        )
-        trust_drop: float = param(
-            0.2,
-            "share of trust lost by everyone aware on exposure",
-            "share",
-            "seed 001: fake reviews lower trust when exposed",
-            ge=0,
-            le=1,
-        )
-        brand_shock: float = param(
-            0.08, "share of brand B lost on exposure", "share", "seed 002: damage 8-15% (low end)", ge=0, le=1
-        )
-        outrage_share: float = param(
-            0.05, "share of experienced people who post negatively after exposure", "share", "assumption", ge=0, le=1
-        )
-        outrage_ticks: int = param(3, "ticks the negative posts last", "ticks", "assumption", ge=1, le=52)
+    Params = FakeReviewsParams
 
     def setup(self, ctx: InterventionContext) -> None:
         self.exposed: int | None = None

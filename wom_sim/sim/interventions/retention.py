@@ -6,14 +6,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from wom_sim.scenario.interventions import ChurnPreventionParams, CommunityParams, LoyaltyProgramParams
 from wom_sim.sim.interventions.base import (
     Intervention,
     InterventionContext,
     Join,
     Leave,
-    Params,
     ScaleLoyalty,
-    param,
     per_person,
     register,
 )
@@ -58,23 +57,7 @@ class LoyaltyProgram(_Enrolment):
     kind = "loyalty_program"
     flag = "member"
 
-    class Params(Params):
-        uptake: float = param(0.6, "share of eligible customers who ever join", "share", "assumption", ge=0, le=1)
-        enrol_rate: float = param(
-            0.1, "probability per tick that an eligible, willing customer joins", "prob/tick", "assumption", ge=0, le=1
-        )
-        min_purchases: int = param(1, "purchases needed to be eligible", "purchases", "scenario input", ge=0)
-        cost_per_member: float = param(
-            0.5, "running cost per member per tick", "currency/member/tick", "assumption", ge=0
-        )
-        reward_share: float = param(
-            0.03,
-            "share of members' revenue paid back as rewards",
-            "share of revenue",
-            "assumption (typical 1-5% points value)",
-            ge=0,
-            le=1,
-        )
+    Params = LoyaltyProgramParams
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
@@ -102,28 +85,7 @@ class Community(_Enrolment):
     kind = "community"
     flag = "engaged"
 
-    class Params(Params):
-        uptake: float = param(0.3, "share of customers who ever engage", "share", "assumption", ge=0, le=1)
-        join_rate: float = param(
-            0.05, "probability per tick that a willing customer joins", "prob/tick", "assumption", ge=0, le=1
-        )
-        interactions_per_tick: float = param(
-            1.0, "social interactions per engaged customer per tick", "interactions/tick", "assumption", ge=0, le=10
-        )
-        loyalty_per_interaction: float = param(
-            0.03,
-            "relative loyalty gain per interaction (steady state)",
-            "share",
-            "seed 000: +1 social interaction -> loyalty +3%",
-            ge=0,
-            le=0.2,
-        )
-        cost_per_tick: float = param(
-            1000.0, "running cost of the community per tick", "currency/tick", "assumption", ge=0
-        )
-        cost_per_member: float = param(
-            0.0, "cost per engaged customer per tick", "currency/member/tick", "assumption", ge=0
-        )
+    Params = CommunityParams
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
@@ -151,38 +113,7 @@ class ChurnPrevention(Intervention):
 
     kind = "churn_prevention"
 
-    class Params(Params):
-        precision: float = param(
-            0.85,
-            "share of flagged customers who are really at risk",
-            "share",
-            "seeds 000/004: early warning accuracy >85%",
-            gt=0,
-            le=1,
-        )
-        recall: float = param(
-            0.7, "share of at-risk customers the warning can detect", "share", "assumption", ge=0, le=1
-        )
-        at_risk_share: float = param(
-            0.25,
-            "share of customers (highest hazard) counted as at risk",
-            "share",
-            "assumption (top quartile)",
-            gt=0,
-            le=1,
-        )
-        offer_effect: float = param(
-            0.4,
-            "share of churn hazard removed while an offer runs",
-            "share",
-            "calibrated so the defaults give churn about -15% (seeds 000/004)",
-            ge=0,
-            le=1,
-        )
-        offer_ticks: int = param(
-            4, "ticks an offer lasts (no new offer meanwhile)", "ticks", "assumption", ge=1, le=104
-        )
-        cost_per_offer: float = param(5.0, "cost of one retention offer", "currency/offer", "assumption", ge=0)
+    Params = ChurnPreventionParams
 
     def setup(self, ctx: InterventionContext) -> None:
         self.detectable = self.uniforms(ctx, -1, ctx.n) < self.params.recall

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from wom_sim.sim.interventions.base import Intervention, InterventionContext, Params, param, register
+from wom_sim.scenario.interventions import ServiceImprovementParams, ServiceRecoveryParams
+from wom_sim.sim.interventions.base import Intervention, InterventionContext, register
 from wom_sim.sim.levers import Levers
 
 if TYPE_CHECKING:
@@ -20,28 +21,7 @@ class ServiceImprovement(Intervention):
 
     kind = "service_improvement"
 
-    class Params(Params):
-        quality_gain: float = param(0.05, "added to brand quality Q while on air", "Q", "assumption", ge=-1, le=1)
-        failure_reduction: float = param(
-            0.4,
-            "relative cut of the service failure probability f",
-            "share",
-            "seed 004: poor service causes 75% of churn (assumption)",
-            ge=0,
-            le=1,
-        )
-        talk_uplift: float = param(
-            0.3,
-            "relative rise of positive WOM probability",
-            "share",
-            "seed 004: smart service -> positive WOM speed +30%",
-            ge=0,
-            le=5,
-        )
-        one_off_cost: float = param(
-            20000.0, "investment booked on the first tick on air", "currency", "assumption", ge=0
-        )
-        cost_per_tick: float = param(500.0, "running cost per tick on air", "currency/tick", "assumption", ge=0)
+    Params = ServiceImprovementParams
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
@@ -64,28 +44,7 @@ class ServiceRecovery(Intervention):
 
     kind = "service_recovery"
 
-    class Params(Params):
-        coverage: float = param(0.8, "share of failures recovered", "share", "facts F9: coverage 0.8", ge=0, le=1)
-        delay: int = param(
-            0,
-            "ticks until the recovery reaches the customer",
-            "ticks",
-            "seed 002: respond within hours-days",
-            ge=0,
-            le=52,
-        )
-        effectiveness: float = param(
-            0.8, "share of the failure's damage the recovery gives back", "share", "assumption", ge=0, le=1
-        )
-        paradox: float | None = param(
-            None,
-            "satisfaction above the unfailed level after recovery; none = experience.recovery.paradox",
-            "S",
-            "de Matos et al. 2007: none on average",
-            ge=0,
-            le=0.5,
-        )
-        cost_per_case: float = param(20.0, "cost of one recovered case", "currency/case", "assumption", ge=0)
+    Params = ServiceRecoveryParams
 
     def setup(self, ctx: InterventionContext) -> None:
         self.cases = 0

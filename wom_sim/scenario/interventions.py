@@ -1,0 +1,661 @@
+"""Intervention and event entries of a scenario: the keys they share, one parameter model per kind, one union.
+
+A scenario lists entries under `interventions:` (company levers) and `events:` (things that happen to the company).
+Every entry has the common keys of `InterventionSpec` (kind, name, schedule, when, once, cooldown, duration) and
+the parameters of its kind, each with its default, unit and source (`param`). `Entry` is the union of the kinds,
+discriminated by `kind`: a scenario validates every entry in one pass, and its dump (`wom-sim check`, a run's
+scenario.yaml) shows every parameter, defaults included. The classes that play the entries out are in
+wom_sim/sim/interventions/; each refers to its model here as `Params`. docs/interventions.md says what each
+parameter does to the tick.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationInfo, field_validator, model_validator
+
+from wom_sim.columns import METRIC_COLUMNS
+from wom_sim.scenario.base import KolSelect, Spec
+
+if TYPE_CHECKING:
+    from wom_sim.scenario.schema import Scenario
+
+# Events play out before the company's levers within a tick, so a response can see a crisis that surfaces now.
+SECTIONS = ("events", "interventions")
+
+
+def param(default: Any, what: str, unit: str, source: str, **constraints: Any) -> Any:
+    """A parameter field whose description states what it is, its unit and where its default comes from."""
+    return Field(
+        default,
+        description=f"{what} (unit: {unit}; source: {source})",
+        json_schema_extra={"what": what, "unit": unit, "source": source},
+        **constraints,
+    )
+
+
+def kind_field() -> Any:
+    """The `kind` key of an entry: required, since it selects the model of the entry."""
+    return param(..., "which intervention or event the entry is (docs/interventions.md)", "-", "scenario input")
+
+
+# --------------------------------------------------------------------------------------------- schedule, trigger
+class Schedule(Spec):
+    """When an intervention is on: `at`, `every` (from `from`), or `from`/`until` (inclusive)."""
+
+    at: NonNegativeInt | list[NonNegativeInt] | None = Field(None, description="tick or list of ticks")
+    every: int | None = Field(None, ge=1, description="every k ticks from `from`")
+    from_: int | None = Field(None, alias="from", ge=0, description="first tick of the window (default 0)")
+    until: int | None = Field(None, ge=0, description="last tick of the window (default: the end)")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _can_be_on(self) -> Schedule:
+        # Schedules that can never be on, or that say two things at once, are mistakes worth naming.
+        if self.from_ is not None and self.until is not None and self.until < self.from_:
+            raise ValueError(f"until ({self.until}) is before from ({self.from_}), so it is never on")
+        if self.at is not None and self.every is not None:
+            raise ValueError("give either at or every, not both")
+        return self
+
+
+class Trigger(Spec):
+    """A condition on a metric of the previous tick (data, never evaluated code)."""
+
+    metric: str = Field(description="a column of the metrics table, or cost_<name> of an entry of the scenario")
+    op: Literal[">", ">=", "<", "<=", "==", "!="] = Field(description="comparison of the metric with `value`")
+    value: float = Field(description="the threshold")
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, metric: str) -> str:
+        if metric in METRIC_COLUMNS or metric.startswith("cost_"):  # cost names are checked by the scenario
+            return metric
+        hint = difflib.get_close_matches(metric, METRIC_COLUMNS, n=1)
+        did = f"; did you mean {hint[0]!r}?" if hint else ""
+        raise ValueError(f"unknown metric {metric!r}{did} (allowed: {', '.join(METRIC_COLUMNS)}, cost_<name>)")
+
+
+# --------------------------------------------------------------------------------------------- common keys
+class InterventionSpec(Spec):
+    """The keys every intervention and event has; the model of each kind adds its own parameters."""
+
+    kind: str = kind_field()
+    name: str | None = param(
+        None, "name of the entry; its cost column is cost_<name>; none = the kind (repeats get _2, _3)", "-",
+        "scenario input",
+    )  # fmt: skip
+    schedule: Schedule | None = param(
+        None, "when it is on: at, every, from-until (inclusive); none = every tick", "ticks", "scenario input"
+    )
+    when: Trigger | None = param(
+        None, "trigger on a metric of the previous tick; none = the schedule alone decides", "-", "scenario input"
+    )
+    once: bool = param(False, "with `when`: fire at most once", "bool", "scenario input")
+    cooldown: int = param(
+        0, "with `when`: ticks to wait after firing before it may fire again", "ticks", "scenario input", ge=0
+    )
+    duration: int = param(1, "with `when`: ticks it stays on after it fires", "ticks", "scenario input", ge=1)
+
+    @field_validator("once", "cooldown", "duration")
+    @classmethod
+    def _needs_trigger(cls, value: Any, info: ValidationInfo) -> Any:
+        # By value, not by presence: a scenario dumped and reloaded carries every default explicitly. A `when`
+        # that failed its own validation is absent from info.data; that error is the one worth reporting.
+        if "when" in info.data and info.data["when"] is None and value != cls.model_fields[info.field_name].default:
+            raise ValueError("once, cooldown and duration only apply with a `when` trigger")
+        return value
+
+
+COMMON_KEYS = frozenset(InterventionSpec.model_fields)
+
+
+# --------------------------------------------------------------------------------------------- acquisition levers
+class AdvertisingParams(InterventionSpec):
+    """`advertising`: an advertising campaign on top of always-on marketing."""
+
+    kind: Literal["advertising"] = kind_field()
+    reach_multiplier: float = param(
+        2.0,
+        "multiplies advertising.reach while on air",
+        "x",
+        "Bass innovation p scales with spend (assumption)",
+        ge=0,
+        le=100,
+    )
+    claim: float | None = param(
+        None, "quality the ads claim; none = advertising.claim", "0-1 quality", "scenario input", ge=0, le=1
+    )
+    brand_lift: float = param(0.0, "reputation B added per tick on air", "B per tick", "assumption", ge=0, le=0.1)
+    budget_per_tick: float = param(0.0, "media spend per tick on air", "currency/tick", "scenario input", ge=0)
+
+
+class KolCampaignParams(InterventionSpec):
+    """`kol_campaign`: paid KOL posts."""
+
+    kind: Literal["kol_campaign"] = kind_field()
+    select: KolSelect | None = param(
+        None,
+        "who to hire ({by, k, ids} as in kols.select); none = the "
+        "scenario's KOLs; others are promoted to KOLs at the start",
+        "people",
+        "scenario input",
+    )
+    time_budget: float = param(10.0, "seconds allowed for greedy selection", "s", "assumption", gt=0)
+    posts_per_tick: float = param(
+        1.0,
+        "expected posts per KOL per tick on air (at most one broadcast per "
+        "person per tick; use schedule.every for rarer posts)",
+        "posts/tick",
+        "scenario input",
+        gt=0,
+        le=1,
+    )
+    fee_per_post: float = param(300.0, "fee paid per KOL post", "currency/post", "assumption", ge=0)
+    screening: float = param(
+        0.8,
+        "how well the KOLs were vetted (1 = fully)",
+        "0-1",
+        "seed 002: unscreened KOLs cause secondary crises",
+        ge=0,
+        le=1,
+    )
+    backlash_risk: float = param(
+        0.05,
+        "backlash probability of one post by an unscreened KOL; per post risk "
+        "= backlash_risk * (1 - screening); 1 = the literal per-post reading",
+        "prob/post",
+        "assumption",
+        ge=0,
+        le=1,
+    )
+    disclosure: bool = param(True, "posts are disclosed as sponsored", "bool", "FTC/ASA rules")
+    disclosure_credibility: float = param(
+        0.8,
+        "credibility multiplier of disclosed sponsored posts",
+        "x",
+        "Boerman et al. 2017: disclosure lowers persuasion",
+        ge=0,
+        le=1,
+    )
+    undisclosed_risk: float = param(
+        2.0,
+        "backlash risk multiplier when posts are not disclosed",
+        "x",
+        "assumption: hidden sponsorship gets exposed",
+        ge=1,
+        le=10,
+    )
+    backlash_ticks: int = param(3, "ticks the negative burst lasts", "ticks", "assumption", ge=1, le=52)
+    backlash_share: float = param(
+        0.3, "share of the KOL's followers who join the negative burst", "share", "assumption", ge=0, le=1
+    )
+    backlash_trust_drop: float = param(
+        0.1, "share of trust the KOL's followers lose", "share", "assumption", ge=0, le=1
+    )
+    backlash_brand_shock: float = param(
+        0.01, "share of brand reputation B lost per backlash", "share", "assumption", ge=0, le=1
+    )
+
+
+class ReferralRewardParams(InterventionSpec):
+    """`referral_reward`: a reward per successful referral."""
+
+    kind: Literal["referral_reward"] = kind_field()
+    sender_reward: float = param(
+        10.0, "paid to the referrer per referred adopter", "currency/referral", "scenario input", ge=0
+    )
+    receiver_reward: float = param(10.0, "paid to the referred adopter", "currency/referral", "scenario input", ge=0)
+    talk_uplift: float = param(
+        0.25,
+        "relative rise of positive WOM probability while on air",
+        "share",
+        "Ryu & Feick 2007: rewards raise referral likelihood",
+        ge=0,
+        le=5,
+    )
+    credibility: float = param(
+        0.85,
+        "credibility multiplier of referral-tagged messages",
+        "x",
+        "Verlegh et al. 2013: rewarded WOM is seen as less sincere",
+        ge=0,
+        le=1,
+    )
+    adoption_boost: float = param(
+        0.5,
+        "log-odds added to the adoption of a prospect referred this tick, on "
+        "top of purchase.adoption.referral (the receiver's reward); 0 if only "
+        "senders are paid",
+        "log-odds",
+        "assumption",
+        ge=0,
+        le=5,
+    )
+
+
+class PriceChangeParams(InterventionSpec):
+    """`price_change`: a new price index while on air."""
+
+    kind: Literal["price_change"] = kind_field()
+    price: float = param(0.9, "price index while on air (1 = reference)", "index", "scenario input", gt=0, le=10)
+    brand_erosion: float = param(
+        0.01,
+        "share of brand B lost per tick on air per unit of price cut below "
+        "brand.price (a 20% cut: 0.2 * this per tick)",
+        "share/tick/unit",
+        "seed 000: price wars gain now, lose brand later (assumption)",
+        ge=0,
+        le=1,
+    )
+
+
+class PersonalisedMarketingParams(InterventionSpec):
+    """`personalised_marketing`: personalised offers to a share of customers each tick."""
+
+    kind: Literal["personalised_marketing"] = kind_field()
+    share: float = param(0.3, "share of customers targeted each tick on air", "share", "scenario input", ge=0, le=1)
+    uplift: float = param(
+        0.15,
+        "relative rise of a targeted customer's repurchase probability at the reference rate",
+        "share",
+        "seed 004: personalisation -> repurchase +15%",
+        ge=0,
+        le=2,
+    )
+    reference_rate: float = param(
+        0.42,
+        "repurchase rate at which `uplift` holds exactly (converted once to log-odds)",
+        "prob/tick",
+        "seed 004: repurchase rate 42%",
+        gt=0,
+        lt=1,
+    )
+    cost_per_target: float = param(
+        0.5, "cost per targeted customer per tick", "currency/customer/tick", "assumption", ge=0
+    )
+
+
+class FakeReviewsParams(InterventionSpec):
+    """`fake_reviews`: bought reviews."""
+
+    kind: Literal["fake_reviews"] = kind_field()
+    expectation_lift: float = param(
+        0.005,
+        "added to the expectation E of the never-experienced per tick on air",
+        "E/tick",
+        "assumption (short lift, seeds 000/001)",
+        ge=0,
+        le=0.2,
+    )
+    cost_per_tick: float = param(300.0, "spend on reviews per tick on air", "currency/tick", "assumption", ge=0)
+    exposure_prob: float = param(
+        0.03, "probability per tick on air that the fakes are exposed", "prob/tick", "assumption", ge=0, le=1
+    )
+    exposed_at: int | None = param(
+        None, "tick of exposure (overrides the random exposure)", "tick", "scenario input", ge=0
+    )
+    trust_drop: float = param(
+        0.2,
+        "share of trust lost by everyone aware on exposure",
+        "share",
+        "seed 001: fake reviews lower trust when exposed",
+        ge=0,
+        le=1,
+    )
+    brand_shock: float = param(
+        0.08, "share of brand B lost on exposure", "share", "seed 002: damage 8-15% (low end)", ge=0, le=1
+    )
+    outrage_share: float = param(
+        0.05, "share of experienced people who post negatively after exposure", "share", "assumption", ge=0, le=1
+    )
+    outrage_ticks: int = param(3, "ticks the negative posts last", "ticks", "assumption", ge=1, le=52)
+
+
+# --------------------------------------------------------------------------------------------- retention levers
+class LoyaltyProgramParams(InterventionSpec):
+    """`loyalty_program`: a loyalty programme."""
+
+    kind: Literal["loyalty_program"] = kind_field()
+    uptake: float = param(0.6, "share of eligible customers who ever join", "share", "assumption", ge=0, le=1)
+    enrol_rate: float = param(
+        0.1, "probability per tick that an eligible, willing customer joins", "prob/tick", "assumption", ge=0, le=1
+    )
+    min_purchases: int = param(1, "purchases needed to be eligible", "purchases", "scenario input", ge=0)
+    cost_per_member: float = param(0.5, "running cost per member per tick", "currency/member/tick", "assumption", ge=0)
+    reward_share: float = param(
+        0.03,
+        "share of members' revenue paid back as rewards",
+        "share of revenue",
+        "assumption (typical 1-5% points value)",
+        ge=0,
+        le=1,
+    )
+
+
+class CommunityParams(InterventionSpec):
+    """`community`: a brand community."""
+
+    kind: Literal["community"] = kind_field()
+    uptake: float = param(0.3, "share of customers who ever engage", "share", "assumption", ge=0, le=1)
+    join_rate: float = param(
+        0.05, "probability per tick that a willing customer joins", "prob/tick", "assumption", ge=0, le=1
+    )
+    interactions_per_tick: float = param(
+        1.0, "social interactions per engaged customer per tick", "interactions/tick", "assumption", ge=0, le=10
+    )
+    loyalty_per_interaction: float = param(
+        0.03,
+        "relative loyalty gain per interaction (steady state)",
+        "share",
+        "seed 000: +1 social interaction -> loyalty +3%",
+        ge=0,
+        le=0.2,
+    )
+    cost_per_tick: float = param(1000.0, "running cost of the community per tick", "currency/tick", "assumption", ge=0)
+    cost_per_member: float = param(
+        0.0, "cost per engaged customer per tick", "currency/member/tick", "assumption", ge=0
+    )
+
+
+class ChurnPreventionParams(InterventionSpec):
+    """`churn_prevention`: churn early warning."""
+
+    kind: Literal["churn_prevention"] = kind_field()
+    precision: float = param(
+        0.85,
+        "share of flagged customers who are really at risk",
+        "share",
+        "seeds 000/004: early warning accuracy >85%",
+        gt=0,
+        le=1,
+    )
+    recall: float = param(0.7, "share of at-risk customers the warning can detect", "share", "assumption", ge=0, le=1)
+    at_risk_share: float = param(
+        0.25,
+        "share of customers (highest hazard) counted as at risk",
+        "share",
+        "assumption (top quartile)",
+        gt=0,
+        le=1,
+    )
+    offer_effect: float = param(
+        0.4,
+        "share of churn hazard removed while an offer runs",
+        "share",
+        "calibrated so the defaults give churn about -15% (seeds 000/004)",
+        ge=0,
+        le=1,
+    )
+    offer_ticks: int = param(4, "ticks an offer lasts (no new offer meanwhile)", "ticks", "assumption", ge=1, le=104)
+    cost_per_offer: float = param(5.0, "cost of one retention offer", "currency/offer", "assumption", ge=0)
+
+
+# --------------------------------------------------------------------------------------------- service levers
+class ServiceImprovementParams(InterventionSpec):
+    """`service_improvement`: smart service."""
+
+    kind: Literal["service_improvement"] = kind_field()
+    quality_gain: float = param(0.05, "added to brand quality Q while on air", "Q", "assumption", ge=-1, le=1)
+    failure_reduction: float = param(
+        0.4,
+        "relative cut of the service failure probability f",
+        "share",
+        "seed 004: poor service causes 75% of churn (assumption)",
+        ge=0,
+        le=1,
+    )
+    talk_uplift: float = param(
+        0.3,
+        "relative rise of positive WOM probability",
+        "share",
+        "seed 004: smart service -> positive WOM speed +30%",
+        ge=0,
+        le=5,
+    )
+    one_off_cost: float = param(20000.0, "investment booked on the first tick on air", "currency", "assumption", ge=0)
+    cost_per_tick: float = param(500.0, "running cost per tick on air", "currency/tick", "assumption", ge=0)
+
+
+class ServiceRecoveryParams(InterventionSpec):
+    """`service_recovery`: service recovery."""
+
+    kind: Literal["service_recovery"] = kind_field()
+    coverage: float = param(0.8, "share of failures recovered", "share", "facts F9: coverage 0.8", ge=0, le=1)
+    delay: int = param(
+        0,
+        "ticks until the recovery reaches the customer",
+        "ticks",
+        "seed 002: respond within hours-days",
+        ge=0,
+        le=52,
+    )
+    effectiveness: float = param(
+        0.8, "share of the failure's damage the recovery gives back", "share", "assumption", ge=0, le=1
+    )
+    paradox: float | None = param(
+        None,
+        "satisfaction above the unfailed level after recovery; none = experience.recovery.paradox",
+        "S",
+        "de Matos et al. 2007: none on average",
+        ge=0,
+        le=0.5,
+    )
+    cost_per_case: float = param(20.0, "cost of one recovered case", "currency/case", "assumption", ge=0)
+
+
+# --------------------------------------------------------------------------- crises and the company's response
+class CrisisParams(InterventionSpec):
+    """`crisis`: a product crisis or scandal."""
+
+    kind: Literal["crisis"] = kind_field()
+    at: NonNegativeInt | list[NonNegativeInt] | None = param(
+        None, "tick(s) the crisis surfaces; none = at random", "tick", "scenario input"
+    )
+    probability_per_year: float = param(
+        0.3,
+        "chance of a crisis per year (when `at` is none)",
+        "prob/year",
+        "seed 002: ~30% of firms face a crisis a year",
+        ge=0,
+        le=1,
+    )
+    ticks_per_year: float = param(52.0, "ticks in a year (52 for weeks)", "ticks", "tick_unit", gt=0)
+    type: Literal["quality", "scandal"] = param(
+        "quality", "quality: a defect lowers Q for a while; scandal: trust and expectations fall", "-", "seed 002"
+    )
+    severity: float = param(0.5, "how bad it is", "0-1", "scenario input", ge=0, le=1)
+    damage: float | None = param(
+        None,
+        "typical brand damage when unanswered; none = 0.08 + 0.07 x severity",
+        "share of B",
+        "seed 002: 8-15%",
+        ge=0,
+        le=1,
+    )
+    initial_share: float = param(
+        0.3,
+        "share of `damage` that hits when it surfaces",
+        "share",
+        "calibrated: a fast transparent answer keeps loss < 5% (seed 002)",
+        ge=0,
+        le=1,
+    )
+    escalation: float = param(
+        0.15,
+        "share of `damage` added per tick it stays unresolved",
+        "share/tick",
+        "calibrated: typical damage reached in ~5 ticks",
+        ge=0,
+        le=1,
+    )
+    mishandled_factor: float = param(
+        2.0,
+        "damage cap after an opaque answer, in units of `damage`",
+        "x",
+        "seed 002: doubled if mishandled",
+        ge=1,
+        le=5,
+    )
+    precursor_lead: int = param(
+        1,
+        "ticks between the negative-WOM precursor and surfacing",
+        "ticks",
+        "seed 002: negative reviews spike about a week before",
+        ge=0,
+        le=12,
+    )
+    precursor_share: float = param(
+        0.5, "share of affected customers who post negatively in the precursor", "share", "assumption", ge=0, le=1
+    )
+    affected_share: float = param(0.1, "share of customers directly affected", "share", "assumption", ge=0, le=1)
+    satisfaction_hit: float = param(
+        0.3, "satisfaction lost by the affected, times severity", "S", "assumption", ge=0, le=1
+    )
+    quality_drop: float = param(
+        0.2, "quality Q lost while the defect lasts, times severity (type quality)", "Q", "assumption", ge=0, le=1
+    )
+    defect_ticks: int = param(
+        6, "ticks the defect lasts unless a response fixes it sooner", "ticks", "assumption", ge=0, le=104
+    )
+    scandal_trust_hit: float = param(
+        0.1, "share of trust lost by everyone aware, times severity (scandal)", "share", "assumption", ge=0, le=1
+    )
+    outrage_rate: float = param(
+        0.2,
+        "probability per tick an affected, uncompensated customer posts negatively",
+        "prob/tick",
+        "assumption",
+        ge=0,
+        le=1,
+    )
+    outrage_ticks: int = param(8, "ticks after surfacing the venting lasts", "ticks", "assumption", ge=0, le=104)
+    open_ticks: int = param(
+        26,
+        "ticks after surfacing an answer can still come (the crisis stays open)",
+        "ticks",
+        "assumption",
+        ge=0,
+        le=520,
+    )
+
+
+class CrisisResponseParams(InterventionSpec):
+    """`crisis_response`: the company's answer to a crisis, `delay` ticks after it surfaces."""
+
+    kind: Literal["crisis_response"] = kind_field()
+    delay: int = param(
+        0,
+        "ticks after surfacing before the answer",
+        "ticks",
+        "seed 002: statement within 2 h (major) / 24 h (minor)",
+        ge=0,
+        le=104,
+    )
+    transparent: bool = param(True, "open about cause and remedy", "bool", "seed 002")
+    apology: bool = param(True, "a public apology", "bool", "seed 002")
+    apology_lift: float = param(0.01, "brand B regained by the apology", "B", "assumption", ge=0, le=0.2)
+    compensation: float = param(
+        20.0,
+        "paid per affected customer (0 = none)",
+        "currency/customer",
+        "seed 002: transparency + compensation -> loss < 5%",
+        ge=0,
+    )
+    compensation_effect: float = param(
+        0.8,
+        "share of the affected customers' lost satisfaction and trust restored by compensation",
+        "share",
+        "assumption",
+        ge=0,
+        le=1,
+    )
+    fix_ticks: int | None = param(
+        1,
+        "ticks after the answer until a product defect is fixed (recall); none = the defect runs its course",
+        "ticks",
+        "assumption",
+        ge=0,
+        le=104,
+    )
+    opaque_trust_cut: float = param(
+        0.4,
+        "share of trust lost by everyone aware after an opaque answer",
+        "share",
+        "seed 002: non-transparent handling -> trust -40%",
+        ge=0,
+        le=1,
+    )
+    kol_support: bool = param(
+        False, "the scenario's KOLs post positively after the answer", "bool", "seed 002: KOLs as amplifiers"
+    )
+    kol_ticks: int = param(4, "ticks of KOL support", "ticks", "assumption", ge=1, le=52)
+    fee_per_post: float = param(300.0, "fee per supporting KOL post", "currency/post", "assumption", ge=0)
+
+
+# --------------------------------------------------------------------------------------------- the union
+MODELS: tuple[type[InterventionSpec], ...] = (
+    AdvertisingParams, KolCampaignParams, ReferralRewardParams, LoyaltyProgramParams, CommunityParams,
+    ServiceImprovementParams, ServiceRecoveryParams, PersonalisedMarketingParams, ChurnPreventionParams,
+    PriceChangeParams, CrisisParams, CrisisResponseParams, FakeReviewsParams,
+)  # fmt: skip
+
+
+def kind_of(model: type[InterventionSpec]) -> str:
+    """The `kind` a parameter model stands for (its `kind: Literal[...]`)."""
+    return model.model_fields["kind"].annotation.__args__[0]
+
+
+# kind -> parameter model, in the order of docs/interventions.md.
+KINDS: dict[str, type[InterventionSpec]] = {kind_of(m): m for m in MODELS}
+
+# One entry of `interventions:` or `events:`: pydantic picks the model by `kind` and reports the key path.
+Entry = Annotated[Union[MODELS], Field(discriminator="kind")]  # noqa: UP007 - a Union of a tuple of models
+
+
+def own_fields(model: type[InterventionSpec]) -> list[str]:
+    """The parameters of a kind beyond the common keys, in declaration order."""
+    return [name for name in model.model_fields if name not in COMMON_KEYS]
+
+
+def params_table(model: type[InterventionSpec]) -> str:
+    """The markdown table of a kind's own parameters (docs/interventions.md embeds it; a test keeps them equal)."""
+    lines = ["| parameter | default | unit | meaning | source |", "|---|---|---|---|---|"]
+    for name in own_fields(model):
+        f = model.model_fields[name]
+        extra = f.json_schema_extra or {}
+        default = f.default.model_dump() if isinstance(f.default, BaseModel) else f.default
+        shown = "none" if default is None else str(default).lower() if isinstance(default, bool) else default
+        what = str(extra.get("what", f.description)).replace("|", "\\|")
+        lines.append(f"| `{name}` | {shown} | {extra.get('unit', '')} | {what} | {extra.get('source', '')} |")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------- names, costs
+def named_entries(scenario: Scenario) -> list[tuple[str, int, InterventionSpec, str]]:
+    """(section, index, entry, unique name) in build order: events first, then interventions, each in file order.
+
+    Names are the entry's `name`, else its kind; repeats get `_2`, `_3`... Costs appear as `cost_<name>`.
+    """
+    out, counts = [], {}
+    for section in SECTIONS:
+        for i, spec in enumerate(getattr(scenario, section)):
+            base = spec.name or spec.kind
+            counts[base] = counts.get(base, 0) + 1
+            out.append((section, i, spec, base if counts[base] == 1 else f"{base}_{counts[base]}"))
+    return out
+
+
+def check_cost_metrics(scenario: Scenario) -> None:
+    """A `cost_<name>` trigger must name an entry of the scenario (raises ValueError naming the key)."""
+    named = named_entries(scenario)
+    names = {name for *_, name in named}
+    for section, i, spec, _ in named:
+        metric = spec.when.metric if spec.when is not None else ""
+        if metric.startswith("cost_") and metric not in METRIC_COLUMNS and metric.removeprefix("cost_") not in names:
+            allowed = ", ".join(sorted(f"cost_{n}" for n in names)) or "none"
+            raise ValueError(f"{section}[{i}].when.metric: unknown cost metric {metric!r} (intervention costs here: "
+                             f"{allowed})")  # fmt: skip
