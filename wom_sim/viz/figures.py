@@ -252,7 +252,8 @@ def kpi_values(metrics: dict | None, tick: int, horizon: int, unit: str) -> list
     tiles = [("tick", unit.capitalize(), f"{tick} / {horizon}")]
     for key, column in KPI_TILES:
         if column is None:
-            wom = f"+{m['pos_messages']:,} / \u2212{m['neg_messages']:,}" if m else "\u2013"
+            pos, neg = (format_value(c, m[c]) for c in ("pos_messages", "neg_messages")) if m else ("", "")
+            wom = f"+{pos} / \u2212{neg}" if m else "\u2013"
             tiles.append((key, f"WOM this {unit}", wom))
             continue
         short = metric(column).short_label
