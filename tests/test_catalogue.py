@@ -126,6 +126,7 @@ def test_format_value_and_describe():
     assert describe("pos_messages") == "Positive WOM messages (total)"
     assert describe("brand", "min") == "Brand favourability (minimum)"
     assert describe("adoption_share") == "Ever adopted (share of population)"
+    assert describe("nps", "max") == "NPS (customers, maximum)"
     assert all(name in CATALOGUE for name in RUN_SUMMARY)
 
 

@@ -298,7 +298,13 @@ def describe(name: str, stat: str | None = None, unit: str = "tick") -> str:
     """
     entry = metric(name)
     word = SUMMARY_WORDS.get(stat or entry.summary, stat)
-    return _in_unit(f"{entry.label} ({word})" if word else entry.label, unit)
+    if not word:
+        text = entry.label
+    elif entry.label.endswith(")"):  # "NPS (customers, maximum)", not "NPS (customers) (maximum)"
+        text = f"{entry.label[:-1]}, {word})"
+    else:
+        text = f"{entry.label} ({word})"
+    return _in_unit(text, unit)
 
 
 def series_label(name: str, unit: str = "tick") -> str:

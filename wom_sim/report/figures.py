@@ -171,7 +171,7 @@ def uplift_figure(uplift: pd.DataFrame, uplift_series: pd.DataFrame, unit: str =
             lo, hi = part[f"{ci}_low"] * scale, part[f"{ci}_high"] * scale
             ax.hlines(y, lo, hi, color=tone, lw=width, alpha=0.6 if tone != "black" else 1)
     ax.axvline(0, color="grey", lw=0.8)
-    ax.set_yticks(range(len(outcomes)), [outcome_label(o) for o in outcomes])
+    ax.set_yticks(range(len(outcomes)), [outcome_label(o, unit) for o in outcomes])
     ax.invert_yaxis()
     ax.set_xlabel("uplift vs base (% of base mean); black: paired 95% CI, grey: unpaired")
     ax.set_title("Uplift with 95% CIs (common random numbers)")
@@ -182,7 +182,7 @@ def uplift_figure(uplift: pd.DataFrame, uplift_series: pd.DataFrame, unit: str =
             part = uplift_series[(uplift_series["treatment"] == treatment) & (uplift_series["metric"] == column)]
             _band(ax, part.rename(columns={"uplift": "mean"}), ARM_COLOURS[(i + 1) % len(ARM_COLOURS)], treatment)
         ax.axhline(0, color="grey", lw=0.8)
-        ax.set_title(f"Paired uplift over time: {series_label(column, unit)}")
+        ax.set_title(f"Paired uplift: {series_label(column, unit)}")
         ax.set_xlabel(unit)
         ax.grid(alpha=0.3)
     return fig

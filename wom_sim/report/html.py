@@ -88,8 +88,8 @@ def _scale(values) -> float:
     return float(values[~np.isnan(values)].max()) if (~np.isnan(values)).any() else float("nan")
 
 
-def ci_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Outcome, mean, 95% CI and n as a user reads them (shared by the CLI and the report)."""
+def ci_table(summary: pd.DataFrame, unit: str = "tick") -> pd.DataFrame:
+    """Outcome, mean, 95% CI and n as a user reads them (shared by the CLI and the report); `unit`: of a tick."""
     rows = []
     for r in summary.itertuples():
         scale = _scale([r.mean, r.ci_low, r.ci_high])
@@ -99,7 +99,7 @@ def ci_table(summary: pd.DataFrame) -> pd.DataFrame:
 
         rows.append(
             {
-                "outcome": report.outcome_label(r.metric),
+                "outcome": report.outcome_label(r.metric, unit),
                 "mean": fmt(r.mean),
                 "95% CI": f"{fmt(r.ci_low)} to {fmt(r.ci_high)}",
                 "n": int(r.n),
@@ -119,7 +119,7 @@ def _replications_sections(folder: Path, manifest: dict) -> tuple[str, list[str]
             "with numpy SeedSequence spawn keys. " + _completeness(folder, manifest)
         ),
         "<h2>Outcomes: mean and 95% confidence interval</h2>",
-        _table(ci_table(tables["summary"])),
+        _table(ci_table(tables["summary"], arm.get("tick_unit", "tick"))),
         "<h2>Over time</h2>",
         _img(
             report.ci_dashboard_figure(tables["timeseries"], arm.get("name", ""), arm.get("tick_unit", "tick")),
@@ -129,8 +129,8 @@ def _replications_sections(folder: Path, manifest: dict) -> tuple[str, list[str]
     return f"Replications: {arm.get('name')}", body
 
 
-def uplift_display(uplift: pd.DataFrame) -> pd.DataFrame:
-    """The uplift table as a user reads it (shared by the CLI and the report)."""
+def uplift_display(uplift: pd.DataFrame, unit: str = "tick") -> pd.DataFrame:
+    """The uplift table as a user reads it (shared by the CLI and the report); `unit`: of a tick."""
     rows = []
     for _, r in uplift.iterrows():
         name = r["outcome"]
@@ -145,7 +145,7 @@ def uplift_display(uplift: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             {
                 "treatment": r["treatment"],
-                "outcome": report.outcome_label(name) if name != "roi" else "ROI on extra spend",
+                "outcome": report.outcome_label(name, unit) if name != "roi" else "ROI on extra spend",
                 "base": fmt(r["base_mean"]) if name != "roi" else "",
                 "treatment mean": fmt(r["treatment_mean"]) if name != "roi" else "",
                 "uplift": fmt(r["uplift"]) + (" *" if significant else ""),
@@ -188,7 +188,7 @@ def _compare_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
         ),
         *(_p(line, "sig") for line in pairing_gain(tables["uplift"])),
         "<h2>Uplift vs base (treatment - base)</h2>",
-        _table(uplift_display(tables["uplift"])),
+        _table(uplift_display(tables["uplift"], unit)),
         _p(
             "* the paired 95% CI excludes 0. ROI = profit uplift / extra intervention spend (profit is already net "
             "of the spend; 0 = break-even); its CIs are bootstrap percentiles."
