@@ -12,7 +12,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from wom_sim.catalogue import summary_rows
 from wom_sim.errors import ScenarioError
+from wom_sim.experiment.store import ResultStore
+from wom_sim.experiment.studies import summarise_compare, summarise_replications
+from wom_sim.experiment.sweep import summarise_sweep
 from wom_sim.output import atomic_file
 from wom_sim.report import figures as report
 
@@ -47,8 +51,6 @@ def _read(folder: Path, name: str) -> pd.DataFrame | None:
 
 
 def _completeness(folder: Path, manifest: dict) -> str:
-    from wom_sim.experiment.store import ResultStore
-
     store = ResultStore(folder)
     keys = set(store.tasks()["run_key"])
     done = len(keys & store.done_keys())
@@ -61,24 +63,12 @@ def _completeness(folder: Path, manifest: dict) -> str:
 
 # ------------------------------------------------------------------------------------------------ kinds
 def _run_sections(folder: Path) -> tuple[str, list[str]]:
-    from wom_sim.sim.metrics import SUMMARY
-
     metrics = _read(folder, "metrics")
     if metrics is None:
         metrics = pd.read_csv(folder / "metrics.csv")
     scenario = yaml.safe_load((folder / "scenario.yaml").read_text()) if (folder / "scenario.yaml").exists() else {}
     name, unit = scenario.get("name", folder.name), scenario.get("tick_unit", "tick")
-    last = metrics.iloc[-1]
-    rows = []
-    for key, label, fmt in SUMMARY:
-        value = (
-            metrics[key].mean()
-            if key.endswith("_rate")
-            else metrics[key].sum()
-            if key.endswith("messages")
-            else last[key]
-        )
-        rows.append({"outcome": label, "value": fmt.format(value) if value == value else "n/a"})
+    rows = [{"outcome": label, "value": value} for label, value in summary_rows(metrics, unit=unit)]
     body = [
         _p(
             f"One run of {name}: seed {scenario.get('seed', '?')}, {len(metrics)} {unit}s. One run has no error "
@@ -98,10 +88,8 @@ def _scale(values) -> float:
     return float(values[~np.isnan(values)].max()) if (~np.isnan(values)).any() else float("nan")
 
 
-def ci_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Outcome, mean, 95% CI and n as a user reads them (shared by the CLI and the report)."""
-    from wom_sim.experiment.stats import label
-
+def ci_table(summary: pd.DataFrame, unit: str = "tick") -> pd.DataFrame:
+    """Outcome, mean, 95% CI and n as a user reads them (shared by the CLI and the report); `unit`: of a tick."""
     rows = []
     for r in summary.itertuples():
         scale = _scale([r.mean, r.ci_low, r.ci_high])
@@ -111,7 +99,7 @@ def ci_table(summary: pd.DataFrame) -> pd.DataFrame:
 
         rows.append(
             {
-                "outcome": label(r.metric),
+                "outcome": report.outcome_label(r.metric, unit),
                 "mean": fmt(r.mean),
                 "95% CI": f"{fmt(r.ci_low)} to {fmt(r.ci_high)}",
                 "n": int(r.n),
@@ -121,8 +109,6 @@ def ci_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def _replications_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
-    from wom_sim.experiment.studies import summarise_replications
-
     tables = summarise_replications(folder, write=False)
     spec = manifest["spec"]
     arm = spec["arms"][0]["scenario"]
@@ -133,7 +119,7 @@ def _replications_sections(folder: Path, manifest: dict) -> tuple[str, list[str]
             "with numpy SeedSequence spawn keys. " + _completeness(folder, manifest)
         ),
         "<h2>Outcomes: mean and 95% confidence interval</h2>",
-        _table(ci_table(tables["summary"])),
+        _table(ci_table(tables["summary"], arm.get("tick_unit", "tick"))),
         "<h2>Over time</h2>",
         _img(
             report.ci_dashboard_figure(tables["timeseries"], arm.get("name", ""), arm.get("tick_unit", "tick")),
@@ -143,10 +129,8 @@ def _replications_sections(folder: Path, manifest: dict) -> tuple[str, list[str]
     return f"Replications: {arm.get('name')}", body
 
 
-def uplift_display(uplift: pd.DataFrame) -> pd.DataFrame:
-    """The uplift table as a user reads it (shared by the CLI and the report)."""
-    from wom_sim.experiment.stats import label
-
+def uplift_display(uplift: pd.DataFrame, unit: str = "tick") -> pd.DataFrame:
+    """The uplift table as a user reads it (shared by the CLI and the report); `unit`: of a tick."""
     rows = []
     for _, r in uplift.iterrows():
         name = r["outcome"]
@@ -161,7 +145,7 @@ def uplift_display(uplift: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             {
                 "treatment": r["treatment"],
-                "outcome": label(name) if name != "roi" else "ROI on extra spend",
+                "outcome": report.outcome_label(name, unit) if name != "roi" else "ROI on extra spend",
                 "base": fmt(r["base_mean"]) if name != "roi" else "",
                 "treatment mean": fmt(r["treatment_mean"]) if name != "roi" else "",
                 "uplift": fmt(r["uplift"]) + (" *" if significant else ""),
@@ -192,8 +176,6 @@ def pairing_gain(uplift: pd.DataFrame) -> list[str]:
 
 
 def _compare_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
-    from wom_sim.experiment.studies import summarise_compare
-
     tables = summarise_compare(folder, write=False)
     spec = manifest["spec"]
     labels = [a["label"] for a in spec["arms"]]
@@ -206,7 +188,7 @@ def _compare_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
         ),
         *(_p(line, "sig") for line in pairing_gain(tables["uplift"])),
         "<h2>Uplift vs base (treatment - base)</h2>",
-        _table(uplift_display(tables["uplift"])),
+        _table(uplift_display(tables["uplift"], unit)),
         _p(
             "* the paired 95% CI excludes 0. ROI = profit uplift / extra intervention spend (profit is already net "
             "of the spend; 0 = break-even); its CIs are bootstrap percentiles."
@@ -219,8 +201,6 @@ def _compare_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
 
 
 def _sweep_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
-    from wom_sim.experiment.sweep import summarise_sweep
-
     tables = summarise_sweep(folder, write=False)
     spec, params, metrics = manifest["spec"], manifest["spec"]["parameters"], manifest["spec"]["metrics"]
     sweep = spec["spec"]
@@ -259,8 +239,6 @@ def _sweep_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
 
 def build_report(folder: str | Path, out: str | Path | None = None) -> Path:
     """Write `report.html` (or `out`) for a run, replications, comparison or sweep folder; returns its path."""
-    from wom_sim.experiment.store import ResultStore
-
     folder = Path(folder)
     if not folder.is_dir():
         raise ScenarioError(f"{folder}: no such folder")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationInfo, field_validator, model_validator
 
-from wom_sim.columns import METRIC_COLUMNS
+from wom_sim.catalogue import METRIC_COLUMNS
 from wom_sim.scenario.base import KolSelect, Spec
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from wom_sim.columns import ECONOMICS_COLUMNS  # noqa: F401 - part of this module's API (tick_economics adds them)
+from wom_sim.catalogue import ECONOMICS_COLUMNS  # noqa: F401 - part of this module's API (tick_economics adds them)
 
 if TYPE_CHECKING:
     from wom_sim.scenario.schema import Scenario

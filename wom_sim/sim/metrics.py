@@ -5,28 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from wom_sim.columns import METRIC_COLUMNS  # noqa: F401 - the column order; its users import it from here
+from wom_sim.catalogue import METRIC_COLUMNS  # noqa: F401 - the column order; its users import it from here
 from wom_sim.network.graph import Graph
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim.dynamics import TickState
 from wom_sim.sim.economics import tick_economics
 from wom_sim.sim.levers import Levers
 from wom_sim.sim.population import AWARE, CHANNELS, CHURNED, CUSTOMER, STATUS_NAMES, UNAWARE, WOM, Population
-
-# What a user reads in summaries, with a label and a format.
-SUMMARY = [
-    ("adoption_share", "Ever adopted (share of population)", "{:.1%}"),
-    ("customers", "Active customers", "{:,.0f}"),
-    ("churn_rate", "Churn rate per tick (mean)", "{:.2%}"),
-    ("repurchase_rate", "Repurchase rate per tick (mean)", "{:.1%}"),
-    ("nps", "NPS (customers)", "{:+.1f}"),
-    ("pos_messages", "Positive WOM messages (total)", "{:,.0f}"),
-    ("neg_messages", "Negative WOM messages (total)", "{:,.0f}"),
-    ("wom_acquired_share", "Customers acquired through WOM", "{:.1%}"),
-    ("brand", "Brand favourability", "{:.3f}"),
-    ("cum_revenue", "Revenue (cumulative)", "{:,.0f}"),
-    ("cum_profit", "Profit (cumulative)", "{:,.0f}"),
-]
 
 
 def recommend_score(pop: Population, sc: Scenario, idx: np.ndarray | None = None) -> np.ndarray:

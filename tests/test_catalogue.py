@@ -1,0 +1,159 @@
+"""The metric catalogue and the palette: complete for real runs, consistent, and selected by every consumer."""
+
+from __future__ import annotations
+
+import doctest
+import subprocess
+import sys
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import wom_sim.catalogue as catalogue
+from wom_sim.catalogue import (
+    ARM_COLOURS,
+    CATALOGUE,
+    CHANNEL_COLOURS,
+    CHANNEL_LABELS,
+    DERIVED,
+    PALETTE,
+    RUN_SUMMARY,
+    SCALES,
+    STATUS_COLOURS,
+    SUMMARIES,
+    describe,
+    format_value,
+    metric,
+    summarise,
+)
+from wom_sim.errors import ScenarioError
+from wom_sim.sim.metrics import METRIC_COLUMNS
+from wom_sim.sim.model import resolve_scenario, simulate
+from wom_sim.sim.population import CHANNELS, STATUS_NAMES
+
+SMALL = {"network.n": 300, "network.m": 3, "ticks": 12}
+
+
+@pytest.fixture(scope="module")
+def bundled_columns() -> set[str]:
+    """Every metrics column of a short run of each bundled scenario (interventions add their cost_ columns)."""
+    columns: set[str] = set()
+    for path in sorted(resources.files("wom_sim.scenario").joinpath("bundled").iterdir()):
+        if path.name.endswith(".yaml"):
+            columns |= set(simulate(resolve_scenario(str(path), SMALL)).metrics.columns)
+    return columns
+
+
+def test_every_column_of_a_real_run_has_an_entry(bundled_columns):
+    assert any(c.startswith("cost_") and c != "cost_of_goods" for c in bundled_columns)  # the dynamic ones are seen
+    missing = []
+    for column in sorted(bundled_columns):
+        try:
+            metric(column)
+        except ScenarioError:
+            missing.append(column)
+    assert not missing, f"metrics columns without a catalogue entry (add them to wom_sim/catalogue.py): {missing}"
+    # and the catalogue holds no stale entry: each is a stored column or a declared derived one
+    assert set(CATALOGUE) == set(METRIC_COLUMNS) | set(DERIVED)
+
+
+@pytest.mark.parametrize("entry", list(CATALOGUE.values()), ids=list(CATALOGUE))
+def test_each_entry_is_well_formed(entry):
+    assert entry.summary in SUMMARIES and entry.scale in SCALES and entry.better in ("up", "down", None)
+    assert entry.label and entry.short_label and entry.unit
+    assert entry.colour is None or entry.colour in PALETTE.values()
+    assert entry.format(0.25) != "n/a" and entry.format(float("nan")) == "n/a"
+    if entry.scale == "percent":
+        assert entry.format(0.25).endswith("%")
+
+
+def test_palette_is_unique_and_consistent():
+    assert len(set(PALETTE.values())) == len(PALETTE)
+    assert list(CHANNEL_COLOURS) == list(CHANNELS) == list(CHANNEL_LABELS)
+    assert list(STATUS_COLOURS) == list(STATUS_NAMES)
+    # channels and statuses are drawn side by side on the browser page: no colour means two things there
+    shown_together = [*CHANNEL_COLOURS.values(), *STATUS_COLOURS.values()]
+    assert len(set(shown_together)) == len(shown_together)
+    assert len(set(ARM_COLOURS)) == len(ARM_COLOURS)
+    # a metric of one channel or status is drawn in that channel's or status's colour
+    for channel, colour in CHANNEL_COLOURS.items():
+        assert metric(f"new_{channel}").colour == colour
+    for status, column in zip(STATUS_NAMES, ("unaware", "aware", "customers", "churned"), strict=True):
+        assert metric(column).colour == STATUS_COLOURS[status]
+    assert metric("pos_messages").colour == catalogue.POSITIVE and metric("neg_messages").colour == catalogue.NEGATIVE
+
+
+def test_consumers_use_the_one_palette():
+    from wom_sim.report import figures as report_figures
+    from wom_sim.viz import figures as viz_figures
+
+    assert viz_figures.CHANNEL_COLOURS is CHANNEL_COLOURS and report_figures.CHANNEL_COLOURS is CHANNEL_COLOURS
+    assert report_figures.ARM_COLOURS is ARM_COLOURS
+    assert [str(c) for c in viz_figures.STATUS_COLOURS] == list(STATUS_COLOURS.values())
+
+
+def test_dynamic_cost_columns_and_unknown_names():
+    entry = metric("cost_kol_campaign")
+    assert (entry.label, entry.scale, entry.summary) == ("Spend on kol campaign", "money", "sum")
+    assert metric("cost_of_goods").label == "Cost of goods"
+    with pytest.raises(ScenarioError, match=r"unknown metric 'adoption'; did you mean 'adoption_share'"):
+        metric("adoption")
+    with pytest.raises(ScenarioError, match="unknown metric"):
+        metric("cost_")
+
+
+def test_summarise_each_statistic():
+    values = pd.Series([1.0, np.nan, 4.0, 3.0])
+    assert [summarise(values, s) for s in ("mean", "sum", "min", "max")] == [8 / 3, 8.0, 1.0, 4.0]
+    assert summarise(values.to_numpy(), "last") == 3.0
+    assert np.isnan(summarise(pd.Series([1.0, np.nan]), "last"))  # the last value, even when it is missing
+    assert np.isnan(summarise(np.array([]), "mean")) and summarise(np.array([]), "sum") == 0.0
+    with pytest.raises(ScenarioError, match="unknown statistic 'median'"):
+        summarise(values, "median")
+
+
+def test_format_value_and_describe():
+    assert format_value("adoption_share", 0.1234) == "12.3%"
+    assert format_value("churn_rate", 0.01234) == "1.23%"
+    assert format_value("mean:churn_rate", 0.01234) == "1.23%"  # a stat:column outcome formats like its column
+    assert format_value("nps", -12.34) == "-12.3" and format_value("nps", 3) == "+3.0"
+    assert format_value("cum_profit", 1234567.8) == "1,234,568"
+    assert format_value("brand", None) == "n/a"
+    assert describe("churn_rate") == "Churn rate per tick (mean)"
+    assert describe("churn_rate", unit="week") == "Churn rate per week (mean)"
+    assert describe("pos_messages") == "Positive WOM messages (total)"
+    assert describe("brand", "min") == "Brand favourability (minimum)"
+    assert describe("adoption_share") == "Ever adopted (share of population)"
+    assert describe("nps", "max") == "NPS (customers, maximum)"
+    assert all(name in CATALOGUE for name in RUN_SUMMARY)
+
+
+def test_docstring_examples():
+    assert doctest.testmod(catalogue).failed == 0
+
+
+def test_catalogue_imports_nothing_else_from_the_package():
+    code = "import sys, wom_sim.catalogue; print(sorted(m for m in sys.modules if m.startswith('wom_sim')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['wom_sim', 'wom_sim.catalogue', 'wom_sim.errors']"
+
+
+def test_importing_the_package_leaves_the_matplotlib_backend_alone():
+    # Every module that draws or may draw, imported in a fresh interpreter after a notebook-like backend choice.
+    modules = ["wom_sim.report.figures", "wom_sim.report.html", "wom_sim.viz.figures", "wom_sim.calibrate.outputs",
+               "wom_sim.cli", "wom_sim.cli.run", "wom_sim.cli.experiments", "wom_sim.cli.validate"]  # fmt: skip
+    code = (
+        "import importlib, sys, matplotlib\n"
+        "matplotlib.use('svg')\n"
+        "before = matplotlib.get_backend()\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "    assert matplotlib.get_backend() == before, (name, matplotlib.get_backend())\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'\n"
+        "print(before)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "svg"

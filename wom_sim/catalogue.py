@@ -1,0 +1,353 @@
+"""The metric catalogue and the palette: every per-tick metric's label, unit, format, summary and colour, once.
+
+Every table, figure and page that shows a metric selects from here (the CLI run summary, compare and sweep
+tables, the HTML report, the figures, the browser page), so a metric reads the same everywhere. This module sits
+at the bottom of the package with `wom_sim.errors`: it imports nothing else from wom_sim, and
+`tests/test_catalogue.py` fails when a column of a real run's metrics table has no entry here.
+
+Colours are the Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"), distinguishable with the common
+forms of colour blindness, plus neutral greys.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from wom_sim.errors import ScenarioError
+
+# The per-tick table's columns, in order (wom_sim/sim/metrics.py computes them; the scenario layer checks a
+# trigger's `when.metric` against them); `cost_<intervention>` columns follow these in a run's table.
+# Added by the economics step (wom_sim/sim/economics.py) after the core columns.
+ECONOMICS_COLUMNS = ["purchases", "cum_purchases", "cum_cost_of_goods", "cum_repurchases", "cum_churn_events",
+                     "margin_per_purchase", "clv"]  # fmt: skip
+
+# Column order of the per-tick table (wom_sim/sim/metrics.py computes them).
+METRIC_COLUMNS = [
+    "t", "unaware", "aware", "customers", "churned",
+    "new_customers", "new_none", "new_advertising", "new_wom", "new_kol", "new_referral",
+    "adoption_share", "churn_events", "churn_rate", "winbacks", "repurchases", "repurchase_rate",
+    "revenue", "cost_of_goods", "intervention_cost", "profit", "cum_revenue", "cum_intervention_cost", "cum_profit",
+    "mean_E", "mean_S", "mean_T", "mean_A", "mean_L", "S_p10", "S_p50", "S_p90", "L_p10", "L_p50", "L_p90",
+    "nps", "promoters", "passives", "detractors",
+    "pos_messages", "neg_messages", "pos_speakers", "neg_speakers", "pos_reach", "neg_reach", "kol_share",
+    "brand", "awareness", "wom_acquired_share", "failures", "recoveries", "at_risk",
+    *ECONOMICS_COLUMNS,  # cumulative cost of goods, purchases, margin per purchase, clv
+]  # fmt: skip
+
+SUMMARIES = ("last", "mean", "sum", "min", "max")
+SCALES = ("percent", "points", "count", "money", "index")
+# How a summary reads after a label ("Churn rate per tick (mean)"); the last value needs no word.
+SUMMARY_WORDS = {"last": "", "mean": "mean", "sum": "total", "min": "minimum", "max": "maximum"}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One per-tick metric as a user reads it.
+
+    Parameters
+    ----------
+    name : str
+        The column of the per-tick metrics table.
+    label : str
+        What a user reads, e.g. "Churn rate per tick"; "tick" stands for the scenario's tick unit.
+    unit : str
+        "share", "per tick", "people", "messages", "currency", "points", "index 0-1", "purchases", "tick".
+    fmt : str
+        A format spec for one value, e.g. "{:.1%}".
+    summary : str
+        How one run is summarised in one number: "last", "mean", "sum", "min" or "max".
+    scale : str
+        "percent" (a share or rate shown in percent; differences are percentage points), "points" (NPS-like
+        scores, differences in points), "count", "money" or "index" (a 0-1 state or score).
+    colour : str or None
+        The line colour where the metric is drawn alone or among others (None: the plot chooses).
+    better : str or None
+        "up" if more is better for the business, "down" if less is, None if neither.
+    short : str
+        A short label for legends and tiles ("" = the label).
+    """
+
+    name: str
+    label: str
+    unit: str
+    fmt: str
+    summary: str
+    scale: str
+    colour: str | None = None
+    better: str | None = None
+    short: str = ""
+
+    def format(self, value: float | None) -> str:
+        """`value` formatted with `fmt` ("n/a" for None or NaN)."""
+        return format_number(self.fmt, value)
+
+    @property
+    def short_label(self) -> str:
+        """The short label, or the label when there is none."""
+        return self.short or self.label
+
+
+# ------------------------------------------------------------------------------------------------ palette
+PALETTE = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "grey": "#999999",
+    "light_grey": "#BBBBBB",
+    "pale_grey": "#DDDDDD",
+}
+# Acquisition channels (wom_sim.sim.population.CHANNELS order); drawn side by side with STATUS_COLOURS on the
+# browser page, so the two sets share no colour.
+CHANNEL_COLOURS = {
+    "none": PALETTE["light_grey"],
+    "advertising": PALETTE["orange"],
+    "wom": PALETTE["bluish_green"],
+    "kol": PALETTE["reddish_purple"],
+    "referral": PALETTE["yellow"],
+}
+CHANNEL_LABELS = {"none": "no touch", "advertising": "advertising", "wom": "word of mouth", "kol": "KOL",
+                  "referral": "referral"}  # fmt: skip
+# Customer status (wom_sim.sim.population.STATUS_NAMES order).
+STATUS_COLOURS = {
+    "unaware": PALETTE["pale_grey"],
+    "aware": PALETTE["sky_blue"],
+    "customer": PALETTE["blue"],
+    "churned": PALETTE["vermillion"],
+}
+# Valence of word of mouth: positive talk is the WOM channel's colour, negative the colour of loss.
+POSITIVE, NEGATIVE = PALETTE["bluish_green"], PALETTE["vermillion"]
+# People coloured by a 0-1 state (satisfaction): a diverging ColorBrewer map that stays readable with
+# red-green colour blindness (red = low, blue = high), and the grey of those never asked (never bought).
+STATE_COLOURMAP, NO_STATE = "RdYlBu", PALETTE["pale_grey"]
+# One colour per arm of a comparison or line of a sweep, in order.
+ARM_COLOURS = tuple(PALETTE[c] for c in ("blue", "orange", "bluish_green", "reddish_purple", "vermillion",
+                                          "sky_blue", "black", "grey"))  # fmt: skip
+
+# ------------------------------------------------------------------------------------------------ catalogue
+# The format of one value, by scale (an entry may set its own).
+FORMATS = {"percent": "{:.1%}", "points": "{:+.1f}", "count": "{:,.0f}", "money": "{:,.0f}", "index": "{:.3f}"}
+
+
+def _m(name, label, short, unit, summary, scale, colour=None, better=None, fmt=None) -> Metric:
+    """An entry; `colour` names a PALETTE colour."""
+    return Metric(name, label, unit, fmt or FORMATS[scale], summary, scale, PALETTE[colour] if colour else None,
+                  better, short)  # fmt: skip
+
+
+def _channel(c: str) -> Metric:
+    what = "no recorded touch" if c == "none" else CHANNEL_LABELS[c]
+    return Metric(f"new_{c}", f"New customers via {what}", "people", FORMATS["count"], "sum", "count",
+                  CHANNEL_COLOURS[c], None, CHANNEL_LABELS[c])  # fmt: skip
+
+
+def _quantile(state: str, letter: str, p: int) -> Metric:
+    return _m(f"{letter}_p{p}", f"{state}, {p}th percentile over customers", f"{state.lower()} p{p}", "index 0-1",
+              "last", "index", None, "up")  # fmt: skip
+
+
+# Stocks (people by status, states, cumulative sums) are summarised by their last value, flows per tick by their
+# sum, rates and per-tick averages by their mean.
+# fmt: off
+_ENTRIES = [
+    _m("t", "Tick", "tick", "tick", "last", "count"),
+    _m("unaware", "Unaware people", "unaware", "people", "last", "count", "pale_grey"),
+    _m("aware", "Aware people, not yet customers", "aware", "people", "last", "count", "sky_blue"),
+    _m("customers", "Active customers", "customers", "people", "last", "count", "blue", "up"),
+    _m("churned", "Churned customers", "churned", "people", "last", "count", "vermillion", "down"),
+    _m("new_customers", "New customers", "new customers", "people", "sum", "count", None, "up"),
+    *(_channel(c) for c in CHANNEL_COLOURS),
+    _m("adoption_share", "Ever adopted (share of population)", "ever adopted", "share", "last", "percent", "blue",
+       "up"),
+    _m("churn_events", "Churn events", "churn events", "people", "sum", "count", "vermillion", "down"),
+    _m("churn_rate", "Churn rate per tick", "churn", "per tick", "mean", "percent", "vermillion", "down",
+       "{:.2%}"),
+    _m("winbacks", "Churned customers won back", "win-backs", "people", "sum", "count", None, "up"),
+    _m("repurchases", "Repurchases", "repurchases", "purchases", "sum", "count", None, "up"),
+    _m("repurchase_rate", "Repurchase rate per tick", "repurchase", "per tick", "mean", "percent", "blue", "up"),
+    _m("revenue", "Revenue", "revenue", "currency", "sum", "money", "blue", "up"),
+    _m("cost_of_goods", "Cost of goods", "cost of goods", "currency", "sum", "money", "grey", "down"),
+    _m("intervention_cost", "Intervention spend", "spend", "currency", "sum", "money", "orange"),
+    _m("profit", "Profit", "profit", "currency", "sum", "money", "black", "up"),
+    _m("cum_revenue", "Revenue (cumulative)", "revenue", "currency", "last", "money", "blue", "up"),
+    _m("cum_intervention_cost", "Intervention spend (cumulative)", "spend", "currency", "last", "money", "orange"),
+    _m("cum_profit", "Profit (cumulative)", "cumulative profit", "currency", "last", "money", "black", "up"),
+    _m("mean_E", "Expectation (customers' mean)", "expectation", "index 0-1", "last", "index", "grey"),
+    _m("mean_S", "Satisfaction (customers' mean)", "satisfaction", "index 0-1", "last", "index", "bluish_green",
+       "up"),
+    _m("mean_T", "Trust (customers' mean)", "trust", "index 0-1", "last", "index", "blue", "up"),
+    _m("mean_A", "Attachment (customers' mean)", "attachment", "index 0-1", "last", "index", "orange", "up"),
+    _m("mean_L", "Loyalty (customers' mean)", "loyalty", "index 0-1", "last", "index", "reddish_purple", "up"),
+    *(_quantile(state, letter, p) for state, letter in (("Satisfaction", "S"), ("Loyalty", "L")) for p in (10, 50, 90)),
+    _m("nps", "NPS (customers)", "NPS", "points", "last", "points", "black", "up"),
+    _m("promoters", "Promoters (share of customers)", "promoters", "share", "last", "percent", "bluish_green", "up"),
+    _m("passives", "Passives (share of customers)", "passives", "share", "last", "percent", "grey"),
+    _m("detractors", "Detractors (share of customers)", "detractors", "share", "last", "percent", "vermillion",
+       "down"),
+    _m("pos_messages", "Positive WOM messages", "positive", "messages", "sum", "count", "bluish_green", "up"),
+    _m("neg_messages", "Negative WOM messages", "negative", "messages", "sum", "count", "vermillion", "down"),
+    _m("pos_speakers", "People speaking positively per tick", "positive speakers", "people", "mean", "count",
+       "bluish_green", "up"),
+    _m("neg_speakers", "People speaking negatively per tick", "negative speakers", "people", "mean", "count",
+       "vermillion", "down"),
+    _m("pos_reach", "People hearing positive WOM per tick", "positive reach", "people", "mean", "count",
+       "bluish_green", "up"),
+    _m("neg_reach", "People hearing negative WOM per tick", "negative reach", "people", "mean", "count",
+       "vermillion", "down"),
+    _m("kol_share", "Share of positive messages from KOLs", "KOL share", "share", "mean", "percent",
+       "reddish_purple"),
+    _m("brand", "Brand favourability", "brand", "index 0-1", "last", "index", "sky_blue", "up"),
+    _m("awareness", "Awareness (share of population)", "awareness", "share", "last", "percent", "sky_blue", "up"),
+    _m("wom_acquired_share", "Customers acquired through WOM", "via WOM", "share", "last", "percent",
+       "bluish_green"),
+    _m("failures", "Service failures", "failures", "people", "sum", "count", "vermillion", "down"),
+    _m("recoveries", "Service recoveries", "recoveries", "people", "sum", "count", "bluish_green", "up"),
+    _m("at_risk", "Customers at risk of churning", "at risk", "people", "last", "count", "vermillion", "down"),
+    # wom_sim.sim.economics.ECONOMICS_COLUMNS
+    _m("purchases", "Purchases", "purchases", "purchases", "sum", "count", None, "up"),
+    _m("cum_purchases", "Purchases (cumulative)", "purchases", "purchases", "last", "count", None, "up"),
+    _m("cum_cost_of_goods", "Cost of goods (cumulative)", "cost of goods", "currency", "last", "money", "grey",
+       "down"),
+    _m("cum_repurchases", "Repurchases (cumulative)", "repurchases", "purchases", "last", "count", None, "up"),
+    _m("cum_churn_events", "Churn events (cumulative)", "churn events", "people", "last", "count", "vermillion",
+       "down"),
+    _m("margin_per_purchase", "Gross margin per purchase", "margin", "currency", "last", "money", None, "up",
+       "{:,.2f}"),
+    _m("clv", "Customer lifetime value", "CLV", "currency", "last", "money", None, "up", "{:,.1f}"),
+    # Derived per tick by the experiment tables, not stored in the metrics table.
+    _m("cost", "Cost: goods + interventions", "cost", "currency", "sum", "money", "grey", "down"),
+]
+# fmt: on
+CATALOGUE: dict[str, Metric] = {m.name: m for m in _ENTRIES}
+DERIVED = ("cost",)  # in CATALOGUE, computed from stored columns rather than stored in the metrics table
+
+# What the summary of one run shows, in order (the CLI after `run`, the HTML report of a run).
+RUN_SUMMARY = ("adoption_share", "customers", "churn_rate", "repurchase_rate", "nps", "pos_messages",
+               "neg_messages", "wom_acquired_share", "brand", "cum_revenue", "cum_profit")  # fmt: skip
+
+_COST = re.compile(r"cost_(?P<intervention>\w+)")
+
+
+def metric(name: str) -> Metric:
+    """The catalogue entry of a per-tick column, including the `cost_<intervention>` columns.
+
+    Raises
+    ------
+    ScenarioError
+        For a name that is no metric, with the closest names.
+
+    Examples
+    --------
+    >>> metric("churn_rate").summary
+    'mean'
+    >>> metric("cost_referral").label
+    'Spend on referral'
+    """
+    found = CATALOGUE.get(name)
+    if found is not None:
+        return found
+    match = _COST.fullmatch(name)
+    if match:
+        what = match["intervention"].replace("_", " ")
+        return Metric(
+            name, f"Spend on {what}", "currency", FORMATS["money"], "sum", "money", None, None, f"{what} spend"
+        )
+    hint = difflib.get_close_matches(name, CATALOGUE, n=3)
+    did = f"; did you mean {' or '.join(repr(h) for h in hint)}?" if hint else ""
+    raise ScenarioError(f"unknown metric {name!r}{did} (any per-tick column or cost_<intervention>)")
+
+
+def summarise(values: pd.Series | np.ndarray, stat: str) -> float:
+    """One number for a run's per-tick series: its last value, mean, sum, minimum or maximum.
+
+    NaN values are skipped (a mean state is NaN while there are no customers), except by "last". An empty series
+    gives NaN (0 for "sum").
+
+    Examples
+    --------
+    >>> summarise(np.array([1.0, float("nan"), 3.0]), "mean")
+    2.0
+    """
+    if stat not in SUMMARIES:
+        raise ScenarioError(f"unknown statistic {stat!r} (allowed: {', '.join(SUMMARIES)})")
+    x = np.asarray(values, dtype=float)
+    if stat == "last":
+        return float(x[-1]) if x.size else float("nan")
+    finite = x[~np.isnan(x)]
+    if stat == "sum":
+        return float(finite.sum())
+    if not finite.size:
+        return float("nan")
+    return float({"mean": np.mean, "min": np.min, "max": np.max}[stat](finite))
+
+
+def format_number(fmt: str, value: float | None) -> str:
+    """`value` formatted with `fmt`, "n/a" for None or NaN."""
+    if value is None or value != value:
+        return "n/a"
+    return fmt.format(value)
+
+
+def format_value(name: str, value: float | None) -> str:
+    """A value of metric `name` formatted as the catalogue says (a `stat:column` name formats like its column).
+
+    Examples
+    --------
+    >>> format_value("adoption_share", 0.1234)
+    '12.3%'
+    >>> format_value("nps", 7.25)
+    '+7.2'
+    """
+    return metric(name.split(":")[-1]).format(value)
+
+
+def describe(name: str, stat: str | None = None, unit: str = "tick") -> str:
+    """The label of metric `name` with the statistic that summarises it ("Churn rate per week (mean)").
+
+    `stat` defaults to the metric's own summary; the last value needs no word. "tick" in the label becomes `unit`.
+    """
+    entry = metric(name)
+    word = SUMMARY_WORDS.get(stat or entry.summary, stat)
+    if not word:
+        text = entry.label
+    elif entry.label.endswith(")"):  # "NPS (customers, maximum)", not "NPS (customers) (maximum)"
+        text = f"{entry.label[:-1]}, {word})"
+    else:
+        text = f"{entry.label} ({word})"
+    return _in_unit(text, unit)
+
+
+def series_label(name: str, unit: str = "tick") -> str:
+    """The label of metric `name` drawn over ticks: a flow (summed over a run) reads "per week".
+
+    Examples
+    --------
+    >>> series_label("pos_messages", "week"), series_label("brand")
+    ('Positive WOM messages per week', 'Brand favourability')
+    """
+    entry = metric(name)
+    return _in_unit(f"{entry.label} per tick" if entry.summary == "sum" else entry.label, unit)
+
+
+def _in_unit(text: str, unit: str) -> str:
+    """`text` with the word "tick" as the scenario's tick unit ("week")."""
+    return re.sub(r"\btick\b", unit, text) if unit != "tick" else text
+
+
+def summary_rows(
+    metrics: pd.DataFrame, names: tuple[str, ...] = RUN_SUMMARY, unit: str = "tick"
+) -> list[tuple[str, str]]:
+    """(label, value) per metric of one run's per-tick table, each summarised and formatted as the catalogue says.
+
+    What a user reads after `wom-sim run` and in the report of a run.
+    """
+    return [(describe(n, unit=unit), format_value(n, summarise(metrics[n], metric(n).summary))) for n in names]
