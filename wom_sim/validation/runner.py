@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import wom_sim.validation.verification  # noqa: F401 - importing it registers its checks
 from wom_sim.errors import ScenarioError
-from wom_sim.validation import verification  # noqa: F401 - importing it registers its checks
 from wom_sim.validation.checks import baseline_glance
 from wom_sim.validation.lab import Lab
 from wom_sim.validation.registry import (

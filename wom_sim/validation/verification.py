@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+import wom_sim.validation.reference_model as reference_model
 from wom_sim.network.graph import Graph
 from wom_sim.sim.model import simulate
-from wom_sim.validation import reference_model
 from wom_sim.validation.lab import Estimate, Lab, run_once
 from wom_sim.validation.registry import Part, check
 
