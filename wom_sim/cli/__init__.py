@@ -30,7 +30,7 @@ def cli() -> None:
     \b
     Start here:
       wom-sim scenarios                     list the bundled what-if scenarios
-      wom-sim run scenarios/baseline.yaml   run one, print a summary, write tables and a dashboard
+      wom-sim run baseline                  run one, print a summary, write tables and a dashboard
       wom-sim check my.yaml                 validate a scenario and print every resolved parameter
     """
 
