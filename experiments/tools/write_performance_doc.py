@@ -102,9 +102,10 @@ def profile_section(result: BenchResult) -> str | None:
         f"One tick at N = {r.n:,} ({r.edges:,} stored edges), by step of `WomModel.step`: median CPU ms over "
         f"{result.meta['profile_ticks']} ticks right after the timed ones (ticks {r.warmup + r.timed_ticks + 1}-"
         f"{r.warmup + r.timed_ticks + result.meta['profile_ticks']}){runs}, measured by "
-        "`wom_sim.bench.profile_steps`, which times every function of `dynamics.py` and `metrics.py` and the "
-        "model's random draws through a profile hook, patching nothing (the hook's own cost is inside the times; "
-        "sub-steps under 0.5% of the tick are left out). One mat-vec on this graph takes "
+        "`wom_sim.bench.profile_steps`: a profile hook times every function of `dynamics.py` and `metrics.py` "
+        "(no module global is patched) and timing proxies in the model's streams dict time its random draws "
+        "(the hook's own cost is inside the times; sub-steps under 0.5% of the tick are left out). One mat-vec on "
+        "this graph takes "
         f"{format_ms(r.matvec_ms)} ms.",
         "",
         markdown_table(profile_rows(r.profile, r.profile_total_ms)),
