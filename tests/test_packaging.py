@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # building the wheel alone takes about 30 s (pip fetches setuptools to build it)
+
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--set", "network.n=400", "--ticks", "8"]
 
@@ -73,7 +75,6 @@ def test_wheel_holds_the_package_data(installed):
     assert not [n for n in names if n.startswith(("tests/", "docs/", "experiments/", "scenarios/"))]
 
 
-@pytest.mark.slow
 def test_the_four_commands_work_from_an_empty_folder(installed, tmp_path):
     site, _ = installed
     empty = tmp_path / "empty"
