@@ -45,7 +45,7 @@ STEP_JS = """async () => {
 
 def measure(n: int, cache: str, steps: int = 10, play_s: float = 10.0) -> dict:
     """One served run at `n` people with layout cache folder `cache`."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect, sync_playwright  # the test extra; imported here so --help needs none
 
     port = server.free_port()
     url = f"http://127.0.0.1:{port}/"
