@@ -1,7 +1,7 @@
 """Benchmark the kernel: the same as `wom-sim bench` (same options; see `python experiments/benchmark.py --help`).
 
 python experiments/benchmark.py --quick
-python experiments/benchmark.py --write-docs
+(experiments/tools/write_performance_doc.py, same options, also writes the tables into docs/performance.md.)
 """
 
 from wom_sim.cli.bench import bench

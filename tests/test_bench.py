@@ -1,8 +1,9 @@
-"""The benchmark code at tiny sizes: tables, ratios, profile, docs writing. A smoke test, not a timing assertion."""
+"""The benchmark code at tiny sizes: tables, ratios, profile, the CLI. A smoke test, not a timing assertion."""
 
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 import pytest
@@ -12,6 +13,7 @@ import wom_sim.sim.dynamics as dynamics
 from wom_sim import bench
 from wom_sim.cli import cli
 from wom_sim.cli.bench import _measuring_args, parse_sizes
+from wom_sim.sim.model import WomModel
 
 SIZES = (1500, 2000)
 STEPS = ("advertise", "emit_wom", "receive_wom", "purchase", "experience", "update_loyalty", "churn", "tick_metrics",
@@ -60,7 +62,7 @@ def test_result_round_trips_through_json(result):
     assert [s["n"] for s in data["sizes"]] == list(SIZES)
     again = bench.BenchResult.from_json(result.to_json())
     assert again == result
-    assert bench.speed_section(again) == bench.speed_section(result)
+    assert bench.size_rows(again) == bench.size_rows(result) and bench.target_rows(again) == bench.target_rows(result)
 
 
 def test_profile_covers_the_steps_of_the_tick(result):
@@ -71,47 +73,25 @@ def test_profile_covers_the_steps_of_the_tick(result):
     assert all(ms >= 0 for ms in profile.values())
     rows = bench.profile_rows(profile, result.sizes[-1].profile_total_ms)
     assert rows[-1]["step"] == "tick (median)"
-    assert "Where" not in bench.profile_section(result)  # the heading is added by write_docs
+    # Every top-level step is timed inside the tick, so together with "other" they make up the profiled tick.
+    top = sum(ms for path, ms in profile.items() if "/" not in path)
+    assert top == pytest.approx(result.sizes[-1].profile_total_ms, rel=0.25)
+    assert bench.largest_profiled(result) is result.sizes[-1]
 
 
-def test_profiling_restores_the_kernel():
+def test_profiling_patches_nothing_and_removes_its_hook():
     originals = dict(vars(dynamics))
     r = bench.measure_size(800, ticks=1, warmup=1, profile_ticks=1)
     assert {k: v for k, v in vars(dynamics).items() if k in originals} == originals
+    assert sys.getprofile() is None
     assert r.profile and r.reference_note == "not timed"
+    assert "emit_wom" in r.profile and "random draws" in r.profile
 
 
-def test_reference_not_available_reported(monkeypatch):
-    monkeypatch.setattr(bench, "load_reference", lambda: None)
-    r = bench.measure_size(800, ticks=1, warmup=0, profile_ticks=0, reference_ticks=1)
-    assert r.reference_ms is None and r.reference_note == "reference not available"
-    assert bench.size_rows(bench.BenchResult([r], None, {}))[0]["reference (ms/tick)"] == "reference not available"
-
-
-def test_write_docs_replaces_only_its_sections(result, tmp_path):
-    doc = tmp_path / "performance.md"
-    doc.write_text(
-        "# Performance\n\nIntro.\n\n## Sweeps\n\nsomeone else's text\n\n"
-        f"## {bench.SPEED_SECTION}\n\nold numbers\n\n## {bench.PROFILE_SECTION}\n\nold profile\n\n"
-        "## Memory of file graphs\n\nmore of someone else's text\n"
-    )
-    bench.write_docs(result, doc)
-    text = doc.read_text()
-    assert "old numbers" not in text and "old profile" not in text
-    assert "someone else's text" in text and "more of someone else's text" in text
-    headings = [line for line in text.splitlines() if line.startswith("## ")]
-    assert headings == ["## Sweeps", f"## {bench.SPEED_SECTION}", f"## {bench.PROFILE_SECTION}",
-                        "## Memory of file graphs"]  # fmt: skip
-    assert "| N | edges (stored)" in text and "| target | goal | measured | result |" in text
-    bench.write_docs(result, doc)
-    assert doc.read_text() == text  # idempotent
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left
-
-
-def test_write_docs_creates_the_page(result, tmp_path):
-    doc = tmp_path / "docs" / "performance.md"
-    bench.write_docs(result, doc)
-    assert doc.read_text().startswith("# Performance")
+def test_reference_plan_times_fewer_ticks_as_the_reference_gets_slow():
+    assert bench.reference_plan(10_000, 5, 26) == (5, 26)
+    assert bench.reference_plan(100_000, 5, 26) == (2, 26)
+    assert bench.reference_plan(bench.REFERENCE_MAX_N + 1, 5, 26) == (0, 0)
 
 
 def test_parse_sizes():
@@ -128,14 +108,15 @@ def test_docs_show_the_command_without_its_json_copy():
     assert _measuring_args(["--json=x.json", "--quick"]) == ["--quick"]
 
 
-def test_cli_prints_the_tables_and_writes_docs(tmp_path):
-    doc = tmp_path / "performance.md"
-    args = ["bench", "--sizes", "1200", "--ticks", "1", "--warmup", "1", "--no-reference", "--write-docs",
-            "--docs", str(doc)]  # fmt: skip
+def test_cli_prints_the_tables(tmp_path):
+    raw = tmp_path / "bench.json"
+    args = ["bench", "--sizes", "1200", "--ticks", "1", "--warmup", "1", "--no-reference", "--json", str(raw)]
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0, res.output
-    assert "| N | edges (stored)" in res.output and "PASS" not in res.output
-    assert f"## {bench.SPEED_SECTION}" in doc.read_text()
+    assert "| N | edges (stored)" in res.output and "| target | goal | measured | result |" in res.output
+    assert "PASS" not in res.output and "Where the time goes at N = 1,200" in res.output
+    saved = bench.BenchResult.from_json(raw.read_text())
+    assert [s.n for s in saved.sizes] == [1200] and saved.meta["command"].startswith("wom-sim bench")
     bad = CliRunner().invoke(cli, ["bench", "--sizes", "lots"])
     assert bad.exit_code == 2 and "--sizes" in bad.output
 
@@ -159,3 +140,14 @@ def test_repeated_runs_combine_into_medians_with_each_runs_ratios():
     e2e = [bench.EndToEnd(1, 1, "wom-sim run", wall, wall / 2, 500.0, 0) for wall in (30.0, 10.0, 20.0)]
     middle = bench.combine_end_to_end(e2e)
     assert middle.wall_s == 20.0 and middle.wall_runs_s == [30.0, 10.0, 20.0]
+
+
+def test_profiled_model_runs_on_its_own_streams_and_draws_the_same_numbers():
+    sc = bench.bench_scenario(600, 6)
+    plain, profiled = WomModel(sc, seed=3), WomModel(sc, seed=3)
+    streams = profiled.streams
+    for _ in range(3):
+        plain.step()
+    bench.profile_steps(profiled, ticks=3)
+    assert profiled.streams is streams  # restored after the profiled ticks
+    assert plain.metrics_frame().equals(profiled.metrics_frame())

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from tests.conftest import make_graph, star
+from tests.conftest import star
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim import dynamics as dyn
 from wom_sim.sim.levers import Levers
@@ -46,14 +46,6 @@ def test_edge_uniforms_are_deterministic_uniform_and_keyed():
     assert abs(np.corrcoef(u, other)[0, 1]) < 0.01  # different ticks/valences are independent
     # A subset of edges sees the same numbers as in the full set: the basis of common random numbers.
     assert np.array_equal(dyn.edge_uniforms(12345, edges[7::13]), u[7::13])
-
-
-def test_out_edges_expands_csr_ranges():
-    g = make_graph(5, [(0, 1), (0, 2), (1, 2), (3, 4)])
-    edges, src = dyn.out_edges(g, np.array([0, 3]))
-    assert sorted(g.indices[edges].tolist()) == [1, 2, 4]
-    assert sorted(src.tolist()) == [0, 0, 3]
-    assert dyn.out_edges(g, np.array([], dtype=np.int64))[0].size == 0
 
 
 def test_talk_probabilities_follow_the_formulas():

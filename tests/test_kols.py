@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from wom_sim.errors import ScenarioError
-from wom_sim.network.graph import Graph, build_graph, edges_to_csr
+from wom_sim.network.build import build_graph
+from wom_sim.network.graph import Graph, edges_to_csr
 from wom_sim.network.kols import _ComponentSpread, _ReachSpread, betweenness, core_numbers, pagerank, select_kols
 from wom_sim.scenario.schema import KolSelect, NetworkSpec
 

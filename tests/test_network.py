@@ -8,8 +8,11 @@ import pandas as pd
 import pytest
 from scipy.stats import ks_2samp
 
+from tests.conftest import make_graph
 from wom_sim.errors import ScenarioError
-from wom_sim.network.graph import Graph, build_graph, edges_to_csr, estimate_memory_bytes, fast_barabasi_albert
+from wom_sim.network.build import build_graph, estimate_memory_bytes
+from wom_sim.network.generators import fast_barabasi_albert
+from wom_sim.network.graph import Graph, edges_to_csr, out_edges, sort_unique
 from wom_sim.scenario.schema import NetworkSpec
 
 GENERATORS = ["barabasi_albert", "watts_strogatz", "erdos_renyi", "powerlaw_cluster", "stochastic_block", "complete"]
@@ -158,6 +161,29 @@ def test_graph_methods() -> None:
 
 
 # --------------------------------------------------------------------------------------------- memory
+def test_out_edges_expands_csr_ranges() -> None:
+    g = make_graph(5, [(0, 1), (0, 2), (1, 2), (3, 4)])
+    edges, src = out_edges(g.indptr, np.array([0, 3]))
+    assert sorted(g.indices[edges].tolist()) == [1, 2, 4]
+    assert sorted(src.tolist()) == [0, 0, 3]
+    assert out_edges(g.indptr, np.array([], dtype=np.int64))[0].size == 0
+    # Grouped by node, in the order asked, each node's edges in CSR order; the method is the same gather.
+    edges, src = g.out_edges(np.array([3, 0, 2]))
+    assert src.tolist() == [3, 0, 0, 2, 2] and g.indices[edges].tolist() == [4, 1, 2, 0, 1]
+
+
+def test_sort_unique_matches_numpy() -> None:
+    a = np.random.default_rng(3).integers(-(2**40), 2**40, size=2000) // 2**30
+    values, counts = sort_unique(a, return_counts=True)
+    expected, expected_counts = np.unique(a, return_counts=True)
+    assert np.array_equal(values, expected) and np.array_equal(counts, expected_counts)
+    assert np.array_equal(sort_unique(a), expected) and not np.array_equal(a, np.sort(a))  # a left as it was
+    empty, none = sort_unique(np.empty(0, np.int64), return_counts=True)
+    assert empty.size == 0 and none.size == 0
+    b = a.copy()
+    assert np.array_equal(sort_unique(b, overwrite=True), expected) and np.array_equal(b, np.sort(a))
+
+
 def test_memory_estimate_and_refusal() -> None:
     small = estimate_memory_bytes(NetworkSpec(n=1000))
     big = estimate_memory_bytes(NetworkSpec(n=1_000_000, fast_threshold=100_000))

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from wom_sim.errors import ScenarioError
-from wom_sim.scenario.catalogue import BUNDLED_DIR
+from wom_sim.scenario.catalogue import BUNDLED_DIR, resolve_scenario_path  # noqa: F401 - subcommands import it from here
 
 
 class WomGroup(click.Group):
@@ -30,7 +30,7 @@ def cli() -> None:
     \b
     Start here:
       wom-sim scenarios                     list the bundled what-if scenarios
-      wom-sim run scenarios/baseline.yaml   run one, print a summary, write tables and a dashboard
+      wom-sim run baseline                  run one, print a summary, write tables and a dashboard
       wom-sim check my.yaml                 validate a scenario and print every resolved parameter
     """
 
@@ -49,17 +49,6 @@ def set_option(f):
         metavar="KEY=VALUE",
         help="Override a scenario value by dotted key, e.g. --set wom.contact_prob=0.2 (repeatable).",
     )(f)
-
-
-def resolve_scenario_path(name: str) -> Path:
-    """A scenario path as given, or a bundled scenario by name (`baseline` -> scenarios/baseline.yaml)."""
-    path = Path(name)
-    if path.exists():
-        return path
-    bundled = bundled_scenarios_dir() / (name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
-    if bundled.exists():
-        return bundled
-    raise ScenarioError(f"{name}: file not found (and no bundled scenario of that name; see `wom-sim scenarios`)")
 
 
 # Subcommands register themselves on import.

@@ -5,10 +5,14 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from wom_sim.cli import cli
+
+if TYPE_CHECKING:
+    from wom_sim.bench import BenchResult
 
 _SUFFIXES = {"k": 1_000, "m": 1_000_000}
 
@@ -48,65 +52,47 @@ def _measuring_args(argv: list[str]) -> list[str]:
     return args
 
 
-@cli.command()
-@click.option(
-    "--sizes", default="10000,100000,1000000", show_default=True, metavar="N,N,...",
-    help="Population sizes of the Barabási-Albert graphs (m = 5); 100k and 1M are accepted.",
-)  # fmt: skip
-@click.option("--ticks", type=click.IntRange(1, 1000), help="Timed ticks per size, after the warm-up [default: 5].")
-@click.option(
-    "--warmup",
-    type=click.IntRange(0, 1000),
-    help="Untimed ticks before timing, so WOM flows [default: 26, half the 52-tick run].",
-)
-@click.option(
-    "--quick", is_flag=True,
-    help="A first look in a minute or two: sizes 10k and 100k, 3 timed ticks after 13, no 1M end-to-end run.",
-)  # fmt: skip
-@click.option(
-    "--repeat", type=click.IntRange(1, 20), default=1, show_default=True,
-    help="Run the whole series this many times and report medians, with each ratio's range.",
-)  # fmt: skip
-@click.option("--no-reference", is_flag=True, help="Skip the per-agent reference (it takes most of the time).")
-@click.option(
-    "--write-docs", is_flag=True,
-    help="Write the tables into docs/performance.md (its two benchmark sections only, atomically).",
-)  # fmt: skip
-@click.option(
-    "--docs", "docs_path", type=click.Path(dir_okay=False, path_type=Path),
-    help="The performance page to write with --write-docs [default: docs/performance.md of the checkout].",
-)  # fmt: skip
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also save raw results.")
-def bench(sizes, ticks, warmup, quick, repeat, no_reference, write_docs, docs_path, json_path) -> None:
-    """Benchmark the kernel on Barabási-Albert graphs and check the speed and memory targets.
+def measuring_options(f):
+    """The options that choose what is measured (shared with experiments/tools/write_performance_doc.py)."""
+    options = [
+        click.option(
+            "--sizes", default="10000,100000,1000000", show_default=True, metavar="N,N,...",
+            help="Population sizes of the Barabási-Albert graphs (m = 5); 100k and 1M are accepted.",
+        ),
+        click.option(
+            "--ticks", type=click.IntRange(1, 1000), help="Timed ticks per size, after the warm-up [default: 5]."
+        ),
+        click.option(
+            "--warmup", type=click.IntRange(0, 1000),
+            help="Untimed ticks before timing, so WOM flows [default: 26, half the 52-tick run].",
+        ),
+        click.option(
+            "--quick", is_flag=True,
+            help="A first look in a minute or two: sizes 10k and 100k, 3 timed ticks after 13, no 1M end-to-end run.",
+        ),
+        click.option(
+            "--repeat", type=click.IntRange(1, 20), default=1, show_default=True,
+            help="Run the whole series this many times and report medians, with each ratio's range.",
+        ),
+        click.option("--no-reference", is_flag=True, help="Skip the per-agent reference (it takes most of the time)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        f = option(f)
+    return f
 
-    For each size, in a fresh process: graph build time, CPU milliseconds of one full tick (WomModel.step,
-    median after a warm-up), of one sparse mat-vec on the same graph (the memory-bandwidth floor) and of the
-    per-agent reference model of tests/ (up to 100k people), peak RSS, and a per-step profile of the tick. When
-    1M is among the sizes, also `wom-sim run` of the baseline with a million people for 52 ticks (wall time and
-    peak RSS). Prints the table with the ratios and PASS/MISS against the targets: kernel >= 100x the reference
-    at 100k, tick <= 4 mat-vecs at 1M, 1M people for 52 ticks in <= 60 s and <= 3 GB.
 
-    \b
-    Examples:
-      wom-sim bench --quick
-      wom-sim bench --write-docs --repeat 3
-      wom-sim bench --sizes 50000 --ticks 3 --no-reference
-    """
-    from wom_sim import bench as b
+def measure(sizes: str, ticks: int | None, warmup: int | None, quick: bool, repeat: int, no_reference: bool,
+            command: str) -> BenchResult:  # fmt: skip
+    """Run the benchmark the options describe; `command` is how the result says it was made."""
+    from wom_sim import bench as b  # CLI start-up time: the benchmark imports the model, validation and mesa
 
     chosen = parse_sizes(sizes)
     if quick and sizes == "10000,100000,1000000":
         chosen = b.QUICK_SIZES
     ticks = ticks or (3 if quick else b.TIMED_TICKS)
     warmup = b.WARMUP_TICKS // 2 if quick and warmup is None else (b.WARMUP_TICKS if warmup is None else warmup)
-    if write_docs and docs_path is None and not b.DOCS_PATH.parent.is_dir():
-        raise click.UsageError(f"--write-docs: no docs/ folder at {b.DOCS_PATH.parent}; name the file with --docs")
-    if not no_reference and not b.REFERENCE_PATH.is_file():
-        click.echo("[bench] reference not available (tests/reference_model.py is not beside the package)", err=True)
-    command = "wom-sim bench " + " ".join(shlex.quote(a) for a in _measuring_args(sys.argv[1:]))
     try:
-        result = b.run_benchmark(
+        return b.run_benchmark(
             chosen,
             ticks=ticks,
             warmup=warmup,
@@ -118,14 +104,43 @@ def bench(sizes, ticks, warmup, quick, repeat, no_reference, write_docs, docs_pa
         )
     except RuntimeError as exc:  # a size's subprocess failed; its own traceback is already on stderr
         raise click.ClickException(str(exc)) from None
+
+
+def echo_tables(result: BenchResult) -> None:
+    """The size table, the targets and the per-step profile of the largest profiled size, on stdout."""
+    from wom_sim import bench as b  # CLI start-up time, as in `measure`
+
     click.echo("")
     click.echo(b.markdown_table(b.size_rows(result)))
     click.echo(b.markdown_table(b.target_rows(result)))
-    profile = b.profile_section(result)
-    if profile:
-        click.echo(f"Where the time goes\n\n{profile}")
+    profiled = b.largest_profiled(result)
+    if profiled:
+        click.echo(f"Where the time goes at N = {profiled.n:,} (median CPU ms per tick, by step of WomModel.step)\n")
+        click.echo(b.markdown_table(b.profile_rows(profiled.profile, profiled.profile_total_ms)))
+
+
+@cli.command()
+@measuring_options
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also save raw results.")
+def bench(json_path: Path | None, **options: Any) -> None:
+    """Benchmark the kernel on Barabási-Albert graphs and check the speed and memory targets.
+
+    For each size, in a fresh process: graph build time, CPU milliseconds of one full tick (WomModel.step,
+    median after a warm-up), of one sparse mat-vec on the same graph (the memory-bandwidth floor) and of the
+    per-agent reference model (up to 100k people), peak RSS, and a per-step profile of the tick. When 1M is among
+    the sizes, also `wom-sim run` of the baseline with a million people for 52 ticks (wall time and peak RSS).
+    Prints the tables with the ratios and PASS/MISS against the targets: kernel >= 100x the reference at 100k,
+    tick <= 4 mat-vecs at 1M, 1M people for 52 ticks in <= 60 s and <= 3 GB. In a checkout,
+    experiments/tools/write_performance_doc.py (same options) writes them into docs/performance.md.
+
+    \b
+    Examples:
+      wom-sim bench --quick
+      wom-sim bench --repeat 3 --json bench.json
+      wom-sim bench --sizes 50000 --ticks 3 --no-reference
+    """
+    command = "wom-sim bench " + " ".join(shlex.quote(a) for a in _measuring_args(sys.argv[1:]))
+    result = measure(**options, command=command)
+    echo_tables(result)
     if json_path:
         json_path.write_text(result.to_json(), encoding="utf-8")
-    if write_docs:
-        written = b.write_docs(result, docs_path or b.DOCS_PATH)
-        click.echo(f"wrote the sections '{b.SPEED_SECTION}' and '{b.PROFILE_SECTION}' of {written}", err=True)

@@ -13,7 +13,7 @@ from wom_sim.catalogue import summary_rows
 from wom_sim.cli import bundled_scenarios_dir, cli, resolve_scenario_path, set_option
 from wom_sim.cli.experiments import executor_options, run_replicated
 from wom_sim.errors import ScenarioError
-from wom_sim.network.graph import estimate_memory_bytes
+from wom_sim.network.build import estimate_memory_bytes
 from wom_sim.output import atomic_dir, atomic_file, write_table
 from wom_sim.scenario.loading import load_scenario, scenario_to_yaml
 from wom_sim.scenario.schema import scenario_json_schema

@@ -29,7 +29,7 @@ def _fact_list(value: str | None) -> list[str] | None:
               help="Folder for validation.md and validation.html.")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines; only the table.")
 def validate(quick: bool, facts: str | None, out_dir: str, quiet: bool) -> None:
-    """Check the model against the stylized facts (shared/validation/facts.md).
+    """Check the model against the stylized facts (docs/validation.md).
 
     Each fact runs as a paired, replicated experiment: every arm uses the same seeds (common random numbers), and
     each measured value is a mean over replications with its 95% confidence interval. Prints

@@ -13,7 +13,6 @@ from wom_sim.experiment.executors import Execution, Executor, InProcessExecutor,
 from wom_sim.experiment.runner import canonical_hash, make_task, replication_seeds, scenario_payload
 from wom_sim.experiment.stats import (
     COMPARE_OUTCOMES,
-    OUTCOMES,
     RUN_OUTCOMES,
     mean_ci,
     paired_difference,
@@ -237,8 +236,3 @@ def _write(path: Path, tables: dict[str, pd.DataFrame]) -> None:
         write_table(frame, path / name)
         if name in ("summary", "uplift", "outcomes"):
             write_table(frame, path / name, "csv")
-
-
-def outcome_labels() -> dict[str, str]:
-    """Outcome name -> label (for tables)."""
-    return {name: spec[2] for name, spec in OUTCOMES.items()} | {"roi": "ROI on extra spend (profit / spend)"}

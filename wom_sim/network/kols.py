@@ -2,14 +2,13 @@
 
 Every method returns int64 node indices; ties are broken by the lower index so a choice never depends on
 sort internals. Works on any object with the `Graph` attributes (`n`, `indptr`, `indices`, `weights`,
-`directed`, `labels`); it does not import `wom_sim.network`, which re-exports `select_kols`.
+`directed`, `labels`).
 """
 
 from __future__ import annotations
 
 import time
 import warnings
-from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
@@ -17,10 +16,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from wom_sim.errors import ScenarioError
+from wom_sim.network.graph import Graph, out_edges, sort_unique
 from wom_sim.scenario.schema import KolSelect
-
-if TYPE_CHECKING:
-    from wom_sim.network.graph import Graph
 
 PAGERANK_DAMPING = 0.85  # Brin & Page (1998), networkx's default
 BETWEENNESS_EXACT_MAX_N = 5000  # above this, sample BETWEENNESS_SAMPLES source nodes
@@ -192,20 +189,6 @@ def betweenness(graph: Graph, sources: np.ndarray, deadline: float = np.inf) -> 
     return bc, used
 
 
-def _neighbour_slots(indptr: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-    """Positions in `indices` of the out-edges of `nodes`, concatenated (vectorised CSR gather)."""
-    starts, counts = indptr[nodes], indptr[nodes + 1] - indptr[nodes]
-    total = int(counts.sum())
-    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
-
-
-def _unique_counts(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct values and their counts (by sorting: np.unique's hash path is slow on int64 keys)."""
-    a = np.sort(a)
-    first = np.flatnonzero(np.concatenate([[True], a[1:] != a[:-1]])) if a.size else np.empty(0, np.int64)
-    return a[first], np.diff(np.append(first, a.size))
-
-
 def _simple_undirected(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
     """(indptr, indices) of the graph with directions dropped."""
     if not graph.directed:
@@ -233,8 +216,8 @@ def core_numbers(graph: Graph) -> np.ndarray:
         while peel.size:  # removing nodes lowers their neighbours' degrees; peel again at the same level
             alive[peel] = False
             core[peel] = level
-            hit = indices[_neighbour_slots(indptr, peel)]
-            hit, lost = _unique_counts(hit[alive[hit]])
+            hit = indices[out_edges(indptr, peel)[0]]
+            hit, lost = sort_unique(hit[alive[hit]], return_counts=True)
             degree[hit] -= lost
             peel = hit[degree[hit] <= level]
     return core

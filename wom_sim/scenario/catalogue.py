@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
+from wom_sim.errors import ScenarioError
+
 BUNDLED_DIR = Path(str(files("wom_sim.scenario").joinpath("bundled")))
 
 
@@ -16,3 +18,20 @@ def bundled_names() -> list[str]:
 def bundled_path(name: str) -> Path:
     """The file of a bundled scenario by name (`baseline` -> .../bundled/baseline.yaml)."""
     return BUNDLED_DIR / f"{name}.yaml"
+
+
+def resolve_scenario_path(name: str) -> Path:
+    """A scenario path as given, or a bundled scenario by name (`baseline` -> .../bundled/baseline.yaml).
+
+    Raises
+    ------
+    ScenarioError
+        When `name` is neither an existing file nor the name of a bundled scenario.
+    """
+    path = Path(name)
+    if path.exists():
+        return path
+    bundled = BUNDLED_DIR / (name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    if bundled.exists():
+        return bundled
+    raise ScenarioError(f"{name}: file not found (and no bundled scenario of that name; see `wom-sim scenarios`)")

@@ -82,19 +82,6 @@ def edge_uniforms(key: int, edge_ids: np.ndarray) -> np.ndarray:
     return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
 
 
-def out_edges(graph: Graph, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Edge ids and their source node for all out-edges of `nodes` (vectorised CSR range expansion)."""
-    starts = graph.indptr[nodes]
-    counts = graph.indptr[nodes + 1] - starts
-    total = int(counts.sum())
-    if total == 0:
-        return _EMPTY_I, _EMPTY_I
-    # Edge k of node i is starts[i] + k: shift a global arange by each node's start minus its offset.
-    offsets = np.cumsum(counts) - counts
-    edges = np.repeat(starts - offsets, counts) + np.arange(total, dtype=np.int64)
-    return edges, np.repeat(nodes, counts)
-
-
 def logistic(z: np.ndarray) -> np.ndarray:
     """The logistic function 1 / (1 + exp(-z))."""
     return 1.0 / (1.0 + np.exp(-z))
@@ -169,7 +156,7 @@ def choose_speakers(
 def deliver(graph: Graph, pop: Population, sc: Scenario, speakers: np.ndarray, key: int, reach: float) -> Deliveries:
     """Send one message from each speaker along each out-edge with prob c_i * w_ij * reach (capped at 1)."""
     senders = np.flatnonzero(speakers)
-    edges, src = out_edges(graph, senders)
+    edges, src = graph.out_edges(senders)
     if edges.size == 0:
         return Deliveries(speakers=int(senders.size))
     contact = np.where(pop.is_kol[src], sc.kols.reach, sc.wom.contact_prob) * reach
@@ -180,7 +167,7 @@ def deliver(graph: Graph, pop: Population, sc: Scenario, speakers: np.ndarray, k
 
 
 def _sent_per_sender(src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(sender ids, messages each) from a delivery's src array, which out_edges leaves grouped by sender."""
+    """(sender ids, messages each) from a delivery's src array, which Graph.out_edges leaves grouped by sender."""
     if not src.size:
         return src, src
     starts = np.flatnonzero(np.concatenate(([True], src[1:] != src[:-1])))

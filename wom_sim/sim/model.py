@@ -15,7 +15,8 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from wom_sim.network.graph import Graph, build_graph
+from wom_sim.network.build import build_graph
+from wom_sim.network.graph import Graph
 from wom_sim.network.kols import select_kols
 from wom_sim.scenario.loading import apply_overrides, build_scenario, load_scenario
 from wom_sim.scenario.schema import Scenario

@@ -5,8 +5,7 @@ One slot per node, numpy arrays only; nothing here steps time (that is `dynamics
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -84,10 +83,6 @@ class Population:
     # Delayed service recoveries on their way: due tick -> list of (person ids, S and T before the failure).
     # A person can have several in flight (one per failed purchase), so this is a queue, not a per-person slot.
     pending_recoveries: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(default_factory=dict)
-
-    def copy(self) -> Population:
-        """A deep copy (arrays, the segment names and the recovery queue copied)."""
-        return Population(**{f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self)})
 
 
 def init_population(scenario: Scenario, kol_ids: np.ndarray, n: int, rng: np.random.Generator) -> Population:

@@ -1,8 +1,9 @@
 """Validation against stylized facts: `run_validation` runs the registry of facts as paired, replicated experiments.
 
-Modules: `lab` (arms, common random numbers, probes, intervals), `registry` (facts.yaml, check registration,
-the runner), `checks` (one function per fact), `report` (terminal table, Markdown, HTML). The facts and their
-parameters are data in wom_sim/validation/facts/facts.yaml; the definitions are in docs/validation.md.
+Modules, in import order: `lab` (arms, common random numbers, probes, intervals), `registry` (facts.yaml, the
+types every check uses, check registration), `checks` and `verification` (one function per fact), `runner` (runs
+the registry), `report` (terminal table, Markdown, HTML). The facts and their parameters are data in
+wom_sim/validation/facts/facts.yaml; the definitions are in docs/validation.md.
 """
 
 from wom_sim.validation.lab import Estimate, Lab, mean_ci, take_off, time_to_half
@@ -15,9 +16,8 @@ from wom_sim.validation.registry import (
     Pending,
     check,
     load_registry,
-    overall_passed,
-    run_validation,
 )
+from wom_sim.validation.runner import overall_passed, run_validation
 
 __all__ = [
     "CHECKS",

@@ -2,7 +2,7 @@
 
 Unlike the stylized facts these check the implementation, not the theory: the same seed must give the same run
 bit for bit, and the vectorised kernel must agree statistically with the slow per-agent reference model written
-from docs/model.md alone (tests/reference_model.py, present in a repository checkout).
+from docs/model.md alone (wom_sim/validation/reference_model.py, shipped with the package).
 """
 
 from __future__ import annotations
@@ -10,11 +10,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from wom_sim.validation import reference_model
-from wom_sim.validation.lab import Estimate, Lab
+import wom_sim.validation.reference_model as reference_model
+from wom_sim.network.graph import Graph
+from wom_sim.sim.model import simulate
+from wom_sim.validation.lab import Estimate, Lab, run_once
 from wom_sim.validation.registry import Part, check
 
 
@@ -22,8 +26,6 @@ from wom_sim.validation.registry import Part, check
 @check("determinism")
 def determinism(lab: Lab, params: dict[str, Any]) -> list[Part]:
     """F13: the same scenario and seed twice give identical metrics and people tables, bit for bit."""
-    from wom_sim.validation.lab import run_once
-
     sc = lab.scenario(params.get("scenario"))
     differing = []
     for seed in lab.seeds[: int(params["runs"])]:
@@ -61,12 +63,6 @@ def kernel_reference(lab: Lab, params: dict[str, Any]) -> list[Part]:
     Per metric, the 99% interval of the difference of means (Welch) must contain 0. The intervals are
     simultaneous (Bonferroni over the metrics: each at 1 - 0.01/k), so the whole table has a 1% false-alarm rate.
     """
-    import networkx as nx
-    from scipy import stats
-
-    from wom_sim.network.graph import Graph
-    from wom_sim.sim.model import simulate
-
     reference = load_reference()
     n, m, ticks, k_kols = int(params["n"]), int(params["m"]), int(params["ticks"]), int(params["kols"])
     reps = int(params["replications"])

@@ -23,7 +23,7 @@ from pathlib import Path
 import solara
 from mesa.visualization.solara_viz import ModelController, ModelCreator, ShowSteps
 
-from wom_sim.cli import resolve_scenario_path
+from wom_sim.scenario.catalogue import resolve_scenario_path
 from wom_sim.scenario.schema import Scenario
 from wom_sim.viz.components import Dashboard
 from wom_sim.viz.controls import VizModel, bundled_scenarios, load_choices, model_params, switch_templates

@@ -26,6 +26,7 @@ import mesa
 import numpy as np
 
 from wom_sim.errors import ScenarioError
+from wom_sim.scenario.catalogue import BUNDLED_DIR, resolve_scenario_path
 from wom_sim.scenario.loading import load_scenario
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim.interventions import REGISTRY
@@ -64,9 +65,7 @@ SLIDERS = (
 # --------------------------------------------------------------------------------------------- scenarios
 def bundled_scenarios(extra: Path | None = None) -> list[Path]:
     """The scenario files of the bundled folder, read now (the folder grows), plus `extra` if outside it."""
-    from wom_sim.cli import bundled_scenarios_dir
-
-    paths = sorted(p.resolve() for p in bundled_scenarios_dir().glob("*.yaml"))
+    paths = sorted(p.resolve() for p in BUNDLED_DIR.glob("*.yaml"))
     if extra is not None and extra.resolve() not in paths:
         paths.insert(0, extra.resolve())
     return paths
@@ -261,8 +260,6 @@ class VizModel(mesa.Model):
         unknown = set(kwargs) - {SWITCH_PREFIX + k for k in switches} - {"scenario"}
         if unknown:
             raise TypeError(f"VizModel got unexpected parameters: {', '.join(sorted(unknown))}")
-        from wom_sim.cli import resolve_scenario_path
-
         path = resolve_scenario_path(scenario_path or "baseline")
         base = _load(path.resolve(), _mtimes(path.resolve()), tuple(base_overrides))
         if templates is None:

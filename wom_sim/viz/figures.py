@@ -91,13 +91,6 @@ class NetworkPlot:
         return self.fig
 
 
-def network_figure(
-    drawn: DrawnGraph, positions: np.ndarray, pop: Population, last_tick: TickState | None, colour_by: str = "status"
-) -> Figure:
-    """One frame of the network view (see `NetworkPlot`)."""
-    return NetworkPlot(drawn, positions, pop.is_kol).update(pop, last_tick, colour_by)
-
-
 def _pairs(positions: np.ndarray, a, b) -> np.ndarray:
     return np.stack([positions[a], positions[b]], axis=1) if len(a) else np.zeros((0, 2, 2))
 
@@ -225,11 +218,6 @@ def png(fig: Figure) -> bytes:
 
 def _title(ax, text: str) -> None:
     ax.set_title(text, fontsize=9.5, y=1.0, pad=5)
-
-
-def kpi_figure(frame: pd.DataFrame, horizon: int, unit: str = "week") -> Figure:
-    """One frame of the KPI plots (see `KpiPlots`)."""
-    return KpiPlots(horizon, unit).update(frame)
 
 
 @FuncFormatter

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from wom_sim.network.graph import Graph
-from wom_sim.sim.dynamics import out_edges
 
 MAX_DRAWN = 2_000  # people drawn at most; a matplotlib frame of this many points and edges takes ~0.1 s
 EGO_SHARE = 0.6  # share of the drawn people spent on KOLs and their contacts; the rest is a random sample
@@ -106,7 +105,7 @@ def _ego_contacts(graph: Graph, kols: np.ndarray, budget: int, taken: np.ndarray
     picked = np.unique(np.concatenate(chosen))
     if len(picked) > budget:
         return np.sort(rng.choice(picked, budget, replace=False))
-    edges, _ = out_edges(graph, kols)
+    edges, _ = graph.out_edges(kols)
     pool = np.setdiff1d(np.unique(graph.indices[edges]), picked)
     pool = pool[~taken[pool]]
     extra = rng.choice(pool, min(budget - len(picked), len(pool)), replace=False)
@@ -117,7 +116,7 @@ def _with_edges(graph: Graph, nodes: np.ndarray, n: int, n_kols: int, n_contacts
     """The DrawnGraph of `nodes` with the edges among them (undirected edges once)."""
     local = np.full(n, -1, dtype=np.int32)
     local[nodes] = np.arange(len(nodes), dtype=np.int32)
-    edges, src = out_edges(graph, nodes)
+    edges, src = graph.out_edges(nodes)
     dst = graph.indices[edges].astype(np.int64)
     keep = local[dst] >= 0
     src, dst = src[keep], dst[keep]

@@ -1,4 +1,4 @@
-"""Measure the page as a user sees it: `python -m wom_sim.viz.measure [N ...]` (needs the test extra and chromium).
+"""Measure the page as a user sees it: `python experiments/tools/measure_browser.py [N ...]` (test extra, chromium).
 
 For each population size N (default 2,000 and 100,000) the baseline scenario is served twice on a free 127.0.0.1
 port, first with an empty layout cache ("cold"), then on that cache ("warm"). Debian's chromium, driven by
@@ -21,7 +21,7 @@ import tempfile
 import time
 from urllib.parse import urlparse
 
-from wom_sim.cli import resolve_scenario_path
+from wom_sim.scenario.catalogue import resolve_scenario_path
 from wom_sim.viz import server
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -45,7 +45,7 @@ STEP_JS = """async () => {
 
 def measure(n: int, cache: str, steps: int = 10, play_s: float = 10.0) -> dict:
     """One served run at `n` people with layout cache folder `cache`."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect, sync_playwright  # the test extra; imported here so --help needs none
 
     port = server.free_port()
     url = f"http://127.0.0.1:{port}/"

@@ -1,0 +1,147 @@
+"""The benchmark's tables: sizes (times, ratios, memory), the targets of issue 4 with PASS/MISS, the per-step profile.
+
+Rows are dicts of formatted cells keyed by column name; `markdown_table` prints them. The prose around the tables
+in docs/performance.md is written by experiments/tools/write_performance_doc.py.
+"""
+
+from __future__ import annotations
+
+from wom_sim.bench.results import BenchResult, SizeResult
+
+E2E_N, E2E_TICKS = 1_000_000, 52  # the end-to-end target: a million people for a 52-week year
+
+# Targets of issue 4 on the project's 2-core machine.
+SPEEDUP_TARGET = (100_000, 100.0)  # at N = 100k, kernel at least 100x faster per tick than the reference
+
+
+MATVEC_TARGET = (1_000_000, 4.0)  # at N = 1M, one tick at most 4 mat-vecs
+E2E_WALL_TARGET_S = 60.0
+E2E_RSS_TARGET_GB = 3.0
+
+
+def _ratio_cell(value: float | None, runs: list[float], fmt: str) -> str:
+    """'3.1x', or '3.1x (2.9-3.6)' with the range over repeated runs."""
+    if not value:
+        return "-"
+    cell = f"{value:{fmt}}x"
+    return cell + f" ({min(runs):{fmt}}-{max(runs):{fmt}})" if len(runs) > 1 else cell
+
+
+# Columns of the size table, in order, each with how to format its cell from a SizeResult.
+SIZE_COLUMNS = (
+    ("N", lambda r: f"{r.n:,}"),
+    ("edges (stored)", lambda r: f"{r.edges:,}"),
+    ("graph build (s)", lambda r: f"{r.build_s:.2f} ({r.generator})"),
+    ("kernel (ms/tick)", lambda r: f"{r.kernel_ms:.1f}"),
+    ("mat-vec (ms)", lambda r: f"{r.matvec_ms:.2f}"),
+    ("kernel / mat-vec", lambda r: _ratio_cell(r.kernel_over_matvec, r.kernel_over_matvec_runs, ".1f")),
+    ("reference (ms/tick)", lambda r: f"{r.reference_ms:,.0f}" if r.reference_ms else r.reference_note or "-"),
+    ("kernel speed-up", lambda r: _ratio_cell(r.speedup, r.speedup_runs, ",.0f")),
+    ("peak RSS (MB)", lambda r: f"{r.peak_rss_mb:,.0f}"),
+)
+
+
+TARGET_COLUMNS = ("target", "goal", "measured", "result")
+
+
+def size_rows(result: BenchResult) -> list[dict[str, str]]:
+    """The size table as rows of formatted cells keyed by column name."""
+    return [{name: fmt(r) for name, fmt in SIZE_COLUMNS} for r in result.sizes]
+
+
+def target_rows(result: BenchResult) -> list[dict[str, str]]:
+    """The targets of issue 4, each with what was measured in this run and PASS, MISS or n/a."""
+    by_n = {r.n: r for r in result.sizes}
+    rows = []
+
+    n, goal = SPEEDUP_TARGET
+    r = by_n.get(n)
+    speedup = r.speedup if r else None
+    rows.append(_target(f"kernel vs per-agent reference at N = {n:,}", f">= {goal:.0f}x faster per tick",
+                        _ratio_cell(speedup, r.speedup_runs, ",.0f") if speedup else "not measured",
+                        speedup and speedup >= goal))  # fmt: skip
+
+    n, goal = MATVEC_TARGET
+    r = by_n.get(n)
+    ratio = r.kernel_over_matvec if r else None
+    rows.append(_target(f"kernel tick vs one mat-vec at N = {n:,}", f"<= {goal:.0f}x",
+                        _ratio_cell(ratio, r.kernel_over_matvec_runs, ".1f") if ratio else "not measured",
+                        ratio and ratio <= goal))  # fmt: skip
+
+    e2e = result.end_to_end
+    ok = e2e is not None and e2e.returncode == 0
+    label = f"`wom-sim run`, {e2e.n:,} people, {e2e.ticks} ticks" if e2e else f"`wom-sim run`, {E2E_N:,} people"
+    if e2e is None:
+        wall = rss = "not measured"
+    elif not ok:
+        wall = rss = f"failed (exit {e2e.returncode}): {e2e.error}"
+    else:
+        spread = f", {min(e2e.wall_runs_s):.0f}-{max(e2e.wall_runs_s):.0f} s" if len(e2e.wall_runs_s) > 1 else ""
+        wall = f"{e2e.wall_s:.1f} s wall{spread} (CPU {e2e.cpu_s:.1f} s)"
+        rss = f"{e2e.peak_rss_mb / 1000:.2f} GB"
+    full = e2e is not None and e2e.n >= E2E_N and e2e.ticks >= E2E_TICKS
+    rows.append(_target(f"{label}: wall time", f"<= {E2E_WALL_TARGET_S:.0f} s", wall,
+                        ok and e2e.wall_s <= E2E_WALL_TARGET_S if full else None))  # fmt: skip
+    rows.append(_target(f"{label}: peak RSS", f"<= {E2E_RSS_TARGET_GB:.0f} GB", rss,
+                        ok and e2e.peak_rss_mb <= E2E_RSS_TARGET_GB * 1000 if full else None))  # fmt: skip
+    return rows
+
+
+def _target(name: str, goal: str, measured: str, passed: bool | None) -> dict[str, str]:
+    """One target row; passed None (not measured, or measured at another size) prints as n/a."""
+    result = "n/a" if passed is None or measured == "not measured" else ("PASS" if passed else "MISS")
+    return dict(zip(TARGET_COLUMNS, (name, goal, measured, result), strict=True))
+
+
+def markdown_table(rows: list[dict[str, str]]) -> str:
+    if not rows:
+        return "(nothing measured)\n"
+    cols = list(rows[0])
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    lines += ["| " + " | ".join(row[c] for c in cols) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def format_ms(ms: float) -> str:
+    """Milliseconds with about three significant digits."""
+    return f"{ms:.2f}" if ms < 10 else f"{ms:.1f}" if ms < 100 else f"{ms:.0f}"
+
+
+def self_times(profile: dict[str, float]) -> list[tuple[str, float]]:
+    """(path, its time minus its timed children's), costliest first."""
+    own = {
+        path: ms
+        - sum(v for k, v in profile.items() if k.startswith(path + "/") and k.count("/") == path.count("/") + 1)
+        for path, ms in profile.items()
+    }
+    return sorted(own.items(), key=lambda kv: -kv[1])
+
+
+def profile_rows(profile: dict[str, float], total_ms: float, min_share: float = 0.005) -> list[dict[str, str]]:
+    """The profile as table rows: top-level steps by cost, each followed by its costlier sub-steps (as paths)."""
+    labels = {"tick_metrics": "metrics (tick_metrics)", "other": "other (levers, tick state, bookkeeping)"}
+    top = sorted((k for k in profile if "/" not in k), key=lambda k: (k == "other", -profile[k]))
+    rows = []
+
+    def add(path: str) -> None:
+        ms = profile[path]
+        nested = "/" in path
+        if nested and ms < min_share * total_ms:
+            return
+        shown = " / ".join(path.split("/")) if nested else f"**{labels.get(path, path)}**"
+        rows.append({"step": shown, "ms per tick": format_ms(ms), "share of tick": f"{ms / total_ms:.0%}"})
+        depth = path.count("/") + 1
+        children = [k for k in profile if k.startswith(path + "/") and k.count("/") == depth]
+        for child in sorted(children, key=lambda k: -profile[k]):
+            add(child)
+
+    for path in top:
+        add(path)
+    rows.append({"step": "tick (median)", "ms per tick": format_ms(total_ms), "share of tick": "100%"})
+    return rows
+
+
+def largest_profiled(result: BenchResult) -> SizeResult | None:
+    """The largest size with a per-step profile (the one the profile table shows), or None."""
+    profiled = [r for r in result.sizes if r.profile]
+    return max(profiled, key=lambda r: r.n) if profiled else None
