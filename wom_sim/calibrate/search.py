@@ -13,6 +13,7 @@ import pandas as pd
 
 from wom_sim.calibrate.targets import Problem, Target, _metric_parts, scenario_with
 from wom_sim.errors import ScenarioError
+from wom_sim.experiment.seeds import replication_seeds
 from wom_sim.scenario.schema import Scenario
 
 
@@ -161,7 +162,7 @@ def calibrate(problem: Problem, progress: Callable[[int, float, float], None] | 
     `progress(trial, loss, best_loss)` is called after every trial.
     """
     spec = problem.spec
-    seeds = [spec.seed + r for r in range(spec.replications)]
+    seeds = replication_seeds(spec.seed, spec.replications)
     history: list[Evaluation] = []
     start = time.perf_counter()
 
@@ -178,7 +179,8 @@ def calibrate(problem: Problem, progress: Callable[[int, float, float], None] | 
         _optuna_search(problem, objective)
     best = min(history, key=lambda h: h.loss)
     n_check = spec.replications if spec.check_replications is None else spec.check_replications
-    fresh = [spec.seed + 1_000_000 + r for r in range(n_check)]
+    # Fresh seeds: the replications after the searched ones, same scheme, never seen by the search.
+    fresh = replication_seeds(spec.seed, n_check, first=spec.replications)
     check = evaluate(problem, best.values, fresh) if n_check else None
     trials = pd.DataFrame(
         [{**h.values, "loss": h.loss, **{f"error:{k}": v for k, v in h.errors.items()}} for h in history]

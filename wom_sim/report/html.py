@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from wom_sim.analysis.outcomes import label
 from wom_sim.errors import ScenarioError
+from wom_sim.experiment.comparison import load_comparison
 from wom_sim.output import atomic_file
 from wom_sim.report import figures as report
 
@@ -100,8 +102,6 @@ def _scale(values) -> float:
 
 def ci_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Outcome, mean, 95% CI and n as a user reads them (shared by the CLI and the report)."""
-    from wom_sim.experiment.stats import label
-
     rows = []
     for r in summary.itertuples():
         scale = _scale([r.mean, r.ci_low, r.ci_high])
@@ -145,8 +145,6 @@ def _replications_sections(folder: Path, manifest: dict) -> tuple[str, list[str]
 
 def uplift_display(uplift: pd.DataFrame) -> pd.DataFrame:
     """The uplift table as a user reads it (shared by the CLI and the report)."""
-    from wom_sim.experiment.stats import label
-
     rows = []
     for _, r in uplift.iterrows():
         name = r["outcome"]
@@ -192,9 +190,7 @@ def pairing_gain(uplift: pd.DataFrame) -> list[str]:
 
 
 def _compare_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
-    from wom_sim.experiment.studies import summarise_compare
-
-    tables = summarise_compare(folder, write=False)
+    tables = load_comparison(folder).tables
     spec = manifest["spec"]
     labels = [a["label"] for a in spec["arms"]]
     unit = spec["arms"][0]["scenario"].get("tick_unit", "tick")
@@ -209,7 +205,7 @@ def _compare_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
         _table(uplift_display(tables["uplift"])),
         _p(
             "* the paired 95% CI excludes 0. ROI = profit uplift / extra intervention spend (profit is already net "
-            "of the spend; 0 = break-even); its CIs are bootstrap percentiles."
+            "of the spend; 0 = break-even), a ratio of mean uplifts; its CIs are BCa bootstrap intervals."
         ),
         _img(report.uplift_figure(tables["uplift"], tables["uplift_timeseries"], unit), "uplift"),
         "<h2>Arms over time</h2>",
