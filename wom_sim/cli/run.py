@@ -8,30 +8,22 @@ import click
 import pandas as pd
 from tqdm import tqdm
 
+from wom_sim.analysis.outcomes import label, summarise_run
+from wom_sim.catalogue import RUN_SUMMARY, format_value
 from wom_sim.cli import bundled_scenarios_dir, cli, resolve_scenario_path, set_option
 from wom_sim.cli.experiments import executor_options, run_replicated
 from wom_sim.errors import ScenarioError
 from wom_sim.network.graph import estimate_memory_bytes
 from wom_sim.output import atomic_dir, atomic_file, write_table
 from wom_sim.scenario.loading import load_scenario, scenario_to_yaml
-from wom_sim.sim.metrics import SUMMARY
 
 TRACE_LIMIT = 50_000  # people; a trace holds every message, so it grows with N x ticks
 
 
-def summarise(metrics: pd.DataFrame) -> list[tuple[str, str]]:
-    """The summary table a user reads after a run: final values, means of rates, totals of flows."""
-    last = metrics.iloc[-1]
-    rows = []
-    for key, label, fmt in SUMMARY:
-        if key in ("churn_rate", "repurchase_rate"):
-            value = metrics[key].mean()
-        elif key in ("pos_messages", "neg_messages"):
-            value = metrics[key].sum()
-        else:
-            value = last[key]
-        rows.append((label, fmt.format(value) if value == value else "n/a"))
-    return rows
+def summarise(metrics: pd.DataFrame, unit: str = "tick") -> list[tuple[str, str]]:
+    """The summary table a user reads after a run: each metric summarised as the catalogue says (analysis.outcomes)."""
+    values = summarise_run(metrics, RUN_SUMMARY)
+    return [(label(key, unit), format_value(key, values[key])) for key in RUN_SUMMARY]
 
 
 def takeaways(metrics: pd.DataFrame, n: int) -> list[str]:
@@ -120,10 +112,10 @@ def run(
     if quiet:
         return
     click.echo(f"\n{sc.name}: {model.n:,} people, {sc.ticks} {sc.tick_unit}s, seed {sc.seed}\n")
-    rows = summarise(metrics)
-    width = max(len(label) for label, _ in rows)
-    for label, value in rows:
-        click.echo(f"  {label:<{width}}  {value:>14}")
+    rows = summarise(metrics, sc.tick_unit)
+    width = max(len(text) for text, _ in rows)
+    for text, value in rows:
+        click.echo(f"  {text:<{width}}  {value:>14}")
     click.echo("")
     for line in takeaways(metrics, model.n):
         click.echo(f"  * {line}")

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from wom_sim.analysis.outcomes import label
+from wom_sim.analysis.outcomes import label, summarise_run
+from wom_sim.catalogue import RUN_SUMMARY, format_value
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.comparison import load_comparison
 from wom_sim.output import atomic_file
@@ -63,24 +64,13 @@ def _completeness(folder: Path, manifest: dict) -> str:
 
 # ------------------------------------------------------------------------------------------------ kinds
 def _run_sections(folder: Path) -> tuple[str, list[str]]:
-    from wom_sim.sim.metrics import SUMMARY
-
     metrics = _read(folder, "metrics")
     if metrics is None:
         metrics = pd.read_csv(folder / "metrics.csv")
     scenario = yaml.safe_load((folder / "scenario.yaml").read_text()) if (folder / "scenario.yaml").exists() else {}
     name, unit = scenario.get("name", folder.name), scenario.get("tick_unit", "tick")
-    last = metrics.iloc[-1]
-    rows = []
-    for key, label, fmt in SUMMARY:
-        value = (
-            metrics[key].mean()
-            if key.endswith("_rate")
-            else metrics[key].sum()
-            if key.endswith("messages")
-            else last[key]
-        )
-        rows.append({"outcome": label, "value": fmt.format(value) if value == value else "n/a"})
+    values = summarise_run(metrics, RUN_SUMMARY)
+    rows = [{"outcome": label(key, unit), "value": format_value(key, values[key])} for key in RUN_SUMMARY]
     body = [
         _p(
             f"One run of {name}: seed {scenario.get('seed', '?')}, {len(metrics)} {unit}s. One run has no error "
