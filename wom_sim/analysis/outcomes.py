@@ -120,9 +120,9 @@ def summarise_run(metrics: pd.DataFrame, names: Iterable[str]) -> dict[str, floa
 
     Examples
     --------
-    >>> frame = pd.DataFrame({"t": [0, 1, 2], "nps": [5.0, 6.0, 7.0], "churn_rate": [0.1, 0.2, 0.3]})
+    >>> frame = pd.DataFrame({"t": [0, 1, 2], "nps": [5.0, 6.0, 7.0], "churn_rate": [0.25, 0.5, 0.75]})
     >>> summarise_run(frame, ["nps", "churn_rate", "max:nps", "at:1:nps"])
-    {'nps': 7.0, 'churn_rate': 0.2, 'max:nps': 7.0, 'at:1:nps': 6.0}
+    {'nps': 7.0, 'churn_rate': 0.5, 'max:nps': 7.0, 'at:1:nps': 6.0}
     """
     parsed = [outcome(name) for name in names]
     frame = add_derived(metrics.sort_values("t")) if "t" in metrics.columns else add_derived(metrics)
