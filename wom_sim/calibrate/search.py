@@ -15,6 +15,7 @@ from wom_sim.calibrate.targets import Problem, Target, _metric_parts, scenario_w
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.seeds import replication_seeds
 from wom_sim.scenario.schema import Scenario
+from wom_sim.sim.model import simulate
 
 
 def _stat(series: pd.Series, stat: str) -> float:
@@ -66,8 +67,6 @@ class Evaluation:
 
 def evaluate(problem: Problem, values: dict[str, float], seeds: list[int]) -> Evaluation:
     """Run the scenario with `values` once per seed and score the mean of the runs against every target."""
-    from wom_sim.sim.model import simulate
-
     sc = scenario_with(problem, values)
     per_run: dict[str, list] = {t.name: [] for t in problem.targets}
     for seed in seeds:

@@ -16,6 +16,9 @@ from wom_sim.analysis.outcomes import label, summarise_run
 from wom_sim.catalogue import RUN_SUMMARY, format_value
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.comparison import load_comparison
+from wom_sim.experiment.store import ResultStore
+from wom_sim.experiment.studies import summarise_replications
+from wom_sim.experiment.sweep import summarise_sweep
 from wom_sim.output import atomic_file
 from wom_sim.report import figures as report
 
@@ -50,8 +53,6 @@ def _read(folder: Path, name: str) -> pd.DataFrame | None:
 
 
 def _completeness(folder: Path, manifest: dict) -> str:
-    from wom_sim.experiment.store import ResultStore
-
     store = ResultStore(folder)
     keys = set(store.tasks()["run_key"])
     done = len(keys & store.done_keys())
@@ -111,8 +112,6 @@ def ci_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def _replications_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
-    from wom_sim.experiment.studies import summarise_replications
-
     tables = summarise_replications(folder, write=False)
     spec = manifest["spec"]
     arm = spec["arms"][0]["scenario"]
@@ -205,8 +204,6 @@ def _compare_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
 
 
 def _sweep_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
-    from wom_sim.experiment.sweep import summarise_sweep
-
     tables = summarise_sweep(folder, write=False)
     spec, params, metrics = manifest["spec"], manifest["spec"]["parameters"], manifest["spec"]["metrics"]
     sweep = spec["spec"]
@@ -245,8 +242,6 @@ def _sweep_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
 
 def build_report(folder: str | Path, out: str | Path | None = None) -> Path:
     """Write `report.html` (or `out`) for a run, replications, comparison or sweep folder; returns its path."""
-    from wom_sim.experiment.store import ResultStore
-
     folder = Path(folder)
     if not folder.is_dir():
         raise ScenarioError(f"{folder}: no such folder")

@@ -22,6 +22,7 @@ from wom_sim.analysis.statistics import LEVEL, Estimate, mean_ci
 from wom_sim.experiment.seeds import replication_seeds
 from wom_sim.scenario.loading import apply_overrides, build_scenario, load_raw
 from wom_sim.scenario.schema import Scenario
+from wom_sim.sim.model import WomModel
 from wom_sim.sim.population import CUSTOMER
 
 __all__ = ["LEVEL", "Arm", "Estimate", "Lab", "Probe", "Run", "after", "mean_ci", "ratio", "run_once", "take_off",
@@ -151,8 +152,6 @@ class Run:
 
 def run_once(scenario: Scenario, seed: int, probes: Iterable[str] = ()) -> Run:
     """Run a scenario once with the given seed, probes watching every tick."""
-    from wom_sim.sim.model import WomModel
-
     start = time.perf_counter()
     model = WomModel(scenario, seed=seed)
     watchers = [PROBES[name]() for name in probes]
