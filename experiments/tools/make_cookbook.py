@@ -74,7 +74,7 @@ def table(name):
     roi = s["roi"]
     if e["summary"]["incremental_cost"]["mean"]:
         rows.append(
-            f"| **ROI** (incremental profit / incremental cost) | | | **{roi['mean']:+.2f}** "
+            f"| **ROI** (mean incremental profit / mean incremental cost) | | | **{roi['mean']:+.2f}** "
             f"({roi['ci_low']:+.2f} to {roi['ci_high']:+.2f}) |"
         )
     return "\n".join(rows)
@@ -250,7 +250,7 @@ for name, text in SECTIONS:
     q = load_scenario(bundled_path(name)).description.splitlines()[0]
     text = "\n".join(textwrap.wrap(text, 116))
     out.append(
-        f"## {name}\n\n**{q}**\n\n```\nwom-sim run {name}\nwom-sim compare baseline {name} -r 5\n```\n\n{text}\n"
+        f"## {name}\n\n**{q}**\n\n```\nwom-sim run {name}\nwom-sim compare baseline {name} -r 5 --seed 1\n```\n\n{text}\n"
     )
     t = table(name)
     extras = [extra_row(label, windowed(name, fn), f) for label, fn, f in EXTRA.get(name, [])]
