@@ -126,6 +126,7 @@ def test_format_value_and_describe():
     assert describe("pos_messages") == "Positive WOM messages (total)"
     assert describe("brand", "min") == "Brand favourability (minimum)"
     assert describe("adoption_share") == "Ever adopted (share of population)"
+    assert describe("nps", "max") == "NPS (customers, maximum)"
     assert all(name in CATALOGUE for name in RUN_SUMMARY)
 
 
@@ -137,3 +138,22 @@ def test_catalogue_imports_nothing_else_from_the_package():
     code = "import sys, wom_sim.catalogue; print(sorted(m for m in sys.modules if m.startswith('wom_sim')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['wom_sim', 'wom_sim.catalogue', 'wom_sim.errors']"
+
+
+def test_importing_the_package_leaves_the_matplotlib_backend_alone():
+    # Every module that draws or may draw, imported in a fresh interpreter after a notebook-like backend choice.
+    modules = ["wom_sim.report.figures", "wom_sim.report.html", "wom_sim.viz.figures", "wom_sim.calibrate.outputs",
+               "wom_sim.cli", "wom_sim.cli.run", "wom_sim.cli.experiments", "wom_sim.cli.validate"]  # fmt: skip
+    code = (
+        "import importlib, sys, matplotlib\n"
+        "matplotlib.use('svg')\n"
+        "before = matplotlib.get_backend()\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "    assert matplotlib.get_backend() == before, (name, matplotlib.get_backend())\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'\n"
+        "print(before)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "svg"

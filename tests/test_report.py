@@ -39,6 +39,14 @@ def test_format_value():
     assert report.format_value("nps", float("nan")) == "n/a"
 
 
+def test_outcome_labels_come_from_the_catalogue():
+    assert report.outcome_label("churn_rate", "week") == "Churn rate per week (mean)"
+    assert report.outcome_label("max:nps") == "NPS (customers, maximum)"
+    assert report.outcome_label("profit") == "Profit (total)"  # a named outcome of the experiment tables
+    assert report.outcome_label("pos_speakers") == "People speaking positively per tick"  # a bare column: its end
+    assert report.outcome_label("roi") == "roi"  # not a metric: the name itself
+
+
 def test_ci_dashboard_draws_bands_for_one_or_several_arms(tmp_path, comparison):
     _, tables = comparison
     _png(report.ci_dashboard_figure(tables["timeseries"], "two arms", "week"))
@@ -53,8 +61,11 @@ def test_ci_dashboard_draws_bands_for_one_or_several_arms(tmp_path, comparison):
 
 def test_uplift_figure_and_tables(comparison):
     _, tables = comparison
-    _png(report.uplift_figure(tables["uplift"], tables["uplift_timeseries"]))
-    shown = uplift_display(tables["uplift"])
+    fig = report.uplift_figure(tables["uplift"], tables["uplift_timeseries"], "week")
+    assert "Churn rate per week (mean)" in [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    _png(fig)
+    shown = uplift_display(tables["uplift"], "week")
+    assert "Churn rate per week (mean)" in set(shown["outcome"])
     assert "ROI on extra spend" in set(shown["outcome"]) and shown["paired 95% CI"].str.contains(" to ").all()
     (line,) = pairing_gain(tables["uplift"])
     assert line.startswith("ads: paired 95% CIs are")
@@ -111,8 +122,14 @@ def test_sweep_figures(sobol):
 
 def test_dashboard_of_a_single_run_still_works(tmp_path):
     metrics = simulate(resolve_scenario(None, TINY), seed=1).metrics
-    path = report.save_figure(report.dashboard_figure(metrics, "one run"), tmp_path / "d.png")
+    fig = report.dashboard_figure(metrics, "one run")
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["no touch", "advertising", "word of mouth", "KOL", "referral"]
+    path = report.save_figure(fig, tmp_path / "d.png")
     assert path.read_bytes().startswith(b"\x89PNG")
+    metrics.to_csv(tmp_path / "metrics.csv", index=False)
+    text = build_report(tmp_path).read_text(encoding="utf-8")
+    assert "Churn rate per tick (mean)" in text and "Ever adopted (share of population)" in text
 
 
 def test_html_report_of_a_comparison_is_self_contained(comparison):

@@ -28,6 +28,7 @@ from click.testing import CliRunner  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from tests.conftest import make_graph, star  # noqa: E402
+from wom_sim.catalogue import format_value  # noqa: E402
 from wom_sim.cli import cli  # noqa: E402
 from wom_sim.sim.model import WomModel  # noqa: E402
 from wom_sim.viz import assets, layout, server  # noqa: E402
@@ -310,6 +311,9 @@ def test_kpi_values_before_and_after_the_first_tick():
     model = _stepped(2)
     shown = dict((k, v) for k, _, v in kpi_values(model.sim.last_metrics, 2, 12, "week"))
     assert shown["tick"] == "2 / 12" and shown["adopted"].endswith("%") and shown["wom"].startswith("+")
+    labels = [label for _, label, _ in kpi_values(model.sim.last_metrics, 2, 12, "week")]
+    assert labels == ["Week", "Ever adopted", "Customers", "NPS", "WOM this week", "Brand", "Cumulative profit"]
+    assert shown["nps"] == format_value("nps", model.sim.last_metrics["nps"])  # the catalogue's format
 
 
 def test_dashboard_renders_and_follows_steps_and_resets():

@@ -107,6 +107,9 @@ STATUS_COLOURS = {
 }
 # Valence of word of mouth: positive talk is the WOM channel's colour, negative the colour of loss.
 POSITIVE, NEGATIVE = PALETTE["bluish_green"], PALETTE["vermillion"]
+# People coloured by a 0-1 state (satisfaction): a diverging ColorBrewer map that stays readable with
+# red-green colour blindness (red = low, blue = high), and the grey of those never asked (never bought).
+STATE_COLOURMAP, NO_STATE = "RdYlBu", PALETTE["pale_grey"]
 # One colour per arm of a comparison or line of a sweep, in order.
 ARM_COLOURS = tuple(PALETTE[c] for c in ("blue", "orange", "bluish_green", "reddish_purple", "vermillion",
                                           "sky_blue", "black", "grey"))  # fmt: skip
@@ -295,5 +298,37 @@ def describe(name: str, stat: str | None = None, unit: str = "tick") -> str:
     """
     entry = metric(name)
     word = SUMMARY_WORDS.get(stat or entry.summary, stat)
-    text = f"{entry.label} ({word})" if word else entry.label
+    if not word:
+        text = entry.label
+    elif entry.label.endswith(")"):  # "NPS (customers, maximum)", not "NPS (customers) (maximum)"
+        text = f"{entry.label[:-1]}, {word})"
+    else:
+        text = f"{entry.label} ({word})"
+    return _in_unit(text, unit)
+
+
+def series_label(name: str, unit: str = "tick") -> str:
+    """The label of metric `name` drawn over ticks: a flow (summed over a run) reads "per week".
+
+    Examples
+    --------
+    >>> series_label("pos_messages", "week"), series_label("brand")
+    ('Positive WOM messages per week', 'Brand favourability')
+    """
+    entry = metric(name)
+    return _in_unit(f"{entry.label} per tick" if entry.summary == "sum" else entry.label, unit)
+
+
+def _in_unit(text: str, unit: str) -> str:
+    """`text` with the word "tick" as the scenario's tick unit ("week")."""
     return re.sub(r"\btick\b", unit, text) if unit != "tick" else text
+
+
+def summary_rows(
+    metrics: pd.DataFrame, names: tuple[str, ...] = RUN_SUMMARY, unit: str = "tick"
+) -> list[tuple[str, str]]:
+    """(label, value) per metric of one run's per-tick table, each summarised and formatted as the catalogue says.
+
+    What a user reads after `wom-sim run` and in the report of a run.
+    """
+    return [(describe(n, unit=unit), format_value(n, summarise(metrics[n], metric(n).summary))) for n in names]

@@ -12,6 +12,7 @@ import pandas as pd
 
 from wom_sim.calibrate.search import CalibrationResult
 from wom_sim.calibrate.targets import _cast
+from wom_sim.catalogue import ARM_COLOURS
 from wom_sim.output import atomic_dir
 
 
@@ -64,22 +65,20 @@ def _markdown(frame: pd.DataFrame) -> str:
 
 def fit_figure(result: CalibrationResult) -> Any:
     """Simulated vs observed: one panel per series target (mean +- sd of replications), one for the scalars."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: the caller's backend stays as it is
 
     p = result.problem
     series = [t for t in p.targets if t.is_series]
     scalars = [t for t in p.targets if not t.is_series]
     panels = len(series) + (1 if scalars else 0)
-    fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4), squeeze=False)
+    fig = Figure(figsize=(5.5 * panels, 4))
+    axes = fig.subplots(1, panels, squeeze=False)
     ev = result.check or result.best
     for ax, t in zip(axes[0], series, strict=False):
         sim, sd = np.asarray(ev.simulated[t.name]), np.asarray(ev.spread[t.name])
         ax.plot(t.ticks, t.observed, "o", ms=3, color="black", label="observed")
-        ax.plot(t.ticks, sim, color="#4c72b0", label="simulated (mean)")
-        ax.fill_between(t.ticks, sim - sd, sim + sd, color="#4c72b0", alpha=0.25, lw=0, label="+-1 sd of runs")
+        ax.plot(t.ticks, sim, color=ARM_COLOURS[0], label="simulated (mean)")
+        ax.fill_between(t.ticks, sim - sd, sim + sd, color=ARM_COLOURS[0], alpha=0.25, lw=0, label="+-1 sd of runs")
         ax.set(title=t.name, xlabel=p.scenario.tick_unit, ylabel=t.spec.metric)
         ax.legend(fontsize=8)
     if scalars:
@@ -89,7 +88,7 @@ def fit_figure(result: CalibrationResult) -> Any:
         rel_sim = [float(ev.simulated[t.name]) / t.observed if t.observed else math.nan for t in scalars]
         rel_sd = [float(ev.spread[t.name]) / abs(t.observed) if t.observed else 0.0 for t in scalars]
         ax.bar(x - 0.2, rel_obs, 0.4, color="black", label="observed")
-        ax.bar(x + 0.2, rel_sim, 0.4, yerr=rel_sd, color="#4c72b0", label="simulated")
+        ax.bar(x + 0.2, rel_sim, 0.4, yerr=rel_sd, color=ARM_COLOURS[0], label="simulated")
         ax.set_xticks(x, [t.name for t in scalars], rotation=20, ha="right", fontsize=8)
         ax.set(title="scalar targets (relative to observed)", ylabel="simulated / observed")
         ax.legend(fontsize=8)

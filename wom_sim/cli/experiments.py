@@ -109,7 +109,7 @@ def run_replicated(path: Path, scenario, replications: int, out_dir, workers, da
         f"\n{scenario.name}: {replications} replications, {scenario.ticks} {scenario.tick_unit}s, seeds from "
         f"base seed {scenario.seed} (replication_seed: SeedSequence spawn keys)\n"
     )
-    _print_rows(ci_table(tables["summary"]).to_dict("records"))
+    _print_rows(ci_table(tables["summary"], scenario.tick_unit).to_dict("records"))
     click.echo(
         f"\nOutputs in {out}/: summary.csv (mean and 95% CI per outcome), timeseries.parquet (per metric per "
         f"{scenario.tick_unit}), outcomes.csv (per replication), dashboard.png, runs/ (one part per run). "
@@ -187,7 +187,7 @@ def compare(base, treatments, replications, overrides, seed, ticks, out_dir, wor
     save_figure(ci_dashboard_figure(result.timeseries, "", unit), out / "dashboard.png")
     if quiet:
         return
-    display = uplift_display(result.uplift)
+    display = uplift_display(result.uplift, unit)
     for treatment in result.treatments:
         click.echo(f"\n{treatment} vs {result.base} ({replications} paired replications)\n")
         _print_rows(display[display["treatment"] == treatment].drop(columns="treatment").to_dict("records"))

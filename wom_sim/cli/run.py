@@ -8,8 +8,7 @@ import click
 import pandas as pd
 from tqdm import tqdm
 
-from wom_sim.analysis.outcomes import label, summarise_run
-from wom_sim.catalogue import RUN_SUMMARY, format_value
+from wom_sim.catalogue import summary_rows
 from wom_sim.cli import bundled_scenarios_dir, cli, resolve_scenario_path, set_option
 from wom_sim.cli.experiments import executor_options, run_replicated
 from wom_sim.errors import ScenarioError
@@ -20,13 +19,7 @@ from wom_sim.scenario.loading import load_scenario, scenario_to_yaml
 TRACE_LIMIT = 50_000  # people; a trace holds every message, so it grows with N x ticks
 
 
-def summarise(metrics: pd.DataFrame, unit: str = "tick") -> list[tuple[str, str]]:
-    """The summary table a user reads after a run: each metric summarised as the catalogue says (analysis.outcomes)."""
-    values = summarise_run(metrics, RUN_SUMMARY)
-    return [(label(key, unit), format_value(key, values[key])) for key in RUN_SUMMARY]
-
-
-def takeaways(metrics: pd.DataFrame, n: int) -> list[str]:
+def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
     """Two or three plain sentences an analyst can act on."""
     last = metrics.iloc[-1]
     pos, neg = metrics["pos_messages"].sum(), metrics["neg_messages"].sum()
@@ -36,7 +29,7 @@ def takeaways(metrics: pd.DataFrame, n: int) -> list[str]:
     lines = [
         f"Word of mouth brought {last['wom_acquired_share']:.0%} of all customers; people heard {ratio}.",
         f"{last['adoption_share']:.0%} of {n:,} people adopted"
-        + (f"; half of them by tick {t_half}." if t_half is not None else "."),
+        + (f"; half of them by {unit} {t_half}." if t_half is not None else "."),
     ]
     if last["at_risk"]:
         lines.append(f"{int(last['at_risk']):,} active customers are at risk of churning (hazard >= 3x base).")
@@ -112,12 +105,12 @@ def run(
     if quiet:
         return
     click.echo(f"\n{sc.name}: {model.n:,} people, {sc.ticks} {sc.tick_unit}s, seed {sc.seed}\n")
-    rows = summarise(metrics, sc.tick_unit)
-    width = max(len(text) for text, _ in rows)
-    for text, value in rows:
-        click.echo(f"  {text:<{width}}  {value:>14}")
+    rows = summary_rows(metrics, unit=sc.tick_unit)
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        click.echo(f"  {label:<{width}}  {value:>14}")
     click.echo("")
-    for line in takeaways(metrics, model.n):
+    for line in takeaways(metrics, model.n, sc.tick_unit):
         click.echo(f"  * {line}")
     click.echo(
         f"\nOutputs in {out}/: metrics.{fmt} (per tick), people.{fmt} (per person), dashboard.png, scenario.yaml"

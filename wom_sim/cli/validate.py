@@ -10,6 +10,7 @@ import click
 import numpy as np
 import pandas as pd
 
+from wom_sim.catalogue import ARM_COLOURS
 from wom_sim.cli import cli, resolve_scenario_path
 from wom_sim.errors import ScenarioError
 
@@ -102,16 +103,14 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
     click.echo(f"  R^2 {fit.r2:.4f}, RMSE {fit.rmse:.4g}; q/p = {fit.q / fit.p:.1f}, peak of new adoptions at "
                f"period {fit.peak_time:.1f}")  # fmt: skip
     if plot_path:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure  # no pyplot: the backend stays as it is
 
         from wom_sim.report.figures import save_figure
 
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig = Figure(figsize=(6, 4))
+        ax = fig.subplots()
         ax.plot(t, values, "o", ms=3, color="black", label="observed")
-        ax.plot(t, bass_curve(t, fit.p, fit.q, fit.m, discrete=not continuous), color="#4c72b0",
+        ax.plot(t, bass_curve(t, fit.p, fit.q, fit.m, discrete=not continuous), color=ARM_COLOURS[0],
                 label=f"Bass p={fit.p:.4f} q={fit.q:.3f} m={fit.m:.4g}")  # fmt: skip
         ax.set(xlabel="period", ylabel=column, title="Bass fit")
         ax.legend(fontsize=8)

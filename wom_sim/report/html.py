@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from wom_sim.analysis.outcomes import label, summarise_run
-from wom_sim.catalogue import RUN_SUMMARY, format_value
+from wom_sim.catalogue import summary_rows
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.comparison import load_comparison
 from wom_sim.experiment.store import ResultStore
@@ -70,8 +69,7 @@ def _run_sections(folder: Path) -> tuple[str, list[str]]:
         metrics = pd.read_csv(folder / "metrics.csv")
     scenario = yaml.safe_load((folder / "scenario.yaml").read_text()) if (folder / "scenario.yaml").exists() else {}
     name, unit = scenario.get("name", folder.name), scenario.get("tick_unit", "tick")
-    values = summarise_run(metrics, RUN_SUMMARY)
-    rows = [{"outcome": label(key, unit), "value": format_value(key, values[key])} for key in RUN_SUMMARY]
+    rows = [{"outcome": label, "value": value} for label, value in summary_rows(metrics, unit=unit)]
     body = [
         _p(
             f"One run of {name}: seed {scenario.get('seed', '?')}, {len(metrics)} {unit}s. One run has no error "
@@ -91,8 +89,8 @@ def _scale(values) -> float:
     return float(values[~np.isnan(values)].max()) if (~np.isnan(values)).any() else float("nan")
 
 
-def ci_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Outcome, mean, 95% CI and n as a user reads them (shared by the CLI and the report)."""
+def ci_table(summary: pd.DataFrame, unit: str = "tick") -> pd.DataFrame:
+    """Outcome, mean, 95% CI and n as a user reads them (shared by the CLI and the report); `unit`: of a tick."""
     rows = []
     for r in summary.itertuples():
         scale = _scale([r.mean, r.ci_low, r.ci_high])
@@ -102,7 +100,7 @@ def ci_table(summary: pd.DataFrame) -> pd.DataFrame:
 
         rows.append(
             {
-                "outcome": label(r.metric),
+                "outcome": report.outcome_label(r.metric, unit),
                 "mean": fmt(r.mean),
                 "95% CI": f"{fmt(r.ci_low)} to {fmt(r.ci_high)}",
                 "n": int(r.n),
@@ -122,7 +120,7 @@ def _replications_sections(folder: Path, manifest: dict) -> tuple[str, list[str]
             "with numpy SeedSequence spawn keys. " + _completeness(folder, manifest)
         ),
         "<h2>Outcomes: mean and 95% confidence interval</h2>",
-        _table(ci_table(tables["summary"])),
+        _table(ci_table(tables["summary"], arm.get("tick_unit", "tick"))),
         "<h2>Over time</h2>",
         _img(
             report.ci_dashboard_figure(tables["timeseries"], arm.get("name", ""), arm.get("tick_unit", "tick")),
@@ -132,8 +130,8 @@ def _replications_sections(folder: Path, manifest: dict) -> tuple[str, list[str]
     return f"Replications: {arm.get('name')}", body
 
 
-def uplift_display(uplift: pd.DataFrame) -> pd.DataFrame:
-    """The uplift table as a user reads it (shared by the CLI and the report)."""
+def uplift_display(uplift: pd.DataFrame, unit: str = "tick") -> pd.DataFrame:
+    """The uplift table as a user reads it (shared by the CLI and the report); `unit`: of a tick."""
     rows = []
     for _, r in uplift.iterrows():
         name = r["outcome"]
@@ -148,7 +146,7 @@ def uplift_display(uplift: pd.DataFrame) -> pd.DataFrame:
         rows.append(
             {
                 "treatment": r["treatment"],
-                "outcome": label(name) if name != "roi" else "ROI on extra spend",
+                "outcome": report.outcome_label(name, unit) if name != "roi" else "ROI on extra spend",
                 "base": fmt(r["base_mean"]) if name != "roi" else "",
                 "treatment mean": fmt(r["treatment_mean"]) if name != "roi" else "",
                 "uplift": fmt(r["uplift"]) + (" *" if significant else ""),
@@ -191,7 +189,7 @@ def _compare_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
         ),
         *(_p(line, "sig") for line in pairing_gain(tables["uplift"])),
         "<h2>Uplift vs base (treatment - base)</h2>",
-        _table(uplift_display(tables["uplift"])),
+        _table(uplift_display(tables["uplift"], unit)),
         _p(
             "* the paired 95% CI excludes 0. ROI = profit uplift / extra intervention spend (profit is already net "
             "of the spend; 0 = break-even), a ratio of mean uplifts; its CIs are BCa bootstrap intervals."

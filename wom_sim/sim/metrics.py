@@ -25,21 +25,6 @@ METRIC_COLUMNS = [
     *ECONOMICS_COLUMNS,  # cumulative cost of goods, purchases, margin per purchase, clv (wom_sim/economics.py)
 ]  # fmt: skip
 
-# What a user reads in summaries, with a label and a format.
-SUMMARY = [
-    ("adoption_share", "Ever adopted (share of population)", "{:.1%}"),
-    ("customers", "Active customers", "{:,.0f}"),
-    ("churn_rate", "Churn rate per tick (mean)", "{:.2%}"),
-    ("repurchase_rate", "Repurchase rate per tick (mean)", "{:.1%}"),
-    ("nps", "NPS (customers)", "{:+.1f}"),
-    ("pos_messages", "Positive WOM messages (total)", "{:,.0f}"),
-    ("neg_messages", "Negative WOM messages (total)", "{:,.0f}"),
-    ("wom_acquired_share", "Customers acquired through WOM", "{:.1%}"),
-    ("brand", "Brand favourability", "{:.3f}"),
-    ("cum_revenue", "Revenue (cumulative)", "{:,.0f}"),
-    ("cum_profit", "Profit (cumulative)", "{:,.0f}"),
-]
-
 
 def recommend_score(pop: Population, sc: Scenario, idx: np.ndarray | None = None) -> np.ndarray:
     """R = round(10 * (wS S + wT T + wL L)) on 0-10 (NPS question, halves round up), for everyone or for idx."""

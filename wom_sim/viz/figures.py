@@ -1,6 +1,7 @@
 """The page's matplotlib figures, drawn from the model's state (no solara here, so tests can call them directly).
 
 Figures are built with `matplotlib.figure.Figure` (no pyplot: nothing global, safe in the server's threads).
+Labels, formats and colours come from `wom_sim.catalogue`, as in the report's figures.
 """
 
 from __future__ import annotations
@@ -12,23 +13,22 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from wom_sim import catalogue
+from wom_sim.catalogue import CHANNEL_COLOURS, CHANNEL_LABELS, NEGATIVE, POSITIVE, format_value, metric, series_label
 from wom_sim.sim.dynamics import TickState
 from wom_sim.sim.population import STATUS_NAMES, Population
 from wom_sim.viz.sampling import DrawnGraph
 
-STATUS_COLOURS = np.array(["#d0d0d0", "#9ecae1", "#2166ac", "#a6611a"])  # unaware, aware, customer, churned
-POSITIVE, NEGATIVE = "#1a9641", "#d7191c"
-NEVER_EXPERIENCED = "#e3e3e3"
-SATISFACTION_CMAP = colormaps["RdYlGn"]
-CHANNEL_COLOURS = {"advertising": "#fdae61", "wom": "#1a9641", "kol": "#7b3294", "referral": "#2c7bb6",
-                   "none": "#bababa"}  # fmt: skip
-CHANNEL_LABELS = {"advertising": "advertising", "wom": "word of mouth", "kol": "KOL", "referral": "referral",
-                  "none": "no touch"}  # fmt: skip
+# Indexed by status code (STATUS_NAMES order).
+STATUS_COLOURS = np.array([catalogue.STATUS_COLOURS[name] for name in STATUS_NAMES])
+NEVER_EXPERIENCED = catalogue.NO_STATE
+SATISFACTION_CMAP = colormaps[catalogue.STATE_COLOURMAP]
 NODE_SIZE, KOL_SIZE = 10, 90
 LEGEND_BOX = {"frameon": True, "framealpha": 0.85, "edgecolor": "none"}  # readable where the curves run under it
 DPI = 90
@@ -42,7 +42,7 @@ def node_colours(drawn: DrawnGraph, pop: Population, colour_by: str) -> np.ndarr
     if colour_by != "satisfaction":
         raise ValueError(f"colour_by must be 'status' or 'satisfaction', got {colour_by!r}")
     colours = SATISFACTION_CMAP(pop.S[nodes])
-    colours[~pop.experienced[nodes]] = (0.89, 0.89, 0.89, 1.0)
+    colours[~pop.experienced[nodes]] = to_rgba(NEVER_EXPERIENCED)
     return colours
 
 
@@ -66,7 +66,7 @@ class NetworkPlot:
         self.negative = ax.add_collection(_segments(positions, [], [], NEGATIVE, 1.1, 0.75))
         self.positive = ax.add_collection(_segments(positions, [], [], POSITIVE, 1.1, 0.75))
         self.kol = is_kol[drawn.nodes]
-        grey = np.full(len(drawn.nodes), "#d0d0d0")
+        grey = np.full(len(drawn.nodes), STATUS_COLOURS[0])  # everyone unaware until the first update
         self.people = ax.scatter(positions[~self.kol, 0], positions[~self.kol, 1], s=NODE_SIZE, c=grey[~self.kol],
                                  linewidths=0, zorder=3)  # fmt: skip
         self.kols = ax.scatter(positions[self.kol, 0], positions[self.kol, 1], s=KOL_SIZE, c=grey[self.kol],
@@ -125,17 +125,14 @@ def _network_legend(fig: Figure, colour_by: str):
                       columnspacing=1.0, bbox_to_anchor=(0.5, 0.0))  # fmt: skip
 
 
-# The six KPI panels: (title, [(metric column, label, colour)], fixed y range or None).
+# The KPI panels after the channel one: (title, or None for the one metric's label; metric columns, drawn in
+# their catalogue colours with their short labels; fixed y range or None).
 KPI_PANELS = (
-    ("Net Promoter Score", [("nps", "NPS", "#2166ac")], None),
-    ("WOM messages per {unit}", [("pos_messages", "positive", POSITIVE), ("neg_messages", "negative", NEGATIVE)], None),
-    (
-        "Customers' means",
-        [("mean_S", "satisfaction", "#1a9641"), ("mean_T", "trust", "#2c7bb6"), ("mean_L", "loyalty", "#7b3294")],
-        (0.0, 1.0),
-    ),  # fmt: skip
-    ("Brand reputation", [("brand", "brand", "#e66101")], (0.0, 1.0)),
-    ("Cumulative profit", [("cum_profit", "profit", "#404040")], None),
+    (None, ("nps",), None),
+    ("WOM messages per {unit}", ("pos_messages", "neg_messages"), None),
+    ("Customers' means", ("mean_S", "mean_T", "mean_L"), (0.0, 1.0)),
+    (None, ("brand",), (0.0, 1.0)),
+    (None, ("cum_profit",), None),
 )
 
 
@@ -174,9 +171,10 @@ class KpiPlots:
         self.stack: list = []
         self.lines: dict[str, Line2D] = {}
         for ax, (title, series, ylim) in zip(self.axes.flat[1:], KPI_PANELS, strict=True):
-            _title(ax, title.format(unit=unit))
-            for column, label, colour in series:
-                (self.lines[column],) = ax.plot([], [], color=colour, linewidth=1.6, label=label)
+            _title(ax, title.format(unit=unit) if title else series_label(series[0], unit))
+            for column in series:
+                entry = metric(column)
+                (self.lines[column],) = ax.plot([], [], color=entry.colour, linewidth=1.6, label=entry.short_label)
             if ylim is not None:
                 ax.set_ylim(*ylim)
             else:
@@ -243,21 +241,22 @@ def _thousands(value: float, _pos: int) -> str:
     return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:.2g}"
 
 
+# The page's KPI tiles after the tick: (tile key, metric column), "wom" being this tick's messages both ways.
+KPI_TILES = (("adopted", "adoption_share"), ("customers", "customers"), ("nps", "nps"), ("wom", None),
+             ("brand", "brand"), ("profit", "cum_profit"))  # fmt: skip
+
+
 def kpi_values(metrics: dict | None, tick: int, horizon: int, unit: str) -> list[tuple[str, str, str]]:
     """(key, label, value) of the headline KPIs of the last tick, as the page's tiles show them."""
     m = metrics or {}
-
-    def show(fmt: str, key: str) -> str:
-        value = m.get(key)
-        return "\u2013" if value is None else "n/a" if value != value else fmt.format(value)
-
-    wom = f"+{m['pos_messages']:,} / \u2212{m['neg_messages']:,}" if m else "\u2013"
-    return [
-        ("tick", unit.capitalize(), f"{tick} / {horizon}"),
-        ("adopted", "Ever adopted", show("{:.1%}", "adoption_share")),
-        ("customers", "Customers", show("{:,}", "customers")),
-        ("nps", "NPS", show("{:+.1f}", "nps")),
-        ("wom", f"WOM this {unit}", wom),
-        ("brand", "Brand", show("{:.3f}", "brand")),
-        ("profit", "Cumulative profit", show("{:,.0f}", "cum_profit")),
-    ]
+    tiles = [("tick", unit.capitalize(), f"{tick} / {horizon}")]
+    for key, column in KPI_TILES:
+        if column is None:
+            pos, neg = (format_value(c, m[c]) for c in ("pos_messages", "neg_messages")) if m else ("", "")
+            wom = f"+{pos} / \u2212{neg}" if m else "\u2013"
+            tiles.append((key, f"WOM this {unit}", wom))
+            continue
+        short = metric(column).short_label
+        value = m.get(column)
+        tiles.append((key, short[0].upper() + short[1:], "\u2013" if value is None else format_value(column, value)))
+    return tiles
