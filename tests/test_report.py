@@ -43,7 +43,8 @@ def test_outcome_labels_come_from_the_catalogue():
     assert report.outcome_label("churn_rate", "week") == "Churn rate per week (mean)"
     assert report.outcome_label("max:nps") == "NPS (customers, maximum)"
     assert report.outcome_label("profit") == "Profit (total)"  # a named outcome of the experiment tables
-    assert report.outcome_label("pos_speakers") == "People speaking positively per tick"  # a bare column: its end
+    # a bare column: summarised by the catalogue's statistic (analysis.outcomes), the mean for this rate
+    assert report.outcome_label("pos_speakers") == "People speaking positively per tick (mean)"
     assert report.outcome_label("roi") == "roi"  # not a metric: the name itself
 
 
