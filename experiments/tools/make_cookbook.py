@@ -146,7 +146,7 @@ SECTIONS = [
         "kol_launch_unscreened",
         f"The same campaign with screening 0.1: backfiring KOLs are dropped and their followers "
         f"post negatively for three weeks (negative WOM {rel('kol_launch_unscreened', 'neg_messages'):+.0%} over the run), "
-        f"which undoes most of the adoption gain (mean adoption share "
+        f"which undoes the adoption gain (mean adoption share "
         f"{dm('kol_launch_unscreened', 'delta_adoption_mean'):+.3f} against "
         f"{dm('kol_launch', 'delta_adoption_mean'):+.3f} screened): {roi('kol_launch_unscreened')}. The wide interval is "
         f"real: how much a backlash costs depends on which hub backfires and when.",
