@@ -25,7 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 from wom_sim.experiment import DaskExecutor, InProcessExecutor, PoolExecutor, ResultStore, execute
-from wom_sim.experiment.runner import make_task, replication_seeds, run_task
+from wom_sim.experiment.runner import make_task, run_task
+from wom_sim.experiment.seeds import replication_seeds
 from wom_sim.sim.model import resolve_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"

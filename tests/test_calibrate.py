@@ -46,7 +46,7 @@ def synthetic(tmp_path: Path) -> Path:
     pd.DataFrame({"week": curve.index, "adopters": curve.to_numpy()}).to_csv(tmp_path / "observed.csv", index=False)
     share = float(np.mean([r["wom_acquired_share"].iloc[-1] for r in runs]))
     write(tmp_path / "targets.yaml", {
-        "replications": 2, "trials": 40, "seed": 1, "optimiser": "tpe",
+        "replications": 4, "trials": 40, "seed": 1, "optimiser": "tpe",
         "parameters": {"wom.contact_prob": [0.03, 0.5], "advertising.reach": {"low": 0.003, "high": 0.1, "log": True}},
         "targets": [
             {"name": "adoption", "metric": "adoption_share", "series": "observed.csv", "column": "adopters",
@@ -58,12 +58,15 @@ def synthetic(tmp_path: Path) -> Path:
 
 
 def test_recovers_known_parameters_from_a_synthetic_target(synthetic):
-    """TPE, 40 trials x 2 replications, recovers both parameters within 25%.
+    """TPE, 40 trials x 4 replications, recovers both parameters within 25%.
 
-    Why 25%: the target is the mean of 4 runs of 600 people and each trial averages only 2 runs on other seeds, so
+    Why 25%: the target is the mean of 4 runs of 600 people and each trial averages 4 runs on other seeds, so
     both sides carry sampling noise of several percent; 40 trials in 2-D resolve a parameter to about +-10%; and
     advertising reach is weakly identified (most adopters hear of the product by WOM; a 20% change of reach moves
-    the curve less than a 5% change of contact probability). Measured: 3% and 9% off.
+    the curve less than a 5% change of contact probability). Why 4 replications: with 2 (the replication seeds of
+    base seed 1) the search fits the noise of its two runs (contact probability 0.105, loss 0.003 on them but 0.139
+    on fresh seeds), which is what the fresh-seed check is for. Measured with 4: 22% and 13% off, fresh-seed loss
+    0.011.
     """
     pytest.importorskip("optuna")
     problem = load_problem(synthetic / "market.yaml", synthetic / "targets.yaml")

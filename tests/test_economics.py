@@ -1,15 +1,13 @@
-"""Economics (wom_sim/economics.py): cumulative money columns, CLV, the ledger, and paired ROI with common random
-numbers."""
+"""Economics (wom_sim/sim/economics.py): cumulative money columns, CLV and the ledger. The paired ROI of a lever is
+`wom_sim.compare` (tests/test_comparison.py) on the estimator of tests/test_analysis_statistics.py."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
-from scipy import stats
 
 from wom_sim.scenario.loading import build_scenario
-from wom_sim.sim.economics import ECONOMICS_COLUMNS, OUTCOMES, ledger, mean_ci, paired_roi
+from wom_sim.sim.economics import ECONOMICS_COLUMNS, ledger
 from wom_sim.sim.metrics import METRIC_COLUMNS
 from wom_sim.sim.model import simulate
 
@@ -68,50 +66,3 @@ def test_ledger_per_tick_and_cumulative(run):
     assert led["cum_cost_tv"].iloc[-1] == 5000.0
     assert np.allclose(led["cum_cost_service_recovery"], 3.0 * run.metrics["recoveries"].cumsum())
     assert np.allclose(led["cum_profit"], run.metrics["cum_profit"])
-
-
-def test_mean_ci_matches_a_t_interval():
-    x = [1.0, 2.0, 4.0, 7.0]
-    mean, lo, hi = mean_ci(x)
-    ref = stats.t.interval(0.95, 3, loc=np.mean(x), scale=stats.sem(x))
-    assert (mean, lo, hi) == pytest.approx((3.5, *ref))
-    assert np.isnan(mean_ci([2.0])[1]) and np.isnan(mean_ci([])[0])
-
-
-def test_paired_roi_of_a_scenario_against_itself_is_zero():
-    r = paired_roi(make(), make(), seeds=[1, 2])
-    deltas = r.per_seed.filter(like="delta_")
-    assert (deltas.to_numpy() == 0).all() and (r.per_seed["incremental_cost"] == 0).all()
-    assert r.per_seed["roi"].isna().all()
-
-
-def test_paired_roi_uses_common_random_numbers_and_the_formula():
-    base, treat = make(), make([ADS])
-    r = paired_roi(base, treat, seeds=[1, 2, 3])
-    ps = r.per_seed
-    for seed in (1, 2, 3):
-        # Each arm equals a standalone run with that seed: same graph, population and streams.
-        alone_b = simulate(base, seed=seed).metrics
-        alone_t = simulate(treat, seed=seed).metrics
-        row = ps[ps["seed"] == seed].iloc[0]
-        assert row["base_cum_profit"] == alone_b["cum_profit"].iloc[-1]
-        assert row["incremental_profit"] == alone_t["cum_profit"].iloc[-1] - alone_b["cum_profit"].iloc[-1]
-    # The only cost is the campaign: 10 ticks x 500, exactly, in every seed.
-    assert (ps["incremental_cost"] == 5000.0).all()
-    assert np.allclose(ps["roi"], ps["incremental_profit"] / 5000.0)
-    assert r["incremental_cost"] == 5000.0 and r.roi_of_means == pytest.approx(ps["incremental_profit"].mean() / 5000)
-    s = r.summary.loc["roi"]
-    assert s["ci_low"] <= s["mean"] <= s["ci_high"]
-    # Paired: tripled ad reach for 10 ticks makes adoption faster in every seed (effect ~0.02, noise ~0.002).
-    assert (ps["delta_adoption_mean"] > 0).all()
-    assert set(r.summary.index) >= {f"delta_{o}" for o in OUTCOMES}
-
-
-def test_pairing_is_much_tighter_than_independent_runs():
-    """Why paired ROI: the per-seed difference varies far less than the difference of independent runs."""
-    base, treat = make(), make([ADS])
-    paired = paired_roi(base, treat, seeds=[1, 2, 3, 4]).per_seed["delta_cum_profit"]
-    unpaired = pd.Series([simulate(treat, seed=s + 100).metrics["cum_profit"].iloc[-1]
-                          - simulate(base, seed=s).metrics["cum_profit"].iloc[-1] for s in (1, 2, 3, 4)])  # fmt: skip
-    # Independent runs differ by graph and population draws (sd of profit ~ several %); pairing removes them.
-    assert paired.std() < 0.5 * unpaired.std()

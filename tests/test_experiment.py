@@ -16,6 +16,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from wom_sim.analysis.outcomes import run_outcomes
+from wom_sim.analysis.statistics import paired_difference, roi
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment import (
     Arm,
@@ -28,15 +30,13 @@ from wom_sim.experiment import (
     compare,
     execute,
     make_task,
-    paired_difference,
+    replicate,
     replication_seed,
     replication_seeds,
     run_key,
-    run_replications,
     run_task,
 )
 from wom_sim.experiment.runner import scenario_payload
-from wom_sim.experiment.stats import roi, run_outcomes
 from wom_sim.experiment.sweep_spec import load_sweep, sobol_problem
 from wom_sim.sim.model import resolve_scenario, simulate
 
@@ -143,12 +143,12 @@ def test_ctrl_c_leaves_a_valid_store_and_the_next_call_finishes(tmp_path):
 
 def test_changed_spec_warns_and_keeps_old_results_out_of_the_summary(tmp_path):
     scenario = tiny()
-    run_replications(scenario, 3, tmp_path, warn=False)
+    replicate(scenario, 3, out=tmp_path, warn=False)
     with pytest.warns(StoreWarning, match="spec changed"):
-        result = run_replications(scenario, 4, tmp_path)  # replication seeds do not depend on the count
+        result = replicate(scenario, 4, out=tmp_path)  # replication seeds do not depend on the count
     assert (result.execution.reused, result.execution.ran) == (3, 1)
     with pytest.warns(StoreWarning, match="ignored"):
-        other = run_replications(tiny(**{"wom.contact_prob": 0.3}), 2, tmp_path)
+        other = replicate(tiny(**{"wom.contact_prob": 0.3}), 2, out=tmp_path)
     assert other.execution.ran == 2
     assert len(other.tables["outcomes"]) == 2  # the 4 runs of the old spec are not mixed in
     assert len(ResultStore(tmp_path).done_keys()) == 6
@@ -157,7 +157,7 @@ def test_changed_spec_warns_and_keeps_old_results_out_of_the_summary(tmp_path):
 def test_a_folder_that_is_not_a_store_is_refused_before_anything_is_written(tmp_path):
     (tmp_path / "metrics.parquet").write_bytes(b"a single run's output")
     with pytest.raises(ScenarioError, match="not an experiment store"):
-        run_replications(tiny(), 2, tmp_path)
+        replicate(tiny(), 2, out=tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.parquet"]
 
 
@@ -177,14 +177,14 @@ def test_paired_and_unpaired_intervals_match_scipy():
 def test_roi_is_profit_uplift_per_unit_of_extra_spend():
     base_profit, base_spend = np.array([100.0, 110, 90, 105]), np.zeros(4)
     out = roi(base_profit, base_profit + 30, base_spend, base_spend + 20)
-    assert out["uplift"] == pytest.approx(1.5) and out["ci_low"] == pytest.approx(1.5)
-    assert np.isnan(roi(base_profit, base_profit + 30, base_spend, base_spend)["uplift"])  # no extra spend
+    assert out["roi"] == pytest.approx(1.5) and out["ci_low"] == pytest.approx(1.5)
+    assert np.isnan(roi(base_profit, base_profit + 30, base_spend, base_spend)["roi"])  # no extra spend
 
 
 def test_common_random_numbers_make_the_paired_ci_narrower(tmp_path):
     base = tiny()
     treatment = tiny(**{"wom.contact_prob": 0.18})
-    result = compare([Arm("base", base), Arm("more_talk", treatment)], 10, tmp_path)
+    result = compare(Arm("base", base), Arm("more_talk", treatment), replications=10, out=tmp_path)
     uplift = result.tables["uplift"].set_index("outcome")
     ratios = uplift.loc[["adoption_share", "customers", "revenue", "profit"], "width_ratio"]
     # Measured 0.03-0.09 on these seeds (model of 2026-11-23). Without pairing the ratio would be about 1; 0.6 leaves
@@ -199,7 +199,9 @@ def test_common_random_numbers_make_the_paired_ci_narrower(tmp_path):
 
 def test_identical_arms_share_runs_and_have_zero_uplift(tmp_path):
     scenario = tiny()
-    result = compare([Arm("a", scenario), Arm("b", scenario.model_copy(update={"name": "b"}))], 3, tmp_path)
+    result = compare(
+        Arm("a", scenario), Arm("b", scenario.model_copy(update={"name": "b"})), replications=3, out=tmp_path
+    )
     assert result.execution.total == 3  # one run per replication, shared by both arms
     assert (result.tables["uplift"].drop(index=11)["uplift"] == 0).all()
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from wom_sim.errors import ScenarioError
-from wom_sim.experiment import Arm, compare, run_replications
+from wom_sim.experiment import Arm, compare, replicate
 from wom_sim.report import figures as report
 from wom_sim.report.html import build_report, ci_table, pairing_gain, uplift_display
 from wom_sim.sim.model import resolve_scenario, simulate
@@ -20,7 +20,7 @@ def comparison(tmp_path_factory):
     base = resolve_scenario(None, TINY)
     ads = resolve_scenario(None, {**TINY, "interventions": [{"kind": "advertising", "budget_per_tick": 50}]})
     folder = tmp_path_factory.mktemp("cmp")
-    return folder, compare([Arm("base", base), Arm("ads", ads)], 4, folder).tables
+    return folder, compare(Arm("base", base), Arm("ads", ads), replications=4, out=folder).tables
 
 
 def _png(fig) -> bytes:
@@ -43,7 +43,8 @@ def test_outcome_labels_come_from_the_catalogue():
     assert report.outcome_label("churn_rate", "week") == "Churn rate per week (mean)"
     assert report.outcome_label("max:nps") == "NPS (customers, maximum)"
     assert report.outcome_label("profit") == "Profit (total)"  # a named outcome of the experiment tables
-    assert report.outcome_label("pos_speakers") == "People speaking positively per tick"  # a bare column: its end
+    # a bare column: summarised by the catalogue's statistic (analysis.outcomes), the mean for this rate
+    assert report.outcome_label("pos_speakers") == "People speaking positively per tick (mean)"
     assert report.outcome_label("roi") == "roi"  # not a metric: the name itself
 
 
@@ -51,11 +52,11 @@ def test_ci_dashboard_draws_bands_for_one_or_several_arms(tmp_path, comparison):
     _, tables = comparison
     _png(report.ci_dashboard_figure(tables["timeseries"], "two arms", "week"))
     folder = tmp_path / "rep"
-    single = run_replications(resolve_scenario(None, TINY), 3, folder).tables["timeseries"]
+    single = replicate(resolve_scenario(None, TINY), 3, out=folder).tables["timeseries"]
     fig = report.ci_dashboard_figure(single, "one arm")
     assert len(fig.axes[0].collections) == 1  # the band (fill_between) of the single arm
     _png(fig)
-    table = ci_table(run_replications(resolve_scenario(None, TINY), 3, folder).tables["summary"])
+    table = ci_table(replicate(resolve_scenario(None, TINY), 3, out=folder).tables["summary"])
     assert list(table.columns) == ["outcome", "mean", "95% CI", "n"] and (table["n"] == 3).all()
 
 

@@ -1,61 +1,93 @@
-"""Developer tool: regenerates a docs/ page from the code (see docs/interventions.md and docs/cookbook.md)."""
+"""Developer tool: runs the cookbook's comparisons (docs/cookbook.md) and stores them in runs/cookbook.json.
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+Every bundled what-if scenario against the baseline with `wom_sim.compare`: five replications with the replication
+seeds of base seed 1 (the one seed scheme, docs/experiments.md), paired uplifts with t-intervals and the ROI
+estimator of `wom_sim.analysis.statistics.roi`. `make_cookbook.py` writes the page from the file.
+"""
+
+from __future__ import annotations
+
 import json
 import sys
 import time
+from pathlib import Path
 
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
 import pandas as pd
 
-from wom_sim.sim.economics import paired_roi
+from wom_sim.experiment.comparison import compare
 from wom_sim.sim.interventions import crisis_impact
-from wom_sim.sim.model import resolve_scenario, simulate
 
-SEEDS = [1, 2, 3, 4, 5]
-names = sys.argv[1:] or [
-    "kol_launch",
-    "kol_launch_unscreened",
-    "kol_vs_ads",
-    "referral_program",
-    "loyalty_program",
-    "community_building",
-    "service_improvement",
-    "service_recovery",
-    "product_crisis",
-    "product_crisis_handled",
-    "product_crisis_mishandled",
-    "price_war",
-    "churn_early_warning",
-    "personalised_marketing",
-    "fake_review_scandal",
-]
-out = {}
-for name in names:
-    t = time.time()
-    r = paired_roi(str(ROOT) + "/scenarios/baseline.yaml", f"{ROOT}/scenarios/{name}.yaml", SEEDS)
-    base = r.per_seed.filter(like="base_").mean()
-    treat = r.per_seed.filter(like="treat_").mean()
-    entry = {
-        "summary": r.summary.to_dict(orient="index"),
-        "base": base.to_dict(),
-        "treat": treat.to_dict(),
-        "roi_of_means": r.roi_of_means,
-        "per_seed": r.per_seed.to_dict(orient="list"),
+ROOT = Path(__file__).resolve().parents[2]
+REPLICATIONS, SEED = 5, 1
+# The cookbook's names for its rows -> outcome names (wom_sim.analysis.outcomes; a bare name uses the catalogue's
+# statistic: the last value of stocks and cumulative sums, the mean of rates).
+KEYS = {
+    "cum_profit": "cum_profit",
+    "cum_intervention_cost": "cum_intervention_cost",
+    "cum_revenue": "cum_revenue",
+    "adoption_share": "adoption_share",
+    "adoption_mean": "mean:adoption_share",  # mean over ticks: higher = faster adoption
+    "customers": "customers",
+    "churn_rate": "churn_rate",
+    "repurchase_rate": "repurchase_rate",
+    "nps": "nps",
+    "pos_messages": "pos_messages",
+    "neg_messages": "neg_messages",
+    "wom_acquired_share": "wom_acquired_share",
+    "brand": "brand",
+    "brand_min": "min:brand",
+    "mean_T": "mean_T",
+    "margin_per_purchase": "margin_per_purchase",
+    "clv": "clv",
+}
+NAMES = ["kol_launch", "kol_launch_unscreened", "kol_vs_ads", "referral_program", "loyalty_program",
+         "community_building", "service_improvement", "service_recovery", "product_crisis", "product_crisis_handled",
+         "product_crisis_mishandled", "price_war", "churn_early_warning", "personalised_marketing",
+         "fake_review_scandal"]  # fmt: skip
+
+
+def run_comparison(base: str, treatment: str):
+    """The cookbook's paired comparison of two bundled scenarios."""
+    return compare(base, treatment, replications=REPLICATIONS, seed=SEED, outcomes=list(KEYS.values()))
+
+
+def entry(c) -> dict:
+    """The comparison as the cookbook reads it: summary rows (mean, ci_low, ci_high), arm means, per seed."""
+    uplift = c.uplift.set_index("outcome")
+    summary = {
+        f"delta_{key}": {"mean": uplift.loc[name, "uplift"], "ci_low": uplift.loc[name, "ci_low"],
+                         "ci_high": uplift.loc[name, "ci_high"]}
+        for key, name in KEYS.items()
+    }  # fmt: skip
+    summary["incremental_profit"] = summary["delta_cum_profit"]
+    summary["incremental_cost"] = summary["delta_cum_intervention_cost"]
+    roi = c.roi.iloc[0]
+    summary["roi"] = {"mean": roi["roi"], "ci_low": roi["ci_low"], "ci_high": roi["ci_high"]}
+    per_seed = c.per_seed
+    return {
+        "summary": summary,
+        "base": {f"base_{key}": float(per_seed[f"base_{name}"].mean()) for key, name in KEYS.items()},
+        "treat": {f"treat_{key}": float(per_seed[f"treat_{name}"].mean()) for key, name in KEYS.items()},
+        "seeds": per_seed["seed"].tolist(),
+        "per_seed": per_seed.to_dict(orient="list"),
     }
-    if "crisis" in name:
-        imp = []
-        for s in SEEDS:
-            b = simulate(resolve_scenario(str(ROOT) + "/scenarios/baseline.yaml"), seed=s)
-            c = simulate(
-                resolve_scenario(f"{ROOT}/scenarios/{name}.yaml"), graph=b.model.graph, kol_ids=b.model.kol_ids, seed=s
-            )
-            imp.append(crisis_impact(c.metrics, 40, baseline=b.metrics, window=64))
-        entry["crisis"] = pd.DataFrame(imp).to_dict(orient="list")
-    out[name] = entry
-    print(name, round(time.time() - t, 1), "s", file=sys.stderr)
-json.dump(
-    out,
-    open(str(ROOT) + "/runs/cookbook.json" if len(sys.argv) < 2 else str(ROOT) + "/runs/cookbook_part.json", "w"),
-    default=float,
-)
+
+
+def main(names: list[str]) -> None:
+    out = {}
+    for name in names:
+        start = time.time()
+        c = run_comparison("baseline", name)
+        out[name] = entry(c)
+        if "crisis" in name:
+            base, crisis = c.runs_of(c.base), c.runs_of(c.treatments[0])
+            impact = [crisis_impact(crisis[r], 40, baseline=base[r], window=64) for r in sorted(base)]
+            out[name]["crisis"] = pd.DataFrame(impact).to_dict(orient="list")
+        print(name, round(time.time() - start, 1), "s", file=sys.stderr)
+    target = ROOT / "runs" / ("cookbook.json" if names == NAMES else "cookbook_part.json")
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(json.dumps(out, default=float), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or NAMES)

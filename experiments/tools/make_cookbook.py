@@ -1,19 +1,19 @@
-"""Developer tool: regenerates a docs/ page from the code (see docs/interventions.md and docs/cookbook.md)."""
+"""Developer tool: writes docs/cookbook.md from runs/cookbook.json (made by cookbook_data.py) and a few more
+paired comparisons, all with `wom_sim.compare` (five replications, replication seeds of base seed 1)."""
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+import functools
 import json
-import sys
 import textwrap
 
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
 import numpy as np
+from cookbook_data import ROOT, run_comparison
 
-from wom_sim.sim.economics import mean_ci
-from wom_sim.sim.model import resolve_scenario, simulate
+from wom_sim.analysis.statistics import mean_ci
+from wom_sim.scenario.catalogue import bundled_path
+from wom_sim.scenario.loading import load_scenario
 
-D = json.load(open(str(ROOT) + "/runs/cookbook.json"))
-SEEDS = [1, 2, 3, 4, 5]
-S = str(ROOT) + "/scenarios/"
+D = json.loads((ROOT / "runs" / "cookbook.json").read_text(encoding="utf-8"))
+comparison = functools.lru_cache(maxsize=None)(run_comparison)
 
 LABEL = {
     "adoption_mean": ("Mean adoption share over the run (speed)", "{:.3f}"),
@@ -74,25 +74,23 @@ def table(name):
     roi = s["roi"]
     if e["summary"]["incremental_cost"]["mean"]:
         rows.append(
-            f"| **ROI** (incremental profit / incremental cost) | | | **{roi['mean']:+.2f}** "
+            f"| **ROI** (mean incremental profit / mean incremental cost) | | | **{roi['mean']:+.2f}** "
             f"({roi['ci_low']:+.2f} to {roi['ci_high']:+.2f}) |"
         )
     return "\n".join(rows)
 
 
 def windowed(name, fn):
-    """Paired per-seed values of fn(metrics) for baseline and scenario."""
-    out = []
-    for seed in SEEDS:
-        b = simulate(resolve_scenario(S + "baseline.yaml"), seed=seed)
-        t = simulate(resolve_scenario(S + name + ".yaml"), graph=b.model.graph, kol_ids=b.model.kol_ids, seed=seed)
-        out.append((fn(b.metrics), fn(t.metrics)))
-    return np.array(out)
+    """Paired per-replication values of fn(metrics) for baseline and scenario (the cookbook's comparison)."""
+    c = comparison("baseline", name)
+    base, treat = c.runs_of(c.base), c.runs_of(c.treatments[0])
+    return np.array([(fn(base[r]), fn(treat[r])) for r in sorted(base)])
 
 
 def extra_row(label, arr, f):
     mb, mt = arr[:, 0].mean(), arr[:, 1].mean()
-    m, lo, hi = mean_ci(arr[:, 1] - arr[:, 0])
+    est = mean_ci(arr[:, 1] - arr[:, 0])
+    m, lo, hi = est.value, est.low, est.high
     sign = lambda x: ("+" if x >= 0 else "") + f.format(x)
     return f"| {label} | {f.format(mb)} | {f.format(mt)} | {sign(m)} ({sign(lo)} to {sign(hi)}) |"
 
@@ -148,7 +146,7 @@ SECTIONS = [
         "kol_launch_unscreened",
         f"The same campaign with screening 0.1: backfiring KOLs are dropped and their followers "
         f"post negatively for three weeks (negative WOM {rel('kol_launch_unscreened', 'neg_messages'):+.0%} over the run), "
-        f"which undoes most of the adoption gain (mean adoption share "
+        f"which undoes the adoption gain (mean adoption share "
         f"{dm('kol_launch_unscreened', 'delta_adoption_mean'):+.3f} against "
         f"{dm('kol_launch', 'delta_adoption_mean'):+.3f} screened): {roi('kol_launch_unscreened')}. The wide interval is "
         f"real: how much a backlash costs depends on which hub backfires and when.",
@@ -220,23 +218,26 @@ out = [
 Each bundled scenario (`scenarios/*.yaml`) extends `baseline.yaml`, changes one lever and asks one question
 (the first line of its `description`; `wom-sim scenarios` lists them). This page shows, for each, the command
 and the result it produced against the baseline at the bundled size (5,000 people, 104 weekly ticks), paired
-over five seeds (1-5): each seed runs baseline and scenario on the same graph, population and random streams
-(common random numbers), so the change column is the lever's effect, with a 95% t-interval over seeds.
+over five replications (the replication seeds of base seed 1, docs/experiments.md): each replication runs
+baseline and scenario on the same graph, population and random streams (common random numbers), so the change
+column is the lever's effect, with a 95% t-interval over replications.
 
-The tables were made with `wom_sim.economics.paired_roi` (docs/interventions.md, Economics):
+The tables were made with `wom_sim.compare` (docs/experiments.md, Python API):
 
 ```python
-from wom_sim.sim.economics import paired_roi
-r = paired_roi("scenarios/baseline.yaml", "scenarios/kol_launch.yaml", seeds=range(1, 6))
-print(r.summary)          # paired changes, incremental profit and cost, ROI: mean and 95% CI
-print(r.per_seed)         # one row per seed: base_*, treat_*, delta_*
+import wom_sim
+c = wom_sim.compare("baseline", "kol_launch", replications=5, seed=1)
+print(c.uplift)           # paired change per outcome: mean and 95% CI
+print(c.roi)              # ROI = mean incremental profit / mean incremental cost, paired BCa bootstrap 95% CI
+print(c.per_seed)         # one row per replication: seed, base_*, treat_*, delta_*
 ```
 
 and each scenario runs on its own with `wom-sim run <name>` (summary, tables, dashboard) or against the
 baseline with `wom-sim compare baseline <name> -r 30` (more replications, paired uplifts for every metric).
 
 How to read the money rows: profit is revenue minus cost of goods minus every intervention cost, so the change in
-cumulative profit is already net of the lever's cost. **ROI = incremental profit / incremental cost**: 0 is
+cumulative profit is already net of the lever's cost. **ROI = mean incremental profit / mean incremental cost** over
+the replications (a ratio of means; its interval is a paired BCa bootstrap): 0 is
 break-even (the lever paid for itself exactly), 1 means every unit spent came back plus one more, negative
 means it lost money. Revenue timing matters: a lever that only speeds up adoption in a market that saturates
 within two years earns mostly by pulling purchases forward (the baseline reaches about half the population by week 52
@@ -246,10 +247,10 @@ means over weeks; NPS, trust, brand and CLV are end values.
 ]
 
 for name, text in SECTIONS:
-    q = resolve_scenario(S + name + ".yaml").description.splitlines()[0]
+    q = load_scenario(bundled_path(name)).description.splitlines()[0]
     text = "\n".join(textwrap.wrap(text, 116))
     out.append(
-        f"## {name}\n\n**{q}**\n\n```\nwom-sim run {name}\nwom-sim compare baseline {name} -r 5\n```\n\n{text}\n"
+        f"## {name}\n\n**{q}**\n\n```\nwom-sim run {name}\nwom-sim compare baseline {name} -r 5 --seed 1\n```\n\n{text}\n"
     )
     t = table(name)
     extras = [extra_row(label, windowed(name, fn), f) for label, fn, f in EXTRA.get(name, [])]
@@ -258,16 +259,13 @@ for name, text in SECTIONS:
         t = "\n".join(lines[:2] + extras + lines[2:])
     out.append(t + "\n")
     if name == "kol_vs_ads":
-        from wom_sim.sim.economics import paired_roi
-
-        r = paired_roi(S + "kol_launch.yaml", S + "kol_vs_ads.yaml", SEEDS)
-        s = r.summary
+        s = comparison("kol_launch", "kol_vs_ads").uplift.set_index("outcome")
         out.append(
             "Head to head (paired, kol_vs_ads minus kol_launch, same seeds): profit "
-            f"{s.loc['incremental_profit', 'mean']:+,.0f} ({s.loc['incremental_profit', 'ci_low']:+,.0f} to "
-            f"{s.loc['incremental_profit', 'ci_high']:+,.0f}); mean adoption share "
-            f"{s.loc['delta_adoption_mean', 'mean']:+.3f}; WOM-acquired share "
-            f"{100 * s.loc['delta_wom_acquired_share', 'mean']:+.1f} points.\n"
+            f"{s.loc['cum_profit', 'uplift']:+,.0f} ({s.loc['cum_profit', 'ci_low']:+,.0f} to "
+            f"{s.loc['cum_profit', 'ci_high']:+,.0f}); mean adoption share "
+            f"{s.loc['mean:adoption_share', 'uplift']:+.3f}; WOM-acquired share "
+            f"{100 * s.loc['wom_acquired_share', 'uplift']:+.1f} points.\n"
         )
 
 # crisis section
@@ -277,7 +275,7 @@ out.append("""## product_crisis, product_crisis_handled, product_crisis_mishandl
 
 ```
 wom-sim run product_crisis
-wom-sim compare baseline product_crisis product_crisis_handled product_crisis_mishandled -r 5
+wom-sim compare baseline product_crisis product_crisis_handled product_crisis_mishandled -r 5 --seed 1
 ```
 
 The same defect (severity 0.6, 10% of customers hit) surfaces in week 40 after a week of rising complaints.
@@ -292,11 +290,12 @@ arms = ["product_crisis", "product_crisis_handled", "product_crisis_mishandled"]
 
 def cmean(name, key, f):
     v = np.array(D[name]["crisis"][key], dtype=float)
-    m, lo, hi = mean_ci(v)
+    est = mean_ci(v)
+    m, lo, hi = est.value, est.low, est.high
     if np.isnan(v).all():
         return "not within the run"
     txt = f.format(m) + (f" ({f.format(lo)} to {f.format(hi)})" if lo == lo else "")
-    return txt + (f" [{np.isnan(v).sum()} of 5 seeds not within the run]" if np.isnan(v).any() else "")
+    return txt + (f" [{np.isnan(v).sum()} of 5 replications not within the run]" if np.isnan(v).any() else "")
 
 
 rows.append(
@@ -333,4 +332,4 @@ and KOL fees included), the unanswered one by {prof["product_crisis"]:+,.0f}, th
 {prof["product_crisis_mishandled"]:+,.0f}.
 """)
 
-open(str(ROOT) + "/docs/cookbook.md", "w").write("\n".join(out))
+(ROOT / "docs" / "cookbook.md").write_text("\n".join(out), encoding="utf-8")

@@ -277,17 +277,18 @@ intervention cost, with cumulative `cum_revenue`, `cum_cost_of_goods`, `cum_inte
   repurchase rate x expected lifetime (1 / churn rate), with both rates per customer-tick over the run so far,
   which reduces to margin_per_purchase x cum_repurchases / cum_churn_events (NaN before the first churn).
 
-`wom_sim.sim.economics.paired_roi(base, treatment, seeds)` runs both scenarios with each seed (same graph, population
-and streams: common random numbers) and returns, per seed and as mean with a 95% t-interval: incremental profit
-(treatment cum_profit - base cum_profit, already net of intervention costs), incremental intervention cost, and
-ROI = incremental profit / incremental cost (0 = break-even), plus the paired difference of adoption, churn,
-repurchase, NPS, WOM volumes, brand, trust, margin and CLV. Results for every bundled scenario:
-[cookbook.md](cookbook.md).
+`wom_sim.compare(base, treatment, replications=5)` runs both scenarios with the same replication seeds (same
+graph, population and streams: common random numbers) and returns, per replication (`per_seed`) and as mean with a
+95% t-interval (`uplift`), the paired difference of every outcome (adoption, churn, repurchase, NPS, WOM volumes,
+brand, trust, margin, CLV, profit net of intervention costs, intervention cost), and `roi`: ROI = mean incremental
+profit / mean incremental cost (0 = break-even) with a paired BCa bootstrap 95% CI (docs/experiments.md, "The ROI
+estimator"). Results for every bundled scenario: [cookbook.md](cookbook.md).
 
 ```python
-from wom_sim.sim.economics import paired_roi
-r = paired_roi("scenarios/baseline.yaml", "scenarios/referral_program.yaml", seeds=range(1, 6))
-print(r.summary.loc[["incremental_profit", "incremental_cost", "roi", "delta_wom_acquired_share"]])
+import wom_sim
+c = wom_sim.compare("baseline", "referral_program", replications=5, seed=1)
+print(c.roi)                                                    # ROI with its 95% CI, incremental profit and cost
+print(c.uplift.set_index("outcome").loc["wom_acquired_share"])  # a paired change with its 95% CI
 ```
 """
 

@@ -13,7 +13,9 @@ import pandas as pd
 
 from wom_sim.calibrate.targets import Problem, Target, _metric_parts, scenario_with
 from wom_sim.errors import ScenarioError
+from wom_sim.experiment.seeds import replication_seeds
 from wom_sim.scenario.schema import Scenario
+from wom_sim.sim.model import simulate
 
 
 def _stat(series: pd.Series, stat: str) -> float:
@@ -65,8 +67,6 @@ class Evaluation:
 
 def evaluate(problem: Problem, values: dict[str, float], seeds: list[int]) -> Evaluation:
     """Run the scenario with `values` once per seed and score the mean of the runs against every target."""
-    from wom_sim.sim.model import simulate
-
     sc = scenario_with(problem, values)
     per_run: dict[str, list] = {t.name: [] for t in problem.targets}
     for seed in seeds:
@@ -161,7 +161,7 @@ def calibrate(problem: Problem, progress: Callable[[int, float, float], None] | 
     `progress(trial, loss, best_loss)` is called after every trial.
     """
     spec = problem.spec
-    seeds = [spec.seed + r for r in range(spec.replications)]
+    seeds = replication_seeds(spec.seed, spec.replications)
     history: list[Evaluation] = []
     start = time.perf_counter()
 
@@ -178,7 +178,8 @@ def calibrate(problem: Problem, progress: Callable[[int, float, float], None] | 
         _optuna_search(problem, objective)
     best = min(history, key=lambda h: h.loss)
     n_check = spec.replications if spec.check_replications is None else spec.check_replications
-    fresh = [spec.seed + 1_000_000 + r for r in range(n_check)]
+    # Fresh seeds: the replications after the searched ones, same scheme, never seen by the search.
+    fresh = replication_seeds(spec.seed, n_check, first=spec.replications)
     check = evaluate(problem, best.values, fresh) if n_check else None
     trials = pd.DataFrame(
         [{**h.values, "loss": h.loss, **{f"error:{k}": v for k, v in h.errors.items()}} for h in history]

@@ -93,7 +93,7 @@ class CalibrationSpec(BaseModel):
     targets: list[TargetSpec]
     replications: int = Field(3, ge=1, le=1000, description="runs per trial (same seeds in every trial)")
     trials: int = Field(40, ge=2, le=100_000, description="parameter sets evaluated")
-    seed: int = Field(1, ge=0, description="first replication seed; the optimiser is seeded from it too")
+    seed: int = Field(1, ge=0, description="base seed of the replications; the optimiser is seeded from it too")
     optimiser: Literal["tpe", "cmaes", "de"] = "tpe"
     check_replications: int | None = Field(
         None, ge=0, description="fresh-seed runs of the best fit (default: replications)"

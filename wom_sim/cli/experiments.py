@@ -38,7 +38,7 @@ def executor_options(f):
 
 
 def _executor(workers, dask, dask_local, quiet: bool):
-    from wom_sim.experiment.executors import make_executor
+    from wom_sim.experiment.executors import make_executor  # lazy: CLI start-up time
 
     executor = make_executor(workers, dask, dask_local)
     if not quiet:
@@ -50,8 +50,8 @@ def _run_study(study, quiet: bool):
     """Run a study function, turning Ctrl-C into a clean message and exit code 130."""
     import warnings
 
-    from wom_sim.experiment.executors import Interrupted
-    from wom_sim.experiment.store import StoreWarning
+    from wom_sim.experiment.executors import Interrupted  # lazy: CLI start-up time
+    from wom_sim.experiment.store import StoreWarning  # lazy: CLI start-up time
 
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -88,15 +88,17 @@ def _print_rows(rows: list[dict], indent: str = "  ") -> None:
 # ------------------------------------------------------------------------------------------------ run --replications
 def run_replicated(path: Path, scenario, replications: int, out_dir, workers, dask, dask_local, quiet: bool) -> None:
     """`wom-sim run SCENARIO --replications N`: mean and 95% CI per metric per tick, a dashboard with CI bands."""
-    from wom_sim.experiment.studies import run_replications
-    from wom_sim.report.figures import ci_dashboard_figure, save_figure
-    from wom_sim.report.html import ci_table
+    # Imported when the command runs, so `wom-sim --help` stays fast.
+    from wom_sim.experiment.studies import replicate
+    from wom_sim.report.figures import ci_dashboard_figure, save_figure  # lazy: CLI start-up time
+    from wom_sim.report.html import ci_table  # lazy: CLI start-up time
 
     out = Path(out_dir) if out_dir else Path("runs") / f"{path.stem}-replications"
     executor = _executor(workers, dask, dask_local, quiet)
     with executor:
         result = _run_study(
-            lambda: run_replications(scenario, replications, out, executor, progress=not quiet, warn=False), quiet
+            lambda: replicate(scenario, replications, executor=executor, out=out, progress=not quiet, warn=False),
+            quiet,
         )
     tables = result.tables
     title = f"{scenario.name} ({scenario.network.n:,} people)"
@@ -105,7 +107,7 @@ def run_replicated(path: Path, scenario, replications: int, out_dir, workers, da
         return
     click.echo(
         f"\n{scenario.name}: {replications} replications, {scenario.ticks} {scenario.tick_unit}s, seeds from "
-        f"{scenario.seed} (SeedSequence spawn)\n"
+        f"base seed {scenario.seed} (replication_seed: SeedSequence spawn keys)\n"
     )
     _print_rows(ci_table(tables["summary"], scenario.tick_unit).to_dict("records"))
     click.echo(
@@ -118,7 +120,7 @@ def run_replicated(path: Path, scenario, replications: int, out_dir, workers, da
 # ------------------------------------------------------------------------------------------------ compare
 def _arms(base: str, treatments: tuple[str, ...], overrides: list[str], seed, ticks) -> list:
     """BASE and the TREATMENTs as labelled scenarios; an override treatment is BASE + --set + its own overrides."""
-    from wom_sim.experiment.studies import Arm
+    from wom_sim.experiment.studies import Arm  # lazy: CLI start-up time
 
     base_path = resolve_scenario_path(base)
     arms = [Arm(base_path.stem, load_scenario(base_path, overrides, seed=seed, ticks=ticks))]
@@ -132,11 +134,6 @@ def _arms(base: str, treatments: tuple[str, ...], overrides: list[str], seed, ti
                 arms.append(Arm(path.stem, load_scenario(path, overrides, seed=seed, ticks=ticks)))
         except ValueError as exc:  # ScenarioError, or shlex on unbalanced quotes
             raise ScenarioError(f"treatment {text!r}: {exc}") from None
-    seen: dict[str, int] = {}
-    for arm in arms:
-        seen[arm.label] = seen.get(arm.label, 0) + 1
-        if seen[arm.label] > 1:
-            arm.label = f"{arm.label}#{seen[arm.label]}"
     return arms
 
 
@@ -170,34 +167,40 @@ def compare(base, treatments, replications, overrides, seed, ticks, out_dir, wor
     its paired 95% CI and, for reference, the unpaired CI on the same runs. Interrupt with Ctrl-C and run the same
     command again to resume; only missing runs run.
     """
-    from wom_sim.experiment.studies import compare as run_compare
-    from wom_sim.report.figures import ci_dashboard_figure, save_figure, uplift_figure
-    from wom_sim.report.html import pairing_gain, uplift_display
+    # Imported when the command runs, so `wom-sim --help` stays fast.
+    from wom_sim.experiment.comparison import compare as run_compare
+    from wom_sim.report.figures import ci_dashboard_figure, save_figure, uplift_figure  # lazy: CLI start-up time
+    from wom_sim.report.html import pairing_gain, uplift_display  # lazy: CLI start-up time
 
     arms = _arms(base, treatments, list(overrides), seed, ticks)
     out = Path(out_dir) if out_dir else Path("runs") / f"compare-{arms[0].label}"
     executor = _executor(workers, dask, dask_local, quiet)
     with executor:
         result = _run_study(
-            lambda: run_compare(arms, replications, out, executor, progress=not quiet, warn=False), quiet
+            lambda: run_compare(
+                *arms, replications=replications, executor=executor, out=out, progress=not quiet, warn=False
+            ),
+            quiet,
         )
-    tables = result.tables
     unit = arms[0].scenario.tick_unit
-    save_figure(uplift_figure(tables["uplift"], tables["uplift_timeseries"], unit), out / "compare.png")
-    save_figure(ci_dashboard_figure(tables["timeseries"], "", unit), out / "dashboard.png")
+    save_figure(uplift_figure(result.uplift, result.uplift_timeseries, unit), out / "compare.png")
+    save_figure(ci_dashboard_figure(result.timeseries, "", unit), out / "dashboard.png")
     if quiet:
         return
-    display = uplift_display(tables["uplift"], unit)
-    for treatment in dict.fromkeys(display["treatment"]):
-        click.echo(f"\n{treatment} vs {arms[0].label} ({replications} paired replications)\n")
+    display = uplift_display(result.uplift, unit)
+    for treatment in result.treatments:
+        click.echo(f"\n{treatment} vs {result.base} ({replications} paired replications)\n")
         _print_rows(display[display["treatment"] == treatment].drop(columns="treatment").to_dict("records"))
-    click.echo("\n  * paired 95% CI excludes 0. ROI = profit uplift / extra intervention spend (0 = break-even).")
+    click.echo(
+        "\n  * paired 95% CI excludes 0. ROI = mean profit uplift / mean extra intervention spend (0 = break-even; "
+        "BCa bootstrap CI)."
+    )
     click.echo("  Common random numbers (replication i of every arm shares its seed):")
-    for line in pairing_gain(tables["uplift"]):
+    for line in pairing_gain(result.uplift):
         click.echo(f"    {line}")
     click.echo(
-        f"\nOutputs in {out}/: uplift.csv, outcomes.csv, timeseries.parquet, compare.png, dashboard.png, "
-        f"runs/. HTML: wom-sim report {out}"
+        f"\nOutputs in {out}/: uplift.csv, roi.csv, per_seed.csv, outcomes.csv, timeseries.parquet, compare.png, "
+        f"dashboard.png, runs/. HTML: wom-sim report {out}"
     )
 
 
@@ -217,8 +220,10 @@ def sweep(spec, out_dir, workers, dask, dask_local, quiet):
     validated before anything runs. One Parquet part per finished run: kill it and run the same command again
     to finish; a changed SPEC warns and never mixes its results with the old ones.
     """
-    from wom_sim.experiment.sweep import run_sweep
-    from wom_sim.experiment.sweep_spec import load_sweep
+    from wom_sim.experiment.sweep import run_sweep  # lazy: CLI start-up time
+    from wom_sim.experiment.sweep_spec import load_sweep  # lazy: CLI start-up time
+
+    # lazy: CLI start-up time
     from wom_sim.report.figures import heatmap_figure, partial_dependence_figure, save_figure, sensitivity_figure
 
     plan = load_sweep(spec)
@@ -243,7 +248,7 @@ def sweep(spec, out_dir, workers, dask, dask_local, quiet):
 
 
 def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path) -> None:
-    from wom_sim.report.figures import format_value
+    from wom_sim.report.figures import format_value  # lazy: CLI start-up time
 
     points, sens, noise = tables["points"], tables["sensitivity"], tables["noise"].set_index("metric")
     for metric in metrics:
@@ -288,6 +293,6 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
 @click.option("--out", type=click.Path(dir_okay=False), help="HTML file to write (default: DIR/report.html).")
 def report(folder, out):
     """Write one self-contained HTML report (figures embedded) for a run, replications, comparison or sweep DIR."""
-    from wom_sim.report.html import build_report
+    from wom_sim.report.html import build_report  # lazy: CLI start-up time
 
     click.echo(str(build_report(folder, out)))

@@ -1,9 +1,10 @@
 """Experiments: replications with confidence intervals, paired comparisons with common random numbers, parameter
 sweeps and Sobol sensitivity, on a local process pool or a Dask cluster, into a resumable result store.
 
-See docs/experiments.md. Module map: `runner` (seeds, run keys, the worker function), `executors` (where runs
-execute), `store` (the Parquet parts and manifest), `stats` (outcomes and CIs), `studies` (replications and
-compare), `sweep_spec` (spec validation and designs), `sweep` (sweeps and their summary).
+See docs/experiments.md. Module map: `seeds` (the one replication-seed scheme), `runner` (run keys, the worker
+function), `executors` (where runs execute), `store` (the Parquet parts and manifest, or memory), `studies` (arms
+and replications), `comparison` (paired comparisons and ROI), `sweep_spec` (spec validation and designs), `sweep`
+(sweeps and their summary). Outcomes and statistics are `wom_sim.analysis`: this package only runs models.
 
 Names are imported lazily, so a worker importing `wom_sim.experiment.runner` pays only for the model.
 """
@@ -14,12 +15,13 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "runner": ["make_task", "replication_seed", "replication_seeds", "run_key", "run_task"],
+    "seeds": ["replication_seed", "replication_seeds"],
+    "runner": ["make_task", "run_key", "run_task"],
     "executors": ["DaskExecutor", "Execution", "Executor", "InProcessExecutor", "Interrupted", "PoolExecutor",
                   "default_workers", "execute", "make_executor"],
-    "store": ["ResultStore", "StoreWarning"],
-    "stats": ["OUTCOMES", "mean_ci", "paired_difference", "run_outcomes", "timeseries_ci"],
-    "studies": ["Arm", "StudyResult", "compare", "run_replications", "summarise_compare", "summarise_replications"],
+    "store": ["MemoryStore", "ResultStore", "StoreWarning"],
+    "studies": ["Arm", "StudyResult", "replicate", "summarise_replications"],
+    "comparison": ["Comparison", "compare", "load_comparison"],
     "sweep": ["run_sweep", "summarise_sweep"],
     "sweep_spec": ["Sweep", "SweepSpec", "load_sweep"],
 }  # fmt: skip

@@ -149,8 +149,7 @@ class PoolExecutor(Executor):
             max_workers=self.workers, mp_context=ctx, initializer=_worker_init, initargs=(parent,)
         )
         if ctx.get_start_method() == "fork":
-            import wom_sim.sim.model  # noqa: F401  (imported once here, inherited by every forked worker)
-
+            # The model is already imported (runner imports it), so every forked worker inherits it.
             self.pool.submit(_noop).result()  # fork every worker now, before a progress bar starts a thread
 
     def map_unordered(self, fn, tasks):

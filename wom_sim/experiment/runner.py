@@ -1,4 +1,4 @@
-"""One run as plain data: replication seeds, run keys and the module-level worker function.
+"""One run as plain data: run keys and the module-level worker function (seeds: `wom_sim.experiment.seeds`).
 
 A worker (a local process or a Dask worker on another machine) receives a task dict holding only plain data: the
 fully resolved scenario as a JSON-able dict and an integer seed. It never receives a lambda, a closure or the
@@ -14,28 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wom_sim.scenario.loading import build_scenario
 from wom_sim.scenario.schema import Scenario
+from wom_sim.sim.model import WomModel
 
 # Scenario fields that label a run but cannot change its numbers: left out of the run key.
 LABEL_FIELDS = ("name", "description", "base_dir", "seed")
-SEED_MAX = 2**63 - 1
-
-
-def replication_seed(base_seed: int, replication: int) -> int:
-    """The seed of replication `replication` derived from `base_seed`.
-
-    It is the first 63 bits of ``numpy.random.SeedSequence(base_seed, spawn_key=(replication,))``, i.e. of
-    ``SeedSequence(base_seed).spawn(R)[replication]`` for any R > replication. So replication i has the same seed
-    whatever the number of replications, in every arm of a comparison and at every point of a sweep (common random
-    numbers), and adding replications later reuses the runs already stored.
-    """
-    words = np.random.SeedSequence(int(base_seed), spawn_key=(int(replication),)).generate_state(2, np.uint32)
-    return ((int(words[0]) << 32) | int(words[1])) >> 1
-
-
-def replication_seeds(base_seed: int, replications: int) -> list[int]:
-    """Seeds of replications 0..replications-1 (see `replication_seed`)."""
-    return [replication_seed(base_seed, i) for i in range(replications)]
 
 
 def scenario_payload(scenario: Scenario) -> dict[str, Any]:
@@ -73,9 +57,6 @@ def run_task(task: dict[str, Any]) -> pd.DataFrame:
     Module-level and importable (`wom_sim.experiment.runner.run_task`) so that process pools and Dask send it by
     reference; the scenario is rebuilt and validated from plain data inside the worker.
     """
-    from wom_sim.scenario.loading import build_scenario
-    from wom_sim.sim.model import WomModel
-
     scenario = build_scenario(dict(task["scenario"]), f"task {task['key']}")
     model = WomModel(scenario, seed=int(task["seed"]))
     model.run()
@@ -83,16 +64,3 @@ def run_task(task: dict[str, Any]) -> pd.DataFrame:
     frame.insert(0, "run_key", task["key"])
     frame.insert(1, "seed", np.int64(task["seed"]))
     return frame
-
-
-def worker_versions() -> dict[str, str]:
-    """Versions a worker runs (to check a Dask cluster runs the same code as the client)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for name in ("wom-sim", "numpy", "mesa"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "missing"
-    return out

@@ -143,3 +143,53 @@ class ResultStore:
         """Keys (in order, without duplicates) that have no part yet."""
         done = self.done_keys()
         return [k for k in dict.fromkeys(keys) if k not in done]
+
+
+class MemoryStore:
+    """A store in memory, for an experiment run without an output folder (`compare(..., out=None)`).
+
+    It has the methods of `ResultStore` that running and summarising use; nothing is written to disk, nothing can
+    be resumed, and `path` is None.
+    """
+
+    path = None
+
+    def __init__(self) -> None:
+        self._manifest: dict[str, Any] | None = None
+        self._tasks = pd.DataFrame()
+        self._runs: dict[str, pd.DataFrame] = {}
+
+    def manifest(self) -> dict[str, Any] | None:
+        """The manifest `open` recorded (None before)."""
+        return self._manifest
+
+    def open(
+        self, kind: str, spec: dict[str, Any], spec_hash: str, tasks: pd.DataFrame, warn: bool = True
+    ) -> list[str]:
+        """Start the study (memory holds one spec: nothing to resume or warn about)."""
+        self._manifest = {"kind": kind, "spec_hash": spec_hash, "wom_sim_version": _version(), "spec": spec}
+        self._tasks = tasks.copy()
+        return []
+
+    def tasks(self) -> pd.DataFrame:
+        """The task table of the spec."""
+        return self._tasks.copy()
+
+    def done_keys(self) -> set[str]:
+        """Keys of every finished run."""
+        return set(self._runs)
+
+    def write_run(self, key: str, frame: pd.DataFrame) -> None:
+        """Keep one finished run."""
+        self._runs[key] = frame
+
+    def load(self, keys: list[str] | set[str] | None = None) -> pd.DataFrame:
+        """The per-tick metrics of the given runs (default: every task), concatenated."""
+        if keys is None:
+            keys = list(dict.fromkeys(self._tasks["run_key"]))
+        frames = [self._runs[k] for k in keys if k in self._runs]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def missing(self, keys: list[str]) -> list[str]:
+        """Keys (in order, without duplicates) that have no run yet."""
+        return [k for k in dict.fromkeys(keys) if k not in self._runs]

@@ -1,37 +1,37 @@
-"""Replications of one scenario and paired comparisons of several, on any executor, into a resumable store."""
+"""Studies: replications of one scenario on any executor, into a resumable store or into memory; the arms and
+seeds every study shares (paired comparisons build on them in `comparison`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from wom_sim.analysis.outcomes import add_derived, run_outcomes
+from wom_sim.analysis.statistics import mean_ci_table, timeseries_ci
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.executors import Execution, Executor, InProcessExecutor, execute
-from wom_sim.experiment.runner import canonical_hash, make_task, replication_seeds, scenario_payload
-from wom_sim.experiment.stats import (
-    COMPARE_OUTCOMES,
-    RUN_OUTCOMES,
-    mean_ci,
-    paired_difference,
-    roi,
-    run_outcomes,
-    t_half_width,
-    timeseries_ci,
-)
-from wom_sim.experiment.store import ResultStore
+from wom_sim.experiment.runner import canonical_hash, make_task, scenario_payload
+from wom_sim.experiment.seeds import replication_seeds
+from wom_sim.experiment.store import MemoryStore, ResultStore
 from wom_sim.output import write_table
+from wom_sim.scenario.catalogue import bundled_names, bundled_path
+from wom_sim.scenario.loading import load_scenario
 from wom_sim.scenario.schema import Scenario
+from wom_sim.sim.model import resolve_scenario
 
-# Per-tick metrics whose paired uplift over time `compare` keeps (the figure and the report draw them).
-UPLIFT_SERIES = ["adoption_share", "customers", "nps", "brand", "cum_profit", "pos_messages", "neg_messages"]
+# The headline outcomes of `replicate` and `wom-sim run --replications` (statistics from the metric catalogue).
+RUN_OUTCOMES = ["adoption_share", "customers", "nps", "churn_rate", "repurchase_rate", "pos_messages",
+                "neg_messages", "wom_acquired_share", "brand", "revenue", "profit"]  # fmt: skip
+
+Store = ResultStore | MemoryStore
 
 
 @dataclass
 class Arm:
-    """One scenario of a comparison: a label and the resolved scenario."""
+    """One scenario of a study: a label and the resolved scenario."""
 
     label: str
     scenario: Scenario
@@ -39,19 +39,49 @@ class Arm:
 
 @dataclass
 class StudyResult:
-    """What a replications or compare study produced."""
+    """What a replications or sweep study produced: its tables, where they are stored (None: in memory)."""
 
-    path: Path
+    path: Path | None
     execution: Execution
     tables: dict[str, pd.DataFrame]
-    notes: list[str]
+    notes: list[str] = field(default_factory=list)
 
 
-def _arm_tasks(arms: list[Arm], replications: int, base_seed: int) -> tuple[list[dict], pd.DataFrame]:
+def as_arm(source: Arm | Scenario | str | Path, overrides: dict[str, Any] | None = None) -> Arm:
+    """An arm from an Arm, a Scenario (labelled by its name), a scenario file or a bundled scenario's name, with
+    dotted `overrides` (e.g. ``{"network.n": 2000}``) applied.
+
+    Raises
+    ------
+    ScenarioError
+        For a file that does not exist and is no bundled name, or an invalid scenario.
+    """
+    if isinstance(source, Arm):
+        return Arm(source.label, resolve_scenario(source.scenario, overrides)) if overrides else source
+    if isinstance(source, Scenario):
+        return Arm(source.name, resolve_scenario(source, overrides))
+    path = Path(source)
+    if not path.exists() and str(source) in bundled_names():
+        path = bundled_path(str(source))
+    if not path.exists():
+        raise ScenarioError(f"{source}: file not found (and no bundled scenario of that name; see `wom-sim scenarios`)")
+    return Arm(path.stem, load_scenario(path, overrides or None))
+
+
+def label_arms(arms: list[Arm]) -> list[Arm]:
+    """The arms with unique labels: a repeated label gets `#2`, `#3`, ..."""
+    seen: dict[str, int] = {}
+    out = []
+    for arm in arms:
+        seen[arm.label] = seen.get(arm.label, 0) + 1
+        out.append(arm if seen[arm.label] == 1 else Arm(f"{arm.label}#{seen[arm.label]}", arm.scenario))
+    return out
+
+
+def arm_tasks(arms: list[Arm], replications: int, base_seed: int) -> tuple[list[dict], pd.DataFrame]:
     """Replication i of every arm gets the same seed: same graph, population and random streams (CRN)."""
-    seeds = replication_seeds(base_seed, replications)
     tasks, rows = [], []
-    for rep, seed in enumerate(seeds):
+    for rep, seed in enumerate(replication_seeds(base_seed, replications)):
         for index, arm in enumerate(arms):
             task = make_task(arm.scenario, seed)
             tasks.append(task)
@@ -61,178 +91,106 @@ def _arm_tasks(arms: list[Arm], replications: int, base_seed: int) -> tuple[list
     return tasks, pd.DataFrame(rows)
 
 
-def _study(
+def open_store(out: str | Path | None) -> Store:
+    """The store of a study: a folder (resumable) or, for `out=None`, memory."""
+    return MemoryStore() if out is None else ResultStore(out)
+
+
+def run_study(
     kind: str,
     arms: list[Arm],
     replications: int,
-    out: str | Path,
-    executor: Executor | None,
-    progress: bool,
     seed: int | None,
+    executor: Executor | None,
+    out: str | Path | None,
+    progress: bool,
     warn: bool,
-) -> tuple[ResultStore, Execution, list[str]]:
+) -> tuple[Store, Execution, list[str]]:
+    """Run every replication of every arm that the store does not hold yet; seeds from `seed` or the first arm's."""
     base_seed = arms[0].scenario.seed if seed is None else int(seed)
-    tasks, table = _arm_tasks(arms, replications, base_seed)
+    tasks, table = arm_tasks(arms, replications, base_seed)
     spec = {
         "replications": replications,
         "seed": base_seed,
         "arms": [{"label": a.label, "scenario": scenario_payload(a.scenario)} for a in arms],
     }
-    store = ResultStore(out)
+    store = open_store(out)
     notes = store.open(kind, spec, canonical_hash(spec), table, warn=warn)
     execution = execute(tasks, store, executor or InProcessExecutor(), progress=progress, desc=kind)
     return store, execution, notes
 
 
+def write_tables(path: Path | None, tables: dict[str, pd.DataFrame], csv: tuple[str, ...]) -> None:
+    """Write the tables next to a folder store as Parquet (and the `csv` ones as CSV too); nothing in memory."""
+    if path is None:
+        return
+    for name, frame in tables.items():
+        write_table(frame, path / name)
+        if name in csv:
+            write_table(frame, path / name, "csv")
+
+
 # ------------------------------------------------------------------------------------------------ replications
-def run_replications(
-    scenario: Scenario,
-    replications: int,
-    out: str | Path,
-    executor: Executor | None = None,
-    progress: bool = False,
+def replicate(
+    scenario: Scenario | str | Path,
+    replications: int = 30,
     seed: int | None = None,
+    executor: Executor | None = None,
+    out: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    progress: bool = False,
     warn: bool = True,
 ) -> StudyResult:
-    """Run `replications` seeds of one scenario (seeds from `seed` or the scenario's) and summarise them."""
-    store, execution, notes = _study(
-        "replications", [Arm(scenario.name, scenario)], replications, out, executor, progress, seed, warn
-    )
-    return StudyResult(store.path, execution, summarise_replications(store.path), notes)
+    """Run `replications` seeds of one scenario and summarise them with 95% confidence intervals.
+
+    Parameters
+    ----------
+    scenario : Scenario, str or Path
+        A Scenario, a scenario file or a bundled scenario's name.
+    replications : int
+        Runs; replication i uses ``replication_seed(seed, i)`` (docs/experiments.md).
+    seed : int, optional
+        The base seed (default: the scenario's).
+    executor : Executor, optional
+        Where runs execute (default: this process); see `make_executor`.
+    out : str or Path, optional
+        A store folder: finished runs are kept there and a second call runs only the missing ones. None keeps
+        everything in memory.
+    overrides : dict, optional
+        Dotted overrides of the scenario, e.g. ``{"network.n": 2000}``.
+    progress, warn : bool
+        Show a progress bar; warn (StoreWarning) when the store holds runs of another spec.
+
+    Returns
+    -------
+    StudyResult
+        ``tables``: ``timeseries`` (mean and CI per metric per tick), ``outcomes`` (one row per replication) and
+        ``summary`` (mean and CI per outcome of `RUN_OUTCOMES`).
+
+    Examples
+    --------
+    >>> import wom_sim
+    >>> result = wom_sim.replicate("baseline", replications=3, overrides={"network.n": 300, "ticks": 8})
+    >>> summary = result.tables["summary"].set_index("metric")
+    >>> int(summary.loc["customers", "n"]), bool(summary.loc["customers", "ci_low"] <= summary.loc["customers", "mean"])
+    (3, True)
+    """
+    arm = as_arm(scenario, overrides)
+    store, execution, notes = run_study("replications", [arm], replications, seed, executor, out, progress, warn)
+    return StudyResult(store.path, execution, summarise_replications(store), notes)
 
 
-def summarise_replications(path: str | Path, write: bool = True) -> dict[str, pd.DataFrame]:
+def summarise_replications(store: Store | str | Path, write: bool = True) -> dict[str, pd.DataFrame]:
     """timeseries (mean and CI per metric per tick), outcomes (one row per replication) and summary (CI per outcome)."""
-    store = ResultStore(path)
+    store = store if isinstance(store, ResultStore | MemoryStore) else ResultStore(store)
     tasks = store.tasks()
     runs = store.load(tasks["run_key"])
     outcomes = tasks[["replication", "seed", "run_key"]].join(run_outcomes(runs, RUN_OUTCOMES), on="run_key")
     tables = {
-        "timeseries": timeseries_ci(runs),
+        "timeseries": timeseries_ci(add_derived(runs)),
         "outcomes": outcomes,
-        "summary": mean_ci(outcomes[RUN_OUTCOMES]),
+        "summary": mean_ci_table(outcomes[RUN_OUTCOMES]),
     }
     if write:
-        _write(store.path, tables)
+        write_tables(store.path, tables, ("summary", "outcomes"))
     return tables
-
-
-# ------------------------------------------------------------------------------------------------ compare
-def compare(
-    arms: list[Arm],
-    replications: int,
-    out: str | Path,
-    executor: Executor | None = None,
-    progress: bool = False,
-    seed: int | None = None,
-    warn: bool = True,
-) -> StudyResult:
-    """Run the base (arms[0]) and every treatment with the same seeds and tabulate the paired uplifts."""
-    if len(arms) < 2:
-        raise ValueError("compare needs a base and at least one treatment")
-    for arm in arms[1:]:
-        if arm.scenario.ticks != arms[0].scenario.ticks:
-            raise ScenarioError(
-                f"compare: {arm.label} runs {arm.scenario.ticks} ticks, the base "
-                f"{arms[0].scenario.ticks}; paired uplifts need the same horizon (use --ticks)"
-            )
-    store, execution, notes = _study("compare", arms, replications, out, executor, progress, seed, warn)
-    return StudyResult(store.path, execution, summarise_compare(store.path), notes)
-
-
-def summarise_compare(path: str | Path, write: bool = True) -> dict[str, pd.DataFrame]:
-    """uplift (paired and unpaired CIs per treatment and outcome, ROI), outcomes per run, and time series."""
-    store = ResultStore(path)
-    tasks = store.tasks()
-    runs = store.load(tasks["run_key"])
-    per_run = run_outcomes(runs, COMPARE_OUTCOMES)
-    outcomes = tasks.join(per_run, on="run_key")
-    labels = list(dict.fromkeys(tasks.sort_values("arm_index")["arm"]))
-    wide = outcomes.pivot_table(index="replication", columns="arm", values=COMPARE_OUTCOMES, aggfunc="first")
-    rows = []
-    for label in labels[1:]:
-        for name in COMPARE_OUTCOMES:
-            both = wide[name][[labels[0], label]].dropna()
-            rows.append(
-                {
-                    "treatment": label,
-                    "outcome": name,
-                    **paired_difference(both[labels[0]].to_numpy(), both[label].to_numpy()),
-                }
-            )
-        both = wide[["profit", "intervention_cost"]].dropna()
-        rows.append(
-            {
-                "treatment": label,
-                "outcome": "roi",
-                **roi(
-                    both["profit"][labels[0]],
-                    both["profit"][label],
-                    both["intervention_cost"][labels[0]],
-                    both["intervention_cost"][label],
-                ),
-            }
-        )
-    with_arm = runs.merge(tasks[["run_key", "arm"]].drop_duplicates("run_key"), on="run_key", how="left")
-    tables = {
-        "uplift": pd.DataFrame(rows),
-        "outcomes": outcomes,
-        "timeseries": _arm_timeseries(runs, tasks),
-        "uplift_timeseries": _uplift_timeseries(with_arm, tasks, labels),
-    }
-    if write:
-        _write(store.path, tables)
-    return tables
-
-
-def _arm_timeseries(runs: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFrame:
-    """Mean and CI per tick per arm (a run shared by two identical arms counts in both)."""
-    frames = []
-    for label, group in tasks.groupby("arm", sort=False):
-        part = runs[runs["run_key"].isin(group["run_key"])]
-        frames.append(timeseries_ci(part).assign(arm=label))
-    return pd.concat(frames, ignore_index=True)
-
-
-def _uplift_timeseries(runs: pd.DataFrame, tasks: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
-    """Paired uplift per tick of the UPLIFT_SERIES metrics, per treatment."""
-    rows = []
-    keyed = {label: tasks[tasks["arm"] == label].set_index("replication")["run_key"] for label in labels}
-    by_key = runs.drop_duplicates(["run_key", "t"]).set_index(["run_key", "t"])
-    metrics = [m for m in UPLIFT_SERIES if m in by_key.columns]
-    stored = set(runs["run_key"])
-    for label in labels[1:]:
-        reps = [
-            r
-            for r in keyed[labels[0]].index.intersection(keyed[label].index)
-            if keyed[labels[0]][r] in stored and keyed[label][r] in stored
-        ]
-        if not reps:
-            continue
-        base = by_key.loc[list(keyed[labels[0]][reps]), metrics].to_numpy().reshape(len(reps), -1, len(metrics))
-        treat = by_key.loc[list(keyed[label][reps]), metrics].to_numpy().reshape(len(reps), -1, len(metrics))
-        ticks = by_key.loc[keyed[label][reps].iloc[0]].index.to_numpy()
-        diff = treat - base
-        mean, sd = diff.mean(0), diff.std(0, ddof=1) if len(reps) > 1 else np.full(diff.shape[1:], np.nan)
-        half = t_half_width(sd, len(reps))
-        for j, metric in enumerate(metrics):
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "treatment": label,
-                        "metric": metric,
-                        "t": ticks,
-                        "uplift": mean[:, j],
-                        "ci_low": mean[:, j] - half[:, j],
-                        "ci_high": mean[:, j] + half[:, j],
-                    }
-                )
-            )
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-
-
-def _write(path: Path, tables: dict[str, pd.DataFrame]) -> None:
-    for name, frame in tables.items():
-        write_table(frame, path / name)
-        if name in ("summary", "uplift", "outcomes"):
-            write_table(frame, path / name, "csv")

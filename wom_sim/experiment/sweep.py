@@ -10,13 +10,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wom_sim.analysis.outcomes import run_outcomes
+from wom_sim.analysis.statistics import t_half_width
 from wom_sim.experiment.executors import Execution, Executor, InProcessExecutor, execute
-from wom_sim.experiment.runner import canonical_hash, make_task, replication_seeds, scenario_payload
-from wom_sim.experiment.stats import run_outcomes, t_half_width
-from wom_sim.experiment.store import ResultStore
-from wom_sim.experiment.studies import StudyResult
-from wom_sim.experiment.sweep_spec import Sweep, load_sweep, sobol_problem
-from wom_sim.output import write_table
+from wom_sim.experiment.runner import canonical_hash, make_task, scenario_payload
+from wom_sim.experiment.seeds import replication_seeds
+from wom_sim.experiment.store import MemoryStore, ResultStore
+from wom_sim.experiment.studies import Store, StudyResult, open_store, write_tables
+from wom_sim.experiment.sweep_spec import Parameter, Sweep, load_sweep, sobol_problem
 
 PD_BINS = 8  # partial-dependence bins for sampled (lhs, sobol) designs
 
@@ -49,28 +50,58 @@ def spec_record(sweep: Sweep) -> dict[str, Any]:
 
 def run_sweep(
     sweep: Sweep | str | Path,
-    out: str | Path,
+    out: str | Path | None = None,
     executor: Executor | None = None,
     progress: bool = False,
     warn: bool = True,
 ) -> StudyResult:
-    """Run every missing run of a sweep and summarise the store."""
+    r"""Run every run of a parameter sweep that the store does not hold yet, and summarise the sweep.
+
+    Parameters
+    ----------
+    sweep : Sweep, str or Path
+        A sweep spec file (YAML; docs/experiments.md, "Sweeps and sensitivity") or a loaded `Sweep`.
+    out : str or Path, optional
+        A store folder (resumable; the tables are written next to it). None keeps everything in memory.
+    executor : Executor, optional
+        Where runs execute (default: this process); see `wom_sim.experiment.make_executor`.
+    progress, warn : bool
+        Show a progress bar; warn (StoreWarning) when the store holds runs of another spec.
+
+    Returns
+    -------
+    StudyResult
+        ``tables``: outcomes (per run), points (mean and CI per point), effects (partial dependence),
+        sensitivity (swings; Sobol indices for a sobol design) and noise.
+
+    Examples
+    --------
+    >>> import wom_sim, pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "small.yaml").write_text("network: {n: 300, m: 3}\nticks: 8\n")
+    >>> _ = (folder / "sweep.yaml").write_text(
+    ...     "scenario: small.yaml\ndesign: grid\nparameters:\n  wom.contact_prob: [0.1, 0.3]\n"
+    ...     "replications: 2\nmetrics: [adoption_share]\n")
+    >>> points = wom_sim.sweep(folder / "sweep.yaml").tables["points"]
+    >>> list(points["wom.contact_prob"]), list(points["n"]), "adoption_share_ci_low" in points
+    ([0.1, 0.3], [2, 2], True)
+    """
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep)
     tasks, table = sweep_tasks(sweep)
     record = spec_record(sweep)
-    store = ResultStore(out)
+    store = open_store(out)
     notes = store.open(
         "sweep", record, canonical_hash({k: v for k, v in record.items() if k != "spec_file"}), table, warn=warn
     )
     execution: Execution = execute(tasks, store, executor or InProcessExecutor(), progress=progress, desc="sweep")
-    return StudyResult(store.path, execution, summarise_sweep(store.path), notes)
+    return StudyResult(store.path, execution, summarise_sweep(store), notes)
 
 
-def summarise_sweep(path: str | Path, write: bool = True) -> dict[str, pd.DataFrame]:
+def summarise_sweep(store: Store | str | Path, write: bool = True) -> dict[str, pd.DataFrame]:
     """outcomes (per run), points (mean and CI per point), effects (partial dependence), sensitivity (swing,
     Sobol S1/ST with CIs) and noise (share of outcome variance that is replication noise)."""
-    store = ResultStore(path)
+    store = store if isinstance(store, ResultStore | MemoryStore) else ResultStore(store)
     record = store.manifest()["spec"]
     params, metrics = record["parameters"], record["metrics"]
     tasks = store.tasks()
@@ -89,10 +120,7 @@ def summarise_sweep(path: str | Path, write: bool = True) -> dict[str, pd.DataFr
         "noise": _noise(outcomes, metrics),
     }
     if write:
-        for name, frame in tables.items():
-            write_table(frame, store.path / name)
-        for name in ("points", "sensitivity"):
-            write_table(tables[name], store.path / name, "csv")
+        write_tables(store.path, tables, ("points", "sensitivity"))
     return tables
 
 
@@ -167,8 +195,6 @@ def _noise(outcomes: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
 def _sobol(points: pd.DataFrame, tasks: pd.DataFrame, record: dict) -> pd.DataFrame:
     """First-order (S1) and total (ST) Sobol indices with 95% bootstrap CIs (SALib), on per-point means."""
     from SALib.analyze import sobol as salib_sobol
-
-    from wom_sim.experiment.sweep_spec import Parameter
 
     params = record["parameters"]
     n_points = int(tasks["point"].max()) + 1

@@ -28,8 +28,8 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from wom_sim.analysis.outcomes import outcome_error
 from wom_sim.errors import ScenarioError
-from wom_sim.experiment.stats import outcome_error
 from wom_sim.scenario.loading import apply_overrides, build_scenario, format_validation_error, load_raw
 from wom_sim.scenario.schema import Scenario
 

@@ -17,8 +17,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from wom_sim.catalogue import ARM_COLOURS, CATALOGUE, CHANNEL_COLOURS, CHANNEL_LABELS, describe, metric, series_label
-from wom_sim.experiment.stats import parse_outcome
+from wom_sim.analysis.outcomes import label as _outcome_label
+from wom_sim.catalogue import ARM_COLOURS, CATALOGUE, CHANNEL_COLOURS, CHANNEL_LABELS, metric, series_label
 from wom_sim.output import atomic_file
 from wom_sim.sim.population import CHANNELS
 
@@ -96,17 +96,10 @@ def _release(fig: Figure) -> None:
 CI_PANELS = ["adoption_share", "customers", "nps", "brand", "pos_messages", "neg_messages", "churn_rate", "cum_profit"]
 
 
-# The experiment tables call two statistics "final" and "total"; the catalogue says "last" and "sum".
-_STATISTIC = {"final": "last", "total": "sum"}
-
-
 def outcome_label(name: str, unit: str = "tick") -> str:
-    """What a user reads for an outcome of the experiment tables (a named outcome, `stat:column` or a column): the
-    catalogue's label with the statistic; the name itself for what the catalogue does not know (e.g. roi)."""
-    stat, column = parse_outcome(name)
-    if column not in CATALOGUE and not column.startswith("cost_"):
-        return name
-    return describe(column, _STATISTIC.get(stat, stat), unit)
+    """What a user reads for an outcome of the experiment tables (`stat:column` or a column): the catalogue's
+    label with the statistic (`wom_sim.analysis.outcomes.label`); the name itself for what is no outcome (roi)."""
+    return _outcome_label(name, unit)
 
 
 def format_value(name: str, value: float, scale: float | None = None) -> str:

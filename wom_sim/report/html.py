@@ -14,8 +14,9 @@ import yaml
 
 from wom_sim.catalogue import summary_rows
 from wom_sim.errors import ScenarioError
+from wom_sim.experiment.comparison import load_comparison
 from wom_sim.experiment.store import ResultStore
-from wom_sim.experiment.studies import summarise_compare, summarise_replications
+from wom_sim.experiment.studies import summarise_replications
 from wom_sim.experiment.sweep import summarise_sweep
 from wom_sim.output import atomic_file
 from wom_sim.report import figures as report
@@ -176,7 +177,7 @@ def pairing_gain(uplift: pd.DataFrame) -> list[str]:
 
 
 def _compare_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
-    tables = summarise_compare(folder, write=False)
+    tables = load_comparison(folder).tables
     spec = manifest["spec"]
     labels = [a["label"] for a in spec["arms"]]
     unit = spec["arms"][0]["scenario"].get("tick_unit", "tick")
@@ -191,7 +192,7 @@ def _compare_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
         _table(uplift_display(tables["uplift"], unit)),
         _p(
             "* the paired 95% CI excludes 0. ROI = profit uplift / extra intervention spend (profit is already net "
-            "of the spend; 0 = break-even); its CIs are bootstrap percentiles."
+            "of the spend; 0 = break-even), a ratio of mean uplifts; its CIs are BCa bootstrap intervals."
         ),
         _img(report.uplift_figure(tables["uplift"], tables["uplift_timeseries"], unit), "uplift"),
         "<h2>Arms over time</h2>",

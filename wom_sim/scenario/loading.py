@@ -194,7 +194,34 @@ def build_scenario(data: dict, source: str = "scenario") -> Scenario:
 
 
 def load_scenario(path: str | Path, overrides: list[str] | dict[str, Any] | None = None, **set_fields: Any) -> Scenario:
-    """Load, inherit, override and validate a scenario file."""
+    """Load, inherit, override and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A YAML scenario file; `extends:` chains are followed.
+    overrides : list of "key=value" strings or a dict, optional
+        Dotted overrides applied to the fully resolved scenario, e.g. ``{"network.n": 2000}``.
+    **set_fields
+        Top-level fields to set when not None (the CLI's --seed and --ticks).
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        For a missing file, bad YAML or an invalid value, naming the file and key.
+
+    Examples
+    --------
+    >>> import wom_sim
+    >>> from wom_sim.scenario.catalogue import bundled_path
+    >>> sc = wom_sim.load_scenario(bundled_path("referral_program"), {"network.n": 2000}, ticks=52)
+    >>> sc.name, sc.network.n, sc.ticks
+    ('referral_program', 2000, 52)
+    """
     data = load_raw(path)
     extra = {k: v for k, v in set_fields.items() if v is not None}
     if overrides or extra:

@@ -355,7 +355,18 @@ class NpsSpec(Spec):
 
 
 class Scenario(Spec):
-    """A what-if: a population on a graph, a brand, and the levers the company pulls."""
+    """A what-if: a population on a graph, a brand, and the levers the company pulls.
+
+    Every field has a default (docs/scenarios.md); files are read with `load_scenario`, which also validates the
+    intervention parameters.
+
+    Examples
+    --------
+    >>> import wom_sim
+    >>> sc = wom_sim.Scenario(name="small", ticks=8, network={"n": 300})
+    >>> sc.network.n, sc.seed, sc.tick_unit
+    (300, 42, 'week')
+    """
 
     name: str = Field("unnamed", description="short name shown in summaries")
     description: str = Field("", description="the question this scenario answers (first line) and notes")

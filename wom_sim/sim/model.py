@@ -121,6 +121,13 @@ class WomModel(mesa.Model):
     `spec` is a wom-sim Scenario, a scenario file path, or None for the defaults; the resolved scenario is
     `model.wom_scenario`. (Mesa 3.5 reserves the name `scenario`, on the model and in `__init__`, for its own
     experiment scenarios, and SolaraViz relies on it, so wom-sim uses neither name for its own.)
+
+    Examples
+    --------
+    >>> import wom_sim
+    >>> model = wom_sim.WomModel(n=300, ticks=4, contact_prob=0.2, seed=3)
+    >>> model.run().tick, model.n, model.wom_scenario.wom.contact_prob
+    (4, 300, 0.2)
     """
 
     def __init__(
@@ -279,8 +286,38 @@ def simulate(
     kol_ids: np.ndarray | None = None,
     progress: Any = None,
     seed: int | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> SimResult:
-    """Run one scenario to its horizon and return its metrics and per-person table."""
-    model = WomModel(scenario, graph=graph, kol_ids=kol_ids, seed=seed)
+    """Run one scenario to its horizon and return its metrics and per-person table.
+
+    Parameters
+    ----------
+    scenario : Scenario, str, Path or None
+        A Scenario, a scenario file, or None for the schema's defaults.
+    graph, kol_ids : optional
+        A prebuilt graph and KOL ids (to reuse another run's); default: built from the scenario and seed.
+    progress : callable, optional
+        Called with the tick number after every tick.
+    seed : int, optional
+        The run's seed (default: the scenario's); one seed fixes graph, population and every random stream.
+    overrides : dict, optional
+        Dotted overrides of the scenario, e.g. ``{"network.n": 2000, "wom.contact_prob": 0.2}``.
+
+    Returns
+    -------
+    SimResult
+        ``metrics`` (one row per tick), ``people`` (one row per person at the end), the resolved ``scenario``
+        and the ``model``.
+
+    Examples
+    --------
+    >>> import wom_sim
+    >>> result = wom_sim.simulate(None, overrides={"network.n": 300, "ticks": 5}, seed=1)
+    >>> len(result.metrics), len(result.people), result.scenario.seed
+    (5, 300, 1)
+    >>> bool((result.metrics["adoption_share"].diff().dropna() >= 0).all())  # ever adopted never falls
+    True
+    """
+    model = WomModel(scenario, overrides=overrides, graph=graph, kol_ids=kol_ids, seed=seed)
     model.run(progress=progress)
     return SimResult(model.wom_scenario, model.metrics_frame(), model.people(), model)

@@ -17,46 +17,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from wom_sim.analysis.statistics import LEVEL, Estimate, mean_ci
+from wom_sim.experiment.seeds import replication_seeds
 from wom_sim.scenario.loading import apply_overrides, build_scenario, load_raw
 from wom_sim.scenario.schema import Scenario
+from wom_sim.sim.model import WomModel
 from wom_sim.sim.population import CUSTOMER
 
-LEVEL = 0.95
+__all__ = ["LEVEL", "Arm", "Estimate", "Lab", "Probe", "Run", "after", "mean_ci", "ratio", "run_once", "take_off",
+           "time_to_half"]  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- statistics
-@dataclass(frozen=True)
-class Estimate:
-    """A mean over replications with its confidence interval."""
-
-    value: float
-    low: float
-    high: float
-    n: int
-
-    def text(self, fmt: str = "{:.3g}") -> str:
-        if not math.isfinite(self.value):
-            return "n/a"
-        if self.n < 2 or not math.isfinite(self.low):
-            return fmt.format(self.value)
-        return f"{fmt.format(self.value)} ({fmt.format(self.low)} to {fmt.format(self.high)})"
-
-
-def mean_ci(values: Iterable[float], level: float = LEVEL) -> Estimate:
-    """Mean and two-sided t-interval over replications (NaNs, e.g. a ratio with an empty denominator, dropped)."""
-    x = np.asarray(list(values), dtype=float)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return Estimate(math.nan, math.nan, math.nan, 0)
-    mean = float(x.mean())
-    if x.size < 2:
-        return Estimate(mean, math.nan, math.nan, 1)
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-    return Estimate(mean, mean - half, mean + half, int(x.size))
-
-
+# Estimate and mean_ci are the analysis layer's (one mean with CI for the whole package); re-exported for checks.
 def ratio(numerator: float, denominator: float) -> float:
     """numerator / denominator, NaN when the denominator is 0."""
     return numerator / denominator if denominator else math.nan
@@ -178,8 +152,6 @@ class Run:
 
 def run_once(scenario: Scenario, seed: int, probes: Iterable[str] = ()) -> Run:
     """Run a scenario once with the given seed, probes watching every tick."""
-    from wom_sim.sim.model import WomModel
-
     start = time.perf_counter()
     model = WomModel(scenario, seed=seed)
     watchers = [PROBES[name]() for name in probes]
@@ -223,7 +195,8 @@ class Lab:
     replications : int
         Runs per arm.
     seed : int
-        First replication seed; replication r uses seed + r in every arm.
+        Base seed; replication r uses ``replication_seed(seed, r)`` in every arm (the one scheme of
+        `wom_sim.experiment.seeds`).
     progress : callable, optional
         Called with a line of text after each arm.
     """
@@ -249,7 +222,7 @@ class Lab:
     @property
     def seeds(self) -> list[int]:
         """The replication seeds every arm uses (common random numbers)."""
-        return [self.seed + r for r in range(self.replications)]
+        return replication_seeds(self.seed, self.replications)
 
     def scenario(
         self, source: str | None = None, overrides: dict[str, Any] | None = None, sized: bool = True
@@ -266,7 +239,7 @@ class Lab:
 
     def runs(self, arm: Arm, replications: int | None = None) -> list[Run]:
         """All replications of an arm (cached by its resolved scenario, probes and seeds)."""
-        seeds = self.seeds if replications is None else [self.seed + r for r in range(replications)]
+        seeds = replication_seeds(self.seed, self.replications if replications is None else replications)
         key = (arm.scenario.model_dump_json(), arm.probes, tuple(seeds))
         if key not in self.cache:
             start = time.perf_counter()

@@ -68,8 +68,8 @@ def markdown(results: list[FactResult], record: dict[str, Any], command: str, gl
         "",
         f"Command: `{command}`  ",
         f"Run: {record.get('finished', '')}, {record['seconds']:.0f} s wall time, {record['runs']} simulation runs, "
-        f"{record['replications']} replications per arm (seeds {record['seeds'][0]}-{record['seeds'][-1]}, the same "
-        f"in every arm), size overrides {record['size'] or 'none (the baseline as is)'}.",
+        f"{record['replications']} replications per arm (replication seeds of base seed {record.get('seed', 1)}, "
+        f"the same in every arm), size overrides {record['size'] or 'none (the baseline as is)'}.",
         "",
         summary_line(results, record),
         "",

@@ -94,6 +94,7 @@ def run_validation(
         "mode": mode,
         "replications": lab.replications,
         "size": lab.size,
+        "seed": lab.seed,
         "seeds": lab.seeds,
         "runs": lab.run_count,
         "seconds": time.perf_counter() - started,

@@ -1,0 +1,89 @@
+"""The one mean with CI, paired difference and ROI estimator (wom_sim/analysis/statistics.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from wom_sim.analysis.statistics import mean_ci, mean_ci_table, paired_difference, roi, t_half_width, timeseries_ci
+
+
+def test_mean_ci_matches_a_t_interval_and_drops_non_finite_values():
+    x = [1.0, 2.0, 4.0, 7.0]
+    est = mean_ci([*x, float("nan"), float("inf")])
+    ref = stats.t.interval(0.95, 3, loc=np.mean(x), scale=stats.sem(x))
+    assert (est.value, est.low, est.high, est.n) == pytest.approx((3.5, *ref, 4))
+    assert np.isnan(mean_ci([2.0]).low) and mean_ci([2.0]).n == 1
+    assert mean_ci([]).n == 0 and np.isnan(mean_ci([]).value)
+    assert mean_ci([1.0, 3.0]).text("{:.1f}") == "2.0 (-10.7 to 14.7)"
+
+
+def test_the_table_form_is_the_same_interval_per_column_and_group():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"arm": ["a"] * 5 + ["b"] * 5, "x": rng.normal(size=10), "y": rng.normal(size=10)})
+    frame.loc[2, "y"] = np.nan
+    table = mean_ci_table(frame, by=["arm"]).set_index(["arm", "metric"])
+    for (arm, metric), row in table.iterrows():
+        est = mean_ci(frame.loc[frame["arm"] == arm, metric])
+        assert (row["mean"], row["ci_low"], row["ci_high"], row["n"]) == pytest.approx(
+            (est.value, est.low, est.high, est.n)
+        )
+    assert table.loc[("a", "y"), "n"] == 4
+
+
+def test_timeseries_ci_is_per_tick():
+    runs = pd.DataFrame({"run_key": list("aabb"), "seed": [1, 1, 2, 2], "t": [0, 1, 0, 1], "nps": [1.0, 2, 3, 6]})
+    out = timeseries_ci(runs).set_index(["t", "metric"])
+    assert out.loc[(1, "nps"), "mean"] == 4.0 and out.loc[(0, "nps"), "n"] == 2
+    assert out.loc[(1, "nps"), "ci_high"] - 4.0 == pytest.approx(float(t_half_width(np.std([2, 6], ddof=1), 2)))
+
+
+def test_paired_and_unpaired_intervals_match_scipy():
+    rng = np.random.default_rng(0)
+    base = rng.normal(10, 2, 20)
+    treatment = base + rng.normal(0.5, 0.3, 20)
+    out = paired_difference(base, treatment)
+    paired = stats.ttest_rel(treatment, base).confidence_interval(0.95)
+    welch = stats.ttest_ind(treatment, base, equal_var=False).confidence_interval(0.95)
+    assert out["ci_low"] == pytest.approx(paired.low) and out["ci_high"] == pytest.approx(paired.high)
+    assert out["unpaired_ci_low"] == pytest.approx(welch.low)
+
+
+def test_roi_is_a_ratio_of_mean_uplifts_not_a_mean_of_ratios():
+    # Replication 2 spends almost nothing extra: its own ratio (400) would dominate a mean of per-seed ratios.
+    base_gain, base_cost = np.zeros(4), np.zeros(4)
+    treat_gain, treat_cost = np.array([30.0, 40.0, 2.0, 35.0]), np.array([20.0, 20.0, 0.005, 20.0])
+    out = roi(base_gain, treat_gain, base_cost, treat_cost)
+    assert out["roi"] == pytest.approx(treat_gain.mean() / treat_cost.mean())
+    assert out["gain"] == pytest.approx(26.75) and out["n"] == 4
+    assert np.mean(treat_gain / treat_cost) > 90  # what the old estimator reported
+
+
+def test_roi_ci_is_scipys_paired_bca_bootstrap_and_reproducible():
+    rng = np.random.default_rng(3)
+    base_gain = rng.normal(100, 10, 12)
+    treat_gain = base_gain + rng.normal(30, 6, 12)
+    base_cost, treat_cost = np.zeros(12), rng.normal(20, 2, 12)
+    out = roi(base_gain, treat_gain, base_cost, treat_cost)
+
+    def ratio(bg, tg, bc, tc, axis=-1):
+        return (tg.mean(axis) - bg.mean(axis)) / (tc.mean(axis) - bc.mean(axis))
+
+    ref = stats.bootstrap((base_gain, treat_gain, base_cost, treat_cost), ratio, paired=True, vectorized=True,
+                          method="BCa", n_resamples=4000, random_state=0).confidence_interval  # fmt: skip
+    assert (out["ci_low"], out["ci_high"]) == pytest.approx((ref.low, ref.high))
+    assert out == roi(base_gain, treat_gain, base_cost, treat_cost)  # fixed seed: same interval every time
+    # The base's gain is noise both arms share; resampling the arms independently cannot cancel it.
+    assert out["unpaired_ci_high"] - out["unpaired_ci_low"] > 2 * (out["ci_high"] - out["ci_low"])
+
+
+def test_roi_edge_cases():
+    gain = np.array([100.0, 110, 90, 105])
+    constant = roi(gain, gain + 30, np.zeros(4), np.full(4, 20.0))  # the same ratio in every replication
+    assert constant["roi"] == constant["ci_low"] == constant["ci_high"] == pytest.approx(1.5)
+    assert np.isnan(roi(gain, gain + 30, np.zeros(4), np.zeros(4))["roi"])  # no extra spend
+    assert np.isnan(roi([1.0], [2.0], [0.0], [1.0])["ci_low"])  # one replication: no interval
+    with pytest.raises(ValueError, match="one value per replication"):
+        roi([1.0, 2.0], [2.0], [0.0], [1.0])

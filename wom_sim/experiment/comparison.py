@@ -1,0 +1,319 @@
+"""Paired comparisons: a base and treatments run with the same replication seeds (common random numbers), their
+uplifts with paired CIs, and the return on the treatments' extra spend. `compare` is the one comparison API: the
+CLI (`wom-sim compare`), the HTML report and the cookbook use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wom_sim.analysis.outcomes import add_derived, outcome, run_outcomes
+from wom_sim.analysis.statistics import paired_difference, roi, t_half_width, timeseries_ci
+from wom_sim.errors import ScenarioError
+from wom_sim.experiment.executors import Execution, Executor
+from wom_sim.experiment.store import ResultStore
+from wom_sim.experiment.studies import Arm, Store, as_arm, label_arms, run_study, write_tables
+from wom_sim.scenario.schema import Scenario
+
+# What `compare` reports by default, in order; the ROI row follows (profit uplift / intervention spend uplift).
+COMPARE_OUTCOMES = ["adoption_share", "customers", "nps", "churn_rate", "pos_messages", "neg_messages", "brand",
+                    "revenue", "cost", "intervention_cost", "profit"]  # fmt: skip
+# The ROI's gain and cost: profit is already net of the spend, so an ROI of 0 is break-even.
+ROI_GAIN, ROI_COST = "profit", "intervention_cost"
+# Per-tick metrics whose paired uplift over time a comparison keeps (the figure and the report draw them).
+UPLIFT_SERIES = ["adoption_share", "customers", "nps", "brand", "cum_profit", "pos_messages", "neg_messages"]
+
+
+@dataclass
+class Comparison:
+    """What `compare` returns: the base's label first, then the treatments', and these tables.
+
+    Attributes
+    ----------
+    uplift : DataFrame
+        One row per treatment and outcome (and an ``roi`` row per treatment): base_mean, treatment_mean, uplift
+        (treatment - base), uplift_pct, ci_low, ci_high (paired 95% t-interval), unpaired_ci_low/high (Welch, same
+        runs), width_ratio (paired / unpaired width), n, scale (the catalogue's: "percent" means an uplift in
+        percentage points).
+    roi : DataFrame
+        One row per treatment: roi = mean profit uplift / mean intervention-spend uplift, ci_low, ci_high (paired
+        BCa bootstrap), unpaired_ci_low/high, width_ratio, incremental_profit, incremental_cost, n.
+    per_seed : DataFrame
+        One row per treatment and replication: seed, then ``base_<o>``, ``treat_<o>``, ``delta_<o>`` per outcome.
+    outcomes : DataFrame
+        One row per run: arm, arm_index, replication, seed, run_key and every outcome.
+    timeseries, uplift_timeseries : DataFrame
+        Mean and CI per tick per arm; paired uplift and CI per tick per treatment of `UPLIFT_SERIES`.
+    runs : DataFrame
+        The per-tick metrics of every run (run_key and seed columns first).
+    path : Path or None
+        The store folder (None: in memory); execution and notes say what ran and what the store warned.
+    """
+
+    labels: list[str]
+    replications: int
+    seed: int
+    outcome_names: list[str]
+    uplift: pd.DataFrame
+    roi: pd.DataFrame
+    per_seed: pd.DataFrame
+    outcomes: pd.DataFrame
+    timeseries: pd.DataFrame
+    uplift_timeseries: pd.DataFrame
+    runs: pd.DataFrame
+    path: Path | None = None
+    execution: Execution | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        """The base's label."""
+        return self.labels[0]
+
+    @property
+    def treatments(self) -> list[str]:
+        """The treatments' labels, in order."""
+        return self.labels[1:]
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables a store folder keeps (uplift, roi, per_seed, outcomes, timeseries, uplift_timeseries)."""
+        return {
+            "uplift": self.uplift,
+            "roi": self.roi,
+            "per_seed": self.per_seed,
+            "outcomes": self.outcomes,
+            "timeseries": self.timeseries,
+            "uplift_timeseries": self.uplift_timeseries,
+        }
+
+    def runs_of(self, label: str) -> dict[int, pd.DataFrame]:
+        """The per-tick metrics of every replication of one arm, by replication."""
+        keys = self.outcomes[self.outcomes["arm"] == label].set_index("replication")["run_key"]
+        by_key = dict(tuple(self.runs.groupby("run_key", sort=False)))
+        return {int(r): by_key[k].reset_index(drop=True) for r, k in keys.items() if k in by_key}
+
+
+def compare(
+    base: Arm | Scenario | str | Path,
+    *treatments: Arm | Scenario | str | Path,
+    replications: int = 30,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    out: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    outcomes: list[str] | None = None,
+    progress: bool = False,
+    warn: bool = True,
+) -> Comparison:
+    """Run the base and every treatment with the same replication seeds and tabulate the paired uplifts and ROI.
+
+    Replication i of every arm runs with ``replication_seed(seed, i)``: the same graph, population and random
+    streams, so a per-replication difference is the treatment's effect plus little noise (common random numbers).
+
+    Parameters
+    ----------
+    base, *treatments : Scenario, str, Path or Arm
+        Scenarios, scenario files or bundled scenario names (labelled by name or file stem; a repeated label gets
+        ``#2``), or `Arm` (a label and a scenario). Every arm needs the same number of ticks.
+    replications : int
+        Replications per arm.
+    seed : int, optional
+        The base seed of the replications (default: the base scenario's); a treatment's own seed is ignored.
+    executor : Executor, optional
+        Where runs execute (default: this process); see `wom_sim.experiment.make_executor`.
+    out : str or Path, optional
+        A store folder: finished runs and the tables are kept there, and calling again runs only missing runs.
+        None (default) keeps everything in memory.
+    overrides : dict, optional
+        Dotted overrides applied to every arm, e.g. ``{"network.n": 2000}``.
+    outcomes : list of str, optional
+        Outcome names (`wom_sim.analysis.outcomes`, e.g. ``"mean:adoption_share"``; default `COMPARE_OUTCOMES`).
+    progress, warn : bool
+        Show a progress bar; warn (StoreWarning) when the store folder holds runs of another spec.
+
+    Returns
+    -------
+    Comparison
+        ``.uplift``, ``.roi`` and ``.per_seed`` DataFrames, and more (see `Comparison`).
+
+    Raises
+    ------
+    ScenarioError
+        For an arm that cannot be loaded, arms of different horizons, or a bad outcome name.
+
+    Examples
+    --------
+    >>> import wom_sim
+    >>> small = {"network.n": 300, "ticks": 10}
+    >>> c = wom_sim.compare("baseline", "kol_launch", replications=3, overrides=small)
+    >>> c.labels
+    ['baseline', 'kol_launch']
+    >>> row = c.roi.iloc[0]
+    >>> row["treatment"], int(row["n"]), bool(row["ci_low"] <= row["roi"] <= row["ci_high"])
+    ('kol_launch', 3, True)
+    >>> len(c.per_seed), "delta_profit" in c.per_seed
+    (3, True)
+    """
+    if not treatments:
+        raise ScenarioError("compare needs a base and at least one treatment")
+    arms = label_arms([as_arm(source, overrides) for source in (base, *treatments)])
+    for arm in arms[1:]:
+        if arm.scenario.ticks != arms[0].scenario.ticks:
+            raise ScenarioError(
+                f"compare: {arm.label} runs {arm.scenario.ticks} ticks, the base {arms[0].label} "
+                f"{arms[0].scenario.ticks}; paired uplifts need the same horizon (set ticks for every arm)"
+            )
+    names = list(outcomes or COMPARE_OUTCOMES)
+    for name in names:
+        outcome(name)  # an unknown outcome fails before anything runs
+    store, execution, notes = run_study("compare", arms, replications, seed, executor, out, progress, warn)
+    result = summarise_comparison(store, names)
+    result.execution, result.notes = execution, notes
+    write_tables(store.path, result.tables, ("uplift", "roi", "per_seed", "outcomes"))
+    return result
+
+
+def load_comparison(folder: str | Path, outcomes: list[str] | None = None) -> Comparison:
+    """The comparison in a store folder written by `compare(..., out=folder)` (what `wom-sim report` reads)."""
+    return summarise_comparison(ResultStore(folder), list(outcomes or COMPARE_OUTCOMES))
+
+
+def summarise_comparison(store: Store, names: list[str]) -> Comparison:
+    """Every table of a `Comparison` from a store's runs (nothing runs)."""
+    manifest = store.manifest() or {}
+    spec = manifest.get("spec", {})
+    tasks = store.tasks()
+    runs = store.load(tasks["run_key"])
+    wanted = list(dict.fromkeys([*names, ROI_GAIN, ROI_COST]))
+    per_run = run_outcomes(runs, wanted)
+    outcomes = tasks.join(per_run, on="run_key")
+    labels = list(dict.fromkeys(tasks.sort_values("arm_index", kind="stable")["arm"]))
+    wide = outcomes.pivot_table(index="replication", columns="arm", values=wanted, aggfunc="first")
+    seeds = tasks.drop_duplicates("replication").set_index("replication")["seed"]
+    uplift_rows, roi_rows, per_seed = [], [], []
+    for label in labels[1:]:
+        pair = {name: wide[name][[labels[0], label]].dropna() for name in wanted}
+        for name in names:
+            both = pair[name]
+            uplift_rows.append(
+                {
+                    "treatment": label,
+                    "outcome": name,
+                    **paired_difference(both[labels[0]].to_numpy(), both[label].to_numpy()),
+                    "scale": outcome(name).scale,
+                }
+            )
+        money = pd.concat({k: pair[k] for k in (ROI_GAIN, ROI_COST)}, axis=1).dropna()
+        estimate = roi(
+            money[ROI_GAIN][labels[0]], money[ROI_GAIN][label], money[ROI_COST][labels[0]], money[ROI_COST][label]
+        )
+        roi_rows.append(_roi_row(label, estimate))
+        uplift_rows.append(_uplift_roi_row(label, estimate))
+        per_seed.append(_per_seed(label, labels[0], pair, names, seeds))
+    per_seed_frame = pd.concat(per_seed, ignore_index=True) if per_seed else pd.DataFrame()
+    return Comparison(
+        labels=labels,
+        replications=int(spec.get("replications", tasks["replication"].nunique())),
+        seed=int(spec.get("seed", 0)),
+        outcome_names=names,
+        uplift=pd.DataFrame(uplift_rows),
+        roi=pd.DataFrame(roi_rows),
+        per_seed=per_seed_frame,
+        outcomes=outcomes,
+        timeseries=_arm_timeseries(add_derived(runs), tasks),
+        uplift_timeseries=_uplift_timeseries(runs, tasks, labels),
+        runs=runs,
+        path=store.path,
+    )
+
+
+def _roi_row(label: str, estimate: dict[str, float]) -> dict[str, Any]:
+    return {
+        "treatment": label,
+        "roi": estimate["roi"],
+        "ci_low": estimate["ci_low"],
+        "ci_high": estimate["ci_high"],
+        "unpaired_ci_low": estimate["unpaired_ci_low"],
+        "unpaired_ci_high": estimate["unpaired_ci_high"],
+        "width_ratio": estimate["width_ratio"],
+        "incremental_profit": estimate["gain"],
+        "incremental_cost": estimate["cost"],
+        "n": estimate["n"],
+    }
+
+
+def _uplift_roi_row(label: str, estimate: dict[str, float]) -> dict[str, Any]:
+    """The ROI as a row of the uplift table (its value in the uplift column), as the CLI and the report show it."""
+    nan = float("nan")
+    return {
+        "treatment": label,
+        "outcome": "roi",
+        "base_mean": nan,
+        "treatment_mean": nan,
+        "uplift": estimate["roi"],
+        "uplift_pct": nan,
+        **{k: estimate[k] for k in ("ci_low", "ci_high", "unpaired_ci_low", "unpaired_ci_high", "width_ratio", "n")},
+        "scale": "ratio",
+    }
+
+
+def _per_seed(label: str, base: str, pair: dict[str, pd.DataFrame], names: list[str], seeds: pd.Series):
+    reps = pair[names[0]].index if names else pd.Index([])
+    frame = pd.DataFrame({"treatment": label, "replication": reps, "seed": seeds.reindex(reps).to_numpy()})
+    for name in dict.fromkeys([*names, ROI_GAIN, ROI_COST]):
+        both = pair[name].reindex(reps)
+        frame[f"base_{name}"] = both[base].to_numpy()
+        frame[f"treat_{name}"] = both[label].to_numpy()
+        frame[f"delta_{name}"] = frame[f"treat_{name}"] - frame[f"base_{name}"]
+    return frame
+
+
+def _arm_timeseries(runs: pd.DataFrame, tasks: pd.DataFrame) -> pd.DataFrame:
+    """Mean and CI per tick per arm (a run shared by two identical arms counts in both)."""
+    frames = []
+    for label, group in tasks.groupby("arm", sort=False):
+        part = runs[runs["run_key"].isin(group["run_key"])]
+        frames.append(timeseries_ci(part).assign(arm=label))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _uplift_timeseries(runs: pd.DataFrame, tasks: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    """Paired uplift per tick of the UPLIFT_SERIES metrics, per treatment."""
+    rows = []
+    keyed = {label: tasks[tasks["arm"] == label].set_index("replication")["run_key"] for label in labels}
+    by_key = runs.drop_duplicates(["run_key", "t"]).set_index(["run_key", "t"])
+    metrics = [m for m in UPLIFT_SERIES if m in by_key.columns]
+    stored = set(runs["run_key"]) if not runs.empty else set()
+    for label in labels[1:]:
+        reps = [
+            r
+            for r in keyed[labels[0]].index.intersection(keyed[label].index)
+            if keyed[labels[0]][r] in stored and keyed[label][r] in stored
+        ]
+        if not reps:
+            continue
+        base = by_key.loc[list(keyed[labels[0]][reps]), metrics].to_numpy().reshape(len(reps), -1, len(metrics))
+        treat = by_key.loc[list(keyed[label][reps]), metrics].to_numpy().reshape(len(reps), -1, len(metrics))
+        ticks = by_key.loc[keyed[label][reps].iloc[0]].index.to_numpy()
+        diff = treat - base
+        mean, sd = diff.mean(0), diff.std(0, ddof=1) if len(reps) > 1 else np.full(diff.shape[1:], np.nan)
+        half = t_half_width(sd, len(reps))
+        for j, metric in enumerate(metrics):
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "treatment": label,
+                        "metric": metric,
+                        "t": ticks,
+                        "uplift": mean[:, j],
+                        "ci_low": mean[:, j] - half[:, j],
+                        "ci_high": mean[:, j] + half[:, j],
+                    }
+                )
+            )
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
