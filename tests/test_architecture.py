@@ -58,14 +58,29 @@ def _resolve(name: str) -> str | None:
     return None
 
 
-def _imports(module: str, path: Path) -> list[tuple[str, int, bool]]:
-    """(imported wom_sim module, line, at function level) for every import in the file, TYPE_CHECKING included."""
+def _is_type_checking(node: ast.AST) -> bool:
+    """`if TYPE_CHECKING:` (or `typing.TYPE_CHECKING`): imports for annotations only, never executed."""
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and (
+        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
+        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+    )
+
+
+def _imports(module: str, path: Path, typing_only: bool = True) -> list[tuple[str, int, bool]]:
+    """(imported wom_sim module, line, at function level) for every import in the file.
+
+    `typing_only=False` leaves out the imports under `if TYPE_CHECKING:`: they never run, so they cannot close a
+    cycle at import time, but they still count for the layer rule (a type from above is a dependency on it).
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: list[tuple[str, int, bool]] = []
 
     def visit(node: ast.AST, in_function: bool) -> None:
         for child in ast.iter_child_nodes(node):
+            if not typing_only and _is_type_checking(child):
+                continue
             nested = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
             if isinstance(child, ast.Import):
                 for alias in child.names:
@@ -99,7 +114,8 @@ def layer_of(module: str) -> int | None:
 
 
 def import_graph() -> dict[str, set[str]]:
-    return {m: {t for t, _, _ in _imports(m, p) if t != m} for m, p in MODULES.items()}
+    """Module -> the wom_sim modules it imports when it runs (annotation-only imports left out)."""
+    return {m: {t for t, _, _ in _imports(m, p, typing_only=False) if t != m} for m, p in MODULES.items()}
 
 
 def test_every_module_has_a_layer():
@@ -193,3 +209,12 @@ def test_the_checker_sees_a_planted_upward_import(tmp_path):
     found = _imports("wom_sim.scenario.planted", planted)
     assert ("wom_sim.sim.model", 1, False) in found and ("wom_sim.cli", 4, True) in found
     assert layer_of("wom_sim.sim.model") > layer_of("wom_sim.scenario.planted")
+
+
+def test_annotation_only_imports_count_for_layers_but_not_for_cycles(tmp_path):
+    planted = tmp_path / "typed.py"
+    planted.write_text(
+        "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    from wom_sim.sim.model import WomModel\n"
+    )
+    assert [t for t, _, _ in _imports("wom_sim.scenario.typed", planted)] == ["wom_sim.sim.model"]
+    assert _imports("wom_sim.scenario.typed", planted, typing_only=False) == []
