@@ -11,9 +11,9 @@ from tqdm import tqdm
 from wom_sim.cli import bundled_scenarios_dir, cli, resolve_scenario_path, set_option
 from wom_sim.cli.experiments import executor_options, run_replicated
 from wom_sim.errors import ScenarioError
-from wom_sim.network.graph import estimate_memory_bytes
-from wom_sim.output import atomic_dir, atomic_file, write_table
-from wom_sim.scenario.loading import load_scenario, scenario_to_yaml
+from wom_sim.network.graph import build_graph, check_network, estimate_memory_bytes
+from wom_sim.output import atomic_dir, atomic_file, check_finite_frame, prepare_out, write_table
+from wom_sim.scenario.loading import load_scenario, scenario_to_yaml, scenario_warnings
 from wom_sim.sim.metrics import SUMMARY
 
 TRACE_LIMIT = 50_000  # people; a trace holds every message, so it grows with N x ticks
@@ -65,6 +65,12 @@ def takeaways(metrics: pd.DataFrame, n: int) -> list[str]:
 )  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary; only errors.")
 @click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an earlier `wom-sim run` output in --out (only the files it wrote; other files are kept). "
+    "Without it an existing output is refused, and a folder that is not a wom-sim run output always is.",
+)
+@click.option(
     "--trace", is_flag=True,
     help=f"Also write wom_trace.<fmt>: every message (tick, sender, receiver, valence). Up to {TRACE_LIMIT:,} people.",
 )  # fmt: skip
@@ -75,13 +81,15 @@ def takeaways(metrics: pd.DataFrame, n: int) -> list[str]:
 )  # fmt: skip
 @executor_options
 def run(
-    scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, quiet, trace, replications, workers, dask,
-    dask_local,
+    scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, quiet, force, trace, replications, workers,
+    dask, dask_local,
 ) -> None:  # fmt: skip
     """Run SCENARIO (a YAML file or a bundled scenario name) once and summarise it.
 
     Writes metrics.<fmt> (one row per tick), people.<fmt> (one row per person at the end), dashboard.png and
-    the fully resolved scenario.yaml into the output folder, all at once at the end (nothing half-written).
+    the fully resolved scenario.yaml into the output folder, all at once at the end (nothing half-written),
+    with a wom-sim.json manifest. An existing --out must be empty or an earlier run output (replaced only with
+    --force); anything else is refused before the simulation starts.
     With --replications N: N runs on all cores (or --workers/--dask/--dask-local), summary.csv and
     timeseries.parquet with 95% CIs, and a dashboard with CI bands.
     """
@@ -94,22 +102,27 @@ def run(
         if trace:
             raise click.UsageError("--trace traces one run; it cannot be combined with --replications")
         return run_replicated(path, sc, replications, out_dir, workers, dask, dask_local, quiet)
-    out = Path(out_dir) if out_dir else Path("runs") / path.stem
+    out = prepare_out(Path(out_dir) if out_dir else Path("runs") / path.stem, "run", force=force)
+    check_network(sc.network)
+    if trace and not sc.network.file and sc.network.n > TRACE_LIMIT:
+        raise ScenarioError(f"--trace keeps every message: allowed up to {TRACE_LIMIT:,} people, got {sc.network.n:,}")
+    notes = scenario_warnings(sc, str(path))
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
     if not quiet:
         question = sc.description.strip().splitlines()[0] if sc.description else ""
         graph = f"the graph in {sc.network.file}" if sc.network.file else f"a {sc.network.generator} graph"
         people = "" if sc.network.file else f" of {sc.network.n:,} people"
         click.echo(f"wom-sim: {sc.name}: {question}", err=True)
         click.echo(f"building {graph}{people} (seed {sc.seed})...", err=True)
-    if trace and not sc.network.file and sc.network.n > TRACE_LIMIT:
-        raise ScenarioError(f"--trace keeps every message: allowed up to {TRACE_LIMIT:,} people, got {sc.network.n:,}")
     model = WomModel(sc)
     if trace:
         model.record_trace()
     with tqdm(total=sc.ticks, desc="simulating", unit=sc.tick_unit, disable=quiet, leave=False) as bar:
         model.run(progress=lambda _t: bar.update(1))
     metrics = model.metrics_frame()
-    with atomic_dir(out) as tmp:
+    check_finite_frame(metrics, str(path))
+    with atomic_dir(out, "run", scenario=sc.name, seed=sc.seed, warnings=notes) as tmp:
         write_table(metrics, tmp / "metrics", fmt)
         write_table(model.people(), tmp / "people", fmt)
         if trace:
@@ -136,9 +149,19 @@ def run(
 @click.argument("scenario", metavar="SCENARIO")
 @set_option
 def check(scenario: str, overrides: tuple[str, ...]) -> None:
-    """Validate SCENARIO and print every resolved parameter (defaults filled in) and the memory estimate."""
+    """Validate SCENARIO and print every resolved parameter (defaults filled in) and the memory estimate.
+
+    Refuses what `run` would refuse before simulating (the graph does not fit memory or its parameters do not fit
+    n, a graph file cannot be read) and warns about what would run but mean nothing (e.g. a schedule after the
+    horizon).
+    """
     path = resolve_scenario_path(scenario)
     sc = load_scenario(path, list(overrides))
+    check_network(sc.network)
+    if sc.network.file:
+        build_graph(sc.network, None)  # a file graph is read in full: its errors are the run's errors
+    for note in scenario_warnings(sc, str(path)):
+        click.echo(f"warning: {note}", err=True)
     click.echo(scenario_to_yaml(sc), nl=False)
     if not sc.network.file:
         gb = estimate_memory_bytes(sc.network) / 1e9

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from wom_sim.errors import ScenarioError
 from wom_sim.scenario.schema import NetworkSpec
 
-__all__ = ["Graph", "build_graph", "estimate_memory_bytes", "fast_barabasi_albert"]
+__all__ = ["Graph", "build_graph", "check_network", "estimate_memory_bytes", "fast_barabasi_albert"]
 
 FILE_FORMATS = (".csv", ".parquet", ".graphml", ".gexf")
 
@@ -110,6 +110,8 @@ def estimate_memory_bytes(spec: NetworkSpec) -> int:
     """
     if spec.file is not None:
         path = _resolve(spec.file)
+        if not path.is_file():  # missing, or a pipe or device that would block: reported by the reader
+            return NODE_BYTES * 2
         try:
             size = path.stat().st_size
             with open(path, "rb") as fh:
@@ -157,6 +159,17 @@ def build_graph(spec: NetworkSpec, rng: np.random.Generator) -> Graph:
     ScenarioError
         When the estimate exceeds ``spec.max_memory_gb``, the parameters do not fit n, or the file is bad.
     """
+    check_network(spec)
+    if spec.file is not None:
+        return _read_file(spec, _resolve(spec.file))
+    u, v = _generate(spec, rng)
+    indptr, indices, _ = edges_to_csr(spec.n, u, v, None, directed=False)
+    return Graph(spec.n, indptr, indices, None, directed=False)
+
+
+def check_network(spec: NetworkSpec) -> None:
+    """What `build_graph` refuses before building anything (memory estimate, parameters that do not fit n), so
+    that `wom-sim check` and the experiment commands refuse exactly what a run would."""
     estimate = estimate_memory_bytes(spec)
     if estimate > spec.max_memory_gb * 1e9:
         what = f"file {spec.file}" if spec.file else f"{spec.generator} with n = {spec.n:,}"
@@ -164,11 +177,8 @@ def build_graph(spec: NetworkSpec, rng: np.random.Generator) -> Graph:
             f"network: the {what} needs about {estimate / 1e9:.1f} GB, more than network.max_memory_gb = "
             f"{spec.max_memory_gb:g}; use a smaller or sparser graph, or raise network.max_memory_gb"
         )
-    if spec.file is not None:
-        return _read_file(spec, _resolve(spec.file))
-    u, v = _generate(spec, rng)
-    indptr, indices, _ = edges_to_csr(spec.n, u, v, None, directed=False)
-    return Graph(spec.n, indptr, indices, None, directed=False)
+    if spec.file is None:
+        _check_parameters(spec)
 
 
 def _resolve(file: str) -> Path:
@@ -478,6 +488,9 @@ def _read_networkx(path: Path, suffix: str) -> Graph:
     return _finish(path, u, v, weights, labels, g.is_directed(), where)
 
 
+MAX_WEIGHT = 1e12  # a tie strength; the mean of millions of weights must stay finite in float64
+
+
 def _check_weights(path: Path, column: pd.Series, where) -> np.ndarray:
     values = pd.to_numeric(column, errors="coerce").to_numpy(np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
@@ -486,6 +499,13 @@ def _check_weights(path: Path, column: pd.Series, where) -> np.ndarray:
         raise ScenarioError(
             f"{path}: weight {column.iloc[i]!r} at {where(i)} is missing or not a number; "
             f"{column.name!r} must hold numbers > 0"
+        )
+    bad = np.flatnonzero(values > MAX_WEIGHT)
+    if bad.size:
+        i = int(bad[0])
+        raise ScenarioError(
+            f"{path}: weight {values[i]:g} at {where(i)} in {column.name!r} is too large (at most {MAX_WEIGHT:g}; "
+            "weights are relative tie strengths, normalised by their mean)"
         )
     bad = np.flatnonzero(values <= 0)
     if bad.size:
