@@ -34,6 +34,7 @@ from wom_sim.errors import ScenarioError
 MANIFEST = "wom-sim.json"
 # Store manifests written before wom-sim.json existed (kind: replications, compare, sweep) still count as ours.
 LEGACY_MANIFEST = "manifest.json"
+LOCK_NAME = "wom-sim.lock"  # a store's writer lock (wom_sim.experiment.store); not content of its own
 KINDS = ("run", "replications", "compare", "sweep", "calibrate", "validate")
 HOST = socket.gethostname()
 _TEMP_RE = re.compile(r"^\..+\.(?P<pid>\d+)@(?P<host>.+)\.[A-Za-z0-9_]+\.tmp$")
@@ -204,12 +205,17 @@ def prepare_out(path: str | Path, kind: str, force: bool = False, flag: str = "-
     """
     path = check_writable_dir(path, flag)
     if path.exists():
-        entries = [p.name for p in path.iterdir() if not (p.name.startswith(".") and p.name.endswith(".tmp"))]
+        entries = [
+            p.name
+            for p in path.iterdir()
+            if not (p.name.startswith(".") and p.name.endswith(".tmp")) and p.name != LOCK_NAME
+        ]
         if entries:
             manifest = read_manifest(path)
             if manifest is None:
+                what = "an experiment store" if resume else "a wom-sim output"
                 raise ScenarioError(
-                    f"{flag} {path}: exists and is not a wom-sim output (it holds {sorted(entries)[0]}); "
+                    f"{flag} {path}: exists and is not {what} (it holds {sorted(entries)[0]}); "
                     "choose a new or empty folder"
                 )
             if manifest["kind"] != kind:

@@ -81,7 +81,11 @@ def _study(
     }
     store = ResultStore(out)
     notes = store.open(kind, spec, canonical_hash(spec), table, warn=warn)
-    execution = execute(tasks, store, executor or InProcessExecutor(), progress=progress, desc=kind)
+    try:
+        execution = execute(tasks, store, executor or InProcessExecutor(), progress=progress, desc=kind)
+    except BaseException:
+        store.close()
+        raise
     return store, execution, notes
 
 
@@ -99,7 +103,8 @@ def run_replications(
     store, execution, notes = _study(
         "replications", [Arm(scenario.name, scenario)], replications, out, executor, progress, seed, warn
     )
-    return StudyResult(store.path, execution, summarise_replications(store.path), notes)
+    with store:  # the writer lock, taken by open, is held until the summary tables are written
+        return StudyResult(store.path, execution, summarise_replications(store.path), notes)
 
 
 def summarise_replications(path: str | Path, write: bool = True) -> dict[str, pd.DataFrame]:
@@ -138,7 +143,8 @@ def compare(
                 f"{arms[0].scenario.ticks}; paired uplifts need the same horizon (use --ticks)"
             )
     store, execution, notes = _study("compare", arms, replications, out, executor, progress, seed, warn)
-    return StudyResult(store.path, execution, summarise_compare(store.path), notes)
+    with store:
+        return StudyResult(store.path, execution, summarise_compare(store.path), notes)
 
 
 def summarise_compare(path: str | Path, write: bool = True) -> dict[str, pd.DataFrame]:

@@ -63,8 +63,9 @@ def run_sweep(
     notes = store.open(
         "sweep", record, canonical_hash({k: v for k, v in record.items() if k != "spec_file"}), table, warn=warn
     )
-    execution: Execution = execute(tasks, store, executor or InProcessExecutor(), progress=progress, desc="sweep")
-    return StudyResult(store.path, execution, summarise_sweep(store.path), notes)
+    with store:  # the writer lock, taken by open, is held until the summary tables are written
+        execution: Execution = execute(tasks, store, executor or InProcessExecutor(), progress=progress, desc="sweep")
+        return StudyResult(store.path, execution, summarise_sweep(store.path), notes)
 
 
 def summarise_sweep(path: str | Path, write: bool = True) -> dict[str, pd.DataFrame]:
