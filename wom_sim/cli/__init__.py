@@ -40,6 +40,11 @@ class WomGroup(click.Group):
             where = exc.filename if exc.filename is not None else "output"
             click.echo(f"error: {where}: {_USER_ERRNOS[exc.errno]}", err=True)
             ctx.exit(2)
+        except ValueError as exc:
+            if "null byte" not in str(exc):  # os calls refuse a NUL in a path given as an argument or option
+                raise
+            click.echo("error: a path given on the command line contains a NUL byte", err=True)
+            ctx.exit(2)
         except MemoryError:
             click.echo("error: out of memory; use fewer people (network.n), ticks or runs at once", err=True)
             ctx.exit(2)
@@ -79,11 +84,14 @@ def resolve_scenario_path(name: str) -> Path:
     if "\x00" in name:
         raise ScenarioError(f"{name!r}: a path cannot contain a NUL byte")
     path = Path(name)
-    if path.exists() or path.is_symlink():
-        return path
-    bundled = bundled_scenarios_dir() / (name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
-    if bundled.exists():
-        return bundled
+    try:
+        if path.exists() or path.is_symlink():
+            return path
+        bundled = bundled_scenarios_dir() / (name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+        if bundled.exists():
+            return bundled
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise ScenarioError(f"{name[:80]}: {exc.strerror or 'not a usable path'}") from None
     raise ScenarioError(f"{name}: file not found (and no bundled scenario of that name; see `wom-sim scenarios`)")
 
 

@@ -349,7 +349,10 @@ def report(folder, out, force):
         check_writable_file(out)
         if Path(out).is_file() and not force and not _is_report(Path(out)):
             raise ScenarioError(f"--out {out}: exists and is not a wom-sim report; choose another file or add --force")
-    click.echo(str(build_report(folder, out)))
+    try:
+        click.echo(str(build_report(folder, out)))
+    except (KeyError, TypeError, IndexError, AttributeError) as exc:  # a manifest or table edited or cut short
+        raise ScenarioError(f"{folder}: incomplete or damaged wom-sim output ({type(exc).__name__}: {exc})") from None
 
 
 def _is_report(path: Path) -> bool:

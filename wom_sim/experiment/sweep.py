@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wom_sim.errors import ScenarioError
 from wom_sim.experiment.executors import Execution, Executor, InProcessExecutor, execute
 from wom_sim.experiment.runner import canonical_hash, make_task, replication_seeds, scenario_payload
 from wom_sim.experiment.stats import run_outcomes, t_half_width
@@ -72,7 +73,9 @@ def summarise_sweep(path: str | Path, write: bool = True) -> dict[str, pd.DataFr
     """outcomes (per run), points (mean and CI per point), effects (partial dependence), sensitivity (swing,
     Sobol S1/ST with CIs) and noise (share of outcome variance that is replication noise)."""
     store = ResultStore(path)
-    record = store.manifest()["spec"]
+    record = (store.manifest() or {}).get("spec")
+    if not isinstance(record, dict) or not {"parameters", "metrics", "design"} <= set(record):
+        raise ScenarioError(f"{store.path}/manifest.json: not a complete sweep manifest; run the sweep again")
     params, metrics = record["parameters"], record["metrics"]
     tasks = store.tasks()
     runs = store.load(tasks["run_key"])

@@ -219,7 +219,11 @@ def load_sweep(path: str | Path) -> Sweep:
     if "\x00" in spec.scenario or not spec.scenario.strip():
         raise ScenarioError(f"{path}: scenario: {spec.scenario[:60]!r} is not a file path")
     scenario_path = (path.parent / spec.scenario).resolve()
-    if not scenario_path.is_file():
+    try:
+        found = scenario_path.is_file()
+    except OSError:  # e.g. a name longer than the file system allows
+        found = False
+    if not found:
         raise ScenarioError(f"{path}: scenario: file not found: {scenario_path}")
     raw = load_raw(scenario_path)
     if spec.set:

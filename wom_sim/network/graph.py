@@ -110,7 +110,7 @@ def estimate_memory_bytes(spec: NetworkSpec) -> int:
     """
     if spec.file is not None:
         path = _resolve(spec.file)
-        if not path.is_file():  # missing, or a pipe or device that would block: reported by the reader
+        if not _is_file(path):  # missing, or a pipe or device that would block: reported by the reader
             return NODE_BYTES * 2
         try:
             size = path.stat().st_size
@@ -179,6 +179,14 @@ def check_network(spec: NetworkSpec) -> None:
         )
     if spec.file is None:
         _check_parameters(spec)
+
+
+def _is_file(path: Path) -> bool:
+    """A regular file (not a pipe or device); False also for a path the file system cannot hold (too long)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _resolve(file: str) -> Path:
@@ -406,7 +414,7 @@ def edges_to_csr(
 # --------------------------------------------------------------------------------------------- files
 def _read_file(spec: NetworkSpec, path: Path) -> Graph:
     """A graph from an edge-list table (.csv, .parquet) or a networkx format (.graphml, .gexf)."""
-    if not path.is_file():
+    if not _is_file(path):
         raise ScenarioError(f"{path}: graph file not found (network.file)")
     suffix = path.suffix.lower()
     if suffix not in FILE_FORMATS:
