@@ -10,6 +10,7 @@ import copy
 import difflib
 import math
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ MAX_OVERRIDE_CHARS = 100_000  # the value of one --set
 MAX_KEY_PARTS = 16  # parts of a dotted --set key
 MAX_ABS_NUMBER = 1e15  # any number in a document: beyond it sums and products of money and log-odds break
 MAX_INT = 2**63 - 1  # seeds are the largest integers (int64)
+_EXPONENT_NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+\s*$")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10-50x faster, same rules
 _BOMS = {
     b"\xff\xfe\x00\x00": "UTF-32",
@@ -163,8 +165,15 @@ def check_values(data: Any, source: str) -> None:
                 raise ScenarioError(f"{where}: must be a finite number (got {node!r})")
             if abs(node) > MAX_ABS_NUMBER:
                 raise ScenarioError(f"{where}: number out of range (at most {MAX_ABS_NUMBER:g} in size)")
-        elif isinstance(node, str) and "\x00" in node:
-            raise ScenarioError(f"{where}: text contains a NUL byte")
+        elif isinstance(node, str):
+            if "\x00" in node:
+                raise ScenarioError(f"{where}: text contains a NUL byte")
+            if _EXPONENT_NUMBER.match(node):  # YAML 1.1 reads 1e308 as text; pydantic would then read a number
+                value = float(node)
+                if not math.isfinite(value) or abs(value) > MAX_ABS_NUMBER:
+                    raise ScenarioError(
+                        f"{where}: number out of range (at most {MAX_ABS_NUMBER:g} in size, got {node})"
+                    )
         return 1
 
     walk(data, "", 0)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from wom_sim.scenario.schema import InterventionSpec, Scenario, Schedule, Trigger
+from wom_sim.scenario.schema import InterventionSpec, Scenario, Schedule, Strict, Trigger
 from wom_sim.sim.levers import Levers
 
 if TYPE_CHECKING:
@@ -38,10 +38,10 @@ COMMON_KEYS = {"kind", "name", "schedule", "when", "once", "cooldown", "duration
 SECTIONS = ("events", "interventions")
 
 
-class Params(BaseModel):
-    """Base of an intervention's own parameters: unknown keys are errors."""
+class Params(Strict):
+    """Base of an intervention's own parameters: unknown keys are errors, NaN and infinity are refused."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 def param(default: Any, what: str, unit: str, source: str, **constraints: Any) -> Any:
