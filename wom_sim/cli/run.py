@@ -15,7 +15,9 @@ from wom_sim.network.graph import build_graph, check_network, estimate_memory_by
 from wom_sim.output import atomic_dir, atomic_file, check_finite_frame, prepare_out, write_table
 from wom_sim.scenario.loading import load_scenario, scenario_to_yaml, scenario_warnings
 from wom_sim.sim.metrics import SUMMARY
+from wom_sim.sim.model import WomModel
 
+CHECK_BUILD_BYTES = 1e9  # `check` builds the model (not runs it) up to this estimate, so it refuses what run does
 TRACE_LIMIT = 50_000  # people; a trace holds every message, so it grows with N x ticks
 
 
@@ -94,7 +96,6 @@ def run(
     timeseries.parquet with 95% CIs, and a dashboard with CI bands.
     """
     from wom_sim.report.figures import dashboard_figure, save_figure
-    from wom_sim.sim.model import WomModel
 
     path = resolve_scenario_path(scenario)
     sc = load_scenario(path, list(overrides), seed=seed, ticks=ticks)
@@ -151,15 +152,17 @@ def run(
 def check(scenario: str, overrides: tuple[str, ...]) -> None:
     """Validate SCENARIO and print every resolved parameter (defaults filled in) and the memory estimate.
 
-    Refuses what `run` would refuse before simulating (the graph does not fit memory or its parameters do not fit
-    n, a graph file cannot be read) and warns about what would run but mean nothing (e.g. a schedule after the
-    horizon).
+    Refuses what `run` would refuse before simulating: the graph does not fit memory or its parameters do not fit
+    n, a graph file cannot be read, KOL ids are not in the graph (the model is built, not run, when it needs under
+    1 GB). Warns about what would run but mean nothing (e.g. a schedule after the horizon).
     """
     path = resolve_scenario_path(scenario)
     sc = load_scenario(path, list(overrides))
     check_network(sc.network)
-    if sc.network.file:
-        build_graph(sc.network, None)  # a file graph is read in full: its errors are the run's errors
+    if estimate_memory_bytes(sc.network) <= CHECK_BUILD_BYTES:
+        WomModel(sc)  # graph, people, KOLs and interventions as a run builds them: their errors are the run's errors
+    elif sc.network.file:
+        build_graph(sc.network, None)  # a file graph is read in full
     for note in scenario_warnings(sc, str(path)):
         click.echo(f"warning: {note}", err=True)
     click.echo(scenario_to_yaml(sc), nl=False)

@@ -109,6 +109,24 @@ def _check_depth(text: str, source: str) -> None:
             depth -= 1
 
 
+def _huge_scalar(text: str) -> str | None:
+    """The dotted key and line of the first scalar too long to be a number Python converts (for the message)."""
+    try:
+        root = yaml.compose(text, Loader=_LOADER)
+    except yaml.YAMLError:
+        return None
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((v, f"{path}.{k.value}" if path else str(k.value)) for k, v in reversed(node.value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((v, f"{path}.{i}" if path else str(i)) for i, v in reversed(list(enumerate(node.value))))
+        elif isinstance(node, yaml.ScalarNode) and len(node.value) > 4300 and not node.style:
+            return f"line {node.start_mark.line + 1}: {path or '(top level)'}"
+    return None
+
+
 def parse_yaml(text: str, source: str) -> Any:
     """Parse YAML text safely (no tags that build objects), with depth, size and number checks (one-line errors)."""
     try:
@@ -120,6 +138,9 @@ def parse_yaml(text: str, source: str) -> Any:
         problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]
         raise ScenarioError(f"{source}:{where} not valid YAML ({problem})") from None
     except (ValueError, RecursionError, OverflowError) as exc:  # e.g. an integer of more than 4,300 digits
+        where = _huge_scalar(text)
+        if where:
+            raise ScenarioError(f"{source}: {where}: number out of range (more than 4,300 digits)") from None
         detail = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
         raise ScenarioError(f"{source}: a value cannot be read ({detail})") from None
     check_values(data, source)
@@ -372,6 +393,22 @@ def _ticks_of(value: Any) -> list[int] | None:
     return None
 
 
+# Per-tick metrics that are shares or means of 0-1 states (wom_sim/sim/metrics.py): a trigger beyond 0-1 never fires.
+_UNIT_METRICS = ("_share", "_rate", "mean_", "S_p", "L_p", "brand", "awareness")
+
+
+def _never_true(metric: str, op: str, value: float) -> bool:
+    if not any(metric.endswith(t) if t.startswith("_") else metric.startswith(t) for t in _UNIT_METRICS):
+        return False
+    return {
+        ">": value >= 1,
+        ">=": value > 1,
+        "<": value <= 0,
+        "<=": value < 0,
+        "==": not 0 <= value <= 1,
+    }.get(op, False)
+
+
 def scenario_warnings(scenario: Scenario, source: str = "scenario") -> list[str]:
     """Inputs that are valid but answer no question: schedules and events outside the horizon, a schedule that
     can never be on, ids given without `by: ids`, a graph file's weight column that is not used, an empty file.
@@ -399,6 +436,11 @@ def scenario_warnings(scenario: Scenario, source: str = "scenario") -> list[str]
                         notes.append(f"{where}: schedule.at {min(at)} is after the horizon (0-{horizon - 1})")
                     elif at and all(t < start or (sched.until is not None and t > sched.until) for t in at):
                         notes.append(f"{where}: no tick of schedule.at lies in its from/until window; it never runs")
+            if spec.when is not None and _never_true(spec.when.metric, spec.when.op, spec.when.value):
+                notes.append(
+                    f"{where}: when {spec.when.metric} {spec.when.op} {spec.when.value:g} can never hold "
+                    "(the metric lies in 0-1); it never runs"
+                )
             at = _ticks_of((spec.model_extra or {}).get("at"))
             if at and min(at) >= horizon:
                 notes.append(f"{where}: at {min(at)} is after the horizon (0-{horizon - 1}); it never happens")
