@@ -4,6 +4,7 @@ the machine, encodings, nesting, aliases, non-finite and huge numbers, design si
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -204,10 +205,7 @@ def test_meaningless_inputs_warn_in_check_and_run_and_the_manifest(folder):
     run = invoke("run", "late.yaml", "-q", "--out", "out", cwd=folder)
     assert run.exit_code == 0, run.output
     assert "starts at tick 120" in run.output
-    assert any(
-        "starts at tick 120" in w
-        for w in __import__("json").loads((folder / "out" / "wom-sim.json").read_text())["warnings"]
-    )
+    assert any("starts at tick 120" in w for w in json.loads((folder / "out" / "wom-sim.json").read_text())["warnings"])
     _write(folder, "empty.yaml", "")
     assert "runs the defaults" in invoke("check", "empty.yaml", cwd=folder).output
 

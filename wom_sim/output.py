@@ -279,12 +279,14 @@ def atomic_dir(path: str | Path, kind: str = "run", **manifest: Any) -> Iterator
         old = read_manifest(path)
         if old is None or old.get("kind") != kind:
             raise ScenarioError(f"--out {path}: is not a wom-sim {kind} output any more; nothing was replaced")
-        for name in files:
+        ours = set(old.get("files", []))
+        for name in files:  # first check them all: a refusal half-way would leave a mix
             target = path / name
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
-            os.replace(tmp / name, target)
-        for name in set(old.get("files", [])) - set(files):
+            if (target.is_dir() and not target.is_symlink()) or (target.exists() and name not in ours):
+                raise ScenarioError(f"--out {path}: {name} is not a file the earlier output wrote; nothing replaced")
+        for name in files:
+            os.replace(tmp / name, path / name)
+        for name in ours - set(files):
             stale = path / Path(name).name  # a bare name: a manifest never makes us delete outside the folder
             if stale.is_file() or stale.is_symlink():
                 stale.unlink()

@@ -252,7 +252,7 @@ def _read_yaml(path: Path) -> dict:
 
 def _read_series(path: Path, t: TargetSpec, where: str) -> tuple[np.ndarray, np.ndarray]:
     try:
-        text = read_text_file(path, "series CSV", MAX_SERIES_BYTES)
+        text = read_text_file(path, "file", MAX_SERIES_BYTES)
     except ScenarioError as exc:
         raise ScenarioError(f"{where}.series: {exc}") from None
     try:
