@@ -217,3 +217,5 @@ def test_compare_arms_of_different_markets_need_unpaired(folder):
     result = invoke(*args, "--unpaired", cwd=folder)
     assert result.exit_code == 0, result.output
     assert "the paired CI does not apply" in result.output
+    manifest = json.loads((folder / "cmp" / "wom-sim.json").read_text())
+    assert manifest["kind"] == "compare" and any("paired CI does not apply" in w for w in manifest["warnings"])

@@ -150,6 +150,20 @@ def write_manifest(folder: str | Path, kind: str, files: list[str], **extra: Any
     return path
 
 
+def add_warnings(folder: str | Path, notes: list[str]) -> None:
+    """Record warnings about the input in an output's wom-sim.json (kept with what was already there)."""
+    if not notes:
+        return
+    path = Path(folder) / MANIFEST
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    record["warnings"] = list(dict.fromkeys([*record.get("warnings", []), *notes]))
+    with atomic_file(path, "w") as handle:
+        handle.write(json.dumps(record, indent=2, default=str))
+
+
 # --------------------------------------------------------------------------------------------- checks before work
 def check_path_text(path: str | Path, flag: str = "--out") -> Path:
     """Refuse a path a file system cannot hold (NUL bytes, empty)."""

@@ -11,7 +11,7 @@ import pandas as pd
 from wom_sim.cli import cli, resolve_scenario_path, set_option
 from wom_sim.errors import ScenarioError
 from wom_sim.network.graph import check_network
-from wom_sim.output import check_writable_file, prepare_out
+from wom_sim.output import add_warnings, check_writable_file, prepare_out
 from wom_sim.scenario.loading import load_scenario, scenario_warnings
 
 EXIT_INTERRUPTED = 130
@@ -87,9 +87,11 @@ def _print_rows(rows: list[dict], indent: str = "  ") -> None:
         )
 
 
-def _preflight(scenarios: list, sources: list[str], warn: bool = True) -> None:
-    """Before any run: refuse a graph that does not fit (as a run would), print what would run but mean nothing."""
+def _preflight(scenarios: list, sources: list[str], warn: bool = True) -> list[str]:
+    """Before any run: refuse a graph that does not fit (as a run would), print what would run but mean nothing
+    (returned too, for the output's manifest)."""
     seen: set[int] = set()
+    notes: list[str] = []
     for scenario, source in zip(scenarios, sources, strict=True):
         try:
             check_network(scenario.network)
@@ -99,15 +101,18 @@ def _preflight(scenarios: list, sources: list[str], warn: bool = True) -> None:
             seen.add(id(scenario))
             for note in scenario_warnings(scenario, source):
                 click.echo(f"warning: {note}", err=True)
+                notes.append(note)
+    return notes
 
 
 # Sections that make replication i of two arms the same market: same graph, same people (common random numbers).
 PAIRED_SECTIONS = ("network", "population")
 
 
-def _check_paired(arms: list, unpaired: bool) -> None:
+def _check_paired(arms: list, unpaired: bool) -> list[str]:
     """Paired uplifts assume every arm draws the same graph and population from the shared seed."""
     base = arms[0].scenario
+    notes: list[str] = []
     for arm in arms[1:]:
         for section in PAIRED_SECTIONS:
             if getattr(arm.scenario, section) != getattr(base, section):
@@ -119,7 +124,9 @@ def _check_paired(arms: list, unpaired: bool) -> None:
                 )
                 if not unpaired:
                     raise ScenarioError(f"{text}; give --unpaired to compare them anyway (read the unpaired CI)")
-                click.echo(f"warning: {text}; the paired CI does not apply, read the unpaired CI", err=True)
+                notes.append(f"{text}; the paired CI does not apply, read the unpaired CI")
+                click.echo(f"warning: {notes[-1]}", err=True)
+    return notes
 
 
 # ------------------------------------------------------------------------------------------------ run --replications
@@ -132,12 +139,13 @@ def run_replicated(path: Path, scenario, replications: int, out_dir, workers, da
     out = prepare_out(
         Path(out_dir) if out_dir else Path("runs") / f"{path.stem}-replications", "replications", resume=True
     )
-    _preflight([scenario], [str(path)])
+    notes = _preflight([scenario], [str(path)])
     executor = _executor(workers, dask, dask_local, quiet)
     with executor:
         result = _run_study(
             lambda: run_replications(scenario, replications, out, executor, progress=not quiet, warn=False), quiet
         )
+    add_warnings(out, notes)
     tables = result.tables
     title = f"{scenario.name} ({scenario.network.n:,} people)"
     save_figure(ci_dashboard_figure(tables["timeseries"], title, scenario.tick_unit), out / "dashboard.png")
@@ -224,13 +232,13 @@ def compare(
 
     arms = _arms(base, treatments, list(overrides), seed, ticks)
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / f"compare-{arms[0].label}", "compare", resume=True)
-    _preflight([a.scenario for a in arms], [a.label for a in arms])
-    _check_paired(arms, unpaired)
+    notes = _preflight([a.scenario for a in arms], [a.label for a in arms]) + _check_paired(arms, unpaired)
     executor = _executor(workers, dask, dask_local, quiet)
     with executor:
         result = _run_study(
             lambda: run_compare(arms, replications, out, executor, progress=not quiet, warn=False), quiet
         )
+    add_warnings(out, notes)
     tables = result.tables
     unit = arms[0].scenario.tick_unit
     save_figure(uplift_figure(tables["uplift"], tables["uplift_timeseries"], unit), out / "compare.png")
@@ -273,6 +281,7 @@ def sweep(spec, out_dir, workers, dask, dask_local, quiet):
 
     plan = load_sweep(spec)
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / plan.name, "sweep", resume=True)
+    notes = _preflight([plan.base], [str(plan.scenario_path)])
     _preflight(plan.scenarios, [f"{spec}: design point {i}" for i in range(len(plan.scenarios))], warn=False)
     executor = _executor(workers, dask, dask_local, quiet)
     if not quiet:
@@ -283,6 +292,7 @@ def sweep(spec, out_dir, workers, dask, dask_local, quiet):
         )
     with executor:
         result = _run_study(lambda: run_sweep(plan, out, executor, progress=not quiet, warn=False), quiet)
+    add_warnings(out, notes)
     tables, params, metrics = result.tables, [p.key for p in plan.parameters], plan.spec.metrics
     heat = heatmap_figure(tables["points"], params, metrics)
     if heat is not None:
