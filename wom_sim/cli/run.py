@@ -13,7 +13,7 @@ from wom_sim.cli.experiments import executor_options, run_replicated
 from wom_sim.errors import ScenarioError
 from wom_sim.network.graph import build_graph, check_network, estimate_memory_bytes
 from wom_sim.output import atomic_dir, atomic_file, check_finite_frame, prepare_out, write_table
-from wom_sim.scenario.loading import load_scenario, scenario_to_yaml, scenario_warnings
+from wom_sim.scenario.loading import load_scenario, read_text_file, scenario_to_yaml, scenario_warnings
 from wom_sim.sim.metrics import SUMMARY
 from wom_sim.sim.model import WomModel
 
@@ -194,7 +194,7 @@ def scenarios(name: str | None, reference: bool) -> None:
         click.echo(scenario_reference(), nl=False)
         return
     if name:
-        click.echo(resolve_scenario_path(name).read_text(encoding="utf-8"), nl=False)
+        click.echo(read_text_file(resolve_scenario_path(name), "scenario file"), nl=False)
         return
     files = sorted(folder.glob("*.yaml"))
     if not files:

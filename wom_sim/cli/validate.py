@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shlex
 import sys
 from pathlib import Path
@@ -12,7 +13,8 @@ import pandas as pd
 
 from wom_sim.cli import cli, resolve_scenario_path
 from wom_sim.errors import ScenarioError
-from wom_sim.output import prepare_out, write_manifest
+from wom_sim.output import check_writable_file, prepare_out, write_manifest
+from wom_sim.scenario.loading import read_text_file
 
 
 def _fact_list(value: str | None) -> list[str] | None:
@@ -78,10 +80,9 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
     from wom_sim.analysis.bass import bass_curve, fit_bass
 
     path = Path(csv)
+    text = read_text_file(path, "file", 50_000_000)  # no pipes or devices, a size cap, UTF-8
     try:
-        frame = pd.read_csv(path)
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
+        frame = pd.read_csv(io.StringIO(text))
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise ScenarioError(f"{path}: cannot read as CSV ({exc})") from None
     if frame.empty:
@@ -107,6 +108,7 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
     click.echo(f"  R^2 {fit.r2:.4f}, RMSE {fit.rmse:.4g}; q/p = {fit.q / fit.p:.1f}, peak of new adoptions at "
                f"period {fit.peak_time:.1f}")  # fmt: skip
     if plot_path:
+        check_writable_file(plot_path, "--plot")
         import matplotlib
 
         matplotlib.use("Agg")
