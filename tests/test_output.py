@@ -198,3 +198,13 @@ def test_validate_and_calibrate_carry_their_kind(tmp_path):
     with pytest.raises(ScenarioError, match="--force"):
         prepare_out(out, "validate")
     assert prepare_out(out, "validate", force=True) == out
+
+
+def test_an_output_that_appears_meanwhile_is_not_replaced_without_force(tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(ScenarioError, match="appeared meanwhile"), atomic_dir(out, "run", replace=False) as tmp:
+        (tmp / "metrics.csv").write_text("mine\n")
+        with atomic_dir(out, "run") as other:  # a second run, started at the same time, finishes first
+            (other / "metrics.csv").write_text("theirs\n")
+    assert (out / "metrics.csv").read_text() == "theirs\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

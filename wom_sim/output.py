@@ -268,13 +268,15 @@ def atomic_file(path: str | Path, mode: str = "wb") -> Iterator:
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | Path, kind: str = "run", **manifest: Any) -> Iterator[Path]:
+def atomic_dir(path: str | Path, kind: str = "run", replace: bool = True, **manifest: Any) -> Iterator[Path]:
     """Build an output folder in a temp sibling; on success move it into place with a wom-sim.json manifest.
 
     A new or empty `path` is replaced by the temp folder in one rename. An existing wom-sim output of the same
     kind (checked by `prepare_out`, which callers run first) keeps every file it did not write: each new file
     replaces its namesake atomically, files the previous output wrote and this one does not are removed, and the
-    manifest is written last. Anything else in `path` raises ScenarioError and nothing is touched.
+    manifest is written last (only when `replace`: a command without --force passes False, so an output that
+    appeared meanwhile, e.g. from a second run started at the same time, is refused too). Anything else in `path`
+    raises ScenarioError and nothing is touched.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -293,6 +295,8 @@ def atomic_dir(path: str | Path, kind: str = "run", **manifest: Any) -> Iterator
         old = read_manifest(path)
         if old is None or old.get("kind") != kind:
             raise ScenarioError(f"--out {path}: is not a wom-sim {kind} output any more; nothing was replaced")
+        if not replace:
+            raise ScenarioError(f"--out {path}: another {kind} output appeared meanwhile; add --force to replace it")
         ours = set(old.get("files", []))
         for name in files:  # first check them all: a refusal half-way would leave a mix
             target = path / name

@@ -123,7 +123,7 @@ def run(
         model.run(progress=lambda _t: bar.update(1))
     metrics = model.metrics_frame()
     check_finite_frame(metrics, str(path))
-    with atomic_dir(out, "run", scenario=sc.name, seed=sc.seed, warnings=notes) as tmp:
+    with atomic_dir(out, "run", replace=force, scenario=sc.name, seed=sc.seed, warnings=notes) as tmp:
         write_table(metrics, tmp / "metrics", fmt)
         write_table(model.people(), tmp / "people", fmt)
         if trace:
