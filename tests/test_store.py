@@ -5,9 +5,12 @@ stores of another kind refused, workers with other code refused, servers on loop
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -223,3 +226,55 @@ def test_a_stale_lock_file_of_a_dead_process_does_not_block(tmp_path):
     store.lock()
     assert f'"pid": {os.getpid()}' in (tmp_path / "wom-sim.lock").read_text()
     store.close()
+
+
+@pytest.mark.slow
+def test_a_real_dask_worker_running_other_code_is_refused_before_any_task(tmp_path):
+    """A `dask worker` whose wom-sim has one default changed (wom.contact_prob 0.15 -> 0.16), as a stale install
+    on one machine would be: the client refuses the cluster, naming the worker, and writes nothing."""
+    pytest.importorskip("distributed")
+    from distributed import Client
+
+    other = tmp_path / "other"
+    shutil.copytree(ROOT / "wom_sim", other / "wom_sim", ignore=shutil.ignore_patterns("__pycache__"))
+    schema = other / "wom_sim" / "scenario" / "schema.py"
+    text = schema.read_text(encoding="utf-8")
+    assert "contact_prob: float = Field(0.15," in text
+    schema.write_text(text.replace("contact_prob: float = Field(0.15,", "contact_prob: float = Field(0.16,"))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    dask = [sys.executable, "-m", "dask"]
+    logs = open(tmp_path / "dask.log", "wb")  # noqa: SIM115 - closed in finally
+    scheduler_cmd = [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"]
+    worker_cmd = [*dask, "worker", address, "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"]
+    procs = [subprocess.Popen([*scheduler_cmd, "--no-show"], stdout=logs, stderr=logs)]
+    try:
+        env = {**os.environ, "PYTHONPATH": str(other)}
+        # cwd: `python -m` puts the working folder first on sys.path, before PYTHONPATH
+        procs.append(subprocess.Popen(worker_cmd, stdout=logs, stderr=logs, env=env, cwd=tmp_path))
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with Client(address, timeout="2s") as client:
+                    client.wait_for_workers(1, timeout=max(1.0, deadline - time.monotonic()))
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        store = ResultStore(tmp_path / "store")
+        match = r"worker tcp://127.0.0.1:\d+ runs wom-sim code"
+        with pytest.raises(VersionMismatch, match=match), DaskExecutor(address) as cluster:
+            execute(_tasks(1), store, cluster, progress=False)
+        assert not (tmp_path / "store").exists()
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        logs.close()
