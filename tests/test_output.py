@@ -3,6 +3,7 @@ checks of the output folder before any work; non-finite results refused."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -208,3 +209,19 @@ def test_an_output_that_appears_meanwhile_is_not_replaced_without_force(tmp_path
             (other / "metrics.csv").write_text("theirs\n")
     assert (out / "metrics.csv").read_text() == "theirs\n"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("command", ["run", "run-r"])
+def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, tiny, monkeypatch, command):
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    out = tmp_path / "out"
+    extra = ["-r", 2, "--workers", 0] if command == "run-r" else []
+    line = _one_error_line(invoke("run", tiny, "-q", *extra, "--out", out))
+    assert "no space left" in line
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("tiny.yaml", "out")]
+    assert leftovers == []
+    if command == "run":
+        assert not out.exists()

@@ -251,6 +251,8 @@ def parse_value(text: str, source: str = "--set") -> Any:
     except yaml.YAMLError:
         value = text
     except (ValueError, RecursionError, OverflowError) as exc:
+        if _huge_scalar(text):
+            raise ScenarioError(f"{source}: number out of range (more than 4,300 digits)") from None
         raise ScenarioError(f"{source}: {text[:40]!r}...: cannot be read ({str(exc)[:80]})") from None
     check_values(value, source)
     return value
