@@ -200,7 +200,8 @@ def test_sweep_specs(tmp_path_factory, data):
         key = data.draw(st.sampled_from([*SPEC, "samples", "seed", "nope"]))
         if key == "parameters" and data.draw(st.booleans()):
             name = data.draw(st.sampled_from(["wom.contact_prob", "kols.select.k", "nope.x", "network.n", "seed"]))
-            spec["parameters"] = {**spec["parameters"], name: data.draw(st.sampled_from(SPEC_NASTY))}
+            current = spec["parameters"] if isinstance(spec["parameters"], dict) else {}
+            spec["parameters"] = {**current, name: data.draw(st.sampled_from(SPEC_NASTY))}
         else:
             spec[key] = data.draw(st.sampled_from(SPEC_NASTY))
     path = folder / "spec.yaml"

@@ -113,7 +113,7 @@ def _huge_scalar(text: str) -> str | None:
     """The dotted key and line of the first scalar too long to be a number Python converts (for the message)."""
     try:
         root = yaml.compose(text, Loader=_LOADER)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # e.g. a lone surrogate from an undecodable argument
         return None
     stack: list[tuple[Any, str]] = [(root, "")]
     while stack:
