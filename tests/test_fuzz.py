@@ -297,7 +297,7 @@ def test_cli_calls(tmp_path_factory, data):
     scenario = data.draw(st.sampled_from(["tiny.yaml", "nosuch.yaml", "tiny.yaml\x00", "/dev/zero", ".", "baseline"]))
     sets = data.draw(st.lists(st.sampled_from(["network.n=40", "ticks=2", *NASTY_TEXT[:12]]), max_size=2))
     set_args = [a for s in sets for a in ("--set", s if "=" in s else f"wom.contact_prob={s}")]
-    command = data.draw(st.sampled_from(["run", "run", "check", "compare", "run-r", "report"]))
+    command = data.draw(st.sampled_from(["run", "run", "check", "compare", "run-r", "report", "sweep", "calibrate"]))
     if command == "run":
         args = ["run", scenario, *set_args, "-q", "--out", out, "--set", "network.n=40"]
     elif command == "run-r":
@@ -307,6 +307,18 @@ def test_cli_calls(tmp_path_factory, data):
     elif command == "compare":
         treatment = data.draw(st.sampled_from(["wom.contact_prob=0.2", "network.n=50", "tiny.yaml", "a=.nan"]))
         args = ["compare", scenario, treatment, "-r", "2", "--workers", "0", "-q", "--out", out, *set_args]
+    elif command == "sweep":
+        spec = {
+            **SPEC,
+            "scenario": "tiny.yaml",
+            data.draw(st.sampled_from(sorted(SPEC))): data.draw(st.sampled_from(SPEC_NASTY)),
+        }
+        (folder / "spec.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+        args = ["sweep", "spec.yaml", "--workers", "0", "-q", "--out", out]
+    elif command == "calibrate":
+        target = {**TARGET, data.draw(st.sampled_from(sorted(TARGET))): data.draw(st.sampled_from(TARGET_NASTY))}
+        (folder / "target.yaml").write_text(yaml.safe_dump(target), encoding="utf-8")
+        args = ["calibrate", scenario, "--target", "target.yaml", "-q", "--out", out]
     else:
         args = ["report", out]
     before = _snapshot(folder)
