@@ -103,7 +103,7 @@ def write_outputs(result: CalibrationResult, out_dir: str | Path) -> Path:
 
     out_dir = Path(out_dir)
     p = result.problem
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, "calibrate") as tmp:
         header = (f"# Fitted by `wom-sim calibrate {p.scenario_path} --target {p.target_path}`: loss "
                   f"{result.best.loss:.4g} ({len(result.trials)} trials). See fit.md.\n")  # fmt: skip
         (tmp / "scenario.yaml").write_text(header + scenario_to_yaml(result.fitted), encoding="utf-8")

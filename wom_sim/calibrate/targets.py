@@ -6,6 +6,7 @@ beyond the horizon) is found here, before the first run, and raised as a one-lin
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,24 +14,33 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from wom_sim.errors import ScenarioError
-from wom_sim.scenario.loading import apply_overrides, build_scenario, format_validation_error, load_raw
-from wom_sim.scenario.schema import Scenario
+from wom_sim.scenario.loading import (
+    MAX_ABS_NUMBER,
+    apply_overrides,
+    build_scenario,
+    format_validation_error,
+    load_raw,
+    read_text_file,
+    read_yaml_mapping,
+)
+from wom_sim.scenario.schema import Scenario, Strict
 
 OPTIMISERS = ("tpe", "cmaes", "de")
 STATS = ("mean", "final", "sum", "max", "min")
+MAX_SERIES_BYTES = 50_000_000  # an observed series CSV
+_BIG = MAX_ABS_NUMBER
 
 
-class Bounds(BaseModel):
+class Bounds(Strict):
     """A free parameter's range: `[low, high]` or `{low, high, log, integer}`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    low: float
-    high: float
+    low: float = Field(ge=-_BIG, le=_BIG)
+    high: float = Field(ge=-_BIG, le=_BIG)
     log: bool = Field(False, description="search on a log scale (both bounds > 0)")
     integer: bool = Field(False, description="whole numbers only")
 
@@ -54,24 +64,26 @@ class Bounds(BaseModel):
         return self
 
 
-class TargetSpec(BaseModel):
+class TargetSpec(Strict):
     """One target: an observed series (`series:` CSV) or a scalar (`value:`), compared with a model metric."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str | None = None
     metric: str = Field(description="per-tick metric, or 'a / b' for a ratio of two metrics (stat applied to each)")
-    weight: float = Field(1.0, gt=0)
-    scale: float | None = Field(None, gt=0, description="error scale (default: mean |observed| or |observed|)")
+    weight: float = Field(1.0, gt=0, le=1e6)
+    scale: float | None = Field(None, gt=0, le=_BIG, description="error scale (default: mean |observed| or |observed|)")
     # a series
-    series: str | list[float] | None = Field(
+    series: str | list[float] | None = Field(  # values are finite and at most 1e15 (checked on read)
         None, description="CSV file of the observed series (relative to the target file), or the values inline"
     )
     column: str | None = Field(None, description="CSV column of the observed values (default: the last column)")
     time_column: str | None = Field(None, description="CSV column of the tick of each value (default: 0, 1, 2...)")
-    multiply: float = Field(1.0, gt=0, description="factor applied to the observed values (e.g. to scale counts)")
+    multiply: float = Field(
+        1.0, gt=0, le=1e9, description="factor applied to the observed values (e.g. to scale counts)"
+    )
     # a scalar
-    value: float | None = None
+    value: float | None = Field(None, ge=-_BIG, le=_BIG)
     stat: Literal["mean", "final", "sum", "max", "min"] = "mean"
     ticks: tuple[int, int] | None = Field(None, description="window [first, last] tick of a scalar (inclusive)")
 
@@ -84,19 +96,21 @@ class TargetSpec(BaseModel):
         return self
 
 
-class CalibrationSpec(BaseModel):
+class CalibrationSpec(Strict):
     """The whole target file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     parameters: dict[str, Bounds]
     targets: list[TargetSpec]
     replications: int = Field(3, ge=1, le=1000, description="runs per trial (same seeds in every trial)")
     trials: int = Field(40, ge=2, le=100_000, description="parameter sets evaluated")
-    seed: int = Field(1, ge=0, description="base seed of the replications; the optimiser is seeded from it too")
+    seed: int = Field(
+        1, ge=0, le=2**63 - 1, description="base seed of the replications; the optimiser is seeded from it too"
+    )
     optimiser: Literal["tpe", "cmaes", "de"] = "tpe"
     check_replications: int | None = Field(
-        None, ge=0, description="fresh-seed runs of the best fit (default: replications)"
+        None, ge=0, le=1000, description="fresh-seed runs of the best fit (default: replications)"
     )
 
     @field_validator("parameters")
@@ -235,24 +249,16 @@ def _metric_parts(metric: str) -> list[str]:
 
 
 def _read_yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: target file not found") from None
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: a target file must be a mapping (parameters, targets, ...)")
-    return data
+    return read_yaml_mapping(path, "target")
 
 
 def _read_series(path: Path, t: TargetSpec, where: str) -> tuple[np.ndarray, np.ndarray]:
     try:
-        frame = pd.read_csv(path)
-    except FileNotFoundError:
-        raise ScenarioError(f"{where}.series: {path}: file not found") from None
+        text = read_text_file(path, "file", MAX_SERIES_BYTES)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{where}.series: {exc}") from None
+    try:
+        frame = pd.read_csv(io.StringIO(text))
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise ScenarioError(f"{where}.series: {path}: cannot read as CSV ({exc})") from None
     column = t.column or (frame.columns[-1] if len(frame.columns) else None)
@@ -264,9 +270,16 @@ def _read_series(path: Path, t: TargetSpec, where: str) -> tuple[np.ndarray, np.
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
     ticks = (pd.to_numeric(frame[t.time_column], errors="coerce").to_numpy(dtype=float) if t.time_column
              else np.arange(len(frame), dtype=float))  # fmt: skip
+    if np.isfinite(values).all() and (np.abs(values) > _BIG).any():
+        raise ScenarioError(f"{where}.series: {path}: values beyond {_BIG:g} in {column!r}")
     if len(values) < 2 or not (np.isfinite(values).all() and np.isfinite(ticks).all()):
         raise ScenarioError(f"{where}.series: {path}: needs at least 2 rows of numbers in {column!r} (and ticks)")
-    if (ticks < 0).any() or not np.allclose(ticks, np.rint(ticks)) or len(np.unique(ticks)) != len(ticks):
+    if (
+        (ticks < 0).any()
+        or (ticks > 1e6).any()
+        or not np.allclose(ticks, np.rint(ticks))
+        or len(np.unique(ticks)) != len(ticks)
+    ):
         raise ScenarioError(f"{where}.time_column: ticks must be distinct whole numbers >= 0")
     return ticks.astype(np.int64), values
 

@@ -10,7 +10,9 @@ import pandas as pd
 
 from wom_sim.cli import cli, resolve_scenario_path, set_option
 from wom_sim.errors import ScenarioError
-from wom_sim.scenario.loading import load_scenario
+from wom_sim.network.build import check_network
+from wom_sim.output import add_warnings, check_writable_file, prepare_out
+from wom_sim.scenario.loading import load_scenario, scenario_warnings
 
 EXIT_INTERRUPTED = 130
 
@@ -85,6 +87,48 @@ def _print_rows(rows: list[dict], indent: str = "  ") -> None:
         )
 
 
+def _preflight(scenarios: list, sources: list[str], warn: bool = True) -> list[str]:
+    """Before any run: refuse a graph that does not fit (as a run would), print what would run but mean nothing
+    (returned too, for the output's manifest)."""
+    seen: set[int] = set()
+    notes: list[str] = []
+    for scenario, source in zip(scenarios, sources, strict=True):
+        try:
+            check_network(scenario.network)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{source}: {exc}") from None
+        if warn and id(scenario) not in seen:
+            seen.add(id(scenario))
+            for note in scenario_warnings(scenario, source):
+                click.echo(f"warning: {note}", err=True)
+                notes.append(note)
+    return notes
+
+
+# Sections that make replication i of two arms the same market: same graph, same people (common random numbers).
+PAIRED_SECTIONS = ("network", "population")
+
+
+def _check_paired(arms: list, unpaired: bool) -> list[str]:
+    """Paired uplifts assume every arm draws the same graph and population from the shared seed."""
+    base = arms[0].scenario
+    notes: list[str] = []
+    for arm in arms[1:]:
+        for section in PAIRED_SECTIONS:
+            if getattr(arm.scenario, section) != getattr(base, section):
+                mine, theirs = getattr(base, section).model_dump(), getattr(arm.scenario, section).model_dump()
+                key = next((k for k in mine if mine[k] != theirs.get(k)), "")
+                text = (
+                    f"compare: {arm.label} has another {section} than {arms[0].label} ({section}.{key}: "
+                    f"{theirs.get(key)!r} vs {mine.get(key)!r}), so its runs are not paired with the base's"
+                )
+                if not unpaired:
+                    raise ScenarioError(f"{text}; give --unpaired to compare them anyway (read the unpaired CI)")
+                notes.append(f"{text}; the paired CI does not apply, read the unpaired CI")
+                click.echo(f"warning: {notes[-1]}", err=True)
+    return notes
+
+
 # ------------------------------------------------------------------------------------------------ run --replications
 def run_replicated(path: Path, scenario, replications: int, out_dir, workers, dask, dask_local, quiet: bool) -> None:
     """`wom-sim run SCENARIO --replications N`: mean and 95% CI per metric per tick, a dashboard with CI bands."""
@@ -93,13 +137,17 @@ def run_replicated(path: Path, scenario, replications: int, out_dir, workers, da
     from wom_sim.report.figures import ci_dashboard_figure, save_figure  # lazy: CLI start-up time
     from wom_sim.report.html import ci_table  # lazy: CLI start-up time
 
-    out = Path(out_dir) if out_dir else Path("runs") / f"{path.stem}-replications"
+    out = prepare_out(
+        Path(out_dir) if out_dir else Path("runs") / f"{path.stem}-replications", "replications", resume=True
+    )
+    notes = _preflight([scenario], [str(path)])
     executor = _executor(workers, dask, dask_local, quiet)
     with executor:
         result = _run_study(
             lambda: replicate(scenario, replications, executor=executor, out=out, progress=not quiet, warn=False),
             quiet,
         )
+    add_warnings(out, notes)
     tables = result.tables
     title = f"{scenario.name} ({scenario.network.n:,} people)"
     save_figure(ci_dashboard_figure(tables["timeseries"], title, scenario.tick_unit), out / "dashboard.png")
@@ -153,8 +201,16 @@ def _arms(base: str, treatments: tuple[str, ...], overrides: list[str], seed, ti
 @click.option("--ticks", type=click.IntRange(1, 100_000), help="Number of ticks of every arm.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Store folder (default: runs/compare-BASE).")
 @executor_options
+@click.option(
+    "--unpaired",
+    is_flag=True,
+    help="Allow arms whose graph or population differ (e.g. another network.n); their paired CIs then assume "
+    "nothing: read the unpaired CI. Without it such a comparison is refused.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table; only errors and warnings.")
-def compare(base, treatments, replications, overrides, seed, ticks, out_dir, workers, dask, dask_local, quiet):
+def compare(
+    base, treatments, replications, overrides, seed, ticks, out_dir, workers, dask, dask_local, unpaired, quiet
+):
     """Compare TREATMENTs with BASE: paired uplifts with 95% CIs using common random numbers.
 
     \b
@@ -173,7 +229,8 @@ def compare(base, treatments, replications, overrides, seed, ticks, out_dir, wor
     from wom_sim.report.html import pairing_gain, uplift_display  # lazy: CLI start-up time
 
     arms = _arms(base, treatments, list(overrides), seed, ticks)
-    out = Path(out_dir) if out_dir else Path("runs") / f"compare-{arms[0].label}"
+    out = prepare_out(Path(out_dir) if out_dir else Path("runs") / f"compare-{arms[0].label}", "compare", resume=True)
+    notes = _preflight([a.scenario for a in arms], [a.label for a in arms]) + _check_paired(arms, unpaired)
     executor = _executor(workers, dask, dask_local, quiet)
     with executor:
         result = _run_study(
@@ -182,6 +239,7 @@ def compare(base, treatments, replications, overrides, seed, ticks, out_dir, wor
             ),
             quiet,
         )
+    add_warnings(out, notes)
     unit = arms[0].scenario.tick_unit
     save_figure(uplift_figure(result.uplift, result.uplift_timeseries, unit), out / "compare.png")
     save_figure(ci_dashboard_figure(result.timeseries, "", unit), out / "dashboard.png")
@@ -227,7 +285,9 @@ def sweep(spec, out_dir, workers, dask, dask_local, quiet):
     from wom_sim.report.figures import heatmap_figure, partial_dependence_figure, save_figure, sensitivity_figure
 
     plan = load_sweep(spec)
-    out = Path(out_dir) if out_dir else Path("runs") / plan.name
+    out = prepare_out(Path(out_dir) if out_dir else Path("runs") / plan.name, "sweep", resume=True)
+    notes = _preflight([plan.base], [str(plan.scenario_path)])
+    _preflight(plan.scenarios, [f"{spec}: design point {i}" for i in range(len(plan.scenarios))], warn=False)
     executor = _executor(workers, dask, dask_local, quiet)
     if not quiet:
         click.echo(
@@ -237,6 +297,7 @@ def sweep(spec, out_dir, workers, dask, dask_local, quiet):
         )
     with executor:
         result = _run_study(lambda: run_sweep(plan, out, executor, progress=not quiet, warn=False), quiet)
+    add_warnings(out, notes)
     tables, params, metrics = result.tables, [p.key for p in plan.parameters], plan.spec.metrics
     heat = heatmap_figure(tables["points"], params, metrics)
     if heat is not None:
@@ -291,8 +352,29 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
 @cli.command()
 @click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
 @click.option("--out", type=click.Path(dir_okay=False), help="HTML file to write (default: DIR/report.html).")
-def report(folder, out):
-    """Write one self-contained HTML report (figures embedded) for a run, replications, comparison or sweep DIR."""
+@click.option("--force", is_flag=True, help="Overwrite an existing --out file that is not a wom-sim report.")
+def report(folder, out, force):
+    """Write one self-contained HTML report (figures embedded) for a run, replications, comparison or sweep DIR.
+
+    An existing --out file is replaced only when it is an earlier wom-sim report (or with --force).
+    """
     from wom_sim.report.html import build_report  # lazy: CLI start-up time
 
-    click.echo(str(build_report(folder, out)))
+    if out is not None:
+        check_writable_file(out)
+        if Path(out).is_file() and not force and not _is_report(Path(out)):
+            raise ScenarioError(f"--out {out}: exists and is not a wom-sim report; choose another file or add --force")
+    try:
+        click.echo(str(build_report(folder, out)))
+    except (KeyError, TypeError, IndexError, AttributeError) as exc:  # a manifest or table edited or cut short
+        raise ScenarioError(f"{folder}: incomplete or damaged wom-sim output ({type(exc).__name__}: {exc})") from None
+
+
+def _is_report(path: Path) -> bool:
+    """Whether a file is an HTML report wom-sim wrote (its head names it so)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(65536)
+    except OSError:
+        return False
+    return head.startswith(b"<!DOCTYPE html>") and b"wom-sim report of" in head

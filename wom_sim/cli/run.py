@@ -13,11 +13,13 @@ from wom_sim.catalogue import summary_rows
 from wom_sim.cli import bundled_scenarios_dir, cli, resolve_scenario_path, set_option
 from wom_sim.cli.experiments import executor_options, run_replicated
 from wom_sim.errors import ScenarioError
-from wom_sim.network.build import estimate_memory_bytes
-from wom_sim.output import atomic_dir, atomic_file, write_table
-from wom_sim.scenario.loading import load_scenario, scenario_to_yaml
+from wom_sim.network.build import build_graph, check_network, estimate_memory_bytes
+from wom_sim.output import atomic_dir, atomic_file, check_finite_frame, prepare_out, write_table
+from wom_sim.scenario.loading import load_scenario, read_text_file, scenario_to_yaml, scenario_warnings
 from wom_sim.scenario.schema import scenario_json_schema
+from wom_sim.sim.model import WomModel
 
+CHECK_BUILD_BYTES = 1e9  # `check` builds the model (not runs it) up to this estimate, so it refuses what run does
 TRACE_LIMIT = 50_000  # people; a trace holds every message, so it grows with N x ticks
 
 
@@ -52,6 +54,12 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
 )  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary; only errors.")
 @click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an earlier `wom-sim run` output in --out (only the files it wrote; other files are kept). "
+    "Without it an existing output is refused, and a folder that is not a wom-sim run output always is.",
+)
+@click.option(
     "--trace", is_flag=True,
     help=f"Also write wom_trace.<fmt>: every message (tick, sender, receiver, valence). Up to {TRACE_LIMIT:,} people.",
 )  # fmt: skip
@@ -62,18 +70,19 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
 )  # fmt: skip
 @executor_options
 def run(
-    scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, quiet, trace, replications, workers, dask,
-    dask_local,
+    scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, quiet, force, trace, replications, workers,
+    dask, dask_local,
 ) -> None:  # fmt: skip
     """Run SCENARIO (a YAML file or a bundled scenario name) once and summarise it.
 
     Writes metrics.<fmt> (one row per tick), people.<fmt> (one row per person at the end), dashboard.png and
-    the fully resolved scenario.yaml into the output folder, all at once at the end (nothing half-written).
+    the fully resolved scenario.yaml into the output folder, all at once at the end (nothing half-written),
+    with a wom-sim.json manifest. An existing --out must be empty or an earlier run output (replaced only with
+    --force); anything else is refused before the simulation starts.
     With --replications N: N runs on all cores (or --workers/--dask/--dask-local), summary.csv and
     timeseries.parquet with 95% CIs, and a dashboard with CI bands.
     """
     from wom_sim.report.figures import dashboard_figure, save_figure
-    from wom_sim.sim.model import WomModel
 
     path = resolve_scenario_path(scenario)
     sc = load_scenario(path, list(overrides), seed=seed, ticks=ticks)
@@ -81,22 +90,27 @@ def run(
         if trace:
             raise click.UsageError("--trace traces one run; it cannot be combined with --replications")
         return run_replicated(path, sc, replications, out_dir, workers, dask, dask_local, quiet)
-    out = Path(out_dir) if out_dir else Path("runs") / path.stem
+    out = prepare_out(Path(out_dir) if out_dir else Path("runs") / path.stem, "run", force=force)
+    check_network(sc.network)
+    if trace and not sc.network.file and sc.network.n > TRACE_LIMIT:
+        raise ScenarioError(f"--trace keeps every message: allowed up to {TRACE_LIMIT:,} people, got {sc.network.n:,}")
+    notes = scenario_warnings(sc, str(path))
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
     if not quiet:
         question = sc.description.strip().splitlines()[0] if sc.description else ""
         graph = f"the graph in {sc.network.file}" if sc.network.file else f"a {sc.network.generator} graph"
         people = "" if sc.network.file else f" of {sc.network.n:,} people"
         click.echo(f"wom-sim: {sc.name}: {question}", err=True)
         click.echo(f"building {graph}{people} (seed {sc.seed})...", err=True)
-    if trace and not sc.network.file and sc.network.n > TRACE_LIMIT:
-        raise ScenarioError(f"--trace keeps every message: allowed up to {TRACE_LIMIT:,} people, got {sc.network.n:,}")
     model = WomModel(sc)
     if trace:
         model.record_trace()
     with tqdm(total=sc.ticks, desc="simulating", unit=sc.tick_unit, disable=quiet, leave=False) as bar:
         model.run(progress=lambda _t: bar.update(1))
     metrics = model.metrics_frame()
-    with atomic_dir(out) as tmp:
+    check_finite_frame(metrics, str(path))
+    with atomic_dir(out, "run", replace=force, scenario=sc.name, seed=sc.seed, warnings=notes) as tmp:
         write_table(metrics, tmp / "metrics", fmt)
         write_table(model.people(), tmp / "people", fmt)
         if trace:
@@ -127,9 +141,20 @@ def check(scenario: str, overrides: tuple[str, ...]) -> None:
 
     Every intervention and event is printed with all of its parameters, also those left at their defaults. The
     output is a scenario file itself: running it gives the same run. The format is `wom-sim schema`.
+
+    Refuses what `run` would refuse before simulating: the graph does not fit memory or its parameters do not fit
+    n, a graph file cannot be read, KOL ids are not in the graph (the model is built, not run, when it needs under
+    1 GB). Warns about what would run but mean nothing (e.g. a schedule after the horizon).
     """
     path = resolve_scenario_path(scenario)
     sc = load_scenario(path, list(overrides))
+    check_network(sc.network)
+    if estimate_memory_bytes(sc.network) <= CHECK_BUILD_BYTES:
+        WomModel(sc)  # graph, people, KOLs and interventions as a run builds them: their errors are the run's errors
+    elif sc.network.file:
+        build_graph(sc.network, None)  # a file graph is read in full
+    for note in scenario_warnings(sc, str(path)):
+        click.echo(f"warning: {note}", err=True)
     click.echo(scenario_to_yaml(sc), nl=False)
     if not sc.network.file:
         gb = estimate_memory_bytes(sc.network) / 1e9
@@ -182,7 +207,7 @@ def scenarios(name: str | None, reference: bool) -> None:
         click.echo(scenario_reference(), nl=False)
         return
     if name:
-        click.echo(resolve_scenario_path(name).read_text(encoding="utf-8"), nl=False)
+        click.echo(read_text_file(resolve_scenario_path(name), "scenario file"), nl=False)
         return
     files = sorted(folder.glob("*.yaml"))
     if not files:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shlex
 import sys
 from pathlib import Path
@@ -13,6 +14,8 @@ import pandas as pd
 from wom_sim.catalogue import ARM_COLOURS
 from wom_sim.cli import cli, resolve_scenario_path
 from wom_sim.errors import ScenarioError
+from wom_sim.output import check_writable_file, prepare_out, write_manifest
+from wom_sim.scenario.loading import read_text_file
 
 
 def _fact_list(value: str | None) -> list[str] | None:
@@ -27,15 +30,17 @@ def _fact_list(value: str | None) -> list[str] | None:
 @click.option("--facts", "facts", metavar="F1,F3", help="Only these facts (comma-separated ids).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="runs/validation", show_default=True,
               help="Folder for validation.md and validation.html.")  # fmt: skip
+@click.option("--force", is_flag=True, help="Replace an earlier `wom-sim validate` output in --out.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines; only the table.")
-def validate(quick: bool, facts: str | None, out_dir: str, quiet: bool) -> None:
+def validate(quick: bool, facts: str | None, out_dir: str, force: bool, quiet: bool) -> None:
     """Check the model against the stylized facts (docs/validation.md).
 
     Each fact runs as a paired, replicated experiment: every arm uses the same seeds (common random numbers), and
     each measured value is a mean over replications with its 95% confidence interval. Prints
     `fact | expected | measured (95% CI) | pass`, writes the same table as validation.md and validation.html, and
     exits with 1 when a fact fails. The facts and their parameters are wom_sim/validation/facts/facts.yaml; the
-    definitions of the measures are in docs/validation.md.
+    definitions of the measures are in docs/validation.md. An existing --out must be empty or an earlier
+    validate output (replaced only with --force).
     """
     from wom_sim.validation import overall_passed, run_validation
     from wom_sim.validation.report import summary_line, text_table, write_reports
@@ -44,9 +49,11 @@ def validate(quick: bool, facts: str | None, out_dir: str, quiet: bool) -> None:
         if not quiet and not line.startswith("Traceback") and "\n" not in line.strip():
             click.echo(line, err=True)
 
+    out = prepare_out(out_dir, "validate", force=force)
     results, record = run_validation("quick" if quick else "full", _fact_list(facts), progress=say)
     command = "wom-sim " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "wom-sim validate"
-    md, page = write_reports(out_dir, results, record, command, record.get("glance"))
+    md, page = write_reports(out, results, record, command, record.get("glance"))
+    write_manifest(out, "validate", [md.name, page.name])
     click.echo(text_table(results))
     click.echo("")
     click.echo(summary_line(results, record))
@@ -74,10 +81,9 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
     from wom_sim.analysis.bass import bass_curve, fit_bass
 
     path = Path(csv)
+    text = read_text_file(path, "file", 50_000_000)  # no pipes or devices, a size cap, UTF-8
     try:
-        frame = pd.read_csv(path)
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
+        frame = pd.read_csv(io.StringIO(text))
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise ScenarioError(f"{path}: cannot read as CSV ({exc})") from None
     if frame.empty:
@@ -103,6 +109,7 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
     click.echo(f"  R^2 {fit.r2:.4f}, RMSE {fit.rmse:.4g}; q/p = {fit.q / fit.p:.1f}, peak of new adoptions at "
                f"period {fit.peak_time:.1f}")  # fmt: skip
     if plot_path:
+        check_writable_file(plot_path, "--plot")
         from matplotlib.figure import Figure  # no pyplot: the backend stays as it is
 
         from wom_sim.report.figures import save_figure
@@ -127,19 +134,23 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
 @click.option("--trials", type=click.IntRange(2, 100_000), help="Override the target file's number of trials.")
 @click.option("--replications", type=click.IntRange(1, 1000), help="Override the runs per trial.")
 @click.option("--optimiser", type=click.Choice(["tpe", "cmaes", "de"]), help="Override the optimiser.")
+@click.option("--force", is_flag=True, help="Replace an earlier `wom-sim calibrate` output in --out (only the files "
+              "it wrote). Without it an existing output is refused; a folder of anything else always is.")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 def calibrate_command(scenario: str, target: str, out_dir: str | None, trials: int | None, replications: int | None,
-                      optimiser: str | None, quiet: bool) -> None:  # fmt: skip
+                      optimiser: str | None, force: bool, quiet: bool) -> None:  # fmt: skip
     """Fit SCENARIO's free parameters to observed data (series and scalars) given in a target file.
 
     Each trial runs the scenario several times with the same seeds (common random numbers) and scores the mean
     against every target; the optimiser (optuna TPE by default) searches the bounds. Writes the fitted
     scenario.yaml, fit.md and fit.json (fit quality per target), trials.csv and fit.png (simulated vs observed)
-    into the output folder, all at once at the end. See docs/calibration.md.
+    into the output folder, all at once at the end, with a wom-sim.json manifest. An existing --out must be
+    empty or an earlier calibrate output (replaced only with --force). See docs/calibration.md.
     """
     from wom_sim.calibrate import calibrate, load_problem, report_text, write_outputs
 
     path = resolve_scenario_path(scenario)
+    out = prepare_out(out_dir or Path("runs") / f"calibrate-{path.stem}", "calibrate", force=force)
     problem = load_problem(path, target)
     updates = {k: v for k, v in (("trials", trials), ("replications", replications), ("optimiser", optimiser)) if v}
     if updates:
@@ -150,6 +161,10 @@ def calibrate_command(scenario: str, target: str, out_dir: str | None, trials: i
             click.echo(f"trial {trial}/{problem.spec.trials}: loss {loss:.4g} (best {best:.4g})", err=True)
 
     result = calibrate(problem, progress)
-    out = write_outputs(result, out_dir or Path("runs") / f"calibrate-{path.stem}")
+    if not np.isfinite(result.best.loss):
+        raise ScenarioError(
+            f"{target}: no trial gave a finite loss (best {result.best.loss}); check the targets and bounds"
+        )
+    out = write_outputs(result, out)
     click.echo(report_text(result))
     click.echo(f"Wrote {out}/scenario.yaml, fit.md, fit.json, trials.csv, fit.png")

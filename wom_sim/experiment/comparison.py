@@ -172,9 +172,10 @@ def compare(
     for name in names:
         outcome(name)  # an unknown outcome fails before anything runs
     store, execution, notes = run_study("compare", arms, replications, seed, executor, out, progress, warn)
-    result = summarise_comparison(store, names)
-    result.execution, result.notes = execution, notes
-    write_tables(store.path, result.tables, ("uplift", "roi", "per_seed", "outcomes"))
+    with store:  # the writer lock, taken by open, is held until the summary tables are written
+        result = summarise_comparison(store, names)
+        result.execution, result.notes = execution, notes
+        write_tables(store.path, result.tables, ("uplift", "roi", "per_seed", "outcomes"))
     return result
 
 

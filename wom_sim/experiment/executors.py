@@ -27,9 +27,53 @@ from tqdm import tqdm
 
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.runner import run_task
-from wom_sim.experiment.store import ResultStore
+from wom_sim.experiment.store import ResultStore, code_version
+from wom_sim.output import check_finite_frame
 
 Task = dict[str, Any]
+LOCAL_HOST = "127.0.0.1"  # every server wom-sim starts listens here only (docs/experiments.md: a real cluster)
+
+
+class VersionMismatch(ScenarioError):
+    """A worker runs other wom-sim code than the client (its results would not match the run keys)."""
+
+
+def worker_versions() -> dict[str, str]:
+    """What a worker runs: the wom-sim code version (version + hash of the sources that decide the numbers) and
+    the versions of the libraries whose arithmetic does."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"wom-sim code": code_version()}
+    for name in ("numpy", "scipy", "networkx", "pandas"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "missing"
+    return out
+
+
+def version_skew(client: dict[str, str], worker: dict[str, str]) -> str | None:
+    """A one-line description of the first difference between two `worker_versions`, or None."""
+    for name, mine in client.items():
+        theirs = worker.get(name, "missing")
+        if theirs != mine:
+            return f"{name} {theirs} (this client has {mine})"
+    return None
+
+
+def run_checked(task: Task) -> pd.DataFrame:
+    """`run_task`, after checking that this worker runs the code the task's key was made with.
+
+    Module-level so that pools and Dask send it by reference. A worker with other code would rebuild the scenario
+    with its own defaults and store different numbers under the client's key; it refuses instead.
+    """
+    expected = task.get("code")
+    if expected is not None and expected != code_version():
+        raise VersionMismatch(
+            f"worker {socket.gethostname()} (pid {os.getpid()}) runs wom-sim {code_version()}, the client "
+            f"{expected}; install the same wom-sim on every worker"
+        )
+    return run_task(task)
 
 
 class Interrupted(Exception):
@@ -203,7 +247,8 @@ class DaskExecutor(Executor):
                     n_workers=local_workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=":0",  # a free port: never collides with a running cluster
+                    host=LOCAL_HOST,  # scheduler and workers: loopback only (the protocol is pickle, no auth)
+                    dashboard_address=f"{LOCAL_HOST}:0",  # loopback, a free port: never collides with a cluster
                     silence_logs=logging.ERROR,
                 )
             self.client = Client(self.cluster)
@@ -220,6 +265,29 @@ class DaskExecutor(Executor):
             self.name = f"the Dask scheduler at {address}"
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
         self._futures: list = []
+        try:
+            self.check_versions()
+        except BaseException:
+            self.close()
+            raise
+
+    def check_versions(self) -> None:
+        """Refuse (one line) when any worker runs other code or libraries than this client, before any task.
+
+        Each task carries the client's code version too (`run_checked`), so a worker that joins later and differs
+        fails its first task instead of storing numbers under a key they do not belong to.
+        """
+        mine = worker_versions()
+        try:
+            theirs = self.client.run(worker_versions)
+        except Exception as exc:  # a worker that cannot even import wom-sim
+            raise VersionMismatch(f"{self.name}: cannot ask the workers for their versions ({exc})") from None
+        for address, versions in sorted(theirs.items()):
+            skew = version_skew(mine, versions)
+            if skew:
+                raise VersionMismatch(
+                    f"{self.name}: worker {address} runs {skew}; install the same wom-sim on every worker"
+                )
 
     def map_unordered(self, fn, tasks):
         from distributed import as_completed
@@ -277,6 +345,11 @@ def make_executor(workers: int | None = None, dask: str | None = None, dask_loca
     return PoolExecutor(workers)
 
 
+def _describe(task: Task) -> str:
+    scenario = task.get("scenario", {})
+    return f"scenario {scenario.get('name', '?')}, seed {task.get('seed')}"
+
+
 class _Bar(tqdm):
     """tqdm without its monitor thread (a thread in this process would make the next pool fall back to the
     slower forkserver start)."""
@@ -325,8 +398,14 @@ def execute(
     )
     try:
         if todo:
-            for frame in executor.map_unordered(run_task, todo):
-                store.write_run(str(frame["run_key"].iat[0]), frame)
+            by_key = {t["key"]: t for t in todo}
+            sent = [{k: v for k, v in t.items() if k != "parameters"} for t in todo]
+            for frame in executor.map_unordered(run_checked, sent):
+                key = str(frame["run_key"].iat[0])
+                task = by_key.get(key, {})
+                check_finite_frame(frame, f"run {key} ({_describe(task)})")
+                meta = {"seed": task.get("seed"), "parameters": task.get("parameters", task.get("scenario"))}
+                store.write_run(key, frame, meta)
                 ran += 1
                 bar.update(1)
     except KeyboardInterrupt:

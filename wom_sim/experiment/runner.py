@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wom_sim.experiment.store import code_version
 from wom_sim.scenario.loading import build_scenario
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim.model import WomModel
@@ -34,9 +35,10 @@ def canonical_hash(data: Any, length: int = 16) -> str:
 
 
 def run_key(payload: dict[str, Any], seed: int) -> str:
-    """The store key of a run: a hash of its resolved parameters (labels left out) and its seed."""
+    """The store key of a run: a hash of its resolved parameters (labels left out), its seed and the code version
+    (so runs of different code never share a key)."""
     params = {k: v for k, v in payload.items() if k not in LABEL_FIELDS}
-    return canonical_hash({"parameters": params, "seed": int(seed)})
+    return canonical_hash({"parameters": params, "seed": int(seed), "code": code_version()})
 
 
 def make_task(scenario: Scenario, seed: int, key_payload: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -48,7 +50,14 @@ def make_task(scenario: Scenario, seed: int, key_payload: dict[str, Any] | None 
     """
     payload = key_payload if key_payload is not None else scenario_payload(scenario)
     sent = scenario.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    return {"key": run_key(payload, seed), "scenario": sent, "seed": int(seed)}
+    # `parameters` (the fully resolved scenario) stays with the client: it is the provenance stored in the part.
+    return {
+        "key": run_key(payload, seed),
+        "scenario": sent,
+        "seed": int(seed),
+        "code": code_version(),
+        "parameters": payload,
+    }
 
 
 def run_task(task: dict[str, Any]) -> pd.DataFrame:

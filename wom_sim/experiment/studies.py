@@ -116,7 +116,11 @@ def run_study(
     }
     store = open_store(out)
     notes = store.open(kind, spec, canonical_hash(spec), table, warn=warn)
-    execution = execute(tasks, store, executor or InProcessExecutor(), progress=progress, desc=kind)
+    try:
+        execution = execute(tasks, store, executor or InProcessExecutor(), progress=progress, desc=kind)
+    except BaseException:
+        store.close()
+        raise
     return store, execution, notes
 
 
@@ -177,7 +181,8 @@ def replicate(
     """
     arm = as_arm(scenario, overrides)
     store, execution, notes = run_study("replications", [arm], replications, seed, executor, out, progress, warn)
-    return StudyResult(store.path, execution, summarise_replications(store), notes)
+    with store:  # the writer lock, taken by open, is held until the summary tables are written
+        return StudyResult(store.path, execution, summarise_replications(store), notes)
 
 
 def summarise_replications(store: Store | str | Path, write: bool = True) -> dict[str, pd.DataFrame]:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from wom_sim.analysis.outcomes import run_outcomes
 from wom_sim.analysis.statistics import t_half_width
+from wom_sim.errors import ScenarioError
 from wom_sim.experiment.executors import Execution, Executor, InProcessExecutor, execute
 from wom_sim.experiment.runner import canonical_hash, make_task, scenario_payload
 from wom_sim.experiment.seeds import replication_seeds
@@ -94,15 +95,18 @@ def run_sweep(
     notes = store.open(
         "sweep", record, canonical_hash({k: v for k, v in record.items() if k != "spec_file"}), table, warn=warn
     )
-    execution: Execution = execute(tasks, store, executor or InProcessExecutor(), progress=progress, desc="sweep")
-    return StudyResult(store.path, execution, summarise_sweep(store), notes)
+    with store:  # the writer lock, taken by open, is held until the summary tables are written
+        execution: Execution = execute(tasks, store, executor or InProcessExecutor(), progress=progress, desc="sweep")
+        return StudyResult(store.path, execution, summarise_sweep(store), notes)
 
 
 def summarise_sweep(store: Store | str | Path, write: bool = True) -> dict[str, pd.DataFrame]:
     """outcomes (per run), points (mean and CI per point), effects (partial dependence), sensitivity (swing,
     Sobol S1/ST with CIs) and noise (share of outcome variance that is replication noise)."""
     store = store if isinstance(store, ResultStore | MemoryStore) else ResultStore(store)
-    record = store.manifest()["spec"]
+    record = (store.manifest() or {}).get("spec")
+    if not isinstance(record, dict) or not {"parameters", "metrics", "design"} <= set(record):
+        raise ScenarioError(f"{store.path}/manifest.json: not a complete sweep manifest; run the sweep again")
     params, metrics = record["parameters"], record["metrics"]
     tasks = store.tasks()
     runs = store.load(tasks["run_key"])

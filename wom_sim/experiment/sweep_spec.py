@@ -20,40 +20,54 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from wom_sim.analysis.outcomes import outcome_error
 from wom_sim.errors import ScenarioError
-from wom_sim.scenario.loading import apply_overrides, build_scenario, format_validation_error, load_raw
-from wom_sim.scenario.schema import Scenario
+from wom_sim.scenario.loading import (
+    MAX_ABS_NUMBER,
+    apply_overrides,
+    build_scenario,
+    format_validation_error,
+    load_raw,
+    read_yaml_mapping,
+)
+from wom_sim.scenario.schema import Scenario, Strict
 
 DESIGNS = ("grid", "lhs", "sobol")
+MAX_POINTS = 20_000  # design points: each is a validated Scenario in memory (~10 KB) before anything runs
+MAX_RUNS = 1_000_000  # points x replications: one task and one Parquet part each
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")  # a sweep's name is a folder name under runs/
 
 
-class RangeSpec(BaseModel):
+class RangeSpec(Strict):
     """A numeric range of one parameter."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    low: float
-    high: float
-    steps: int | None = Field(None, ge=2, description="grid: evenly spaced values from low to high, inclusive")
+    low: float = Field(ge=-MAX_ABS_NUMBER, le=MAX_ABS_NUMBER)
+    high: float = Field(ge=-MAX_ABS_NUMBER, le=MAX_ABS_NUMBER)
+    steps: int | None = Field(
+        None, ge=2, le=MAX_POINTS, description="grid: evenly spaced values from low to high, inclusive"
+    )
     scale: Literal["linear", "log"] = Field("linear", description="log: sample log10 of the value evenly")
     integer: bool | None = Field(None, description="round to integers (default: when the scenario value is one)")
 
 
-class SweepSpec(BaseModel):
+class SweepSpec(Strict):
     """The sweep file's schema."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    name: str | None = None
+    name: str | None = Field(
+        None, description="the store folder's name under runs/ (letters, digits, . _ -; default: the file's stem)"
+    )
     description: str = ""
     scenario: str = Field(description="scenario file, relative to the spec file")
     set: dict[str, Any] = Field(default_factory=dict, description="dotted overrides applied to every run")
@@ -126,7 +140,11 @@ class Sweep:
 
     @property
     def name(self) -> str:
-        return self.spec.name or self.path.stem
+        """A folder name, never a path: the spec's `name` (checked on load) or the file's stem made safe."""
+        if self.spec.name:
+            return self.spec.name
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", self.path.stem).lstrip(".") or "sweep"
+        return safe[:100]
 
 
 def _flat_keys(data: Any, prefix: str = "") -> list[str]:
@@ -138,16 +156,7 @@ def _flat_keys(data: Any, prefix: str = "") -> list[str]:
 
 
 def _read(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ScenarioError(f"{path}:{f' line {mark.line + 1}' if mark else ''} is not valid YAML") from None
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: a sweep spec must be a mapping of keys")
-    return data
+    return read_yaml_mapping(path, "sweep spec")
 
 
 def _parameter(path: Path, key: str, value: Any, spec: SweepSpec, current: Any) -> Parameter:
@@ -202,8 +211,19 @@ def load_sweep(path: str | Path) -> Sweep:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(exc, str(path), SweepSpec)) from None
+    if spec.name is not None and not NAME_RE.match(spec.name):
+        raise ScenarioError(
+            f"{path}: name: {spec.name[:60]!r} must be a plain folder name (letters, digits, '.', '_', '-'; "
+            "no '/' or leading '.'): it names the store under runs/"
+        )
+    if "\x00" in spec.scenario or not spec.scenario.strip():
+        raise ScenarioError(f"{path}: scenario: {spec.scenario[:60]!r} is not a file path")
     scenario_path = (path.parent / spec.scenario).resolve()
-    if not scenario_path.is_file():
+    try:
+        found = scenario_path.is_file()
+    except OSError:  # e.g. a name longer than the file system allows
+        found = False
+    if not found:
         raise ScenarioError(f"{path}: scenario: file not found: {scenario_path}")
     raw = load_raw(scenario_path)
     if spec.set:
@@ -242,9 +262,35 @@ def load_sweep(path: str | Path) -> Sweep:
         problem = outcome_error(metric)
         if problem:
             raise ScenarioError(f"{path}: metrics: {problem}")
+    _check_size(path, spec, params)
     sweep = Sweep(path, spec, scenario_path, raw, base, params)
     _design(sweep)
     return sweep
+
+
+def design_size(spec: SweepSpec, params: list[Parameter]) -> int:
+    """Number of design points, computed without building any (grid: the product of the value counts; lhs: samples;
+    sobol: N * (D + 2), SALib's Saltelli scheme without second-order terms)."""
+    if spec.design == "grid":
+        return math.prod(len(p.values) if p.values is not None else int(p.steps) for p in params)
+    if spec.design == "lhs":
+        return int(spec.samples)
+    return int(spec.samples) * (len(params) + 2)
+
+
+def _check_size(path: Path, spec: SweepSpec, params: list[Parameter]) -> None:
+    points = design_size(spec, params)
+    if points > MAX_POINTS:
+        what = "samples" if spec.design != "grid" else "parameters"
+        raise ScenarioError(
+            f"{path}: {what}: the {spec.design} design has {points:,} points, at most {MAX_POINTS:,} are allowed; "
+            "use fewer values, steps or samples (or split the sweep)"
+        )
+    if points * spec.replications > MAX_RUNS:
+        raise ScenarioError(
+            f"{path}: replications: {points:,} points x {spec.replications:,} replications = "
+            f"{points * spec.replications:,} runs, at most {MAX_RUNS:,}"
+        )
 
 
 def _builds(raw: dict, key: str, value: Any) -> bool:

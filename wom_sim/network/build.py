@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 
 from wom_sim.errors import ScenarioError
-from wom_sim.network.files import read_file, resolve_path
-from wom_sim.network.generators import expected_edges, generate, is_vectorised
+from wom_sim.network.files import is_regular_file, read_file, resolve_path
+from wom_sim.network.generators import check_parameters, expected_edges, generate, is_vectorised
 from wom_sim.network.graph import Graph, edges_to_csr
 from wom_sim.scenario.schema import NetworkSpec
 
-__all__ = ["build_graph", "estimate_memory_bytes"]
+__all__ = ["build_graph", "check_network", "estimate_memory_bytes"]
 
 # Rough memory costs. Measured: build_graph of BA n=1M m=5 (10M stored edges) peaks ~300 MB above the
 # interpreter (~30 B per stored edge); a networkx BA graph at 100k holds ~200 B per edge.
@@ -33,6 +33,17 @@ def build_graph(spec: NetworkSpec, rng: np.random.Generator) -> Graph:
     ScenarioError
         When the estimate exceeds ``spec.max_memory_gb``, the parameters do not fit n, or the file is bad.
     """
+    check_network(spec)
+    if spec.file is not None:
+        return read_file(spec, resolve_path(spec.file))
+    u, v = generate(spec, rng)
+    indptr, indices, _ = edges_to_csr(spec.n, u, v, None, directed=False)
+    return Graph(spec.n, indptr, indices, None, directed=False)
+
+
+def check_network(spec: NetworkSpec) -> None:
+    """What `build_graph` refuses before building anything (memory estimate, parameters that do not fit n), so
+    that `wom-sim check` and the experiment commands refuse exactly what a run would."""
     estimate = estimate_memory_bytes(spec)
     if estimate > spec.max_memory_gb * 1e9:
         what = f"file {spec.file}" if spec.file else f"{spec.generator} with n = {spec.n:,}"
@@ -40,11 +51,8 @@ def build_graph(spec: NetworkSpec, rng: np.random.Generator) -> Graph:
             f"network: the {what} needs about {estimate / 1e9:.1f} GB, more than network.max_memory_gb = "
             f"{spec.max_memory_gb:g}; use a smaller or sparser graph, or raise network.max_memory_gb"
         )
-    if spec.file is not None:
-        return read_file(spec, resolve_path(spec.file))
-    u, v = generate(spec, rng)
-    indptr, indices, _ = edges_to_csr(spec.n, u, v, None, directed=False)
-    return Graph(spec.n, indptr, indices, None, directed=False)
+    if spec.file is None:
+        check_parameters(spec)
 
 
 def estimate_memory_bytes(spec: NetworkSpec) -> int:
@@ -56,6 +64,8 @@ def estimate_memory_bytes(spec: NetworkSpec) -> int:
     """
     if spec.file is not None:
         path = resolve_path(spec.file)
+        if not is_regular_file(path):  # missing, or a pipe or device that would block: reported by the reader
+            return NODE_BYTES * 2
         try:
             size = path.stat().st_size
             with open(path, "rb") as fh:

@@ -27,9 +27,17 @@ def resolve_path(file: str) -> Path:
     return path if path.is_absolute() else Path(os.getcwd()) / path
 
 
+def is_regular_file(path: Path) -> bool:
+    """A regular file (not a pipe or device); False also for a path the file system cannot hold (too long)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def read_file(spec: NetworkSpec, path: Path) -> Graph:
     """A graph from an edge-list table (.csv, .parquet) or a networkx format (.graphml, .gexf)."""
-    if not path.is_file():
+    if not is_regular_file(path):
         raise ScenarioError(f"{path}: graph file not found (network.file)")
     suffix = path.suffix.lower()
     if suffix not in FILE_FORMATS:
@@ -111,6 +119,9 @@ def _read_networkx(path: Path, suffix: str) -> Graph:
     return _finish(path, u, v, weights, labels, g.is_directed(), where)
 
 
+MAX_WEIGHT = 1e12  # a tie strength; the mean of millions of weights must stay finite in float64
+
+
 def _check_weights(path: Path, column: pd.Series, where) -> np.ndarray:
     values = pd.to_numeric(column, errors="coerce").to_numpy(np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
@@ -119,6 +130,13 @@ def _check_weights(path: Path, column: pd.Series, where) -> np.ndarray:
         raise ScenarioError(
             f"{path}: weight {column.iloc[i]!r} at {where(i)} is missing or not a number; "
             f"{column.name!r} must hold numbers > 0"
+        )
+    bad = np.flatnonzero(values > MAX_WEIGHT)
+    if bad.size:
+        i = int(bad[0])
+        raise ScenarioError(
+            f"{path}: weight {values[i]:g} at {where(i)} in {column.name!r} is too large (at most {MAX_WEIGHT:g}; "
+            "weights are relative tie strengths, normalised by their mean)"
         )
     bad = np.flatnonzero(values <= 0)
     if bad.size:

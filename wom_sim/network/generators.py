@@ -42,7 +42,8 @@ def expected_edges(spec: NetworkSpec) -> float:
     return pairs  # complete
 
 
-def _check_parameters(spec: NetworkSpec) -> None:
+def check_parameters(spec: NetworkSpec) -> None:
+    """Refuse generator parameters that do not fit n (before anything is drawn)."""
     n = spec.n
     if spec.generator in ("barabasi_albert", "powerlaw_cluster") and spec.m >= n:
         raise ScenarioError(f"network.m = {spec.m} must be less than network.n = {n} for {spec.generator}")
@@ -54,7 +55,7 @@ def _check_parameters(spec: NetworkSpec) -> None:
 
 def generate(spec: NetworkSpec, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Undirected edge list (u, v) of a generator spec, without self-loops or duplicates."""
-    _check_parameters(spec)
+    check_parameters(spec)
     n, gen = spec.n, spec.generator
     if gen == "complete":
         u, v = np.triu_indices(n, 1)

@@ -28,10 +28,15 @@ def resolve_scenario_path(name: str) -> Path:
     ScenarioError
         When `name` is neither an existing file nor the name of a bundled scenario.
     """
+    if "\x00" in name:
+        raise ScenarioError(f"{name!r}: a path cannot contain a NUL byte")
     path = Path(name)
-    if path.exists():
-        return path
-    bundled = BUNDLED_DIR / (name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
-    if bundled.exists():
-        return bundled
+    try:
+        if path.exists() or path.is_symlink():
+            return path
+        bundled = BUNDLED_DIR / (name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+        if bundled.exists():
+            return bundled
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise ScenarioError(f"{name[:80]}: {exc.strerror or 'not a usable path'}") from None
     raise ScenarioError(f"{name}: file not found (and no bundled scenario of that name; see `wom-sim scenarios`)")

@@ -46,9 +46,9 @@ class Schedule(Spec):
     """When an intervention is on: `at`, `every` (from `from`), or `from`/`until` (inclusive)."""
 
     at: NonNegativeInt | list[NonNegativeInt] | None = Field(None, description="tick or list of ticks")
-    every: int | None = Field(None, ge=1, description="every k ticks from `from`")
-    from_: int | None = Field(None, alias="from", ge=0, description="first tick of the window (default 0)")
-    until: int | None = Field(None, ge=0, description="last tick of the window (default: the end)")
+    every: int | None = Field(None, ge=1, le=100_000, description="every k ticks from `from`")
+    from_: int | None = Field(None, alias="from", ge=0, le=100_000, description="first tick of the window (default 0)")
+    until: int | None = Field(None, ge=0, le=100_000, description="last tick of the window (default: the end)")
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -67,7 +67,7 @@ class Trigger(Spec):
 
     metric: str = Field(description="a column of the metrics table, or cost_<name> of an entry of the scenario")
     op: Literal[">", ">=", "<", "<=", "==", "!="] = Field(description="comparison of the metric with `value`")
-    value: float = Field(description="the threshold")
+    value: float = Field(ge=-1e12, le=1e12, description="the threshold")
 
     @field_validator("metric")
     @classmethod
@@ -96,9 +96,16 @@ class InterventionSpec(Spec):
     )
     once: bool = param(False, "with `when`: fire at most once", "bool", "scenario input")
     cooldown: int = param(
-        0, "with `when`: ticks to wait after firing before it may fire again", "ticks", "scenario input", ge=0
+        0,
+        "with `when`: ticks to wait after firing before it may fire again",
+        "ticks",
+        "scenario input",
+        ge=0,
+        le=100_000,
     )
-    duration: int = param(1, "with `when`: ticks it stays on after it fires", "ticks", "scenario input", ge=1)
+    duration: int = param(
+        1, "with `when`: ticks it stays on after it fires", "ticks", "scenario input", ge=1, le=100_000
+    )
 
     @field_validator("once", "cooldown", "duration")
     @classmethod

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
+import os
+import re
+import stat
 import typing
 from pathlib import Path
 from typing import Any
@@ -33,29 +37,194 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _read_yaml(path: Path) -> dict:
+MAX_FILE_BYTES = 5_000_000  # a scenario, sweep spec or target file; the largest bundled one is ~3 KB
+MAX_DEPTH = 32  # nesting of mappings and lists; the schema itself is 5 deep
+MAX_NODES = 200_000  # values after expanding YAML aliases (an alias bomb is tiny on disk, huge in memory)
+MAX_EXTENDS = 16  # length of an `extends:` chain
+MAX_OVERRIDE_CHARS = 100_000  # the value of one --set
+MAX_KEY_PARTS = 16  # parts of a dotted --set key
+MAX_ABS_NUMBER = 1e15  # any number in a document: beyond it sums and products of money and log-odds break
+MAX_INT = 2**63 - 1  # seeds are the largest integers (int64)
+_EXPONENT_NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+\s*$")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10-50x faster, same rules
+_BOMS = {
+    b"\xff\xfe\x00\x00": "UTF-32",
+    b"\x00\x00\xfe\xff": "UTF-32",
+    b"\xff\xfe": "UTF-16",
+    b"\xfe\xff": "UTF-16",
+}
+
+
+def read_text_file(path: str | Path, what: str = "file", max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Read a small UTF-8 text file a user gave, refusing in one line what would hang, exhaust or garble.
+
+    Refused: a NUL byte in the path, a missing file, a folder, a FIFO, device or socket (checked with stat before
+    opening, so /dev/zero or a pipe never blocks), more than `max_bytes`, and text that is not UTF-8.
+    """
+    text_path = os.fspath(path)
+    if "\x00" in text_path:
+        raise ScenarioError(f"{text_path!r}: a path cannot contain a NUL byte")
+    path = Path(text_path)
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
+        raise ScenarioError(f"{path}: {what} not found") from None
     except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
+        raise ScenarioError(f"{path}: cannot read {what} ({exc.strerror or type(exc).__name__})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ScenarioError(f"{path}: is a folder, expected a {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise ScenarioError(f"{path}: is not a regular file (a pipe, device or socket); expected a {what}")
+    if info.st_size > max_bytes:
+        raise ScenarioError(f"{path}: {info.st_size:,} bytes; a {what} may have at most {max_bytes:,}")
     try:
-        data = yaml.safe_load(text)
+        with open(path, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped between stat and open
+                raise ScenarioError(f"{path}: is not a regular file; expected a {what}")
+            raw = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read {what} ({exc.strerror or type(exc).__name__})") from None
+    if len(raw) > max_bytes:
+        raise ScenarioError(f"{path}: more than {max_bytes:,} bytes; a {what} may have at most {max_bytes:,}")
+    for bom, name in _BOMS.items():
+        if raw.startswith(bom):
+            raise ScenarioError(f"{path}: the {what} is {name}-encoded; save it as UTF-8")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ScenarioError(
+            f"{path}: line {line}: not UTF-8 text (byte {raw[exc.start]:#04x}); save it as UTF-8"
+        ) from None
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH from the parser's events, before any Python object is built."""
+    depth = 0
+    starts, ends = (yaml.MappingStartEvent, yaml.SequenceStartEvent), (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, starts):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else "?"
+                raise ScenarioError(f"{source}: line {line}: nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, ends):
+            depth -= 1
+
+
+def _huge_scalar(text: str) -> str | None:
+    """The dotted key and line of the first scalar too long to be a number Python converts (for the message)."""
+    try:
+        root = yaml.compose(text, Loader=_LOADER)
+    except (yaml.YAMLError, ValueError):  # e.g. a lone surrogate from an undecodable argument
+        return None
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((v, f"{path}.{k.value}" if path else str(k.value)) for k, v in reversed(node.value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((v, f"{path}.{i}" if path else str(i)) for i, v in reversed(list(enumerate(node.value))))
+        elif isinstance(node, yaml.ScalarNode) and len(node.value) > 4300 and not node.style:
+            return f"line {node.start_mark.line + 1}: {path or '(top level)'}"
+    return None
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """Parse YAML text safely (no tags that build objects), with depth, size and number checks (one-line errors)."""
+    try:
+        _check_depth(text, source)
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader (CSafeLoader or SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ScenarioError(f"{path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        where = f" line {mark.line + 1}:" if mark else ""
+        problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]
+        raise ScenarioError(f"{source}:{where} not valid YAML ({problem})") from None
+    except (ValueError, RecursionError, OverflowError) as exc:  # e.g. an integer of more than 4,300 digits
+        where = _huge_scalar(text)
+        if where:
+            raise ScenarioError(f"{source}: {where}: number out of range (more than 4,300 digits)") from None
+        detail = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+        raise ScenarioError(f"{source}: a value cannot be read ({detail})") from None
+    check_values(data, source)
+    return data
+
+
+def check_values(data: Any, source: str) -> None:
+    """Refuse non-finite or huge numbers, NUL bytes in text, and documents that expand past MAX_NODES values.
+
+    Runs on every raw document (scenario files, --set values, sweep specs, target files) so that the classes of
+    bad value are refused even where the schema has no bound (e.g. intervention parameters).
+    """
+    sizes: dict[int, int] = {}
+
+    def at(path: str) -> str:
+        return f"{source}: {path}" if path else source
+
+    def walk(node: Any, path: str, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise ScenarioError(f"{at(path)}: nested more than {MAX_DEPTH} levels deep")
+        if isinstance(node, dict | list):
+            if id(node) in sizes:  # an alias: counted again, walked once
+                return sizes[id(node)]
+            sizes[id(node)] = 0
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            total = 1
+            for key, value in items:
+                if isinstance(key, str) and "\x00" in key:
+                    raise ScenarioError(f"{at(path)}: a key contains a NUL byte")
+                total += walk(value, f"{path}.{key}" if path else str(key), depth + 1)
+                if total > MAX_NODES:
+                    raise ScenarioError(f"{source}: more than {MAX_NODES:,} values (after expanding aliases)")
+            sizes[id(node)] = total
+            return total
+        where = at(path)
+        if isinstance(node, bool) or node is None:
+            return 1
+        if isinstance(node, int):
+            if abs(node) > MAX_INT:
+                raise ScenarioError(f"{where}: integer out of range (at most {MAX_INT:,} in size)")
+        elif isinstance(node, float):
+            if not math.isfinite(node):
+                raise ScenarioError(f"{where}: must be a finite number (got {node!r})")
+            if abs(node) > MAX_ABS_NUMBER:
+                raise ScenarioError(f"{where}: number out of range (at most {MAX_ABS_NUMBER:g} in size)")
+        elif isinstance(node, str):
+            if "\x00" in node:
+                raise ScenarioError(f"{where}: text contains a NUL byte")
+            if _EXPONENT_NUMBER.match(node):  # YAML 1.1 reads 1e308 as text; pydantic would then read a number
+                value = float(node)
+                if not math.isfinite(value) or abs(value) > MAX_ABS_NUMBER:
+                    raise ScenarioError(
+                        f"{where}: number out of range (at most {MAX_ABS_NUMBER:g} in size, got {node})"
+                    )
+        return 1
+
+    walk(data, "", 0)
+
+
+def read_yaml_mapping(path: str | Path, what: str = "scenario") -> dict:
+    """Read a YAML file that must hold a mapping (a scenario, a sweep spec, a target file); {} for an empty one."""
+    source = str(path)
+    data = parse_yaml(read_text_file(path, f"{what} file"), source)
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: a scenario must be a mapping of keys, got {type(data).__name__}")
+        raise ScenarioError(f"{source}: a {what} must be a mapping of keys, got {type(data).__name__}")
     return data
+
+
+def _read_yaml(path: Path) -> dict:
+    return read_yaml_mapping(path, "scenario")
 
 
 def load_raw(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     """Read a scenario file into a plain dict, resolving `extends:` chains relative to each file."""
+    if "\x00" in os.fspath(path):
+        raise ScenarioError(f"{os.fspath(path)!r}: a path cannot contain a NUL byte")
     path = Path(path).resolve()
+    if len(_seen) >= MAX_EXTENDS:
+        raise ScenarioError(f"{path}: extends chain longer than {MAX_EXTENDS} files")
     if path in _seen:
         raise ScenarioError(f"{path}: extends loop ({' -> '.join(p.name for p in (*_seen, path))})")
     data = _read_yaml(path)
@@ -65,19 +234,31 @@ def load_raw(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
         network["file"] = str((path.parent / network["file"]).resolve())
     parent = data.pop("extends", None)
     if parent is not None:
-        if not isinstance(parent, str):
+        if not isinstance(parent, str) or not parent.strip():
             raise ScenarioError(f"{path}: extends must be a file path, got {parent!r}")
         data = _merge(load_raw(path.parent / parent, (*_seen, path)), data)
     data["base_dir"] = str(path.parent)
     return data
 
 
-def parse_value(text: str) -> Any:
-    """Parse the right side of `--set key=value` as a YAML scalar or flow collection (never evaluated)."""
+def parse_value(text: str, source: str = "--set") -> Any:
+    """Parse the right side of `--set key=value` as a YAML scalar or flow collection (never evaluated).
+
+    Text that is not YAML stays text; a value that is too long, too deep, non-finite or out of range is refused.
+    """
+    if len(text) > MAX_OVERRIDE_CHARS:
+        raise ScenarioError(f"{source}: value of {len(text):,} characters; at most {MAX_OVERRIDE_CHARS:,}")
     try:
-        return yaml.safe_load(text)
+        _check_depth(text, source)
+        value = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError:
-        return text
+        value = text
+    except (ValueError, RecursionError, OverflowError) as exc:
+        if _huge_scalar(text):
+            raise ScenarioError(f"{source}: number out of range (more than 4,300 digits)") from None
+        raise ScenarioError(f"{source}: {text[:40]!r}...: cannot be read ({str(exc)[:80]})") from None
+    check_values(value, source)
+    return value
 
 
 def apply_overrides(data: dict, overrides: list[str] | dict[str, Any], source: str = "--set") -> dict:
@@ -85,11 +266,15 @@ def apply_overrides(data: dict, overrides: list[str] | dict[str, Any], source: s
     items = overrides.items() if isinstance(overrides, dict) else [_split_override(o, source) for o in overrides]
     data = copy.deepcopy(data)
     for dotted, value in items:
+        if not isinstance(dotted, str) or not dotted or len(dotted.split(".")) > MAX_KEY_PARTS:
+            raise ScenarioError(f"{source}: {str(dotted)[:60]!r} is not a dotted key like wom.contact_prob")
         node: Any = data
         parts = dotted.split(".")
         for i, part in enumerate(parts[:-1]):
             if isinstance(node, list):
                 node = _list_item(node, part, dotted, source)
+                if not isinstance(node, dict | list):
+                    raise ScenarioError(f"{source}: {'.'.join(parts[: i + 1])} is a value, not a section, in {dotted}")
                 continue
             child = node.get(part)
             if child is None:
@@ -99,7 +284,7 @@ def apply_overrides(data: dict, overrides: list[str] | dict[str, Any], source: s
             node = child
         last = parts[-1]
         if isinstance(node, list):
-            idx = int(last) if last.isdigit() else None
+            idx = int(last) if last.isascii() and last.isdigit() else None
             if idx is None or idx >= len(node):
                 raise ScenarioError(f"{source}: {dotted}: list index {last!r} out of range (0-{len(node) - 1})")
             node[idx] = value
@@ -110,16 +295,19 @@ def apply_overrides(data: dict, overrides: list[str] | dict[str, Any], source: s
 
 def _split_override(text: str, source: str) -> tuple[str, Any]:
     if "=" not in text:
-        raise ScenarioError(f"{source}: {text!r} must look like key.sub=value")
+        raise ScenarioError(f"{source}: {text[:60]!r} must look like key.sub=value")
     key, value = text.split("=", 1)
     key = key.strip()
     if not key:
-        raise ScenarioError(f"{source}: {text!r} has no key before '='")
-    return key, parse_value(value)
+        raise ScenarioError(f"{source}: {text[:60]!r} has no key before '='")
+    parts = key.split(".")
+    if len(parts) > MAX_KEY_PARTS or not all(parts) or "\x00" in key:
+        raise ScenarioError(f"{source}: {key[:60]!r} is not a dotted key like wom.contact_prob")
+    return key, parse_value(value, f"{source} {key}")
 
 
 def _list_item(node: list, part: str, dotted: str, source: str) -> Any:
-    if not part.isdigit() or int(part) >= len(node):
+    if not (part.isascii() and part.isdigit()) or int(part) >= len(node):
         raise ScenarioError(f"{source}: {dotted}: list index {part!r} out of range (0-{len(node) - 1})")
     return node[int(part)]
 
@@ -172,18 +360,26 @@ def format_validation_error(exc: ValidationError, source: str, model: type[BaseM
         kind = err.get("ctx", {}).get("tag")
         hint = difflib.get_close_matches(str(kind), KINDS, n=1) if kind is not None else []
         did = f"; did you mean {hint[0]!r}?" if hint else ""
-        problem = f"unknown kind {kind!r}{did}" if kind is not None else "every entry needs a kind"
+        problem = f"unknown kind {_short(kind)}{did}" if kind is not None else "every entry needs a kind"
         return f"{source}: {key}.kind: {problem} (allowed: {', '.join(sorted(KINDS))})"
-    msg = err["msg"].removeprefix("Value error, ")
+    msg = " ".join(str(err["msg"]).removeprefix("Value error, ").split())
     if not key:
         return f"{source}: {msg}{more}"  # a check of the whole scenario names its key in the message
     got = err.get("input")
-    got_text = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    got_text = "" if isinstance(got, dict | list) or got is None else f" (got {_short(got)})"
     return f"{source}: {key}: {msg}{got_text}{more}"
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def build_scenario(data: dict, source: str = "scenario") -> Scenario:
     """Validate a raw dict into a Scenario, raising ScenarioError with one clear line."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: a scenario must be a mapping of keys, got {type(data).__name__}")
+    check_values(data, source)
     data = dict(data)
     data.pop("extends", None)
     try:
@@ -236,3 +432,83 @@ def scenario_to_yaml(scenario: Scenario) -> str:
     """The fully resolved scenario as YAML (what `wom-sim check` prints and runs save)."""
     data = scenario.model_dump(mode="json", by_alias=True, exclude={"base_dir"})
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+# --------------------------------------------------------------------------------------------- meaningless input
+def _ticks_of(value: Any) -> list[int] | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return list(value)
+    return None
+
+
+# Per-tick metrics that are shares or means of 0-1 states (wom_sim/sim/metrics.py): a trigger beyond 0-1 never fires.
+_UNIT_METRICS = ("_share", "_rate", "mean_", "S_p", "L_p", "brand", "awareness")
+
+
+def _never_true(metric: str, op: str, value: float) -> bool:
+    if not any(metric.endswith(t) if t.startswith("_") else metric.startswith(t) for t in _UNIT_METRICS):
+        return False
+    return {
+        ">": value >= 1,
+        ">=": value > 1,
+        "<": value <= 0,
+        "<=": value < 0,
+        "==": not 0 <= value <= 1,
+    }.get(op, False)
+
+
+def scenario_warnings(scenario: Scenario, source: str = "scenario") -> list[str]:
+    """Inputs that are valid but answer no question: schedules and events outside the horizon, a schedule that
+    can never be on, ids given without `by: ids`, a graph file's weight column that is not used, an empty file.
+
+    Returned as one-line messages: `run`, `check` and the experiment commands print them on stderr and keep them
+    in the output's manifest.
+    """
+    notes: list[str] = []
+    horizon = scenario.ticks
+    if not (scenario.model_fields_set - {"base_dir"}):
+        notes.append(f"{source}: sets no parameters; it runs the defaults (see `wom-sim check`)")
+    for section in ("interventions", "events"):
+        for i, spec in enumerate(getattr(scenario, section)):
+            where = f"{source}: {section}.{i} ({spec.name or spec.kind})"
+            sched = spec.schedule
+            if sched is not None:
+                start = sched.from_ or 0
+                if sched.until is not None and start > sched.until:
+                    notes.append(f"{where}: schedule from {start} until {sched.until} is empty; it never runs")
+                elif start >= horizon:
+                    notes.append(f"{where}: schedule starts at tick {start}, after the horizon (0-{horizon - 1})")
+                elif sched.at is not None:
+                    at = _ticks_of(sched.at) or []
+                    if at and min(at) >= horizon:
+                        notes.append(f"{where}: schedule.at {min(at)} is after the horizon (0-{horizon - 1})")
+                    elif at and all(t < start or (sched.until is not None and t > sched.until) for t in at):
+                        notes.append(f"{where}: no tick of schedule.at lies in its from/until window; it never runs")
+            if spec.when is not None and _never_true(spec.when.metric, spec.when.op, spec.when.value):
+                notes.append(
+                    f"{where}: when {spec.when.metric} {spec.when.op} {spec.when.value:g} can never hold "
+                    "(the metric lies in 0-1); it never runs"
+                )
+            at = _ticks_of(getattr(spec, "at", None))  # an event kind's own `at` (e.g. crisis)
+            if at and min(at) >= horizon:
+                notes.append(f"{where}: at {min(at)} is after the horizon (0-{horizon - 1}); it never happens")
+    select = scenario.kols.select
+    if select.ids and select.by != "ids":
+        notes.append(f"{source}: kols.select.ids is ignored because kols.select.by is {select.by!r} (set by: ids)")
+    net = scenario.network
+    if net.file and net.weight_column is None and str(net.file).lower().endswith(".csv") and Path(net.file).is_file():
+        try:
+            with open(net.file, encoding="utf-8", errors="replace") as handle:
+                header = [c.strip().strip('"') for c in handle.readline(10_000).split(",")]
+        except OSError:
+            header = []
+        if "weight" in header:
+            notes.append(
+                f"{source}: network.file {Path(net.file).name} has a 'weight' column that is not used; "
+                "set network.weight_column: weight to use it"
+            )
+    return notes

@@ -12,7 +12,15 @@ from typing import Any, Literal
 from pydantic import Field, GetJsonSchemaHandler, field_validator, model_validator
 from pydantic.json_schema import JsonSchemaValue
 
-from wom_sim.scenario.base import KolSelect, Spec
+from wom_sim.scenario.base import (  # noqa: F401 - Strict and the bounds are part of this module's API
+    MAX_COEFFICIENT,
+    MAX_MONEY,
+    MAX_MULTIPLIER,
+    MAX_TRAIT,
+    KolSelect,
+    Spec,
+    Strict,
+)
 from wom_sim.scenario.interventions import Entry, check_cost_metrics
 
 
@@ -21,14 +29,16 @@ class Dist(Spec):
     """A distribution of a per-person trait: `{dist: beta, a: 2, b: 5}`, or a bare number for a constant."""
 
     dist: Literal["constant", "uniform", "normal", "lognormal", "beta"] = "constant"
-    value: float | None = Field(None, description="constant: the value")
-    low: float | None = Field(None, description="uniform: lower bound")
-    high: float | None = Field(None, description="uniform: upper bound")
-    mean: float | None = Field(None, description="normal/lognormal: mean of the variable itself")
-    sd: float | None = Field(None, ge=0, description="normal: standard deviation")
-    sigma: float | None = Field(None, ge=0, description="lognormal: sigma of the underlying normal")
-    a: float | None = Field(None, gt=0, description="beta: alpha")
-    b: float | None = Field(None, gt=0, description="beta: beta")
+    value: float | None = Field(None, ge=-MAX_TRAIT, le=MAX_TRAIT, description="constant: the value")
+    low: float | None = Field(None, ge=-MAX_TRAIT, le=MAX_TRAIT, description="uniform: lower bound")
+    high: float | None = Field(None, ge=-MAX_TRAIT, le=MAX_TRAIT, description="uniform: upper bound")
+    mean: float | None = Field(
+        None, ge=-MAX_TRAIT, le=MAX_TRAIT, description="normal/lognormal: mean of the variable itself"
+    )
+    sd: float | None = Field(None, ge=0, le=MAX_TRAIT, description="normal: standard deviation")
+    sigma: float | None = Field(None, ge=0, le=10, description="lognormal: sigma of the underlying normal")
+    a: float | None = Field(None, gt=0, le=MAX_TRAIT, description="beta: alpha")
+    b: float | None = Field(None, gt=0, le=MAX_TRAIT, description="beta: beta")
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
@@ -76,12 +86,12 @@ class NetworkSpec(Spec):
         "barabasi_albert", "watts_strogatz", "erdos_renyi", "powerlaw_cluster", "stochastic_block", "complete"
     ] = Field("barabasi_albert", description="graph model, ignored when `file` is given")
     n: int = Field(2000, ge=2, le=50_000_000, description="number of people")
-    m: int = Field(5, ge=1, description="barabasi_albert/powerlaw_cluster: edges per new node")
-    k: int = Field(10, ge=2, description="watts_strogatz: each node joined to k nearest neighbours")
+    m: int = Field(5, ge=1, le=50_000_000, description="barabasi_albert/powerlaw_cluster: edges per new node")
+    k: int = Field(10, ge=2, le=50_000_000, description="watts_strogatz: each node joined to k nearest neighbours")
     p: float = Field(
         0.05, ge=0, le=1, description="watts_strogatz: rewiring prob; erdos_renyi: edge prob; powerlaw: triangle prob"
     )
-    blocks: int = Field(4, ge=1, description="stochastic_block: number of equal communities")
+    blocks: int = Field(4, ge=1, le=50_000_000, description="stochastic_block: number of equal communities")
     p_in: float = Field(0.01, ge=0, le=1, description="stochastic_block: edge prob within a community")
     p_out: float = Field(0.0005, ge=0, le=1, description="stochastic_block: edge prob between communities")
     directed: bool = Field(False, description="WOM travels along out-edges only (file graphs)")
@@ -94,10 +104,13 @@ class NetworkSpec(Spec):
     fast_threshold: int = Field(
         100_000,
         ge=0,
+        le=2**62,
         description="n at or above which barabasi_albert, erdos_renyi, watts_strogatz and stochastic_block "
         "use vectorised numpy generators instead of networkx",
     )
-    max_memory_gb: float = Field(16.0, gt=0, description="refuse to build when the estimated memory exceeds this")
+    max_memory_gb: float = Field(
+        16.0, gt=0, le=1e6, description="refuse to build when the estimated memory exceeds this"
+    )
 
 
 class Segment(Spec):
@@ -190,29 +203,44 @@ class AdvertisingSpec(Spec):
 class Coefficients(Spec):
     """Logistic coefficients of the adoption decision of an AWARE prospect."""
 
-    intercept: float = Field(-8.6, description="log-odds at E=T=B=0 with no WOM (calibrated: ~30% adopted by week 30)")
-    expectation: float = Field(3.0, description="per unit E")
-    trust: float = Field(2.0, description="per unit T")
-    brand: float = Field(1.0, description="per unit B")
-    value: float = Field(1.0, description="per unit perceived value V")
-    wom: float = Field(2.0, description="per unit net WOM impact I received this tick (-1..1)")
-    referral: float = Field(1.0, description="added when a referral message was received this tick")
+    intercept: float = Field(
+        -8.6,
+        ge=-MAX_COEFFICIENT,
+        le=MAX_COEFFICIENT,
+        description="log-odds at E=T=B=0 with no WOM (calibrated: ~30% adopted by week 30)",
+    )
+    expectation: float = Field(3.0, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="per unit E")
+    trust: float = Field(2.0, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="per unit T")
+    brand: float = Field(1.0, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="per unit B")
+    value: float = Field(1.0, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="per unit perceived value V")
+    wom: float = Field(
+        2.0, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="per unit net WOM impact I received this tick (-1..1)"
+    )
+    referral: float = Field(
+        1.0, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="added when a referral message was received this tick"
+    )
 
 
 class RepurchaseSpec(Spec):
     """Logistic repurchase of a CUSTOMER each tick; defaults give a mean rate near 0.42 (seed 004)."""
 
-    intercept: float = Field(-2.7, description="log-odds at L=0 (calibrated: F5)")
-    loyalty: float = Field(3.5, description="per unit L")
-    member: float = Field(0.6, description="loyalty-programme member")
-    engaged: float = Field(0.5, description="engaged community member (+30% repurchase, seed 000)")
+    intercept: float = Field(
+        -2.7, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="log-odds at L=0 (calibrated: F5)"
+    )
+    loyalty: float = Field(3.5, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="per unit L")
+    member: float = Field(0.6, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="loyalty-programme member")
+    engaged: float = Field(
+        0.5, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="engaged community member (+30% repurchase, seed 000)"
+    )
 
 
 class WinbackSpec(Spec):
     """Logistic return of a CHURNED person each tick."""
 
-    intercept: float = Field(-6.0, description="log-odds at L=0")
-    loyalty: float = Field(2.0, description="per unit L (the loyalty they kept)")
+    intercept: float = Field(-6.0, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="log-odds at L=0")
+    loyalty: float = Field(
+        2.0, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="per unit L (the loyalty they kept)"
+    )
 
 
 class PurchaseSpec(Spec):
@@ -220,7 +248,10 @@ class PurchaseSpec(Spec):
     repurchase: RepurchaseSpec = Field(default_factory=RepurchaseSpec)
     winback: WinbackSpec = Field(default_factory=WinbackSpec)
     value_price_weight: float = Field(
-        0.5, ge=0, description="V = Q + w * price_sensitivity * (1 - price): price cuts raise perceived value"
+        0.5,
+        ge=0,
+        le=MAX_MULTIPLIER,
+        description="V = Q + w * price_sensitivity * (1 - price): price cuts raise perceived value",
     )
 
 
@@ -270,7 +301,9 @@ class WomSpec(Spec):
         description="exponent of S in a person's positive WOM; calibrated so that positive WOM per customer rises "
         "15% when mean satisfaction rises 10% (seed 000), forwarded WOM not depending on S",
     )
-    loyalty_boost: float = Field(0.5, ge=0, description="rho: positive WOM multiplied by 1 + rho * L")
+    loyalty_boost: float = Field(
+        0.5, ge=0, le=MAX_MULTIPLIER, description="rho: positive WOM multiplied by 1 + rho * L"
+    )
     positive_threshold: float = Field(0.5, ge=0, le=1, description="theta_pos: no positive WOM below this S")
     negative_threshold: float = Field(0.35, ge=0, le=1, description="theta_neg: negative WOM below this S")
     negative_exponent: float = Field(1.0, gt=0, le=5, description="k in ((theta_neg - S)/theta_neg)^k")
@@ -331,9 +364,14 @@ class ChurnSpec(Spec):
     base_hazard: float = Field(0.01, ge=0, le=1, description="h0: per tick hazard at L = L_ref")
     loyalty_slope: float = Field(8.0, ge=0, le=50, description="gamma (calibrated: quartile hazard ratio >= 3, F4)")
     reference_loyalty: float = Field(0.5, ge=0, le=1, description="L_ref")
-    negative_wom: float = Field(0.5, ge=0, description="chi: per unit of credibility-weighted negative WOM heard")
+    negative_wom: float = Field(
+        0.5, ge=0, le=MAX_MULTIPLIER, description="chi: per unit of credibility-weighted negative WOM heard"
+    )
     failure_multiplier: float = Field(
-        8.0, ge=0, description="hazard multiplier after an unrecovered failure (75% of churn from service, seed 004)"
+        8.0,
+        ge=0,
+        le=MAX_MULTIPLIER,
+        description="hazard multiplier after an unrecovered failure (75% of churn from service, seed 004)",
     )
 
 
@@ -343,7 +381,7 @@ class KolSpec(Spec):
     select: KolSelect = Field(default_factory=KolSelect)
     credibility: float = Field(0.9, ge=0, le=1, description="credibility of KOL messages")
     reach: float = Field(0.4, ge=0, le=1, description="per tick prob a KOL message reaches each follower")
-    talkativeness: float = Field(2.0, ge=0, description="talkativeness multiplier of KOLs")
+    talkativeness: float = Field(2.0, ge=0, le=MAX_MULTIPLIER, description="talkativeness multiplier of KOLs")
 
 
 class NpsSpec(Spec):
