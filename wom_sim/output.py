@@ -351,3 +351,24 @@ def write_table(frame: pd.DataFrame, path: str | Path, fmt: str = "parquet") -> 
         else:
             handle.write(frame.to_csv(index=False).encode("utf-8"))
     return path
+
+
+def save_figure(fig: Any, path: str | Path, dpi: int = 100) -> Path:
+    """Save a matplotlib figure as PNG atomically (a figure made with pyplot is closed there afterwards).
+
+    Here, not in the report layer, because every layer that writes a figure (a run's dashboard, a calibration's
+    fit plot) writes it the way every other output is written: whole or not at all.
+    """
+    path = Path(path)
+    with atomic_file(path) as handle:
+        fig.savefig(handle, format="png", dpi=dpi)
+    release_figure(fig)
+    return path
+
+
+def release_figure(fig: Any) -> None:
+    """Close `fig` in pyplot if pyplot made it (it keeps such figures alive); `Figure` objects need nothing."""
+    if fig.canvas.manager is not None:
+        import matplotlib.pyplot as plt  # only reached for a pyplot figure: pyplot is loaded already
+
+        plt.close(fig)

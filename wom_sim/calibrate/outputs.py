@@ -13,7 +13,8 @@ import pandas as pd
 from wom_sim.calibrate.search import CalibrationResult
 from wom_sim.calibrate.targets import _cast
 from wom_sim.catalogue import ARM_COLOURS
-from wom_sim.output import atomic_dir
+from wom_sim.output import atomic_dir, save_figure
+from wom_sim.scenario.loading import scenario_to_yaml
 
 
 def fit_table(result: CalibrationResult) -> pd.DataFrame:
@@ -98,9 +99,6 @@ def fit_figure(result: CalibrationResult) -> Any:
 
 def write_outputs(result: CalibrationResult, out_dir: str | Path) -> Path:
     """Write the fitted scenario, fit.md, fit.json, trials.csv and fit.png into `out_dir`, all or nothing."""
-    from wom_sim.report.figures import save_figure
-    from wom_sim.scenario.loading import scenario_to_yaml
-
     out_dir = Path(out_dir)
     p = result.problem
     with atomic_dir(out_dir, "calibrate") as tmp:

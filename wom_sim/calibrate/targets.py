@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from wom_sim.catalogue import METRIC_COLUMNS
 from wom_sim.errors import ScenarioError
 from wom_sim.scenario.loading import (
     MAX_ABS_NUMBER,
@@ -176,8 +177,6 @@ def _lookup(data: Any, dotted: str) -> Any:
 
 def load_problem(scenario_path: str | Path, target_path: str | Path) -> Problem:
     """Read and check the scenario, the target file, its CSVs and every parameter key and bound (ScenarioError)."""
-    from wom_sim.sim.metrics import METRIC_COLUMNS
-
     target_path = Path(target_path)
     raw_targets = _read_yaml(target_path)
     try:

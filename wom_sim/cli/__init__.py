@@ -1,90 +1,15 @@
-"""The `wom-sim` command line: run, check, scenarios (experiments, viz, validate and bench add their own)."""
+"""The `wom-sim` command line: the group (common.py) and its subcommands, which register themselves on import."""
 
 from __future__ import annotations
 
-import errno
 import sys
-from pathlib import Path
 
-import click
-
-from wom_sim.errors import ScenarioError
-from wom_sim.scenario.catalogue import BUNDLED_DIR, resolve_scenario_path  # noqa: F401 - subcommands import it from here
-
-# Operating-system errors a user causes (and can fix) while wom-sim writes or reads: one line, exit 2.
-_USER_ERRNOS = {
-    errno.ENOSPC: "no space left on the device",
-    errno.EDQUOT: "disk quota exceeded",
-    errno.EROFS: "read-only file system",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.ENOTDIR: "a part of the path is a file, not a folder",
-    errno.EISDIR: "is a folder",
-    errno.ENAMETOOLONG: "name too long",
-    errno.ENOENT: "no such file or folder",
-}
-
-
-class WomGroup(click.Group):
-    """A click group that turns user-fixable errors into one line on stderr and exit code 2."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except ScenarioError as exc:
-            click.echo(f"error: {' '.join(str(exc).split())}", err=True)
-            ctx.exit(2)
-        except OSError as exc:
-            if exc.errno not in _USER_ERRNOS:
-                raise
-            where = exc.filename if exc.filename is not None else "output"
-            click.echo(f"error: {where}: {_USER_ERRNOS[exc.errno]}", err=True)
-            ctx.exit(2)
-        except ValueError as exc:
-            if "null byte" not in str(exc):  # os calls refuse a NUL in a path given as an argument or option
-                raise
-            click.echo("error: a path given on the command line contains a NUL byte", err=True)
-            ctx.exit(2)
-        except MemoryError:
-            click.echo("error: out of memory; use fewer people (network.n), ticks or runs at once", err=True)
-            ctx.exit(2)
-
-
-@click.group(cls=WomGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
-@click.version_option(package_name="wom-sim")
-def cli() -> None:
-    """wom-sim: agent-based word-of-mouth what-if simulator.
-
-    \b
-    Start here:
-      wom-sim scenarios                     list the bundled what-if scenarios
-      wom-sim run baseline                  run one, print a summary, write tables and a dashboard
-      wom-sim check my.yaml                 validate a scenario and print every resolved parameter
-    """
-
-
-def bundled_scenarios_dir() -> Path:
-    """The bundled scenarios, shipped as package data (wom_sim/scenario/bundled)."""
-    return BUNDLED_DIR
-
-
-def set_option(f):
-    """The repeatable `--set key.sub=value` option."""
-    return click.option(
-        "--set",
-        "overrides",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="Override a scenario value by dotted key, e.g. --set wom.contact_prob=0.2 (repeatable).",
-    )(f)
-
-
-# Subcommands register themselves on import.
-from wom_sim.cli import bench as _bench  # noqa: E402,F401
-from wom_sim.cli import experiments as _experiments  # noqa: E402,F401
-from wom_sim.cli import run as _run  # noqa: E402,F401
-from wom_sim.cli import validate as _validate  # noqa: E402,F401
-from wom_sim.cli import viz as _viz  # noqa: E402,F401
+from wom_sim.cli import bench as _bench  # noqa: F401
+from wom_sim.cli import experiments as _experiments  # noqa: F401
+from wom_sim.cli import run as _run  # noqa: F401
+from wom_sim.cli import validate as _validate  # noqa: F401
+from wom_sim.cli import viz as _viz  # noqa: F401
+from wom_sim.cli.common import cli, resolve_scenario_path, set_option  # noqa: F401 - the group and its helpers
 
 
 def main() -> None:

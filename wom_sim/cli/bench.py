@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from wom_sim.cli import cli
+from wom_sim.cli.common import cli
 
 if TYPE_CHECKING:
     from wom_sim.bench import BenchResult

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from wom_sim.cli import cli, resolve_scenario_path, set_option
+from wom_sim.cli.common import cli, resolve_scenario_path, set_option
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import check_network
 from wom_sim.output import add_warnings, check_writable_file, prepare_out

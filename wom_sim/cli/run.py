@@ -10,7 +10,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from wom_sim.catalogue import summary_rows
-from wom_sim.cli import bundled_scenarios_dir, cli, resolve_scenario_path, set_option
+from wom_sim.cli.common import bundled_scenarios_dir, cli, resolve_scenario_path, set_option
 from wom_sim.cli.experiments import executor_options, run_replicated
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import build_graph, check_network, estimate_memory_bytes
@@ -82,6 +82,7 @@ def run(
     With --replications N: N runs on all cores (or --workers/--dask/--dask-local), summary.csv and
     timeseries.parquet with 95% CIs, and a dashboard with CI bands.
     """
+    # lazy: CLI start-up time (this subcommand's imports load only when it runs)
     from wom_sim.report.figures import dashboard_figure, save_figure
 
     path = resolve_scenario_path(scenario)
@@ -202,6 +203,7 @@ def scenarios(name: str | None, reference: bool) -> None:
     """List the bundled scenarios and the question each answers; with NAME, print that file."""
     folder = bundled_scenarios_dir()
     if reference:
+        # lazy: CLI start-up time (this subcommand's imports load only when it runs)
         from wom_sim.docgen import scenario_reference
 
         click.echo(scenario_reference(), nl=False)

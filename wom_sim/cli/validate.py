@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from wom_sim.catalogue import ARM_COLOURS
-from wom_sim.cli import cli, resolve_scenario_path
+from wom_sim.cli.common import cli, resolve_scenario_path
 from wom_sim.errors import ScenarioError
 from wom_sim.output import check_writable_file, prepare_out, write_manifest
 from wom_sim.scenario.loading import read_text_file
@@ -42,6 +42,7 @@ def validate(quick: bool, facts: str | None, out_dir: str, force: bool, quiet: b
     definitions of the measures are in docs/validation.md. An existing --out must be empty or an earlier
     validate output (replaced only with --force).
     """
+    # lazy: CLI start-up time (this subcommand's imports load only when it runs)
     from wom_sim.validation import overall_passed, run_validation
     from wom_sim.validation.report import summary_line, text_table, write_reports
 
@@ -78,6 +79,7 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
     Works on any CSV with one row per period (a wom-sim metrics.csv too: its adoption_share column is used). p and
     q are per period; m is in the units of the column.
     """
+    # lazy: CLI start-up time (this subcommand's imports load only when it runs)
     from wom_sim.analysis.bass import bass_curve, fit_bass
 
     path = Path(csv)
@@ -112,6 +114,7 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
         check_writable_file(plot_path, "--plot")
         from matplotlib.figure import Figure  # no pyplot: the backend stays as it is
 
+        # lazy: CLI start-up time (this subcommand's imports load only when it runs)
         from wom_sim.report.figures import save_figure
 
         fig = Figure(figsize=(6, 4))
@@ -147,6 +150,7 @@ def calibrate_command(scenario: str, target: str, out_dir: str | None, trials: i
     into the output folder, all at once at the end, with a wom-sim.json manifest. An existing --out must be
     empty or an earlier calibrate output (replaced only with --force). See docs/calibration.md.
     """
+    # lazy: CLI start-up time (this subcommand's imports load only when it runs)
     from wom_sim.calibrate import calibrate, load_problem, report_text, write_outputs
 
     path = resolve_scenario_path(scenario)

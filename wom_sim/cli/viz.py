@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from wom_sim.cli import cli, resolve_scenario_path, set_option
+from wom_sim.cli.common import cli, resolve_scenario_path, set_option
 from wom_sim.scenario.loading import load_scenario
 
 
@@ -36,6 +36,7 @@ def viz(scenario: str, overrides: tuple[str, ...], port: int, host: str, install
     try:
         import solara  # noqa: F401 - the viz modules import it lazily; check the extra before anything else
 
+        # lazy: CLI start-up time (this subcommand's imports load only when it runs)
         from wom_sim.viz import assets, server
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise click.ClickException(

@@ -9,7 +9,6 @@ module leaves matplotlib's backend (a notebook's, say) as it was. Labels, format
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import matplotlib.ticker
 import numpy as np
@@ -19,7 +18,7 @@ from matplotlib.figure import Figure
 
 from wom_sim.analysis.outcomes import label as _outcome_label
 from wom_sim.catalogue import ARM_COLOURS, CATALOGUE, CHANNEL_COLOURS, CHANNEL_LABELS, metric, series_label
-from wom_sim.output import atomic_file
+from wom_sim.output import release_figure, save_figure  # noqa: F401 - save_figure: part of this module's API
 from wom_sim.sim.population import CHANNELS
 
 
@@ -72,23 +71,6 @@ def dashboard_figure(metrics: pd.DataFrame, title: str = "", unit: str = "tick")
     if title:
         fig.suptitle(title)
     return fig
-
-
-def save_figure(fig: Figure, path: str | Path, dpi: int = 100) -> Path:
-    """Save a figure as PNG atomically (a figure made with pyplot is closed there afterwards)."""
-    path = Path(path)
-    with atomic_file(path) as handle:
-        fig.savefig(handle, format="png", dpi=dpi)
-    _release(fig)
-    return path
-
-
-def _release(fig: Figure) -> None:
-    """Close `fig` in pyplot if pyplot made it (it keeps such figures alive); figures made here need nothing."""
-    if fig.canvas.manager is not None:
-        import matplotlib.pyplot as plt  # only reached for a pyplot figure: pyplot is loaded already
-
-        plt.close(fig)
 
 
 # ------------------------------------------------------------------------------------------------ experiments
@@ -278,5 +260,5 @@ def figure_png(fig: Figure, dpi: int = 90) -> bytes:
     """A figure as PNG bytes (a pyplot figure is closed afterwards)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
-    _release(fig)
+    release_figure(fig)
     return buffer.getvalue()
