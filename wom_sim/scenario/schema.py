@@ -112,7 +112,15 @@ class InitialSpec(Spec):
     expectation: Dist = Field(default_factory=lambda: Dist(dist="beta", a=6, b=4), description="E at start")
     trust: Dist = Field(default_factory=lambda: Dist(dist="beta", a=5, b=5), description="T at start")
     attachment: Dist = Field(default_factory=lambda: const(0.1), description="A at start")
-    loyalty: Dist = Field(default_factory=lambda: const(0.4), description="L at start")
+    loyalty: Dist = Field(default_factory=lambda: const(0.4), description="L at start (prospects; see `history`)")
+    history: int = Field(
+        12,
+        ge=0,
+        le=520,
+        description="purchases each initial customer has already lived before tick 0 (burn-in: their E, S, T "
+        "come from these experiences and L starts at its target), so week 1 looks like an established market; "
+        "0 = start from S = Q and the `initial.*` draws (the model before issue 13)",
+    )
 
     @model_validator(mode="after")
     def _shares(self) -> InitialSpec:
@@ -141,6 +149,19 @@ class PopulationSpec(Spec):
     spend: Dist = Field(
         default_factory=lambda: Dist(dist="lognormal", mean=50.0, sigma=0.4),
         description="currency per purchase at price index 1",
+    )
+    fit: Dist = Field(
+        default_factory=lambda: Dist(dist="normal", mean=0.0, sd=0.3),
+        description="persistent individual product fit (taste, needs), added to the quality each person "
+        "experiences, on the 0-1 quality scale; sd 0.3 gives a fifth to a third of customers detractors, as in "
+        "NPS and ACSI surveys (Reichheld 2003; Fornell et al. 1996)",
+    )
+    market_potential: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="share of people with a need for the category (Bass's m / N): only they can adopt; the "
+        "others hear and talk but never buy (Bass 1969; Libai, Muller & Peres 2013: expansion vs acceleration)",
     )
     initial: InitialSpec = Field(default_factory=InitialSpec)
 
@@ -177,7 +198,7 @@ class AdvertisingSpec(Spec):
     """Always-on marketing (the Bass innovation term)."""
 
     reach: float = Field(
-        0.05, ge=0, le=1, description="per tick prob an unaware/aware person sees an ad (Bass p; calibrated: F11)"
+        0.1, ge=0, le=1, description="per tick prob an unaware/aware person sees an ad (Bass p; calibrated: F11, F17)"
     )
     claim: float = Field(0.8, ge=0, le=1, description="quality the ads claim; E of the reached moves toward it")
     expectation_pull: float = Field(0.2, ge=0, le=1, description="share of the gap E -> claim closed per ad contact")
@@ -186,12 +207,20 @@ class AdvertisingSpec(Spec):
 class Coefficients(Spec):
     """Logistic coefficients of the adoption decision of an AWARE prospect."""
 
-    intercept: float = Field(-8.6, description="log-odds at E=T=B=0 with no WOM (calibrated: ~30% adopted by week 30)")
+    intercept: float = Field(
+        -9.6,
+        description="log-odds at E=T=B=0 with no WOM (calibrated with `wom`: about half of first-year adoption "
+        "is caused by WOM, F17)",
+    )
     expectation: float = Field(3.0, description="per unit E")
     trust: float = Field(2.0, description="per unit T")
     brand: float = Field(1.0, description="per unit B")
     value: float = Field(1.0, description="per unit perceived value V")
-    wom: float = Field(2.0, description="per unit net WOM impact I received this tick (-1..1)")
+    wom: float = Field(
+        5.5,
+        description="persuasion: per unit net WOM impact I received this tick (-1..1); WOM is far more persuasive "
+        "than advertising (Trusov, Bucklin & Pauwels 2009: referral elasticity 0.53, ~20x that of marketing)",
+    )
     referral: float = Field(1.0, description="added when a referral message was received this tick")
 
 
@@ -239,9 +268,20 @@ class ExperienceSpec(Spec):
 
     noise: float = Field(0.1, ge=0, le=1, description="sd of experienced quality around Q")
     failure_penalty: float = Field(0.4, ge=0, le=1, description="experienced quality lost on a service failure")
-    disconfirmation_weight: float = Field(0.5, ge=0, le=2, description="S target = x + w * (x - E) + recall bias")
+    disconfirmation_weight: float = Field(
+        0.5, ge=0, le=2, description="S target = x + w * (x - E) + recall bias, for positive disconfirmation x > E"
+    )
+    negative_disconfirmation_weight: float = Field(
+        1.0,
+        ge=0,
+        le=4,
+        description="w for negative disconfirmation x < E: falling short of expectations weighs about twice as "
+        "much as exceeding them (Anderson & Sullivan 1993; prospect theory)",
+    )
     recall_bias: float = Field(0.05, ge=-0.2, le=0.2, description="mild positive memory bias of satisfaction")
-    satisfaction_rate: float = Field(0.5, ge=0, le=1, description="share of the gap S -> target closed per purchase")
+    satisfaction_rate: float = Field(
+        0.5, ge=0, le=1, description="share of the gap S -> target closed per repeat purchase (a first one sets S)"
+    )
     expectation_rate: float = Field(0.3, ge=0, le=1, description="share of the gap E -> x closed per purchase")
     trust_gain: float = Field(0.11, ge=0, le=1, description="trust gained per consistent experience, toward 1")
     trust_failure_drop: float = Field(0.15, ge=0, le=1, description="share of trust lost on an unrecovered failure")
@@ -251,6 +291,11 @@ class ExperienceSpec(Spec):
 class ForwardSpec(Spec):
     positive: float = Field(0.05, ge=0, le=1, description="prob a receiver forwards a positive message next tick")
     negative: float = Field(0.12, ge=0, le=1, description="prob a receiver forwards a negative message next tick")
+    chain: bool = Field(
+        False,
+        description="forwarded messages may be forwarded again; false = only first-hand accounts are retold "
+        "(one hop), so a story cannot echo round the network forever (stiflers, Daley & Kendall 1965)",
+    )
 
 
 class WomSpec(Spec):

@@ -29,7 +29,7 @@ from wom_sim.sim.population import CHANNELS, STATUS_NAMES, init_population
 # the order fixes which child seed each stream gets, so reordering would change every result.
 STREAMS = (
     "network", "kols", "population", "advertising", "talk", "delivery",
-    "reception", "purchase", "experience", "churn", "interventions",
+    "reception", "purchase", "experience", "churn", "interventions", "heterogeneity", "history",
 )  # fmt: skip
 
 # Flat keyword arguments (for mesa.batch_run and SolaraViz sliders) and the scenario keys they set.
@@ -146,7 +146,10 @@ class WomModel(mesa.Model):
         if kol_ids is None:
             kol_ids = select_kols(self.graph, sc.kols.select, self.streams["kols"])
         self.kol_ids = np.asarray(kol_ids, dtype=np.int64)
-        self.population = init_population(sc, self.kol_ids, self.graph.n, self.streams["population"])
+        self.population = init_population(
+            sc, self.kol_ids, self.graph.n, self.streams["population"], self.streams["heterogeneity"]
+        )
+        dyn.settle_history(self.population, sc, self.streams["history"])
         self.brand = sc.brand.reputation
         self.tick = 0
         self.rows: list[dict] = []
