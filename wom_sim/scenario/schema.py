@@ -247,6 +247,29 @@ class PurchaseSpec(Spec):
     value_price_weight: float = Field(
         0.5, ge=0, description="V = Q + w * price_sensitivity * (1 - price): price cuts raise perceived value"
     )
+    price_response: float = Field(
+        5.0,
+        ge=0,
+        le=50,
+        description="log-odds of every purchase decision per unit of price_sensitivity x log(price / reference "
+        "price); 5 x mean sensitivity 0.5 gives a short-run price elasticity of about -2.5 for adoption "
+        "(Bijmolt, van Heerde & Pieters 2005: mean -2.62; Tellis 1988: -1.76)",
+    )
+    price_loss_aversion: float = Field(
+        1.5,
+        ge=1,
+        le=5,
+        description="a price above the reference price weighs this much more than a cut below it "
+        "(Kalyanaram & Winer 1995; Putler 1992)",
+    )
+    reference_price_rate: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="per tick pull of the reference price (starting at index 1) toward the price paid: a cut "
+        "becomes the new normal in about half a year (exponential smoothing of past prices, Kalyanaram & Winer "
+        "1995; rate an assumption)",
+    )
 
 
 class RecoverySpec(Spec):
@@ -305,11 +328,12 @@ class WomSpec(Spec):
     positive_rate: float = Field(0.15, ge=0, le=1, description="w_pos: prob of positive WOM at S=1, talkativeness 1")
     negative_rate: float = Field(0.3, ge=0, le=1, description="w_neg: prob of negative WOM at S=0")
     satisfaction_elasticity: float = Field(
-        2.2,
+        2.8,
         ge=0,
         le=5,
         description="exponent of S in a person's positive WOM; calibrated so that positive WOM per customer rises "
-        "15% when mean satisfaction rises 10% (seed 000), forwarded WOM not depending on S",
+        "15% when mean satisfaction rises 10% (seed 000, F2), forwarded WOM and the loyalty boost not depending "
+        "on S (2.2 before issue 13's product fit and novelty fade)",
     )
     loyalty_boost: float = Field(0.5, ge=0, description="rho: positive WOM multiplied by 1 + rho * L")
     positive_threshold: float = Field(0.5, ge=0, le=1, description="theta_pos: no positive WOM below this S")
@@ -318,6 +342,21 @@ class WomSpec(Spec):
     failure_talk: float = Field(0.7, ge=0, le=1, description="prob of negative WOM after an unrecovered failure")
     negative_reach: float = Field(1.5, ge=1, le=10, description="m_neg: contact prob multiplier for negative WOM")
     negativity_bias: float = Field(2.0, ge=0, le=10, description="weight of negative vs positive messages heard")
+    novelty_decay: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="share of the fading part of own-talk propensity lost per tick since the last purchase: WOM "
+        "is most likely soon after an experience (Berger & Schwartz 2011); 1 with talk_floor 0 = talk only in the "
+        "tick after each purchase (independent-cascade behaviour)",
+    )
+    talk_floor: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="share of own-talk propensity that never fades (ongoing WOM about an accessible brand, "
+        "Berger & Schwartz 2011; assumption); 1 = talk never fades (the model before issue 13)",
+    )
     forward: ForwardSpec = Field(default_factory=ForwardSpec)
     use_weights: bool = Field(True, description="scale contact prob by edge weight where the graph has weights")
 
@@ -400,9 +439,16 @@ class KolSpec(Spec):
 class NpsSpec(Spec):
     """Recommend score R = round(10 * (wS S + wT T + wL L)); promoters 9-10, detractors 0-6."""
 
-    satisfaction: float = Field(0.5, ge=0, le=1, description="weight of S in the 0-10 recommend score")
-    trust: float = Field(0.25, ge=0, le=1, description="weight of T in the recommend score")
-    loyalty: float = Field(0.25, ge=0, le=1, description="weight of L in the recommend score")
+    satisfaction: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="weight of S in the 0-10 recommend score; satisfaction is its main driver (Keiningham et al. "
+        "2007: recommend intention adds little to satisfaction in predicting behaviour); was 0.5, which kept every new customer, "
+        "whose trust and loyalty are still building, from being a promoter",
+    )
+    trust: float = Field(0.2, ge=0, le=1, description="weight of T in the recommend score")
+    loyalty: float = Field(0.2, ge=0, le=1, description="weight of L in the recommend score")
 
 
 class Schedule(Spec):

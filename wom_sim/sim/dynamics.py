@@ -138,7 +138,19 @@ def advertise(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray) -> None
 
 
 # --------------------------------------------------------------------------------------------- step 3
-def talk_probabilities(pop: Population, lev: Levers, sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
+def novelty(pop: Population, sc: Scenario, idx: np.ndarray, t: int) -> np.ndarray | float:
+    """Share of own-talk propensity left `age` ticks after the last purchase (age 0: the tick after it).
+
+    `floor + (1 - floor) (1 - novelty_decay)^age` (docs/model.md step 3): talk follows recent experience.
+    """
+    wom = sc.wom
+    if wom.talk_floor >= 1.0 or wom.novelty_decay <= 0.0:
+        return 1.0
+    age = np.maximum(t - 1 - pop.last_purchase[idx], 0)
+    return wom.talk_floor + (1.0 - wom.talk_floor) * (1.0 - wom.novelty_decay) ** age
+
+
+def talk_probabilities(pop: Population, lev: Levers, sc: Scenario, t: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Per-person probability of positive and of negative WOM this tick (zero for the never-experienced)."""
     wom = sc.wom
     p_pos, p_neg = np.zeros(pop.n), np.zeros(pop.n)
@@ -146,12 +158,13 @@ def talk_probabilities(pop: Population, lev: Levers, sc: Scenario) -> tuple[np.n
     fans = np.flatnonzero(pop.experienced & (pop.S >= wom.positive_threshold))
     S = pop.S[fans]
     shape = S * np.sqrt(S) if wom.satisfaction_elasticity == 1.5 else S**wom.satisfaction_elasticity
-    rate = pop.talkativeness[fans] * (wom.positive_rate * lev.talk_multiplier)
+    rate = pop.talkativeness[fans] * (wom.positive_rate * lev.talk_multiplier) * novelty(pop, sc, fans, t)
     p_pos[fans] = np.minimum(1.0, rate * shape * (1.0 + wom.loyalty_boost * pop.L[fans]))
     theta = wom.negative_threshold
     critics = np.flatnonzero(pop.experienced & (pop.S < theta))
     gap = (theta - pop.S[critics]) / theta
-    p_neg[critics] = np.minimum(1.0, pop.talkativeness[critics] * wom.negative_rate * gap**wom.negative_exponent)
+    rate = pop.talkativeness[critics] * wom.negative_rate * novelty(pop, sc, critics, t)
+    p_neg[critics] = np.minimum(1.0, rate * gap**wom.negative_exponent)
     failed = np.flatnonzero(pop.failed_last & pop.experienced)
     p_neg[failed] = 1.0 - (1.0 - p_neg[failed]) * (1.0 - wom.failure_talk)
     return p_pos, p_neg
@@ -214,7 +227,7 @@ def emit_wom(
     graph: Graph, pop: Population, lev: Levers, sc: Scenario, u_talk: np.ndarray, keys: tuple[int, int], st: TickState
 ) -> None:
     """Step 3: who talks, and which messages reach whom."""
-    p_pos, p_neg = talk_probabilities(pop, lev, sc)
+    p_pos, p_neg = talk_probabilities(pop, lev, sc, st.t)
     positive, negative, first_pos, first_neg = choose_speakers(pop, lev, p_pos, p_neg, u_talk)
     st.spoke_positive = positive
     st.positive = deliver(graph, pop, sc, positive, keys[0], 1.0)
@@ -331,6 +344,17 @@ def perceived_value(pop: Population, lev: Levers, sc: Scenario, idx: np.ndarray 
     return np.clip(lev.quality + sc.purchase.value_price_weight * psi * (1.0 - lev.price), 0.0, 1.0)
 
 
+def price_gap(lev: Levers, sc: Scenario, reference_price: float) -> float:
+    """log(P / P_ref), a rise over the reference weighted by loss aversion: the price term's driver."""
+    gap = float(np.log(lev.price / reference_price))
+    return gap * sc.purchase.price_loss_aversion if gap > 0 else gap
+
+
+def update_reference_price(reference_price: float, lev: Levers, sc: Scenario) -> float:
+    """Step 9b: the reference price moves toward the price paid (exponential smoothing of past prices)."""
+    return float(pull(reference_price, lev.price, sc.purchase.reference_price_rate))
+
+
 def _at(x: float | np.ndarray, idx: np.ndarray) -> float | np.ndarray:
     """A per-person lever at idx (scalars pass through)."""
     return x[idx] if isinstance(x, np.ndarray) else x
@@ -343,18 +367,22 @@ def purchase(
     brand: float,
     u: np.ndarray,
     st: TickState,
+    reference_price: float = 1.0,
 ) -> None:
     """Step 5: adoption by aware prospects, repurchase by customers, win-back of churned people.
 
     Prospects, customers and churned people are disjoint, so one uniform per person serves all three decisions.
+    Every decision has the price term -price_response * psi_i * price_gap (reference price, step 9b).
     """
     n = pop.n
+    gap = price_gap(lev, sc, reference_price)
+    price = (lambda idx: sc.purchase.price_response * gap * pop.price_sensitivity[idx]) if gap else (lambda idx: 0.0)
     aware = np.flatnonzero((pop.status == AWARE) & pop.need)  # people without a need never buy (market potential)
     c = sc.purchase.adoption
     logit = (
         c.intercept + c.expectation * pop.E[aware] + c.trust * pop.T[aware] + c.brand * brand
         + c.value * perceived_value(pop, lev, sc, aware) + c.wom * st.impact[aware]
-        + (c.referral + lev.referral_boost) * st.referred[aware] + _at(lev.adoption_boost, aware)
+        + (c.referral + lev.referral_boost) * st.referred[aware] + _at(lev.adoption_boost, aware) - price(aware)
     )  # fmt: skip
     adopters = aware[u[aware] < logistic(logit)]
 
@@ -362,13 +390,13 @@ def purchase(
     rp = sc.purchase.repurchase
     logit_r = (
         rp.intercept + rp.loyalty * pop.L[customers] + rp.member * pop.member[customers]
-        + rp.engaged * pop.engaged[customers] + _at(lev.repurchase_boost, customers)
+        + rp.engaged * pop.engaged[customers] + _at(lev.repurchase_boost, customers) - price(customers)
     )  # fmt: skip
     repurchasers = customers[u[customers] < logistic(logit_r)]
 
     churned = np.flatnonzero(pop.status == CHURNED)
     wb = sc.purchase.winback
-    logit_w = wb.intercept + wb.loyalty * pop.L[churned] + _at(lev.winback_boost, churned)
+    logit_w = wb.intercept + wb.loyalty * pop.L[churned] + _at(lev.winback_boost, churned) - price(churned)
     returners = churned[u[churned] < logistic(logit_w)]
 
     st.customers_start = int(customers.size)

@@ -151,6 +151,7 @@ class WomModel(mesa.Model):
         )
         dyn.settle_history(self.population, sc, self.streams["history"])
         self.brand = sc.brand.reputation
+        self.reference_price = 1.0  # the price index customers are used to (docs/model.md step 9b)
         self.tick = 0
         self.rows: list[dict] = []
         self.last_metrics: dict | None = None
@@ -183,12 +184,13 @@ class WomModel(mesa.Model):
         keys = tuple(int(k) for k in g["delivery"].integers(0, 2**63 - 1, size=2))
         dyn.emit_wom(self.graph, pop, lev, sc, g["talk"].random(n), keys, st)
         dyn.receive_wom(pop, lev, sc, g["reception"].random(n), g["reception"].random(n), st)
-        dyn.purchase(pop, lev, sc, self.brand, g["purchase"].random(n), st)
+        dyn.purchase(pop, lev, sc, self.brand, g["purchase"].random(n), st, self.reference_price)
         ex = g["experience"]
         dyn.experience(pop, lev, sc, t, (ex.random(n), ex.random(n), ex.random(n)), st)
         dyn.update_loyalty(pop, lev, sc, self.brand, st)
         dyn.churn(pop, lev, sc, g["churn"].random(n), st)
         self.brand = dyn.update_brand(self.brand, lev, sc, st)
+        self.reference_price = dyn.update_reference_price(self.reference_price, lev, sc)
         dyn.clip_states(pop)
         settle_all(self.interventions, self, lev, st)  # costs that depend on this tick (referral payouts, ...)
         row = tick_metrics(pop, st, sc, self.brand, lev, self.last_metrics)

@@ -462,3 +462,48 @@ def overclaiming(lab: Lab, params: dict[str, Any]) -> list[Part]:
               "< 0, significant (disconfirmation)", "{:+.3f}"),
         Part(f"  adoption at tick {weeks}, over-claiming - truthful", "", mean_ci(adopt_gap), None, "{:+.3f}"),
     ]  # fmt: skip
+
+
+def _purchases(metrics: pd.DataFrame, first: int, last: int) -> float:
+    """Adoptions, repurchases and win-backs in ticks first..last (inclusive)."""
+    m = metrics[(metrics["t"] >= first) & (metrics["t"] <= last)]
+    return float((m["new_customers"] + m["repurchases"] + m["winbacks"]).sum())
+
+
+@check("price_elasticity")
+def price_elasticity(lab: Lab, params: dict[str, Any]) -> list[Part]:
+    """F22: arc elasticity of purchases to a permanent price cut, over the quarter and the year after it (paired)."""
+    need_kinds("price_change")
+    start, quarter, cut = int(params["from"]), int(params["weeks"]), float(params["cut"])
+    treated = lab.runs(arm(lab, "f22_price_cut", params["scenario"]))
+    short, year = [], []
+    for b, t in zip(lab.baseline(), treated, strict=True):
+        last = int(b.metrics["t"].iloc[-1])
+        short.append((ratio(_purchases(t.metrics, start, start + quarter - 1),
+                            _purchases(b.metrics, start, start + quarter - 1)) - 1) / -cut)  # fmt: skip
+        year.append((ratio(_purchases(t.metrics, start, last), _purchases(b.metrics, start, last)) - 1) / -cut)
+    low, high = params["elasticity"]
+    return [
+        in_range(f"price elasticity of purchases, {quarter} ticks after a {cut:.0%} cut", mean_ci(short), low, high,
+                 "{:.2f}", f"{low:g} to {high:g} (meta-analytic mean about -2.6)"),
+        Part("  the same to the end of the run (the reference price adapts)", "", mean_ci(year), None, "{:.2f}"),
+    ]  # fmt: skip
+
+
+@check("price_war")
+def price_war(lab: Lab, params: dict[str, Any]) -> list[Part]:
+    """F23: a temporary deep cut gains purchases while it lasts and loses some after it ends (paired)."""
+    need_kinds("price_change")
+    first, last = params["war"]
+    treated = lab.runs(arm(lab, "f23_price_war", params["scenario"]))
+    during, after_war = [], []
+    for b, t in zip(lab.baseline(), treated, strict=True):
+        end = int(b.metrics["t"].iloc[-1])
+        during.append(ratio(_purchases(t.metrics, first, last), _purchases(b.metrics, first, last)) - 1)
+        after_war.append(ratio(_purchases(t.metrics, last + 1, end), _purchases(b.metrics, last + 1, end)) - 1)
+    return [
+        above("purchases during the cut vs no cut", mean_ci(during), 0.0, "> 0, significant (short-term gain)",
+              "{:+.1%}"),
+        below("purchases after the cut ended vs no cut", mean_ci(after_war), 0.0,
+              "< 0, significant (long-term loss)", "{:+.1%}"),
+    ]  # fmt: skip

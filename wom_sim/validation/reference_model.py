@@ -166,6 +166,7 @@ class Person(mesa.Agent):
 
         # Counters over the whole run.
         self.purchases = 0
+        self.last_purchase = -1  # tick of the last purchase; initial customers bought just before tick 0
         self.revenue = 0.0
         self.pos_sent = self.neg_sent = 0
         self.pos_received = self.neg_received = 0
@@ -236,6 +237,7 @@ class ReferenceModel(mesa.Model):
         self.failure_prob = sc.brand.service_failure
         self.price = sc.brand.price
         self.reputation = sc.brand.reputation
+        self.reference_price = 1.0  # docs/model.md step 9b: starts at the price index 1
         # Neutral levers of step 1.
         self.ad_multiplier = 1.0
         self.claim = sc.advertising.claim
@@ -333,6 +335,9 @@ class ReferenceModel(mesa.Model):
             own_pos = own_neg = False
             if p.experienced:
                 satisfaction = p.S
+                # Novelty: own talk fades with the ticks since the last purchase (age 0 = the tick after it).
+                age = max(self.t - 1 - p.last_purchase, 0)
+                fresh = wom.talk_floor + (1 - wom.talk_floor) * (1 - wom.novelty_decay) ** age
                 p_pos = 0.0
                 if satisfaction >= wom.positive_threshold:
                     p_pos = min(
@@ -341,12 +346,13 @@ class ReferenceModel(mesa.Model):
                         * wom.positive_rate
                         * satisfaction**wom.satisfaction_elasticity
                         * (1 + wom.loyalty_boost * p.L)
-                        * self.talk_multiplier,
+                        * self.talk_multiplier
+                        * fresh,
                     )
                 p_neg_s = 0.0
                 if satisfaction < theta_neg:
                     shortfall = (theta_neg - satisfaction) / theta_neg
-                    p_neg_s = min(1.0, p.talkativeness * wom.negative_rate * shortfall**wom.negative_exponent)
+                    p_neg_s = min(1.0, p.talkativeness * wom.negative_rate * fresh * shortfall**wom.negative_exponent)
                 p_neg = 1 - (1 - p_neg_s) * (1 - wom.failure_talk * p.failed_last)
                 u = self.random.random()
                 if u < p_neg:
@@ -457,6 +463,7 @@ class ReferenceModel(mesa.Model):
                     + a.value * p.perceived_value()
                     + a.wom * p.impact
                     + a.referral * p.heard_referral
+                    + self.price_term(p)
                 )
                 if u < sigmoid(z):
                     p.status = CUSTOMER
@@ -467,19 +474,29 @@ class ReferenceModel(mesa.Model):
             elif id(p) in start_customers:
                 r = buy.repurchase
                 z = r.intercept + r.loyalty * p.L + r.member * p.member + r.engaged * p.engaged + self.repurchase_boost
+                z += self.price_term(p)
                 if u < sigmoid(z):
                     self.repurchases += 1
                     self.make_purchase(p)
             elif id(p) in start_churned:
                 w = buy.winback
-                if u < sigmoid(w.intercept + w.loyalty * p.L + self.winback_boost):
+                if u < sigmoid(w.intercept + w.loyalty * p.L + self.winback_boost + self.price_term(p)):
                     p.status = CUSTOMER
                     self.winbacks += 1
                     self.make_purchase(p)
 
+    def price_term(self, p: Person) -> float:
+        """-price_response * psi_i * log(P / P_ref), a rise over the reference times the loss aversion."""
+        buy = self.wom_scenario.purchase
+        gap = math.log(self.price / self.reference_price)
+        if gap > 0:
+            gap *= buy.price_loss_aversion
+        return -buy.price_response * p.price_sensitivity * gap
+
     def make_purchase(self, p: Person) -> None:
         """Every purchase earns spend_i * P and costs spend_i * (1 - margin)."""
         p.purchased = True
+        p.last_purchase = self.t
         p.purchases += 1
         revenue = p.spend * self.price
         p.revenue += revenue
@@ -613,6 +630,8 @@ class ReferenceModel(mesa.Model):
         voice = self.pos_messages / total if total > 0 else self.reputation
         target = br.reputation_quality_weight * self.quality + (1 - br.reputation_quality_weight) * voice
         self.reputation = clip01(pull(self.reputation, target, br.reputation_rate))
+        # 9b. The reference price moves toward the price paid.
+        self.reference_price = pull(self.reference_price, self.price, self.wom_scenario.purchase.reference_price_rate)
 
     # 10. Metrics --------------------------------------------------------------------------------------------
     def record_metrics(self) -> None:
