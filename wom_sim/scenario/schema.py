@@ -444,8 +444,8 @@ class NpsSpec(Spec):
         ge=0,
         le=1,
         description="weight of S in the 0-10 recommend score; satisfaction is its main driver (Keiningham et al. "
-        "2007: recommend intention adds little to satisfaction in predicting behaviour); was 0.5, which kept every new customer, "
-        "whose trust and loyalty are still building, from being a promoter",
+        "2007: recommend intention adds little to satisfaction in predicting behaviour); was 0.5, which kept "
+        "every new customer, whose trust and loyalty are still building, from being a promoter",
     )
     trust: float = Field(0.2, ge=0, le=1, description="weight of T in the recommend score")
     loyalty: float = Field(0.2, ge=0, le=1, description="weight of L in the recommend score")
