@@ -385,3 +385,46 @@ def test_churn_stamps_the_tick_and_counts_tenure():
     assert pop.status.tolist() == [CHURNED, CUSTOMER, UNAWARE]
     assert pop.churned_at.tolist() == [5, -1, -1]
     assert pop.customer_ticks.tolist() == [1, 1, 0]
+
+
+def test_talk_fades_with_time_since_the_last_purchase_and_talk_once_is_a_special_case():
+    sc = Scenario.model_validate({"wom": {"novelty_decay": 0.5, "talk_floor": 0.2}})
+    pop = population(3, sc)
+    for i in range(3):
+        make_customer(pop, i, 1.0)
+    pop.L[:] = 0.0
+    pop.last_purchase[:] = [9, 7, -1]
+    p_pos, _ = dyn.talk_probabilities(pop, Levers.neutral(sc), sc, t=10)
+    fresh = sc.wom.positive_rate
+    assert p_pos[0] == pytest.approx(fresh)  # bought last tick: age 0
+    assert p_pos[1] == pytest.approx(fresh * (0.2 + 0.8 * 0.5**2))
+    assert p_pos[2] == pytest.approx(fresh * (0.2 + 0.8 * 0.5**10))
+    once = Scenario.model_validate({"wom": {"novelty_decay": 1.0, "talk_floor": 0.0}})
+    p_pos, _ = dyn.talk_probabilities(pop, Levers.neutral(once), once, t=10)
+    assert p_pos.tolist() == [pytest.approx(fresh), 0.0, 0.0]  # talk only right after the experience
+
+
+def test_price_acts_against_a_reference_price_with_loss_aversion():
+    sc = Scenario.model_validate({"purchase": {"adoption": {"intercept": 0.0, "expectation": 0.0, "trust": 0.0,
+                                                            "brand": 0.0, "value": 0.0}}})  # fmt: skip
+    pu = sc.purchase
+    pop = population(2, sc)
+    pop.status[:] = AWARE
+    pop.price_sensitivity[:] = [0.0, 0.5]
+    st = dyn.TickState(t=0, n=2)
+    st.impact, st.referred = np.zeros(2), np.zeros(2, dtype=bool)
+    lev = Levers.neutral(sc)
+    lev.price = 0.9
+    assert dyn.price_gap(lev, sc, 1.0) == pytest.approx(math.log(0.9))
+    lev.price = 1.1
+    assert dyn.price_gap(lev, sc, 1.0) == pytest.approx(pu.price_loss_aversion * math.log(1.1))
+    # At a 10% cut a person of sensitivity 0.5 adopts with log-odds -5 * 0.5 * log(0.9); u just below decides.
+    lev.price = 0.9
+    p = 1 / (1 + math.exp(pu.price_response * 0.5 * math.log(0.9)))
+    dyn.purchase(pop, lev, sc, 0.6, np.array([0.49, p - 1e-9]), st)
+    assert st.adopted.tolist() == [True, True]
+    pop.status[:] = AWARE
+    dyn.purchase(pop, lev, sc, 0.6, np.array([0.51, p + 1e-9]), st)
+    assert st.adopted.tolist() == [False, False]
+    # The reference price follows the price paid.
+    assert dyn.update_reference_price(1.0, lev, sc) == pytest.approx(1.0 + pu.reference_price_rate * (0.9 - 1.0))
