@@ -428,3 +428,17 @@ def test_price_acts_against_a_reference_price_with_loss_aversion():
     assert st.adopted.tolist() == [False, False]
     # The reference price follows the price paid.
     assert dyn.update_reference_price(1.0, lev, sc) == pytest.approx(1.0 + pu.reference_price_rate * (0.9 - 1.0))
+
+
+def test_category_advertising_can_expand_the_market_potential():
+    sc = Scenario.model_validate({"advertising": {"need_creation": 0.5}})
+    pop = population(4, sc)
+    pop.need[:] = False
+    lev = Levers.neutral(sc)
+    lev.ad_reach = 1.0
+    dyn.advertise(pop, lev, sc, np.zeros(4), np.array([0.1, 0.9, 0.4, 0.6]))
+    assert pop.need.tolist() == [True, False, True, False]
+    sc.advertising.need_creation = 0.0
+    pop.need[:] = False
+    dyn.advertise(pop, lev, sc, np.zeros(4), np.zeros(4))
+    assert not pop.need.any()  # off by default: ads only accelerate within the market potential

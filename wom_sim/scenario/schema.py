@@ -202,6 +202,13 @@ class AdvertisingSpec(Spec):
     )
     claim: float = Field(0.8, ge=0, le=1, description="quality the ads claim; E of the reached moves toward it")
     expectation_pull: float = Field(0.2, ge=0, le=1, description="share of the gap E -> claim closed per ad contact")
+    need_creation: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="prob an ad contact gives a person without a need for the category one (category-building "
+        "advertising expands the market potential; 0 = ads only accelerate within it, Libai, Muller & Peres 2013)",
+    )
 
 
 class Coefficients(Spec):

@@ -129,12 +129,18 @@ def apply_shocks(pop: Population, brand: float, lev: Levers) -> float:
 
 
 # --------------------------------------------------------------------------------------------- step 2
-def advertise(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray) -> None:
-    """Ads reach never-experienced people: awareness, last touch, expectation pulled toward the claim."""
+def advertise(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray, u_need: np.ndarray | None = None) -> None:
+    """Ads reach never-experienced people: awareness, last touch, expectation pulled toward the claim.
+
+    With `advertising.need_creation` an ad may also give a person the need for the category (`u_need`, the
+    `need` stream): the market potential expands instead of only filling faster.
+    """
     reached = ~pop.experienced & (u < lev.ad_reach)
     pop.status[reached & (pop.status == UNAWARE)] = AWARE
     pop.last_touch[reached] = ADVERTISING
     pop.E[reached] = pull(pop.E[reached], lev.claim, sc.advertising.expectation_pull)
+    if u_need is not None and sc.advertising.need_creation > 0:
+        pop.need[reached & (u_need < sc.advertising.need_creation)] = True
 
 
 # --------------------------------------------------------------------------------------------- step 3

@@ -29,7 +29,7 @@ from wom_sim.sim.population import CHANNELS, STATUS_NAMES, init_population
 # the order fixes which child seed each stream gets, so reordering would change every result.
 STREAMS = (
     "network", "kols", "population", "advertising", "talk", "delivery",
-    "reception", "purchase", "experience", "churn", "interventions", "heterogeneity", "history",
+    "reception", "purchase", "experience", "churn", "interventions", "heterogeneity", "history", "need",
 )  # fmt: skip
 
 # Flat keyword arguments (for mesa.batch_run and SolaraViz sliders) and the scenario keys they set.
@@ -180,7 +180,9 @@ class WomModel(mesa.Model):
         lev.clipped()
         self.brand = dyn.apply_shocks(pop, self.brand, lev)
         st = dyn.TickState(t=t, n=n)
-        dyn.advertise(pop, lev, sc, g["advertising"].random(n))
+        # Need creation draws from its own stream, and only when it is on, so other streams never shift.
+        u_need = g["need"].random(n) if sc.advertising.need_creation > 0 else None
+        dyn.advertise(pop, lev, sc, g["advertising"].random(n), u_need)
         keys = tuple(int(k) for k in g["delivery"].integers(0, 2**63 - 1, size=2))
         dyn.emit_wom(self.graph, pop, lev, sc, g["talk"].random(n), keys, st)
         dyn.receive_wom(pop, lev, sc, g["reception"].random(n), g["reception"].random(n), st)

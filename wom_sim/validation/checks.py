@@ -507,3 +507,30 @@ def price_war(lab: Lab, params: dict[str, Any]) -> list[Part]:
         below("purchases after the cut ended vs no cut", mean_ci(after_war), 0.0,
               "< 0, significant (long-term loss)", "{:+.1%}"),
     ]  # fmt: skip
+
+
+@check("market_potential")
+def market_potential(lab: Lab, params: dict[str, Any]) -> list[Part]:
+    """F24: a market potential m caps adoption; more WOM accelerates within it; category ads expand it (paired)."""
+    m, ticks = float(params["potential"]), int(params["ticks"])
+    base = {"population.market_potential": m, "ticks": ticks}
+    capped = lab.runs(arm(lab, "f24_potential", None, base))
+    louder = lab.runs(arm(lab, "f24_more_wom", None, {**base, "wom.contact_prob": float(params["contact"])}))
+    grown = lab.runs(arm(lab, "f24_need_ads", None, {**base, "advertising.need_creation": float(params["need"])}))
+    final = [r.metrics["adoption_share"].iloc[-1] for r in capped]
+    final_louder = [r.metrics["adoption_share"].iloc[-1] for r in louder]
+    mid = int(params["mid"])
+    faster = [w.metrics["adoption_share"].iloc[mid] - c.metrics["adoption_share"].iloc[mid]
+              for c, w in zip(capped, louder, strict=True)]  # fmt: skip
+    expanded = [g.metrics["adoption_share"].iloc[-1] for g in grown]
+    initial = lab.scenario().population.initial.customer  # initial customers have the need by definition
+    return [
+        in_range(f"adoption at tick {ticks} with m = {m:g}", mean_ci(final), 0.0, m + initial, "{:.3f}",
+                 f"<= m ({m:g}, + {initial:g} initial customers)"),
+        above(f"adoption at tick {mid}, contact {params['contact']:g} - baseline", mean_ci(faster), 0.0,
+              "> 0, significant (WOM accelerates)", "{:+.3f}"),
+        in_range(f"adoption at tick {ticks} with contact {params['contact']:g}", mean_ci(final_louder), 0.0,
+                 m + initial, "{:.3f}", "<= m (WOM cannot expand it)"),
+        above(f"adoption at tick {ticks} with category ads (need creation {params['need']:g})", mean_ci(expanded),
+              m + initial, "> m, significant (expansion)", "{:.3f}"),
+    ]  # fmt: skip

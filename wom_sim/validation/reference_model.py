@@ -324,6 +324,9 @@ class ReferenceModel(mesa.Model):
                     p.status = AWARE
                 p.last_touch = ADVERTISING
                 p.E = pull(p.E, self.claim, ad.expectation_pull)
+                # Category-building ads may give a person without a need one (market potential expands).
+                if ad.need_creation > 0 and not p.need and self.random.random() < ad.need_creation:
+                    p.need = True
             p.clip_states()
 
     # 3. WOM emission ----------------------------------------------------------------------------------------
