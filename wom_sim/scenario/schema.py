@@ -333,7 +333,9 @@ class WomSpec(Spec):
 
     contact_prob: float = Field(0.15, ge=0, le=1, description="per tick prob a message reaches each out-neighbour")
     positive_rate: float = Field(0.15, ge=0, le=1, description="w_pos: prob of positive WOM at S=1, talkativeness 1")
-    negative_rate: float = Field(0.3, ge=0, le=1, description="w_neg: prob of negative WOM at S=0")
+    negative_rate: float = Field(
+        0.2, ge=0, le=1, description="w_neg: prob of negative WOM at S=0 (calibrated with failure_talk: F15)"
+    )
     satisfaction_elasticity: float = Field(
         2.8,
         ge=0,
@@ -346,7 +348,9 @@ class WomSpec(Spec):
     positive_threshold: float = Field(0.5, ge=0, le=1, description="theta_pos: no positive WOM below this S")
     negative_threshold: float = Field(0.35, ge=0, le=1, description="theta_neg: negative WOM below this S")
     negative_exponent: float = Field(1.0, gt=0, le=5, description="k in ((theta_neg - S)/theta_neg)^k")
-    failure_talk: float = Field(0.7, ge=0, le=1, description="prob of negative WOM after an unrecovered failure")
+    failure_talk: float = Field(
+        0.5, ge=0, le=1, description="prob of negative WOM after an unrecovered failure (calibrated: F15 about 3:1)"
+    )
     negative_reach: float = Field(1.5, ge=1, le=10, description="m_neg: contact prob multiplier for negative WOM")
     negativity_bias: float = Field(2.0, ge=0, le=10, description="weight of negative vs positive messages heard")
     novelty_decay: float = Field(
