@@ -187,7 +187,7 @@ class BrandSpec(Spec):
     margin: float = Field(0.3, ge=-1, le=1, description="gross margin at price 1; cost of goods = spend*(1-margin)")
     reputation: float = Field(0.6, ge=0, le=1, description="brand favourability B at start")
     reputation_rate: float = Field(
-        0.06, ge=0, le=1, description="per tick pull of B toward its target (calibrated: recovery in 6-12 months, F8)"
+        0.05, ge=0, le=1, description="per tick pull of B toward its target (calibrated: recovery in 6-12 months, F8)"
     )
     reputation_quality_weight: float = Field(
         0.5, ge=0, le=1, description="weight of Q in B's target; the rest is the share of positive public WOM"
