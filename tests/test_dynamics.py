@@ -25,6 +25,8 @@ def population(n: int, sc: Scenario | None = None, kols=()):
     pop.credibility[:] = 0.5
     pop.credibility[pop.is_kol] = sc.kols.credibility
     pop.conformity[:] = 0.0
+    pop.fit[:] = 0.0
+    pop.need[:] = True
     pop.E[:], pop.T[:], pop.A[:], pop.L[:], pop.S[:] = 0.5, 0.5, 0.1, 0.4, 0.0
     return pop
 
@@ -172,18 +174,36 @@ def test_purchase_adoption_channel_and_revenue():
 
 def test_experience_expectation_disconfirmation_by_hand():
     sc = Scenario.model_validate({"experience": {"noise": 0.0}, "brand": {"service_failure": 0.0}})
-    pop = population(2, sc)
-    st = dyn.TickState(t=0, n=2)
-    st.adopted = np.array([True, False])
-    st.repurchased = st.won_back = np.zeros(2, dtype=bool)
-    dyn.experience(pop, Levers.neutral(sc), sc, 0, (np.full(2, 0.5), np.ones(2), np.ones(2)), st)
+    pop = population(3, sc)
+    pop.E[:] = [0.7, 0.5, 0.95]
+    pop.fit[1] = -0.1  # a person the product suits less
+    st = dyn.TickState(t=0, n=3)
+    st.adopted = np.array([True, False, True])
+    st.repurchased = st.won_back = np.zeros(3, dtype=bool)
+    dyn.experience(pop, Levers.neutral(sc), sc, 0, (np.full(3, 0.5), np.ones(3), np.ones(3)), st)
     ex = sc.experience
-    x, E = sc.brand.quality, 0.5
-    target = x + ex.disconfirmation_weight * (x - E) + ex.recall_bias
-    assert pop.S[0] == pytest.approx(E + ex.satisfaction_rate * (target - E))
-    assert pop.E[0] == pytest.approx(E + ex.expectation_rate * (x - E))
-    assert pop.T[0] == pytest.approx(0.5 + ex.trust_gain * (1 - abs(x - E)) * 0.5)
+    x = sc.brand.quality
+    # A first purchase sets S to its target; positive disconfirmation weighs w+, negative w- (over-claiming).
+    assert pop.S[0] == pytest.approx(x + ex.disconfirmation_weight * (x - 0.7) + ex.recall_bias)
+    assert pop.S[2] == pytest.approx(x - ex.negative_disconfirmation_weight * (0.95 - x) + ex.recall_bias)
+    assert pop.S[2] < x + ex.recall_bias < pop.S[0]
+    assert pop.E[0] == pytest.approx(0.7 + ex.expectation_rate * (x - 0.7))
+    assert pop.T[0] == pytest.approx(0.5 + ex.trust_gain * (1 - abs(x - 0.7)) * 0.5)
     assert pop.experienced[0] and pop.purchases[0] == 1 and not pop.experienced[1]
+    assert pop.adopted_at.tolist() == [-1, -1, -1]  # experience does not adopt; purchase() stamps the tick
+
+    # A repeat purchase pulls S toward the target; the person's fit shifts the quality they experience.
+    st.adopted = np.array([False, False, False])
+    st.repurchased = np.array([True, True, False])
+    make_customer(pop, 1, 0.6)
+    S0, E0 = pop.S[0], pop.E[0]
+    dyn.experience(pop, Levers.neutral(sc), sc, 1, (np.full(3, 0.5), np.ones(3), np.ones(3)), st)
+    target0 = x + ex.disconfirmation_weight * (x - E0) + ex.recall_bias
+    assert pop.S[0] == pytest.approx(S0 + ex.satisfaction_rate * (target0 - S0))
+    x1 = x - 0.1
+    w1 = ex.disconfirmation_weight if x1 >= 0.5 else ex.negative_disconfirmation_weight
+    target1 = x1 + w1 * (x1 - 0.5) + ex.recall_bias
+    assert pop.S[1] == pytest.approx(0.6 + ex.satisfaction_rate * (target1 - 0.6))
 
 
 @pytest.mark.parametrize("delay", [0, 2])
@@ -269,3 +289,148 @@ def test_advertising_reaches_only_the_never_experienced():
     assert pop.status.tolist() == [AWARE, UNAWARE, CUSTOMER]
     assert pop.last_touch.tolist() == [ADVERTISING, 0, 0]
     assert pop.E[0] == pytest.approx(0.5 + sc.advertising.expectation_pull * (sc.advertising.claim - 0.5))
+
+
+def test_only_first_hand_accounts_are_retold_unless_chain():
+    """A retold story is not retold again (wom.forward.chain false); with chain it is. Relay carries the content."""
+    sc = Scenario.model_validate({"wom": {"forward": {"negative": 1.0, "positive": 1.0}}})
+    pop = population(4, sc)
+    make_customer(pop, 0, 0.2)
+    st = dyn.TickState(t=0, n=4)
+    st.positive = dyn.Deliveries()
+    # Person 0 speaks first-hand (S 0.2) to 1; person 3 only retells (relay 0.1) to 2.
+    st.negative = dyn.Deliveries(
+        src=np.array([0, 3]), dst=np.array([1, 2]), speakers=2,
+        firsthand=np.array([True, False]), content=np.array([0.2, 0.1]),
+    )  # fmt: skip
+    dyn.receive_wom(pop, Levers.neutral(sc), sc, np.zeros(4), np.zeros(4), st)
+    assert pop.forward_neg.tolist() == [False, True, False, False]
+    assert pop.relay_neg[1] == pytest.approx(0.2)
+    sc.wom.forward.chain = True
+    dyn.receive_wom(pop, Levers.neutral(sc), sc, np.zeros(4), np.zeros(4), st)
+    assert pop.forward_neg.tolist() == [False, True, True, False]
+    assert pop.relay_neg[2] == pytest.approx(0.1)
+
+
+def test_messages_voice_satisfaction_and_conformity_follows_it():
+    """Own talk voices the speaker's S, a retold story the relay value; conformity pulls toward their mean."""
+    sc = Scenario.model_validate({"wom": {"contact_prob": 1.0}})
+    g = star(3)
+    pop = population(g.n, sc)
+    make_customer(pop, 0, 0.8)
+    pop.forward_pos[0] = True
+    pop.relay_pos[0] = 0.6
+    sent = dyn.deliver(g, pop, sc, np.array([True, False, False, False]), key=1, reach=1.0)
+    dyn.voice(pop, sent, np.array([False, False, False, False]), 1.0, pop.relay_pos)
+    assert not sent.firsthand.any() and np.allclose(sent.content, 0.6)  # only forwarding: the relay value
+    dyn.voice(pop, sent, np.array([True, False, False, False]), 1.0, pop.relay_pos)
+    assert sent.firsthand.all() and np.allclose(sent.content, 0.8)  # own talk: the speaker's S
+    # A satisfied listener (S 0.9, conformity 1) hearing a chorus at 0.8 is pulled toward 0.8, not toward the
+    # share of positive voices (1.0).
+    make_customer(pop, 1, 0.9)
+    pop.conformity[1] = 1.0
+    st = dyn.TickState(t=0, n=g.n)
+    st.positive, st.negative = sent, dyn.Deliveries()
+    dyn.receive_wom(pop, Levers.neutral(sc), sc, np.ones(g.n), np.ones(g.n), st)
+    after_valence = 0.9 + sc.reception.satisfaction_weight * math.tanh(0.5) * 0.1
+    assert pop.S[1] == pytest.approx(after_valence + sc.reception.conformity_rate * (0.8 - after_valence))
+
+
+def test_people_without_a_need_never_adopt_and_adoption_is_stamped():
+    sc = Scenario.model_validate({"purchase": {"adoption": {"intercept": 50.0}}})
+    pop = population(3, sc)
+    pop.status[:] = AWARE
+    pop.need[1] = False
+    st = dyn.TickState(t=7, n=3)
+    st.impact, st.referred = np.zeros(3), np.zeros(3, dtype=bool)
+    dyn.purchase(pop, Levers.neutral(sc), sc, 0.6, np.full(3, 0.5), st)
+    assert st.adopted.tolist() == [True, False, True]
+    assert pop.adopted_at.tolist() == [7, -1, 7]
+
+
+def test_history_puts_initial_customers_in_their_steady_state():
+    """After a long burn-in without noise or failures, S = x + recall bias (E has converged to x), L = L*."""
+    sc = Scenario.model_validate({
+        "experience": {"noise": 0.0}, "brand": {"service_failure": 0.0},
+        "population": {"initial": {"customer": 1.0, "aware": 0.0, "history": 60}},
+    })  # fmt: skip
+    pop = init_population(sc, np.array([], dtype=np.int64), 500, np.random.default_rng(1), np.random.default_rng(2))
+    dyn.settle_history(pop, sc, np.random.default_rng(3))
+    x = np.clip(sc.brand.quality + pop.fit, 0.0, 1.0)
+    inside = (x > 0.05) & (x < 0.9)  # away from the clipping at 0 and 1
+    assert np.allclose(pop.E[inside], x[inside], atol=1e-6)
+    assert np.allclose(pop.S[inside], x[inside] + sc.experience.recall_bias, atol=1e-4)
+    w = sc.loyalty.weights
+    V = np.clip(sc.brand.quality + 0.0 * pop.price_sensitivity, 0, 1)  # price 1: value = quality
+    L = w.value * V + w.satisfaction * pop.S + w.trust * pop.T + w.attachment * pop.A + w.brand * sc.brand.reputation
+    assert np.allclose(pop.L, L)
+    assert pop.fit.std() == pytest.approx(sc.population.fit.sd, rel=0.15)
+
+
+def test_churn_stamps_the_tick_and_counts_tenure():
+    sc = Scenario.model_validate({"churn": {"base_hazard": 1.0, "loyalty_slope": 0.0}})
+    pop = population(3, sc)
+    pop.status[[0, 1]] = CUSTOMER
+    st = dyn.TickState(t=5, n=3)
+    st.heard_negative, st.unrecovered = np.zeros(3), np.zeros(3, dtype=bool)
+    dyn.churn(pop, Levers.neutral(sc), sc, np.array([0.0, 0.99, 0.0]), st)
+    assert pop.status.tolist() == [CHURNED, CUSTOMER, UNAWARE]
+    assert pop.churned_at.tolist() == [5, -1, -1]
+    assert pop.customer_ticks.tolist() == [1, 1, 0]
+
+
+def test_talk_fades_with_time_since_the_last_purchase_and_talk_once_is_a_special_case():
+    sc = Scenario.model_validate({"wom": {"novelty_decay": 0.5, "talk_floor": 0.2}})
+    pop = population(3, sc)
+    for i in range(3):
+        make_customer(pop, i, 1.0)
+    pop.L[:] = 0.0
+    pop.last_purchase[:] = [9, 7, -1]
+    p_pos, _ = dyn.talk_probabilities(pop, Levers.neutral(sc), sc, t=10)
+    fresh = sc.wom.positive_rate
+    assert p_pos[0] == pytest.approx(fresh)  # bought last tick: age 0
+    assert p_pos[1] == pytest.approx(fresh * (0.2 + 0.8 * 0.5**2))
+    assert p_pos[2] == pytest.approx(fresh * (0.2 + 0.8 * 0.5**10))
+    once = Scenario.model_validate({"wom": {"novelty_decay": 1.0, "talk_floor": 0.0}})
+    p_pos, _ = dyn.talk_probabilities(pop, Levers.neutral(once), once, t=10)
+    assert p_pos.tolist() == [pytest.approx(fresh), 0.0, 0.0]  # talk only right after the experience
+
+
+def test_price_acts_against_a_reference_price_with_loss_aversion():
+    sc = Scenario.model_validate({"purchase": {"adoption": {"intercept": 0.0, "expectation": 0.0, "trust": 0.0,
+                                                            "brand": 0.0, "value": 0.0}}})  # fmt: skip
+    pu = sc.purchase
+    pop = population(2, sc)
+    pop.status[:] = AWARE
+    pop.price_sensitivity[:] = [0.0, 0.5]
+    st = dyn.TickState(t=0, n=2)
+    st.impact, st.referred = np.zeros(2), np.zeros(2, dtype=bool)
+    lev = Levers.neutral(sc)
+    lev.price = 0.9
+    assert dyn.price_gap(lev, sc, 1.0) == pytest.approx(math.log(0.9))
+    lev.price = 1.1
+    assert dyn.price_gap(lev, sc, 1.0) == pytest.approx(pu.price_loss_aversion * math.log(1.1))
+    # At a 10% cut a person of sensitivity 0.5 adopts with log-odds -5 * 0.5 * log(0.9); u just below decides.
+    lev.price = 0.9
+    p = 1 / (1 + math.exp(pu.price_response * 0.5 * math.log(0.9)))
+    dyn.purchase(pop, lev, sc, 0.6, np.array([0.49, p - 1e-9]), st)
+    assert st.adopted.tolist() == [True, True]
+    pop.status[:] = AWARE
+    dyn.purchase(pop, lev, sc, 0.6, np.array([0.51, p + 1e-9]), st)
+    assert st.adopted.tolist() == [False, False]
+    # The reference price follows the price paid.
+    assert dyn.update_reference_price(1.0, lev, sc) == pytest.approx(1.0 + pu.reference_price_rate * (0.9 - 1.0))
+
+
+def test_category_advertising_can_expand_the_market_potential():
+    sc = Scenario.model_validate({"advertising": {"need_creation": 0.5}})
+    pop = population(4, sc)
+    pop.need[:] = False
+    lev = Levers.neutral(sc)
+    lev.ad_reach = 1.0
+    dyn.advertise(pop, lev, sc, np.zeros(4), np.array([0.1, 0.9, 0.4, 0.6]))
+    assert pop.need.tolist() == [True, False, True, False]
+    sc.advertising.need_creation = 0.0
+    pop.need[:] = False
+    dyn.advertise(pop, lev, sc, np.zeros(4), np.zeros(4))
+    assert not pop.need.any()  # off by default: ads only accelerate within the market potential

@@ -35,6 +35,7 @@ OVER_CUSTOMERS = ("mean_E", "mean_S", "mean_T", "mean_A", "mean_L", "S_p10", "S_
                   "L_p90")  # fmt: skip
 NAN_WHEN = {
     **{key: lambda row: row["customers"] == 0 for key in OVER_CUSTOMERS},
+    "mean_S_new": lambda row: row["new_customers"] == 0,  # satisfaction of this tick's new customers
     "margin_per_purchase": lambda row: row.get("cum_purchases") == 0,
     "clv": lambda row: row.get("cum_churn_events") == 0 or row.get("cum_purchases") == 0,  # margin x ... / churn
 }

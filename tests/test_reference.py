@@ -57,6 +57,10 @@ def quiet(**overrides) -> Scenario:
         "purchase.adoption.intercept": -60.0,
         "population.initial.customer": 0.0,
         "population.initial.aware": 0.0,
+        # One step at a time: initial customers start from the `initial.*` draws (no lived history) and nobody's
+        # fit differs, so hand-computed and exact kernel-reference comparisons stay exact.
+        "population.initial.history": 0,
+        "population.fit": 0.0,
     }
     return scenario(**{**base, **overrides})
 
@@ -188,11 +192,14 @@ def test_repurchase_probability_and_revenue():
             "brand.price": 2.0,
             "brand.margin": 0.25,
             "churn.base_hazard": 0.0,
+            "population.price_sensitivity": 0.2,
         }
     )
     row = run_reference(sc, indptr, indices, None, [], seed=9, ticks=1).iloc[0]
-    rp = sc.purchase.repurchase
-    p = 1 / (1 + math.exp(-(rp.intercept + rp.loyalty * 0.4)))
+    rp, pu = sc.purchase.repurchase, sc.purchase
+    # Price 2 against the reference price 1: a loss, weighted by loss aversion (docs/model.md step 5).
+    price_term = -pu.price_response * 0.2 * pu.price_loss_aversion * math.log(2.0)
+    p = 1 / (1 + math.exp(-(rp.intercept + rp.loyalty * 0.4 + price_term)))
     assert abs(row["repurchase_rate"] - p) < 4 * math.sqrt(p * (1 - p) / n)
     assert row["revenue"] == pytest.approx(row["repurchases"] * 10 * 2.0)
     assert row["cost_of_goods"] == pytest.approx(row["repurchases"] * 10 * 0.75)
@@ -277,8 +284,9 @@ def test_kernel_delivers_every_delayed_recovery():
         {"experience.recovery.coverage": 0.0},
         {"experience.recovery.delay": 0, "experience.recovery.paradox": 0.0},
         {"experience.recovery.delay": 0, "experience.recovery.paradox": 0.2},
+        {"population.initial.history": 5, "experience.negative_disconfirmation_weight": 2.0},
     ],
-    ids=["no_failure", "unrecovered", "immediate_recovery", "immediate_recovery_paradox"],
+    ids=["no_failure", "unrecovered", "immediate_recovery", "immediate_recovery_paradox", "history"],
 )
 def test_kernel_experience_matches_exactly(case):
     """Step 6 without noise or talk: all customers start alike, so mean E, S, T, A after a few ticks are exact."""
@@ -365,6 +373,19 @@ AGREEMENT_VARIANTS: dict[str, dict] = {
         "nps.loyalty": 0.0,
     },
     "directed": {"network.directed": True},
+    # Issue 13's options away from their defaults: unbounded retelling, a market potential, talk only right after a
+    # purchase, a price above the reference price (loss aversion), a short history, a wide product fit.
+    "issue13_options": {
+        "wom.forward.chain": True,
+        "wom.forward.negative": 0.3,
+        "population.market_potential": 0.6,
+        "wom.novelty_decay": 1.0,
+        "wom.talk_floor": 0.0,
+        "brand.price": 1.2,
+        "population.initial.history": 3,
+        "population.fit": {"dist": "normal", "mean": 0.0, "sd": 0.4},
+        "purchase.repurchase.intercept": -1.0,
+    },
 }
 
 

@@ -79,6 +79,24 @@ def test_registry_covers_every_fact_of_facts_md_with_a_known_check():
         assert set(listed) <= set(ids), set(listed) - set(ids)
 
 
+def test_every_fact_is_a_calibration_target_or_a_test_and_calibration_uses_only_targets():
+    """Calibration discipline (issue 13): the registry splits facts; the baseline's target file fits only targets."""
+    import yaml
+
+    from wom_sim.calibrate.targets import fact_roles, load_problem
+    from wom_sim.scenario.catalogue import bundled_path
+
+    raw = yaml.safe_load((ROOT / "wom_sim" / "validation" / "facts" / "facts.yaml").read_text(encoding="utf-8"))
+    roles = {f["id"]: f.get("role") for f in raw["facts"]}
+    assert set(roles.values()) == {"target", "test"}, roles
+    assert fact_roles() == roles
+    assert {f"F{i}" for i in range(17, 24)} <= set(roles)  # the issue-13 facts
+    facts_dir = ROOT / "wom_sim" / "validation" / "facts"
+    problem = load_problem(bundled_path("baseline"), facts_dir / "baseline_targets.yaml")
+    used = {t.spec.fact for t in problem.targets if t.spec.fact}
+    assert used and all(roles[f] == "target" for f in used)
+
+
 def test_checks_are_registered_for_every_entry():
     from wom_sim.validation import checks, verification  # noqa: F401
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import yaml
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from wom_sim.catalogue import METRIC_COLUMNS
@@ -30,6 +31,9 @@ from wom_sim.scenario.loading import (
 from wom_sim.scenario.schema import Scenario, Strict
 
 OPTIMISERS = ("tpe", "cmaes", "de")
+# The validation registry (package data, read as data): which facts are calibration targets and which are test
+# facts that no calibration may use (docs/validation.md, "Targets and tests").
+FACT_REGISTRY = Path(__file__).resolve().parents[1] / "validation" / "facts" / "facts.yaml"
 STATS = ("mean", "final", "sum", "max", "min")
 MAX_SERIES_BYTES = 50_000_000  # an observed series CSV
 _BIG = MAX_ABS_NUMBER
@@ -71,6 +75,9 @@ class TargetSpec(Strict):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str | None = None
+    fact: str | None = Field(
+        None, description="the validation fact this target stands for (e.g. F5); it must have role: target"
+    )
     metric: str = Field(description="per-tick metric, or 'a / b' for a ratio of two metrics (stat applied to each)")
     weight: float = Field(1.0, gt=0, le=1e6)
     scale: float | None = Field(None, gt=0, le=_BIG, description="error scale (default: mean |observed| or |observed|)")
@@ -204,9 +211,14 @@ def load_problem(scenario_path: str | Path, target_path: str | Path) -> Problem:
                 raise ScenarioError(
                     f"{target_path}: parameters.{key}: bound {side}={value:g} is not allowed ({exc})"
                 ) from None
+    roles = fact_roles()
     targets = []
     for i, t in enumerate(spec.targets):
         where = f"{target_path}: targets[{i}]"
+        if t.fact is not None and roles.get(t.fact) != "target":
+            what = "a test fact (role: test)" if t.fact in roles else "not a fact of the registry"
+            allowed = ", ".join(f for f, r in roles.items() if r == "target")
+            raise ScenarioError(f"{where}.fact: {t.fact} is {what}; calibrate only on target facts ({allowed})")
         for metric in _metric_parts(t.metric):
             if metric not in METRIC_COLUMNS:
                 raise ScenarioError(f"{where}.metric: unknown metric {metric!r} (allowed: {', '.join(METRIC_COLUMNS)})")
@@ -229,6 +241,15 @@ def load_problem(scenario_path: str | Path, target_path: str | Path) -> Problem:
                                 f"has {scenario.ticks} ticks (0-{scenario.ticks - 1})")  # fmt: skip
         targets.append(Target(name, t, observed * t.multiply, ticks))
     return Problem(scenario_path, raw, scenario, spec, targets, target_path)
+
+
+def fact_roles(path: Path = FACT_REGISTRY) -> dict[str, str]:
+    """Fact id -> role ("target" or "test") from the validation registry; empty when it is not installed."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError:
+        return {}
+    return {str(f["id"]): str(f.get("role", "test")) for f in data.get("facts", []) if "id" in f}
 
 
 def _has(data: Any, dotted: str) -> bool:

@@ -129,7 +129,15 @@ class InitialSpec(Spec):
     expectation: Dist = Field(default_factory=lambda: Dist(dist="beta", a=6, b=4), description="E at start")
     trust: Dist = Field(default_factory=lambda: Dist(dist="beta", a=5, b=5), description="T at start")
     attachment: Dist = Field(default_factory=lambda: const(0.1), description="A at start")
-    loyalty: Dist = Field(default_factory=lambda: const(0.4), description="L at start")
+    loyalty: Dist = Field(default_factory=lambda: const(0.4), description="L at start (prospects; see `history`)")
+    history: int = Field(
+        12,
+        ge=0,
+        le=520,
+        description="purchases each initial customer has already lived before tick 0 (burn-in: their E, S, T "
+        "come from these experiences and L starts at its target), so week 1 looks like an established market; "
+        "0 = start from S = Q and the `initial.*` draws (the model before issue 13)",
+    )
 
     @model_validator(mode="after")
     def _shares(self) -> InitialSpec:
@@ -159,6 +167,19 @@ class PopulationSpec(Spec):
         default_factory=lambda: Dist(dist="lognormal", mean=50.0, sigma=0.4),
         description="currency per purchase at price index 1",
     )
+    fit: Dist = Field(
+        default_factory=lambda: Dist(dist="normal", mean=0.0, sd=0.3),
+        description="persistent individual product fit (taste, needs), added to the quality each person "
+        "experiences, on the 0-1 quality scale; sd 0.3 gives a fifth to a third of customers detractors, as in "
+        "NPS and ACSI surveys (Reichheld 2003; Fornell et al. 1996)",
+    )
+    market_potential: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="share of people with a need for the category (Bass's m / N): only they can adopt; the "
+        "others hear and talk but never buy (Bass 1969; Libai, Muller & Peres 2013: expansion vs acceleration)",
+    )
     initial: InitialSpec = Field(default_factory=InitialSpec)
 
     @field_validator("segments")
@@ -183,7 +204,7 @@ class BrandSpec(Spec):
     margin: float = Field(0.3, ge=-1, le=1, description="gross margin at price 1; cost of goods = spend*(1-margin)")
     reputation: float = Field(0.6, ge=0, le=1, description="brand favourability B at start")
     reputation_rate: float = Field(
-        0.065, ge=0, le=1, description="per tick pull of B toward its target (calibrated: recovery ~9 months, F8)"
+        0.05, ge=0, le=1, description="per tick pull of B toward its target (calibrated: recovery in 6-12 months, F8)"
     )
     reputation_quality_weight: float = Field(
         0.5, ge=0, le=1, description="weight of Q in B's target; the rest is the share of positive public WOM"
@@ -194,27 +215,39 @@ class AdvertisingSpec(Spec):
     """Always-on marketing (the Bass innovation term)."""
 
     reach: float = Field(
-        0.05, ge=0, le=1, description="per tick prob an unaware/aware person sees an ad (Bass p; calibrated: F11)"
+        0.1, ge=0, le=1, description="per tick prob an unaware/aware person sees an ad (Bass p; calibrated: F11, F17)"
     )
     claim: float = Field(0.8, ge=0, le=1, description="quality the ads claim; E of the reached moves toward it")
     expectation_pull: float = Field(0.2, ge=0, le=1, description="share of the gap E -> claim closed per ad contact")
+    need_creation: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="prob an ad contact gives a person without a need for the category one (category-building "
+        "advertising expands the market potential; 0 = ads only accelerate within it, Libai, Muller & Peres 2013)",
+    )
 
 
 class Coefficients(Spec):
     """Logistic coefficients of the adoption decision of an AWARE prospect."""
 
     intercept: float = Field(
-        -8.6,
+        -9.6,
         ge=-MAX_COEFFICIENT,
         le=MAX_COEFFICIENT,
-        description="log-odds at E=T=B=0 with no WOM (calibrated: ~30% adopted by week 30)",
+        description="log-odds at E=T=B=0 with no WOM (calibrated with `wom`: about half of first-year adoption "
+        "is caused by WOM, F17)",
     )
     expectation: float = Field(3.0, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="per unit E")
     trust: float = Field(2.0, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="per unit T")
     brand: float = Field(1.0, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="per unit B")
     value: float = Field(1.0, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="per unit perceived value V")
     wom: float = Field(
-        2.0, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="per unit net WOM impact I received this tick (-1..1)"
+        5.5,
+        ge=-MAX_COEFFICIENT,
+        le=MAX_COEFFICIENT,
+        description="persuasion: per unit net WOM impact I received this tick (-1..1); WOM is far more persuasive "
+        "than advertising (Trusov, Bucklin & Pauwels 2009: referral elasticity 0.53, ~20x that of marketing)",
     )
     referral: float = Field(
         1.0, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="added when a referral message was received this tick"
@@ -253,6 +286,29 @@ class PurchaseSpec(Spec):
         le=MAX_MULTIPLIER,
         description="V = Q + w * price_sensitivity * (1 - price): price cuts raise perceived value",
     )
+    price_response: float = Field(
+        5.0,
+        ge=0,
+        le=50,
+        description="log-odds of every purchase decision per unit of price_sensitivity x log(price / reference "
+        "price); 5 x mean sensitivity 0.5 gives a short-run price elasticity of about -2.5 for adoption "
+        "(Bijmolt, van Heerde & Pieters 2005: mean -2.62; Tellis 1988: -1.76)",
+    )
+    price_loss_aversion: float = Field(
+        1.5,
+        ge=1,
+        le=5,
+        description="a price above the reference price weighs this much more than a cut below it "
+        "(Kalyanaram & Winer 1995; Putler 1992)",
+    )
+    reference_price_rate: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="per tick pull of the reference price (starting at index 1) toward the price paid: a cut "
+        "becomes the new normal in about half a year (exponential smoothing of past prices, Kalyanaram & Winer "
+        "1995; rate an assumption)",
+    )
 
 
 class RecoverySpec(Spec):
@@ -274,9 +330,20 @@ class ExperienceSpec(Spec):
 
     noise: float = Field(0.1, ge=0, le=1, description="sd of experienced quality around Q")
     failure_penalty: float = Field(0.4, ge=0, le=1, description="experienced quality lost on a service failure")
-    disconfirmation_weight: float = Field(0.5, ge=0, le=2, description="S target = x + w * (x - E) + recall bias")
+    disconfirmation_weight: float = Field(
+        0.5, ge=0, le=2, description="S target = x + w * (x - E) + recall bias, for positive disconfirmation x > E"
+    )
+    negative_disconfirmation_weight: float = Field(
+        1.0,
+        ge=0,
+        le=4,
+        description="w for negative disconfirmation x < E: falling short of expectations weighs about twice as "
+        "much as exceeding them (Anderson & Sullivan 1993; prospect theory)",
+    )
     recall_bias: float = Field(0.05, ge=-0.2, le=0.2, description="mild positive memory bias of satisfaction")
-    satisfaction_rate: float = Field(0.5, ge=0, le=1, description="share of the gap S -> target closed per purchase")
+    satisfaction_rate: float = Field(
+        0.5, ge=0, le=1, description="share of the gap S -> target closed per repeat purchase (a first one sets S)"
+    )
     expectation_rate: float = Field(0.3, ge=0, le=1, description="share of the gap E -> x closed per purchase")
     trust_gain: float = Field(0.11, ge=0, le=1, description="trust gained per consistent experience, toward 1")
     trust_failure_drop: float = Field(0.15, ge=0, le=1, description="share of trust lost on an unrecovered failure")
@@ -286,6 +353,11 @@ class ExperienceSpec(Spec):
 class ForwardSpec(Spec):
     positive: float = Field(0.05, ge=0, le=1, description="prob a receiver forwards a positive message next tick")
     negative: float = Field(0.12, ge=0, le=1, description="prob a receiver forwards a negative message next tick")
+    chain: bool = Field(
+        False,
+        description="forwarded messages may be forwarded again; false = only first-hand accounts are retold "
+        "(one hop), so a story cannot echo round the network forever (stiflers, Daley & Kendall 1965)",
+    )
 
 
 class WomSpec(Spec):
@@ -293,13 +365,16 @@ class WomSpec(Spec):
 
     contact_prob: float = Field(0.15, ge=0, le=1, description="per tick prob a message reaches each out-neighbour")
     positive_rate: float = Field(0.15, ge=0, le=1, description="w_pos: prob of positive WOM at S=1, talkativeness 1")
-    negative_rate: float = Field(0.3, ge=0, le=1, description="w_neg: prob of negative WOM at S=0")
+    negative_rate: float = Field(
+        0.2, ge=0, le=1, description="w_neg: prob of negative WOM at S=0 (calibrated with failure_talk: F15)"
+    )
     satisfaction_elasticity: float = Field(
-        2.2,
+        2.8,
         ge=0,
         le=5,
         description="exponent of S in a person's positive WOM; calibrated so that positive WOM per customer rises "
-        "15% when mean satisfaction rises 10% (seed 000), forwarded WOM not depending on S",
+        "15% when mean satisfaction rises 10% (seed 000, F2), forwarded WOM and the loyalty boost not depending "
+        "on S (2.2 before issue 13's product fit and novelty fade)",
     )
     loyalty_boost: float = Field(
         0.5, ge=0, le=MAX_MULTIPLIER, description="rho: positive WOM multiplied by 1 + rho * L"
@@ -307,9 +382,26 @@ class WomSpec(Spec):
     positive_threshold: float = Field(0.5, ge=0, le=1, description="theta_pos: no positive WOM below this S")
     negative_threshold: float = Field(0.35, ge=0, le=1, description="theta_neg: negative WOM below this S")
     negative_exponent: float = Field(1.0, gt=0, le=5, description="k in ((theta_neg - S)/theta_neg)^k")
-    failure_talk: float = Field(0.7, ge=0, le=1, description="prob of negative WOM after an unrecovered failure")
+    failure_talk: float = Field(
+        0.5, ge=0, le=1, description="prob of negative WOM after an unrecovered failure (calibrated: F15 about 3:1)"
+    )
     negative_reach: float = Field(1.5, ge=1, le=10, description="m_neg: contact prob multiplier for negative WOM")
     negativity_bias: float = Field(2.0, ge=0, le=10, description="weight of negative vs positive messages heard")
+    novelty_decay: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="share of the fading part of own-talk propensity lost per tick since the last purchase: WOM "
+        "is most likely soon after an experience (Berger & Schwartz 2011); 1 with talk_floor 0 = talk only in the "
+        "tick after each purchase (independent-cascade behaviour)",
+    )
+    talk_floor: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="share of own-talk propensity that never fades (ongoing WOM about an accessible brand, "
+        "Berger & Schwartz 2011; assumption); 1 = talk never fades (the model before issue 13)",
+    )
     forward: ForwardSpec = Field(default_factory=ForwardSpec)
     use_weights: bool = Field(True, description="scale contact prob by edge weight where the graph has weights")
 
@@ -387,9 +479,16 @@ class KolSpec(Spec):
 class NpsSpec(Spec):
     """Recommend score R = round(10 * (wS S + wT T + wL L)); promoters 9-10, detractors 0-6."""
 
-    satisfaction: float = Field(0.5, ge=0, le=1, description="weight of S in the 0-10 recommend score")
-    trust: float = Field(0.25, ge=0, le=1, description="weight of T in the recommend score")
-    loyalty: float = Field(0.25, ge=0, le=1, description="weight of L in the recommend score")
+    satisfaction: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="weight of S in the 0-10 recommend score; satisfaction is its main driver (Keiningham et al. "
+        "2007: recommend intention adds little to satisfaction in predicting behaviour); was 0.5, which kept "
+        "every new customer, whose trust and loyalty are still building, from being a promoter",
+    )
+    trust: float = Field(0.2, ge=0, le=1, description="weight of T in the recommend score")
+    loyalty: float = Field(0.2, ge=0, le=1, description="weight of L in the recommend score")
 
 
 class Scenario(Spec):

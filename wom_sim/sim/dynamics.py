@@ -22,11 +22,17 @@ _EMPTY_I = np.zeros(0, dtype=np.int64)
 
 @dataclass
 class Deliveries:
-    """Messages of one valence delivered this tick: sender and receiver of each."""
+    """Messages of one valence delivered this tick: sender and receiver of each.
+
+    `firsthand` (bool) and `content` (the satisfaction the message voices, 0-1) are per message; None means
+    every message is first-hand and voices its sender's S if experienced, else the valence (1 or 0).
+    """
 
     src: np.ndarray = field(default_factory=lambda: _EMPTY_I)
     dst: np.ndarray = field(default_factory=lambda: _EMPTY_I)
     speakers: int = 0
+    firsthand: np.ndarray | None = None
+    content: np.ndarray | None = None
 
 
 @dataclass
@@ -110,16 +116,34 @@ def apply_shocks(pop: Population, brand: float, lev: Levers) -> float:
 
 
 # --------------------------------------------------------------------------------------------- step 2
-def advertise(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray) -> None:
-    """Ads reach never-experienced people: awareness, last touch, expectation pulled toward the claim."""
+def advertise(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray, u_need: np.ndarray | None = None) -> None:
+    """Ads reach never-experienced people: awareness, last touch, expectation pulled toward the claim.
+
+    With `advertising.need_creation` an ad may also give a person the need for the category (`u_need`, the
+    `need` stream): the market potential expands instead of only filling faster.
+    """
     reached = ~pop.experienced & (u < lev.ad_reach)
     pop.status[reached & (pop.status == UNAWARE)] = AWARE
     pop.last_touch[reached] = ADVERTISING
     pop.E[reached] = pull(pop.E[reached], lev.claim, sc.advertising.expectation_pull)
+    if u_need is not None and sc.advertising.need_creation > 0:
+        pop.need[reached & (u_need < sc.advertising.need_creation)] = True
 
 
 # --------------------------------------------------------------------------------------------- step 3
-def talk_probabilities(pop: Population, lev: Levers, sc: Scenario) -> tuple[np.ndarray, np.ndarray]:
+def novelty(pop: Population, sc: Scenario, idx: np.ndarray, t: int) -> np.ndarray | float:
+    """Share of own-talk propensity left `age` ticks after the last purchase (age 0: the tick after it).
+
+    `floor + (1 - floor) (1 - novelty_decay)^age` (docs/model.md step 3): talk follows recent experience.
+    """
+    wom = sc.wom
+    if wom.talk_floor >= 1.0 or wom.novelty_decay <= 0.0:
+        return 1.0
+    age = np.maximum(t - 1 - pop.last_purchase[idx], 0)
+    return wom.talk_floor + (1.0 - wom.talk_floor) * (1.0 - wom.novelty_decay) ** age
+
+
+def talk_probabilities(pop: Population, lev: Levers, sc: Scenario, t: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Per-person probability of positive and of negative WOM this tick (zero for the never-experienced)."""
     wom = sc.wom
     p_pos, p_neg = np.zeros(pop.n), np.zeros(pop.n)
@@ -127,12 +151,13 @@ def talk_probabilities(pop: Population, lev: Levers, sc: Scenario) -> tuple[np.n
     fans = np.flatnonzero(pop.experienced & (pop.S >= wom.positive_threshold))
     S = pop.S[fans]
     shape = S * np.sqrt(S) if wom.satisfaction_elasticity == 1.5 else S**wom.satisfaction_elasticity
-    rate = pop.talkativeness[fans] * (wom.positive_rate * lev.talk_multiplier)
+    rate = pop.talkativeness[fans] * (wom.positive_rate * lev.talk_multiplier) * novelty(pop, sc, fans, t)
     p_pos[fans] = np.minimum(1.0, rate * shape * (1.0 + wom.loyalty_boost * pop.L[fans]))
     theta = wom.negative_threshold
     critics = np.flatnonzero(pop.experienced & (pop.S < theta))
     gap = (theta - pop.S[critics]) / theta
-    p_neg[critics] = np.minimum(1.0, pop.talkativeness[critics] * wom.negative_rate * gap**wom.negative_exponent)
+    rate = pop.talkativeness[critics] * wom.negative_rate * novelty(pop, sc, critics, t)
+    p_neg[critics] = np.minimum(1.0, rate * gap**wom.negative_exponent)
     failed = np.flatnonzero(pop.failed_last & pop.experienced)
     p_neg[failed] = 1.0 - (1.0 - p_neg[failed]) * (1.0 - wom.failure_talk)
     return p_pos, p_neg
@@ -140,17 +165,20 @@ def talk_probabilities(pop: Population, lev: Levers, sc: Scenario) -> tuple[np.n
 
 def choose_speakers(
     pop: Population, lev: Levers, p_pos: np.ndarray, p_neg: np.ndarray, u: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """One draw per person picks negative, positive or silence; forwarders and forced posts join in."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One draw per person picks negative, positive or silence; forwarders and forced posts join in.
+
+    Returns the positive and negative speakers and, of each, who speaks first-hand (own talk or a forced post,
+    as opposed to only retelling what they heard).
+    """
     own_neg = u < p_neg
     own_pos = ~own_neg & (u < p_neg + p_pos)
-    positive = own_pos | pop.forward_pos
-    negative = own_neg | pop.forward_neg
+    first_pos, first_neg = own_pos.copy(), own_neg.copy()
     if lev.forced_positive is not None:
-        positive |= lev.forced_positive
+        first_pos |= lev.forced_positive
     if lev.forced_negative is not None:
-        negative |= lev.forced_negative
-    return positive, negative
+        first_neg |= lev.forced_negative
+    return first_pos | pop.forward_pos, first_neg | pop.forward_neg, first_pos, first_neg
 
 
 def deliver(graph: Graph, pop: Population, sc: Scenario, speakers: np.ndarray, key: int, reach: float) -> Deliveries:
@@ -174,15 +202,31 @@ def _sent_per_sender(src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return src[starts], np.diff(np.append(starts, src.size))
 
 
+def voice(pop: Population, sent: Deliveries, first: np.ndarray, valence: float, relay: np.ndarray) -> None:
+    """Tag each delivered message first-hand or retold, and with the satisfaction it voices.
+
+    Own talk voices the speaker's S; a forced post (campaign, backlash) voices its valence (1 or 0); a retold
+    message voices what its forwarder heard (`relay`). Conformity pulls listeners toward this content, which is
+    on the satisfaction scale, so a chorus of customers at S = 0.8 pulls toward 0.8, not toward the share of
+    positive voices.
+    """
+    src = sent.src
+    sent.firsthand = first[src]
+    own = sent.firsthand & pop.experienced[src]
+    sent.content = np.where(own, pop.S[src], np.where(sent.firsthand, valence, relay[src]))
+
+
 def emit_wom(
     graph: Graph, pop: Population, lev: Levers, sc: Scenario, u_talk: np.ndarray, keys: tuple[int, int], st: TickState
 ) -> None:
     """Step 3: who talks, and which messages reach whom."""
-    p_pos, p_neg = talk_probabilities(pop, lev, sc)
-    positive, negative = choose_speakers(pop, lev, p_pos, p_neg, u_talk)
+    p_pos, p_neg = talk_probabilities(pop, lev, sc, st.t)
+    positive, negative, first_pos, first_neg = choose_speakers(pop, lev, p_pos, p_neg, u_talk)
     st.spoke_positive = positive
     st.positive = deliver(graph, pop, sc, positive, keys[0], 1.0)
     st.negative = deliver(graph, pop, sc, negative, keys[1], sc.wom.negative_reach)
+    voice(pop, st.positive, first_pos, 1.0, pop.relay_pos)
+    voice(pop, st.negative, first_neg, 0.0, pop.relay_neg)
     for counter, sent in ((pop.pos_sent, st.positive), (pop.neg_sent, st.negative)):
         who, many = _sent_per_sender(sent.src)
         counter[who] += many.astype(counter.dtype)
@@ -234,21 +278,56 @@ def receive_wom(
     pop.S[customers] = toward_valence(pop.S[customers], impact[customers], rec.satisfaction_weight)
     pop.T[customers] = toward_valence(pop.T[customers], impact[customers], rec.trust_weight)
 
-    # Conformity: opinion pulled toward the credibility-weighted share of positive voices heard.
+    # Conformity: opinion pulled toward the credibility-weighted mean satisfaction the messages voice.
+    cont_pos, cont_neg = _content(pop, pos, 1.0), _content(pop, neg, 0.0)
+    said = np.bincount(pos.dst, weights=cred_pos * cont_pos, minlength=n) + np.bincount(
+        neg.dst, weights=pop.credibility[neg.src] * cont_neg, minlength=n
+    )
     total = wp + wn
     voiced = total > 0
-    opinion = np.divide(wp, total, out=np.zeros(heard.size), where=voiced)
+    opinion = np.divide(said[heard], total, out=np.zeros(heard.size), where=voiced)
     rate = rec.conformity_rate * pop.conformity[heard]
     s_idx, e_idx = voiced & known, voiced & ~known
     pop.S[heard[s_idx]] = pull(pop.S[heard[s_idx]], opinion[s_idx], rate[s_idx])
     pop.E[heard[e_idx]] = pull(pop.E[heard[e_idx]], opinion[e_idx], rate[e_idx])
 
-    pop.forward_pos[:] = False
-    pop.forward_neg[:] = False
-    pop.forward_pos[heard[(np_h > 0) & (u_fwd_pos[heard] < sc.wom.forward.positive)]] = True
-    pop.forward_neg[heard[(nn_h > 0) & (u_fwd_neg[heard] < sc.wom.forward.negative)]] = True
+    fw = sc.wom.forward
+    forward(pop.forward_pos, pop.relay_pos, pos, cont_pos, u_fwd_pos, fw.positive, fw.chain, n)
+    forward(pop.forward_neg, pop.relay_neg, neg, cont_neg, u_fwd_neg, fw.negative, fw.chain, n)
     st.impact, st.heard_negative, st.referred, st.referrer = impact, w_neg, referred, referrer
     st.pos_reach, st.neg_reach = int(np.count_nonzero(np_h)), int(np.count_nonzero(nn_h))
+
+
+def _content(pop: Population, sent: Deliveries, valence: float) -> np.ndarray:
+    """The satisfaction each message voices (see `voice`; hand-made deliveries without tags are first-hand)."""
+    if sent.content is not None:
+        return sent.content
+    return np.where(pop.experienced[sent.src], pop.S[sent.src], valence)
+
+
+def forward(
+    will: np.ndarray,
+    relay: np.ndarray,
+    sent: Deliveries,
+    content: np.ndarray,
+    u: np.ndarray,
+    prob: float,
+    chain: bool,
+    n: int,
+) -> None:
+    """Who retells a message of this valence next tick, and what it voices (mean content of what they heard).
+
+    Only first-hand accounts are retold unless `chain`: a retold story is not retold again, so negative stories
+    cannot circulate for ever in a dense network (a message chain's reproduction number, forward probability x
+    contact x degree, above 1 made the old model's negative WOM grow with talk whatever the product).
+    """
+    will[:] = False
+    keep = np.ones(sent.dst.size, dtype=bool) if chain or sent.firsthand is None else sent.firsthand
+    dst = sent.dst[keep]
+    heard = np.bincount(dst, minlength=n)
+    who = np.flatnonzero((heard > 0) & (u < prob))
+    will[who] = True
+    relay[who] = np.bincount(dst, weights=content[keep], minlength=n)[who] / heard[who]
 
 
 # --------------------------------------------------------------------------------------------- step 5
@@ -256,6 +335,17 @@ def perceived_value(pop: Population, lev: Levers, sc: Scenario, idx: np.ndarray 
     """V = clip(Q + w * price_sensitivity * (1 - price)): a price cut raises value, most for the price-sensitive."""
     psi = pop.price_sensitivity if idx is None else pop.price_sensitivity[idx]
     return np.clip(lev.quality + sc.purchase.value_price_weight * psi * (1.0 - lev.price), 0.0, 1.0)
+
+
+def price_gap(lev: Levers, sc: Scenario, reference_price: float) -> float:
+    """log(P / P_ref), a rise over the reference weighted by loss aversion: the price term's driver."""
+    gap = float(np.log(lev.price / reference_price))
+    return gap * sc.purchase.price_loss_aversion if gap > 0 else gap
+
+
+def update_reference_price(reference_price: float, lev: Levers, sc: Scenario) -> float:
+    """Step 9b: the reference price moves toward the price paid (exponential smoothing of past prices)."""
+    return float(pull(reference_price, lev.price, sc.purchase.reference_price_rate))
 
 
 def _at(x: float | np.ndarray, idx: np.ndarray) -> float | np.ndarray:
@@ -270,18 +360,22 @@ def purchase(
     brand: float,
     u: np.ndarray,
     st: TickState,
+    reference_price: float = 1.0,
 ) -> None:
     """Step 5: adoption by aware prospects, repurchase by customers, win-back of churned people.
 
     Prospects, customers and churned people are disjoint, so one uniform per person serves all three decisions.
+    Every decision has the price term -price_response * psi_i * price_gap (reference price, step 9b).
     """
     n = pop.n
-    aware = np.flatnonzero(pop.status == AWARE)
+    gap = price_gap(lev, sc, reference_price)
+    price = (lambda idx: sc.purchase.price_response * gap * pop.price_sensitivity[idx]) if gap else (lambda idx: 0.0)
+    aware = np.flatnonzero((pop.status == AWARE) & pop.need)  # people without a need never buy (market potential)
     c = sc.purchase.adoption
     logit = (
         c.intercept + c.expectation * pop.E[aware] + c.trust * pop.T[aware] + c.brand * brand
         + c.value * perceived_value(pop, lev, sc, aware) + c.wom * st.impact[aware]
-        + (c.referral + lev.referral_boost) * st.referred[aware] + _at(lev.adoption_boost, aware)
+        + (c.referral + lev.referral_boost) * st.referred[aware] + _at(lev.adoption_boost, aware) - price(aware)
     )  # fmt: skip
     adopters = aware[u[aware] < logistic(logit)]
 
@@ -289,17 +383,18 @@ def purchase(
     rp = sc.purchase.repurchase
     logit_r = (
         rp.intercept + rp.loyalty * pop.L[customers] + rp.member * pop.member[customers]
-        + rp.engaged * pop.engaged[customers] + _at(lev.repurchase_boost, customers)
+        + rp.engaged * pop.engaged[customers] + _at(lev.repurchase_boost, customers) - price(customers)
     )  # fmt: skip
     repurchasers = customers[u[customers] < logistic(logit_r)]
 
     churned = np.flatnonzero(pop.status == CHURNED)
     wb = sc.purchase.winback
-    logit_w = wb.intercept + wb.loyalty * pop.L[churned] + _at(lev.winback_boost, churned)
+    logit_w = wb.intercept + wb.loyalty * pop.L[churned] + _at(lev.winback_boost, churned) - price(churned)
     returners = churned[u[churned] < logistic(logit_w)]
 
     st.customers_start = int(customers.size)
     pop.acquired_by[adopters] = pop.last_touch[adopters]
+    pop.adopted_at[adopters] = st.t
     pop.status[adopters] = CUSTOMER
     pop.status[returners] = CUSTOMER
     st.adopted, st.repurchased, st.won_back = (np.zeros(n, dtype=bool) for _ in range(3))
@@ -324,6 +419,56 @@ def arrive_recoveries(pop: Population, lev: Levers, t: int) -> int:
     return int(sum(who.size for who, _, _ in arrived))
 
 
+def disconfirm(
+    ex, x: np.ndarray, E: np.ndarray, S: np.ndarray, T: np.ndarray, first: np.ndarray, unrecovered: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Expectation-disconfirmation of one purchase: new S, E and T from experienced quality x (Oliver 1980).
+
+    Falling short of E weighs `negative_disconfirmation_weight`, exceeding it `disconfirmation_weight`
+    (asymmetric, Anderson & Sullivan 1993). A first purchase sets S to its target: the first judgement is the
+    disconfirmation itself, so ads that over-claim lower satisfaction at once instead of lending it their E.
+    Repeat purchases pull S toward the target at `satisfaction_rate`.
+    """
+    d = x - E
+    shift = np.where(d >= 0.0, ex.disconfirmation_weight, ex.negative_disconfirmation_weight) * d
+    target = np.clip(x + shift + ex.recall_bias, 0.0, 1.0)
+    S_new = np.where(first, target, pull(S, target, ex.satisfaction_rate))
+    T_new = np.where(unrecovered, T * (1.0 - ex.trust_failure_drop), T + ex.trust_gain * (1 - np.abs(d)) * (1 - T))
+    return S_new, pull(E, x, ex.expectation_rate), T_new
+
+
+def settle_history(pop: Population, sc: Scenario, rng: np.random.Generator) -> None:
+    """Start (tick 0): initial customers live `population.initial.history` purchases before the run.
+
+    Each purchase is step 6 without WOM (quality with the person's fit and noise, failures recovered on the spot
+    with `recovery.coverage`), starting from their drawn E; then L is set to its target (step 7's fixed point).
+    So week 1 already shows customers whose satisfaction, trust and loyalty come from their own experience, as in
+    the market the scenario describes, not a satisfaction of Q with a loyalty of 0.4 whatever the product.
+    """
+    k, idx = sc.population.initial.history, np.flatnonzero(pop.experienced)
+    if k == 0 or idx.size == 0:
+        return
+    ex, brand, m = sc.experience, sc.brand, idx.size
+    E, T, S = pop.E[idx], pop.T[idx], pop.S[idx]
+    for h in range(k):  # a loop over past purchases, each vectorised over the initial customers
+        z, u_fail, u_rec = rng.standard_normal(m), rng.random(m), rng.random(m)
+        x = np.clip(brand.quality + pop.fit[idx] + ex.noise * z, 0.0, 1.0)
+        failed = u_fail < brand.service_failure
+        recovered = failed & (u_rec < ex.recovery.coverage)
+        loss = np.where(recovered, ex.failure_penalty * (1.0 - ex.recovery.effectiveness), ex.failure_penalty)
+        x = np.where(failed, np.maximum(0.0, x - loss), x)
+        S, E, T = disconfirm(ex, x, E, S, T, np.full(m, h == 0), failed & ~recovered)
+        S, E, T = (np.clip(v, 0.0, 1.0) for v in (S, E, T))
+    pop.S[idx], pop.E[idx], pop.T[idx] = S, E, T
+    w = sc.loyalty.weights
+    value = np.clip(
+        brand.quality + sc.purchase.value_price_weight * pop.price_sensitivity[idx] * (1 - brand.price), 0, 1
+    )
+    pop.L[idx] = (
+        w.value * value + w.satisfaction * S + w.trust * T + w.attachment * pop.A[idx] + w.brand * brand.reputation
+    )
+
+
 def experience(
     pop: Population, lev: Levers, sc: Scenario, t: int, draws: tuple[np.ndarray, np.ndarray, np.ndarray], st: TickState
 ) -> None:
@@ -337,7 +482,7 @@ def experience(
     buyers = np.flatnonzero(st.adopted | st.repurchased | st.won_back)
     z = ndtri(np.clip(u_quality[buyers], 1e-12, 1 - 1e-12))
 
-    x = np.clip(lev.quality + ex.noise * z, 0.0, 1.0)
+    x = np.clip(lev.quality + pop.fit[buyers] + ex.noise * z, 0.0, 1.0)
     failed = u_fail[buyers] < lev.service_failure
     recovered = failed & (u_recover[buyers] < lev.recovery_coverage)
     immediate = recovered & (lev.recovery_delay == 0)
@@ -347,20 +492,15 @@ def experience(
     x = np.where(immediate, soft, np.where(failed, np.maximum(0.0, x - ex.failure_penalty), x))
 
     E, T = pop.E[buyers], pop.T[buyers]
-    S_prev = np.where(pop.experienced[buyers], pop.S[buyers], E)
+    first = ~pop.experienced[buyers]
+    S_prev = np.where(first, E, pop.S[buyers])
     if delayed.any():
         queue = pop.pending_recoveries.setdefault(t + lev.recovery_delay, [])
         queue.append((buyers[delayed], S_prev[delayed], T[delayed]))
 
-    d = x - E
-    target = np.clip(x + ex.disconfirmation_weight * d + ex.recall_bias, 0.0, 1.0)
-    S_new = pull(S_prev, target, ex.satisfaction_rate)
+    S_new, pop.E[buyers], pop.T[buyers] = disconfirm(ex, x, E, S_prev, T, first, unrecovered)
     # Recovery paradox (opt-in): a recovered customer ends up above where the experience alone would put them.
     pop.S[buyers] = np.where(immediate, S_new + lev.recovery_paradox * (1.0 - S_new), S_new)
-    pop.E[buyers] = pull(E, x, ex.expectation_rate)
-    pop.T[buyers] = np.where(
-        unrecovered, T * (1.0 - ex.trust_failure_drop), T + ex.trust_gain * (1 - np.abs(d)) * (1 - T)
-    )
 
     pop.experienced[buyers] = True
     pop.purchases[buyers] += 1
@@ -383,7 +523,10 @@ def update_loyalty(pop: Population, lev: Levers, sc: Scenario, brand: float, st:
         w.value * perceived_value(pop, lev, sc, idx) + w.satisfaction * pop.S[idx] + w.trust * pop.T[idx]
         + w.attachment * pop.A[idx] + w.brand * brand
     )  # fmt: skip
-    pop.L[idx] = pull(pop.L[idx], target, sc.loyalty.rate)
+    # A new customer's loyalty starts at what their first experience justifies (as the initial customers' does,
+    # `settle_history`); from then on it follows its drivers slowly.
+    rate = np.where(st.adopted[idx], 1.0, sc.loyalty.rate) if st.adopted is not None else sc.loyalty.rate
+    pop.L[idx] = pull(pop.L[idx], target, rate)
     at = sc.loyalty.attachment
     gain = (
         at.spread_gain * st.spoke_positive[idx] + at.member_gain * pop.member[idx] + at.engaged_gain * pop.engaged[idx]
@@ -407,6 +550,8 @@ def churn(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray, st: TickSta
     leavers = idx[u[idx] < -np.expm1(-hazard)]
     st.customers_exposed = int(idx.size)
     pop.status[leavers] = CHURNED
+    pop.churned_at[leavers] = st.t
+    pop.customer_ticks[idx] += 1  # tenure: ticks lived as a customer, the tick of leaving included
     st.churned = np.zeros(pop.n, dtype=bool)
     st.churned[leavers] = True
     st.at_risk = int(np.count_nonzero(hazard >= 3.0 * ch.base_hazard))

@@ -89,6 +89,7 @@ def tick_metrics(
         "mean_T": _mean(pop.T[customers]),
         "mean_A": _mean(pop.A[customers]),
         "mean_L": _mean(L_c),
+        "mean_S_new": _mean(pop.S[st.adopted]),  # satisfaction of this tick's new customers after their purchase
         **dict(zip(("S_p10", "S_p50", "S_p90"), _quantiles(S_c), strict=True)),
         **dict(zip(("L_p10", "L_p50", "L_p90"), _quantiles(L_c), strict=True)),
         "nps": 100.0 * (promoters - detractors),
@@ -150,5 +151,12 @@ def people_table(pop: Population, graph: Graph, sc: Scenario, rows: np.ndarray |
             "failures": pop.failures[idx],
             "recoveries": pop.recoveries[idx],
             "last_purchase": pop.last_purchase[idx],
+            "product_fit": pop.fit[idx],
+            "need": pop.need[idx],
+            # Tick of first adoption (-1: an initial customer; NaN: never adopted), tenure as a customer in ticks,
+            # tick of the last churn (NaN: never churned).
+            "adoption_tick": np.where(pop.status[idx] >= CUSTOMER, pop.adopted_at[idx], np.nan),
+            "tenure": pop.customer_ticks[idx],
+            "churn_tick": np.where(pop.churned_at[idx] >= 0, pop.churned_at[idx], np.nan),
         }
     )

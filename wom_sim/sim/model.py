@@ -38,7 +38,7 @@ from wom_sim.sim.population import CHANNELS, STATUS_NAMES, init_population
 # the order fixes which child seed each stream gets, so reordering would change every result.
 STREAMS = (
     "network", "kols", "population", "advertising", "talk", "delivery",
-    "reception", "purchase", "experience", "churn", "interventions",
+    "reception", "purchase", "experience", "churn", "interventions", "heterogeneity", "history", "need",
 )  # fmt: skip
 
 # Flat keyword arguments (for mesa.batch_run and SolaraViz sliders) and the scenario keys they set.
@@ -162,8 +162,12 @@ class WomModel(mesa.Model):
         if kol_ids is None:
             kol_ids = select_kols(self.graph, sc.kols.select, self.streams["kols"])
         self.kol_ids = np.asarray(kol_ids, dtype=np.int64)
-        self.population = init_population(sc, self.kol_ids, self.graph.n, self.streams["population"])
+        self.population = init_population(
+            sc, self.kol_ids, self.graph.n, self.streams["population"], self.streams["heterogeneity"]
+        )
+        dyn.settle_history(self.population, sc, self.streams["history"])
         self.brand = sc.brand.reputation
+        self.reference_price = 1.0  # the price index customers are used to (docs/model.md step 9b)
         self.tick = 0
         self.rows: list[dict] = []
         self.last_metrics: dict | None = None
@@ -197,16 +201,19 @@ class WomModel(mesa.Model):
         lev.clipped()
         self.brand = dyn.apply_shocks(pop, self.brand, lev)
         st = dyn.TickState(t=t, n=n)
-        dyn.advertise(pop, lev, sc, g["advertising"].random(n))
+        # Need creation draws from its own stream, and only when it is on, so other streams never shift.
+        u_need = g["need"].random(n) if sc.advertising.need_creation > 0 else None
+        dyn.advertise(pop, lev, sc, g["advertising"].random(n), u_need)
         keys = tuple(int(k) for k in g["delivery"].integers(0, 2**63 - 1, size=2))
         dyn.emit_wom(self.graph, pop, lev, sc, g["talk"].random(n), keys, st)
         dyn.receive_wom(pop, lev, sc, g["reception"].random(n), g["reception"].random(n), st)
-        dyn.purchase(pop, lev, sc, self.brand, g["purchase"].random(n), st)
+        dyn.purchase(pop, lev, sc, self.brand, g["purchase"].random(n), st, self.reference_price)
         ex = g["experience"]
         dyn.experience(pop, lev, sc, t, (ex.random(n), ex.random(n), ex.random(n)), st)
         dyn.update_loyalty(pop, lev, sc, self.brand, st)
         dyn.churn(pop, lev, sc, g["churn"].random(n), st)
         self.brand = dyn.update_brand(self.brand, lev, sc, st)
+        self.reference_price = dyn.update_reference_price(self.reference_price, lev, sc)
         dyn.clip_states(pop)
         settle_all(self.interventions, ctx, lev, st)  # costs that depend on this tick (referral payouts, ...)
         apply_effects(pop, ctx.take_requests())  # none of today's kinds asks for one here

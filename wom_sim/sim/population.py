@@ -61,6 +61,8 @@ class Population:
     failed_last: np.ndarray
     forward_pos: np.ndarray
     forward_neg: np.ndarray
+    relay_pos: np.ndarray  # satisfaction voiced by the message a forwarder retells (mean of what they heard)
+    relay_neg: np.ndarray
     # traits
     talkativeness: np.ndarray
     credibility: np.ndarray
@@ -69,6 +71,8 @@ class Population:
     spend: np.ndarray
     segment: np.ndarray
     is_kol: np.ndarray
+    fit: np.ndarray  # persistent product fit, added to the quality this person experiences
+    need: np.ndarray  # bool: has a need for the category (market potential); only they can adopt
     # counters
     purchases: np.ndarray
     revenue: np.ndarray
@@ -79,14 +83,27 @@ class Population:
     failures: np.ndarray
     recoveries: np.ndarray
     last_purchase: np.ndarray
+    adopted_at: np.ndarray  # tick of first adoption; -1 for initial customers (ever adopted: status >= CUSTOMER)
+    churned_at: np.ndarray  # tick of the last churn (-1: never)
+    customer_ticks: np.ndarray  # ticks spent as CUSTOMER (tenure)
     segment_names: list[str] = field(default_factory=list)
     # Delayed service recoveries on their way: due tick -> list of (person ids, S and T before the failure).
     # A person can have several in flight (one per failed purchase), so this is a queue, not a per-person slot.
     pending_recoveries: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(default_factory=dict)
 
 
-def init_population(scenario: Scenario, kol_ids: np.ndarray, n: int, rng: np.random.Generator) -> Population:
-    """Draw traits and initial states for n people (docs/model.md, Start)."""
+def init_population(
+    scenario: Scenario,
+    kol_ids: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    heterogeneity: np.random.Generator | None = None,
+) -> Population:
+    """Draw traits and initial states for n people (docs/model.md, Start).
+
+    `heterogeneity` draws product fit and need (a stream of its own, so adding them left every earlier draw of
+    `rng` as it was); without it they come from `rng` after everything else.
+    """
     pop_spec = scenario.population
     init = pop_spec.initial
     shares = np.array([s.share for s in pop_spec.segments])
@@ -118,6 +135,10 @@ def init_population(scenario: Scenario, kol_ids: np.ndarray, n: int, rng: np.ran
     A = draw_unit(init.attachment, n, rng)
     L = draw_unit(init.loyalty, n, rng)
     S = np.where(experienced, scenario.brand.quality, 0.0)
+    extra = rng if heterogeneity is None else heterogeneity
+    fit = draw(pop_spec.fit, n, extra)
+    need = extra.random(n) < pop_spec.market_potential
+    need[experienced] = True  # a customer has the need by definition
 
     zeros_i = lambda: np.zeros(n, dtype=np.int32)  # noqa: E731 - a local factory keeps the table below short
     return Population(
@@ -136,6 +157,8 @@ def init_population(scenario: Scenario, kol_ids: np.ndarray, n: int, rng: np.ran
         failed_last=np.zeros(n, dtype=bool),
         forward_pos=np.zeros(n, dtype=bool),
         forward_neg=np.zeros(n, dtype=bool),
+        relay_pos=np.zeros(n),
+        relay_neg=np.zeros(n),
         talkativeness=talkativeness,
         credibility=credibility,
         conformity=conformity,
@@ -143,6 +166,8 @@ def init_population(scenario: Scenario, kol_ids: np.ndarray, n: int, rng: np.ran
         spend=spend,
         segment=segment,
         is_kol=is_kol,
+        fit=fit,
+        need=need,
         purchases=zeros_i(),
         revenue=np.zeros(n),
         pos_sent=zeros_i(),
@@ -152,5 +177,8 @@ def init_population(scenario: Scenario, kol_ids: np.ndarray, n: int, rng: np.ran
         failures=zeros_i(),
         recoveries=zeros_i(),
         last_purchase=np.full(n, -1, dtype=np.int32),
+        adopted_at=np.full(n, -1, dtype=np.int32),
+        churned_at=np.full(n, -1, dtype=np.int32),
+        customer_ticks=zeros_i(),
         segment_names=[s.name for s in pop_spec.segments],
     )

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from wom_sim.analysis.bass import fit_bass, implied_bass
-from wom_sim.sim.interventions import REGISTRY
+from wom_sim.sim.interventions import REGISTRY, crisis_impact
 from wom_sim.validation.lab import Arm, Estimate, Lab, after, mean_ci, ratio, take_off, time_to_half
 from wom_sim.validation.registry import Part, Pending, check
 
@@ -176,8 +176,6 @@ def spreaders_loyal(lab: Lab, params: dict[str, Any]) -> list[Part]:
 # --------------------------------------------------------------------------------------------- F7, F8
 def crisis_impacts(lab: Lab, params: dict[str, Any]) -> dict[str, list[dict[str, float]]]:
     """Brand damage, trust cut and recovery of each crisis arm against the baseline (same seeds)."""
-    from wom_sim.sim.interventions import crisis_impact
-
     need_kinds("crisis", "crisis_response")
     surfaced, horizon = int(params["surfaced"]), {"ticks": int(params["ticks"])}
     # The crisis arms run longer than the baseline so that slow recoveries are seen; their reference is the
@@ -375,3 +373,162 @@ def baseline_glance(lab: Lab) -> pd.DataFrame:
     return pd.DataFrame({c: [mean_ci(frame[c]).text("{:.3g}")] for c in frame.columns}).T.rename(
         columns={0: "mean (95% CI)"}
     )
+
+
+# --------------------------------------------------------------------------------------------- F17-F21 (issue 13)
+@check("causal_wom")
+def causal_wom(lab: Lab, params: dict[str, Any]) -> list[Part]:
+    """F17: share of first-year adoption that word of mouth causes (switched off, paired) vs the share credited."""
+    horizon = int(params["weeks"])
+    off = lab.runs(arm(lab, "f17_no_wom", None, {"wom.contact_prob": 0.0, "kols.reach": 0.0}))
+    cut, credited = [], []
+    for b, o in zip(lab.baseline(), off, strict=True):
+        first_year = b.metrics["new_customers"].iloc[:horizon].sum()
+        cut.append(1.0 - ratio(o.metrics["new_customers"].iloc[:horizon].sum(), first_year))
+        credited.append(b.metrics["wom_acquired_share"].iloc[min(horizon, len(b.metrics)) - 1])
+    low, high = params["cut"]
+    return [
+        in_range(f"cut in new customers over {horizon} ticks without WOM", mean_ci(cut), low, high, "{:.0%}",
+                 f"{low:.0%} to {high:.0%} (WOM the main channel)"),
+        Part(f"  share credited to WOM (last touch) at tick {horizon}", "", mean_ci(credited), None, "{:.0%}"),
+    ]  # fmt: skip
+
+
+@check("wom_amplifies_truth")
+def wom_amplifies_truth(lab: Lab, params: dict[str, Any]) -> list[Part]:
+    """F18: more WOM contact raises adoption of a good product and lowers that of a poor one (paired, same seeds)."""
+    low_c, high_c = params["contact"]
+    parts = []
+    for label, quality, sign in (("good", None, 1), ("poor", float(params["poor_quality"]), -1)):
+        q = {} if quality is None else {"brand.quality": quality}
+        runs = {
+            c: lab.runs(arm(lab, f"f18_{label}_c{c:g}", None, {**q, "wom.contact_prob": c})) for c in (low_c, high_c)
+        }
+        diff = [h.metrics["adoption_share"].iloc[-1] - lo.metrics["adoption_share"].iloc[-1]
+                for lo, h in zip(runs[low_c], runs[high_c], strict=True)]  # fmt: skip
+        name = f"{label} product (Q {quality if quality is not None else lab.scenario().brand.quality:g})"
+        text = f"adoption at the end, contact {high_c:g} - {low_c:g}, {name}"
+        if sign > 0:
+            parts.append(above(text, mean_ci(diff), 0.0, "> 0, significant (WOM helps)", "{:+.3f}"))
+        else:
+            parts.append(below(text, mean_ci(diff), 0.0, "< 0, significant (WOM hurts)", "{:+.3f}"))
+    return parts
+
+
+@check("early_nps")
+def early_nps(lab: Lab, params: dict[str, Any]) -> list[Part]:
+    """F19: NPS of the baseline (a decent product) over its first ticks, and its detractor share after take-off."""
+    weeks = int(params["weeks"])
+    early = [r.metrics["nps"].iloc[:weeks].mean() for r in lab.baseline()]
+    (nl, nh) = params["nps"]
+    return [in_range(f"NPS over the first {weeks} ticks", mean_ci(early), nl, nh, "{:+.1f}",
+                     f"{nl:+g} to {nh:+g} (a decent product's NPS from the start)")]  # fmt: skip
+
+
+@check("detractor_share")
+def detractor_share(lab: Lab, params: dict[str, Any]) -> list[Part]:
+    """F20: share of customers who are detractors (recommend score 0-6), mean over the ticks after take-off."""
+    values, nps = [], []
+    for r, start in zip(lab.baseline(), windows(lab), strict=True):
+        m = after(r.metrics, start)
+        values.append(m["detractors"].mean())
+        nps.append(m["nps"].mean())
+    low, high = params["share"]
+    return [
+        in_range("detractors among customers", mean_ci(values), low, high, "{:.0%}",
+                 f"a fifth to a third ({low:.0%} to {high:.0%})"),
+        Part("  NPS after take-off", "", mean_ci(nps), None, "{:+.1f}"),
+    ]  # fmt: skip
+
+
+@check("overclaiming")
+def overclaiming(lab: Lab, params: dict[str, Any]) -> list[Part]:
+    """F21: ads claiming more than the product delivers lower new customers' satisfaction (paired, same seeds)."""
+    weeks = int(params["weeks"])
+    claim = float(params["claim"])
+    over = lab.runs(arm(lab, "f21_overclaim", None, {"advertising.claim": claim}))
+    s_gap, adopt_gap = [], []
+    for b, o in zip(lab.baseline(), over, strict=True):
+        mb, mo = b.metrics.iloc[:weeks], o.metrics.iloc[:weeks]
+        # Mean S of new customers just after their first purchase, weighted by how many adopted each tick.
+        s_b = ratio((mb["mean_S_new"].fillna(0) * mb["new_customers"]).sum(), mb["new_customers"].sum())
+        s_o = ratio((mo["mean_S_new"].fillna(0) * mo["new_customers"]).sum(), mo["new_customers"].sum())
+        s_gap.append(s_o - s_b)
+        adopt_gap.append(mo["adoption_share"].iloc[-1] - mb["adoption_share"].iloc[-1])
+    return [
+        below(f"new customers' S after the first purchase, claim {claim:g} - truthful", mean_ci(s_gap), 0.0,
+              "< 0, significant (disconfirmation)", "{:+.3f}"),
+        Part(f"  adoption at tick {weeks}, over-claiming - truthful", "", mean_ci(adopt_gap), None, "{:+.3f}"),
+    ]  # fmt: skip
+
+
+def _purchases(metrics: pd.DataFrame, first: int, last: int) -> float:
+    """Adoptions, repurchases and win-backs in ticks first..last (inclusive)."""
+    m = metrics[(metrics["t"] >= first) & (metrics["t"] <= last)]
+    return float((m["new_customers"] + m["repurchases"] + m["winbacks"]).sum())
+
+
+@check("price_elasticity")
+def price_elasticity(lab: Lab, params: dict[str, Any]) -> list[Part]:
+    """F22: arc elasticity of purchases to a permanent price cut, over the quarter and the year after it (paired)."""
+    need_kinds("price_change")
+    start, quarter, cut = int(params["from"]), int(params["weeks"]), float(params["cut"])
+    treated = lab.runs(arm(lab, "f22_price_cut", params["scenario"]))
+    short, year = [], []
+    for b, t in zip(lab.baseline(), treated, strict=True):
+        last = int(b.metrics["t"].iloc[-1])
+        short.append((ratio(_purchases(t.metrics, start, start + quarter - 1),
+                            _purchases(b.metrics, start, start + quarter - 1)) - 1) / -cut)  # fmt: skip
+        year.append((ratio(_purchases(t.metrics, start, last), _purchases(b.metrics, start, last)) - 1) / -cut)
+    low, high = params["elasticity"]
+    return [
+        in_range(f"price elasticity of purchases, {quarter} ticks after a {cut:.0%} cut", mean_ci(short), low, high,
+                 "{:.2f}", f"{low:g} to {high:g} (meta-analytic mean about -2.6)"),
+        Part("  the same to the end of the run (the reference price adapts)", "", mean_ci(year), None, "{:.2f}"),
+    ]  # fmt: skip
+
+
+@check("price_war")
+def price_war(lab: Lab, params: dict[str, Any]) -> list[Part]:
+    """F23: a temporary deep cut gains purchases while it lasts and loses some after it ends (paired)."""
+    need_kinds("price_change")
+    first, last = params["war"]
+    treated = lab.runs(arm(lab, "f23_price_war", params["scenario"]))
+    during, after_war = [], []
+    for b, t in zip(lab.baseline(), treated, strict=True):
+        end = int(b.metrics["t"].iloc[-1])
+        during.append(ratio(_purchases(t.metrics, first, last), _purchases(b.metrics, first, last)) - 1)
+        after_war.append(ratio(_purchases(t.metrics, last + 1, end), _purchases(b.metrics, last + 1, end)) - 1)
+    return [
+        above("purchases during the cut vs no cut", mean_ci(during), 0.0, "> 0, significant (short-term gain)",
+              "{:+.1%}"),
+        below("purchases after the cut ended vs no cut", mean_ci(after_war), 0.0,
+              "< 0, significant (long-term loss)", "{:+.1%}"),
+    ]  # fmt: skip
+
+
+@check("market_potential")
+def market_potential(lab: Lab, params: dict[str, Any]) -> list[Part]:
+    """F24: a market potential m caps adoption; more WOM accelerates within it; category ads expand it (paired)."""
+    m, ticks = float(params["potential"]), int(params["ticks"])
+    base = {"population.market_potential": m, "ticks": ticks}
+    capped = lab.runs(arm(lab, "f24_potential", None, base))
+    louder = lab.runs(arm(lab, "f24_more_wom", None, {**base, "wom.contact_prob": float(params["contact"])}))
+    grown = lab.runs(arm(lab, "f24_need_ads", None, {**base, "advertising.need_creation": float(params["need"])}))
+    final = [r.metrics["adoption_share"].iloc[-1] for r in capped]
+    final_louder = [r.metrics["adoption_share"].iloc[-1] for r in louder]
+    mid = int(params["mid"])
+    faster = [w.metrics["adoption_share"].iloc[mid] - c.metrics["adoption_share"].iloc[mid]
+              for c, w in zip(capped, louder, strict=True)]  # fmt: skip
+    expanded = [g.metrics["adoption_share"].iloc[-1] for g in grown]
+    initial = lab.scenario().population.initial.customer  # initial customers have the need by definition
+    return [
+        in_range(f"adoption at tick {ticks} with m = {m:g}", mean_ci(final), 0.0, m + initial, "{:.3f}",
+                 f"<= m ({m:g}, + {initial:g} initial customers)"),
+        above(f"adoption at tick {mid}, contact {params['contact']:g} - baseline", mean_ci(faster), 0.0,
+              "> 0, significant (WOM accelerates)", "{:+.3f}"),
+        in_range(f"adoption at tick {ticks} with contact {params['contact']:g}", mean_ci(final_louder), 0.0,
+                 m + initial, "{:.3f}", "<= m (WOM cannot expand it)"),
+        above(f"adoption at tick {ticks} with category ads (need creation {params['need']:g})", mean_ci(expanded),
+              m + initial, "> m, significant (expansion)", "{:.3f}"),
+    ]  # fmt: skip

@@ -141,6 +141,9 @@ class Person(mesa.Agent):
         self.credibility = sc.kols.credibility if is_kol else draw(pop.credibility, rng)
         self.price_sensitivity = draw(pop.price_sensitivity, rng)
         self.spend = draw(pop.spend, rng)
+        # Persistent product fit (added to every quality this person experiences) and need for the category.
+        self.fit = draw(pop.fit, rng)
+        self.need = bool(rng.random() < pop.market_potential)
 
         # States. E, T, A, L drawn for everyone; S only means something once experienced.
         self.status = UNAWARE
@@ -157,10 +160,13 @@ class Person(mesa.Agent):
         self.failed_last = False
         self.forward_pos = False
         self.forward_neg = False
+        self.relay_pos = 0.0  # satisfaction voiced by the story this person will retell
+        self.relay_neg = 0.0
         self.pending_recoveries: list[tuple[int, float, float]] = []  # (due tick, S before, T before)
 
         # Counters over the whole run.
         self.purchases = 0
+        self.last_purchase = -1  # tick of the last purchase; initial customers bought just before tick 0
         self.revenue = 0.0
         self.pos_sent = self.neg_sent = 0
         self.pos_received = self.neg_received = 0
@@ -175,12 +181,16 @@ class Person(mesa.Agent):
         self.n_neg = 0
         self.W_pos = 0.0  # credibility-weighted sums of the same
         self.W_neg = 0.0
+        self.said = 0.0  # credibility-weighted sum of the satisfaction the messages voice (conformity)
+        self.firsthand_pos: list[float] = []  # content of first-hand (or, with chain, any) messages heard
+        self.firsthand_neg: list[float] = []
         self.heard_kol_pos = False
         self.heard_referral = False
         self.impact = 0.0  # I = tanh(W+ - lambda W-)
         self.speaks_pos = False
         self.speaks_neg = False
         self.purchased = False
+        self.adopted_now = False
         self.failed_now = False  # unrecovered failure lived this tick
 
     # ---------------------------------------------------------------------------------------- per-person values
@@ -227,6 +237,7 @@ class ReferenceModel(mesa.Model):
         self.failure_prob = sc.brand.service_failure
         self.price = sc.brand.price
         self.reputation = sc.brand.reputation
+        self.reference_price = 1.0  # docs/model.md step 9b: starts at the price index 1
         # Neutral levers of step 1.
         self.ad_multiplier = 1.0
         self.claim = sc.advertising.claim
@@ -246,7 +257,9 @@ class ReferenceModel(mesa.Model):
             p = self.people[i]
             p.status = CUSTOMER
             p.experienced = True
+            p.need = True
             p.S = clip01(sc.brand.quality)
+            self.live_history(p)
         for i in order[n_customers : n_customers + n_aware]:
             self.people[i].status = AWARE
 
@@ -254,6 +267,31 @@ class ReferenceModel(mesa.Model):
         self.cum_revenue = 0.0
         self.cum_profit = 0.0
         self.rows: list[dict] = []
+
+    def live_history(self, p: Person) -> None:
+        """An initial customer's `population.initial.history` purchases before tick 0 (docs/model.md, Start)."""
+        sc = self.wom_scenario
+        ex, rc = sc.experience, sc.experience.recovery
+        k = sc.population.initial.history
+        for h in range(k):
+            x = clip01(sc.brand.quality + p.fit + ex.noise * self.rng.standard_normal())
+            unrecovered = False
+            if self.random.random() < sc.brand.service_failure:
+                recovered = self.random.random() < rc.coverage
+                penalty = ex.failure_penalty * (1 - rc.effectiveness) if recovered else ex.failure_penalty
+                x = max(0.0, x - penalty)
+                unrecovered = not recovered
+            d = x - p.E
+            weight = ex.disconfirmation_weight if d >= 0 else ex.negative_disconfirmation_weight
+            target = clip01(x + weight * d + ex.recall_bias)
+            p.S = target if h == 0 else pull(p.S, target, ex.satisfaction_rate)
+            p.E = pull(p.E, x, ex.expectation_rate)
+            p.T = p.T * (1 - ex.trust_failure_drop) if unrecovered else p.T + ex.trust_gain * (1 - abs(d)) * (1 - p.T)
+            p.clip_states()
+        if k:
+            lw = sc.loyalty.weights
+            p.L = (lw.value * p.perceived_value() + lw.satisfaction * p.S + lw.trust * p.T + lw.attachment * p.A
+                   + lw.brand * sc.brand.reputation)  # fmt: skip
 
     # ---------------------------------------------------------------------------------------------- one tick
     def step(self) -> None:
@@ -286,6 +324,9 @@ class ReferenceModel(mesa.Model):
                     p.status = AWARE
                 p.last_touch = ADVERTISING
                 p.E = pull(p.E, self.claim, ad.expectation_pull)
+                # Category-building ads may give a person without a need one (market potential expands).
+                if ad.need_creation > 0 and not p.need and self.random.random() < ad.need_creation:
+                    p.need = True
             p.clip_states()
 
     # 3. WOM emission ----------------------------------------------------------------------------------------
@@ -297,6 +338,9 @@ class ReferenceModel(mesa.Model):
             own_pos = own_neg = False
             if p.experienced:
                 satisfaction = p.S
+                # Novelty: own talk fades with the ticks since the last purchase (age 0 = the tick after it).
+                age = max(self.t - 1 - p.last_purchase, 0)
+                fresh = wom.talk_floor + (1 - wom.talk_floor) * (1 - wom.novelty_decay) ** age
                 p_pos = 0.0
                 if satisfaction >= wom.positive_threshold:
                     p_pos = min(
@@ -305,12 +349,13 @@ class ReferenceModel(mesa.Model):
                         * wom.positive_rate
                         * satisfaction**wom.satisfaction_elasticity
                         * (1 + wom.loyalty_boost * p.L)
-                        * self.talk_multiplier,
+                        * self.talk_multiplier
+                        * fresh,
                     )
                 p_neg_s = 0.0
                 if satisfaction < theta_neg:
                     shortfall = (theta_neg - satisfaction) / theta_neg
-                    p_neg_s = min(1.0, p.talkativeness * wom.negative_rate * shortfall**wom.negative_exponent)
+                    p_neg_s = min(1.0, p.talkativeness * wom.negative_rate * fresh * shortfall**wom.negative_exponent)
                 p_neg = 1 - (1 - p_neg_s) * (1 - wom.failure_talk * p.failed_last)
                 u = self.random.random()
                 if u < p_neg:
@@ -322,6 +367,10 @@ class ReferenceModel(mesa.Model):
             # speaker and makes one round of sends of that valence, not two.
             p.speaks_pos = own_pos or p.forward_pos
             p.speaks_neg = own_neg or p.forward_neg
+            # What a message voices: own talk the speaker's S; a retold story what its forwarder heard.
+            p.own_pos, p.own_neg = own_pos, own_neg
+            p.voice_pos = p.S if own_pos else p.relay_pos
+            p.voice_neg = p.S if own_neg else p.relay_neg
 
         # Delivery: each speaker reaches each out-neighbour independently with probability c_ij.
         self.pos_messages = self.neg_messages = self.kol_pos_messages = 0
@@ -333,6 +382,10 @@ class ReferenceModel(mesa.Model):
                     if self.random.random() >= p.contact_prob(w, negative):
                         continue
                     listener = self.people[j]
+                    content = p.voice_neg if negative else p.voice_pos
+                    listener.said += p.credibility * content
+                    if (p.own_neg if negative else p.own_pos) or wom.forward.chain:
+                        (listener.firsthand_neg if negative else listener.firsthand_pos).append(content)
                     if negative:
                         listener.n_neg += 1
                         listener.W_neg += p.credibility
@@ -373,7 +426,8 @@ class ReferenceModel(mesa.Model):
             # moved by the net impact; and with zero total credibility (W+ + W- = 0) the voiced mean is undefined
             # and conformity is skipped.
             if heard and p.W_pos + p.W_neg > 0:
-                voiced = p.W_pos / (p.W_pos + p.W_neg)
+                # The credibility-weighted mean satisfaction the messages voice (on the S scale).
+                voiced = p.said / (p.W_pos + p.W_neg)
                 rate = rec.conformity_rate * p.conformity
                 if p.experienced:
                     p.S = pull(p.S, voiced, rate)
@@ -381,8 +435,14 @@ class ReferenceModel(mesa.Model):
                     p.E = pull(p.E, voiced, rate)
             # Forwarding next tick (independent draws); everyone who did not hear gets False.
             u_pos, u_neg = self.random.random(), self.random.random()
-            p.forward_pos = p.n_pos > 0 and u_pos < wom.forward.positive
-            p.forward_neg = p.n_neg > 0 and u_neg < wom.forward.negative
+            # Only first-hand accounts are retold (unless wom.forward.chain); the retold story voices the mean
+            # of what was heard.
+            p.forward_pos = len(p.firsthand_pos) > 0 and u_pos < wom.forward.positive
+            p.forward_neg = len(p.firsthand_neg) > 0 and u_neg < wom.forward.negative
+            if p.forward_pos:
+                p.relay_pos = sum(p.firsthand_pos) / len(p.firsthand_pos)
+            if p.forward_neg:
+                p.relay_neg = sum(p.firsthand_neg) / len(p.firsthand_neg)
             p.clip_states()
 
     # 5. Purchase --------------------------------------------------------------------------------------------
@@ -396,7 +456,7 @@ class ReferenceModel(mesa.Model):
             u = self.random.random()
             # AMBIGUOUS: "AWARE" is the status at this point of the tick, so people who became aware through
             # this tick's ads or WOM may adopt this tick (the doc's stated purpose of the order).
-            if p.status == AWARE:
+            if p.status == AWARE and p.need:  # no need for the category: never buys
                 a = buy.adoption
                 z = (
                     a.intercept
@@ -406,28 +466,40 @@ class ReferenceModel(mesa.Model):
                     + a.value * p.perceived_value()
                     + a.wom * p.impact
                     + a.referral * p.heard_referral
+                    + self.price_term(p)
                 )
                 if u < sigmoid(z):
                     p.status = CUSTOMER
+                    p.adopted_now = True
                     p.acquired_by = p.last_touch
                     self.new_by_channel[p.acquired_by] += 1
                     self.make_purchase(p)
             elif id(p) in start_customers:
                 r = buy.repurchase
                 z = r.intercept + r.loyalty * p.L + r.member * p.member + r.engaged * p.engaged + self.repurchase_boost
+                z += self.price_term(p)
                 if u < sigmoid(z):
                     self.repurchases += 1
                     self.make_purchase(p)
             elif id(p) in start_churned:
                 w = buy.winback
-                if u < sigmoid(w.intercept + w.loyalty * p.L + self.winback_boost):
+                if u < sigmoid(w.intercept + w.loyalty * p.L + self.winback_boost + self.price_term(p)):
                     p.status = CUSTOMER
                     self.winbacks += 1
                     self.make_purchase(p)
 
+    def price_term(self, p: Person) -> float:
+        """-price_response * psi_i * log(P / P_ref), a rise over the reference times the loss aversion."""
+        buy = self.wom_scenario.purchase
+        gap = math.log(self.price / self.reference_price)
+        if gap > 0:
+            gap *= buy.price_loss_aversion
+        return -buy.price_response * p.price_sensitivity * gap
+
     def make_purchase(self, p: Person) -> None:
         """Every purchase earns spend_i * P and costs spend_i * (1 - margin)."""
         p.purchased = True
+        p.last_purchase = self.t
         p.purchases += 1
         revenue = p.spend * self.price
         p.revenue += revenue
@@ -454,12 +526,13 @@ class ReferenceModel(mesa.Model):
             if not p.purchased:
                 continue
 
-            if not p.experienced:  # a first purchase starts from S = E
+            first = not p.experienced
+            if first:  # recoveries of a failed first purchase restore toward S = E
                 p.experienced = True
                 p.S = p.E
             s_before, t_before = p.S, p.T
 
-            x = clip01(self.quality + ex.noise * self.rng.standard_normal())
+            x = clip01(self.quality + p.fit + ex.noise * self.rng.standard_normal())
             penalty = 0.0
             recovered_now = False
             if self.random.random() < self.failure_prob:
@@ -485,8 +558,10 @@ class ReferenceModel(mesa.Model):
                 x = max(0.0, x - penalty)
 
             d = x - p.E
-            s_target = clip01(x + ex.disconfirmation_weight * d + ex.recall_bias)
-            p.S = pull(p.S, s_target, ex.satisfaction_rate)
+            weight = ex.disconfirmation_weight if d >= 0 else ex.negative_disconfirmation_weight
+            s_target = clip01(x + weight * d + ex.recall_bias)
+            # A first purchase sets S to the target; a repeat purchase pulls S toward it.
+            p.S = s_target if first else pull(p.S, s_target, ex.satisfaction_rate)
             p.E = pull(p.E, x, ex.expectation_rate)
             if recovered_now:
                 # AMBIGUOUS: the immediate recovery's "paradox bonus" is applied as for an arriving recovery,
@@ -518,7 +593,8 @@ class ReferenceModel(mesa.Model):
                 + lw.attachment * p.A
                 + lw.brand * self.reputation
             )
-            p.L = pull(p.L, target, rate)
+            # A new customer's loyalty starts at its target (docs/model.md step 7); then it moves at `rate`.
+            p.L = target if p.adopted_now else pull(p.L, target, rate)
             # AMBIGUOUS: spoke_positive = was a positive speaker this tick (own talk or forwarding), whether or
             # not any message was delivered.
             gain = la.spread_gain * p.speaks_pos + la.member_gain * p.member + la.engaged_gain * p.engaged
@@ -557,6 +633,8 @@ class ReferenceModel(mesa.Model):
         voice = self.pos_messages / total if total > 0 else self.reputation
         target = br.reputation_quality_weight * self.quality + (1 - br.reputation_quality_weight) * voice
         self.reputation = clip01(pull(self.reputation, target, br.reputation_rate))
+        # 9b. The reference price moves toward the price paid.
+        self.reference_price = pull(self.reference_price, self.price, self.wom_scenario.purchase.reference_price_rate)
 
     # 10. Metrics --------------------------------------------------------------------------------------------
     def record_metrics(self) -> None:
