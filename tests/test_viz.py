@@ -290,20 +290,58 @@ def test_network_plot_colours_by_status_or_satisfaction_and_marks_kols():
         plot.update(model.sim.population, None, "loyalty")
 
 
-def test_kpi_plots_show_every_series_and_grow_with_the_run():
+def test_kpi_plots_show_every_series_over_the_whole_run():
     model = VizModel(**initial_kwargs(_params("baseline")))
     plots = KpiPlots(12)
-    assert plots.update(model.sim.metrics_frame()).texts[0].get_visible()  # "press Step" before the first tick
+    plots.update(model.sim.metrics_frame())
+    assert not plots.fig.texts  # no "press Step" text in the figure, where it overlapped the titles
     for _ in range(4):
         model.step()
     plots.update(model.sim.metrics_frame())
-    assert not plots.hint.get_visible()
     assert set(plots.lines) == {"nps", "pos_messages", "neg_messages", "mean_S", "mean_T", "mean_L", "brand",
                                 "cum_profit"}  # fmt: skip
     assert all(len(line.get_xdata()) == 4 for line in plots.lines.values())
+    assert all(ax.get_xlim() == (0, 12) for ax in plots.axes.flat)  # the run's whole x axis, from the start
     assert len(plots.stack) >= 4  # one band per acquisition channel
     assert png(plots.fig).startswith(b"\x89PNG")
     assert empty_kpi_png(12, "week") is empty_kpi_png(12, "week")  # the first frame is drawn once and shared
+
+
+def test_empty_kpi_plots_show_the_axes_the_run_will_use():
+    plots = KpiPlots(104, "week")
+    plots.update(pd.DataFrame({"t": []}))
+    plots.fig.canvas.draw()
+    titles = {ax.get_title(): ax for ax in plots.axes.flat}
+    assert titles["NPS (customers)"].get_ylim() == (-100.0, 100.0)
+    assert "Positive WOM messages per week" not in titles and "WOM messages per week" in titles
+    for ax in plots.axes.flat:
+        assert ax.get_xlim() == (0, 104)
+        low, high = ax.get_ylim()
+        assert high - low >= 1.0  # never a degenerate range (it gave ticks like -2.7e-17)
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert not any("e-" in label for label in labels), labels
+    legends = [t.get_text() for ax in plots.axes.flat if ax.get_legend() for t in ax.get_legend().get_texts()]
+    legends += [t.get_text() for legend in plots.fig.legends for t in legend.get_texts()]
+    assert "tick" not in " ".join(legends) and {"satisfaction", "word of mouth", "positive"} <= set(legends)
+
+
+def test_pinned_runs_are_overlaid_in_grey_with_their_labels():
+    from wom_sim.catalogue import PALETTE
+    from wom_sim.viz.pins import make_pin
+
+    model = _stepped(6)
+    pin = make_pin(model.sim.wom_scenario, model.sim.metrics_frame(), model.in_force(), number=1)
+    other = VizModel(**{**initial_kwargs(_params("baseline")), "contact_prob": 0.4})
+    for _ in range(3):
+        other.step()
+    plots = KpiPlots(12)
+    plots.update(other.sim.metrics_frame(), (pin,))
+    grey = [line for ax in plots.axes.flat for line in ax.get_lines() if line.get_color() == PALETTE["grey"]
+            and len(line.get_xdata()) == 6]  # fmt: skip
+    assert len(grey) == 1 + len(plots.lines)  # customers won, and every series of the other panels
+    assert [t.get_text() for t in plots.pin_legend.get_texts()] == ["pin 1"]
+    plots.update(other.sim.metrics_frame(), ())  # unpinned: the grey lines go
+    assert plots.pin_legend is None and not [a for a in plots.pin_artists if a.axes is not None]
 
 
 def test_kpi_values_before_and_after_the_first_tick():
@@ -437,3 +475,100 @@ def test_python_m_solara_is_available():
     done = subprocess.run([sys.executable, "-m", "solara", "run", "--help"], capture_output=True, text=True,
                           timeout=60, check=False)  # fmt: skip
     assert done.returncode == 0 and "--production" in done.stdout
+
+
+# --------------------------------------------------------------------------------------------- pins, saving
+def test_pins_keep_at_most_three_and_say_what_differs():
+    from wom_sim.viz.pins import MAX_PINS, add_pin, changed_settings, make_pin
+
+    model = _stepped(2)
+    pins: tuple = ()
+    for i in range(MAX_PINS + 1):
+        pins = add_pin(pins, make_pin(model.sim.wom_scenario, model.sim.metrics_frame(), model.in_force(), i + 1))
+    assert [p.label for p in pins] == ["pin 1", "pin 2", "pin 3"]
+    model.step()  # a pin is a copy: the run going on does not change it
+    assert len(pins[0].frame) == 2
+    now = VizModel(**{**initial_kwargs(_params("baseline")), "quality": 0.6}).in_force()
+    assert changed_settings(pins[0], now) == [f"Quality {pins[0].settings['Quality']} (now 0.60)"]
+
+
+def test_tiles_show_the_difference_to_the_pin_at_the_same_week():
+    from wom_sim.viz.figures import format_difference, kpi_differences, pin_row
+
+    model = _stepped(4)
+    frame = model.sim.metrics_frame()
+    assert pin_row(frame, 2)["t"] == 1 and pin_row(frame, 40)["t"] == 3 and pin_row(frame, 0) is None
+    same = kpi_differences(model.sim.last_metrics, pin_row(frame, 4))
+    assert same["adopted"] == "+0.0 pp" and same["customers"] == "0"
+    earlier = kpi_differences(model.sim.last_metrics, pin_row(frame, 1))
+    gained = model.sim.last_metrics["customers"] - frame["customers"].iloc[0]
+    assert earlier["customers"] == format_difference("customers", gained)
+    assert format_difference("adoption_share", 0.0123) == "+1.2 pp" and format_difference("nps", -3.0) == "-3.0"
+
+
+def test_compare_with_pin_pairs_replications_by_seed(monkeypatch):
+    from wom_sim.viz import pins as pins_module
+    from wom_sim.viz.pins import compare_with_pin, make_pin, replicate_pair
+
+    base = VizModel(**initial_kwargs(_params("baseline"))).sim.wom_scenario
+    better = VizModel(**{**initial_kwargs(_params("baseline")), "quality": 0.95}).sim.wom_scenario
+    a, b = replicate_pair(base, base, 3)
+    assert [r["seed"].iloc[0] for r in a] == [r["seed"].iloc[0] for r in b] and len(
+        set(r["seed"].iloc[0] for r in a)
+    ) == 3
+    pd.testing.assert_frame_equal(a[1], b[1])  # same scenario, same seed: the same run
+    pin = make_pin(base, pd.DataFrame({"t": []}), {}, number=1)
+    rows = compare_with_pin(pin, base, replications=3)
+    assert {r["difference"] for r in rows} <= {"+0.0 pp", "0", "+0.0", "+0"}  # CRN: no change, no difference
+    rows = compare_with_pin(pin, better, replications=3)
+    assert rows[0]["outcome"] == "Ever adopted (share of population)" and set(rows[0]) == {
+        "outcome", "pin 1", "current", "difference", "95% CI"}  # fmt: skip
+    calls = []
+    monkeypatch.setattr(pins_module, "replicate_pair", lambda *a: calls.append(a) or replicate_pair(*a))
+    compare_with_pin(pin, better, replications=2)
+    assert calls and calls[0][2] == 2  # every comparison goes through the one adapter
+
+
+def test_saved_settings_reproduce_the_run_with_wom_sim_run(tmp_path):
+    from wom_sim.viz import saving
+
+    params = {**initial_kwargs(_params("baseline")), "contact_prob": 0.27, "quality": 0.6, "seed": "11",
+              "referral_reward": 15.0}  # fmt: skip
+    model = VizModel(**params)
+    while model.running:
+        model.step()
+    path = tmp_path / "mine.yaml"
+    path.write_text(saving.scenario_file(model.sim.wom_scenario))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", str(path), "--out", str(out), "--format", "csv", "-q"])
+    assert result.exit_code == 0, result.output
+    (metrics,) = out.rglob("metrics.csv")
+    ran = pd.read_csv(metrics)
+    page = pd.read_csv(io.BytesIO(saving.timeseries_csv(model.sim.metrics_frame())))
+    assert list(page.columns[:2]) == ["week", "t"] and len(page) == len(ran) == 12
+    pd.testing.assert_frame_equal(page.drop(columns=["week"]), ran[page.columns[1:]], check_dtype=False)
+
+
+def test_charts_save_as_png_and_svg_and_excel_when_available():
+    from wom_sim.viz import saving
+
+    model = _stepped(2)
+    fig = KpiPlots(12).update(model.sim.metrics_frame())
+    assert saving.chart_bytes(fig, "png").startswith(b"\x89PNG")
+    assert b"<svg" in saving.chart_bytes(fig, "svg")[:400]
+    with pytest.raises(ValueError, match="png, svg"):
+        saving.chart_bytes(fig, "gif")
+    if saving.excel_available():
+        assert saving.timeseries_xlsx(model.sim.metrics_frame()).startswith(b"PK")
+
+
+def test_labels_use_the_tick_unit_and_say_advertising_is_always_on():
+    params = _params("baseline")
+    assert params["ad_reach"]["label"] == "Always-on advertising reach (share per week)"
+    assert params[SWITCH_PREFIX + "advertising"]["label"] == "Intervention: Advertising campaign (on top of always-on)"
+    model = _stepped(1)
+    fig = NetworkPlot(model.drawn, model.positions, model.sim.population.is_kol, unit="week").update(
+        model.sim.population, model.sim.last_tick
+    )
+    texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert "positive WOM this week" in texts and not [t for t in texts if "tick" in t]

@@ -26,6 +26,7 @@ import mesa
 import numpy as np
 
 from wom_sim.errors import ScenarioError
+from wom_sim.scenario.catalogue import BUNDLED_DIR
 from wom_sim.scenario.loading import load_scenario
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim.interventions import REGISTRY
@@ -57,16 +58,14 @@ SLIDERS = (
     SliderSpec("quality", "brand.quality", "Product quality", 0.0, 1.0, 0.01),
     SliderSpec("service_failure", "brand.service_failure", "Service failure rate", 0.0, 0.5, 0.01),
     SliderSpec("n_kols", "kols.select.k", "Number of KOLs", 0, 100, 1, integer=True),
-    SliderSpec("ad_reach", "advertising.reach", "Advertising reach (share per {unit})", 0.0, 0.2, 0.005),
+    SliderSpec("ad_reach", "advertising.reach", "Always-on advertising reach (share per {unit})", 0.0, 0.2, 0.005),
 )
 
 
 # --------------------------------------------------------------------------------------------- scenarios
 def bundled_scenarios(extra: Path | None = None) -> list[Path]:
     """The scenario files of the bundled folder, read now (the folder grows), plus `extra` if outside it."""
-    from wom_sim.cli import bundled_scenarios_dir
-
-    paths = sorted(p.resolve() for p in bundled_scenarios_dir().glob("*.yaml"))
+    paths = sorted(p.resolve() for p in BUNDLED_DIR.glob("*.yaml"))
     if extra is not None and extra.resolve() not in paths:
         paths.insert(0, extra.resolve())
     return paths
@@ -154,8 +153,15 @@ def referral_reward_of(sc: Scenario) -> float:
     return 0.0
 
 
+# Kinds whose name alone misleads: every scenario has always-on advertising (the reach slider); the
+# `advertising` intervention is a campaign on top of it.
+KIND_LABELS = {"advertising": "Advertising campaign (on top of always-on)"}
+
+
 def _pretty(kind: str) -> str:
     """`kol_campaign` -> `KOL campaign`."""
+    if kind in KIND_LABELS:
+        return KIND_LABELS[kind]
     words = ["KOL" if w == "kol" else w for w in kind.split("_")]
     return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
 
@@ -338,7 +344,7 @@ class VizModel(mesa.Model):
             "Quality": f"{sc.brand.quality:.2f}",
             "Service failure": f"{sc.brand.service_failure:.2f}",
             "KOLs": f"{len(self.sim.kol_ids)}",
-            "Advertising reach": f"{sc.advertising.reach:.3f}",
+            "Always-on advertising reach": f"{sc.advertising.reach:.3f}",
             "Referral reward": f"{reward:g}" if reward else "off",
             "Interventions": ", ".join(active) if active else "none",
             "Seed": str(sc.seed),
