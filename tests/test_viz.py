@@ -572,3 +572,24 @@ def test_labels_use_the_tick_unit_and_say_advertising_is_always_on():
     )
     texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
     assert "positive WOM this week" in texts and not [t for t in texts if "tick" in t]
+
+
+def test_frames_drawn_over_a_cached_background_match_a_full_draw():
+    from PIL import Image
+
+    from wom_sim.viz.pins import make_pin
+
+    def pixels(data: bytes) -> np.ndarray:
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=int)
+
+    model = _stepped(3)
+    net = NetworkPlot(model.drawn, model.positions, model.sim.population.is_kol)
+    kpi = KpiPlots(12)
+    pin = make_pin(model.sim.wom_scenario, model.sim.metrics_frame(), model.in_force(), number=1)
+    for colour_by, pins in (("status", ()), ("satisfaction", (pin,)), ("status", (pin,))):
+        model.step()  # new data over the same background, or a new background (colouring, pins, y range)
+        net.update(model.sim.population, model.sim.last_tick, colour_by)
+        kpi.update(model.sim.metrics_frame(), pins)
+        for plot in (net, kpi):
+            fast, full = pixels(plot.frame_png()), pixels(png(plot.fig))
+            assert fast.shape == full.shape and np.mean(np.abs(fast - full) > 40) < 0.0003  # the curves alone are ~0.25%

@@ -23,7 +23,6 @@ from wom_sim.viz.figures import (
     kpi_values,
     network_figure,
     pin_row,
-    png,
 )
 from wom_sim.viz.pins import COMPARE_REPLICATIONS, MAX_PINS, Pin, add_pin, changed_settings, compare_with_pin, make_pin
 
@@ -125,8 +124,8 @@ def NetworkCard(model: VizModel, tick: int):
 
     def draw() -> bytes:
         with model.lock:  # update copies what it shows out of the arrays; encoding can run beside the next tick
-            fig = plot.update(model.sim.population, model.sim.last_tick, colour_by.value)
-        return png(fig)
+            plot.update(model.sim.population, model.sim.last_tick, colour_by.value)
+        return plot.frame_png()
 
     def chart(fmt: str):
         def make() -> bytes:
@@ -178,7 +177,8 @@ def KpiCard(model: VizModel, tick: int, pins: tuple):
             return empty_kpi_png(sc.ticks, sc.tick_unit)
         if "kpi" not in plots:
             plots["kpi"] = KpiPlots(sc.ticks, sc.tick_unit)
-        return png(plots["kpi"].update(frame, pins))
+        plots["kpi"].update(frame, pins)
+        return plots["kpi"].frame_png()
 
     def chart(fmt: str):
         def make() -> bytes:

@@ -12,12 +12,14 @@ import io
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
+from PIL import Image
 
 from wom_sim import catalogue
 from wom_sim.catalogue import (
@@ -85,6 +87,25 @@ class NetworkPlot:
         self.kols = ax.scatter(positions[self.kol, 0], positions[self.kol, 1], s=KOL_SIZE, c=grey[self.kol],
                                edgecolors="black", linewidths=1.4, zorder=4)  # fmt: skip
         self.legend, self.colour_by = None, ""
+        # The ties and the legend change only with the colouring: they are drawn once into a background image, and a
+        # frame pastes it and draws the people and this tick's WOM over it (`frame_png`), a fraction of a full draw.
+        self.canvas = FigureCanvasAgg(self.fig)
+        self.dynamic = (self.negative, self.positive, self.people, self.kols)
+        self.background = None
+
+    def frame_png(self) -> bytes:
+        """The current state (after `update`) as PNG bytes, drawing only what changes per tick."""
+        if self.background is None:
+            for artist in self.dynamic:
+                artist.set_visible(False)
+            self.canvas.draw()
+            self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+            for artist in self.dynamic:
+                artist.set_visible(True)
+        self.canvas.restore_region(self.background)
+        for artist in self.dynamic:
+            self.ax.draw_artist(artist)
+        return _canvas_png(self.canvas)
 
     def update(self, pop: Population, last_tick: TickState | None, colour_by: str = "status") -> Figure:
         """Colour the people by `colour_by` ('status' or 'satisfaction') and draw `last_tick`'s WOM."""
@@ -101,6 +122,7 @@ class NetworkPlot:
             if self.legend is not None:
                 self.legend.remove()
             self.legend, self.colour_by = _network_legend(self.fig, colour_by, self.unit), colour_by
+            self.background = None
         return self.fig
 
 
@@ -139,7 +161,7 @@ def _network_legend(fig: Figure, colour_by: str, unit: str):
         Line2D([], [], color=POSITIVE, lw=2, label=f"positive WOM this {unit}"),
         Line2D([], [], color=NEGATIVE, lw=2, label=f"negative WOM this {unit}"),
     ]
-    return fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=LEGEND_FONT, frameon=False,
+    return fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=LEGEND_FONT, frameon=False,
                       handletextpad=0.3, columnspacing=1.0, bbox_to_anchor=(0.5, 0.0))  # fmt: skip
 
 
@@ -213,6 +235,27 @@ class KpiPlots:
         self.pin_key: tuple = ()
         self.pin_artists: list = []
         self.pin_legend = None
+        # Axes, grid, titles, legends and pinned runs change only when a y range steps up (ranges are rounded up to
+        # 1-2-5 steps) or the pins change: they are drawn once into a background image and a frame draws only the
+        # run's own curves over it (`frame_png`).
+        self.canvas = FigureCanvasAgg(self.fig)
+        self.background, self.background_key = None, None
+
+    def frame_png(self) -> bytes:
+        """The current state (after `update`) as PNG bytes, drawing only the run's curves when the axes stand."""
+        key = (self.pin_key, tuple(ax.get_ylim() for ax in self.axes.flat))
+        dynamic = [*self.stack, *self.lines.values()]
+        if self.background is None or key != self.background_key:
+            for artist in dynamic:
+                artist.set_visible(False)
+            self.canvas.draw()
+            self.background, self.background_key = self.canvas.copy_from_bbox(self.fig.bbox), key
+            for artist in dynamic:
+                artist.set_visible(True)
+        self.canvas.restore_region(self.background)
+        for artist in dynamic:
+            artist.axes.draw_artist(artist)
+        return _canvas_png(self.canvas)
 
     def update(self, frame: pd.DataFrame, pins: tuple = ()) -> Figure:
         """Show `frame` (the model's metrics, one row per tick so far) over the pinned runs `pins` (`Pin`s)."""
@@ -280,9 +323,22 @@ def _pins_won(pins: tuple) -> float:
     return top
 
 
+def _canvas_png(canvas: FigureCanvasAgg) -> bytes:
+    """What the canvas holds now as PNG bytes, quickly encoded (frames are sent once and thrown away)."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
+
+
+def _step_up(value: float) -> float:
+    """The smallest 1, 2 or 5 times a power of ten at or above `value` (> 0)."""
+    power = 10.0 ** np.floor(np.log10(value))
+    return float(next(m * power for m in (1.0, 2.0, 5.0, 10.0) if m * power >= value * (1 - 1e-12)))
+
+
 def _nice_top(top: float) -> float:
-    """An upper y limit a little above `top` (at least 10, so an empty plot has whole-number ticks)."""
-    return max(top * 1.08, 10.0)
+    """An upper y limit above `top` on a 1-2-5 step (at least 10, so an empty plot has whole-number ticks)."""
+    return _step_up(max(top * 1.05, 10.0))
 
 
 def _nice_range(values: np.ndarray) -> tuple[float, float]:
@@ -290,9 +346,8 @@ def _nice_range(values: np.ndarray) -> tuple[float, float]:
     finite = values[np.isfinite(values)] if values.size else values
     low = min(float(finite.min()), 0.0) if finite.size else 0.0
     high = max(float(finite.max()), 0.0) if finite.size else 0.0
-    pad = 0.08 * (high - low)
-    low, high = low - (pad if low < 0 else 0.0), high + pad
-    return (low, high) if high - low >= 10 else (low, low + 10.0)
+    low = -_step_up(-low * 1.05) if low < 0 else 0.0
+    return (low, _nice_top(high) if high > 0 or low == 0 else 0.0)
 
 
 @functools.lru_cache(maxsize=16)
