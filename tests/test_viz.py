@@ -245,19 +245,28 @@ def test_graph_cache_keeps_kols_per_selection():
     assert other.graph is sim.graph and len(other.kol_ids) == 3
 
 
-def test_step_waits_for_the_frame_being_drawn_but_not_forever():
+def test_step_runs_on_while_a_frame_is_drawn_then_waits_for_it_but_not_forever():
     model = VizModel(**initial_kwargs(_params("baseline")))
+    assert model.ticks_per_frame() == 1  # no frame drawn yet: wait for every one
     model.frame_started()
-    threading.Timer(0.3, model.frame_shown).start()
+    time.sleep(0.35)
+    model.frame_shown()  # a 0.35 s frame: 6 weeks/s needs 3 ticks per frame
+    assert model.ticks_per_frame() == 3
+    model.frame_started()
+    threading.Timer(0.4, model.frame_shown).start()
     start = time.monotonic()
     model.step()
-    assert time.monotonic() - start >= 0.25 and model.tick == 1
+    model.step()
+    assert time.monotonic() - start < 0.3 and model.tick == 2  # two ticks beside the frame being drawn
+    model.step()  # the third waits for the frame
+    assert time.monotonic() - start >= 0.35 and model.tick == 3
     model.FRAME_WAIT_S = 0.2
+    model._frame_s = 0.0
     model.frame_started()  # a frame that is never shown (the page went away)
     start = time.monotonic()
     model.step()
     model.step()
-    assert 0.15 <= time.monotonic() - start < 2.0 and model.tick == 3
+    assert 0.15 <= time.monotonic() - start < 2.0 and model.tick == 5
 
 
 def test_a_stopped_model_does_not_step():
@@ -592,4 +601,6 @@ def test_frames_drawn_over_a_cached_background_match_a_full_draw():
         kpi.update(model.sim.metrics_frame(), pins)
         for plot in (net, kpi):
             fast, full = pixels(plot.frame_png()), pixels(png(plot.fig))
-            assert fast.shape == full.shape and np.mean(np.abs(fast - full) > 40) < 0.0003  # the curves alone are ~0.25%
+            assert (
+                fast.shape == full.shape and np.mean(np.abs(fast - full) > 40) < 0.0003
+            )  # the curves alone are ~0.25%

@@ -2,8 +2,10 @@
 
 Starts the server on a free 127.0.0.1 port with solara's front end installed locally (`assets.install_assets`,
 npm), aborts every request to another host (so the page must render offline), waits for the rendered page
-(buttons and both figures: an HTTP 200 proves nothing), steps, plays and pauses, checks that KPIs change, moves
-a slider and flips a switch and checks the model received them after Reset, and saves a screenshot.
+(buttons and both figures: an HTTP 200 proves nothing), steps, plays and pauses (and checks the play speed), checks
+that KPIs change, pins the run, moves a slider and flips a switch and checks the model received them after Reset,
+that the pin stays with the tiles' difference to it, saves the settings as a scenario and the time series and checks
+that `wom-sim run` on the saved file gives the same numbers, and saves a screenshot.
 
 Skipped only when no chromium can be found (and failed instead when WOM_SIM_REQUIRE_BROWSER=1, as in CI).
 The screenshot goes to the test's temporary folder, and to docs/screenshots/viz.png when that file is missing
@@ -32,10 +34,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 SCENARIO, OVERRIDES = "kol_launch", ("network.n=20000",)  # big enough that the network view is a sample
 REQUIRED = bool(os.environ.get("WOM_SIM_REQUIRE_BROWSER"))
 PLAY_S = 8.0
-# Play speed bound, weeks per second at 20,000 people with every week drawn. Loose on purpose: the box is a shared
-# 2-core machine with a load average of 2-6 from other jobs, where the same page measured 1.8-2.7 weeks/s (see
-# docs/performance.md); the bound catches a page that stalls or draws several frames per week, not a slow box.
-MIN_WEEKS_PER_S = 1.0
+# Play speed bound, weeks per second at 20,000 people. The page aims at 6 (VizModel.PLAY_RATE: the model runs on
+# while a frame is drawn) and measured 6.9 here; the bound is loose because the box is a shared 2-core machine with a
+# load average of 4-6 from other jobs. It catches a page that waits for every frame again (0.6-1 weeks/s here).
+MIN_WEEKS_PER_S = 2.0
 
 
 def _need(reason: str):

@@ -100,7 +100,8 @@ def Session(label: str, path: Path, scenario: Scenario, templates: dict, overrid
     model_parameters = solara.use_reactive({})  # what Reset passes to VizModel; ModelCreator fills it
     play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
     render_interval = solara.use_reactive(1)
-    use_threads = solara.use_reactive(False)
+    # Mesa draws in its own thread while the model steps (VizModel paces the two): drawing does not hold up a tick.
+    use_threads = solara.use_reactive(True)
     pins = solara.use_reactive(())  # pinned runs (pins.Pin), kept across Reset
     # Leaving this scenario: stop its model, in case a Play loop is still running on it.
     solara.use_effect(lambda: lambda: model.value.stop(), [])

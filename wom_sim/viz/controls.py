@@ -286,6 +286,7 @@ class VizModel(mesa.Model):
         self.lock = threading.RLock()
         self._frame = threading.Condition()
         self._drawing_since: float | None = None
+        self._ahead, self._frame_s = 0, 0.0  # ticks run during the frame being drawn; the last frame's seconds
         self.stopped = False
 
     def step(self) -> None:
@@ -303,26 +304,40 @@ class VizModel(mesa.Model):
         self.stopped, self.running = True, False
 
     # Pacing. Mesa's Play loop steps and asks for a redraw without waiting for the drawing. When a frame takes
-    # longer to draw than a step (large N, a busy machine), every step invalidates the frame being drawn, the page
-    # re-renders without end and shows nothing new (seen: the model at week 500, the page at week 1). So the page
-    # marks a frame as started when it renders and as shown when the render is committed, and `step` waits for a
-    # frame in progress; at most FRAME_WAIT_S, in case a page goes away in the middle of one.
+    # longer to draw than a step (large N, a busy machine), unbounded stepping invalidates every frame being drawn:
+    # the page re-renders without end and shows nothing new (seen: the model at week 500, the page at week 1). So
+    # the page marks a frame as started when it renders and as shown when the render is committed, and `step` runs
+    # on while a frame is drawn only as many ticks as keep PLAY_RATE (from the last frame's drawing time, at most
+    # MAX_AHEAD), then waits for it; at most FRAME_WAIT_S, in case a page goes away in the middle of one. Drawing
+    # is so decoupled from stepping: a slow frame shows several weeks at once instead of slowing the run down.
     FRAME_WAIT_S = 5.0
+    PLAY_RATE = 6.0  # weeks per second to keep while playing (the issue asks >= 5 at 5,000 people)
+    MAX_AHEAD = 13  # ticks at most between two frames (a quarter of a year of weeks)
 
     def frame_started(self) -> None:
         """The page began drawing the current state."""
         with self._frame:
             self._drawing_since = time.monotonic()
+            self._ahead = 0
 
     def frame_shown(self) -> None:
         """The page finished drawing (its render was committed)."""
         with self._frame:
+            if self._drawing_since is not None:
+                self._frame_s = time.monotonic() - self._drawing_since
             self._drawing_since = None
             self._frame.notify_all()
+
+    def ticks_per_frame(self) -> int:
+        """Ticks the model may run while one frame is drawn: enough for PLAY_RATE at the last frame's pace."""
+        return int(min(max(np.ceil(self.PLAY_RATE * self._frame_s), 1), self.MAX_AHEAD))
 
     def _wait_for_frame(self) -> None:
         with self._frame:
             if self._drawing_since is None:
+                return
+            if self._ahead < self.ticks_per_frame() - 1:  # the frame being drawn is one of the ticks
+                self._ahead += 1
                 return
             left = self.FRAME_WAIT_S - (time.monotonic() - self._drawing_since)
             if not self._frame.wait_for(lambda: self._drawing_since is None, timeout=max(left, 0.0)):
