@@ -443,6 +443,29 @@ with tarfile.open(name.replace("@", "").replace("/", "-") + ".tgz", "w:gz") as t
 """
 
 
+def test_assets_installed_by_the_solara_assets_package_count_as_present(tmp_path, monkeypatch):
+    # A stand-in solara-assets distribution: its RECORD lists the files its wheel put into share/solara/cdn.
+    site = tmp_path / "site"
+    info = site / "solara_assets-1.58.2.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: solara-assets\nVersion: 1.58.2\n")
+    root = tmp_path / "share" / "solara" / "cdn"
+    record = []
+    for name, version in assets.required_packages():
+        for file in ("package.json", "dist/main.js"):
+            path = assets.package_dir(name, version, root) / file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("{}")
+            record.append(f"../../share/solara/cdn/{name}@{version}/{file},,")
+    (info / "RECORD").write_text("\n".join(record) + "\n")
+    monkeypatch.syspath_prepend(str(site))
+    assert set(assets.solara_assets_packages()) == set(assets.required_packages())
+    assert assets.missing_packages(root) == []
+    name, version = assets.required_packages()[0]
+    (assets.package_dir(name, version, root) / "dist" / "main.js").unlink()  # an incomplete folder is missing
+    assert assets.missing_packages(root) == [(name, version)]
+
+
 def test_install_assets_without_npm_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(assets.AssetError, match="npm not found"):
