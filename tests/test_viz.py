@@ -627,3 +627,23 @@ def test_frames_drawn_over_a_cached_background_match_a_full_draw():
             assert (
                 fast.shape == full.shape and np.mean(np.abs(fast - full) > 40) < 0.0003
             )  # the curves alone are ~0.25%
+
+
+def test_wom_flows_fade_over_three_ticks():
+    from wom_sim.viz.figures import FADE_TICKS
+
+    model = VizModel(**initial_kwargs(_params("baseline")))
+    plot = NetworkPlot(model.drawn, model.positions, model.sim.population.is_kol)
+    counts = []
+    for _ in range(FADE_TICKS + 1):
+        model.step()
+        plot.update(model.sim.population, model.sim.last_tick)
+        a, _ = model.drawn.drawn_messages(model.sim.last_tick.positive.src, model.sim.last_tick.positive.dst)
+        counts.append(len(a))
+    plot.update(model.sim.population, model.sim.last_tick, "satisfaction")  # recolouring is not a new tick
+    shown = [len(pair[1].get_segments()) for pair in reversed(plot.fading)]  # newest first
+    assert shown == counts[::-1][:FADE_TICKS]
+    alphas = [pair[1].get_alpha() for pair in reversed(plot.fading) if len(pair[1].get_segments())]
+    assert alphas == sorted(alphas, reverse=True) and len(set(alphas)) == len(alphas)
+    plot.update(model.sim.population, None)  # a new run: no old flows
+    assert not any(len(lines.get_segments()) for pair in plot.fading for lines in pair)

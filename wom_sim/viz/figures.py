@@ -44,6 +44,8 @@ NODE_SIZE, KOL_SIZE = 10, 90
 LEGEND_BOX = {"frameon": True, "framealpha": 0.85, "edgecolor": "none"}  # readable where the curves run under it
 DPI = 90
 GRID = "#EEEEEE"  # lighter than the palette's pale grey: grid lines must not compete with the data
+FADE_TICKS = 3  # WOM flows stay on the network view this many ticks, fading
+FADE = (1.0, 0.35, 0.12)  # opacity of this tick's flows and of the ticks before, relative
 NPS_RANGE = (-100.0, 100.0)  # NPS is % promoters - % detractors
 
 
@@ -78,8 +80,13 @@ class NetworkPlot:
         ax.set_ylim(-1.04, 1.04)
         ax.set_aspect("equal")
         ax.add_collection(_segments(positions, drawn.src, drawn.dst, PALETTE["black"], 0.35, 0.07))
-        self.negative = ax.add_collection(_segments(positions, [], [], NEGATIVE, 1.1, 0.75))
-        self.positive = ax.add_collection(_segments(positions, [], [], POSITIVE, 1.1, 0.75))
+        # This tick's WOM and, fainter and thinner, that of the FADE_TICKS - 1 ticks before (oldest drawn first).
+        self.fading = [(ax.add_collection(_segments(positions, [], [], NEGATIVE, 1.1 - 0.3 * age, 0.75)),
+                        ax.add_collection(_segments(positions, [], [], POSITIVE, 1.1 - 0.3 * age, 0.75)))
+                       for age in reversed(range(FADE_TICKS))]  # fmt: skip
+        self.negative, self.positive = self.fading[-1]
+        self.history: list[tuple[np.ndarray, np.ndarray]] = []  # (negative, positive) segments, newest last
+        self.last_tick: TickState | None = None  # held, so `is` tells a new tick from a new colouring
         self.kol = is_kol[drawn.nodes]
         grey = np.full(len(drawn.nodes), STATUS_COLOURS[0])  # everyone unaware until the first update
         self.people = ax.scatter(positions[~self.kol, 0], positions[~self.kol, 1], s=NODE_SIZE, c=grey[~self.kol],
@@ -90,7 +97,7 @@ class NetworkPlot:
         # The ties and the legend change only with the colouring: they are drawn once into a background image, and a
         # frame pastes it and draws the people and this tick's WOM over it (`frame_png`), a fraction of a full draw.
         self.canvas = FigureCanvasAgg(self.fig)
-        self.dynamic = (self.negative, self.positive, self.people, self.kols)
+        self.dynamic = (*(lines for pair in self.fading for lines in pair), self.people, self.kols)
         self.background = None
 
     def frame_png(self) -> bytes:
@@ -112,12 +119,23 @@ class NetworkPlot:
         colours = node_colours(self.drawn, pop, colour_by)
         self.people.set_facecolors(colours[~self.kol])
         self.kols.set_facecolors(colours[self.kol])
-        for deliveries, lines in ((getattr(last_tick, "negative", None), self.negative),
-                                  (getattr(last_tick, "positive", None), self.positive)):  # fmt: skip
-            a, b = self.drawn.drawn_messages(deliveries.src, deliveries.dst) if deliveries else ([], [])
-            lines.set_segments(_pairs(self.positions, a, b))
-            # Fainter when there are many, so a busy tick on a dense graph does not hide the people.
-            lines.set_alpha(float(np.clip(400 / max(len(a), 1), 0.3, 0.8)))
+        if last_tick is None:
+            self.history, self.last_tick = [], None
+        elif last_tick is not self.last_tick:  # a new tick (not just a new colouring): its flows join the history
+            segments = []
+            for deliveries in (last_tick.negative, last_tick.positive):
+                a, b = self.drawn.drawn_messages(deliveries.src, deliveries.dst) if deliveries else ([], [])
+                segments.append(_pairs(self.positions, a, b))
+            self.history = [*self.history, tuple(segments)][-FADE_TICKS:]
+            self.last_tick = last_tick
+        empty = (np.zeros((0, 2, 2)), np.zeros((0, 2, 2)))
+        shown = [empty] * (FADE_TICKS - len(self.history)) + self.history
+        for age, (pair, segments) in enumerate(zip(reversed(self.fading), reversed(shown), strict=True)):
+            for lines, segs in zip(pair, segments, strict=True):
+                lines.set_segments(segs)
+                # Fainter when there are many, so a busy tick on a dense graph does not hide the people; older
+                # ticks fade out.
+                lines.set_alpha(float(np.clip(400 / max(len(segs), 1), 0.3, 0.8)) * FADE[age])
         if colour_by != self.colour_by:
             if self.legend is not None:
                 self.legend.remove()
