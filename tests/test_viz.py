@@ -647,3 +647,25 @@ def test_wom_flows_fade_over_three_ticks():
     assert alphas == sorted(alphas, reverse=True) and len(set(alphas)) == len(alphas)
     plot.update(model.sim.population, None)  # a new run: no old flows
     assert not any(len(lines.get_segments()) for pair in plot.fading for lines in pair)
+
+
+def test_dashboard_pins_a_run_and_shows_the_difference_after_reset():
+    import ipyvuetify as v
+    from mesa.visualization.utils import force_update
+
+    model = solara.reactive(VizModel(**initial_kwargs(_params("baseline"))))
+    pins = solara.reactive(())
+    _box, rc = solara.render(Dashboard(model, pins), handle_error=False)
+    for _ in range(3):
+        model.value.step()
+    force_update()
+    rc.find(v.Btn, children=["Pin this run"]).widget.click()
+    assert [p.label.split()[0] for p in pins.value] == ["pin"] and len(pins.value[0].frame) == 3
+    model.value = VizModel(**{**initial_kwargs(_params("baseline")), "contact_prob": 0.4})
+    model.value.step()
+    force_update()
+    labels = [w.children[0] for w in rc.find(v.Html, class_="wom-pin-label").widgets]
+    assert len(labels) == 1 and "(now 0.40)" in labels[0]
+    deltas = [w.children[0] for w in rc.find(v.Html, class_="wom-kpi-delta").widgets]
+    assert deltas and all(d.endswith(f"vs {pins.value[0].label}") for d in deltas)
+    assert rc.find(v.Btn, children=[f"Compare with {pins.value[0].label}"]).widget is not None

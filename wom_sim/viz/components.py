@@ -8,7 +8,6 @@ model gets one persistent matplotlib figure per view (updated in place, not rebu
 
 from __future__ import annotations
 
-import pandas as pd
 import solara
 import solara.lab
 from mesa.visualization.utils import update_counter
@@ -59,7 +58,7 @@ def InForce(model: VizModel):
 
 @solara.component
 def Pins(model: VizModel, tick: int, pins: solara.Reactive[tuple]):
-    """Pin the current run as a reference (up to MAX_PINS), list the pins with what differs, unpin, compare."""
+    """Pin the current run as a reference (up to MAX_PINS), list the pins with what differs, unpin."""
     now = model.in_force()
 
     def pin_current():
@@ -67,10 +66,10 @@ def Pins(model: VizModel, tick: int, pins: solara.Reactive[tuple]):
             frame = model.sim.metrics_frame()
         pins.value = add_pin(pins.value, make_pin(model.sim.wom_scenario, frame, now))
 
-    with solara.Card("Pinned runs", margin=0, classes=["wom-pins"]):
+    with solara.Column(gap="0px", classes=["wom-pins"]):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             solara.Button("Pin this run", on_click=pin_current, disabled=len(pins.value) >= MAX_PINS or not tick,
-                          classes=["wom-pin"], color="primary", outlined=True)  # fmt: skip
+                          classes=["wom-pin"], color="primary", outlined=True, small=True)  # fmt: skip
             if not pins.value:
                 solara.Text("Run the model, pin it, then change sliders or switches and press Reset: the plots show "
                             "the pinned run in grey and the tiles the difference to it.", style=MUTED)  # fmt: skip
@@ -84,8 +83,6 @@ def Pins(model: VizModel, tick: int, pins: solara.Reactive[tuple]):
                 what = "; ".join(changes) if changes else "same settings as now"
                 solara.Text(f"{pin.label} ({weeks} {pin.scenario.tick_unit}s): {what}", classes=["wom-pin-label"],
                             style={"font-size": "13px"})  # fmt: skip
-        if pins.value:
-            Compare(model, tick, pins.value[0])
 
 
 def _unpin(pins: solara.Reactive[tuple], pin: Pin) -> None:
@@ -99,6 +96,11 @@ def Compare(model: VizModel, tick: int, pin: Pin):
     scenario = model.sim.wom_scenario
     result = solara.lab.use_task(lambda: compare_with_pin(pin, scenario, replications.value), dependencies=None,
                                  raise_error=False)  # fmt: skip
+    with solara.Card("Paired comparison", margin=0, classes=["wom-compare-card"]):
+        _compare_body(pin, replications, result)
+
+
+def _compare_body(pin: Pin, replications, result) -> None:
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Button(f"Compare with {pin.label}", on_click=result, disabled=result.pending, classes=["wom-compare"],
                       outlined=True)  # fmt: skip
@@ -111,7 +113,12 @@ def Compare(model: VizModel, tick: int, pin: Pin):
     elif result.error:
         solara.Error(f"The comparison failed: {result.exception}")
     elif result.finished and result.value:
-        solara.DataFrame(pd.DataFrame(result.value), items_per_page=10)
+        rows = result.value
+        header = list(rows[0])
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(str(row[h]) for h in header) + " |" for row in rows]
+        with solara.Column(classes=["wom-compare-result"], style={"font-size": "13px"}):
+            solara.Markdown("\n".join(lines))
 
 
 @solara.component
@@ -234,3 +241,6 @@ def Dashboard(model: solara.Reactive[VizModel], pins: solara.Reactive[tuple] | N
         with solara.ColumnsResponsive(12, large=[5, 7]):
             NetworkCard(current, tick)
             KpiCard(current, tick, pins.value)
+        if pins.value:  # below the plots, which a user watches most
+            # A new model (Reset) or another first pin starts a fresh comparison: a result is for the settings it ran.
+            Compare(current, tick, pins.value[0]).key(f"compare-{id(current)}-{pins.value[0].label}")

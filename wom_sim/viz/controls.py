@@ -27,7 +27,7 @@ import numpy as np
 
 from wom_sim.errors import ScenarioError
 from wom_sim.scenario.catalogue import BUNDLED_DIR
-from wom_sim.scenario.loading import load_scenario
+from wom_sim.scenario.loading import apply_overrides, build_scenario, load_scenario
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim.interventions import REGISTRY
 from wom_sim.sim.model import WomModel
@@ -201,7 +201,6 @@ def viz_scenario(
     overrides.update(lists)
     if seed is not None:
         overrides["seed"] = int(seed)
-    from wom_sim.scenario.loading import apply_overrides, build_scenario
 
     return build_scenario(apply_overrides(data, overrides), base.name)
 
