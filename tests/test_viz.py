@@ -669,3 +669,45 @@ def test_dashboard_pins_a_run_and_shows_the_difference_after_reset():
     deltas = [w.children[0] for w in rc.find(v.Html, class_="wom-kpi-delta").widgets]
     assert deltas and all(d.endswith(f"vs {pins.value[0].label}") for d in deltas)
     assert rc.find(v.Btn, children=[f"Compare with {pins.value[0].label}"]).widget is not None
+
+
+# --------------------------------------------------------------------------------------------- aggregate view
+def test_label_propagation_finds_planted_communities():
+    from wom_sim.viz.groups import communities, flows, label_propagation
+
+    # Four cliques of 30 joined in a ring by one tie each: four communities.
+    edges = [(b * 30 + i, b * 30 + j) for b in range(4) for i in range(30) for j in range(i + 1, 30)]
+    edges += [(b * 30, ((b + 1) % 4) * 30 + 1) for b in range(4)]
+    g = make_graph(120, edges)
+    labels = label_propagation(g)
+    majority = []
+    for b in range(4):  # each clique is one community (a bridge end may keep its other side's label)
+        values, counts = np.unique(labels[b * 30 : (b + 1) * 30], return_counts=True)
+        assert counts.max() >= 29
+        majority.append(values[counts.argmax()])
+    assert len(set(majority)) == 4
+    groups = communities(g, max_groups=2)
+    assert groups.k == 3 and groups.sizes[:2].min() >= 29 and groups.sizes.sum() == 120
+    assert communities(g, max_groups=2) is groups  # computed once per graph
+    src, dst = np.array([2, 2, 45, 100]), np.array([3, 45, 100, 45])
+    expected = np.zeros((3, 3), dtype=int)
+    for a, b in zip(src, dst, strict=True):
+        expected[groups.of[a], groups.of[b]] += 1
+    assert np.array_equal(flows(groups, src, dst), expected)
+
+
+def test_aggregate_view_draws_every_group_without_overlapping_labels():
+    from wom_sim.viz.groups import aggregate_figure, communities
+
+    model = _stepped(3)
+    groups = communities(model.sim.graph)
+    fig = aggregate_figure(groups, model.sim.population, model.sim.last_tick, "week")
+    assert png(fig).startswith(b"\x89PNG")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    boxes = [t.get_window_extent(canvas.get_renderer()) for t in fig.axes[0].texts]
+    assert len(boxes) == groups.k
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    assert all(fig.bbox.contains(b.x0, b.y0) and fig.bbox.contains(b.x1, b.y1) for b in boxes)

@@ -22,7 +22,9 @@ from wom_sim.viz.figures import (
     kpi_values,
     network_figure,
     pin_row,
+    png,
 )
+from wom_sim.viz.groups import MAX_GROUPS, aggregate_figure, communities
 from wom_sim.viz.pins import COMPARE_REPLICATIONS, MAX_PINS, Pin, add_pin, changed_settings, compare_with_pin, make_pin
 
 MUTED = {"font-size": "12px", "color": "#555555"}
@@ -125,6 +127,7 @@ def _compare_body(pin: Pin, replications, result) -> None:
 def NetworkCard(model: VizModel, tick: int):
     """The network view: colour selector, picture and what it shows (sample size, layout origin)."""
     colour_by = solara.use_reactive("status")
+    view = solara.use_reactive("people")
     unit = model.sim.wom_scenario.tick_unit
     plot = solara.use_memo(lambda: NetworkPlot(model.drawn, model.positions, model.sim.population.is_kol, unit=unit),
                            dependencies=[id(model)])  # fmt: skip
@@ -137,23 +140,42 @@ def NetworkCard(model: VizModel, tick: int):
     def chart(fmt: str):
         def make() -> bytes:
             with model.lock:
-                fig = network_figure(model.drawn, model.positions, model.sim.population, model.sim.last_tick,
-                                     colour_by.value, unit)  # fmt: skip
+                if view.value == "communities":
+                    fig = aggregate_figure(communities(model.sim.graph), model.sim.population, model.sim.last_tick,
+                                           unit)  # fmt: skip
+                else:
+                    fig = network_figure(model.drawn, model.positions, model.sim.population, model.sim.last_tick,
+                                         colour_by.value, unit)  # fmt: skip
             return saving.chart_bytes(fig, fmt)
 
         return make
 
-    image = solara.use_memo(draw, dependencies=[id(model), tick, colour_by.value])
+    def draw_groups() -> bytes:
+        groups = communities(model.sim.graph)  # once per graph (a second or two at 20,000 people)
+        with model.lock:
+            fig = aggregate_figure(groups, model.sim.population, model.sim.last_tick, unit)
+        return png(fig)
+
+    grouped = view.value == "communities"
+    image = solara.use_memo(draw_groups if grouped else draw, dependencies=[id(model), tick, colour_by.value, grouped])
     with solara.Card("Word of mouth on the network", margin=0, classes=["wom-network"]):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-            solara.Text("Colour by", style={"font-size": "13px"})
-            solara.ToggleButtonsSingle(value=colour_by, values=["status", "satisfaction"], dense=True)
+            if model.drawn.sampled:  # above MAX_DRAWN people: everyone grouped, or a sample of people
+                solara.ToggleButtonsSingle(value=view, values=["people", "communities"], dense=True,
+                                           classes=["wom-view"])  # fmt: skip
+            if not grouped:
+                solara.Text("Colour by", style={"font-size": "13px"})
+                solara.ToggleButtonsSingle(value=colour_by, values=["status", "satisfaction"], dense=True)
             for fmt in saving.CHART_FORMATS:
                 Download(chart(fmt), f"network_{unit}{tick}.{fmt}", fmt.upper(), _MIME[fmt])
         solara.Image(image, width="100%", classes=["wom-figure", "wom-network-figure"])
         messages = model.sim.last_metrics or {}
         with solara.Column(gap="2px", style=MUTED):
-            solara.Text(f"{model.drawn.caption()} Layout {model.layout_origin}.", classes=["wom-sample"])
+            if grouped:
+                solara.Text(f"All {model.sim.n:,} people, grouped: the {MAX_GROUPS} largest communities (label "
+                            "propagation on the whole graph) and the others.", classes=["wom-sample"])  # fmt: skip
+            else:
+                solara.Text(f"{model.drawn.caption()} Layout {model.layout_origin}.", classes=["wom-sample"])
             if messages:
                 solara.Text(
                     f"This {unit}: {messages['pos_messages']:,} positive and {messages['neg_messages']:,} negative "
