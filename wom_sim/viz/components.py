@@ -179,7 +179,8 @@ def NetworkCard(model: VizModel, tick: int):
             if messages:
                 solara.Text(
                     f"This {unit}: {messages['pos_messages']:,} positive and {messages['neg_messages']:,} negative "
-                    "messages among everyone; the coloured lines are those between drawn people."
+                    "messages among everyone"
+                    + ("." if grouped else "; the coloured lines are those between drawn people.")
                 )
 
 

@@ -123,9 +123,9 @@ def aggregate_figure(groups: Groups, pop: Population, last_tick: TickState | Non
         va = "center" if abs(uy) < 0.3 else ("bottom" if uy > 0 else "top")
         ax.text(x + ux * (radius[i] + 0.06), y + uy * (radius[i] + 0.06),
                 f"{name}: {groups.sizes[i]:,} people\n{customers[i]:.0%} customers\n{inside}", ha=ha, va=va,
-                fontsize=8, zorder=4, linespacing=1.1)  # fmt: skip
+                fontsize=9.5, zorder=4, linespacing=1.1)  # fmt: skip
     fig.text(0.5, 0.03, f"Bubble area: people; inner disc: customers. Lines: WOM this {unit} between groups,\n"
-             "width = messages (green positive, vermillion negative).", ha="center", fontsize=8.5)  # fmt: skip
+             "width = messages (green positive, vermillion negative).", ha="center", fontsize=9.5)  # fmt: skip
     return fig
 
 
