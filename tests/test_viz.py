@@ -711,3 +711,17 @@ def test_aggregate_view_draws_every_group_without_overlapping_labels():
     assert len(boxes) == groups.k
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     assert all(fig.bbox.contains(b.x0, b.y0) and fig.bbox.contains(b.x1, b.y1) for b in boxes)
+
+
+def test_a_tick_no_frame_shows_is_reported_once_the_model_is_quiet():
+    model = VizModel(**initial_kwargs(_params("baseline")))
+    model.frame_started()
+    model.frame_shown()
+    assert not model.needs_frame(quiet_s=0.0)
+    model.step()  # e.g. the last step of a Play paused while it waited for a frame
+    assert not model.needs_frame(quiet_s=10.0)  # still stepping, maybe
+    assert model.needs_frame(quiet_s=0.0)
+    model.frame_started()
+    assert not model.needs_frame(quiet_s=0.0)  # being drawn
+    model.frame_shown()
+    assert not model.needs_frame(quiet_s=0.0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import solara
 import solara.lab
-from mesa.visualization.utils import update_counter
+from mesa.visualization.utils import force_update, update_counter
 
 from wom_sim.viz import saving
 from wom_sim.viz.controls import VizModel
@@ -28,6 +28,7 @@ from wom_sim.viz.groups import MAX_GROUPS, aggregate_figure, communities
 from wom_sim.viz.pins import COMPARE_REPLICATIONS, MAX_PINS, Pin, add_pin, changed_settings, compare_with_pin, make_pin
 
 MUTED = {"font-size": "12px", "color": "#555555"}
+WATCH_S = 0.5  # how often the page checks that the model's last tick is drawn (see VizModel.needs_frame)
 
 
 @solara.component
@@ -256,6 +257,13 @@ def Dashboard(model: solara.Reactive[VizModel], pins: solara.Reactive[tuple] | N
     tick = current.sim.tick
     current.frame_started()  # the Play loop waits for this frame (VizModel pacing)
     solara.use_effect(current.frame_shown, dependencies=None)  # effects run once the render is committed
+
+    def watch(cancel) -> None:
+        while not cancel.wait(WATCH_S):
+            if current.needs_frame():
+                force_update()
+
+    solara.use_thread(watch, dependencies=[id(current)], intrusive_cancel=False)
     with solara.Column(style={"padding": "12px 16px", "gap": "12px"}):
         KpiTiles(current, tick, pins.value[0] if pins.value else None)
         InForce(current)

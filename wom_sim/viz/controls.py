@@ -286,6 +286,7 @@ class VizModel(mesa.Model):
         self._frame = threading.Condition()
         self._drawing_since: float | None = None
         self._ahead, self._frame_s = 0, 0.0  # ticks run during the frame being drawn; the last frame's seconds
+        self._drawn_tick, self._stepped_at = -1, 0.0  # the tick the last frame showed; when the model last stepped
         self.stopped = False
 
     def step(self) -> None:
@@ -296,6 +297,7 @@ class VizModel(mesa.Model):
         with self.lock:
             self.sim.step()
         self.running = self.sim.running
+        self._stepped_at = time.monotonic()
 
     def stop(self) -> None:
         """Stop for good: the page moved to another scenario, and Mesa's Play loop (which checks `running`
@@ -318,6 +320,14 @@ class VizModel(mesa.Model):
         with self._frame:
             self._drawing_since = time.monotonic()
             self._ahead = 0
+            self._drawn_tick = self.sim.tick
+
+    def needs_frame(self, quiet_s: float = 0.3) -> bool:
+        """The model stopped (at least `quiet_s` ago) at a tick no frame shows: the last tick of a Play that was
+        paused while a step waited for a frame; Mesa's drawing thread has ended by then, so the page draws it."""
+        with self._frame:
+            return (self._drawing_since is None and self.sim.tick != self._drawn_tick
+                    and time.monotonic() - self._stepped_at >= quiet_s)  # fmt: skip
 
     def frame_shown(self) -> None:
         """The page finished drawing (its render was committed)."""
