@@ -245,19 +245,28 @@ def test_graph_cache_keeps_kols_per_selection():
     assert other.graph is sim.graph and len(other.kol_ids) == 3
 
 
-def test_step_waits_for_the_frame_being_drawn_but_not_forever():
+def test_step_runs_on_while_a_frame_is_drawn_then_waits_for_it_but_not_forever():
     model = VizModel(**initial_kwargs(_params("baseline")))
+    assert model.ticks_per_frame() == 1  # no frame drawn yet: wait for every one
     model.frame_started()
-    threading.Timer(0.3, model.frame_shown).start()
+    time.sleep(0.35)
+    model.frame_shown()  # a 0.35 s frame: 6 weeks/s needs 3 ticks per frame
+    assert model.ticks_per_frame() == 3
+    model.frame_started()
+    threading.Timer(0.4, model.frame_shown).start()
     start = time.monotonic()
     model.step()
-    assert time.monotonic() - start >= 0.25 and model.tick == 1
+    model.step()
+    assert time.monotonic() - start < 0.3 and model.tick == 2  # two ticks beside the frame being drawn
+    model.step()  # the third waits for the frame
+    assert time.monotonic() - start >= 0.35 and model.tick == 3
     model.FRAME_WAIT_S = 0.2
+    model._frame_s = 0.0
     model.frame_started()  # a frame that is never shown (the page went away)
     start = time.monotonic()
     model.step()
     model.step()
-    assert 0.15 <= time.monotonic() - start < 2.0 and model.tick == 3
+    assert 0.15 <= time.monotonic() - start < 2.0 and model.tick == 5
 
 
 def test_a_stopped_model_does_not_step():
@@ -290,20 +299,58 @@ def test_network_plot_colours_by_status_or_satisfaction_and_marks_kols():
         plot.update(model.sim.population, None, "loyalty")
 
 
-def test_kpi_plots_show_every_series_and_grow_with_the_run():
+def test_kpi_plots_show_every_series_over_the_whole_run():
     model = VizModel(**initial_kwargs(_params("baseline")))
     plots = KpiPlots(12)
-    assert plots.update(model.sim.metrics_frame()).texts[0].get_visible()  # "press Step" before the first tick
+    plots.update(model.sim.metrics_frame())
+    assert not plots.fig.texts  # no "press Step" text in the figure, where it overlapped the titles
     for _ in range(4):
         model.step()
     plots.update(model.sim.metrics_frame())
-    assert not plots.hint.get_visible()
     assert set(plots.lines) == {"nps", "pos_messages", "neg_messages", "mean_S", "mean_T", "mean_L", "brand",
                                 "cum_profit"}  # fmt: skip
     assert all(len(line.get_xdata()) == 4 for line in plots.lines.values())
+    assert all(ax.get_xlim() == (0, 12) for ax in plots.axes.flat)  # the run's whole x axis, from the start
     assert len(plots.stack) >= 4  # one band per acquisition channel
     assert png(plots.fig).startswith(b"\x89PNG")
     assert empty_kpi_png(12, "week") is empty_kpi_png(12, "week")  # the first frame is drawn once and shared
+
+
+def test_empty_kpi_plots_show_the_axes_the_run_will_use():
+    plots = KpiPlots(104, "week")
+    plots.update(pd.DataFrame({"t": []}))
+    plots.fig.canvas.draw()
+    titles = {ax.get_title(): ax for ax in plots.axes.flat}
+    assert titles["NPS (customers)"].get_ylim() == (-100.0, 100.0)
+    assert "Positive WOM messages per week" not in titles and "WOM messages per week" in titles
+    for ax in plots.axes.flat:
+        assert ax.get_xlim() == (0, 104)
+        low, high = ax.get_ylim()
+        assert high - low >= 1.0  # never a degenerate range (it gave ticks like -2.7e-17)
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert not any("e-" in label for label in labels), labels
+    legends = [t.get_text() for ax in plots.axes.flat if ax.get_legend() for t in ax.get_legend().get_texts()]
+    legends += [t.get_text() for legend in plots.fig.legends for t in legend.get_texts()]
+    assert "tick" not in " ".join(legends) and {"satisfaction", "word of mouth", "positive"} <= set(legends)
+
+
+def test_pinned_runs_are_overlaid_in_grey_with_their_labels():
+    from wom_sim.catalogue import PALETTE
+    from wom_sim.viz.pins import make_pin
+
+    model = _stepped(6)
+    pin = make_pin(model.sim.wom_scenario, model.sim.metrics_frame(), model.in_force(), number=1)
+    other = VizModel(**{**initial_kwargs(_params("baseline")), "contact_prob": 0.4})
+    for _ in range(3):
+        other.step()
+    plots = KpiPlots(12)
+    plots.update(other.sim.metrics_frame(), (pin,))
+    grey = [line for ax in plots.axes.flat for line in ax.get_lines() if line.get_color() == PALETTE["grey"]
+            and len(line.get_xdata()) == 6]  # fmt: skip
+    assert len(grey) == 1 + len(plots.lines)  # customers won, and every series of the other panels
+    assert [t.get_text() for t in plots.pin_legend.get_texts()] == ["pin 1"]
+    plots.update(other.sim.metrics_frame(), ())  # unpinned: the grey lines go
+    assert plots.pin_legend is None and not [a for a in plots.pin_artists if a.axes is not None]
 
 
 def test_kpi_values_before_and_after_the_first_tick():
@@ -396,6 +443,29 @@ with tarfile.open(name.replace("@", "").replace("/", "-") + ".tgz", "w:gz") as t
 """
 
 
+def test_assets_installed_by_the_solara_assets_package_count_as_present(tmp_path, monkeypatch):
+    # A stand-in solara-assets distribution: its RECORD lists the files its wheel put into share/solara/cdn.
+    site = tmp_path / "site"
+    info = site / "solara_assets-1.58.2.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: solara-assets\nVersion: 1.58.2\n")
+    root = tmp_path / "share" / "solara" / "cdn"
+    record = []
+    for name, version in assets.required_packages():
+        for file in ("package.json", "dist/main.js"):
+            path = assets.package_dir(name, version, root) / file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("{}")
+            record.append(f"../../share/solara/cdn/{name}@{version}/{file},,")
+    (info / "RECORD").write_text("\n".join(record) + "\n")
+    monkeypatch.syspath_prepend(str(site))
+    assert set(assets.solara_assets_packages()) == set(assets.required_packages())
+    assert assets.missing_packages(root) == []
+    name, version = assets.required_packages()[0]
+    (assets.package_dir(name, version, root) / "dist" / "main.js").unlink()  # an incomplete folder is missing
+    assert assets.missing_packages(root) == [(name, version)]
+
+
 def test_install_assets_without_npm_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(assets.AssetError, match="npm not found"):
@@ -437,3 +507,221 @@ def test_python_m_solara_is_available():
     done = subprocess.run([sys.executable, "-m", "solara", "run", "--help"], capture_output=True, text=True,
                           timeout=60, check=False)  # fmt: skip
     assert done.returncode == 0 and "--production" in done.stdout
+
+
+# --------------------------------------------------------------------------------------------- pins, saving
+def test_pins_keep_at_most_three_and_say_what_differs():
+    from wom_sim.viz.pins import MAX_PINS, add_pin, changed_settings, make_pin
+
+    model = _stepped(2)
+    pins: tuple = ()
+    for i in range(MAX_PINS + 1):
+        pins = add_pin(pins, make_pin(model.sim.wom_scenario, model.sim.metrics_frame(), model.in_force(), i + 1))
+    assert [p.label for p in pins] == ["pin 1", "pin 2", "pin 3"]
+    model.step()  # a pin is a copy: the run going on does not change it
+    assert len(pins[0].frame) == 2
+    now = VizModel(**{**initial_kwargs(_params("baseline")), "quality": 0.6}).in_force()
+    assert changed_settings(pins[0], now) == [f"Quality {pins[0].settings['Quality']} (now 0.60)"]
+
+
+def test_tiles_show_the_difference_to_the_pin_at_the_same_week():
+    from wom_sim.viz.figures import format_difference, kpi_differences, pin_row
+
+    model = _stepped(4)
+    frame = model.sim.metrics_frame()
+    assert pin_row(frame, 2)["t"] == 1 and pin_row(frame, 40)["t"] == 3 and pin_row(frame, 0) is None
+    same = kpi_differences(model.sim.last_metrics, pin_row(frame, 4))
+    assert same["adopted"] == "+0.0 pp" and same["customers"] == "0"
+    earlier = kpi_differences(model.sim.last_metrics, pin_row(frame, 1))
+    gained = model.sim.last_metrics["customers"] - frame["customers"].iloc[0]
+    assert earlier["customers"] == format_difference("customers", gained)
+    assert format_difference("adoption_share", 0.0123) == "+1.2 pp" and format_difference("nps", -3.0) == "-3.0"
+
+
+def test_compare_with_pin_pairs_replications_by_seed(monkeypatch):
+    from wom_sim.viz import pins as pins_module
+    from wom_sim.viz.pins import compare_with_pin, make_pin, replicate_pair
+
+    base = VizModel(**initial_kwargs(_params("baseline"))).sim.wom_scenario
+    better = VizModel(**{**initial_kwargs(_params("baseline")), "quality": 0.95}).sim.wom_scenario
+    a, b = replicate_pair(base, base, 3)
+    assert [r["seed"].iloc[0] for r in a] == [r["seed"].iloc[0] for r in b] and len(
+        set(r["seed"].iloc[0] for r in a)
+    ) == 3
+    pd.testing.assert_frame_equal(a[1], b[1])  # same scenario, same seed: the same run
+    pin = make_pin(base, pd.DataFrame({"t": []}), {}, number=1)
+    rows = compare_with_pin(pin, base, replications=3)
+    assert {r["difference"] for r in rows} <= {"+0.0 pp", "0", "+0.0", "+0"}  # CRN: no change, no difference
+    rows = compare_with_pin(pin, better, replications=3)
+    assert rows[0]["outcome"] == "Ever adopted (share of population)" and set(rows[0]) == {
+        "outcome", "pin 1", "current", "difference", "95% CI"}  # fmt: skip
+    calls = []
+    monkeypatch.setattr(pins_module, "replicate_pair", lambda *a: calls.append(a) or replicate_pair(*a))
+    compare_with_pin(pin, better, replications=2)
+    assert calls and calls[0][2] == 2  # every comparison goes through the one adapter
+
+
+def test_saved_settings_reproduce_the_run_with_wom_sim_run(tmp_path):
+    from wom_sim.viz import saving
+
+    params = {**initial_kwargs(_params("baseline")), "contact_prob": 0.27, "quality": 0.6, "seed": "11",
+              "referral_reward": 15.0}  # fmt: skip
+    model = VizModel(**params)
+    while model.running:
+        model.step()
+    path = tmp_path / "mine.yaml"
+    path.write_text(saving.scenario_file(model.sim.wom_scenario))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", str(path), "--out", str(out), "--format", "csv", "-q"])
+    assert result.exit_code == 0, result.output
+    (metrics,) = out.rglob("metrics.csv")
+    ran = pd.read_csv(metrics)
+    page = pd.read_csv(io.BytesIO(saving.timeseries_csv(model.sim.metrics_frame())))
+    assert list(page.columns[:2]) == ["week", "t"] and len(page) == len(ran) == 12
+    pd.testing.assert_frame_equal(page.drop(columns=["week"]), ran[page.columns[1:]], check_dtype=False)
+
+
+def test_charts_save_as_png_and_svg_and_excel_when_available():
+    from wom_sim.viz import saving
+
+    model = _stepped(2)
+    fig = KpiPlots(12).update(model.sim.metrics_frame())
+    assert saving.chart_bytes(fig, "png").startswith(b"\x89PNG")
+    assert b"<svg" in saving.chart_bytes(fig, "svg")[:400]
+    with pytest.raises(ValueError, match="png, svg"):
+        saving.chart_bytes(fig, "gif")
+    if saving.excel_available():
+        assert saving.timeseries_xlsx(model.sim.metrics_frame()).startswith(b"PK")
+
+
+def test_labels_use_the_tick_unit_and_say_advertising_is_always_on():
+    params = _params("baseline")
+    assert params["ad_reach"]["label"] == "Always-on advertising reach (share per week)"
+    assert params[SWITCH_PREFIX + "advertising"]["label"] == "Intervention: Advertising campaign (on top of always-on)"
+    model = _stepped(1)
+    fig = NetworkPlot(model.drawn, model.positions, model.sim.population.is_kol, unit="week").update(
+        model.sim.population, model.sim.last_tick
+    )
+    texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert "positive WOM this week" in texts and not [t for t in texts if "tick" in t]
+
+
+def test_frames_drawn_over_a_cached_background_match_a_full_draw():
+    from PIL import Image
+
+    from wom_sim.viz.pins import make_pin
+
+    def pixels(data: bytes) -> np.ndarray:
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=int)
+
+    model = _stepped(3)
+    net = NetworkPlot(model.drawn, model.positions, model.sim.population.is_kol)
+    kpi = KpiPlots(12)
+    pin = make_pin(model.sim.wom_scenario, model.sim.metrics_frame(), model.in_force(), number=1)
+    for colour_by, pins in (("status", ()), ("satisfaction", (pin,)), ("status", (pin,))):
+        model.step()  # new data over the same background, or a new background (colouring, pins, y range)
+        net.update(model.sim.population, model.sim.last_tick, colour_by)
+        kpi.update(model.sim.metrics_frame(), pins)
+        for plot in (net, kpi):
+            fast, full = pixels(plot.frame_png()), pixels(png(plot.fig))
+            assert (
+                fast.shape == full.shape and np.mean(np.abs(fast - full) > 40) < 0.0003
+            )  # the curves alone are ~0.25%
+
+
+def test_wom_flows_fade_over_three_ticks():
+    from wom_sim.viz.figures import FADE_TICKS
+
+    model = VizModel(**initial_kwargs(_params("baseline")))
+    plot = NetworkPlot(model.drawn, model.positions, model.sim.population.is_kol)
+    counts = []
+    for _ in range(FADE_TICKS + 1):
+        model.step()
+        plot.update(model.sim.population, model.sim.last_tick)
+        a, _ = model.drawn.drawn_messages(model.sim.last_tick.positive.src, model.sim.last_tick.positive.dst)
+        counts.append(len(a))
+    plot.update(model.sim.population, model.sim.last_tick, "satisfaction")  # recolouring is not a new tick
+    shown = [len(pair[1].get_segments()) for pair in reversed(plot.fading)]  # newest first
+    assert shown == counts[::-1][:FADE_TICKS]
+    alphas = [pair[1].get_alpha() for pair in reversed(plot.fading) if len(pair[1].get_segments())]
+    assert alphas == sorted(alphas, reverse=True) and len(set(alphas)) == len(alphas)
+    plot.update(model.sim.population, None)  # a new run: no old flows
+    assert not any(len(lines.get_segments()) for pair in plot.fading for lines in pair)
+
+
+def test_dashboard_pins_a_run_and_shows_the_difference_after_reset():
+    import ipyvuetify as v
+    from mesa.visualization.utils import force_update
+
+    model = solara.reactive(VizModel(**initial_kwargs(_params("baseline"))))
+    pins = solara.reactive(())
+    _box, rc = solara.render(Dashboard(model, pins), handle_error=False)
+    for _ in range(3):
+        model.value.step()
+    force_update()
+    rc.find(v.Btn, children=["Pin this run"]).widget.click()
+    assert [p.label.split()[0] for p in pins.value] == ["pin"] and len(pins.value[0].frame) == 3
+    model.value = VizModel(**{**initial_kwargs(_params("baseline")), "contact_prob": 0.4})
+    model.value.step()
+    force_update()
+    labels = [w.children[0] for w in rc.find(v.Html, class_="wom-pin-label").widgets]
+    assert len(labels) == 1 and "(now 0.40)" in labels[0]
+    deltas = [w.children[0] for w in rc.find(v.Html, class_="wom-kpi-delta").widgets]
+    assert deltas and all(d.endswith(f"vs {pins.value[0].label}") for d in deltas)
+    assert rc.find(v.Btn, children=[f"Compare with {pins.value[0].label}"]).widget is not None
+
+
+# --------------------------------------------------------------------------------------------- aggregate view
+def test_label_propagation_finds_planted_communities():
+    from wom_sim.viz.groups import communities, flows, label_propagation
+
+    # Four cliques of 30 joined in a ring by one tie each: four communities.
+    edges = [(b * 30 + i, b * 30 + j) for b in range(4) for i in range(30) for j in range(i + 1, 30)]
+    edges += [(b * 30, ((b + 1) % 4) * 30 + 1) for b in range(4)]
+    g = make_graph(120, edges)
+    labels = label_propagation(g)
+    majority = []
+    for b in range(4):  # each clique is one community (a bridge end may keep its other side's label)
+        values, counts = np.unique(labels[b * 30 : (b + 1) * 30], return_counts=True)
+        assert counts.max() >= 29
+        majority.append(values[counts.argmax()])
+    assert len(set(majority)) == 4
+    groups = communities(g, max_groups=2)
+    assert groups.k == 3 and groups.sizes[:2].min() >= 29 and groups.sizes.sum() == 120
+    assert communities(g, max_groups=2) is groups  # computed once per graph
+    src, dst = np.array([2, 2, 45, 100]), np.array([3, 45, 100, 45])
+    expected = np.zeros((3, 3), dtype=int)
+    for a, b in zip(src, dst, strict=True):
+        expected[groups.of[a], groups.of[b]] += 1
+    assert np.array_equal(flows(groups, src, dst), expected)
+
+
+def test_aggregate_view_draws_every_group_without_overlapping_labels():
+    from wom_sim.viz.groups import aggregate_figure, communities
+
+    model = _stepped(3)
+    groups = communities(model.sim.graph)
+    fig = aggregate_figure(groups, model.sim.population, model.sim.last_tick, "week")
+    assert png(fig).startswith(b"\x89PNG")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    boxes = [t.get_window_extent(canvas.get_renderer()) for t in fig.axes[0].texts]
+    assert len(boxes) == groups.k
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    assert all(fig.bbox.contains(b.x0, b.y0) and fig.bbox.contains(b.x1, b.y1) for b in boxes)
+
+
+def test_a_tick_no_frame_shows_is_reported_once_the_model_is_quiet():
+    model = VizModel(**initial_kwargs(_params("baseline")))
+    model.frame_started()
+    model.frame_shown()
+    assert not model.needs_frame(quiet_s=0.0)
+    model.step()  # e.g. the last step of a Play paused while it waited for a frame
+    assert not model.needs_frame(quiet_s=10.0)  # still stepping, maybe
+    assert model.needs_frame(quiet_s=0.0)
+    model.frame_started()
+    assert not model.needs_frame(quiet_s=0.0)  # being drawn
+    model.frame_shown()
+    assert not model.needs_frame(quiet_s=0.0)

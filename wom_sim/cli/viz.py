@@ -30,8 +30,9 @@ def viz(scenario: str, overrides: tuple[str, ...], port: int, host: str, install
 
     \b
     Offline (no internet, only the package registries): solara's page loads its front end from a public CDN
-    and stays blank without it. `wom-sim viz --install-assets` (needs npm) puts those files into this
-    environment once; `wom-sim viz` runs it by itself on first launch.
+    and stays blank without it. `pip install solara-assets` installs those files (no npm needed); else
+    `wom-sim viz --install-assets` (needs npm) puts them into this environment once, and `wom-sim viz` runs it
+    by itself on first launch.
     """
     try:
         import solara  # noqa: F401 - the viz modules import it lazily; check the extra before anything else

@@ -74,7 +74,8 @@ def prewarm() -> None:
         if path is None:
             return
         model = VizModel(**initial_kwargs(model_params(path, scenario, templates, overrides)))
-        png(NetworkPlot(model.drawn, model.positions, model.sim.population.is_kol).update(model.sim.population, None))
+        plot = NetworkPlot(model.drawn, model.positions, model.sim.population.is_kol, unit=scenario.tick_unit)
+        png(plot.update(model.sim.population, None))
         empty_kpi_png(scenario.ticks, scenario.tick_unit)
     except Exception:  # a warm-up must never take the server down; the page reports real errors itself
         log.exception("wom-sim viz: warm-up failed (the page will build everything on first visit)")
@@ -99,7 +100,9 @@ def Session(label: str, path: Path, scenario: Scenario, templates: dict, overrid
     model_parameters = solara.use_reactive({})  # what Reset passes to VizModel; ModelCreator fills it
     play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
     render_interval = solara.use_reactive(1)
-    use_threads = solara.use_reactive(False)
+    # Mesa draws in its own thread while the model steps (VizModel paces the two): drawing does not hold up a tick.
+    use_threads = solara.use_reactive(True)
+    pins = solara.use_reactive(())  # pinned runs (pins.Pin), kept across Reset
     # Leaving this scenario: stop its model, in case a Play loop is still running on it.
     solara.use_effect(lambda: lambda: model.value.stop(), [])
     unit = scenario.tick_unit
@@ -116,7 +119,7 @@ def Session(label: str, path: Path, scenario: Scenario, templates: dict, overrid
                 ModelCreator(model, params, model_parameters=model_parameters)
             with solara.Card("Information", margin=0):
                 ShowSteps(model.value)
-        Dashboard(model)
+        Dashboard(model, pins)
 
 
 @solara.component

@@ -6,6 +6,10 @@ solara's page loads its front end (Vue app, require.js, grid layout, icon font) 
 still answers, but the page stays blank. This module fills that cache from the npm registry with `npm pack`, for
 exactly the package versions the installed solara asks for: they are read from solara's own page template and
 widget files (and its font-awesome setting), not hard-coded, so a solara upgrade fetches the versions it needs.
+
+The pip package `solara-assets` holds the same folders (it installs them into `<sys.prefix>/share/solara/cdn/`):
+a package folder it installed counts as present too, so with it installed no npm is needed. solara-assets
+1.58.2 (the newest on PyPI) has all four packages solara 1.64.1 asks for, at the versions it asks for.
 """
 
 from __future__ import annotations
@@ -17,9 +21,13 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 MARKER = ".wom-sim-assets.json"  # written last into a package folder: the folder is complete
+SOLARA_ASSETS = "solara-assets"  # the pip package of solara's CDN files
+# A file of solara-assets, as its wheel's RECORD lists it (`../../../share/solara/cdn/requirejs@2.3.6/require.js`).
+_SHARED_REF = re.compile(r"share/solara/cdn/((?:@[\w.-]+/)?[\w.-]+)@(\d+\.\d+\.\d+[\w.+-]*)/")
 NPM_TIMEOUT_S = 300
 
 # `{{cdn}}/@scope/name@1.2.3/` in the page template, `${this.getCdn()}/name@1.2.3/` in widget templates.
@@ -79,9 +87,34 @@ def package_dir(name: str, version: str, root: Path | None = None) -> Path:
     return (root or cache_root()) / f"{name}@{version}"
 
 
+def solara_assets_packages() -> dict[tuple[str, str], int]:
+    """{(package, version): number of files} that the installed solara-assets put into solara's cdn folder."""
+    try:
+        files = metadata.distribution(SOLARA_ASSETS).files or []
+    except metadata.PackageNotFoundError:
+        return {}
+    found: dict[tuple[str, str], int] = {}
+    for file in files:
+        match = _SHARED_REF.search(str(file).replace("\\", "/"))
+        if match:
+            key = (match.group(1), match.group(2))
+            found[key] = found.get(key, 0) + 1
+    return found
+
+
+def _complete(name: str, version: str, root: Path | None, from_pip: dict[tuple[str, str], int]) -> bool:
+    """Installed by us (the marker is written last) or by solara-assets (all of its files are there)."""
+    folder = package_dir(name, version, root)
+    if (folder / MARKER).exists():
+        return True
+    expected = from_pip.get((name, version), 0)
+    return expected > 0 and folder.is_dir() and sum(1 for f in folder.rglob("*") if f.is_file()) >= expected
+
+
 def missing_packages(root: Path | None = None) -> list[tuple[str, str]]:
-    """The required packages not (completely) in the cache."""
-    return [(n, v) for n, v in required_packages() if not (package_dir(n, v, root) / MARKER).exists()]
+    """The required packages not (completely) in the cache, from `--install-assets` or the solara-assets package."""
+    from_pip = solara_assets_packages()
+    return [(n, v) for n, v in required_packages() if not _complete(n, v, root, from_pip)]
 
 
 def install_assets(
@@ -101,8 +134,9 @@ def install_assets(
     npm = shutil.which("npm")
     if npm is None:
         raise AssetError(
-            "npm not found: install Node.js and npm (Debian/Ubuntu: apt-get install npm) and run "
-            f"`wom-sim viz --install-assets`, or copy {root} from a machine where that ran"
+            "npm not found: `pip install solara-assets` (it holds these files), or install Node.js and npm "
+            "(Debian/Ubuntu: apt-get install npm) and run `wom-sim viz --install-assets`, or copy "
+            f"{root} from a machine where that ran"
         )
     root.mkdir(parents=True, exist_ok=True)
     for name, version in todo:

@@ -58,7 +58,7 @@ SLIDERS = (
     SliderSpec("quality", "brand.quality", "Product quality", 0.0, 1.0, 0.01),
     SliderSpec("service_failure", "brand.service_failure", "Service failure rate", 0.0, 0.5, 0.01),
     SliderSpec("n_kols", "kols.select.k", "Number of KOLs", 0, 100, 1, integer=True),
-    SliderSpec("ad_reach", "advertising.reach", "Advertising reach (share per {unit})", 0.0, 0.2, 0.005),
+    SliderSpec("ad_reach", "advertising.reach", "Always-on advertising reach (share per {unit})", 0.0, 0.2, 0.005),
 )
 
 
@@ -153,8 +153,15 @@ def referral_reward_of(sc: Scenario) -> float:
     return 0.0
 
 
+# Kinds whose name alone misleads: every scenario has always-on advertising (the reach slider); the
+# `advertising` intervention is a campaign on top of it.
+KIND_LABELS = {"advertising": "Advertising campaign (on top of always-on)"}
+
+
 def _pretty(kind: str) -> str:
     """`kol_campaign` -> `KOL campaign`."""
+    if kind in KIND_LABELS:
+        return KIND_LABELS[kind]
     words = ["KOL" if w == "kol" else w for w in kind.split("_")]
     return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
 
@@ -194,6 +201,7 @@ def viz_scenario(
     overrides.update(lists)
     if seed is not None:
         overrides["seed"] = int(seed)
+
     return build_scenario(apply_overrides(data, overrides), base.name)
 
 
@@ -275,6 +283,8 @@ class VizModel(mesa.Model):
         self.lock = threading.RLock()
         self._frame = threading.Condition()
         self._drawing_since: float | None = None
+        self._ahead, self._frame_s = 0, 0.0  # ticks run during the frame being drawn; the last frame's seconds
+        self._drawn_tick, self._stepped_at = -1, 0.0  # the tick the last frame showed; when the model last stepped
         self.stopped = False
 
     def step(self) -> None:
@@ -285,6 +295,7 @@ class VizModel(mesa.Model):
         with self.lock:
             self.sim.step()
         self.running = self.sim.running
+        self._stepped_at = time.monotonic()
 
     def stop(self) -> None:
         """Stop for good: the page moved to another scenario, and Mesa's Play loop (which checks `running`
@@ -292,26 +303,48 @@ class VizModel(mesa.Model):
         self.stopped, self.running = True, False
 
     # Pacing. Mesa's Play loop steps and asks for a redraw without waiting for the drawing. When a frame takes
-    # longer to draw than a step (large N, a busy machine), every step invalidates the frame being drawn, the page
-    # re-renders without end and shows nothing new (seen: the model at week 500, the page at week 1). So the page
-    # marks a frame as started when it renders and as shown when the render is committed, and `step` waits for a
-    # frame in progress; at most FRAME_WAIT_S, in case a page goes away in the middle of one.
+    # longer to draw than a step (large N, a busy machine), unbounded stepping invalidates every frame being drawn:
+    # the page re-renders without end and shows nothing new (seen: the model at week 500, the page at week 1). So
+    # the page marks a frame as started when it renders and as shown when the render is committed, and `step` runs
+    # on while a frame is drawn only as many ticks as keep PLAY_RATE (from the last frame's drawing time, at most
+    # MAX_AHEAD), then waits for it; at most FRAME_WAIT_S, in case a page goes away in the middle of one. Drawing
+    # is so decoupled from stepping: a slow frame shows several weeks at once instead of slowing the run down.
     FRAME_WAIT_S = 5.0
+    PLAY_RATE = 6.0  # weeks per second to keep while playing (the issue asks >= 5 at 5,000 people)
+    MAX_AHEAD = 13  # ticks at most between two frames (a quarter of a year of weeks)
 
     def frame_started(self) -> None:
         """The page began drawing the current state."""
         with self._frame:
             self._drawing_since = time.monotonic()
+            self._ahead = 0
+            self._drawn_tick = self.sim.tick
+
+    def needs_frame(self, quiet_s: float = 0.3) -> bool:
+        """The model stopped (at least `quiet_s` ago) at a tick no frame shows: the last tick of a Play that was
+        paused while a step waited for a frame; Mesa's drawing thread has ended by then, so the page draws it."""
+        with self._frame:
+            return (self._drawing_since is None and self.sim.tick != self._drawn_tick
+                    and time.monotonic() - self._stepped_at >= quiet_s)  # fmt: skip
 
     def frame_shown(self) -> None:
         """The page finished drawing (its render was committed)."""
         with self._frame:
+            if self._drawing_since is not None:
+                self._frame_s = time.monotonic() - self._drawing_since
             self._drawing_since = None
             self._frame.notify_all()
+
+    def ticks_per_frame(self) -> int:
+        """Ticks the model may run while one frame is drawn: enough for PLAY_RATE at the last frame's pace."""
+        return int(min(max(np.ceil(self.PLAY_RATE * self._frame_s), 1), self.MAX_AHEAD))
 
     def _wait_for_frame(self) -> None:
         with self._frame:
             if self._drawing_since is None:
+                return
+            if self._ahead < self.ticks_per_frame() - 1:  # the frame being drawn is one of the ticks
+                self._ahead += 1
                 return
             left = self.FRAME_WAIT_S - (time.monotonic() - self._drawing_since)
             if not self._frame.wait_for(lambda: self._drawing_since is None, timeout=max(left, 0.0)):
@@ -333,7 +366,7 @@ class VizModel(mesa.Model):
             "Quality": f"{sc.brand.quality:.2f}",
             "Service failure": f"{sc.brand.service_failure:.2f}",
             "KOLs": f"{len(self.sim.kol_ids)}",
-            "Advertising reach": f"{sc.advertising.reach:.3f}",
+            "Always-on advertising reach": f"{sc.advertising.reach:.3f}",
             "Referral reward": f"{reward:g}" if reward else "off",
             "Interventions": ", ".join(active) if active else "none",
             "Seed": str(sc.seed),
