@@ -458,12 +458,13 @@ def test_assets_installed_by_the_solara_assets_package_count_as_present(tmp_path
             path.write_text("{}")
             record.append(f"../../share/solara/cdn/{name}@{version}/{file},,")
     (info / "RECORD").write_text("\n".join(record) + "\n")
-    monkeypatch.syspath_prepend(str(site))
-    assert set(assets.solara_assets_packages()) == set(assets.required_packages())
-    assert assets.missing_packages(root) == []
+    # Looked up in this fake environment only: sys.path's metadata lookups are cached across the test session.
+    where = [str(site)]
+    assert set(assets.solara_assets_packages(where)) == set(assets.required_packages())
+    assert assets.missing_packages(root, where) == []
     name, version = assets.required_packages()[0]
     (assets.package_dir(name, version, root) / "dist" / "main.js").unlink()  # an incomplete folder is missing
-    assert assets.missing_packages(root) == [(name, version)]
+    assert assets.missing_packages(root, where) == [(name, version)]
 
 
 def test_install_assets_without_npm_says_what_to_do(tmp_path, monkeypatch):

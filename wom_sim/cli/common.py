@@ -40,7 +40,7 @@ class WomGroup(click.Group):
             click.echo(f"error: {where}: {_USER_ERRNOS[exc.errno]}", err=True)
             ctx.exit(2)
         except ValueError as exc:
-            if "null byte" not in str(exc):  # os calls refuse a NUL in a path given as an argument or option
+            if "null byte" not in str(exc) and "null character" not in str(exc):  # NUL in a path (3.11, 3.13)
                 raise
             click.echo("error: a path given on the command line contains a NUL byte", err=True)
             ctx.exit(2)

@@ -14,6 +14,7 @@ a package folder it installed counts as present too, so with it installed no npm
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
@@ -87,12 +88,20 @@ def package_dir(name: str, version: str, root: Path | None = None) -> Path:
     return (root or cache_root()) / f"{name}@{version}"
 
 
-def solara_assets_packages() -> dict[tuple[str, str], int]:
-    """{(package, version): number of files} that the installed solara-assets put into solara's cdn folder."""
+def solara_assets_packages(search_path: list[str] | None = None) -> dict[tuple[str, str], int]:
+    """{(package, version): number of files} that the installed solara-assets put into solara's cdn folder.
+
+    `search_path` looks for the distribution in those folders instead of sys.path (for a given environment).
+    """
+    found_dists = list(metadata.distributions(name=SOLARA_ASSETS, path=search_path)) if search_path else []
     try:
-        files = metadata.distribution(SOLARA_ASSETS).files or []
+        dist = found_dists[0] if found_dists else metadata.distribution(SOLARA_ASSETS)
     except metadata.PackageNotFoundError:
         return {}
+    # RECORD read as text: Python 3.13's `Distribution.files` leaves out entries outside site-packages ("../../share/
+    # ..."), which are exactly the ones solara-assets installs.
+    record = dist.read_text("RECORD") or ""
+    files = [row[0] for row in csv.reader(record.splitlines()) if row]
     found: dict[tuple[str, str], int] = {}
     for file in files:
         match = _SHARED_REF.search(str(file).replace("\\", "/"))
@@ -111,9 +120,9 @@ def _complete(name: str, version: str, root: Path | None, from_pip: dict[tuple[s
     return expected > 0 and folder.is_dir() and sum(1 for f in folder.rglob("*") if f.is_file()) >= expected
 
 
-def missing_packages(root: Path | None = None) -> list[tuple[str, str]]:
+def missing_packages(root: Path | None = None, search_path: list[str] | None = None) -> list[tuple[str, str]]:
     """The required packages not (completely) in the cache, from `--install-assets` or the solara-assets package."""
-    from_pip = solara_assets_packages()
+    from_pip = solara_assets_packages(search_path)
     return [(n, v) for n, v in required_packages() if not _complete(n, v, root, from_pip)]
 
 
