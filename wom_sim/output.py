@@ -100,18 +100,25 @@ def clean_abandoned(folder: Path, name: str | None = None) -> int:
     return count
 
 
+# Operating-system errors a user causes (and can fix) while wom-sim reads or writes: said in one line, exit 2
+# (here and by the CLI for errors that reach it).
+USER_ERRNOS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EISDIR: "is a folder",
+    errno.EEXIST: "exists",
+    errno.ENAMETOOLONG: "name too long",
+    errno.ENOENT: "no such file or folder",
+}
+
+
 def os_error(path: Path | str, exc: OSError, flag: str = "--out") -> ScenarioError:
     """A one-line user error for a failed write (full disk, read-only folder, permission)."""
-    reason = {
-        errno.ENOSPC: "no space left on the device",
-        errno.EDQUOT: "disk quota exceeded",
-        errno.EROFS: "read-only file system",
-        errno.EACCES: "permission denied",
-        errno.EPERM: "permission denied",
-        errno.ENOTDIR: "a part of the path is a file, not a folder",
-        errno.EEXIST: "exists",
-        errno.ENAMETOOLONG: "name too long",
-    }.get(exc.errno, exc.strerror or type(exc).__name__)
+    reason = USER_ERRNOS.get(exc.errno, exc.strerror or type(exc).__name__)
     return ScenarioError(f"{flag} {path}: cannot write ({reason})")
 
 

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import errno
 from pathlib import Path
 
 import click
 
 from wom_sim.errors import ScenarioError
+from wom_sim.output import USER_ERRNOS
 from wom_sim.scenario.catalogue import BUNDLED_DIR, resolve_scenario_path  # noqa: F401 - subcommands import it from here
-
-# Operating-system errors a user causes (and can fix) while wom-sim writes or reads: one line, exit 2.
-_USER_ERRNOS = {
-    errno.ENOSPC: "no space left on the device",
-    errno.EDQUOT: "disk quota exceeded",
-    errno.EROFS: "read-only file system",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.ENOTDIR: "a part of the path is a file, not a folder",
-    errno.EISDIR: "is a folder",
-    errno.ENAMETOOLONG: "name too long",
-    errno.ENOENT: "no such file or folder",
-}
 
 
 class WomGroup(click.Group):
@@ -34,10 +21,10 @@ class WomGroup(click.Group):
             click.echo(f"error: {' '.join(str(exc).split())}", err=True)
             ctx.exit(2)
         except OSError as exc:
-            if exc.errno not in _USER_ERRNOS:
+            if exc.errno not in USER_ERRNOS:
                 raise
             where = exc.filename if exc.filename is not None else "output"
-            click.echo(f"error: {where}: {_USER_ERRNOS[exc.errno]}", err=True)
+            click.echo(f"error: {where}: {USER_ERRNOS[exc.errno]}", err=True)
             ctx.exit(2)
         except ValueError as exc:
             if "null byte" not in str(exc) and "null character" not in str(exc):  # NUL in a path (3.11, 3.13)
