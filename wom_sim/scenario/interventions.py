@@ -12,15 +12,12 @@ parameter does to the tick.
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationInfo, field_validator, model_validator
 
 from wom_sim.catalogue import METRIC_COLUMNS
 from wom_sim.scenario.base import KolSelect, Spec
-
-if TYPE_CHECKING:
-    from wom_sim.scenario.schema import Scenario
 
 # Events play out before the company's levers within a tick, so a response can see a crisis that surfaces now.
 SECTIONS = ("events", "interventions")
@@ -639,30 +636,3 @@ def params_table(model: type[InterventionSpec]) -> str:
         what = str(extra.get("what", f.description)).replace("|", "\\|")
         lines.append(f"| `{name}` | {shown} | {extra.get('unit', '')} | {what} | {extra.get('source', '')} |")
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------------- names, costs
-def named_entries(scenario: Scenario) -> list[tuple[str, int, InterventionSpec, str]]:
-    """(section, index, entry, unique name) in build order: events first, then interventions, each in file order.
-
-    Names are the entry's `name`, else its kind; repeats get `_2`, `_3`... Costs appear as `cost_<name>`.
-    """
-    out, counts = [], {}
-    for section in SECTIONS:
-        for i, spec in enumerate(getattr(scenario, section)):
-            base = spec.name or spec.kind
-            counts[base] = counts.get(base, 0) + 1
-            out.append((section, i, spec, base if counts[base] == 1 else f"{base}_{counts[base]}"))
-    return out
-
-
-def check_cost_metrics(scenario: Scenario) -> None:
-    """A `cost_<name>` trigger must name an entry of the scenario (raises ValueError naming the key)."""
-    named = named_entries(scenario)
-    names = {name for *_, name in named}
-    for section, i, spec, _ in named:
-        metric = spec.when.metric if spec.when is not None else ""
-        if metric.startswith("cost_") and metric not in METRIC_COLUMNS and metric.removeprefix("cost_") not in names:
-            allowed = ", ".join(sorted(f"cost_{n}" for n in names)) or "none"
-            raise ValueError(f"{section}[{i}].when.metric: unknown cost metric {metric!r} (intervention costs here: "
-                             f"{allowed})")  # fmt: skip

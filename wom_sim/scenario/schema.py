@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, GetJsonSchemaHandler, field_validator, model_validator
 from pydantic.json_schema import JsonSchemaValue
 
+from wom_sim.catalogue import METRIC_COLUMNS
 from wom_sim.scenario.base import (  # noqa: F401 - Strict and the bounds are part of this module's API
     MAX_COEFFICIENT,
     MAX_MONEY,
@@ -21,7 +22,7 @@ from wom_sim.scenario.base import (  # noqa: F401 - Strict and the bounds are pa
     Spec,
     Strict,
 )
-from wom_sim.scenario.interventions import Entry, check_cost_metrics
+from wom_sim.scenario.interventions import SECTIONS, Entry, InterventionSpec
 
 
 # --------------------------------------------------------------------------------------------- distributions
@@ -542,3 +543,31 @@ def scenario_json_schema() -> dict[str, Any]:
     """
     schema = Scenario.model_json_schema()
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": "wom-sim scenario"}
+
+
+# --------------------------------------------------------------------------------------------- entry names, costs
+# Here, beside `Scenario`, because both read a whole scenario (the entry models in interventions.py never do).
+def named_entries(scenario: Scenario) -> list[tuple[str, int, InterventionSpec, str]]:
+    """(section, index, entry, unique name) in build order: events first, then interventions, each in file order.
+
+    Names are the entry's `name`, else its kind; repeats get `_2`, `_3`... Costs appear as `cost_<name>`.
+    """
+    out, counts = [], {}
+    for section in SECTIONS:
+        for i, spec in enumerate(getattr(scenario, section)):
+            base = spec.name or spec.kind
+            counts[base] = counts.get(base, 0) + 1
+            out.append((section, i, spec, base if counts[base] == 1 else f"{base}_{counts[base]}"))
+    return out
+
+
+def check_cost_metrics(scenario: Scenario) -> None:
+    """A `cost_<name>` trigger must name an entry of the scenario (raises ValueError naming the key)."""
+    named = named_entries(scenario)
+    names = {name for *_, name in named}
+    for section, i, spec, _ in named:
+        metric = spec.when.metric if spec.when is not None else ""
+        if metric.startswith("cost_") and metric not in METRIC_COLUMNS and metric.removeprefix("cost_") not in names:
+            allowed = ", ".join(sorted(f"cost_{n}" for n in names)) or "none"
+            raise ValueError(f"{section}[{i}].when.metric: unknown cost metric {metric!r} (intervention costs here: "
+                             f"{allowed})")  # fmt: skip

@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from wom_sim.scenario.interventions import KINDS, InterventionSpec, Schedule, Trigger, named_entries
-from wom_sim.scenario.schema import Scenario
+from wom_sim.scenario.interventions import KINDS, InterventionSpec, Schedule, Trigger
+from wom_sim.scenario.schema import Scenario, named_entries
 from wom_sim.sim.interventions.context import (  # noqa: F401 - re-exported: a new kind needs only this module
     EFFECT_ORDER,
     EFFECTS,
@@ -194,7 +194,7 @@ def build_interventions(scenario: Scenario) -> list[Intervention]:
     """Instantiate the scenario's events and interventions (events first, then interventions, in file order).
 
     The entries were validated with the scenario. Names are the entry's `name`, else its kind; repeats get `_2`,
-    `_3`... (`scenario.interventions.named_entries`). Costs appear as `cost_<name>`.
+    `_3`... (`scenario.schema.named_entries`). Costs appear as `cost_<name>`.
     """
     return [REGISTRY[spec.kind](spec, name) for _, _, spec, name in named_entries(scenario)]
 
