@@ -217,11 +217,12 @@ KILL_SPEC = (
 TOTAL = 30
 
 
-def _start_sweep(folder: Path) -> subprocess.Popen:
+def _start_sweep(folder: Path, replications: int = 3) -> subprocess.Popen:
     (folder / "big.yaml").write_text(
         TINY.replace("n: 300", "n: 1500").replace("ticks: 12", "ticks: 20"), encoding="utf-8"
     )
-    (folder / "kill.yaml").write_text(KILL_SPEC, encoding="utf-8")
+    spec = KILL_SPEC.replace("replications: 3", f"replications: {replications}")
+    (folder / "kill.yaml").write_text(spec, encoding="utf-8")
     cmd = [sys.executable, "-m", "wom_sim", "sweep", "kill.yaml", "--workers", "2", "--out", "store", "-q"]
     return subprocess.Popen(cmd, cwd=folder, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -274,7 +275,9 @@ def test_sigkill_midway_then_the_same_command_runs_only_the_missing_runs(folder)
 
 def test_sigint_stops_cleanly_and_leaves_a_valid_store(folder):
     store = ResultStore(folder / "store")
-    proc = _start_sweep(folder)
+    # 300 runs, so that a loaded machine cannot finish the sweep between the third part and the signal; the
+    # sweep is interrupted, so its size costs nothing.
+    proc = _start_sweep(folder, replications=30)
     _wait_for_parts(store, proc, 3)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the foreground process group
     _, err = proc.communicate(timeout=60)
