@@ -368,7 +368,7 @@ def format_money(value: float | None, currency: str | None = None, signed: bool 
         return "n/a"
     x = abs(float(value))
     sign = "-" if value < 0 else ("+" if signed and x > 0 else "")
-    text = f"{x:.2f}" if x < 10 else f"{x:,.0f}"
+    text = "0" if x == 0 else f"{x:.2f}" if x < 10 else f"{x:,.0f}"
     if round(x) >= 1000:
         for divisor, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "B"), (1e12, "T")):
             digits = f"{x / divisor:.3g}"

@@ -29,7 +29,7 @@ from wom_sim.catalogue import format_money
 PAYS, DOES_NOT_PAY, NOT_SURE = "pays", "does not pay", "not sure"
 VERDICTS = (PAYS, DOES_NOT_PAY, NOT_SURE)
 ALPHA = 1.0 - LEVEL  # family-wise error rate of the pairwise table (Holm)
-HOLM_NOTE = "Holm step-down adjustment over all {m} pairs of treatments, family-wise error rate 5%"
+HOLM_NOTE = "Holm step-down adjustment over {m} pair{s} of treatments, family-wise error rate 5%"
 
 # The columns of `Comparison.verdicts()` and of verdicts.csv, in order (the report and the Excel sheet read them).
 VERDICT_COLUMNS = ["rank", "treatment", "verdict", "incremental_profit", "profit_ci_low", "profit_ci_high",
@@ -139,7 +139,7 @@ def pairwise_differences(profits: dict[str, Sequence[float]], order: Sequence[st
     frame = pd.DataFrame(rows, columns=[c for c in PAIRWISE_COLUMNS if c not in ("p_holm", "beats", "adjustment")])
     frame["p_holm"] = holm(frame["p_value"].to_numpy()) if len(frame) else []
     frame["beats"] = (frame["p_holm"] < ALPHA) & (frame["difference"] > 0)
-    frame["adjustment"] = HOLM_NOTE.format(m=len(frame))
+    frame["adjustment"] = HOLM_NOTE.format(m=len(frame), s="" if len(frame) == 1 else "s")
     return frame[PAIRWISE_COLUMNS]
 
 
@@ -176,10 +176,11 @@ def verdict_sentence(row: dict, pairs: pd.DataFrame | None = None, currency: str
     )
     roi_value = row.get("roi", math.nan)
     if row.get("programme_cost", 0) > 0 and roi_value == roi_value:
-        text += (
-            f", {roi_value:.1f} back per unit of programme spend after paying for it (95% CI "
-            f"{row['roi_ci_low']:.1f} to {row['roi_ci_high']:.1f})"
-        )
+        ci = f"(95% CI {row['roi_ci_low']:.1f} to {row['roi_ci_high']:.1f})"
+        if roi_value >= 0:
+            text += f", {roi_value:.1f} back per unit of programme spend after paying for it {ci}"
+        else:  # ROI -0.3: of each unit spent 0.7 came back as extra profit before the spend
+            text += f", recovers {max(1 + roi_value, 0):.1f} of each unit of programme spend {ci}"
     else:
         text += ", no programme spend of its own"
     payback = row.get("payback_tick", math.nan)

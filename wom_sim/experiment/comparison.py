@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wom_sim.analysis.outcomes import add_derived, outcome, run_outcomes
-from wom_sim.analysis.statistics import paired_difference, roi, t_half_width, timeseries_ci
+from wom_sim.analysis.outcomes import add_derived, outcome, paired_outcomes, run_outcomes, split_outcomes
+from wom_sim.analysis.statistics import mean_ci, paired_difference, roi, t_half_width, timeseries_ci
 from wom_sim.analysis.verdicts import (
     PAIRWISE_COLUMNS,
     VERDICT_COLUMNS,
@@ -32,7 +32,7 @@ from wom_sim.scenario.schema import Scenario
 
 # What `compare` reports by default, in order; the ROI row follows (profit uplift / intervention spend uplift).
 COMPARE_OUTCOMES = ["adoption_share", "customers", "nps", "churn_rate", "pos_messages", "neg_messages", "brand",
-                    "revenue", "cost", "intervention_cost", "profit"]  # fmt: skip
+                    "crisis_damage", "revenue", "cost", "intervention_cost", "profit", "payback"]  # fmt: skip
 # The ROI's gain and the spend it is split from: profit is already net of all spend, so an ROI of 0 is break-even.
 # The ROI's cost is the treatment's programme spend only: the `cost_<name>` of the interventions and events it adds
 # or changes against the base. What else the treatment moves (cost of goods, payouts of a programme both arms run)
@@ -265,24 +265,32 @@ def summarise_comparison(store: Store, names: list[str]) -> Comparison:
     payloads = {arm.get("label"): arm.get("scenario", {}) for arm in spec.get("arms", [])}
     programmes = {label: programme_entries(payloads.get(labels[0], {}), payloads.get(label, {})) for label in labels}
     spend_columns = [f"cost_{name}" for name in dict.fromkeys(n for names_ in programmes.values() for n in names_)]
-    wanted = list(dict.fromkeys([*names, ROI_GAIN, *VOLUME_COSTS, *spend_columns]))
+    per_run_names, relative = split_outcomes(names)
+    wanted = list(dict.fromkeys([*per_run_names, ROI_GAIN, *VOLUME_COSTS, *spend_columns]))
     per_run = run_outcomes(runs, wanted)
     outcomes = tasks.join(per_run, on="run_key")
-    wide = outcomes.pivot_table(index="replication", columns="arm", values=wanted, aggfunc="first")
+    if relative:  # each run against the base run of its seed (the base against itself: no damage, no payback)
+        base_keys = tasks[tasks["arm"] == labels[0]].set_index("replication")["run_key"]
+        pairs = tasks.assign(base_key=tasks["replication"].map(base_keys), group=tasks["arm"])
+        outcomes = outcomes.join(paired_outcomes(runs, pairs, relative, programmes))
+        wanted += relative
+    # A run shared by two identical arms is one row per arm; NaN outcomes (a payback never reached) are kept.
+    wide = outcomes.drop_duplicates(["replication", "arm"]).pivot(index="replication", columns="arm", values=wanted)
     seeds = tasks.drop_duplicates("replication").set_index("replication")["seed"]
     uplift_rows, roi_rows, per_seed = [], [], []
     for label in labels[1:]:
-        pair = {name: wide[name][[labels[0], label]].dropna() for name in wanted}
+        pair = {
+            name: wide[name][[labels[0], label]] if name in relative else wide[name][[labels[0], label]].dropna()
+            for name in wanted
+        }
         for name in names:
             both = pair[name]
-            uplift_rows.append(
-                {
-                    "treatment": label,
-                    "outcome": name,
-                    **paired_difference(both[labels[0]].to_numpy(), both[label].to_numpy()),
-                    "scale": outcome(name).scale,
-                }
+            change = (
+                _relative_row(both[label].to_numpy())
+                if name in relative
+                else paired_difference(both[labels[0]].to_numpy(), both[label].to_numpy())
             )
+            uplift_rows.append({"treatment": label, "outcome": name, **change, "scale": outcome(name).scale})
         money = pd.concat({k: pair[k] for k in (ROI_GAIN, *VOLUME_COSTS)}, axis=1).dropna()
         spend = sum(
             (wide[c][[labels[0], label]].reindex(money.index) for c in (f"cost_{n}" for n in programmes[label])),
@@ -404,6 +412,15 @@ def _roi_row(label: str, estimate: dict[str, float], volume: float, programmes: 
         "programmes": ", ".join(programmes),
         "n": estimate["n"],
     }
+
+
+def _relative_row(values: np.ndarray) -> dict[str, Any]:
+    """A relative outcome (already treatment against base per replication) as a row of the uplift table: its mean
+    and t-interval over the replications that have one (a payback not reached within the horizon has none)."""
+    est, nan = mean_ci(values), float("nan")
+    return {"base_mean": nan, "treatment_mean": est.value, "uplift": est.value, "uplift_pct": nan,
+            "ci_low": est.low, "ci_high": est.high, "unpaired_ci_low": nan, "unpaired_ci_high": nan,
+            "width_ratio": nan, "n": est.n}  # fmt: skip
 
 
 def _uplift_roi_row(label: str, estimate: dict[str, float]) -> dict[str, Any]:
