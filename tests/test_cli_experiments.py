@@ -83,7 +83,11 @@ def test_compare_files_and_overrides_with_paired_cis(folder):
     )
     assert result.exit_code == 0, result.output
     assert "ads vs tiny" in result.stdout and "wom.contact_prob=0.2 vs tiny" in result.stdout
-    assert "paired 95% CI" in result.stdout and "Common random numbers" in result.stdout
+    assert "paired 95% CI" in result.stdout and "Verdicts against tiny" in result.stdout
+    verdicts = pd.read_csv(out / "verdicts.csv")
+    assert set(verdicts["treatment"]) == {"ads", "wom.contact_prob=0.2"} and list(verdicts["rank"]) == [1, 2]
+    for sentence in verdicts["sentence"]:  # the verdict lines lead the output, in rank order
+        assert sentence.split(":")[0].split(" ")[0] in result.stdout.split("Ranking")[0]
     uplift = pd.read_csv(out / "uplift.csv")
     assert set(uplift["treatment"]) == {"ads", "wom.contact_prob=0.2"}
     expected = {
@@ -94,10 +98,12 @@ def test_compare_files_and_overrides_with_paired_cis(folder):
         "pos_messages",
         "neg_messages",
         "brand",
+        "crisis_damage",
         "revenue",
         "cost",
         "intervention_cost",
         "profit",
+        "payback",
         "roi",
     }
     assert set(uplift["outcome"]) == expected

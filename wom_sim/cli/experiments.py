@@ -443,6 +443,12 @@ def print_comparison(result, details: bool, width: int) -> None:
         click.echo(f"\n{treatment} vs {result.base} ({result.replications} paired replications)")
         for text in fit_rows(compare_rows(result, treatment, details), width, keep=4):
             click.echo(text)
+    if details:
+        from wom_sim.report.html import pairing_gain  # lazy: CLI start-up time
+
+        click.echo("\n  Common random numbers (replication i of every arm shares its seed):")
+        for line in pairing_gain(result.uplift):
+            click.echo(wrap.fill(line))
     notes = "* paired 95% CI excludes 0. pts = percentage points (shares, rates) or NPS points. ROI = incremental "
     notes += "profit per unit of the programme's own spend (0 = break-even)."
     click.echo("\n" + wrap.fill(notes if details else notes + " --details adds the statistics columns."))

@@ -300,7 +300,7 @@ def summarise_comparison(store: Store, names: list[str]) -> Comparison:
         volume = sum(float((money[c][label] - money[c][labels[0]]).mean()) for c in VOLUME_COSTS) - estimate["cost"]
         roi_rows.append(_roi_row(label, estimate, volume, programmes[label]))
         uplift_rows.append(_uplift_roi_row(label, estimate))
-        per_seed.append(_per_seed(label, labels[0], pair, wanted, seeds))
+        per_seed.append(_per_seed(label, labels[0], pair, wanted, seeds, relative))
     per_seed_frame = pd.concat(per_seed, ignore_index=True) if per_seed else pd.DataFrame()
     uplift_ts = _uplift_timeseries(runs, tasks, labels)
     base_payload = payloads.get(labels[0], {})
@@ -438,10 +438,14 @@ def _uplift_roi_row(label: str, estimate: dict[str, float]) -> dict[str, Any]:
     }
 
 
-def _per_seed(label: str, base: str, pair: dict[str, pd.DataFrame], names: list[str], seeds: pd.Series):
+def _per_seed(label: str, base: str, pair: dict[str, pd.DataFrame], names: list[str], seeds: pd.Series, relative):
+    """base_, treat_ and delta_ per outcome and replication; a relative outcome (already the treatment against the
+    base) only as treat_<name>."""
     reps = pair[names[0]].index if names else pd.Index([])
     frame = pd.DataFrame({"treatment": label, "replication": reps, "seed": seeds.reindex(reps).to_numpy()})
-    for name in names:
+    for name in relative:
+        frame[f"treat_{name}"] = pair[name][label].reindex(reps).to_numpy()
+    for name in (n for n in names if n not in relative):
         both = pair[name].reindex(reps)
         frame[f"base_{name}"] = both[base].to_numpy()
         frame[f"treat_{name}"] = both[label].to_numpy()
