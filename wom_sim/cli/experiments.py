@@ -457,18 +457,27 @@ def print_comparison(result, details: bool, width: int) -> None:
 # ------------------------------------------------------------------------------------------------ sweep
 @cli.command()
 @click.argument("spec", metavar="SPEC", type=click.Path(dir_okay=False))
+@set_option
+@click.option("--replications", "-r", type=click.IntRange(1, 100_000), help="Replications per design point "
+              "(default: the spec's).")  # fmt: skip
+@click.option("--ticks", type=click.IntRange(1, 100_000), help="Number of ticks of every run (--set ticks=N).")
+@click.option("--samples", type=click.IntRange(1, 1_000_000), help="lhs: points; sobol: base sample N (default: "
+              "the spec's).")  # fmt: skip
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Store folder (default: runs/<spec name>).")
 @executor_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary; only errors and warnings.")
-def sweep(spec, out_dir, workers, dask, dask_local, quiet):
+def sweep(spec, overrides, replications, ticks, samples, out_dir, workers, dask, dask_local, quiet):
     """Run the parameter sweep described by SPEC (YAML) into a resumable store and summarise it.
 
     \b
     SPEC names a scenario (relative to SPEC), parameters (dotted keys) with lists or {low, high} ranges, a design
     (grid, lhs = Latin hypercube, sobol = Saltelli/Sobol' sequence with Sobol indices via SALib), samples,
     replications, seed and metrics; see experiments/*.yaml and docs/experiments.md. Every design point is
-    validated before anything runs. One Parquet part per finished run: kill it and run the same command again
-    to finish; a changed SPEC warns and never mixes its results with the old ones.
+    validated before anything runs. --set, --replications, --ticks and --samples change the spec for this run
+    (e.g. --set network.n=1000 -r 2 for a quick look). Metrics are outcomes of the metric catalogue (profit,
+    mean:churn_rate, at:52:customers) and, with a `baseline:` in SPEC, outcomes against it: roi, incremental:profit,
+    payback, crisis_damage. One Parquet part per finished run: kill it and run the same command again to finish;
+    a changed SPEC (or options) warns and never mixes its results with the old ones.
     """
     from wom_sim.experiment.sweep import run_sweep  # lazy: CLI start-up time
     from wom_sim.experiment.sweep_spec import load_sweep  # lazy: CLI start-up time
@@ -476,7 +485,7 @@ def sweep(spec, out_dir, workers, dask, dask_local, quiet):
     # lazy: CLI start-up time
     from wom_sim.report.figures import heatmap_figure, partial_dependence_figure, save_figure, sensitivity_figure
 
-    plan = load_sweep(spec)
+    plan = load_sweep(spec, list(overrides), replications=replications, samples=samples, ticks=ticks)
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / plan.name, "sweep", resume=True)
     notes = _preflight([plan.base], [str(plan.scenario_path)])
     _preflight(plan.scenarios, [f"{spec}: design point {i}" for i in range(len(plan.scenarios))], warn=False)

@@ -36,6 +36,7 @@ from wom_sim.scenario.loading import (
     build_scenario,
     format_validation_error,
     load_raw,
+    parse_value,
     read_yaml_mapping,
 )
 from wom_sim.scenario.schema import Scenario, Strict
@@ -197,10 +198,29 @@ def _lookup(data: Any, key: str) -> Any:
     return node
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read and validate a sweep spec and build every design point; raise ScenarioError (one line) on bad input."""
+def load_sweep(
+    path: str | Path,
+    overrides: list[str] | dict[str, Any] | None = None,
+    replications: int | None = None,
+    samples: int | None = None,
+    ticks: int | None = None,
+) -> Sweep:
+    """Read and validate a sweep spec and build every design point; raise ScenarioError (one line) on bad input.
+
+    `overrides` (``["network.n=1000"]`` or a dict, as `--set` gives them) join the spec's `set:`; `replications`,
+    `samples` and `ticks` replace the spec's (``ticks`` as ``set: {ticks: N}``), as the CLI options do. The spec
+    as changed is what the store records, so a store never mixes runs of two versions.
+    """
     path = Path(path)
     data = _read(path)
+    if overrides or ticks is not None:
+        fixed = data.get("set") or {}
+        if isinstance(fixed, dict):  # anything else fails validation below, naming set:
+            given = dict(overrides) if isinstance(overrides, dict) else dict(_split(t) for t in overrides or [])
+            data["set"] = {**fixed, **given, **({"ticks": int(ticks)} if ticks is not None else {})}
+    for key, value in (("replications", replications), ("samples", samples)):
+        if value is not None:
+            data[key] = int(value)
     unknown = [k for k in data if k not in SweepSpec.model_fields]
     if unknown:  # a misspelt key explains a "missing" one: name it first
         allowed = sorted(SweepSpec.model_fields)
@@ -266,6 +286,14 @@ def load_sweep(path: str | Path) -> Sweep:
     sweep = Sweep(path, spec, scenario_path, raw, base, params)
     _design(sweep)
     return sweep
+
+
+def _split(text: str) -> tuple[str, Any]:
+    """`key=value` of --set: the value read as YAML (a number, a list, a string)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, e.g. --set network.n=1000")
+    return key.strip(), parse_value(value, f"--set {key.strip()}")
 
 
 def design_size(spec: SweepSpec, params: list[Parameter]) -> int:
