@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -201,3 +202,31 @@ def verdict_sentence(row: dict, pairs: pd.DataFrame | None = None, currency: str
         if clauses:
             text += "; " + ", ".join(clauses)
     return text
+
+
+def programme_entries(base: dict[str, Any], treatment: dict[str, Any]) -> list[str]:
+    """The names of the interventions a treatment adds, changes or drops against the base (scenario payloads):
+    their spend is the treatment's own programme cost (events, such as a crisis, are no programme). Names as
+    `scenario.schema.named_entries` gives them (the entry's name or kind; repeats `_2`, `_3`...), so they match the
+    `cost_<name>` columns of a run.
+
+    Examples
+    --------
+    >>> base = {"interventions": [{"kind": "referral_reward", "reward": 5}]}
+    >>> programme_entries(base, {"interventions": [{"kind": "referral_reward", "reward": 5},
+    ...                                            {"kind": "kol_campaign", "name": "launch"}]})
+    ['launch']
+    """
+
+    def named(payload: dict[str, Any]) -> dict[str, Any]:
+        out, counts = {}, {}
+        for section in ("events", "interventions"):  # numbered over both, as `named_entries` names the runs' costs
+            for entry in payload.get(section) or []:
+                stem = entry.get("name") or entry.get("kind")
+                counts[stem] = counts.get(stem, 0) + 1
+                if section == "interventions":
+                    out[stem if counts[stem] == 1 else f"{stem}_{counts[stem]}"] = entry
+        return out
+
+    mine, theirs = named(base), named(treatment)
+    return [n for n in dict.fromkeys([*theirs, *mine]) if mine.get(n) != theirs.get(n)]

@@ -19,6 +19,7 @@ from wom_sim.analysis.verdicts import (
     VERDICT_COLUMNS,
     pairwise_differences,
     payback_tick,
+    programme_entries,
     rank_treatments,
     verdict,
     verdict_sentence,
@@ -27,7 +28,6 @@ from wom_sim.errors import ScenarioError
 from wom_sim.experiment.executors import Execution, Executor
 from wom_sim.experiment.store import ResultStore
 from wom_sim.experiment.studies import Arm, Store, as_arm, label_arms, run_study, write_tables
-from wom_sim.scenario.interventions import SECTIONS
 from wom_sim.scenario.schema import Scenario
 
 # What `compare` reports by default, in order; the ROI row follows (profit uplift / intervention spend uplift).
@@ -326,34 +326,6 @@ def summarise_comparison(store: Store, names: list[str]) -> Comparison:
         tick_unit=unit,
         horizon=horizon,
     )
-
-
-def programme_entries(base: dict[str, Any], treatment: dict[str, Any]) -> list[str]:
-    """The names of the interventions a treatment adds, changes or drops against the base (scenario payloads):
-    their spend is the treatment's own programme cost (events, such as a crisis, are no programme). Names as
-    `scenario.schema.named_entries` gives them (the entry's name or kind; repeats `_2`, `_3`...), so they match the
-    `cost_<name>` columns of a run.
-
-    Examples
-    --------
-    >>> base = {"interventions": [{"kind": "referral_reward", "reward": 5}]}
-    >>> programme_entries(base, {"interventions": [{"kind": "referral_reward", "reward": 5},
-    ...                                            {"kind": "kol_campaign", "name": "launch"}]})
-    ['launch']
-    """
-
-    def named(payload: dict[str, Any]) -> dict[str, Any]:
-        out, counts = {}, {}
-        for section in SECTIONS:  # numbered over events and interventions together, as the runs name them
-            for entry in payload.get(section) or []:
-                stem = entry.get("name") or entry.get("kind")
-                counts[stem] = counts.get(stem, 0) + 1
-                if section == "interventions":
-                    out[stem if counts[stem] == 1 else f"{stem}_{counts[stem]}"] = entry
-        return out
-
-    mine, theirs = named(base), named(treatment)
-    return [n for n in dict.fromkeys([*theirs, *mine]) if mine.get(n) != theirs.get(n)]
 
 
 def _verdicts(labels, wide, roi_table, uplift_ts, currency, unit, horizon) -> tuple[pd.DataFrame, pd.DataFrame]:
