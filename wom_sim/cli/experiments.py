@@ -447,7 +447,7 @@ def print_comparison(result, details: bool, width: int) -> None:
         from wom_sim.report.html import pairing_gain  # lazy: CLI start-up time
 
         click.echo("\n  Common random numbers (replication i of every arm shares its seed):")
-        for line in pairing_gain(result.uplift):
+        for line in pairing_gain(result.uplift[result.uplift["width_ratio"] > 0]):  # 0: an outcome that never moved
             click.echo(wrap.fill(line))
     notes = "* paired 95% CI excludes 0. pts = percentage points (shares, rates) or NPS points. ROI = incremental "
     notes += "profit per unit of the programme's own spend (0 = break-even)."
@@ -500,7 +500,8 @@ def sweep(spec, overrides, replications, ticks, samples, out_dir, workers, dask,
         result = _run_study(lambda: run_sweep(plan, out, executor, progress=not quiet, warn=False), quiet)
     add_warnings(out, notes)
     tables, params, metrics = result.tables, [p.key for p in plan.parameters], plan.spec.metrics
-    heat = heatmap_figure(tables["points"], params, metrics)
+    drawn = [m for m in metrics if tables["points"][f"{m}_mean"].notna().any()]  # an all-NaN roi: nothing to draw
+    heat = heatmap_figure(tables["points"], params, drawn) if drawn else None
     if heat is not None:
         save_figure(heat, out / "heatmaps.png")
     save_figure(partial_dependence_figure(tables["effects"]), out / "partial_dependence.png")
