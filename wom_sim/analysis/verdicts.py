@@ -177,11 +177,13 @@ def verdict_sentence(row: dict, pairs: pd.DataFrame | None = None, currency: str
     )
     roi_value = row.get("roi", math.nan)
     if row.get("programme_cost", 0) > 0 and roi_value == roi_value:
-        ci = f"(95% CI {row['roi_ci_low']:.1f} to {row['roi_ci_high']:.1f})"
+        low, high = row["roi_ci_low"], row["roi_ci_high"]
         if roi_value >= 0:
-            text += f", {roi_value:.1f} back per unit of programme spend after paying for it {ci}"
+            text += f", {roi_value:.1f} back per unit of programme spend after paying for it (95% CI {low:.1f} to "
+            text += f"{high:.1f})"
         else:  # ROI -0.3: of each unit spent 0.7 came back as extra profit before the spend
-            text += f", recovers {max(1 + roi_value, 0):.1f} of each unit of programme spend {ci}"
+            text += f", recovers {max(1 + roi_value, 0):.1f} of each unit of programme spend (95% CI "
+            text += f"{max(1 + low, 0):.1f} to {max(1 + high, 0):.1f})"
     else:
         text += ", no programme spend of its own"
     payback = row.get("payback_tick", math.nan)
