@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import wom_sim.display as display
 from wom_sim.analysis.outcomes import add_derived, outcome, run_outcomes
 from wom_sim.analysis.statistics import paired_difference, roi, t_half_width, timeseries_ci
 from wom_sim.errors import ScenarioError
@@ -68,6 +69,22 @@ class Comparison:
     path: Path | None = None
     execution: Execution | None = None
     notes: list[str] = field(default_factory=list)
+    unit: str = "tick"  # the arms' tick unit, for labels
+
+    # Notebook display (wom_sim.display): the paired uplifts, labelled, shares in points.
+    def to_frame(self) -> pd.DataFrame:
+        """One row per treatment and outcome: label, uplift (shares in percentage points) and its paired 95% CI."""
+        return display.outcome_frame(display.uplift_rows(self.uplift), self.unit, uplift=True)
+
+    def _repr_html_(self) -> str:
+        title = f"{', '.join(self.treatments)} vs {self.base}: paired uplift, {self.replications} replications"
+        return display.html_table(self.to_frame(), title, "95% CIs paired by seed (common random numbers)")
+
+    def plot(self, metrics: list[str] | None = None):
+        """Paired uplift per tick with its CI band, one line per treatment; returns the matplotlib Figure."""
+        return display.series_figure(
+            self.uplift_timeseries, metrics or UPLIFT_SERIES, self.unit, by="treatment", uplift=True
+        )
 
     @property
     def base(self) -> str:
@@ -175,6 +192,7 @@ def compare(
     with store:  # the writer lock, taken by open, is held until the summary tables are written
         result = summarise_comparison(store, names)
         result.execution, result.notes = execution, notes
+        result.unit = arms[0].scenario.tick_unit
         write_tables(store.path, result.tables, ("uplift", "roi", "per_seed", "outcomes"))
     return result
 
