@@ -7,7 +7,16 @@ from pathlib import Path
 import click
 
 from wom_sim.cli.common import cli, resolve_scenario_path, set_option
-from wom_sim.cli.experiments import _executor, _preflight, _print_rows, _run_study, executor_options
+from wom_sim.cli.experiments import (
+    _executor,
+    _need_xlsx,
+    _preflight,
+    _print_rows,
+    _run_study,
+    _xlsx,
+    executor_options,
+    xlsx_option,
+)
 from wom_sim.output import add_warnings, prepare_out
 from wom_sim.scenario.loading import load_scenario
 
@@ -35,7 +44,7 @@ def _share(value: float, low: float, high: float) -> str:
     "--out", "out_dir", type=click.Path(file_okay=False), help="Store folder (default: runs/attribution-SCENARIO)."
 )
 @executor_options
-@click.option("--xlsx", is_flag=True, help="Also write attribution.xlsx (needs wom-sim[excel]).")
+@xlsx_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table; only errors and warnings.")
 def attribution(scenario, replications, overrides, seed, ticks, out_dir, workers, dask, dask_local, xlsx, quiet):
     """Channel incrementality: last-touch share of new customers next to the share lost with the channel off.
@@ -54,10 +63,7 @@ def attribution(scenario, replications, overrides, seed, ticks, out_dir, workers
     out = prepare_out(
         Path(out_dir) if out_dir else Path("runs") / f"attribution-{path.stem}", "attribution", resume=True
     )
-    if xlsx:
-        from wom_sim.report.workbook import require_openpyxl  # lazy: openpyxl is an optional extra
-
-        require_openpyxl()  # before any run
+    _need_xlsx(xlsx)
     notes = _preflight([sc], [str(path)])
     executor = _executor(workers, dask, dask_local, quiet)
     with executor:
@@ -66,10 +72,7 @@ def attribution(scenario, replications, overrides, seed, ticks, out_dir, workers
             quiet,
         )
     add_warnings(out, notes)
-    if xlsx:
-        from wom_sim.report.workbook import write_workbook  # lazy: openpyxl is an optional extra
-
-        write_workbook(out, out / "attribution.xlsx")
+    _xlsx(out, xlsx)
     if quiet:
         return
     click.echo(f"\n{sc.name}: acquisition channels, {replications} paired replications, {sc.ticks} {sc.tick_unit}s\n")
