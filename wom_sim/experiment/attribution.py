@@ -132,6 +132,15 @@ def attribution(
     ------
     ScenarioError
         For a scenario that cannot be loaded or fewer than 2 replications.
+
+    Examples
+    --------
+    >>> import wom_sim
+    >>> a = wom_sim.attribution("referral_program", replications=2, overrides={"network.n": 200, "ticks": 8})
+    >>> list(a.table["channel"])
+    ['advertising', 'wom', 'kol', 'referral_reward', 'none']
+    >>> round(float(a.table["last_touch_share"].sum()), 6)  # last touch credits each customer to one channel
+    1.0
     """
     if int(replications) < 2:
         raise ScenarioError(
