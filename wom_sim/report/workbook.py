@@ -19,7 +19,7 @@ import yaml
 from wom_sim.catalogue import RUN_SUMMARY, metric
 from wom_sim.display import outcome_frame, outcome_label, run_rows, summary_rows, sweep_metrics, sweep_rows
 from wom_sim.errors import ScenarioError
-from wom_sim.output import atomic_file, read_manifest
+from wom_sim.output import atomic_file, read_manifest, write_manifest
 
 INSTALL_HINT = 'writing .xlsx needs openpyxl: pip install "wom-sim[excel]"'
 # Excel number formats by catalogue scale; an uplift of a share is shown in percentage points.
@@ -239,4 +239,21 @@ def write_workbook(folder: str | Path, path: str | Path | None = None, kind: str
     data = workbook_bytes(sheets, kind)
     with atomic_file(target) as handle:
         handle.write(data)
+    _list_in_manifest(folder, target)
     return target
+
+
+# Keys every manifest record has (manifest_record writes them afresh); the rest are the writer's own.
+_RECORD_KEYS = ("kind", "files", "wom_sim_version", "written", "host", "pid")
+
+
+def _list_in_manifest(folder: Path, target: Path) -> None:
+    """A workbook added to a finished run folder (`wom-sim report DIR --xlsx`) joins its manifest's files, so a
+    later `wom-sim run --force` there may replace it. A store's manifest lists only the store's own files."""
+    manifest = read_manifest(folder)
+    if manifest is None or manifest.get("store") or target.parent.resolve() != folder.resolve():
+        return
+    files = manifest.get("files", [])
+    if target.name not in files:
+        extra = {k: v for k, v in manifest.items() if k not in _RECORD_KEYS}
+        write_manifest(folder, manifest["kind"], [*files, target.name], **extra)
