@@ -82,6 +82,11 @@ def html_table(frame: pd.DataFrame, title: str, note: str = "") -> str:
     return f"<div><p><b>{html.escape(title)}</b></p>{body}{tail}</div>"
 
 
+def html_lines(lines: Iterable[str]) -> str:
+    """Sentences (a comparison's verdicts) as HTML paragraphs, to lead a table."""
+    return "".join(f"<p>{html.escape(str(line))}</p>" for line in lines)
+
+
 def series_figure(
     series: pd.DataFrame,
     metrics: Iterable[str],
