@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from wom_sim.catalogue import format_number, metric, summarise
+from wom_sim.catalogue import format_delta, format_value, metric, summarise
 from wom_sim.errors import ScenarioError
 
 MAX_PANELS = 6  # a notebook figure of more small panels than this stops being readable
@@ -40,32 +40,33 @@ def _entry(name: str):
         return None
 
 
-def format_outcome(name: str, value: float | None, uplift: bool = False) -> str:
-    """One value as the catalogue formats it; an uplift of a share in signed percentage points."""
-    entry = _entry(name)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def format_outcome(name: str, value: float | None, uplift: bool = False, currency: str | None = None) -> str:
+    """One value as the catalogue formats it (`format_value`), an uplift as a signed difference (`format_delta`:
+    shares and NPS in points, money with the currency)."""
+    if value is None or value != value:
         return "n/a"
-    if entry is None:
+    if _entry(name) is None:
         return f"{value:+.3g}" if uplift else f"{value:.4g}"
-    if uplift and entry.scale in ("percent", "points"):  # a change of a share or of NPS is in points
-        digits = 2 if ".2%" in entry.fmt else 1  # churn per tick is read to 0.01 points
-        return f"{(100 if entry.scale == 'percent' else 1) * value:+.{digits}f} pts"
-    if uplift:
-        return format_number(entry.fmt if "+" in entry.fmt else entry.fmt.replace("{:", "{:+"), value)
-    return format_number(entry.fmt, value)
+    return format_delta(name, value, currency) if uplift else format_value(name, value, currency)
 
 
-def outcome_frame(rows: Iterable[dict[str, Any]], unit: str = "tick", uplift: bool = False) -> pd.DataFrame:
+def outcome_frame(
+    rows: Iterable[dict[str, Any]], unit: str = "tick", uplift: bool = False, currency: str | None = None
+) -> pd.DataFrame:
     """The outcome table a notebook shows: rows with ``outcome``, ``value`` and optional ``ci_low``/``ci_high``
     (and any leading columns, such as ``treatment``) -> label, value, 95% CI as text, beside the raw numbers."""
     frame = pd.DataFrame(list(rows))
     if frame.empty:
         return frame
     frame.insert(frame.columns.get_loc("outcome") + 1, "label", [outcome_label(o, unit) for o in frame["outcome"]])
-    frame["shown"] = [format_outcome(o, v, uplift) for o, v in zip(frame["outcome"], frame["value"], strict=True)]
+    frame["shown"] = [
+        format_outcome(o, v, uplift, currency) for o, v in zip(frame["outcome"], frame["value"], strict=True)
+    ]
     if "ci_low" in frame:
         frame["95% CI"] = [
-            "" if lo != lo else f"{format_outcome(o, lo, uplift)} to {format_outcome(o, hi, uplift)}"
+            ""
+            if lo != lo
+            else f"{format_outcome(o, lo, uplift, currency)} to {format_outcome(o, hi, uplift, currency)}"
             for o, lo, hi in zip(frame["outcome"], frame["ci_low"], frame["ci_high"], strict=True)
         ]
     return frame

@@ -98,7 +98,8 @@ class Comparison:
     # Notebook display (wom_sim.display): the paired uplifts, labelled, shares in points.
     def to_frame(self) -> pd.DataFrame:
         """One row per treatment and outcome: label, uplift (shares in percentage points) and its paired 95% CI."""
-        return display.outcome_frame(display.uplift_rows(self.uplift), self.tick_unit, uplift=True)
+        rows = display.uplift_rows(self.uplift)
+        return display.outcome_frame(rows, self.tick_unit, uplift=True, currency=self.currency)
 
     def _repr_html_(self) -> str:
         title = f"{', '.join(self.treatments)} vs {self.base}: paired uplift, {self.replications} replications"

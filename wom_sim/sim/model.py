@@ -291,7 +291,8 @@ class SimResult:
     # Notebook display (wom_sim.display): the headline outcomes of the run, labelled from the catalogue.
     def to_frame(self) -> pd.DataFrame:
         """The run's headline outcomes (`RUN_SUMMARY`): outcome, label, value, and the value as text."""
-        return display.outcome_frame(display.run_rows(self.metrics, RUN_SUMMARY), self.scenario.tick_unit)
+        sc = self.scenario
+        return display.outcome_frame(display.run_rows(self.metrics, RUN_SUMMARY), sc.tick_unit, currency=sc.currency)
 
     def _repr_html_(self) -> str:
         sc = self.scenario
