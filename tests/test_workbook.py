@@ -58,7 +58,7 @@ def test_the_summary_sheet_is_the_verdicts_compare_wrote(compare_dir, tmp_path):
 
 def test_run_xlsx_writes_the_workbook_into_the_run_folder(tmp_path):
     out = tmp_path / "run"
-    args = ["run", "baseline", "--set", "network.n=200", "--ticks", "10", "--out", str(out), "-q", "--xlsx"]
+    args = ["run", "baseline", "--set", "network.n=200", "--ticks", "6", "--out", str(out), "-q", "--xlsx"]
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     sheets = pd.read_excel(out / "run.xlsx", sheet_name=None)
