@@ -49,7 +49,7 @@ class Attribution:
         last_touch_channel, last_touch_share with ci_low/ci_high (share of the base's new customers last touched
         by that channel), lost_share with lost_ci_low/lost_ci_high (share of the base's new customers lost when
         it is off), gap with gap_ci_low/gap_ci_high (last_touch_share - lost_share, paired by replication),
-        verdict (over-credits, under-credits, agrees, or not recorded) and sentence. A ``none`` row gives the
+        verdict (over-credits, under-credits, agrees, not sure, or not recorded) and sentence. A ``none`` row gives the
         share last touch records no channel for.
     per_seed : DataFrame
         One row per replication and channel: the base's and the off arm's acquisitions.
@@ -219,11 +219,13 @@ def _row(channel: str, what: str, touch: str | None, share: np.ndarray, lost: np
 
 def _verdict(label: str, touch: str | None, credit: float, loss, gap) -> dict[str, str]:
     """Over- or under-credited when the paired CI of last-touch share minus lost share excludes 0."""
-    lost = f"switching it off loses {loss.value:.0%} ({loss.low:.0%} to {loss.high:.0%})"
+    lost = f"switching it off loses {loss.text('{:.0%}')}"  # "41% (36% to 46%)", without a CI when there is none
     if touch is None:
         return {"verdict": "not recorded", "sentence": f"{label} has no last-touch channel; {lost} of new customers."}
     whose = "it" if touch == label or CHANNEL_LABELS.get(touch) == label else f"the {CHANNEL_LABELS[touch]} channel"
     said = f"{label}: last touch credits {whose} with {credit:.0%} of new customers but {lost}"
+    if not (np.isfinite(gap.low) and np.isfinite(gap.high)):  # no new customers in a replication, or n < 2
+        return {"verdict": "not sure", "sentence": f"{said}; too few new customers to tell whether they differ."}
     if gap.low > 0:
         return {"verdict": "over-credits", "sentence": f"{said}: last touch over-credits it."}
     if gap.high < 0:
