@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "wom_sim"
 
 # Lowest first. A module may import modules of its own layer or of a lower one, never of a higher one.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("wom_sim.errors", "wom_sim.catalogue", "wom_sim.output", "wom_sim.version")),
+    ("foundation", ("wom_sim.errors", "wom_sim.catalogue", "wom_sim.output", "wom_sim.version", "wom_sim.display")),
     ("scenario", ("wom_sim.scenario",)),
     ("network", ("wom_sim.network",)),
     ("sim", ("wom_sim.sim",)),

@@ -7,10 +7,12 @@ Quick use::
     result.metrics                                                           # one row per tick
     c = wom_sim.compare("baseline", "referral_program", replications=30)     # paired, common random numbers
     c.uplift, c.roi, c.per_seed
+    a = wom_sim.attribution("baseline", replications=10)                    # last touch vs switching off
+    a.table
 
 The public names: `simulate`, `WomModel`, `Scenario`, `load_scenario`, `ScenarioError`, `compare`, `replicate`,
-`sweep`. Each is imported from its layer on first use (PEP 562), so `import wom_sim`, and with it every
-`wom-sim` command's start-up, does not pay for the model, Mesa and the experiment stack until they are used.
+`sweep`, `attribution`. Each is imported from its layer on first use (PEP 562), so `import wom_sim`, and with
+it every `wom-sim` command's start-up, does not pay for the model, Mesa and the experiment stack until used.
 """
 
 from __future__ import annotations
@@ -30,11 +32,14 @@ _PUBLIC = {
     "compare": ("wom_sim.experiment.comparison", "compare"),
     "replicate": ("wom_sim.experiment.studies", "replicate"),
     "sweep": ("wom_sim.experiment.sweep", "run_sweep"),
+    "attribution": ("wom_sim.experiment.attribution", "attribution"),
 }
-__all__ = ["Scenario", "ScenarioError", "WomModel", "compare", "load_scenario", "replicate", "simulate", "sweep"]
+__all__ = ["Scenario", "ScenarioError", "WomModel", "attribution", "compare", "load_scenario", "replicate",
+           "simulate", "sweep"]  # fmt: skip
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time the names load on first use
     from wom_sim.errors import ScenarioError
+    from wom_sim.experiment.attribution import attribution
     from wom_sim.experiment.comparison import compare
     from wom_sim.experiment.studies import replicate
     from wom_sim.experiment.sweep import run_sweep as sweep

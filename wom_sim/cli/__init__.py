@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from wom_sim.cli import attribution as _attribution  # noqa: F401
 from wom_sim.cli import bench as _bench  # noqa: F401
 from wom_sim.cli import experiments as _experiments  # noqa: F401
 from wom_sim.cli import run as _run  # noqa: F401

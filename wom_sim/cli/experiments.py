@@ -75,6 +75,26 @@ def _run_study(study, quiet: bool):
     return result
 
 
+def xlsx_option(f):
+    """--xlsx (run, compare, sweep, attribution, report)."""
+    return click.option("--xlsx", is_flag=True, help="Also write an Excel workbook (needs wom-sim[excel]).")(f)
+
+
+def _need_xlsx(xlsx: bool) -> None:
+    """Refuse --xlsx without openpyxl before any run starts."""
+    if xlsx:
+        from wom_sim.report.workbook import require_openpyxl  # lazy: an optional extra
+
+        require_openpyxl()
+
+
+def _xlsx(out: Path, xlsx: bool) -> None:
+    if xlsx:
+        from wom_sim.report.workbook import write_workbook  # lazy: an optional extra
+
+        click.echo(f"workbook: {write_workbook(out)}", err=True)
+
+
 def _print_rows(rows: list[dict], indent: str = "  ") -> None:
     frame = pd.DataFrame(rows).astype(str)
     widths = {c: max(len(c), *(len(v) for v in frame[c])) for c in frame.columns}
@@ -133,7 +153,9 @@ def _check_paired(arms: list, unpaired: bool) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------ run --replications
-def run_replicated(path: Path, scenario, replications: int, out_dir, workers, dask, dask_local, quiet: bool) -> None:
+def run_replicated(
+    path: Path, scenario, replications: int, out_dir, workers, dask, dask_local, quiet: bool, xlsx: bool = False
+) -> None:
     """`wom-sim run SCENARIO --replications N`: mean and 95% CI per metric per tick, a dashboard with CI bands."""
     # Imported when the command runs, so `wom-sim --help` stays fast.
     from wom_sim.experiment.studies import replicate
@@ -154,6 +176,7 @@ def run_replicated(path: Path, scenario, replications: int, out_dir, workers, da
     tables = result.tables
     title = f"{scenario.name} ({scenario.network.n:,} people)"
     save_figure(ci_dashboard_figure(tables["timeseries"], title, scenario.tick_unit), out / "dashboard.png")
+    _xlsx(out, xlsx)
     if quiet:
         return
     click.echo(
@@ -347,8 +370,9 @@ def ranking_rows(result) -> list[dict]:
     "nothing: read the unpaired CI. Without it such a comparison is refused.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table; only errors and warnings.")
+@xlsx_option
 def compare(base, treatments, replications, overrides, seed, ticks, labels, outcomes, details, out_dir, workers,
-            dask, dask_local, unpaired, quiet):  # fmt: skip
+            dask, dask_local, unpaired, quiet, xlsx=False):  # fmt: skip
     """Compare TREATMENTs with BASE: does each pay, by how much, how sure, from when; which beats which.
 
     \b
@@ -378,6 +402,7 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
         except ScenarioError as exc:
             raise ScenarioError(f"--outcome {name}: {exc}") from None
     arms = _arms(base, treatments, list(overrides), seed, ticks, labels)
+    _need_xlsx(xlsx)
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / f"compare-{arms[0].label}", "compare", resume=True)
     notes = _preflight([a.scenario for a in arms], [a.label for a in arms]) + _check_paired(arms, unpaired)
     executor = _executor(workers, dask, dask_local, quiet)
@@ -398,6 +423,7 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
     unit = arms[0].scenario.tick_unit
     save_figure(uplift_figure(result.uplift, result.uplift_timeseries, unit), out / "compare.png")
     save_figure(ci_dashboard_figure(result.timeseries, "", unit), out / "dashboard.png")
+    _xlsx(out, xlsx)
     if quiet:
         return
     width = _width()
@@ -466,7 +492,8 @@ def print_comparison(result, details: bool, width: int) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Store folder (default: runs/<spec name>).")
 @executor_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary; only errors and warnings.")
-def sweep(spec, overrides, replications, ticks, samples, out_dir, workers, dask, dask_local, quiet):
+@xlsx_option
+def sweep(spec, overrides, replications, ticks, samples, out_dir, workers, dask, dask_local, quiet, xlsx=False):
     """Run the parameter sweep described by SPEC (YAML) into a resumable store and summarise it.
 
     \b
@@ -486,6 +513,7 @@ def sweep(spec, overrides, replications, ticks, samples, out_dir, workers, dask,
     from wom_sim.report.figures import heatmap_figure, partial_dependence_figure, save_figure, sensitivity_figure
 
     plan = load_sweep(spec, list(overrides), replications=replications, samples=samples, ticks=ticks)
+    _need_xlsx(xlsx)
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / plan.name, "sweep", resume=True)
     notes = _preflight([plan.base], [str(plan.scenario_path)])
     _preflight(plan.scenarios, [f"{spec}: design point {i}" for i in range(len(plan.scenarios))], warn=False)
@@ -506,6 +534,7 @@ def sweep(spec, overrides, replications, ticks, samples, out_dir, workers, dask,
         save_figure(heat, out / "heatmaps.png")
     save_figure(partial_dependence_figure(tables["effects"]), out / "partial_dependence.png")
     save_figure(sensitivity_figure(tables["sensitivity"]), out / "sensitivity.png")
+    _xlsx(out, xlsx)
     if not quiet:
         _print_sweep(tables, params, metrics, out)
 
@@ -565,7 +594,8 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
 @click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
 @click.option("--out", type=click.Path(dir_okay=False), help="HTML file to write (default: DIR/report.html).")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file that is not a wom-sim report.")
-def report(folder, out, force):
+@click.option("--xlsx", is_flag=True, help="Also write DIR/<kind>.xlsx, an Excel workbook (needs wom-sim[excel]).")
+def report(folder, out, force, xlsx=False):
     """Write one self-contained HTML report (figures embedded) for a run, replications, comparison or sweep DIR.
 
     An existing --out file is replaced only when it is an earlier wom-sim report (or with --force).
@@ -576,8 +606,11 @@ def report(folder, out, force):
         check_writable_file(out)
         if Path(out).is_file() and not force and not _is_report(Path(out)):
             raise ScenarioError(f"--out {out}: exists and is not a wom-sim report; choose another file or add --force")
+    _need_xlsx(xlsx)
     try:
         click.echo(str(build_report(folder, out)))
+        if xlsx:
+            _xlsx(Path(folder), xlsx)
     except (KeyError, TypeError, IndexError, AttributeError) as exc:  # a manifest or table edited or cut short
         raise ScenarioError(f"{folder}: incomplete or damaged wom-sim output ({type(exc).__name__}: {exc})") from None
 

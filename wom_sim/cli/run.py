@@ -69,9 +69,10 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
     "resumable store in --out (default: runs/<scenario name>-replications).",
 )  # fmt: skip
 @executor_options
+@click.option("--xlsx", is_flag=True, help="Also write an Excel workbook (run.xlsx; needs wom-sim[excel]).")
 def run(
     scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, quiet, force, trace, replications, workers,
-    dask, dask_local,
+    dask, dask_local, xlsx=False,
 ) -> None:  # fmt: skip
     """Run SCENARIO (a YAML file or a bundled scenario name) once and summarise it.
 
@@ -87,10 +88,14 @@ def run(
 
     path = resolve_scenario_path(scenario)
     sc = load_scenario(path, list(overrides), seed=seed, ticks=ticks)
+    if xlsx:
+        from wom_sim.report.workbook import require_openpyxl  # lazy: an optional extra, checked before any run
+
+        require_openpyxl()
     if replications is not None:
         if trace:
             raise click.UsageError("--trace traces one run; it cannot be combined with --replications")
-        return run_replicated(path, sc, replications, out_dir, workers, dask, dask_local, quiet)
+        return run_replicated(path, sc, replications, out_dir, workers, dask, dask_local, quiet, xlsx=xlsx)
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / path.stem, "run", force=force)
     check_network(sc.network)
     if trace and not sc.network.file and sc.network.n > TRACE_LIMIT:
@@ -119,6 +124,10 @@ def run(
         save_figure(dashboard_figure(metrics, f"{sc.name} (seed {sc.seed})", sc.tick_unit), tmp / "dashboard.png")
         with atomic_file(tmp / "scenario.yaml", "w") as handle:
             handle.write(scenario_to_yaml(sc))
+        if xlsx:
+            from wom_sim.report.workbook import write_workbook  # lazy: an optional extra
+
+            write_workbook(tmp, tmp / "run.xlsx", kind="run")
     if quiet:
         return
     click.echo(f"\n{sc.name}: {model.n:,} people, {sc.ticks} {sc.tick_unit}s, seed {sc.seed}\n")

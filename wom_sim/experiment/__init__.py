@@ -4,7 +4,8 @@ sweeps and Sobol sensitivity, on a local process pool or a Dask cluster, into a 
 See docs/experiments.md. Module map: `seeds` (the one replication-seed scheme), `runner` (run keys, the worker
 function), `executors` (where runs execute), `store` (the Parquet parts and manifest, or memory), `studies` (arms
 and replications), `comparison` (paired comparisons and ROI), `sweep_spec` (spec validation and designs), `sweep`
-(sweeps and their summary). Outcomes and statistics are `wom_sim.analysis`: this package only runs models.
+(sweeps and their summary), `attribution` (last-touch shares against switching channels off).
+Outcomes and statistics are `wom_sim.analysis`: this package only runs models.
 
 Names are imported lazily, so a worker importing `wom_sim.experiment.runner` pays only for the model.
 """
@@ -24,6 +25,7 @@ _EXPORTS = {
     "comparison": ["Comparison", "compare", "load_comparison"],
     "sweep": ["run_sweep", "summarise_sweep"],
     "sweep_spec": ["Sweep", "SweepSpec", "load_sweep"],
+    "attribution": ["Attribution", "attribution"],
 }  # fmt: skip
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_WHERE)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import wom_sim.display as display
 from wom_sim.analysis.outcomes import add_derived, outcome, paired_outcomes, run_outcomes, split_outcomes
 from wom_sim.analysis.statistics import mean_ci, paired_difference, roi, t_half_width, timeseries_ci
 from wom_sim.analysis.verdicts import (
@@ -93,6 +94,23 @@ class Comparison:
     currency: str | None = None
     tick_unit: str = "tick"
     horizon: int = 0
+
+    # Notebook display (wom_sim.display): the paired uplifts, labelled, shares in points.
+    def to_frame(self) -> pd.DataFrame:
+        """One row per treatment and outcome: label, uplift (shares in percentage points) and its paired 95% CI."""
+        rows = display.uplift_rows(self.uplift)
+        return display.outcome_frame(rows, self.tick_unit, uplift=True, currency=self.currency)
+
+    def _repr_html_(self) -> str:
+        title = f"{', '.join(self.treatments)} vs {self.base}: paired uplift, {self.replications} replications"
+        table = display.html_table(self.to_frame(), title, "95% CIs paired by seed (common random numbers)")
+        return display.html_lines(self.verdict_table.get("sentence", [])) + table
+
+    def plot(self, metrics: list[str] | None = None):
+        """Paired uplift per tick with its CI band, one line per treatment; returns the matplotlib Figure."""
+        return display.series_figure(
+            self.uplift_timeseries, metrics or UPLIFT_SERIES, self.tick_unit, by="treatment", uplift=True
+        )
 
     @property
     def base(self) -> str:

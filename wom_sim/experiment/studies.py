@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+import wom_sim.display as display
 from wom_sim.analysis.outcomes import add_derived, run_outcomes
 from wom_sim.analysis.statistics import mean_ci_table, timeseries_ci
 from wom_sim.errors import ScenarioError
@@ -45,6 +46,27 @@ class StudyResult:
     execution: Execution
     tables: dict[str, pd.DataFrame]
     notes: list[str] = field(default_factory=list)
+    unit: str = "tick"  # the scenario's tick unit, for labels
+
+    # Notebook display (wom_sim.display): replications' outcomes with CIs, or a sweep's best point per outcome.
+    def to_frame(self) -> pd.DataFrame:
+        """Replications: outcome, label, mean and 95% CI; a sweep: the best point per outcome with its CI."""
+        points = self.tables.get("points")
+        rows = display.sweep_rows(points) if points is not None else display.summary_rows(self.tables["summary"])
+        return display.outcome_frame(rows, self.unit)
+
+    def _repr_html_(self) -> str:
+        what = "sweep: best point per outcome" if "points" in self.tables else "replications: mean and 95% CI"
+        return display.html_table(self.to_frame(), what, f"{self.execution.total} runs" if self.execution else "")
+
+    def plot(self, metrics: list[str] | None = None):
+        """Replications: mean and CI band per tick; a sweep: each outcome along its first parameter."""
+        points = self.tables.get("points")
+        if points is None:
+            return display.series_figure(self.tables["timeseries"], metrics or RUN_OUTCOMES, self.unit)
+        params, names = display.sweep_metrics(points)
+        by = params[1] if len(params) > 1 else None
+        return display.series_figure(display.sweep_series(points), metrics or names, self.unit, by=by, x=params[0])
 
 
 def as_arm(source: Arm | Scenario | str | Path, overrides: dict[str, Any] | None = None) -> Arm:
@@ -182,7 +204,7 @@ def replicate(
     arm = as_arm(scenario, overrides)
     store, execution, notes = run_study("replications", [arm], replications, seed, executor, out, progress, warn)
     with store:  # the writer lock, taken by open, is held until the summary tables are written
-        return StudyResult(store.path, execution, summarise_replications(store), notes)
+        return StudyResult(store.path, execution, summarise_replications(store), notes, arm.scenario.tick_unit)
 
 
 def summarise_replications(store: Store | str | Path, write: bool = True) -> dict[str, pd.DataFrame]:

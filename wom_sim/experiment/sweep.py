@@ -103,7 +103,7 @@ def run_sweep(
     )
     with store:  # the writer lock, taken by open, is held until the summary tables are written
         execution: Execution = execute(tasks, store, executor or InProcessExecutor(), progress=progress, desc="sweep")
-        return StudyResult(store.path, execution, summarise_sweep(store), notes)
+        return StudyResult(store.path, execution, summarise_sweep(store), notes, sweep.base.tick_unit)
 
 
 def summarise_sweep(store: Store | str | Path, write: bool = True) -> dict[str, pd.DataFrame]:

@@ -15,6 +15,8 @@ import mesa
 import numpy as np
 import pandas as pd
 
+import wom_sim.display as display
+from wom_sim.catalogue import RUN_SUMMARY
 from wom_sim.network.build import build_graph
 from wom_sim.network.graph import Graph
 from wom_sim.network.kols import select_kols
@@ -285,6 +287,22 @@ class SimResult:
     metrics: pd.DataFrame
     people: pd.DataFrame
     model: WomModel
+
+    # Notebook display (wom_sim.display): the headline outcomes of the run, labelled from the catalogue.
+    def to_frame(self) -> pd.DataFrame:
+        """The run's headline outcomes (`RUN_SUMMARY`): outcome, label, value, and the value as text."""
+        sc = self.scenario
+        return display.outcome_frame(display.run_rows(self.metrics, RUN_SUMMARY), sc.tick_unit, currency=sc.currency)
+
+    def _repr_html_(self) -> str:
+        sc = self.scenario
+        return display.html_table(self.to_frame(), f"{sc.name}: {sc.network.n:,} people, {sc.ticks} {sc.tick_unit}s")
+
+    def plot(self, metrics: list[str] | None = None):
+        """Small multiples of per-tick metrics (default: the headline ones); returns the matplotlib Figure."""
+        names = [m for m in (metrics or RUN_SUMMARY) if m in self.metrics]
+        long = self.metrics[["t", *names]].melt(id_vars="t", var_name="metric", value_name="mean")
+        return display.series_figure(long, names, self.scenario.tick_unit, title=self.scenario.name)
 
 
 def simulate(

@@ -1,0 +1,81 @@
+"""The Excel workbook (wom_sim/report/workbook.py), read back as a user's spreadsheet would read it."""
+
+from __future__ import annotations
+
+import sys
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import wom_sim
+from wom_sim.catalogue import metric
+from wom_sim.cli import cli
+from wom_sim.errors import ScenarioError
+from wom_sim.report.workbook import INSTALL_HINT, require_openpyxl, write_workbook
+
+SMALL = {"network.n": 200, "ticks": 10}
+
+
+@pytest.fixture(scope="module")
+def compare_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wb") / "cmp"
+    wom_sim.compare("baseline", "referral_program", replications=2, overrides=SMALL, out=out)
+    return out
+
+
+def _rows(sheet) -> list[dict]:
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def test_a_comparison_workbook_has_labelled_formatted_uplifts(compare_dir):
+    book = openpyxl.load_workbook(write_workbook(compare_dir))
+    assert book.sheetnames == ["Summary", "Uplift", "Time series", "Scenario"]
+    uplift = pd.read_csv(compare_dir / "uplift.csv").set_index("outcome")
+    rows = {r["outcome"]: r for r in _rows(book["Uplift"])}
+    assert rows["customers"]["label"] == metric("customers").label
+    assert rows["customers"]["uplift"] == pytest.approx(uplift.loc["customers", "uplift"])
+    # A share's uplift is in percentage points, and says so in its number format.
+    assert rows["adoption_share"]["uplift"] == pytest.approx(100 * uplift.loc["adoption_share", "uplift"])
+    header = [c.value for c in book["Uplift"][1]]
+    row = 1 + list(rows).index("adoption_share") + 1
+    assert "pts" in book["Uplift"].cell(row=row, column=header.index("uplift") + 1).number_format
+    scenario = {r["key"]: r for r in _rows(book["Scenario"])}
+    assert scenario["network.n"]["baseline"] == 200 and scenario["interventions.0.kind"]["referral_program"] == (
+        "referral_reward"
+    )
+
+
+def test_the_summary_sheet_is_the_verdicts_compare_wrote(compare_dir, tmp_path):
+    verdicts = pd.read_csv(compare_dir / "verdicts.csv")
+    summary = pd.read_excel(write_workbook(compare_dir, tmp_path / "v.xlsx"), sheet_name="Summary")
+    assert list(summary.columns) == list(verdicts.columns)
+    assert summary["sentence"].tolist() == verdicts["sentence"].tolist()
+    assert summary["incremental_profit"].tolist() == pytest.approx(verdicts["incremental_profit"].tolist())
+
+
+def test_run_xlsx_writes_the_workbook_into_the_run_folder(tmp_path):
+    out = tmp_path / "run"
+    args = ["run", "baseline", "--set", "network.n=200", "--ticks", "6", "--out", str(out), "-q", "--xlsx"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    sheets = pd.read_excel(out / "run.xlsx", sheet_name=None)
+    assert list(sheets) == ["Summary", "Time series", "Scenario"]
+    metrics = pd.read_parquet(out / "metrics.parquet")
+    series = sheets["Time series"]
+    assert series[metric("customers").label].tolist() == metrics["customers"].tolist()
+    summary = sheets["Summary"].set_index("outcome")
+    assert summary.loc["adoption_share", "value"] == pytest.approx(metrics["adoption_share"].iloc[-1])
+    assert "run.xlsx" in (out / "wom-sim.json").read_text()  # in the manifest: --force may replace it
+
+
+def test_without_openpyxl_one_line_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "openpyxl", None)  # import openpyxl now raises ImportError
+    with pytest.raises(ScenarioError, match=r'pip install "wom-sim\[excel\]"'):
+        require_openpyxl()
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(cli, ["compare", "baseline", "kol_launch", "-r", "2", "--out", str(out), "--xlsx"])
+    assert result.exit_code == 2 and result.output.strip() == f"error: {INSTALL_HINT}"
+    assert not out.exists()  # refused before anything ran
