@@ -1,0 +1,442 @@
+"""The restructured tick: steps 1-9 of `dynamics.py` with the same draws and bit-identical state, in fewer passes.
+
+`dynamics.py` is the readable reference that docs/model.md describes; this module computes the same numbers in
+the same floating-point order, only with less work per tick:
+
+- draws go into buffers allocated once per model (`Generator.random(out=...)` gives the numbers `random(n)` would);
+- a step that concerns a few people (talkers, the reached, the heard, buyers) works on their indices, found by
+  one pass, instead of building several full-length masks;
+- what people heard is summed over compact ids of the heard (`np.bincount` with `minlength` = how many heard),
+  not over N bins: the same sums in the same order, without four length-N arrays and their scans;
+- the customers of steps 7 and 8 are found once (step 7 changes no status);
+- contact probabilities are computed once per sender and repeated over its edges, not per edge.
+
+Every rule stays in `dynamics.py`: where a step is already proportional to the people it concerns (message
+tagging, recoveries, step 1's shocks, the brand) it is called from there, so a rule has one home. What is not
+mirrored here falls back to the reference tick: `covers` is a whitelist of the reference functions' source, the
+scenario schema, the levers and the population fields this module was written against. A change to any of them
+(a new feature of the reference tick) turns the fast path off until this module has been checked against it;
+tests/test_fast_kernel.py says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+from typing import Any
+
+import numpy as np
+from scipy.special import ndtri
+
+from wom_sim.network.graph import Graph
+from wom_sim.scenario.schema import Scenario
+from wom_sim.sim import dynamics as dyn
+from wom_sim.sim.levers import Levers
+from wom_sim.sim.population import ADVERTISING, AWARE, CHURNED, CUSTOMER, KOL, REFERRAL, UNAWARE, WOM, Population
+
+# The reference functions whose rules this module restates (the others it calls, so they need no guard).
+MIRRORED = (
+    dyn.advertise, dyn.talk_probabilities, dyn.choose_speakers, dyn.deliver, dyn.emit_wom, dyn.receive_wom,
+    dyn.forward, dyn.purchase, dyn.experience, dyn.update_loyalty, dyn.churn, dyn.pull, dyn.toward_valence,
+    dyn.logistic, dyn.perceived_value, dyn.price_gap, dyn.disconfirm, dyn.clip_states,
+)  # fmt: skip
+
+
+def _schema_paths(model: Any, prefix: str = "") -> list[str]:
+    """Every field path of a pydantic model class, nested models included ('wom.forward.chain', ...)."""
+    paths = []
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        paths.append(f"{path}:{info.annotation}")
+        sub = info.annotation
+        if isinstance(sub, type) and hasattr(sub, "model_fields"):
+            paths += _schema_paths(sub, path + ".")
+    return paths
+
+
+def reference_fingerprint() -> str:
+    """A hash of what this module mirrors: the reference functions' source, the scenario schema's field paths,
+    the `Levers` fields and the `Population` fields. Equal to `MIRRORED_FINGERPRINT` while nothing changed."""
+    parts = [inspect.getsource(f) for f in MIRRORED]
+    parts += _schema_paths(Scenario)
+    parts += [f.name for f in dataclasses.fields(Levers)] + [f.name for f in dataclasses.fields(Population)]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+# The fingerprint of the reference this module was checked against (bit-identical state in
+# tests/test_fast_kernel.py). When the reference tick gains a rule, a scenario key, a lever or a per-person array,
+# the fingerprint changes and every run takes the reference tick until this module mirrors it and this is updated.
+MIRRORED_FINGERPRINT = "6259b838122e6255"
+_CURRENT = reference_fingerprint()
+
+
+def covers(sc: Scenario, lev: Levers, pop: Population) -> bool:
+    """Whether the fast tick computes exactly what the reference tick would for this scenario, levers and people.
+
+    A whitelist: the reference is the one this module mirrors, and the levers and population carry no field
+    added at run time beyond those it knows.
+    """
+    if _CURRENT != MIRRORED_FINGERPRINT:
+        return False
+    return type(lev) is Levers and type(pop) is Population
+
+
+class FastTick:
+    """Buffers of one model (draws, a scratch mask and slot map of length N) and the restructured steps 2-8."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.u = {name: np.empty(n) for name in ("advertising", "need", "talk", "fwd_pos", "fwd_neg", "purchase",
+                                                 "quality", "fail", "recover", "churn")}  # fmt: skip
+        self.mark = np.zeros(n, dtype=bool)  # all False between uses
+        self.slot = np.zeros(n, dtype=np.int64)  # compact id of a heard person (valid only where just set)
+        self._no_referrer = np.full(n, -1, dtype=np.int64)
+        self._no_referrer.flags.writeable = False
+
+    # ---------------------------------------------------------------------------------------------- the tick
+    def run(
+        self, graph: Graph, pop: Population, lev: Levers, sc: Scenario, streams: dict, brand: float,
+        reference_price: float, st: dyn.TickState,
+    ) -> tuple[float, float]:  # fmt: skip
+        """Steps 1-9b of `WomModel.step` (the reference's draws, in its order per stream); returns (B, P_ref)."""
+        t, u = st.t, self.u
+        brand = dyn.apply_shocks(pop, brand, lev)
+        need = streams["need"].random(out=u["need"]) if sc.advertising.need_creation > 0 else None
+        self.advertise(pop, lev, sc, streams["advertising"].random(out=u["advertising"]), need)
+        keys = tuple(int(k) for k in streams["delivery"].integers(0, 2**63 - 1, size=2))
+        self.emit_wom(graph, pop, lev, sc, streams["talk"].random(out=u["talk"]), keys, st)
+        rec = streams["reception"]
+        self.receive_wom(pop, lev, sc, rec.random(out=u["fwd_pos"]), rec.random(out=u["fwd_neg"]), st)
+        customers, buyers = self.purchase(pop, lev, sc, brand, streams["purchase"].random(out=u["purchase"]), st,
+                                          reference_price)  # fmt: skip
+        ex = streams["experience"]
+        draws = (ex.random(out=u["quality"]), ex.random(out=u["fail"]), ex.random(out=u["recover"]))
+        self.experience(pop, lev, sc, t, draws, st, buyers)
+        self.update_loyalty(pop, lev, sc, brand, st, customers)
+        self.churn(pop, lev, sc, streams["churn"].random(out=u["churn"]), st, customers)
+        brand = dyn.update_brand(brand, lev, sc, st)
+        reference_price = dyn.update_reference_price(reference_price, lev, sc)
+        dyn.clip_states(pop)
+        return brand, reference_price
+
+    # ---------------------------------------------------------------------------------------------- step 2
+    @staticmethod
+    def advertise(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray, u_need: np.ndarray | None) -> None:
+        """`dyn.advertise` on the indices of the reached."""
+        reached = np.flatnonzero(u < lev.ad_reach)
+        reached = reached[~pop.experienced[reached]]
+        pop.status[reached[pop.status[reached] == UNAWARE]] = AWARE
+        pop.last_touch[reached] = ADVERTISING
+        E = pop.E[reached]
+        pop.E[reached] = E + sc.advertising.expectation_pull * (lev.claim - E)
+        if u_need is not None and sc.advertising.need_creation > 0:
+            pop.need[reached[u_need[reached] < sc.advertising.need_creation]] = True
+
+    # ---------------------------------------------------------------------------------------------- step 3
+    def emit_wom(
+        self, graph: Graph, pop: Population, lev: Levers, sc: Scenario, u: np.ndarray, keys: tuple[int, int],
+        st: dyn.TickState,
+    ) -> None:  # fmt: skip
+        """`dyn.emit_wom`: probabilities and the talk draw only for the experienced (nobody else talks first-hand)."""
+        wom = sc.wom
+        known = np.flatnonzero(pop.experienced)
+        S = pop.S[known]
+        p_pos, p_neg = np.zeros(known.size), np.zeros(known.size)
+        is_fan = S >= wom.positive_threshold
+        fans = known[is_fan]
+        Sf = S[is_fan]
+        shape = Sf * np.sqrt(Sf) if wom.satisfaction_elasticity == 1.5 else Sf**wom.satisfaction_elasticity
+        rate = pop.talkativeness[fans] * (wom.positive_rate * lev.talk_multiplier) * dyn.novelty(pop, sc, fans, st.t)
+        p_pos[is_fan] = np.minimum(1.0, rate * shape * (1.0 + wom.loyalty_boost * pop.L[fans]))
+        theta = wom.negative_threshold
+        is_critic = S < theta
+        critics = known[is_critic]
+        gap = (theta - S[is_critic]) / theta
+        rate = pop.talkativeness[critics] * wom.negative_rate * dyn.novelty(pop, sc, critics, st.t)
+        p_neg[is_critic] = np.minimum(1.0, rate * gap**wom.negative_exponent)
+        failed = pop.failed_last[known]
+        p_neg[failed] = 1.0 - (1.0 - p_neg[failed]) * (1.0 - wom.failure_talk)
+        # choose_speakers: u < p is never true where p = 0, so only the experienced can speak first-hand.
+        uk = u[known]
+        own_neg = uk < p_neg
+        own_pos = ~own_neg & (uk < p_neg + p_pos)
+        first_pos, first_neg = np.zeros(pop.n, dtype=bool), np.zeros(pop.n, dtype=bool)
+        first_pos[known[own_pos]] = True
+        first_neg[known[own_neg]] = True
+        if lev.forced_positive is not None:
+            first_pos |= lev.forced_positive
+        if lev.forced_negative is not None:
+            first_neg |= lev.forced_negative
+        positive, negative = first_pos | pop.forward_pos, first_neg | pop.forward_neg
+        st.spoke_positive = positive
+        st.positive = self.deliver(graph, pop, sc, positive, keys[0], 1.0)
+        st.negative = self.deliver(graph, pop, sc, negative, keys[1], wom.negative_reach)
+        dyn.voice(pop, st.positive, first_pos, 1.0, pop.relay_pos)
+        dyn.voice(pop, st.negative, first_neg, 0.0, pop.relay_neg)
+        for counter, sent in ((pop.pos_sent, st.positive), (pop.neg_sent, st.negative)):
+            who, many = dyn._sent_per_sender(sent.src)
+            counter[who] += many.astype(counter.dtype)
+        st.kol_positive_messages = int(np.count_nonzero(pop.is_kol[st.positive.src]))
+
+    @staticmethod
+    def deliver(graph: Graph, pop: Population, sc: Scenario, speakers: np.ndarray, key: int, reach: float):
+        """`dyn.deliver` with the contact probability computed per sender, then repeated over its edges."""
+        senders = np.flatnonzero(speakers)
+        starts = graph.indptr[senders]
+        counts = graph.indptr[senders + 1] - starts
+        total = int(counts.sum())
+        if total == 0:
+            return dyn.Deliveries(speakers=int(senders.size))
+        offsets = np.cumsum(counts) - counts
+        edges = np.repeat(starts - offsets, counts) + np.arange(total, dtype=np.int64)
+        contact = np.where(pop.is_kol[senders], sc.kols.reach, sc.wom.contact_prob) * reach
+        contact = np.repeat(contact, counts)
+        if graph.weights is not None and sc.wom.use_weights:
+            contact = contact * graph.weights[edges]
+        hit = np.flatnonzero(dyn.edge_uniforms(key, edges) < contact)
+        sender_of_hit = np.repeat(senders, counts)[hit] if senders.size < hit.size else _owner(offsets, hit, senders)
+        return dyn.Deliveries(
+            src=sender_of_hit, dst=graph.indices[edges[hit]].astype(np.int64), speakers=int(senders.size)
+        )
+
+    # ---------------------------------------------------------------------------------------------- step 4
+    def receive_wom(
+        self, pop: Population, lev: Levers, sc: Scenario, u_fwd_pos: np.ndarray, u_fwd_neg: np.ndarray,
+        st: dyn.TickState,
+    ) -> None:  # fmt: skip
+        """`dyn.receive_wom` over compact ids of the people who heard something."""
+        n = pop.n
+        pos, neg = st.positive, st.negative
+        cred_pos = pop.credibility[pos.src] * dyn._at(lev.positive_credibility, pos.src)
+        tagged = None
+        if lev.referral_active:
+            tagged = pop.status[pos.src] == CUSTOMER
+            cred_pos = np.where(tagged, cred_pos * lev.referral_credibility, cred_pos)
+        heard, cpos, cneg = self._compact(pos.dst, neg.dst)
+        h = heard.size
+        np_h = np.bincount(cpos, minlength=h)
+        nn_h = np.bincount(cneg, minlength=h)
+        pop.pos_received[heard] += np_h.astype(np.int32)
+        pop.neg_received[heard] += nn_h.astype(np.int32)
+        cred_neg = pop.credibility[neg.src]
+        wp = np.bincount(cpos, weights=cred_pos, minlength=h)
+        wn = np.bincount(cneg, weights=cred_neg, minlength=h)
+        impact_h = np.tanh(wp - sc.wom.negativity_bias * wn)
+        impact = np.zeros(n)
+        impact[heard] = impact_h
+        w_neg = np.zeros(n)
+        w_neg[heard] = wn
+        status = pop.status[heard]
+        pop.status[heard[status == UNAWARE]] = AWARE
+
+        # Channel of the most recent positive touch: referral beats KOL beats plain WOM.
+        referred = np.zeros(n, dtype=bool)
+        from_kol_h = np.zeros(h, dtype=bool)
+        from_kol_h[cpos[pop.is_kol[pos.src]]] = True
+        known = pop.experienced[heard]
+        touched_h = np.flatnonzero(~known & (np_h > 0))
+        if tagged is not None:
+            referred[pos.dst[tagged]] = True
+            referrer = np.full(n, -1, dtype=np.int64)
+            referrer[pos.dst[tagged]] = pos.src[tagged]
+            channel = np.where(referred[heard[touched_h]], REFERRAL, np.where(from_kol_h[touched_h], KOL, WOM))
+        else:
+            referrer = self._no_referrer
+            channel = np.where(from_kol_h[touched_h], KOL, WOM)
+        pop.last_touch[heard[touched_h]] = channel
+
+        rec = sc.reception
+        prospects, customers = heard[~known], heard[known]
+        ip, ic = impact_h[~known], impact_h[known]
+        pop.E[prospects] = dyn.toward_valence(pop.E[prospects], ip, rec.expectation_rate)
+        pop.T[prospects] = dyn.toward_valence(pop.T[prospects], ip, rec.trust_rate)
+        pop.S[customers] = dyn.toward_valence(pop.S[customers], ic, rec.satisfaction_weight)
+        pop.T[customers] = dyn.toward_valence(pop.T[customers], ic, rec.trust_weight)
+
+        cont_pos, cont_neg = dyn._content(pop, pos, 1.0), dyn._content(pop, neg, 0.0)
+        said = np.bincount(cpos, weights=cred_pos * cont_pos, minlength=h) + np.bincount(
+            cneg, weights=cred_neg * cont_neg, minlength=h
+        )
+        total = wp + wn
+        voiced = total > 0
+        opinion = np.divide(said, total, out=np.zeros(h), where=voiced)
+        rate = rec.conformity_rate * pop.conformity[heard]
+        s_idx, e_idx = voiced & known, voiced & ~known
+        who = heard[s_idx]
+        pop.S[who] = dyn.pull(pop.S[who], opinion[s_idx], rate[s_idx])
+        who = heard[e_idx]
+        pop.E[who] = dyn.pull(pop.E[who], opinion[e_idx], rate[e_idx])
+
+        fw = sc.wom.forward
+        _forward(pop.forward_pos, pop.relay_pos, heard, cpos, pos, cont_pos, u_fwd_pos, fw.positive, fw.chain)
+        _forward(pop.forward_neg, pop.relay_neg, heard, cneg, neg, cont_neg, u_fwd_neg, fw.negative, fw.chain)
+        st.impact, st.heard_negative, st.referred, st.referrer = impact, w_neg, referred, referrer
+        st.pos_reach, st.neg_reach = int(np.count_nonzero(np_h)), int(np.count_nonzero(nn_h))
+
+    def _compact(self, dst_pos: np.ndarray, dst_neg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The heard (sorted ids) and each message's receiver as a compact id 0..heard-1, without sorting."""
+        mark, slot = self.mark, self.slot
+        mark[dst_pos] = True
+        mark[dst_neg] = True
+        heard = np.flatnonzero(mark)
+        mark[heard] = False
+        slot[heard] = np.arange(heard.size)
+        return heard, slot[dst_pos], slot[dst_neg]
+
+    # ---------------------------------------------------------------------------------------------- step 5
+    @staticmethod
+    def purchase(
+        pop: Population, lev: Levers, sc: Scenario, brand: float, u: np.ndarray, st: dyn.TickState,
+        reference_price: float,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """`dyn.purchase`; returns the customers after it (steps 7 and 8 act on them and change no status) and the
+        buyers (sorted, as step 6 finds them)."""
+        n = pop.n
+        gap = dyn.price_gap(lev, sc, reference_price)
+        price = (
+            (lambda idx: sc.purchase.price_response * gap * pop.price_sensitivity[idx]) if gap else (lambda idx: 0.0)
+        )
+        status = pop.status
+        aware = np.flatnonzero(status == AWARE)
+        aware = aware[pop.need[aware]]
+        c = sc.purchase.adoption
+        logit = (
+            c.intercept + c.expectation * pop.E[aware] + c.trust * pop.T[aware] + c.brand * brand
+            + c.value * dyn.perceived_value(pop, lev, sc, aware) + c.wom * st.impact[aware]
+            + (c.referral + lev.referral_boost) * st.referred[aware] + dyn._at(lev.adoption_boost, aware)
+            - price(aware)
+        )  # fmt: skip
+        adopters = aware[u[aware] < dyn.logistic(logit)]
+
+        customers = np.flatnonzero(status == CUSTOMER)
+        rp = sc.purchase.repurchase
+        logit_r = (
+            rp.intercept + rp.loyalty * pop.L[customers] + rp.member * pop.member[customers]
+            + rp.engaged * pop.engaged[customers] + dyn._at(lev.repurchase_boost, customers) - price(customers)
+        )  # fmt: skip
+        repurchasers = customers[u[customers] < dyn.logistic(logit_r)]
+
+        churned = np.flatnonzero(status == CHURNED)
+        wb = sc.purchase.winback
+        logit_w = wb.intercept + wb.loyalty * pop.L[churned] + dyn._at(lev.winback_boost, churned) - price(churned)
+        returners = churned[u[churned] < dyn.logistic(logit_w)]
+
+        st.customers_start = int(customers.size)
+        pop.acquired_by[adopters] = pop.last_touch[adopters]
+        pop.adopted_at[adopters] = st.t
+        status[adopters] = CUSTOMER
+        status[returners] = CUSTOMER
+        st.adopted, st.repurchased, st.won_back = (np.zeros(n, dtype=bool) for _ in range(3))
+        st.adopted[adopters], st.repurchased[repurchasers], st.won_back[returners] = True, True, True
+        buyers = np.concatenate([adopters, repurchasers, returners])
+        spend = pop.spend[buyers]
+        pop.revenue[buyers] += spend * lev.price
+        st.revenue = float(spend.sum() * lev.price)
+        st.cost_of_goods = float(spend.sum() * (1.0 - sc.brand.margin))
+        if adopters.size or returners.size:
+            customers = np.sort(np.concatenate([customers, adopters, returners]))
+        return customers, np.sort(buyers)
+
+    # ---------------------------------------------------------------------------------------------- step 6
+    @staticmethod
+    def experience(
+        pop: Population, lev: Levers, sc: Scenario, t: int, draws, st: dyn.TickState, buyers: np.ndarray
+    ) -> None:
+        """`dyn.experience` on the buyers found by step 5."""
+        u_quality, u_fail, u_recover = draws
+        ex = sc.experience
+        recovered_late = dyn.arrive_recoveries(pop, lev, t)
+        z = ndtri(np.clip(u_quality[buyers], 1e-12, 1 - 1e-12))
+
+        x = np.clip(lev.quality + pop.fit[buyers] + ex.noise * z, 0.0, 1.0)
+        failed = u_fail[buyers] < lev.service_failure
+        recovered = failed & (u_recover[buyers] < lev.recovery_coverage)
+        immediate = recovered & (lev.recovery_delay == 0)
+        delayed = recovered & (lev.recovery_delay > 0)
+        unrecovered = failed & ~immediate
+        soft = np.maximum(0.0, x - ex.failure_penalty * (1 - lev.recovery_effectiveness))
+        x = np.where(immediate, soft, np.where(failed, np.maximum(0.0, x - ex.failure_penalty), x))
+
+        E, T = pop.E[buyers], pop.T[buyers]
+        first = ~pop.experienced[buyers]
+        S_prev = np.where(first, E, pop.S[buyers])
+        if delayed.any():
+            queue = pop.pending_recoveries.setdefault(t + lev.recovery_delay, [])
+            queue.append((buyers[delayed], S_prev[delayed], T[delayed]))
+
+        S_new, pop.E[buyers], pop.T[buyers] = dyn.disconfirm(ex, x, E, S_prev, T, first, unrecovered)
+        pop.S[buyers] = np.where(immediate, S_new + lev.recovery_paradox * (1.0 - S_new), S_new)
+
+        pop.experienced[buyers] = True
+        pop.purchases[buyers] += 1
+        pop.last_purchase[buyers] = t
+        pop.failures[buyers[failed]] += 1
+        pop.recoveries[buyers[immediate]] += 1
+        pop.failed_last[:] = False
+        pop.failed_last[buyers[unrecovered]] = True
+        st.unrecovered = pop.failed_last.copy()
+        st.failures = int(failed.sum())
+        st.recoveries = int(immediate.sum()) + recovered_late
+
+    # ---------------------------------------------------------------------------------------------- steps 7-8
+    @staticmethod
+    def update_loyalty(pop: Population, lev: Levers, sc: Scenario, brand: float, st, idx: np.ndarray) -> None:
+        """`dyn.update_loyalty` on the customers step 5 left."""
+        w = sc.loyalty.weights
+        target = (
+            w.value * dyn.perceived_value(pop, lev, sc, idx) + w.satisfaction * pop.S[idx] + w.trust * pop.T[idx]
+            + w.attachment * pop.A[idx] + w.brand * brand
+        )  # fmt: skip
+        rate = np.where(st.adopted[idx], 1.0, sc.loyalty.rate)
+        pop.L[idx] = dyn.pull(pop.L[idx], target, rate)
+        at = sc.loyalty.attachment
+        gain = (
+            at.spread_gain * st.spoke_positive[idx] + at.member_gain * pop.member[idx]
+            + at.engaged_gain * pop.engaged[idx]
+        )  # fmt: skip
+        A = pop.A[idx]
+        pop.A[idx] = np.clip(A + gain * (1.0 - A) - at.decay * A, 0.0, 1.0)
+
+    @staticmethod
+    def churn(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray, st, idx: np.ndarray) -> None:
+        """`dyn.churn` on the same customers (step 7 changes no status)."""
+        ch = sc.churn
+        hazard = (
+            ch.base_hazard
+            * np.exp(-ch.loyalty_slope * (pop.L[idx] - ch.reference_loyalty))
+            * (1.0 + ch.negative_wom * st.heard_negative[idx])
+            * (1.0 + ch.failure_multiplier * st.unrecovered[idx])
+            * dyn._at(lev.hazard_multiplier, idx)
+        )
+        leavers = idx[u[idx] < -np.expm1(-hazard)]
+        st.customers_exposed = int(idx.size)
+        pop.status[leavers] = CHURNED
+        pop.churned_at[leavers] = st.t
+        pop.customer_ticks[idx] += 1
+        st.churned = np.zeros(pop.n, dtype=bool)
+        st.churned[leavers] = True
+        st.at_risk = int(np.count_nonzero(hazard >= 3.0 * ch.base_hazard))
+
+
+def _owner(offsets: np.ndarray, positions: np.ndarray, senders: np.ndarray) -> np.ndarray:
+    """Sender of each edge position of a gather whose per-sender runs start at `offsets` (sorted)."""
+    return senders[np.searchsorted(offsets, positions, side="right") - 1]
+
+
+def _forward(
+    will: np.ndarray, relay: np.ndarray, heard: np.ndarray, compact: np.ndarray, sent: dyn.Deliveries,
+    content: np.ndarray, u: np.ndarray, prob: float, chain: bool,
+) -> None:  # fmt: skip
+    """`dyn.forward` over the compact ids of the heard."""
+    will[:] = False
+    if chain or sent.firsthand is None:
+        ids, cont = compact, content
+    else:
+        ids, cont = compact[sent.firsthand], content[sent.firsthand]
+    count = np.bincount(ids, minlength=heard.size)
+    cand = np.flatnonzero(count > 0)
+    cand = cand[u[heard[cand]] < prob]
+    who = heard[cand]
+    will[who] = True
+    relay[who] = np.bincount(ids, weights=cont, minlength=heard.size)[cand] / count[cand]
