@@ -124,7 +124,7 @@ class FastTick:
     @staticmethod
     def advertise(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray, u_need: np.ndarray | None) -> None:
         """`dyn.advertise` on the indices of the reached."""
-        reached = np.flatnonzero(u < lev.ad_reach)
+        reached = (u < lev.ad_reach).nonzero()[0]
         reached = reached[~pop.experienced[reached]]
         pop.status[reached[pop.status[reached] == UNAWARE]] = AWARE
         pop.last_touch[reached] = ADVERTISING
@@ -140,7 +140,7 @@ class FastTick:
     ) -> None:  # fmt: skip
         """`dyn.emit_wom`: probabilities and the talk draw only for the experienced (nobody else talks first-hand)."""
         wom = sc.wom
-        known = np.flatnonzero(pop.experienced)
+        known = pop.experienced.nonzero()[0]
         S = pop.S[known]
         p_pos, p_neg = np.zeros(known.size), np.zeros(known.size)
         is_fan = S >= wom.positive_threshold
@@ -182,7 +182,7 @@ class FastTick:
     @staticmethod
     def deliver(graph: Graph, pop: Population, sc: Scenario, speakers: np.ndarray, key: int, reach: float):
         """`dyn.deliver` with the contact probability computed per sender, then repeated over its edges."""
-        senders = np.flatnonzero(speakers)
+        senders = speakers.nonzero()[0]
         starts = graph.indptr[senders]
         counts = graph.indptr[senders + 1] - starts
         total = int(counts.sum())
@@ -194,7 +194,7 @@ class FastTick:
         contact = np.repeat(contact, counts)
         if graph.weights is not None and sc.wom.use_weights:
             contact = contact * graph.weights[edges]
-        hit = np.flatnonzero(dyn.edge_uniforms(key, edges) < contact)
+        hit = (dyn.edge_uniforms(key, edges) < contact).nonzero()[0]
         sender_of_hit = np.repeat(senders, counts)[hit] if senders.size < hit.size else _owner(offsets, hit, senders)
         return dyn.Deliveries(
             src=sender_of_hit, dst=graph.indices[edges[hit]].astype(np.int64), speakers=int(senders.size)
@@ -235,7 +235,7 @@ class FastTick:
         from_kol_h = np.zeros(h, dtype=bool)
         from_kol_h[cpos[pop.is_kol[pos.src]]] = True
         known = pop.experienced[heard]
-        touched_h = np.flatnonzero(~known & (np_h > 0))
+        touched_h = (~known & (np_h > 0)).nonzero()[0]
         if tagged is not None:
             referred[pos.dst[tagged]] = True
             referrer = np.full(n, -1, dtype=np.int64)
@@ -279,7 +279,7 @@ class FastTick:
         mark, slot = self.mark, self.slot
         mark[dst_pos] = True
         mark[dst_neg] = True
-        heard = np.flatnonzero(mark)
+        heard = mark.nonzero()[0]
         mark[heard] = False
         slot[heard] = np.arange(heard.size)
         return heard, slot[dst_pos], slot[dst_neg]
@@ -298,29 +298,42 @@ class FastTick:
             (lambda idx: sc.purchase.price_response * gap * pop.price_sensitivity[idx]) if gap else (lambda idx: 0.0)
         )
         status = pop.status
-        aware = np.flatnonzero(status == AWARE)
+        aware = (status == AWARE).nonzero()[0]
         aware = aware[pop.need[aware]]
         c = sc.purchase.adoption
-        logit = (
-            c.intercept + c.expectation * pop.E[aware] + c.trust * pop.T[aware] + c.brand * brand
-            + c.value * dyn.perceived_value(pop, lev, sc, aware) + c.wom * st.impact[aware]
-            + (c.referral + lev.referral_boost) * st.referred[aware] + dyn._at(lev.adoption_boost, aware)
-            - price(aware)
-        )  # fmt: skip
-        adopters = aware[u[aware] < dyn.logistic(logit)]
+        # The reference's logits, accumulated in place term by term in its order (a + b == b + a exactly). A term
+        # that is a scalar 0 is left out: it could only turn a -0.0 logit into +0.0, and both give 0.5.
+        logit = _times(pop.E[aware], c.expectation)
+        logit += c.intercept
+        logit += _times(pop.T[aware], c.trust)
+        logit += c.brand * brand
+        logit += _times(dyn.perceived_value(pop, lev, sc, aware), c.value)
+        logit += _times(st.impact[aware], c.wom)
+        logit += (c.referral + lev.referral_boost) * st.referred[aware]
+        _add_lever(logit, lev.adoption_boost, aware)
+        if gap:
+            logit -= price(aware)
+        adopters = aware[u[aware] < _logistic(logit)]
 
-        customers = np.flatnonzero(status == CUSTOMER)
+        customers = (status == CUSTOMER).nonzero()[0]
         rp = sc.purchase.repurchase
-        logit_r = (
-            rp.intercept + rp.loyalty * pop.L[customers] + rp.member * pop.member[customers]
-            + rp.engaged * pop.engaged[customers] + dyn._at(lev.repurchase_boost, customers) - price(customers)
-        )  # fmt: skip
-        repurchasers = customers[u[customers] < dyn.logistic(logit_r)]
+        logit_r = _times(pop.L[customers], rp.loyalty)
+        logit_r += rp.intercept
+        logit_r += rp.member * pop.member[customers]
+        logit_r += rp.engaged * pop.engaged[customers]
+        _add_lever(logit_r, lev.repurchase_boost, customers)
+        if gap:
+            logit_r -= price(customers)
+        repurchasers = customers[u[customers] < _logistic(logit_r)]
 
-        churned = np.flatnonzero(status == CHURNED)
+        churned = (status == CHURNED).nonzero()[0]
         wb = sc.purchase.winback
-        logit_w = wb.intercept + wb.loyalty * pop.L[churned] + dyn._at(lev.winback_boost, churned) - price(churned)
-        returners = churned[u[churned] < dyn.logistic(logit_w)]
+        logit_w = _times(pop.L[churned], wb.loyalty)
+        logit_w += wb.intercept
+        _add_lever(logit_w, lev.winback_boost, churned)
+        if gap:
+            logit_w -= price(churned)
+        returners = churned[u[churned] < _logistic(logit_w)]
 
         st.customers_start = int(customers.size)
         pop.acquired_by[adopters] = pop.last_touch[adopters]
@@ -419,6 +432,28 @@ class FastTick:
         st.at_risk = int(np.count_nonzero(hazard >= 3.0 * ch.base_hazard))
 
 
+def _times(x: np.ndarray, factor: float) -> np.ndarray:
+    """x * factor in place (x is a fresh gather); the same product as `factor * x`."""
+    x *= factor
+    return x
+
+
+def _add_lever(acc: np.ndarray, lever: float | np.ndarray, idx: np.ndarray) -> None:
+    """acc + lever at idx (a per-person lever or a scalar), in place; a scalar 0 changes no decision."""
+    if isinstance(lever, np.ndarray):
+        acc += lever[idx]
+    elif lever:
+        acc += lever
+
+
+def _logistic(z: np.ndarray) -> np.ndarray:
+    """`dyn.logistic` in place: 1 / (1 + exp(-z)), the same operations on z's own buffer."""
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    z += 1.0
+    return np.divide(1.0, z, out=z)
+
+
 def _owner(offsets: np.ndarray, positions: np.ndarray, senders: np.ndarray) -> np.ndarray:
     """Sender of each edge position of a gather whose per-sender runs start at `offsets` (sorted)."""
     return senders[np.searchsorted(offsets, positions, side="right") - 1]
@@ -435,7 +470,7 @@ def _forward(
     else:
         ids, cont = compact[sent.firsthand], content[sent.firsthand]
     count = np.bincount(ids, minlength=heard.size)
-    cand = np.flatnonzero(count > 0)
+    cand = (count > 0).nonzero()[0]
     cand = cand[u[heard[cand]] < prob]
     who = heard[cand]
     will[who] = True
