@@ -225,7 +225,7 @@ class FastTick:
         impact_h = np.tanh(wp - sc.wom.negativity_bias * wn)
         impact = np.zeros(n)
         impact[heard] = impact_h
-        w_neg = np.zeros(n)
+        w_neg = np.zeros(n, dtype=wn.dtype)  # np.bincount of no messages is integer zeros, in the reference too
         w_neg[heard] = wn
         status = pop.status[heard]
         pop.status[heard[status == UNAWARE]] = AWARE
