@@ -93,6 +93,7 @@ class FastTick:
         self.slot = np.zeros(n, dtype=np.int64)  # compact id of a heard person (valid only where just set)
         self._no_referrer = np.full(n, -1, dtype=np.int64)
         self._no_referrer.flags.writeable = False
+        self.heard, self.impact_h = np.zeros(0, dtype=np.int64), np.zeros(0)  # this tick's, set by step 4
 
     # ---------------------------------------------------------------------------------------------- the tick
     def run(
@@ -225,6 +226,7 @@ class FastTick:
         impact_h = np.tanh(wp - sc.wom.negativity_bias * wn)
         impact = np.zeros(n)
         impact[heard] = impact_h
+        self.heard, self.impact_h = heard, impact_h  # step 5 adds the WOM term only where it is not 0
         w_neg = np.zeros(n, dtype=wn.dtype)  # np.bincount of no messages is integer zeros, in the reference too
         w_neg[heard] = wn
         status = pop.status[heard]
@@ -285,8 +287,8 @@ class FastTick:
         return heard, slot[dst_pos], slot[dst_neg]
 
     # ---------------------------------------------------------------------------------------------- step 5
-    @staticmethod
     def purchase(
+        self,
         pop: Population, lev: Levers, sc: Scenario, brand: float, u: np.ndarray, st: dyn.TickState,
         reference_price: float,
     ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
@@ -307,9 +309,15 @@ class FastTick:
         logit += c.intercept
         logit += _times(pop.T[aware], c.trust)
         logit += c.brand * brand
-        logit += _times(dyn.perceived_value(pop, lev, sc, aware), c.value)
-        logit += _times(st.impact[aware], c.wom)
-        logit += (c.referral + lev.referral_boost) * st.referred[aware]
+        logit += _times(_perceived_value(pop, lev, sc, aware), c.value)
+        # WOM impact is 0 but for the heard, and a referral tag needs a referral lever: the other terms add 0.
+        heard, impact_h = self.heard, self.impact_h
+        at = np.searchsorted(aware, heard)
+        found = at < aware.size
+        found[found] = aware[at[found]] == heard[found]
+        logit[at[found]] += c.wom * impact_h[found]
+        if lev.referral_active:
+            logit += (c.referral + lev.referral_boost) * st.referred[aware]
         _add_lever(logit, lev.adoption_boost, aware)
         if gap:
             logit -= price(aware)
@@ -398,7 +406,7 @@ class FastTick:
         """`dyn.update_loyalty` on the customers step 5 left."""
         w = sc.loyalty.weights
         target = (
-            w.value * dyn.perceived_value(pop, lev, sc, idx) + w.satisfaction * pop.S[idx] + w.trust * pop.T[idx]
+            w.value * _perceived_value(pop, lev, sc, idx) + w.satisfaction * pop.S[idx] + w.trust * pop.T[idx]
             + w.attachment * pop.A[idx] + w.brand * brand
         )  # fmt: skip
         rate = np.where(st.adopted[idx], 1.0, sc.loyalty.rate)
@@ -430,6 +438,17 @@ class FastTick:
         st.churned = np.zeros(pop.n, dtype=bool)
         st.churned[leavers] = True
         st.at_risk = int(np.count_nonzero(hazard >= 3.0 * ch.base_hazard))
+
+
+def _perceived_value(pop: Population, lev: Levers, sc: Scenario, idx: np.ndarray) -> np.ndarray | float:
+    """`dyn.perceived_value` at idx; at price 1 it is the same number for everyone, returned as that scalar.
+
+    At price 1 the price term is w * psi * 0.0, a zero (psi is finite, clipped to [0, 1] at the start), and Q plus a
+    zero is Q: so every person's V is clip(Q), with no gather of psi and no array arithmetic.
+    """
+    if lev.price == 1.0:
+        return float(np.clip(lev.quality + sc.purchase.value_price_weight * 0.0, 0.0, 1.0))
+    return dyn.perceived_value(pop, lev, sc, idx)
 
 
 def _times(x: np.ndarray, factor: float) -> np.ndarray:
