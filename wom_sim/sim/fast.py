@@ -148,13 +148,16 @@ class FastTick:
         fans = known[is_fan]
         Sf = S[is_fan]
         shape = Sf * np.sqrt(Sf) if wom.satisfaction_elasticity == 1.5 else Sf**wom.satisfaction_elasticity
-        rate = pop.talkativeness[fans] * (wom.positive_rate * lev.talk_multiplier) * dyn.novelty(pop, sc, fans, st.t)
+        novelty = _novelty(pop, sc, known, st.t)
+        nov_fans = novelty[is_fan] if isinstance(novelty, np.ndarray) else novelty
+        rate = pop.talkativeness[fans] * (wom.positive_rate * lev.talk_multiplier) * nov_fans
         p_pos[is_fan] = np.minimum(1.0, rate * shape * (1.0 + wom.loyalty_boost * pop.L[fans]))
         theta = wom.negative_threshold
         is_critic = S < theta
         critics = known[is_critic]
         gap = (theta - S[is_critic]) / theta
-        rate = pop.talkativeness[critics] * wom.negative_rate * dyn.novelty(pop, sc, critics, st.t)
+        nov_critics = novelty[is_critic] if isinstance(novelty, np.ndarray) else novelty
+        rate = pop.talkativeness[critics] * wom.negative_rate * nov_critics
         p_neg[is_critic] = np.minimum(1.0, rate * gap**wom.negative_exponent)
         failed = pop.failed_last[known]
         p_neg[failed] = 1.0 - (1.0 - p_neg[failed]) * (1.0 - wom.failure_talk)
@@ -438,6 +441,17 @@ class FastTick:
         st.churned = np.zeros(pop.n, dtype=bool)
         st.churned[leavers] = True
         st.at_risk = int(np.count_nonzero(hazard >= 3.0 * ch.base_hazard))
+
+
+def _novelty(pop: Population, sc: Scenario, idx: np.ndarray, t: int) -> np.ndarray | float:
+    """`dyn.novelty` at idx, the power (1 - decay)^age read from a table of the ages 0..t (ages are whole ticks,
+    at most t): the same `np.power` of the same numbers, once per age instead of once per person."""
+    wom = sc.wom
+    if wom.talk_floor >= 1.0 or wom.novelty_decay <= 0.0:
+        return 1.0
+    age = np.maximum(t - 1 - pop.last_purchase[idx], 0)
+    table = (1.0 - wom.novelty_decay) ** np.arange(t + 1, dtype=age.dtype)
+    return wom.talk_floor + (1.0 - wom.talk_floor) * table[age]
 
 
 def _perceived_value(pop: Population, lev: Levers, sc: Scenario, idx: np.ndarray) -> np.ndarray | float:
