@@ -303,9 +303,21 @@ class FastTick:
             (lambda idx: sc.purchase.price_response * gap * pop.price_sensitivity[idx]) if gap else (lambda idx: 0.0)
         )
         status = pop.status
-        aware = (status == AWARE).nonzero()[0]
-        aware = aware[pop.need[aware]]
         c = sc.purchase.adoption
+        # Who heard nothing this tick has WOM impact 0 and no referral tag; of them, only a prospect whose uniform
+        # is below the largest adoption probability such a prospect can have can adopt. The exact logit is
+        # computed for those and for everyone who heard something (for the rest the answer is "no" either way).
+        ceiling = _adoption_ceiling(pop, lev, sc, brand, gap)
+        if ceiling < 1.0:
+            mark = self.mark
+            mark[(u < ceiling).nonzero()[0]] = True
+            mark[self.heard] = True
+            aware = mark.nonzero()[0]
+            mark[aware] = False
+        else:
+            aware = np.arange(n)
+        aware = aware[status[aware] == AWARE]
+        aware = aware[pop.need[aware]]
         # The reference's logits, accumulated in place term by term in its order (a + b == b + a exactly). A term
         # that is a scalar 0 is left out: it could only turn a -0.0 logit into +0.0, and both give 0.5.
         logit = _times(pop.E[aware], c.expectation)
@@ -441,6 +453,37 @@ class FastTick:
         st.churned = np.zeros(pop.n, dtype=bool)
         st.churned[leavers] = True
         st.at_risk = int(np.count_nonzero(hazard >= 3.0 * ch.base_hazard))
+
+
+def _adoption_ceiling(pop: Population, lev: Levers, sc: Scenario, brand: float, gap: float) -> float:
+    """An upper bound of the adoption probability of every prospect who heard nothing this tick (1.0: no bound).
+
+    Each term of the logit at its largest: E and T at their largest in the population, V in [0, 1] (clipped),
+    a per-person boost at its largest, the price term with psi in [0, 1]; WOM impact and the referral tag are 0
+    for who heard nothing. The probability of that logit is raised by a relative 1e-9, far above the rounding of
+    the logit's terms (about 1e-15 each), so a prospect left out by `u < ceiling` has u above their
+    probability as the reference computes it, and does not adopt there either.
+    """
+    c = sc.purchase.adoption
+    E_hi = _largest(pop.E, c.expectation)
+    T_hi = _largest(pop.T, c.trust)
+    boost = lev.adoption_boost
+    boost_hi = float(np.max(boost)) if isinstance(boost, np.ndarray) and boost.size else float(boost or 0.0)
+    price_hi = max(-sc.purchase.price_response * gap, 0.0) if gap else 0.0
+    logit = (
+        c.intercept + E_hi + T_hi + c.brand * brand + max(c.value, 0.0) + boost_hi + price_hi
+    )  # fmt: skip
+    if not np.isfinite(logit):
+        return 1.0
+    ceiling = 1.0 / (1.0 + np.exp(-logit))
+    return float(min(1.0, ceiling * (1.0 + 1e-9) + 1e-300))
+
+
+def _largest(x: np.ndarray, coefficient: float) -> float:
+    """The largest value of coefficient * x_i over the population (its sign picks max or min of x)."""
+    if not x.size:
+        return 0.0
+    return float(coefficient * (x.max() if coefficient >= 0 else x.min()))
 
 
 def _novelty(pop: Population, sc: Scenario, idx: np.ndarray, t: int) -> np.ndarray | float:
