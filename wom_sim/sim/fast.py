@@ -9,7 +9,11 @@ the same floating-point order, only with less work per tick:
 - what people heard is summed over compact ids of the heard (`np.bincount` with `minlength` = how many heard),
   not over N bins: the same sums in the same order, without four length-N arrays and their scans;
 - the customers of steps 7 and 8 are found once (step 7 changes no status);
-- contact probabilities are computed once per sender and repeated over its edges, not per edge.
+- contact probabilities are computed once per sender and repeated over its edges, not per edge;
+- the adoption logit is computed for the heard and for the prospects whose uniform is below a bound of what an
+  unheard prospect's probability can be (`_adoption_ceiling`): for everyone else the reference's answer is "no";
+- terms that are 0 for most people (WOM impact, the referral tag, price at 1) are added only where they are not;
+- logits and the logistic are accumulated in place, in the reference's order of operations.
 
 Every rule stays in `dynamics.py`: where a step is already proportional to the people it concerns (message
 tagging, recoveries, step 1's shocks, the brand) it is called from there, so a rule has one home. What is not
