@@ -91,8 +91,9 @@ class FastTick:
 
     def __init__(self, n: int):
         self.n = n
-        self.u = {name: np.empty(n) for name in ("advertising", "need", "talk", "fwd_pos", "fwd_neg", "purchase",
-                                                 "quality", "fail", "recover", "churn")}  # fmt: skip
+        # Three draw buffers serve all ten draws: no step reads more than three at once (step 6 reads three), and
+        # no draw is read after its step.
+        self.u = (np.empty(n), np.empty(n), np.empty(n))
         self.mark = np.zeros(n, dtype=bool)  # all False between uses
         self.slot = np.zeros(n, dtype=np.int64)  # compact id of a heard person (valid only where just set)
         self._no_referrer = np.full(n, -1, dtype=np.int64)
@@ -105,21 +106,20 @@ class FastTick:
         reference_price: float, st: dyn.TickState,
     ) -> tuple[float, float]:  # fmt: skip
         """Steps 1-9b of `WomModel.step` (the reference's draws, in its order per stream); returns (B, P_ref)."""
-        t, u = st.t, self.u
+        t, (a, b, c) = st.t, self.u
         brand = dyn.apply_shocks(pop, brand, lev)
-        need = streams["need"].random(out=u["need"]) if sc.advertising.need_creation > 0 else None
-        self.advertise(pop, lev, sc, streams["advertising"].random(out=u["advertising"]), need)
+        need = streams["need"].random(out=b) if sc.advertising.need_creation > 0 else None
+        self.advertise(pop, lev, sc, streams["advertising"].random(out=a), need)
         keys = tuple(int(k) for k in streams["delivery"].integers(0, 2**63 - 1, size=2))
-        self.emit_wom(graph, pop, lev, sc, streams["talk"].random(out=u["talk"]), keys, st)
+        self.emit_wom(graph, pop, lev, sc, streams["talk"].random(out=a), keys, st)
         rec = streams["reception"]
-        self.receive_wom(pop, lev, sc, rec.random(out=u["fwd_pos"]), rec.random(out=u["fwd_neg"]), st)
-        customers, buyers = self.purchase(pop, lev, sc, brand, streams["purchase"].random(out=u["purchase"]), st,
-                                          reference_price)  # fmt: skip
+        self.receive_wom(pop, lev, sc, rec.random(out=a), rec.random(out=b), st)
+        customers, buyers = self.purchase(pop, lev, sc, brand, streams["purchase"].random(out=a), st, reference_price)
         ex = streams["experience"]
-        draws = (ex.random(out=u["quality"]), ex.random(out=u["fail"]), ex.random(out=u["recover"]))
+        draws = (ex.random(out=a), ex.random(out=b), ex.random(out=c))
         self.experience(pop, lev, sc, t, draws, st, buyers)
         self.update_loyalty(pop, lev, sc, brand, st, customers)
-        self.churn(pop, lev, sc, streams["churn"].random(out=u["churn"]), st, customers)
+        self.churn(pop, lev, sc, streams["churn"].random(out=a), st, customers)
         brand = dyn.update_brand(brand, lev, sc, st)
         reference_price = dyn.update_reference_price(reference_price, lev, sc)
         dyn.clip_states(pop)
