@@ -38,6 +38,8 @@ def test_size_table_has_a_row_per_size_and_positive_ratios(result):
     for row, r in zip(rows, result.sizes, strict=True):
         assert ratio(row["kernel / mat-vec"]) > 0 and ratio(row["kernel speed-up"]) > 0
         assert r.kernel_ms > 0 and r.matvec_ms > 0 and r.reference_ms > 0 and r.peak_rss_mb > 0
+        # Today's kernel is timed beside the new one, tick for tick, in the same process.
+        assert len(r.todays_ticks_ms) == r.timed_ticks and r.todays_ms > 0 and ratio(row["vs today's"]) > 0
         assert r.edges > 0 and r.build_s >= 0
         assert len(r.kernel_ticks_ms) == r.warmup + r.timed_ticks == 4
         assert len(r.reference_ticks_ms) == 2  # every timed tick is timed at these sizes
@@ -47,14 +49,14 @@ def test_size_table_has_a_row_per_size_and_positive_ratios(result):
 
 def test_targets_are_named_and_judged_only_at_their_sizes(result):
     rows = bench.target_rows(result)
-    assert [list(row) for row in rows] == [list(bench.TARGET_COLUMNS)] * 4
-    # The targets are at 100k and 1M: nothing at these sizes can pass or miss them.
-    assert [row["result"] for row in rows] == ["n/a"] * 4
+    assert [list(row) for row in rows] == [list(bench.TARGET_COLUMNS)] * 7
+    # The targets are at 5k, 100k and 1M: nothing at these sizes can pass or miss them.
+    assert [row["result"] for row in rows] == ["n/a"] * 7
     e2e = result.end_to_end
     assert e2e.returncode == 0, e2e.error
     assert e2e.wall_s > 0 and e2e.cpu_s > 0 and e2e.peak_rss_mb > 0
     assert "wom-sim run" in e2e.command and "network.n=2000" in e2e.command
-    assert "s wall" in rows[2]["measured"] and "GB" in rows[3]["measured"]
+    assert "s wall" in rows[5]["measured"] and "GB" in rows[6]["measured"]
 
 
 def test_result_round_trips_through_json(result):

@@ -11,7 +11,7 @@ from scipy.stats import ks_2samp
 from tests.conftest import make_graph
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import build_graph, estimate_memory_bytes
-from wom_sim.network.generators import fast_barabasi_albert
+from wom_sim.network.generators import fast_barabasi_albert, networkx_barabasi_albert
 from wom_sim.network.graph import Graph, edges_to_csr, out_edges, sort_unique
 from wom_sim.scenario.schema import NetworkSpec
 
@@ -314,3 +314,14 @@ def test_bad_graphml_weights(tmp_path) -> None:
     nx.write_graphml(h, path)
     with pytest.raises(ScenarioError, match="1 self-loop.*first 'a'"):
         build_graph(file_spec(path), rng())
+
+
+@pytest.mark.parametrize(("n", "m", "seed"), [(3000, 5, 123), (400, 1, 4), (60, 7, 2**62 + 5)])
+def test_barabasi_albert_below_the_threshold_is_networkx_graph_exactly(n, m, seed):
+    # generators.networkx_barabasi_albert restates networkx's algorithm on its own random.Random draws, without
+    # building a networkx graph: the CSR graph must be the one networkx's edges give, for any seed.
+    g = nx.barabasi_albert_graph(n, m, seed=seed)
+    edges = np.array(list(g.edges()), dtype=np.int64)
+    want = edges_to_csr(n, edges[:, 0], edges[:, 1], None, False)
+    got = edges_to_csr(n, *networkx_barabasi_albert(n, m, seed), None, False)
+    assert np.array_equal(want[0], got[0]) and np.array_equal(want[1], got[1])

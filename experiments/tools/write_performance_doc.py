@@ -64,6 +64,10 @@ def speed_section(result: BenchResult) -> str:
         f"- **kernel**: one full tick, `WomModel.step` (draws, steps 1-10, metrics row, DataCollector); median CPU "
         f"time of {m['ticks']} ticks after {m['warmup']} warm-up ticks. A tick's cost grows with adoption and word "
         f"of mouth{growth}; ticks from the middle of a 52-tick run cost about its median tick.",
+        "- **today's kernel**: the reference tick of `dynamics.py` (`WomModel.kernel = \"reference\"`, what every "
+        "run did before `sim/fast.py`), on a twin model of the same graph and seed warmed up to the same tick; each "
+        "timed round runs one tick of each, the order alternating, so both see the same load and the same state "
+        "(the two are bit-identical). *vs today's* = today's median over the kernel's median beside it.",
         f"- **mat-vec**: one `graph.csr() @ x` on the same graph, timed {m['matvec_per_tick']} times right after each "
         "timed kernel tick (so both see the same load), median: the memory-bandwidth floor of a step that touches "
         "every edge once.",
@@ -74,8 +78,8 @@ def speed_section(result: BenchResult) -> str:
         f"{REFERENCE_FEW_TICKS} at 100k, none above. Speed-up = reference median over that kernel median.",
         "- **peak RSS**: each size runs in a fresh Python process; its peak after building the graph, the "
         "population and the warm-up ticks (before the mat-vec's matrix and the reference exist).",
-        "- **graph build**: CPU seconds of `build_graph` (networkx below `network.fast_threshold` = 100k, "
-        "the vectorised generator from there).",
+        "- **graph build**: CPU seconds of `build_graph` (below `network.fast_threshold` = 100k networkx's "
+        "Barabási-Albert algorithm and draws without its graph object, the vectorised generator from there).",
         "- Times are CPU time (`time.process_time`): on a shared machine wall time measures the neighbours. The "
         "end-to-end run is timed on the wall clock, as its target is, with its CPU time beside it.",
         f"- {repeats}",
@@ -102,7 +106,8 @@ def profile_section(result: BenchResult) -> str | None:
         f"One tick at N = {r.n:,} ({r.edges:,} stored edges), by step of `WomModel.step`: median CPU ms over "
         f"{result.meta['profile_ticks']} ticks right after the timed ones (ticks {r.warmup + r.timed_ticks + 1}-"
         f"{r.warmup + r.timed_ticks + result.meta['profile_ticks']}){runs}, measured by "
-        "`wom_sim.bench.profile_steps`: a profile hook times every function of `dynamics.py` and `metrics.py` "
+        "`wom_sim.bench.profile_steps`: a profile hook times every function of `dynamics.py`, `fast.py` and "
+        "`metrics.py` "
         "(no module global is patched) and timing proxies in the model's streams dict time its random draws "
         "(the hook's own cost is inside the times; sub-steps under 0.5% of the tick are left out). One mat-vec on "
         "this graph takes "

@@ -30,8 +30,8 @@ from wom_sim.sim.model import WomModel
 from wom_sim.validation.reference_model import ReferenceModel
 
 # What is measured by default, and how much (each size costs seconds, the reference at 100k about a minute).
-DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
-QUICK_SIZES = (10_000, 100_000)
+DEFAULT_SIZES = (5_000, 100_000, 1_000_000)
+QUICK_SIZES = (5_000, 100_000)
 # Ticks before timing: half the 52-tick horizon of the end-to-end run. A tick's cost grows with adoption and word
 # of mouth, so ticks timed here cost about the median tick of that run (and WOM is well under way by then).
 WARMUP_TICKS = 26
@@ -107,6 +107,33 @@ def time_reference(
     }
 
 
+def time_todays_kernel(
+    sc: Scenario, graph, seed: int, warmup: int, ticks: int, kernel_step: Callable[[], Any], progress: Progress
+) -> dict[str, Any]:
+    """Today's kernel (`WomModel.kernel = "reference"`, the tick of dynamics.py) beside the kernel, tick for tick.
+
+    A twin model on the same graph and seed is warmed up to the kernel model's tick; then each round times one
+    tick of each, the order alternating between rounds, so both see the same load and the same state of the run
+    (the two are bit-identical). Returns SizeResult fields.
+    """
+    twin = WomModel(sc, graph=graph, seed=seed)
+    twin.kernel = "reference"
+    for _ in range(warmup):
+        twin.step()
+    todays, beside = [], []
+    for t in range(ticks):
+        if t % 2:
+            beside.append(_cpu_ms(kernel_step)[0])
+            todays.append(_cpu_ms(twin.step)[0])
+        else:
+            todays.append(_cpu_ms(twin.step)[0])
+            beside.append(_cpu_ms(kernel_step)[0])
+    result = {"todays_ms": statistics.median(todays), "todays_ticks_ms": todays,
+              "kernel_beside_todays_ms": statistics.median(beside)}  # fmt: skip
+    progress(f"  today's kernel {result['todays_ms']:.1f} ms/tick beside {result['kernel_beside_todays_ms']:.1f}")
+    return result
+
+
 def reference_plan(n: int, ticks: int, warmup: int) -> tuple[int, int]:
     """(timed, warm-up) reference ticks at n: all timed ticks up to 20k, two above, none above 100k."""
     if n > REFERENCE_MAX_N:
@@ -125,6 +152,7 @@ def measure_size(
     profile_ticks: int = PROFILE_TICKS,
     seed: int = SEED,
     scenario_path: str | None = None,
+    todays_ticks: bool = True,
     progress: Progress = quiet,
 ) -> SizeResult:
     """Measure one size in this process (peak RSS is this process's; `measure_size_isolated` gives it its own).
@@ -134,7 +162,8 @@ def measure_size(
     kernel model on the same graph, warmed up alike.
     """
     rw = warmup if reference_warmup is None else reference_warmup
-    sc = bench_scenario(n, warmup + ticks + profile_ticks + rw + reference_ticks, seed, scenario_path)
+    horizon = warmup + 2 * ticks + profile_ticks + rw + reference_ticks
+    sc = bench_scenario(n, horizon, seed, scenario_path)
     progress(f"N = {n:,}: building the graph")
     build_ms, build_wall, graph = _cpu_ms(lambda: build_graph(sc.network, np.random.default_rng(seed)))
     progress(f"  {graph.n_edges:,} stored edges in {build_ms / 1e3:.2f} s CPU ({build_wall / 1e3:.2f} s wall)")
@@ -159,6 +188,7 @@ def measure_size(
     kernel_ms, matvec_ms = statistics.median(cpu), statistics.median(matvec)
     progress(f"  kernel {kernel_ms:.1f} ms/tick, mat-vec {matvec_ms:.2f} ms, peak RSS {rss:,.0f} MB")
 
+    todays = time_todays_kernel(sc, graph, seed, warmup + ticks, ticks, model.step, progress) if todays_ticks else {}
     profile, profile_total = profile_steps(model, profile_ticks) if profile_ticks else ({}, None)
     del model
 
@@ -166,7 +196,7 @@ def measure_size(
         n=n, edges=graph.n_edges, generator="vectorised" if is_vectorised(sc.network) else "networkx",
         build_s=build_ms / 1e3, setup_s=setup_ms / 1e3, kernel_ms=kernel_ms, kernel_ticks_ms=warm + cpu,
         kernel_wall_ms=statistics.median(wall), warmup=warmup, timed_ticks=ticks, matvec_ms=matvec_ms,
-        matvec_runs_ms=matvec, peak_rss_mb=rss, profile=profile, profile_total_ms=profile_total,
+        matvec_runs_ms=matvec, peak_rss_mb=rss, profile=profile, profile_total_ms=profile_total, **todays,
     )  # fmt: skip
     if not reference_ticks:
         result.reference_note = "not timed" if n <= REFERENCE_MAX_N else "too slow"

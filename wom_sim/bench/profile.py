@@ -1,9 +1,10 @@
 """Where a tick's time goes: CPU time per step of `WomModel.step`, by call path, without touching the kernel.
 
 A profile hook (`sys.setprofile`) sees every call and return of the tick. It times only the functions it is told
-to (every function of `sim/dynamics.py` and `sim/metrics.py`, the wom_sim functions `sim/model.py` calls from
-other modules, the CSR gather `out_edges`, the DataCollector), each under the path of timed calls it runs in
-("emit_wom/deliver/edge_uniforms"). No module global is patched: the model runs its own code in its own order, so
+to (every function of `sim/dynamics.py` and `sim/metrics.py`, the steps of the fast tick of `sim/fast.py`, the
+wom_sim functions `sim/model.py` calls from other modules, the CSR gather `out_edges`, the DataCollector), each
+under the path of timed calls it runs in ("emit_wom/deliver/edge_uniforms").
+No module global is patched: the model runs its own code in its own order, so
 the profile follows any change of `model.step`. The one thing a hook cannot see are the draws, C methods of numpy
 Generators (Python reports no call event for them), so for the profiled ticks only the model's own `streams` dict
 holds proxies that time each draw as "random draws" and pass it on to the same Generator (same numbers); the dict
@@ -22,6 +23,7 @@ from typing import Any
 
 import wom_sim.network.graph as graph_module
 import wom_sim.sim.dynamics as dynamics
+import wom_sim.sim.fast as fast
 import wom_sim.sim.metrics as metrics
 import wom_sim.sim.model as model_module
 
@@ -40,7 +42,13 @@ def _functions_of(module: ModuleType) -> dict[CodeType, str]:
 
 def timed_functions(model: Any) -> dict[CodeType, str]:
     """The functions a tick's profile times, by code object, each with the label it shows under."""
-    labels = {**_functions_of(dynamics), **_functions_of(metrics)}
+    labels = {**_functions_of(dynamics), **_functions_of(metrics), **_functions_of(fast)}
+    # The fast tick's steps show under the reference step they restate ("emit_wom", ...); its `run` is not timed,
+    # so they are top-level steps as the reference's are.
+    for name, obj in vars(fast.FastTick).items():
+        func = obj.__func__ if isinstance(obj, staticmethod) else obj
+        if inspect.isfunction(func) and name not in ("run", "__init__"):
+            labels[func.__code__] = name
     labels[graph_module.out_edges.__code__] = "out_edges"
     for name, obj in vars(model_module).items():  # what model.step calls by name from other wom_sim modules
         if (

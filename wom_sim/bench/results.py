@@ -38,6 +38,21 @@ class SizeResult:
     repeats: int = 1  # with more, every number is the median over that many runs, each in a fresh process
     speedup_runs: list[float] = field(default_factory=list)  # the ratios of each run, when repeated
     kernel_over_matvec_runs: list[float] = field(default_factory=list)
+    # Today's kernel (the reference tick of dynamics.py, `WomModel.kernel = "reference"`), each timed tick beside
+    # one tick of the kernel above on a twin model (same graph, seed, warm-up and tick numbers, alternating order).
+    todays_ms: float | None = None
+    todays_ticks_ms: list[float] = field(default_factory=list)
+    kernel_beside_todays_ms: float | None = None
+    over_todays_runs: list[float] = field(default_factory=list)
+
+    @property
+    def over_todays(self) -> float | None:
+        """Today's kernel ms per tick over the kernel's, timed side by side (median over runs)."""
+        if self.over_todays_runs:
+            return statistics.median(self.over_todays_runs)
+        if not self.todays_ms:
+            return None
+        return self.todays_ms / (self.kernel_beside_todays_ms or self.kernel_ms)
 
     @property
     def speedup(self) -> float | None:
@@ -85,6 +100,7 @@ def combine_runs(runs: list[SizeResult]) -> SizeResult:
     combined["repeats"] = len(runs)
     combined["speedup_runs"] = [r.speedup for r in runs if r.speedup]
     combined["kernel_over_matvec_runs"] = [r.kernel_over_matvec for r in runs]
+    combined["over_todays_runs"] = [r.over_todays for r in runs if r.over_todays]
     return SizeResult(**combined)
 
 

@@ -23,6 +23,7 @@ from wom_sim.network.kols import select_kols
 from wom_sim.scenario.loading import apply_overrides, build_scenario, load_scenario
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim import dynamics as dyn
+from wom_sim.sim import fast
 from wom_sim.sim.interventions import (
     InterventionContext,
     apply_all,
@@ -170,6 +171,10 @@ class WomModel(mesa.Model):
         dyn.settle_history(self.population, sc, self.streams["history"])
         self.brand = sc.brand.reputation
         self.reference_price = 1.0  # the price index customers are used to (docs/model.md step 9b)
+        # "fast": the restructured tick of sim/fast.py wherever it covers the scenario (bit-identical state);
+        # "reference": always dynamics.py's steps as written (for checking and for the benchmark's baseline).
+        self.kernel = "fast"
+        self._fast = fast.FastTick(self.graph.n)
         self.tick = 0
         self.rows: list[dict] = []
         self.last_metrics: dict | None = None
@@ -201,8 +206,29 @@ class WomModel(mesa.Model):
         apply_all(self.interventions, ctx, lev, t)
         apply_effects(pop, ctx.take_requests())  # step 1's lasting effects, in EFFECT_ORDER, before its shocks
         lev.clipped()
-        self.brand = dyn.apply_shocks(pop, self.brand, lev)
         st = dyn.TickState(t=t, n=n)
+        if self.kernel == "fast" and fast.covers(sc, lev, pop):  # same draws, bit-identical state (sim/fast.py)
+            self.brand, self.reference_price = self._fast.run(
+                self.graph, pop, lev, sc, g, self.brand, self.reference_price, st
+            )
+        else:
+            self._reference_tick(lev, st)
+        settle_all(self.interventions, ctx, lev, st)  # costs that depend on this tick (referral payouts, ...)
+        apply_effects(pop, ctx.take_requests())  # none of today's kinds asks for one here
+        row = tick_metrics(pop, st, sc, self.brand, lev, self.last_metrics)
+        self.rows.append(row)
+        if self.trace is not None:
+            self.trace.append(_trace_rows(st, pop))
+        self.last_metrics, self.last_tick, self.last_levers = row, st, lev
+        self.tick += 1
+        self.datacollector.collect(self)
+        if self.tick >= sc.ticks:
+            self.running = False
+
+    def _reference_tick(self, lev: Levers, st: dyn.TickState) -> None:
+        """Steps 1-9b as `dynamics.py` states them (the readable reference; `fast.py` mirrors it)."""
+        sc, pop, g, n, t = self.wom_scenario, self.population, self.streams, self.graph.n, self.tick
+        self.brand = dyn.apply_shocks(pop, self.brand, lev)
         # Need creation draws from its own stream, and only when it is on, so other streams never shift.
         u_need = g["need"].random(n) if sc.advertising.need_creation > 0 else None
         dyn.advertise(pop, lev, sc, g["advertising"].random(n), u_need)
@@ -217,17 +243,6 @@ class WomModel(mesa.Model):
         self.brand = dyn.update_brand(self.brand, lev, sc, st)
         self.reference_price = dyn.update_reference_price(self.reference_price, lev, sc)
         dyn.clip_states(pop)
-        settle_all(self.interventions, ctx, lev, st)  # costs that depend on this tick (referral payouts, ...)
-        apply_effects(pop, ctx.take_requests())  # none of today's kinds asks for one here
-        row = tick_metrics(pop, st, sc, self.brand, lev, self.last_metrics)
-        self.rows.append(row)
-        if self.trace is not None:
-            self.trace.append(_trace_rows(st, pop))
-        self.last_metrics, self.last_tick, self.last_levers = row, st, lev
-        self.tick += 1
-        self.datacollector.collect(self)
-        if self.tick >= sc.ticks:
-            self.running = False
 
     def run(self, ticks: int | None = None, progress: Any = None) -> WomModel:
         """Run `ticks` more ticks (default: to the scenario's horizon); `progress` is an optional callback(t)."""
