@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, GetJsonSchemaHandler, field_validator, model_validator
 from pydantic.json_schema import JsonSchemaValue
 
-from wom_sim.catalogue import METRIC_COLUMNS
+from wom_sim.catalogue import METRIC_COLUMNS, RIVAL_METRICS
 from wom_sim.scenario.base import (  # noqa: F401 - Strict and the bounds are part of this module's API
     MAX_COEFFICIENT,
     MAX_MONEY,
@@ -606,6 +606,7 @@ class Scenario(Spec):
     def _cost_triggers(self) -> Scenario:
         # A `cost_<name>` trigger must name an entry of this scenario: only the whole scenario knows the names.
         check_cost_metrics(self)
+        check_competitor_names(self)
         return self
 
 
@@ -645,3 +646,18 @@ def check_cost_metrics(scenario: Scenario) -> None:
             allowed = ", ".join(sorted(f"cost_{n}" for n in names)) or "none"
             raise ValueError(f"{section}[{i}].when.metric: unknown cost metric {metric!r} (intervention costs here: "
                              f"{allowed})")  # fmt: skip
+
+
+def check_competitor_names(scenario: Scenario) -> None:
+    """A competitor move and a `rival_<name>_<metric>` trigger must name a rival of `competitors:` (ValueError)."""
+    names = [c.name for c in scenario.competitors]
+    allowed = ", ".join(names) or "none: the scenario names no competitors"
+    columns = {f"rival_{n}_{m}" for n in names for m in RIVAL_METRICS}
+    for section, i, spec, _ in named_entries(scenario):
+        rival = getattr(spec, "competitor", None)
+        if rival is not None and rival not in names:
+            raise ValueError(f"{section}[{i}].competitor: unknown competitor {rival!r} (allowed: {allowed})")
+        metric = spec.when.metric if spec.when is not None else ""
+        if metric.startswith("rival_") and metric not in METRIC_COLUMNS and metric not in columns:
+            raise ValueError(f"{section}[{i}].when.metric: unknown rival metric {metric!r} (rival_<name>_<metric>, "
+                             f"names: {allowed}; metrics: {', '.join(RIVAL_METRICS)})")  # fmt: skip

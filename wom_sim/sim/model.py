@@ -30,7 +30,7 @@ from wom_sim.sim.interventions import (
     settle_all,
     setup_all,
 )
-from wom_sim.sim.interventions.context import KeyedRandom
+from wom_sim.sim.interventions.context import KeyedRandom, ReadOnly
 from wom_sim.sim.levers import Levers
 from wom_sim.sim.metrics import METRIC_COLUMNS, people_table, tick_metrics
 from wom_sim.sim.population import CHANNELS, STATUS_NAMES, init_population
@@ -182,6 +182,8 @@ class WomModel(mesa.Model):
         # What the interventions see and the one way they change lasting state (docs/model.md, the contract).
         random = KeyedRandom(self.streams["interventions"].bit_generator.seed_seq)
         self.context = InterventionContext(self.population, self.graph, self.kol_ids, self.wom_scenario, random)
+        if self.market is not None:
+            self.context.market = ReadOnly(self.market)
         setup_all(self.interventions, self.context)
         apply_effects(self.population, self.context.take_requests())
         self._views: dict[int, Customer] = {}
