@@ -24,7 +24,7 @@ from scipy.special import ndtri
 
 from wom_sim.network.graph import Graph
 from wom_sim.scenario.schema import Scenario
-from wom_sim.sim.dynamics import TickState, deliver, logistic, price_gap, pull, toward_valence
+from wom_sim.sim.dynamics import TickState, deliver, edge_uniforms, logistic, price_gap, pull, toward_valence
 from wom_sim.sim.levers import Levers
 from wom_sim.sim.population import AWARE, CHURNED, CUSTOMER, UNAWARE, Population
 
@@ -69,6 +69,8 @@ class Market:
     failed: np.ndarray  # bool: an unrecovered failure at their rival last tick (failure talk, churn)
     view: np.ndarray  # float32 (K, N): what each person thinks of each rival (expectation, trust, satisfaction)
     reputation: np.ndarray  # float64 (K,): each rival's brand favourability
+    last_purchase: np.ndarray | None = None  # int32: tick of the last purchase from a rival (-1: none in the run)
+    fit_keys: np.ndarray | None = None  # (K,) hash keys of each rival's product fit (`rival_fit`)
     undercut_ticks: int = 0  # consecutive ticks the cheapest rival has been cheaper than we are
     cumulative: np.ndarray | None = None  # switching matrix summed over the run
     history: list[np.ndarray] = field(default_factory=list)  # switching matrix per tick
@@ -125,6 +127,8 @@ def init_market(sc: Scenario, pop: Population, rng: np.random.Generator) -> Mark
         reputation=np.array([r.reputation for r in rivals], dtype=np.float64),
     )
     market.cumulative = np.zeros((k + 2, k + 2), dtype=np.int64)
+    market.fit_keys = rng.integers(0, 2**63 - 1, size=k)
+    market.last_purchase = np.full(n, -1, dtype=np.int32)
     return market
 
 
@@ -172,15 +176,15 @@ def talk_rivals(
     users = np.flatnonzero(market.rival > 0)
     code = market.rival[users].astype(np.int64)
     v = market.view[code - 1, users].astype(np.float64)
-    tau = pop.talkativeness[users]
-    multiplier = np.array([rl.talk_multiplier for rl in lev.rivals])[code - 1]
-    p_pos = np.where(
-        v >= wom.positive_threshold,
-        np.minimum(
-            1.0, tau * wom.positive_rate * multiplier * v**wom.satisfaction_elasticity * (1 + wom.loyalty_boost * v)
-        ),
-        0.0,
+    # Talk follows recent experience, as for ours (dynamics.novelty): the tick after a purchase, then fading.
+    fade = wom.talk_floor + (1 - wom.talk_floor) * (1 - wom.novelty_decay) ** np.maximum(
+        mt.t - 1 - market.last_purchase[users], 0
     )
+    tau = pop.talkativeness[users] * fade
+    multiplier = np.array([rl.talk_multiplier for rl in lev.rivals])[code - 1]
+    loyal = rival_loyalty(pop, market, lev, sc, users, code)
+    rate = tau * wom.positive_rate * multiplier * v**wom.satisfaction_elasticity * (1 + wom.loyalty_boost * loyal)
+    p_pos = np.where(v >= wom.positive_threshold, np.minimum(1.0, rate), 0.0)
     theta = wom.negative_threshold
     gap = np.maximum(theta - v, 0.0) / theta
     p_neg = np.where(v < theta, np.minimum(1.0, tau * wom.negative_rate * gap**wom.negative_exponent), 0.0)
@@ -220,12 +224,49 @@ def talk_rivals(
 
 
 # --------------------------------------------------------------------------------------------- step 5
+def rival_loyalty(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, idx: np.ndarray, code: np.ndarray
+) -> np.ndarray:
+    """Loyalty of people idx to rival `code` (one each): step 7's target L* with their view of it for S and T.
+
+    `wV V + (wS + wT) view + wA A + wB B_k`: no extra state per person and rival, and on the scale of our L, so
+    repurchase, lapse and the stay term treat a rival's customers as ours (A is the person's own attachment).
+    """
+    w = sc.loyalty.weights
+    quality = np.array([rl.quality for rl in lev.rivals])[code - 1]
+    price = np.array([rl.price for rl in lev.rivals])[code - 1]
+    value = np.clip(quality + sc.purchase.value_price_weight * pop.price_sensitivity[idx] * (1.0 - price), 0.0, 1.0)
+    return (
+        w.value * value + (w.satisfaction + w.trust) * market.view[code - 1, idx] + w.attachment * pop.A[idx]
+        + w.brand * market.reputation[code - 1]
+    )  # fmt: skip
+
+
+def rival_fit(pop: Population, market: Market, idx: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """Each person's product fit with rival `code`: another person's fit with ours, picked by a hash of (rival, id).
+
+    So a rival's fit has exactly the distribution of `population.fit` (any dist), independent of the fit with ours,
+    fixed for the run, and needs no memory (the hash is dynamics.edge_uniforms, keyed per rival).
+    """
+    out = np.empty(idx.size)
+    for c in np.unique(code):
+        sel = code == c
+        pick = (edge_uniforms(int(market.fit_keys[c - 1]), idx[sel]) * pop.n).astype(np.int64)
+        out[sel] = pop.fit[np.minimum(pick, pop.n - 1)]
+    return out
+
+
 def rival_utility(
     pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, idx: np.ndarray,
     reference_price: float, bought: np.ndarray,
 ) -> np.ndarray:  # fmt: skip
-    """(len(idx), K) log-odds of buying each rival (-inf where unknown): the adoption terms with the view of it."""
-    a, comp = sc.purchase.adoption, sc.competition
+    """(len(idx), K) log-odds of buying each rival (-inf where unknown): the adoption terms with the view of it.
+
+    Someone who lapsed from rival k (it is the brand they bought last) has win-back log-odds for it instead, as a
+    churned customer of ours has for ours: `purchase.winback.*` with their loyalty to it.
+    """
+    a, comp, wb = sc.purchase.adoption, sc.competition, sc.purchase.winback
+    lapsed = market.last_brand[idx]
     out = np.full((idx.size, market.k), -np.inf)
     psi = pop.price_sensitivity[idx]
     for c, rl in enumerate(lev.rivals, start=1):
@@ -236,6 +277,10 @@ def rival_utility(
             + a.brand * market.reputation[c - 1] + a.value * value + a.wom * mt.impact[c - 1, idx]
             - sc.purchase.price_response * gap * psi
         )  # fmt: skip
+        back = lapsed == c
+        if back.any():
+            loyal = rival_loyalty(pop, market, lev, sc, idx[back], np.full(int(back.sum()), c))
+            u[back] = wb.intercept + wb.loyalty * loyal - sc.purchase.price_response * gap * psi[back]
         out[:, c - 1] = np.where(market.knows_rival(c)[idx], u, -np.inf)
     return out
 
@@ -313,7 +358,8 @@ def choose(
     util = np.column_stack([focal[pool], rival_utility(pop, market, lev, sc, mt, pool, reference_price, bought)])
     has = current > 0
     util[has, current[has]] = -np.inf  # staying is the reference option
-    stay = np.where(has, comp.switching_cost + comp.stay_loyalty * market.view[np.maximum(current - 1, 0), pool], 0.0)
+    loyal = rival_loyalty(pop, market, lev, sc, pool, np.maximum(current, 1))
+    stay = np.where(has, comp.switching_cost + comp.stay_loyalty * loyal, 0.0)
     util -= stay[:, None]
     pick = _pick(util, u[pool])
     # The switching matrix: from the brand used now, or else the one bought last (none for a first purchase).
@@ -347,7 +393,7 @@ def rival_repurchase(
     gaps = np.array([price_gap(_priced(lev, p), sc, reference_price) for p in prices])
     logit = (
         rp.intercept
-        + rp.loyalty * market.view[code - 1, users]
+        + rp.loyalty * rival_loyalty(pop, market, lev, sc, users, code)
         - (sc.purchase.price_response * gaps[code - 1] * pop.price_sensitivity[users])
     )
     buy = u[users] < logistic(logit)
@@ -379,7 +425,7 @@ def experience_rivals(
     quality = np.array([rl.quality for rl in lev.rivals])[code - 1]
     fail = np.array([rl.service_failure for rl in lev.rivals])[code - 1]
     z = ndtri(np.clip(u_quality[buyers], 1e-12, 1 - 1e-12))
-    x = np.clip(quality + ex.noise * z, 0.0, 1.0)
+    x = np.clip(quality + rival_fit(pop, market, buyers, code) + ex.noise * z, 0.0, 1.0)
     uf = u_fail[buyers]
     failed = uf < fail
     recovered = uf < fail * ex.recovery.coverage  # a failure is recovered with probability `recovery.coverage`
@@ -391,6 +437,7 @@ def experience_rivals(
     target = np.clip(x + w * d + ex.recall_bias, 0.0, 1.0)
     market.view[code - 1, buyers] = np.where(first, target, pull(view, target, ex.satisfaction_rate))
     market.failed[buyers[failed & ~recovered]] = True
+    market.last_purchase[buyers] = mt.t
     spend = pop.spend[buyers]
     prices = np.array([rl.price for rl in lev.rivals])
     margins = np.array([c.margin for c in sc.competitors])
@@ -401,13 +448,14 @@ def experience_rivals(
 
 
 # --------------------------------------------------------------------------------------------- step 8
-def churn_rivals(market: Market, sc: Scenario, mt: MarketTick, u: np.ndarray) -> None:
-    """A rival's customers lapse with step 8's hazard, their view of it in place of L; they then use no brand."""
+def churn_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, u: np.ndarray) -> None:
+    """A rival's customers lapse with step 8's hazard, their loyalty to it in place of L; they then use no brand."""
     ch = sc.churn
     users = np.flatnonzero(market.rival > 0)
     code = market.rival[users].astype(np.int64)
     hazard = (
-        ch.base_hazard * np.exp(-ch.loyalty_slope * (market.view[code - 1, users] - ch.reference_loyalty))
+        ch.base_hazard * np.exp(-ch.loyalty_slope * (rival_loyalty(pop, market, lev, sc, users, code)
+                                                     - ch.reference_loyalty))
         * (1.0 + ch.negative_wom * mt.heard_negative[code - 1, users])
         * (1.0 + ch.failure_multiplier * market.failed[users])
     )  # fmt: skip

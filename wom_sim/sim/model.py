@@ -238,7 +238,7 @@ class WomModel(mesa.Model):
         dyn.update_loyalty(pop, lev, sc, self.brand, st)
         dyn.churn(pop, lev, sc, g["churn"].random(n), st)
         if market is not None:
-            comp.churn_rivals(market, sc, mt, cs.random(n))
+            comp.churn_rivals(pop, market, lev, sc, mt, cs.random(n))
         self.brand = dyn.update_brand(self.brand, lev, sc, st)
         if market is not None:
             comp.update_rival_brands(market, lev, sc, mt, st)
