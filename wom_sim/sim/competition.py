@@ -56,6 +56,7 @@ class MarketTick:
     bought: list[np.ndarray] = field(default_factory=list)  # which rival (1..K)
     first: list[np.ndarray] = field(default_factory=list)  # bool: a first purchase of that rival (a switch in)
     switched: np.ndarray | None = None  # bool: our customers who switched to a rival this tick (decided already)
+    before: np.ndarray | None = None  # the rival each person used at the start of the tick (for `lost`)
 
 
 @dataclass
@@ -139,7 +140,7 @@ def new_tick(market: Market, n: int, t: int) -> MarketTick:
     return MarketTick(
         t=t, k=k, impact=np.zeros((k, n), dtype=np.float32), heard_negative=np.zeros((k, n), dtype=np.float32),
         pos_messages=zeros(), neg_messages=zeros(), purchases=zeros(), revenue=zeros(), cost_of_goods=zeros(),
-        switches=np.zeros((k + 2, k + 2), dtype=np.int64),
+        switches=np.zeros((k + 2, k + 2), dtype=np.int64), before=market.rival.copy(),
     )  # fmt: skip
 
 
@@ -513,7 +514,8 @@ def market_metrics(pop: Population, market: Market | None, st: TickState, lev: L
         m = max(score.size, 1)
         p = f"rival_{name}_"
         out.update({
-            p + "customers": int(users[c - 1]), p + "market_share": share(users[c - 1], all_c),
+            p + "customers": int(users[c - 1]),
+            p + "lost": int(np.count_nonzero((mt.before == c) & (market.rival != c))), p + "market_share": share(users[c - 1], all_c),
             p + "purchases": int(mt.purchases[c - 1]), p + "purchase_share": share(mt.purchases[c - 1], all_p),
             p + "revenue": float(mt.revenue[c - 1]), p + "profit": float(mt.revenue[c - 1] - mt.cost_of_goods[c - 1]),
             p + "voice_share_pos": share(mt.pos_messages[c - 1], all_pos),
