@@ -304,8 +304,16 @@ class WomModel(mesa.Model):
         return pd.concat(parts, ignore_index=True) if parts else _trace_rows(None, self.population)
 
     def people(self, rows: np.ndarray | None = None) -> pd.DataFrame:
-        """The per-person table (states, traits, counters, degree), for everyone or for `rows`."""
-        return people_table(self.population, self.graph, self.wom_scenario, rows)
+        """The per-person table (states, traits, counters, degree), for everyone or for `rows`.
+
+        With competitors it also has `brand` (the brand each person uses now: none, ours or a rival's name).
+        """
+        table = people_table(self.population, self.graph, self.wom_scenario, rows)
+        if self.market is not None:
+            idx = np.arange(self.n) if rows is None else np.asarray(rows, dtype=np.int64)
+            codes = self.market.brand_index(self.population)[idx] + 1
+            table["brand"] = pd.Categorical.from_codes(codes, ["none", "ours", *self.market.names])
+        return table
 
     def person(self, index: int) -> Customer:
         """A Mesa agent view of one person (cached, so repeated calls give the same object)."""
