@@ -282,7 +282,7 @@ def rival_utility(
         if back.any():
             loyal = rival_loyalty(pop, market, lev, sc, idx[back], np.full(int(back.sum()), c))
             u[back] = wb.intercept + wb.loyalty * loyal - sc.purchase.price_response * gap * psi[back]
-        out[:, c - 1] = np.where(market.knows_rival(c)[idx], u, -np.inf)
+        out[:, c - 1] = np.where((market.knows[idx] & np.uint8(1 << (c - 1))) > 0, u, -np.inf)
     return out
 
 
@@ -303,10 +303,17 @@ def _pick(utility: np.ndarray, u: np.ndarray) -> np.ndarray:
     """
     if not utility.size:
         return np.zeros(utility.shape[0], dtype=np.int64)
-    w = np.exp(np.minimum(utility, 50.0))
-    cum = np.cumsum(w, axis=1) / (1.0 + w.sum(axis=1, keepdims=True))
+    cum = np.cumsum(np.exp(np.minimum(utility, 50.0)), axis=1)
+    cum /= 1.0 + cum[:, -1:]
     pick = (u[:, None] >= cum).sum(axis=1)
     return np.where(pick == utility.shape[1], -1, pick)
+
+
+def _count_switches(mt: MarketTick, origin: np.ndarray, to: np.ndarray) -> None:
+    """Add (from, to) pairs to this tick's switching matrix (codes -1 none, 0 ours, k rival k)."""
+    size = mt.k + 2
+    flat = (origin.astype(np.int64) + 1) * size + (to.astype(np.int64) + 1)
+    mt.switches += np.bincount(flat, minlength=size * size).reshape(size, size)
 
 
 def switch_away(
@@ -327,7 +334,7 @@ def switch_away(
     pop.churned_at[who] = mt.t
     market.rival[who] = to.astype(np.int8)
     market.last_brand[who] = OURS
-    np.add.at(mt.switches, (OURS + 1, to + 1), 1)
+    _count_switches(mt, np.full(who.size, OURS), to)
     mt.switched_out = int(who.size)
     mt.switched = np.zeros(pop.n, dtype=bool)
     mt.switched[who] = True
@@ -359,14 +366,14 @@ def choose(
     util = np.column_stack([focal[pool], rival_utility(pop, market, lev, sc, mt, pool, reference_price, bought)])
     has = current > 0
     util[has, current[has]] = -np.inf  # staying is the reference option
-    loyal = rival_loyalty(pop, market, lev, sc, pool, np.maximum(current, 1))
-    stay = np.where(has, comp.switching_cost + comp.stay_loyalty * loyal, 0.0)
+    stay = np.zeros(pool.size)
+    stay[has] = comp.switching_cost + comp.stay_loyalty * rival_loyalty(pop, market, lev, sc, pool[has], current[has])
     util -= stay[:, None]
     pick = _pick(util, u[pool])
     # The switching matrix: from the brand used now, or else the one bought last (none for a first purchase).
     origin = np.where(has, current, market.last_brand[pool].astype(np.int64))
     bought_now = pick >= 0
-    np.add.at(mt.switches, (origin[bought_now] + 1, pick[bought_now] + 1), 1)
+    _count_switches(mt, origin[bought_now], pick[bought_now])
     to_ours = pool[pick == 0]
     market.last_brand[to_ours] = np.where(market.rival[to_ours] > 0, market.rival[to_ours], market.last_brand[to_ours])
     market.rival[to_ours] = 0
@@ -515,7 +522,8 @@ def market_metrics(pop: Population, market: Market | None, st: TickState, lev: L
         p = f"rival_{name}_"
         out.update({
             p + "customers": int(users[c - 1]),
-            p + "lost": int(np.count_nonzero((mt.before == c) & (market.rival != c))), p + "market_share": share(users[c - 1], all_c),
+            p + "lost": int(np.count_nonzero((mt.before == c) & (market.rival != c))),
+            p + "market_share": share(users[c - 1], all_c),
             p + "purchases": int(mt.purchases[c - 1]), p + "purchase_share": share(mt.purchases[c - 1], all_p),
             p + "revenue": float(mt.revenue[c - 1]), p + "profit": float(mt.revenue[c - 1] - mt.cost_of_goods[c - 1]),
             p + "voice_share_pos": share(mt.pos_messages[c - 1], all_pos),
