@@ -590,7 +590,7 @@ def competition_rival_price_cut(lab: Lab, params: dict[str, Any]) -> list[Part]:
               "{:+.3f}"),
         above(f"extra share lost at sensitivity {hi_psi:g}", mean_ci(high - low), 0.0, "> 0, significant",
               "{:+.3f}"),
-        in_range(f"share lost at {hi_psi:g} / at {lo_psi:g}", Estimate(ratio(high.mean(), low.mean()), math.nan,
+        in_range(f"share lost at {hi_psi:g} / at {lo_psi:g}", Estimate(float(ratio(high.mean(), low.mean())), math.nan,
                  math.nan, len(low)), r_low, r_high, "{:.2f}",
                  f"{r_low:g} to {r_high:g} ({hi_psi / lo_psi:g} = proportional)"),
     ]  # fmt: skip
