@@ -26,6 +26,13 @@ from wom_sim.errors import ScenarioError
 ECONOMICS_COLUMNS = ["purchases", "cum_purchases", "cum_cost_of_goods", "cum_repurchases", "cum_churn_events",
                      "margin_per_purchase", "clv"]  # fmt: skip
 
+# Added by the competition step (wom_sim/sim/competition.py): our share of the market against the rivals; without
+# competitors the shares are 1 and nothing switches. Each rival adds `rival_<name>_<RIVAL_METRICS>` columns.
+COMPETITION_COLUMNS = ["market_share", "purchase_share", "voice_share_pos", "voice_share_neg", "switch_in",
+                       "switch_out", "rival_customers", "rival_price_ratio", "rival_undercut_ticks"]  # fmt: skip
+RIVAL_METRICS = ("customers", "lost", "market_share", "purchases", "purchase_share", "revenue", "profit", "voice_share_pos",
+                 "voice_share_neg", "nps", "brand", "price")  # fmt: skip
+
 # Column order of the per-tick table (wom_sim/sim/metrics.py computes them).
 METRIC_COLUMNS = [
     "t", "unaware", "aware", "customers", "churned",
@@ -38,6 +45,7 @@ METRIC_COLUMNS = [
     "pos_messages", "neg_messages", "pos_speakers", "neg_speakers", "pos_reach", "neg_reach", "kol_share",
     "brand", "awareness", "wom_acquired_share", "failures", "recoveries", "at_risk",
     *ECONOMICS_COLUMNS,  # cumulative cost of goods, purchases, margin per purchase, clv
+    *COMPETITION_COLUMNS,  # our shares against the rivals, switching, the rivals' prices (issue 15)
 ]  # fmt: skip
 
 SUMMARIES = ("last", "mean", "sum", "min", "max")
@@ -226,6 +234,21 @@ _ENTRIES = [
     _m("margin_per_purchase", "Gross margin per purchase", "margin", "currency", "last", "money", None, "up",
        "{:,.2f}"),
     _m("clv", "Customer lifetime value", "CLV", "currency", "last", "money", None, "up", "{:,.1f}"),
+    # wom_sim.sim.competition (issue 15)
+    _m("market_share", "Market share (share of all brands' customers)", "market share", "share", "last", "percent",
+       "blue", "up"),
+    _m("purchase_share", "Share of purchases (all brands)", "purchase share", "share", "mean", "percent", "blue",
+       "up"),
+    _m("voice_share_pos", "Share of positive voice (all brands)", "positive voice", "share", "mean", "percent",
+       "bluish_green", "up"),
+    _m("voice_share_neg", "Share of negative voice (all brands)", "negative voice", "share", "mean", "percent",
+       "vermillion", "down"),
+    _m("switch_in", "Customers won from rivals", "switched in", "people", "sum", "count", "bluish_green", "up"),
+    _m("switch_out", "Customers lost to rivals", "switched out", "people", "sum", "count", "vermillion", "down"),
+    _m("rival_customers", "Rivals' customers", "rivals' customers", "people", "last", "count", "grey", "down"),
+    _m("rival_price_ratio", "Cheapest rival's price over ours", "rival price", "index 0-1", "last", "index"),
+    _m("rival_undercut_ticks", "Ticks a rival has been cheaper than us", "undercut ticks", "tick", "last",
+       "count"),
     # Derived per tick by the experiment tables, not stored in the metrics table.
     _m("cost", "Cost: goods + interventions", "cost", "currency", "sum", "money", "grey", "down"),
 ]
@@ -238,6 +261,12 @@ RUN_SUMMARY = ("adoption_share", "customers", "churn_rate", "repurchase_rate", "
                "neg_messages", "wom_acquired_share", "brand", "cum_revenue", "cum_profit")  # fmt: skip
 
 _COST = re.compile(r"cost_(?P<intervention>\w+)")
+_RIVAL = re.compile(rf"rival_(?P<rival>[a-z][a-z0-9_]*?)_(?P<what>{'|'.join(RIVAL_METRICS)})")
+# The per-rival columns read as the matching column of ours (or its closest entry) about the rival.
+RIVAL_LABELS = {"customers": "customers", "lost": "customers lost (switched or lapsed)", "market_share": "market share", "purchases": "purchases",
+                "purchase_share": "share of purchases", "revenue": "revenue", "profit": "gross profit",
+                "voice_share_pos": "share of positive voice", "voice_share_neg": "share of negative voice",
+                "nps": "NPS (its customers)", "brand": "brand favourability", "price": "price index"}  # fmt: skip
 
 
 def metric(name: str) -> Metric:
@@ -264,6 +293,14 @@ def metric(name: str) -> Metric:
         return Metric(
             name, f"Spend on {what}", "currency", FORMATS["money"], "sum", "money", None, None, f"{what} spend"
         )
+    match = _RIVAL.fullmatch(name)
+    if match:
+        base = CATALOGUE.get(
+            match["what"], CATALOGUE["churn_events" if match["what"] == "lost" else "rival_price_ratio"]
+        )
+        rival = match["rival"].replace("_", " ")
+        return Metric(name, f"{rival}: {RIVAL_LABELS[match['what']]}", base.unit, base.fmt, base.summary, base.scale,
+                      None, None, f"{rival} {base.short}")  # fmt: skip
     hint = difflib.get_close_matches(name, CATALOGUE, n=3)
     did = f"; did you mean {' or '.join(repr(h) for h in hint)}?" if hint else ""
     raise ScenarioError(f"unknown metric {name!r}{did} (any per-tick column or cost_<intervention>)")

@@ -262,6 +262,59 @@ reviews lower trust when exposed).""",
     schedule: {until: 30}
     exposed_at: 20""",
     ),
+    "competitor_price": dict(
+        what="""A rival's price index while on air (`RivalLevers.price`, docs/model.md Competition): its perceived value and
+the price term of its utility in everyone's brand choice change, against the category's reference price (ours,
+step 9b). The metrics `rival_price_ratio` (the cheapest rival's price over ours) and `rival_undercut_ticks`
+(consecutive ticks a rival has been cheaper) let our answer be an ordinary trigger, e.g. a `price_change` with
+`when: {metric: rival_undercut_ticks, op: ">=", value: 2}`.""",
+        cost="none (a rival's move).",
+        example="""events:
+  - kind: competitor_price
+    competitor: acme
+    schedule: {from: 26}
+    price: 0.8""",
+    ),
+    "competitor_quality": dict(
+        what="""A rival's quality (and, if given, failure probability) while on air: what its buyers experience, its ads claim,
+its perceived value and its reputation's target.""",
+        cost="none (a rival's move).",
+        example="""events:
+  - kind: competitor_quality
+    competitor: acme
+    schedule: {from: 40}
+    quality: 0.9""",
+    ),
+    "competitor_advertising": dict(
+        what="""A rival's advertising burst: its per-tick ad reach (`competitors[].advertising`) times `reach_multiplier`, and
+`brand_lift` added to its reputation per tick on air.""",
+        cost="none (a rival's move).",
+        example="""events:
+  - kind: competitor_advertising
+    competitor: acme
+    schedule: {from: 10, until: 22}
+    reach_multiplier: 3""",
+    ),
+    "competitor_kol_campaign": dict(
+        what="""The scenario's KOLs (`kols.select`) post positively about a rival: each with probability `posts_per_tick` per
+tick on air (`RivalLevers.force("positive")`), at KOL reach and credibility; listeners' views of the rival move.""",
+        cost="none (a rival's move).",
+        example="""events:
+  - kind: competitor_kol_campaign
+    competitor: acme
+    schedule: {from: 0, until: 12}""",
+    ),
+    "competitor_crisis": dict(
+        what="""A rival's crisis: on the first tick of each spell on air its reputation loses `brand_damage` (as
+`crisis.damage`), its quality is `quality_drop` lower while on air (a defect its buyers experience), and each
+of its customers posts negatively about it with probability `outrage_rate` per tick (`RivalLevers.force`). Its
+customers' views fall, so more of them lapse or switch: to us, if our offer is known and good (fact F30).""",
+        cost="none (a rival's move).",
+        example="""events:
+  - kind: competitor_crisis
+    competitor: acme
+    schedule: {from: 30, until: 37}""",
+    ),
 }
 
 ECON = """## Economics
@@ -298,7 +351,7 @@ parts = [HEAD + ", ".join(f"[`{k}`](#{k})" for k in ORDER) + ".\n"]
 for kind in ORDER:
     cls = REGISTRY[kind]
     k = KINDS[kind]
-    section = "events" if kind == "crisis" else "interventions"
+    section = "events" if kind == "crisis" or kind.startswith("competitor_") else "interventions"
     doc = (cls.__doc__ or "").strip().split("\n")[0]
     parts.append(
         f"## `{kind}`\n\n{doc}\n\n{k['what']}\n\n**Cost:** {k['cost']}\n\n{params_table(cls.Params)}\n\n"

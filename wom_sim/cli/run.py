@@ -9,6 +9,7 @@ import click
 import pandas as pd
 from tqdm import tqdm
 
+from wom_sim.analysis.segments import BY, breakdown
 from wom_sim.catalogue import summary_rows
 from wom_sim.cli.common import bundled_scenarios_dir, cli, resolve_scenario_path, set_option
 from wom_sim.cli.experiments import executor_options, run_replicated
@@ -68,11 +69,16 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
     help="Run N seeds (derived from the scenario seed) and report mean and 95% CI per metric per tick; "
     "resumable store in --out (default: runs/<scenario name>-replications).",
 )  # fmt: skip
+@click.option(
+    "--by", "by", type=click.Choice(BY), metavar="COLUMN",
+    help="Also break the outcomes down by a per-person column (segment, acquired_by, is_kol; brand with "
+    "competitors): a table printed after the summary and written as by_<COLUMN>.<fmt>.",
+)  # fmt: skip
 @executor_options
 @click.option("--xlsx", is_flag=True, help="Also write an Excel workbook (run.xlsx; needs wom-sim[excel]).")
 def run(
-    scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, quiet, force, trace, replications, workers,
-    dask, dask_local, xlsx=False,
+    scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, quiet, force, trace, replications, by,
+    workers, dask, dask_local, xlsx=False,
 ) -> None:  # fmt: skip
     """Run SCENARIO (a YAML file or a bundled scenario name) once and summarise it.
 
@@ -93,8 +99,8 @@ def run(
 
         require_openpyxl()
     if replications is not None:
-        if trace:
-            raise click.UsageError("--trace traces one run; it cannot be combined with --replications")
+        if trace or by:
+            raise click.UsageError("--trace and --by describe one run; they cannot be combined with --replications")
         return run_replicated(path, sc, replications, out_dir, workers, dask, dask_local, quiet, xlsx=xlsx)
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / path.stem, "run", force=force)
     check_network(sc.network)
@@ -116,9 +122,13 @@ def run(
         model.run(progress=lambda _t: bar.update(1))
     metrics = model.metrics_frame()
     check_finite_frame(metrics, str(path))
+    people = model.people()
+    table = breakdown(people, by) if by else None
     with atomic_dir(out, "run", replace=force, scenario=sc.name, seed=sc.seed, warnings=notes) as tmp:
         write_table(metrics, tmp / "metrics", fmt)
-        write_table(model.people(), tmp / "people", fmt)
+        write_table(people, tmp / "people", fmt)
+        if table is not None:
+            write_table(table, tmp / f"by_{by}", fmt)
         if trace:
             write_table(model.trace_frame(), tmp / "wom_trace", fmt)
         save_figure(dashboard_figure(metrics, f"{sc.name} (seed {sc.seed})", sc.tick_unit), tmp / "dashboard.png")
@@ -138,6 +148,8 @@ def run(
     click.echo("")
     for line in takeaways(metrics, model.n, sc.tick_unit):
         click.echo(f"  * {line}")
+    if table is not None:
+        click.echo(f"\nBy {by}:\n" + table.to_string(index=False, float_format=lambda x: f"{x:,.3g}"))
     click.echo(
         f"\nOutputs in {out}/: metrics.{fmt} (per tick), people.{fmt} (per person), dashboard.png, scenario.yaml"
     )

@@ -69,7 +69,8 @@ class Trigger(Spec):
     @field_validator("metric")
     @classmethod
     def _known_metric(cls, metric: str) -> str:
-        if metric in METRIC_COLUMNS or metric.startswith("cost_"):  # cost names are checked by the scenario
+        # cost and rival names are checked by the scenario, which knows its entries and competitors
+        if metric in METRIC_COLUMNS or metric.startswith(("cost_", "rival_")):
             return metric
         hint = difflib.get_close_matches(metric, METRIC_COLUMNS, n=1)
         did = f"; did you mean {hint[0]!r}?" if hint else ""
@@ -600,11 +601,80 @@ class CrisisResponseParams(InterventionSpec):
     fee_per_post: float = param(300.0, "fee per supporting KOL post", "currency/post", "assumption", ge=0)
 
 
+# --------------------------------------------------------------------------------------------- competitor moves
+def competitor_field() -> Any:
+    """The `competitor` key of a competitor move: the `name` of an entry of `competitors:`."""
+    return param(..., "the rival that moves: a name from `competitors:`", "-", "scenario input")
+
+
+class CompetitorPriceParams(InterventionSpec):
+    """`competitor_price`: a rival's price index while on air (a price cut or rise)."""
+
+    kind: Literal["competitor_price"] = kind_field()
+    competitor: str = competitor_field()
+    price: float = param(0.8, "the rival's price index while on air", "index", "scenario input", gt=0, le=10)
+
+
+class CompetitorQualityParams(InterventionSpec):
+    """`competitor_quality`: a rival's quality (and optionally its failure rate) while on air."""
+
+    kind: Literal["competitor_quality"] = kind_field()
+    competitor: str = competitor_field()
+    quality: float = param(0.9, "the rival's quality while on air", "0-1 quality", "scenario input", ge=0, le=1)
+    service_failure: float | None = param(
+        None, "the rival's failure probability while on air; none = unchanged", "prob", "scenario input", ge=0, le=1
+    )
+
+
+class CompetitorAdvertisingParams(InterventionSpec):
+    """`competitor_advertising`: a rival's advertising burst."""
+
+    kind: Literal["competitor_advertising"] = kind_field()
+    competitor: str = competitor_field()
+    reach_multiplier: float = param(
+        3.0, "multiplies the rival's ad reach while on air", "x", "as `advertising` (assumption)", ge=0, le=100
+    )
+    brand_lift: float = param(0.0, "rival reputation added per tick on air", "B per tick", "assumption", ge=0, le=0.1)
+
+
+class CompetitorKolCampaignParams(InterventionSpec):
+    """`competitor_kol_campaign`: the scenario's KOLs post about a rival (paid by it)."""
+
+    kind: Literal["competitor_kol_campaign"] = kind_field()
+    competitor: str = competitor_field()
+    posts_per_tick: float = param(
+        1.0, "probability per tick each KOL posts for the rival while on air", "posts/tick", "as `kol_campaign`",
+        gt=0, le=1,
+    )  # fmt: skip
+
+
+class CompetitorCrisisParams(InterventionSpec):
+    """`competitor_crisis`: a rival's crisis: reputation loss, a defect and its customers venting."""
+
+    kind: Literal["competitor_crisis"] = kind_field()
+    competitor: str = competitor_field()
+    brand_damage: float = param(
+        0.15, "share of the rival's reputation lost on the first tick on air", "share of B", "seed 002: 8-15%",
+        ge=0, le=1,
+    )  # fmt: skip
+    quality_drop: float = param(
+        0.2, "quality the rival loses while on air (a defect)", "Q", "as `crisis.quality_drop` (assumption)", ge=0, le=1
+    )
+    outrage_rate: float = param(
+        0.2, "probability per tick each of its customers posts negatively about it while on air", "prob/tick",
+        "as `crisis.outrage_rate` (assumption)", ge=0, le=1,
+    )  # fmt: skip
+
+
+COMPETITOR_MODELS = (CompetitorPriceParams, CompetitorQualityParams, CompetitorAdvertisingParams,
+                     CompetitorKolCampaignParams, CompetitorCrisisParams)  # fmt: skip
+
+
 # --------------------------------------------------------------------------------------------- the union
 MODELS: tuple[type[InterventionSpec], ...] = (
     AdvertisingParams, KolCampaignParams, ReferralRewardParams, LoyaltyProgramParams, CommunityParams,
     ServiceImprovementParams, ServiceRecoveryParams, PersonalisedMarketingParams, ChurnPreventionParams,
-    PriceChangeParams, CrisisParams, CrisisResponseParams, FakeReviewsParams,
+    PriceChangeParams, CrisisParams, CrisisResponseParams, FakeReviewsParams, *COMPETITOR_MODELS,
 )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, GetJsonSchemaHandler, field_validator, model_validator
 from pydantic.json_schema import JsonSchemaValue
 
-from wom_sim.catalogue import METRIC_COLUMNS
+from wom_sim.catalogue import METRIC_COLUMNS, RIVAL_METRICS
 from wom_sim.scenario.base import (  # noqa: F401 - Strict and the bounds are part of this module's API
     MAX_COEFFICIENT,
     MAX_MONEY,
@@ -210,6 +210,63 @@ class BrandSpec(Spec):
     )
     reputation_quality_weight: float = Field(
         0.5, ge=0, le=1, description="weight of Q in B's target; the rest is the share of positive public WOM"
+    )
+
+
+MAX_COMPETITORS = 8  # who knows which rival is one byte per person (docs/performance.md)
+
+
+class CompetitorSpec(Spec):
+    """A rival brand: the same offer keys as `brand`, plus its advertising and its share of the market at tick 0.
+
+    A rival is modelled more coarsely than the focal brand: one view per person and rival (`competition`) stands
+    for what that person expects of it, how far they trust it and how satisfied they are with it.
+    """
+
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_]{0,30}$",
+        description="short name (lower case, digits, _): its metric columns are rival_<name>_<metric>",
+    )
+    quality: float = Field(0.8, ge=0, le=1, description="mean experienced quality of the rival's offer")
+    service_failure: float = Field(0.05, ge=0, le=1, description="probability a purchase from the rival fails")
+    price: float = Field(1.0, gt=0, le=10, description="price index (1 = the category's reference price)")
+    margin: float = Field(0.3, ge=-1, le=1, description="gross margin at price 1 (for the rival's profit)")
+    reputation: float = Field(0.6, ge=0, le=1, description="brand favourability of the rival at start")
+    advertising: float = Field(
+        0.1, ge=0, le=1, description="per tick probability an ad reaches each person who never bought the rival "
+        "(same meaning as advertising.reach); the ad claims the rival's quality",
+    )  # fmt: skip
+    initial_customers: float = Field(0.01, ge=0, le=1, description="share of the population buying it at tick 0")
+    initial_aware: float = Field(0.05, ge=0, le=1, description="share who know it at tick 0 (besides its customers)")
+
+
+class CompetitionSpec(Spec):
+    """Brand choice when rivals are named: a multinomial logit over brands (Guadagni & Little 1983; McFadden 1974).
+
+    Each alternative's utility uses the adoption coefficients of `purchase.adoption` (common attribute weights,
+    as in Guadagni & Little's brand-choice logit); these keys are the terms only a market with rivals has.
+    """
+
+    category_buyer: float = Field(
+        3.6,
+        ge=-MAX_COEFFICIENT,
+        le=MAX_COEFFICIENT,
+        description="log-odds added to buying a brand for someone who already buys in the category (their need "
+        "is proven; 3.6 puts a lapsed buyer's intercept at purchase.winback.intercept, -6)",
+    )
+    switching_cost: float = Field(
+        1.5,
+        ge=0,
+        le=MAX_COEFFICIENT,
+        description="log-odds a current customer of one brand needs to overcome to switch (inertia; Guadagni & "
+        "Little 1983's last-purchase loyalty term)",
+    )
+    stay_loyalty: float = Field(
+        4.0,
+        ge=0,
+        le=MAX_COEFFICIENT,
+        description="log-odds per unit of loyalty to the brand used now (L for ours, the view of a rival for a "
+        "rival's customer) against every alternative",
     )
 
 
@@ -528,6 +585,10 @@ class Scenario(Spec):
     churn: ChurnSpec = Field(default_factory=ChurnSpec)
     kols: KolSpec = Field(default_factory=KolSpec)
     nps: NpsSpec = Field(default_factory=NpsSpec)
+    competitors: list[CompetitorSpec] = Field(
+        default_factory=list, description="rival brands (none = the focal brand alone, the model before issue 15)"
+    )
+    competition: CompetitionSpec = Field(default_factory=CompetitionSpec)
     interventions: list[Entry] = Field(default_factory=list, description="company levers (interventions.md)")
     events: list[Entry] = Field(default_factory=list, description="crises and shocks (interventions.md)")
     base_dir: str = Field(".", description="folder relative paths are resolved against (set on load)")
@@ -540,10 +601,24 @@ class Scenario(Spec):
             raise ValueError(f'{value[:20]!r} is no currency: give a code of up to 5 letters ("EUR") or a symbol ("$")')
         return value
 
+    @field_validator("competitors")
+    @classmethod
+    def _rival_names(cls, v: list[CompetitorSpec]) -> list[CompetitorSpec]:
+        names = [c.name for c in v]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"competitor names must be unique (repeated: {', '.join(twice)})")
+        if len(v) > MAX_COMPETITORS:
+            raise ValueError(f"at most {MAX_COMPETITORS} competitors (got {len(v)})")
+        if sum(c.initial_customers + c.initial_aware for c in v) > 1:
+            raise ValueError("the competitors' initial_customers + initial_aware must sum to at most 1")
+        return v
+
     @model_validator(mode="after")
     def _cost_triggers(self) -> Scenario:
         # A `cost_<name>` trigger must name an entry of this scenario: only the whole scenario knows the names.
         check_cost_metrics(self)
+        check_competitor_names(self)
         return self
 
 
@@ -583,3 +658,18 @@ def check_cost_metrics(scenario: Scenario) -> None:
             allowed = ", ".join(sorted(f"cost_{n}" for n in names)) or "none"
             raise ValueError(f"{section}[{i}].when.metric: unknown cost metric {metric!r} (intervention costs here: "
                              f"{allowed})")  # fmt: skip
+
+
+def check_competitor_names(scenario: Scenario) -> None:
+    """A competitor move and a `rival_<name>_<metric>` trigger must name a rival of `competitors:` (ValueError)."""
+    names = [c.name for c in scenario.competitors]
+    allowed = ", ".join(names) or "none: the scenario names no competitors"
+    columns = {f"rival_{n}_{m}" for n in names for m in RIVAL_METRICS}
+    for section, i, spec, _ in named_entries(scenario):
+        rival = getattr(spec, "competitor", None)
+        if rival is not None and rival not in names:
+            raise ValueError(f"{section}[{i}].competitor: unknown competitor {rival!r} (allowed: {allowed})")
+        metric = spec.when.metric if spec.when is not None else ""
+        if metric.startswith("rival_") and metric not in METRIC_COLUMNS and metric not in columns:
+            raise ValueError(f"{section}[{i}].when.metric: unknown rival metric {metric!r} (rival_<name>_<metric>, "
+                             f"names: {allowed}; metrics: {', '.join(RIVAL_METRICS)})")  # fmt: skip

@@ -143,22 +143,28 @@ def novelty(pop: Population, sc: Scenario, idx: np.ndarray, t: int) -> np.ndarra
     return wom.talk_floor + (1.0 - wom.talk_floor) * (1.0 - wom.novelty_decay) ** age
 
 
-def talk_probabilities(pop: Population, lev: Levers, sc: Scenario, t: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Per-person probability of positive and of negative WOM this tick (zero for the never-experienced)."""
+def talk_probabilities(
+    pop: Population, lev: Levers, sc: Scenario, t: int = 0, quiet: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-person probability of positive and of negative WOM this tick (zero for the never-experienced).
+
+    `quiet` (bool, with competitors): people who now use a rival, who talk about that brand instead of ours.
+    """
     wom = sc.wom
     p_pos, p_neg = np.zeros(pop.n), np.zeros(pop.n)
     # Only the experienced talk; computing on their indices keeps the cost proportional to them.
-    fans = np.flatnonzero(pop.experienced & (pop.S >= wom.positive_threshold))
+    talks = pop.experienced if quiet is None else pop.experienced & ~quiet
+    fans = np.flatnonzero(talks & (pop.S >= wom.positive_threshold))
     S = pop.S[fans]
     shape = S * np.sqrt(S) if wom.satisfaction_elasticity == 1.5 else S**wom.satisfaction_elasticity
     rate = pop.talkativeness[fans] * (wom.positive_rate * lev.talk_multiplier) * novelty(pop, sc, fans, t)
     p_pos[fans] = np.minimum(1.0, rate * shape * (1.0 + wom.loyalty_boost * pop.L[fans]))
     theta = wom.negative_threshold
-    critics = np.flatnonzero(pop.experienced & (pop.S < theta))
+    critics = np.flatnonzero(talks & (pop.S < theta))
     gap = (theta - pop.S[critics]) / theta
     rate = pop.talkativeness[critics] * wom.negative_rate * novelty(pop, sc, critics, t)
     p_neg[critics] = np.minimum(1.0, rate * gap**wom.negative_exponent)
-    failed = np.flatnonzero(pop.failed_last & pop.experienced)
+    failed = np.flatnonzero(pop.failed_last & talks)
     p_neg[failed] = 1.0 - (1.0 - p_neg[failed]) * (1.0 - wom.failure_talk)
     return p_pos, p_neg
 
@@ -217,10 +223,17 @@ def voice(pop: Population, sent: Deliveries, first: np.ndarray, valence: float, 
 
 
 def emit_wom(
-    graph: Graph, pop: Population, lev: Levers, sc: Scenario, u_talk: np.ndarray, keys: tuple[int, int], st: TickState
+    graph: Graph,
+    pop: Population,
+    lev: Levers,
+    sc: Scenario,
+    u_talk: np.ndarray,
+    keys: tuple[int, int],
+    st: TickState,
+    quiet: np.ndarray | None = None,
 ) -> None:
-    """Step 3: who talks, and which messages reach whom."""
-    p_pos, p_neg = talk_probabilities(pop, lev, sc, st.t)
+    """Step 3: who talks, and which messages reach whom (`quiet`: see `talk_probabilities`)."""
+    p_pos, p_neg = talk_probabilities(pop, lev, sc, st.t, quiet)
     positive, negative, first_pos, first_neg = choose_speakers(pop, lev, p_pos, p_neg, u_talk)
     st.spoke_positive = positive
     st.positive = deliver(graph, pop, sc, positive, keys[0], 1.0)
@@ -361,11 +374,14 @@ def purchase(
     u: np.ndarray,
     st: TickState,
     reference_price: float = 1.0,
+    market=None,
 ) -> None:
     """Step 5: adoption by aware prospects, repurchase by customers, win-back of churned people.
 
     Prospects, customers and churned people are disjoint, so one uniform per person serves all three decisions.
     Every decision has the price term -price_response * psi_i * price_gap (reference price, step 9b).
+    `market` (a `competition.Choice`, only with competitors): our customers may switch to a rival first, and
+    adoption and win-back become our share of a brand choice among everyone in the market (docs/model.md 5c).
     """
     n = pop.n
     gap = price_gap(lev, sc, reference_price)
@@ -377,9 +393,11 @@ def purchase(
         + c.value * perceived_value(pop, lev, sc, aware) + c.wom * st.impact[aware]
         + (c.referral + lev.referral_boost) * st.referred[aware] + _at(lev.adoption_boost, aware) - price(aware)
     )  # fmt: skip
-    adopters = aware[u[aware] < logistic(logit)]
+    adopters = aware[u[aware] < logistic(logit)] if market is None else None
 
     customers = np.flatnonzero(pop.status == CUSTOMER)
+    if market is not None:
+        customers = market.stay(customers)
     rp = sc.purchase.repurchase
     logit_r = (
         rp.intercept + rp.loyalty * pop.L[customers] + rp.member * pop.member[customers]
@@ -390,7 +408,10 @@ def purchase(
     churned = np.flatnonzero(pop.status == CHURNED)
     wb = sc.purchase.winback
     logit_w = wb.intercept + wb.loyalty * pop.L[churned] + _at(lev.winback_boost, churned) - price(churned)
-    returners = churned[u[churned] < logistic(logit_w)]
+    if market is None:
+        returners = churned[u[churned] < logistic(logit_w)]
+    else:
+        adopters, returners = market.choose(aware, logit, churned, logit_w)
 
     st.customers_start = int(customers.size)
     pop.acquired_by[adopters] = pop.last_touch[adopters]

@@ -16,6 +16,27 @@ from wom_sim.scenario.schema import Scenario
 
 
 @dataclass
+class RivalLevers:
+    """A rival brand's offer this tick (its scenario values, changed by competitor events)."""
+
+    quality: float
+    service_failure: float
+    price: float
+    advertising: float  # per tick ad reach among people who do not use it
+    talk_multiplier: float = 1.0  # multiplies its customers' positive-talk probability
+    brand_shock: float = 0.0  # share of its reputation lost this tick (a crisis)
+    brand_lift: float = 0.0  # reputation added this tick (an ad burst, KOL content)
+    forced_positive: np.ndarray | None = None  # bool mask: people made to post positively about it (its KOLs)
+    forced_negative: np.ndarray | None = None  # bool mask: people made to post negatively about it (a crisis)
+
+    def force(self, valence: str, mask: np.ndarray) -> None:
+        """Make the people in `mask` post about this rival this tick (valence 'positive' or 'negative')."""
+        attr = "forced_positive" if valence == "positive" else "forced_negative"
+        current = getattr(self, attr)
+        setattr(self, attr, mask.copy() if current is None else current | mask)
+
+
+@dataclass
 class Levers:
     """What the company and the world set for this tick (docs/model.md step 1)."""
 
@@ -45,6 +66,7 @@ class Levers:
     expectation_shift: float = 0.0  # added to everyone's expectation this tick (fake reviews, scandal)
     extra_revenue: float = 0.0  # currency; e.g. none by default
     costs: dict[str, float] | None = None  # intervention name -> cost this tick
+    rivals: list[RivalLevers] | None = None  # each competitor's offer this tick, in scenario order (issue 15)
 
     @classmethod
     def neutral(cls, scenario: Scenario) -> Levers:
@@ -61,6 +83,12 @@ class Levers:
             recovery_effectiveness=recovery.effectiveness,
             recovery_paradox=recovery.paradox,
             costs={},
+            rivals=[
+                RivalLevers(
+                    quality=c.quality, service_failure=c.service_failure, price=c.price, advertising=c.advertising
+                )
+                for c in scenario.competitors
+            ],
         )
 
     def add_cost(self, name: str, amount: float) -> None:
@@ -83,4 +111,9 @@ class Levers:
         self.claim = float(np.clip(self.claim, 0.0, 1.0))
         self.recovery_coverage = float(np.clip(self.recovery_coverage, 0.0, 1.0))
         self.price = max(float(self.price), 1e-6)
+        for rl in self.rivals or ():
+            rl.quality = float(np.clip(rl.quality, 0.0, 1.0))
+            rl.service_failure = float(np.clip(rl.service_failure, 0.0, 1.0))
+            rl.advertising = float(np.clip(rl.advertising, 0.0, 1.0))
+            rl.price = max(float(rl.price), 1e-6)
         return self

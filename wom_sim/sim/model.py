@@ -22,6 +22,7 @@ from wom_sim.network.graph import Graph
 from wom_sim.network.kols import select_kols
 from wom_sim.scenario.loading import apply_overrides, build_scenario, load_scenario
 from wom_sim.scenario.schema import Scenario
+from wom_sim.sim import competition as comp
 from wom_sim.sim import dynamics as dyn
 from wom_sim.sim import fast
 from wom_sim.sim.interventions import (
@@ -32,7 +33,7 @@ from wom_sim.sim.interventions import (
     settle_all,
     setup_all,
 )
-from wom_sim.sim.interventions.context import KeyedRandom
+from wom_sim.sim.interventions.context import KeyedRandom, ReadOnly
 from wom_sim.sim.levers import Levers
 from wom_sim.sim.metrics import METRIC_COLUMNS, people_table, tick_metrics
 from wom_sim.sim.population import CHANNELS, STATUS_NAMES, init_population
@@ -42,6 +43,7 @@ from wom_sim.sim.population import CHANNELS, STATUS_NAMES, init_population
 STREAMS = (
     "network", "kols", "population", "advertising", "talk", "delivery",
     "reception", "purchase", "experience", "churn", "interventions", "heterogeneity", "history", "need",
+    "competition",
 )  # fmt: skip
 
 # Flat keyword arguments (for mesa.batch_run and SolaraViz sliders) and the scenario keys they set.
@@ -169,6 +171,9 @@ class WomModel(mesa.Model):
             sc, self.kol_ids, self.graph.n, self.streams["population"], self.streams["heterogeneity"]
         )
         dyn.settle_history(self.population, sc, self.streams["history"])
+        # Rivals (issue 15): None without competitors, and then the `competition` stream is never drawn from.
+        self.market = comp.init_market(sc, self.population, self.streams["competition"])
+        self.last_market: comp.MarketTick | None = None
         self.brand = sc.brand.reputation
         self.reference_price = 1.0  # the price index customers are used to (docs/model.md step 9b)
         # "fast": the restructured tick of sim/fast.py wherever it covers the scenario (bit-identical state);
@@ -184,6 +189,8 @@ class WomModel(mesa.Model):
         # What the interventions see and the one way they change lasting state (docs/model.md, the contract).
         random = KeyedRandom(self.streams["interventions"].bit_generator.seed_seq)
         self.context = InterventionContext(self.population, self.graph, self.kol_ids, self.wom_scenario, random)
+        if self.market is not None:
+            self.context.market = ReadOnly(self.market)
         setup_all(self.interventions, self.context)
         apply_effects(self.population, self.context.take_requests())
         self._views: dict[int, Customer] = {}
@@ -207,15 +214,19 @@ class WomModel(mesa.Model):
         apply_effects(pop, ctx.take_requests())  # step 1's lasting effects, in EFFECT_ORDER, before its shocks
         lev.clipped()
         st = dyn.TickState(t=t, n=n)
-        if self.kernel == "fast" and fast.covers(sc, lev, pop):  # same draws, bit-identical state (sim/fast.py)
+        mt = None
+        # The fast tick mirrors the one-brand market only: with rivals every run takes the reference steps.
+        if self.kernel == "fast" and self.market is None and fast.covers(sc, lev, pop):
             self.brand, self.reference_price = self._fast.run(
                 self.graph, pop, lev, sc, g, self.brand, self.reference_price, st
             )
         else:
-            self._reference_tick(lev, st)
+            mt = self._reference_tick(lev, st)
         settle_all(self.interventions, ctx, lev, st)  # costs that depend on this tick (referral payouts, ...)
         apply_effects(pop, ctx.take_requests())  # none of today's kinds asks for one here
         row = tick_metrics(pop, st, sc, self.brand, lev, self.last_metrics)
+        row.update(comp.market_metrics(pop, self.market, st, lev, row, mt, sc))
+        self.last_market = mt
         self.rows.append(row)
         if self.trace is not None:
             self.trace.append(_trace_rows(st, pop))
@@ -225,24 +236,49 @@ class WomModel(mesa.Model):
         if self.tick >= sc.ticks:
             self.running = False
 
-    def _reference_tick(self, lev: Levers, st: dyn.TickState) -> None:
-        """Steps 1-9b as `dynamics.py` states them (the readable reference; `fast.py` mirrors it)."""
+    def _reference_tick(self, lev: Levers, st: dyn.TickState):
+        """Steps 1-9b as `dynamics.py` states them (the readable reference; `fast.py` mirrors its one-brand part).
+
+        Returns this tick's market state (None without rivals)."""
         sc, pop, g, n, t = self.wom_scenario, self.population, self.streams, self.graph.n, self.tick
         self.brand = dyn.apply_shocks(pop, self.brand, lev)
+        market, mt = self.market, None
+        if market is not None:  # the rivals' steps (docs/model.md, Competition); `cs` draws only here
+            cs, mt = g["competition"], comp.new_tick(market, n, t)
+            comp.apply_rival_shocks(market, lev)
         # Need creation draws from its own stream, and only when it is on, so other streams never shift.
         u_need = g["need"].random(n) if sc.advertising.need_creation > 0 else None
         dyn.advertise(pop, lev, sc, g["advertising"].random(n), u_need)
         keys = tuple(int(k) for k in g["delivery"].integers(0, 2**63 - 1, size=2))
-        dyn.emit_wom(self.graph, pop, lev, sc, g["talk"].random(n), keys, st)
+        quiet = market.rival > 0 if market is not None else None
+        dyn.emit_wom(self.graph, pop, lev, sc, g["talk"].random(n), keys, st, quiet)
         dyn.receive_wom(pop, lev, sc, g["reception"].random(n), g["reception"].random(n), st)
-        dyn.purchase(pop, lev, sc, self.brand, g["purchase"].random(n), st, self.reference_price)
+        choice = None
+        if market is not None:
+            comp.advertise_rivals(market, lev, sc, cs.random(n))
+            rival_keys = tuple(int(k) for k in cs.integers(0, 2**63 - 1, size=2))
+            comp.talk_rivals(self.graph, pop, market, lev, sc, cs.random(n), rival_keys, mt)
+            u_purchase = g["purchase"].random(n)
+            choice = comp.Choice(pop, market, lev, sc, mt, u_purchase, cs.random(n), self.reference_price)
+        else:
+            u_purchase = g["purchase"].random(n)
+        dyn.purchase(pop, lev, sc, self.brand, u_purchase, st, self.reference_price, choice)
+        if market is not None:
+            comp.rival_repurchase(pop, market, lev, sc, mt, cs.random(n), self.reference_price)
         ex = g["experience"]
         dyn.experience(pop, lev, sc, t, (ex.random(n), ex.random(n), ex.random(n)), st)
+        if market is not None:
+            comp.experience_rivals(pop, market, lev, sc, mt, cs.random(n), cs.random(n))
         dyn.update_loyalty(pop, lev, sc, self.brand, st)
         dyn.churn(pop, lev, sc, g["churn"].random(n), st)
+        if market is not None:
+            comp.churn_rivals(pop, market, lev, sc, mt, cs.random(n))
         self.brand = dyn.update_brand(self.brand, lev, sc, st)
+        if market is not None:
+            comp.update_rival_brands(market, lev, sc, mt, st)
         self.reference_price = dyn.update_reference_price(self.reference_price, lev, sc)
         dyn.clip_states(pop)
+        return mt
 
     def run(self, ticks: int | None = None, progress: Any = None) -> WomModel:
         """Run `ticks` more ticks (default: to the scenario's horizon); `progress` is an optional callback(t)."""
@@ -260,6 +296,26 @@ class WomModel(mesa.Model):
             {c: 0.0 for c in frame.columns if c.startswith("cost_")}
         )
 
+    def switching_frame(self, cumulative: bool = False) -> pd.DataFrame:
+        """The switching matrix: people who bought brand `to` this tick, by the brand they came `from`.
+
+        One row per tick and (from, to) pair with a count above 0 (`cumulative`: one row per pair, over the run).
+        `from` is the brand used at the time, else the one bought last, else "none" (a first purchase); the
+        focal brand is "ours". Empty without competitors.
+        """
+        cols = ["t", "from", "to", "count"] if not cumulative else ["from", "to", "count"]
+        if self.market is None:
+            return pd.DataFrame({c: [] for c in cols})
+        labels = ["none", "ours", *self.market.names]
+        mats = [self.market.cumulative] if cumulative else self.market.history
+        rows = [
+            (t, labels[i], labels[j], int(m[i, j]))
+            for t, m in enumerate(mats)
+            for i, j in zip(*np.nonzero(m), strict=True)
+        ]  # a loop over ticks and brand pairs (at most (K + 2)^2 per tick), never over people
+        frame = pd.DataFrame(rows, columns=["t", "from", "to", "count"])
+        return frame.drop(columns="t") if cumulative else frame
+
     def record_trace(self) -> None:
         """Keep every delivered message (tick, sender, receiver, valence) from now on, to trace cascades."""
         self.trace = [] if self.trace is None else self.trace
@@ -270,8 +326,16 @@ class WomModel(mesa.Model):
         return pd.concat(parts, ignore_index=True) if parts else _trace_rows(None, self.population)
 
     def people(self, rows: np.ndarray | None = None) -> pd.DataFrame:
-        """The per-person table (states, traits, counters, degree), for everyone or for `rows`."""
-        return people_table(self.population, self.graph, self.wom_scenario, rows)
+        """The per-person table (states, traits, counters, degree), for everyone or for `rows`.
+
+        With competitors it also has `brand` (the brand each person uses now: none, ours or a rival's name).
+        """
+        table = people_table(self.population, self.graph, self.wom_scenario, rows)
+        if self.market is not None:
+            idx = np.arange(self.n) if rows is None else np.asarray(rows, dtype=np.int64)
+            codes = self.market.brand_index(self.population)[idx] + 1
+            table["brand"] = pd.Categorical.from_codes(codes, ["none", "ours", *self.market.names])
+        return table
 
     def person(self, index: int) -> Customer:
         """A Mesa agent view of one person (cached, so repeated calls give the same object)."""

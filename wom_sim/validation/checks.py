@@ -532,3 +532,65 @@ def market_potential(lab: Lab, params: dict[str, Any]) -> list[Part]:
         above(f"adoption at tick {ticks} with category ads (need creation {params['need']:g})", mean_ci(expanded),
               m + initial, "> m, significant (expansion)", "{:.3f}"),
     ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------- F30-F31 (issue 15)
+def _competition_acquisitions(metrics: pd.DataFrame, first: int, last: int) -> float:
+    """Our new customers and win-backs in ticks first..last (inclusive): every way a buyer comes to us."""
+    m = metrics[(metrics["t"] >= first) & (metrics["t"] <= last)]
+    return float((m["new_customers"] + m["winbacks"]).sum())
+
+
+@check("competition_rival_crisis")
+def competition_rival_crisis(lab: Lab, params: dict[str, Any]) -> list[Part]:
+    """F30: a rival's crisis raises our acquisitions and our market share (paired: same seeds, crisis or not)."""
+    need_kinds("competitor_crisis")
+    first, last = params["crisis"]
+    crisis = [{"kind": "competitor_crisis", "competitor": "major", "schedule": {"from": first, "until": last}}]
+    reps = int(params["replications"])
+    market = lab.runs(arm(lab, "f30_market", params["scenario"]), reps)
+    hit = lab.runs(arm(lab, "f30_rival_crisis", params["scenario"], {"events": crisis}), reps)
+    gain, share = [], []
+    for b, c in zip(market, hit, strict=True):
+        end = int(b.metrics["t"].iloc[-1])
+        gain.append(
+            ratio(_competition_acquisitions(c.metrics, first, end), _competition_acquisitions(b.metrics, first, end))
+            - 1
+        )
+        # Mean share from the crisis on: one end-of-run tick is noisier than the window (4-8 pairs in quick mode).
+        share.append(c.metrics["market_share"].iloc[first:].mean() - b.metrics["market_share"].iloc[first:].mean())
+    return [
+        above("our acquisitions from the crisis on, rival crisis vs none", mean_ci(gain), 0.0,
+              "> 0, significant", "{:+.1%}"),
+        above("our market share from the crisis on (mean), rival crisis - none", mean_ci(share), 0.0,
+              "> 0, significant",
+              "{:+.3f}"),
+    ]  # fmt: skip
+
+
+@check("competition_rival_price_cut")
+def competition_rival_price_cut(lab: Lab, params: dict[str, Any]) -> list[Part]:
+    """F31: a rival's price cut costs us share, more (about in proportion) when buyers are more price-sensitive."""
+    need_kinds("competitor_price")
+    cut = [{"kind": "competitor_price", "competitor": "major", "price": float(params["price"]),
+            "schedule": {"from": int(params["from"])}}]  # fmt: skip
+    losses = []
+    for psi in params["sensitivity"]:
+        sens = {"population.price_sensitivity": float(psi)}
+        reps = int(params["replications"])
+        base = lab.runs(arm(lab, f"f31_market_psi{psi:g}", params["scenario"], sens), reps)
+        hit = lab.runs(arm(lab, f"f31_rival_cut_psi{psi:g}", params["scenario"], {**sens, "events": cut}), reps)
+        losses.append([b.metrics["market_share"].iloc[-1] - c.metrics["market_share"].iloc[-1]
+                       for b, c in zip(base, hit, strict=True)])  # fmt: skip
+    low, high = (np.array(x) for x in losses)
+    lo_psi, hi_psi = params["sensitivity"]
+    r_low, r_high = params["ratio"]
+    return [
+        above(f"share lost to the cut, price sensitivity {lo_psi:g}", mean_ci(low), 0.0, "> 0, significant",
+              "{:+.3f}"),
+        above(f"extra share lost at sensitivity {hi_psi:g}", mean_ci(high - low), 0.0, "> 0, significant",
+              "{:+.3f}"),
+        in_range(f"share lost at {hi_psi:g} / at {lo_psi:g}", Estimate(float(ratio(high.mean(), low.mean())), math.nan,
+                 math.nan, len(low)), r_low, r_high, "{:.2f}",
+                 f"{r_low:g} to {r_high:g} ({hi_psi / lo_psi:g} = proportional)"),
+    ]  # fmt: skip

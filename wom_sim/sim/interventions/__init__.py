@@ -14,7 +14,13 @@ churn_prevention), `service` (service_improvement, service_recovery), `crisis` (
 shared `CrisisState` in `ctx.shared["crisis"]`). Every kind is documented in docs/interventions.md.
 """
 
-from wom_sim.sim.interventions import crisis, marketing, retention, service  # noqa: F401 - importing registers the kinds
+from wom_sim.sim.interventions import (  # noqa: F401 - importing registers the kinds
+    competition,
+    crisis,
+    marketing,
+    retention,
+    service,
+)
 from wom_sim.sim.interventions.base import (
     EFFECT_ORDER,
     OPERATORS,

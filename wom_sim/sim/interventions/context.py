@@ -250,6 +250,7 @@ class InterventionContext:
     last_tick : last tick's `TickState` as a `ReadOnly`, None at tick 0.
     random : the keyed random source (`Intervention.uniforms` draws from it).
     shared : state two kinds must share, keyed by a name they agree on (e.g. "crisis": the `CrisisState`).
+    market : `ReadOnly` view of the rivals' state (who uses which rival, their views), None without competitors.
     """
 
     def __init__(
@@ -265,6 +266,7 @@ class InterventionContext:
         self.previous: MappingProxyType | None = None
         self.last_tick: ReadOnly | None = None
         self.shared: dict[str, Any] = {}
+        self.market: ReadOnly | None = None  # the rivals' state (`competition.Market`), set when there are rivals
         self._requests: list[Effect] = []
 
     def begin_tick(self, brand: float, previous: dict | None, last_tick: Any) -> None:

@@ -1,0 +1,109 @@
+"""Rival brands (wom_sim/sim/competition.py, docs/model.md Competition): one brand per person, brand choice,
+switching, per-brand metrics, competitor moves, and no change at all without competitors.
+
+Small markets (1,000 people, 40 ticks, fixed seeds): the whole file runs in a few seconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from wom_sim.catalogue import metric
+from wom_sim.errors import ScenarioError
+from wom_sim.scenario.loading import build_scenario
+from wom_sim.sim.model import WomModel
+from wom_sim.sim.population import CUSTOMER
+
+SMALL = {"network.n": 1000, "ticks": 40}
+RIVALS = [{"name": "acme", "initial_customers": 0.05}, {"name": "budget", "quality": 0.65, "price": 0.85}]
+
+
+def run(seed: int = 5, **overrides) -> WomModel:
+    return WomModel(None, overrides={**SMALL, "competitors": RIVALS, **overrides}, seed=seed).run()
+
+
+@pytest.fixture(scope="module")
+def market() -> WomModel:
+    return run()
+
+
+def test_no_competitors_draws_nothing_from_the_competition_stream():
+    # tests/test_golden.py checks the metrics bit for bit; this checks the stream the rivals would use is untouched.
+    model = WomModel(None, overrides=SMALL, seed=5).run(10)
+    fresh = WomModel(None, overrides=SMALL, seed=5).streams["competition"].bit_generator.state
+    assert model.market is None
+    assert model.streams["competition"].bit_generator.state == fresh
+    row = model.last_metrics
+    assert (row["market_share"], row["switch_in"], row["rival_customers"]) == (1.0, 0, 0)
+
+
+def test_each_person_uses_at_most_one_brand(market: WomModel):
+    rival, status = market.market.rival, market.population.status
+    assert not np.any((rival > 0) & (status == CUSTOMER))
+    index = market.market.brand_index(market.population)
+    assert set(np.unique(index)) <= {-1, 0, 1, 2}
+    assert np.count_nonzero(index == 0) == market.last_metrics["customers"]
+    assert np.count_nonzero(index == 1) == market.last_metrics["rival_acme_customers"]
+
+
+def test_shares_add_up_and_the_switching_matrix_matches_the_columns(market: WomModel):
+    frame = market.metrics_frame()
+    total = frame["market_share"] + frame["rival_acme_market_share"] + frame["rival_budget_market_share"]
+    assert np.allclose(total[frame["customers"] + frame["rival_customers"] > 0], 1.0)
+    buys = frame["purchase_share"] + frame["rival_acme_purchase_share"] + frame["rival_budget_purchase_share"]
+    assert np.allclose(buys, 1.0)
+    per_tick = market.switching_frame()
+    cumulative = market.switching_frame(cumulative=True).set_index(["from", "to"])["count"]
+    assert per_tick.groupby(["from", "to"])["count"].sum().sort_index().equals(cumulative.sort_index())
+    came_from_rivals = per_tick[(per_tick["to"] == "ours") & per_tick["from"].isin(["acme", "budget"])]
+    assert came_from_rivals["count"].sum() == frame["switch_in"].sum() > 0
+    went = per_tick[(per_tick["from"] == "ours") & per_tick["to"].isin(["acme", "budget"])]
+    assert went["count"].sum() == frame["switch_out"].sum() > 0
+    # Every rival purchase this tick is a rival customer's: new customers of a rival equal the matrix's entries.
+    assert metric("rival_acme_market_share").label == "acme: market share"
+
+
+def test_rival_crisis_helps_us_with_common_random_numbers():
+    # Same seed, same graph and people; only the rival's crisis differs. A 15% reputation loss, a 0.2 quality drop
+    # and venting customers for 10 weeks must move buyers to us at 1,000 people (measured: share +0.05-0.1).
+    crisis = [{"kind": "competitor_crisis", "competitor": "acme", "schedule": {"from": 10, "until": 19}}]
+    base, hit = run().metrics_frame(), run(events=crisis).metrics_frame()
+    assert np.array_equal(base.iloc[:10].to_numpy(dtype=float), hit.iloc[:10].to_numpy(dtype=float), equal_nan=True)
+    assert hit["rival_acme_brand"].iloc[19] < base["rival_acme_brand"].iloc[19]
+    assert hit["market_share"].iloc[-1] > base["market_share"].iloc[-1]
+    assert hit["rival_acme_voice_share_neg"].iloc[10:20].mean() > base["rival_acme_voice_share_neg"].iloc[10:20].mean()
+
+
+def test_matching_a_rival_price_cut_with_a_trigger():
+    cut = [{"kind": "competitor_price", "competitor": "acme", "price": 0.8, "schedule": {"from": 5}}]
+    match = [{"kind": "price_change", "price": 0.8, "once": True, "duration": 100,
+              "when": {"metric": "rival_undercut_ticks", "op": ">=", "value": 2}}]  # fmt: skip
+    frame = run(competitors=RIVALS[:1], events=cut, interventions=match).metrics_frame()
+    # The cut starts at tick 5, so ticks 5 and 6 are undercut; the trigger reads tick 6 and fires at tick 7.
+    assert list(frame["rival_undercut_ticks"].iloc[4:8]) == [0, 1, 2, 0]
+    assert frame["rival_price_ratio"].iloc[6] == pytest.approx(0.8)
+    assert frame["rival_price_ratio"].iloc[7] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"competitors": [{"name": "acme"}, {"name": "acme"}]}, "competitor names must be unique (repeated: acme)"),
+        ({"competitors": [{"name": "Acme Inc"}]}, "competitors[0].name: String should match pattern"),
+        ({"events": [{"kind": "competitor_crisis", "competitor": "zeta"}]}, "unknown competitor 'zeta'"),
+        (
+            {
+                "competitors": [{"name": "acme"}],
+                "interventions": [
+                    {"kind": "price_change", "when": {"metric": "rival_acme_pric", "op": "<", "value": 1}}
+                ],
+            },
+            "unknown rival metric 'rival_acme_pric'",
+        ),
+    ],  # fmt: skip
+)
+def test_bad_competitors_are_one_clear_line(data: dict, message: str):
+    with pytest.raises(ScenarioError) as err:
+        build_scenario(data, "market.yaml")
+    assert message in str(err.value) and "\n" not in str(err.value)

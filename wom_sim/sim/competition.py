@@ -1,0 +1,556 @@
+"""Rival brands: who uses which rival, what people think of each, and the steps of the tick that involve rivals.
+
+Part of the reference tick (docs/model.md, Competition): with `competitors:` empty the model never builds a
+`Market`, calls none of these steps and draws nothing from the `competition` stream, so it is exactly the
+one-brand model. Every step is vectorised over people (a loop over the K rivals at most, K <= 8).
+
+Representation. The focal brand's customers are `status == CUSTOMER` (population.py, unchanged); `rival[i]` is
+the rival person i buys from now (1..K, 0 none), so a person uses at most one brand. `brand_index()` gives the
+one per-person brand index of the issue (-1 none, 0 ours, k rival k). A rival's customer who once bought ours
+is CHURNED in the focal status, one who never did is UNAWARE or AWARE, as before.
+
+Brand choice is a multinomial logit (McFadden 1974) with the brand-choice form of Guadagni & Little 1983: common
+attribute weights (the adoption coefficients of `purchase.adoption`) over each brand's expectation/trust, brand
+reputation, perceived value, the WOM heard this tick and the price against the category's reference price, plus
+a loyalty term for the brand bought last (`competition.stay_loyalty`, `competition.switching_cost`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import ndtri
+
+from wom_sim.network.graph import Graph
+from wom_sim.scenario.schema import Scenario
+from wom_sim.sim.dynamics import TickState, deliver, edge_uniforms, logistic, price_gap, pull, toward_valence
+from wom_sim.sim.levers import Levers
+from wom_sim.sim.population import AWARE, CHURNED, CUSTOMER, UNAWARE, Population
+
+NONE_BRAND, OURS = -1, 0  # brand codes of the switching matrix besides the rivals 1..K
+_SPREAD = 0.6180339887498949  # golden-ratio offset: rival k's uniform is frac(u + k * _SPREAD), one draw serves K
+
+
+def _shifted(u: np.ndarray, k: int) -> np.ndarray:
+    """A uniform for rival k from one shared uniform (each marginally uniform; one stream draw for all rivals)."""
+    return np.mod(u + k * _SPREAD, 1.0) if k else u
+
+
+@dataclass
+class MarketTick:
+    """What the rivals did this tick (for the metrics and the next steps)."""
+
+    t: int
+    k: int
+    impact: np.ndarray  # (K, N) float32: net WOM impact heard about each rival
+    heard_negative: np.ndarray  # (K, N) float32: credibility-weighted negative messages heard about each rival
+    pos_messages: np.ndarray  # (K,) positive messages delivered about each rival
+    neg_messages: np.ndarray
+    purchases: np.ndarray  # (K,) purchases from each rival
+    revenue: np.ndarray  # (K,)
+    cost_of_goods: np.ndarray  # (K,)
+    switches: np.ndarray  # (K + 2, K + 2) counts: from (none, ours, rivals) -> to, for every brand bought this tick
+    switched_out: int = 0  # our customers who left for a rival directly this tick
+    buyers: list[np.ndarray] = field(default_factory=list)  # who bought a rival this tick, in batches
+    bought: list[np.ndarray] = field(default_factory=list)  # which rival (1..K)
+    first: list[np.ndarray] = field(default_factory=list)  # bool: a first purchase of that rival (a switch in)
+    switched: np.ndarray | None = None  # bool: our customers who switched to a rival this tick (decided already)
+    before: np.ndarray | None = None  # the rival each person used at the start of the tick (for `lost`)
+
+
+@dataclass
+class Market:
+    """The rivals' per-person and per-brand state (memory: 4 + 4K bytes per person, docs/performance.md)."""
+
+    names: list[str]
+    rival: np.ndarray  # int8: rival used now, 1..K (0 = none)
+    last_brand: np.ndarray  # int8: the brand bought before the current spell (-1 none, 0 ours, k): switches' `from`
+    knows: np.ndarray  # uint8 bitmask: bit k-1 set = has heard of rival k
+    failed: np.ndarray  # bool: an unrecovered failure at their rival last tick (failure talk, churn)
+    view: np.ndarray  # float32 (K, N): what each person thinks of each rival (expectation, trust, satisfaction)
+    reputation: np.ndarray  # float64 (K,): each rival's brand favourability
+    last_purchase: np.ndarray | None = None  # int32: tick of the last purchase from a rival (-1: none in the run)
+    fit_keys: np.ndarray | None = None  # (K,) hash keys of each rival's product fit (`rival_fit`)
+    undercut_ticks: int = 0  # consecutive ticks the cheapest rival has been cheaper than we are
+    cumulative: np.ndarray | None = None  # switching matrix summed over the run
+    history: list[np.ndarray] = field(default_factory=list)  # switching matrix per tick
+
+    @property
+    def k(self) -> int:
+        return len(self.names)
+
+    def brand_index(self, pop: Population) -> np.ndarray:
+        """Per person: -1 no brand, 0 ours, k rival k."""
+        return np.where(pop.status == CUSTOMER, OURS, np.where(self.rival > 0, self.rival.astype(np.int16), -1))
+
+    def knows_rival(self, k: int) -> np.ndarray:
+        """Bool per person: has heard of rival k (1..K)."""
+        return (self.knows & np.uint8(1 << (k - 1))) > 0
+
+
+# --------------------------------------------------------------------------------------------- start
+def init_market(sc: Scenario, pop: Population, rng: np.random.Generator) -> Market | None:
+    """Tick 0: each rival's initial customers and aware people among those who do not use ours (None without rivals).
+
+    A rival's initial customer has the category need and views it at its quality; an aware person's view starts
+    at the rival's reputation. Draws only from the `competition` stream.
+    """
+    rivals = sc.competitors
+    if not rivals:
+        return None
+    n, k = pop.n, len(rivals)
+    rival = np.zeros(n, dtype=np.int8)
+    knows = np.zeros(n, dtype=np.uint8)
+    view = np.zeros((k, n), dtype=np.float32)
+    free = np.flatnonzero(pop.status != CUSTOMER)
+    order = free[rng.permutation(free.size)]
+    start = 0
+    for code, spec in enumerate(rivals, start=1):
+        bit = np.uint8(1 << (code - 1))
+        n_cust = min(int(round(spec.initial_customers * n)), order.size - start)
+        users = order[start : start + n_cust]
+        start += n_cust
+        rival[users] = code
+        view[code - 1, users] = spec.quality
+        aware = rng.random(n) < spec.initial_aware
+        knows[aware] |= bit
+        knows[users] |= bit
+        view[code - 1, aware & (rival != code)] = spec.reputation
+    pop.need[rival > 0] = True  # a customer has the need by definition
+    market = Market(
+        names=[r.name for r in rivals],
+        rival=rival,
+        last_brand=np.where(pop.status == CUSTOMER, OURS, np.where(rival > 0, rival, NONE_BRAND)).astype(np.int8),
+        knows=knows,
+        failed=np.zeros(n, dtype=bool),
+        view=view,
+        reputation=np.array([r.reputation for r in rivals], dtype=np.float64),
+    )
+    market.cumulative = np.zeros((k + 2, k + 2), dtype=np.int64)
+    market.fit_keys = rng.integers(0, 2**63 - 1, size=k)
+    market.last_purchase = np.full(n, -1, dtype=np.int32)
+    return market
+
+
+def new_tick(market: Market, n: int, t: int) -> MarketTick:
+    """An empty record of this tick's market."""
+    k = market.k
+    zeros = lambda: np.zeros(k)  # noqa: E731 - a local factory keeps the record below short
+    return MarketTick(
+        t=t, k=k, impact=np.zeros((k, n), dtype=np.float32), heard_negative=np.zeros((k, n), dtype=np.float32),
+        pos_messages=zeros(), neg_messages=zeros(), purchases=zeros(), revenue=zeros(), cost_of_goods=zeros(),
+        switches=np.zeros((k + 2, k + 2), dtype=np.int64), before=market.rival.copy(),
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------- step 1
+def apply_rival_shocks(market: Market, lev: Levers) -> None:
+    """A rival's crisis costs it a share of its reputation at once (as `brand_shock` does for ours)."""
+    for code, rl in enumerate(lev.rivals or (), start=1):
+        if rl.brand_shock:
+            market.reputation[code - 1] *= 1.0 - rl.brand_shock
+
+
+# --------------------------------------------------------------------------------------------- step 2
+def advertise_rivals(market: Market, lev: Levers, sc: Scenario, u: np.ndarray) -> None:
+    """Each rival's ads reach people who do not use it: they know it, and their view moves toward its claim."""
+    for code, rl in enumerate(lev.rivals, start=1):
+        reached = (_shifted(u, code - 1) < rl.advertising) & (market.rival != code)
+        market.knows[reached] |= np.uint8(1 << (code - 1))
+        row = market.view[code - 1]
+        row[reached] = pull(row[reached], rl.quality, sc.advertising.expectation_pull)
+
+
+# --------------------------------------------------------------------------------------------- steps 3-4
+def talk_rivals(
+    graph: Graph, pop: Population, market: Market, lev: Levers, sc: Scenario, u: np.ndarray, keys: tuple[int, int],
+    mt: MarketTick,
+) -> None:  # fmt: skip
+    """A rival's customers talk about it (the rules of step 3 with their view of it for S); listeners' views move.
+
+    Forced posts (a rival's KOL campaign or crisis) join in; every message is about the brand its speaker speaks
+    for. What a person hears about rival k moves their view of k as heard WOM moves E (prospects) or S
+    (customers) of ours in step 4, and makes them know k.
+    """
+    n, k, wom = pop.n, market.k, sc.wom
+    users = np.flatnonzero(market.rival > 0)
+    code = market.rival[users].astype(np.int64)
+    v = market.view[code - 1, users].astype(np.float64)
+    # Talk follows recent experience, as for ours (dynamics.novelty): the tick after a purchase, then fading.
+    fade = wom.talk_floor + (1 - wom.talk_floor) * (1 - wom.novelty_decay) ** np.maximum(
+        mt.t - 1 - market.last_purchase[users], 0
+    )
+    tau = pop.talkativeness[users] * fade
+    multiplier = np.array([rl.talk_multiplier for rl in lev.rivals])[code - 1]
+    loyal = rival_loyalty(pop, market, lev, sc, users, code)
+    rate = tau * wom.positive_rate * multiplier * v**wom.satisfaction_elasticity * (1 + wom.loyalty_boost * loyal)
+    p_pos = np.where(v >= wom.positive_threshold, np.minimum(1.0, rate), 0.0)
+    theta = wom.negative_threshold
+    gap = np.maximum(theta - v, 0.0) / theta
+    p_neg = np.where(v < theta, np.minimum(1.0, tau * wom.negative_rate * gap**wom.negative_exponent), 0.0)
+    p_neg = np.where(market.failed[users], 1.0 - (1.0 - p_neg) * (1.0 - wom.failure_talk), p_neg)
+    uu = u[users]
+    speaks_for = np.zeros(n, dtype=np.int8)  # the rival each speaker's message is about
+    pos, neg = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    neg[users[uu < p_neg]] = True
+    pos[users[(uu >= p_neg) & (uu < p_neg + p_pos)]] = True
+    speaks_for[users] = code
+    for c, rl in enumerate(lev.rivals, start=1):  # forced posts: KOLs paid by rival c, its customers in a crisis
+        for mask, flag in ((rl.forced_positive, pos), (rl.forced_negative, neg)):
+            if mask is not None:
+                flag |= mask
+                speaks_for[mask] = c
+    sent_pos = deliver(graph, pop, sc, pos, keys[0], 1.0)
+    sent_neg = deliver(graph, pop, sc, neg, keys[1], wom.negative_reach)
+    brand_pos = speaks_for[sent_pos.src].astype(np.int64) - 1
+    brand_neg = speaks_for[sent_neg.src].astype(np.int64) - 1
+    mt.pos_messages = np.bincount(brand_pos, minlength=k).astype(np.float64)
+    mt.neg_messages = np.bincount(brand_neg, minlength=k).astype(np.float64)
+    w_pos = np.bincount(brand_pos * n + sent_pos.dst, weights=pop.credibility[sent_pos.src], minlength=k * n)
+    w_neg = np.bincount(brand_neg * n + sent_neg.dst, weights=pop.credibility[sent_neg.src], minlength=k * n)
+    w_pos, w_neg = w_pos.reshape(k, n), w_neg.reshape(k, n)
+    rec = sc.reception
+    for c in range(1, k + 1):
+        heard = np.flatnonzero(w_pos[c - 1] + w_neg[c - 1])
+        if not heard.size:
+            continue
+        impact = np.tanh(w_pos[c - 1, heard] - wom.negativity_bias * w_neg[c - 1, heard])
+        mt.impact[c - 1, heard] = impact
+        mt.heard_negative[c - 1, heard] = w_neg[c - 1, heard]
+        market.knows[heard] |= np.uint8(1 << (c - 1))
+        rate = np.where(market.rival[heard] == c, rec.satisfaction_weight, rec.expectation_rate)
+        row = market.view[c - 1]
+        row[heard] = toward_valence(row[heard].astype(np.float64), impact, rate)
+
+
+# --------------------------------------------------------------------------------------------- step 5
+def rival_loyalty(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, idx: np.ndarray, code: np.ndarray
+) -> np.ndarray:
+    """Loyalty of people idx to rival `code` (one each): step 7's target L* with their view of it for S and T.
+
+    `wV V + (wS + wT) view + wA A + wB B_k`: no extra state per person and rival, and on the scale of our L, so
+    repurchase, lapse and the stay term treat a rival's customers as ours (A is the person's own attachment).
+    """
+    w = sc.loyalty.weights
+    quality = np.array([rl.quality for rl in lev.rivals])[code - 1]
+    price = np.array([rl.price for rl in lev.rivals])[code - 1]
+    value = np.clip(quality + sc.purchase.value_price_weight * pop.price_sensitivity[idx] * (1.0 - price), 0.0, 1.0)
+    return (
+        w.value * value + (w.satisfaction + w.trust) * market.view[code - 1, idx] + w.attachment * pop.A[idx]
+        + w.brand * market.reputation[code - 1]
+    )  # fmt: skip
+
+
+def rival_fit(pop: Population, market: Market, idx: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """Each person's product fit with rival `code`: another person's fit with ours, picked by a hash of (rival, id).
+
+    So a rival's fit has exactly the distribution of `population.fit` (any dist), independent of the fit with ours,
+    fixed for the run, and needs no memory (the hash is dynamics.edge_uniforms, keyed per rival).
+    """
+    out = np.empty(idx.size)
+    for c in np.unique(code):
+        sel = code == c
+        pick = (edge_uniforms(int(market.fit_keys[c - 1]), idx[sel]) * pop.n).astype(np.int64)
+        out[sel] = pop.fit[np.minimum(pick, pop.n - 1)]
+    return out
+
+
+def rival_utility(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, idx: np.ndarray,
+    reference_price: float, bought: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """(len(idx), K) log-odds of buying each rival (-inf where unknown): the adoption terms with the view of it.
+
+    Someone who lapsed from rival k (it is the brand they bought last) has win-back log-odds for it instead, as a
+    churned customer of ours has for ours: `purchase.winback.*` with their loyalty to it.
+    """
+    a, comp, wb = sc.purchase.adoption, sc.competition, sc.purchase.winback
+    lapsed = market.last_brand[idx]
+    out = np.full((idx.size, market.k), -np.inf)
+    psi = pop.price_sensitivity[idx]
+    for c, rl in enumerate(lev.rivals, start=1):
+        value = np.clip(rl.quality + sc.purchase.value_price_weight * psi * (1.0 - rl.price), 0.0, 1.0)
+        gap = price_gap(_priced(lev, rl.price), sc, reference_price)
+        u = (
+            a.intercept + comp.category_buyer * bought + (a.expectation + a.trust) * market.view[c - 1, idx]
+            + a.brand * market.reputation[c - 1] + a.value * value + a.wom * mt.impact[c - 1, idx]
+            - sc.purchase.price_response * gap * psi
+        )  # fmt: skip
+        back = lapsed == c
+        if back.any():
+            loyal = rival_loyalty(pop, market, lev, sc, idx[back], np.full(int(back.sum()), c))
+            u[back] = wb.intercept + wb.loyalty * loyal - sc.purchase.price_response * gap * psi[back]
+        out[:, c - 1] = np.where((market.knows[idx] & np.uint8(1 << (c - 1))) > 0, u, -np.inf)
+    return out
+
+
+def _priced(lev: Levers, price: float) -> Levers:
+    """A stand-in carrying only a price, for `price_gap` (which reads `lev.price`)."""
+    return _Price(price)  # type: ignore[return-value]
+
+
+@dataclass
+class _Price:
+    price: float
+
+
+def _pick(utility: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Multinomial logit against a reference option of utility 0: the column chosen, or -1 for the reference.
+
+    P(j) = exp(u_j) / (1 + sum_l exp(u_l)) (McFadden 1974); one uniform per person picks among the columns.
+    """
+    if not utility.size:
+        return np.zeros(utility.shape[0], dtype=np.int64)
+    cum = np.cumsum(np.exp(np.minimum(utility, 50.0)), axis=1)
+    cum /= 1.0 + cum[:, -1:]
+    pick = (u[:, None] >= cum).sum(axis=1)
+    return np.where(pick == utility.shape[1], -1, pick)
+
+
+def _count_switches(mt: MarketTick, origin: np.ndarray, to: np.ndarray) -> None:
+    """Add (from, to) pairs to this tick's switching matrix (codes -1 none, 0 ours, k rival k)."""
+    size = mt.k + 2
+    flat = (origin.astype(np.int64) + 1) * size + (to.astype(np.int64) + 1)
+    mt.switches += np.bincount(flat, minlength=size * size).reshape(size, size)
+
+
+def switch_away(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, customers: np.ndarray,
+    u: np.ndarray, reference_price: float,
+) -> np.ndarray:  # fmt: skip
+    """Our customers weigh every rival they know against staying (loyalty L, switching cost); returns those who stay.
+
+    A customer who switches becomes CHURNED for us (churn tick t) and a customer of the rival this tick.
+    """
+    comp = sc.competition
+    util = rival_utility(pop, market, lev, sc, mt, customers, reference_price, np.ones(customers.size))
+    util -= (comp.switching_cost + comp.stay_loyalty * pop.L[customers])[:, None]
+    pick = _pick(util, u[customers])
+    leave = pick >= 0
+    who, to = customers[leave], pick[leave] + 1
+    pop.status[who] = CHURNED
+    pop.churned_at[who] = mt.t
+    market.rival[who] = to.astype(np.int8)
+    market.last_brand[who] = OURS
+    _count_switches(mt, np.full(who.size, OURS), to)
+    mt.switched_out = int(who.size)
+    mt.switched = np.zeros(pop.n, dtype=bool)
+    mt.switched[who] = True
+    _rival_bought(market, mt, who, to, new=True)
+    return customers[~leave]
+
+
+def choose(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, u: np.ndarray,
+    aware: np.ndarray, logit_adopt: np.ndarray, churned: np.ndarray, logit_back: np.ndarray, reference_price: float,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Everyone in the market who does not use ours chooses among ours and the rivals they know, or stays put.
+
+    Ours has this tick's adoption log-odds (`logit_adopt`, for AWARE prospects with a need, plus
+    `competition.category_buyer` for those who already buy a rival) or win-back log-odds (`logit_back`, CHURNED);
+    each rival its `rival_utility`. A rival's customer weighs the others against staying with it (switching cost
+    and stay_loyalty x their view of it). Returns (adopters, returners) of ours; rival purchases are recorded.
+    """
+    comp, n = sc.competition, pop.n
+    focal = np.full(n, -np.inf)
+    focal[aware] = logit_adopt + comp.category_buyer * (market.rival[aware] > 0)
+    focal[churned] = logit_back
+    in_market = pop.need & (pop.status != CUSTOMER) & ((pop.status != UNAWARE) | (market.knows > 0))
+    if mt.switched is not None:
+        in_market &= ~mt.switched
+    pool = np.flatnonzero(in_market)
+    current = market.rival[pool].astype(np.int64)
+    bought = (current > 0) | (market.last_brand[pool] >= 0) | pop.experienced[pool]
+    util = np.column_stack([focal[pool], rival_utility(pop, market, lev, sc, mt, pool, reference_price, bought)])
+    has = current > 0
+    util[has, current[has]] = -np.inf  # staying is the reference option
+    stay = np.zeros(pool.size)
+    stay[has] = comp.switching_cost + comp.stay_loyalty * rival_loyalty(pop, market, lev, sc, pool[has], current[has])
+    util -= stay[:, None]
+    pick = _pick(util, u[pool])
+    # The switching matrix: from the brand used now, or else the one bought last (none for a first purchase).
+    origin = np.where(has, current, market.last_brand[pool].astype(np.int64))
+    bought_now = pick >= 0
+    _count_switches(mt, origin[bought_now], pick[bought_now])
+    to_ours = pool[pick == 0]
+    market.last_brand[to_ours] = np.where(market.rival[to_ours] > 0, market.rival[to_ours], market.last_brand[to_ours])
+    market.rival[to_ours] = 0
+    status = pop.status[to_ours]
+    adopters, returners = to_ours[status == AWARE], to_ours[status == CHURNED]
+    to_rival = pick > 0
+    who, to = pool[to_rival], pick[to_rival]
+    market.last_brand[who] = np.where(has[to_rival], current[to_rival], market.last_brand[who]).astype(np.int8)
+    market.rival[who] = to.astype(np.int8)
+    _rival_bought(market, mt, who, to, new=True)
+    return adopters, returners
+
+
+def rival_repurchase(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, u: np.ndarray, reference_price: float
+) -> None:
+    """A rival's customers who did not switch this tick rebuy it like ours: repurchase log-odds with their view."""
+    rp = sc.purchase.repurchase
+    fresh = np.zeros(pop.n, dtype=bool)
+    for who in mt.buyers:
+        fresh[who] = True
+    users = np.flatnonzero((market.rival > 0) & ~fresh)
+    code = market.rival[users].astype(np.int64)
+    prices = np.array([rl.price for rl in lev.rivals])
+    gaps = np.array([price_gap(_priced(lev, p), sc, reference_price) for p in prices])
+    logit = (
+        rp.intercept
+        + rp.loyalty * rival_loyalty(pop, market, lev, sc, users, code)
+        - (sc.purchase.price_response * gaps[code - 1] * pop.price_sensitivity[users])
+    )
+    buy = u[users] < logistic(logit)
+    _rival_bought(market, mt, users[buy], code[buy], new=False)
+
+
+def _rival_bought(market: Market, mt: MarketTick, who: np.ndarray, to: np.ndarray, new: bool) -> None:
+    """Remember this tick's rival purchases (experience comes in step 6)."""
+    mt.buyers.append(who)
+    mt.bought.append(to.astype(np.int64))
+    mt.first.append(np.full(who.size, new))
+
+
+# --------------------------------------------------------------------------------------------- step 6
+def experience_rivals(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, u_quality: np.ndarray,
+    u_fail: np.ndarray,
+) -> None:  # fmt: skip
+    """Rival purchases: experienced quality, failures (recovered at `recovery.coverage`), disconfirmation of the view.
+
+    The view plays the role of S: a first purchase from the rival sets it to the disconfirmation target, a repeat
+    pulls it there at `experience.satisfaction_rate` (step 6's rules without trust and fit).
+    """
+    ex = sc.experience
+    market.failed[:] = False
+    if not mt.buyers:
+        return
+    buyers, code, first = (np.concatenate(parts) for parts in (mt.buyers, mt.bought, mt.first))
+    quality = np.array([rl.quality for rl in lev.rivals])[code - 1]
+    fail = np.array([rl.service_failure for rl in lev.rivals])[code - 1]
+    z = ndtri(np.clip(u_quality[buyers], 1e-12, 1 - 1e-12))
+    x = np.clip(quality + rival_fit(pop, market, buyers, code) + ex.noise * z, 0.0, 1.0)
+    uf = u_fail[buyers]
+    failed = uf < fail
+    recovered = uf < fail * ex.recovery.coverage  # a failure is recovered with probability `recovery.coverage`
+    loss = np.where(recovered, ex.failure_penalty * (1 - ex.recovery.effectiveness), ex.failure_penalty)
+    x = np.where(failed, np.maximum(0.0, x - loss), x)
+    view = market.view[code - 1, buyers].astype(np.float64)
+    d = x - view
+    w = np.where(d >= 0, ex.disconfirmation_weight, ex.negative_disconfirmation_weight)
+    target = np.clip(x + w * d + ex.recall_bias, 0.0, 1.0)
+    market.view[code - 1, buyers] = np.where(first, target, pull(view, target, ex.satisfaction_rate))
+    market.failed[buyers[failed & ~recovered]] = True
+    market.last_purchase[buyers] = mt.t
+    spend = pop.spend[buyers]
+    prices = np.array([rl.price for rl in lev.rivals])
+    margins = np.array([c.margin for c in sc.competitors])
+    k = market.k
+    mt.purchases = np.bincount(code - 1, minlength=k).astype(np.float64)
+    mt.revenue = np.bincount(code - 1, weights=spend * prices[code - 1], minlength=k)
+    mt.cost_of_goods = np.bincount(code - 1, weights=spend * (1 - margins[code - 1]), minlength=k)
+
+
+# --------------------------------------------------------------------------------------------- step 8
+def churn_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, u: np.ndarray) -> None:
+    """A rival's customers lapse with step 8's hazard, their loyalty to it in place of L; they then use no brand."""
+    ch = sc.churn
+    users = np.flatnonzero(market.rival > 0)
+    code = market.rival[users].astype(np.int64)
+    hazard = (
+        ch.base_hazard * np.exp(-ch.loyalty_slope * (rival_loyalty(pop, market, lev, sc, users, code)
+                                                     - ch.reference_loyalty))
+        * (1.0 + ch.negative_wom * mt.heard_negative[code - 1, users])
+        * (1.0 + ch.failure_multiplier * market.failed[users])
+    )  # fmt: skip
+    leave = users[u[users] < -np.expm1(-hazard)]
+    market.last_brand[leave] = market.rival[leave]
+    market.rival[leave] = 0
+
+
+# --------------------------------------------------------------------------------------------- step 9
+def update_rival_brands(market: Market, lev: Levers, sc: Scenario, mt: MarketTick, st: TickState) -> None:
+    """Each rival's reputation moves toward its quality and the positive share of the talk about it (step 9)."""
+    qw, rate = sc.brand.reputation_quality_weight, sc.brand.reputation_rate
+    for c, rl in enumerate(lev.rivals, start=1):
+        pos, neg = mt.pos_messages[c - 1], mt.neg_messages[c - 1]
+        voice = pos / (pos + neg) if pos + neg else market.reputation[c - 1]
+        target = qw * rl.quality + (1 - qw) * voice
+        market.reputation[c - 1] = float(np.clip(pull(market.reputation[c - 1], target, rate) + rl.brand_lift, 0, 1))
+    cheapest = min(rl.price for rl in lev.rivals)
+    market.undercut_ticks = market.undercut_ticks + 1 if cheapest < lev.price else 0
+    market.cumulative += mt.switches
+    market.history.append(mt.switches)
+
+
+# --------------------------------------------------------------------------------------------- metrics
+def market_metrics(pop: Population, market: Market | None, st: TickState, lev: Levers, row: dict,
+                   mt: MarketTick | None, sc: Scenario) -> dict:  # fmt: skip
+    """The competition columns (docs/model.md, 10): shares of buyers, purchases and voice; per-rival columns.
+
+    Without rivals our shares are 1 (0 when there is nothing to share) and nothing switches.
+    """
+    ours_c, ours_p = row["customers"], row["purchases"]
+    ours_pos, ours_neg = row["pos_messages"], row["neg_messages"]
+    if market is None:
+        return {
+            "market_share": 1.0 if ours_c else 0.0, "purchase_share": 1.0 if ours_p else 0.0,
+            "voice_share_pos": 1.0 if ours_pos else 0.0, "voice_share_neg": 1.0 if ours_neg else 0.0,
+            "switch_in": 0, "switch_out": 0, "rival_customers": 0, "rival_price_ratio": 1.0, "rival_undercut_ticks": 0,
+        }  # fmt: skip
+    k = market.k
+    users = np.bincount(market.rival, minlength=k + 1)[1:]
+    all_c, all_p = ours_c + users.sum(), ours_p + mt.purchases.sum()
+    all_pos, all_neg = ours_pos + mt.pos_messages.sum(), ours_neg + mt.neg_messages.sum()
+    share = lambda a, b: float(a / b) if b else 0.0  # noqa: E731
+    out = {
+        "market_share": share(ours_c, all_c), "purchase_share": share(ours_p, all_p),
+        "voice_share_pos": share(ours_pos, all_pos), "voice_share_neg": share(ours_neg, all_neg),
+        "switch_in": int(mt.switches[2:, OURS + 1].sum()), "switch_out": int(mt.switches[OURS + 1, 2:].sum()),
+        "rival_customers": int(users.sum()),
+        "rival_price_ratio": min(rl.price for rl in lev.rivals) / lev.price,
+        "rival_undercut_ticks": market.undercut_ticks,
+    }  # fmt: skip
+    for c, name in enumerate(market.names, start=1):
+        who = market.rival == c
+        score = np.floor(10.0 * market.view[c - 1, who] + 0.5)  # recommend score: their view of it on 0-10
+        m = max(score.size, 1)
+        p = f"rival_{name}_"
+        out.update({
+            p + "customers": int(users[c - 1]),
+            p + "lost": int(np.count_nonzero((mt.before == c) & (market.rival != c))),
+            p + "market_share": share(users[c - 1], all_c),
+            p + "purchases": int(mt.purchases[c - 1]), p + "purchase_share": share(mt.purchases[c - 1], all_p),
+            p + "revenue": float(mt.revenue[c - 1]), p + "profit": float(mt.revenue[c - 1] - mt.cost_of_goods[c - 1]),
+            p + "voice_share_pos": share(mt.pos_messages[c - 1], all_pos),
+            p + "voice_share_neg": share(mt.neg_messages[c - 1], all_neg),
+            p + "nps": 100.0 * (np.count_nonzero(score >= 9) - np.count_nonzero(score <= 6)) / m,
+            p + "brand": float(market.reputation[c - 1]), p + "price": float(lev.rivals[c - 1].price),
+        })  # fmt: skip
+    return out
+
+
+@dataclass
+class Choice:
+    """Step 5's brand choice for `dynamics.purchase` (which cannot import this module): this tick's arguments."""
+
+    pop: Population
+    market: Market
+    lev: Levers
+    sc: Scenario
+    mt: MarketTick
+    u: np.ndarray  # the purchase stream's uniform (ours and a rival are one choice for someone not using ours)
+    u_switch: np.ndarray  # the competition stream's uniform for our customers' switching
+    reference_price: float
+
+    def stay(self, customers: np.ndarray) -> np.ndarray:
+        return switch_away(self.pop, self.market, self.lev, self.sc, self.mt, customers, self.u_switch,
+                           self.reference_price)  # fmt: skip
+
+    def choose(self, aware, logit_adopt, churned, logit_back) -> tuple[np.ndarray, np.ndarray]:
+        return choose(self.pop, self.market, self.lev, self.sc, self.mt, self.u, aware, logit_adopt, churned,
+                      logit_back, self.reference_price)  # fmt: skip
