@@ -254,7 +254,8 @@ class WomModel(mesa.Model):
 
     def people(self, rows: np.ndarray | None = None) -> pd.DataFrame:
         """The per-person table (states, traits, counters, degree), for everyone or for `rows`."""
-        return people_table(self.population, self.graph, self.wom_scenario, rows)
+        targeted = self.context.count_targets()  # times each intervention targeted each person
+        return people_table(self.population, self.graph, self.wom_scenario, rows, targeted)
 
     def person(self, index: int) -> Customer:
         """A Mesa agent view of one person (cached, so repeated calls give the same object)."""
