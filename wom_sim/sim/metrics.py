@@ -116,8 +116,18 @@ def tick_metrics(
     return row
 
 
-def people_table(pop: Population, graph: Graph, sc: Scenario, rows: np.ndarray | None = None) -> pd.DataFrame:
-    """The final per-person table: states, traits, counters and degree, for segment analysis (`rows`: only those)."""
+def people_table(
+    pop: Population,
+    graph: Graph,
+    sc: Scenario,
+    rows: np.ndarray | None = None,
+    targeted: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """The final per-person table: states, traits, counters and degree, for segment analysis (`rows`: only those).
+
+    `targeted` (entry name -> count per person, `InterventionContext.count_targets`) adds one column
+    `targeted_<name>` per intervention or event: in how many ticks its effect requests named the person.
+    """
     idx = np.arange(pop.n) if rows is None else np.asarray(rows, dtype=np.int64)
     ids = graph.labels[idx] if graph.labels is not None else idx
     experienced = pop.experienced[idx]
@@ -158,5 +168,6 @@ def people_table(pop: Population, graph: Graph, sc: Scenario, rows: np.ndarray |
             "adoption_tick": np.where(pop.status[idx] >= CUSTOMER, pop.adopted_at[idx], np.nan),
             "tenure": pop.customer_ticks[idx],
             "churn_tick": np.where(pop.churned_at[idx] >= 0, pop.churned_at[idx], np.nan),
+            **{f"targeted_{name}": counts[idx] for name, counts in (targeted or {}).items()},
         }
     )

@@ -328,9 +328,11 @@ class WomModel(mesa.Model):
     def people(self, rows: np.ndarray | None = None) -> pd.DataFrame:
         """The per-person table (states, traits, counters, degree), for everyone or for `rows`.
 
-        With competitors it also has `brand` (the brand each person uses now: none, ours or a rival's name).
+        It counts the times each intervention targeted each person (`targeted_<entry name>`); with competitors it
+        also has `brand` (the brand each person uses now: none, ours or a rival's name).
         """
-        table = people_table(self.population, self.graph, self.wom_scenario, rows)
+        targeted = self.context.count_targets()  # times each intervention targeted each person
+        table = people_table(self.population, self.graph, self.wom_scenario, rows, targeted)
         if self.market is not None:
             idx = np.arange(self.n) if rows is None else np.asarray(rows, dtype=np.int64)
             codes = self.market.brand_index(self.population)[idx] + 1

@@ -534,6 +534,81 @@ def market_potential(lab: Lab, params: dict[str, Any]) -> list[Part]:
     ]  # fmt: skip
 
 
+def _talk_rate(frame: pd.DataFrame, ages: tuple[int, int]) -> float:
+    """First-hand messages per experienced person-tick at ages ages[0]..ages[1] (ticks since the last purchase)."""
+    rows = frame[(frame["age"] >= ages[0]) & (frame["age"] <= ages[1])]
+    return ratio(float(rows["messages"].sum()), float(rows["person_ticks"].sum()))
+
+
+@check("talk_after_experience")
+def talk_after_experience(lab: Lab, params: dict[str, Any]) -> list[Part]:
+    """F25: own WOM is most frequent soon after a purchase and fades; decay 1, floor 0 gives talk-once cascades."""
+    soon, late = (tuple(int(a) for a in params[k]) for k in ("soon", "late"))
+    fade = [ratio(_talk_rate(r.probes["talk_age"], soon), _talk_rate(r.probes["talk_age"], late))
+            for r in lab.baseline()]  # fmt: skip
+    # The same ratio when talk never fades (decay 0) shows what the mix of people at each age gives alone: long
+    # after a purchase most people are lapsed customers. The paired excess over it is the fading itself.
+    flat = lab.runs(arm(lab, "f25_never_fades", None, {"wom.novelty_decay": 0.0}, probes=("talk_age",)))
+    excess = [f - ratio(_talk_rate(r.probes["talk_age"], soon), _talk_rate(r.probes["talk_age"], late))
+              for f, r in zip(fade, flat, strict=True)]  # fmt: skip
+    once = lab.runs(arm(lab, "f25_talk_once", None, {"wom.novelty_decay": 1.0, "wom.talk_floor": 0.0},
+                        probes=("talk_age",)))  # fmt: skip
+    later, spoke, reached = [], [], []
+    for r in once:
+        f = r.probes["talk_age"]
+        later.append(ratio(float(f.loc[f["age"] > 0, "messages"].sum()), float(f["messages"].sum())))
+        spoke.append(float(f["messages"].sum()))
+        reached.append(r.metrics["adoption_share"].iloc[-1] - r.metrics["adoption_share"].iloc[0])
+    low = float(params["min_ratio"])
+    return [
+        above(f"first-hand WOM per customer-tick, {soon[0]}-{soon[1]} / {late[0]}+ ticks after the last purchase",
+              mean_ci(fade), low, f"> {low:g}, significant (talk follows recent experience)", "{:.2f}"),
+        above("the same ratio, default - talk never fades (decay 0)", mean_ci(excess), 0.0,
+              "> 0, significant (the fade is not only who is left at each age)", "{:+.2f}"),
+        in_range("talk-once (decay 1, floor 0): share of first-hand messages sent later than the tick after a "
+                 "purchase", mean_ci(later), 0.0, 0.0, "{:.3f}", "0 (each experience is talked about once)"),
+        above("  talk-once: first-hand messages per run", mean_ci(spoke), 0.0, "> 0 (people still talk)", "{:.0f}"),
+        above("  talk-once: adoption gained over the run", mean_ci(reached), 0.0, "> 0 (the cascade spreads)",
+              "{:+.3f}"),
+    ]  # fmt: skip
+
+
+WOM_CHANNELS = ("wom", "kol", "referral")  # the channels F11's share counts as word of mouth
+
+
+@check("credited_vs_causal_wom")
+def credited_vs_causal_wom(lab: Lab, params: dict[str, Any]) -> list[Part]:
+    """F26: WOM's last-touch credit among first-year new customers vs the cut without WOM (paired, same people).
+
+    With common random numbers the no-WOM arm holds the same people, so "credited to WOM but adopted within the
+    horizon anyway" is measured person by person: the conversions last touch credits to WOM that it did not cause.
+    """
+    horizon = int(params["weeks"])
+    off = lab.runs(arm(lab, "f17_no_wom", None, {"wom.contact_prob": 0.0, "kols.reach": 0.0}))
+    relation, gap, anyway, credited, causal = [], [], [], [], []
+    for b, o in zip(lab.baseline(), off, strict=True):
+        new_b = ((b.people["adoption_tick"] >= 0) & (b.people["adoption_tick"] < horizon)).to_numpy()
+        new_o = ((o.people["adoption_tick"] >= 0) & (o.people["adoption_tick"] < horizon)).to_numpy()
+        by_wom = new_b & b.people["acquired_by"].isin(WOM_CHANNELS).to_numpy()
+        share = ratio(by_wom.sum(), new_b.sum())
+        cut = 1.0 - ratio(new_o.sum(), new_b.sum())
+        credited.append(share)
+        causal.append(cut)
+        relation.append(ratio(cut, share))
+        gap.append(cut - share)
+        anyway.append(ratio((by_wom & new_o).sum(), by_wom.sum()))
+    low, high = params["causal_over_credited"]
+    return [
+        below(f"caused - credited share of new customers over {horizon} ticks", mean_ci(gap), 0.0,
+              "< 0, significant (last touch over-credits)", "{:+.2f}"),
+        in_range("caused / credited", mean_ci(relation), low, high, "{:.2f}",
+                 f"{low:g} to {high:g} (WOM causes most of what it is credited with)"),
+        Part("  credited to WOM (last touch)", "", mean_ci(credited), None, "{:.0%}"),
+        Part("  caused by WOM (cut without it)", "", mean_ci(causal), None, "{:.0%}"),
+        Part("  WOM-credited adopters who adopt within the horizon without WOM", "", mean_ci(anyway), None, "{:.0%}"),
+    ]  # fmt: skip
+
+
 # --------------------------------------------------------------------------------------------- F30-F31 (issue 15)
 def _competition_acquisitions(metrics: pd.DataFrame, first: int, last: int) -> float:
     """Our new customers and win-backs in ticks first..last (inclusive): every way a buyer comes to us."""

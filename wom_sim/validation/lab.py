@@ -135,7 +135,40 @@ class FailureOutcomeProbe(Probe):
         return pd.DataFrame(self.rows).fillna(0.0).rename_axis("t").reset_index()
 
 
-PROBES: dict[str, type[Probe]] = {p.name: p for p in (LoyaltyChurnProbe, FailureOutcomeProbe)}
+class TalkAgeProbe(Probe):
+    """First-hand WOM by time since the speaker's last purchase (fact F25).
+
+    Before each tick, every experienced person's age = ticks since their last purchase (0: they bought in the
+    tick before, the first tick they can talk about it), capped at `max_age`. After it, the first-hand messages
+    they sent (own talk; retold messages are not about their own experience). `result()` is a frame with one row
+    per age: person-ticks at that age and first-hand messages sent from it, summed over the run.
+    """
+
+    name = "talk_age"
+    max_age = 60  # ages of 60 ticks and more share one bin
+
+    def start(self, model: Any) -> None:
+        self.exposure = np.zeros(self.max_age + 1, dtype=np.int64)
+        self.messages = np.zeros(self.max_age + 1, dtype=np.int64)
+
+    def before(self, model: Any) -> None:
+        pop = model.population
+        self.age = np.clip(model.tick - 1 - pop.last_purchase.astype(np.int64), 0, self.max_age)
+        self.experienced = pop.experienced.copy()
+        self.exposure += np.bincount(self.age[self.experienced], minlength=self.max_age + 1)
+
+    def after(self, model: Any) -> None:
+        for sent in (model.last_tick.positive, model.last_tick.negative):
+            src = sent.src if sent.firsthand is None else sent.src[sent.firsthand]
+            src = src[self.experienced[src]]
+            self.messages += np.bincount(self.age[src], minlength=self.max_age + 1)
+
+    def result(self) -> pd.DataFrame:
+        return pd.DataFrame({"age": np.arange(self.max_age + 1), "person_ticks": self.exposure,
+                             "messages": self.messages})  # fmt: skip
+
+
+PROBES: dict[str, type[Probe]] = {p.name: p for p in (LoyaltyChurnProbe, FailureOutcomeProbe, TalkAgeProbe)}
 
 
 # --------------------------------------------------------------------------------------------- runs
@@ -252,8 +285,8 @@ class Lab:
                 self.progress(f"  arm {arm.name}: {len(seeds)} runs in {elapsed:.1f} s")
         return self.cache[key]
 
-    def baseline(self, probes: tuple[str, ...] = ("loyalty_churn",)) -> list[Run]:
-        """The baseline's runs (with the loyalty probe, so every fact reading the baseline shares them)."""
+    def baseline(self, probes: tuple[str, ...] = ("loyalty_churn", "talk_age")) -> list[Run]:
+        """The baseline's runs (with the loyalty and talk probes, so every fact reading the baseline shares them)."""
         return self.runs(Arm("baseline", self.scenario(), probes))
 
 

@@ -202,7 +202,9 @@ def build_interventions(scenario: Scenario) -> list[Intervention]:
 def setup_all(interventions: list[Intervention], ctx: InterventionContext) -> None:
     """When the model is built: each intervention, in build order, sets itself up (its effects are requested)."""
     for iv in interventions:
+        ctx.owner = iv.name  # the effects it requests count as targeting (people table)
         iv.setup(ctx)
+    ctx.owner = None
 
 
 def apply_all(interventions: list[Intervention], ctx: InterventionContext, lev: Levers, t: int) -> None:
@@ -212,19 +214,23 @@ def apply_all(interventions: list[Intervention], ctx: InterventionContext, lev: 
     this call returns (`apply_effects`), so every hook of step 1 reads the state as it was at the start of it.
     """
     for iv in interventions:
+        ctx.owner = iv.name  # the effects it requests count as targeting (people table)
         iv.on_air = iv.is_active(t, ctx.previous)
         if iv.on_air:
             iv.on_air_ticks.append(t)
             iv.apply(ctx, lev, t)
         else:
             iv.idle(ctx, lev, t)
+    ctx.owner = None
 
 
 def settle_all(interventions: list[Intervention], ctx: InterventionContext, lev: Levers, st: TickState) -> None:
     """After the tick's dynamics: every intervention books the costs that depend on what happened this tick."""
     frozen_st = ReadOnly(st)
     for iv in interventions:
+        ctx.owner = iv.name
         iv.settle(ctx, lev, frozen_st)
+    ctx.owner = None
 
 
 # --------------------------------------------------------------------------------------------- helpers for kinds

@@ -204,6 +204,8 @@ EFFECTS: dict[str, type[Effect]] = {
     cls.name: cls for cls in (PromoteKols, LowerSatisfaction, CutTrust, Restore, ScaleLoyalty, Join, Leave)
 }
 EFFECT_ORDER = tuple(EFFECTS)  # ("promote_kols", "lower_satisfaction", "cut_trust", "restore", ...)
+# Effects that do not count as targeting someone: leaving a programme (every non-customer leaves it each tick).
+UNTARGETED = frozenset({"leave"})
 _RANK = {name: i for i, name in enumerate(EFFECT_ORDER)}
 
 
@@ -268,9 +270,16 @@ class InterventionContext:
         self.shared: dict[str, Any] = {}
         self.market: ReadOnly | None = None  # the rivals' state (`competition.Market`), set when there are rivals
         self._requests: list[Effect] = []
+        # Times targeted (people table): per intervention entry name, in how many ticks its effect requests named
+        # each person. `owner` is the entry whose hook is running (set by setup_all/apply_all/settle_all); a
+        # tick's requests of one owner count once per person, however many effects and phases name them.
+        self.owner: str | None = None
+        self.targeted: dict[str, np.ndarray] = {}
+        self._named: dict[str, list[np.ndarray]] = {}
 
     def begin_tick(self, brand: float, previous: dict | None, last_tick: Any) -> None:
         """Called by the tick before step 1: what the hooks of this tick see."""
+        self.count_targets()
         self.brand = brand
         self.previous = MappingProxyType(previous) if previous is not None else None
         self.last_tick = ReadOnly(last_tick) if last_tick is not None else None
@@ -280,6 +289,29 @@ class InterventionContext:
         if type(effect) is not EFFECTS.get(getattr(effect, "name", None)):
             raise TypeError(f"{effect!r} is not a registered effect (known: {', '.join(EFFECT_ORDER)})")
         self._requests.append(effect)
+        if effect.name not in UNTARGETED and hasattr(effect, "who"):
+            self.targeting(effect.who)
+
+    def targeting(self, who: np.ndarray) -> None:
+        """Count `who` (bool mask or ids) as targeted this tick by the running entry (people table).
+
+        Effect requests call it; a kind that targets people only through this tick's levers (a churn-prevention
+        offer) calls it itself, so its column counts the same way.
+        """
+        if self.owner is not None:
+            who = np.asarray(who)
+            self._named.setdefault(self.owner, []).append(np.flatnonzero(who) if who.dtype == bool else who)
+
+    def count_targets(self) -> dict[str, np.ndarray]:
+        """Fold the requests since the last call into `targeted` (each person once per owner) and return it.
+
+        The cost is one `np.unique` of the ids named, no loop over people; called at the start of every tick.
+        """
+        for owner, ids in self._named.items():
+            counts = self.targeted.setdefault(owner, np.zeros(self.n, dtype=np.int32))
+            counts[np.unique(np.concatenate(ids))] += 1  # unique ids, so the fancy-indexed add counts each once
+        self._named = {}
+        return self.targeted
 
     def take_requests(self) -> list[Effect]:
         """The requests made since the last call, emptied (the tick applies them with `apply_effects`)."""

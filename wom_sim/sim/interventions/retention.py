@@ -146,6 +146,7 @@ class ChurnPrevention(Intervention):
             offered = hits.copy()
             offered[false] = True
             self.offer_until[offered] = t + p.offer_ticks - 1
+            ctx.targeting(offered)  # people table: times targeted = offers made
             self.true_flags += int(hits.sum())
             self.false_flags += int(false.size)
             lev.add_cost(self.name, p.cost_per_offer * np.count_nonzero(offered))
