@@ -96,9 +96,18 @@ def test_an_uncovered_reference_takes_the_reference_tick(monkeypatch):
     calls = []
     monkeypatch.setattr(model._fast, "run", lambda *a, **k: calls.append("fast"))
     reference_tick = model._reference_tick
-    monkeypatch.setattr(model, "_reference_tick", lambda *a: (calls.append("reference"), reference_tick(*a)))
+    monkeypatch.setattr(model, "_reference_tick", lambda *a: (calls.append("reference"), reference_tick(*a))[1])
     model.run()
     assert calls == ["reference"] * 3
+
+
+def test_a_market_with_rivals_takes_the_reference_tick(monkeypatch):
+    # The fast tick mirrors the one-brand market only; rivals' steps live in the reference tick (sim/competition.py).
+    model = WomModel(bundled_path("competitor_price_cut"), n=300, ticks=3, seed=2)
+    assert model.market is not None
+    monkeypatch.setattr(model._fast, "run", lambda *a, **k: pytest.fail("the fast tick ran a market with rivals"))
+    model.run()
+    assert len(model.metrics_frame()) == 3 and "market_share" in model.metrics_frame()
 
 
 def test_levers_of_an_unknown_kind_take_the_reference_tick():

@@ -30,8 +30,8 @@ ECONOMICS_COLUMNS = ["purchases", "cum_purchases", "cum_cost_of_goods", "cum_rep
 # competitors the shares are 1 and nothing switches. Each rival adds `rival_<name>_<RIVAL_METRICS>` columns.
 COMPETITION_COLUMNS = ["market_share", "purchase_share", "voice_share_pos", "voice_share_neg", "switch_in",
                        "switch_out", "rival_customers", "rival_price_ratio", "rival_undercut_ticks"]  # fmt: skip
-RIVAL_METRICS = ("customers", "lost", "market_share", "purchases", "purchase_share", "revenue", "profit", "voice_share_pos",
-                 "voice_share_neg", "nps", "brand", "price")  # fmt: skip
+RIVAL_METRICS = ("customers", "lost", "market_share", "purchases", "purchase_share", "revenue", "profit",
+                 "voice_share_pos", "voice_share_neg", "nps", "brand", "price")  # fmt: skip
 
 # Column order of the per-tick table (wom_sim/sim/metrics.py computes them).
 METRIC_COLUMNS = [
@@ -263,7 +263,8 @@ RUN_SUMMARY = ("adoption_share", "customers", "churn_rate", "repurchase_rate", "
 _COST = re.compile(r"cost_(?P<intervention>\w+)")
 _RIVAL = re.compile(rf"rival_(?P<rival>[a-z][a-z0-9_]*?)_(?P<what>{'|'.join(RIVAL_METRICS)})")
 # The per-rival columns read as the matching column of ours (or its closest entry) about the rival.
-RIVAL_LABELS = {"customers": "customers", "lost": "customers lost (switched or lapsed)", "market_share": "market share", "purchases": "purchases",
+RIVAL_LABELS = {"customers": "customers", "lost": "customers lost (switched or lapsed)",
+                "market_share": "market share", "purchases": "purchases",
                 "purchase_share": "share of purchases", "revenue": "revenue", "profit": "gross profit",
                 "voice_share_pos": "share of positive voice", "voice_share_neg": "share of negative voice",
                 "nps": "NPS (its customers)", "brand": "brand favourability", "price": "price index"}  # fmt: skip

@@ -64,7 +64,7 @@ def speed_section(result: BenchResult) -> str:
         f"- **kernel**: one full tick, `WomModel.step` (draws, steps 1-10, metrics row, DataCollector); median CPU "
         f"time of {m['ticks']} ticks after {m['warmup']} warm-up ticks. A tick's cost grows with adoption and word "
         f"of mouth{growth}; ticks from the middle of a 52-tick run cost about its median tick.",
-        "- **today's kernel**: the reference tick of `dynamics.py` (`WomModel.kernel = \"reference\"`, what every "
+        '- **today\'s kernel**: the reference tick of `dynamics.py` (`WomModel.kernel = "reference"`, what every '
         "run did before `sim/fast.py`), on a twin model of the same graph and seed warmed up to the same tick; each "
         "timed round runs one tick of each, the order alternating, so both see the same load and the same state "
         "(the two are bit-identical). *vs today's* = today's median over the kernel's median beside it.",
