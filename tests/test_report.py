@@ -62,8 +62,12 @@ def test_ci_dashboard_draws_bands_for_one_or_several_arms(tmp_path, comparison):
 
 def test_uplift_figure_and_tables(comparison):
     _, tables = comparison
-    fig = report.uplift_figure(tables["uplift"], tables["uplift_timeseries"], "week")
-    assert "Churn rate per week (mean)" in [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    fig = report.uplift_figure(tables["uplift"], tables["uplift_timeseries"], "week", currency="EUR")
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert "Churn rate per week (mean)" in titles and "Profit (total)" in titles
+    profit = fig.axes[titles.index("Profit (total)")]
+    assert "EUR" in profit.get_xlabel()
+    assert "percentage points" in fig.axes[titles.index("Ever adopted (share of population)")].get_xlabel()
     _png(fig)
     shown = uplift_display(tables["uplift"], "week")
     assert "Churn rate per week (mean)" in set(shown["outcome"])
@@ -146,3 +150,39 @@ def test_html_report_rejects_folders_it_cannot_read(tmp_path):
         build_report(tmp_path / "missing")
     with pytest.raises(ScenarioError, match="not a run, comparison or sweep folder"):
         build_report(tmp_path)
+
+
+def test_money_and_axes_read_on_a_slide():
+    assert report.money_text(298_400, "EUR", signed=True) == "+EUR 298k"
+    assert report.money_text(-1_250_000, "$") == "-$1.25M" and report.money_text(0) == "0"
+    assert report.axis_label("adoption_share", "uplift", difference=True) == "uplift (percentage points)"
+    assert report.axis_label("profit", "profit", "EUR") == "profit (EUR)"
+
+
+def test_uplift_colours_say_good_or_bad_for_the_business():
+    # lower churn is good, more churn bad, a CI that spans 0 neither; a metric with no direction is never coloured
+    assert report.uplift_colour("churn_rate", -0.01, -0.02, -0.005) == report.GOOD
+    assert report.uplift_colour("churn_rate", 0.01, 0.005, 0.02) == report.BAD
+    assert report.uplift_colour("profit", 100, -5, 205) == report.UNSURE
+    assert report.uplift_colour("intervention_cost", 100, 50, 150) == report.UNSURE
+
+
+def test_dashboard_labels_every_axis_marks_programmes_and_has_no_offset(tmp_path):
+    scenario = resolve_scenario(
+        None,
+        {**TINY, "ticks": 30, "interventions": [{"kind": "advertising", "budget_per_tick": 5_000_000,
+                                                   "schedule": {"from": 3, "until": 9}}],  # fmt: skip
+         "events": [{"kind": "crisis", "at": 15}]},
+    )  # fmt: skip
+    assert report.programme_marks(scenario) == [("advertising", 3, 9), ("crisis", 15, 15)]
+    metrics = simulate(scenario, seed=1).metrics  # millions of spend: matplotlib would write a 1e6 offset
+    fig = report.dashboard_figure(metrics, "marked", "week", scenario=scenario, currency="EUR")
+    fig.canvas.draw()
+    for ax in fig.axes:
+        assert ax.get_ylabel() and ax.get_xlabel() == "week"
+        assert ax.yaxis.get_offset_text().get_text() == ""  # no 1e6 above the axis
+    texts = [t.get_text() for t in fig.axes[2].texts]
+    assert "advertising" in texts and "crisis" in texts  # named at the top of the panel
+    assert "EUR" in fig.axes[5].get_ylabel()
+    for fmt, magic in (("svg", b"<?xml"), ("pdf", b"%PDF")):
+        assert report.save_figure(fig, tmp_path / f"d.{fmt}").read_bytes().startswith(magic)

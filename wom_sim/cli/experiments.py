@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from wom_sim.cli.common import cli, resolve_scenario_path, set_option
+from wom_sim.cli.common import cli, figure_format_option, resolve_scenario_path, set_option
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import check_network
 from wom_sim.output import add_warnings, check_writable_file, prepare_out
@@ -130,7 +130,9 @@ def _check_paired(arms: list, unpaired: bool) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------ run --replications
-def run_replicated(path: Path, scenario, replications: int, out_dir, workers, dask, dask_local, quiet: bool) -> None:
+def run_replicated(
+    path: Path, scenario, replications: int, out_dir, workers, dask, dask_local, quiet: bool, figure_format: str = "png"
+) -> None:
     """`wom-sim run SCENARIO --replications N`: mean and 95% CI per metric per tick, a dashboard with CI bands."""
     # Imported when the command runs, so `wom-sim --help` stays fast.
     from wom_sim.experiment.studies import replicate
@@ -150,7 +152,8 @@ def run_replicated(path: Path, scenario, replications: int, out_dir, workers, da
     add_warnings(out, notes)
     tables = result.tables
     title = f"{scenario.name} ({scenario.network.n:,} people)"
-    save_figure(ci_dashboard_figure(tables["timeseries"], title, scenario.tick_unit), out / "dashboard.png")
+    dashboard = ci_dashboard_figure(tables["timeseries"], title, scenario.tick_unit, scenario=scenario)
+    save_figure(dashboard, out / f"dashboard.{figure_format}")
     if quiet:
         return
     click.echo(
@@ -160,7 +163,7 @@ def run_replicated(path: Path, scenario, replications: int, out_dir, workers, da
     _print_rows(ci_table(tables["summary"], scenario.tick_unit).to_dict("records"))
     click.echo(
         f"\nOutputs in {out}/: summary.csv (mean and 95% CI per outcome), timeseries.parquet (per metric per "
-        f"{scenario.tick_unit}), outcomes.csv (per replication), dashboard.png, runs/ (one part per run). "
+        f"{scenario.tick_unit}), outcomes.csv (per replication), dashboard.{figure_format}, runs/ (one part per run). "
         f"HTML: wom-sim report {out}"
     )
 
@@ -208,8 +211,21 @@ def _arms(base: str, treatments: tuple[str, ...], overrides: list[str], seed, ti
     "nothing: read the unpaired CI. Without it such a comparison is refused.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table; only errors and warnings.")
+@figure_format_option
 def compare(
-    base, treatments, replications, overrides, seed, ticks, out_dir, workers, dask, dask_local, unpaired, quiet
+    base,
+    treatments,
+    replications,
+    overrides,
+    seed,
+    ticks,
+    out_dir,
+    workers,
+    dask,
+    dask_local,
+    unpaired,
+    quiet,
+    figure_format,
 ):
     """Compare TREATMENTs with BASE: paired uplifts with 95% CIs using common random numbers.
 
@@ -225,7 +241,7 @@ def compare(
     """
     # Imported when the command runs, so `wom-sim --help` stays fast.
     from wom_sim.experiment.comparison import compare as run_compare
-    from wom_sim.report.figures import ci_dashboard_figure, save_figure, uplift_figure  # lazy: CLI start-up time
+    from wom_sim.report.figures import ci_dashboard_figure, profit_uplift_figure, save_figure, uplift_figure  # lazy
     from wom_sim.report.html import pairing_gain, uplift_display  # lazy: CLI start-up time
 
     arms = _arms(base, treatments, list(overrides), seed, ticks)
@@ -241,8 +257,12 @@ def compare(
         )
     add_warnings(out, notes)
     unit = arms[0].scenario.tick_unit
-    save_figure(uplift_figure(result.uplift, result.uplift_timeseries, unit), out / "compare.png")
-    save_figure(ci_dashboard_figure(result.timeseries, "", unit), out / "dashboard.png")
+    currency = getattr(arms[0].scenario, "currency", None)
+    scenarios = {arm.label: arm.scenario for arm in arms}
+    save_figure(uplift_figure(result.uplift, None, unit, currency), out / f"compare.{figure_format}")
+    profit = profit_uplift_figure(result.uplift_timeseries, unit, currency, scenarios=scenarios)
+    save_figure(profit, out / f"profit_uplift.{figure_format}")
+    save_figure(ci_dashboard_figure(result.timeseries, "", unit, currency=currency), out / f"dashboard.{figure_format}")
     if quiet:
         return
     display = uplift_display(result.uplift, unit)
@@ -257,8 +277,9 @@ def compare(
     for line in pairing_gain(result.uplift):
         click.echo(f"    {line}")
     click.echo(
-        f"\nOutputs in {out}/: uplift.csv, roi.csv, per_seed.csv, outcomes.csv, timeseries.parquet, compare.png, "
-        f"dashboard.png, runs/. HTML: wom-sim report {out}"
+        f"\nOutputs in {out}/: uplift.csv, roi.csv, per_seed.csv, outcomes.csv, timeseries.parquet, "
+        f"compare.{figure_format}, profit_uplift.{figure_format}, dashboard.{figure_format}, runs/. "
+        f"HTML: wom-sim report {out}"
     )
 
 
@@ -268,7 +289,8 @@ def compare(
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Store folder (default: runs/<spec name>).")
 @executor_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary; only errors and warnings.")
-def sweep(spec, out_dir, workers, dask, dask_local, quiet):
+@figure_format_option
+def sweep(spec, out_dir, workers, dask, dask_local, quiet, figure_format):
     """Run the parameter sweep described by SPEC (YAML) into a resumable store and summarise it.
 
     \b
@@ -299,11 +321,13 @@ def sweep(spec, out_dir, workers, dask, dask_local, quiet):
         result = _run_study(lambda: run_sweep(plan, out, executor, progress=not quiet, warn=False), quiet)
     add_warnings(out, notes)
     tables, params, metrics = result.tables, [p.key for p in plan.parameters], plan.spec.metrics
-    heat = heatmap_figure(tables["points"], params, metrics)
+    unit, currency = plan.base.tick_unit, getattr(plan.base, "currency", None)
+    heat = heatmap_figure(tables["points"], params, metrics, unit, currency)
     if heat is not None:
-        save_figure(heat, out / "heatmaps.png")
-    save_figure(partial_dependence_figure(tables["effects"]), out / "partial_dependence.png")
-    save_figure(sensitivity_figure(tables["sensitivity"]), out / "sensitivity.png")
+        save_figure(heat, out / f"heatmaps.{figure_format}")
+    dependence = partial_dependence_figure(tables["effects"], unit, currency)
+    save_figure(dependence, out / f"partial_dependence.{figure_format}")
+    save_figure(sensitivity_figure(tables["sensitivity"], unit, currency), out / f"sensitivity.{figure_format}")
     if not quiet:
         _print_sweep(tables, params, metrics, out)
 

@@ -10,7 +10,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from wom_sim.catalogue import summary_rows
-from wom_sim.cli.common import bundled_scenarios_dir, cli, resolve_scenario_path, set_option
+from wom_sim.cli.common import bundled_scenarios_dir, cli, figure_format_option, resolve_scenario_path, set_option
 from wom_sim.cli.experiments import executor_options, run_replicated
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import build_graph, check_network, estimate_memory_bytes
@@ -69,13 +69,15 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
     "resumable store in --out (default: runs/<scenario name>-replications).",
 )  # fmt: skip
 @executor_options
+@figure_format_option
 def run(
     scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, quiet, force, trace, replications, workers,
-    dask, dask_local,
+    dask, dask_local, figure_format,
 ) -> None:  # fmt: skip
     """Run SCENARIO (a YAML file or a bundled scenario name) once and summarise it.
 
-    Writes metrics.<fmt> (one row per tick), people.<fmt> (one row per person at the end), dashboard.png and
+    Writes metrics.<fmt> (one row per tick), people.<fmt> (one row per person at the end), dashboard.png (or
+    .svg/.pdf with --figure-format) and
     the fully resolved scenario.yaml into the output folder, all at once at the end (nothing half-written),
     with a wom-sim.json manifest. An existing --out must be empty or an earlier run output (replaced only with
     --force); anything else is refused before the simulation starts.
@@ -90,7 +92,7 @@ def run(
     if replications is not None:
         if trace:
             raise click.UsageError("--trace traces one run; it cannot be combined with --replications")
-        return run_replicated(path, sc, replications, out_dir, workers, dask, dask_local, quiet)
+        return run_replicated(path, sc, replications, out_dir, workers, dask, dask_local, quiet, figure_format)
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / path.stem, "run", force=force)
     check_network(sc.network)
     if trace and not sc.network.file and sc.network.n > TRACE_LIMIT:
@@ -116,7 +118,8 @@ def run(
         write_table(model.people(), tmp / "people", fmt)
         if trace:
             write_table(model.trace_frame(), tmp / "wom_trace", fmt)
-        save_figure(dashboard_figure(metrics, f"{sc.name} (seed {sc.seed})", sc.tick_unit), tmp / "dashboard.png")
+        dashboard = dashboard_figure(metrics, f"{sc.name} (seed {sc.seed})", sc.tick_unit, scenario=sc)
+        save_figure(dashboard, tmp / f"dashboard.{figure_format}")
         with atomic_file(tmp / "scenario.yaml", "w") as handle:
             handle.write(scenario_to_yaml(sc))
     if quiet:
@@ -130,7 +133,8 @@ def run(
     for line in takeaways(metrics, model.n, sc.tick_unit):
         click.echo(f"  * {line}")
     click.echo(
-        f"\nOutputs in {out}/: metrics.{fmt} (per tick), people.{fmt} (per person), dashboard.png, scenario.yaml"
+        f"\nOutputs in {out}/: metrics.{fmt} (per tick), people.{fmt} (per person), dashboard.{figure_format}, "
+        f"scenario.yaml. HTML: wom-sim report {out}"
     )
 
 
