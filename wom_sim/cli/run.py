@@ -15,6 +15,7 @@ from wom_sim.cli.experiments import executor_options, run_replicated
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import build_graph, check_network, estimate_memory_bytes
 from wom_sim.output import atomic_dir, atomic_file, check_finite_frame, prepare_out, write_table
+from wom_sim.report.changes import changed_yaml
 from wom_sim.scenario.loading import load_scenario, read_text_file, scenario_to_yaml, scenario_warnings
 from wom_sim.scenario.schema import scenario_json_schema
 from wom_sim.sim.model import WomModel
@@ -141,11 +142,14 @@ def run(
 @cli.command()
 @click.argument("scenario", metavar="SCENARIO")
 @set_option
-def check(scenario: str, overrides: tuple[str, ...]) -> None:
-    """Validate SCENARIO and print every resolved parameter (defaults filled in) and the memory estimate.
+@click.option("--all", "show_all", is_flag=True, help="Print every resolved parameter, also those at their defaults.")
+def check(scenario: str, overrides: tuple[str, ...], show_all: bool) -> None:
+    """Validate SCENARIO and print what it sets (the keys that differ from the defaults) and the memory estimate.
 
-    Every intervention and event is printed with all of its parameters, also those left at their defaults. The
-    output is a scenario file itself: running it gives the same run. The format is `wom-sim schema`.
+    Every intervention and event is printed with all of its parameters, also those left at their defaults (what a
+    programme does hides in them). With --all, every resolved parameter is printed (defaults filled in). Either
+    output is a scenario file itself: running it gives the same run. The format is `wom-sim schema`; the defaults
+    and their sources are docs/scenarios.md.
 
     Refuses what `run` would refuse before simulating: the graph does not fit memory or its parameters do not fit
     n, a graph file cannot be read, KOL ids are not in the graph (the model is built, not run, when it needs under
@@ -160,7 +164,12 @@ def check(scenario: str, overrides: tuple[str, ...]) -> None:
         build_graph(sc.network, None)  # a file graph is read in full
     for note in scenario_warnings(sc, str(path)):
         click.echo(f"warning: {note}", err=True)
-    click.echo(scenario_to_yaml(sc), nl=False)
+    if show_all:
+        click.echo(scenario_to_yaml(sc), nl=False)
+    else:
+        text, hidden = changed_yaml(sc)
+        click.echo(text, nl=False)
+        click.echo(f"# {hidden} more keys at their defaults; wom-sim check {scenario} --all prints them", err=True)
     if not sc.network.file:
         gb = estimate_memory_bytes(sc.network) / 1e9
         click.echo(f"# OK: {path} is valid; estimated memory {gb:.2f} GB for {sc.network.n:,} people", err=True)
