@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,8 @@ import pytest
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment import Arm, compare, replicate
 from wom_sim.report import figures as report
-from wom_sim.report.html import build_report, ci_table, pairing_gain, uplift_display
+from wom_sim.report.changes import changed_payload, changes
+from wom_sim.report.html import build_report, ci_table, pairing_gain, replications_needed, uplift_display, verdicts
 from wom_sim.sim.model import resolve_scenario, simulate
 
 TINY = {"network.n": 300, "network.m": 3, "ticks": 10}
@@ -142,7 +145,12 @@ def test_html_report_of_a_comparison_is_self_contained(comparison):
     path = build_report(folder)
     text = path.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and "Comparison: base vs ads" in text
-    assert text.count("data:image/png;base64,") == 2 and "<script" not in text and "http" not in text
+    assert text.count("data:image/png;base64,") == 3 and "<script" not in text and "http" not in text
+    # the decision first, then what each arm is (the keys it changes), then the details, the method last
+    order = [text.index(h) for h in ("<h2>Decision", "<h2>What each arm is", "<h2>Details", "<h2>Method")]
+    assert order == sorted(order)
+    assert re.search(r"ads (pays|does not pay|not sure): [+-]", text)
+    assert "interventions.advertising: added" in text and "advertising.budget_per_tick: 0 -&gt; 50" in text
 
 
 def test_html_report_rejects_folders_it_cannot_read(tmp_path):
@@ -186,3 +194,36 @@ def test_dashboard_labels_every_axis_marks_programmes_and_has_no_offset(tmp_path
     assert "EUR" in fig.axes[5].get_ylabel()
     for fmt, magic in (("svg", b"<?xml"), ("pdf", b"%PDF")):
         assert report.save_figure(fig, tmp_path / f"d.{fmt}").read_bytes().startswith(magic)
+
+
+def test_changes_against_a_base_and_against_the_defaults():
+    base = resolve_scenario(None, TINY)
+    kol = resolve_scenario(None, {**TINY, "wom.contact_prob": 0.25,
+                                  "interventions": [{"kind": "kol_campaign", "screening": 0.9}]})  # fmt: skip
+    texts = [c.text() for c in changes(kol, base)]
+    assert texts == [f"wom.contact_prob: {base.wom.contact_prob:g} -> 0.25", "interventions.kol_campaign: added",
+                     "interventions.kol_campaign.screening: 0.8 -> 0.9"]  # fmt: skip
+    assert [c.text() for c in changes(base, kol)][-1] == "interventions.kol_campaign: removed"
+    shown, hidden = changed_payload(kol)
+    assert shown["wom"] == {"contact_prob": 0.25} and shown["network"] == {"n": 300, "m": 3}
+    assert shown["interventions"][0]["fee_per_post"] == 300.0  # an entry is shown whole, its defaults too
+    assert hidden > 100
+
+
+def test_verdict_follows_the_ci_and_replications_follow_the_noise():
+    uplift = pd.DataFrame(
+        [
+            {"treatment": t, "outcome": "profit", "uplift": u, "ci_low": lo, "ci_high": hi}
+            for t, u, lo, hi in (("a", 100.0, 50.0, 150.0), ("b", -10.0, -20.0, -5.0), ("c", 5.0, -5.0, 15.0))
+        ]
+    )
+    series = pd.DataFrame({"treatment": "a", "metric": "cum_profit", "t": range(4), "uplift": [-5.0, 1.0, -1.0, 2.0]})
+    table = verdicts(uplift, series, 4, "week", "EUR")
+    assert list(table["treatment"]) == ["a", "c", "b"]  # ranked by profit uplift
+    assert list(table["verdict"]) == ["pays", "not sure", "does not pay"]
+    assert (
+        table["sentence"][0] == "a pays: +EUR 100 profit (95% CI +EUR 50 to +EUR 150) over 4 weeks, payback in week 3."
+    )
+    points = pd.DataFrame({"m_mean": [0.0, 1.0], "m_ci_low": [-0.1, 0.9], "m_ci_high": [0.1, 1.1]})
+    assert replications_needed(points, "m", 5) == 5  # a half-width of 10% of the spread is what is asked
+    assert replications_needed(points.assign(m_ci_low=[-0.2, 0.8], m_ci_high=[0.2, 1.2]), "m", 5) == 20  # 1/sqrt(n)

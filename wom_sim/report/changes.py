@@ -84,7 +84,7 @@ def changes(scenario: Scenario | dict, against: Scenario | dict | None = None) -
     --------
     >>> from wom_sim.scenario.loading import build_scenario
     >>> [c.text() for c in changes(build_scenario({"wom": {"contact_prob": 0.25}}))]
-    ['wom.contact_prob: 0.1 -> 0.25']
+    ['wom.contact_prob: 0.15 -> 0.25']
     """
     mine = _payload(scenario)
     theirs = _payload(against) if against is not None else _payload(build_scenario({}))
