@@ -377,10 +377,24 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
 @click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
 @click.option("--out", type=click.Path(dir_okay=False), help="HTML file to write (default: DIR/report.html).")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file that is not a wom-sim report.")
-def report(folder, out, force):
+@click.option(
+    "--figure-format",
+    "figure_format",
+    type=click.Choice(["png", "svg"]),
+    default="png",
+    show_default=True,
+    help="How figures are embedded: png (images) or svg (vector, sharp when zoomed, printed or pasted in a deck).",
+)
+def report(folder, out, force, figure_format):
     """Write one self-contained HTML report (figures embedded) for a run, replications, comparison or sweep DIR.
 
-    An existing --out file is replaced only when it is an earlier wom-sim report (or with --force).
+    \b
+    It opens with the decision: for a comparison the verdict per treatment (pays / does not pay / not sure from
+    the 95% CI of the profit uplift), the ranking and the profit uplift over time with its payback week; for a run
+    what was in force and the spend; for a sweep the best point with its CI, what drives the outcome and how many
+    replications the noise calls for. Then what each arm is (its question, the keys it changes against the base),
+    the details, and the method last. An existing --out file is replaced only when it is an earlier wom-sim
+    report (or with --force).
     """
     from wom_sim.report.html import build_report  # lazy: CLI start-up time
 
@@ -389,7 +403,7 @@ def report(folder, out, force):
         if Path(out).is_file() and not force and not _is_report(Path(out)):
             raise ScenarioError(f"--out {out}: exists and is not a wom-sim report; choose another file or add --force")
     try:
-        click.echo(str(build_report(folder, out)))
+        click.echo(str(build_report(folder, out, figure_format)))
     except (KeyError, TypeError, IndexError, AttributeError) as exc:  # a manifest or table edited or cut short
         raise ScenarioError(f"{folder}: incomplete or damaged wom-sim output ({type(exc).__name__}: {exc})") from None
 
