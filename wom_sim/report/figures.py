@@ -23,6 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from wom_sim.analysis.outcomes import label as _outcome_label
+from wom_sim.analysis.verdicts import payback_tick as _payback
 from wom_sim.catalogue import (
     ARM_COLOURS,
     BAD,
@@ -34,6 +35,7 @@ from wom_sim.catalogue import (
     NO_TOUCH_NOTE,
     UNSURE,
     WINDOW,
+    format_money,
     metric,
     series_label,
 )
@@ -45,33 +47,6 @@ PANEL = (5.0, 3.4)  # inches of one panel of a grid
 
 
 # ------------------------------------------------------------------------------------------------ axes
-def money_text(value: float, currency: str | None = None, signed: bool = False) -> str:
-    """Money as a slide reads it: 1.2M, 350k, 999 with the currency ("EUR 1.2M", "$350k"); `signed` adds "+".
-
-    Examples
-    --------
-    >>> money_text(298_400, "EUR", signed=True), money_text(-1_250_000), money_text(12.5, "$")
-    ('+EUR 298k', '-1.25M', '$12.5')
-    """
-    if value is None or value != value:
-        return "n/a"
-    size = abs(value)
-    if size == 0:
-        return "0"
-    if size >= 1e9:
-        text = f"{size / 1e9:.3g}bn"
-    elif size >= 1e6:
-        text = f"{size / 1e6:.3g}M"
-    elif size >= 1e3:
-        text = f"{size / 1e3:.3g}k"
-    else:
-        text = f"{size:.3g}"
-    if currency:
-        text = f"{currency}{text}" if len(currency) == 1 else f"{currency} {text}"
-    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
-    return sign + text
-
-
 def _unit_text(name: str, currency: str | None) -> str:
     """The unit of metric `name` for an axis label: %, the currency, points, people."""
     entry = metric(name.split(":")[-1])
@@ -104,7 +79,7 @@ def format_axis(ax: Axes, name: str, currency: str | None = None, axis: str = "y
             target.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=1, decimals=None))
     elif entry.scale == "money":
         target.set_major_formatter(
-            matplotlib.ticker.FuncFormatter(lambda v, _p: money_text(v, currency, signed=difference))
+            matplotlib.ticker.FuncFormatter(lambda v, _p: format_money(v, currency, signed=difference))
         )
     else:
         plain = matplotlib.ticker.ScalarFormatter(useOffset=False)
@@ -260,7 +235,7 @@ CI_PANELS = ["adoption_share", "customers", "nps", "brand", "pos_messages", "neg
 
 def outcome_label(name: str, unit: str = "tick") -> str:
     """What a user reads for an outcome of the experiment tables (`stat:column` or a column): the catalogue's
-    label with the statistic (`wom_sim.analysis.outcomes.label`); the name itself for what is no outcome (roi)."""
+    label with the statistic (`wom_sim.analysis.outcomes.label`)."""
     return _outcome_label(name, unit)
 
 
@@ -333,7 +308,9 @@ def uplift_figure(
     for shares, points for NPS, money in the currency) with its paired 95% CI (black) and the unpaired CI on the
     same runs (grey), green where good, red where bad, grey where the CI spans 0. `uplift_series` is not drawn
     here (see `profit_uplift_figure`); it is accepted so callers of the older signature keep working."""
-    rows = uplift[uplift["outcome"] != "roi"]
+    # Outcomes against the base (roi, payback, crisis damage) have no base mean; the verdicts and tables show them.
+    rows = uplift[(uplift["outcome"] != "roi") & uplift["base_mean"].notna()]
+    rows = rows[[name.split(":")[-1] in CATALOGUE for name in rows["outcome"]]]
     treatments = list(dict.fromkeys(rows["treatment"]))
     outcomes = list(dict.fromkeys(rows["outcome"]))
     fig, axes = _grid(len(outcomes), columns=4, panel=(4.2, 0.55 * len(treatments) + 1.6))
@@ -365,14 +342,10 @@ def uplift_series_base(uplift: pd.DataFrame) -> str:
 
 
 def payback_tick(series: pd.DataFrame) -> int | None:
-    """The first tick from which the mean uplift of cumulative profit stays above 0 to the horizon (None when it
-    ends at or below 0): when the programme has paid back what it cost. `series`: t and uplift of one treatment."""
+    """`wom_sim.analysis.verdicts.payback_tick` of one treatment's cum_profit uplift series (t, uplift), or None."""
     frame = series.sort_values("t")
-    positive = (frame["uplift"] > 0).to_numpy()
-    if not len(positive) or not positive[-1]:
-        return None
-    below = np.flatnonzero(~positive)
-    return int(frame["t"].iloc[below[-1] + 1 if len(below) else 0])
+    tick = _payback(frame["t"].to_numpy(), frame["uplift"].to_numpy()) if len(frame) else float("nan")
+    return int(tick) if tick == tick else None
 
 
 def profit_uplift_figure(
@@ -392,7 +365,8 @@ def profit_uplift_figure(
         rows = part[part["treatment"] == treatment].sort_values("t")
         colour = ARM_COLOURS[(i + 1) % len(ARM_COLOURS)]
         _band(ax, rows.rename(columns={"uplift": "mean"}), colour, treatment)
-        week = (paybacks or {}).get(treatment, payback_tick(rows)) if paybacks is not None else payback_tick(rows)
+        week = paybacks.get(treatment) if paybacks is not None else payback_tick(rows)
+        week = None if week is None or week != week else int(week)
         if week is not None:
             value = float(rows.loc[rows["t"] == week, "uplift"].iloc[0]) if (rows["t"] == week).any() else 0.0
             ax.plot([week], [value], "o", color=colour, ms=7, zorder=5)
@@ -438,7 +412,7 @@ def heatmap_figure(points: pd.DataFrame, params: list[str], metrics: list[str], 
         low, high = np.nanmin(values), np.nanmax(values)
         for (i, j), value in np.ndenumerate(values):
             light = high > low and (value - low) / (high - low) > 0.6  # viridis is light at the top
-            text = money_text(value, currency) if _scale_of(outcome) == "money" else format_value(outcome, value)
+            text = format_money(value, currency) if _scale_of(outcome) == "money" else format_value(outcome, value)
             ax.text(j, i, text, ha="center", va="center", fontsize=7, color="black" if light else "white")
         ax.set_xlabel(x)
         ax.set_ylabel(y)

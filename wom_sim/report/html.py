@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from wom_sim.catalogue import CATALOGUE, NO_TOUCH_NOTE, summary_rows
+from wom_sim.analysis.outcomes import format_outcome
+from wom_sim.catalogue import CATALOGUE, NO_TOUCH_NOTE, format_money, summary_rows
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.comparison import load_comparison
 from wom_sim.experiment.store import ResultStore
@@ -103,7 +104,7 @@ def programmes_in_force(scenario: dict, metrics: pd.DataFrame | None = None, cur
             spend = ""
             column = f"cost_{name}"
             if metrics is not None and column in metrics.columns:
-                spend = f"; spend {report.money_text(float(metrics[column].sum()), currency)}"
+                spend = f"; spend {format_money(float(metrics[column].sum()), currency)}"
             what = "event" if section == "events" else "programme"
             lines.append(f"{name} ({what}, {entry.get('kind')}): {span}{spend}")
     reach = (scenario.get("advertising") or {}).get("reach")
@@ -121,8 +122,8 @@ def programmes_in_force(scenario: dict, metrics: pd.DataFrame | None = None, cur
 def _spend_line(metrics: pd.DataFrame, currency: str | None) -> str:
     spend, profit = float(metrics["intervention_cost"].sum()), float(metrics["cum_profit"].iloc[-1])
     revenue = float(metrics["cum_revenue"].iloc[-1])
-    return (f"Spend on programmes {report.money_text(spend, currency)}, revenue {report.money_text(revenue, currency)}"
-            f", profit {report.money_text(profit, currency)} (net of the spend and the cost of goods).")  # fmt: skip
+    return (f"Spend on programmes {format_money(spend, currency)}, revenue {format_money(revenue, currency)}"
+            f", profit {format_money(profit, currency)} (net of the spend and the cost of goods).")  # fmt: skip
 
 
 def _list(lines: list[str], cls: str = "") -> str:
@@ -215,38 +216,6 @@ def _replications_sections(folder: Path, manifest: dict, embed: str) -> tuple[st
 
 
 # ------------------------------------------------------------------------------------------------ decisions
-def verdicts(uplift: pd.DataFrame, uplift_series: pd.DataFrame, ticks: int, unit: str = "tick",
-             currency: str | None = None) -> pd.DataFrame:  # fmt: skip
-    """One row per treatment, best first: its verdict on profit ("pays" when the paired 95% CI of the profit uplift
-    is above 0, "does not pay" when below, "not sure" when it spans 0), the uplift and CI, the return per unit of
-    extra programme spend where there is any, the payback tick, and the sentence a deck would say."""
-    rows = []
-    profit = uplift[uplift["outcome"] == "profit"].set_index("treatment")
-    roi = uplift[uplift["outcome"] == "roi"].set_index("treatment")
-    spend = uplift[uplift["outcome"] == "intervention_cost"].set_index("treatment")
-    for treatment, r in profit.iterrows():
-        verdict = "pays" if r["ci_low"] > 0 else ("does not pay" if r["ci_high"] < 0 else "not sure")
-        series = uplift_series[(uplift_series["treatment"] == treatment) & (uplift_series["metric"] == "cum_profit")]
-        payback = report.payback_tick(series) if len(series) else None
-        back = float(roi.loc[treatment, "uplift"]) if treatment in roi.index else float("nan")
-        extra = float(spend.loc[treatment, "uplift"]) if treatment in spend.index else 0.0
-        money = report.money_text
-        text = (
-            f"{treatment} {verdict}: {money(r['uplift'], currency, signed=True)} profit (95% CI "
-            f"{money(r['ci_low'], currency, signed=True)} to {money(r['ci_high'], currency, signed=True)}) over "
-            f"{ticks} {unit}s"
-        )
-        if extra > 0 and back == back:
-            text += f", {back + 1:.1f} back per unit of extra programme spend"
-        if payback is not None and verdict != "does not pay":
-            text += f", payback in {unit} {payback}"
-        rows.append({"treatment": treatment, "verdict": verdict, "profit_uplift": r["uplift"],
-                     "ci_low": r["ci_low"], "ci_high": r["ci_high"], "roi": back if extra > 0 else float("nan"),
-                     "payback": payback, "sentence": text + "."})  # fmt: skip
-    frame = pd.DataFrame(rows)
-    return frame.sort_values("profit_uplift", ascending=False, ignore_index=True) if len(frame) else frame
-
-
 def _arm_lines(arm: dict, base: dict | None) -> str:
     """What an arm is: its question (the description's first line) and the keys it changes against the base."""
     scenario = arm["scenario"]
@@ -262,29 +231,28 @@ def _arm_lines(arm: dict, base: dict | None) -> str:
     return head + _p(f"Changes against the base ({len(found)} keys{more}):") + _list(shown, "changes")
 
 
-def uplift_display(uplift: pd.DataFrame, unit: str = "tick") -> pd.DataFrame:
-    """The uplift table as a user reads it (shared by the CLI and the report); `unit`: of a tick."""
+def uplift_display(uplift: pd.DataFrame, unit: str = "tick", currency: str | None = None) -> pd.DataFrame:
+    """The uplift table as the report shows it: business columns first (outcome, base, treatment, change with its
+    paired 95% CI; shares and rates in percentage points, NPS in points, money with the currency), then the
+    statistics (unpaired CI, paired/unpaired width ratio). The ROI row is left to the verdicts."""
     rows = []
-    for _, r in uplift.iterrows():
+    for _, r in uplift[uplift["outcome"] != "roi"].iterrows():
         name = r["outcome"]
-        scale = _scale(r[["base_mean", "treatment_mean", "uplift", "ci_low", "ci_high"]].to_numpy(float))
+        relative = r["base_mean"] != r["base_mean"]  # payback, crisis damage: a value against the base
 
-        def fmt(v, n=name, s=scale):
-            if n == "roi":
-                return f"{v:.2f}" if v == v else "n/a"
-            return report.format_value(n, v, s)
+        def show(v, name=name, delta=True, relative=relative):
+            return format_outcome(name, v, currency, unit, delta=delta and not relative)
 
-        significant = r["ci_low"] > 0 or r["ci_high"] < 0
+        significant = (r["ci_low"] > 0 or r["ci_high"] < 0) and name != "payback"
         rows.append(
             {
                 "treatment": r["treatment"],
-                "outcome": report.outcome_label(name, unit) if name != "roi" else "ROI on extra spend",
-                "base": fmt(r["base_mean"]) if name != "roi" else "",
-                "treatment mean": fmt(r["treatment_mean"]) if name != "roi" else "",
-                "uplift": fmt(r["uplift"]) + (" *" if significant else ""),
-                "uplift %": f"{r['uplift_pct']:+.1f}%" if r["uplift_pct"] == r["uplift_pct"] else "",
-                "paired 95% CI": f"{fmt(r['ci_low'])} to {fmt(r['ci_high'])}",
-                "unpaired 95% CI": f"{fmt(r['unpaired_ci_low'])} to {fmt(r['unpaired_ci_high'])}",
+                "outcome": report.outcome_label(name, unit),
+                "base": "" if relative else show(r["base_mean"], delta=False),
+                "treatment mean": "" if relative else show(r["treatment_mean"], delta=False),
+                "change": show(r["uplift"]) + (" *" if significant else ""),
+                "paired 95% CI": f"{show(r['ci_low'])} to {show(r['ci_high'])}",
+                "unpaired 95% CI": "" if relative else f"{show(r['unpaired_ci_low'])} to {show(r['unpaired_ci_high'])}",
                 "paired/unpaired width": f"{r['width_ratio']:.2f}" if r["width_ratio"] == r["width_ratio"] else "",
             }
         )
@@ -309,41 +277,67 @@ def pairing_gain(uplift: pd.DataFrame) -> list[str]:
 
 
 def _compare_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list[str]]:
-    tables = load_comparison(folder).tables
+    result = load_comparison(folder)
+    tables = result.tables
     spec = manifest["spec"]
     labels = [a["label"] for a in spec["arms"]]
     base = spec["arms"][0]["scenario"]
-    unit, ticks, currency = base.get("tick_unit", "tick"), base.get("ticks", 0), base.get("currency")
-    decided = verdicts(tables["uplift"], tables["uplift_timeseries"], ticks, unit, currency)
+    unit, currency = result.tick_unit, result.currency
+    decided, pairs = result.verdicts(), result.pairwise()
     tone = {"pays": "pays", "does not pay": "loses", "not sure": "unsure"}
+
+    def money(value: float) -> str:
+        return format_money(value, currency, signed=True)
+
+    def tick(value: float) -> str:
+        return "" if value != value else str(int(value))
+
     ranking = pd.DataFrame(
         {
-            "rank": range(1, len(decided) + 1),
+            "rank": decided["rank"],
             "treatment": decided["treatment"],
             "verdict": decided["verdict"],
-            f"profit uplift ({currency or 'money'})": [
-                report.money_text(v, currency, True) for v in decided["profit_uplift"]
-            ],  # fmt: skip
-            "95% CI": [
-                f"{report.money_text(lo, currency, True)} to {report.money_text(hi, currency, True)}"
-                for lo, hi in zip(decided["ci_low"], decided["ci_high"], strict=True)
-            ],  # fmt: skip
-            "back per unit of extra spend": [f"{v + 1:.1f}" if v == v else "" for v in decided["roi"]],
-            f"payback ({unit})": ["" if p is None or p != p else int(p) for p in decided["payback"]],
+            "profit vs base": [money(v) for v in decided["incremental_profit"]],
+            "95% CI": [f"{money(lo)} to {money(hi)}" for lo, hi in zip(decided["profit_ci_low"],
+                                                                      decided["profit_ci_high"], strict=True)],
+            "programme spend": [format_money(v, currency) if v > 0 else "-" for v in decided["programme_cost"]],
+            "ROI": [f"{v:+.1f}" if v == v else "-" for v in decided["roi"]],
+            f"payback ({unit})": [tick(v) for v in decided["payback_tick"]],
         }
-    )
-    paybacks = dict(zip(decided["treatment"], decided["payback"], strict=True))
+    )  # fmt: skip
+    paybacks = dict(zip(decided["treatment"], decided["payback_tick"], strict=True))
     scenarios = {a["label"]: a["scenario"] for a in spec["arms"]}
+    pairwise = [
+        "<h3>Head to head (incremental profit of one treatment minus the other)</h3>",
+        _table(
+            pd.DataFrame(
+                {
+                    "pair": [f"{p.treatment} - {p.other}" for p in pairs.itertuples()],
+                    "difference": [money(v) for v in pairs["difference"]],
+                    "95% CI": [f"{money(lo)} to {money(hi)}" for lo, hi in zip(pairs["ci_low"], pairs["ci_high"],
+                                                                              strict=True)],
+                    "p (Holm)": [f"{v:.3g}" if v == v else "n/a" for v in pairs["p_holm"]],
+                    "verdict": ["ahead" if b else "not distinguishable" for b in pairs["beats"]],
+                }
+            )
+        ),
+        _p(f"p (Holm): {pairs['adjustment'].iloc[0]}; paired t-tests on the same replications."),
+    ] if len(pairs) else []  # fmt: skip
     body = [
         "<h2>Decision</h2>",
-        *(f'<p class="verdict {tone[r.verdict]}">{html.escape(r.sentence)}</p>' for r in decided.itertuples()),
+        *(
+            f'<p class="verdict {tone.get(r.verdict, "unsure")}">{html.escape(r.sentence)}</p>'
+            for r in decided.itertuples()
+        ),  # fmt: skip
         _p(
-            f"Verdict on the profit uplift against {labels[0]}: pays when its paired 95% CI is above 0, does not pay "
-            "when below, not sure when the CI spans 0 (more replications narrow it). Profit is net of the "
-            "programme's spend and the cost of goods."
+            f"Verdict on the incremental profit against {labels[0]} over {result.horizon} {unit}s: pays when its "
+            "paired 95% CI is above 0, does not pay when it is at most 0, not sure when the CI spans 0 (more "
+            "replications narrow it). Profit is net of all spend and the cost of goods; ROI is the incremental "
+            "profit per unit of the treatment's own programme spend (costs that follow volume are apart)."
         ),
-        "<h3>Ranking by profit uplift</h3>",
+        "<h3>Ranking by incremental profit</h3>",
         _table(ranking),
+        *pairwise,
         _img(
             report.profit_uplift_figure(tables["uplift_timeseries"], unit, currency, paybacks, scenarios),
             "profit uplift over time",
@@ -352,10 +346,10 @@ def _compare_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, li
         "<h2>What each arm is</h2>",
         *(_arm_lines(arm, None if i == 0 else base) for i, arm in enumerate(spec["arms"])),
         "<h2>Details: every outcome (treatment - base)</h2>",
-        _table(uplift_display(tables["uplift"], unit)),
+        _table(uplift_display(tables["uplift"], unit, currency)),
         _p(
-            "* the paired 95% CI excludes 0. ROI = profit uplift / extra intervention spend (profit is already net "
-            "of the spend; 0 = break-even), a ratio of mean uplifts; its CIs are BCa bootstrap intervals."
+            "* the paired 95% CI excludes 0. pts = percentage points (shares, rates) or NPS points. The unpaired CI "
+            "is what the same runs would give without common random numbers."
         ),
         _img(report.uplift_figure(tables["uplift"], None, unit, currency), "uplift", embed),
         "<h3>Arms over time</h3>",
@@ -387,7 +381,7 @@ def _value(metric: str, value: float, currency: str | None = None) -> str:
     """A value of an outcome for a sentence: money with k/M and the currency, others as `format_value`."""
     entry = CATALOGUE.get(metric.split(":")[-1])
     if entry is not None and entry.scale == "money":
-        return report.money_text(value, currency)
+        return format_money(value, currency)
     return report.format_value(metric, value)
 
 
