@@ -101,11 +101,18 @@ def _weeks(ax: Axes) -> None:
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
 
 
-def _grid(n: int, columns: int = GRID_COLUMNS, panel: tuple[float, float] = PANEL) -> tuple[Figure, list[Axes]]:
-    """A figure of `n` panels in rows of at most `columns`; the unused cells are hidden."""
+def _grid(
+    n: int, columns: int = GRID_COLUMNS, panel: tuple[float, float] = PANEL, fixed: bool = False
+) -> tuple[Figure, list[Axes]]:
+    """A figure of `n` panels in rows of at most `columns`; the unused cells are hidden. `fixed`: fixed margins
+    instead of constrained layout, which takes seconds to lay out a dozen panels."""
     cols = max(1, min(columns, n))
     rows = max(1, math.ceil(n / cols))
-    fig = Figure(figsize=(panel[0] * cols, panel[1] * rows + 0.6), layout="constrained")
+    height = panel[1] * rows + 0.6
+    fig = Figure(figsize=(panel[0] * cols, height), layout=None if fixed else "constrained")
+    if fixed:  # room for y tick labels (treatment names) left of every panel and a title above it
+        fig.subplots_adjust(left=0.09, right=0.98, bottom=0.9 / height, top=1 - 0.75 / height, wspace=0.55,
+                            hspace=1.2 / panel[1])  # fmt: skip
     axes = list(np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).flat)
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -313,7 +320,7 @@ def uplift_figure(
     rows = rows[[name.split(":")[-1] in CATALOGUE for name in rows["outcome"]]]
     treatments = list(dict.fromkeys(rows["treatment"]))
     outcomes = list(dict.fromkeys(rows["outcome"]))
-    fig, axes = _grid(len(outcomes), columns=4, panel=(4.2, 0.55 * len(treatments) + 1.6))
+    fig, axes = _grid(len(outcomes), columns=4, panel=(4.2, 0.55 * len(treatments) + 1.6), fixed=True)
     for ax, name in zip(axes, outcomes, strict=True):
         part = rows[rows["outcome"] == name].set_index("treatment").reindex(treatments)
         y = np.arange(len(treatments))
@@ -328,7 +335,8 @@ def uplift_figure(
         ax.set_title(outcome_label(name, unit), fontsize=9)
         ax.set_xlabel(axis_label(name, "uplift vs base", currency, difference=True), fontsize=8)
         format_axis(ax, name, currency, axis="x", difference=True)
-        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(3 if _scale_of(name) == "money" else 4))
+        ax.tick_params(axis="x", labelsize=8)
         ax.grid(axis="x", alpha=0.3)
     base = uplift_series_base(uplift)
     fig.suptitle(f"Uplift vs {base}: paired 95% CI (black), unpaired on the same runs (grey); green good, red bad, "
