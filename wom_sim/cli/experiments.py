@@ -400,10 +400,11 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
         )
     add_warnings(out, notes)
     unit = arms[0].scenario.tick_unit
-    currency = getattr(arms[0].scenario, "currency", None)
+    currency = result.currency
     scenarios = {arm.label: arm.scenario for arm in arms}
     save_figure(uplift_figure(result.uplift, None, unit, currency), out / f"compare.{figure_format}")
-    profit = profit_uplift_figure(result.uplift_timeseries, unit, currency, scenarios=scenarios)
+    paybacks = dict(zip(result.verdicts()["treatment"], result.verdicts()["payback_tick"], strict=True))
+    profit = profit_uplift_figure(result.uplift_timeseries, unit, currency, paybacks, scenarios)
     save_figure(profit, out / f"profit_uplift.{figure_format}")
     save_figure(ci_dashboard_figure(result.timeseries, "", unit, currency=currency), out / f"dashboard.{figure_format}")
     if quiet:

@@ -378,8 +378,9 @@ def profit_uplift_figure(
         if week is not None:
             value = float(rows.loc[rows["t"] == week, "uplift"].iloc[0]) if (rows["t"] == week).any() else 0.0
             ax.plot([week], [value], "o", color=colour, ms=7, zorder=5)
-            ax.annotate(f"pays back in {unit} {week}", (week, value), xytext=(6, -14), textcoords="offset points",
-                        fontsize=9, color=colour)  # fmt: skip
+            # one line per treatment below the zero line, so two paybacks a few weeks apart do not overlap
+            ax.annotate(f"{treatment}: payback in {unit} {week}", (week, value), xytext=(8, -14 - 14 * i),
+                        textcoords="offset points", fontsize=9, color=colour)  # fmt: skip
     if scenarios and len(treatments) == 1:
         mark_programmes(ax, programme_marks(scenarios.get(treatments[0])))
     ax.axhline(0, color="grey", lw=0.8)
