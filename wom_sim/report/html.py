@@ -409,7 +409,8 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
     base = spec.get("base") or {}
     unit, currency = base.get("tick_unit", "tick"), base.get("currency")
     decisions = []
-    for metric in metrics:
+    drawn = [m for m in metrics if points[f"{m}_mean"].notna().any()]  # an all-NaN roi (no spend): nothing to say
+    for metric in drawn:
         best = points.loc[points[f"{metric}_mean"].idxmax()]
         where = ", ".join(f"{p} = {best[p]:.4g}" if isinstance(best[p], float) else f"{p} = {best[p]}" for p in params)
 
@@ -446,7 +447,7 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
         if spec["design"] == "sobol"
         else _p("swing: max - min of the partial-dependence mean (the tornado)."),
         "<h2>Heatmaps</h2>",
-        _img(report.heatmap_figure(points, params, metrics, unit, currency), "heatmaps", embed),
+        _img(report.heatmap_figure(points, params, drawn, unit, currency) if drawn else None, "heatmaps", embed),
         "<h2>Partial dependence</h2>",
         _img(report.partial_dependence_figure(tables["effects"], unit, currency), "partial dependence", embed),
         f"<h2>Top points by {html.escape(report.outcome_label(first, unit))}</h2>",
