@@ -186,3 +186,17 @@ def test_inline_series_needs_two_values(tmp_path):
     write(tmp_path / "market.yaml", SCENARIO)
     with pytest.raises(ScenarioError, match="inline series"):
         load_problem(tmp_path / "market.yaml", bad_target(tmp_path, {"targets": [{"metric": "nps", "series": [1]}]}))
+
+
+def test_targets_take_the_outcome_syntax_of_compare_and_sweep_and_overrides(tmp_path):
+    write(tmp_path / "market.yaml", SCENARIO)
+    targets = {"parameters": {"wom.contact_prob": [0.05, 0.3]},
+               "targets": [{"metric": "min:brand", "value": 0.6}, {"metric": "at:5:customers", "value": 40},
+                           {"metric": "last:nps", "value": 10}]}  # fmt: skip
+    problem = load_problem(tmp_path / "market.yaml", write(tmp_path / "t.yaml", targets), ["ticks=12"])
+    assert problem.scenario.ticks == 12  # as --ticks 12 / --set ticks=12 give it
+    specs = [(t.spec.metric, t.spec.stat, t.spec.ticks) for t in problem.targets]
+    assert specs == [("brand", "min", None), ("customers", "final", (5, 5)), ("nps", "final", None)]
+    targets["targets"] = [{"metric": "payback", "value": 3}]
+    with pytest.raises(ScenarioError, match="compares with a base run"):
+        load_problem(tmp_path / "market.yaml", write(tmp_path / "t.yaml", targets))

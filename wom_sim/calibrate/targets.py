@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from wom_sim.analysis.outcomes import ALIASES, outcome
 from wom_sim.catalogue import METRIC_COLUMNS
 from wom_sim.errors import ScenarioError
 from wom_sim.scenario.loading import (
@@ -224,6 +225,7 @@ def load_problem(
             what = "a test fact (role: test)" if t.fact in roles else "not a fact of the registry"
             allowed = ", ".join(f for f, r in roles.items() if r == "target")
             raise ScenarioError(f"{where}.fact: {t.fact} is {what}; calibrate only on target facts ({allowed})")
+        t = _shared_outcome(t, where)
         for metric in _metric_parts(t.metric):
             if metric not in METRIC_COLUMNS:
                 raise ScenarioError(f"{where}.metric: unknown metric {metric!r} (allowed: {', '.join(METRIC_COLUMNS)})")
@@ -267,6 +269,29 @@ def _has(data: Any, dotted: str) -> bool:
 
 def _cast(value: float, bounds: Bounds) -> float | int:
     return int(round(value)) if bounds.integer else float(value)
+
+
+# The outcome syntax of compare and sweep (wom_sim.analysis.outcomes) -> this file's stat names.
+_SHARED_STATS = {"last": "final", "mean": "mean", "sum": "sum", "min": "min", "max": "max", "at": "final"}
+
+
+def _shared_outcome(t: TargetSpec, where: str) -> TargetSpec:
+    """A scalar target's `metric: stat:column` (as compare and sweep write outcomes: min:brand, at:52:customers)
+    as metric + stat (+ ticks for at:T); anything else unchanged."""
+    if (":" not in t.metric and t.metric not in ALIASES) or "/" in t.metric:
+        return t
+    if t.series is not None:
+        raise ScenarioError(f"{where}.metric: {t.metric!r}: a series target compares every tick; give the column")
+    try:
+        parsed = outcome(t.metric)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{where}.metric: {exc}") from None
+    if parsed.stat not in _SHARED_STATS:
+        raise ScenarioError(f"{where}.metric: {t.metric!r} compares with a base run; a target is one run's number")
+    update = {"metric": parsed.column, "stat": _SHARED_STATS[parsed.stat], "name": t.name or t.metric}
+    if parsed.stat == "at":
+        update["ticks"] = (parsed.tick, parsed.tick)
+    return t.model_copy(update=update)
 
 
 def _metric_parts(metric: str) -> list[str]:

@@ -527,9 +527,19 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
     from wom_sim.report.figures import format_value  # lazy: CLI start-up time
 
     points, sens, noise = tables["points"], tables["sensitivity"], tables["noise"].set_index("metric")
+    from wom_sim.analysis.outcomes import outcome  # lazy: CLI start-up time
+    from wom_sim.catalogue import metric as catalogue_entry  # lazy: CLI start-up time
+
     for metric in metrics:
         means = points[f"{metric}_mean"]
-        best = points.loc[means.idxmax()]
+        if means.isna().all():
+            click.echo(f"\n{metric}: no point has a value (e.g. roi without programme spend against the baseline)")
+            continue
+        parsed = outcome(metric)
+        lower = parsed.stat == "payback" or (
+            parsed.stat != "damage" and catalogue_entry(parsed.column).better == "down"
+        )
+        best = points.loc[means.idxmin() if lower else means.idxmax()]
         where = ", ".join(f"{p}={best[p]:.4g}" if isinstance(best[p], float) else f"{p}={best[p]}" for p in params)
         part = sens[sens["metric"] == metric]
         by = "ST" if "ST" in part.columns and part["ST"].notna().any() else "swing"
@@ -540,7 +550,7 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
         )
         click.echo(
             f"\n{metric}: point means {format_value(metric, means.min())} to {format_value(metric, means.max())}"
-            f"; highest at {where}"
+            f"; {'lowest' if lower else 'highest'} (best) at {where}"
         )
         click.echo(f"  drivers: {text}; replication noise {noise.loc[metric, 'noise_share']:.0%} of the variance")
     if "ST" in sens.columns:

@@ -123,8 +123,13 @@ def summarise_sweep(store: Store | str | Path, write: bool = True) -> dict[str, 
         pairs = outcomes.assign(base_key=outcomes["replication"].map(base_keys), group="sweep")
         spend = {"sweep": record.get("programmes", [])}
         outcomes = outcomes.join(paired_outcomes(runs, pairs, relative, spend))[[*outcomes.columns, *relative]]
-    outcomes = outcomes[outcomes["point"] != BASELINE_POINT].reset_index(drop=True)
-    tasks = tasks[tasks["point"] != BASELINE_POINT]
+    if (tasks["point"] == BASELINE_POINT).any():
+        outcomes = outcomes[outcomes["point"] != BASELINE_POINT].reset_index(drop=True)
+        tasks = tasks[tasks["point"] != BASELINE_POINT]
+        for param in params:  # the baseline's empty parameter cells made integer columns float: undo that
+            column = outcomes[param]
+            if pd.api.types.is_float_dtype(column) and column.notna().all() and (column % 1 == 0).all():
+                outcomes[param] = column.astype("int64")
     points = _points(outcomes, params, metrics)
     effects = _partial_dependence(outcomes, params, metrics, record["design"])
     sensitivity = _swings(effects)
