@@ -411,7 +411,11 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
     decisions = []
     drawn = [m for m in metrics if points[f"{m}_mean"].notna().any()]  # an all-NaN roi (no spend): nothing to say
     for metric in drawn:
-        best = points.loc[points[f"{metric}_mean"].idxmax()]
+        entry = CATALOGUE.get(metric.split(":")[-1])
+        lowest = metric.startswith("payback") or (entry is not None and entry.better == "down")  # less is better
+        means = points[f"{metric}_mean"]
+        best = points.loc[means.idxmin() if lowest else means.idxmax()]
+        extreme = "Lowest" if lowest else "Highest"
         where = ", ".join(f"{p} = {best[p]:.4g}" if isinstance(best[p], float) else f"{p} = {best[p]}" for p in params)
 
         def fmt(m, v):
@@ -421,7 +425,7 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
         needed = replications_needed(points, metric, int(sweep["replications"]))
         noise_share = noise.set_index("metric")["noise_share"].get(metric, float("nan"))
         lines = [
-            f"Highest {report.outcome_label(metric, unit)}: {fmt(metric, best[f'{metric}_mean'])} (95% CI "
+            f"{extreme} {report.outcome_label(metric, unit)}: {fmt(metric, best[f'{metric}_mean'])} (95% CI "
             f"{fmt(metric, best[f'{metric}_ci_low'])} to {fmt(metric, best[f'{metric}_ci_high'])}) at {where}.",
             f"What drives it: {drivers}.",
         ]
