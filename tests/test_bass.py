@@ -98,11 +98,12 @@ def test_fit_bass_command_on_a_csv(tmp_path):
     assert (tmp_path / "fit.png").is_file()
 
 
-def test_fit_bass_command_sums_new_adopters(tmp_path):
+def test_fit_bass_command_sums_new_adopters_from_parquet(tmp_path):
+    # Parquet, as `wom-sim run` writes metrics.parquet
     t = np.arange(1, 51)
     new = np.diff(bass_curve(np.arange(0, 51), 0.02, 0.3, 100.0))
-    pd.DataFrame({"new": new}).to_csv(tmp_path / "n.csv", index=False)
-    res = wom("fit-bass", str(tmp_path / "n.csv"), "--new")
+    pd.DataFrame({"new": new}).to_parquet(tmp_path / "n.parquet", index=False)
+    res = wom("fit-bass", str(tmp_path / "n.parquet"), "--new")
     assert res.returncode == 0, res.stderr
     assert "p (innovation)  0.02000" in res.stdout and len(t) == 50
 
@@ -111,6 +112,7 @@ def test_fit_bass_command_sums_new_adopters(tmp_path):
     ("args", "message"),
     [
         (["missing.csv"], "file not found"),
+        (["missing.parquet"], "file not found"),
         (["a.csv", "--column", "nope"], "no column 'nope'"),
         (["a.csv", "--column", "x"], "at least 4"),
     ],

@@ -90,11 +90,14 @@ def test_bad_input_exit_2_one_line_nothing_written(tmp_path, args, words):
     assert not (tmp_path / "out").exists()
 
 
-def test_check_prints_resolved_parameters():
+def test_check_prints_what_differs_from_the_defaults_and_all_with_all():
     res = wom("check", BASELINE, "--set", "wom.contact_prob=0.2")
     assert res.returncode == 0, res.stderr
-    assert "contact_prob: 0.2" in res.stdout and "satisfaction_elasticity:" in res.stdout
+    assert yaml.safe_load(res.stdout)["wom"] == {"contact_prob": 0.2}  # the user's change, not lost in defaults
+    assert "satisfaction_elasticity:" not in res.stdout and "--all prints them" in res.stderr
     assert "valid" in res.stderr and "GB" in res.stderr
+    res = wom("check", BASELINE, "--set", "wom.contact_prob=0.2", "--all")
+    assert "contact_prob: 0.2" in res.stdout and "satisfaction_elasticity:" in res.stdout
 
 
 def test_scenarios_lists_bundled_questions():

@@ -545,7 +545,7 @@ def test_kol_support_after_the_answer_is_paid_per_post():
 
 def test_random_crisis_frequency():
     p = 1.0 - (1.0 - 0.3) ** (1.0 / 52)
-    assert 1.0 - (1.0 - p) ** 52 == pytest.approx(0.3)  # ~30% a year (seed 002)
+    assert 1.0 - (1.0 - p) ** 52 == pytest.approx(0.3)  # ~30% a year (crisis report)
     always = WomModel(make(events=[{"kind": "crisis", "probability_per_year": 1.0}], n=100, ticks=3), seed=1)
     always.run()
     state = always.context.shared["crisis"]

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment import Arm, compare, replicate
+from wom_sim.experiment.comparison import load_comparison
 from wom_sim.report import figures as report
-from wom_sim.report.html import build_report, ci_table, pairing_gain, uplift_display
+from wom_sim.report.changes import changed_payload, changes
+from wom_sim.report.html import build_report, ci_table, pairing_gain, replications_needed, uplift_display
 from wom_sim.sim.model import resolve_scenario, simulate
 
 TINY = {"network.n": 300, "network.m": 3, "ticks": 10}
@@ -63,12 +69,18 @@ def test_ci_dashboard_draws_bands_for_one_or_several_arms(tmp_path, comparison):
 
 def test_uplift_figure_and_tables(comparison):
     _, tables = comparison
-    fig = report.uplift_figure(tables["uplift"], tables["uplift_timeseries"], "week")
-    assert "Churn rate per week (mean)" in [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    fig = report.uplift_figure(tables["uplift"], tables["uplift_timeseries"], "week", currency="EUR")
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert "Churn rate per week (mean)" in titles and "Profit (total)" in titles
+    profit = fig.axes[titles.index("Profit (total)")]
+    assert "EUR" in profit.get_xlabel()
+    assert "percentage points" in fig.axes[titles.index("Ever adopted (share of population)")].get_xlabel()
     _png(fig)
     shown = uplift_display(tables["uplift"], "week")
     assert "Churn rate per week (mean)" in set(shown["outcome"])
-    assert "ROI on extra spend" in set(shown["outcome"]) and shown["paired 95% CI"].str.contains(" to ").all()
+    assert shown["paired 95% CI"].str.contains(" to ").all()
+    adoption = shown[shown["outcome"] == "Ever adopted (share of population)"].iloc[0]
+    assert adoption["change"].split()[1].startswith("pts") and adoption["base"].endswith("%")  # points, not %
     (line,) = pairing_gain(tables["uplift"])
     assert line.startswith("ads: paired 95% CIs are")
 
@@ -139,7 +151,13 @@ def test_html_report_of_a_comparison_is_self_contained(comparison):
     path = build_report(folder)
     text = path.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and "Comparison: base vs ads" in text
-    assert text.count("data:image/png;base64,") == 2 and "<script" not in text and "http" not in text
+    assert text.count("data:image/png;base64,") == 3 and "<script" not in text and "http" not in text
+    # the decision first, then what each arm is (the keys it changes), then the details, the method last
+    order = [text.index(h) for h in ("<h2>Decision", "<h2>What each arm is", "<h2>Details", "<h2>Method")]
+    assert order == sorted(order)
+    (sentence,) = load_comparison(folder).verdicts()["sentence"]
+    assert re.match(r"ads (pays|does not pay|not sure): [+-]", sentence) and html.escape(sentence) in text
+    assert "interventions.advertising: added" in text and "advertising.budget_per_tick: 0 -&gt; 50" in text
 
 
 def test_html_report_rejects_folders_it_cannot_read(tmp_path):
@@ -147,3 +165,59 @@ def test_html_report_rejects_folders_it_cannot_read(tmp_path):
         build_report(tmp_path / "missing")
     with pytest.raises(ScenarioError, match="not a run, comparison or sweep folder"):
         build_report(tmp_path)
+
+
+def test_money_and_axes_read_on_a_slide():
+    assert report.axis_label("adoption_share", "uplift", difference=True) == "uplift (percentage points)"
+    assert report.axis_label("profit", "profit", "EUR") == "profit (EUR)"
+
+
+def test_uplift_colours_say_good_or_bad_for_the_business():
+    # lower churn is good, more churn bad, a CI that spans 0 neither; a metric with no direction is never coloured
+    assert report.uplift_colour("churn_rate", -0.01, -0.02, -0.005) == report.GOOD
+    assert report.uplift_colour("churn_rate", 0.01, 0.005, 0.02) == report.BAD
+    assert report.uplift_colour("profit", 100, -5, 205) == report.UNSURE
+    assert report.uplift_colour("intervention_cost", 100, 50, 150) == report.UNSURE
+
+
+def test_dashboard_labels_every_axis_marks_programmes_and_has_no_offset(tmp_path):
+    scenario = resolve_scenario(
+        None,
+        {**TINY, "ticks": 30, "interventions": [{"kind": "advertising", "budget_per_tick": 5_000_000,
+                                                   "schedule": {"from": 3, "until": 9}}],  # fmt: skip
+         "events": [{"kind": "crisis", "at": 15}]},
+    )  # fmt: skip
+    assert report.programme_marks(scenario) == [("advertising", 3, 9), ("crisis", 15, 15)]
+    metrics = simulate(scenario, seed=1).metrics  # millions of spend: matplotlib would write a 1e6 offset
+    fig = report.dashboard_figure(metrics, "marked", "week", scenario=scenario, currency="EUR")
+    fig.canvas.draw()
+    for ax in fig.axes:
+        assert ax.get_ylabel() and ax.get_xlabel() == "week"
+        assert ax.yaxis.get_offset_text().get_text() == ""  # no 1e6 above the axis
+    texts = [t.get_text() for t in fig.axes[2].texts]
+    assert "advertising" in texts and "crisis" in texts  # named at the top of the panel
+    assert "EUR" in fig.axes[5].get_ylabel()
+    small = Figure(figsize=(2, 1))  # the format is the point here, not the drawing
+    small.subplots().plot([0, 1])
+    for fmt, magic in (("svg", b"<?xml"), ("pdf", b"%PDF"), ("png", b"\x89PNG")):
+        assert report.save_figure(small, tmp_path / f"d.{fmt}").read_bytes().startswith(magic)
+
+
+def test_changes_against_a_base_and_against_the_defaults():
+    base = resolve_scenario(None, TINY)
+    kol = resolve_scenario(None, {**TINY, "wom.contact_prob": 0.25,
+                                  "interventions": [{"kind": "kol_campaign", "screening": 0.9}]})  # fmt: skip
+    texts = [c.text() for c in changes(kol, base)]
+    assert texts == [f"wom.contact_prob: {base.wom.contact_prob:g} -> 0.25", "interventions.kol_campaign: added",
+                     "interventions.kol_campaign.screening: 0.8 -> 0.9"]  # fmt: skip
+    assert [c.text() for c in changes(base, kol)][-1] == "interventions.kol_campaign: removed"
+    shown, hidden = changed_payload(kol)
+    assert shown["wom"] == {"contact_prob": 0.25} and shown["network"] == {"n": 300, "m": 3}
+    assert shown["interventions"][0]["fee_per_post"] == 300.0  # an entry is shown whole, its defaults too
+    assert hidden > 100
+
+
+def test_replications_follow_the_noise():
+    points = pd.DataFrame({"m_mean": [0.0, 1.0], "m_ci_low": [-0.1, 0.9], "m_ci_high": [0.1, 1.1]})
+    assert replications_needed(points, "m", 5) == 5  # a half-width of 10% of the spread is what is asked
+    assert replications_needed(points.assign(m_ci_low=[-0.2, 0.8], m_ci_high=[0.2, 1.2]), "m", 5) == 20  # 1/sqrt(n)

@@ -25,7 +25,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_defaults_fill_everything():
     sc = Scenario()
-    assert sc.wom.satisfaction_elasticity > 1  # positive WOM grows faster than satisfaction (seed 000)
+    assert sc.wom.satisfaction_elasticity > 1  # positive WOM grows faster than satisfaction (loyalty-WOM report)
     assert sc.reception.satisfaction_weight == pytest.approx(0.035)
     assert abs(sum(s.share for s in sc.population.segments) - 1) < 1e-9
 

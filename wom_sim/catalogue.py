@@ -124,6 +124,13 @@ CHANNEL_COLOURS = {
     "kol": PALETTE["reddish_purple"],
     "referral": PALETTE["yellow"],
 }
+# "no touch": new customers no channel reached before they bought: people aware at the start
+# (population.initial.aware) who adopted before any ad, WOM message, KOL post or referral reached them
+# (last_touch is still none, docs/model.md "Start"). Every table, figure and page that shows the channel says so.
+NO_TOUCH_NOTE = (
+    "no touch = aware at the start (population.initial.aware) and adopted before any ad, WOM "
+    "message, KOL post or referral reached them"
+)
 CHANNEL_LABELS = {"none": "no touch", "advertising": "advertising", "wom": "word of mouth", "kol": "KOL",
                   "referral": "referral"}  # fmt: skip
 # Customer status (wom_sim.sim.population.STATUS_NAMES order).
@@ -135,6 +142,10 @@ STATUS_COLOURS = {
 }
 # Valence of word of mouth: positive talk is the WOM channel's colour, negative the colour of loss.
 POSITIVE, NEGATIVE = PALETTE["bluish_green"], PALETTE["vermillion"]
+# An uplift that is good for the business (more profit, less churn), bad, or not distinguishable from 0 (CI spans 0).
+GOOD, BAD, UNSURE = PALETTE["bluish_green"], PALETTE["vermillion"], PALETTE["grey"]
+# Shading of a programme window (an intervention on from-until) and the colour of a one-tick event line.
+WINDOW, EVENT = PALETTE["sky_blue"], PALETTE["vermillion"]
 # People coloured by a 0-1 state (satisfaction): a diverging ColorBrewer map that stays readable with
 # red-green colour blindness (red = low, blue = high), and the grey of those never asked (never bought).
 STATE_COLOURMAP, NO_STATE = "RdYlBu", PALETTE["pale_grey"]

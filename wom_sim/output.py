@@ -360,15 +360,24 @@ def write_table(frame: pd.DataFrame, path: str | Path, fmt: str = "parquet") -> 
     return path
 
 
-def save_figure(fig: Any, path: str | Path, dpi: int = 100) -> Path:
-    """Save a matplotlib figure as PNG atomically (a figure made with pyplot is closed there afterwards).
+# Formats a figure can be saved in (`--figure-format` of the commands that write figures): PNG for a page or a
+# quick look, SVG and PDF (vector) for a deck or a paper.
+FIGURE_FORMATS = ("png", "svg", "pdf")
+FIGURE_DPI = 200  # PNG resolution: a 15-inch-wide figure is 3000 px, sharp on a full-screen slide
+
+
+def save_figure(fig: Any, path: str | Path, dpi: int = FIGURE_DPI) -> Path:
+    """Save a matplotlib figure atomically in the format its suffix names (.png, .svg or .pdf; PNG otherwise) (a
+    figure made with pyplot is closed there afterwards).
 
     Here, not in the report layer, because every layer that writes a figure (a run's dashboard, a calibration's
     fit plot) writes it the way every other output is written: whole or not at all.
     """
     path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    fmt = fmt if fmt in FIGURE_FORMATS else "png"
     with atomic_file(path) as handle:
-        fig.savefig(handle, format="png", dpi=dpi)
+        fig.savefig(handle, format=fmt, dpi=dpi)
     release_figure(fig)
     return path
 

@@ -166,7 +166,7 @@ SECTIONS = [
     (
         "loyalty_program",
         f"Members repurchase more (rate {dm('loyalty_program', 'delta_repurchase_rate'):+.3f}, "
-        f"{rel('loyalty_program', 'repurchase_rate'):+.0%}; seed 004 reports 42% -> 58% with multichannel service "
+        f"{rel('loyalty_program', 'repurchase_rate'):+.0%}; mobile-loyalty report reports 42% -> 58% with multichannel service "
         f"as well), NPS and the CLV estimate rise; the extra margin pays the member fees and rewards and a bit more: "
         f"{roi('loyalty_program')}. More purchases also mean more service failures, so negative WOM rises too.",
     ),
@@ -280,7 +280,7 @@ wom-sim compare baseline product_crisis product_crisis_handled product_crisis_mi
 
 The same defect (severity 0.6, 10% of customers hit) surfaces in week 40 after a week of rising complaints.
 Brand damage is the largest shortfall of B against the paired baseline in the 64 weeks after; recovery is the
-number of weeks after surfacing until 90% of that shortfall is made good (`wom_sim.interventions.crisis_impact`). Seed 002 says: a
+number of weeks after surfacing until 90% of that shortfall is made good (`wom_sim.interventions.crisis_impact`). The crisis report says: a
 typical crisis costs 8-15% of brand value, doubled if mishandled; transparency and compensation keep the loss
 under 5%; non-transparent handling cuts trust by about 40%; recovery to >90% takes 6-12 months.
 """)
@@ -322,7 +322,7 @@ rec = np.nanmean(np.array(D["product_crisis_handled"]["crisis"]["ticks_to_recove
 prof = {a: dm(a, "incremental_profit") for a in arms}
 out.append(f"""The well-handled crisis stays under 5% ({
     dmg["product_crisis_handled"]:.1%}; it never dips below 90% of the
-no-crisis brand) and 90% of its small loss is made good in about {rec:.0f} weeks (6-12 months, seed 002); the
+no-crisis brand) and 90% of its small loss is made good in about {rec:.0f} weeks (6-12 months, crisis report); the
 unanswered one lands in the seeds' 8-15% band ({dmg["product_crisis"]:.1%}); the late, opaque answer nearly doubles
 that ({dmg["product_crisis_mishandled"] / dmg["product_crisis"]:.1f}x; {
     dmg["product_crisis_mishandled"]

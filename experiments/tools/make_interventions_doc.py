@@ -133,10 +133,10 @@ leave the programme; when the programme ends (its first tick off air) everyone l
     "community": dict(
         what="""Engages customers (`pop.engaged`), enrolling like the loyalty programme (fixed affinity < `uptake`, joining at
 `join_rate` per tick). Engaged customers repurchase with `purchase.repurchase.engaged` extra log-odds (+30%,
-seed 000) and gain attachment `loyalty.attachment.engaged_gain`. On top, each tick their loyalty is multiplied
+loyalty-WOM report) and gain attachment `loyalty.attachment.engaged_gain`. On top, each tick their loyalty is multiplied
 by a factor g with (1 + g) = (1 - lambda / (1 + 0.03 k)) / (1 - lambda) (lambda = `loyalty.rate`, k =
 `interactions_per_tick`, 0.03 = `loyalty_per_interaction`), which makes their steady-state loyalty exactly
-L* (1 + 0.03 k): +3% per weekly interaction (seed 000). Everyone leaves when the community closes.""",
+L* (1 + 0.03 k): +3% per weekly interaction (loyalty-WOM report). Everyone leaves when the community closes.""",
         cost="`cost_per_tick` + `cost_per_member` x engaged customers, each tick on air.",
         example="""  - kind: community
     schedule: {from: 13}
@@ -145,7 +145,7 @@ L* (1 + 0.03 k): +3% per weekly interaction (seed 000). Everyone leaves when the
     ),
     "service_improvement": dict(
         what="""While on air: quality Q + `quality_gain`, failure probability f x (1 - `failure_reduction`), positive-talk
-probability x (1 + `talk_uplift`) (smart service: positive WOM about 30% faster, seed 004). Higher Q lifts
+probability x (1 + `talk_uplift`) (smart service: positive WOM about 30% faster, mobile-loyalty report). Higher Q lifts
 experienced quality, satisfaction, perceived value and the brand's target; fewer failures mean less failure talk
 and churn.""",
         cost="`one_off_cost` on the first tick on air + `cost_per_tick` every tick on air.",
@@ -171,7 +171,7 @@ lives the failure and is made whole `delay` ticks later.""",
     "personalised_marketing": dict(
         what="""Each tick on air a share `share` of customers (fresh draw each tick) is targeted: their repurchase log-odds
 rise by logit(r (1 + `uplift`)) - logit(r), r = `reference_rate` (`Levers.repurchase_boost`), i.e. +15%
-repurchase for a customer at the seed's 42% rate (seed 004).""",
+repurchase for a customer at the seed's 42% rate (mobile-loyalty report).""",
         cost="`cost_per_target` x targeted customers, each tick on air.",
         example="""  - kind: personalised_marketing
     share: 0.3
@@ -186,7 +186,7 @@ model's blind spots persist); at-risk, detectable customers without a running of
 precision p, (1 - p)/p customers not at risk per true flag (stochastically rounded), so precision is p in
 expectation. Each flagged customer gets an offer that multiplies its churn hazard by 1 - `offer_effect` for
 `offer_ticks` ticks (`Levers.hazard_multiplier`); offers made run their course after the programme ends. With the
-defaults churn falls about 15% (seeds 000/004, fact F12; measured in docs/cookbook.md, churn_early_warning).""",
+defaults churn falls about 15% (loyalty-WOM and mobile-loyalty reports, fact F12; measured in docs/cookbook.md, churn_early_warning).""",
         cost="`cost_per_offer` x offers made (true and false flags alike).",
         example="""  - kind: churn_prevention
     schedule: {from: 26}
@@ -198,7 +198,7 @@ defaults churn falls about 15% (seeds 000/004, fact F12; measured in docs/cookbo
         what="""While on air the price index is `price`. A cut raises perceived value V = Q + w psi (1 - price) (step 5),
 so adoption and loyalty rise a little (most for the price-sensitive), and lowers the margin per sale (revenue =
 spend x price, cost of goods unchanged). A cut below `brand.price` also erodes the brand: B loses
-`brand_erosion` x cut per tick on air (price wars: short-term gain, long-term brand loss, seed 000).""",
+`brand_erosion` x cut per tick on air (price wars: short-term gain, long-term brand loss, loyalty-WOM report).""",
         cost="None booked: the lost margin shows in revenue and profit.",
         example="""  - kind: price_change
     schedule: {from: 26, until: 51}
@@ -207,17 +207,17 @@ spend x price, cost of goods unchanged). A cut below `brand.price` also erodes t
     "crisis": dict(
         what="""An event. With `at`, a crisis surfaces at each listed tick (one at a time); without it, each tick on air with
 no crisis running one begins with probability 1 - (1 - `probability_per_year`)^(1/`ticks_per_year`) (30% a
-year, seed 002). A crisis that begins at tick s - `precursor_lead` picks the affected customers (share
+year, crisis report). A crisis that begins at tick s - `precursor_lead` picks the affected customers (share
 `affected_share`); the **precursor**: half of them (`precursor_share`) post negatively until it surfaces at s
-(negative reviews spike about a week before, seed 002). **At s**: the brand falls to its pre-crisis level less
-`initial_share` x `damage` (damage default 0.08 + 0.07 x severity: 8-15%, seed 002); the affected lose
+(negative reviews spike about a week before, crisis report). **At s**: the brand falls to its pre-crisis level less
+`initial_share` x `damage` (damage default 0.08 + 0.07 x severity: 8-15%, crisis report); the affected lose
 `satisfaction_hit` x severity of satisfaction; a `quality` crisis lowers Q by `quality_drop` x severity for
 `defect_ticks` ticks (or until a response fixes it); a `scandal` cuts everyone's trust by `scandal_trust_hit` x
 severity and prospects' expectations by 0.1 x severity. **Escalation**: each tick it stays unresolved (no
 transparent answer yet) the damage grows by `escalation` x `damage` up to 1 x `damage` (the typical loss), or up
-to `mishandled_factor` x `damage` after an opaque answer (doubled, seed 002); while it escalates the brand is held
+to `mishandled_factor` x `damage` after an opaque answer (doubled, crisis report); while it escalates the brand is held
 at or below pre-crisis x (1 - damage so far), after that it recovers toward its target at
-`brand.reputation_rate` (90% of the loss made good in about 45 weekly ticks: 6-12 months, seed 002).
+`brand.reputation_rate` (90% of the loss made good in about 45 weekly ticks: 6-12 months, crisis report).
 **Venting**: for `outrage_ticks` ticks each affected, uncompensated customer posts negatively with probability
 `outrage_rate` per tick. It stays open to an answer for `open_ticks` ticks. Ongoing and past crises are in
 `ctx.shared["crisis"]`; `wom_sim.sim.interventions.crisis_impact(metrics, surfaced, baseline)` measures brand damage,
@@ -234,12 +234,12 @@ trust cut and recovery time.""",
 surfaced (without schedule or trigger it is a standing crisis plan; with `when` it answers when the trigger
 fires). The answer is written into `ctx.shared["crisis"]` and from the next tick the crisis reads it: a
 `transparent` answer stops the escalation; an opaque one lets it run to `mishandled_factor` x damage and, at
-once, cuts the trust of everyone aware by `opaque_trust_cut` (about -40%, seed 002). Its own effects, at once:
+once, cuts the trust of everyone aware by `opaque_trust_cut` (about -40%, crisis report). Its own effects, at once:
 `apology` adds `apology_lift` to the brand; `compensation` > 0 restores `compensation_effect` of the affected
 customers' lost satisfaction and trust and ends their venting; `fix_ticks` ends a product defect that many ticks
 after the answer (a recall; none = it runs its course); `kol_support` makes the scenario's KOLs post positively
 for `kol_ticks` ticks. Measured at the bundled size (severity 0.6, five seeds; docs/cookbook.md): no answer
-about 14% brand damage; fast + transparent + compensated about 3% (< 5%, seed 002); four weeks late and opaque
+about 14% brand damage; fast + transparent + compensated about 3% (< 5%, crisis report); four weeks late and opaque
 about 24% (1.7-1.8x the unanswered damage) with trust about -40%.""",
         cost="`compensation` x affected customers at the answer, plus `fee_per_post` x KOLs per tick of KOL support.",
         example="""  - kind: crisis_response
@@ -255,7 +255,7 @@ about 24% (1.7-1.8x the unanswered damage) with trust about -40%.""",
 Exposure happens at `exposed_at` (also after the campaign ended) or, without it, with probability
 `exposure_prob` per tick on air. On exposure: everyone aware loses `trust_drop` of their trust, the brand
 `brand_shock`, the accumulated lift is withdrawn from prospects' expectations, a share `outrage_share` of
-experienced people post negatively for `outrage_ticks` ticks, and the campaign stops for good (seed 001: fake
+experienced people post negatively for `outrage_ticks` ticks, and the campaign stops for good (customer-WOM report: fake
 reviews lower trust when exposed).""",
         cost="`cost_per_tick` per tick on air until exposure (inclusive).",
         example="""  - kind: fake_reviews

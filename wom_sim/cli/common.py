@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from wom_sim.errors import ScenarioError
-from wom_sim.output import USER_ERRNOS
+from wom_sim.output import FIGURE_FORMATS, USER_ERRNOS
 from wom_sim.scenario.catalogue import BUNDLED_DIR, resolve_scenario_path  # noqa: F401 - subcommands import it from here
 
 
@@ -62,4 +62,17 @@ def set_option(f):
         multiple=True,
         metavar="KEY=VALUE",
         help="Override a scenario value by dotted key, e.g. --set wom.contact_prob=0.2 (repeatable).",
+    )(f)
+
+
+def figure_format_option(f):
+    """`--figure-format png|svg|pdf`: the format of the figures a command writes (PNG at 200 dpi by default; SVG
+    and PDF are vector, for a deck)."""
+    return click.option(
+        "--figure-format",
+        "figure_format",
+        type=click.Choice(FIGURE_FORMATS),
+        default="png",
+        show_default=True,
+        help="Format of the figures written: png (200 dpi), svg or pdf (vector, for slides).",
     )(f)

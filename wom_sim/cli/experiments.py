@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from wom_sim.cli.common import cli, resolve_scenario_path, set_option
+from wom_sim.cli.common import cli, figure_format_option, resolve_scenario_path, set_option
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import check_network
 from wom_sim.output import add_warnings, check_writable_file, prepare_out
@@ -154,7 +154,8 @@ def _check_paired(arms: list, unpaired: bool) -> list[str]:
 
 # ------------------------------------------------------------------------------------------------ run --replications
 def run_replicated(
-    path: Path, scenario, replications: int, out_dir, workers, dask, dask_local, quiet: bool, xlsx: bool = False
+    path: Path, scenario, replications: int, out_dir, workers, dask, dask_local, quiet: bool, figure_format: str = "png",
+    xlsx: bool = False,
 ) -> None:
     """`wom-sim run SCENARIO --replications N`: mean and 95% CI per metric per tick, a dashboard with CI bands."""
     # Imported when the command runs, so `wom-sim --help` stays fast.
@@ -175,7 +176,8 @@ def run_replicated(
     add_warnings(out, notes)
     tables = result.tables
     title = f"{scenario.name} ({scenario.network.n:,} people)"
-    save_figure(ci_dashboard_figure(tables["timeseries"], title, scenario.tick_unit), out / "dashboard.png")
+    dashboard = ci_dashboard_figure(tables["timeseries"], title, scenario.tick_unit, scenario=scenario)
+    save_figure(dashboard, out / f"dashboard.{figure_format}")
     _xlsx(out, xlsx)
     if quiet:
         return
@@ -186,7 +188,7 @@ def run_replicated(
     _print_rows(ci_table(tables["summary"], scenario.tick_unit).to_dict("records"))
     click.echo(
         f"\nOutputs in {out}/: summary.csv (mean and 95% CI per outcome), timeseries.parquet (per metric per "
-        f"{scenario.tick_unit}), outcomes.csv (per replication), dashboard.png, runs/ (one part per run). "
+        f"{scenario.tick_unit}), outcomes.csv (per replication), dashboard.{figure_format}, runs/ (one part per run). "
         f"HTML: wom-sim report {out}"
     )
 
@@ -370,9 +372,10 @@ def ranking_rows(result) -> list[dict]:
     "nothing: read the unpaired CI. Without it such a comparison is refused.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table; only errors and warnings.")
+@figure_format_option
 @xlsx_option
 def compare(base, treatments, replications, overrides, seed, ticks, labels, outcomes, details, out_dir, workers,
-            dask, dask_local, unpaired, quiet, xlsx=False):  # fmt: skip
+            dask, dask_local, unpaired, quiet, figure_format, xlsx=False):  # fmt: skip
     """Compare TREATMENTs with BASE: does each pay, by how much, how sure, from when; which beats which.
 
     \b
@@ -394,7 +397,7 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
     # Imported when the command runs, so `wom-sim --help` stays fast.
     from wom_sim.analysis.outcomes import outcome  # lazy: CLI start-up time
     from wom_sim.experiment.comparison import compare as run_compare
-    from wom_sim.report.figures import ci_dashboard_figure, save_figure, uplift_figure  # lazy: CLI start-up time
+    from wom_sim.report.figures import ci_dashboard_figure, profit_uplift_figure, save_figure, uplift_figure  # lazy
 
     for name in outcomes:
         try:
@@ -421,8 +424,13 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
         )
     add_warnings(out, notes)
     unit = arms[0].scenario.tick_unit
-    save_figure(uplift_figure(result.uplift, result.uplift_timeseries, unit), out / "compare.png")
-    save_figure(ci_dashboard_figure(result.timeseries, "", unit), out / "dashboard.png")
+    currency = result.currency
+    scenarios = {arm.label: arm.scenario for arm in arms}
+    save_figure(uplift_figure(result.uplift, None, unit, currency), out / f"compare.{figure_format}")
+    paybacks = dict(zip(result.verdicts()["treatment"], result.verdicts()["payback_tick"], strict=True))
+    profit = profit_uplift_figure(result.uplift_timeseries, unit, currency, paybacks, scenarios)
+    save_figure(profit, out / f"profit_uplift.{figure_format}")
+    save_figure(ci_dashboard_figure(result.timeseries, "", unit, currency=currency), out / f"dashboard.{figure_format}")
     _xlsx(out, xlsx)
     if quiet:
         return
@@ -430,7 +438,8 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
     print_comparison(result, details, width)
     outputs = (
         f"Outputs in {out}/: verdicts.csv, pairwise.csv, uplift.csv, roi.csv, per_seed.csv, outcomes.csv, "
-        f"timeseries.parquet, compare.png, dashboard.png, runs/. HTML: wom-sim report {out}"
+        f"timeseries.parquet, compare.{figure_format}, profit_uplift.{figure_format}, dashboard.{figure_format}, "
+        f"runs/. HTML: wom-sim report {out}"
     )
     click.echo("\n" + textwrap.fill(outputs, width, break_on_hyphens=False, break_long_words=False))
 
@@ -492,8 +501,10 @@ def print_comparison(result, details: bool, width: int) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Store folder (default: runs/<spec name>).")
 @executor_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary; only errors and warnings.")
+@figure_format_option
 @xlsx_option
-def sweep(spec, overrides, replications, ticks, samples, out_dir, workers, dask, dask_local, quiet, xlsx=False):
+def sweep(spec, overrides, replications, ticks, samples, out_dir, workers, dask, dask_local, quiet, figure_format,
+          xlsx=False):  # fmt: skip
     """Run the parameter sweep described by SPEC (YAML) into a resumable store and summarise it.
 
     \b
@@ -528,12 +539,14 @@ def sweep(spec, overrides, replications, ticks, samples, out_dir, workers, dask,
         result = _run_study(lambda: run_sweep(plan, out, executor, progress=not quiet, warn=False), quiet)
     add_warnings(out, notes)
     tables, params, metrics = result.tables, [p.key for p in plan.parameters], plan.spec.metrics
+    unit, currency = plan.base.tick_unit, getattr(plan.base, "currency", None)
     drawn = [m for m in metrics if tables["points"][f"{m}_mean"].notna().any()]  # an all-NaN roi: nothing to draw
-    heat = heatmap_figure(tables["points"], params, drawn) if drawn else None
+    heat = heatmap_figure(tables["points"], params, drawn, unit, currency) if drawn else None
     if heat is not None:
-        save_figure(heat, out / "heatmaps.png")
-    save_figure(partial_dependence_figure(tables["effects"]), out / "partial_dependence.png")
-    save_figure(sensitivity_figure(tables["sensitivity"]), out / "sensitivity.png")
+        save_figure(heat, out / f"heatmaps.{figure_format}")
+    dependence = partial_dependence_figure(tables["effects"], unit, currency)
+    save_figure(dependence, out / f"partial_dependence.{figure_format}")
+    save_figure(sensitivity_figure(tables["sensitivity"], unit, currency), out / f"sensitivity.{figure_format}")
     _xlsx(out, xlsx)
     if not quiet:
         _print_sweep(tables, params, metrics, out)
@@ -594,11 +607,25 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
 @click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
 @click.option("--out", type=click.Path(dir_okay=False), help="HTML file to write (default: DIR/report.html).")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file that is not a wom-sim report.")
+@click.option(
+    "--figure-format",
+    "figure_format",
+    type=click.Choice(["png", "svg"]),
+    default="png",
+    show_default=True,
+    help="How figures are embedded: png (images) or svg (vector, sharp when zoomed, printed or pasted in a deck).",
+)
 @click.option("--xlsx", is_flag=True, help="Also write DIR/<kind>.xlsx, an Excel workbook (needs wom-sim[excel]).")
-def report(folder, out, force, xlsx=False):
+def report(folder, out, force, figure_format, xlsx=False):
     """Write one self-contained HTML report (figures embedded) for a run, replications, comparison or sweep DIR.
 
-    An existing --out file is replaced only when it is an earlier wom-sim report (or with --force).
+    \b
+    It opens with the decision: for a comparison the verdict per treatment (pays / does not pay / not sure from
+    the 95% CI of the profit uplift), the ranking and the profit uplift over time with its payback week; for a run
+    what was in force and the spend; for a sweep the best point with its CI, what drives the outcome and how many
+    replications the noise calls for. Then what each arm is (its question, the keys it changes against the base),
+    the details, and the method last. An existing --out file is replaced only when it is an earlier wom-sim
+    report (or with --force).
     """
     from wom_sim.report.html import build_report  # lazy: CLI start-up time
 
@@ -608,7 +635,7 @@ def report(folder, out, force, xlsx=False):
             raise ScenarioError(f"--out {out}: exists and is not a wom-sim report; choose another file or add --force")
     _need_xlsx(xlsx)
     try:
-        click.echo(str(build_report(folder, out)))
+        click.echo(str(build_report(folder, out, figure_format)))
         if xlsx:
             _xlsx(Path(folder), xlsx)
     except (KeyError, TypeError, IndexError, AttributeError) as exc:  # a manifest or table edited or cut short

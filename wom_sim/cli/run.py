@@ -11,11 +11,12 @@ from tqdm import tqdm
 
 from wom_sim.analysis.segments import BY, breakdown
 from wom_sim.catalogue import summary_rows
-from wom_sim.cli.common import bundled_scenarios_dir, cli, resolve_scenario_path, set_option
+from wom_sim.cli.common import bundled_scenarios_dir, cli, figure_format_option, resolve_scenario_path, set_option
 from wom_sim.cli.experiments import executor_options, run_replicated
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import build_graph, check_network, estimate_memory_bytes
 from wom_sim.output import atomic_dir, atomic_file, check_finite_frame, prepare_out, write_table
+from wom_sim.report.changes import changed_yaml
 from wom_sim.scenario.loading import load_scenario, read_text_file, scenario_to_yaml, scenario_warnings
 from wom_sim.scenario.schema import scenario_json_schema
 from wom_sim.sim.model import WomModel
@@ -75,14 +76,16 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
     "competitors): a table printed after the summary and written as by_<COLUMN>.<fmt>.",
 )  # fmt: skip
 @executor_options
+@figure_format_option
 @click.option("--xlsx", is_flag=True, help="Also write an Excel workbook (run.xlsx; needs wom-sim[excel]).")
 def run(
     scenario: str, overrides: tuple[str, ...], seed, ticks, out_dir, fmt, quiet, force, trace, replications, by,
-    workers, dask, dask_local, xlsx=False,
+    workers, dask, dask_local, figure_format, xlsx=False,
 ) -> None:  # fmt: skip
     """Run SCENARIO (a YAML file or a bundled scenario name) once and summarise it.
 
-    Writes metrics.<fmt> (one row per tick), people.<fmt> (one row per person at the end), dashboard.png and
+    Writes metrics.<fmt> (one row per tick), people.<fmt> (one row per person at the end), dashboard.png (or
+    .svg/.pdf with --figure-format) and
     the fully resolved scenario.yaml into the output folder, all at once at the end (nothing half-written),
     with a wom-sim.json manifest. An existing --out must be empty or an earlier run output (replaced only with
     --force); anything else is refused before the simulation starts.
@@ -101,7 +104,9 @@ def run(
     if replications is not None:
         if trace or by:
             raise click.UsageError("--trace and --by describe one run; they cannot be combined with --replications")
-        return run_replicated(path, sc, replications, out_dir, workers, dask, dask_local, quiet, xlsx=xlsx)
+        return run_replicated(
+            path, sc, replications, out_dir, workers, dask, dask_local, quiet, figure_format, xlsx=xlsx
+        )
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / path.stem, "run", force=force)
     check_network(sc.network)
     if trace and not sc.network.file and sc.network.n > TRACE_LIMIT:
@@ -131,7 +136,8 @@ def run(
             write_table(table, tmp / f"by_{by}", fmt)
         if trace:
             write_table(model.trace_frame(), tmp / "wom_trace", fmt)
-        save_figure(dashboard_figure(metrics, f"{sc.name} (seed {sc.seed})", sc.tick_unit), tmp / "dashboard.png")
+        dashboard = dashboard_figure(metrics, f"{sc.name} (seed {sc.seed})", sc.tick_unit, scenario=sc)
+        save_figure(dashboard, tmp / f"dashboard.{figure_format}")
         with atomic_file(tmp / "scenario.yaml", "w") as handle:
             handle.write(scenario_to_yaml(sc))
         if xlsx:
@@ -151,18 +157,22 @@ def run(
     if table is not None:
         click.echo(f"\nBy {by}:\n" + table.to_string(index=False, float_format=lambda x: f"{x:,.3g}"))
     click.echo(
-        f"\nOutputs in {out}/: metrics.{fmt} (per tick), people.{fmt} (per person), dashboard.png, scenario.yaml"
+        f"\nOutputs in {out}/: metrics.{fmt} (per tick), people.{fmt} (per person), dashboard.{figure_format}, "
+        f"scenario.yaml. HTML: wom-sim report {out}"
     )
 
 
 @cli.command()
 @click.argument("scenario", metavar="SCENARIO")
 @set_option
-def check(scenario: str, overrides: tuple[str, ...]) -> None:
-    """Validate SCENARIO and print every resolved parameter (defaults filled in) and the memory estimate.
+@click.option("--all", "show_all", is_flag=True, help="Print every resolved parameter, also those at their defaults.")
+def check(scenario: str, overrides: tuple[str, ...], show_all: bool) -> None:
+    """Validate SCENARIO and print what it sets (the keys that differ from the defaults) and the memory estimate.
 
-    Every intervention and event is printed with all of its parameters, also those left at their defaults. The
-    output is a scenario file itself: running it gives the same run. The format is `wom-sim schema`.
+    Every intervention and event is printed with all of its parameters, also those left at their defaults (what a
+    programme does hides in them). With --all, every resolved parameter is printed (defaults filled in). Either
+    output is a scenario file itself: running it gives the same run. The format is `wom-sim schema`; the defaults
+    and their sources are docs/scenarios.md.
 
     Refuses what `run` would refuse before simulating: the graph does not fit memory or its parameters do not fit
     n, a graph file cannot be read, KOL ids are not in the graph (the model is built, not run, when it needs under
@@ -177,7 +187,12 @@ def check(scenario: str, overrides: tuple[str, ...]) -> None:
         build_graph(sc.network, None)  # a file graph is read in full
     for note in scenario_warnings(sc, str(path)):
         click.echo(f"warning: {note}", err=True)
-    click.echo(scenario_to_yaml(sc), nl=False)
+    if show_all:
+        click.echo(scenario_to_yaml(sc), nl=False)
+    else:
+        text, hidden = changed_yaml(sc)
+        click.echo(text, nl=False)
+        click.echo(f"# {hidden} more keys at their defaults; wom-sim check {scenario} --all prints them", err=True)
     if not sc.network.file:
         gb = estimate_memory_bytes(sc.network) / 1e9
         click.echo(f"# OK: {path} is valid; estimated memory {gb:.2f} GB for {sc.network.n:,} people", err=True)

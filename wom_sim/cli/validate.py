@@ -63,8 +63,25 @@ def validate(quick: bool, facts: str | None, out_dir: str, force: bool, quiet: b
         sys.exit(1)
 
 
+def _adoption_table(path: Path) -> pd.DataFrame:
+    """A CSV or Parquet table (a run's metrics.parquet or metrics.csv), by its suffix; one line naming the file when
+    it cannot be read."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        if not path.is_file():  # also refuses a pipe or a device, as read_text_file does for a CSV
+            raise ScenarioError(f"{path}: file not found (or not a regular file)")
+        try:
+            return pd.read_parquet(path)
+        except (OSError, ValueError) as exc:
+            raise ScenarioError(f"{path}: cannot read as Parquet ({' '.join(str(exc).split())[:200]})") from None
+    text = read_text_file(path, "file", 50_000_000)  # no pipes or devices, a size cap, UTF-8
+    try:
+        return pd.read_csv(io.StringIO(text))
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise ScenarioError(f"{path}: cannot read as CSV ({exc})") from None
+
+
 @cli.command("fit-bass")
-@click.argument("csv", type=click.Path(dir_okay=False))
+@click.argument("csv", metavar="TABLE", type=click.Path(dir_okay=False))
 @click.option(
     "--column", help="Column of cumulative adopters (default: adoption_share if present, else the last column)."
 )
@@ -74,20 +91,17 @@ def validate(quick: bool, facts: str | None, out_dir: str, force: bool, quiet: b
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also write observed vs fitted as a PNG.")
 def fit_bass_command(csv: str, column: str | None, time_column: str | None, new: bool, continuous: bool,
                      plot_path: str | None) -> None:  # fmt: skip
-    """Fit Bass p (innovation), q (imitation) and m (market size) to an adoption curve in CSV by least squares.
+    """Fit Bass p (innovation), q (imitation) and m (market size) to an adoption curve by least squares.
 
-    Works on any CSV with one row per period (a wom-sim metrics.csv too: its adoption_share column is used). p and
-    q are per period; m is in the units of the column.
+    TABLE is a CSV or Parquet file (.parquet) with one row per period: any such table, or the metrics.parquet or
+    metrics.csv that `wom-sim run` writes (its adoption_share column is used). p and q are per period; m is in the
+    units of the column.
     """
     # lazy: CLI start-up time (this subcommand's imports load only when it runs)
     from wom_sim.analysis.bass import bass_curve, fit_bass
 
     path = Path(csv)
-    text = read_text_file(path, "file", 50_000_000)  # no pipes or devices, a size cap, UTF-8
-    try:
-        frame = pd.read_csv(io.StringIO(text))
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise ScenarioError(f"{path}: cannot read as CSV ({exc})") from None
+    frame = _adoption_table(path)
     if frame.empty:
         raise ScenarioError(f"{path}: no rows")
     column = column or ("adoption_share" if "adoption_share" in frame.columns else str(frame.columns[-1]))

@@ -1,18 +1,26 @@
-"""One self-contained HTML report (figures embedded as base64 PNG, no external files) for a run folder, a
-replications or comparison folder, or a sweep store: `wom-sim report DIR`."""
+"""One self-contained HTML report (figures embedded as base64 PNG or inline SVG, no external files) for a run
+folder, a replications or comparison folder, or a sweep store: `wom-sim report DIR`.
+
+Every report reads from the top down as a decision: first the answer (a comparison's verdicts, ranking and profit
+uplift over time with the payback week; a run's programmes and spend; a sweep's best point and what drives the
+outcome), then what was compared (each arm's question and the scenario keys it changes against the base), then
+the details (every outcome with its CI, the figures), and the method (common random numbers, CI widths, seeds,
+completeness) last."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import html
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from wom_sim.catalogue import summary_rows
+from wom_sim.analysis.outcomes import format_outcome
+from wom_sim.catalogue import CATALOGUE, NO_TOUCH_NOTE, format_money, summary_rows
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.comparison import load_comparison
 from wom_sim.experiment.store import ResultStore
@@ -20,6 +28,7 @@ from wom_sim.experiment.studies import summarise_replications
 from wom_sim.experiment.sweep import summarise_sweep
 from wom_sim.output import atomic_file
 from wom_sim.report import figures as report
+from wom_sim.report.changes import changes
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1200px;
@@ -28,12 +37,20 @@ margin-top:2em}table{border-collapse:collapse;font-size:.88em;margin:.6em 0}th,t
 padding:.25em .6em;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 img{max-width:100%;border:1px solid #eee;margin:.5em 0}.note{color:#555;font-size:.92em}
 .sig{font-weight:600}code{background:#f5f5f5;padding:0 .25em}
+.verdict{font-size:1.12em;margin:.4em 0;padding:.5em .8em;border-left:6px solid #999;background:#fafafa}
+.pays{border-color:#009E73}.loses{border-color:#D55E00}.unsure{border-color:#999999}
+ul.changes{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.88em}
 """
+# How figures are embedded: "png" (base64, any viewer) or "svg" (inline vector, sharp when zoomed or printed).
+EMBED = ("png", "svg")
 
 
-def _img(fig, alt: str) -> str:
+def _img(fig, alt: str, embed: str = "png") -> str:
     if fig is None:
         return ""
+    if embed == "svg":
+        text = report.figure_svg(fig)
+        return f'<figure role="img" aria-label="{html.escape(alt)}">{text[text.index("<svg") :]}</figure>'
     data = base64.b64encode(report.figure_png(fig)).decode("ascii")
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
@@ -62,23 +79,84 @@ def _completeness(folder: Path, manifest: dict) -> str:
     )
 
 
+# ------------------------------------------------------------------------------------------------ what was in force
+def programmes_in_force(scenario: dict, metrics: pd.DataFrame | None = None, currency: str | None = None) -> list[str]:
+    """One line per intervention and event of a resolved scenario: when it was on and, with a run's metrics, what it
+    cost (its cost_<name> column); the baseline's KOLs, when there is no campaign, are said to be unpaid."""
+    unit = scenario.get("tick_unit", "tick")
+    lines = []
+    for section in ("interventions", "events"):
+        for entry in scenario.get(section) or []:
+            name = entry.get("name") or entry.get("kind")
+            schedule, when = entry.get("schedule") or {}, entry.get("when")
+            at = schedule.get("at", entry.get("at"))
+            if when is not None:
+                span = f"when {when['metric']} {when['op']} {when['value']:g}"
+            elif at is not None:
+                span = f"at {unit} {', '.join(str(a) for a in (at if isinstance(at, list) else [at]))}"
+            elif schedule.get("from") is not None or schedule.get("until") is not None:
+                until = schedule.get("until")
+                span = f"{unit}s {schedule.get('from') or 0} to {until if until is not None else 'the end'}"
+            elif section == "events" and entry.get("probability_per_year") is not None:
+                span = f"at random, {entry['probability_per_year']:g} a year"
+            else:
+                span = "every " + unit
+            spend = ""
+            column = f"cost_{name}"
+            if metrics is not None and column in metrics.columns:
+                spend = f"; spend {format_money(float(metrics[column].sum()), currency)}"
+            what = "event" if section == "events" else "programme"
+            lines.append(f"{name} ({what}, {entry.get('kind')}): {span}{spend}")
+    reach = (scenario.get("advertising") or {}).get("reach")
+    if reach:
+        lines.insert(0, f"always-on advertising: reaches {reach:.0%} of unaware people per {unit} (advertising.reach)")
+    kols = (scenario.get("kols") or {}).get("select") or {}
+    paid = any(e.get("kind") == "kol_campaign" for e in scenario.get("interventions") or [])
+    if not paid and (kols.get("k") or kols.get("ids")):
+        count = kols.get("k") or len(kols.get("ids") or [])
+        lines.append(f"{count} natural influencers (kols.select): unpaid, no KOL campaign; the KOL channel counts "
+                     "customers their own posts reached first")  # fmt: skip
+    return lines or ["no programme or event: the market as it is"]
+
+
+def _spend_line(metrics: pd.DataFrame, currency: str | None) -> str:
+    spend, profit = float(metrics["intervention_cost"].sum()), float(metrics["cum_profit"].iloc[-1])
+    revenue = float(metrics["cum_revenue"].iloc[-1])
+    return (f"Spend on programmes {format_money(spend, currency)}, revenue {format_money(revenue, currency)}"
+            f", profit {format_money(profit, currency)} (net of the spend and the cost of goods).")  # fmt: skip
+
+
+def _list(lines: list[str], cls: str = "") -> str:
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    return f'<ul class="{cls}">{items}</ul>' if cls else f"<ul>{items}</ul>"
+
+
 # ------------------------------------------------------------------------------------------------ kinds
-def _run_sections(folder: Path) -> tuple[str, list[str]]:
+def _run_sections(folder: Path, embed: str) -> tuple[str, list[str]]:
     metrics = _read(folder, "metrics")
     if metrics is None:
         metrics = pd.read_csv(folder / "metrics.csv")
     scenario = yaml.safe_load((folder / "scenario.yaml").read_text()) if (folder / "scenario.yaml").exists() else {}
     name, unit = scenario.get("name", folder.name), scenario.get("tick_unit", "tick")
+    currency = scenario.get("currency")
     rows = [{"outcome": label, "value": value} for label, value in summary_rows(metrics, unit=unit)]
+    question = (scenario.get("description") or "").strip().splitlines()
     body = [
-        _p(
-            f"One run of {name}: seed {scenario.get('seed', '?')}, {len(metrics)} {unit}s. One run has no error "
-            "bar: use `wom-sim run SCENARIO --replications 30` for confidence intervals."
-        ),
+        f'<p class="verdict unsure">{html.escape(question[0] if question else name)}</p>',
+        _p(_spend_line(metrics, currency), "sig"),
+        "<h2>What was in force</h2>",
+        _list(programmes_in_force(scenario, metrics, currency)),
         "<h2>Summary</h2>",
         _table(pd.DataFrame(rows)),
+        _p(NO_TOUCH_NOTE + "."),
         "<h2>Dashboard</h2>",
-        _img(report.dashboard_figure(metrics, name, unit), "dashboard"),
+        _img(report.dashboard_figure(metrics, name, unit, scenario=scenario, currency=currency), "dashboard", embed),
+        "<h2>Method</h2>",
+        _p(
+            f"One run of {name}: seed {scenario.get('seed', '?')}, {len(metrics)} {unit}s. One run has no error "
+            "bar: use `wom-sim run SCENARIO --replications 30` for confidence intervals, and `wom-sim compare` "
+            "to measure what a programme changes."
+        ),
     ]
     return f"Run: {name}", body
 
@@ -109,50 +187,72 @@ def ci_table(summary: pd.DataFrame, unit: str = "tick") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _replications_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
+def _replications_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list[str]]:
     tables = summarise_replications(folder, write=False)
     spec = manifest["spec"]
     arm = spec["arms"][0]["scenario"]
+    unit, currency = arm.get("tick_unit", "tick"), arm.get("currency")
+    question = (arm.get("description") or "").strip().splitlines()
     body = [
-        _p(
-            f"{spec['replications']} replications of {arm.get('name')} ({arm['network']['n']:,} people, "
-            f"{arm['ticks']} {arm.get('tick_unit', 'tick')}s); replication seeds derived from seed {spec['seed']} "
-            "with numpy SeedSequence spawn keys. " + _completeness(folder, manifest)
-        ),
+        f'<p class="verdict unsure">{html.escape(question[0] if question else str(arm.get("name")))}</p>',
+        "<h2>What was in force</h2>",
+        _list(programmes_in_force(arm, None, currency)),
         "<h2>Outcomes: mean and 95% confidence interval</h2>",
-        _table(ci_table(tables["summary"], arm.get("tick_unit", "tick"))),
+        _table(ci_table(tables["summary"], unit)),
         "<h2>Over time</h2>",
         _img(
-            report.ci_dashboard_figure(tables["timeseries"], arm.get("name", ""), arm.get("tick_unit", "tick")),
+            report.ci_dashboard_figure(tables["timeseries"], arm.get("name", ""), unit, scenario=arm),
             "time series with CI bands",
+            embed,
+        ),
+        "<h2>Method</h2>",
+        _p(
+            f"{spec['replications']} replications of {arm.get('name')} ({arm['network']['n']:,} people, "
+            f"{arm['ticks']} {unit}s); replication seeds derived from seed {spec['seed']} "
+            "with numpy SeedSequence spawn keys. " + _completeness(folder, manifest)
         ),
     ]
     return f"Replications: {arm.get('name')}", body
 
 
-def uplift_display(uplift: pd.DataFrame, unit: str = "tick") -> pd.DataFrame:
-    """The uplift table as a user reads it (shared by the CLI and the report); `unit`: of a tick."""
+# ------------------------------------------------------------------------------------------------ decisions
+def _arm_lines(arm: dict, base: dict | None) -> str:
+    """What an arm is: its question (the description's first line) and the keys it changes against the base."""
+    scenario = arm["scenario"]
+    question = (scenario.get("description") or "").strip().splitlines()
+    head = f"<h3>{html.escape(arm['label'])}</h3>" + (_p(question[0], "sig") if question else "")
+    if base is None:
+        return head + _p("The base: every treatment is measured against it.")
+    found = [c.text() for c in changes(scenario, base)]
+    if not found:
+        return head + _p("Changes nothing against the base (same resolved scenario).")
+    shown = found[:40]
+    more = f" and {len(found) - len(shown)} more" if len(found) > len(shown) else ""
+    return head + _p(f"Changes against the base ({len(found)} keys{more}):") + _list(shown, "changes")
+
+
+def uplift_display(uplift: pd.DataFrame, unit: str = "tick", currency: str | None = None) -> pd.DataFrame:
+    """The uplift table as the report shows it: business columns first (outcome, base, treatment, change with its
+    paired 95% CI; shares and rates in percentage points, NPS in points, money with the currency), then the
+    statistics (unpaired CI, paired/unpaired width ratio). The ROI row is left to the verdicts."""
     rows = []
-    for _, r in uplift.iterrows():
+    for _, r in uplift[uplift["outcome"] != "roi"].iterrows():
         name = r["outcome"]
-        scale = _scale(r[["base_mean", "treatment_mean", "uplift", "ci_low", "ci_high"]].to_numpy(float))
+        relative = r["base_mean"] != r["base_mean"]  # payback, crisis damage: a value against the base
 
-        def fmt(v, n=name, s=scale):
-            if n == "roi":
-                return f"{v:.2f}" if v == v else "n/a"
-            return report.format_value(n, v, s)
+        def show(v, name=name, delta=True, relative=relative):
+            return format_outcome(name, v, currency, unit, delta=delta and not relative)
 
-        significant = r["ci_low"] > 0 or r["ci_high"] < 0
+        significant = (r["ci_low"] > 0 or r["ci_high"] < 0) and name != "payback"
         rows.append(
             {
                 "treatment": r["treatment"],
-                "outcome": report.outcome_label(name, unit) if name != "roi" else "ROI on extra spend",
-                "base": fmt(r["base_mean"]) if name != "roi" else "",
-                "treatment mean": fmt(r["treatment_mean"]) if name != "roi" else "",
-                "uplift": fmt(r["uplift"]) + (" *" if significant else ""),
-                "uplift %": f"{r['uplift_pct']:+.1f}%" if r["uplift_pct"] == r["uplift_pct"] else "",
-                "paired 95% CI": f"{fmt(r['ci_low'])} to {fmt(r['ci_high'])}",
-                "unpaired 95% CI": f"{fmt(r['unpaired_ci_low'])} to {fmt(r['unpaired_ci_high'])}",
+                "outcome": report.outcome_label(name, unit),
+                "base": "" if relative else show(r["base_mean"], delta=False),
+                "treatment mean": "" if relative else show(r["treatment_mean"], delta=False),
+                "change": show(r["uplift"]) + (" *" if significant else ""),
+                "paired 95% CI": f"{show(r['ci_low'])} to {show(r['ci_high'])}",
+                "unpaired 95% CI": "" if relative else f"{show(r['unpaired_ci_low'])} to {show(r['unpaired_ci_high'])}",
                 "paired/unpaired width": f"{r['width_ratio']:.2f}" if r["width_ratio"] == r["width_ratio"] else "",
             }
         )
@@ -176,70 +276,204 @@ def pairing_gain(uplift: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _compare_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
-    tables = load_comparison(folder).tables
+def _compare_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list[str]]:
+    result = load_comparison(folder)
+    tables = result.tables
     spec = manifest["spec"]
     labels = [a["label"] for a in spec["arms"]]
-    unit = spec["arms"][0]["scenario"].get("tick_unit", "tick")
+    base = spec["arms"][0]["scenario"]
+    unit, currency = result.tick_unit, result.currency
+    decided, pairs = result.verdicts(), result.pairwise()
+    tone = {"pays": "pays", "does not pay": "loses", "not sure": "unsure"}
+
+    def money(value: float) -> str:
+        return format_money(value, currency, signed=True)
+
+    def tick(value: float) -> str:
+        return "" if value != value else str(int(value))
+
+    ranking = pd.DataFrame(
+        {
+            "rank": decided["rank"],
+            "treatment": decided["treatment"],
+            "verdict": decided["verdict"],
+            "profit vs base": [money(v) for v in decided["incremental_profit"]],
+            "95% CI": [f"{money(lo)} to {money(hi)}" for lo, hi in zip(decided["profit_ci_low"],
+                                                                      decided["profit_ci_high"], strict=True)],
+            "programme spend": [format_money(v, currency) if v > 0 else "-" for v in decided["programme_cost"]],
+            "ROI": [f"{v:+.1f}" if v == v else "-" for v in decided["roi"]],
+            f"payback ({unit})": [tick(v) for v in decided["payback_tick"]],
+        }
+    )  # fmt: skip
+    paybacks = dict(zip(decided["treatment"], decided["payback_tick"], strict=True))
+    scenarios = {a["label"]: a["scenario"] for a in spec["arms"]}
+    pairwise = [
+        "<h3>Head to head (incremental profit of one treatment minus the other)</h3>",
+        _table(
+            pd.DataFrame(
+                {
+                    "pair": [f"{p.treatment} - {p.other}" for p in pairs.itertuples()],
+                    "difference": [money(v) for v in pairs["difference"]],
+                    "95% CI": [f"{money(lo)} to {money(hi)}" for lo, hi in zip(pairs["ci_low"], pairs["ci_high"],
+                                                                              strict=True)],
+                    "p (Holm)": [f"{v:.3g}" if v == v else "n/a" for v in pairs["p_holm"]],
+                    "verdict": ["ahead" if b else "not distinguishable" for b in pairs["beats"]],
+                }
+            )
+        ),
+        _p(f"p (Holm): {pairs['adjustment'].iloc[0]}; paired t-tests on the same replications."),
+    ] if len(pairs) else []  # fmt: skip
     body = [
+        "<h2>Decision</h2>",
+        *(
+            f'<p class="verdict {tone.get(r.verdict, "unsure")}">{html.escape(r.sentence)}</p>'
+            for r in decided.itertuples()
+        ),  # fmt: skip
+        _p(
+            f"Verdict on the incremental profit against {labels[0]} over {result.horizon} {unit}s: pays when its "
+            "paired 95% CI is above 0, does not pay when it is at most 0, not sure when the CI spans 0 (more "
+            "replications narrow it). Profit is net of all spend and the cost of goods; ROI is the incremental "
+            "profit per unit of the treatment's own programme spend (costs that follow volume are apart)."
+        ),
+        "<h3>Ranking by incremental profit</h3>",
+        _table(ranking),
+        *pairwise,
+        _img(
+            report.profit_uplift_figure(tables["uplift_timeseries"], unit, currency, paybacks, scenarios),
+            "profit uplift over time",
+            embed,
+        ),  # fmt: skip
+        "<h2>What each arm is</h2>",
+        *(_arm_lines(arm, None if i == 0 else base) for i, arm in enumerate(spec["arms"])),
+        "<h2>Details: every outcome (treatment - base)</h2>",
+        _table(uplift_display(tables["uplift"], unit, currency)),
+        _p(
+            "* the paired 95% CI excludes 0. pts = percentage points (shares, rates) or NPS points. The unpaired CI "
+            "is what the same runs would give without common random numbers."
+        ),
+        _img(report.uplift_figure(tables["uplift"], None, unit, currency), "uplift", embed),
+        "<h3>Arms over time</h3>",
+        _img(report.ci_dashboard_figure(tables["timeseries"], "", unit, currency=currency), "arms", embed),
+        "<h2>Method</h2>",
         _p(
             f"Base {labels[0]} vs {', '.join(labels[1:])}: {spec['replications']} replications each; replication i "
-            "of every arm uses the same seed (same graph, population and random streams). "
+            "of every arm uses the same seed (same graph, population and random streams: common random numbers), "
+            "so a per-replication difference is the treatment's effect plus little noise. "
             + _completeness(folder, manifest)
         ),
-        *(_p(line, "sig") for line in pairing_gain(tables["uplift"])),
-        "<h2>Uplift vs base (treatment - base)</h2>",
-        _table(uplift_display(tables["uplift"], unit)),
-        _p(
-            "* the paired 95% CI excludes 0. ROI = profit uplift / extra intervention spend (profit is already net "
-            "of the spend; 0 = break-even), a ratio of mean uplifts; its CIs are BCa bootstrap intervals."
-        ),
-        _img(report.uplift_figure(tables["uplift"], tables["uplift_timeseries"], unit), "uplift"),
-        "<h2>Arms over time</h2>",
-        _img(report.ci_dashboard_figure(tables["timeseries"], "", unit), "arms"),
+        *(_p(line) for line in pairing_gain(tables["uplift"])),
     ]
     return f"Comparison: {labels[0]} vs {', '.join(labels[1:])}", body
 
 
-def _sweep_sections(folder: Path, manifest: dict) -> tuple[str, list[str]]:
+def replications_needed(points: pd.DataFrame, metric: str, replications: int, share: float = 0.1) -> int | None:
+    """Replications per point that pin a point's mean to +-`share` of the spread between point means (95% CI
+    half-width, the median over points, shrinking as 1/sqrt(n)); None when the points do not differ."""
+    means = points[f"{metric}_mean"]
+    spread = float(means.max() - means.min())
+    half = float(((points[f"{metric}_ci_high"] - points[f"{metric}_ci_low"]) / 2).median())
+    if not spread > 0 or half != half:
+        return None
+    return max(2, math.ceil(replications * (half / (share * spread)) ** 2 - 1e-9))  # 1e-9: float noise, not a run
+
+
+def _value(metric: str, value: float, currency: str | None = None) -> str:
+    """A value of an outcome for a sentence: money with k/M and the currency, others as `format_value`."""
+    entry = CATALOGUE.get(metric.split(":")[-1])
+    if entry is not None and entry.scale == "money":
+        return format_money(value, currency)
+    return report.format_value(metric, value)
+
+
+def _drivers(sens: pd.DataFrame, metric: str, count: int = 3) -> tuple[str, str]:
+    part = sens[sens["metric"] == metric]
+    by = "ST" if "ST" in part.columns and part["ST"].notna().any() else "swing"
+    top = part.sort_values(by, ascending=False).head(count)
+    if by == "ST":
+        text = ", ".join(f"{r.parameter} (total Sobol index {r.ST:.2f} +- {r.ST_conf:.2f})" for r in top.itertuples())
+    else:
+        text = ", ".join(f"{r.parameter} (swing {_value(metric, r.swing)})" for r in top.itertuples())
+    return by, text
+
+
+def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list[str]]:
     tables = summarise_sweep(folder, write=False)
     spec, params, metrics = manifest["spec"], manifest["spec"]["parameters"], manifest["spec"]["metrics"]
     sweep = spec["spec"]
     points, noise = tables["points"], tables["noise"]
     ranges = "; ".join(f"{k}: {v}" for k, v in sweep["parameters"].items())
-    top = points.sort_values(f"{metrics[0]}_mean", ascending=False).head(10)
+    first = metrics[0]
+    top = points.sort_values(f"{first}_mean", ascending=False).head(10)
     top_cols = params + [f"{m}_{s}" for m in metrics for s in ("mean", "ci_low", "ci_high")]
     sens = tables["sensitivity"].round(4)
+    base = spec.get("base") or {}
+    unit, currency = base.get("tick_unit", "tick"), base.get("currency")
+    decisions = []
+    drawn = [m for m in metrics if points[f"{m}_mean"].notna().any()]  # an all-NaN roi (no spend): nothing to say
+    for metric in drawn:
+        entry = CATALOGUE.get(metric.split(":")[-1])
+        lowest = metric.startswith("payback") or (entry is not None and entry.better == "down")  # less is better
+        means = points[f"{metric}_mean"]
+        best = points.loc[means.idxmin() if lowest else means.idxmax()]
+        extreme = "Lowest" if lowest else "Highest"
+        where = ", ".join(f"{p} = {best[p]:.4g}" if isinstance(best[p], float) else f"{p} = {best[p]}" for p in params)
+
+        def fmt(m, v):
+            return _value(m, v, currency)
+
+        _, drivers = _drivers(tables["sensitivity"], metric)
+        needed = replications_needed(points, metric, int(sweep["replications"]))
+        noise_share = noise.set_index("metric")["noise_share"].get(metric, float("nan"))
+        lines = [
+            f"{extreme} {report.outcome_label(metric, unit)}: {fmt(metric, best[f'{metric}_mean'])} (95% CI "
+            f"{fmt(metric, best[f'{metric}_ci_low'])} to {fmt(metric, best[f'{metric}_ci_high'])}) at {where}.",
+            f"What drives it: {drivers}.",
+        ]
+        if needed is not None:
+            lines.append(
+                f"Replication noise is {noise_share:.0%} of its variance across runs; {needed} replications per point "
+                f"(now {sweep['replications']}) pin each point's mean to +-10% of the spread between points."
+            )
+        decisions.append((metric, lines))
     body = [
-        _p(
-            f"Spec {spec['spec_file']}: design {spec['design']}, {len(points)} points x {sweep['replications']} "
-            f"replications (replication i of every point shares its seed); parameters {ranges}. "
-            + _completeness(folder, manifest)
-        ),
-        "<h2>Sensitivity</h2>",
-        _img(report.sensitivity_figure(tables["sensitivity"]), "sensitivity"),
+        "<h2>Decision</h2>",
+        *(
+            f'<p class="verdict {"pays" if i == 0 else "unsure"}">{html.escape(lines[0])}</p>' + _list(lines[1:])
+            for i, (metric, lines) in enumerate(decisions)
+        ),  # fmt: skip
+        "<h2>What drives the outcome</h2>",
+        _img(report.sensitivity_figure(tables["sensitivity"], unit, currency), "sensitivity", embed),
         _table(sens),
         _p(
             "swing: max - min of the partial-dependence mean. S1/ST: first-order and total Sobol indices on the "
             "per-point means with 95% bootstrap half-widths (SALib)."
         )
         if spec["design"] == "sobol"
-        else "",
+        else _p("swing: max - min of the partial-dependence mean (the tornado)."),
+        "<h2>Heatmaps</h2>",
+        _img(report.heatmap_figure(points, params, drawn, unit, currency) if drawn else None, "heatmaps", embed),
+        "<h2>Partial dependence</h2>",
+        _img(report.partial_dependence_figure(tables["effects"], unit, currency), "partial dependence", embed),
+        f"<h2>Top points by {html.escape(report.outcome_label(first, unit))}</h2>",
+        _table(top[["point", *top_cols]].round(4)),
         "<h2>Replication noise</h2>",
         _table(noise.round(4)),
         _p("noise_share: share of the outcome variance across runs that is within-point (random) variation."),
-        "<h2>Heatmaps</h2>",
-        _img(report.heatmap_figure(points, params, metrics), "heatmaps"),
-        "<h2>Partial dependence</h2>",
-        _img(report.partial_dependence_figure(tables["effects"]), "partial dependence"),
-        f"<h2>Top points by {html.escape(metrics[0])}</h2>",
-        _table(top[["point", *top_cols]].round(4)),
+        "<h2>Method</h2>",
+        _p(
+            f"Spec {spec['spec_file']}: design {spec['design']}, {len(points)} points x {sweep['replications']} "
+            f"replications (replication i of every point shares its seed: common random numbers across the "
+            f"design); parameters {ranges}. " + _completeness(folder, manifest)
+        ),
     ]
     return f"Sweep: {sweep.get('name') or Path(spec['spec_file']).stem}", body
 
 
-def build_report(folder: str | Path, out: str | Path | None = None) -> Path:
-    """Write `report.html` (or `out`) for a run, replications, comparison or sweep folder; returns its path."""
+def build_report(folder: str | Path, out: str | Path | None = None, embed: str = "png") -> Path:
+    """Write `report.html` (or `out`) for a run, replications, comparison or sweep folder; returns its path.
+    `embed`: "png" (base64 images) or "svg" (inline vector figures)."""
+    if embed not in EMBED:
+        raise ScenarioError(f"figure format {embed!r} cannot be embedded in a page (allowed: {', '.join(EMBED)})")
     folder = Path(folder)
     if not folder.is_dir():
         raise ScenarioError(f"{folder}: no such folder")
@@ -251,9 +485,9 @@ def build_report(folder: str | Path, out: str | Path | None = None) -> Path:
         )
         if builder is None:
             raise ScenarioError(f"{folder}/manifest.json: unknown kind {kind!r}")
-        title, body = builder(folder, manifest)
+        title, body = builder(folder, manifest, embed)
     elif (folder / "metrics.parquet").exists() or (folder / "metrics.csv").exists():
-        title, body = _run_sections(folder)
+        title, body = _run_sections(folder, embed)
     else:
         raise ScenarioError(f"{folder}: not a run, comparison or sweep folder (no manifest.json or metrics table)")
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")

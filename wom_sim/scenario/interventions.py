@@ -164,7 +164,7 @@ class KolCampaignParams(InterventionSpec):
         0.8,
         "how well the KOLs were vetted (1 = fully)",
         "0-1",
-        "seed 002: unscreened KOLs cause secondary crises",
+        "crisis report: unscreened KOLs cause secondary crises",
         ge=0,
         le=1,
     )
@@ -252,7 +252,7 @@ class PriceChangeParams(InterventionSpec):
         "share of brand B lost per tick on air per unit of price cut below "
         "brand.price (a 20% cut: 0.2 * this per tick)",
         "share/tick/unit",
-        "seed 000: price wars gain now, lose brand later (assumption)",
+        "loyalty-WOM report: price wars gain now, lose brand later (assumption)",
         ge=0,
         le=1,
     )
@@ -267,7 +267,7 @@ class PersonalisedMarketingParams(InterventionSpec):
         0.15,
         "relative rise of a targeted customer's repurchase probability at the reference rate",
         "share",
-        "seed 004: personalisation -> repurchase +15%",
+        "mobile-loyalty report: personalisation -> repurchase +15%",
         ge=0,
         le=2,
     )
@@ -275,7 +275,7 @@ class PersonalisedMarketingParams(InterventionSpec):
         0.42,
         "repurchase rate at which `uplift` holds exactly (converted once to log-odds)",
         "prob/tick",
-        "seed 004: repurchase rate 42%",
+        "mobile-loyalty report: repurchase rate 42%",
         gt=0,
         lt=1,
     )
@@ -292,7 +292,7 @@ class FakeReviewsParams(InterventionSpec):
         0.005,
         "added to the expectation E of the never-experienced per tick on air",
         "E/tick",
-        "assumption (short lift, seeds 000/001)",
+        "assumption (short lift, loyalty-WOM and customer-WOM reports)",
         ge=0,
         le=0.2,
     )
@@ -307,12 +307,12 @@ class FakeReviewsParams(InterventionSpec):
         0.2,
         "share of trust lost by everyone aware on exposure",
         "share",
-        "seed 001: fake reviews lower trust when exposed",
+        "customer-WOM report: fake reviews lower trust when exposed",
         ge=0,
         le=1,
     )
     brand_shock: float = param(
-        0.08, "share of brand B lost on exposure", "share", "seed 002: damage 8-15% (low end)", ge=0, le=1
+        0.08, "share of brand B lost on exposure", "share", "crisis report: damage 8-15% (low end)", ge=0, le=1
     )
     outrage_share: float = param(
         0.05, "share of experienced people who post negatively after exposure", "share", "assumption", ge=0, le=1
@@ -356,7 +356,7 @@ class CommunityParams(InterventionSpec):
         0.03,
         "relative loyalty gain per interaction (steady state)",
         "share",
-        "seed 000: +1 social interaction -> loyalty +3%",
+        "loyalty-WOM report: +1 social interaction -> loyalty +3%",
         ge=0,
         le=0.2,
     )
@@ -374,7 +374,7 @@ class ChurnPreventionParams(InterventionSpec):
         0.85,
         "share of flagged customers who are really at risk",
         "share",
-        "seeds 000/004: early warning accuracy >85%",
+        "loyalty-WOM and mobile-loyalty reports: early warning accuracy >85%",
         gt=0,
         le=1,
     )
@@ -391,7 +391,7 @@ class ChurnPreventionParams(InterventionSpec):
         0.4,
         "share of churn hazard removed while an offer runs",
         "share",
-        "calibrated so the defaults give churn about -15% (seeds 000/004)",
+        "calibrated so the defaults give churn about -15% (loyalty-WOM and mobile-loyalty reports)",
         ge=0,
         le=1,
     )
@@ -409,7 +409,7 @@ class ServiceImprovementParams(InterventionSpec):
         0.4,
         "relative cut of the service failure probability f",
         "share",
-        "seed 004: poor service causes 75% of churn (assumption)",
+        "mobile-loyalty report: poor service causes 75% of churn (assumption)",
         ge=0,
         le=1,
     )
@@ -417,7 +417,7 @@ class ServiceImprovementParams(InterventionSpec):
         0.3,
         "relative rise of positive WOM probability",
         "share",
-        "seed 004: smart service -> positive WOM speed +30%",
+        "mobile-loyalty report: smart service -> positive WOM speed +30%",
         ge=0,
         le=5,
     )
@@ -434,7 +434,7 @@ class ServiceRecoveryParams(InterventionSpec):
         0,
         "ticks until the recovery reaches the customer",
         "ticks",
-        "seed 002: respond within hours-days",
+        "crisis report: respond within hours-days",
         ge=0,
         le=52,
     )
@@ -464,20 +464,20 @@ class CrisisParams(InterventionSpec):
         0.3,
         "chance of a crisis per year (when `at` is none)",
         "prob/year",
-        "seed 002: ~30% of firms face a crisis a year",
+        "crisis report: ~30% of firms face a crisis a year",
         ge=0,
         le=1,
     )
     ticks_per_year: float = param(52.0, "ticks in a year (52 for weeks)", "ticks", "tick_unit", gt=0)
     type: Literal["quality", "scandal"] = param(
-        "quality", "quality: a defect lowers Q for a while; scandal: trust and expectations fall", "-", "seed 002"
+        "quality", "quality: a defect lowers Q for a while; scandal: trust and expectations fall", "-", "crisis report"
     )
     severity: float = param(0.5, "how bad it is", "0-1", "scenario input", ge=0, le=1)
     damage: float | None = param(
         None,
         "typical brand damage when unanswered; none = 0.08 + 0.07 x severity",
         "share of B",
-        "seed 002: 8-15%",
+        "crisis report: 8-15%",
         ge=0,
         le=1,
     )
@@ -485,7 +485,7 @@ class CrisisParams(InterventionSpec):
         0.3,
         "share of `damage` that hits when it surfaces",
         "share",
-        "calibrated: a fast transparent answer keeps loss < 5% (seed 002)",
+        "calibrated: a fast transparent answer keeps loss < 5% (crisis report)",
         ge=0,
         le=1,
     )
@@ -501,7 +501,7 @@ class CrisisParams(InterventionSpec):
         2.0,
         "damage cap after an opaque answer, in units of `damage`",
         "x",
-        "seed 002: doubled if mishandled",
+        "crisis report: doubled if mishandled",
         ge=1,
         le=5,
     )
@@ -509,7 +509,7 @@ class CrisisParams(InterventionSpec):
         1,
         "ticks between the negative-WOM precursor and surfacing",
         "ticks",
-        "seed 002: negative reviews spike about a week before",
+        "crisis report: negative reviews spike about a week before",
         ge=0,
         le=12,
     )
@@ -556,18 +556,18 @@ class CrisisResponseParams(InterventionSpec):
         0,
         "ticks after surfacing before the answer",
         "ticks",
-        "seed 002: statement within 2 h (major) / 24 h (minor)",
+        "crisis report: statement within 2 h (major) / 24 h (minor)",
         ge=0,
         le=104,
     )
-    transparent: bool = param(True, "open about cause and remedy", "bool", "seed 002")
-    apology: bool = param(True, "a public apology", "bool", "seed 002")
+    transparent: bool = param(True, "open about cause and remedy", "bool", "crisis report")
+    apology: bool = param(True, "a public apology", "bool", "crisis report")
     apology_lift: float = param(0.01, "brand B regained by the apology", "B", "assumption", ge=0, le=0.2)
     compensation: float = param(
         20.0,
         "paid per affected customer (0 = none)",
         "currency/customer",
-        "seed 002: transparency + compensation -> loss < 5%",
+        "crisis report: transparency + compensation -> loss < 5%",
         ge=0,
     )
     compensation_effect: float = param(
@@ -590,12 +590,12 @@ class CrisisResponseParams(InterventionSpec):
         0.4,
         "share of trust lost by everyone aware after an opaque answer",
         "share",
-        "seed 002: non-transparent handling -> trust -40%",
+        "crisis report: non-transparent handling -> trust -40%",
         ge=0,
         le=1,
     )
     kol_support: bool = param(
-        False, "the scenario's KOLs post positively after the answer", "bool", "seed 002: KOLs as amplifiers"
+        False, "the scenario's KOLs post positively after the answer", "bool", "crisis report: KOLs as amplifiers"
     )
     kol_ticks: int = param(4, "ticks of KOL support", "ticks", "assumption", ge=1, le=52)
     fee_per_post: float = param(300.0, "fee per supporting KOL post", "currency/post", "assumption", ge=0)
@@ -654,7 +654,7 @@ class CompetitorCrisisParams(InterventionSpec):
     kind: Literal["competitor_crisis"] = kind_field()
     competitor: str = competitor_field()
     brand_damage: float = param(
-        0.15, "share of the rival's reputation lost on the first tick on air", "share of B", "seed 002: 8-15%",
+        0.15, "share of the rival's reputation lost on the first tick on air", "share of B", "crisis report: 8-15%",
         ge=0, le=1,
     )  # fmt: skip
     quality_drop: float = param(

@@ -156,7 +156,8 @@ class PopulationSpec(Spec):
             Segment(name="collectivist", share=0.5, conformity=Dist(dist="beta", a=4, b=3)),
             Segment(name="individualist", share=0.5, conformity=Dist(dist="beta", a=2, b=5)),
         ],
-        description="segments with shares summing to 1; conformity is higher in collectivist segments (seed 000)",
+        description="segments with shares summing to 1; conformity is higher in collectivist segments "
+        "(loyalty-WOM report)",
     )
     talkativeness: Dist = Field(
         default_factory=lambda: Dist(dist="lognormal", mean=1.0, sigma=0.5), description="WOM propensity, mean 1"
@@ -314,7 +315,7 @@ class Coefficients(Spec):
 
 
 class RepurchaseSpec(Spec):
-    """Logistic repurchase of a CUSTOMER each tick; defaults give a mean rate near 0.42 (seed 004)."""
+    """Logistic repurchase of a CUSTOMER each tick; defaults give a mean rate near 0.42 (mobile-loyalty report)."""
 
     intercept: float = Field(
         -2.7, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="log-odds at L=0 (calibrated: F5)"
@@ -322,7 +323,10 @@ class RepurchaseSpec(Spec):
     loyalty: float = Field(3.5, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="per unit L")
     member: float = Field(0.6, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="loyalty-programme member")
     engaged: float = Field(
-        0.5, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="engaged community member (+30% repurchase, seed 000)"
+        0.5,
+        ge=-MAX_COEFFICIENT,
+        le=MAX_COEFFICIENT,
+        description="engaged community member (+30% repurchase, loyalty-WOM report)",
     )
 
 
@@ -432,8 +436,8 @@ class WomSpec(Spec):
         ge=0,
         le=5,
         description="exponent of S in a person's positive WOM; calibrated so that positive WOM per customer rises "
-        "15% when mean satisfaction rises 10% (seed 000, F2), forwarded WOM and the loyalty boost not depending "
-        "on S (2.2 before issue 13's product fit and novelty fade)",
+        "15% when mean satisfaction rises 10% (loyalty-WOM report, F2), forwarded WOM and the loyalty boost not "
+        "depending on S (2.2 before issue 13's product fit and novelty fade)",
     )
     loyalty_boost: float = Field(
         0.5, ge=0, le=MAX_MULTIPLIER, description="rho: positive WOM multiplied by 1 + rho * L"
@@ -471,10 +475,10 @@ class ReceptionSpec(Spec):
     expectation_rate: float = Field(0.2, ge=0, le=1, description="prospects: E step per unit of net impact")
     trust_rate: float = Field(0.1, ge=0, le=1, description="prospects: T step per unit of net impact")
     satisfaction_weight: float = Field(
-        0.035, ge=0, le=1, description="customers: S step per unit impact (seed 000 path 0.35, per tick x0.1)"
+        0.035, ge=0, le=1, description="customers: S step per unit impact (loyalty-WOM report path 0.35, per tick x0.1)"
     )
     trust_weight: float = Field(
-        0.042, ge=0, le=1, description="customers: T step per unit impact (seed 000 path 0.42, per tick x0.1)"
+        0.042, ge=0, le=1, description="customers: T step per unit impact (loyalty-WOM report path 0.42, per tick x0.1)"
     )
     conformity_rate: float = Field(0.1, ge=0, le=1, description="pull of opinion toward the voiced mean x conformity")
 
@@ -522,7 +526,7 @@ class ChurnSpec(Spec):
         8.0,
         ge=0,
         le=MAX_MULTIPLIER,
-        description="hazard multiplier after an unrecovered failure (75% of churn from service, seed 004)",
+        description="hazard multiplier after an unrecovered failure (75% of churn from service, mobile-loyalty report)",
     )
 
 

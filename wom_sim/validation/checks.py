@@ -204,7 +204,7 @@ def crisis_handling(lab: Lab, params: dict[str, Any]) -> list[Part]:
               float(params["handled_max_loss"]), f"< {float(params['handled_max_loss']):.0%}", "{:.1%}"),
         in_range("trust cut, non-transparent", mean_ci([i["trust_cut"] for i in imp["mishandled"]]), cl, ch,
                  "{:.0%}", f"about 40% ({cl:.0%} to {ch:.0%})"),
-        Part("  damage, unanswered (typical)", "8% to 15% (seed 002)", mean_ci(typical), None, "{:.1%}"),
+        Part("  damage, unanswered (typical)", "8% to 15% (crisis report)", mean_ci(typical), None, "{:.1%}"),
     ]  # fmt: skip
 
 

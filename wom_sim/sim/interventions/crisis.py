@@ -10,7 +10,7 @@ escalation; an opaque one lets it run on to `mishandled_factor` times the typica
 the other's attributes. Events act before interventions within a tick (base.SECTIONS), so a response with
 `delay: 0` answers in the tick the crisis surfaces.
 
-Brand damage, scaled by the seeds (seed 002): typical (no answer) = `damage` (default 8% + 7% x severity, so
+Brand damage, scaled by the seeds (crisis report): typical (no answer) = `damage` (default 8% + 7% x severity, so
 8-15%); slow or opaque = up to twice that; fast, transparent and compensated = the first shock only, minus the
 apology (under 5%). B then recovers toward its target at `brand.reputation_rate` (6-12 months).
 """
@@ -184,7 +184,7 @@ class CrisisEvent(Intervention):
 class CrisisResponse(Intervention):
     """The company's answer to a crisis, `delay` ticks after it surfaces (while on air; without a schedule or
     trigger it is a standing crisis plan). Transparent answers stop the escalation; opaque ones cut everyone's trust
-    (about 40%, seed 002) and let damage run to twice the typical. Compensation restores the affected customers'
+    (about 40%, crisis report) and let damage run to twice the typical. Compensation restores the affected customers'
     satisfaction and trust and ends their venting; costs compensation x affected customers. An apology lifts the
     brand; KOL support makes the scenario's KOLs post positively for a few ticks (fee per post).
     """

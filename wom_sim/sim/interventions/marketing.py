@@ -55,7 +55,7 @@ class KolCampaign(Intervention):
 
     Backlash: per post with probability `backlash_risk * (1 - screening)` (times `undisclosed_risk` without
     disclosure) the KOL is dropped, the brand and the trust of the KOL's followers drop at once, and the KOL plus a
-    share of its followers post negatively for the next `backlash_ticks` ticks (a secondary crisis, seed 002).
+    share of its followers post negatively for the next `backlash_ticks` ticks (a secondary crisis, crisis report).
     """
 
     kind = "kol_campaign"
