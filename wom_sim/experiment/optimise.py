@@ -124,7 +124,7 @@ class _Search:
                 for r, (s, k) in enumerate(zip(self.seeds[:n], plan_keys, strict=True))
             ]
         ex = execute(tasks, self.store, self.executor, progress=False)
-        self.runs += ex.ran + ex.reused
+        self.runs += ex.ran  # new runs only: a plan proposed twice reuses its stored runs
         wanted = list(dict.fromkeys(k for ks in keys for k in ks))
         per_run = run_outcomes(self.store.load(wanted), self.outcome_names)
         for plan, plan_keys in zip(plans, keys, strict=True):
