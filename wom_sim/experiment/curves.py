@@ -20,7 +20,7 @@ from wom_sim.analysis.statistics import paired_difference
 from wom_sim.catalogue import metric
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.executors import Executor
-from wom_sim.experiment.levers import SPEND, Lever, current_value, parse_range, plan_scenario, resolve
+from wom_sim.experiment.levers import SPEND, Lever, current_value, parse_range, plan_scenario, resolve, takes_integers
 from wom_sim.experiment.studies import Arm, run_study, write_tables
 from wom_sim.scenario.catalogue import bundled_names, bundled_path
 from wom_sim.scenario.loading import apply_overrides, load_raw
@@ -123,9 +123,10 @@ def curves(
     for key, values in grid.items():
         lever_raw, path, entry = resolve(raw, key, f"--lever {key}")
         current = current_value(raw, path) if lever_raw is raw else None
-        integer = isinstance(current, int) and not isinstance(current, bool)
+        integer = takes_integers(lever_raw, path, current, min(values), max(values))
         lever = Lever(key, path, min(values), max(values), integer, current, entry, dict((links or {}).get(key, {})))
-        levels = sorted(set(values) | ({float(current)} if isinstance(current, int | float) else set()))
+        known = {float(current)} if isinstance(current, int | float) and not isinstance(current, bool) else set()
+        levels = sorted({float(lever.value(v)) for v in values} | known)
         labels = []
         for value in levels:
             arm_label = f"{key}={lever.value(value):g}"

@@ -151,6 +151,24 @@ def plan_scenario(raw: dict, levers: list[Lever], values: dict[str, float], wher
     return build_scenario(apply_overrides(raw, overrides), f"{where} ({text})")
 
 
+def takes_integers(raw: dict, path: str, current: Any, low: float, high: float) -> bool:
+    """Whether a lever's parameter is an integer: its current value is one, or a fractional value is refused."""
+    if current is not None:
+        return isinstance(current, int) and not isinstance(current, bool)
+    probe = low + 0.37 * (high - low) if high > low else low + 0.37
+    if float(probe).is_integer():
+        probe += 0.5
+    try:
+        build_scenario(apply_overrides(raw, {path: float(probe)}), "lever probe")
+    except ScenarioError:
+        try:
+            build_scenario(apply_overrides(raw, {path: int(round(probe))}), "lever probe")
+        except ScenarioError:
+            return False
+        return True
+    return False
+
+
 def no_spend_scenario(raw: dict, levers: list[Lever]) -> Scenario:
     """The scenario without the levers' intervention entries ("no spend"); levers outside entries at their low."""
     indices = set()

@@ -236,6 +236,23 @@ def optimise(
     -------
     OptimiseResult
         ``trials``, ``recommended``, ``indistinguishable``, ``check_table``, ``notes`` and more.
+
+    Raises
+    ------
+    ScenarioError
+        For a spec that does not validate (one line naming the file and key), before anything runs.
+
+    Examples
+    --------
+    >>> import wom_sim
+    >>> from wom_sim.experiment.optimise_spec import OptimiseSpec
+    >>> spec = OptimiseSpec(scenario="kol_launch", set={"network.n": 200, "ticks": 8}, trials=3, replications=2,
+    ...                     levers={"kol_campaign.select.k": {"low": 0, "high": 20}}, budget=30000)
+    >>> result = wom_sim.optimise(spec, check=False)
+    >>> len(result.trials), sorted(result.recommended) == ["kol_campaign.select.k"] or result.recommended == {}
+    (5, True)
+    >>> bool((result.trials.query("state == 'complete'")["spend"] <= 30000).all())
+    True
     """
     import optuna
 

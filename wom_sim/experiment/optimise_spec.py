@@ -35,7 +35,7 @@ from pydantic import ConfigDict, Field, ValidationError
 from wom_sim.analysis.outcomes import outcome, outcome_error
 from wom_sim.catalogue import metric
 from wom_sim.errors import ScenarioError
-from wom_sim.experiment.levers import Lever, current_value, plan_scenario, resolve
+from wom_sim.experiment.levers import Lever, current_value, plan_scenario, resolve, takes_integers
 from wom_sim.scenario.catalogue import bundled_names, bundled_path
 from wom_sim.scenario.loading import (
     apply_overrides,
@@ -170,7 +170,9 @@ def build_optimisation(spec: OptimiseSpec, path: Path | None = None) -> Optimisa
             or int(lever_path.split(".")[1]) < len(current_raw.get("interventions") or [])
             else None
         )
-        integer = lspec.integer if lspec.integer is not None else isinstance(now, int) and not isinstance(now, bool)
+        integer = (
+            lspec.integer if lspec.integer is not None else takes_integers(raw, lever_path, now, lspec.low, lspec.high)
+        )
         links = {k: (v.at_zero, v.per_unit) for k, v in lspec.links.items()}
         for link in links:
             if link in (lever_path, key):
