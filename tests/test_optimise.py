@@ -74,12 +74,17 @@ def test_optimiser_matches_the_exhaustive_grid_with_fewer_runs(tmp_path):
     assert (history.loc[history["state"] == "complete", "replications"] == REPS).all()
 
 
-def test_over_budget_plans_are_infeasible_and_never_recommended(tmp_path):
+def test_over_budget_plans_are_infeasible_never_recommended_and_the_search_resumes(tmp_path):
     # A budget below every KOL plan with k >= 10 (10 weeks x 10 KOLs x 60 = 6,000): only cheaper plans qualify.
-    result = optimise(build_optimisation(_spec(tmp_path, budget=5000, trials=4)), check=False)
+    opt = build_optimisation(_spec(tmp_path, budget=5000, trials=3, replications=2))
+    result = optimise(opt, out=tmp_path / "store", check=False)
     trials = result.trials.set_index("plan")
     assert (trials.loc[trials["spend"] > 5000, "state"] != "complete").all()
     assert trials.loc[result.recommended_label, "spend"] <= 5000
+    assert (tmp_path / "store" / "trials.csv").is_file() and (tmp_path / "store" / "plan.yaml").is_file()
+    # Resumable: the same spec and store replay the same trials from stored runs, running nothing new.
+    again = optimise(opt, out=tmp_path / "store", check=False)
+    assert again.runs == 0 and again.trials.equals(result.trials)
 
 
 def test_spec_errors_are_one_line_naming_file_and_key(tmp_path):

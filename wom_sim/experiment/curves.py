@@ -21,7 +21,10 @@ from wom_sim.catalogue import metric
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.executors import Executor
 from wom_sim.experiment.levers import SPEND, Lever, current_value, parse_range, plan_scenario, resolve, takes_integers
+from wom_sim.experiment.store import MANIFEST as STORE_MANIFEST
+from wom_sim.experiment.store import RUNS, TASKS, code_version
 from wom_sim.experiment.studies import Arm, run_study, write_tables
+from wom_sim.output import read_manifest, write_manifest
 from wom_sim.scenario.catalogue import bundled_names, bundled_path
 from wom_sim.scenario.loading import apply_overrides, load_raw
 from wom_sim.scenario.schema import Scenario
@@ -146,7 +149,20 @@ def curves(
         table = pd.concat([_lever_rows(lv, levels, labels, names, wide) for lv, levels, labels in plan])
         table.insert(0, "scenario", label)
         write_tables(store.path, {"curves": table}, ("curves",))
+        record_outputs(store.path, "curves", ["curves.csv", "curves.parquet"], _notes)
     return table.reset_index(drop=True)
+
+
+def record_outputs(path: Path | None, kind: str, files: list[str], notes: list[str] | None = None) -> None:
+    """List the files written beside a store in its wom-sim.json (so a later --out there replaces only ours)."""
+    if path is None:
+        return
+    listed = [STORE_MANIFEST, TASKS, RUNS, *files]
+    old = read_manifest(path) or {}
+    keep = [f for f in old.get("files", []) if (path / f).exists()]
+    write_manifest(
+        path, kind, sorted(set(listed) | set(keep)), store=True, code_version=code_version(), notes=list(notes or [])
+    )
 
 
 def _lever_rows(lever: Lever, levels: list[float], labels: list[str], names: list[str], wide: dict) -> pd.DataFrame:

@@ -21,8 +21,10 @@ from tqdm import tqdm
 
 from wom_sim.analysis.outcomes import run_outcomes
 from wom_sim.analysis.statistics import paired_difference, t_half_width
+from wom_sim.catalogue import format_value
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.comparison import Comparison, compare
+from wom_sim.experiment.curves import record_outputs
 from wom_sim.experiment.executors import Executor, InProcessExecutor, execute
 from wom_sim.experiment.levers import SPEND, no_spend_scenario, plan_scenario
 from wom_sim.experiment.optimise_spec import Optimisation, OptimiseSpec, build_optimisation, load_optimisation
@@ -288,7 +290,7 @@ def optimise(
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         study = optuna.create_study(direction="maximize", sampler=_sampler(spec_, opt.seed))
         plans: list[Plan] = []
-        batch = spec_.batch or max(1, 2 * executor.workers)
+        batch = spec_.batch  # fixed, not from the workers: the same spec proposes the same plans anywhere
         bar = tqdm(
             total=spec_.trials,
             desc="optimise",
@@ -317,7 +319,6 @@ def optimise(
         result.path = store.path
         tasks = pd.DataFrame(search.rows).drop_duplicates(["plan", "replication"])
         store.open("optimise", record, canonical_hash(record), tasks, warn=False)  # record every task in the store
-        store.close()
         if store.path is not None:
             write_tables(
                 store.path,
@@ -326,6 +327,8 @@ def optimise(
             )
             with atomic_file(store.path / "plan.yaml", "w") as handle:
                 handle.write(result.plan_yaml)
+            tables = [f"{n}.{x}" for n in ("trials", "check", "indistinguishable") for x in ("csv", "parquet")]
+            record_outputs(store.path, "optimise", [*tables, "plan.yaml"], notes)
     finally:
         store.close()
     return result
@@ -455,6 +458,7 @@ def _answer(search: _Search, plans, refs, executor, check: bool, warn: bool) -> 
             warn=warn,
         )
         table = check_table(comparison, spec.objective)
+        notes += _check_notes(table, best in refs, spec.objective)
         check_runs = spec.check_replications * len(arms)
     return OptimiseResult(
         spec=spec,
@@ -469,6 +473,28 @@ def _answer(search: _Search, plans, refs, executor, check: bool, warn: bool) -> 
         runs=search.runs,
         check_runs=check_runs,
     )
+
+
+def _check_notes(table: pd.DataFrame, kept: bool, objective: str) -> list[str]:
+    """What the fresh-seed check says of the recommendation against the current plan (paired 95% CI)."""
+    if kept or "vs_current" not in table or len(table) < 3:
+        return []
+    row = table.iloc[2]
+    est = ", ".join(
+        [
+            format_value(objective, row["vs_current"]),
+            f"95% CI {format_value(objective, row['vs_current_ci_low'])} to "
+            f"{format_value(objective, row['vs_current_ci_high'])}",
+        ]
+    )
+    if row["vs_current_ci_high"] < 0:
+        return [
+            f"on fresh seeds the recommended plan does worse than the current plan ({est}): its lead on the search "
+            "seeds was noise; keep the current plan or search with more replications"
+        ]
+    if row["vs_current_ci_low"] <= 0:
+        return [f"on fresh seeds the recommended plan is indistinguishable from the current plan ({est})"]
+    return [f"on fresh seeds the recommended plan beats the current plan ({est})"]
 
 
 def _values_text(values: dict[str, float]) -> str:

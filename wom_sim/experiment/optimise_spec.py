@@ -98,7 +98,9 @@ class OptimiseSpec(Strict):
     trials: int = Field(40, ge=1, le=10_000, description="plans tried (the no-spend and current plans are extra)")
     replications: int = Field(8, ge=2, le=1_000, description="seeds a surviving plan is run on (the same for all)")
     min_replications: int = Field(2, ge=2, le=1_000, description="seeds of the first racing rung")
-    batch: int | None = Field(None, ge=1, le=1_000, description="plans proposed at once (default: 2 x workers)")
+    batch: int = Field(
+        4, ge=1, le=1_000, description="plans proposed and raced at once (keep >= workers to keep them busy)"
+    )
     sampler: Literal["tpe", "cmaes", "random"] = "tpe"
     check_replications: int = Field(30, ge=2, le=10_000, description="fresh seeds of the final paired check")
     seed: int | None = Field(None, ge=0, le=2**62, description="default: the scenario's")
