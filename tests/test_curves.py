@@ -4,6 +4,7 @@ run's economics, the current plan marked."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from wom_sim.experiment.curves import curves
 
@@ -18,9 +19,14 @@ def test_curve_of_a_reward_is_paired_and_costs_what_the_economics_say():
     )
     profit = table[table["outcome"] == "profit"].set_index("value")
     assert list(profit.index) == [0.0, 10.0, 20.0] and profit.loc[10.0, "current"]  # the bundled plan pays 10
-    # Spend comes from the runs' cost column of the entry; the ROI is the paired profit uplift over it.
-    assert (profit.loc[[10.0, 20.0], "spend_uplift"] > 0).all()
-    row = profit.loc[20.0]
-    assert np.isclose(row["avg_roi"], row["uplift"] / row["spend_uplift"])
-    assert row["ci_low"] <= row["uplift"] <= row["ci_high"]
+    # In this model the sender's reward changes no behaviour (the talk uplift is its own parameter), so with common
+    # random numbers every level has the same adopters and referrals: the spend rises linearly (10 more per
+    # referral per step), the profit falls by exactly that and the ROI is -1. The current
+    # level shares its runs with the current plan: counted once.
+    assert profit.loc[10.0, "spend_uplift"] > 0
+    assert profit.loc[20.0, "spend_uplift"] == pytest.approx(2 * profit.loc[10.0, "spend_uplift"])
+    assert np.allclose(profit["uplift"], -profit["spend_uplift"])
+    assert (profit["ci_low"] <= profit["uplift"]).all() and (profit["uplift"] <= profit["ci_high"]).all()
+    assert np.allclose(profit.loc[[10.0, 20.0], ["avg_roi", "marginal_roi"]], -1.0)
+    assert (profit["saturation"] == 0.0).all()  # no step up pays: saturated from the lowest level
     assert profit.loc[0.0, "uplift"] == 0.0 and np.isnan(profit.loc[0.0, "step_uplift"])

@@ -14,8 +14,18 @@ import wom_sim
 from wom_sim.analysis import outcomes, statistics
 from wom_sim.experiment import seeds
 
-PUBLIC = ["Scenario", "ScenarioError", "WomModel", "compare", "curves", "load_scenario", "optimise", "replicate", "simulate",
-          "sweep"]
+PUBLIC = [
+    "Scenario",
+    "ScenarioError",
+    "WomModel",
+    "compare",
+    "curves",
+    "load_scenario",
+    "optimise",
+    "replicate",
+    "simulate",
+    "sweep",
+]
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from wom_sim.cli.common import cli
+from wom_sim.cli.common import cli, set_option
 from wom_sim.cli.experiments import _executor, executor_options
 
 
@@ -20,9 +22,11 @@ from wom_sim.cli.experiments import _executor, executor_options
 )
 @click.option("-r", "--replications", type=click.IntRange(2, 100_000), default=20, show_default=True)
 @click.option("--outcome", "outcomes", multiple=True, help="Outcomes (stat:column; default profit, adoption, NPS).")
+@click.option("--seed", type=click.IntRange(0, 2**62), help="Base seed of the replications (default: scenario's).")
 @click.option("--out", "out_dir", default="runs/curves", show_default=True, help="Store folder (resumable).")
+@set_option
 @executor_options
-def curves(scenario, levers, replications, outcomes, out_dir, workers, dask, dask_local):
+def curves(scenario, levers, replications, outcomes, seed, out_dir, overrides, workers, dask, dask_local):
     """Response curves of each LEVER of SCENARIO: spend against incremental outcomes, paired 95% bands."""
     from wom_sim.experiment.curves import curves as run_curves  # lazy: CLI start-up time
 
@@ -31,13 +35,35 @@ def curves(scenario, levers, replications, outcomes, out_dir, workers, dask, das
             scenario,
             list(levers),
             replications,
+            seed=seed,
+            overrides=list(overrides) or None,
             outcomes=list(outcomes) or None,
             executor=executor,
             out=out_dir,
             progress=True,
         )
-    click.echo(table.drop(columns=["scenario"]).round(3).to_string(index=False))
-    click.echo(f"table: {out_dir}/curves.csv", err=True)
+    from wom_sim.experiment.curves import record_outputs  # lazy: CLI start-up time
+    from wom_sim.report.optimise import write_curve_figures  # lazy: CLI start-up time (matplotlib)
+
+    figures = write_curve_figures(table, out_dir)
+    record_outputs(Path(out_dir), "curves", ["curves.csv", "curves.parquet", *figures])
+    shown = table[
+        [
+            "lever",
+            "value",
+            "current",
+            "spend_uplift",
+            "outcome",
+            "uplift",
+            "ci_low",
+            "ci_high",
+            "avg_roi",
+            "marginal_roi",
+            "saturation",
+        ]
+    ]
+    click.echo(shown.round(3).to_string(index=False))
+    click.echo(f"table: {out_dir}/curves.csv; figures: {', '.join(figures)}", err=True)
 
 
 @cli.command()
@@ -60,4 +86,14 @@ def optimise(spec, out_dir, workers, dask, dask_local):
         click.echo(result.check_table.round(2).to_string(index=False))
     for note in result.notes:
         click.echo(f"note: {note}")
-    click.echo(f"trials: {out_dir}/trials.csv; plan: {out_dir}/plan.yaml; check: {out_dir}/check.csv", err=True)
+    from wom_sim.experiment.curves import record_outputs  # lazy: CLI start-up time
+    from wom_sim.output import read_manifest  # lazy: CLI start-up time
+    from wom_sim.report.optimise import write_optimise_html  # lazy: CLI start-up time
+
+    write_optimise_html(result, Path(out_dir) / "report.html")
+    record_outputs(Path(out_dir), "optimise", [*(read_manifest(out_dir) or {}).get("files", []), "report.html"])
+    click.echo(
+        f"trials: {out_dir}/trials.csv; plan: {out_dir}/plan.yaml; check: {out_dir}/check.csv; "
+        f"report: {out_dir}/report.html",
+        err=True,
+    )

@@ -33,7 +33,9 @@ CURVE_OUTCOMES = ["profit", "adoption_share", "nps"]  # the first one also decid
 ROI_GAIN = "profit"  # profit is net of the spend: an ROI of 0 is break-even
 
 
-def scenario_raw(source: Scenario | str | Path, overrides: dict[str, Any] | None = None) -> tuple[str, dict]:
+def scenario_raw(
+    source: Scenario | str | Path, overrides: dict[str, Any] | list[str] | None = None
+) -> tuple[str, dict]:
     """(label, raw scenario dict with `overrides`) of a scenario, a scenario file or a bundled name."""
     if isinstance(source, Scenario):
         raw = source.model_dump(mode="json", by_alias=True, exclude_unset=True)
@@ -72,7 +74,7 @@ def curves(
     outcomes: list[str] | None = None,
     executor: Executor | None = None,
     out: str | Path | None = None,
-    overrides: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | list[str] | None = None,
     links: dict[str, dict[str, tuple[float, float]]] | None = None,
     progress: bool = False,
     warn: bool = True,
@@ -93,8 +95,8 @@ def curves(
         Outcome names (``stat:column``; default `CURVE_OUTCOMES`). Profit is always computed for the ROI.
     executor, out, progress, warn
         As for `wom_sim.compare` (out: a resumable store folder; the table is written there as curves.csv).
-    overrides : dict, optional
-        Dotted overrides of every run, e.g. ``{"network.n": 2000}``.
+    overrides : dict or list of str, optional
+        Dotted overrides of every run, e.g. ``{"network.n": 2000}`` or ``["network.n=2000"]``.
     links : dict, optional
         Per lever key, effect parameters set from the lever: ``{path: (at_zero, per_unit)}``.
 
@@ -144,7 +146,8 @@ def curves(
         tasks = store.tasks()
         spend_names = [SPEND, *(f"sum:cost_{lv.entry}" for lv, _, _ in plan if lv.entry)]
         wanted = list(dict.fromkeys([*names, ROI_GAIN, *spend_names]))
-        per_run = tasks.join(run_outcomes(store.load(tasks["run_key"]), wanted), on="run_key")
+        keys = list(dict.fromkeys(tasks["run_key"]))  # a run shared by two levels (the current plan) loads once
+        per_run = tasks.join(run_outcomes(store.load(keys), wanted), on="run_key")
         wide = {name: per_run.pivot_table(index="replication", columns="arm", values=name) for name in wanted}
         table = pd.concat([_lever_rows(lv, levels, labels, names, wide) for lv, levels, labels in plan])
         table.insert(0, "scenario", label)

@@ -448,6 +448,11 @@ def _answer(search: _Search, plans, refs, executor, check: bool, warn: bool) -> 
             arms.append(Arm(f"recommended ({best.label})", best.scenario))
         if cheapest is not None and cheapest is not best and cheapest not in refs:
             arms.append(Arm(f"cheapest equivalent ({cheapest.label})", cheapest.scenario))
+        # One arm per distinct scenario: a trial that repeats the current plan would pair a run with itself.
+        distinct: dict[str, Arm] = {}
+        for arm in arms:
+            distinct.setdefault(canonical_hash(scenario_payload(arm.scenario)), arm)
+        arms = list(distinct.values())
         names = list(dict.fromkeys([spec.objective, "profit", SPEND, *(c.outcome for c in spec.constraints)]))
         comparison = compare(
             *arms,
