@@ -98,3 +98,17 @@ def test_spec_errors_are_one_line_naming_file_and_key(tmp_path):
     spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 5, high: 1}}}}\n")
     with pytest.raises(ScenarioError, match=r"low 5 must be below high 1"):
         load_optimisation(spec)
+
+
+def test_the_command_refuses_a_bad_spec_in_one_line_before_running(tmp_path):
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    spec = tmp_path / "plan.yaml"
+    spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 0, high: 10}}}}\nbudget: -5\n")
+    result = CliRunner().invoke(cli, ["optimise", str(spec), "--workers", "0", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.lower().startswith("error")]
+    assert len(errors) == 1 and "plan.yaml" in errors[0] and "budget" in errors[0], result.output
+    assert not (tmp_path / "out").exists()

@@ -84,6 +84,8 @@ def optimise(spec, out_dir, workers, dask, dask_local):
     )
     if not result.check_table.empty:
         click.echo(result.check_table.round(2).to_string(index=False))
+    if result.verdict:
+        click.echo(result.verdict)
     for note in result.notes:
         click.echo(f"note: {note}")
     from wom_sim.experiment.curves import record_outputs  # lazy: CLI start-up time

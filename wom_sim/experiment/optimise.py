@@ -69,7 +69,9 @@ class OptimiseResult:
     check_table : DataFrame
         The check's headline rows: each plan's objective and spend vs no spend and vs the current plan, with CIs.
     notes : list of str
-        What a reader must know (noise, infeasible plans, runs used).
+        What a reader must know (noise, infeasible plans, runs used, what the fresh seeds say).
+    verdict : str
+        The check's verdict sentences against no spend (`Comparison.summary()`), when the comparison has them.
     runs : int
         Simulation runs the search used (the check's are extra, ``check_runs``).
     """
@@ -85,6 +87,7 @@ class OptimiseResult:
     notes: list[str]
     runs: int
     check_runs: int
+    verdict: str = ""
     path: Path | None = None
 
 
@@ -441,7 +444,7 @@ def _answer(search: _Search, plans, refs, executor, check: bool, warn: bool) -> 
         f"{search.runs} runs for {len(plans) - len(refs)} plans (+ current and no spend); {pruned} plans stopped early "
         f"by racing; {int((trials['state'] == 'infeasible').sum())} infeasible"
     )
-    comparison, table, check_runs = None, pd.DataFrame(), 0
+    comparison, table, check_runs, verdict = None, pd.DataFrame(), 0, ""
     if check:
         arms = [Arm("no spend", none.scenario), Arm("current plan", current.scenario)]
         if best not in refs:
@@ -464,6 +467,8 @@ def _answer(search: _Search, plans, refs, executor, check: bool, warn: bool) -> 
         )
         table = check_table(comparison, spec.objective)
         notes += _check_notes(table, best in refs, spec.objective)
+        if hasattr(comparison, "summary"):  # the verdict sentences of the decision-ready comparison
+            verdict = comparison.summary()
         check_runs = spec.check_replications * len(arms)
     return OptimiseResult(
         spec=spec,
@@ -477,6 +482,7 @@ def _answer(search: _Search, plans, refs, executor, check: bool, warn: bool) -> 
         notes=notes,
         runs=search.runs,
         check_runs=check_runs,
+        verdict=verdict,
     )
 
 

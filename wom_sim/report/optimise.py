@@ -86,6 +86,8 @@ def optimise_html(result) -> str:
         f"<code>{html.escape(objective)}</code>.</p>",
         "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in result.notes) + "</ul>",
     ]
+    if result.verdict:
+        parts.append(f"<pre>{html.escape(result.verdict)}</pre>")
     if not result.check_table.empty:
         parts += ["<h3>Fresh-seed check (paired 95% CIs)</h3>", _table(result.check_table, objective)]
     if not result.indistinguishable.empty:
