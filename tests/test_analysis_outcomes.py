@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
-from wom_sim.analysis.outcomes import label, outcome, outcome_error, run_outcomes, summarise_run
+from wom_sim.analysis.outcomes import (
+    format_outcome,
+    label,
+    outcome,
+    outcome_error,
+    paired_outcomes,
+    run_outcomes,
+    short_label,
+    summarise_run,
+)
 from wom_sim.catalogue import CATALOGUE
 from wom_sim.errors import ScenarioError
 from wom_sim.sim.model import resolve_scenario, simulate
@@ -62,3 +73,45 @@ def test_many_runs_at_once_equal_one_run_at_a_time():
     for frame in frames:
         expected = summarise_run(frame, names)
         assert table.loc[frame["run_key"].iat[0]].to_dict() == pytest.approx(expected, nan_ok=True)
+
+
+PAIR = pd.DataFrame(
+    {
+        "run_key": ["base"] * 4 + ["arm"] * 4,
+        "t": [1, 2, 3, 4] * 2,
+        "brand": [0.5, 0.5, 0.5, 0.5, 0.5, 0.4, 0.45, 0.55],
+        "cum_profit": [0.0, 10, 20, 30, -5, 5, 25, 40],
+        "profit": [0.0, 10, 10, 10, -5, 10, 20, 15],
+        "cost_promo": [0.0, 0, 0, 0, 5, 5, 0, 0],
+    }
+)
+
+
+def test_relative_outcomes_parse_with_their_columns():
+    assert outcome("payback").column == "cum_profit" and outcome("payback:cum_revenue").stat == "payback"
+    assert outcome("crisis_damage").column == "brand" and outcome("damage:nps").stat == "damage"
+    assert outcome("incremental:profit").relative and outcome("roi").relative
+    assert not outcome("min:brand").relative
+    assert "allowed:" in outcome_error("cheapest:profit") and "payback" in outcome_error("cheapest:profit")
+    with pytest.raises(ScenarioError, match="compares a run with a base run"):
+        summarise_run(PAIR, ["payback"])  # needs a base: never silently one run's own number
+
+
+def test_relative_outcomes_against_the_base_run_of_the_same_seed():
+    pairs = pd.DataFrame({"run_key": ["arm"], "base_key": ["base"], "group": ["treat"]})
+    names = ["payback", "crisis_damage", "incremental:profit", "roi"]
+    out = paired_outcomes(PAIR, pairs, names, {"treat": ["promo"]}).iloc[0]
+    assert out["payback"] == 3.0  # cum_profit differences -5, -5, +5, +10: at or above the base's from t = 3
+    assert out["crisis_damage"] == pytest.approx(0.4 / 0.5 - 1.0)  # the deepest point, t = 2: 20% below
+    assert out["incremental:profit"] == pytest.approx(40.0 - 30.0)
+    assert out["roi"] == pytest.approx(10.0 / 10.0)  # 10 more profit for 10 of programme spend
+    no_spend = paired_outcomes(PAIR, pairs, ["roi"], {"treat": []}).iloc[0]
+    assert math.isnan(no_spend["roi"])  # no programme spend: no ROI, whatever else moved
+
+
+def test_formatting_and_short_labels_of_outcomes():
+    assert format_outcome("adoption_share", 0.0593, delta=True) == "+5.9 pts"
+    assert format_outcome("nps", 3.0, delta=True) == "+3.0 pts" and format_outcome("profit", 1.5e6, "EUR") == "1.5M EUR"
+    assert format_outcome("payback", 11.0, unit="week") == "week 11" and format_outcome("roi", 0.5) == "+0.50"
+    assert short_label("adoption_share") == "Ever adopted" and short_label("payback", "month") == "Payback month"
+    assert short_label("crisis_damage") == "Deepest brand vs the base"

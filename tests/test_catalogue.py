@@ -157,3 +157,15 @@ def test_importing_the_package_leaves_the_matplotlib_backend_alone():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "svg"
+
+
+def test_money_rounds_with_the_currency_and_differences_read_in_points():
+    from wom_sim.catalogue import format_delta, format_money, format_value
+
+    assert format_money(298_140.0) == "298k" and format_money(1_234_567.0, "EUR") == "1.23M EUR"
+    assert format_money(-79_400.0, "$", signed=True) == "-$79.4k" and format_money(0.0, "$", signed=True) == "$0"
+    assert format_money(999_600.0) == "1M" and format_money(12.0) == "12" and format_money(4.5) == "4.50"
+    assert format_delta("adoption_share", 0.0593) == "+5.9 pts"  # a share's change is percentage points
+    assert format_delta("nps", -2.5) == "-2.5 pts" and format_delta("churn_rate", 0.0012) == "+0.12 pts"
+    assert format_delta("profit", 298e3, "EUR") == "+298k EUR" and format_delta("customers", -12.0) == "-12"
+    assert format_value("profit", 298e3, "£") == "£298k" and format_value("profit", 298e3) == "298,000"

@@ -4,6 +4,7 @@ real SIGKILL / SIGINT of a running sweep."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -17,6 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from wom_sim.cli import cli
+from wom_sim.cli.experiments import print_comparison
+from wom_sim.experiment import load_comparison
 from wom_sim.experiment.store import ResultStore
 
 TINY = "name: tiny\nseed: 5\nticks: 12\nnetwork: {n: 300, m: 3}\nkols: {select: {by: degree, k: 3}}\n"
@@ -83,7 +86,11 @@ def test_compare_files_and_overrides_with_paired_cis(folder):
     )
     assert result.exit_code == 0, result.output
     assert "ads vs tiny" in result.stdout and "wom.contact_prob=0.2 vs tiny" in result.stdout
-    assert "paired 95% CI" in result.stdout and "Common random numbers" in result.stdout
+    assert "paired 95% CI" in result.stdout and "Verdicts against tiny" in result.stdout
+    verdicts = pd.read_csv(out / "verdicts.csv")
+    assert set(verdicts["treatment"]) == {"ads", "wom.contact_prob=0.2"} and list(verdicts["rank"]) == [1, 2]
+    for sentence in verdicts["sentence"]:  # the verdict lines lead the output, in rank order
+        assert sentence.split(":")[0].split(" ")[0] in result.stdout.split("Ranking")[0]
     uplift = pd.read_csv(out / "uplift.csv")
     assert set(uplift["treatment"]) == {"ads", "wom.contact_prob=0.2"}
     expected = {
@@ -94,10 +101,12 @@ def test_compare_files_and_overrides_with_paired_cis(folder):
         "pos_messages",
         "neg_messages",
         "brand",
+        "crisis_damage",
         "revenue",
         "cost",
         "intervention_cost",
         "profit",
+        "payback",
         "roi",
     }
     assert set(uplift["outcome"]) == expected
@@ -285,3 +294,85 @@ def test_sigint_stops_cleanly_and_leaves_a_valid_store(folder):
     for key in store.done_keys():
         assert len(pd.read_parquet(store.part(key))) == 20
     assert not list(store.runs.glob(".*"))
+
+
+# ------------------------------------------------------------------------------------------------ decisions
+def test_compare_names_treatments_leads_with_verdicts_and_fits_the_terminal(folder, capsys):
+    out = folder / "named"
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(
+        cli,
+        [
+            str(a)
+            for a in (
+                "compare",
+                folder / "tiny.yaml",
+                f"tv={folder / 'ads.yaml'}",
+                "wom.contact_prob=0.2",
+                "--label",
+                "tv-again",
+                "--label",
+                "chatty",
+                "--outcome",
+                "min:brand",
+                "--outcome",
+                "payback",
+                "-r",
+                3,
+                "--workers",
+                0,
+                "--out",
+                out,
+                "--details",
+            )
+        ],  # fmt: skip
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert text.lstrip().startswith("Verdicts against tiny") and text.index("Ranking") < text.index("chatty vs tiny")
+    assert "tv-again vs tiny" in text  # --label wins over NAME=
+    assert max(len(line) for line in text.splitlines()) <= 80  # every line, the tables too
+    assert "left out to fit 80 characters" in text  # --details columns that did not fit are named
+    verdicts = pd.read_csv(out / "verdicts.csv")
+    assert set(verdicts["treatment"]) == {"tv-again", "chatty"} and verdicts["sentence"].str.len().min() > 40
+    uplift = pd.read_csv(out / "uplift.csv")
+    assert set(uplift["outcome"]) == {"min:brand", "payback", "roi"}
+    pairs = pd.read_csv(out / "pairwise.csv")
+    assert len(pairs) == 1 and "Holm" in pairs["adjustment"].iloc[0]
+    capsys.readouterr()
+    print_comparison(load_comparison(out, ["adoption_share", "min:brand", "payback"]), True, 200)  # a wide terminal
+    wide = capsys.readouterr().out
+    assert "tv-again vs tiny" in wide and "width ratio" in wide
+    assert "left out" not in wide and "pts" in wide  # a share changes in percentage points
+
+
+def test_bad_outcome_and_too_many_labels_are_one_line(folder):
+    _assert_rejected(folder, ["compare", folder / "tiny.yaml", "brand.quality=0.9", "--outcome", "best:profit"],
+                     ["--outcome best:profit", "allowed"])  # fmt: skip
+    _assert_rejected(folder, ["compare", folder / "tiny.yaml", "brand.quality=0.9", "--label", "a", "--label", "b"],
+                     ["--label", "2 labels for 1 treatments"])  # fmt: skip
+
+
+def test_sweep_options_change_the_spec_and_relative_metrics_need_a_baseline(folder):
+    out = folder / "quick"
+    result = invoke("sweep", folder / "grid.yaml", "--set", "network.n=200", "-r", 1, "--ticks", 8, "--workers", 0,
+                    "--out", out, "-q")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    outcomes = pd.read_parquet(out / "outcomes.parquet")
+    assert len(outcomes) == 4 and set(outcomes["replication"]) == {0}  # 4 points x 1 replication
+    spec = json.loads((out / "manifest.json").read_text())["spec"]["spec"]
+    assert spec["set"] == {"network.n": 200, "ticks": 8} and spec["replications"] == 1
+    relative = (
+        "name: rel\nscenario: ads.yaml\ndesign: grid\nparameters:\n  interventions.0.budget_per_tick: [50, 400]\n"
+        "replications: 2\nmetrics: [roi, incremental:profit]\n"
+    )
+    (folder / "rel.yaml").write_text(relative, encoding="utf-8")
+    _assert_rejected(folder, ["sweep", folder / "rel.yaml"], ["roi", "baseline"])
+    (folder / "rel.yaml").write_text(relative + "baseline: {interventions: []}\n", encoding="utf-8")
+    done = invoke("sweep", folder / "rel.yaml", "--ticks", 8, "--workers", 0, "--out", folder / "rel", "-q")
+    assert done.exit_code == 0, done.output
+    points = pd.read_csv(folder / "rel" / "points.csv").set_index("interventions.0.budget_per_tick")
+    assert len(points) == 2 and (points["n"] == 2).all()  # the baseline runs are no design point
+    # The campaign's own spend is its budget x 8 ticks in every run, so each run's ROI is its extra profit / it.
+    for budget, row in points.iterrows():
+        assert row["roi_mean"] == pytest.approx(row["incremental:profit_mean"] / (budget * 8))

@@ -3,6 +3,8 @@ in memory or in a store folder, with uplift, ROI and per-seed tables."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +13,7 @@ from wom_sim.errors import ScenarioError
 from wom_sim.experiment import Arm, compare, load_comparison, replication_seeds
 from wom_sim.scenario.catalogue import bundled_path
 from wom_sim.scenario.loading import build_scenario
-from wom_sim.sim.model import simulate
+from wom_sim.sim.model import resolve_scenario, simulate
 
 ADS = {"kind": "advertising", "name": "tv", "schedule": {"from": 0, "until": 9}, "reach_multiplier": 3,
        "budget_per_tick": 500}  # fmt: skip
@@ -97,3 +99,34 @@ def test_uplift_over_time_and_arms_over_time():
     assert set(c.timeseries["arm"]) == {"unnamed", "unnamed#2"}
     runs = c.runs_of("unnamed")
     assert sorted(runs) == [0, 1, 2] and np.all(runs[0]["t"].to_numpy() == np.arange(10))
+
+
+REFERRAL = {"kind": "referral_reward", "sender_reward": 4, "receiver_reward": 4}
+
+
+def test_verdicts_split_programme_spend_from_volume_driven_costs_and_rank_the_treatments():
+    """Both arms run the same referral programme: better quality (no programme of its own) raises the payouts
+    with the volume, so it has no ROI; a TV campaign's own spend is exactly its budget."""
+    base = build_scenario({"ticks": 30, "network": {"n": 600, "m": 4}, "currency": "EUR",
+                           "interventions": [REFERRAL]}, "base")  # fmt: skip
+    better = resolve_scenario(base, {"brand.quality": 0.95})
+    tv = build_scenario({**base.model_dump(exclude={"base_dir"}), "interventions": [REFERRAL, ADS]}, "tv")
+    c = compare(Arm("base", base), Arm("better", better), Arm("tv", tv), replications=3, seed=2)
+    v = c.verdicts().set_index("treatment")
+    assert list(c.verdicts()["rank"]) == [1, 2] and set(v.index) == {"better", "tv"}
+    assert v.loc["better", "programme_cost"] == 0.0 and math.isnan(v.loc["better", "roi"])
+    spend = c.per_seed.set_index("treatment").loc["better"]
+    # Volume-driven: the change in cost of goods plus the change in referral payouts (both arms pay them).
+    volume = (spend["delta_cost_of_goods"] + spend["delta_intervention_cost"]).mean()
+    assert v.loc["better", "volume_cost"] == pytest.approx(volume) and spend["delta_intervention_cost"].mean() != 0
+    assert v.loc["tv", "programme_cost"] == 5000.0  # 10 ticks x 500, in every seed
+    assert v.loc["tv", "roi"] == pytest.approx(v.loc["tv", "incremental_profit"] / 5000.0)
+    for label, row in v.iterrows():
+        expected = "pays" if row["profit_ci_low"] > 0 else "does not pay" if row["profit_ci_high"] <= 0 else "not sure"
+        assert row["verdict"] == expected and row["currency"] == "EUR" and row["horizon"] == 30
+        assert row["sentence"].startswith(label) and " EUR" in row["sentence"]
+    pair = c.pairwise().iloc[0]
+    first, second = c.ranking()["treatment"]
+    assert (pair["treatment"], pair["other"]) == (first, second)
+    assert pair["difference"] == pytest.approx(v.loc[first, "incremental_profit"] - v.loc[second, "incremental_profit"])
+    assert "Holm" in pair["adjustment"] and c.summary().count("\n") == 3  # heading, 2 verdicts, the adjustment

@@ -189,7 +189,9 @@ def test_identical_arms_share_runs_and_have_zero_uplift(tmp_path):
         Arm("a", scenario), Arm("b", scenario.model_copy(update={"name": "b"})), replications=3, out=tmp_path
     )
     assert result.execution.total == 3  # one run per replication, shared by both arms
-    assert (result.tables["uplift"].drop(index=11)["uplift"] == 0).all()
+    uplift = result.tables["uplift"].set_index("outcome")["uplift"]
+    assert (uplift.drop(index=["roi", "payback"]) == 0).all()  # crisis damage too: never below itself
+    assert uplift[["roi", "payback"]].isna().all()  # no programme spend; never ahead, so no payback
 
 
 # ------------------------------------------------------------------------------------------------ sweep designs

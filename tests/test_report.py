@@ -45,7 +45,8 @@ def test_outcome_labels_come_from_the_catalogue():
     assert report.outcome_label("profit") == "Profit (total)"  # a named outcome of the experiment tables
     # a bare column: summarised by the catalogue's statistic (analysis.outcomes), the mean for this rate
     assert report.outcome_label("pos_speakers") == "People speaking positively per tick (mean)"
-    assert report.outcome_label("roi") == "roi"  # not a metric: the name itself
+    assert report.outcome_label("nosuch") == "nosuch"  # not an outcome: the name itself
+    assert report.outcome_label("roi").startswith("Return on programme spend")  # a relative outcome
 
 
 def test_ci_dashboard_draws_bands_for_one_or_several_arms(tmp_path, comparison):

@@ -300,8 +300,10 @@ def format_number(fmt: str, value: float | None) -> str:
     return fmt.format(value)
 
 
-def format_value(name: str, value: float | None) -> str:
+def format_value(name: str, value: float | None, currency: str | None = None, compact: bool = False) -> str:
     """A value of metric `name` formatted as the catalogue says (a `stat:column` name formats like its column).
+
+    Money is rounded to k/M with the `currency` when one is given or `compact` is set (`format_money`).
 
     Examples
     --------
@@ -309,8 +311,75 @@ def format_value(name: str, value: float | None) -> str:
     '12.3%'
     >>> format_value("nps", 7.25)
     '+7.2'
+    >>> format_value("profit", 298_140.0, "EUR")
+    '298k EUR'
     """
-    return metric(name.split(":")[-1]).format(value)
+    entry = metric(name.split(":")[-1])
+    if entry.scale == "money" and (currency or compact):
+        return format_money(value, currency)
+    return entry.format(value)
+
+
+def _decimals(fmt: str) -> int:
+    """The decimals of a format spec ("{:.2%}" -> 2; 1 when it states none)."""
+    found = re.search(r"\.(\d+)", fmt)
+    return int(found[1]) if found else 1
+
+
+def format_delta(name: str, value: float | None, currency: str | None = None) -> str:
+    """A difference of metric `name` (an uplift, a CI bound) as a user reads it, always signed.
+
+    Shares and rates are differences in percentage points ("+5.9 pts"), NPS-like scores in points ("+3.2 pts"),
+    money rounded with the currency ("+298k EUR"), counts with thousands separators, indices with 3 decimals.
+
+    Examples
+    --------
+    >>> format_delta("adoption_share", 0.0593), format_delta("churn_rate", -0.0012)
+    ('+5.9 pts', '-0.12 pts')
+    >>> format_delta("nps", 3.24), format_delta("cum_profit", -79_400.0, "$"), format_delta("customers", 1234.0)
+    ('+3.2 pts', '-$79.4k', '+1,234')
+    """
+    if value is None or value != value:
+        return "n/a"
+    entry = metric(name.split(":")[-1])
+    if entry.scale == "percent":
+        return f"{100.0 * value:+.{_decimals(entry.fmt)}f} pts"
+    if entry.scale == "points":
+        return f"{value:+.1f} pts"
+    if entry.scale == "money":
+        return format_money(value, currency, signed=True)
+    if entry.scale == "count":
+        return f"{value:+,.0f}"
+    return f"{value:+.3f}"
+
+
+def format_money(value: float | None, currency: str | None = None, signed: bool = False) -> str:
+    """An amount rounded to 3 significant digits with k, M or B, and the currency: a symbol ("$", "€") before the
+    number, a code ("EUR") after it; none when `currency` is None. Below 1,000 whole units (2 decimals below 10).
+
+    Examples
+    --------
+    >>> format_money(298_140.0), format_money(298_140.0, "EUR", signed=True), format_money(-1_234_567.0, "$")
+    ('298k', '+298k EUR', '-$1.23M')
+    >>> format_money(999_900.0), format_money(4.5, "£"), format_money(float("nan"))
+    ('1M', '£4.50', 'n/a')
+    """
+    if value is None or value != value:
+        return "n/a"
+    x = abs(float(value))
+    sign = "-" if value < 0 else ("+" if signed and x > 0 else "")
+    text = "0" if x == 0 else f"{x:.2f}" if x < 10 else f"{x:,.0f}"
+    if round(x) >= 1000:
+        for divisor, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "B"), (1e12, "T")):
+            digits = f"{x / divisor:.3g}"
+            if float(digits) < 1000 or suffix == "T":
+                text = f"{digits}{suffix}"
+                break
+    if not currency:
+        return f"{sign}{text}"
+    if currency[-1].isalpha():  # a code: "298k EUR"
+        return f"{sign}{text} {currency}"
+    return f"{sign}{currency}{text}"
 
 
 def describe(name: str, stat: str | None = None, unit: str = "tick") -> str:

@@ -182,8 +182,11 @@ def _lookup(data: Any, dotted: str) -> Any:
     return node
 
 
-def load_problem(scenario_path: str | Path, target_path: str | Path) -> Problem:
-    """Read and check the scenario, the target file, its CSVs and every parameter key and bound (ScenarioError)."""
+def load_problem(
+    scenario_path: str | Path, target_path: str | Path, overrides: list[str] | dict[str, Any] | None = None
+) -> Problem:
+    """Read and check the scenario (with dotted `overrides`, as `--set` gives them), the target file, its CSVs and
+    every parameter key and bound (ScenarioError)."""
     target_path = Path(target_path)
     raw_targets = _read_yaml(target_path)
     try:
@@ -192,6 +195,8 @@ def load_problem(scenario_path: str | Path, target_path: str | Path) -> Problem:
         raise ScenarioError(format_validation_error(exc, str(target_path), CalibrationSpec)) from None
     scenario_path = Path(scenario_path)
     raw = load_raw(scenario_path)
+    if overrides:
+        raw = apply_overrides(raw, overrides)
     scenario = build_scenario(raw, str(scenario_path))
     resolved = scenario.model_dump(mode="json", by_alias=True)
     for key, bounds in spec.parameters.items():

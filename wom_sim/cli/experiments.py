@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shlex
+import shutil
+import textwrap
 from pathlib import Path
 
 import click
@@ -166,23 +169,151 @@ def run_replicated(path: Path, scenario, replications: int, out_dir, workers, da
 
 
 # ------------------------------------------------------------------------------------------------ compare
-def _arms(base: str, treatments: tuple[str, ...], overrides: list[str], seed, ticks) -> list:
-    """BASE and the TREATMENTs as labelled scenarios; an override treatment is BASE + --set + its own overrides."""
+# NAME=FILE labels a treatment; NAME is a plain word, so `kols.select.k=20` stays an override of BASE.
+ARM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,59}")
+
+
+def _named(text: str) -> tuple[str | None, str]:
+    """`NAME=FILE` -> (NAME, FILE) when FILE is a scenario file or a bundled name; else (None, text)."""
+    name, sep, rest = text.partition("=")
+    if sep and ARM_NAME.fullmatch(name) and rest and not Path(text).exists():
+        try:
+            resolve_scenario_path(rest)
+        except ScenarioError:
+            return None, text
+        return name, rest
+    return None, text
+
+
+def _arms(base: str, treatments: tuple[str, ...], overrides: list[str], seed, ticks, labels=()) -> list:
+    """BASE and the TREATMENTs as labelled scenarios; an override treatment is BASE + --set + its own overrides.
+
+    A treatment is labelled by `NAME=` before it, else by --label (in treatment order), else by its file stem or
+    its override text.
+    """
     from wom_sim.experiment.studies import Arm  # lazy: CLI start-up time
 
+    if len(labels) > len(treatments):
+        raise ScenarioError(f"--label: {len(labels)} labels for {len(treatments)} treatments (one per treatment)")
     base_path = resolve_scenario_path(base)
     arms = [Arm(base_path.stem, load_scenario(base_path, overrides, seed=seed, ticks=ticks))]
-    for text in treatments:
+    for index, given in enumerate(treatments):
+        name, text = _named(given)
+        label = labels[index] if index < len(labels) else name
         try:
             if "=" in text and not Path(text).exists():
                 items = shlex.split(text)
-                arms.append(Arm(text, load_scenario(base_path, [*overrides, *items], seed=seed, ticks=ticks)))
+                scenario = load_scenario(base_path, [*overrides, *items], seed=seed, ticks=ticks)
+                arms.append(Arm(label or text, scenario))
             else:
                 path = resolve_scenario_path(text)
-                arms.append(Arm(path.stem, load_scenario(path, overrides, seed=seed, ticks=ticks)))
+                arms.append(Arm(label or path.stem, load_scenario(path, overrides, seed=seed, ticks=ticks)))
         except ValueError as exc:  # ScenarioError, or shlex on unbalanced quotes
-            raise ScenarioError(f"treatment {text!r}: {exc}") from None
+            raise ScenarioError(f"treatment {given!r}: {exc}") from None
     return arms
+
+
+def _width() -> int:
+    """The terminal's width (80 when it is not a terminal, e.g. a pipe or a test)."""
+    return max(60, shutil.get_terminal_size((80, 24)).columns)
+
+
+def fit_rows(rows: list[dict], width: int, indent: str = "  ", keep: int = 2) -> list[str]:
+    """Rows as aligned text lines no wider than `width`: the first column (labels) cut with "..." down to 28
+    characters, then columns beyond the first `keep` dropped from the right, then the first column cut down to 12.
+    The first column is left-aligned, the others right-aligned."""
+    if not rows:
+        return []
+    frame = pd.DataFrame(rows).astype(str)
+    columns = list(frame.columns)
+    w = {c: max(len(c), *(len(v) for v in frame[c])) for c in columns}
+    first = columns[0]
+
+    def over() -> int:
+        return len(indent) + sum(w[c] for c in columns) + 2 * (len(columns) - 1) - width
+
+    w[first] = max(min(w[first], 30), w[first] - max(over(), 0))
+    dropped = []
+    while len(columns) > keep and over() > 0:
+        dropped.insert(0, columns.pop())
+    w[first] = max(12, w[first] - max(over(), 0))
+    frame[first] = [v if len(v) <= w[first] else v[: w[first] - 3] + "..." for v in frame[first]]
+
+    def line(values: dict) -> str:
+        cells = [str(values[c]).ljust(w[c]) if i == 0 else str(values[c]).rjust(w[c]) for i, c in enumerate(columns)]
+        return (indent + "  ".join(cells)).rstrip()
+
+    lines = [line({c: c[: w[c]] for c in columns}), *(line(r) for r in frame[columns].to_dict("records"))]
+    if dropped:
+        lines += textwrap.wrap(f"(left out to fit {width} characters: {', '.join(dropped)})", width,
+                               initial_indent=indent, subsequent_indent=indent)  # fmt: skip
+    return lines
+
+
+def compare_rows(result, treatment: str, details: bool) -> list[dict]:
+    """The table of one treatment: business columns (outcome, base, treatment, change with its paired 95% CI);
+    `details` adds the statistics (unpaired CI, paired/unpaired width ratio, n)."""
+    from wom_sim.analysis.outcomes import format_outcome, short_label  # lazy: CLI start-up time
+
+    unit, currency = result.tick_unit, result.currency
+    rows = []
+    table = result.uplift[result.uplift["treatment"] == treatment]
+    for _, r in table.iterrows():
+        name = r["outcome"]
+        if name == "roi":
+            continue  # the verdict line says it, on the programme's own spend
+        relative = r["base_mean"] != r["base_mean"]  # payback, damage: a treatment-vs-base value, no base column
+
+        def change(value, name=name, relative=relative):
+            return format_outcome(name, value, currency, unit, delta=not relative)
+
+        def bound(value, name=name, relative=relative):  # a CI bound without the unit the value already says
+            text = change(value)
+            for tail in (" pts", f" {currency}" if currency else None):
+                if tail and text.endswith(tail):
+                    text = text[: -len(tail)]
+            return text.removeprefix(f"{unit} ")
+
+        mark = "*" if (r["ci_low"] > 0 or r["ci_high"] < 0) and name != "payback" else " "
+        row = {
+            "outcome": short_label(name, unit),
+            result.base: "" if relative else format_outcome(name, r["base_mean"], currency, unit),
+            treatment: "" if relative else format_outcome(name, r["treatment_mean"], currency, unit),
+            "change (95% CI)": f"{change(r['uplift'])} ({bound(r['ci_low'])} to {bound(r['ci_high'])}){mark}",
+        }
+        if details:
+            row["unpaired 95% CI"] = (
+                "n/a" if relative else f"{bound(r['unpaired_ci_low'])} to {bound(r['unpaired_ci_high'])}"
+            )
+            row["width ratio"] = f"{r['width_ratio']:.2f}" if r["width_ratio"] == r["width_ratio"] else "n/a"
+            row["n"] = str(int(r["n"]))
+        rows.append(row)
+    return rows
+
+
+def ranking_rows(result) -> list[dict]:
+    """The ranking as rows: rank, treatment, verdict, incremental profit (95% CI), ROI, payback."""
+    from wom_sim.catalogue import format_money  # lazy: CLI start-up time
+
+    rows = []
+    for _, v in result.verdicts().iterrows():
+        money = lambda x: format_money(x, result.currency, signed=True)  # noqa: E731
+        rows.append(
+            {
+                "treatment (rank)": f"{v['rank']}. {v['treatment']}",
+                "verdict": v["verdict"],
+                "profit vs base (95% CI)": f"{money(v['incremental_profit'])} ({money(v['profit_ci_low'])} to "
+                f"{money(v['profit_ci_high'])})",
+                "programme spend": format_money(v["programme_cost"], result.currency)
+                if v["programme_cost"] > 0
+                else "-",
+                "ROI": f"{v['roi']:+.1f}" if v["roi"] == v["roi"] else "-",
+                f"payback {result.tick_unit}": str(int(v["payback_tick"]))
+                if v["payback_tick"] == v["payback_tick"]
+                else "-",
+            }
+        )
+    return rows
 
 
 @cli.command()
@@ -199,6 +330,14 @@ def _arms(base: str, treatments: tuple[str, ...], overrides: list[str], seed, ti
 @set_option
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Base seed of the replications (default: BASE's).")
 @click.option("--ticks", type=click.IntRange(1, 100_000), help="Number of ticks of every arm.")
+@click.option("--label", "labels", multiple=True, metavar="NAME",
+              help="Name the treatments in order (repeatable; NAME=FILE as a TREATMENT does the same).")  # fmt: skip
+@click.option("--outcome", "outcomes", multiple=True, metavar="STAT:COLUMN",
+              help="Outcomes to tabulate instead of the default list (repeatable): a column of the metric catalogue "
+              "(profit), stat:column with stat last, mean, sum, min, max or at:T (mean:churn_rate, at:52:customers), "
+              "or payback, crisis_damage (deepest brand relative to the base), incremental:COLUMN, roi.")  # fmt: skip
+@click.option("--details", is_flag=True, help="Add the statistics columns: unpaired CI, paired/unpaired CI width "
+              "ratio (what common random numbers buy) and n.")  # fmt: skip
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Store folder (default: runs/compare-BASE).")
 @executor_options
 @click.option(
@@ -208,34 +347,50 @@ def _arms(base: str, treatments: tuple[str, ...], overrides: list[str], seed, ti
     "nothing: read the unpaired CI. Without it such a comparison is refused.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table; only errors and warnings.")
-def compare(
-    base, treatments, replications, overrides, seed, ticks, out_dir, workers, dask, dask_local, unpaired, quiet
-):
-    """Compare TREATMENTs with BASE: paired uplifts with 95% CIs using common random numbers.
+def compare(base, treatments, replications, overrides, seed, ticks, labels, outcomes, details, out_dir, workers,
+            dask, dask_local, unpaired, quiet):  # fmt: skip
+    """Compare TREATMENTs with BASE: does each pay, by how much, how sure, from when; which beats which.
 
     \b
-    BASE and each TREATMENT are scenario files or bundled names; a TREATMENT may instead be overrides of BASE,
-    e.g. 'kols.select.k=20' or 'wom.contact_prob=0.2 advertising.reach=0.03' (one quoted argument per treatment).
-    --set applies to every arm (e.g. --set network.n=1000 for a quick look).
+    BASE and each TREATMENT are scenario files or bundled names; NAME=FILE names a treatment (or --label). A
+    TREATMENT may instead be overrides of BASE, e.g. 'kols.select.k=20' or 'wom.contact_prob=0.2
+    advertising.reach=0.03' (one quoted argument per treatment). --set applies to every arm (e.g. --set
+    network.n=1000 for a quick look).
+    \b
+    Prints a verdict per treatment first: "pays", "does not pay" or "not sure" as the 95% CI of its incremental
+    profit lies above, below or around 0, with the return on its own programme spend (the interventions it adds
+    or changes; costs that only follow volume, such as cost of goods, are apart) and its payback; then the
+    treatments ranked, with their pairwise differences (Holm-adjusted), then one table per treatment. Shares and
+    rates change in percentage points (pts), NPS in points, money in the scenario's currency.
     \b
     Replication i of every arm uses the same seed, so the same graph, population and random streams: the
-    difference is the effect of the treatment, not of luck. The table shows the uplift (treatment - base) with
-    its paired 95% CI and, for reference, the unpaired CI on the same runs. Interrupt with Ctrl-C and run the same
-    command again to resume; only missing runs run.
+    difference is the effect of the treatment, not of luck. Interrupt with Ctrl-C and run the same command again
+    to resume; only missing runs run.
     """
     # Imported when the command runs, so `wom-sim --help` stays fast.
+    from wom_sim.analysis.outcomes import outcome  # lazy: CLI start-up time
     from wom_sim.experiment.comparison import compare as run_compare
     from wom_sim.report.figures import ci_dashboard_figure, save_figure, uplift_figure  # lazy: CLI start-up time
-    from wom_sim.report.html import pairing_gain, uplift_display  # lazy: CLI start-up time
 
-    arms = _arms(base, treatments, list(overrides), seed, ticks)
+    for name in outcomes:
+        try:
+            outcome(name)
+        except ScenarioError as exc:
+            raise ScenarioError(f"--outcome {name}: {exc}") from None
+    arms = _arms(base, treatments, list(overrides), seed, ticks, labels)
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / f"compare-{arms[0].label}", "compare", resume=True)
     notes = _preflight([a.scenario for a in arms], [a.label for a in arms]) + _check_paired(arms, unpaired)
     executor = _executor(workers, dask, dask_local, quiet)
     with executor:
         result = _run_study(
             lambda: run_compare(
-                *arms, replications=replications, executor=executor, out=out, progress=not quiet, warn=False
+                *arms,
+                replications=replications,
+                executor=executor,
+                out=out,
+                outcomes=list(outcomes) or None,
+                progress=not quiet,
+                warn=False,
             ),
             quiet,
         )
@@ -245,38 +400,84 @@ def compare(
     save_figure(ci_dashboard_figure(result.timeseries, "", unit), out / "dashboard.png")
     if quiet:
         return
-    display = uplift_display(result.uplift, unit)
+    width = _width()
+    print_comparison(result, details, width)
+    outputs = (
+        f"Outputs in {out}/: verdicts.csv, pairwise.csv, uplift.csv, roi.csv, per_seed.csv, outcomes.csv, "
+        f"timeseries.parquet, compare.png, dashboard.png, runs/. HTML: wom-sim report {out}"
+    )
+    click.echo("\n" + textwrap.fill(outputs, width, break_on_hyphens=False, break_long_words=False))
+
+
+def print_comparison(result, details: bool, width: int) -> None:
+    """Verdict lines, the ranking and the pairwise differences, then one table per treatment, within `width`."""
+    wrap = textwrap.TextWrapper(width=width, initial_indent="  ", subsequent_indent="      ")
+    click.echo(f"\nVerdicts against {result.base} ({result.replications} paired replications, {result.horizon} "
+               f"{result.tick_unit}s):")  # fmt: skip
+    for sentence in result.verdicts()["sentence"]:
+        click.echo(wrap.fill(sentence))
+    click.echo("\nRanking by incremental profit:")
+    for text in fit_rows(ranking_rows(result), width, keep=3):
+        click.echo(text)
+    pairs = result.pairwise()
+    if len(pairs):
+        from wom_sim.catalogue import format_money  # lazy: CLI start-up time
+
+        money = lambda x: format_money(x, result.currency, signed=True)  # noqa: E731
+        rows = [
+            {
+                "pair": f"{p['treatment']} - {p['other']}",
+                "profit difference (95% CI)": (
+                    f"{money(p['difference'])} ({money(p['ci_low'])} to {money(p['ci_high'])})"
+                ),
+                "p (Holm)": f"{p['p_holm']:.3g}" if p["p_holm"] == p["p_holm"] else "n/a",
+                "verdict": "ahead" if p["beats"] else "not distinguishable",
+            }
+            for _, p in pairs.iterrows()
+        ]
+        click.echo("\nPairwise differences in incremental profit:")
+        for text in fit_rows(rows, width, keep=3):
+            click.echo(text)
+        click.echo(wrap.fill(f"p (Holm): {pairs['adjustment'].iloc[0]}; paired t-tests (common random numbers)."))
     for treatment in result.treatments:
-        click.echo(f"\n{treatment} vs {result.base} ({replications} paired replications)\n")
-        _print_rows(display[display["treatment"] == treatment].drop(columns="treatment").to_dict("records"))
-    click.echo(
-        "\n  * paired 95% CI excludes 0. ROI = mean profit uplift / mean extra intervention spend (0 = break-even; "
-        "BCa bootstrap CI)."
-    )
-    click.echo("  Common random numbers (replication i of every arm shares its seed):")
-    for line in pairing_gain(result.uplift):
-        click.echo(f"    {line}")
-    click.echo(
-        f"\nOutputs in {out}/: uplift.csv, roi.csv, per_seed.csv, outcomes.csv, timeseries.parquet, compare.png, "
-        f"dashboard.png, runs/. HTML: wom-sim report {out}"
-    )
+        click.echo(f"\n{treatment} vs {result.base} ({result.replications} paired replications)")
+        for text in fit_rows(compare_rows(result, treatment, details), width, keep=4):
+            click.echo(text)
+    if details:
+        from wom_sim.report.html import pairing_gain  # lazy: CLI start-up time
+
+        click.echo("\n  Common random numbers (replication i of every arm shares its seed):")
+        for line in pairing_gain(result.uplift[result.uplift["width_ratio"] > 0]):  # 0: an outcome that never moved
+            click.echo(wrap.fill(line))
+    notes = "* paired 95% CI excludes 0. pts = percentage points (shares, rates) or NPS points. ROI = incremental "
+    notes += "profit per unit of the programme's own spend (0 = break-even)."
+    click.echo("\n" + wrap.fill(notes if details else notes + " --details adds the statistics columns."))
 
 
 # ------------------------------------------------------------------------------------------------ sweep
 @cli.command()
 @click.argument("spec", metavar="SPEC", type=click.Path(dir_okay=False))
+@set_option
+@click.option("--replications", "-r", type=click.IntRange(1, 100_000), help="Replications per design point "
+              "(default: the spec's).")  # fmt: skip
+@click.option("--ticks", type=click.IntRange(1, 100_000), help="Number of ticks of every run (--set ticks=N).")
+@click.option("--samples", type=click.IntRange(1, 1_000_000), help="lhs: points; sobol: base sample N (default: "
+              "the spec's).")  # fmt: skip
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Store folder (default: runs/<spec name>).")
 @executor_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary; only errors and warnings.")
-def sweep(spec, out_dir, workers, dask, dask_local, quiet):
+def sweep(spec, overrides, replications, ticks, samples, out_dir, workers, dask, dask_local, quiet):
     """Run the parameter sweep described by SPEC (YAML) into a resumable store and summarise it.
 
     \b
     SPEC names a scenario (relative to SPEC), parameters (dotted keys) with lists or {low, high} ranges, a design
     (grid, lhs = Latin hypercube, sobol = Saltelli/Sobol' sequence with Sobol indices via SALib), samples,
     replications, seed and metrics; see experiments/*.yaml and docs/experiments.md. Every design point is
-    validated before anything runs. One Parquet part per finished run: kill it and run the same command again
-    to finish; a changed SPEC warns and never mixes its results with the old ones.
+    validated before anything runs. --set, --replications, --ticks and --samples change the spec for this run
+    (e.g. --set network.n=1000 -r 2 for a quick look). Metrics are outcomes of the metric catalogue (profit,
+    mean:churn_rate, at:52:customers) and, with a `baseline:` in SPEC, outcomes against it: roi, incremental:profit,
+    payback, crisis_damage. One Parquet part per finished run: kill it and run the same command again to finish;
+    a changed SPEC (or options) warns and never mixes its results with the old ones.
     """
     from wom_sim.experiment.sweep import run_sweep  # lazy: CLI start-up time
     from wom_sim.experiment.sweep_spec import load_sweep  # lazy: CLI start-up time
@@ -284,7 +485,7 @@ def sweep(spec, out_dir, workers, dask, dask_local, quiet):
     # lazy: CLI start-up time
     from wom_sim.report.figures import heatmap_figure, partial_dependence_figure, save_figure, sensitivity_figure
 
-    plan = load_sweep(spec)
+    plan = load_sweep(spec, list(overrides), replications=replications, samples=samples, ticks=ticks)
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / plan.name, "sweep", resume=True)
     notes = _preflight([plan.base], [str(plan.scenario_path)])
     _preflight(plan.scenarios, [f"{spec}: design point {i}" for i in range(len(plan.scenarios))], warn=False)
@@ -299,7 +500,8 @@ def sweep(spec, out_dir, workers, dask, dask_local, quiet):
         result = _run_study(lambda: run_sweep(plan, out, executor, progress=not quiet, warn=False), quiet)
     add_warnings(out, notes)
     tables, params, metrics = result.tables, [p.key for p in plan.parameters], plan.spec.metrics
-    heat = heatmap_figure(tables["points"], params, metrics)
+    drawn = [m for m in metrics if tables["points"][f"{m}_mean"].notna().any()]  # an all-NaN roi: nothing to draw
+    heat = heatmap_figure(tables["points"], params, drawn) if drawn else None
     if heat is not None:
         save_figure(heat, out / "heatmaps.png")
     save_figure(partial_dependence_figure(tables["effects"]), out / "partial_dependence.png")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from wom_sim.catalogue import ARM_COLOURS
-from wom_sim.cli.common import cli, resolve_scenario_path
+from wom_sim.cli.common import cli, resolve_scenario_path, set_option
 from wom_sim.errors import ScenarioError
 from wom_sim.output import check_writable_file, prepare_out, write_manifest
 from wom_sim.scenario.loading import read_text_file
@@ -134,14 +134,18 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
               help="Target file (YAML): free parameters and bounds, observed targets and weights, budget.")  # fmt: skip
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Output folder (default: runs/calibrate-<scenario name>).")  # fmt: skip
-@click.option("--trials", type=click.IntRange(2, 100_000), help="Override the target file's number of trials.")
-@click.option("--replications", type=click.IntRange(1, 1000), help="Override the runs per trial.")
+@click.option("--trials", "--samples", "trials", type=click.IntRange(2, 100_000),
+              help="Override the target file's number of trials (parameter samples the optimiser tries).")  # fmt: skip
+@click.option("--replications", "-r", type=click.IntRange(1, 1000), help="Override the runs per trial.")
+@set_option
+@click.option("--ticks", type=click.IntRange(1, 100_000), help="Number of ticks of the scenario (--set ticks=N).")
 @click.option("--optimiser", type=click.Choice(["tpe", "cmaes", "de"]), help="Override the optimiser.")
 @click.option("--force", is_flag=True, help="Replace an earlier `wom-sim calibrate` output in --out (only the files "
               "it wrote). Without it an existing output is refused; a folder of anything else always is.")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 def calibrate_command(scenario: str, target: str, out_dir: str | None, trials: int | None, replications: int | None,
-                      optimiser: str | None, force: bool, quiet: bool) -> None:  # fmt: skip
+                      overrides: tuple[str, ...], ticks: int | None, optimiser: str | None, force: bool,
+                      quiet: bool) -> None:  # fmt: skip
     """Fit SCENARIO's free parameters to observed data (series and scalars) given in a target file.
 
     Each trial runs the scenario several times with the same seeds (common random numbers) and scores the mean
@@ -154,8 +158,8 @@ def calibrate_command(scenario: str, target: str, out_dir: str | None, trials: i
     from wom_sim.calibrate import calibrate, load_problem, report_text, write_outputs
 
     path = resolve_scenario_path(scenario)
+    problem = load_problem(path, target, [*overrides, *([f"ticks={ticks}"] if ticks else [])])  # before any write
     out = prepare_out(out_dir or Path("runs") / f"calibrate-{path.stem}", "calibrate", force=force)
-    problem = load_problem(path, target)
     updates = {k: v for k, v in (("trials", trials), ("replications", replications), ("optimiser", optimiser)) if v}
     if updates:
         problem.spec = problem.spec.model_copy(update=updates)

@@ -1,6 +1,7 @@
 """Paired comparisons: a base and treatments run with the same replication seeds (common random numbers), their
-uplifts with paired CIs, and the return on the treatments' extra spend. `compare` is the one comparison API: the
-CLI (`wom-sim compare`), the HTML report and the cookbook use it."""
+uplifts with paired CIs, a verdict per treatment (does it pay, by how much, from when), the return on each
+treatment's own programme spend, and the treatments ranked against each other. `compare` is the one comparison
+API: the CLI (`wom-sim compare`), the HTML report, the Excel workbook and the cookbook use it."""
 
 from __future__ import annotations
 
@@ -11,8 +12,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wom_sim.analysis.outcomes import add_derived, outcome, run_outcomes
-from wom_sim.analysis.statistics import paired_difference, roi, t_half_width, timeseries_ci
+from wom_sim.analysis.outcomes import add_derived, outcome, paired_outcomes, run_outcomes, split_outcomes
+from wom_sim.analysis.statistics import mean_ci, paired_difference, roi, t_half_width, timeseries_ci
+from wom_sim.analysis.verdicts import (
+    PAIRWISE_COLUMNS,
+    VERDICT_COLUMNS,
+    pairwise_differences,
+    payback_tick,
+    programme_entries,
+    rank_treatments,
+    verdict,
+    verdict_sentence,
+)
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.executors import Execution, Executor
 from wom_sim.experiment.store import ResultStore
@@ -21,9 +32,13 @@ from wom_sim.scenario.schema import Scenario
 
 # What `compare` reports by default, in order; the ROI row follows (profit uplift / intervention spend uplift).
 COMPARE_OUTCOMES = ["adoption_share", "customers", "nps", "churn_rate", "pos_messages", "neg_messages", "brand",
-                    "revenue", "cost", "intervention_cost", "profit"]  # fmt: skip
-# The ROI's gain and cost: profit is already net of the spend, so an ROI of 0 is break-even.
+                    "crisis_damage", "revenue", "cost", "intervention_cost", "profit", "payback"]  # fmt: skip
+# The ROI's gain and the spend it is split from: profit is already net of all spend, so an ROI of 0 is break-even.
+# The ROI's cost is the treatment's programme spend only: the `cost_<name>` of the interventions and events it adds
+# or changes against the base. What else the treatment moves (cost of goods, payouts of a programme both arms run)
+# is volume-driven cost, reported next to it but not divided by.
 ROI_GAIN, ROI_COST = "profit", "intervention_cost"
+VOLUME_COSTS = ("cost_of_goods", "intervention_cost")
 # Per-tick metrics whose paired uplift over time a comparison keeps (the figure and the report draw them).
 UPLIFT_SERIES = ["adoption_share", "customers", "nps", "brand", "cum_profit", "pos_messages", "neg_messages"]
 
@@ -40,8 +55,13 @@ class Comparison:
         runs), width_ratio (paired / unpaired width), n, scale (the catalogue's: "percent" means an uplift in
         percentage points).
     roi : DataFrame
-        One row per treatment: roi = mean profit uplift / mean intervention-spend uplift, ci_low, ci_high (paired
-        BCa bootstrap), unpaired_ci_low/high, width_ratio, incremental_profit, incremental_cost, n.
+        One row per treatment: roi = mean profit uplift / mean programme-spend uplift, ci_low, ci_high (paired
+        BCa bootstrap), unpaired_ci_low/high, width_ratio, incremental_profit, incremental_cost (= programme_cost,
+        the spend of the interventions and events the treatment adds or changes), volume_cost (the change in cost
+        of goods and in the spend of programmes both arms run alike), programmes (their names), n. NaN ROI where
+        the treatment has no programme spend of its own.
+    verdict_table, pairwise_table : DataFrame
+        What `verdicts()` and `pairwise()` return (verdicts.csv and pairwise.csv in a store folder).
     per_seed : DataFrame
         One row per treatment and replication: seed, then ``base_<o>``, ``treat_<o>``, ``delta_<o>`` per outcome.
     outcomes : DataFrame
@@ -68,6 +88,11 @@ class Comparison:
     path: Path | None = None
     execution: Execution | None = None
     notes: list[str] = field(default_factory=list)
+    verdict_table: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=VERDICT_COLUMNS))
+    pairwise_table: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PAIRWISE_COLUMNS))
+    currency: str | None = None
+    tick_unit: str = "tick"
+    horizon: int = 0
 
     @property
     def base(self) -> str:
@@ -81,8 +106,11 @@ class Comparison:
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The tables a store folder keeps (uplift, roi, per_seed, outcomes, timeseries, uplift_timeseries)."""
+        """The tables a store folder keeps (verdicts, pairwise, uplift, roi, per_seed, outcomes, timeseries,
+        uplift_timeseries)."""
         return {
+            "verdicts": self.verdict_table,
+            "pairwise": self.pairwise_table,
             "uplift": self.uplift,
             "roi": self.roi,
             "per_seed": self.per_seed,
@@ -90,6 +118,49 @@ class Comparison:
             "timeseries": self.timeseries,
             "uplift_timeseries": self.uplift_timeseries,
         }
+
+    def verdicts(self) -> pd.DataFrame:
+        """One row per treatment, best first: does it pay, by how much, how sure, from when.
+
+        Columns (`wom_sim.analysis.verdicts.VERDICT_COLUMNS`, also verdicts.csv): rank; treatment; verdict ("pays",
+        "does not pay", "not sure": the 95% CI of the incremental profit above, below or around 0);
+        incremental_profit, profit_ci_low, profit_ci_high (paired, over the horizon, in the scenario's currency);
+        programme_cost (the treatment's own spend: interventions and events it adds or changes against the base);
+        volume_cost (cost of goods and the payouts of programmes both arms run, moved by the volume); roi,
+        roi_ci_low, roi_ci_high (incremental profit per unit of programme cost, 0 = break-even; NaN without a
+        programme cost); payback_tick (first tick from which the mean cumulative profit uplift stays >= 0; NaN:
+        not within the horizon); n; horizon (ticks); tick_unit; currency; sentence (`summary()`'s line).
+        """
+        return self.verdict_table.copy()
+
+    def pairwise(self) -> pd.DataFrame:
+        """Every pair of treatments, better-ranked first: their difference in incremental profit (paired: the base
+        cancels), its 95% CI, the paired t-test p-value and its Holm adjustment over all pairs; ``beats`` where the
+        adjusted p < 5%. Columns: `wom_sim.analysis.verdicts.PAIRWISE_COLUMNS` (also pairwise.csv)."""
+        return self.pairwise_table.copy()
+
+    def ranking(self) -> pd.DataFrame:
+        """The treatments by incremental profit, best first: rank, treatment, verdict, incremental profit and CI,
+        and whether each beats the next one down after the Holm adjustment."""
+        table = self.verdict_table[["rank", "treatment", "verdict", "incremental_profit", "profit_ci_low",
+                                    "profit_ci_high"]].copy()  # fmt: skip
+        pairs = self.pairwise_table.set_index(["treatment", "other"])
+        order = list(table["treatment"])
+        table["beats_next"] = [
+            bool(pairs.loc[(a, b), "beats"]) if (a, b) in pairs.index else None
+            for a, b in zip(order, [*order[1:], None], strict=True)
+        ]
+        return table.reset_index(drop=True)
+
+    def summary(self) -> str:
+        """One verdict sentence per treatment, best first, in the scenario's currency, e.g. "referral_program pays:
+        +298k profit (95% CI +282k to +314k) over 104 weeks, 6.0 back per unit of programme spend after paying for
+        it (...), payback in week 11; beats kol_launch by +79k (+41k to +117k)"."""
+        lines = [f"Against {self.base} ({self.replications} paired replications):"]
+        lines += [f"  {text}" for text in self.verdict_table["sentence"]]
+        if len(self.pairwise_table):
+            lines.append(f"  (pairwise: {self.pairwise_table['adjustment'].iloc[0]})")
+        return "\n".join(lines)
 
     def runs_of(self, label: str) -> dict[int, pd.DataFrame]:
         """The per-tick metrics of every replication of one arm, by replication."""
@@ -175,7 +246,7 @@ def compare(
     with store:  # the writer lock, taken by open, is held until the summary tables are written
         result = summarise_comparison(store, names)
         result.execution, result.notes = execution, notes
-        write_tables(store.path, result.tables, ("uplift", "roi", "per_seed", "outcomes"))
+        write_tables(store.path, result.tables, ("verdicts", "pairwise", "uplift", "roi", "per_seed", "outcomes"))
     return result
 
 
@@ -190,33 +261,52 @@ def summarise_comparison(store: Store, names: list[str]) -> Comparison:
     spec = manifest.get("spec", {})
     tasks = store.tasks()
     runs = store.load(tasks["run_key"])
-    wanted = list(dict.fromkeys([*names, ROI_GAIN, ROI_COST]))
+    labels = list(dict.fromkeys(tasks.sort_values("arm_index", kind="stable")["arm"]))
+    payloads = {arm.get("label"): arm.get("scenario", {}) for arm in spec.get("arms", [])}
+    programmes = {label: programme_entries(payloads.get(labels[0], {}), payloads.get(label, {})) for label in labels}
+    spend_columns = [f"cost_{name}" for name in dict.fromkeys(n for names_ in programmes.values() for n in names_)]
+    per_run_names, relative = split_outcomes(names)
+    wanted = list(dict.fromkeys([*per_run_names, ROI_GAIN, *VOLUME_COSTS, *spend_columns]))
     per_run = run_outcomes(runs, wanted)
     outcomes = tasks.join(per_run, on="run_key")
-    labels = list(dict.fromkeys(tasks.sort_values("arm_index", kind="stable")["arm"]))
-    wide = outcomes.pivot_table(index="replication", columns="arm", values=wanted, aggfunc="first")
+    if relative:  # each run against the base run of its seed (the base against itself: no damage, no payback)
+        base_keys = tasks[tasks["arm"] == labels[0]].set_index("replication")["run_key"]
+        pairs = tasks.assign(base_key=tasks["replication"].map(base_keys), group=tasks["arm"])
+        outcomes = outcomes.join(paired_outcomes(runs, pairs, relative, programmes))
+        wanted += relative
+    # A run shared by two identical arms is one row per arm; NaN outcomes (a payback never reached) are kept.
+    wide = outcomes.drop_duplicates(["replication", "arm"]).pivot(index="replication", columns="arm", values=wanted)
     seeds = tasks.drop_duplicates("replication").set_index("replication")["seed"]
     uplift_rows, roi_rows, per_seed = [], [], []
     for label in labels[1:]:
-        pair = {name: wide[name][[labels[0], label]].dropna() for name in wanted}
+        pair = {
+            name: wide[name][[labels[0], label]] if name in relative else wide[name][[labels[0], label]].dropna()
+            for name in wanted
+        }
         for name in names:
             both = pair[name]
-            uplift_rows.append(
-                {
-                    "treatment": label,
-                    "outcome": name,
-                    **paired_difference(both[labels[0]].to_numpy(), both[label].to_numpy()),
-                    "scale": outcome(name).scale,
-                }
+            change = (
+                _relative_row(both[label].to_numpy())
+                if name in relative
+                else paired_difference(both[labels[0]].to_numpy(), both[label].to_numpy())
             )
-        money = pd.concat({k: pair[k] for k in (ROI_GAIN, ROI_COST)}, axis=1).dropna()
-        estimate = roi(
-            money[ROI_GAIN][labels[0]], money[ROI_GAIN][label], money[ROI_COST][labels[0]], money[ROI_COST][label]
+            uplift_rows.append({"treatment": label, "outcome": name, **change, "scale": outcome(name).scale})
+        money = pd.concat({k: pair[k] for k in (ROI_GAIN, *VOLUME_COSTS)}, axis=1).dropna()
+        spend = sum(
+            (wide[c][[labels[0], label]].reindex(money.index) for c in (f"cost_{n}" for n in programmes[label])),
+            start=pd.DataFrame(0.0, index=money.index, columns=[labels[0], label]),
         )
-        roi_rows.append(_roi_row(label, estimate))
+        estimate = roi(money[ROI_GAIN][labels[0]], money[ROI_GAIN][label], spend[labels[0]], spend[label])
+        volume = sum(float((money[c][label] - money[c][labels[0]]).mean()) for c in VOLUME_COSTS) - estimate["cost"]
+        roi_rows.append(_roi_row(label, estimate, volume, programmes[label]))
         uplift_rows.append(_uplift_roi_row(label, estimate))
-        per_seed.append(_per_seed(label, labels[0], pair, names, seeds))
+        per_seed.append(_per_seed(label, labels[0], pair, wanted, seeds, relative))
     per_seed_frame = pd.concat(per_seed, ignore_index=True) if per_seed else pd.DataFrame()
+    uplift_ts = _uplift_timeseries(runs, tasks, labels)
+    base_payload = payloads.get(labels[0], {})
+    currency, unit = base_payload.get("currency"), base_payload.get("tick_unit", "tick")
+    horizon = int(base_payload.get("ticks", runs["t"].max() if len(runs) else 0))
+    verdicts, pairwise = _verdicts(labels, wide, pd.DataFrame(roi_rows), uplift_ts, currency, unit, horizon)
     return Comparison(
         labels=labels,
         replications=int(spec.get("replications", tasks["replication"].nunique())),
@@ -227,13 +317,58 @@ def summarise_comparison(store: Store, names: list[str]) -> Comparison:
         per_seed=per_seed_frame,
         outcomes=outcomes,
         timeseries=_arm_timeseries(add_derived(runs), tasks),
-        uplift_timeseries=_uplift_timeseries(runs, tasks, labels),
+        uplift_timeseries=uplift_ts,
         runs=runs,
         path=store.path,
+        verdict_table=verdicts,
+        pairwise_table=pairwise,
+        currency=currency,
+        tick_unit=unit,
+        horizon=horizon,
     )
 
 
-def _roi_row(label: str, estimate: dict[str, float]) -> dict[str, Any]:
+def _verdicts(labels, wide, roi_table, uplift_ts, currency, unit, horizon) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The verdict table (one row per treatment, best first) and the pairwise table of the treatments."""
+    base, treatments = labels[0], labels[1:]
+    profit = wide[ROI_GAIN][labels].dropna() if len(labels) > 1 else pd.DataFrame()
+    rows = {}
+    roi_by = roi_table.set_index("treatment") if len(roi_table) else pd.DataFrame()
+    for label in treatments:
+        test = paired_difference(profit[base].to_numpy(), profit[label].to_numpy())
+        r = roi_by.loc[label]
+        payback = float("nan")
+        if len(uplift_ts):
+            curve = uplift_ts[(uplift_ts["treatment"] == label) & (uplift_ts["metric"] == "cum_profit")]
+            payback = payback_tick(curve["t"], curve["uplift"])
+        rows[label] = {
+            "treatment": label,
+            "verdict": verdict(test["ci_low"], test["ci_high"]),
+            "incremental_profit": test["uplift"],
+            "profit_ci_low": test["ci_low"],
+            "profit_ci_high": test["ci_high"],
+            "programme_cost": r["programme_cost"],
+            "volume_cost": r["volume_cost"],
+            "roi": r["roi"],
+            "roi_ci_low": r["ci_low"],
+            "roi_ci_high": r["ci_high"],
+            "payback_tick": payback,
+            "n": test["n"],
+            "horizon": horizon,
+            "tick_unit": unit,
+            "currency": currency,
+        }
+    order = rank_treatments({k: v["incremental_profit"] for k, v in rows.items()})
+    pairs = pairwise_differences({k: profit[k].to_numpy() for k in order}, order)
+    table = []
+    for rank, label in enumerate(order, start=1):
+        row = {"rank": rank, **rows[label]}
+        row["sentence"] = verdict_sentence(row, pairs, currency)
+        table.append(row)
+    return pd.DataFrame(table, columns=VERDICT_COLUMNS), pairs
+
+
+def _roi_row(label: str, estimate: dict[str, float], volume: float, programmes: list[str]) -> dict[str, Any]:
     return {
         "treatment": label,
         "roi": estimate["roi"],
@@ -244,8 +379,20 @@ def _roi_row(label: str, estimate: dict[str, float]) -> dict[str, Any]:
         "width_ratio": estimate["width_ratio"],
         "incremental_profit": estimate["gain"],
         "incremental_cost": estimate["cost"],
+        "programme_cost": estimate["cost"],
+        "volume_cost": volume,
+        "programmes": ", ".join(programmes),
         "n": estimate["n"],
     }
+
+
+def _relative_row(values: np.ndarray) -> dict[str, Any]:
+    """A relative outcome (already treatment against base per replication) as a row of the uplift table: its mean
+    and t-interval over the replications that have one (a payback not reached within the horizon has none)."""
+    est, nan = mean_ci(values), float("nan")
+    return {"base_mean": nan, "treatment_mean": est.value, "uplift": est.value, "uplift_pct": nan,
+            "ci_low": est.low, "ci_high": est.high, "unpaired_ci_low": nan, "unpaired_ci_high": nan,
+            "width_ratio": nan, "n": est.n}  # fmt: skip
 
 
 def _uplift_roi_row(label: str, estimate: dict[str, float]) -> dict[str, Any]:
@@ -263,10 +410,14 @@ def _uplift_roi_row(label: str, estimate: dict[str, float]) -> dict[str, Any]:
     }
 
 
-def _per_seed(label: str, base: str, pair: dict[str, pd.DataFrame], names: list[str], seeds: pd.Series):
+def _per_seed(label: str, base: str, pair: dict[str, pd.DataFrame], names: list[str], seeds: pd.Series, relative):
+    """base_, treat_ and delta_ per outcome and replication; a relative outcome (already the treatment against the
+    base) only as treat_<name>."""
     reps = pair[names[0]].index if names else pd.Index([])
     frame = pd.DataFrame({"treatment": label, "replication": reps, "seed": seeds.reindex(reps).to_numpy()})
-    for name in dict.fromkeys([*names, ROI_GAIN, ROI_COST]):
+    for name in relative:
+        frame[f"treat_{name}"] = pair[name][label].reindex(reps).to_numpy()
+    for name in (n for n in names if n not in relative):
         both = pair[name].reindex(reps)
         frame[f"base_{name}"] = both[base].to_numpy()
         frame[f"treat_{name}"] = both[label].to_numpy()

@@ -20,7 +20,7 @@ from wom_sim.scenario.schema import Scenario
 from wom_sim.sim.model import WomModel
 
 # Scenario fields that label a run but cannot change its numbers: left out of the run key.
-LABEL_FIELDS = ("name", "description", "base_dir", "seed")
+LABEL_FIELDS = ("name", "description", "base_dir", "seed", "currency")
 
 
 def scenario_payload(scenario: Scenario) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wom_sim.analysis.outcomes import run_outcomes
+from wom_sim.analysis.outcomes import paired_outcomes, run_outcomes, split_outcomes
 from wom_sim.analysis.statistics import t_half_width
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.executors import Execution, Executor, InProcessExecutor, execute
@@ -21,6 +21,7 @@ from wom_sim.experiment.studies import Store, StudyResult, open_store, write_tab
 from wom_sim.experiment.sweep_spec import Parameter, Sweep, load_sweep, sobol_problem
 
 PD_BINS = 8  # partial-dependence bins for sampled (lhs, sobol) designs
+BASELINE_POINT = -1  # the point index of the baseline runs (spec `baseline:`), left out of every summary table
 
 
 def sweep_tasks(sweep: Sweep) -> tuple[list[dict], pd.DataFrame]:
@@ -33,6 +34,10 @@ def sweep_tasks(sweep: Sweep) -> tuple[list[dict], pd.DataFrame]:
             task = make_task(sweep.scenarios[index], seed, payload)
             tasks.append(task)
             rows.append({"point": index, "replication": rep, "seed": seed, "run_key": task["key"], **point})
+        if sweep.baseline is not None:  # point BASELINE_POINT: the base of the relative metrics, same seed
+            task = make_task(sweep.baseline, seed)
+            tasks.append(task)
+            rows.append({"point": BASELINE_POINT, "replication": rep, "seed": seed, "run_key": task["key"]})
     return tasks, pd.DataFrame(rows)
 
 
@@ -46,6 +51,7 @@ def spec_record(sweep: Sweep) -> dict[str, Any]:
         "design": sweep.spec.design,
         "metrics": sweep.spec.metrics,
         "seed": sweep.seed,
+        "programmes": sweep.programmes,
     }
 
 
@@ -110,7 +116,15 @@ def summarise_sweep(store: Store | str | Path, write: bool = True) -> dict[str, 
     params, metrics = record["parameters"], record["metrics"]
     tasks = store.tasks()
     runs = store.load(tasks["run_key"])
-    outcomes = tasks.join(run_outcomes(runs, metrics), on="run_key", how="inner")
+    per_run, relative = split_outcomes(metrics)
+    outcomes = tasks.join(run_outcomes(runs, per_run), on="run_key", how="inner")
+    if relative:  # every run against the baseline run of its seed
+        base_keys = tasks[tasks["point"] == BASELINE_POINT].set_index("replication")["run_key"]
+        pairs = outcomes.assign(base_key=outcomes["replication"].map(base_keys), group="sweep")
+        spend = {"sweep": record.get("programmes", [])}
+        outcomes = outcomes.join(paired_outcomes(runs, pairs, relative, spend))[[*outcomes.columns, *relative]]
+    outcomes = outcomes[outcomes["point"] != BASELINE_POINT].reset_index(drop=True)
+    tasks = tasks[tasks["point"] != BASELINE_POINT]
     points = _points(outcomes, params, metrics)
     effects = _partial_dependence(outcomes, params, metrics, record["design"])
     sensitivity = _swings(effects)

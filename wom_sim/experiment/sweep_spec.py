@@ -12,7 +12,14 @@ samples: 64                             # lhs: points; sobol: base sample N (N *
 replications: 5
 seed: 7                                 # seeds of the replications and of the design (default: scenario's)
 metrics: [adoption_share, nps, profit]  # named outcomes, stat:column (mean:churn_rate), or a per-tick column
+baseline: {interventions: []}           # optional: what roi, incremental:profit, payback, crisis_damage compare with
 ```
+
+A `baseline:` (dotted overrides of the scenario after `set:`; `{}` is the scenario as set) runs once per replication
+with the points' seeds (common random numbers); relative metrics compare every run with the baseline run of its
+seed: `roi` (incremental profit per unit of the spend of the interventions a point adds or changes against the
+baseline), `incremental:COLUMN`, `payback`, `crisis_damage` (`wom_sim.analysis.outcomes`).
+
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import ConfigDict, Field, ValidationError
 
-from wom_sim.analysis.outcomes import outcome_error
+from wom_sim.analysis.outcomes import outcome, outcome_error
+from wom_sim.analysis.verdicts import programme_entries
 from wom_sim.errors import ScenarioError
 from wom_sim.scenario.loading import (
     MAX_ABS_NUMBER,
@@ -36,6 +44,7 @@ from wom_sim.scenario.loading import (
     build_scenario,
     format_validation_error,
     load_raw,
+    parse_value,
     read_yaml_mapping,
 )
 from wom_sim.scenario.schema import Scenario, Strict
@@ -77,6 +86,10 @@ class SweepSpec(Strict):
     replications: int = Field(1, ge=1, le=100_000)
     seed: int | None = Field(None, ge=0, le=2**63 - 1)
     metrics: list[str] = Field(default_factory=lambda: ["adoption_share", "nps", "profit"], min_length=1)
+    baseline: dict[str, Any] | None = Field(
+        None, description="dotted overrides that make the base of relative metrics (roi, incremental:...); {}: the "
+        "scenario as set"
+    )  # fmt: skip
 
 
 @dataclass
@@ -133,6 +146,8 @@ class Sweep:
     points: list[dict[str, Any]] = field(default_factory=list)
     scenarios: list[Scenario] = field(default_factory=list)
     unit_sample: np.ndarray | None = None
+    baseline: Scenario | None = None  # the base of relative metrics (spec `baseline:`), or None
+    programmes: list[str] = field(default_factory=list)  # interventions whose spend a point's roi divides by
 
     @property
     def seed(self) -> int:
@@ -197,10 +212,29 @@ def _lookup(data: Any, key: str) -> Any:
     return node
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read and validate a sweep spec and build every design point; raise ScenarioError (one line) on bad input."""
+def load_sweep(
+    path: str | Path,
+    overrides: list[str] | dict[str, Any] | None = None,
+    replications: int | None = None,
+    samples: int | None = None,
+    ticks: int | None = None,
+) -> Sweep:
+    """Read and validate a sweep spec and build every design point; raise ScenarioError (one line) on bad input.
+
+    `overrides` (``["network.n=1000"]`` or a dict, as `--set` gives them) join the spec's `set:`; `replications`,
+    `samples` and `ticks` replace the spec's (``ticks`` as ``set: {ticks: N}``), as the CLI options do. The spec
+    as changed is what the store records, so a store never mixes runs of two versions.
+    """
     path = Path(path)
     data = _read(path)
+    if overrides or ticks is not None:
+        fixed = data.get("set") or {}
+        if isinstance(fixed, dict):  # anything else fails validation below, naming set:
+            given = dict(overrides) if isinstance(overrides, dict) else dict(_split(t) for t in overrides or [])
+            data["set"] = {**fixed, **given, **({"ticks": int(ticks)} if ticks is not None else {})}
+    for key, value in (("replications", replications), ("samples", samples)):
+        if value is not None:
+            data[key] = int(value)
     unknown = [k for k in data if k not in SweepSpec.model_fields]
     if unknown:  # a misspelt key explains a "missing" one: name it first
         allowed = sorted(SweepSpec.model_fields)
@@ -262,10 +296,28 @@ def load_sweep(path: str | Path) -> Sweep:
         problem = outcome_error(metric)
         if problem:
             raise ScenarioError(f"{path}: metrics: {problem}")
+        if spec.baseline is None and outcome(metric).relative:
+            raise ScenarioError(
+                f"{path}: metrics: {metric} compares each run with a baseline; add baseline: {{}} (the scenario as "
+                "set) or its overrides, e.g. baseline: {interventions: []}"
+            )
     _check_size(path, spec, params)
     sweep = Sweep(path, spec, scenario_path, raw, base, params)
     _design(sweep)
+    if spec.baseline is not None:
+        sweep.baseline = build_scenario(apply_overrides(raw, spec.baseline, f"{path}: baseline"), f"{path}: baseline")
+        payload = sweep.baseline.model_dump(mode="json")
+        names = (programme_entries(payload, sc.model_dump(mode="json")) for sc in sweep.scenarios)
+        sweep.programmes = list(dict.fromkeys(n for group in names for n in group))
     return sweep
+
+
+def _split(text: str) -> tuple[str, Any]:
+    """`key=value` of --set: the value read as YAML (a number, a list, a string)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, e.g. --set network.n=1000")
+    return key.strip(), parse_value(value, f"--set {key.strip()}")
 
 
 def design_size(spec: SweepSpec, params: list[Parameter]) -> int:

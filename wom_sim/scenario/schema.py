@@ -7,6 +7,7 @@ loading, inheritance and overrides are `scenario.loading`. This module only says
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Literal
 
 from pydantic import Field, GetJsonSchemaHandler, field_validator, model_validator
@@ -512,6 +513,9 @@ class Scenario(Spec):
     seed: int = Field(42, ge=0, le=2**63 - 1, description="one seed fixes graph, population and every random stream")
     ticks: int = Field(104, ge=1, le=100_000, description="horizon in ticks")
     tick_unit: str = Field("week", description="what one tick means (rates are per tick)")
+    currency: str | None = Field(
+        None, description='how money is shown: a code ("EUR", after amounts) or a symbol ("$", before them)'
+    )
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     population: PopulationSpec = Field(default_factory=PopulationSpec)
     brand: BrandSpec = Field(default_factory=BrandSpec)
@@ -527,6 +531,14 @@ class Scenario(Spec):
     interventions: list[Entry] = Field(default_factory=list, description="company levers (interventions.md)")
     events: list[Entry] = Field(default_factory=list, description="crises and shocks (interventions.md)")
     base_dir: str = Field(".", description="folder relative paths are resolved against (set on load)")
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str | None) -> str | None:
+        # Shown next to every amount: a short code or symbol, never digits, signs or spaces that read as a number.
+        if value is not None and not re.fullmatch(r"[^\s\d.,+-]{1,5}", value):
+            raise ValueError(f'{value[:20]!r} is no currency: give a code of up to 5 letters ("EUR") or a symbol ("$")')
+        return value
 
     @model_validator(mode="after")
     def _cost_triggers(self) -> Scenario:
