@@ -488,9 +488,10 @@ def _answer(search: _Search, plans, refs, executor, check: bool, warn: bool) -> 
 
 def _check_notes(table: pd.DataFrame, kept: bool, objective: str) -> list[str]:
     """What the fresh-seed check says of the recommendation against the current plan (paired 95% CI)."""
-    if kept or "vs_current" not in table or len(table) < 3:
+    rows = table[table["plan"].str.startswith("recommended")] if "vs_current" in table else table.iloc[0:0]
+    if kept or rows.empty or not np.isfinite(rows["vs_current"].iloc[0]):
         return []
-    row = table.iloc[2]
+    row = rows.iloc[0]
     est = ", ".join(
         [
             format_value(objective, row["vs_current"]),
@@ -548,7 +549,7 @@ def check_table(comparison: Comparison, objective: str) -> pd.DataFrame:
             "spend": float(wide[SPEND][label].mean()),
         }
         for ref, tag in (("no spend", "vs_no_spend"), ("current plan", "vs_current")):
-            if label == ref:
+            if label == ref or ref not in wide[objective]:  # the current plan may be no spend (one arm)
                 continue
             d = paired_difference(wide[objective][ref].to_numpy(), wide[objective][label].to_numpy())
             row.update({f"{tag}": d["uplift"], f"{tag}_ci_low": d["ci_low"], f"{tag}_ci_high": d["ci_high"]})
