@@ -16,19 +16,40 @@ from wom_sim.cli.experiments import _executor, executor_options
     "--lever",
     "levers",
     multiple=True,
-    required=True,
     metavar="KEY=LOW:HIGH:STEPS",
     help="A lever and its levels, e.g. kol_campaign.select.k=0:80:9 (repeatable).",
 )
 @click.option("-r", "--replications", type=click.IntRange(2, 100_000), default=20, show_default=True)
 @click.option("--outcome", "outcomes", multiple=True, help="Outcomes (stat:column; default profit, adoption, NPS).")
 @click.option("--seed", type=click.IntRange(0, 2**62), help="Base seed of the replications (default: scenario's).")
+@click.option(
+    "--steps",
+    type=click.IntRange(2, 100),
+    default=5,
+    show_default=True,
+    help="Levels per lever of an optimiser spec given as SCENARIO (its bounds, evenly spaced).",
+)
 @click.option("--out", "out_dir", default="runs/curves", show_default=True, help="Store folder (resumable).")
 @set_option
 @executor_options
-def curves(scenario, levers, replications, outcomes, seed, out_dir, overrides, workers, dask, dask_local):
-    """Response curves of each LEVER of SCENARIO: spend against incremental outcomes, paired 95% bands."""
+def curves(scenario, levers, replications, outcomes, seed, steps, out_dir, overrides, workers, dask, dask_local):
+    """Response curves of each LEVER of SCENARIO: spend against incremental outcomes, paired 95% bands.
+
+    SCENARIO is a scenario file, a bundled name, or an optimiser spec (its scenario, overrides, levers with their
+    bounds in --steps levels, and their links). See docs/optimise.md.
+    """
     from wom_sim.experiment.curves import curves as run_curves  # lazy: CLI start-up time
+    from wom_sim.experiment.optimise_spec import curve_plan  # lazy: CLI start-up time
+
+    links = None
+    if scenario.endswith((".yaml", ".yml")) and Path(scenario).is_file():
+        plan = curve_plan(scenario, steps)  # None: a scenario file, not an optimiser spec
+        if plan is not None:
+            scenario, spec_levers, links, spec_overrides = plan
+            levers = (*spec_levers, *levers)
+            overrides = (*spec_overrides, *overrides)
+    if not levers:
+        raise click.UsageError("give at least one --lever KEY=LOW:HIGH:STEPS (or an optimiser spec as SCENARIO)")
 
     with _executor(workers, dask, dask_local, False) as executor:
         table = run_curves(
@@ -37,6 +58,7 @@ def curves(scenario, levers, replications, outcomes, seed, out_dir, overrides, w
             replications,
             seed=seed,
             overrides=list(overrides) or None,
+            links=links,
             outcomes=list(outcomes) or None,
             executor=executor,
             out=out_dir,

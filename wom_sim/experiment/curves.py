@@ -98,7 +98,8 @@ def curves(
     overrides : dict or list of str, optional
         Dotted overrides of every run, e.g. ``{"network.n": 2000}`` or ``["network.n=2000"]``.
     links : dict, optional
-        Per lever key, effect parameters set from the lever: ``{path: (at_zero, per_unit)}``.
+        Per lever key, effect parameters set from the lever: ``{"advertising.reach_multiplier": (1.0, 0.0003)}``
+        (keys as for levers; value = at_zero + per_unit * lever).
 
     Returns
     -------
@@ -129,7 +130,12 @@ def curves(
         lever_raw, path, entry = resolve(raw, key, f"--lever {key}")
         current = current_value(raw, path) if lever_raw is raw else None
         integer = takes_integers(lever_raw, path, current, min(values), max(values))
-        lever = Lever(key, path, min(values), max(values), integer, current, entry, dict((links or {}).get(key, {})))
+        lever = Lever(key, path, min(values), max(values), integer, current, entry)
+        for link, coefficients in (links or {}).get(key, {}).items():  # link keys as the user wrote them
+            linked_raw, link_path, _ = resolve(lever_raw, link, f"--lever {key} links")
+            if linked_raw is not lever_raw:
+                raise ScenarioError(f"--lever {key}: links: {link} names no entry of the plan")
+            lever.links[link_path] = tuple(coefficients)
         known = {float(current)} if isinstance(current, int | float) and not isinstance(current, bool) else set()
         levels = sorted({float(lever.value(v)) for v in values} | known)
         labels = []

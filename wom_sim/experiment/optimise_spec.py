@@ -25,7 +25,7 @@ seed: 7
 from __future__ import annotations
 
 import difflib
-import math
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -213,11 +213,15 @@ def load_optimisation(path: str | Path) -> Optimisation:
     return build_optimisation(spec, path)
 
 
-def grid_values(lever: Lever, steps: int) -> list[float]:
-    """`steps` evenly spaced values over a lever's bounds (integers: distinct rounded values)."""
-    raw = [lever.low + (lever.high - lever.low) * i / (steps - 1) for i in range(steps)]
-    return list(dict.fromkeys(lever.value(v) for v in raw)) if lever.integer else raw
-
-
-def is_finite(x: float) -> bool:
-    return isinstance(x, int | float) and math.isfinite(x)
+def curve_plan(path: str | Path, steps: int) -> tuple[str, list[str], dict, list[str]] | None:
+    """An optimiser spec as response-curve input: (scenario file, levers as KEY=LOW:HIGH:STEPS, links by lever key,
+    overrides as KEY=VALUE); None for a file without `levers:` (a scenario)."""
+    data = read_yaml_mapping(Path(path), "optimiser spec")
+    if "levers" not in data:
+        return None
+    opt = load_optimisation(path)
+    source = _scenario_source(str(path), Path(path).parent, opt.spec.scenario)
+    levers = [f"{k}={v.low:g}:{v.high:g}:{steps}" for k, v in opt.spec.levers.items()]
+    links = {k: {lk: (lv.at_zero, lv.per_unit) for lk, lv in v.links.items()} for k, v in opt.spec.levers.items()}
+    overrides = [f"{k}={json.dumps(v)}" for k, v in opt.spec.set.items()]
+    return str(source), levers, links, overrides
