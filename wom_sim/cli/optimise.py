@@ -39,6 +39,7 @@ def curves(scenario, levers, replications, outcomes, seed, steps, out_dir, overr
     bounds in --steps levels, and their links). See docs/optimise.md.
     """
     from wom_sim.experiment.curves import curves as run_curves  # lazy: CLI start-up time
+    from wom_sim.experiment.curves import parse_levers  # lazy: CLI start-up time
     from wom_sim.experiment.optimise_spec import curve_plan  # lazy: CLI start-up time
 
     links = None
@@ -50,6 +51,7 @@ def curves(scenario, levers, replications, outcomes, seed, steps, out_dir, overr
             overrides = (*spec_overrides, *overrides)
     if not levers:
         raise click.UsageError("give at least one --lever KEY=LOW:HIGH:STEPS (or an optimiser spec as SCENARIO)")
+    parse_levers(list(levers))  # a bad --lever fails before any worker starts
 
     with _executor(workers, dask, dask_local, False) as executor:
         table = run_curves(
