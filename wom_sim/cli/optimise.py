@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
 
 from wom_sim.cli.common import cli, set_option
-from wom_sim.cli.experiments import _executor, executor_options
+from wom_sim.cli.experiments import EXIT_INTERRUPTED, _executor, executor_options
+
+
+@contextlib.contextmanager
+def _interruptible():
+    """Ctrl-C: one line saying what is stored (the same command resumes), exit code 130, no traceback."""
+    from wom_sim.experiment.executors import Interrupted  # lazy: CLI start-up time
+
+    try:
+        yield
+    except Interrupted as exc:
+        click.echo(f"\n{exc}", err=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
 
 
 @cli.command()
@@ -53,7 +66,7 @@ def curves(scenario, levers, replications, outcomes, seed, steps, out_dir, overr
         raise click.UsageError("give at least one --lever KEY=LOW:HIGH:STEPS (or an optimiser spec as SCENARIO)")
     parse_levers(list(levers))  # a bad --lever fails before any worker starts
 
-    with _executor(workers, dask, dask_local, False) as executor:
+    with _executor(workers, dask, dask_local, False) as executor, _interruptible():
         table = run_curves(
             scenario,
             list(levers),
@@ -101,7 +114,7 @@ def optimise(spec, out_dir, workers, dask, dask_local):
 
     plan = load_optimisation(spec)  # bad input fails here, before anything runs
     out_dir = out_dir or f"runs/{plan.name}"
-    with _executor(workers, dask, dask_local, False) as executor:
+    with _executor(workers, dask, dask_local, False) as executor, _interruptible():
         result = run_optimise(plan, out=out_dir, executor=executor, progress=True)
     click.echo(
         f"recommended: {result.recommended_label} " + ", ".join(f"{k}={v:g}" for k, v in result.recommended.items())
