@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -36,6 +37,7 @@ from wom_sim.analysis.outcomes import outcome, outcome_error
 from wom_sim.catalogue import metric
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.levers import Lever, current_value, plan_scenario, resolve, takes_integers
+from wom_sim.experiment.sweep_spec import NAME_RE
 from wom_sim.scenario.catalogue import bundled_names, bundled_path
 from wom_sim.scenario.loading import (
     apply_overrides,
@@ -129,7 +131,11 @@ class Optimisation:
 
     @property
     def name(self) -> str:
-        return self.spec.name or (self.path.stem if self.path else "optimise")
+        """A folder name, never a path: the spec's (checked) or the file's stem made safe."""
+        if self.spec.name:
+            return self.spec.name
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", self.path.stem).lstrip(".") if self.path else ""
+        return stem[:100] or "optimise"
 
 
 def _scenario_source(where: str, base: Path | None, text: str) -> Path:
@@ -144,6 +150,11 @@ def _scenario_source(where: str, base: Path | None, text: str) -> Path:
 def build_optimisation(spec: OptimiseSpec, path: Path | None = None) -> Optimisation:
     """Resolve a spec's scenario and levers and build both ends of every lever (ScenarioError: one line)."""
     where = str(path) if path else "optimise spec"
+    if spec.name is not None and not NAME_RE.match(spec.name):
+        raise ScenarioError(
+            f"{where}: name: {spec.name[:60]!r} must be a plain folder name (letters, digits, '.', '_', '-'): it "
+            "names the store under runs/"
+        )
     if sum(x is not None for x in (spec.budget, spec.target_roi, spec.target_mroi)) > 1:
         raise ScenarioError(f"{where}: budget, target_roi, target_mroi: give at most one of them")
     if spec.min_replications > spec.replications:
