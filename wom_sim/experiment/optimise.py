@@ -35,6 +35,7 @@ from wom_sim.output import atomic_file
 from wom_sim.scenario.loading import scenario_to_yaml
 from wom_sim.scenario.schema import Scenario
 
+CHECK_FOLDER = "check"  # the fresh-seed comparison's store, inside the optimiser's folder
 CHECK_SEED_OFFSET = 1  # the final check's base seed is the search's + 1: fresh, independent seeds (SeedSequence)
 
 
@@ -317,7 +318,7 @@ def optimise(
                 bar.update(len(live))
         finally:
             bar.close()
-        result = _answer(search, plans, refs, executor, check, warn)
+        result = _answer(search, plans, refs, executor, check, warn, store.path)
         result.notes = notes + result.notes
         result.path = store.path
         tasks = pd.DataFrame(search.rows).drop_duplicates(["plan", "replication"])
@@ -331,7 +332,7 @@ def optimise(
             with atomic_file(store.path / "plan.yaml", "w") as handle:
                 handle.write(result.plan_yaml)
             tables = [f"{n}.{x}" for n in ("trials", "check", "indistinguishable") for x in ("csv", "parquet")]
-            record_outputs(store.path, "optimise", [*tables, "plan.yaml"], notes)
+            record_outputs(store.path, "optimise", [*tables, "plan.yaml", CHECK_FOLDER], notes)
     finally:
         store.close()
     return result
@@ -394,7 +395,7 @@ def _best(search: _Search, plans: list[Plan]) -> Plan | None:
     return max(complete, key=lambda p: search.score(p).mean()) if complete else None
 
 
-def _answer(search: _Search, plans, refs, executor, check: bool, warn: bool) -> OptimiseResult:
+def _answer(search: _Search, plans, refs, executor, check: bool, warn: bool, folder: Path | None) -> OptimiseResult:
     spec, opt = search.spec, search.opt
     current, none = refs
     trials = _history(search, plans)
@@ -462,6 +463,7 @@ def _answer(search: _Search, plans, refs, executor, check: bool, warn: bool) -> 
             replications=spec.check_replications,
             seed=opt.seed + CHECK_SEED_OFFSET,
             executor=executor,
+            out=None if folder is None else folder / CHECK_FOLDER,  # a compare store: resumed with the search
             outcomes=names,
             warn=warn,
         )
