@@ -1,4 +1,4 @@
-"""The public face (wom_sim/__init__.py): `import wom_sim` gives the nine public names, each with a numpy-style
+"""The public face (wom_sim/__init__.py): `import wom_sim` gives the public names, each with a numpy-style
 docstring whose Examples run here as doctests; the analysis modules' examples run too."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import wom_sim
 from wom_sim.analysis import outcomes, statistics
 from wom_sim.experiment import seeds
 
-PUBLIC = ["Scenario", "ScenarioError", "WomModel", "attribution", "compare", "load_scenario", "replicate", "simulate",
-          "sweep"]  # fmt: skip
+PUBLIC = ["Scenario", "ScenarioError", "WomModel", "attribution", "compare", "curves", "load_scenario", "optimise",
+          "replicate", "simulate", "sweep"]  # fmt: skip
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 

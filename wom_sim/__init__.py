@@ -33,14 +33,18 @@ _PUBLIC = {
     "replicate": ("wom_sim.experiment.studies", "replicate"),
     "sweep": ("wom_sim.experiment.sweep", "run_sweep"),
     "attribution": ("wom_sim.experiment.attribution", "attribution"),
+    "curves": ("wom_sim.experiment.curves", "curves"),
+    "optimise": ("wom_sim.experiment.optimise", "optimise"),
 }
-__all__ = ["Scenario", "ScenarioError", "WomModel", "attribution", "compare", "load_scenario", "replicate",
-           "simulate", "sweep"]  # fmt: skip
+__all__ = ["Scenario", "ScenarioError", "WomModel", "attribution", "compare", "curves", "load_scenario", "optimise",
+           "replicate", "simulate", "sweep"]  # fmt: skip
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time the names load on first use
     from wom_sim.errors import ScenarioError
     from wom_sim.experiment.attribution import attribution
     from wom_sim.experiment.comparison import compare
+    from wom_sim.experiment.curves import curves
+    from wom_sim.experiment.optimise import optimise
     from wom_sim.experiment.studies import replicate
     from wom_sim.experiment.sweep import run_sweep as sweep
     from wom_sim.scenario.loading import load_scenario

@@ -35,7 +35,7 @@ MANIFEST = "wom-sim.json"
 # Store manifests written before wom-sim.json existed (kind: replications, compare, sweep) still count as ours.
 LEGACY_MANIFEST = "manifest.json"
 LOCK_NAME = "wom-sim.lock"  # a store's writer lock (wom_sim.experiment.store); not content of its own
-KINDS = ("run", "replications", "compare", "sweep", "calibrate", "validate", "attribution")
+KINDS = ("run", "replications", "compare", "sweep", "calibrate", "validate", "attribution", "curves", "optimise")
 HOST = socket.gethostname()
 _TEMP_RE = re.compile(r"^\..+\.(?P<pid>\d+)@(?P<host>.+)\.[A-Za-z0-9_]+\.tmp$")
 

@@ -7,6 +7,7 @@ import sys
 from wom_sim.cli import attribution as _attribution  # noqa: F401
 from wom_sim.cli import bench as _bench  # noqa: F401
 from wom_sim.cli import experiments as _experiments  # noqa: F401
+from wom_sim.cli import optimise as _optimise  # noqa: F401
 from wom_sim.cli import run as _run  # noqa: F401
 from wom_sim.cli import validate as _validate  # noqa: F401
 from wom_sim.cli import viz as _viz  # noqa: F401

@@ -154,7 +154,15 @@ def _check_paired(arms: list, unpaired: bool) -> list[str]:
 
 # ------------------------------------------------------------------------------------------------ run --replications
 def run_replicated(
-    path: Path, scenario, replications: int, out_dir, workers, dask, dask_local, quiet: bool, figure_format: str = "png",
+    path: Path,
+    scenario,
+    replications: int,
+    out_dir,
+    workers,
+    dask,
+    dask_local,
+    quiet: bool,
+    figure_format: str = "png",
     xlsx: bool = False,
 ) -> None:
     """`wom-sim run SCENARIO --replications N`: mean and 95% CI per metric per tick, a dashboard with CI bands."""

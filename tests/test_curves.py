@@ -1,0 +1,53 @@
+"""Response curves (wom_sim/experiment/curves.py): paired bands against the lever's lowest level, spend from the
+run's economics, the current plan marked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from wom_sim.experiment.curves import curves
+
+
+def test_curve_of_a_reward_is_paired_and_costs_what_the_economics_say():
+    table = curves(
+        "referral_program",
+        ["referral_reward.sender_reward=0:20:3"],
+        replications=3,
+        overrides={"network.n": 250, "ticks": 12},
+        outcomes=["profit", "adoption_share"],
+    )
+    profit = table[table["outcome"] == "profit"].set_index("value")
+    assert list(profit.index) == [0.0, 10.0, 20.0] and profit.loc[10.0, "current"]  # the bundled plan pays 10
+    # In this model the sender's reward changes no behaviour (the talk uplift is its own parameter), so with common
+    # random numbers every level has the same adopters and referrals: the spend rises linearly (10 more per
+    # referral per step), the profit falls by exactly that and the ROI is -1. The current
+    # level shares its runs with the current plan: counted once.
+    assert profit.loc[10.0, "spend_uplift"] > 0
+    assert profit.loc[20.0, "spend_uplift"] == pytest.approx(2 * profit.loc[10.0, "spend_uplift"])
+    assert np.allclose(profit["uplift"], -profit["spend_uplift"])
+    assert (profit["ci_low"] <= profit["uplift"]).all() and (profit["uplift"] <= profit["ci_high"]).all()
+    assert np.allclose(profit.loc[[10.0, 20.0], ["avg_roi", "marginal_roi"]], -1.0)
+    assert (profit["saturation"] == 0.0).all()  # no step up pays: saturated from the lowest level
+    assert profit.loc[0.0, "uplift"] == 0.0 and np.isnan(profit.loc[0.0, "step_uplift"])
+
+
+def test_the_command_writes_the_table_and_one_figure_per_lever_listed_as_ours(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    out = tmp_path / "curves"
+    args = ["curves", "kol_launch", "--lever", "kol_campaign.select.k=0:10:2",
+            "-r", "2", "--outcome", "adoption_share", "--set", "network.n=150", "--set", "ticks=6",
+            "--workers", "0", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    listed = set(json.loads((out / "wom-sim.json").read_text())["files"])
+    expected = {"curves.csv", "curve_kol_campaign.select.k.png"}
+    assert expected <= listed and all((out / name).stat().st_size > 0 for name in expected)
+    bad = CliRunner().invoke(cli, ["curves", "kol_launch", "--lever", "kol_campaign.select.k=5:1:3", "--out",
+                                   str(tmp_path / "bad")])  # fmt: skip
+    assert bad.exit_code == 2 and "high > low" in bad.output, bad.output

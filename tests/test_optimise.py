@@ -1,0 +1,114 @@
+"""The budget optimiser (wom_sim/experiment/optimise.py): its plan is as good as the exhaustive grid's optimum, with
+fewer runs; spec errors are one line naming the file and key."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from wom_sim.analysis.statistics import mean_ci
+from wom_sim.errors import ScenarioError
+from wom_sim.experiment.levers import plan_scenario
+from wom_sim.experiment.optimise import optimise
+from wom_sim.experiment.optimise_spec import OptimiseSpec, build_optimisation, load_optimisation
+from wom_sim.experiment.seeds import replication_seeds
+from wom_sim.scenario.catalogue import bundled_path
+from wom_sim.sim.model import simulate
+
+KOL, ADS = "kol_campaign.select.k", "advertising.budget_per_tick"
+SEED, REPS = 5, 3
+
+
+def _market(tmp_path):
+    """250 people, 14 weeks, a 10-week KOL campaign and ad burst: profit peaks at an interior KOL count (fees of
+    60 a post outgrow the extra reach) and falls with ad spend; the current plan (40 KOLs, 100 a week) is poor."""
+    path = tmp_path / "market.yaml"
+    path.write_text(
+        f"extends: {bundled_path('baseline')}\nnetwork: {{n: 250}}\nticks: 14\ninterventions:\n"
+        "  - {kind: kol_campaign, select: {by: degree, k: 40}, fee_per_post: 60, schedule: {from: 0, until: 9}}\n"
+        "  - {kind: advertising, budget_per_tick: 100, reach_multiplier: 5.0, schedule: {from: 0, until: 9}}\n"
+    )
+    return path
+
+
+def _spec(tmp_path, **extra):
+    return OptimiseSpec.model_validate(
+        {
+            "scenario": str(_market(tmp_path)),
+            "levers": {
+                KOL: {"low": 0, "high": 40, "step": 10},
+                ADS: {"low": 0, "high": 100, "step": 50,
+                      "links": {"advertising.reach_multiplier": {"at_zero": 1.0, "per_unit": 0.04}}},
+            },
+            "replications": REPS,
+            "trials": 10,
+            "seed": SEED,
+            **extra,
+        }
+    )  # fmt: skip
+
+
+def _profits(opt, values):
+    scenario = plan_scenario(opt.raw, opt.levers, values)
+    return np.array([simulate(scenario, seed=s).metrics["profit"].sum() for s in replication_seeds(SEED, REPS)])
+
+
+def test_optimiser_matches_the_exhaustive_grid_with_fewer_runs(tmp_path):
+    opt = build_optimisation(_spec(tmp_path))
+    # The exhaustive grid (5 x 3 plans, the same 3 seeds each), run here by plain simulate calls: the reference.
+    grid = {(k, b): _profits(opt, {KOL: k, ADS: b}) for k, b in itertools.product(range(0, 41, 10), (0, 50, 100))}
+    best = max(grid, key=lambda p: grid[p].mean())
+    result = optimise(opt, check=False)
+    found = _profits(opt, result.recommended) if result.recommended else _profits(opt, {})
+    # Within the grid optimum's 95% CI (t-interval of its mean over the same seeds) ...
+    low = mean_ci(grid[best]).low
+    assert found.mean() >= low, (result.recommended, best)
+    # ... while the criterion has power: most grid plans, and the current plan, fall below it.
+    assert sum(v.mean() < low for v in grid.values()) > len(grid) / 2
+    assert _profits(opt, {KOL: 40, ADS: 100}).mean() < low
+    assert result.runs < len(grid) * REPS  # fewer runs than the grid (racing and the sampler, not luck)
+    history = result.trials
+    assert set(history["state"]) <= {"complete", "pruned", "infeasible"}
+    assert (history.loc[history["state"] == "complete", "replications"] == REPS).all()
+
+
+def test_over_budget_plans_are_infeasible_never_recommended_and_the_search_resumes(tmp_path):
+    # A budget below every KOL plan with k >= 10 (10 weeks x 10 KOLs x 60 = 6,000): only cheaper plans qualify.
+    opt = build_optimisation(_spec(tmp_path, budget=5000, trials=3, replications=2))
+    result = optimise(opt, out=tmp_path / "store", check=False)
+    trials = result.trials.set_index("plan")
+    assert (trials.loc[trials["spend"] > 5000, "state"] != "complete").all()
+    assert trials.loc[result.recommended_label, "spend"] <= 5000
+    assert (tmp_path / "store" / "trials.csv").is_file() and (tmp_path / "store" / "plan.yaml").is_file()
+    # Resumable: the same spec and store replay the same trials from stored runs, running nothing new.
+    again = optimise(opt, out=tmp_path / "store", check=False)
+    assert again.runs == 0 and again.trials.equals(result.trials)
+
+
+def test_spec_errors_are_one_line_naming_file_and_key(tmp_path):
+    spec = tmp_path / "plan.yaml"
+    spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 0, high: 10}}}}\ntrails: 5\n")
+    with pytest.raises(ScenarioError, match=r"plan.yaml: unknown key trails; did you mean 'trials'"):
+        load_optimisation(spec)
+    spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{kol_campain.k: {{low: 0, high: 10}}}}\n")
+    with pytest.raises(ScenarioError, match=r"levers.kol_campain.k.*no intervention entry"):
+        load_optimisation(spec)
+    spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 5, high: 1}}}}\n")
+    with pytest.raises(ScenarioError, match=r"low 5 must be below high 1"):
+        load_optimisation(spec)
+
+
+def test_the_command_refuses_a_bad_spec_in_one_line_before_running(tmp_path):
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    spec = tmp_path / "plan.yaml"
+    spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 0, high: 10}}}}\nbudget: -5\n")
+    result = CliRunner().invoke(cli, ["optimise", str(spec), "--workers", "0", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.lower().startswith("error")]
+    assert len(errors) == 1 and "plan.yaml" in errors[0] and "budget" in errors[0], result.output
+    assert not (tmp_path / "out").exists()

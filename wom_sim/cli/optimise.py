@@ -1,0 +1,138 @@
+"""`wom-sim curves` (response curves per lever) and `wom-sim optimise` (the budget optimiser); docs/optimise.md."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import click
+
+from wom_sim.cli.common import cli, set_option
+from wom_sim.cli.experiments import EXIT_INTERRUPTED, _executor, executor_options
+
+
+@contextlib.contextmanager
+def _interruptible():
+    """Ctrl-C: one line saying what is stored (the same command resumes), exit code 130, no traceback."""
+    from wom_sim.experiment.executors import Interrupted  # lazy: CLI start-up time
+
+    try:
+        yield
+    except Interrupted as exc:
+        click.echo(f"\n{exc}", err=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
+
+
+@cli.command()
+@click.argument("scenario")
+@click.option(
+    "--lever",
+    "levers",
+    multiple=True,
+    metavar="KEY=LOW:HIGH:STEPS",
+    help="A lever and its levels, e.g. kol_campaign.select.k=0:80:9 (repeatable).",
+)
+@click.option("-r", "--replications", type=click.IntRange(2, 100_000), default=20, show_default=True)
+@click.option("--outcome", "outcomes", multiple=True, help="Outcomes (stat:column; default profit, adoption, NPS).")
+@click.option("--seed", type=click.IntRange(0, 2**62), help="Base seed of the replications (default: scenario's).")
+@click.option(
+    "--steps",
+    type=click.IntRange(2, 100),
+    default=5,
+    show_default=True,
+    help="Levels per lever of an optimiser spec given as SCENARIO (its bounds, evenly spaced).",
+)
+@click.option("--out", "out_dir", default="runs/curves", show_default=True, help="Store folder (resumable).")
+@set_option
+@executor_options
+def curves(scenario, levers, replications, outcomes, seed, steps, out_dir, overrides, workers, dask, dask_local):
+    """Response curves of each LEVER of SCENARIO: spend against incremental outcomes, paired 95% bands.
+
+    SCENARIO is a scenario file, a bundled name, or an optimiser spec (its scenario, overrides, levers with their
+    bounds in --steps levels, and their links). See docs/optimise.md.
+    """
+    from wom_sim.experiment.curves import curves as run_curves  # lazy: CLI start-up time
+    from wom_sim.experiment.curves import parse_levers  # lazy: CLI start-up time
+    from wom_sim.experiment.optimise_spec import curve_plan  # lazy: CLI start-up time
+
+    links = None
+    if scenario.endswith((".yaml", ".yml")) and Path(scenario).is_file():
+        plan = curve_plan(scenario, steps)  # None: a scenario file, not an optimiser spec
+        if plan is not None:
+            scenario, spec_levers, links, spec_overrides = plan
+            levers = (*spec_levers, *levers)
+            overrides = (*spec_overrides, *overrides)
+    if not levers:
+        raise click.UsageError("give at least one --lever KEY=LOW:HIGH:STEPS (or an optimiser spec as SCENARIO)")
+    parse_levers(list(levers))  # a bad --lever fails before any worker starts
+
+    with _executor(workers, dask, dask_local, False) as executor, _interruptible():
+        table = run_curves(
+            scenario,
+            list(levers),
+            replications,
+            seed=seed,
+            overrides=list(overrides) or None,
+            links=links,
+            outcomes=list(outcomes) or None,
+            executor=executor,
+            out=out_dir,
+            progress=True,
+        )
+    from wom_sim.experiment.curves import record_outputs  # lazy: CLI start-up time
+    from wom_sim.report.optimise import write_curve_figures  # lazy: CLI start-up time (matplotlib)
+
+    figures = write_curve_figures(table, out_dir)
+    record_outputs(Path(out_dir), "curves", ["curves.csv", "curves.parquet", *figures])
+    shown = table[
+        [
+            "lever",
+            "value",
+            "current",
+            "spend_uplift",
+            "outcome",
+            "uplift",
+            "ci_low",
+            "ci_high",
+            "avg_roi",
+            "marginal_roi",
+            "saturation",
+        ]
+    ]
+    click.echo(shown.round(3).to_string(index=False))
+    click.echo(f"table: {out_dir}/curves.csv; figures: {', '.join(figures)}", err=True)
+
+
+@cli.command()
+@click.argument("spec")
+@click.option("--out", "out_dir", default=None, help="Store folder (default runs/<spec name>; resumable).")
+@executor_options
+def optimise(spec, out_dir, workers, dask, dask_local):
+    """Find the best split of the budget between the levers of SPEC (YAML), then check it on fresh seeds."""
+    from wom_sim.experiment.optimise import optimise as run_optimise  # lazy: CLI start-up time
+    from wom_sim.experiment.optimise_spec import load_optimisation  # lazy: CLI start-up time
+
+    plan = load_optimisation(spec)  # bad input fails here, before anything runs
+    out_dir = out_dir or f"runs/{plan.name}"
+    with _executor(workers, dask, dask_local, False) as executor, _interruptible():
+        result = run_optimise(plan, out=out_dir, executor=executor, progress=True)
+    click.echo(
+        f"recommended: {result.recommended_label} " + ", ".join(f"{k}={v:g}" for k, v in result.recommended.items())
+    )
+    if not result.check_table.empty:
+        click.echo(result.check_table.round(2).to_string(index=False))
+    if result.verdict:
+        click.echo(result.verdict)
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    from wom_sim.experiment.curves import record_outputs  # lazy: CLI start-up time
+    from wom_sim.output import read_manifest  # lazy: CLI start-up time
+    from wom_sim.report.optimise import write_optimise_html  # lazy: CLI start-up time
+
+    write_optimise_html(result, Path(out_dir) / "report.html")
+    record_outputs(Path(out_dir), "optimise", [*(read_manifest(out_dir) or {}).get("files", []), "report.html"])
+    click.echo(
+        f"trials: {out_dir}/trials.csv; plan: {out_dir}/plan.yaml; check: {out_dir}/check.csv; "
+        f"report: {out_dir}/report.html",
+        err=True,
+    )
