@@ -147,6 +147,17 @@ def test_parts_carry_code_version_seed_and_fully_resolved_parameters(tmp_path):
     assert meta["parameters"]["network"]["n"] == 200
 
 
+def test_a_run_shared_by_two_tasks_is_loaded_once(tmp_path):
+    # Two identical arms (or sweep points) share their runs; loading a run twice would double every summed outcome.
+    store = ResultStore(tmp_path)
+    tasks = _tasks(2)
+    execute(tasks, store, InProcessExecutor(), progress=False)
+    keys = [t["key"] for t in tasks]
+    once = store.load(keys)
+    pd.testing.assert_frame_equal(store.load([keys[0], keys[1], keys[0], keys[1]]), once)
+    assert len(once) == 2 * TINY["ticks"]
+
+
 def test_a_truncated_or_empty_part_is_named_and_recomputed(tmp_path):
     store = ResultStore(tmp_path)
     tasks = _tasks(3)

@@ -325,8 +325,8 @@ class ResultStore:
         A part that cannot be read is set aside and named in a one-line ScenarioError: running the same command
         again recomputes it.
         """
-        if keys is None:
-            keys = list(dict.fromkeys(self.tasks()["run_key"]))
+        # Each run once, however many tasks share it (two identical arms or points): sums must not double.
+        keys = list(dict.fromkeys(self.tasks()["run_key"] if keys is None else keys))
         frames = []
         for key in keys:
             path = self.part(key)
@@ -419,8 +419,7 @@ class MemoryStore:
 
     def load(self, keys: list[str] | set[str] | None = None) -> pd.DataFrame:
         """The per-tick metrics of the given runs (default: every task), concatenated."""
-        if keys is None:
-            keys = list(dict.fromkeys(self._tasks["run_key"]))
+        keys = list(dict.fromkeys(self._tasks["run_key"] if keys is None else keys))  # each run once, as above
         frames = [self._runs[k] for k in keys if k in self._runs]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
