@@ -539,27 +539,33 @@ def test_tiles_show_the_difference_to_the_pin_at_the_same_week():
     assert format_difference("adoption_share", 0.0123) == "+1.2 pp" and format_difference("nps", -3.0) == "-3.0"
 
 
-def test_compare_with_pin_pairs_replications_by_seed(monkeypatch):
-    from wom_sim.viz import pins as pins_module
-    from wom_sim.viz.pins import compare_with_pin, make_pin, replicate_pair
+def test_compare_panel_gives_what_wom_sim_compare_prints_for_the_same_settings(tmp_path):
+    from wom_sim.viz import saving
+    from wom_sim.viz.pins import COMPARE_OUTCOMES, compare_with_pin, make_pin, paired_comparison
 
     base = VizModel(**initial_kwargs(_params("baseline"))).sim.wom_scenario
     better = VizModel(**{**initial_kwargs(_params("baseline")), "quality": 0.95}).sim.wom_scenario
-    a, b = replicate_pair(base, base, 3)
-    assert [r["seed"].iloc[0] for r in a] == [r["seed"].iloc[0] for r in b] and len(
-        set(r["seed"].iloc[0] for r in a)
-    ) == 3
-    pd.testing.assert_frame_equal(a[1], b[1])  # same scenario, same seed: the same run
     pin = make_pin(base, pd.DataFrame({"t": []}), {}, number=1)
     rows = compare_with_pin(pin, base, replications=3)
     assert {r["difference"] for r in rows} <= {"+0.0 pp", "0", "+0.0", "+0"}  # CRN: no change, no difference
     rows = compare_with_pin(pin, better, replications=3)
     assert rows[0]["outcome"] == "Ever adopted (share of population)" and set(rows[0]) == {
         "outcome", "pin 1", "current", "difference", "95% CI"}  # fmt: skip
-    calls = []
-    monkeypatch.setattr(pins_module, "replicate_pair", lambda *a: calls.append(a) or replicate_pair(*a))
-    compare_with_pin(pin, better, replications=2)
-    assert calls and calls[0][2] == 2  # every comparison goes through the one adapter
+    # The CLI on the same two scenarios (saved as the page saves them) gives the same numbers: one compare API.
+    files = []
+    for name, scenario in (("pinned", base), ("current", better)):
+        files.append(tmp_path / f"{name}.yaml")
+        files[-1].write_text(saving.scenario_file(scenario))
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(cli, ["compare", *map(str, files), "-r", "3", "--workers", "0", "--out", str(out),
+                                      "-q"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (table,) = out.rglob("uplift.csv")
+    cli_uplift = pd.read_csv(table).set_index("outcome").loc[list(COMPARE_OUTCOMES)]
+    page = paired_comparison(pin, better, 3).uplift.set_index("outcome").loc[list(COMPARE_OUTCOMES)]
+    columns = ["base_mean", "treatment_mean", "uplift", "ci_low", "ci_high"]
+    pd.testing.assert_frame_equal(page[columns], cli_uplift[columns], check_exact=False, rtol=1e-12)
+    assert (page["uplift"] != 0).any()  # the quality change did something, so the equality is not 0 == 0
 
 
 def test_saved_settings_reproduce_the_run_with_wom_sim_run(tmp_path):
