@@ -539,6 +539,25 @@ def test_tiles_show_the_difference_to_the_pin_at_the_same_week():
     assert format_difference("adoption_share", 0.0123) == "+1.2 pp" and format_difference("nps", -3.0) == "-3.0"
 
 
+def test_hover_layer_puts_each_drawn_persons_state_on_their_dot():
+    from wom_sim.viz.figures import person_states
+
+    model = _stepped(3)
+    pop = model.sim.population
+    plot = NetworkPlot(model.drawn, model.positions, pop.is_kol)
+    plot.update(pop, model.sim.last_tick)
+    svg = plot.hover_svg(pop)
+    assert svg.count("<circle") == len(model.drawn.nodes) and svg.count("<title>") == len(model.drawn.nodes)
+    states = person_states(pop, model.drawn.nodes)
+    customer = int(np.flatnonzero(pop.status[model.drawn.nodes] == 2)[0])
+    person = int(model.drawn.nodes[customer])
+    assert states[customer].startswith(f"Person {person}") and f"trust {pop.T[person]:.2f}" in states[customer]
+    assert "acquired by" in states[customer] or "from the start" in states[customer]
+    # The circle sits on the dot: its centre is the dot's pixel position (y measured from the top in SVG).
+    x, y = plot.ax.transData.transform(model.positions[customer])
+    assert f'cx="{x:.1f}" cy="{plot.fig.bbox.height - y:.1f}"' in svg
+
+
 def test_compare_panel_gives_what_wom_sim_compare_prints_for_the_same_settings(tmp_path):
     from wom_sim.viz import saving
     from wom_sim.viz.pins import COMPARE_OUTCOMES, compare_with_pin, make_pin, paired_comparison

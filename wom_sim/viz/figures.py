@@ -7,6 +7,7 @@ Labels, formats and colours come from `wom_sim.catalogue`, as in the report's fi
 from __future__ import annotations
 
 import functools
+import html
 import io
 
 import numpy as np
@@ -33,7 +34,7 @@ from wom_sim.catalogue import (
     series_label,
 )
 from wom_sim.sim.dynamics import TickState
-from wom_sim.sim.population import STATUS_NAMES, Population
+from wom_sim.sim.population import CHANNELS, STATUS_NAMES, Population
 from wom_sim.viz.sampling import DrawnGraph
 
 # Indexed by status code (STATUS_NAMES order).
@@ -142,6 +143,43 @@ class NetworkPlot:
             self.legend, self.colour_by = _network_legend(self.fig, colour_by, self.unit), colour_by
             self.background = None
         return self.fig
+
+
+    def hover_svg(self, pop: Population) -> str:
+        """A transparent SVG laid over the picture (same size), one circle per drawn person with their state as its
+        tooltip (`person_state`): hovering a dot in the browser shows who that is. Built from the figure's own
+        transform, so the circles sit on the dots whatever the axes' box."""
+        width, height = self.fig.bbox.width, self.fig.bbox.height
+        self.ax.apply_aspect()  # the equal-aspect box is settled at draw time; settle it before reading positions
+        xy = self.ax.transData.transform(self.positions)
+        titles = person_states(pop, self.drawn.nodes)
+        radius = np.where(self.kol, 6.0, 3.5)  # a little larger than the dots (NODE_SIZE, KOL_SIZE are areas in pt^2)
+        circles = "".join(f'<circle cx="{x:.1f}" cy="{height - y:.1f}" r="{r}"><title>{t}</title></circle>'
+                          for (x, y), r, t in zip(xy, radius, titles, strict=True))  # fmt: skip
+        return (f'<svg class="wom-hover" viewBox="0 0 {width:.0f} {height:.0f}" preserveAspectRatio="none" '
+                'style="position:absolute;left:0;top:0;width:100%;height:100%;fill:transparent;pointer-events:all">'
+                f"{circles}</svg>")  # fmt: skip
+
+
+def person_states(pop: Population, people: np.ndarray) -> list[str]:
+    """What a tooltip says of each person: id, status, satisfaction, trust, loyalty, segment, how they were acquired."""
+    names = pop.segment_names or []
+    out = []
+    for i in np.asarray(people, dtype=np.int64):
+        status = STATUS_NAMES[pop.status[i]]
+        lines = [f"Person {i}{' (KOL)' if pop.is_kol[i] else ''}: {status}"]
+        if pop.experienced[i]:
+            lines.append(f"satisfaction {pop.S[i]:.2f}")
+        lines.append(f"trust {pop.T[i]:.2f}, loyalty {pop.L[i]:.2f}")
+        if len(names) > 1:
+            lines.append(f"segment {names[pop.segment[i]]}")
+        if pop.status[i] >= STATUS_NAMES.index("customer"):
+            channel = CHANNELS[pop.acquired_by[i]]
+            lines.append("a customer from the start" if channel == "none" else f"acquired by {CHANNEL_LABELS[channel]}")
+        lines.append(f"WOM sent +{pop.pos_sent[i]} / \u2212{pop.neg_sent[i]}, received +{pop.pos_received[i]} / "
+                     f"\u2212{pop.neg_received[i]}")  # fmt: skip
+        out.append(html.escape("\n".join(lines)))
+    return out
 
 
 def network_figure(
