@@ -722,6 +722,32 @@ def test_label_propagation_finds_planted_communities():
     assert np.array_equal(flows(groups, src, dst), expected)
 
 
+def _ring_of_cliques():
+    # Four cliques of 30 joined in a ring by one tie each: four communities.
+    edges = [(b * 30 + i, b * 30 + j) for b in range(4) for i in range(30) for j in range(i + 1, 30)]
+    edges += [(b * 30, ((b + 1) % 4) * 30 + 1) for b in range(4)]
+    return make_graph(120, edges)
+
+
+def test_people_view_coloured_by_community_gives_each_community_its_colour():
+    from wom_sim.viz.figures import COMMUNITY_COLOURS, node_colours
+    from wom_sim.viz.groups import communities
+
+    g = _ring_of_cliques()
+    groups = communities(g, max_groups=3)
+    drawn = sample_nodes(g, np.array([0]))
+    colours = node_colours(drawn, None, "community", groups)
+    assert list(colours) == list(COMMUNITY_COLOURS[[0, 1, 2, len(COMMUNITY_COLOURS) - 1]][groups.of[drawn.nodes]])
+    assert len(set(colours[::30])) == 4  # one colour per clique: three communities and the others
+    with pytest.raises(ValueError, match="community"):
+        node_colours(drawn, None, "community")
+    model = _stepped(1)
+    of = communities(model.sim.graph)  # the model started it in the background; this waits for or reads it
+    plot = NetworkPlot(model.drawn, model.positions, model.sim.population.is_kol)
+    plot.update(model.sim.population, model.sim.last_tick, "community", of)
+    assert [t.get_text() for t in plot.legend.get_texts()][:2] == ["community 1", "community 2"]
+
+
 def test_aggregate_view_draws_every_group_without_overlapping_labels():
     from wom_sim.viz.groups import aggregate_figure, communities
 

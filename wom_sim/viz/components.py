@@ -20,7 +20,6 @@ from wom_sim.viz.figures import (
     empty_kpi_png,
     kpi_differences,
     kpi_values,
-    network_figure,
     pin_row,
     png,
 )
@@ -135,7 +134,7 @@ def NetworkCard(model: VizModel, tick: int):
 
     def draw() -> bytes:
         with model.lock:  # update copies what it shows out of the arrays; encoding can run beside the next tick
-            plot.update(model.sim.population, model.sim.last_tick, colour_by.value)
+            plot.update(model.sim.population, model.sim.last_tick, colour_by.value, _community(model, colour_by.value))
         return plot.frame_png()
 
     def chart(fmt: str):
@@ -145,8 +144,9 @@ def NetworkCard(model: VizModel, tick: int):
                     fig = aggregate_figure(communities(model.sim.graph), model.sim.population, model.sim.last_tick,
                                            unit)  # fmt: skip
                 else:
-                    fig = network_figure(model.drawn, model.positions, model.sim.population, model.sim.last_tick,
-                                         colour_by.value, unit)  # fmt: skip
+                    fig = NetworkPlot(model.drawn, model.positions, model.sim.population.is_kol, unit=unit).update(
+                        model.sim.population, model.sim.last_tick, colour_by.value, _community(model, colour_by.value)
+                    )
             return saving.chart_bytes(fig, fmt)
 
         return make
@@ -166,7 +166,8 @@ def NetworkCard(model: VizModel, tick: int):
                                            classes=["wom-view"])  # fmt: skip
             if not grouped:
                 solara.Text("Colour by", style={"font-size": "13px"})
-                solara.ToggleButtonsSingle(value=colour_by, values=["status", "satisfaction"], dense=True)
+                solara.ToggleButtonsSingle(value=colour_by, values=["status", "satisfaction", "community"],
+                                           dense=True)  # fmt: skip
             for fmt in saving.CHART_FORMATS:
                 Download(chart(fmt), f"network_{unit}{tick}.{fmt}", fmt.upper(), _MIME[fmt])
         # Hover a dot to see that person's state: a transparent layer of tooltips over the picture. It is ~0.3 MB
@@ -202,6 +203,11 @@ def NetworkCard(model: VizModel, tick: int):
 
 
 HOVER_QUIET_S = 0.4  # seconds a week stays on screen before its tooltips are built (a Play shows ~6 weeks a second)
+
+
+def _community(model: VizModel, colour_by: str):
+    """Each person's community when the view is coloured by it (computed once per graph, started with the model)."""
+    return communities(model.sim.graph) if colour_by == "community" else None
 
 
 def _hover(plot: NetworkPlot, model: VizModel) -> str:

@@ -31,6 +31,7 @@ from wom_sim.scenario.loading import apply_overrides, build_scenario, load_scena
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim.interventions import REGISTRY
 from wom_sim.sim.model import WomModel
+from wom_sim.viz.groups import communities_in_background
 from wom_sim.viz.layout import cached_layout
 from wom_sim.viz.sampling import DrawnGraph, sample_nodes
 
@@ -278,6 +279,7 @@ class VizModel(mesa.Model):
         self.sim = build_sim(sc)
         self.drawn: DrawnGraph = sample_nodes(self.sim.graph, self.sim.kol_ids)
         self.positions, self.layout_origin = cached_layout(self.drawn)
+        communities_in_background(self.sim.graph)  # for the community colouring; the graph outlives Reset
         # Mesa's Play steps in a worker thread while the page draws: drawing holds this lock so it never reads
         # the arrays and the metrics rows halfway through a tick.
         self.lock = threading.RLock()

@@ -35,6 +35,7 @@ from wom_sim.catalogue import (
 )
 from wom_sim.sim.dynamics import TickState
 from wom_sim.sim.population import CHANNELS, STATUS_NAMES, Population
+from wom_sim.viz.groups import MAX_GROUPS, Groups
 from wom_sim.viz.sampling import DrawnGraph
 
 # Indexed by status code (STATUS_NAMES order).
@@ -47,16 +48,27 @@ DPI = 90
 GRID = "#EEEEEE"  # lighter than the palette's pale grey: grid lines must not compete with the data
 FADE_TICKS = 3  # WOM flows stay on the network view this many ticks, fading
 FADE = (1.0, 0.35, 0.12)  # opacity of this tick's flows and of the ticks before, relative
+# Communities (the MAX_GROUPS largest, then "others" in pale grey): the palette's colours that are not the WOM
+# lines' green and vermillion, so a community never reads as a flow.
+COMMUNITY_COLOURS = np.array([PALETTE[c] for c in ("blue", "orange", "reddish_purple", "sky_blue", "yellow", "black",
+                                                    "pale_grey")])  # fmt: skip
+assert len(COMMUNITY_COLOURS) == MAX_GROUPS + 1
 NPS_RANGE = (-100.0, 100.0)  # NPS is % promoters - % detractors
 
 
-def node_colours(drawn: DrawnGraph, pop: Population, colour_by: str) -> np.ndarray:
-    """RGBA (or hex) colour per drawn person: by status, or by satisfaction S (grey if never a customer)."""
+def node_colours(drawn: DrawnGraph, pop: Population, colour_by: str, community: Groups | None = None) -> np.ndarray:
+    """RGBA (or hex) colour per drawn person: by status, by satisfaction S (grey if never a customer) or by community
+    (`community`: `groups.communities(graph)`, one colour per community, pale grey for the others)."""
     nodes = drawn.nodes
     if colour_by == "status":
         return STATUS_COLOURS[pop.status[nodes]]
+    if colour_by == "community":
+        if community is None:
+            raise ValueError("colour_by='community' needs the communities (groups.communities(graph))")
+        of, others = community.of[nodes], len(COMMUNITY_COLOURS) - 1
+        return COMMUNITY_COLOURS[np.where(of == community.k - 1, others, np.minimum(of, others - 1))]
     if colour_by != "satisfaction":
-        raise ValueError(f"colour_by must be 'status' or 'satisfaction', got {colour_by!r}")
+        raise ValueError(f"colour_by must be 'status', 'satisfaction' or 'community', got {colour_by!r}")
     colours = SATISFACTION_CMAP(pop.S[nodes])
     colours[~pop.experienced[nodes]] = to_rgba(NEVER_EXPERIENCED)
     return colours
@@ -115,9 +127,16 @@ class NetworkPlot:
             self.ax.draw_artist(artist)
         return _canvas_png(self.canvas)
 
-    def update(self, pop: Population, last_tick: TickState | None, colour_by: str = "status") -> Figure:
-        """Colour the people by `colour_by` ('status' or 'satisfaction') and draw `last_tick`'s WOM."""
-        colours = node_colours(self.drawn, pop, colour_by)
+    def update(
+        self,
+        pop: Population,
+        last_tick: TickState | None,
+        colour_by: str = "status",
+        community: Groups | None = None,
+    ) -> Figure:
+        """Colour the people by `colour_by` ('status', 'satisfaction' or 'community', which needs `community`) and
+        draw `last_tick`'s WOM."""
+        colours = node_colours(self.drawn, pop, colour_by, community)
         self.people.set_facecolors(colours[~self.kol])
         self.kols.set_facecolors(colours[self.kol])
         if last_tick is None:
@@ -143,7 +162,6 @@ class NetworkPlot:
             self.legend, self.colour_by = _network_legend(self.fig, colour_by, self.unit), colour_by
             self.background = None
         return self.fig
-
 
     def hover_svg(self, pop: Population) -> str:
         """A transparent SVG laid over the picture (same size), one circle per drawn person with their state as its
@@ -209,6 +227,10 @@ def _network_legend(fig: Figure, colour_by: str, unit: str):
 
     if colour_by == "status":
         handles = [dot(c, name) for c, name in zip(STATUS_COLOURS, STATUS_NAMES, strict=True)]
+    elif colour_by == "community":
+        k = len(COMMUNITY_COLOURS) - 1
+        handles = [dot(c, f"community {i + 1}") for i, c in enumerate(COMMUNITY_COLOURS[:k])]
+        handles.append(dot(COMMUNITY_COLOURS[k], "others"))
     else:
         handles = [dot(SATISFACTION_CMAP(0.1), "dissatisfied"), dot(SATISFACTION_CMAP(0.5), "neutral"),
                    dot(SATISFACTION_CMAP(0.9), "satisfied"), dot(NEVER_EXPERIENCED, "never bought")]  # fmt: skip
