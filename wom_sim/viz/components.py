@@ -8,6 +8,8 @@ model gets one persistent matplotlib figure per view (updated in place, not rebu
 
 from __future__ import annotations
 
+import threading
+
 import solara
 import solara.lab
 from mesa.visualization.utils import force_update, update_counter
@@ -175,12 +177,20 @@ def NetworkCard(model: VizModel, tick: int):
         # week for HOVER_QUIET_S (paused, or after Step), never for each frame of a Play.
         hover, set_hover = solara.use_state(("", -1, ""))
 
-        def build_hover(cancel) -> None:
-            if grouped or cancel.wait(HOVER_QUIET_S) or model.sim.tick != tick:
-                return
-            set_hover((str(id(model)), tick, _hover(plot, model)))
+        def build_hover():
+            # A plain thread started by an effect, not solara's use_thread: use_thread changes its own state each
+            # time it restarts (every week of a Play), which adds renders and can trip reacton's render-loop guard.
+            cancel = threading.Event()
 
-        solara.use_thread(build_hover, dependencies=[id(model), tick, grouped], intrusive_cancel=False)
+            def run() -> None:
+                if grouped or cancel.wait(HOVER_QUIET_S) or model.sim.tick != tick:
+                    return
+                set_hover((str(id(model)), tick, _hover(plot, model)))
+
+            threading.Thread(target=run, name="wom-hover", daemon=True).start()
+            return cancel.set
+
+        solara.use_effect(build_hover, dependencies=[id(model), tick, grouped])
         hover = hover[2] if hover[:2] == (str(id(model)), tick) and not grouped else ""
         with solara.Column(style={"position": "relative", "padding": "0"}, gap="0"):
             solara.Image(image, width="100%", classes=["wom-figure", "wom-network-figure"])
