@@ -539,27 +539,52 @@ def test_tiles_show_the_difference_to_the_pin_at_the_same_week():
     assert format_difference("adoption_share", 0.0123) == "+1.2 pp" and format_difference("nps", -3.0) == "-3.0"
 
 
-def test_compare_with_pin_pairs_replications_by_seed(monkeypatch):
-    from wom_sim.viz import pins as pins_module
-    from wom_sim.viz.pins import compare_with_pin, make_pin, replicate_pair
+def test_hover_layer_puts_each_drawn_persons_state_on_their_dot():
+    from wom_sim.viz.figures import person_states
+
+    model = _stepped(3)
+    pop = model.sim.population
+    plot = NetworkPlot(model.drawn, model.positions, pop.is_kol)
+    plot.update(pop, model.sim.last_tick)
+    svg = plot.hover_svg(pop)
+    assert svg.count("<circle") == len(model.drawn.nodes) and svg.count("<title>") == len(model.drawn.nodes)
+    states = person_states(pop, model.drawn.nodes)
+    customer = int(np.flatnonzero(pop.status[model.drawn.nodes] == 2)[0])
+    person = int(model.drawn.nodes[customer])
+    assert states[customer].startswith(f"Person {person}") and f"trust {pop.T[person]:.2f}" in states[customer]
+    assert "acquired by" in states[customer] or "from the start" in states[customer]
+    # The circle sits on the dot: its centre is the dot's pixel position (y measured from the top in SVG).
+    x, y = plot.ax.transData.transform(model.positions[customer])
+    assert f'cx="{x:.1f}" cy="{plot.fig.bbox.height - y:.1f}"' in svg
+
+
+def test_compare_panel_gives_what_wom_sim_compare_prints_for_the_same_settings(tmp_path):
+    from wom_sim.viz import saving
+    from wom_sim.viz.pins import COMPARE_OUTCOMES, compare_with_pin, make_pin, paired_comparison
 
     base = VizModel(**initial_kwargs(_params("baseline"))).sim.wom_scenario
     better = VizModel(**{**initial_kwargs(_params("baseline")), "quality": 0.95}).sim.wom_scenario
-    a, b = replicate_pair(base, base, 3)
-    assert [r["seed"].iloc[0] for r in a] == [r["seed"].iloc[0] for r in b] and len(
-        set(r["seed"].iloc[0] for r in a)
-    ) == 3
-    pd.testing.assert_frame_equal(a[1], b[1])  # same scenario, same seed: the same run
     pin = make_pin(base, pd.DataFrame({"t": []}), {}, number=1)
     rows = compare_with_pin(pin, base, replications=3)
     assert {r["difference"] for r in rows} <= {"+0.0 pp", "0", "+0.0", "+0"}  # CRN: no change, no difference
     rows = compare_with_pin(pin, better, replications=3)
     assert rows[0]["outcome"] == "Ever adopted (share of population)" and set(rows[0]) == {
         "outcome", "pin 1", "current", "difference", "95% CI"}  # fmt: skip
-    calls = []
-    monkeypatch.setattr(pins_module, "replicate_pair", lambda *a: calls.append(a) or replicate_pair(*a))
-    compare_with_pin(pin, better, replications=2)
-    assert calls and calls[0][2] == 2  # every comparison goes through the one adapter
+    # The CLI on the same two scenarios (saved as the page saves them) gives the same numbers: one compare API.
+    files = []
+    for name, scenario in (("pinned", base), ("current", better)):
+        files.append(tmp_path / f"{name}.yaml")
+        files[-1].write_text(saving.scenario_file(scenario))
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(cli, ["compare", *map(str, files), "-r", "3", "--workers", "0", "--out", str(out),
+                                      "-q"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (table,) = out.rglob("uplift.csv")
+    cli_uplift = pd.read_csv(table).set_index("outcome").loc[list(COMPARE_OUTCOMES)]
+    page = paired_comparison(pin, better, 3).uplift.set_index("outcome").loc[list(COMPARE_OUTCOMES)]
+    columns = ["base_mean", "treatment_mean", "uplift", "ci_low", "ci_high"]
+    pd.testing.assert_frame_equal(page[columns], cli_uplift[columns], check_exact=False, rtol=1e-12)
+    assert (page["uplift"] != 0).any()  # the quality change did something, so the equality is not 0 == 0
 
 
 def test_saved_settings_reproduce_the_run_with_wom_sim_run(tmp_path):
@@ -695,6 +720,32 @@ def test_label_propagation_finds_planted_communities():
     for a, b in zip(src, dst, strict=True):
         expected[groups.of[a], groups.of[b]] += 1
     assert np.array_equal(flows(groups, src, dst), expected)
+
+
+def _ring_of_cliques():
+    # Four cliques of 30 joined in a ring by one tie each: four communities.
+    edges = [(b * 30 + i, b * 30 + j) for b in range(4) for i in range(30) for j in range(i + 1, 30)]
+    edges += [(b * 30, ((b + 1) % 4) * 30 + 1) for b in range(4)]
+    return make_graph(120, edges)
+
+
+def test_people_view_coloured_by_community_gives_each_community_its_colour():
+    from wom_sim.viz.figures import COMMUNITY_COLOURS, node_colours
+    from wom_sim.viz.groups import communities
+
+    g = _ring_of_cliques()
+    groups = communities(g, max_groups=3)
+    drawn = sample_nodes(g, np.array([0]))
+    colours = node_colours(drawn, None, "community", groups)
+    assert list(colours) == list(COMMUNITY_COLOURS[[0, 1, 2, len(COMMUNITY_COLOURS) - 1]][groups.of[drawn.nodes]])
+    assert len(set(colours[::30])) == 4  # one colour per clique: three communities and the others
+    with pytest.raises(ValueError, match="community"):
+        node_colours(drawn, None, "community")
+    model = _stepped(1)
+    of = communities(model.sim.graph)  # the model started it in the background; this waits for or reads it
+    plot = NetworkPlot(model.drawn, model.positions, model.sim.population.is_kol)
+    plot.update(model.sim.population, model.sim.last_tick, "community", of)
+    assert [t.get_text() for t in plot.legend.get_texts()][:2] == ["community 1", "community 2"]
 
 
 def test_aggregate_view_draws_every_group_without_overlapping_labels():

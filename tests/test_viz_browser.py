@@ -151,6 +151,12 @@ def test_page_renders_steps_plays_and_takes_parameters(served, tmp_path):
             expect(network).not_to_have_attribute("src", before)
             expect(page.get_by_text(re.compile(r"^(Step: 1|Time: 1(\.0)?)$"))).to_be_visible()  # Mesa 3.3 / 3.5
             at_one = customers.inner_text()
+            # Hover: once the week stays on screen, each drawn dot has a tooltip with that person's state.
+            hover = page.locator("svg.wom-hover circle")
+            expect(hover).to_have_count(2000, timeout=10_000)
+            hover.last.hover()  # painted last, so on top of any dot it overlaps
+            tooltip = hover.last.locator("title").text_content() or ""
+            assert re.match(r"Person \d+", tooltip) and "trust " in tooltip, tooltip
 
             # Play, then pause: the model runs on by itself and stops when paused. Speed: weeks per second while
             # playing, every week drawn, over at least PLAY_S seconds.

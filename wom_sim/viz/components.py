@@ -8,6 +8,8 @@ model gets one persistent matplotlib figure per view (updated in place, not rebu
 
 from __future__ import annotations
 
+import threading
+
 import solara
 import solara.lab
 from mesa.visualization.utils import force_update, update_counter
@@ -20,7 +22,6 @@ from wom_sim.viz.figures import (
     empty_kpi_png,
     kpi_differences,
     kpi_values,
-    network_figure,
     pin_row,
     png,
 )
@@ -135,7 +136,7 @@ def NetworkCard(model: VizModel, tick: int):
 
     def draw() -> bytes:
         with model.lock:  # update copies what it shows out of the arrays; encoding can run beside the next tick
-            plot.update(model.sim.population, model.sim.last_tick, colour_by.value)
+            plot.update(model.sim.population, model.sim.last_tick, colour_by.value, _community(model, colour_by.value))
         return plot.frame_png()
 
     def chart(fmt: str):
@@ -145,8 +146,9 @@ def NetworkCard(model: VizModel, tick: int):
                     fig = aggregate_figure(communities(model.sim.graph), model.sim.population, model.sim.last_tick,
                                            unit)  # fmt: skip
                 else:
-                    fig = network_figure(model.drawn, model.positions, model.sim.population, model.sim.last_tick,
-                                         colour_by.value, unit)  # fmt: skip
+                    fig = NetworkPlot(model.drawn, model.positions, model.sim.population.is_kol, unit=unit).update(
+                        model.sim.population, model.sim.last_tick, colour_by.value, _community(model, colour_by.value)
+                    )
             return saving.chart_bytes(fig, fmt)
 
         return make
@@ -166,10 +168,35 @@ def NetworkCard(model: VizModel, tick: int):
                                            classes=["wom-view"])  # fmt: skip
             if not grouped:
                 solara.Text("Colour by", style={"font-size": "13px"})
-                solara.ToggleButtonsSingle(value=colour_by, values=["status", "satisfaction"], dense=True)
+                solara.ToggleButtonsSingle(value=colour_by, values=["status", "satisfaction", "community"],
+                                           dense=True)  # fmt: skip
             for fmt in saving.CHART_FORMATS:
                 Download(chart(fmt), f"network_{unit}{tick}.{fmt}", fmt.upper(), _MIME[fmt])
-        solara.Image(image, width="100%", classes=["wom-figure", "wom-network-figure"])
+        # Hover a dot to see that person's state: a transparent layer of tooltips over the picture. It is ~0.3 MB
+        # and ~0.1 s to build at 2,000 drawn people, so it is built off the render path, once the page has shown a
+        # week for HOVER_QUIET_S (paused, or after Step), never for each frame of a Play.
+        hover, set_hover = solara.use_state(("", -1, ""))
+
+        def build_hover():
+            # A plain thread started by an effect, not solara's use_thread: use_thread changes its own state each
+            # time it restarts (every week of a Play), which adds renders and can trip reacton's render-loop guard.
+            cancel = threading.Event()
+
+            def run() -> None:
+                if grouped or cancel.wait(HOVER_QUIET_S) or model.sim.tick != tick:
+                    return
+                set_hover((str(id(model)), tick, _hover(plot, model)))
+
+            threading.Thread(target=run, name="wom-hover", daemon=True).start()
+            return cancel.set
+
+        solara.use_effect(build_hover, dependencies=[id(model), tick, grouped])
+        hover = hover[2] if hover[:2] == (str(id(model)), tick) and not grouped else ""
+        with solara.Column(style={"position": "relative", "padding": "0"}, gap="0"):
+            solara.Image(image, width="100%", classes=["wom-figure", "wom-network-figure"])
+            if hover:
+                solara.HTML(tag="div", unsafe_innerHTML=hover, classes=["wom-hover-layer"],
+                            style="position:absolute;left:0;top:0;width:100%;height:100%")  # fmt: skip
         messages = model.sim.last_metrics or {}
         with solara.Column(gap="2px", style=MUTED):
             if grouped:
@@ -183,6 +210,19 @@ def NetworkCard(model: VizModel, tick: int):
                     "messages among everyone"
                     + ("." if grouped else "; the coloured lines are those between drawn people.")
                 )
+
+
+HOVER_QUIET_S = 0.4  # seconds a week stays on screen before its tooltips are built (a Play shows ~6 weeks a second)
+
+
+def _community(model: VizModel, colour_by: str):
+    """Each person's community when the view is coloured by it (computed once per graph, started with the model)."""
+    return communities(model.sim.graph) if colour_by == "community" else None
+
+
+def _hover(plot: NetworkPlot, model: VizModel) -> str:
+    with model.lock:
+        return plot.hover_svg(model.sim.population)
 
 
 _MIME = {"png": "image/png", "svg": "image/svg+xml"}

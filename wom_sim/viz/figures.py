@@ -7,6 +7,7 @@ Labels, formats and colours come from `wom_sim.catalogue`, as in the report's fi
 from __future__ import annotations
 
 import functools
+import html
 import io
 
 import numpy as np
@@ -33,7 +34,8 @@ from wom_sim.catalogue import (
     series_label,
 )
 from wom_sim.sim.dynamics import TickState
-from wom_sim.sim.population import STATUS_NAMES, Population
+from wom_sim.sim.population import CHANNELS, STATUS_NAMES, Population
+from wom_sim.viz.groups import MAX_GROUPS, Groups
 from wom_sim.viz.sampling import DrawnGraph
 
 # Indexed by status code (STATUS_NAMES order).
@@ -46,16 +48,27 @@ DPI = 90
 GRID = "#EEEEEE"  # lighter than the palette's pale grey: grid lines must not compete with the data
 FADE_TICKS = 3  # WOM flows stay on the network view this many ticks, fading
 FADE = (1.0, 0.35, 0.12)  # opacity of this tick's flows and of the ticks before, relative
+# Communities (the MAX_GROUPS largest, then "others" in pale grey): the palette's colours that are not the WOM
+# lines' green and vermillion, so a community never reads as a flow.
+COMMUNITY_COLOURS = np.array([PALETTE[c] for c in ("blue", "orange", "reddish_purple", "sky_blue", "yellow", "black",
+                                                    "pale_grey")])  # fmt: skip
+assert len(COMMUNITY_COLOURS) == MAX_GROUPS + 1
 NPS_RANGE = (-100.0, 100.0)  # NPS is % promoters - % detractors
 
 
-def node_colours(drawn: DrawnGraph, pop: Population, colour_by: str) -> np.ndarray:
-    """RGBA (or hex) colour per drawn person: by status, or by satisfaction S (grey if never a customer)."""
+def node_colours(drawn: DrawnGraph, pop: Population, colour_by: str, community: Groups | None = None) -> np.ndarray:
+    """RGBA (or hex) colour per drawn person: by status, by satisfaction S (grey if never a customer) or by community
+    (`community`: `groups.communities(graph)`, one colour per community, pale grey for the others)."""
     nodes = drawn.nodes
     if colour_by == "status":
         return STATUS_COLOURS[pop.status[nodes]]
+    if colour_by == "community":
+        if community is None:
+            raise ValueError("colour_by='community' needs the communities (groups.communities(graph))")
+        of, others = community.of[nodes], len(COMMUNITY_COLOURS) - 1
+        return COMMUNITY_COLOURS[np.where(of == community.k - 1, others, np.minimum(of, others - 1))]
     if colour_by != "satisfaction":
-        raise ValueError(f"colour_by must be 'status' or 'satisfaction', got {colour_by!r}")
+        raise ValueError(f"colour_by must be 'status', 'satisfaction' or 'community', got {colour_by!r}")
     colours = SATISFACTION_CMAP(pop.S[nodes])
     colours[~pop.experienced[nodes]] = to_rgba(NEVER_EXPERIENCED)
     return colours
@@ -114,9 +127,16 @@ class NetworkPlot:
             self.ax.draw_artist(artist)
         return _canvas_png(self.canvas)
 
-    def update(self, pop: Population, last_tick: TickState | None, colour_by: str = "status") -> Figure:
-        """Colour the people by `colour_by` ('status' or 'satisfaction') and draw `last_tick`'s WOM."""
-        colours = node_colours(self.drawn, pop, colour_by)
+    def update(
+        self,
+        pop: Population,
+        last_tick: TickState | None,
+        colour_by: str = "status",
+        community: Groups | None = None,
+    ) -> Figure:
+        """Colour the people by `colour_by` ('status', 'satisfaction' or 'community', which needs `community`) and
+        draw `last_tick`'s WOM."""
+        colours = node_colours(self.drawn, pop, colour_by, community)
         self.people.set_facecolors(colours[~self.kol])
         self.kols.set_facecolors(colours[self.kol])
         if last_tick is None:
@@ -142,6 +162,42 @@ class NetworkPlot:
             self.legend, self.colour_by = _network_legend(self.fig, colour_by, self.unit), colour_by
             self.background = None
         return self.fig
+
+    def hover_svg(self, pop: Population) -> str:
+        """A transparent SVG laid over the picture (same size), one circle per drawn person with their state as its
+        tooltip (`person_state`): hovering a dot in the browser shows who that is. Built from the figure's own
+        transform, so the circles sit on the dots whatever the axes' box."""
+        width, height = self.fig.bbox.width, self.fig.bbox.height
+        self.ax.apply_aspect()  # the equal-aspect box is settled at draw time; settle it before reading positions
+        xy = self.ax.transData.transform(self.positions)
+        titles = person_states(pop, self.drawn.nodes)
+        radius = np.where(self.kol, 6.0, 3.5)  # a little larger than the dots (NODE_SIZE, KOL_SIZE are areas in pt^2)
+        circles = "".join(f'<circle cx="{x:.1f}" cy="{height - y:.1f}" r="{r}"><title>{t}</title></circle>'
+                          for (x, y), r, t in zip(xy, radius, titles, strict=True))  # fmt: skip
+        return (f'<svg class="wom-hover" viewBox="0 0 {width:.0f} {height:.0f}" preserveAspectRatio="none" '
+                'style="position:absolute;left:0;top:0;width:100%;height:100%;fill:transparent;pointer-events:all">'
+                f"{circles}</svg>")  # fmt: skip
+
+
+def person_states(pop: Population, people: np.ndarray) -> list[str]:
+    """What a tooltip says of each person: id, status, satisfaction, trust, loyalty, segment, how they were acquired."""
+    names = pop.segment_names or []
+    out = []
+    for i in np.asarray(people, dtype=np.int64):
+        status = STATUS_NAMES[pop.status[i]]
+        lines = [f"Person {i}{' (KOL)' if pop.is_kol[i] else ''}: {status}"]
+        if pop.experienced[i]:
+            lines.append(f"satisfaction {pop.S[i]:.2f}")
+        lines.append(f"trust {pop.T[i]:.2f}, loyalty {pop.L[i]:.2f}")
+        if len(names) > 1:
+            lines.append(f"segment {names[pop.segment[i]]}")
+        if pop.status[i] >= STATUS_NAMES.index("customer"):
+            channel = CHANNELS[pop.acquired_by[i]]
+            lines.append("a customer from the start" if channel == "none" else f"acquired by {CHANNEL_LABELS[channel]}")
+        lines.append(f"WOM sent +{pop.pos_sent[i]} / \u2212{pop.neg_sent[i]}, received +{pop.pos_received[i]} / "
+                     f"\u2212{pop.neg_received[i]}")  # fmt: skip
+        out.append(html.escape("\n".join(lines)))
+    return out
 
 
 def network_figure(
@@ -171,6 +227,10 @@ def _network_legend(fig: Figure, colour_by: str, unit: str):
 
     if colour_by == "status":
         handles = [dot(c, name) for c, name in zip(STATUS_COLOURS, STATUS_NAMES, strict=True)]
+    elif colour_by == "community":
+        k = len(COMMUNITY_COLOURS) - 1
+        handles = [dot(c, f"community {i + 1}") for i, c in enumerate(COMMUNITY_COLOURS[:k])]
+        handles.append(dot(COMMUNITY_COLOURS[k], "others"))
     else:
         handles = [dot(SATISFACTION_CMAP(0.1), "dissatisfied"), dot(SATISFACTION_CMAP(0.5), "neutral"),
                    dot(SATISFACTION_CMAP(0.9), "satisfied"), dot(NEVER_EXPERIENCED, "never bought")]  # fmt: skip

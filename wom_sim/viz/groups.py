@@ -9,6 +9,7 @@ one group "others": a scale-free graph has a few real communities and many tiny 
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ MAX_GROUPS = 6  # bubbles drawn, the largest communities; everyone else is "othe
 ROUNDS = 20  # label propagation rounds at most (it usually settles in 10-15)
 GROUP_SEED = 20_240_602
 _CUSTOMER = STATUS_NAMES.index("customer")
+_COMPUTING = threading.Lock()  # one computation at a time: a second caller waits for the first and reads its result
 _CACHE: OrderedDict[tuple[int, int], tuple[Graph, Groups]] = OrderedDict()  # the graph is held: ids stay unique
 
 
@@ -47,13 +49,17 @@ def label_propagation(graph: Graph, rounds: int = ROUNDS, seed: int = GROUP_SEED
     labels = np.arange(n, dtype=np.int64)
     rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(graph.indptr))
     for _ in range(rounds):
-        key = rows * n + labels[graph.indices]
-        pairs, counts = np.unique(key, return_counts=True)
+        # (person, label) pairs sorted by person, with how many of the person's neighbours carry the label; a
+        # random fraction < 1 added to each count breaks ties at random, and the largest per person (a running
+        # maximum over its contiguous block) wins: one sort per round, ~3x faster than sorting by count as well.
+        pairs, counts = np.unique(rows * n + labels[graph.indices], return_counts=True)
         person, label = pairs // n, pairs % n
-        order = np.lexsort((rng.random(len(pairs)), -counts, person))  # most common first, ties at random
-        first = np.r_[True, person[order][1:] != person[order][:-1]]
+        score = counts + 0.5 * rng.random(len(pairs))
+        starts = np.flatnonzero(np.r_[True, person[1:] != person[:-1]])
+        best_score = np.maximum.reduceat(score, starts)
+        win = score == np.repeat(best_score, np.diff(np.r_[starts, len(pairs)]))
         best = labels.copy()
-        best[person[order][first]] = label[order][first]
+        best[person[win]] = label[win]
         new = np.where(rng.random(n) < 0.5, best, labels)
         if np.array_equal(new, labels):
             break
@@ -63,9 +69,20 @@ def label_propagation(graph: Graph, rounds: int = ROUNDS, seed: int = GROUP_SEED
 
 def communities(graph: Graph, max_groups: int = MAX_GROUPS) -> Groups:
     """The largest communities of `graph` and the others, computed once per graph (Reset re-uses the graph)."""
-    cached = _CACHE.get((id(graph), max_groups))
-    if cached is not None and cached[0] is graph:
-        return cached[1]
+    with _COMPUTING:
+        cached = _CACHE.get((id(graph), max_groups))
+        if cached is not None and cached[0] is graph:
+            return cached[1]
+        return _communities(graph, max_groups)
+
+
+def communities_in_background(graph: Graph) -> None:
+    """Start computing `communities(graph)` in a daemon thread (it takes seconds at 100,000 people), so the page's
+    community colouring and grouped view find it cached."""
+    threading.Thread(target=communities, args=(graph,), name="wom-communities", daemon=True).start()
+
+
+def _communities(graph: Graph, max_groups: int) -> Groups:
     labels = label_propagation(graph)
     values, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
     top = np.argsort(-counts, kind="stable")[:max_groups]

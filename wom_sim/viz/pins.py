@@ -2,8 +2,8 @@
 
 A pin holds the scenario a run used and its metrics so far; the page overlays pinned runs in grey on the KPI
 plots and shows the tiles' difference to the first pin. `compare_with_pin` runs both scenarios over a few
-replications with the same seeds (common random numbers) and reports the paired difference with its 95% CI.
-The experiment layer is reached through `replicate_pair` only, so the page follows that layer through one seam.
+replications with the same seeds (common random numbers) through `wom_sim.compare`, the one comparison API, so
+the page and `wom-sim compare` give the same paired difference and CI for the same settings.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from wom_sim.analysis.statistics import paired_difference
-from wom_sim.catalogue import describe, format_value, metric, summarise
-from wom_sim.experiment.runner import make_task, run_task
-from wom_sim.experiment.seeds import replication_seeds
+from wom_sim.catalogue import describe, format_value
+from wom_sim.experiment.comparison import Comparison, compare
+from wom_sim.experiment.studies import Arm
 from wom_sim.scenario.schema import Scenario
 from wom_sim.viz.figures import format_difference
 
 MAX_PINS = 3  # more grey lines than three do not stay apart on a small plot
 COMPARE_REPLICATIONS = 5  # default replications per arm: a few seconds at 5,000 people, enough for a rough CI
-# What the compare panel reports, each summarised over the run as the catalogue says.
-COMPARE_OUTCOMES = ("adoption_share", "customers", "nps", "pos_messages", "neg_messages", "cum_profit")
+# What the compare panel reports, each summarised over the run as the catalogue says (profit: summed over the run);
+# all are rows of `wom-sim compare`'s table too.
+COMPARE_OUTCOMES = ("adoption_share", "customers", "nps", "pos_messages", "neg_messages", "profit")
 _NUMBERS = itertools.count(1)
 
 
@@ -61,32 +61,21 @@ def changed_settings(pin: Pin, now: dict[str, str]) -> list[str]:
             if now.get(name) != value and name != "Scenario"]  # fmt: skip
 
 
-def replicate_pair(base: Scenario, treatment: Scenario, replications: int) -> tuple[list, list]:
-    """The per-tick metrics of `replications` runs of each scenario, replication i of both with the same seed.
-
-    The page's one call into the experiment layer (the lowest-level functions it has: a task per run and the
-    replication seeds derived from the base scenario's seed); swap this body to follow that layer's API.
-    """
-    seeds = replication_seeds(base.seed, replications)
-    return [run_task(make_task(base, s)) for s in seeds], [run_task(make_task(treatment, s)) for s in seeds]
-
-
 def compare_with_pin(
     pin: Pin, current: Scenario, replications: int = COMPARE_REPLICATIONS, outcomes=COMPARE_OUTCOMES
 ) -> list[dict[str, str]]:
     """Rows of the compare panel: per outcome the pin's and the current run's mean and the paired difference.
 
-    Each row: outcome (its catalogue label with its summary, in the scenario's tick unit), pin, current,
-    difference and the 95% CI of the difference over the paired replications.
+    The numbers are `wom_sim.compare`'s (the one comparison API, which `wom-sim compare` prints): the pinned
+    scenario is the base, the current one the treatment, replication i of both with the same seed derived from
+    the pin's seed (common random numbers). Each row: outcome (its catalogue label with its summary, in the
+    scenario's tick unit), pin, current, difference and the 95% CI of the difference over the paired replications.
     """
-    base_runs, current_runs = replicate_pair(pin.scenario, current, replications)
+    result = paired_comparison(pin, current, replications, outcomes)
     unit = current.tick_unit
     rows = []
-    for name in outcomes:
-        stat = metric(name).summary
-        base = [summarise(run[name], stat) for run in base_runs]
-        treatment = [summarise(run[name], stat) for run in current_runs]
-        d = paired_difference(base, treatment)
+    for d in result.uplift[result.uplift["outcome"].isin(list(outcomes))].to_dict("records"):
+        name = d["outcome"]
         rows.append({
             "outcome": describe(name, unit=unit),
             pin.label: format_value(name, d["base_mean"]),
@@ -95,3 +84,9 @@ def compare_with_pin(
             "95% CI": f"{format_difference(name, d['ci_low'])} to {format_difference(name, d['ci_high'])}",
         })  # fmt: skip
     return rows
+
+
+def paired_comparison(pin: Pin, current: Scenario, replications: int, outcomes=COMPARE_OUTCOMES) -> Comparison:
+    """`wom_sim.compare` of the pinned run (base) and the current settings, seeded by the pin's seed, in memory."""
+    return compare(Arm(pin.label, pin.scenario), Arm("current", current), replications=replications,
+                   seed=pin.scenario.seed, outcomes=list(outcomes))  # fmt: skip
