@@ -3,9 +3,11 @@ fewer runs; spec errors are one line naming the file and key."""
 
 from __future__ import annotations
 
+import html
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from wom_sim.analysis.statistics import mean_ci
@@ -14,6 +16,8 @@ from wom_sim.experiment.levers import plan_scenario
 from wom_sim.experiment.optimise import optimise
 from wom_sim.experiment.optimise_spec import OptimiseSpec, build_optimisation, load_optimisation
 from wom_sim.experiment.seeds import replication_seeds
+from wom_sim.report.html import build_report
+from wom_sim.report.workbook import write_workbook
 from wom_sim.scenario.catalogue import bundled_path
 from wom_sim.sim.model import simulate
 
@@ -85,6 +89,11 @@ def test_over_budget_plans_are_infeasible_never_recommended_and_the_search_resum
     # Resumable: the same spec and store replay the same trials from stored runs, running nothing new.
     again = optimise(opt, out=tmp_path / "store", check=False)
     assert again.runs == 0 and again.trials.equals(result.trials)
+    # `wom-sim report DIR` (and --xlsx) read the optimiser's folder: its plan and every trial.
+    page = build_report(tmp_path / "store").read_text(encoding="utf-8")
+    assert "Budget plan" in page and "every trial" in page and html.escape(result.recommended_label) in page
+    sheets = pd.read_excel(write_workbook(tmp_path / "store"), sheet_name=None)
+    assert len(sheets["Trials"]) == len(result.trials) and "Summary" in sheets
 
 
 def test_spec_errors_are_one_line_naming_file_and_key(tmp_path):

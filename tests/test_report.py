@@ -12,10 +12,13 @@ from matplotlib.figure import Figure
 
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment import Arm, compare, replicate
+from wom_sim.experiment.attribution import attribution
 from wom_sim.experiment.comparison import load_comparison
+from wom_sim.experiment.curves import curves
 from wom_sim.report import figures as report
 from wom_sim.report.changes import changed_payload, changes
 from wom_sim.report.html import build_report, ci_table, pairing_gain, replications_needed, uplift_display
+from wom_sim.report.workbook import write_workbook
 from wom_sim.sim.model import resolve_scenario, simulate
 
 TINY = {"network.n": 300, "network.m": 3, "ticks": 10}
@@ -221,3 +224,18 @@ def test_replications_follow_the_noise():
     points = pd.DataFrame({"m_mean": [0.0, 1.0], "m_ci_low": [-0.1, 0.9], "m_ci_high": [0.1, 1.1]})
     assert replications_needed(points, "m", 5) == 5  # a half-width of 10% of the spread is what is asked
     assert replications_needed(points.assign(m_ci_low=[-0.2, 0.8], m_ci_high=[0.2, 1.2]), "m", 5) == 20  # 1/sqrt(n)
+
+
+def test_reports_of_attribution_and_response_curves_lead_with_their_decision(tmp_path):
+    small = {"network.n": 300, "ticks": 8}
+    found = attribution("baseline", replications=2, overrides=small, out=tmp_path / "att")
+    page = build_report(tmp_path / "att").read_text(encoding="utf-8")
+    assert page.index("what each channel truly causes") < page.index("Method")
+    for sentence in found.table["sentence"]:  # every channel's sentence, as the terminal prints it
+        assert html.escape(sentence) in page
+    curves("baseline", {"kols.select.k": [0, 20]}, replications=2, overrides=small, out=tmp_path / "cur",
+           outcomes=["adoption_share"])  # fmt: skip
+    page = build_report(tmp_path / "cur").read_text(encoding="utf-8")
+    assert "where each lever stops paying" in page and "kols.select.k" in page and "<img" in page
+    sheets = pd.read_excel(write_workbook(tmp_path / "cur"), sheet_name=None)
+    assert list(sheets)[:2] == ["Summary", "Curves"] and set(sheets["Curves"]["value"]) == {0, 10, 20}

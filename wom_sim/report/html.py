@@ -29,6 +29,7 @@ from wom_sim.experiment.sweep import summarise_sweep
 from wom_sim.output import atomic_file
 from wom_sim.report import figures as report
 from wom_sim.report.changes import changes
+from wom_sim.report.optimise import curve_figure
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1200px;
@@ -469,6 +470,93 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
     return f"Sweep: {sweep.get('name') or Path(spec['spec_file']).stem}", body
 
 
+def _share_ci(value: float, low: float, high: float) -> str:
+    return "n/a" if value != value else f"{value:.0%} ({low:.0%} to {high:.0%})"
+
+
+def _attribution_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list[str]]:
+    table = _read(folder, "attribution")
+    if table is None:
+        raise ScenarioError(f"{folder}: attribution.parquet is missing; run the same attribution command again")
+    spec = manifest.get("spec", {})
+    credited = table[["last_touch_share", "ci_low", "ci_high"]].itertuples(index=False)
+    lost = table[["lost_share", "lost_ci_low", "lost_ci_high"]].itertuples(index=False)
+    shown = pd.DataFrame(
+        {
+            "channel": table["label"],
+            "switched off by": table["switched_off"],
+            "credited (last touch), 95% CI": [_share_ci(*r) for r in credited],
+            "lost when off, 95% CI": [_share_ci(*r) for r in lost],
+            "verdict": table["verdict"],
+        }
+    )
+    body = [
+        "<h2>Decision: what each channel truly causes</h2>",
+        *(f'<p class="verdict">{html.escape(str(line))}</p>' for line in table["sentence"]),
+        _table(shown),
+        "<h2>Method</h2>",
+        _p(
+            "Each channel is switched off in its own arm (the key shown), run on the same seeds as the base (common "
+            "random numbers). Credited: the share of the base's new customers whose last touch was the channel. "
+            "Lost: the share of the base's new customers that disappears with the channel off. Last touch over-"
+            "credits a channel when some of the customers it touched last would have bought anyway; it under-"
+            f"credits one that also feeds the others. {int(table['n'].max())} paired replications."
+        ),
+    ]
+    arms = spec.get("arms") or [{}]
+    return f"Channel incrementality: {arms[0].get('label', folder.name)}", body
+
+
+def _curves_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list[str]]:
+    table = _read(folder, "curves")
+    if table is None:
+        raise ScenarioError(f"{folder}: curves.parquet is missing; run the same curves command again")
+    body = ["<h2>Decision: where each lever stops paying</h2>"]
+    lines = []
+    for (lever, name), part in table.groupby(["lever", "outcome"], sort=False):
+        saturation = part["saturation"].iloc[0]
+        current = part.loc[part["current"], "value"]
+        now = f"; the current plan is at {current.iloc[0]:g}" if len(current) else ""
+        if saturation == saturation:
+            lines.append(f"{lever}: {report.outcome_label(name)} stops rising significantly from {saturation:g}{now}.")
+    body.append(_list(lines))
+    for lever in dict.fromkeys(table["lever"]):
+        body.append(_img(curve_figure(table, lever), f"response curves of {lever}", embed))
+    cols = ["lever", "value", "current", "spend_uplift", "outcome", "uplift", "ci_low", "ci_high", "avg_roi",
+            "marginal_roi", "saturation", "n"]  # fmt: skip
+    body += [
+        "<h2>Details</h2>",
+        _table(table[[c for c in cols if c in table]].round(4)),
+        "<h2>Method</h2>",
+        _p(
+            "Every level runs on the same seeds (common random numbers); uplifts and their 95% bands are paired "
+            "differences against the lever's lowest level. Saturation: the lowest level from which no further step "
+            "raises the outcome significantly. Average ROI: profit uplift per unit of extra spend; marginal ROI: the "
+            "same for the last step."
+        ),
+    ]
+    return "Response curves", body
+
+
+def _optimise_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list[str]]:
+    check, trials, close = (_read(folder, name) for name in ("check", "trials", "indistinguishable"))
+    if check is None or trials is None:
+        raise ScenarioError(f"{folder}: the optimiser's tables are missing; run the same optimise command again")
+    if len(check):
+        body = ["<h2>Decision: the recommended plan, checked on fresh seeds</h2>", _table(check.round(4))]
+    else:
+        skipped = _p("The fresh-seed check did not run (optimise was called with check=False).")
+        body = ["<h2>Decision: the recommended plan</h2>", skipped]
+    if close is not None and len(close) > 1:
+        body += [_p(f"{len(close)} plans are indistinguishable within the noise:"), _table(close.round(4))]
+    plan = folder / "plan.yaml"
+    if plan.exists():
+        body += ["<h3>The plan as a scenario file (plan.yaml)</h3>",
+                 f"<pre>{html.escape(plan.read_text(encoding='utf-8'))}</pre>"]  # fmt: skip
+    body += ["<h2>Details: every trial</h2>", _table(trials.round(4))]
+    return "Budget plan", body
+
+
 def build_report(folder: str | Path, out: str | Path | None = None, embed: str = "png") -> Path:
     """Write `report.html` (or `out`) for a run, replications, comparison or sweep folder; returns its path.
     `embed`: "png" (base64 images) or "svg" (inline vector figures)."""
@@ -480,9 +568,14 @@ def build_report(folder: str | Path, out: str | Path | None = None, embed: str =
     manifest = ResultStore(folder).manifest()
     if manifest is not None:
         kind = manifest.get("kind")
-        builder = {"replications": _replications_sections, "compare": _compare_sections, "sweep": _sweep_sections}.get(
-            kind
-        )
+        builder = {
+            "replications": _replications_sections,
+            "compare": _compare_sections,
+            "sweep": _sweep_sections,
+            "attribution": _attribution_sections,
+            "curves": _curves_sections,
+            "optimise": _optimise_sections,
+        }.get(kind)
         if builder is None:
             raise ScenarioError(f"{folder}/manifest.json: unknown kind {kind!r}")
         title, body = builder(folder, manifest, embed)

@@ -45,9 +45,13 @@ def _scale(name: str) -> str | None:
 
 
 def _read(folder: Path, name: str) -> pd.DataFrame | None:
-    for suffix, reader in ((".csv", pd.read_csv), (".parquet", pd.read_parquet)):
+    # Parquet first: it keeps types, and an empty table (an optimiser run without its check) stays readable.
+    for suffix, reader in ((".parquet", pd.read_parquet), (".csv", pd.read_csv)):
         if (folder / f"{name}{suffix}").exists():
-            return reader(folder / f"{name}{suffix}")
+            try:
+                return reader(folder / f"{name}{suffix}")
+            except pd.errors.EmptyDataError:
+                return pd.DataFrame()
     return None
 
 
@@ -150,8 +154,22 @@ def _sheets(folder: Path, kind: str | None = None) -> tuple[dict[str, pd.DataFra
         table = _read(folder, "attribution")
         sheets["Summary"] = table[["label", "verdict", "sentence"]]
         sheets["Attribution"] = table
+    elif kind == "curves":
+        table = _read(folder, "curves")
+        sheets["Summary"] = table[table["current"]] if table["current"].any() else table
+        sheets["Curves"] = table
+    elif kind == "optimise":
+        check, close, trials = (_read(folder, name) for name in ("check", "indistinguishable", "trials"))
+        # The fresh-seed check when it ran, else the plans within the noise of the best.
+        sheets["Summary"] = check if check is not None and len(check) else close
+        if close is not None:
+            sheets["Within the noise"] = close
+        sheets["Trials"] = trials
     else:
-        raise ScenarioError(f"{folder}: a wom-sim {kind} output has no workbook (run, replications, compare, sweep)")
+        raise ScenarioError(
+            f"{folder}: a wom-sim {kind} output has no workbook (run, replications, compare, sweep, attribution, "
+            "curves, optimise)"
+        )
     sheets["Scenario"] = scenario
     return sheets, kind, unit
 

@@ -703,6 +703,8 @@ def params_table(model: type[InterventionSpec]) -> str:
         extra = f.json_schema_extra or {}
         default = f.default.model_dump() if isinstance(f.default, BaseModel) else f.default
         shown = "none" if default is None else str(default).lower() if isinstance(default, bool) else default
+        if f.is_required():
+            shown = "required"
         what = str(extra.get("what", f.description)).replace("|", "\\|")
         lines.append(f"| `{name}` | {shown} | {extra.get('unit', '')} | {what} | {extra.get('source', '')} |")
     return "\n".join(lines)

@@ -111,10 +111,14 @@ def switch_templates(scenarios: list[Scenario]) -> dict[str, tuple[str, dict]]:
     """{kind: (section, spec)}: the intervention/event kinds used by the bundled scenarios, one switch each.
 
     The spec switched on is the first one found (in file order), with the schedule and parameters that scenario
-    gives it. The referral reward is in here too (its slider starts from this spec) but gets no switch.
+    gives it. The referral reward is in here too (its slider starts from this spec) but gets no switch. Scenarios
+    with competitors are left out: their entries name rivals (moves, `rival_<name>_` triggers) that a switch
+    would carry into a market without them.
     """
     templates: dict[str, tuple[str, dict]] = {}
     for sc in scenarios:
+        if sc.competitors:
+            continue
         for section in ("interventions", "events"):
             for spec in getattr(sc, section):
                 templates.setdefault(spec.kind, (section, _spec_dict(spec)))
@@ -312,7 +316,8 @@ class VizModel(mesa.Model):
     # MAX_AHEAD), then waits for it; at most FRAME_WAIT_S, in case a page goes away in the middle of one. Drawing
     # is so decoupled from stepping: a slow frame shows several weeks at once instead of slowing the run down.
     FRAME_WAIT_S = 5.0
-    PLAY_RATE = 8.0  # weeks per second to aim at while playing: headroom over the issue's >= 5 (measured 3.8-6.6 at 6.0)
+    # Weeks per second to aim at while playing: headroom over the issue's >= 5 (measured 3.8-6.6 at 6.0).
+    PLAY_RATE = 8.0
     MAX_AHEAD = 13  # ticks at most between two frames (a quarter of a year of weeks)
 
     def frame_started(self) -> None:
