@@ -185,6 +185,10 @@ def NetworkCard(model: VizModel, tick: int):
             def run() -> None:
                 if grouped or cancel.wait(HOVER_QUIET_S) or model.sim.tick != tick:
                     return
+                # A Play waiting for a slow frame also leaves a week on screen: build only once the model is still,
+                # so a Play never adds the tooltips' renders to its own.
+                if not model.quiet_for(HOVER_QUIET_S):
+                    return
                 set_hover((str(id(model)), tick, _hover(plot, model)))
 
             threading.Thread(target=run, name="wom-hover", daemon=True).start()

@@ -327,6 +327,10 @@ class VizModel(mesa.Model):
             self._ahead = 0
             self._drawn_tick = self.sim.tick
 
+    def quiet_for(self, seconds: float) -> bool:
+        """Whether the model has not stepped for `seconds` (paused, or after Step; not between two weeks of a Play)."""
+        return time.monotonic() - self._stepped_at >= seconds
+
     def needs_frame(self, quiet_s: float = 0.3) -> bool:
         """The model stopped (at least `quiet_s` ago) at a tick no frame shows: the last tick of a Play that was
         paused while a step waited for a frame; Mesa's drawing thread has ended by then, so the page draws it."""
