@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import wom_sim
+from wom_sim.errors import ScenarioError
 from wom_sim.validation import load_registry, mean_ci, overall_passed, run_validation, take_off, time_to_half
 from wom_sim.validation.checks import _ticks_to_regain, need_kinds
 from wom_sim.validation.registry import BASELINE_FILE, CHECKS, REGISTRY_FILE, FactResult, Part, Pending, mode_value
@@ -50,7 +51,8 @@ def _report(results: list[FactResult]) -> str:
 
 # --------------------------------------------------------------------------------------------- the facts
 def test_quick_validation_passes():
-    results, _ = run_validation("quick")
+    # Two processes: the suite's longest test, and a fact's result does not depend on which process ran it.
+    results, _ = run_validation("quick", workers=2)
     ids = [r.id for r in results]
     assert {f"F{i}" for i in range(1, 17)} <= set(ids), ids
     assert overall_passed(results), _report(results)
@@ -117,6 +119,25 @@ def test_a_fact_listed_in_facts_md_but_not_registered_is_reported(tmp_path):
     status = {r.id: r.status for r in results}
     assert status == {"F13": "pass", "F99": "not implemented"}
     assert not overall_passed(results)
+
+
+def test_facts_in_two_processes_give_the_same_results_as_in_one(tmp_path):
+    registry = tmp_path / "facts.yaml"
+    registry.write_text(
+        "seed: 1\nmodes: {quick: {replications: 2, size: {network.n: 300, ticks: 5}}}\nfacts:\n"
+        "  - {id: F13, short: Determinism, fact: same twice, expected: identical, check: determinism,\n"
+        "     params: {runs: 1}}\n"
+        "  - {id: F2, short: Again, fact: same twice, expected: identical, check: determinism, params: {runs: 2}}\n"
+    )
+    one, rec_one = run_validation("quick", registry=registry)
+    two, rec_two = run_validation("quick", registry=registry, workers=2)
+    assert [r.id for r in two] == ["F2", "F13"]
+    assert [(r.id, r.status, [(p.label, p.measured) for p in r.parts]) for r in one] == [
+        (r.id, r.status, [(p.label, p.measured) for p in r.parts]) for r in two
+    ]
+    assert rec_two["seeds"] == rec_one["seeds"] and rec_two["runs"] >= rec_one["runs"]
+    with pytest.raises(ScenarioError, match="workers"):
+        run_validation("quick", registry=registry, workers=0)
 
 
 def test_facts_md_ids_reads_the_table(tmp_path):

@@ -32,7 +32,9 @@ def _fact_list(value: str | None) -> list[str] | None:
               help="Folder for validation.md and validation.html.")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace an earlier `wom-sim validate` output in --out.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines; only the table.")
-def validate(quick: bool, facts: str | None, out_dir: str, force: bool, quiet: bool) -> None:
+@click.option("--workers", "-w", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Run the facts in this many processes (same results).")  # fmt: skip
+def validate(quick: bool, facts: str | None, out_dir: str, force: bool, quiet: bool, workers: int) -> None:
     """Check the model against the stylized facts (docs/validation.md).
 
     Each fact runs as a paired, replicated experiment: every arm uses the same seeds (common random numbers), and
@@ -51,7 +53,7 @@ def validate(quick: bool, facts: str | None, out_dir: str, force: bool, quiet: b
             click.echo(line, err=True)
 
     out = prepare_out(out_dir, "validate", force=force)
-    results, record = run_validation("quick" if quick else "full", _fact_list(facts), progress=say)
+    results, record = run_validation("quick" if quick else "full", _fact_list(facts), progress=say, workers=workers)
     command = "wom-sim " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "wom-sim validate"
     md, page = write_reports(out, results, record, command, record.get("glance"))
     write_manifest(out, "validate", [md.name, page.name])
