@@ -36,6 +36,7 @@ from wom_sim.bench.tables import (
     markdown_table,
     profile_rows,
     self_times,
+    rivals_rows,
     size_rows,
     target_rows,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "reference_plan",
     "run_benchmark",
     "self_times",
+    "rivals_rows",
     "size_rows",
     "stderr_progress",
     "target_rows",

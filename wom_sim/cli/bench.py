@@ -113,6 +113,8 @@ def echo_tables(result: BenchResult) -> None:
     click.echo("")
     click.echo(b.markdown_table(b.size_rows(result)))
     click.echo(b.markdown_table(b.target_rows(result)))
+    if b.rivals_rows(result):
+        click.echo(b.markdown_table(b.rivals_rows(result)))
     profiled = b.largest_profiled(result)
     if profiled:
         click.echo(f"Where the time goes at N = {profiled.n:,} (median CPU ms per tick, by step of WomModel.step)\n")
