@@ -35,8 +35,8 @@ from wom_sim.bench.tables import (
     largest_profiled,
     markdown_table,
     profile_rows,
-    self_times,
     rivals_rows,
+    self_times,
     size_rows,
     target_rows,
 )
