@@ -164,7 +164,7 @@ def apply_rival_shocks(market: Market, lev: Levers) -> None:
 def advertise_rivals(market: Market, lev: Levers, sc: Scenario, u: np.ndarray) -> None:
     """Each rival's ads reach people who do not use it: they know it, and their view moves toward its claim."""
     for code, rl in enumerate(lev.rivals, start=1):
-        reached = (_shifted(u, code - 1) < rl.advertising) & (market.rival != code)
+        reached = np.flatnonzero((_shifted(u, code - 1) < rl.advertising) & (market.rival != code))
         market.knows[reached] |= np.uint8(1 << (code - 1))
         row = market.view[code - 1]
         row[reached] = pull(row[reached], rl.quality, sc.advertising.expectation_pull)
@@ -266,21 +266,23 @@ def rival_fit(pop: Population, market: Market, idx: np.ndarray, code: np.ndarray
 
 
 def rival_utility(
-    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, idx: np.ndarray,
-    reference_price: float, bought: np.ndarray,
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, idx: np.ndarray | slice,
+    reference_price: float, bought: np.ndarray, out: np.ndarray | None = None,
 ) -> np.ndarray:  # fmt: skip
     """(K, len(idx)) log-odds of buying each rival (-inf where unknown): the adoption terms with the view of it.
 
     Someone who lapsed from rival k (it is the brand they bought last) has win-back log-odds for it instead, as a
-    churned customer of ours has for ours: `purchase.winback.*` with their loyalty to it.
+    churned customer of ours has for ours: `purchase.winback.*` with their loyalty to it. `idx` may be
+    `slice(None)` (everyone: rows of the state arrays are read in place, not gathered); `out` receives the rows.
     """
     a, comp, wb = sc.purchase.adoption, sc.competition, sc.purchase.winback
     lapsed, knows = market.last_brand[idx], market.knows[idx]
-    out = np.empty((market.k, idx.size))
     psi = pop.price_sensitivity[idx]
+    out = np.empty((market.k, psi.size)) if out is None else out
+    weighted_psi = sc.purchase.value_price_weight * psi
     common = a.intercept + comp.category_buyer * bought  # the first terms, the same for every rival
     for c, rl in enumerate(lev.rivals, start=1):
-        value = np.clip(rl.quality + sc.purchase.value_price_weight * psi * (1.0 - rl.price), 0.0, 1.0)
+        value = np.clip(rl.quality + weighted_psi * (1.0 - rl.price), 0.0, 1.0)
         gap = price_gap(_priced(lev, rl.price), sc, reference_price)
         u = out[c - 1]
         np.add(common, (a.expectation + a.trust) * market.view[c - 1, idx], out=u)
@@ -290,10 +292,15 @@ def rival_utility(
         u -= sc.purchase.price_response * gap * psi
         back = np.flatnonzero(lapsed == c)
         if back.size:
-            loyal = rival_loyalty(pop, market, lev, sc, idx[back], np.full(back.size, c))
+            loyal = rival_loyalty(pop, market, lev, sc, _ids(idx, back), np.full(back.size, c))
             u[back] = wb.intercept + wb.loyalty * loyal - sc.purchase.price_response * gap * psi[back]
         u[(knows & np.uint8(1 << (c - 1))) == 0] = -np.inf
     return out
+
+
+def _ids(idx: np.ndarray | slice, positions: np.ndarray) -> np.ndarray:
+    """The people at `positions` of a selection `idx` (an index array, or slice(None) for everyone)."""
+    return positions if isinstance(idx, slice) else idx[positions]
 
 
 def _priced(lev: Levers, price: float) -> Levers:
@@ -313,7 +320,8 @@ def _pick(utility: np.ndarray, u: np.ndarray) -> np.ndarray:
     (McFadden 1974); one uniform per person picks among the options.
     """
     options, people = utility.shape
-    cum = np.exp(np.minimum(utility, 50.0))
+    cum = np.minimum(utility, 50.0)
+    np.exp(cum, out=cum)
     np.cumsum(cum, axis=0, out=cum)
     cum /= 1.0 + cum[-1]
     pick = np.zeros(people, dtype=np.int64)
@@ -375,28 +383,36 @@ def choose(
     if mt.switched is not None:
         in_market &= ~mt.switched
     pool = np.flatnonzero(in_market)
-    current = market.rival[pool].astype(np.int64)
-    bought = (current > 0) | (market.last_brand[pool] >= 0) | pop.experienced[pool]
-    util = np.empty((market.k + 1, pool.size))  # one row per option: ours, then the rivals
-    util[0] = focal[pool]
-    util[1:] = rival_utility(pop, market, lev, sc, mt, pool, reference_price, bought)
-    has = np.flatnonzero(current > 0)
-    util[current[has], has] = -np.inf  # staying is the reference option
-    stay = comp.switching_cost + comp.stay_loyalty * rival_loyalty(pop, market, lev, sc, pool[has], current[has])
-    util[:, has] -= stay  # x - 0 is x: only the rivals' customers pay the cost of leaving
+    # With most people in the market (the usual case) everyone's rows are computed in place and those outside get
+    # -inf for every brand (so they pick the reference option): no gathers of a dozen arrays. Same numbers.
+    dense = 2 * pool.size > n
+    sel = slice(None) if dense else pool
+    current = market.rival[sel].astype(np.int64)
+    last = market.last_brand[sel].astype(np.int64)
+    bought = (current > 0) | (last >= 0) | pop.experienced[sel]
+    util = np.empty((market.k + 1, current.size))  # one row per option: ours, then the rivals
+    util[0] = focal[sel]
+    rival_utility(pop, market, lev, sc, mt, sel, reference_price, bought, out=util[1:])
     has = current > 0
-    pick = _pick(util, u[pool])
+    if dense:
+        has &= in_market
+        util[:, ~in_market] = -np.inf
+    at = np.flatnonzero(has)
+    util[current[at], at] = -np.inf  # staying is the reference option
+    stay = comp.switching_cost + comp.stay_loyalty * rival_loyalty(pop, market, lev, sc, _ids(sel, at), current[at])
+    util[:, at] -= stay  # x - 0 is x: only the rivals' customers pay the cost of leaving
+    pick = _pick(util, u[sel])
     # The switching matrix: from the brand used now, or else the one bought last (none for a first purchase).
-    origin = np.where(has, current, market.last_brand[pool].astype(np.int64))
+    origin = np.where(has, current, last)
     bought_now = pick >= 0
     _count_switches(mt, origin[bought_now], pick[bought_now])
-    to_ours = pool[pick == 0]
+    to_ours = _ids(sel, np.flatnonzero(pick == 0))
     market.last_brand[to_ours] = np.where(market.rival[to_ours] > 0, market.rival[to_ours], market.last_brand[to_ours])
     market.rival[to_ours] = 0
     status = pop.status[to_ours]
     adopters, returners = to_ours[status == AWARE], to_ours[status == CHURNED]
-    to_rival = pick > 0
-    who, to = pool[to_rival], pick[to_rival]
+    to_rival = np.flatnonzero(pick > 0)
+    who, to = _ids(sel, to_rival), pick[to_rival]
     market.last_brand[who] = np.where(has[to_rival], current[to_rival], market.last_brand[who]).astype(np.int8)
     market.rival[who] = to.astype(np.int8)
     _rival_bought(market, mt, who, to, new=True)
