@@ -294,7 +294,7 @@ def rival_utility(
         if back.size:
             loyal = rival_loyalty(pop, market, lev, sc, _ids(idx, back), np.full(back.size, c))
             u[back] = wb.intercept + wb.loyalty * loyal - sc.purchase.price_response * gap * psi[back]
-        u[(knows & np.uint8(1 << (c - 1))) == 0] = -np.inf
+        np.copyto(u, -np.inf, where=(knows & np.uint8(1 << (c - 1))) == 0)
     return out
 
 
@@ -396,7 +396,9 @@ def choose(
     has = current > 0
     if dense:
         has &= in_market
-        util[:, ~in_market] = -np.inf
+        outside = ~in_market
+        for row in util:
+            np.copyto(row, -np.inf, where=outside)
     at = np.flatnonzero(has)
     util[current[at], at] = -np.inf  # staying is the reference option
     stay = comp.switching_cost + comp.stay_loyalty * rival_loyalty(pop, market, lev, sc, _ids(sel, at), current[at])
