@@ -65,6 +65,7 @@ class MarketTick:
     first: list[np.ndarray] = field(default_factory=list)  # bool: a first purchase of that rival (a switch in)
     switched: np.ndarray | None = None  # bool: our customers who switched to a rival this tick (decided already)
     before: np.ndarray | None = None  # the rival each person used at the start of the tick (for `lost`)
+    heard: list[np.ndarray] = field(default_factory=list)  # per rival: who heard about it this tick (step 4)
 
 
 @dataclass
@@ -149,6 +150,7 @@ def new_tick(market: Market, n: int, t: int) -> MarketTick:
         t=t, k=k, impact=np.zeros((k, n), dtype=np.float32), heard_negative=np.zeros((k, n), dtype=np.float32),
         pos_messages=zeros(), neg_messages=zeros(), purchases=zeros(), revenue=zeros(), cost_of_goods=zeros(),
         switches=np.zeros((k + 2, k + 2), dtype=np.int64), before=market.rival.copy(),
+        heard=[np.zeros(0, dtype=np.int64) for _ in range(k)],
     )  # fmt: skip
 
 
@@ -221,6 +223,7 @@ def talk_rivals(
     rec = sc.reception
     for c in range(1, k + 1):
         heard = np.flatnonzero(w_pos[c - 1] + w_neg[c - 1])
+        mt.heard[c - 1] = heard
         if not heard.size:
             continue
         impact = np.tanh(w_pos[c - 1, heard] - wom.negativity_bias * w_neg[c - 1, heard])
@@ -281,15 +284,25 @@ def rival_utility(
     out = np.empty((market.k, psi.size)) if out is None else out
     weighted_psi = sc.purchase.value_price_weight * psi
     common = a.intercept + comp.category_buyer * bought  # the first terms, the same for every rival
+    # Terms that are exactly 0 for most people are skipped where they are (x + 0 is x; a zero's sign never
+    # reaches the choice, which sees only exp(u)): the price terms at the reference price, WOM nobody heard.
     for c, rl in enumerate(lev.rivals, start=1):
-        value = np.clip(rl.quality + weighted_psi * (1.0 - rl.price), 0.0, 1.0)
+        if rl.price == 1.0:  # the price gap of value is 0: the same value for everyone
+            value = float(np.clip(rl.quality, 0.0, 1.0))
+        else:
+            value = np.clip(rl.quality + weighted_psi * (1.0 - rl.price), 0.0, 1.0)
         gap = price_gap(_priced(lev, rl.price), sc, reference_price)
         u = out[c - 1]
         np.add(common, (a.expectation + a.trust) * market.view[c - 1, idx], out=u)
         u += a.brand * market.reputation[c - 1]
         u += a.value * value
-        u += a.wom * mt.impact[c - 1, idx]
-        u -= sc.purchase.price_response * gap * psi
+        if isinstance(idx, slice):
+            heard = mt.heard[c - 1]
+            u[heard] += a.wom * mt.impact[c - 1, heard]
+        else:
+            u += a.wom * mt.impact[c - 1, idx]
+        if gap:
+            u -= sc.purchase.price_response * gap * psi
         back = np.flatnonzero(lapsed == c)
         if back.size:
             loyal = rival_loyalty(pop, market, lev, sc, _ids(idx, back), np.full(back.size, c))
