@@ -329,15 +329,15 @@ class _Price:
 def _pick(utility: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Multinomial logit against a reference option of utility 0: the row (option) chosen, or -1 for the reference.
 
-    `utility` is (options, people), one contiguous row per option. P(j) = exp(u_j) / (1 + sum_l exp(u_l))
-    (McFadden 1974); one uniform per person picks among the options.
+    `utility` is (options, people), one contiguous row per option, and is overwritten (a tick's temporary).
+    P(j) = exp(u_j) / (1 + sum_l exp(u_l)) (McFadden 1974); one uniform per person picks among the options.
     """
     options, people = utility.shape
-    cum = np.minimum(utility, 50.0)
+    cum = np.minimum(utility, 50.0, out=utility)
     np.exp(cum, out=cum)
     np.cumsum(cum, axis=0, out=cum)
     cum /= 1.0 + cum[-1]
-    pick = np.zeros(people, dtype=np.int64)
+    pick = np.zeros(people, dtype=np.int8)  # at most MAX_COMPETITORS + 1 options
     for row in cum:  # a loop over the K + 1 options, each vectorised over people
         pick += u >= row
     pick[pick == options] = -1
@@ -400,8 +400,8 @@ def choose(
     # -inf for every brand (so they pick the reference option): no gathers of a dozen arrays. Same numbers.
     dense = 2 * pool.size > n
     sel = slice(None) if dense else pool
-    current = market.rival[sel].astype(np.int64)
-    last = market.last_brand[sel].astype(np.int64)
+    current = market.rival[sel].copy()  # int8 codes, copied: the state changes below
+    last = market.last_brand[sel].copy()
     bought = (current > 0) | (last >= 0) | pop.experienced[sel]
     util = np.empty((market.k + 1, current.size))  # one row per option: ours, then the rivals
     util[0] = focal[sel]
