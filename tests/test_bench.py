@@ -49,14 +49,23 @@ def test_size_table_has_a_row_per_size_and_positive_ratios(result):
 
 def test_targets_are_named_and_judged_only_at_their_sizes(result):
     rows = bench.target_rows(result)
-    assert [list(row) for row in rows] == [list(bench.TARGET_COLUMNS)] * 7
+    assert [list(row) for row in rows] == [list(bench.TARGET_COLUMNS)] * 8
     # The targets are at 5k, 100k and 1M: nothing at these sizes can pass or miss them.
-    assert [row["result"] for row in rows] == ["n/a"] * 7
+    assert [row["result"] for row in rows] == ["n/a"] * 8
     e2e = result.end_to_end
     assert e2e.returncode == 0, e2e.error
     assert e2e.wall_s > 0 and e2e.cpu_s > 0 and e2e.peak_rss_mb > 0
     assert "wom-sim run" in e2e.command and "network.n=2000" in e2e.command
-    assert "s wall" in rows[5]["measured"] and "GB" in rows[6]["measured"]
+    assert "s wall" in rows[6]["measured"] and "GB" in rows[7]["measured"]
+
+
+def test_two_rivals_are_timed_beside_one_brand_with_memory_per_person(result):
+    rows = bench.rivals_rows(result)
+    assert [row["N"] for row in rows] == [f"{n:,}" for n in SIZES]
+    for row, r in zip(rows, result.sizes, strict=True):
+        assert len(r.rivals_ticks_ms) == r.timed_ticks and ratio(row["two rivals / one brand"]) > 0
+        # The market adds a few bytes per person and rival on top of the population's arrays (docs/performance.md).
+        assert 0 < r.market_bytes_per_person < r.population_bytes_per_person
 
 
 def test_result_round_trips_through_json(result):

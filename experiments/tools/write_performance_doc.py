@@ -22,6 +22,7 @@ from wom_sim.bench import (
     largest_profiled,
     markdown_table,
     profile_rows,
+    rivals_rows,
     self_times,
     size_rows,
     target_rows,
@@ -82,11 +83,20 @@ def speed_section(result: BenchResult) -> str:
         "Barabási-Albert algorithm and draws without its graph object, the vectorised generator from there).",
         "- Times are CPU time (`time.process_time`): on a shared machine wall time measures the neighbours. The "
         "end-to-end run is timed on the wall clock, as its target is, with its CPU time beside it.",
+        "- **two rivals**: the same scenario with two competitors (`wom_sim.bench.measure.RIVALS`: `acme` "
+        "advertises at 0.1 with 3% of the market, `budget` has quality 0.7 and price 0.85 with 2%) beside the "
+        "one-brand scenario, on the same graph, KOLs and seed, warmed up alike; each timed round runs one tick of "
+        "each, the order alternating; *two rivals / one brand* is the median of the rounds' ratios.",
+        "- **memory per person**: bytes per person of lasting state, the `nbytes` of the `Population` arrays "
+        "(one brand) plus those of the `Market` (rivals' per-person and per-rival state) over N; the peak RSS "
+        "column above adds the graph and a tick's temporaries.",
         f"- {repeats}",
         "",
         markdown_table(size_rows(result)),
         markdown_table(target_rows(result)),
     ]
+    if rivals_rows(result):
+        lines.append(markdown_table(rivals_rows(result)))
     if result.end_to_end:
         lines.append(f"End to end: `{result.end_to_end.command}` (writes the tables and the dashboard too).\n")
     return "\n".join(lines)

@@ -24,7 +24,7 @@ from wom_sim.bench.results import SizeResult
 from wom_sim.network.build import build_graph
 from wom_sim.network.generators import is_vectorised
 from wom_sim.scenario.catalogue import bundled_path
-from wom_sim.scenario.loading import load_scenario
+from wom_sim.scenario.loading import build_scenario, load_scenario
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim.model import WomModel
 from wom_sim.validation.reference_model import ReferenceModel
@@ -42,6 +42,11 @@ REFERENCE_FULL_MAX_N = 20_000  # above this the reference times only REFERENCE_F
 REFERENCE_FEW_TICKS = 2
 BA_M = 5
 SEED = 42
+# The two rivals of the competition row (issue 15): one advertises, one is cheaper and worse; 5% of the market.
+RIVALS = (
+    {"name": "acme", "advertising": 0.1, "initial_customers": 0.03},
+    {"name": "budget", "quality": 0.7, "price": 0.85, "initial_customers": 0.02},
+)
 
 Progress = Callable[[str], None]
 
@@ -134,6 +139,45 @@ def time_todays_kernel(
     return result
 
 
+def state_bytes_per_person(state: Any, n: int) -> float:
+    """Bytes per person of a state object's numpy arrays (its lasting per-person and per-brand state)."""
+    arrays = [v for v in vars(state).values() if isinstance(v, np.ndarray)]
+    return sum(a.nbytes for a in arrays) / n
+
+
+def time_rivals(sc: Scenario, graph, kol_ids, seed: int, warmup: int, ticks: int, progress: Progress) -> dict[str, Any]:
+    """The scenario with two rivals (`RIVALS`) beside the one-brand scenario, tick for tick (issue 15's target).
+
+    Both models run on the same graph, KOLs and seed; they are warmed up alternately to the same tick, then each
+    round times one tick of each, the order alternating, and the ratio of each round is kept. Returns SizeResult
+    fields, with the bytes per person of the population's and of the market's arrays.
+    """
+    with_rivals = build_scenario({**sc.model_dump(by_alias=True, exclude_none=False), "competitors": list(RIVALS)},
+                                 "bench")  # fmt: skip
+    one = WomModel(sc, graph=graph, kol_ids=kol_ids, seed=seed)
+    two = WomModel(with_rivals, graph=graph, kol_ids=kol_ids, seed=seed)
+    for _ in range(warmup):
+        one.step()
+        two.step()
+    ones, twos = [], []
+    for t in range(ticks):
+        if t % 2:
+            twos.append(_cpu_ms(two.step)[0])
+            ones.append(_cpu_ms(one.step)[0])
+        else:
+            ones.append(_cpu_ms(one.step)[0])
+            twos.append(_cpu_ms(two.step)[0])
+    ratio = statistics.median(b / a for a, b in zip(ones, twos, strict=True))
+    progress(f"  two rivals {statistics.median(twos):.1f} ms/tick beside one brand {statistics.median(ones):.1f}:"
+             f" {ratio:.2f}x")  # fmt: skip
+    return {
+        "rivals_ms": statistics.median(twos), "rivals_ticks_ms": twos,
+        "one_brand_beside_rivals_ms": statistics.median(ones), "rivals_over_one_brand": ratio,
+        "population_bytes_per_person": state_bytes_per_person(two.population, graph.n),
+        "market_bytes_per_person": state_bytes_per_person(two.market, graph.n),
+    }  # fmt: skip
+
+
 def reference_plan(n: int, ticks: int, warmup: int) -> tuple[int, int]:
     """(timed, warm-up) reference ticks at n: all timed ticks up to 20k, two above, none above 100k."""
     if n > REFERENCE_MAX_N:
@@ -153,6 +197,7 @@ def measure_size(
     seed: int = SEED,
     scenario_path: str | None = None,
     todays_ticks: bool = True,
+    rivals: bool = True,
     progress: Progress = quiet,
 ) -> SizeResult:
     """Measure one size in this process (peak RSS is this process's; `measure_size_isolated` gives it its own).
@@ -189,6 +234,8 @@ def measure_size(
     progress(f"  kernel {kernel_ms:.1f} ms/tick, mat-vec {matvec_ms:.2f} ms, peak RSS {rss:,.0f} MB")
 
     todays = time_todays_kernel(sc, graph, seed, warmup + ticks, ticks, model.step, progress) if todays_ticks else {}
+    if rivals:
+        todays.update(time_rivals(sc, graph, model.kol_ids, seed, warmup, ticks, progress))
     profile, profile_total = profile_steps(model, profile_ticks) if profile_ticks else ({}, None)
     del model
 

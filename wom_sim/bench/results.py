@@ -44,6 +44,16 @@ class SizeResult:
     todays_ticks_ms: list[float] = field(default_factory=list)
     kernel_beside_todays_ms: float | None = None
     over_todays_runs: list[float] = field(default_factory=list)
+    # Two rivals (issue 15): the scenario with `RIVALS` added, on the same graph, KOLs and seed, each timed tick
+    # beside one tick of a one-brand model at the same tick number (alternating order).
+    rivals_ms: float | None = None
+    rivals_ticks_ms: list[float] = field(default_factory=list)
+    one_brand_beside_rivals_ms: float | None = None
+    rivals_over_one_brand: float | None = None  # median over the timed pairs of (two rivals / one brand)
+    rivals_over_one_brand_runs: list[float] = field(default_factory=list)
+    # Bytes per person of lasting state: the Population's arrays, and the rivals' Market arrays (two rivals).
+    population_bytes_per_person: float | None = None
+    market_bytes_per_person: float | None = None
 
     @property
     def over_todays(self) -> float | None:
@@ -101,6 +111,7 @@ def combine_runs(runs: list[SizeResult]) -> SizeResult:
     combined["speedup_runs"] = [r.speedup for r in runs if r.speedup]
     combined["kernel_over_matvec_runs"] = [r.kernel_over_matvec for r in runs]
     combined["over_todays_runs"] = [r.over_todays for r in runs if r.over_todays]
+    combined["rivals_over_one_brand_runs"] = [r.rivals_over_one_brand for r in runs if r.rivals_over_one_brand]
     return SizeResult(**combined)
 
 

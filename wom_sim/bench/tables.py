@@ -15,6 +15,7 @@ E2E_N, E2E_TICKS = 1_000_000, 52  # the end-to-end target: a million people for 
 SPEEDUP_TARGET = (100_000, 250.0)  # at N = 100k, kernel at least 250x faster per tick than the per-agent reference
 TODAYS_TARGETS = ((5_000, 3.0), (100_000, 2.5), (1_000_000, 2.5))  # (N, at least this many times today's kernel)
 MATVEC_TARGET = (1_000_000, 4.0)  # at N = 1M, one tick at most 4 mat-vecs
+RIVALS_TARGET = (1_000_000, 1.5)  # issue 15: with two rivals, a tick at most 1.5x the one-brand tick at N = 1M
 E2E_WALL_TARGET_S = 12.0  # issue 17: 1M people x 52 ticks, on a quiet machine
 E2E_RSS_TARGET_GB = 1.0
 
@@ -45,6 +46,21 @@ SIZE_COLUMNS = (
 
 TARGET_COLUMNS = ("target", "goal", "measured", "result")
 
+# The competition table (issue 15): the tick with two rivals beside the one-brand tick, and memory per person.
+RIVALS_COLUMNS = (
+    ("N", lambda r: f"{r.n:,}"),
+    ("one brand (ms/tick)", lambda r: f"{r.one_brand_beside_rivals_ms:.1f}"),
+    ("two rivals (ms/tick)", lambda r: f"{r.rivals_ms:.1f}"),
+    ("two rivals / one brand", lambda r: _ratio_cell(r.rivals_over_one_brand, r.rivals_over_one_brand_runs, ".2f")),
+    ("state bytes per person: one brand", lambda r: f"{r.population_bytes_per_person:.0f}"),
+    ("with two rivals", lambda r: f"{r.population_bytes_per_person + r.market_bytes_per_person:.0f}"),
+)
+
+
+def rivals_rows(result: BenchResult) -> list[dict[str, str]]:
+    """The competition table: one row per size where the two-rival scenario was timed."""
+    return [{name: fmt(r) for name, fmt in RIVALS_COLUMNS} for r in result.sizes if r.rivals_ms]
+
 
 def size_rows(result: BenchResult) -> list[dict[str, str]]:
     """The size table as rows of formatted cells keyed by column name."""
@@ -69,6 +85,13 @@ def target_rows(result: BenchResult) -> list[dict[str, str]]:
         rows.append(_target(f"kernel vs today's kernel at N = {n:,}", f">= {goal:g}x faster per tick",
                             _ratio_cell(ratio, r.over_todays_runs, ".2f") if ratio else "not measured",
                             ratio and ratio >= goal))  # fmt: skip
+
+    n, goal = RIVALS_TARGET
+    r = by_n.get(n)
+    ratio = r.rivals_over_one_brand if r else None
+    rows.append(_target(f"two rivals' tick vs one brand's at N = {n:,}", f"<= {goal:g}x",
+                        _ratio_cell(ratio, r.rivals_over_one_brand_runs, ".2f") if ratio else "not measured",
+                        ratio and ratio <= goal))  # fmt: skip
 
     n, goal = MATVEC_TARGET
     r = by_n.get(n)

@@ -113,6 +113,8 @@ def echo_tables(result: BenchResult) -> None:
     click.echo("")
     click.echo(b.markdown_table(b.size_rows(result)))
     click.echo(b.markdown_table(b.target_rows(result)))
+    if b.rivals_rows(result):
+        click.echo(b.markdown_table(b.rivals_rows(result)))
     profiled = b.largest_profiled(result)
     if profiled:
         click.echo(f"Where the time goes at N = {profiled.n:,} (median CPU ms per tick, by step of WomModel.step)\n")
@@ -128,11 +130,12 @@ def bench(json_path: Path | None, **options: Any) -> None:
     For each size, in a fresh process: graph build time, CPU milliseconds of one full tick (WomModel.step,
     median after a warm-up) beside today's kernel (the reference tick of dynamics.py on a twin model, tick for
     tick), of one sparse mat-vec on the same graph (the memory-bandwidth floor) and of the
-    per-agent reference model (up to 100k people), peak RSS, and a per-step profile of the tick. When 1M is among
-    the sizes, also `wom-sim run` of the baseline with a million people for 52 ticks (wall time and peak RSS).
+    per-agent reference model (up to 100k people), peak RSS, a per-step profile of the tick, and the tick with two
+    rivals beside the one-brand tick with the bytes per person of state. When 1M is among the sizes, also
+    `wom-sim run` of the baseline with a million people for 52 ticks (wall time and peak RSS).
     Prints the tables with the ratios and PASS/MISS against the targets: kernel >= 3x today's at 5k and 2.5x at
-    100k and 1M, >= 250x the per-agent reference at 100k, tick <= 4 mat-vecs at 1M, 1M people for 52 ticks in
-    <= 12 s and <= 1 GB. In a checkout,
+    100k and 1M, >= 250x the per-agent reference at 100k, two rivals' tick <= 1.5x the one-brand tick at 1M,
+    tick <= 4 mat-vecs at 1M, 1M people for 52 ticks in <= 12 s and <= 1 GB. In a checkout,
     experiments/tools/write_performance_doc.py (same options) writes them into docs/performance.md.
 
     \b

@@ -33,8 +33,16 @@ _SPREAD = 0.6180339887498949  # golden-ratio offset: rival k's uniform is frac(u
 
 
 def _shifted(u: np.ndarray, k: int) -> np.ndarray:
-    """A uniform for rival k from one shared uniform (each marginally uniform; one stream draw for all rivals)."""
-    return np.mod(u + k * _SPREAD, 1.0) if k else u
+    """A uniform for rival k from one shared uniform (each marginally uniform; one stream draw for all rivals).
+
+    `frac(u + k * _SPREAD)`: the sum is below 2, and x - 1 is exact for x in [1, 2) (Sterbenz), so subtracting 1
+    where it is at least 1 gives np.mod(x, 1.0) bit for bit, at a fraction of its cost.
+    """
+    if not k:
+        return u
+    x = u + k * _SPREAD
+    np.subtract(x, 1.0, out=x, where=x >= 1.0)
+    return x
 
 
 @dataclass
@@ -57,11 +65,12 @@ class MarketTick:
     first: list[np.ndarray] = field(default_factory=list)  # bool: a first purchase of that rival (a switch in)
     switched: np.ndarray | None = None  # bool: our customers who switched to a rival this tick (decided already)
     before: np.ndarray | None = None  # the rival each person used at the start of the tick (for `lost`)
+    heard: list[np.ndarray] = field(default_factory=list)  # per rival: who heard about it this tick (step 4)
 
 
 @dataclass
 class Market:
-    """The rivals' per-person and per-brand state (memory: 4 + 4K bytes per person, docs/performance.md)."""
+    """The rivals' per-person and per-brand state (memory: 8 + 4K bytes per person, docs/performance.md)."""
 
     names: list[str]
     rival: np.ndarray  # int8: rival used now, 1..K (0 = none)
@@ -141,6 +150,7 @@ def new_tick(market: Market, n: int, t: int) -> MarketTick:
         t=t, k=k, impact=np.zeros((k, n), dtype=np.float32), heard_negative=np.zeros((k, n), dtype=np.float32),
         pos_messages=zeros(), neg_messages=zeros(), purchases=zeros(), revenue=zeros(), cost_of_goods=zeros(),
         switches=np.zeros((k + 2, k + 2), dtype=np.int64), before=market.rival.copy(),
+        heard=[np.zeros(0, dtype=np.int64) for _ in range(k)],
     )  # fmt: skip
 
 
@@ -156,7 +166,7 @@ def apply_rival_shocks(market: Market, lev: Levers) -> None:
 def advertise_rivals(market: Market, lev: Levers, sc: Scenario, u: np.ndarray) -> None:
     """Each rival's ads reach people who do not use it: they know it, and their view moves toward its claim."""
     for code, rl in enumerate(lev.rivals, start=1):
-        reached = (_shifted(u, code - 1) < rl.advertising) & (market.rival != code)
+        reached = np.flatnonzero((_shifted(u, code - 1) < rl.advertising) & (market.rival != code))
         market.knows[reached] |= np.uint8(1 << (code - 1))
         row = market.view[code - 1]
         row[reached] = pull(row[reached], rl.quality, sc.advertising.expectation_pull)
@@ -213,6 +223,7 @@ def talk_rivals(
     rec = sc.reception
     for c in range(1, k + 1):
         heard = np.flatnonzero(w_pos[c - 1] + w_neg[c - 1])
+        mt.heard[c - 1] = heard
         if not heard.size:
             continue
         impact = np.tanh(w_pos[c - 1, heard] - wom.negativity_bias * w_neg[c - 1, heard])
@@ -258,32 +269,51 @@ def rival_fit(pop: Population, market: Market, idx: np.ndarray, code: np.ndarray
 
 
 def rival_utility(
-    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, idx: np.ndarray,
-    reference_price: float, bought: np.ndarray,
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, idx: np.ndarray | slice,
+    reference_price: float, bought: np.ndarray, out: np.ndarray | None = None,
 ) -> np.ndarray:  # fmt: skip
-    """(len(idx), K) log-odds of buying each rival (-inf where unknown): the adoption terms with the view of it.
+    """(K, len(idx)) log-odds of buying each rival (-inf where unknown): the adoption terms with the view of it.
 
     Someone who lapsed from rival k (it is the brand they bought last) has win-back log-odds for it instead, as a
-    churned customer of ours has for ours: `purchase.winback.*` with their loyalty to it.
+    churned customer of ours has for ours: `purchase.winback.*` with their loyalty to it. `idx` may be
+    `slice(None)` (everyone: rows of the state arrays are read in place, not gathered); `out` receives the rows.
     """
     a, comp, wb = sc.purchase.adoption, sc.competition, sc.purchase.winback
-    lapsed = market.last_brand[idx]
-    out = np.full((idx.size, market.k), -np.inf)
+    lapsed, knows = market.last_brand[idx], market.knows[idx]
     psi = pop.price_sensitivity[idx]
+    out = np.empty((market.k, psi.size)) if out is None else out
+    weighted_psi = sc.purchase.value_price_weight * psi
+    common = a.intercept + comp.category_buyer * bought  # the first terms, the same for every rival
+    # Terms that are exactly 0 for most people are skipped where they are (x + 0 is x; a zero's sign never
+    # reaches the choice, which sees only exp(u)): the price terms at the reference price, WOM nobody heard.
     for c, rl in enumerate(lev.rivals, start=1):
-        value = np.clip(rl.quality + sc.purchase.value_price_weight * psi * (1.0 - rl.price), 0.0, 1.0)
+        if rl.price == 1.0:  # the price gap of value is 0: the same value for everyone
+            value = float(np.clip(rl.quality, 0.0, 1.0))
+        else:
+            value = np.clip(rl.quality + weighted_psi * (1.0 - rl.price), 0.0, 1.0)
         gap = price_gap(_priced(lev, rl.price), sc, reference_price)
-        u = (
-            a.intercept + comp.category_buyer * bought + (a.expectation + a.trust) * market.view[c - 1, idx]
-            + a.brand * market.reputation[c - 1] + a.value * value + a.wom * mt.impact[c - 1, idx]
-            - sc.purchase.price_response * gap * psi
-        )  # fmt: skip
-        back = lapsed == c
-        if back.any():
-            loyal = rival_loyalty(pop, market, lev, sc, idx[back], np.full(int(back.sum()), c))
+        u = out[c - 1]
+        np.add(common, (a.expectation + a.trust) * market.view[c - 1, idx], out=u)
+        u += a.brand * market.reputation[c - 1]
+        u += a.value * value
+        if isinstance(idx, slice):
+            heard = mt.heard[c - 1]
+            u[heard] += a.wom * mt.impact[c - 1, heard]
+        else:
+            u += a.wom * mt.impact[c - 1, idx]
+        if gap:
+            u -= sc.purchase.price_response * gap * psi
+        back = np.flatnonzero(lapsed == c)
+        if back.size:
+            loyal = rival_loyalty(pop, market, lev, sc, _ids(idx, back), np.full(back.size, c))
             u[back] = wb.intercept + wb.loyalty * loyal - sc.purchase.price_response * gap * psi[back]
-        out[:, c - 1] = np.where((market.knows[idx] & np.uint8(1 << (c - 1))) > 0, u, -np.inf)
+        np.copyto(u, -np.inf, where=(knows & np.uint8(1 << (c - 1))) == 0)
     return out
+
+
+def _ids(idx: np.ndarray | slice, positions: np.ndarray) -> np.ndarray:
+    """The people at `positions` of a selection `idx` (an index array, or slice(None) for everyone)."""
+    return positions if isinstance(idx, slice) else idx[positions]
 
 
 def _priced(lev: Levers, price: float) -> Levers:
@@ -297,16 +327,21 @@ class _Price:
 
 
 def _pick(utility: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Multinomial logit against a reference option of utility 0: the column chosen, or -1 for the reference.
+    """Multinomial logit against a reference option of utility 0: the row (option) chosen, or -1 for the reference.
 
-    P(j) = exp(u_j) / (1 + sum_l exp(u_l)) (McFadden 1974); one uniform per person picks among the columns.
+    `utility` is (options, people), one contiguous row per option, and is overwritten (a tick's temporary).
+    P(j) = exp(u_j) / (1 + sum_l exp(u_l)) (McFadden 1974); one uniform per person picks among the options.
     """
-    if not utility.size:
-        return np.zeros(utility.shape[0], dtype=np.int64)
-    cum = np.cumsum(np.exp(np.minimum(utility, 50.0)), axis=1)
-    cum /= 1.0 + cum[:, -1:]
-    pick = (u[:, None] >= cum).sum(axis=1)
-    return np.where(pick == utility.shape[1], -1, pick)
+    options, people = utility.shape
+    cum = np.minimum(utility, 50.0, out=utility)
+    np.exp(cum, out=cum)
+    np.cumsum(cum, axis=0, out=cum)
+    cum /= 1.0 + cum[-1]
+    pick = np.zeros(people, dtype=np.int8)  # at most MAX_COMPETITORS + 1 options
+    for row in cum:  # a loop over the K + 1 options, each vectorised over people
+        pick += u >= row
+    pick[pick == options] = -1
+    return pick
 
 
 def _count_switches(mt: MarketTick, origin: np.ndarray, to: np.ndarray) -> None:
@@ -326,7 +361,7 @@ def switch_away(
     """
     comp = sc.competition
     util = rival_utility(pop, market, lev, sc, mt, customers, reference_price, np.ones(customers.size))
-    util -= (comp.switching_cost + comp.stay_loyalty * pop.L[customers])[:, None]
+    util -= comp.switching_cost + comp.stay_loyalty * pop.L[customers]
     pick = _pick(util, u[customers])
     leave = pick >= 0
     who, to = customers[leave], pick[leave] + 1
@@ -361,26 +396,38 @@ def choose(
     if mt.switched is not None:
         in_market &= ~mt.switched
     pool = np.flatnonzero(in_market)
-    current = market.rival[pool].astype(np.int64)
-    bought = (current > 0) | (market.last_brand[pool] >= 0) | pop.experienced[pool]
-    util = np.column_stack([focal[pool], rival_utility(pop, market, lev, sc, mt, pool, reference_price, bought)])
+    # With most people in the market (the usual case) everyone's rows are computed in place and those outside get
+    # -inf for every brand (so they pick the reference option): no gathers of a dozen arrays. Same numbers.
+    dense = 2 * pool.size > n
+    sel = slice(None) if dense else pool
+    current = market.rival[sel].copy()  # int8 codes, copied: the state changes below
+    last = market.last_brand[sel].copy()
+    bought = (current > 0) | (last >= 0) | pop.experienced[sel]
+    util = np.empty((market.k + 1, current.size))  # one row per option: ours, then the rivals
+    util[0] = focal[sel]
+    rival_utility(pop, market, lev, sc, mt, sel, reference_price, bought, out=util[1:])
     has = current > 0
-    util[has, current[has]] = -np.inf  # staying is the reference option
-    stay = np.zeros(pool.size)
-    stay[has] = comp.switching_cost + comp.stay_loyalty * rival_loyalty(pop, market, lev, sc, pool[has], current[has])
-    util -= stay[:, None]
-    pick = _pick(util, u[pool])
+    if dense:
+        has &= in_market
+        outside = ~in_market
+        for row in util:
+            np.copyto(row, -np.inf, where=outside)
+    at = np.flatnonzero(has)
+    util[current[at], at] = -np.inf  # staying is the reference option
+    stay = comp.switching_cost + comp.stay_loyalty * rival_loyalty(pop, market, lev, sc, _ids(sel, at), current[at])
+    util[:, at] -= stay  # x - 0 is x: only the rivals' customers pay the cost of leaving
+    pick = _pick(util, u[sel])
     # The switching matrix: from the brand used now, or else the one bought last (none for a first purchase).
-    origin = np.where(has, current, market.last_brand[pool].astype(np.int64))
+    origin = np.where(has, current, last)
     bought_now = pick >= 0
     _count_switches(mt, origin[bought_now], pick[bought_now])
-    to_ours = pool[pick == 0]
+    to_ours = _ids(sel, np.flatnonzero(pick == 0))
     market.last_brand[to_ours] = np.where(market.rival[to_ours] > 0, market.rival[to_ours], market.last_brand[to_ours])
     market.rival[to_ours] = 0
     status = pop.status[to_ours]
     adopters, returners = to_ours[status == AWARE], to_ours[status == CHURNED]
-    to_rival = pick > 0
-    who, to = pool[to_rival], pick[to_rival]
+    to_rival = np.flatnonzero(pick > 0)
+    who, to = _ids(sel, to_rival), pick[to_rival]
     market.last_brand[who] = np.where(has[to_rival], current[to_rival], market.last_brand[who]).astype(np.int8)
     market.rival[who] = to.astype(np.int8)
     _rival_bought(market, mt, who, to, new=True)
