@@ -36,7 +36,7 @@ from scipy.special import ndtri
 from wom_sim.network.graph import Graph
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim import dynamics as dyn
-from wom_sim.sim.levers import Levers
+from wom_sim.sim.levers import Levers, clip01
 from wom_sim.sim.population import ADVERTISING, AWARE, CHURNED, CUSTOMER, KOL, REFERRAL, UNAWARE, WOM, Population
 
 # The reference functions whose rules this module restates (the others it calls, so they need no guard).
@@ -125,7 +125,7 @@ class FastTick:
         self.churn(pop, lev, sc, streams["churn"].random(out=a), st, customers)
         brand = dyn.update_brand(brand, lev, sc, st)
         reference_price = dyn.update_reference_price(reference_price, lev, sc)
-        dyn.clip_states(pop)
+        _clip_states(pop)
         return brand, reference_price
 
     # ---------------------------------------------------------------------------------------------- step 2
@@ -377,8 +377,8 @@ class FastTick:
         pop.revenue[buyers] += spend * lev.price
         st.revenue = float(spend.sum() * lev.price)
         st.cost_of_goods = float(spend.sum() * (1.0 - sc.brand.margin))
-        if adopters.size or returners.size:
-            customers = np.sort(np.concatenate([customers, adopters, returners]))
+        if adopters.size or returners.size:  # the customers now, sorted: the sorted union of three disjoint sets
+            customers = (status == CUSTOMER).nonzero()[0]
         return customers, np.sort(buyers)
 
     # ---------------------------------------------------------------------------------------------- step 6
@@ -390,9 +390,9 @@ class FastTick:
         u_quality, u_fail, u_recover = draws
         ex = sc.experience
         recovered_late = dyn.arrive_recoveries(pop, lev, t)
-        z = ndtri(np.clip(u_quality[buyers], 1e-12, 1 - 1e-12))
+        z = ndtri(_CLIP(u_quality[buyers], 1e-12, 1 - 1e-12))
 
-        x = np.clip(lev.quality + pop.fit[buyers] + ex.noise * z, 0.0, 1.0)
+        x = _CLIP(lev.quality + pop.fit[buyers] + ex.noise * z, 0.0, 1.0)
         failed = u_fail[buyers] < lev.service_failure
         recovered = failed & (u_recover[buyers] < lev.recovery_coverage)
         immediate = recovered & (lev.recovery_delay == 0)
@@ -439,7 +439,7 @@ class FastTick:
             + at.engaged_gain * pop.engaged[idx]
         )  # fmt: skip
         A = pop.A[idx]
-        pop.A[idx] = np.clip(A + gain * (1.0 - A) - at.decay * A, 0.0, 1.0)
+        pop.A[idx] = _CLIP(A + gain * (1.0 - A) - at.decay * A, 0.0, 1.0)
 
     @staticmethod
     def churn(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray, st, idx: np.ndarray) -> None:
@@ -504,6 +504,18 @@ def _novelty(pop: Population, sc: Scenario, idx: np.ndarray, t: int) -> np.ndarr
     return wom.talk_floor + (1.0 - wom.talk_floor) * table[age]
 
 
+# The ufunc behind `np.clip` (same loop, same numbers), called directly: `np.clip`'s Python wrappers cost more than
+# clipping a few thousand values, and a tick clips nine arrays.
+_CLIP = getattr(getattr(np, "_core", None), "umath", None)
+_CLIP = getattr(_CLIP, "clip", None) or np.clip
+
+
+def _clip_states(pop: Population) -> None:
+    """`dyn.clip_states`: every continuous state clipped to [0, 1] in place."""
+    for arr in (pop.E, pop.S, pop.T, pop.A, pop.L):
+        _CLIP(arr, 0.0, 1.0, out=arr)
+
+
 def _perceived_value(pop: Population, lev: Levers, sc: Scenario, idx: np.ndarray) -> np.ndarray | float:
     """`dyn.perceived_value` at idx; at price 1 it is the same number for everyone, returned as that scalar.
 
@@ -511,7 +523,7 @@ def _perceived_value(pop: Population, lev: Levers, sc: Scenario, idx: np.ndarray
     zero is Q: so every person's V is clip(Q), with no gather of psi and no array arithmetic.
     """
     if lev.price == 1.0:
-        return float(np.clip(lev.quality + sc.purchase.value_price_weight * 0.0, 0.0, 1.0))
+        return clip01(lev.quality + sc.purchase.value_price_weight * 0.0)
     return dyn.perceived_value(pop, lev, sc, idx)
 
 

@@ -199,6 +199,8 @@ class WomModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(_reported_metric, name=name) for name in REPORTED}
         )
+        # False: `step` skips the DataCollector (the experiment runner reads `metrics_frame`, which has every column).
+        self.collect_mesa = True
 
     @property
     def n(self) -> int:
@@ -232,7 +234,8 @@ class WomModel(mesa.Model):
             self.trace.append(_trace_rows(st, pop))
         self.last_metrics, self.last_tick, self.last_levers = row, st, lev
         self.tick += 1
-        self.datacollector.collect(self)
+        if self.collect_mesa:
+            self.datacollector.collect(self)
         if self.tick >= sc.ticks:
             self.running = False
 
