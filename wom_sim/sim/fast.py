@@ -26,6 +26,7 @@ tests/test_fast_kernel.py says so.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import inspect
 from typing import Any
@@ -72,10 +73,16 @@ def reference_fingerprint() -> str:
 # tests/test_fast_kernel.py). When the reference tick gains a rule, a scenario key, a lever or a per-person array,
 # the fingerprint changes and every run takes the reference tick until this module mirrors it and this is updated.
 MIRRORED_FINGERPRINT = "bbfe17c27d797cb3"
-try:
-    _CURRENT = reference_fingerprint()
-except (OSError, TypeError):  # sources not installed (bytecode only): nothing to compare, so the reference runs
-    _CURRENT = "unavailable"
+
+
+@functools.cache
+def _current() -> str:
+    """`reference_fingerprint()` of the code this process runs, computed once, at the first tick (about 25 ms of
+    reading sources: not paid by commands that import the model without running it)."""
+    try:
+        return reference_fingerprint()
+    except (OSError, TypeError):  # sources not installed (bytecode only): nothing to compare, so the reference runs
+        return "unavailable"
 
 
 def covers(sc: Scenario, lev: Levers, pop: Population) -> bool:
@@ -84,7 +91,7 @@ def covers(sc: Scenario, lev: Levers, pop: Population) -> bool:
     A whitelist: the reference is the one this module mirrors, and the levers and population carry no field
     added at run time beyond those it knows.
     """
-    if _CURRENT != MIRRORED_FINGERPRINT:
+    if _current() != MIRRORED_FINGERPRINT:
         return False
     return type(lev) is Levers and type(pop) is Population
 
