@@ -162,3 +162,19 @@ def test_profiled_model_runs_on_its_own_streams_and_draws_the_same_numbers():
     bench.profile_steps(profiled, ticks=3)
     assert profiled.streams is streams  # restored after the profiled ticks
     assert plain.metrics_frame().equals(profiled.metrics_frame())
+
+
+def test_throughput_runs_the_executor_with_one_and_two_workers():
+    # Tiny runs (300 people, 3 ticks): the measurement's plumbing, not its speed. The stored parts are checked
+    # identical for both worker counts inside `measure_throughput`.
+    tp = bench.measure_throughput(n=300, ticks=3, runs=3, rounds=1)
+    assert tp.workers == [1, 2] and len(tp.load) == 2
+    assert all(tp.runs_per_min(w) > 0 and tp.cpu_per_run_s(w) > 0 for w in tp.workers)
+    result = bench.BenchResult([], None, {}, [], tp)
+    rows = bench.throughput_rows(result)
+    assert [row["workers"] for row in rows] == ["1", "2"] and list(rows[0]) == list(bench.THROUGHPUT_COLUMNS)
+    target = bench.target_rows(result)[-1]
+    assert target["target"].startswith("runs/min through the executor") and target["goal"] == ">= 600"
+    assert target["result"] == "n/a"  # judged only for the 5,000-person, 104-tick baseline
+    again = bench.BenchResult.from_json(result.to_json())
+    assert again.throughput == tp and bench.throughput_rows(again) == rows

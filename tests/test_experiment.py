@@ -80,6 +80,21 @@ def test_a_task_is_plain_data_and_reproduces_simulate():
     assert (frame["run_key"] == task["key"]).all()
 
 
+def test_a_worker_reuses_the_graph_and_kols_of_a_seed_across_arms_with_the_same_results():
+    from wom_sim.experiment import runner
+
+    runner._shared.clear()
+    arms = [tiny(), tiny(**{"wom.contact_prob": 0.2}), tiny(**{"kols.select.k": 7})]
+    frames = [run_task(make_task(sc, 5)) for sc in arms]  # the second reuses the first's graph and KOLs
+    assert len(runner._shared) == 2  # another KOL selection is another entry
+    for sc, frame in zip(arms, frames, strict=True):
+        direct = simulate(sc, seed=5).metrics  # a fresh graph and KOLs
+        pd.testing.assert_frame_equal(frame.drop(columns=["run_key", "seed"]), direct, check_exact=True)
+    graph, kols = next(iter(runner._shared.values()))
+    assert not graph.indices.flags.writeable and not kols.flags.writeable  # nothing may change a shared graph
+    runner._shared.clear()
+
+
 # ------------------------------------------------------------------------------------------------ executors and store
 def _tasks(n=6, **overrides):
     scenario = tiny(**overrides)

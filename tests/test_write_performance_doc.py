@@ -26,7 +26,9 @@ tool = _load_tool()
 @pytest.fixture(scope="module")
 def result() -> bench.BenchResult:
     # One tiny size in its own subprocess, with the reference and a profile: every part the sections describe.
-    return bench.run_benchmark((1500,), ticks=2, warmup=2, profile_ticks=2, e2e_n=None, command="test")
+    # And a tiny executor throughput measurement (300 people, 3 ticks, 2 runs per worker count, one round).
+    tiny = {"throughput_runs": 2, "throughput_rounds": 1, "throughput_n": 300, "throughput_ticks": 3}
+    return bench.run_benchmark((1500,), ticks=2, warmup=2, profile_ticks=2, e2e_n=None, command="test", **tiny)
 
 
 def test_write_docs_replaces_only_its_sections(result, tmp_path):
@@ -45,6 +47,7 @@ def test_write_docs_replaces_only_its_sections(result, tmp_path):
                         "## Memory of file graphs"]  # fmt: skip
     assert "| N | edges (stored)" in text and "| target | goal | measured | result |" in text
     assert "| step | ms per tick | share of tick |" in text and "reference_model.py" in text
+    assert "| workers | runs/min (wall) |" in text and "Runs per minute through the experiment executor" in text
     tool.write_docs(result, doc)
     assert doc.read_text() == text  # idempotent
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left

@@ -143,11 +143,42 @@ def combine_end_to_end(runs: list[EndToEnd]) -> EndToEnd | None:
 
 
 @dataclass
+class Throughput:
+    """Runs per minute through the executor, per worker count (medians over rounds; every round kept)."""
+
+    n: int
+    ticks: int
+    runs: int  # runs per measurement
+    rounds: int
+    cores: int  # cores this process may use
+    wall_s: dict[str, list[float]] = field(default_factory=dict)  # workers -> wall seconds of each round
+    cpu_s: dict[str, list[float]] = field(default_factory=dict)  # workers -> CPU seconds (self + workers), per round
+    load: list[float] = field(default_factory=list)  # 1-minute load average before each round
+
+    def runs_per_min(self, workers: int) -> float:
+        """Median wall-clock runs per minute."""
+        return statistics.median(60.0 * self.runs / w for w in self.wall_s[str(workers)])
+
+    def cpu_per_run_s(self, workers: int) -> float:
+        """Median CPU seconds per run (workers and this process: transfer, checks, store writes)."""
+        return statistics.median(c / self.runs for c in self.cpu_s[str(workers)])
+
+    def idle_runs_per_min(self, workers: int) -> float:
+        """Runs per minute an idle machine would give: min(workers, cores) busy cores at the CPU cost per run."""
+        return 60.0 * min(workers, self.cores) / self.cpu_per_run_s(workers)
+
+    @property
+    def workers(self) -> list[int]:
+        return sorted(int(w) for w in self.wall_s)
+
+
+@dataclass
 class BenchResult:
     sizes: list[SizeResult]  # one per size; with repeats, combined (medians)
     end_to_end: EndToEnd | None
     meta: dict[str, Any]
     runs: list[list[SizeResult]] = field(default_factory=list)  # every run of every size, as measured
+    throughput: Throughput | None = None  # runs per minute through the experiment executor (`bench.throughput`)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
@@ -162,4 +193,5 @@ class BenchResult:
             end_to_end=EndToEnd(**e2e) if e2e else None,
             meta=data["meta"],
             runs=[[SizeResult(**s) for s in series] for series in data.get("runs", [])],
+            throughput=Throughput(**data["throughput"]) if data.get("throughput") else None,
         )

@@ -37,6 +37,7 @@ from wom_sim.bench.measure import (
 from wom_sim.bench.profile import PROFILE_TICKS
 from wom_sim.bench.results import BenchResult, EndToEnd, SizeResult, combine_end_to_end, combine_runs
 from wom_sim.bench.tables import E2E_N, E2E_TICKS
+from wom_sim.bench.throughput import THROUGHPUT_N, THROUGHPUT_ROUNDS, THROUGHPUT_TICKS, measure_throughput
 from wom_sim.scenario.catalogue import bundled_path
 
 
@@ -129,8 +130,13 @@ def run_benchmark(
     scenario_path: str | None = None,
     command: str = "",
     progress: Progress = quiet,
+    throughput_runs: int = 0,
+    throughput_rounds: int = THROUGHPUT_ROUNDS,
+    throughput_n: int = THROUGHPUT_N,
+    throughput_ticks: int = THROUGHPUT_TICKS,
 ) -> BenchResult:
-    """Measure every size (each in its own subprocess), then the end-to-end run; see the module docstring.
+    """Measure every size (each in its own subprocess), then the end-to-end run, then (`throughput_runs` > 0) runs
+    per minute through the experiment executor with 1 and 2 workers; see the module docstring.
 
     With `repeat` > 1 the whole series runs that many times, one after the other (so a burst of load on a shared
     machine hits one run of each size, not every run of one size), and the tables show medians.
@@ -173,6 +179,12 @@ def run_benchmark(
         runs.append(series)
         if e2e_n:
             e2e_runs.append(end_to_end(e2e_n, e2e_ticks, scenario_path, progress))
+    throughput = None
+    if throughput_runs:
+        progress(f"throughput: {throughput_runs} runs of {throughput_n:,} people x {throughput_ticks} ticks through "
+                 f"the executor, 1 and 2 workers, {throughput_rounds} interleaved rounds")  # fmt: skip
+        throughput = measure_throughput(throughput_n, throughput_ticks, throughput_runs, throughput_rounds,
+                                        scenario_path=scenario_path, seed=seed, progress=progress)  # fmt: skip
     meta["load_after"] = list(os.getloadavg())
     sizes_combined = [combine_runs([series[j] for series in runs]) for j in range(len(sizes))]
-    return BenchResult(sizes_combined, combine_end_to_end(e2e_runs), meta, runs)
+    return BenchResult(sizes_combined, combine_end_to_end(e2e_runs), meta, runs, throughput)

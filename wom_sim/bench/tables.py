@@ -18,6 +18,7 @@ MATVEC_TARGET = (1_000_000, 4.0)  # at N = 1M, one tick at most 4 mat-vecs
 RIVALS_TARGET = (1_000_000, 1.5)  # issue 15: with two rivals, a tick at most 1.5x the one-brand tick at N = 1M
 E2E_WALL_TARGET_S = 12.0  # issue 17: 1M people x 52 ticks, on a quiet machine
 E2E_RSS_TARGET_GB = 1.0
+THROUGHPUT_TARGET = (2, 600.0)  # issue 17: >= 600 runs/min of the 5k x 104-week baseline via the executor, 2 cores
 
 
 def _ratio_cell(value: float | None, runs: list[float], fmt: str) -> str:
@@ -116,7 +117,47 @@ def target_rows(result: BenchResult) -> list[dict[str, str]]:
                         ok and e2e.wall_s <= E2E_WALL_TARGET_S if full else None))  # fmt: skip
     rows.append(_target(f"{label}: peak RSS", f"<= {E2E_RSS_TARGET_GB:.0f} GB", rss,
                         ok and e2e.peak_rss_mb <= E2E_RSS_TARGET_GB * 1000 if full else None))  # fmt: skip
+    tp = result.throughput
+    if tp is not None:
+        workers, goal = THROUGHPUT_TARGET
+        name = f"runs/min through the executor, {tp.n:,} people x {tp.ticks} ticks, {workers} workers"
+        if str(workers) in tp.wall_s:
+            rate = tp.runs_per_min(workers)
+            measured = f"{rate:,.0f} wall ({rate / goal:.2f}x the goal; {tp.idle_runs_per_min(workers):,.0f} from CPU)"
+            passed = rate >= goal if (tp.n, tp.ticks) == (5_000, 104) and tp.cores >= workers else None
+        else:
+            measured, passed = "not measured", None
+        rows.append(_target(name, f">= {goal:.0f}", measured, passed))
     return rows
+
+
+THROUGHPUT_COLUMNS = ("workers", "runs/min (wall)", "vs 600", "CPU ms per run", "runs/min from CPU",
+                      "wall s per round")  # fmt: skip
+
+
+def throughput_rows(result: BenchResult) -> list[dict[str, str]]:
+    """Runs per minute through the executor, one row per worker count (empty when it was not measured)."""
+    tp = result.throughput
+    if tp is None:
+        return []
+    goal = THROUGHPUT_TARGET[1]
+    return [
+        dict(
+            zip(
+                THROUGHPUT_COLUMNS,
+                (
+                    str(w),
+                    f"{tp.runs_per_min(w):,.0f}",
+                    f"{tp.runs_per_min(w) / goal:.2f}x",
+                    f"{tp.cpu_per_run_s(w) * 1e3:.0f}",
+                    f"{tp.idle_runs_per_min(w):,.0f}",
+                    ", ".join(f"{x:.1f}" for x in tp.wall_s[str(w)]),
+                ),
+                strict=True,
+            )
+        )  # fmt: skip
+        for w in tp.workers
+    ]
 
 
 def _target(name: str, goal: str, measured: str, passed: bool | None) -> dict[str, str]:

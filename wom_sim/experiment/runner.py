@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from wom_sim.experiment.store import code_version
+from wom_sim.network.graph import Graph
 from wom_sim.scenario.loading import build_scenario
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim.model import WomModel
@@ -60,6 +62,34 @@ def make_task(scenario: Scenario, seed: int, key_payload: dict[str, Any] | None 
     }
 
 
+# Graphs and KOL sets this worker built lately, by network spec, KOL selection and seed. The arms of a comparison
+# and the points of a sweep run every replication seed on the same network (common random numbers), and the graph
+# and KOLs depend on nothing else (their own streams of the seed): a worker that gets such a task again reuses them
+# instead of building them again. Kept read-only (nothing in a run writes to them) and within a budget of stored
+# edges (about 12 bytes each), so a worker holds at most a few tens of MB.
+SHARED_EDGES = 4_000_000
+_shared: OrderedDict[str, tuple[Graph, np.ndarray]] = OrderedDict()
+
+
+def _shared_key(scenario: Scenario, seed: int) -> str | None:
+    """The cache key of a run's graph and KOLs; None for file graphs (the file could change between tasks)."""
+    if scenario.network.file is not None:
+        return None
+    spec = {"network": scenario.network.model_dump(mode="json"), "kols": scenario.kols.select.model_dump(mode="json")}
+    return canonical_hash({**spec, "seed": int(seed)})
+
+
+def _remember(key: str, graph: Graph, kol_ids: np.ndarray) -> None:
+    if graph.n_edges > SHARED_EDGES:
+        return
+    for arr in (graph.indptr, graph.indices, graph.weights, graph.labels, kol_ids):
+        if isinstance(arr, np.ndarray):
+            arr.flags.writeable = False
+    _shared[key] = (graph, kol_ids)
+    while sum(g.n_edges for g, _ in _shared.values()) > SHARED_EDGES:
+        _shared.popitem(last=False)
+
+
 def run_task(task: dict[str, Any]) -> pd.DataFrame:
     """Run one task to its horizon; the per-tick metrics with `run_key` and `seed` columns first.
 
@@ -67,7 +97,15 @@ def run_task(task: dict[str, Any]) -> pd.DataFrame:
     reference; the scenario is rebuilt and validated from plain data inside the worker.
     """
     scenario = build_scenario(dict(task["scenario"]), f"task {task['key']}")
-    model = WomModel(scenario, seed=int(task["seed"]))
+    seed = int(task["seed"])
+    key = _shared_key(scenario, seed)
+    graph, kol_ids = _shared.get(key, (None, None)) if key else (None, None)
+    if graph is not None:
+        _shared.move_to_end(key)
+    model = WomModel(scenario, seed=seed, graph=graph, kol_ids=kol_ids)
+    if key and graph is None:
+        _remember(key, model.graph, model.kol_ids)
+    model.collect_mesa = False  # the frame below has every metric; Mesa's per-tick copy would only cost time
     model.run()
     frame = model.metrics_frame()
     frame.insert(0, "run_key", task["key"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from wom_sim.catalogue import ECONOMICS_COLUMNS  # noqa: F401 - part of this module's API (tick_economics adds them)
@@ -34,8 +33,8 @@ def tick_economics(st: TickState, row: dict, previous: dict | None) -> dict:
     NaN until the first churn (the lifetime is then unknown).
     """
     prev = previous or {}
-    purchases = int(np.count_nonzero(st.adopted)) + int(np.count_nonzero(st.repurchased))
-    purchases += int(np.count_nonzero(st.won_back))
+    # Adoptions, repurchases and win-backs of this tick, as the row has already counted them.
+    purchases = row["new_customers"] + row["repurchases"] + row["winbacks"]
     cum_purchases = prev.get("cum_purchases", 0) + purchases
     cum_cogs = prev.get("cum_cost_of_goods", 0.0) + st.cost_of_goods
     cum_repurchases = prev.get("cum_repurchases", 0) + row["repurchases"]

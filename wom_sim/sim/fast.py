@@ -26,6 +26,7 @@ tests/test_fast_kernel.py says so.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import inspect
 from typing import Any
@@ -36,7 +37,7 @@ from scipy.special import ndtri
 from wom_sim.network.graph import Graph
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim import dynamics as dyn
-from wom_sim.sim.levers import Levers
+from wom_sim.sim.levers import Levers, clip01
 from wom_sim.sim.population import ADVERTISING, AWARE, CHURNED, CUSTOMER, KOL, REFERRAL, UNAWARE, WOM, Population
 
 # The reference functions whose rules this module restates (the others it calls, so they need no guard).
@@ -72,10 +73,16 @@ def reference_fingerprint() -> str:
 # tests/test_fast_kernel.py). When the reference tick gains a rule, a scenario key, a lever or a per-person array,
 # the fingerprint changes and every run takes the reference tick until this module mirrors it and this is updated.
 MIRRORED_FINGERPRINT = "bbfe17c27d797cb3"
-try:
-    _CURRENT = reference_fingerprint()
-except (OSError, TypeError):  # sources not installed (bytecode only): nothing to compare, so the reference runs
-    _CURRENT = "unavailable"
+
+
+@functools.cache
+def _current() -> str:
+    """`reference_fingerprint()` of the code this process runs, computed once, at the first tick (about 25 ms of
+    reading sources: not paid by commands that import the model without running it)."""
+    try:
+        return reference_fingerprint()
+    except (OSError, TypeError):  # sources not installed (bytecode only): nothing to compare, so the reference runs
+        return "unavailable"
 
 
 def covers(sc: Scenario, lev: Levers, pop: Population) -> bool:
@@ -84,7 +91,7 @@ def covers(sc: Scenario, lev: Levers, pop: Population) -> bool:
     A whitelist: the reference is the one this module mirrors, and the levers and population carry no field
     added at run time beyond those it knows.
     """
-    if _CURRENT != MIRRORED_FINGERPRINT:
+    if _current() != MIRRORED_FINGERPRINT:
         return False
     return type(lev) is Levers and type(pop) is Population
 
@@ -125,7 +132,7 @@ class FastTick:
         self.churn(pop, lev, sc, streams["churn"].random(out=a), st, customers)
         brand = dyn.update_brand(brand, lev, sc, st)
         reference_price = dyn.update_reference_price(reference_price, lev, sc)
-        dyn.clip_states(pop)
+        _clip_states(pop)
         return brand, reference_price
 
     # ---------------------------------------------------------------------------------------------- step 2
@@ -377,8 +384,8 @@ class FastTick:
         pop.revenue[buyers] += spend * lev.price
         st.revenue = float(spend.sum() * lev.price)
         st.cost_of_goods = float(spend.sum() * (1.0 - sc.brand.margin))
-        if adopters.size or returners.size:
-            customers = np.sort(np.concatenate([customers, adopters, returners]))
+        if adopters.size or returners.size:  # the customers now, sorted: the sorted union of three disjoint sets
+            customers = (status == CUSTOMER).nonzero()[0]
         return customers, np.sort(buyers)
 
     # ---------------------------------------------------------------------------------------------- step 6
@@ -390,9 +397,9 @@ class FastTick:
         u_quality, u_fail, u_recover = draws
         ex = sc.experience
         recovered_late = dyn.arrive_recoveries(pop, lev, t)
-        z = ndtri(np.clip(u_quality[buyers], 1e-12, 1 - 1e-12))
+        z = ndtri(_CLIP(u_quality[buyers], 1e-12, 1 - 1e-12))
 
-        x = np.clip(lev.quality + pop.fit[buyers] + ex.noise * z, 0.0, 1.0)
+        x = _CLIP(lev.quality + pop.fit[buyers] + ex.noise * z, 0.0, 1.0)
         failed = u_fail[buyers] < lev.service_failure
         recovered = failed & (u_recover[buyers] < lev.recovery_coverage)
         immediate = recovered & (lev.recovery_delay == 0)
@@ -439,7 +446,7 @@ class FastTick:
             + at.engaged_gain * pop.engaged[idx]
         )  # fmt: skip
         A = pop.A[idx]
-        pop.A[idx] = np.clip(A + gain * (1.0 - A) - at.decay * A, 0.0, 1.0)
+        pop.A[idx] = _CLIP(A + gain * (1.0 - A) - at.decay * A, 0.0, 1.0)
 
     @staticmethod
     def churn(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray, st, idx: np.ndarray) -> None:
@@ -504,6 +511,18 @@ def _novelty(pop: Population, sc: Scenario, idx: np.ndarray, t: int) -> np.ndarr
     return wom.talk_floor + (1.0 - wom.talk_floor) * table[age]
 
 
+# The ufunc behind `np.clip` (same loop, same numbers), called directly: `np.clip`'s Python wrappers cost more than
+# clipping a few thousand values, and a tick clips nine arrays.
+_CLIP = getattr(getattr(np, "_core", None), "umath", None)
+_CLIP = getattr(_CLIP, "clip", None) or np.clip
+
+
+def _clip_states(pop: Population) -> None:
+    """`dyn.clip_states`: every continuous state clipped to [0, 1] in place."""
+    for arr in (pop.E, pop.S, pop.T, pop.A, pop.L):
+        _CLIP(arr, 0.0, 1.0, out=arr)
+
+
 def _perceived_value(pop: Population, lev: Levers, sc: Scenario, idx: np.ndarray) -> np.ndarray | float:
     """`dyn.perceived_value` at idx; at price 1 it is the same number for everyone, returned as that scalar.
 
@@ -511,7 +530,7 @@ def _perceived_value(pop: Population, lev: Levers, sc: Scenario, idx: np.ndarray
     zero is Q: so every person's V is clip(Q), with no gather of psi and no array arithmetic.
     """
     if lev.price == 1.0:
-        return float(np.clip(lev.quality + sc.purchase.value_price_weight * 0.0, 0.0, 1.0))
+        return clip01(lev.quality + sc.purchase.value_price_weight * 0.0)
     return dyn.perceived_value(pop, lev, sc, idx)
 
 

@@ -199,6 +199,8 @@ class WomModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(_reported_metric, name=name) for name in REPORTED}
         )
+        # False: `step` skips the DataCollector (the experiment runner reads `metrics_frame`, which has every column).
+        self.collect_mesa = True
 
     @property
     def n(self) -> int:
@@ -232,7 +234,8 @@ class WomModel(mesa.Model):
             self.trace.append(_trace_rows(st, pop))
         self.last_metrics, self.last_tick, self.last_levers = row, st, lev
         self.tick += 1
-        self.datacollector.collect(self)
+        if self.collect_mesa:
+            self.datacollector.collect(self)
         if self.tick >= sc.ticks:
             self.running = False
 
@@ -290,11 +293,7 @@ class WomModel(mesa.Model):
 
     def metrics_frame(self) -> pd.DataFrame:
         """All ticks' metrics as a tidy DataFrame (one row per tick)."""
-        frame = pd.DataFrame(self.rows)
-        fixed = [c for c in METRIC_COLUMNS if c in frame.columns]
-        return frame[fixed + [c for c in frame.columns if c not in METRIC_COLUMNS]].fillna(
-            {c: 0.0 for c in frame.columns if c.startswith("cost_")}
-        )
+        return _rows_frame(self.rows)
 
     def switching_frame(self, cumulative: bool = False) -> pd.DataFrame:
         """The switching matrix: people who bought brand `to` this tick, by the brand they came `from`.
@@ -344,6 +343,32 @@ class WomModel(mesa.Model):
         if index not in self._views:
             self._views[index] = Customer(self, index)
         return self._views[index]
+
+
+def _rows_frame(rows: list[dict]) -> pd.DataFrame:
+    """The metrics rows as a frame: `METRIC_COLUMNS` first, then the other keys in the order they first appear; NaN
+    where a row lacks a key, and 0.0 in the `cost_` columns (a cost not booked in a tick).
+
+    The frame `pd.DataFrame(rows)` would give, reordered and filled, built one numpy column at a time: pandas'
+    path for a list of dicts infers every cell's type, which costs more than a 5,000-person tick. A column of
+    numbers becomes int64, float64 (ints and floats mixed, or a key missing somewhere) or bool as pandas infers;
+    anything else stays a column of Python objects for pandas to infer.
+    """
+    names = dict.fromkeys(k for row in rows for k in row)
+    order = [c for c in METRIC_COLUMNS if c in names] + [c for c in names if c not in METRIC_COLUMNS]
+    nan = float("nan")
+    columns = {}
+    for name in order:
+        values = [row.get(name, nan) for row in rows]
+        arr = np.array(values)
+        odd = arr.dtype.kind not in "biuf" or (arr.dtype.itemsize != 8 and arr.dtype.kind != "b")
+        if odd or (arr.dtype.kind == "f" and any(isinstance(v, bool | np.bool_) for v in values)):
+            columns[name] = values  # strings, None, flags with gaps (numpy: 1.0/NaN, pandas: objects): pandas infers
+            continue
+        if name.startswith("cost_") and arr.dtype.kind == "f":
+            arr[np.isnan(arr)] = 0.0
+        columns[name] = arr
+    return pd.DataFrame(columns, columns=order) if rows else pd.DataFrame()
 
 
 def _trace_rows(st: dyn.TickState | None, pop) -> pd.DataFrame:
