@@ -71,7 +71,7 @@ def reference_fingerprint() -> str:
 # The fingerprint of the reference this module was checked against (bit-identical state in
 # tests/test_fast_kernel.py). When the reference tick gains a rule, a scenario key, a lever or a per-person array,
 # the fingerprint changes and every run takes the reference tick until this module mirrors it and this is updated.
-MIRRORED_FINGERPRINT = "bbfe17c27d797cb3"
+MIRRORED_FINGERPRINT = "678787411b36ec25"
 try:
     _CURRENT = reference_fingerprint()
 except (OSError, TypeError):  # sources not installed (bytecode only): nothing to compare, so the reference runs
@@ -157,7 +157,7 @@ class FastTick:
         shape = Sf * np.sqrt(Sf) if wom.satisfaction_elasticity == 1.5 else Sf**wom.satisfaction_elasticity
         novelty = _novelty(pop, sc, known, st.t)
         nov_fans = novelty[is_fan] if isinstance(novelty, np.ndarray) else novelty
-        rate = pop.talkativeness[fans] * (wom.positive_rate * lev.talk_multiplier) * nov_fans
+        rate = pop.talkativeness[fans] * (wom.positive_rate * dyn._at(lev.talk_multiplier, fans)) * nov_fans
         p_pos[is_fan] = np.minimum(1.0, rate * shape * (1.0 + wom.loyalty_boost * pop.L[fans]))
         theta = wom.negative_threshold
         is_critic = S < theta
@@ -223,6 +223,8 @@ class FastTick:
         tagged = None
         if lev.referral_active:
             tagged = pop.status[pos.src] == CUSTOMER
+            if lev.referral_senders is not None:  # a targeted referral reward: only its senders tag
+                tagged &= lev.referral_senders[pos.src]
             cred_pos = np.where(tagged, cred_pos * lev.referral_credibility, cred_pos)
         heard, cpos, cneg = self._compact(pos.dst, neg.dst)
         h = heard.size
