@@ -14,7 +14,16 @@ from __future__ import annotations
 import difflib
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from wom_sim.catalogue import METRIC_COLUMNS
 from wom_sim.scenario.base import KolSelect, Spec
@@ -82,6 +91,11 @@ LIFECYCLE = ("prospect", "new", "loyal", "at_risk", "churned")
 Lifecycle = Literal["prospect", "new", "loyal", "at_risk", "churned"]
 
 
+def one_or_many(item: dict) -> WithJsonSchema:
+    """The JSON Schema of a key that takes one value or a list (`segment: urban` reads as `segment: [urban]`)."""
+    return WithJsonSchema({"anyOf": [item, {"type": "array", "items": item, "minItems": 1}]})
+
+
 class Target(Spec):
     """Who an entry reaches: the conditions given combine with AND; evaluated again on every tick on air.
 
@@ -93,10 +107,10 @@ class Target(Spec):
     whose loyalty L is at least `loyal_loyalty`. Customers who are none of these three are reached by no state.
     """
 
-    segment: list[str] | None = param(
+    segment: Annotated[list[str], one_or_many({"type": "string"})] | None = param(
         None, "segment name(s) of population.segments; none = every segment", "-", "scenario input", min_length=1
     )
-    lifecycle: list[Lifecycle] | None = param(
+    lifecycle: Annotated[list[Lifecycle], one_or_many({"enum": list(LIFECYCLE)})] | None = param(
         None,
         "lifecycle state(s): prospect, new, loyal, at_risk, churned; none = any",
         "-",
