@@ -70,6 +70,7 @@ def test_the_fast_tick_mirrors_todays_reference():
         ("price_war", 400, 20),
         ("fake_review_scandal", 400, 20),
         ("personalised_marketing", 400, 20),
+        ("segment_referral", 500, 25),
     ],
 )
 def test_fast_tick_is_bit_identical_to_the_reference(name, n, ticks):

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from wom_sim.scenario.interventions import KINDS, InterventionSpec, Schedule, Trigger, own_fields
+from wom_sim.scenario.interventions import KINDS, InterventionSpec, Schedule, Target, Trigger, own_fields
 from wom_sim.scenario.schema import Scenario
 
 HEADER = """# Scenario file reference
@@ -24,6 +24,23 @@ Distributions (`Dist`) are written `{dist: beta, a: 2, b: 5}`, `{dist: lognormal
 The entries of `interventions:` and `events:` are at the end: the keys every entry has, then the parameters of
 each kind; [interventions.md](interventions.md) says what each does to the tick. `wom-sim schema` prints all of
 this as a JSON Schema, for editors that complete and check YAML.
+"""
+
+
+TARGETING = """
+### Targeting
+
+`target:` limits who an entry reaches, e.g. `target: {{segment: urban, lifecycle: loyal}}` (a referral reward only
+for the loyal customers of the urban segment), `target: {{kols: true}}` or `target: {{ids: [1, 5, 9]}}`. The
+conditions given combine with AND; a list under `segment` or `lifecycle` is a union. The mask is evaluated again
+on every tick the entry is on air, from the state at the start of the tick, so lifecycle targets follow people.
+Lifecycle states (a partition): `prospect` never a customer; `at_risk` a customer whose churn hazard is at least
+`at_risk_hazard` x `churn.base_hazard`; `new` a customer, not at risk, who first adopted fewer than `new_ticks`
+ticks ago; `loyal` a customer, neither at risk nor new, with loyalty >= `loyal_loyalty`; `churned` an
+ex-customer ([interventions.md](interventions.md#targeting)). The others act on everyone (a price, the quality,
+the brand, the ad reach, a rival) and refuse a target; an unknown segment, an id beyond `network.n` or a target on
+such a kind is an error naming the entry. Kinds that accept `target`:
+{kinds}.
 """
 
 
@@ -101,6 +118,8 @@ def _entries(out: list[str]) -> None:
     _section(InterventionSpec, "", out, [], "interventions and events: keys of every entry", common)
     _section(Schedule, "schedule.", out, [], "interventions and events: schedule", list(Schedule.model_fields))
     _section(Trigger, "when.", out, [], "interventions and events: when", list(Trigger.model_fields))
+    _section(Target, "target.", out, [], "interventions and events: target", list(Target.model_fields))
+    out.append(TARGETING.format(kinds=", ".join(f"`{k}`" for k, m in KINDS.items() if m.targetable)))
     for kind, model in KINDS.items():
         _section(model, "", out, [], f"kind: {kind}", own_fields(model))
 

@@ -4,7 +4,8 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 import sys
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
-from wom_sim.scenario.interventions import params_table
+from wom_sim.scenario.interventions import KINDS as MODELS
+from wom_sim.scenario.interventions import Target, params_table
 from wom_sim.sim.interventions import REGISTRY
 
 HEAD = """# Interventions and events
@@ -57,6 +58,10 @@ every cost lands in the tick it belongs to.
 **Costs** are booked with `Levers.add_cost` and appear as `cost_<name>` columns, summed into
 `intervention_cost`; `profit = revenue - cost_of_goods - intervention_cost`. Revenue is spend x price and cost of
 goods spend x (1 - `brand.margin`), so a price change needs no cost of its own. See [economics](#economics).
+
+**Targeting** (`target: {segment, lifecycle, kols, ids}`) limits who an entry reaches, e.g. a referral reward
+only for the loyal customers of one segment; see [targeting](#targeting) for the lifecycle states and the kinds
+that accept it.
 
 **Randomness.** A kind draws only from numbers derived from the run's `interventions` stream, keyed by its name,
 the tick and a slot (`Intervention.uniforms`), always as full length-N arrays. So what one intervention draws
@@ -317,6 +322,49 @@ customers' views fall, so more of them lapse or switch: to us, if our offer is k
     ),
 }
 
+TARGETING = """## Targeting
+
+An entry of a kind that acts on people one by one may name who it reaches with `target:`; the conditions given
+combine with AND, and the mask is evaluated again on every tick the entry is on air (from the state at the start of
+the tick, like every lever of step 1), so a lifecycle target follows people as they move between states:
+
+```yaml
+interventions:
+  - kind: referral_reward
+    target: {segment: urban, lifecycle: loyal}   # urban AND loyal
+  - kind: churn_prevention
+    target: {lifecycle: [new, at_risk]}           # a list is a union: new OR at risk
+  - kind: personalised_marketing
+    target: {kols: false, ids: [1, 5, 9]}
+```
+
+- `segment`: a name or a list of names of `population.segments` (an unknown name is an error naming the entry and
+  the allowed names).
+- `kols`: `true` only KOLs (the scenario's and those a `kol_campaign` promoted), `false` only non-KOLs.
+- `ids`: person ids 0 .. n-1 (an id beyond `network.n` is an error on load; with an imported network, when the
+  model is built).
+- `lifecycle`: one or a list of these states, a partition of the people at the start of the tick (thresholds are
+  keys of the target, table below):
+  - `prospect`: never a customer (unaware or aware);
+  - `at_risk`: a customer whose churn hazard at the start of the tick (docs/model.md step 8 with loyalty and last
+    tick's negative WOM; this tick's failures are not known yet) is at least `at_risk_hazard` x
+    `churn.base_hazard`, the rule of the `at_risk` metric;
+  - `new`: a customer, not at risk, who first adopted fewer than `new_ticks` ticks ago (customers at tick 0 have
+    lived `population.initial.history` purchases and are never new);
+  - `loyal`: a customer, neither at risk nor new, with loyalty L >= `loyal_loyalty`;
+  - `churned`: an ex-customer who has not come back;
+  - customers who are none of new, loyal and at risk (established, loyalty below the threshold) match no state.
+
+{target_table}
+
+What a target restricts, per kind (the others act on everyone through a global lever: a price, the quality, the
+brand, the ad reach, a rival, so the scenario refuses a `target` for them with one line naming the kinds that
+accept it). Costs follow who is actually reached: offers, members and referral payouts are counted among the
+targeted only.
+
+{kinds_table}
+"""
+
 ECON = """## Economics
 
 Per tick the metrics table has `revenue` (spend x price), `cost_of_goods` (spend x (1 - margin)), one
@@ -354,8 +402,15 @@ for kind in ORDER:
     section = "events" if kind == "crisis" or kind.startswith("competitor_") else "interventions"
     doc = (cls.__doc__ or "").strip().split("\n")[0]
     parts.append(
-        f"## `{kind}`\n\n{doc}\n\n{k['what']}\n\n**Cost:** {k['cost']}\n\n{params_table(cls.Params)}\n\n"
+        f"## `{kind}`\n\n{doc}\n\n{k['what']}\n\n**Cost:** {k['cost']}\n\n"
+        + (f"**Target:** {cls.Params.targetable} ([targeting](#targeting)).\n\n" if cls.Params.targetable else "")
+        + f"{params_table(cls.Params)}\n\n"
         f"```yaml\n{'' if k['example'].startswith('events') else section + ':' + chr(10)}{k['example']}\n```\n"
     )
+kinds_table = "\n".join(
+    ["| kind | `target` restricts |", "|---|---|"]
+    + [f"| [`{k}`](#{k}) | {MODELS[k].targetable} |" for k in ORDER if MODELS[k].targetable]
+)
+parts.append(TARGETING.replace("{target_table}", params_table(Target)).replace("{kinds_table}", kinds_table))
 parts.append(ECON)
 open(str(ROOT) + "/docs/interventions.md", "w").write("\n".join(parts))

@@ -1,10 +1,10 @@
 """Intervention and event entries of a scenario: the keys they share, one parameter model per kind, one union.
 
 A scenario lists entries under `interventions:` (company levers) and `events:` (things that happen to the company).
-Every entry has the common keys of `InterventionSpec` (kind, name, schedule, when, once, cooldown, duration) and
-the parameters of its kind, each with its default, unit and source (`param`). `Entry` is the union of the kinds,
-discriminated by `kind`: a scenario validates every entry in one pass, and its dump (`wom-sim check`, a run's
-scenario.yaml) shows every parameter, defaults included. The classes that play the entries out are in
+Every entry has the common keys of `InterventionSpec` (kind, name, schedule, when, once, cooldown, duration,
+target) and the parameters of its kind, each with its default, unit and source (`param`). `Entry` is the union of
+the kinds, discriminated by `kind`: a scenario validates every entry in one pass, and its dump (`wom-sim check`, a
+run's scenario.yaml) shows every parameter, defaults included. The classes that play the entries out are in
 wom_sim/sim/interventions/; each refers to its model here as `Params`. docs/interventions.md says what each
 parameter does to the tick.
 """
@@ -12,9 +12,18 @@ parameter does to the tick.
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from wom_sim.catalogue import METRIC_COLUMNS
 from wom_sim.scenario.base import KolSelect, Spec
@@ -77,10 +86,96 @@ class Trigger(Spec):
         raise ValueError(f"unknown metric {metric!r}{did} (allowed: {', '.join(METRIC_COLUMNS)}, cost_<name>)")
 
 
+# The lifecycle states a `target` may name (docs/interventions.md, Targeting; wom_sim/sim/interventions/targeting.py).
+LIFECYCLE = ("prospect", "new", "loyal", "at_risk", "churned")
+Lifecycle = Literal["prospect", "new", "loyal", "at_risk", "churned"]
+
+
+def one_or_many(item: dict) -> WithJsonSchema:
+    """The JSON Schema of a key that takes one value or a list (`segment: urban` reads as `segment: [urban]`)."""
+    return WithJsonSchema({"anyOf": [item, {"type": "array", "items": item, "minItems": 1}]})
+
+
+class Target(Spec):
+    """Who an entry reaches: the conditions given combine with AND; evaluated again on every tick on air.
+
+    Lifecycle states, from the people's state at the start of the tick (a partition of the population):
+    `prospect` never a customer (unaware or aware); `churned` an ex-customer (now nobody's customer of ours);
+    `at_risk` a customer whose churn hazard at the start of the tick (loyalty and last tick's negative WOM) is at
+    least `at_risk_hazard` x churn.base_hazard; `new` a customer, not at risk, who first adopted fewer than
+    `new_ticks` ticks ago (the initial customers are never new); `loyal` a customer, neither at risk nor new,
+    whose loyalty L is at least `loyal_loyalty`. Customers who are none of these three are reached by no state.
+    """
+
+    segment: Annotated[list[str], one_or_many({"type": "string"})] | None = param(
+        None, "segment name(s) of population.segments; none = every segment", "-", "scenario input", min_length=1
+    )
+    lifecycle: Annotated[list[Lifecycle], one_or_many({"enum": list(LIFECYCLE)})] | None = param(
+        None,
+        "lifecycle state(s): prospect, new, loyal, at_risk, churned; none = any",
+        "-",
+        "scenario input",
+        min_length=1,
+    )
+    kols: bool | None = param(None, "true = only KOLs, false = only non-KOLs; none = either", "bool", "scenario input")
+    ids: list[NonNegativeInt] | None = param(
+        None, "person ids (0 .. n-1); none = anyone", "ids", "scenario input", min_length=1, max_length=10_000_000
+    )
+    new_ticks: int = param(
+        13,
+        "lifecycle new: a customer is new for this many ticks after first adopting",
+        "ticks",
+        "assumption: a quarter (13 weekly ticks), a common onboarding window",
+        ge=1,
+        le=100_000,
+    )
+    loyal_loyalty: float = param(
+        0.6,
+        "lifecycle loyal: loyalty L at or above this",
+        "0-1 loyalty",
+        "assumption: 0.1 above churn.reference_loyalty, where the churn hazard is 0.45x the base (slope 8)",
+        ge=0,
+        le=1,
+    )
+    at_risk_hazard: float = param(
+        3.0,
+        "lifecycle at_risk: churn hazard at or above this times churn.base_hazard",
+        "x",
+        "as the at_risk metric (docs/model.md step 8)",
+        gt=0,
+        le=1000,
+    )
+
+    @field_validator("segment", "lifecycle", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        # `segment: urban` reads as `segment: [urban]`; a list is kept as given
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _says_who(self) -> Target:
+        if self.segment is None and self.lifecycle is None and self.kols is None and self.ids is None:
+            raise ValueError("give at least one of segment, lifecycle, kols, ids")
+        return self
+
+    def segments(self) -> list[str]:
+        """The segment names asked for (empty: any)."""
+        return self.segment or []
+
+    def states(self) -> list[str]:
+        """The lifecycle states asked for (empty: any)."""
+        return self.lifecycle or []
+
+
 # --------------------------------------------------------------------------------------------- common keys
 class InterventionSpec(Spec):
-    """The keys every intervention and event has; the model of each kind adds its own parameters."""
+    """The keys every intervention and event has; the model of each kind adds its own parameters.
 
+    `targetable`: what `target:` restricts for this kind (docs/interventions.md, Targeting); empty = the kind's
+    effect is global (a price, the quality, the brand) and the scenario refuses a `target`.
+    """
+
+    targetable: ClassVar[str] = ""
     kind: str = kind_field()
     name: str | None = param(
         None, "name of the entry; its cost column is cost_<name>; none = the kind (repeats get _2, _3)", "-",
@@ -104,6 +199,12 @@ class InterventionSpec(Spec):
     duration: int = param(
         1, "with `when`: ticks it stays on after it fires", "ticks", "scenario input", ge=1, le=100_000
     )
+    target: Target | None = param(
+        None,
+        "who it reaches: {segment, lifecycle, kols, ids}, combined with AND; none = everyone it would reach",
+        "-",
+        "scenario input",
+    )
 
     @field_validator("once", "cooldown", "duration")
     @classmethod
@@ -113,6 +214,13 @@ class InterventionSpec(Spec):
         if "when" in info.data and info.data["when"] is None and value != cls.model_fields[info.field_name].default:
             raise ValueError("once, cooldown and duration only apply with a `when` trigger")
         return value
+
+    @model_validator(mode="after")
+    def _can_target(self) -> InterventionSpec:
+        if self.target is not None and not type(self).targetable:
+            allowed = ", ".join(kind_of(m) for m in KINDS.values() if m.targetable)
+            raise ValueError(f"target: kind {self.kind!r} acts on everyone (kinds that accept target: {allowed})")
+        return self
 
 
 COMMON_KEYS = frozenset(InterventionSpec.model_fields)
@@ -209,6 +317,7 @@ class KolCampaignParams(InterventionSpec):
 class ReferralRewardParams(InterventionSpec):
     """`referral_reward`: a reward per successful referral."""
 
+    targetable = "the customers whose referrals are rewarded (they talk more, their messages carry the tag)"
     kind: Literal["referral_reward"] = kind_field()
     sender_reward: float = param(
         10.0, "paid to the referrer per referred adopter", "currency/referral", "scenario input", ge=0
@@ -261,6 +370,7 @@ class PriceChangeParams(InterventionSpec):
 class PersonalisedMarketingParams(InterventionSpec):
     """`personalised_marketing`: personalised offers to a share of customers each tick."""
 
+    targetable = "the customers who may get an offer (`share` of them each tick)"
     kind: Literal["personalised_marketing"] = kind_field()
     share: float = param(0.3, "share of customers targeted each tick on air", "share", "scenario input", ge=0, le=1)
     uplift: float = param(
@@ -324,6 +434,7 @@ class FakeReviewsParams(InterventionSpec):
 class LoyaltyProgramParams(InterventionSpec):
     """`loyalty_program`: a loyalty programme."""
 
+    targetable = "who may join (members already in stay while they are customers)"
     kind: Literal["loyalty_program"] = kind_field()
     uptake: float = param(0.6, "share of eligible customers who ever join", "share", "assumption", ge=0, le=1)
     enrol_rate: float = param(
@@ -344,6 +455,7 @@ class LoyaltyProgramParams(InterventionSpec):
 class CommunityParams(InterventionSpec):
     """`community`: a brand community."""
 
+    targetable = "who may join (engaged customers already in stay while they are customers)"
     kind: Literal["community"] = kind_field()
     uptake: float = param(0.3, "share of customers who ever engage", "share", "assumption", ge=0, le=1)
     join_rate: float = param(
@@ -369,6 +481,7 @@ class CommunityParams(InterventionSpec):
 class ChurnPreventionParams(InterventionSpec):
     """`churn_prevention`: churn early warning."""
 
+    targetable = "who may be flagged and get an offer (the at-risk ranking stays over all customers)"
     kind: Literal["churn_prevention"] = kind_field()
     precision: float = param(
         0.85,
@@ -456,6 +569,7 @@ class ServiceRecoveryParams(InterventionSpec):
 class CrisisParams(InterventionSpec):
     """`crisis`: a product crisis or scandal."""
 
+    targetable = "the customers who may be affected (`affected_share` of them)"
     kind: Literal["crisis"] = kind_field()
     at: NonNegativeInt | list[NonNegativeInt] | None = param(
         None, "tick(s) the crisis surfaces; none = at random", "tick", "scenario input"

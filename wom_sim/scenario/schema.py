@@ -623,6 +623,7 @@ class Scenario(Spec):
         # A `cost_<name>` trigger must name an entry of this scenario: only the whole scenario knows the names.
         check_cost_metrics(self)
         check_competitor_names(self)
+        check_targets(self)
         return self
 
 
@@ -677,3 +678,23 @@ def check_competitor_names(scenario: Scenario) -> None:
         if metric.startswith("rival_") and metric not in METRIC_COLUMNS and metric not in columns:
             raise ValueError(f"{section}[{i}].when.metric: unknown rival metric {metric!r} (rival_<name>_<metric>, "
                              f"names: {allowed}; metrics: {', '.join(RIVAL_METRICS)})")  # fmt: skip
+
+
+def check_targets(scenario: Scenario) -> None:
+    """A `target` must name segments of population.segments and ids below network.n (ValueError naming the key).
+
+    An imported network's size is known only when it is read: its ids are checked when the model is built.
+    """
+    names = [seg.name for seg in scenario.population.segments]
+    for section, i, spec, _ in named_entries(scenario):
+        target = spec.target
+        if target is None:
+            continue
+        unknown = [s for s in target.segments() if s not in names]
+        if unknown:
+            raise ValueError(f"{section}[{i}].target.segment: unknown segment {unknown[0]!r} (allowed: "
+                             f"{', '.join(names)})")  # fmt: skip
+        n = scenario.network.n if scenario.network.file is None else None
+        if target.ids is not None and n is not None and max(target.ids) >= n:
+            raise ValueError(f"{section}[{i}].target.ids: id {max(target.ids)} is out of range (people are 0 .. "
+                             f"{n - 1}, network.n = {n})")  # fmt: skip

@@ -157,7 +157,7 @@ def talk_probabilities(
     fans = np.flatnonzero(talks & (pop.S >= wom.positive_threshold))
     S = pop.S[fans]
     shape = S * np.sqrt(S) if wom.satisfaction_elasticity == 1.5 else S**wom.satisfaction_elasticity
-    rate = pop.talkativeness[fans] * (wom.positive_rate * lev.talk_multiplier) * novelty(pop, sc, fans, t)
+    rate = pop.talkativeness[fans] * (wom.positive_rate * _at(lev.talk_multiplier, fans)) * novelty(pop, sc, fans, t)
     p_pos[fans] = np.minimum(1.0, rate * shape * (1.0 + wom.loyalty_boost * pop.L[fans]))
     theta = wom.negative_threshold
     critics = np.flatnonzero(talks & (pop.S < theta))
@@ -257,6 +257,8 @@ def receive_wom(
     tagged = np.zeros(pos.src.size, dtype=bool)
     if lev.referral_active:
         tagged = pop.status[pos.src] == CUSTOMER
+        if lev.referral_senders is not None:  # a targeted referral reward: only its senders tag
+            tagged &= lev.referral_senders[pos.src]
         cred_pos = np.where(tagged, cred_pos * lev.referral_credibility, cred_pos)
     n_pos = np.bincount(pos.dst, minlength=n)
     n_neg = np.bincount(neg.dst, minlength=n)

@@ -164,7 +164,7 @@ class FastTick:
         shape = Sf * np.sqrt(Sf) if wom.satisfaction_elasticity == 1.5 else Sf**wom.satisfaction_elasticity
         novelty = _novelty(pop, sc, known, st.t)
         nov_fans = novelty[is_fan] if isinstance(novelty, np.ndarray) else novelty
-        rate = pop.talkativeness[fans] * (wom.positive_rate * lev.talk_multiplier) * nov_fans
+        rate = pop.talkativeness[fans] * (wom.positive_rate * dyn._at(lev.talk_multiplier, fans)) * nov_fans
         p_pos[is_fan] = np.minimum(1.0, rate * shape * (1.0 + wom.loyalty_boost * pop.L[fans]))
         theta = wom.negative_threshold
         is_critic = S < theta
@@ -230,6 +230,8 @@ class FastTick:
         tagged = None
         if lev.referral_active:
             tagged = pop.status[pos.src] == CUSTOMER
+            if lev.referral_senders is not None:  # a targeted referral reward: only its senders tag
+                tagged &= lev.referral_senders[pos.src]
             cred_pos = np.where(tagged, cred_pos * lev.referral_credibility, cred_pos)
         heard, cpos, cneg = self._compact(pos.dst, neg.dst)
         h = heard.size

@@ -49,8 +49,9 @@ class Levers:
     recovery_delay: int
     recovery_effectiveness: float
     recovery_paradox: float
-    talk_multiplier: float = 1.0  # multiplies positive-WOM probability (incentives, smart service)
+    talk_multiplier: float | np.ndarray = 1.0  # multiplies positive-WOM probability (incentives, smart service)
     referral_active: bool = False  # positive messages from customers carry a referral tag
+    referral_senders: np.ndarray | None = None  # bool mask: whose messages carry the tag (None: every customer's)
     referral_credibility: float = 1.0  # credibility multiplier of referral-tagged messages (incentivised WOM)
     referral_boost: float = 0.0  # log-odds added to adoption of a prospect referred this tick (receiver reward)
     positive_credibility: float | np.ndarray = 1.0  # per-sender credibility multiplier of positive messages

@@ -14,6 +14,8 @@ validated with the scenario on load) and up to four hooks. Every hook gets an `I
 
 The contract (docs/model.md, Interventions: the contract):
 
+- Target: an entry's `target:` (segment, lifecycle, KOLs, ids) is `self.target_mask(ctx, t)` (None: everyone)
+  or `self.in_target(ctx, t, who)`; kinds whose Params set `targetable` use it, the others refuse a target.
 - Read: `ctx.population` (read-only views: writing an array raises), `ctx.graph`, `ctx.kol_ids`, `ctx.scenario`,
   `ctx.brand` (B at the start of the tick), `ctx.previous` (last tick's metrics row), `ctx.last_tick` (last
   tick's `TickState`), `ctx.n`. Draw random numbers only with `self.uniforms(ctx, t, size, slot)`.
@@ -57,6 +59,7 @@ from wom_sim.sim.interventions.context import (  # noqa: F401 - re-exported: a n
     ScaleLoyalty,
     apply_effects,
 )
+from wom_sim.sim.interventions.targeting import check_ids, target_mask
 from wom_sim.sim.levers import Levers
 
 if TYPE_CHECKING:
@@ -169,6 +172,15 @@ class Intervention:
         self.active_until = t + self.duration - 1
         return True
 
+    # ----------------------------------------------------------------------------------------- targeting
+    def target_mask(self, ctx: InterventionContext, t: int) -> np.ndarray | None:
+        """Bool mask of who the entry's `target:` names at the start of tick t; None without a target (everyone)."""
+        return None if self.spec.target is None else target_mask(ctx, self.spec.target, t)
+
+    def in_target(self, ctx: InterventionContext, t: int, who: np.ndarray) -> np.ndarray:
+        """`who` (a bool mask) restricted to the entry's target at tick t; `who` itself without a target."""
+        return who if self.spec.target is None else who & target_mask(ctx, self.spec.target, t)
+
     @property
     def last_on(self) -> int:
         """The last tick it was on air (-1 if never)."""
@@ -202,6 +214,7 @@ def build_interventions(scenario: Scenario) -> list[Intervention]:
 def setup_all(interventions: list[Intervention], ctx: InterventionContext) -> None:
     """When the model is built: each intervention, in build order, sets itself up (its effects are requested)."""
     for iv in interventions:
+        check_ids(iv.spec.target, ctx.n, iv.name)
         ctx.owner = iv.name  # the effects it requests count as targeting (people table)
         iv.setup(ctx)
     ctx.owner = None

@@ -126,7 +126,8 @@ class CrisisEvent(Intervention):
 
     def _begin(self, ctx: InterventionContext, t: int, surface: int) -> None:
         p, pop = self.params, ctx.population
-        affected = (pop.status == CUSTOMER) & (self.uniforms(ctx, t, pop.n, slot=1) < p.affected_share)
+        drawn = (pop.status == CUSTOMER) & (self.uniforms(ctx, t, pop.n, slot=1) < p.affected_share)
+        affected = self.in_target(ctx, t, drawn)
         damage = p.damage if p.damage is not None else 0.08 + 0.07 * p.severity
         fixed = surface + p.defect_ticks if p.type == "quality" else surface
         self.state.current = Crisis(

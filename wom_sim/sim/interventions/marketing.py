@@ -124,7 +124,8 @@ class KolCampaign(Intervention):
 class ReferralReward(Intervention):
     """A reward per successful referral: customers talk more, their messages carry a referral tag, referred
     prospects adopt more readily; incentivised WOM is slightly less credible. Paid when a referred prospect adopts
-    (also after the programme ends, for prospects it referred while on air).
+    (also after the programme ends, for prospects it referred while on air). With a `target`, only the targeted
+    customers talk more and tag their messages, so only their referrals adopt more readily and are paid.
     """
 
     kind = "referral_reward"
@@ -135,9 +136,17 @@ class ReferralReward(Intervention):
         self.referrals = 0
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
-        p = self.params
+        p, senders = self.params, self.target_mask(ctx, t)
+        if senders is None:
+            lev.talk_multiplier *= 1.0 + p.talk_uplift
+            lev.referral_senders = None  # every customer's messages carry the tag
+        else:
+            talk = per_person(lev.talk_multiplier, ctx.n)
+            talk[senders] *= 1.0 + p.talk_uplift
+            lev.talk_multiplier = talk
+            if not lev.referral_active or lev.referral_senders is not None:  # widen, never narrow, another's tag
+                lev.referral_senders = senders if lev.referral_senders is None else lev.referral_senders | senders
         lev.referral_active = True
-        lev.talk_multiplier *= 1.0 + p.talk_uplift
         lev.referral_credibility *= p.credibility
         lev.referral_boost += p.adoption_boost
 
@@ -178,7 +187,7 @@ class PersonalisedMarketing(Intervention):
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p, pop = self.params, ctx.population
-        targeted = (pop.status == CUSTOMER) & (self.uniforms(ctx, t, pop.n) < p.share)
+        targeted = self.in_target(ctx, t, (pop.status == CUSTOMER) & (self.uniforms(ctx, t, pop.n) < p.share))
         r = p.reference_rate
         boost = logit(min(r * (1.0 + p.uplift), 0.999)) - logit(r)
         arr = per_person(lev.repurchase_boost, pop.n)

@@ -16,6 +16,7 @@ from wom_sim.sim.interventions.base import (
     per_person,
     register,
 )
+from wom_sim.sim.interventions.targeting import start_hazard
 from wom_sim.sim.levers import Levers
 from wom_sim.sim.population import CUSTOMER
 
@@ -61,7 +62,8 @@ class LoyaltyProgram(_Enrolment):
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
-        members = self.enrol(ctx, t, p.uptake, p.enrol_rate, ctx.population.purchases >= p.min_purchases)
+        eligible = self.in_target(ctx, t, ctx.population.purchases >= p.min_purchases)
+        members = self.enrol(ctx, t, p.uptake, p.enrol_rate, eligible)
         lev.add_cost(self.name, p.cost_per_member * np.count_nonzero(members))
 
     def settle(self, ctx: InterventionContext, lev: Levers, st: TickState) -> None:
@@ -89,7 +91,7 @@ class Community(_Enrolment):
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
-        engaged = self.enrol(ctx, t, p.uptake, p.join_rate, np.ones(ctx.n, dtype=bool))
+        engaged = self.enrol(ctx, t, p.uptake, p.join_rate, self.in_target(ctx, t, np.ones(ctx.n, dtype=bool)))
         lam = ctx.scenario.loyalty.rate
         gain = p.loyalty_per_interaction * p.interactions_per_tick
         if lam < 1 and gain > 0:
@@ -123,11 +125,7 @@ class ChurnPrevention(Intervention):
 
     def risk_score(self, ctx: InterventionContext) -> np.ndarray:
         """Churn hazard at the start of the tick (docs/model.md step 8 with last tick's W-, no failure term)."""
-        ch, pop = ctx.scenario.churn, ctx.population
-        heard = ctx.last_tick.heard_negative if ctx.last_tick is not None else 0.0
-        return (
-            ch.base_hazard * np.exp(-ch.loyalty_slope * (pop.L - ch.reference_loyalty)) * (1 + ch.negative_wom * heard)
-        )
+        return start_hazard(ctx)
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p, pop, n = self.params, ctx.population, ctx.n
@@ -137,7 +135,7 @@ class ChurnPrevention(Intervention):
             score = self.risk_score(ctx)
             cut = np.quantile(score[customers], 1.0 - p.at_risk_share)
             at_risk = customers & (score >= cut)
-            free = customers & (self.offer_until < t)
+            free = self.in_target(ctx, t, customers & (self.offer_until < t))  # flags, true or false, in the target
             hits = at_risk & free & self.detectable
             rounding = self.uniforms(ctx, t, 1, slot=1)[0]  # stochastic rounding keeps the expected precision exact
             n_false = int(np.floor(hits.sum() * (1.0 - p.precision) / p.precision + rounding))
