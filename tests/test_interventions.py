@@ -39,6 +39,7 @@ from wom_sim.sim.interventions.base import (
     apply_effects,
     register,
 )
+from wom_sim.sim.interventions.context import ScaleSatisfaction
 from wom_sim.sim.interventions.crisis import CrisisEvent
 from wom_sim.sim.model import WomModel, simulate
 from wom_sim.sim.population import CUSTOMER
@@ -692,6 +693,7 @@ def _every_effect(n: int) -> list:
     everyone = np.ones(n, dtype=bool)
     half = np.arange(n) % 2 == 0
     return [
+        ScaleSatisfaction(everyone, 1.2),
         Leave("member", half),
         Join("member", everyone),
         ScaleLoyalty(everyone, 1.5),

@@ -320,6 +320,74 @@ customers' views fall, so more of them lapse or switch: to us, if our offer is k
     competitor: acme
     schedule: {from: 30, until: 37}""",
     ),
+    "crisis_monitoring": dict(
+        what="""Social listening for the negative-WOM precursor of a crisis (crisis report: negative reviews spike about a
+week before a crisis surfaces). Each tick on air it reads `signal` (`neg_messages` or `neg_speakers`) from last
+tick's metrics row and compares it with the mean of the last `window` values it read; above that mean x (1 +
+`threshold`) it raises an alarm (default +30%: the report's complaint threshold). An alarm while a crisis is
+running (its precursor included) marks it detected in `ctx.shared["crisis"]` (`CrisisState.detect`), and
+`crisis_response` then answers at detection, or when the crisis surfaces if detected before, instead of `delay`
+ticks after surfacing. Without a `crisis_response` an alarm changes nothing. The alarms (false ones included) are
+kept on the instance (`alarms`, `caught`). List it before the response so an alarm counts the same tick.""",
+        cost="`cost_per_tick` per tick on air.",
+        example="""  - kind: crisis_monitoring
+    threshold: 0.3
+  - kind: crisis_response
+    delay: 4""",
+    ),
+    "crisis_plan": dict(
+        what="""A prepared crisis plan (crisis report: crisis plan -> response efficiency +60%). While on air it writes
+`efficiency_gain` g into `ctx.shared["crisis"]` (`plan_efficiency`; back to 0 when it lapses); `crisis_response`
+then answers after floor(`delay` / (1 + g)) ticks instead of `delay`, and its compensation restores
+1 - (1 - `compensation_effect`) / (1 + g) of the affected customers' loss instead of `compensation_effect`: a
+faster answer that leaves 1/1.6 of the loss it would have left. Without a response it changes nothing. List it
+before the response so it counts the same tick.""",
+        cost="`one_off_cost` on the first tick on air plus `cost_per_tick` per tick on air.",
+        example="""  - kind: crisis_plan
+  - kind: crisis_response
+    delay: 4""",
+    ),
+    "crisis_reflection": dict(
+        what="""Post-crisis reflection (crisis report: reflection -> future crisis probability -37%). Each crisis that
+ends while it is on air is reviewed: the chance of a random crisis (`crisis.probability_per_year`, when the
+`crisis` event has no `at`) is multiplied by 1 - `probability_cut` (`CrisisState.hazard_factor`, compounding
+per review). Crises at given ticks (`crisis.at`) are what-ifs written down by the user, so they happen as
+written; reflection changes the random ones only. Crises that end while it is off air are not reviewed.""",
+        cost="`cost_per_review` per crisis reviewed.",
+        example="""  - kind: crisis_reflection
+    probability_cut: 0.37""",
+    ),
+    "omnichannel": dict(
+        what="""Integrated service across channels (mobile-loyalty report: cross-channel customers' loyalty 2.6x, satisfaction
++15%, cost to serve -5%). A share `share` of people is cross-channel (drawn once per person). While on air,
+cross-channel customers' churn hazard is divided by `loyalty_ratio` (loyalty 2.6x read as 2.6x the expected
+lifetime; the report's figure is an association, so this is an upper bound of the causal effect), and after each
+purchase their satisfaction is multiplied by 1 + `satisfaction_gain` (capped at 1; the `scale_satisfaction`
+effect, applied after the tick's dynamics). The cost-to-serve saving is `serve_saving` x the cost of goods of
+their purchases.""",
+        cost="`cost_per_tick` per tick on air less the cost-to-serve saving of that tick, not below 0 (the saving "
+        "is also kept as `saved` on the instance).",
+        example="""  - kind: omnichannel
+    schedule: {from: 26}
+    share: 0.3""",
+    ),
+    "social_content": dict(
+        what="""Social content and short video (crisis report: short video -> spread +50%). While on air the positive-WOM
+probability of every experienced person is multiplied by 1 + `spread_uplift` (`Levers.talk_multiplier`, docs/model.md
+step 3): more people pass the word on, at the same reach per message.""",
+        cost="`cost_per_tick` per tick on air.",
+        example="""  - kind: social_content
+    schedule: {from: 0, until: 51}""",
+    ),
+    "mobile_experience": dict(
+        what="""A better mobile app (mobile-loyalty report: mobile UX +1 point -> churn -5%). A share `app_share` of people use
+the app (drawn once per person). While on air the churn hazard of app users who are customers is multiplied by
+(1 - `churn_cut_per_point`)^`rating_gain` (`Levers.hazard_multiplier`, docs/model.md step 8).""",
+        cost="`one_off_cost` on the first tick on air plus `cost_per_tick` per tick on air.",
+        example="""  - kind: mobile_experience
+    schedule: {from: 26}
+    rating_gain: 1.0""",
+    ),
 }
 
 TARGETING = """## Targeting

@@ -784,11 +784,145 @@ COMPETITOR_MODELS = (CompetitorPriceParams, CompetitorQualityParams, CompetitorA
                      CompetitorKolCampaignParams, CompetitorCrisisParams)  # fmt: skip
 
 
+# --------------------------------------------------------------- levers from the source reports (issue 15, item 8)
+class CrisisMonitoringParams(InterventionSpec):
+    """`crisis_monitoring`: an early warning on the negative-WOM precursor of a crisis."""
+
+    kind: Literal["crisis_monitoring"] = kind_field()
+    signal: Literal["neg_messages", "neg_speakers"] = param(
+        "neg_messages", "the metric watched (last tick's row)", "-", "crisis report: negative reviews spike first"
+    )
+    threshold: float = param(
+        0.3,
+        "alarm when the signal exceeds its rolling baseline by this share",
+        "share",
+        "crisis report: complaints +30% -> compensation triggered",
+        gt=0,
+        le=10,
+    )
+    window: int = param(
+        4, "ticks in the rolling baseline (mean)", "ticks", "assumption (a month of weeks)", ge=1, le=52
+    )
+    cost_per_tick: float = param(
+        200.0, "cost of the monitoring (social listening) per tick on air", "currency/tick", "assumption", ge=0
+    )
+
+
+class CrisisPlanParams(InterventionSpec):
+    """`crisis_plan`: a prepared crisis plan that makes the company's crisis response more efficient."""
+
+    kind: Literal["crisis_plan"] = kind_field()
+    efficiency_gain: float = param(
+        0.6,
+        "relative rise of response efficiency: the answer's delay and the loss compensation leaves are divided by "
+        "1 + this",
+        "share",
+        "crisis report: crisis plan -> response efficiency +60%",
+        ge=0,
+        le=5,
+    )
+    one_off_cost: float = param(5000.0, "cost of writing the plan (first tick on air)", "currency", "assumption", ge=0)
+    cost_per_tick: float = param(50.0, "cost of keeping it current (drills) per tick on air", "currency/tick",
+                                 "assumption", ge=0)  # fmt: skip
+
+
+class CrisisReflectionParams(InterventionSpec):
+    """`crisis_reflection`: a post-crisis review that lowers the chance of later random crises."""
+
+    kind: Literal["crisis_reflection"] = kind_field()
+    probability_cut: float = param(
+        0.37,
+        "relative cut of `crisis.probability_per_year` after a crisis is reviewed (once per crisis, compounding)",
+        "share",
+        "crisis report: reflection -> future crisis probability -37%",
+        ge=0,
+        le=1,
+    )
+    cost_per_review: float = param(3000.0, "cost of one post-crisis review", "currency/review", "assumption", ge=0)
+
+
+class OmnichannelParams(InterventionSpec):
+    """`omnichannel`: integrated service across channels; a share of customers becomes cross-channel."""
+
+    kind: Literal["omnichannel"] = kind_field()
+    share: float = param(
+        0.3, "share of customers who become cross-channel (fixed per person)", "share", "assumption", ge=0, le=1
+    )
+    loyalty_ratio: float = param(
+        2.6,
+        "cross-channel customers' loyalty relative to others, read as expected lifetime: churn hazard / this",
+        "x",
+        "mobile-loyalty report: cross-channel customers' loyalty 2.6x",
+        ge=1,
+        le=10,
+    )
+    satisfaction_gain: float = param(
+        0.15,
+        "relative rise of a cross-channel customer's satisfaction after each purchase (capped at 1)",
+        "share",
+        "mobile-loyalty report: cross-channel satisfaction +15%",
+        ge=0,
+        le=1,
+    )
+    serve_saving: float = param(
+        0.05,
+        "share of the cost of goods of cross-channel purchases saved (deducted from the running cost)",
+        "share",
+        "mobile-loyalty report: cross-channel cost to serve -5%",
+        ge=0,
+        le=1,
+    )
+    cost_per_tick: float = param(1000.0, "running cost of the integrated channels per tick on air", "currency/tick",
+                                 "assumption", ge=0)  # fmt: skip
+
+
+class SocialContentParams(InterventionSpec):
+    """`social_content`: social content and short video that make positive word of mouth spread more."""
+
+    kind: Literal["social_content"] = kind_field()
+    spread_uplift: float = param(
+        0.5,
+        "relative rise of positive WOM probability while on air",
+        "share",
+        "crisis report: short video -> spread +50%",
+        ge=0,
+        le=5,
+    )
+    cost_per_tick: float = param(
+        800.0, "content production and posting per tick on air", "currency/tick", "assumption", ge=0
+    )
+
+
+class MobileExperienceParams(InterventionSpec):
+    """`mobile_experience`: a better app: its rating rises, app users churn less."""
+
+    kind: Literal["mobile_experience"] = kind_field()
+    app_share: float = param(
+        0.5, "share of customers who use the app (fixed per person)", "share", "assumption", ge=0, le=1
+    )
+    rating_gain: float = param(1.0, "points the app rating rises (5-point scale)", "points", "scenario input", ge=0,
+                               le=4)  # fmt: skip
+    churn_cut_per_point: float = param(
+        0.05,
+        "relative cut of an app user's churn hazard per rating point (multiplier (1 - this)^points)",
+        "share/point",
+        "mobile-loyalty report: mobile UX +1 point -> churn -5%",
+        ge=0,
+        le=1,
+    )
+    one_off_cost: float = param(15000.0, "app redesign, first tick on air", "currency", "assumption", ge=0)
+    cost_per_tick: float = param(300.0, "app upkeep per tick on air", "currency/tick", "assumption", ge=0)
+
+
+REPORT_MODELS = (CrisisMonitoringParams, CrisisPlanParams, CrisisReflectionParams, OmnichannelParams,
+                 SocialContentParams, MobileExperienceParams)  # fmt: skip
+
+
 # --------------------------------------------------------------------------------------------- the union
 MODELS: tuple[type[InterventionSpec], ...] = (
     AdvertisingParams, KolCampaignParams, ReferralRewardParams, LoyaltyProgramParams, CommunityParams,
     ServiceImprovementParams, ServiceRecoveryParams, PersonalisedMarketingParams, ChurnPreventionParams,
-    PriceChangeParams, CrisisParams, CrisisResponseParams, FakeReviewsParams, *COMPETITOR_MODELS,
+    PriceChangeParams, CrisisParams, CrisisResponseParams, FakeReviewsParams, *COMPETITOR_MODELS, *REPORT_MODELS,
 )  # fmt: skip
 
 

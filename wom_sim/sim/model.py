@@ -225,7 +225,7 @@ class WomModel(mesa.Model):
         else:
             mt = self._reference_tick(lev, st)
         settle_all(self.interventions, ctx, lev, st)  # costs that depend on this tick (referral payouts, ...)
-        apply_effects(pop, ctx.take_requests())  # none of today's kinds asks for one here
+        apply_effects(pop, ctx.take_requests())  # e.g. omnichannel: satisfaction of cross-channel buyers
         row = tick_metrics(pop, st, sc, self.brand, lev, self.last_metrics)
         row.update(comp.market_metrics(pop, self.market, st, lev, row, mt, sc))
         self.last_market = mt

@@ -11,12 +11,16 @@ Modules: `base` (registry, schedules, triggers, building, the hooks' contract), 
 named effects and their order), `marketing` (advertising, kol_campaign,
 referral_reward, price_change, personalised_marketing, fake_reviews), `retention` (loyalty_program, community,
 churn_prevention), `service` (service_improvement, service_recovery), `crisis` (crisis, crisis_response and the
-shared `CrisisState` in `ctx.shared["crisis"]`). Every kind is documented in docs/interventions.md.
+shared `CrisisState` in `ctx.shared["crisis"]`), `crisis_management` (crisis_monitoring, crisis_plan,
+crisis_reflection: they act on that record), `experience` (omnichannel, social_content, mobile_experience).
+Every kind is documented in docs/interventions.md.
 """
 
 from wom_sim.sim.interventions import (  # noqa: F401 - importing registers the kinds
     competition,
     crisis,
+    crisis_management,
+    experience,
     marketing,
     retention,
     service,

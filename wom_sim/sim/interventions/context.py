@@ -160,6 +160,18 @@ class ScaleLoyalty(Effect):
         pop.L[self.who] = np.minimum(1.0, pop.L[self.who] * self.factor)
 
 
+@dataclass(frozen=True)
+class ScaleSatisfaction(Effect):
+    """Satisfaction of `who` times `factor`, capped at 1 (a cross-channel customer's better experience)."""
+
+    name: ClassVar[str] = "scale_satisfaction"
+    who: np.ndarray
+    factor: float
+
+    def apply(self, pop: Population) -> None:
+        pop.S[self.who] = np.minimum(1.0, pop.S[self.who] * self.factor)
+
+
 FLAGS = ("member", "engaged")  # the programme flags of the population that effects may set
 
 
@@ -199,9 +211,11 @@ class Leave(_FlagEffect):
 # keep the order they were made in (events first, then interventions, each in file order). Why this order: a
 # crisis hits satisfaction before anyone answers it; trust cuts come before a compensation, which restores a
 # share of everything lost so far; loyalty and memberships touch other arrays, so their place changes nothing;
-# people leave after joining, so someone who joins and stops being a customer in one tick ends up out.
+# people leave after joining, so someone who joins and stops being a customer in one tick ends up out; a
+# satisfaction raise comes last, so it scales what the phase's cuts and restores left.
 EFFECTS: dict[str, type[Effect]] = {
-    cls.name: cls for cls in (PromoteKols, LowerSatisfaction, CutTrust, Restore, ScaleLoyalty, Join, Leave)
+    cls.name: cls
+    for cls in (PromoteKols, LowerSatisfaction, CutTrust, Restore, ScaleLoyalty, Join, Leave, ScaleSatisfaction)
 }
 EFFECT_ORDER = tuple(EFFECTS)  # ("promote_kols", "lower_satisfaction", "cut_trust", "restore", ...)
 # Effects that do not count as targeting someone: leaving a programme (every non-customer leaves it each tick).

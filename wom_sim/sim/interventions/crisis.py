@@ -57,6 +57,7 @@ class Crisis:
     transparent: bool | None = None
     compensated: bool = False
     responder: str | None = None
+    detected: int | None = None  # tick a `crisis_monitoring` alarm caught it (precursor or later)
 
     def resolved(self, t: int) -> bool:
         """A transparent answer given before tick t stops the escalation."""
@@ -74,6 +75,17 @@ class CrisisState:
 
     current: Crisis | None = None
     history: list[Crisis] = field(default_factory=list)
+    # Written by the crisis-management kinds (crisis_management.py), read by the event and the response:
+    plan_efficiency: float = 0.0  # `crisis_plan` on air: the response's efficiency gain (0.6 = +60%)
+    hazard_factor: float = 1.0  # `crisis_reflection`: multiplies the chance of a random crisis
+
+    def detect(self, t: int) -> Crisis | None:
+        """An alarm at tick t: the running crisis (begun, not yet caught) is marked detected; None if none."""
+        c = self.current
+        if c is None or c.detected is not None or c.started > t:
+            return None
+        c.detected = t
+        return c
 
     def open(self, t: int) -> Crisis | None:
         """The crisis that has surfaced by tick t, is not over and has no answer yet."""
@@ -114,7 +126,7 @@ class CrisisEvent(Intervention):
                 if t == max(a - p.precursor_lead, 0) and a >= t:
                     surface = a
             if not self.at:
-                chance = 1.0 - (1.0 - p.probability_per_year) ** (1.0 / p.ticks_per_year)
+                chance = self.chance()
                 if self.uniforms(ctx, t, 1)[0] < chance:
                     surface = t + p.precursor_lead
             if surface is not None:
@@ -123,6 +135,11 @@ class CrisisEvent(Intervention):
 
     def idle(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         self._play(ctx, lev, t)  # a crisis that began runs its course
+
+    def chance(self) -> float:
+        """Per-tick chance of a random crisis: the yearly probability, times the reflection factor, per tick."""
+        p = self.params
+        return 1.0 - (1.0 - p.probability_per_year * self.state.hazard_factor) ** (1.0 / p.ticks_per_year)
 
     def _begin(self, ctx: InterventionContext, t: int, surface: int) -> None:
         p, pop = self.params, ctx.population
@@ -200,12 +217,26 @@ class CrisisResponse(Intervention):
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         c = self.state.open(t)
-        if c is not None and t >= c.surfaced + self.params.delay:
+        if c is not None and t >= self.answer_tick(c):
             self._answer(ctx, lev, t, c)
         self._support(ctx, lev, t)
 
     def idle(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         self._support(ctx, lev, t)
+
+    def answer_tick(self, c: Crisis) -> int:
+        """When the answer comes: `delay` ticks after surfacing, divided by 1 + a crisis plan's efficiency gain
+        (rounded down); a monitoring alarm brings it forward to the alarm (but not before the crisis surfaced)."""
+        gain = self.state.plan_efficiency
+        delay = int(self.params.delay // (1.0 + gain)) if gain else self.params.delay
+        due = c.surfaced + delay
+        return min(due, max(c.detected, c.surfaced)) if c.detected is not None else due
+
+    def compensation_share(self) -> float:
+        """Share of the affected customers' loss the compensation restores; a crisis plan divides what it leaves
+        by 1 + its efficiency gain."""
+        gain, effect = self.state.plan_efficiency, self.params.compensation_effect
+        return 1.0 - (1.0 - effect) / (1.0 + gain) if gain else effect
 
     def _answer(self, ctx: InterventionContext, lev: Levers, t: int, c: Crisis) -> None:
         p, pop = self.params, ctx.population
@@ -219,7 +250,7 @@ class CrisisResponse(Intervention):
             # (EFFECT_ORDER), which then restores a share of what was lost including this cut.
             ctx.request(CutTrust(pop.status != UNAWARE, p.opaque_trust_cut))
         if compensate:
-            ctx.request(Restore(c.affected, c.S_before, c.T_before, p.compensation_effect))
+            ctx.request(Restore(c.affected, c.S_before, c.T_before, self.compensation_share()))
             lev.add_cost(self.name, p.compensation * np.count_nonzero(c.affected))
         if p.fix_ticks is not None and c.fixed_at is not None:
             c.fixed_at = min(c.fixed_at, t + p.fix_ticks)
