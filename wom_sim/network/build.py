@@ -6,14 +6,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from wom_sim.errors import ScenarioError
 from wom_sim.network.files import is_regular_file, read_file, resolve_path
 from wom_sim.network.generators import check_parameters, expected_edges, generate, is_vectorised
 from wom_sim.network.graph import Graph, edges_to_csr
+from wom_sim.scenario.people import read_people_ids
 from wom_sim.scenario.schema import NetworkSpec
 
-__all__ = ["build_graph", "check_network", "estimate_memory_bytes"]
+__all__ = ["add_people", "build_graph", "check_network", "estimate_memory_bytes", "label_positions"]
 
 # Rough memory costs. Measured: build_graph of BA n=1M m=5 (10M stored edges) peaks ~300 MB above the
 # interpreter (~30 B per stored edge); a networkx BA graph at 100k holds ~200 B per edge.
@@ -35,10 +37,34 @@ def build_graph(spec: NetworkSpec, rng: np.random.Generator) -> Graph:
     """
     check_network(spec)
     if spec.file is not None:
-        return read_file(spec, resolve_path(spec.file))
+        graph = read_file(spec, resolve_path(spec.file))
+        return graph if spec.people is None else add_people(graph, read_people_ids(spec.people))
     u, v = generate(spec, rng)
     indptr, indices, _ = edges_to_csr(spec.n, u, v, None, directed=False)
     return Graph(spec.n, indptr, indices, None, directed=False)
+
+
+def label_positions(labels: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Node index of each of `ids` among a file graph's `labels`, -1 where absent. Integer ids compare as
+    integers; as soon as either side holds text, both compare as text (7 and "7" are the same person)."""
+    labels, ids = np.asarray(labels), np.asarray(ids)
+    if not (np.issubdtype(labels.dtype, np.integer) and np.issubdtype(ids.dtype, np.integer)):
+        labels, ids = labels.astype(str), ids.astype(str)
+    return pd.Index(labels).get_indexer(ids)
+
+
+def add_people(graph: Graph, ids: np.ndarray) -> Graph:
+    """The graph with the people of a person table that no edge names, as isolated nodes after the edge list's
+    (they hear only advertising and talk to no one, but they are part of the market)."""
+    new = ids[label_positions(graph.labels, ids) < 0]
+    if new.size == 0:
+        return graph
+    if np.issubdtype(graph.labels.dtype, np.integer) and np.issubdtype(new.dtype, np.integer):
+        labels = np.concatenate([graph.labels, new.astype(np.int64)])
+    else:
+        labels = np.concatenate([graph.labels.astype(str).astype(object), new.astype(str).astype(object)])
+    indptr = np.concatenate([graph.indptr, np.full(new.size, graph.indptr[-1], dtype=np.int64)])
+    return Graph(graph.n + new.size, indptr, graph.indices, graph.weights, graph.directed, labels)
 
 
 def check_network(spec: NetworkSpec) -> None:
