@@ -71,7 +71,8 @@ def test_status_codes_are_the_populations():
 
 def test_overrides_are_applied_and_others_keep_their_draws(tmp_path):
     people = pd.DataFrame({
-        "id": [1, 2, 3, 4], "segment": ["rural", "urban", "", "rural"], "status": ["customer", "prospect", "churned", ""],
+        "id": [1, 2, 3, 4], "segment": ["rural", "urban", "", "rural"],
+        "status": ["customer", "prospect", "churned", ""],
         "tenure": [30, None, 5, None], "spend": [120.0, 10.0, None, 0.0], "trust": [0.9, 0.2, None, None],
         "product_fit": [0.25, -0.5, None, None], "need": ["true", "false", "", ""], "talkativeness": [3, None, None, 0],
     })  # fmt: skip

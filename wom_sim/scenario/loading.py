@@ -21,8 +21,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from wom_sim.errors import ScenarioError
-from wom_sim.scenario.people import read_people
 from wom_sim.scenario.interventions import KINDS, InterventionSpec, kind_of
+from wom_sim.scenario.people import read_people
 from wom_sim.scenario.schema import Scenario
 
 

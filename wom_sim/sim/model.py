@@ -24,9 +24,8 @@ from wom_sim.scenario.loading import apply_overrides, build_scenario, load_scena
 from wom_sim.scenario.people import read_people
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim import competition as comp
-from wom_sim.sim import crm
+from wom_sim.sim import crm, fast
 from wom_sim.sim import dynamics as dyn
-from wom_sim.sim import fast
 from wom_sim.sim.interventions import (
     InterventionContext,
     apply_all,
