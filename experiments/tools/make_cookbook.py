@@ -334,4 +334,5 @@ and KOL fees included), the unanswered one by {prof["product_crisis"]:+,.0f}, th
 
 # Competition scenarios (issue 15): a hand-written section with its own measured numbers, kept beside this tool.
 out.append((ROOT / "experiments" / "tools" / "cookbook_competition.md").read_text(encoding="utf-8"))
+out.append((ROOT / "experiments" / "tools" / "cookbook_crm.md").read_text(encoding="utf-8"))
 (ROOT / "docs" / "cookbook.md").write_text("\n".join(out), encoding="utf-8")
