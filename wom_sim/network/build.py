@@ -24,6 +24,7 @@ EDGE_BYTES = 40  # per stored (directed) edge: int32 index + float64 weight + so
 NX_EDGE_BYTES = 250  # per undirected edge while a networkx graph exists
 NX_NODE_BYTES = 600  # per node of a networkx graph
 TABLE_ROW_BYTES = 200  # per csv/parquet row held by pandas (two id cells, maybe strings, plus a weight)
+PEOPLE_ROW_CHARS = 30  # bytes on disk per person-table row (an id and a few short values)
 XML_EDGE_BYTES = 100  # graphml/gexf bytes on disk per edge (to guess the edge count from the file size)
 
 
@@ -81,6 +82,17 @@ def check_network(spec: NetworkSpec) -> None:
         check_parameters(spec)
 
 
+def _people_bytes(spec: NetworkSpec) -> int:
+    """A person table: its rows held by pandas while it is read, plus as many people again (isolated at worst)."""
+    if spec.people is None:
+        return 0
+    path = resolve_path(spec.people)
+    if not is_regular_file(path):  # reported by the reader
+        return 0
+    rows = path.stat().st_size / PEOPLE_ROW_CHARS  # parquet compresses: this over-counts it, on the safe side
+    return int(rows * (NODE_BYTES + TABLE_ROW_BYTES))
+
+
 def estimate_memory_bytes(spec: NetworkSpec) -> int:
     """Rough peak bytes to build the graph and hold the model state on it.
 
@@ -114,7 +126,7 @@ def estimate_memory_bytes(spec: NetworkSpec) -> int:
             rows = size / XML_EDGE_BYTES
             table = rows * (NX_EDGE_BYTES + NX_NODE_BYTES)
         # Unknown n: assume as many people as rows (an upper bound for connected edge lists); both ways stored.
-        return int(rows * (NODE_BYTES + 2 * EDGE_BYTES) + table)
+        return int(rows * (NODE_BYTES + 2 * EDGE_BYTES) + table + _people_bytes(spec))
     edges = expected_edges(spec)
     total = spec.n * NODE_BYTES + 2 * edges * EDGE_BYTES
     if not is_vectorised(spec):
