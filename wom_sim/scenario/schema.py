@@ -113,8 +113,9 @@ class NetworkSpec(Spec):
         "that many purchases), `spend` (currency per purchase at price index 1, as population.spend), "
         "`satisfaction` (0-1) or `nps` (the 0-10 recommend answer: sets the satisfaction that gives the person "
         "that recommend score with their trust and loyalty, clipped to 0-1; for a rival's customer, their view of "
-        "the rival = answer / 10), both for customers and churned people only, and the trait overrides `product_fit` (-1..1), `need` (true/"
-        "false), `price_sensitivity`, `credibility`, `conformity`, `expectation`, `trust`, `attachment`, "
+        "the rival = answer / 10), both for customers and churned people only, and the trait overrides "
+        "`product_fit` (-1..1), `need` (true/false), `price_sensitivity`, `credibility`, `conformity`, "
+        "`expectation`, `trust`, `attachment`, "
         "`loyalty` (0-1) and `talkativeness` (>= 0), used as given. An empty cell keeps the drawn value; people "
         "in the table but not in the edge list join as isolated people; edge-list ids missing from the table "
         "keep drawn values (one warning with their count); the per-person output keeps the table's ids in `id`",
