@@ -230,6 +230,13 @@ def test_missing_unreadable_and_misplaced_tables(tmp_path):
     assert len(res.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
 
 
+def test_a_table_with_none_of_the_edge_lists_ids_is_refused(tmp_path):
+    path = _scenario(tmp_path, pd.DataFrame({"id": ["C1", "C2"], "spend": [1, 2]}))
+    with pytest.raises(ScenarioError, match="no id of the person table is in the edge list") as exc:
+        WomModel(path)
+    assert "'C1'" in _one_line(exc) and "column 'id' must hold the edge list's ids" in str(exc.value)
+
+
 def test_parquet_tables_and_text_ids_match_integer_edge_ids(tmp_path):
     people = pd.DataFrame({"id": ["1", "2", "x9"], "status": ["customer", "customer", "customer"],
                            "spend": [1.5, 2.5, 3.5]})  # fmt: skip
@@ -237,6 +244,9 @@ def test_parquet_tables_and_text_ids_match_integer_edge_ids(tmp_path):
     assert model.n == N_LINKED + 1
     table = model.people().set_index(model.people()["id"].astype(str))
     assert table.loc[["1", "2", "x9"], "spend_per_purchase"].tolist() == [1.5, 2.5, 3.5]
+    floats = pd.DataFrame({"id": [1.0, 2.0], "spend": [4.0, 5.0]})  # as some writers store integer ids
+    model = _model(_scenario(tmp_path, floats, name="floats.parquet"))
+    assert model.n == N_LINKED and _row(model, 2)["spend_per_purchase"] == 5.0
 
 
 def test_the_bundled_crm_market_runs_from_its_data():

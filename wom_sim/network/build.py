@@ -39,7 +39,7 @@ def build_graph(spec: NetworkSpec, rng: np.random.Generator) -> Graph:
     check_network(spec)
     if spec.file is not None:
         graph = read_file(spec, resolve_path(spec.file))
-        return graph if spec.people is None else add_people(graph, read_people_ids(spec.people))
+        return graph if spec.people is None else add_people(graph, read_people_ids(spec.people), spec.people)
     u, v = generate(spec, rng)
     indptr, indices, _ = edges_to_csr(spec.n, u, v, None, directed=False)
     return Graph(spec.n, indptr, indices, None, directed=False)
@@ -54,10 +54,16 @@ def label_positions(labels: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return pd.Index(labels).get_indexer(ids)
 
 
-def add_people(graph: Graph, ids: np.ndarray) -> Graph:
+def add_people(graph: Graph, ids: np.ndarray, people: str = "network.people") -> Graph:
     """The graph with the people of a person table that no edge names, as isolated nodes after the edge list's
     (they hear only advertising and talk to no one, but they are part of the market)."""
-    new = ids[label_positions(graph.labels, ids) < 0]
+    found = label_positions(graph.labels, ids) >= 0
+    if not found.any():  # surely ids of another system (or another format): every edge-list person would be lost
+        raise ScenarioError(
+            f"{people}: no id of the person table is in the edge list (table: {str(ids[0])!r}, ...; edge list: "
+            f"{str(graph.labels[0])!r}, ...); column 'id' must hold the edge list's ids"
+        )
+    new = ids[~found]
     if new.size == 0:
         return graph
     if np.issubdtype(graph.labels.dtype, np.integer) and np.issubdtype(new.dtype, np.integer):

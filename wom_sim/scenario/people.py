@@ -143,6 +143,8 @@ def _ids(path: Path, column: pd.Series, kind: str) -> np.ndarray:
         raise ScenarioError(f"{path}: column 'id': empty id at {_where(kind, int(empty[0]))}")
     if pd.api.types.is_integer_dtype(column):
         ids = column.to_numpy(np.int64)
+    elif pd.api.types.is_float_dtype(column) and (column == np.round(column)).all():
+        ids = column.to_numpy(np.int64)  # a parquet writer's float ids (1.0): the integers they stand for
     else:
         text = column.astype(str).str.strip()
         as_int = pd.to_numeric(text, errors="coerce")
