@@ -3,15 +3,15 @@ adds to the graph (network.build) and the starting state it sets (sim.crm)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
+from wom_sim.cli import cli
 from wom_sim.errors import ScenarioError
 from wom_sim.scenario.catalogue import bundled_path
 from wom_sim.scenario.loading import load_scenario
@@ -22,7 +22,6 @@ from wom_sim.sim.crm import PeopleWarning
 from wom_sim.sim.metrics import recommend_score
 from wom_sim.sim.model import WomModel, simulate
 
-ROOT = Path(__file__).resolve().parents[1]
 N_LINKED = 300  # people with ties: a ring with chords, ids 1..300
 
 
@@ -113,9 +112,8 @@ def test_edge_ids_missing_from_the_table_warn_with_their_count(tmp_path):
         match=f"{N_LINKED - 3:,} people of the edge list \\(of {N_LINKED:,} in all\\) are not in the person table",
     ):
         WomModel(path)
-    res = subprocess.run([sys.executable, "-m", "wom_sim", "check", str(path)], capture_output=True, text=True,
-                         cwd=ROOT, timeout=300)  # fmt: skip
-    assert res.returncode == 0, res.stderr
+    res = CliRunner().invoke(cli, ["check", str(path)])
+    assert res.exit_code == 0, res.output
     lines = [line for line in res.stderr.splitlines() if "not in the person table" in line]
     assert len(lines) == 1 and lines[0].startswith("warning: ") and "297 people of the edge list" in lines[0]
 
@@ -224,9 +222,8 @@ def test_missing_unreadable_and_misplaced_tables(tmp_path):
         load_scenario(path, {"network.file": None})
     # A run from the command line refuses before simulating, with exit code 2.
     (tmp_path / "people.csv").write_text("id,status\n1,vip\n")
-    res = subprocess.run([sys.executable, "-m", "wom_sim", "run", str(path), "-q", "--out", str(tmp_path / "out")],
-                         capture_output=True, text=True, cwd=ROOT, timeout=300)  # fmt: skip
-    assert res.returncode == 2 and "'vip' at line 2 is not allowed" in res.stderr
+    res = CliRunner().invoke(cli, ["run", str(path), "-q", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2 and "'vip' at line 2 is not allowed" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
 
 
