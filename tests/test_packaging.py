@@ -70,7 +70,9 @@ def test_wheel_holds_the_package_data(installed):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("wom_sim/scenario/bundled/baseline.yaml", "wom_sim/scenario/bundled/referral_program.yaml",
                    "wom_sim/validation/facts/facts.yaml", "wom_sim/validation/reference_model.py",
-                   "wom_sim/bench/__init__.py", "wom_sim/network/generators.py"):  # fmt: skip
+                   "wom_sim/bench/__init__.py", "wom_sim/network/generators.py",
+                   "wom_sim/scenario/bundled/data/crm_edges.csv",
+                   "wom_sim/scenario/bundled/data/crm_people.csv"):  # fmt: skip
         assert needed in names, needed
     assert not [n for n in names if n.startswith(("tests/", "docs/", "experiments/", "scenarios/"))]
 
@@ -92,6 +94,9 @@ def test_the_four_commands_work_from_an_empty_folder(installed, tmp_path):
     run = wom(site, empty, "run", "baseline", *SMALL, "--out", "run", "--quiet")
     assert run.returncode == 0, run.stderr
     assert (empty / "run" / "scenario.yaml").is_file() and (empty / "run" / "dashboard.png").is_file()
+    # A bundled scenario whose edge list and person table are package data beside it.
+    crm = wom(site, empty, "run", "crm_market", "--ticks", "3", "--out", "crm", "--quiet")
+    assert crm.returncode == 0 and (empty / "crm" / "people.parquet").is_file(), crm.stderr
 
     # Two facts: the kernel vs the packaged reference model, and one whose arm is a scenario file of the facts folder.
     checked = wom(site, empty, "validate", "--quick", "--facts", "F14,F16", "--out", "validation")

@@ -336,4 +336,5 @@ and KOL fees included), the unanswered one by {prof["product_crisis"]:+,.0f}, th
 out.append((ROOT / "experiments" / "tools" / "cookbook_competition.md").read_text(encoding="utf-8"))
 # Levers from the source reports (issue 15, item 8): written by cookbook_levers.py, kept beside this tool.
 out.append((ROOT / "experiments" / "tools" / "cookbook_levers.md").read_text(encoding="utf-8"))
+out.append((ROOT / "experiments" / "tools" / "cookbook_crm.md").read_text(encoding="utf-8"))
 (ROOT / "docs" / "cookbook.md").write_text("\n".join(out), encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import click
@@ -19,6 +20,7 @@ from wom_sim.output import atomic_dir, atomic_file, check_finite_frame, prepare_
 from wom_sim.report.changes import changed_yaml
 from wom_sim.scenario.loading import load_scenario, read_text_file, scenario_to_yaml, scenario_warnings
 from wom_sim.scenario.schema import scenario_json_schema
+from wom_sim.sim.crm import PeopleWarning
 from wom_sim.sim.model import WomModel
 
 CHECK_BUILD_BYTES = 1e9  # `check` builds the model (not runs it) up to this estimate, so it refuses what run does
@@ -120,7 +122,10 @@ def run(
         people = "" if sc.network.file else f" of {sc.network.n:,} people"
         click.echo(f"wom-sim: {sc.name}: {question}", err=True)
         click.echo(f"building {graph}{people} (seed {sc.seed})...", err=True)
-    model = WomModel(sc)
+    model, people_notes = build_model(sc)
+    for note in people_notes:
+        click.echo(f"warning: {note}", err=True)
+    notes = [*notes, *people_notes]
     if trace:
         model.record_trace()
     with tqdm(total=sc.ticks, desc="simulating", unit=sc.tick_unit, disable=quiet, leave=False) as bar:
@@ -162,6 +167,17 @@ def run(
     )
 
 
+def build_model(sc) -> tuple[WomModel, list[str]]:
+    """The model of a scenario and the person table's warnings (edge-list ids it misses) as one-line notes."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PeopleWarning)
+        model = WomModel(sc)
+    for w in caught:  # anything else is passed on as it came
+        if not issubclass(w.category, PeopleWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return model, [str(w.message) for w in caught if issubclass(w.category, PeopleWarning)]
+
+
 @cli.command()
 @click.argument("scenario", metavar="SCENARIO")
 @set_option
@@ -182,10 +198,14 @@ def check(scenario: str, overrides: tuple[str, ...], show_all: bool) -> None:
     sc = load_scenario(path, list(overrides))
     check_network(sc.network)
     if estimate_memory_bytes(sc.network) <= CHECK_BUILD_BYTES:
-        WomModel(sc)  # graph, people, KOLs and interventions as a run builds them: their errors are the run's errors
+        # graph, people, KOLs and interventions as a run builds them: their errors are the run's errors
+        _, people_notes = build_model(sc)
     elif sc.network.file:
         build_graph(sc.network, None)  # a file graph is read in full
-    for note in scenario_warnings(sc, str(path)):
+        people_notes = []
+    else:
+        people_notes = []
+    for note in [*scenario_warnings(sc, str(path)), *people_notes]:
         click.echo(f"warning: {note}", err=True)
     if show_all:
         click.echo(scenario_to_yaml(sc), nl=False)

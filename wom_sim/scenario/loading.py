@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from wom_sim.errors import ScenarioError
 from wom_sim.scenario.interventions import KINDS, InterventionSpec, kind_of
+from wom_sim.scenario.people import read_people
 from wom_sim.scenario.schema import Scenario
 
 
@@ -232,6 +233,8 @@ def load_raw(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     if isinstance(network, dict) and isinstance(network.get("file"), str):
         # Each file's graph path is relative to that file, also when another scenario extends it.
         network["file"] = str((path.parent / network["file"]).resolve())
+    if isinstance(network, dict) and isinstance(network.get("people"), str):
+        network["people"] = str((path.parent / network["people"]).resolve())  # the person table, likewise
     parent = data.pop("extends", None)
     if parent is not None:
         if not isinstance(parent, str) or not parent.strip():
@@ -425,7 +428,10 @@ def load_scenario(path: str | Path, overrides: list[str] | dict[str, Any] | None
         data = build_scenario(data, str(path)).model_dump(mode="json", by_alias=True)
         data = apply_overrides(data, overrides or [])
         data = apply_overrides(data, extra, "option")
-    return build_scenario(data, str(path))
+    scenario = build_scenario(data, str(path))
+    if scenario.network.people is not None:
+        read_people(scenario)  # a bad person table is refused on load, before any command runs
+    return scenario
 
 
 def scenario_to_yaml(scenario: Scenario) -> str:

@@ -103,6 +103,23 @@ class NetworkSpec(Spec):
     weight_column: str | None = Field(
         None, description="csv/parquet: tie strength column (>0); scales contact probability"
     )
+    people: str | None = Field(
+        None,
+        description="your customer data: a person table .csv or .parquet (relative to the scenario) that sets "
+        "the starting state of each person, matched to `file`'s ids (needs `file`). Columns: `id` (required, "
+        "unique) and any of `segment` (a name of population.segments), `status` (prospect = aware, unaware, "
+        "customer, churned), `brand` (ours or a name of `competitors:`, status customer only), `tenure` (ticks "
+        "as a customer so far: starts the per-person tenure count and caps that person's history burn-in at "
+        "that many purchases), `spend` (currency per purchase at price index 1, as population.spend), "
+        "`satisfaction` (0-1) or `nps` (the 0-10 recommend answer: sets the satisfaction that gives the person "
+        "that recommend score with their trust and loyalty, clipped to 0-1; for a rival's customer, their view of "
+        "the rival = answer / 10), both for customers and churned people only, and the trait overrides "
+        "`product_fit` (-1..1), `need` (true/false), `price_sensitivity`, `credibility`, `conformity`, "
+        "`expectation`, `trust`, `attachment`, "
+        "`loyalty` (0-1) and `talkativeness` (>= 0), used as given. An empty cell keeps the drawn value; people "
+        "in the table but not in the edge list join as isolated people; edge-list ids missing from the table "
+        "keep drawn values (one warning with their count); the per-person output keeps the table's ids in `id`",
+    )
     fast_threshold: int = Field(
         100_000,
         ge=0,
@@ -113,6 +130,12 @@ class NetworkSpec(Spec):
     max_memory_gb: float = Field(
         16.0, gt=0, le=1e6, description="refuse to build when the estimated memory exceeds this"
     )
+
+    @model_validator(mode="after")
+    def _people_need_a_file(self) -> NetworkSpec:
+        if self.people is not None and self.file is None:
+            raise ValueError("people needs network.file: the table's ids are matched to the edge list's ids")
+        return self
 
 
 class Segment(Spec):

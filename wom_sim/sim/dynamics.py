@@ -460,13 +460,15 @@ def disconfirm(
     return S_new, pull(E, x, ex.expectation_rate), T_new
 
 
-def settle_history(pop: Population, sc: Scenario, rng: np.random.Generator) -> None:
+def settle_history(pop: Population, sc: Scenario, rng: np.random.Generator, lengths: np.ndarray | None = None) -> None:
     """Start (tick 0): initial customers live `population.initial.history` purchases before the run.
 
     Each purchase is step 6 without WOM (quality with the person's fit and noise, failures recovered on the spot
     with `recovery.coverage`), starting from their drawn E; then L is set to its target (step 7's fixed point).
     So week 1 already shows customers whose satisfaction, trust and loyalty come from their own experience, as in
     the market the scenario describes, not a satisfaction of Q with a loyalty of 0.4 whatever the product.
+    `lengths` (per person, at most `history`) lets some live fewer purchases (a person table's tenure); the
+    draws are the same either way.
     """
     k, idx = sc.population.initial.history, np.flatnonzero(pop.experienced)
     if k == 0 or idx.size == 0:
@@ -480,15 +482,29 @@ def settle_history(pop: Population, sc: Scenario, rng: np.random.Generator) -> N
         recovered = failed & (u_rec < ex.recovery.coverage)
         loss = np.where(recovered, ex.failure_penalty * (1.0 - ex.recovery.effectiveness), ex.failure_penalty)
         x = np.where(failed, np.maximum(0.0, x - loss), x)
-        S, E, T = disconfirm(ex, x, E, S, T, np.full(m, h == 0), failed & ~recovered)
-        S, E, T = (np.clip(v, 0.0, 1.0) for v in (S, E, T))
+        lived = disconfirm(ex, x, E, S, T, np.full(m, h == 0), failed & ~recovered)
+        lived = tuple(np.clip(v, 0.0, 1.0) for v in lived)
+        if lengths is None:
+            S, E, T = lived
+        else:
+            live = lengths[idx] > h
+            S, E, T = (np.where(live, new, old) for new, old in zip(lived, (S, E, T), strict=True))
     pop.S[idx], pop.E[idx], pop.T[idx] = S, E, T
-    w = sc.loyalty.weights
+    pop.L[idx] = start_loyalty(pop, sc, idx)
+
+
+def start_loyalty(pop: Population, sc: Scenario, idx: np.ndarray) -> np.ndarray:
+    """L at its target (step 7's fixed point) for people `idx`, from their S, T, A and today's offer."""
+    w, brand = sc.loyalty.weights, sc.brand
     value = np.clip(
         brand.quality + sc.purchase.value_price_weight * pop.price_sensitivity[idx] * (1 - brand.price), 0, 1
     )
-    pop.L[idx] = (
-        w.value * value + w.satisfaction * S + w.trust * T + w.attachment * pop.A[idx] + w.brand * brand.reputation
+    return (
+        w.value * value
+        + w.satisfaction * pop.S[idx]
+        + w.trust * pop.T[idx]
+        + w.attachment * pop.A[idx]
+        + (w.brand * brand.reputation)
     )
 
 

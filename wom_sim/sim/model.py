@@ -21,10 +21,11 @@ from wom_sim.network.build import build_graph
 from wom_sim.network.graph import Graph
 from wom_sim.network.kols import select_kols
 from wom_sim.scenario.loading import apply_overrides, build_scenario, load_scenario
+from wom_sim.scenario.people import read_people
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim import competition as comp
+from wom_sim.sim import crm, fast
 from wom_sim.sim import dynamics as dyn
-from wom_sim.sim import fast
 from wom_sim.sim.interventions import (
     InterventionContext,
     apply_all,
@@ -43,7 +44,7 @@ from wom_sim.sim.population import CHANNELS, STATUS_NAMES, init_population
 STREAMS = (
     "network", "kols", "population", "advertising", "talk", "delivery",
     "reception", "purchase", "experience", "churn", "interventions", "heterogeneity", "history", "need",
-    "competition",
+    "competition", "people",
 )  # fmt: skip
 
 # Flat keyword arguments (for mesa.batch_run and SolaraViz sliders) and the scenario keys they set.
@@ -170,9 +171,17 @@ class WomModel(mesa.Model):
         self.population = init_population(
             sc, self.kol_ids, self.graph.n, self.streams["population"], self.streams["heterogeneity"]
         )
-        dyn.settle_history(self.population, sc, self.streams["history"])
+        # Your customer data (network.people): laid over the draws; the `people` stream is drawn from only here.
+        table = read_people(sc) if sc.network.people is not None else None
+        if table is None:
+            dyn.settle_history(self.population, sc, self.streams["history"])
+        else:
+            rows = crm.match_people(self.graph, table)
+            crm.start_population(self.population, sc, table, rows, self.streams["history"], self.streams["people"])
         # Rivals (issue 15): None without competitors, and then the `competition` stream is never drawn from.
         self.market = comp.init_market(sc, self.population, self.streams["competition"])
+        if table is not None:
+            crm.start_market(self.market, self.population, sc, table, rows)
         self.last_market: comp.MarketTick | None = None
         self.brand = sc.brand.reputation
         self.reference_price = 1.0  # the price index customers are used to (docs/model.md step 9b)
