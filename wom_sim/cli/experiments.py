@@ -404,6 +404,10 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
     Replication i of every arm uses the same seed, so the same graph, population and random streams: the
     difference is the effect of the treatment, not of luck. Interrupt with Ctrl-C and run the same command again
     to resume; only missing runs run.
+    \b
+    --by segment (acquired_by, is_kol, brand) adds one table per treatment: its change against the base in each
+    group (customers, adoption, churn, purchases, revenue, satisfaction, NPS) with the paired 95% CI, biggest
+    change first; written to by_segment.csv and shown by `wom-sim report`.
     """
     # Imported when the command runs, so `wom-sim --help` stays fast.
     from wom_sim.analysis.outcomes import outcome  # lazy: CLI start-up time
@@ -671,9 +675,9 @@ def report(folder, out, force, figure_format, xlsx=False):
     It opens with the decision: for a comparison the verdict per treatment (pays / does not pay / not sure from
     the 95% CI of the profit uplift), the ranking and the profit uplift over time with its payback week; for a run
     what was in force and the spend; for a sweep the best point with its CI, what drives the outcome and how many
-    replications the noise calls for. Then what each arm is (its question, the keys it changes against the base),
-    the details, and the method last. An existing --out file is replaced only when it is an earlier wom-sim
-    report (or with --force).
+    replications the noise calls for; a comparison made with --by adds its changes per group. Then what each arm
+    is (its question, the keys it changes against the base), the details, and the method last. An existing --out
+    file is replaced only when it is an earlier wom-sim report (or with --force).
     """
     from wom_sim.report.html import build_report  # lazy: CLI start-up time
 
