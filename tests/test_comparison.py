@@ -172,7 +172,8 @@ def test_a_store_without_breakdowns_says_so_and_compare_by_adds_them(tmp_path):
     with pytest.raises(ScenarioError, match=r"4 of 4 runs were stored without a breakdown by is_kol.*--by is_kol"):
         load_comparison(folder, by="is_kol")
     c = compare("baseline", "kol_launch", replications=2, overrides=small, out=folder, by="is_kol")
-    assert c.execution.ran == 4 and set(c.by_group["group"]) == {"False", "True"}
+    assert c.execution.ran == c.execution.without_breakdowns == 4 and set(c.by_group["group"]) == {"False", "True"}
+    assert "4 stored runs were kept without their outcomes per group" in c.notes[-1]
     c = compare("baseline", "kol_launch", replications=2, overrides=small, out=folder, by="acquired_by")
     assert c.execution.ran == 0  # every breakdown was kept with the runs: nothing runs again
     with pytest.raises(ScenarioError, match="brand needs competitors"):

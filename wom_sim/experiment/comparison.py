@@ -283,6 +283,9 @@ def compare(
     )
     with store:  # the writer lock, taken by open, is held until the summary tables are written
         result = summarise_comparison(store, names, by)
+        if execution.without_breakdowns:
+            notes = [*notes, f"{execution.without_breakdowns} stored runs were kept without their outcomes per group; "
+                     "they ran again for --by (same keys, same numbers)"]  # fmt: skip
         result.execution, result.notes = execution, notes
         csv = ("verdicts", "pairwise", "uplift", "roi", "per_seed", "outcomes", f"by_{by}", f"by_{by}_runs")
         write_tables(store.path, result.tables, csv)

@@ -365,6 +365,7 @@ class Execution:
     reused: int
     ran: int
     seconds: float
+    without_breakdowns: int = 0  # stored runs that ran again because they were kept without their breakdowns
 
 
 def execute(
@@ -384,8 +385,8 @@ def execute(
     unique = list({task["key"]: task for task in tasks}.values())
     missing = set(store.missing([t["key"] for t in unique]))
     wanted = [t["key"] for t in unique if t.get(BREAKDOWNS) and t["key"] not in missing]
-    if wanted:
-        missing |= set(wanted) - set(store.breakdowns(wanted))
+    lacking = set(wanted) - set(store.breakdowns(wanted)) if wanted else set()
+    missing |= lacking
     todo = [t for t in unique if t["key"] in missing]
     reused = len(unique) - len(todo)
     start = time.perf_counter()
@@ -421,4 +422,4 @@ def execute(
         raise
     finally:
         bar.close()
-    return Execution(total=len(unique), reused=reused, ran=ran, seconds=time.perf_counter() - start)
+    return Execution(len(unique), reused, ran, time.perf_counter() - start, len(lacking))
