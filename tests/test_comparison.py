@@ -171,6 +171,8 @@ def test_a_store_without_breakdowns_says_so_and_compare_by_adds_them(tmp_path):
     assert load_comparison(folder).by is None  # no breakdown asked: none tabulated
     with pytest.raises(ScenarioError, match=r"4 of 4 runs were stored without a breakdown by is_kol.*--by is_kol"):
         load_comparison(folder, by="is_kol")
+    with pytest.raises(ScenarioError, match="cannot break down by 'area'"):
+        load_comparison(folder, by="area")
     c = compare("baseline", "kol_launch", replications=2, overrides=small, out=folder, by="is_kol")
     assert c.execution.ran == c.execution.without_breakdowns == 4 and set(c.by_group["group"]) == {"False", "True"}
     assert "4 stored runs were kept without their outcomes per group" in c.notes[-1]

@@ -301,9 +301,10 @@ def load_comparison(folder: str | Path, outcomes: list[str] | None = None, by: s
     """
     folder = Path(folder)
     if by is None:
-        written = [(folder / f"by_{b}.parquet").stat().st_mtime for b in BY if (folder / f"by_{b}.parquet").exists()]
-        found = [b for b in BY if (folder / f"by_{b}.parquet").exists()]
-        by = found[written.index(max(written))] if found else None
+        written = {b: (folder / f"by_{b}.parquet").stat().st_mtime for b in BY if (folder / f"by_{b}.parquet").exists()}
+        by = max(written, key=written.__getitem__) if written else None
+    else:
+        check_by(by)
     return summarise_comparison(ResultStore(folder), list(outcomes or COMPARE_OUTCOMES), by)
 
 
@@ -359,6 +360,7 @@ def summarise_comparison(store: Store, names: list[str], by: str | None = None) 
     currency, unit = base_payload.get("currency"), base_payload.get("tick_unit", "tick")
     horizon = int(base_payload.get("ticks", runs["t"].max() if len(runs) else 0))
     verdicts, pairwise = _verdicts(labels, wide, pd.DataFrame(roi_rows), uplift_ts, currency, unit, horizon)
+    by_runs, by_group = _group_tables(store, tasks, labels, by) if by else (pd.DataFrame(), pd.DataFrame())
     return Comparison(
         labels=labels,
         replications=int(spec.get("replications", tasks["replication"].nunique())),
@@ -378,7 +380,8 @@ def summarise_comparison(store: Store, names: list[str], by: str | None = None) 
         tick_unit=unit,
         horizon=horizon,
         by=by,
-        **(dict(zip(("by_runs", "by_group"), _group_tables(store, tasks, labels, by), strict=True)) if by else {}),
+        by_runs=by_runs,
+        by_group=by_group,
     )
 
 
