@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from wom_sim.cli import cli
-from wom_sim.cli.experiments import print_comparison
+from wom_sim.cli.experiments import print_comparison, print_groups
 from wom_sim.experiment import load_comparison
 from wom_sim.experiment.store import ResultStore
 
@@ -379,3 +379,26 @@ def test_sweep_options_change_the_spec_and_relative_metrics_need_a_baseline(fold
     # The campaign's own spend is its budget x 8 ticks in every run, so each run's ROI is its extra profit / it.
     for budget, row in points.iterrows():
         assert row["roi_mean"] == pytest.approx(row["incremental:profit_mean"] / (budget * 8))
+
+
+def test_bad_by_is_one_line_before_any_run(folder):
+    _assert_rejected(folder, ["compare", folder / "tiny.yaml", "brand.quality=0.9", "--by", "area"],
+                     ["--by", "'area'", "allowed here: segment, acquired_by, is_kol"])  # fmt: skip
+    _assert_rejected(folder, ["compare", folder / "tiny.yaml", "brand.quality=0.9", "--by", "brand"],
+                     ["brand needs competitors"])  # fmt: skip
+
+
+def test_the_by_group_table_fits_100_columns_biggest_change_first(folder, capsys):
+    # The printing alone (the figures of a full `compare --by` cost seconds and are tested above).
+    from wom_sim.experiment import compare
+
+    c = compare(folder / "tiny.yaml", folder / "ads.yaml", replications=2, by="acquired_by")
+    print_groups(c, 100)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("ads vs tiny by acquired_by (2 paired replications)")
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["acquired_by", "metric"])
+    assert lines[header].split()[2:] == ["tiny", "ads", "change", "(95%", "CI)"]  # base, treatment, change
+    assert all(len(line) <= 100 for line in lines)
+    first_group = lines[header + 1].split()[0]
+    moved = c.by_group[(c.by_group["uplift"] != 0) & c.by_group["uplift"].notna()]
+    assert first_group == moved["group"].iloc[0]  # the table's order: the biggest change's group leads

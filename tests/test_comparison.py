@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from wom_sim.analysis.segments import breakdown
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment import Arm, compare, load_comparison, replication_seeds
 from wom_sim.scenario.catalogue import bundled_path
@@ -130,3 +131,52 @@ def test_verdicts_split_programme_spend_from_volume_driven_costs_and_rank_the_tr
     assert (pair["treatment"], pair["other"]) == (first, second)
     assert pair["difference"] == pytest.approx(v.loc[first, "incremental_profit"] - v.loc[second, "incremental_profit"])
     assert "Holm" in pair["adjustment"] and c.summary().count("\n") == 3  # heading, 2 verdicts, the adjustment
+
+
+def test_by_segment_pairs_each_group_and_the_store_keeps_it(tmp_path):
+    small = {"network.n": 500, "ticks": 20}
+    folder = tmp_path / "cmp"
+    c = compare("baseline", "referral_program", replications=3, overrides=small, out=folder, by="segment")
+    assert c.by == "segment" and (folder / "by_segment.csv").exists() and (folder / "by_segment_runs.csv").exists()
+    table = c.by_group
+    assert set(table["treatment"]) == {"referral_program"} and set(table["n"]) == {3}
+    assert len(table) == table["group"].nunique() * 8  # every group x every breakdown metric
+    measured = table.dropna(subset=["ci_low"])
+    assert ((measured["ci_low"] <= measured["uplift"]) & (measured["uplift"] <= measured["ci_high"])).all()
+    # What the worker kept is a standalone run's breakdown: replication 0 of the treatment, recomputed here.
+    runs = c.by_runs
+    first = runs[(runs["arm"] == "referral_program") & (runs["replication"] == 0)]
+    alone = simulate(bundled_path("referral_program"), overrides=small, seed=int(first["seed"].iloc[0])).people
+    expected = breakdown(alone, "segment").rename(columns={"segment": "group"}).set_index("group")
+    got = first.set_index("group")[expected.columns]
+    pd.testing.assert_frame_equal(got.astype(float), expected.astype(float), check_names=False)
+    # The groups add up to the run's customers; each group's difference is the mean of the paired ones.
+    per_run = runs.groupby("run_key")["customers"].sum()
+    overall = c.outcomes.set_index("run_key")["customers"]
+    assert (per_run == overall.reindex(per_run.index)).all()
+    wide = runs.pivot_table(index=["replication", "group"], columns="arm", values="customers")
+    delta = (wide["referral_program"] - wide["baseline"]).groupby("group").mean()
+    by_metric = table[table["metric"] == "customers"].set_index("group")["uplift"]
+    assert np.allclose(by_metric.reindex(delta.index), delta)
+    # Read back from the folder (what `wom-sim report` does): the same numbers.
+    again = load_comparison(folder)
+    assert again.by == "segment"
+    pd.testing.assert_frame_equal(again.by_group, table)
+
+
+def test_a_store_without_breakdowns_says_so_and_compare_by_adds_them(tmp_path):
+    small = {"network.n": 300, "ticks": 8}
+    folder = tmp_path / "old"
+    compare("baseline", "kol_launch", replications=2, overrides=small, out=folder)
+    assert load_comparison(folder).by is None  # no breakdown asked: none tabulated
+    with pytest.raises(ScenarioError, match=r"4 of 4 runs were stored without a breakdown by is_kol.*--by is_kol"):
+        load_comparison(folder, by="is_kol")
+    with pytest.raises(ScenarioError, match="cannot break down by 'area'"):
+        load_comparison(folder, by="area")
+    c = compare("baseline", "kol_launch", replications=2, overrides=small, out=folder, by="is_kol")
+    assert c.execution.ran == c.execution.without_breakdowns == 4 and set(c.by_group["group"]) == {"False", "True"}
+    assert "4 stored runs were kept without their outcomes per group" in c.notes[-1]
+    c = compare("baseline", "kol_launch", replications=2, overrides=small, out=folder, by="acquired_by")
+    assert c.execution.ran == 0  # every breakdown was kept with the runs: nothing runs again
+    with pytest.raises(ScenarioError, match="brand needs competitors"):
+        compare("baseline", "kol_launch", replications=2, overrides=small, by="brand")

@@ -17,7 +17,14 @@ from wom_sim.experiment.comparison import load_comparison
 from wom_sim.experiment.curves import curves
 from wom_sim.report import figures as report
 from wom_sim.report.changes import changed_payload, changes
-from wom_sim.report.html import build_report, ci_table, pairing_gain, replications_needed, uplift_display
+from wom_sim.report.html import (
+    build_report,
+    ci_table,
+    group_display,
+    pairing_gain,
+    replications_needed,
+    uplift_display,
+)
 from wom_sim.report.workbook import write_workbook
 from wom_sim.sim.model import resolve_scenario, simulate
 
@@ -29,7 +36,7 @@ def comparison(tmp_path_factory):
     base = resolve_scenario(None, TINY)
     ads = resolve_scenario(None, {**TINY, "interventions": [{"kind": "advertising", "budget_per_tick": 50}]})
     folder = tmp_path_factory.mktemp("cmp")
-    return folder, compare(Arm("base", base), Arm("ads", ads), replications=4, out=folder).tables
+    return folder, compare(Arm("base", base), Arm("ads", ads), replications=4, out=folder, by="segment").tables
 
 
 def _png(fig) -> bytes:
@@ -161,6 +168,11 @@ def test_html_report_of_a_comparison_is_self_contained(comparison):
     (sentence,) = load_comparison(folder).verdicts()["sentence"]
     assert re.match(r"ads (pays|does not pay|not sure): [+-]", sentence) and html.escape(sentence) in text
     assert "interventions.advertising: added" in text and "advertising.budget_per_tick: 0 -&gt; 50" in text
+    # made with --by segment: each group's paired differences, before the overall details, biggest change first
+    assert text.index("<h2>By segment: each treatment against the base, per group") < text.index("<h2>Details")
+    shown = group_display(load_comparison(folder).by_group)
+    assert len(shown) == 2 * 8 and list(shown.columns[:3]) == ["treatment", "group", "metric"]
+    assert html.escape(shown["paired 95% CI"].iloc[0]) in text
 
 
 def test_html_report_rejects_folders_it_cannot_read(tmp_path):

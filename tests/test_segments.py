@@ -1,11 +1,13 @@
-"""Outcomes by segment (wom_sim/analysis/segments.py) and `wom-sim run --by` (300-1,000 people, a few ticks)."""
+"""Outcomes by segment (wom_sim/analysis/segments.py), their paired differences per group, and `wom-sim run --by`
+(300-1,000 people, a few ticks)."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from wom_sim.analysis.segments import breakdown
+from wom_sim.analysis.segments import GROUP_METRICS, breakdown, change_size, check_by, group_differences
 from wom_sim.cli import cli
 from wom_sim.errors import ScenarioError
 from wom_sim.sim.model import simulate
@@ -33,3 +35,39 @@ def test_run_by_is_one_run_only():
     # `wom-sim run` costs ~20 s here, mostly the dashboard figure, beyond this file's budget.
     result = CliRunner().invoke(cli, ["run", "competitor_crisis", "--by", "brand", "-r", "2"])
     assert result.exit_code == 2 and "--by describe one run" in result.output
+
+
+def _per_run(rows):
+    cols = ["arm", "replication", "group", "people", "customers", "ever_adopted", "churned", "purchases", "revenue",
+            "mean_satisfaction", "nps"]  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_group_differences_pair_by_replication_and_fill_absent_groups():
+    per_run = _per_run([
+        ("base", 0, "a", 10, 2, 0.2, 0, 4, 40.0, 0.5, 0.0), ("base", 1, "a", 10, 4, 0.4, 1, 8, 80.0, 0.7, 50.0),
+        ("treat", 0, "a", 10, 3, 0.3, 0, 6, 60.0, 0.6, 0.0), ("treat", 1, "a", 10, 7, 0.7, 1, 14, 140.0, 0.8, 50.0),
+        ("treat", 0, "b", 5, 5, 1.0, 0, 5, 50.0, 0.9, 100.0), ("treat", 1, "b", 5, 3, 1.0, 0, 3, 30.0, 0.9, 100.0),
+    ])  # fmt: skip
+    table = group_differences(per_run, "base", ["treat"], "segment").set_index(["group", "metric"])
+    a = table.loc[("a", "customers")]
+    # Paired: differences 1 and 3 -> mean 2, t(0.975, 1) * sd(1.414) / sqrt(2) = 12.706 half-width.
+    assert a["uplift"] == 2.0 and a["n"] == 2 and a["ci_high"] - 2.0 == pytest.approx(12.706, abs=1e-3)
+    assert a["ci_low"] <= a["uplift"] <= a["ci_high"]
+    b = table.loc["b"]  # absent from every base run: counts from 0, shares and NPS unmeasured there
+    assert b.loc["people", "uplift"] == 5.0 and b.loc["revenue", "base_mean"] == 0.0
+    assert b.loc["ever_adopted", "n"] == 0 and b.loc["nps", "n"] == 0
+    assert set(table.index.get_level_values("metric")) == set(GROUP_METRICS)
+    # Biggest change first: group b (from nobody) leads, with its measured rows before the unmeasured ones.
+    ordered = group_differences(per_run, "base", ["treat"], "segment")
+    assert ordered["group"].iloc[0] == "b" and ordered["uplift"].iloc[0] != 0
+    sizes = change_size(ordered[ordered["group"] == "a"])
+    assert list(sizes) == sorted(sizes, reverse=True)
+
+
+def test_check_by_is_one_line_naming_what_is_allowed():
+    check_by("segment")
+    with pytest.raises(ScenarioError, match=r"--by: cannot break down by 'area' \(allowed here: segment"):
+        check_by("area")
+    with pytest.raises(ScenarioError, match="brand needs competitors"):
+        check_by("brand", competitors=False)

@@ -48,6 +48,19 @@ def test_a_comparison_workbook_has_labelled_formatted_uplifts(compare_dir):
     )
 
 
+def test_a_comparison_by_segment_has_its_group_sheet(tmp_path):
+    out = tmp_path / "cmp"
+    c = wom_sim.compare("baseline", "referral_program", replications=2, overrides=SMALL, out=out, by="segment")
+    book = openpyxl.load_workbook(write_workbook(out))
+    assert book.sheetnames == ["Summary", "Uplift", "By segment", "Time series", "Scenario"]
+    rows = _rows(book["By segment"])
+    assert len(rows) == len(c.by_group) and rows[0]["group"] == c.by_group["group"].iloc[0]  # biggest first
+    share = next(r for r in rows if r["outcome"] == "adoption_share" and r["uplift"] is not None)
+    expected = c.by_group[(c.by_group["group"] == share["group"]) & (c.by_group["metric"] == "ever_adopted")]
+    assert share["label"] == "Ever adopted (share of the group)"
+    assert share["uplift"] == pytest.approx(100 * expected["uplift"].iloc[0])  # in percentage points
+
+
 def test_the_summary_sheet_is_the_verdicts_compare_wrote(compare_dir, tmp_path):
     verdicts = pd.read_csv(compare_dir / "verdicts.csv")
     summary = pd.read_excel(write_workbook(compare_dir, tmp_path / "v.xlsx"), sheet_name="Summary")

@@ -379,11 +379,14 @@ def ranking_rows(result) -> list[dict]:
     help="Allow arms whose graph or population differ (e.g. another network.n); their paired CIs then assume "
     "nothing: read the unpaired CI. Without it such a comparison is refused.",
 )
+@click.option("--by", "by", metavar="COLUMN", help="Also break the outcomes down by a per-person column (segment, "
+              "acquired_by, is_kol; brand with competitors): per group, each treatment against the base with its "
+              "paired 95% CI (by_COLUMN.csv). Stored runs made without it run again.")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table; only errors and warnings.")
 @figure_format_option
 @xlsx_option
 def compare(base, treatments, replications, overrides, seed, ticks, labels, outcomes, details, out_dir, workers,
-            dask, dask_local, unpaired, quiet, figure_format, xlsx=False):  # fmt: skip
+            dask, dask_local, unpaired, quiet, figure_format, xlsx=False, by=None):  # fmt: skip
     """Compare TREATMENTs with BASE: does each pay, by how much, how sure, from when; which beats which.
 
     \b
@@ -401,6 +404,10 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
     Replication i of every arm uses the same seed, so the same graph, population and random streams: the
     difference is the effect of the treatment, not of luck. Interrupt with Ctrl-C and run the same command again
     to resume; only missing runs run.
+    \b
+    --by segment (acquired_by, is_kol, brand) adds one table per treatment: its change against the base in each
+    group (customers, adoption, churn, purchases, revenue, satisfaction, NPS) with the paired 95% CI, biggest
+    change first; written to by_segment.csv and shown by `wom-sim report`.
     """
     # Imported when the command runs, so `wom-sim --help` stays fast.
     from wom_sim.analysis.outcomes import outcome  # lazy: CLI start-up time
@@ -413,6 +420,10 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
         except ScenarioError as exc:
             raise ScenarioError(f"--outcome {name}: {exc}") from None
     arms = _arms(base, treatments, list(overrides), seed, ticks, labels)
+    if by is not None:
+        from wom_sim.analysis.segments import check_by  # lazy: CLI start-up time
+
+        check_by(by, all(arm.scenario.competitors for arm in arms))  # before any run starts
     _need_xlsx(xlsx)
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / f"compare-{arms[0].label}", "compare", resume=True)
     notes = _preflight([a.scenario for a in arms], [a.label for a in arms]) + _check_paired(arms, unpaired)
@@ -427,6 +438,7 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
                 outcomes=list(outcomes) or None,
                 progress=not quiet,
                 warn=False,
+                by=by,
             ),
             quiet,
         )
@@ -444,8 +456,11 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
         return
     width = _width()
     print_comparison(result, details, width)
+    if by:
+        print_groups(result, width)
+    by_files = f"by_{by}.csv, by_{by}_runs.csv, " if by else ""
     outputs = (
-        f"Outputs in {out}/: verdicts.csv, pairwise.csv, uplift.csv, roi.csv, per_seed.csv, outcomes.csv, "
+        f"Outputs in {out}/: verdicts.csv, pairwise.csv, uplift.csv, roi.csv, per_seed.csv, outcomes.csv, {by_files}"
         f"timeseries.parquet, compare.{figure_format}, profit_uplift.{figure_format}, dashboard.{figure_format}, "
         f"runs/. HTML: wom-sim report {out}"
     )
@@ -495,6 +510,35 @@ def print_comparison(result, details: bool, width: int) -> None:
     notes = "* paired 95% CI excludes 0. pts = percentage points (shares, rates) or NPS points. ROI = incremental "
     notes += "profit per unit of the programme's own spend (0 = break-even)."
     click.echo("\n" + wrap.fill(notes if details else notes + " --details adds the statistics columns."))
+
+
+def group_rows(result, treatment: str) -> list[dict]:
+    """One treatment's differences per group (`Comparison.by_group`, biggest first) as rows: group (on its first
+    row only), metric, base, treatment, change with its paired 95% CI; a metric no replication moved or none
+    measured is left out."""
+    from wom_sim.report.html import group_display  # lazy: CLI start-up time
+
+    table = group_display(result.by_group[result.by_group["treatment"] == treatment], result.currency,
+                          result.tick_unit, moved_only=True)  # fmt: skip
+    rows, last = [], None
+    for r in table.to_dict("records"):
+        rows.append({result.by: r["group"] if r["group"] != last else "", "metric": r["metric"],
+                     result.base: r["base"], treatment: r["treatment mean"],
+                     "change (95% CI)": f"{r['change']} ({r['paired 95% CI'].replace(' pts', '')})"})  # fmt: skip
+        last = r["group"]
+    return rows
+
+
+def print_groups(result, width: int) -> None:
+    """Per treatment, its differences against the base per group of `result.by`, within `width`."""
+    for treatment in result.treatments:
+        click.echo(f"\n{treatment} vs {result.base} by {result.by} ({result.replications} paired replications), "
+                   "biggest relative change first:")  # fmt: skip
+        for text in fit_rows(group_rows(result, treatment), width, keep=5):
+            click.echo(text)
+    click.echo(textwrap.fill("  * paired 95% CI excludes 0. Metrics no replication moved (e.g. people of a segment) "
+                             "or none measured (no customers in the group) are left out here; by_"
+                             f"{result.by}.csv has them all.", width, subsequent_indent="  "))  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------ sweep
@@ -631,9 +675,9 @@ def report(folder, out, force, figure_format, xlsx=False):
     It opens with the decision: for a comparison the verdict per treatment (pays / does not pay / not sure from
     the 95% CI of the profit uplift), the ranking and the profit uplift over time with its payback week; for a run
     what was in force and the spend; for a sweep the best point with its CI, what drives the outcome and how many
-    replications the noise calls for. Then what each arm is (its question, the keys it changes against the base),
-    the details, and the method last. An existing --out file is replaced only when it is an earlier wom-sim
-    report (or with --force).
+    replications the noise calls for; a comparison made with --by adds its changes per group. Then what each arm
+    is (its question, the keys it changes against the base), the details, and the method last. An existing --out
+    file is replaced only when it is an earlier wom-sim report (or with --force).
     """
     from wom_sim.report.html import build_report  # lazy: CLI start-up time
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 import wom_sim.display as display
 from wom_sim.analysis.outcomes import add_derived, outcome, paired_outcomes, run_outcomes, split_outcomes
+from wom_sim.analysis.segments import BY, check_by, group_differences
 from wom_sim.analysis.statistics import mean_ci, paired_difference, roi, t_half_width, timeseries_ci
 from wom_sim.analysis.verdicts import (
     PAIRWISE_COLUMNS,
@@ -73,6 +74,11 @@ class Comparison:
         The per-tick metrics of every run (run_key and seed columns first).
     path : Path or None
         The store folder (None: in memory); execution and notes say what ran and what the store warned.
+    by, by_group, by_runs : str or None, DataFrame
+        With ``by`` (e.g. "segment"): `by_group`, the paired difference of each treatment against the base per
+        group and metric with its paired 95% CI, biggest first (`wom_sim.analysis.segments.group_differences`;
+        ``by_<by>.csv`` in a store folder), and `by_runs`, every run's outcomes per group (arm, replication, seed,
+        run_key, group, then the metrics; ``by_<by>_runs.csv``). Empty without ``by``.
     """
 
     labels: list[str]
@@ -94,6 +100,9 @@ class Comparison:
     currency: str | None = None
     tick_unit: str = "tick"
     horizon: int = 0
+    by: str | None = None
+    by_group: pd.DataFrame = field(default_factory=pd.DataFrame)
+    by_runs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     # Notebook display (wom_sim.display): the paired uplifts, labelled, shares in points.
     def to_frame(self) -> pd.DataFrame:
@@ -125,7 +134,8 @@ class Comparison:
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables a store folder keeps (verdicts, pairwise, uplift, roi, per_seed, outcomes, timeseries,
-        uplift_timeseries)."""
+        uplift_timeseries; with `by`, by_<by> and by_<by>_runs)."""
+        by = {f"by_{self.by}": self.by_group, f"by_{self.by}_runs": self.by_runs} if self.by else {}
         return {
             "verdicts": self.verdict_table,
             "pairwise": self.pairwise_table,
@@ -135,6 +145,7 @@ class Comparison:
             "outcomes": self.outcomes,
             "timeseries": self.timeseries,
             "uplift_timeseries": self.uplift_timeseries,
+            **by,
         }
 
     def verdicts(self) -> pd.DataFrame:
@@ -198,6 +209,7 @@ def compare(
     outcomes: list[str] | None = None,
     progress: bool = False,
     warn: bool = True,
+    by: str | None = None,
 ) -> Comparison:
     """Run the base and every treatment with the same replication seeds and tabulate the paired uplifts and ROI.
 
@@ -224,16 +236,20 @@ def compare(
         Outcome names (`wom_sim.analysis.outcomes`, e.g. ``"mean:adoption_share"``; default `COMPARE_OUTCOMES`).
     progress, warn : bool
         Show a progress bar; warn (StoreWarning) when the store folder holds runs of another spec.
+    by : str, optional
+        Also break the outcomes down by a per-person column (`wom_sim.analysis.segments.BY`: segment,
+        acquired_by, is_kol; brand with competitors): each run computes its outcomes per group where it runs (so
+        any executor works) and the store keeps them with the run; a stored run without them runs again.
 
     Returns
     -------
     Comparison
-        ``.uplift``, ``.roi`` and ``.per_seed`` DataFrames, and more (see `Comparison`).
+        ``.uplift``, ``.roi`` and ``.per_seed`` DataFrames, and more (see `Comparison`; ``.by_group`` with `by`).
 
     Raises
     ------
     ScenarioError
-        For an arm that cannot be loaded, arms of different horizons, or a bad outcome name.
+        For an arm that cannot be loaded, arms of different horizons, a bad outcome name or `by` column.
 
     Examples
     --------
@@ -260,21 +276,40 @@ def compare(
     names = list(outcomes or COMPARE_OUTCOMES)
     for name in names:
         outcome(name)  # an unknown outcome fails before anything runs
-    store, execution, notes = run_study("compare", arms, replications, seed, executor, out, progress, warn)
+    if by is not None:
+        check_by(by, all(arm.scenario.competitors for arm in arms))  # brand: every arm needs rivals to say it
+    store, execution, notes = run_study(
+        "compare", arms, replications, seed, executor, out, progress, warn, breakdowns=by is not None
+    )
     with store:  # the writer lock, taken by open, is held until the summary tables are written
-        result = summarise_comparison(store, names)
+        result = summarise_comparison(store, names, by)
+        if execution.without_breakdowns:
+            notes = [*notes, f"{execution.without_breakdowns} stored runs were kept without their outcomes per group; "
+                     "they ran again for --by (same keys, same numbers)"]  # fmt: skip
         result.execution, result.notes = execution, notes
-        write_tables(store.path, result.tables, ("verdicts", "pairwise", "uplift", "roi", "per_seed", "outcomes"))
+        csv = ("verdicts", "pairwise", "uplift", "roi", "per_seed", "outcomes", f"by_{by}", f"by_{by}_runs")
+        write_tables(store.path, result.tables, csv)
     return result
 
 
-def load_comparison(folder: str | Path, outcomes: list[str] | None = None) -> Comparison:
-    """The comparison in a store folder written by `compare(..., out=folder)` (what `wom-sim report` reads)."""
-    return summarise_comparison(ResultStore(folder), list(outcomes or COMPARE_OUTCOMES))
+def load_comparison(folder: str | Path, outcomes: list[str] | None = None, by: str | None = None) -> Comparison:
+    """The comparison in a store folder written by `compare(..., out=folder)` (what `wom-sim report` reads).
+
+    `by`: the breakdown to tabulate; default: the one the last `compare --by` into the folder wrote (its
+    ``by_<by>.parquet``), none when it has none. A store whose runs were kept without breakdowns cannot give one
+    (ScenarioError naming the command that adds them).
+    """
+    folder = Path(folder)
+    if by is None:
+        written = {b: (folder / f"by_{b}.parquet").stat().st_mtime for b in BY if (folder / f"by_{b}.parquet").exists()}
+        by = max(written, key=written.__getitem__) if written else None
+    else:
+        check_by(by)
+    return summarise_comparison(ResultStore(folder), list(outcomes or COMPARE_OUTCOMES), by)
 
 
-def summarise_comparison(store: Store, names: list[str]) -> Comparison:
-    """Every table of a `Comparison` from a store's runs (nothing runs)."""
+def summarise_comparison(store: Store, names: list[str], by: str | None = None) -> Comparison:
+    """Every table of a `Comparison` from a store's runs (nothing runs); with `by`, the per-group tables too."""
     manifest = store.manifest() or {}
     spec = manifest.get("spec", {})
     tasks = store.tasks()
@@ -325,6 +360,7 @@ def summarise_comparison(store: Store, names: list[str]) -> Comparison:
     currency, unit = base_payload.get("currency"), base_payload.get("tick_unit", "tick")
     horizon = int(base_payload.get("ticks", runs["t"].max() if len(runs) else 0))
     verdicts, pairwise = _verdicts(labels, wide, pd.DataFrame(roi_rows), uplift_ts, currency, unit, horizon)
+    by_runs, by_group = _group_tables(store, tasks, labels, by) if by else (pd.DataFrame(), pd.DataFrame())
     return Comparison(
         labels=labels,
         replications=int(spec.get("replications", tasks["replication"].nunique())),
@@ -343,7 +379,30 @@ def summarise_comparison(store: Store, names: list[str]) -> Comparison:
         currency=currency,
         tick_unit=unit,
         horizon=horizon,
+        by=by,
+        by_runs=by_runs,
+        by_group=by_group,
     )
+
+
+def _group_tables(store: Store, tasks: pd.DataFrame, labels: list[str], by: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every run's outcomes per group of `by` (one row per run and group) and the paired differences per group."""
+    stored = store.breakdowns(tasks["run_key"])
+    lacking = [k for k in dict.fromkeys(tasks["run_key"]) if by not in stored.get(k, {})]
+    if lacking:
+        where = store.path or "this comparison"
+        raise ScenarioError(
+            f"{where}: {len(lacking)} of {tasks['run_key'].nunique()} runs were stored without a breakdown by {by} "
+            f"(made without --by or by an older wom-sim); run the same compare with --by {by} to add it"
+        )
+    keep = ["arm", "arm_index", "replication", "seed", "run_key"]
+    frames = [
+        stored[row.run_key][by].rename(columns={by: "group"}).assign(**{c: getattr(row, c) for c in keep})
+        for row in tasks.drop_duplicates(["replication", "arm"]).itertuples()
+    ]  # one small table per run (a few groups), never per person
+    per_run = pd.concat(frames, ignore_index=True)
+    per_run = per_run[[*keep, "group", *(c for c in per_run.columns if c not in (*keep, "group"))]]
+    return per_run.assign(by=by), group_differences(per_run, labels[0], labels[1:], by)
 
 
 def _verdicts(labels, wide, roi_table, uplift_ts, currency, unit, horizon) -> tuple[pd.DataFrame, pd.DataFrame]:

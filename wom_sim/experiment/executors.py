@@ -26,7 +26,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from wom_sim.errors import ScenarioError
-from wom_sim.experiment.runner import run_task
+from wom_sim.experiment.runner import BREAKDOWNS, run_task
 from wom_sim.experiment.store import ResultStore, code_version
 from wom_sim.output import check_finite_frame
 
@@ -365,6 +365,7 @@ class Execution:
     reused: int
     ran: int
     seconds: float
+    without_breakdowns: int = 0  # stored runs that ran again because they were kept without their breakdowns
 
 
 def execute(
@@ -377,10 +378,15 @@ def execute(
     """Run every task whose key has no part in `store` yet and store each result as it finishes.
 
     Duplicate keys (identical parameters and seed) run once. Ctrl-C aborts the executor and raises `Interrupted`;
-    the parts already written are complete, so running the same experiment again resumes where it stopped.
+    the parts already written are complete, so running the same experiment again resumes where it stopped. A task
+    that asks for its per-group breakdowns (``"breakdowns": True``) whose part was stored without them runs again
+    (same key, same numbers, now with the breakdowns).
     """
     unique = list({task["key"]: task for task in tasks}.values())
     missing = set(store.missing([t["key"] for t in unique]))
+    wanted = [t["key"] for t in unique if t.get(BREAKDOWNS) and t["key"] not in missing]
+    lacking = set(wanted) - set(store.breakdowns(wanted)) if wanted else set()
+    missing |= lacking
     todo = [t for t in unique if t["key"] in missing]
     reused = len(unique) - len(todo)
     start = time.perf_counter()
@@ -405,7 +411,7 @@ def execute(
                 task = by_key.get(key, {})
                 check_finite_frame(frame, f"run {key} ({_describe(task)})")
                 meta = {"seed": task.get("seed"), "parameters": task.get("parameters", task.get("scenario"))}
-                store.write_run(key, frame, meta)
+                store.write_run(key, frame, meta, frame.attrs.pop(BREAKDOWNS, None))
                 ran += 1
                 bar.update(1)
     except KeyboardInterrupt:
@@ -416,4 +422,4 @@ def execute(
         raise
     finally:
         bar.close()
-    return Execution(total=len(unique), reused=reused, ran=ran, seconds=time.perf_counter() - start)
+    return Execution(len(unique), reused, ran, time.perf_counter() - start, len(lacking))

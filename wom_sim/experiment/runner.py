@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wom_sim.analysis.segments import run_breakdowns
 from wom_sim.experiment.store import code_version
 from wom_sim.network.graph import Graph
 from wom_sim.scenario.loading import build_scenario
@@ -23,6 +24,10 @@ from wom_sim.sim.model import WomModel
 
 # Scenario fields that label a run but cannot change its numbers: left out of the run key.
 LABEL_FIELDS = ("name", "description", "base_dir", "seed", "currency")
+# A task with ``"breakdowns": True`` also sends back its outcomes per group (`run_breakdowns`) in the frame's
+# ``attrs[BREAKDOWNS]``: plain data, pickled with the frame by process pools and Dask alike. They do not change the
+# run's numbers, so they are not part of its key.
+BREAKDOWNS = "breakdowns"
 
 
 def scenario_payload(scenario: Scenario) -> dict[str, Any]:
@@ -91,7 +96,8 @@ def _remember(key: str, graph: Graph, kol_ids: np.ndarray) -> None:
 
 
 def run_task(task: dict[str, Any]) -> pd.DataFrame:
-    """Run one task to its horizon; the per-tick metrics with `run_key` and `seed` columns first.
+    """Run one task to its horizon; the per-tick metrics with `run_key` and `seed` columns first (and, when the task
+    asks for them, the per-group breakdowns in ``attrs[BREAKDOWNS]``).
 
     Module-level and importable (`wom_sim.experiment.runner.run_task`) so that process pools and Dask send it by
     reference; the scenario is rebuilt and validated from plain data inside the worker.
@@ -110,4 +116,6 @@ def run_task(task: dict[str, Any]) -> pd.DataFrame:
     frame = model.metrics_frame()
     frame.insert(0, "run_key", task["key"])
     frame.insert(1, "seed", np.int64(task["seed"]))
+    if task.get(BREAKDOWNS):
+        frame.attrs[BREAKDOWNS] = run_breakdowns(model.people())
     return frame

@@ -7,6 +7,7 @@ Layout of a store folder::
     tasks.parquet     one row per task of the current spec: run_key, seed, replication, arm or point, parameters
     runs/<key>.parquet  the per-tick metrics of one finished run (written atomically: temp file, then rename);
                       its Parquet metadata keeps the code version, the seed and the fully resolved parameters
+                      and, for a run made with `compare --by`, its outcomes per group (BY_META)
     wom-sim.lock      the writer's pid, host and start time while a command writes the store
 
 A part exists only once its run finished, so after a kill (even SIGKILL) every part on disk is complete and a
@@ -45,6 +46,9 @@ TASKS = "tasks.parquet"
 RUNS = "runs"
 LOCK = LOCK_NAME
 PART_META = b"wom_sim"  # Parquet key-value metadata of a part: code version, seed, parameters
+# A part's outcomes per group (segment, acquired_by, ...; `wom_sim.analysis.segments.run_breakdowns`) as JSON, when
+# its run was asked for them (`compare --by`); parts written without them (or before they existed) have no such key.
+BY_META = b"wom_sim_by"
 # The code that decides a run's numbers: its sources are hashed into the code version (and so into run keys).
 _NUMERIC_SOURCES = ("errors.py", "scenario", "network", "sim", "experiment/runner.py")
 
@@ -265,13 +269,17 @@ class ResultStore:
             if not held:
                 self.close()
 
-    def write_run(self, key: str, frame: pd.DataFrame, meta: dict[str, Any] | None = None) -> Path:
-        """Store one finished run atomically, with its provenance (code version, seed, parameters) as metadata."""
+    def write_run(
+        self, key: str, frame: pd.DataFrame, meta: dict[str, Any] | None = None, breakdowns: dict | None = None
+    ) -> Path:
+        """Store one finished run atomically, with its provenance (code version, seed, parameters) as metadata and,
+        when given, its outcomes per group (`breakdowns`: plain lists by column, as `run_breakdowns` gives)."""
         table = pa.Table.from_pandas(frame, preserve_index=False)
         record = {"run_key": key, "code_version": code_version(), **(meta or {})}
-        table = table.replace_schema_metadata(
-            {**(table.schema.metadata or {}), PART_META: json.dumps(record, default=str).encode()}
-        )
+        extra = {PART_META: json.dumps(record, default=str).encode()}
+        if breakdowns is not None:
+            extra[BY_META] = json.dumps(breakdowns).encode()  # floats round-trip exactly through JSON
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
         path = self.part(key)
         with atomic_file(path) as handle:
             pq.write_table(table, handle)
@@ -281,6 +289,19 @@ class ResultStore:
         """The metadata a part was written with ({} for parts of older versions)."""
         meta = pq.read_schema(self.part(key)).metadata or {}
         return json.loads(meta[PART_META]) if PART_META in meta else {}
+
+    def breakdowns(self, keys: list[str] | set[str]) -> dict[str, dict[str, pd.DataFrame]]:
+        """The outcomes per group of the given runs, by key and column (``{key: {"segment": frame}}``); runs stored
+        without them, or not stored, are left out. Reads only the parts' footers."""
+        out = {}
+        for key in dict.fromkeys(keys):
+            try:
+                meta = pq.read_schema(self.part(key)).metadata or {}
+            except (OSError, ValueError, pa.ArrowException):
+                continue  # not stored (or damaged: `missing` sets it aside and it runs again)
+            if BY_META in meta:
+                out[key] = {by: pd.DataFrame(cols) for by, cols in json.loads(meta[BY_META]).items()}
+        return out
 
     def damaged(self, keys: list[str] | set[str] | None = None) -> list[str]:
         """Keys whose part is empty or not a complete Parquet file (both magic markers checked: fast)."""
@@ -367,6 +388,7 @@ class MemoryStore:
         self._tasks = pd.DataFrame()
         self._runs: dict[str, pd.DataFrame] = {}
         self._meta: dict[str, dict[str, Any]] = {}
+        self._breakdowns: dict[str, dict] = {}
 
     def manifest(self) -> dict[str, Any] | None:
         """The manifest `open` recorded (None before)."""
@@ -400,10 +422,22 @@ class MemoryStore:
     def close(self) -> None:
         """Nothing to release."""
 
-    def write_run(self, key: str, frame: pd.DataFrame, meta: dict[str, Any] | None = None) -> None:
-        """Keep one finished run (its provenance too, as a file store keeps it in the part's metadata)."""
+    def write_run(
+        self, key: str, frame: pd.DataFrame, meta: dict[str, Any] | None = None, breakdowns: dict | None = None
+    ) -> None:
+        """Keep one finished run (its provenance and breakdowns too, as a file store keeps them with the part)."""
         self._runs[key] = frame
         self._meta[key] = dict(meta or {})
+        if breakdowns is not None:
+            self._breakdowns[key] = breakdowns
+
+    def breakdowns(self, keys: list[str] | set[str]) -> dict[str, dict[str, pd.DataFrame]]:
+        """The outcomes per group of the given runs that have them, by key and column (as `ResultStore`)."""
+        return {
+            k: {by: pd.DataFrame(cols) for by, cols in self._breakdowns[k].items()}
+            for k in dict.fromkeys(keys)
+            if k in self._breakdowns
+        }
 
     def provenance(self, key: str) -> dict[str, Any]:
         """What a run was made with (code version, seed, parameters), as recorded by write_run."""

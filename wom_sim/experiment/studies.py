@@ -14,7 +14,7 @@ from wom_sim.analysis.outcomes import add_derived, run_outcomes
 from wom_sim.analysis.statistics import mean_ci_table, timeseries_ci
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.executors import Execution, Executor, InProcessExecutor, execute
-from wom_sim.experiment.runner import canonical_hash, make_task, scenario_payload
+from wom_sim.experiment.runner import BREAKDOWNS, canonical_hash, make_task, scenario_payload
 from wom_sim.experiment.seeds import replication_seeds
 from wom_sim.experiment.store import MemoryStore, ResultStore
 from wom_sim.output import write_table
@@ -127,10 +127,14 @@ def run_study(
     out: str | Path | None,
     progress: bool,
     warn: bool,
+    breakdowns: bool = False,
 ) -> tuple[Store, Execution, list[str]]:
-    """Run every replication of every arm that the store does not hold yet; seeds from `seed` or the first arm's."""
+    """Run every replication of every arm that the store does not hold yet; seeds from `seed` or the first arm's.
+    `breakdowns`: every run also keeps its outcomes per group (a stored run without them runs again)."""
     base_seed = arms[0].scenario.seed if seed is None else int(seed)
     tasks, table = arm_tasks(arms, replications, base_seed)
+    for task in tasks if breakdowns else ():
+        task[BREAKDOWNS] = True  # not in the key: the run's numbers are the same
     spec = {
         "replications": replications,
         "seed": base_seed,

@@ -20,6 +20,7 @@ import pandas as pd
 import yaml
 
 from wom_sim.analysis.outcomes import format_outcome
+from wom_sim.analysis.segments import GROUP_METRICS
 from wom_sim.catalogue import CATALOGUE, NO_TOUCH_NOTE, format_money, summary_rows
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.comparison import load_comparison
@@ -260,6 +261,63 @@ def uplift_display(uplift: pd.DataFrame, unit: str = "tick", currency: str | Non
     return pd.DataFrame(rows)
 
 
+def _group_value(name: str, value: float, currency: str | None, unit: str, delta: bool) -> str:
+    """A breakdown metric's value as its catalogue metric reads (`GROUP_METRICS`); people as a head count."""
+    column = GROUP_METRICS.get(name)
+    if column is not None:
+        return format_outcome(column, value, currency, unit, delta=delta)
+    return "n/a" if value != value else (f"{value:+,.0f}" if delta else f"{value:,.0f}")
+
+
+def group_display(
+    by_group: pd.DataFrame, currency: str | None = None, unit: str = "tick", moved_only: bool = False
+) -> pd.DataFrame:
+    """`Comparison.by_group` as the CLI and the report show it, in its order (biggest relative change first):
+    treatment, group, metric (the catalogue's short label), base, treatment mean, change (* where the paired 95% CI
+    excludes 0) and the paired 95% CI. `moved_only`: leave out metrics no replication moved or none measured (a
+    group absent from every base run has no satisfaction to compare)."""
+    rows = []
+    for r in by_group.to_dict("records"):
+        if moved_only and (r["uplift"] != r["uplift"] or (r["uplift"] == 0 and r["ci_low"] == r["ci_high"])):
+            continue
+        column = GROUP_METRICS.get(r["metric"])
+        label = CATALOGUE[column].short_label if column in CATALOGUE else r["metric"]
+
+        def show(v, name=r["metric"], delta=True):
+            return _group_value(name, v, currency, unit, delta)
+
+        significant = r["ci_low"] > 0 or r["ci_high"] < 0
+        rows.append(
+            {
+                "treatment": r["treatment"],
+                "group": r["group"],
+                "metric": label,
+                "base": show(r["base_mean"], delta=False),
+                "treatment mean": show(r["treatment_mean"], delta=False),
+                "change": show(r["uplift"]) + (" *" if significant else ""),
+                "paired 95% CI": f"{show(r['ci_low'])} to {show(r['ci_high'])}",
+            }
+        )
+    return pd.DataFrame(rows, columns=["treatment", "group", "metric", "base", "treatment mean", "change",
+                                       "paired 95% CI"])  # fmt: skip
+
+
+def _group_sections(result) -> list[str]:
+    """The section of a comparison made with `--by`: each treatment against the base per group, biggest first."""
+    if not result.by or result.by_group.empty:
+        return []
+    return [
+        f"<h2>By {html.escape(result.by)}: each treatment against the base, per group</h2>",
+        _table(group_display(result.by_group, result.currency, result.tick_unit)),
+        _p(
+            f"Outcomes at the horizon among the people of each {result.by} group (people, active customers, share "
+            "who ever adopted, churned, purchases and revenue over the run, customers' mean satisfaction and NPS), "
+            "paired by seed like the overall outcomes; * the paired 95% CI excludes 0. Sorted by the relative "
+            f"change, biggest first (a group's rows together). Every run's table is in by_{result.by}_runs.csv."
+        ),
+    ]
+
+
 def pairing_gain(uplift: pd.DataFrame) -> list[str]:
     """One sentence per treatment: how much narrower the paired CIs are than unpaired ones on the same runs."""
     lines = []
@@ -346,6 +404,7 @@ def _compare_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, li
         ),  # fmt: skip
         "<h2>What each arm is</h2>",
         *(_arm_lines(arm, None if i == 0 else base) for i, arm in enumerate(spec["arms"])),
+        *_group_sections(result),
         "<h2>Details: every outcome (treatment - base)</h2>",
         _table(uplift_display(tables["uplift"], unit, currency)),
         _p(

@@ -1,9 +1,10 @@
 """One Excel workbook for a run, replications, comparison, sweep or attribution folder (`--xlsx`).
 
 Sheets: Summary (the verdicts of a comparison when `verdicts.csv` exists, else the headline outcomes), Uplift
-(a comparison's paired uplifts, labelled, in points for shares), Time series, Sweep points, Attribution and
-Scenario (every resolved key and value). Labels and number formats come from the metric catalogue; written
-with pandas and openpyxl (the `excel` extra), atomically.
+(a comparison's paired uplifts, labelled, in points for shares), By <column> (a comparison made with `--by`:
+the paired differences per group), Time series, Sweep points, Attribution and Scenario (every resolved key and
+value). Labels and number formats come from the metric catalogue; written with pandas and openpyxl (the `excel`
+extra), atomically.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from wom_sim.analysis.segments import BY, GROUP_LABELS, GROUP_METRICS
 from wom_sim.catalogue import RUN_SUMMARY, metric
 from wom_sim.display import outcome_frame, outcome_label, run_rows, summary_rows, sweep_metrics, sweep_rows
 from wom_sim.errors import ScenarioError
@@ -111,6 +113,22 @@ def _uplift_sheet(uplift: pd.DataFrame, unit: str) -> pd.DataFrame:
     return frame[keep]
 
 
+def _group_sheet(by_group: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """A comparison's paired differences per group (`by_<column>.csv`), biggest first, labelled and formatted per
+    row like the Uplift sheet (shares in percentage points)."""
+    frame = by_group.copy()
+    frame.attrs["uplift"] = True
+    frame["outcome"] = [GROUP_METRICS.get(m) or m for m in frame["metric"]]  # the catalogue entry it reads as
+    points = frame["outcome"].map(_scale).isin(["percent"])
+    for col in ("uplift", "ci_low", "ci_high"):
+        frame.loc[points, col] = frame.loc[points, col] * 100
+    frame.insert(0, "label", [GROUP_LABELS.get(m) or outcome_label(o, unit)
+                              for m, o in zip(frame["metric"], frame["outcome"], strict=True)])  # fmt: skip
+    keep = ["treatment", "group", "label", "outcome", "base_mean", "treatment_mean", "uplift", "ci_low", "ci_high",
+            "n"]  # fmt: skip
+    return frame[keep]
+
+
 def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
     """An outcome table for Excel: label first, the numbers (formatted by the cell), no text copies."""
     out = frame.drop(columns=["shown", "95% CI"], errors="ignore")
@@ -145,6 +163,10 @@ def _sheets(folder: Path, kind: str | None = None) -> tuple[dict[str, pd.DataFra
             sheets["Summary"] = sheets["Uplift"].drop(columns=["base_mean", "treatment_mean", "n"], errors="ignore")
             sheets["Summary"].attrs["uplift"] = True
         sheets = {"Summary": sheets["Summary"], "Uplift": sheets["Uplift"]}
+        for by in BY:  # the breakdowns a `compare --by` wrote into the folder
+            table = _read(folder, f"by_{by}")
+            if table is not None and len(table):
+                sheets[f"By {by}"] = _group_sheet(table, unit)
         sheets["Time series"] = _wide_timeseries(_read(folder, "timeseries"), unit)
     elif kind == "sweep":
         points = _read(folder, "points")
