@@ -416,6 +416,9 @@ def execute(
                 bar.update(1)
     except KeyboardInterrupt:
         executor.abort()
+        # A Ctrl-C can land between a temp file's creation and its clean-up; under the store's lock every temp
+        # file is this process's, so none is left behind.
+        store.clean_temp()
         raise Interrupted(reused + ran, len(unique), store.path) from None
     except BaseException:
         executor.abort()

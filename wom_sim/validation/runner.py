@@ -144,7 +144,8 @@ def _run_in_processes(
             result, info = future.result()
             done[futures[future]] = result
             labs[info.pop("pid", 0)] = info
-            glance = glance or info.get("glance")
+            if glance is None:
+                glance = info.get("glance")
             if progress:
                 progress(f"{result.id} {result.status} ({result.seconds:.1f} s)")
     any_lab = next(iter(labs.values()))
