@@ -690,8 +690,18 @@ def test_dashboard_pins_a_run_and_shows_the_difference_after_reset():
     model.value = VizModel(**{**initial_kwargs(_params("baseline")), "contact_prob": 0.4})
     model.value.step()
     force_update()
-    labels = [w.children[0] for w in rc.find(v.Html, class_="wom-pin-label").widgets]
-    assert len(labels) == 1 and "(now 0.40)" in labels[0]
+
+    def labels() -> list[str]:
+        return [w.children[0] for w in rc.find(v.Html, class_="wom-pin-label").widgets]
+
+    # The re-render for the new model may be committed from another thread (Mesa's update counter is global, and
+    # threads of the page bump it): wait for it rather than read the widgets at one instant (a CI failure read the
+    # label of the old model's render).
+    deadline = time.monotonic() + 10.0
+    while "(now 0.40)" not in "".join(labels()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        force_update()
+    assert len(labels()) == 1 and "(now 0.40)" in labels()[0], labels()
     deltas = [w.children[0] for w in rc.find(v.Html, class_="wom-kpi-delta").widgets]
     assert deltas and all(d.endswith(f"vs {pins.value[0].label}") for d in deltas)
     assert rc.find(v.Btn, children=[f"Compare with {pins.value[0].label}"]).widget is not None
