@@ -91,3 +91,24 @@ def main(names: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:] or NAMES)
+
+
+# The cookbook tables' row labels and number formats, by metric (make_cookbook.py, cookbook_levers.py).
+LABEL = {
+    "adoption_mean": ("Mean adoption share over the run (speed)", "{:.3f}"),
+    "adoption_share": ("Ever adopted at the end", "{:.1%}"),
+    "customers": ("Active customers at the end", "{:,.0f}"),
+    "churn_rate": ("Churn rate per week (mean)", "{:.3%}"),
+    "repurchase_rate": ("Repurchase rate per week (mean)", "{:.3f}"),
+    "nps": ("NPS at the end", "{:+.1f}"),
+    "pos_messages": ("Positive WOM messages (total)", "{:,.0f}"),
+    "neg_messages": ("Negative WOM messages (total)", "{:,.0f}"),
+    "wom_acquired_share": ("Customers acquired through WOM", "{:.1%}"),
+    "brand": ("Brand B at the end", "{:.3f}"),
+    "mean_T": ("Mean trust of customers at the end", "{:.3f}"),
+    "margin_per_purchase": ("Gross margin per purchase", "{:.2f}"),
+    "clv": ("CLV estimate at the end", "{:,.0f}"),
+    "cum_revenue": ("Revenue (cumulative)", "{:,.0f}"),
+    "cum_intervention_cost": ("Intervention cost (cumulative)", "{:,.0f}"),
+    "cum_profit": ("Profit (cumulative)", "{:,.0f}"),
+}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from cookbook_data import KEYS, REPLICATIONS, ROOT, SEED, entry
+from cookbook_data import KEYS, LABEL, REPLICATIONS, ROOT, SEED, entry
 
 from wom_sim.experiment.comparison import compare
 from wom_sim.experiment.studies import Arm
@@ -19,24 +19,6 @@ from wom_sim.scenario.catalogue import bundled_path
 from wom_sim.scenario.loading import load_scenario
 from wom_sim.sim.interventions import crisis_impact
 from wom_sim.sim.model import simulate
-
-# The rows' labels and formats, as make_cookbook.py's (that tool needs runs/cookbook.json at import).
-LABEL = {
-    "adoption_mean": ("Mean adoption share over the run (speed)", "{:.3f}"),
-    "customers": ("Active customers at the end", "{:,.0f}"),
-    "churn_rate": ("Churn rate per week (mean)", "{:.3%}"),
-    "repurchase_rate": ("Repurchase rate per week (mean)", "{:.3f}"),
-    "nps": ("NPS at the end", "{:+.1f}"),
-    "pos_messages": ("Positive WOM messages (total)", "{:,.0f}"),
-    "neg_messages": ("Negative WOM messages (total)", "{:,.0f}"),
-    "wom_acquired_share": ("Customers acquired through WOM", "{:.1%}"),
-    "brand": ("Brand B at the end", "{:.3f}"),
-    "mean_T": ("Mean trust of customers at the end", "{:.3f}"),
-    "margin_per_purchase": ("Gross margin per purchase", "{:.2f}"),
-    "clv": ("CLV estimate at the end", "{:,.0f}"),
-    "cum_intervention_cost": ("Intervention cost (cumulative)", "{:,.0f}"),
-    "cum_profit": ("Profit (cumulative)", "{:,.0f}"),
-}
 
 
 def fmt(key: str, v: float) -> str:

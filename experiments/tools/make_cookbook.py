@@ -6,7 +6,7 @@ import json
 import textwrap
 
 import numpy as np
-from cookbook_data import ROOT, run_comparison
+from cookbook_data import LABEL, ROOT, run_comparison
 
 from wom_sim.analysis.statistics import mean_ci
 from wom_sim.scenario.catalogue import bundled_path
@@ -15,24 +15,6 @@ from wom_sim.scenario.loading import load_scenario
 D = json.loads((ROOT / "runs" / "cookbook.json").read_text(encoding="utf-8"))
 comparison = functools.lru_cache(maxsize=None)(run_comparison)
 
-LABEL = {
-    "adoption_mean": ("Mean adoption share over the run (speed)", "{:.3f}"),
-    "adoption_share": ("Ever adopted at the end", "{:.1%}"),
-    "customers": ("Active customers at the end", "{:,.0f}"),
-    "churn_rate": ("Churn rate per week (mean)", "{:.3%}"),
-    "repurchase_rate": ("Repurchase rate per week (mean)", "{:.3f}"),
-    "nps": ("NPS at the end", "{:+.1f}"),
-    "pos_messages": ("Positive WOM messages (total)", "{:,.0f}"),
-    "neg_messages": ("Negative WOM messages (total)", "{:,.0f}"),
-    "wom_acquired_share": ("Customers acquired through WOM", "{:.1%}"),
-    "brand": ("Brand B at the end", "{:.3f}"),
-    "mean_T": ("Mean trust of customers at the end", "{:.3f}"),
-    "margin_per_purchase": ("Gross margin per purchase", "{:.2f}"),
-    "clv": ("CLV estimate at the end", "{:,.0f}"),
-    "cum_revenue": ("Revenue (cumulative)", "{:,.0f}"),
-    "cum_intervention_cost": ("Intervention cost (cumulative)", "{:,.0f}"),
-    "cum_profit": ("Profit (cumulative)", "{:,.0f}"),
-}
 SHOW = {
     "kol_launch": ["adoption_mean", "wom_acquired_share", "pos_messages", "neg_messages", "nps"],
     "kol_launch_unscreened": ["adoption_mean", "wom_acquired_share", "pos_messages", "neg_messages", "nps"],
