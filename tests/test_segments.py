@@ -37,6 +37,15 @@ def test_run_by_is_one_run_only():
     assert result.exit_code == 2 and "--by describe one run" in result.output
 
 
+def test_run_by_a_column_it_cannot_break_down_by_is_one_line(tmp_path):
+    for args, words in ((["competitor_crisis", "--by", "area"], "cannot break down by 'area'"),
+                        (["baseline", "--by", "brand"], "brand needs competitors")):  # fmt: skip
+        result = CliRunner().invoke(cli, ["run", *args, "--out", str(tmp_path / "out")])
+        lines = result.output.strip().splitlines()
+        assert result.exit_code == 2 and len(lines) == 1 and words in lines[0], result.output
+        assert not (tmp_path / "out").exists()  # refused before anything ran or was written
+
+
 def _per_run(rows):
     cols = ["arm", "replication", "group", "people", "customers", "ever_adopted", "churned", "purchases", "revenue",
             "mean_satisfaction", "nps"]  # fmt: skip

@@ -10,7 +10,7 @@ import click
 import pandas as pd
 from tqdm import tqdm
 
-from wom_sim.analysis.segments import BY, breakdown
+from wom_sim.analysis.segments import breakdown, check_by
 from wom_sim.catalogue import summary_rows
 from wom_sim.cli.common import bundled_scenarios_dir, cli, figure_format_option, resolve_scenario_path, set_option
 from wom_sim.cli.experiments import executor_options, run_replicated
@@ -73,7 +73,7 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
     "resumable store in --out (default: runs/<scenario name>-replications).",
 )  # fmt: skip
 @click.option(
-    "--by", "by", type=click.Choice(BY), metavar="COLUMN",
+    "--by", "by", metavar="COLUMN",
     help="Also break the outcomes down by a per-person column (segment, acquired_by, is_kol; brand with "
     "competitors): a table printed after the summary and written as by_<COLUMN>.<fmt>.",
 )  # fmt: skip
@@ -99,6 +99,8 @@ def run(
 
     path = resolve_scenario_path(scenario)
     sc = load_scenario(path, list(overrides), seed=seed, ticks=ticks)
+    if by is not None:
+        check_by(by, bool(sc.competitors))  # one line, before anything runs (`brand` needs rivals)
     if xlsx:
         from wom_sim.report.workbook import require_openpyxl  # lazy: an optional extra, checked before any run
 
