@@ -107,3 +107,40 @@ def test_bad_competitors_are_one_clear_line(data: dict, message: str):
     with pytest.raises(ScenarioError) as err:
         build_scenario(data, "market.yaml")
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        # A strong category-buyer term, a rival price cut below the reference price and cheap switching: the
+        # ceiling of `_deciders` is closest to the probabilities it bounds.
+        {
+            "competition.category_buyer": 6.0, "competition.switching_cost": 0.0,
+            "competitors": [{**RIVALS[0], "price": 0.6, "advertising": 0.3}, RIVALS[1]],
+        },
+    ],
+)  # fmt: skip
+def test_leaving_out_who_cannot_buy_changes_nothing(monkeypatch, overrides):
+    # `_deciders` drops the people whose uniform is above a bound of their chance to buy anything; deciding everyone
+    # exactly must give the same run bit for bit (a bound that is too low would make some of them buy). Rows are
+    # compared as text: a NaN metric equals itself there.
+    from wom_sim.sim import competition
+
+    def state(model):
+        m = model.market
+        arrays = (m.rival, m.view, m.cumulative, model.population.L)
+        return [repr(model.rows), *(a.tobytes() for a in arrays)]
+
+    fast = run(seed=11, **overrides)
+    skipped = {"n": 0}
+    original = competition._deciders
+
+    def everyone(pop, market, lev, sc, mt, pool, *args):
+        skipped["n"] += pool.size - original(pop, market, lev, sc, mt, pool, *args).size
+        return pool
+
+    monkeypatch.setattr(competition, "_deciders", everyone)
+    exact = run(seed=11, **overrides)
+    assert skipped["n"] > 0  # the bound does leave people out, so the comparison tests it
+    assert state(fast) == state(exact)

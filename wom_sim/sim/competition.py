@@ -217,18 +217,24 @@ def talk_rivals(
     brand_neg = speaks_for[sent_neg.src].astype(np.int64) - 1
     mt.pos_messages = np.bincount(brand_pos, minlength=k).astype(np.float64)
     mt.neg_messages = np.bincount(brand_neg, minlength=k).astype(np.float64)
-    w_pos = np.bincount(brand_pos * n + sent_pos.dst, weights=pop.credibility[sent_pos.src], minlength=k * n)
-    w_neg = np.bincount(brand_neg * n + sent_neg.dst, weights=pop.credibility[sent_neg.src], minlength=k * n)
-    w_pos, w_neg = w_pos.reshape(k, n), w_neg.reshape(k, n)
+    # Credibility-weighted messages per (rival, listener), summed over the pairs that occur (sorted keys c * n + id:
+    # per rival, listeners in id order), not over K x N bins: np.bincount adds in message order either way.
+    key_pos, key_neg = brand_pos * n + sent_pos.dst, brand_neg * n + sent_neg.dst
+    pairs, slot = np.unique(np.concatenate([key_pos, key_neg]), return_inverse=True)
+    w_pos = np.bincount(slot[: key_pos.size], weights=pop.credibility[sent_pos.src], minlength=pairs.size)
+    w_neg = np.bincount(slot[key_pos.size :], weights=pop.credibility[sent_neg.src], minlength=pairs.size)
+    bounds = np.searchsorted(pairs, np.arange(k + 1, dtype=np.int64) * n)
     rec = sc.reception
     for c in range(1, k + 1):
-        heard = np.flatnonzero(w_pos[c - 1] + w_neg[c - 1])
+        at = np.arange(bounds[c - 1], bounds[c])
+        at = at[(w_pos[at] + w_neg[at]) != 0]  # who heard only messages of credibility 0 heard nothing
+        heard = pairs[at] - (c - 1) * n
         mt.heard[c - 1] = heard
         if not heard.size:
             continue
-        impact = np.tanh(w_pos[c - 1, heard] - wom.negativity_bias * w_neg[c - 1, heard])
+        impact = np.tanh(w_pos[at] - wom.negativity_bias * w_neg[at])
         mt.impact[c - 1, heard] = impact
-        mt.heard_negative[c - 1, heard] = w_neg[c - 1, heard]
+        mt.heard_negative[c - 1, heard] = w_neg[at]
         market.knows[heard] |= np.uint8(1 << (c - 1))
         rate = np.where(market.rival[heard] == c, rec.satisfaction_weight, rec.expectation_rate)
         row = market.view[c - 1]
@@ -395,7 +401,7 @@ def choose(
     in_market = pop.need & (pop.status != CUSTOMER) & ((pop.status != UNAWARE) | (market.knows > 0))
     if mt.switched is not None:
         in_market &= ~mt.switched
-    pool = np.flatnonzero(in_market)
+    pool = _deciders(pop, market, lev, sc, mt, np.flatnonzero(in_market), focal, u, reference_price)
     # With most people in the market (the usual case) everyone's rows are computed in place and those outside get
     # -inf for every brand (so they pick the reference option): no gathers of a dozen arrays. Same numbers.
     dense = 2 * pool.size > n
@@ -432,6 +438,57 @@ def choose(
     market.rival[who] = to.astype(np.int8)
     _rival_bought(market, mt, who, to, new=True)
     return adopters, returners
+
+
+def _deciders(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, pool: np.ndarray, focal: np.ndarray,
+    u: np.ndarray, reference_price: float,
+) -> np.ndarray:  # fmt: skip
+    """The people of `pool` whose choice can be a purchase: the others' answer is the reference option ("none").
+
+    A person who uses no rival, lapsed from none and heard nothing about one this tick ("plain") has, for every
+    rival, the log-odds of `rival_utility` with no WOM term and no win-back row: each of its terms is at most its
+    largest over the plain (view), or over the extremes of psi (value, price), with the category-buyer term for
+    those who have bought in the category. So R, the sum of exp(largest log-odds) over the rivals, bounds theirs,
+    and their probability of buying anything, S / (1 + S) with S = exp(focal) + the rivals' terms, is at most
+    (exp(focal) + R) / (1 + exp(focal) + R), raised by a relative 1e-6 (far above the rounding of the terms: about
+    1e-15 in float64; the float32 view term is rounded here as it is per person). A plain person whose uniform is
+    at or above that picks the reference option in `_pick` too, so leaving them out changes no number; everyone
+    else is decided exactly. As `fast._adoption_ceiling` does for our adoption.
+    """
+    a, comp = sc.purchase.adoption, sc.competition
+    psi = pop.price_sensitivity
+    if not pool.size or not psi.size:
+        return pool
+    special = (market.rival > 0) | (market.last_brand > 0)
+    for heard in mt.heard:
+        special[heard] = True
+    keep = special[pool]
+    plain = pool[~keep]
+    if not plain.size:
+        return pool
+    counted = np.zeros(pop.n, dtype=bool)  # the plain of the pool: the view maxima are over them, read in place
+    counted[plain] = True
+    psi_lo, psi_hi = float(psi.min()), float(psi.max())
+    r_new = r_bought = 0.0
+    for c, rl in enumerate(lev.rivals, start=1):
+        row, tv = market.view[c - 1], a.expectation + a.trust
+        extreme = row.max(where=counted, initial=-np.inf) if tv >= 0 else row.min(where=counted, initial=np.inf)
+        view_hi = float(extreme * tv)  # float32, rounded as each person's term is
+        w = sc.purchase.value_price_weight * (1.0 - rl.price)
+        value_hi = max(a.value * float(np.clip(rl.quality + w * p, 0.0, 1.0)) for p in (psi_lo, psi_hi))
+        gap = price_gap(_priced(lev, rl.price), sc, reference_price)
+        price_hi = max(-sc.purchase.price_response * gap * p for p in (psi_lo, psi_hi)) if gap else 0.0
+        top = a.intercept + view_hi + a.brand * market.reputation[c - 1] + value_hi + price_hi
+        if not np.isfinite(top):
+            return pool
+        r_new += float(np.exp(min(top, 50.0)))
+        r_bought += float(np.exp(min(top + comp.category_buyer, 50.0)))
+    bought = (market.last_brand[plain] == OURS) | pop.experienced[plain]
+    f = np.exp(np.minimum(focal[plain], 50.0)) + np.where(bought, max(r_bought, r_new), r_new)
+    ceiling = f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
+    keep[~keep] = u[plain] < ceiling
+    return pool[keep]
 
 
 def rival_repurchase(
@@ -562,14 +619,18 @@ def market_metrics(pop: Population, market: Market | None, st: TickState, lev: L
         "rival_price_ratio": min(rl.price for rl in lev.rivals) / lev.price,
         "rival_undercut_ticks": market.undercut_ticks,
     }  # fmt: skip
+    # Two passes over people for all rivals: who uses a rival now, and who changed brand (for `lost`).
+    users_now = np.flatnonzero(market.rival)
+    code_now = market.rival[users_now]
+    moved = np.flatnonzero(mt.before != market.rival)
+    left = mt.before[moved]
     for c, name in enumerate(market.names, start=1):
-        who = market.rival == c
-        score = np.floor(10.0 * market.view[c - 1, who] + 0.5)  # recommend score: their view of it on 0-10
+        score = np.floor(10.0 * market.view[c - 1, users_now[code_now == c]] + 0.5)  # recommend score on 0-10
         m = max(score.size, 1)
         p = f"rival_{name}_"
         out.update({
             p + "customers": int(users[c - 1]),
-            p + "lost": int(np.count_nonzero((mt.before == c) & (market.rival != c))),
+            p + "lost": int(np.count_nonzero(left == c)),
             p + "market_share": share(users[c - 1], all_c),
             p + "purchases": int(mt.purchases[c - 1]), p + "purchase_share": share(mt.purchases[c - 1], all_p),
             p + "revenue": float(mt.revenue[c - 1]), p + "profit": float(mt.revenue[c - 1] - mt.cost_of_goods[c - 1]),
