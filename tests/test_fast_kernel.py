@@ -102,13 +102,24 @@ def test_an_uncovered_reference_takes_the_reference_tick(monkeypatch):
     assert calls == ["reference"] * 3
 
 
-def test_a_market_with_rivals_takes_the_reference_tick(monkeypatch):
-    # The fast tick mirrors the one-brand market only; rivals' steps live in the reference tick (sim/competition.py).
-    model = WomModel(bundled_path("competitor_price_cut"), n=300, ticks=3, seed=2)
-    assert model.market is not None
-    monkeypatch.setattr(model._fast, "run", lambda *a, **k: pytest.fail("the fast tick ran a market with rivals"))
-    model.run()
-    assert len(model.metrics_frame()) == 3 and "market_share" in model.metrics_frame()
+@pytest.mark.parametrize(
+    ("name", "n", "ticks"),
+    [("competitor_price_cut", 600, 30), ("competitor_crisis_fast", 500, 30), ("launch_race", 500, 25),
+     ("competitor_price_match", 500, 25)],
+)  # fmt: skip
+def test_a_market_with_rivals_is_bit_identical_too(monkeypatch, name, n, ticks):
+    # The rivals' steps are competition.py's in both ticks, called at the same points with the same draws; the
+    # focal brand's steps are the fast ones (checked above), with the brand choice and switching in step 5.
+    reference, candidate = _pair(name, n, ticks)
+    assert candidate.market is not None
+    ran = []
+    fast_run = candidate._fast.run
+    monkeypatch.setattr(candidate._fast, "run", lambda *a, **k: (ran.append(1), fast_run(*a, **k))[1])
+    _assert_identical_runs(reference, candidate, ticks)
+    assert len(ran) == ticks  # the fast tick did run the market
+    for field in ("rival", "last_brand", "knows", "failed", "view", "reputation", "last_purchase", "cumulative"):
+        assert _same_bits(getattr(reference.market, field), getattr(candidate.market, field)), field
+    assert reference.switching_frame().equals(candidate.switching_frame())
 
 
 def test_levers_of_an_unknown_kind_take_the_reference_tick():

@@ -36,6 +36,7 @@ from scipy.special import ndtri
 
 from wom_sim.network.graph import Graph
 from wom_sim.scenario.schema import Scenario
+from wom_sim.sim import competition as comp
 from wom_sim.sim import dynamics as dyn
 from wom_sim.sim.levers import Levers, clip01
 from wom_sim.sim.population import ADVERTISING, AWARE, CHURNED, CUSTOMER, KOL, REFERRAL, UNAWARE, WOM, Population
@@ -113,27 +114,50 @@ class FastTick:
     # ---------------------------------------------------------------------------------------------- the tick
     def run(
         self, graph: Graph, pop: Population, lev: Levers, sc: Scenario, streams: dict, brand: float,
-        reference_price: float, st: dyn.TickState,
-    ) -> tuple[float, float]:  # fmt: skip
-        """Steps 1-9b of `WomModel.step` (the reference's draws, in its order per stream); returns (B, P_ref)."""
-        t, (a, b, c) = st.t, self.u
+        reference_price: float, st: dyn.TickState, market: comp.Market | None = None,
+    ) -> tuple[float, float, comp.MarketTick | None]:  # fmt: skip
+        """Steps 1-9b of `WomModel._reference_tick` (the reference's draws, in its order per stream); returns
+        (B, P_ref, this tick's market state). The rivals' steps are `competition.py`'s, called at the same points."""
+        t, (a, b, c), n = st.t, self.u, pop.n
         brand = dyn.apply_shocks(pop, brand, lev)
+        mt = cs = None
+        if market is not None:
+            cs, mt = streams["competition"], comp.new_tick(market, n, t)
+            comp.apply_rival_shocks(market, lev)
         need = streams["need"].random(out=b) if sc.advertising.need_creation > 0 else None
         self.advertise(pop, lev, sc, streams["advertising"].random(out=a), need)
         keys = tuple(int(k) for k in streams["delivery"].integers(0, 2**63 - 1, size=2))
-        self.emit_wom(graph, pop, lev, sc, streams["talk"].random(out=a), keys, st)
+        quiet = market.rival > 0 if market is not None else None
+        self.emit_wom(graph, pop, lev, sc, streams["talk"].random(out=a), keys, st, quiet)
         rec = streams["reception"]
         self.receive_wom(pop, lev, sc, rec.random(out=a), rec.random(out=b), st)
-        customers, buyers = self.purchase(pop, lev, sc, brand, streams["purchase"].random(out=a), st, reference_price)
+        choice = None
+        if market is not None:
+            comp.advertise_rivals(market, lev, sc, cs.random(out=b))
+            rival_keys = tuple(int(k) for k in cs.integers(0, 2**63 - 1, size=2))
+            comp.talk_rivals(graph, pop, market, lev, sc, cs.random(out=b), rival_keys, mt)
+            u_purchase = streams["purchase"].random(out=a)
+            choice = comp.Choice(pop, market, lev, sc, mt, u_purchase, cs.random(out=c), reference_price)
+        else:
+            u_purchase = streams["purchase"].random(out=a)
+        customers, buyers = self.purchase(pop, lev, sc, brand, u_purchase, st, reference_price, choice)
+        if market is not None:
+            comp.rival_repurchase(pop, market, lev, sc, mt, cs.random(out=b), reference_price)
         ex = streams["experience"]
         draws = (ex.random(out=a), ex.random(out=b), ex.random(out=c))
         self.experience(pop, lev, sc, t, draws, st, buyers)
+        if market is not None:
+            comp.experience_rivals(pop, market, lev, sc, mt, cs.random(out=a), cs.random(out=b))
         self.update_loyalty(pop, lev, sc, brand, st, customers)
         self.churn(pop, lev, sc, streams["churn"].random(out=a), st, customers)
+        if market is not None:
+            comp.churn_rivals(pop, market, lev, sc, mt, cs.random(out=a))
         brand = dyn.update_brand(brand, lev, sc, st)
+        if market is not None:
+            comp.update_rival_brands(market, lev, sc, mt, st)
         reference_price = dyn.update_reference_price(reference_price, lev, sc)
         _clip_states(pop)
-        return brand, reference_price
+        return brand, reference_price, mt
 
     # ---------------------------------------------------------------------------------------------- step 2
     @staticmethod
@@ -151,11 +175,12 @@ class FastTick:
     # ---------------------------------------------------------------------------------------------- step 3
     def emit_wom(
         self, graph: Graph, pop: Population, lev: Levers, sc: Scenario, u: np.ndarray, keys: tuple[int, int],
-        st: dyn.TickState,
+        st: dyn.TickState, quiet: np.ndarray | None = None,
     ) -> None:  # fmt: skip
-        """`dyn.emit_wom`: probabilities and the talk draw only for the experienced (nobody else talks first-hand)."""
+        """`dyn.emit_wom`: probabilities and the talk draw only for the experienced (nobody else talks first-hand);
+        `quiet`: who uses a rival now and talks about it instead (`dyn.talk_probabilities`)."""
         wom = sc.wom
-        known = pop.experienced.nonzero()[0]
+        known = (pop.experienced if quiet is None else pop.experienced & ~quiet).nonzero()[0]
         S = pop.S[known]
         p_pos, p_neg = np.zeros(known.size), np.zeros(known.size)
         is_fan = S >= wom.positive_threshold
@@ -309,10 +334,12 @@ class FastTick:
     def purchase(
         self,
         pop: Population, lev: Levers, sc: Scenario, brand: float, u: np.ndarray, st: dyn.TickState,
-        reference_price: float,
+        reference_price: float, choice: comp.Choice | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         """`dyn.purchase`; returns the customers after it (steps 7 and 8 act on them and change no status) and the
-        buyers (sorted, as step 6 finds them)."""
+        buyers (sorted, as step 6 finds them). With rivals (`choice`), every aware prospect with a need enters the
+        brand choice (no ceiling: their log-odds are the focal option's utility), and our customers may switch
+        before they rebuy, as in the reference."""
         n = pop.n
         gap = dyn.price_gap(lev, sc, reference_price)
         price = (
@@ -323,7 +350,7 @@ class FastTick:
         # Who heard nothing this tick has WOM impact 0 and no referral tag; of them, only a prospect whose uniform
         # is below the largest adoption probability such a prospect can have can adopt. The exact logit is
         # computed for those and for everyone who heard something (for the rest the answer is "no" either way).
-        ceiling = _adoption_ceiling(pop, lev, sc, brand, gap)
+        ceiling = _adoption_ceiling(pop, lev, sc, brand, gap) if choice is None else 1.0
         if ceiling < 1.0:
             mark = self.mark
             mark[(u < ceiling).nonzero()[0]] = True
@@ -352,9 +379,11 @@ class FastTick:
         _add_lever(logit, lev.adoption_boost, aware)
         if gap:
             logit -= price(aware)
-        adopters = aware[u[aware] < _logistic(logit)]
+        adopters = aware[u[aware] < _logistic(logit)] if choice is None else None
 
         customers = (status == CUSTOMER).nonzero()[0]
+        if choice is not None:
+            customers = choice.stay(customers)
         rp = sc.purchase.repurchase
         logit_r = _times(pop.L[customers], rp.loyalty)
         logit_r += rp.intercept
@@ -372,7 +401,10 @@ class FastTick:
         _add_lever(logit_w, lev.winback_boost, churned)
         if gap:
             logit_w -= price(churned)
-        returners = churned[u[churned] < _logistic(logit_w)]
+        if choice is None:
+            returners = churned[u[churned] < _logistic(logit_w)]
+        else:
+            adopters, returners = choice.choose(aware, logit, churned, logit_w)
 
         st.customers_start = int(customers.size)
         pop.acquired_by[adopters] = pop.last_touch[adopters]
@@ -386,7 +418,7 @@ class FastTick:
         pop.revenue[buyers] += spend * lev.price
         st.revenue = float(spend.sum() * lev.price)
         st.cost_of_goods = float(spend.sum() * (1.0 - sc.brand.margin))
-        if adopters.size or returners.size:  # the customers now, sorted: the sorted union of three disjoint sets
+        if adopters.size or returners.size or choice is not None:  # the customers now, sorted
             customers = (status == CUSTOMER).nonzero()[0]
         return customers, np.sort(buyers)
 

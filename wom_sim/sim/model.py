@@ -226,10 +226,9 @@ class WomModel(mesa.Model):
         lev.clipped()
         st = dyn.TickState(t=t, n=n)
         mt = None
-        # The fast tick mirrors the one-brand market only: with rivals every run takes the reference steps.
-        if self.kernel == "fast" and self.market is None and fast.covers(sc, lev, pop):
-            self.brand, self.reference_price = self._fast.run(
-                self.graph, pop, lev, sc, g, self.brand, self.reference_price, st
+        if self.kernel == "fast" and fast.covers(sc, lev, pop):
+            self.brand, self.reference_price, mt = self._fast.run(
+                self.graph, pop, lev, sc, g, self.brand, self.reference_price, st, self.market
             )
         else:
             mt = self._reference_tick(lev, st)
@@ -249,7 +248,7 @@ class WomModel(mesa.Model):
             self.running = False
 
     def _reference_tick(self, lev: Levers, st: dyn.TickState):
-        """Steps 1-9b as `dynamics.py` states them (the readable reference; `fast.py` mirrors its one-brand part).
+        """Steps 1-9b as `dynamics.py` states them (the readable reference; `fast.py` mirrors it, rivals included).
 
         Returns this tick's market state (None without rivals)."""
         sc, pop, g, n, t = self.wom_scenario, self.population, self.streams, self.graph.n, self.tick
