@@ -21,7 +21,7 @@ from wom_sim.errors import ScenarioError
 from wom_sim.validation import load_registry, mean_ci, overall_passed, run_validation, take_off, time_to_half
 from wom_sim.validation.checks import _ticks_to_regain, need_kinds
 from wom_sim.validation.registry import BASELINE_FILE, CHECKS, REGISTRY_FILE, FactResult, Part, Pending, mode_value
-from wom_sim.validation.report import markdown, text_table, write_reports
+from wom_sim.validation.report import markdown, summary_line, text_table, write_reports
 from wom_sim.validation.verification import _differences
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -229,3 +229,19 @@ def test_kernel_reference_ships_with_the_package():
     from wom_sim.validation import verification
 
     assert hasattr(verification.load_reference(), "run_reference")
+
+
+def test_reports_show_calibration_targets_and_test_facts_apart():
+    # The brief's discipline: facts the defaults were fitted to are reported apart from out-of-sample tests.
+    part = [Part("p", "x", mean_ci([0.021, 0.019]), True)]
+    results = [FactResult("F2", "Fitted", "f", "", part, "pass", role="target"),
+               FactResult("F3", "Tested", "f", "", part, "pass", role="test"),
+               FactResult("F5", "Fitted too", "f", "", part, "fail", role="target")]  # fmt: skip
+    record = {"mode": "quick", "replications": 2, "size": {}, "seeds": [1, 2], "runs": 4, "seconds": 1.0}
+    for text in (markdown(results, record, "x"), text_table(results)):
+        targets, tests = text.index("Calibration targets"), text.index("Test facts")
+        assert targets < text.index("F2 Fitted") < text.index("F5 Fitted too") < tests < text.index("F3 Tested")
+    line = summary_line(results, record)
+    assert "calibration targets 2: 1 fail, 1 pass" in line and "test facts 1: 1 pass" in line
+    roles = {spec.id: spec.role for spec in load_registry()[1]}
+    assert roles["F2"] == "target" and roles["F3"] == "test"

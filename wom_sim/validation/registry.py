@@ -58,6 +58,7 @@ class FactResult:
     status: str = "pass"  # pass, fail, not run, pending, not implemented, error
     detail: str = ""
     seconds: float = 0.0
+    role: str = "test"  # as FactSpec.role: reports show calibration targets and test facts apart
 
     @property
     def passed(self) -> bool:
@@ -75,6 +76,7 @@ class FactSpec:
     source: str
     check: str
     params: dict[str, Any]
+    role: str = "test"  # "target": the defaults were calibrated to it; "test": never fitted (docs/validation.md)
 
 
 CHECKS: dict[str, Callable[[Lab, dict[str, Any]], list[Part]]] = {}
@@ -125,6 +127,7 @@ def load_registry(path: Path = REGISTRY_FILE) -> tuple[dict[str, Any], list[Fact
                 source=str(entry.get("source", "")),
                 check=str(entry["check"]),
                 params=dict(entry.get("params") or {}),
+                role=str(entry.get("role", "test")),
             )
         )
     return {k: v for k, v in data.items() if k != "facts"}, facts

@@ -43,18 +43,43 @@ def text_table(results: list[FactResult]) -> str:
     def fit(cell: str, width: int) -> str:
         return cell if len(cell) <= width else cell[: width - 1] + "~"
 
-    lines = [" | ".join(fit(c, w).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table]
-    lines.insert(1, "-+-".join("-" * w for w in widths))
-    return "\n".join(lines)
+    def line(row: tuple[str, ...]) -> str:
+        return " | ".join(fit(c, w).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+
+    lines = []
+    for label, group in grouped(results):
+        lines += ["" if lines else None, label, line(HEADERS), "-+-".join("-" * w for w in widths)]
+        lines += [line(row) for row in rows(group)]
+    return "\n".join(x for x in lines if x is not None)
 
 
-def summary_line(results: list[FactResult], record: dict[str, Any]) -> str:
+# The two groups of a report, in this order: what the defaults were fitted to, and what was never fitted.
+GROUPS = (("target", "Calibration targets (the defaults were fitted to these)"),
+          ("test", "Test facts (never fitted: out-of-sample checks of the mechanisms)"))  # fmt: skip
+
+
+def _counts(results: list[FactResult]) -> str:
     counts: dict[str, int] = {}
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1
-    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    return (f"{len(results)} facts: {parts}. {record['mode']} mode, {record['replications']} replications per arm, "
-            f"{record['runs']} runs, {record['seconds']:.0f} s.")  # fmt: skip
+    return ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+
+
+def summary_line(results: list[FactResult], record: dict[str, Any]) -> str:
+    by_role = "; ".join(
+        f"{label.split(' (')[0].lower()} {len(group)}: {_counts(group)}"
+        for role, label in GROUPS
+        if (group := [r for r in results if r.role == role])
+    )
+    settings = f"{record['replications']} replications per arm, {record['runs']} runs, {record['seconds']:.0f} s"
+    return f"{len(results)} facts: {_counts(results)} ({by_role}). {record['mode']} mode, {settings}."
+
+
+def grouped(results: list[FactResult]) -> list[tuple[str, list[FactResult]]]:
+    """The results split into calibration targets and test facts (a group with no fact is left out)."""
+    groups = [(label, [r for r in results if r.role == role]) for role, label in GROUPS]
+    other = [r for r in results if r.role not in dict(GROUPS)]
+    return [(label, group) for label, group in [*groups, ("Other facts", other)] if group]
 
 
 def _md_cell(text: str) -> str:
@@ -73,11 +98,10 @@ def markdown(results: list[FactResult], record: dict[str, Any], command: str, gl
         "",
         summary_line(results, record),
         "",
-        "| " + " | ".join(HEADERS) + " |",
-        "|---|---|---|---|",
-        *["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows(results)],
-        "",
     ]
+    for label, group in grouped(results):
+        lines += [f"**{label}**", "", "| " + " | ".join(HEADERS) + " |", "|---|---|---|---|",
+                  *["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows(group)], ""]  # fmt: skip
     notes = [f"- {r.id}: {r.status}: {r.detail}" for r in results if r.detail]
     if notes:
         lines += ["Notes:", *notes, ""]
@@ -92,10 +116,14 @@ def html_page(results: list[FactResult], record: dict[str, Any], command: str, g
     """A self-contained HTML page of the same report."""
     colour = {"pass": "#2e7d32", "FAIL": "#c62828"}
     body = []
-    for row in rows(results):
-        style = f' style="color:{colour.get(row[3], "#8d6e00")};font-weight:600"' if row[3] else ""
-        cells = "".join(f"<td>{html.escape(c)}</td>" for c in row[:3]) + f"<td{style}>{html.escape(row[3])}</td>"
-        body.append(f"<tr>{cells}</tr>")
+    head = f"<tr>{''.join(f'<th>{h}</th>' for h in HEADERS)}</tr>"
+    for label, group in grouped(results):
+        body.append(f"<h2>{html.escape(label)}</h2><table>{head}")
+        for row in rows(group):
+            style = f' style="color:{colour.get(row[3], "#8d6e00")};font-weight:600"' if row[3] else ""
+            cells = "".join(f"<td>{html.escape(c)}</td>" for c in row[:3]) + f"<td{style}>{html.escape(row[3])}</td>"
+            body.append(f"<tr>{cells}</tr>")
+        body.append("</table>")
     extra = ""
     if glance is not None:
         items = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
@@ -107,7 +135,7 @@ def html_page(results: list[FactResult], record: dict[str, Any], command: str, g
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}}th{{background:#f4f4f4}}</style>
 </head><body><h1>Validation against stylized facts</h1>
 <p>Command: <code>{html.escape(command)}</code><br>{html.escape(summary_line(results, record))}</p>
-<table><tr>{"".join(f"<th>{h}</th>" for h in HEADERS)}</tr>{"".join(body)}</table>{extra}
+{"".join(body)}{extra}
 <p>Generated {html.escape(record.get("finished", ""))} on {html.escape(platform.node())}.</p></body></html>
 """
 

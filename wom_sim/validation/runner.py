@@ -154,7 +154,7 @@ def _run_in_processes(
 
 
 def _run_fact(lab: Lab, spec: FactSpec, mode: str, progress: Callable[[str], None] | None) -> FactResult:
-    result = FactResult(spec.id, spec.short, spec.fact, spec.source)
+    result = FactResult(spec.id, spec.short, spec.fact, spec.source, role=spec.role)
     fn = CHECKS.get(spec.check)
     start = time.perf_counter()
     if progress:
