@@ -125,7 +125,16 @@ def test_cli_prints_the_tables(tmp_path):
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0, res.output
     assert "| N | edges (stored)" in res.output and "| target | goal | measured | result |" in res.output
-    assert "PASS" not in res.output and "Where the time goes at N = 1,200" in res.output
+    assert "Where the time goes at N = 1,200" in res.output
+    # At 1,200 people no size-bound target is measured; only the executor's throughput
+    # (always 5,000-person runs) gets a verdict, and it may pass or miss with the machine's load.
+    targets = [ln for ln in res.output.splitlines() if ln.startswith("| ") and ("| >= " in ln or "| <= " in ln)]
+    assert len(targets) == 9, targets
+    for row in targets:
+        if row.startswith("| runs/min through the executor"):
+            assert row.endswith("| PASS |") or row.endswith("| MISS |"), row
+        else:
+            assert row.endswith("| not measured | n/a |"), row
     saved = bench.BenchResult.from_json(raw.read_text())
     assert [s.n for s in saved.sizes] == [1200] and saved.meta["command"].startswith("wom-sim bench")
     bad = CliRunner().invoke(cli, ["bench", "--sizes", "lots"])
