@@ -38,7 +38,7 @@ Lifecycle states (a partition): `prospect` never a customer; `at_risk` a custome
 `at_risk_hazard` x `churn.base_hazard`; `new` a customer, not at risk, who first adopted fewer than `new_ticks`
 ticks ago; `loyal` a customer, neither at risk nor new, with loyalty >= `loyal_loyalty`; `churned` an
 ex-customer ([interventions.md](interventions.md#targeting)). The others act on everyone (a price, the quality,
-the brand, the ad reach, a rival) and refuse a target; an unknown segment, an id beyond `network.n` or a target on
+the brand, a rival) and refuse a target; an unknown segment, an id beyond `network.n` or a target on
 such a kind is an error naming the entry. Kinds that accept `target`:
 {kinds}.
 """

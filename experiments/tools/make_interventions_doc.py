@@ -80,8 +80,11 @@ KINDS = {
         what="""A campaign on top of always-on marketing (`advertising.*`). While on air: the ad reach `a` of docs/model.md
 step 2 is multiplied by `reach_multiplier`, the claim that reached prospects' expectations move toward is
 `claim`, and the brand gains `brand_lift` per tick (step 9). Over-claiming raises adoption now and disappointment
-after the first purchase (expectation-disconfirmation).""",
-        cost="`budget_per_tick` per tick on air.",
+after the first purchase (expectation-disconfirmation). With a `target` (a media buy aimed at a segment, a
+lifecycle state or a list of ids), the reach multiplier and the claim apply to the target only (per person; the
+always-on reach and the scenario's claim stay for everyone else) and the brand lift stays global (reputation is
+one number per brand).""",
+        cost="`budget_per_tick` per tick on air (with a target, the budget of the targeted buy).",
         example="""  - kind: advertising
     schedule: {from: 0, until: 12}
     reach_multiplier: 2.0
@@ -426,7 +429,7 @@ interventions:
 {target_table}
 
 What a target restricts, per kind (the others act on everyone through a global lever: a price, the quality, the
-brand, the ad reach, a rival, so the scenario refuses a `target` for them with one line naming the kinds that
+brand, a rival, so the scenario refuses a `target` for them with one line naming the kinds that
 accept it). Costs follow who is actually reached: offers, members and referral payouts are counted among the
 targeted only.
 

@@ -230,6 +230,10 @@ COMMON_KEYS = frozenset(InterventionSpec.model_fields)
 class AdvertisingParams(InterventionSpec):
     """`advertising`: an advertising campaign on top of always-on marketing."""
 
+    targetable = (
+        "who the extra reach and the claim reach (always-on advertising still reaches everyone; brand_lift is not "
+        "targeted)"
+    )
     kind: Literal["advertising"] = kind_field()
     reach_multiplier: float = param(
         2.0,

@@ -125,7 +125,8 @@ def advertise(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray, u_need:
     reached = ~pop.experienced & (u < lev.ad_reach)
     pop.status[reached & (pop.status == UNAWARE)] = AWARE
     pop.last_touch[reached] = ADVERTISING
-    pop.E[reached] = pull(pop.E[reached], lev.claim, sc.advertising.expectation_pull)
+    claim = lev.claim if np.ndim(lev.claim) == 0 else lev.claim[reached]  # per person under a targeted campaign
+    pop.E[reached] = pull(pop.E[reached], claim, sc.advertising.expectation_pull)
     if u_need is not None and sc.advertising.need_creation > 0:
         pop.need[reached & (u_need < sc.advertising.need_creation)] = True
 

@@ -73,7 +73,7 @@ def reference_fingerprint() -> str:
 # The fingerprint of the reference this module was checked against (bit-identical state in
 # tests/test_fast_kernel.py). When the reference tick gains a rule, a scenario key, a lever or a per-person array,
 # the fingerprint changes and every run takes the reference tick until this module mirrors it and this is updated.
-MIRRORED_FINGERPRINT = "1d468a5e4f3a93a8"
+MIRRORED_FINGERPRINT = "8bc4e5da43c52b3e"
 
 
 @functools.cache
@@ -167,8 +167,8 @@ class FastTick:
         reached = reached[~pop.experienced[reached]]
         pop.status[reached[pop.status[reached] == UNAWARE]] = AWARE
         pop.last_touch[reached] = ADVERTISING
-        E = pop.E[reached]
-        pop.E[reached] = E + sc.advertising.expectation_pull * (lev.claim - E)
+        E, claim = pop.E[reached], lev.claim if np.ndim(lev.claim) == 0 else lev.claim[reached]
+        pop.E[reached] = E + sc.advertising.expectation_pull * (claim - E)
         if u_need is not None and sc.advertising.need_creation > 0:
             pop.need[reached[u_need[reached] < sc.advertising.need_creation]] = True
 

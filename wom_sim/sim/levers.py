@@ -43,8 +43,8 @@ class Levers:
     quality: float
     service_failure: float
     price: float
-    ad_reach: float
-    claim: float
+    ad_reach: float | np.ndarray  # per tick ad reach among the never-experienced (per person: a targeted campaign)
+    claim: float | np.ndarray  # quality the ads claim (per person: a targeted campaign's claim for its target)
     recovery_coverage: float
     recovery_delay: int
     recovery_effectiveness: float
@@ -108,8 +108,8 @@ class Levers:
         """Keep probabilities and qualities in their ranges after interventions stacked their effects."""
         self.quality = clip01(self.quality)
         self.service_failure = clip01(self.service_failure)
-        self.ad_reach = clip01(self.ad_reach)
-        self.claim = clip01(self.claim)
+        self.ad_reach = clip01(self.ad_reach) if np.ndim(self.ad_reach) == 0 else np.clip(self.ad_reach, 0.0, 1.0)
+        self.claim = clip01(self.claim) if np.ndim(self.claim) == 0 else np.clip(self.claim, 0.0, 1.0)
         self.recovery_coverage = clip01(self.recovery_coverage)
         self.price = max(float(self.price), 1e-6)
         for rl in self.rivals or ():

@@ -41,11 +41,20 @@ class Advertising(Intervention):
     Params = AdvertisingParams
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
-        p = self.params
-        lev.ad_reach *= p.reach_multiplier
-        if p.claim is not None:
-            lev.claim = p.claim
-        lev.brand_lift += p.brand_lift
+        p, who = self.params, self.target_mask(ctx, t)
+        if who is None:
+            lev.ad_reach *= p.reach_multiplier
+            if p.claim is not None:
+                lev.claim = p.claim
+        else:  # a targeted buy: more reach and its claim only for the target; always-on ads still reach everyone
+            reach = per_person(lev.ad_reach, ctx.n)
+            reach[who] *= p.reach_multiplier
+            lev.ad_reach = reach
+            if p.claim is not None:
+                claim = per_person(lev.claim, ctx.n)
+                claim[who] = p.claim
+                lev.claim = claim
+        lev.brand_lift += p.brand_lift  # reputation is one number per brand: a lift is never targeted
         lev.add_cost(self.name, p.budget_per_tick)
 
 
