@@ -13,6 +13,7 @@ import wom_sim.sim.dynamics as dynamics
 from wom_sim import bench
 from wom_sim.cli import cli
 from wom_sim.cli.bench import _measuring_args, parse_sizes
+from wom_sim.experiment.executors import pool_context
 from wom_sim.sim.model import WomModel
 
 SIZES = (1500, 2000)
@@ -178,7 +179,9 @@ def test_throughput_runs_the_executor_with_one_and_two_workers():
     # identical for both worker counts inside `measure_throughput`.
     tp = bench.measure_throughput(n=300, ticks=3, runs=3, rounds=1)
     assert tp.workers == [1, 2] and len(tp.load) == 2
-    assert all(tp.runs_per_min(w) > 0 and tp.cpu_per_run_s(w) > 0 for w in tp.workers)
+    # Forked workers are this process's children and their CPU is counted; forkserver ones (a threaded caller) not.
+    assert tp.cpu_counted == (pool_context().get_start_method() == "fork")
+    assert all(tp.runs_per_min(w) > 0 and (tp.cpu_per_run_s(w) or 0) >= 0 for w in tp.workers)
     result = bench.BenchResult([], None, {}, [], tp)
     rows = bench.throughput_rows(result)
     assert [row["workers"] for row in rows] == ["1", "2"] and list(rows[0]) == list(bench.THROUGHPUT_COLUMNS)
@@ -187,3 +190,19 @@ def test_throughput_runs_the_executor_with_one_and_two_workers():
     assert target["result"] == "n/a"  # judged only for the 5,000-person, 104-tick baseline
     again = bench.BenchResult.from_json(result.to_json())
     assert again.throughput == tp and bench.throughput_rows(again) == rows
+
+
+def test_throughput_without_the_workers_cpu_says_so_instead_of_a_rate():
+    # Forkserver workers' CPU is not reaped by this process: a CPU rate from this process alone would be some 20x
+    # too high (CI printed 11 ms per run and 10,804 runs/min from CPU), so the tables say it was not counted.
+    tp = bench.Throughput(n=5_000, ticks=104, runs=24, rounds=1, cores=2, wall_s={"1": [6.0], "2": [3.0]},
+                          cpu_s={"1": [0.3], "2": [0.3]}, load=[1.0, 1.0], cpu_counted=False)  # fmt: skip
+    assert tp.cpu_per_run_s(2) is None and tp.idle_runs_per_min(2) is None
+    result = bench.BenchResult([], None, {}, [], tp)
+    for row in bench.throughput_rows(result):
+        assert row["CPU ms per run"] == row["runs/min from CPU"] == "workers' CPU not counted (forkserver)"
+    target = bench.target_rows(result)[-1]
+    assert target["measured"] == "480 wall (0.80x the goal; workers' CPU not counted (forkserver))"
+    assert target["result"] == "MISS"
+    counted = bench.Throughput(**{**tp.__dict__, "cpu_counted": True})
+    assert counted.cpu_per_run_s(2) == 0.3 / 24 and counted.idle_runs_per_min(2) == 60 * 2 / (0.3 / 24)

@@ -154,18 +154,25 @@ class Throughput:
     wall_s: dict[str, list[float]] = field(default_factory=dict)  # workers -> wall seconds of each round
     cpu_s: dict[str, list[float]] = field(default_factory=dict)  # workers -> CPU seconds (self + workers), per round
     load: list[float] = field(default_factory=list)  # 1-minute load average before each round
+    # Whether cpu_s includes the workers: only forked workers are this process's children, reaped at the pool's
+    # close; forkserver workers (a threaded caller, e.g. under pytest) are the server's, so their CPU is not seen.
+    cpu_counted: bool = True
 
     def runs_per_min(self, workers: int) -> float:
         """Median wall-clock runs per minute."""
         return statistics.median(60.0 * self.runs / w for w in self.wall_s[str(workers)])
 
-    def cpu_per_run_s(self, workers: int) -> float:
-        """Median CPU seconds per run (workers and this process: transfer, checks, store writes)."""
+    def cpu_per_run_s(self, workers: int) -> float | None:
+        """Median CPU seconds per run (workers and this process: transfer, checks, store writes); None if the
+        workers' CPU was not counted."""
+        if not self.cpu_counted:
+            return None
         return statistics.median(c / self.runs for c in self.cpu_s[str(workers)])
 
-    def idle_runs_per_min(self, workers: int) -> float:
+    def idle_runs_per_min(self, workers: int) -> float | None:
         """Runs per minute an idle machine would give: min(workers, cores) busy cores at the CPU cost per run."""
-        return 60.0 * min(workers, self.cores) / self.cpu_per_run_s(workers)
+        cpu = self.cpu_per_run_s(workers)
+        return None if cpu is None else 60.0 * min(workers, self.cores) / cpu
 
     @property
     def workers(self) -> list[int]:

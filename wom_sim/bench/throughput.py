@@ -77,6 +77,7 @@ def measure_throughput(
                 cpu, start = _cpu_s(), time.perf_counter()
                 with PoolExecutor(w) as executor:
                     execute(tasks, store, executor, progress=False)
+                result.cpu_counted &= executor.start_method == "fork"
                 wall = time.perf_counter() - start
                 result.wall_s.setdefault(str(w), []).append(wall)
                 result.cpu_s.setdefault(str(w), []).append(_cpu_s() - cpu)

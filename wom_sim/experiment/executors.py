@@ -188,6 +188,7 @@ class PoolExecutor(Executor):
         self.workers = workers or default_workers()
         self.name = f"{self.workers} local process{'es' if self.workers > 1 else ''}"
         ctx = pool_context()
+        self.start_method = ctx.get_start_method()  # fork: the workers are this process's children
         parent = os.getpid() if ctx.get_start_method() == "fork" else None
         self.pool = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=ctx, initializer=_worker_init, initargs=(parent,)
