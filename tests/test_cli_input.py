@@ -69,6 +69,8 @@ SCENARIO_FILES = {
     "extends-dev-zero": (b"extends: /dev/zero\n", ["/dev/zero", "not a regular file"]),
     "extends-folder": (b"extends: .\n", ["is a folder"]),
     "not-a-mapping": (b"- 1\n- 2\n", ["mapping"]),
+    "graph-folder": (b"network: {file: .}\n", ["is a directory, not a graph file (network.file)"]),
+    "duplicate-key": (b"brand:\n  price: 1\n  price: 2\n", ["key 'brand.price' appears twice (lines 2 and 3)"]),
     "m-too-big": (b"network: {n: 50, m: 60}\n", ["network.m"]),
     "complete-too-big": (b"network: {n: 1000000, generator: complete}\n", ["memory"]),
     "ids-not-in-graph": (b"network: {n: 50, m: 2}\nkols: {select: {by: ids, ids: [999]}}\n", ["kols.select.ids"]),
@@ -86,12 +88,25 @@ def test_bad_scenario_files_are_refused_by_run_and_check_alike(folder, command, 
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]
 
 
+def test_a_key_given_twice_is_one_exact_line_and_exit_2(folder):
+    path = _write(folder, "dup.yaml", TINY + "ticks: 6\n")
+    result = invoke("run", path, "-q", "--out", folder / "out", cwd=folder)
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert result.output == f"error: {path.resolve()}: key 'ticks' appears twice (lines 3 and 5)\n"
+    assert not (folder / "out").exists()
+
+
+@pytest.mark.timeout(60)  # a FIFO opened with no writer blocks forever: fail instead of hanging the suite
 def test_a_fifo_is_refused_without_blocking(folder):
     fifo = folder / "pipe.yaml"
     os.mkfifo(fifo)
     assert_refused(invoke("check", fifo, cwd=folder), "not a regular file")
     _write(folder, "child.yaml", "extends: pipe.yaml\n")
     assert_refused(invoke("run", "child.yaml", "-q", "--out", "out", cwd=folder), "not a regular file")
+    os.mkfifo(folder / "edges.csv")
+    _write(folder, "graph.yaml", "name: tiny\nticks: 4\nnetwork: {file: edges.csv}\n")
+    for args in (["check"], ["run", "-q", "--out", "out"]):
+        assert_refused(invoke(args[0], "graph.yaml", *args[1:], cwd=folder), "edges.csv: is not a regular file")
 
 
 def test_long_extends_chains_are_refused(folder):

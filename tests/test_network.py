@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -299,6 +301,25 @@ def test_bad_files(tmp_path, name, content, extra, words) -> None:
     assert "\n" not in message and str(path) in message
     for word in words:
         assert word in message
+
+
+@pytest.mark.parametrize("name", ["g.csv", "graphs"])
+def test_a_folder_is_not_a_graph_file(tmp_path, name) -> None:
+    (tmp_path / name).mkdir()
+    with pytest.raises(ScenarioError) as err:
+        build_graph(file_spec(tmp_path / name), rng())
+    assert str(err.value) == f"{tmp_path / name}: is a directory, not a graph file (network.file)"
+
+
+@pytest.mark.timeout(30)  # opening a FIFO with no writer blocks forever: fail instead of hanging the suite
+def test_a_fifo_is_refused_without_opening_it(tmp_path) -> None:
+    fifo = tmp_path / "g.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(ScenarioError) as err:
+        build_graph(file_spec(fifo), rng())
+    message = str(err.value)
+    assert message.startswith(f"{fifo}: is not a regular file") and "network.file" in message
+    assert "\n" not in message and "not found" not in message
 
 
 def test_bad_graphml_weights(tmp_path) -> None:

@@ -11,7 +11,7 @@ import yaml
 
 from wom_sim.errors import ScenarioError
 from wom_sim.scenario.interventions import KINDS, InterventionSpec, own_fields
-from wom_sim.scenario.loading import apply_overrides, load_scenario, scenario_to_yaml
+from wom_sim.scenario.loading import apply_overrides, load_scenario, parse_yaml, scenario_to_yaml
 from wom_sim.scenario.schema import Scenario, scenario_json_schema
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -241,3 +241,63 @@ def test_scenario_reference_lists_every_parameter_of_every_kind():
         assert section, kind
         for name in own_fields(model):
             assert f"| `{name}` |" in section.group(1), f"{kind}.{name}"
+
+
+# --------------------------------------------------------------------------------------------- duplicate keys
+@pytest.mark.parametrize(
+    ("text", "key", "lines"),
+    [
+        ("brand:\n  price: 1\n  price: 2\n", "brand.price", (2, 3)),
+        ("name: a\nseed: 1\nname: b\n", "name", (1, 3)),
+        ("brand: {price: 1, 'price': 2}\n", "brand.price", (1, 1)),  # quoted or not, the same key
+        ("interventions:\n  - kind: advertising\n  - kind: price_change\n    price: 1\n    kind: advertising\n",
+         "interventions[1].kind", (3, 5)),
+        ("events:\n  - kind: crisis\n    at: 5\n    schedule: {from: 1, from: 2}\n", "events[0].schedule.from", (4, 4)),
+        ("seed: 1\nbrand:\n  price: 1\n  price: 2\nseed: 2\n", "brand.price", (3, 4)),  # the first in the file
+    ],
+)  # fmt: skip
+def test_a_key_given_twice_is_refused_naming_both_lines(tmp_path, text, key, lines):
+    path = write(tmp_path, "dup.yaml", text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(info.value) == f"{path}: key '{key}' appears twice (lines {lines[0]} and {lines[1]})"
+
+
+def test_parse_yaml_refuses_duplicate_keys_in_any_document():
+    with pytest.raises(ScenarioError, match=r"^spec.yaml: key 'grid\[0\]\.a' appears twice \(lines 2 and 3\)$"):
+        parse_yaml("grid:\n  - a: 1\n    a: 2\n", "spec.yaml")
+    with pytest.raises(ScenarioError, match=r"^x: key '\[1\]\.b' appears twice \(lines 2 and 2\)$"):
+        parse_yaml("- {a: 1}\n- {b: 1, b: 2}\n", "x")
+
+
+def test_merge_keys_may_override_what_they_merge(tmp_path):
+    text = (
+        "competitors:\n"
+        "  - &rival {name: rival, price: 2.0, quality: 0.6}\n"
+        "  - <<: *rival\n"
+        "    name: rival_two\n"
+        "    price: 1.5\n"
+    )
+    data = parse_yaml(text, "merge.yaml")
+    assert data["competitors"][1] == {"name": "rival_two", "price": 1.5, "quality": 0.6}
+    assert parse_yaml("a: &a {x: 1}\nb:\n  <<: [*a, {x: 2}]\n  x: 3\n", "m") == {"a": {"x": 1}, "b": {"x": 3}}
+    with pytest.raises(ScenarioError, match=r"key 'b\.x' appears twice \(lines 4 and 5\)"):
+        parse_yaml("a: &a {x: 1}\nb:\n  <<: *a\n  x: 2\n  x: 3\n", "m")
+
+
+def test_aliases_are_checked_once_not_expanded():
+    bomb = "a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9)
+    )
+    with pytest.raises(ScenarioError, match="after expanding aliases"):  # the size check still comes first to say so
+        parse_yaml(bomb, "bomb.yaml")
+    with pytest.raises(ScenarioError, match=r"key 'a\.x' appears twice"):
+        parse_yaml("a: &a {x: 1, x: 2}\nb: [*a, *a, *a]\n", "alias.yaml")
+
+
+def test_bundled_files_have_no_key_twice():
+    root = Path(__file__).resolve().parents[1]
+    paths = sorted([*root.glob("wom_sim/**/*.yaml"), *root.glob("experiments/**/*.yaml")])  # scenarios/ is a link
+    assert paths
+    for path in paths:
+        parse_yaml(path.read_text(encoding="utf-8"), str(path))

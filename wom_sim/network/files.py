@@ -7,6 +7,7 @@ there is one), never a parser traceback.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import networkx as nx
@@ -35,16 +36,34 @@ def is_regular_file(path: Path) -> bool:
         return False
 
 
+def _stat_graph_file(path: Path) -> os.stat_result:
+    """The stat of a regular file, or one line saying what the path is instead (as scenario.loading.read_text_file).
+
+    Decided from stat alone: the readers below open the path, and opening a FIFO with no writer blocks forever.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: graph file not found (network.file)") from None
+    except (OSError, ValueError) as exc:  # ValueError: a path the file system cannot hold
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise ScenarioError(f"{path}: cannot read graph file (network.file: {reason})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ScenarioError(f"{path}: is a directory, not a graph file (network.file)")
+    if not stat.S_ISREG(info.st_mode):
+        raise ScenarioError(f"{path}: is not a regular file (a pipe, device or socket); network.file must be a file")
+    return info
+
+
 def read_file(spec: NetworkSpec, path: Path) -> Graph:
     """A graph from an edge-list table (.csv, .parquet) or a networkx format (.graphml, .gexf)."""
-    if not is_regular_file(path):
-        raise ScenarioError(f"{path}: graph file not found (network.file)")
+    info = _stat_graph_file(path)
     suffix = path.suffix.lower()
     if suffix not in FILE_FORMATS:
         raise ScenarioError(
             f"{path}: unknown graph file type {suffix or '(none)'}; network.file must end in {', '.join(FILE_FORMATS)}"
         )
-    if path.stat().st_size == 0:
+    if info.st_size == 0:
         raise ScenarioError(f"{path}: the file is empty (no edges)")
     if suffix in (".graphml", ".gexf"):
         return _read_networkx(path, suffix)

@@ -131,11 +131,72 @@ def _huge_scalar(text: str) -> str | None:
     return None
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _check_duplicate_keys(loader: Any, root: yaml.Node, source: str) -> None:
+    """Refuse a key given twice in one mapping (YAML loaders silently keep the last value).
+
+    Keys compare as the loader builds them, so `price` and `'price'` (or `yes` and `true`) are the same key. Merge
+    keys (`<<: *base`) are not duplicates: a merge is meant to be overridden. Each node is walked once, so an
+    alias is not expanded (a tiny alias bomb stays tiny here; check_values refuses it after loading).
+    """
+    found: list[tuple[int, int, str]] = []  # (second line, first line, dotted key): the first in the file wins
+    walked: set[int] = set()
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in walked:
+            continue
+        walked.add(id(node))
+        children: list[tuple[yaml.Node, str]] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = [(item, f"{path}[{i}]") for i, item in enumerate(node.value)]
+        elif isinstance(node, yaml.MappingNode):
+            first_line: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    children.append((value_node, path))  # what it merges belongs to this mapping
+                    continue
+                name = f"{path}.{key_node.value}" if path else str(key_node.value)
+                children.append((value_node, name))
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue  # a list or mapping as a key: the constructor refuses it as unhashable
+                # A plain text key is its own value; others (1, true, 2024-01-01) as the loader builds them (cached)
+                key = key_node.value if key_node.tag == _STR_TAG else loader.construct_object(key_node)
+                line = key_node.start_mark.line + 1
+                if key in first_line:
+                    found.append((line, first_line[key], name))
+                else:
+                    first_line[key] = line
+        stack.extend(reversed(children))  # in file order, so an alias is named where its anchor is
+    if found:
+        second, first, name = min(found)
+        raise ScenarioError(f"{source}: key '{name}' appears twice (lines {first} and {second})")
+
+
+def _load_once(text: str, source: str) -> Any:
+    """yaml.load with a duplicate-key check between composing and constructing (the text is parsed once)."""
+    loader = _LOADER(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        _check_duplicate_keys(loader, root, source)
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
 def parse_yaml(text: str, source: str) -> Any:
-    """Parse YAML text safely (no tags that build objects), with depth, size and number checks (one-line errors)."""
+    """Parse YAML text safely (no tags that build objects), with depth, size, number and duplicate-key checks
+    (one-line errors)."""
     try:
         _check_depth(text, source)
-        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader (CSafeLoader or SafeLoader)
+        data = _load_once(text, source)  # a safe loader (CSafeLoader or SafeLoader)
+    except ScenarioError:  # a ValueError too: it must not be caught below
+        raise
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}:" if mark else ""
