@@ -89,6 +89,8 @@ def test_overrides_do_not_touch_the_input():
         ("ticks: 0\n", ["ticks", "greater than or equal to 1"]),
         ("netwrk: {n: 5}\n", ["unknown key netwrk", "did you mean 'network'"]),
         ("population: {segments: [{name: a, share: 0.5}]}\n", ["segments", "sum to 1"]),
+        ("population: {segments: [{name: a, share: 0.5}, {name: a, share: 0.5}]}\n",
+         ["population.segments", "segment names must be unique (repeated: a)"]),
         ("population: {talkativeness: {dist: lognormal, mean: 1}}\n", ["talkativeness", "needs mean, sigma"]),
         ("network: {generator: smallworld}\n", ["network.generator", "barabasi_albert"]),
         ("loyalty: {weights: {value: 0.9}}\n", ["loyalty.weights", "sum to 1"]),
