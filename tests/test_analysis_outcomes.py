@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from wom_sim.analysis.outcomes import (
+    check_horizon,
     format_outcome,
     label,
     outcome,
@@ -52,7 +53,8 @@ def test_bare_names_take_the_catalogues_statistic():
 def test_bad_names_say_what_is_allowed():
     assert "allowed: last, mean, sum, min, max, at:T" in outcome_error("final:nps")
     assert "did you mean 'nps'" in outcome_error("npss")
-    assert "integer tick" in outcome_error("at:x:nps")
+    assert "whole tick T >= 0" in outcome_error("at:x:nps")
+    assert "whole tick T >= 0" in outcome_error("at:-1:nps")  # ticks count from 0: no run has tick -1
     assert outcome_error("mean:churn_rate") is None
     with pytest.raises(ScenarioError):
         outcome("total:revenue")
@@ -85,6 +87,13 @@ PAIR = pd.DataFrame(
         "cost_promo": [0.0, 0, 0, 0, 5, 5, 0, 0],
     }
 )
+
+
+def test_an_at_tick_must_lie_within_the_horizon():
+    check_horizon("at:11:nps", 12)
+    check_horizon("mean:nps", 1)  # only at:T names a tick
+    with pytest.raises(ScenarioError, match=r"'at:12:nps': tick 12 is past the horizon of 12 ticks \(allowed: 0-11\)"):
+        check_horizon("at:12:nps", 12)
 
 
 def test_relative_outcomes_parse_with_their_columns():

@@ -356,6 +356,17 @@ def test_bad_outcome_and_too_many_labels_are_one_line(folder):
                      ["--label", "2 labels for 1 treatments"])  # fmt: skip
 
 
+def test_an_outcome_at_a_tick_past_the_horizon_is_one_line_before_anything_runs(folder):
+    # tiny.yaml has 12 ticks (0-11): at:12 would be NaN in every run, so it is refused before the first run.
+    _assert_rejected(folder, ["compare", folder / "tiny.yaml", "brand.quality=0.9", "--outcome", "at:12:profit"],
+                     ["--outcome at:12:profit", "0-11", "12 ticks"])  # fmt: skip
+    _assert_rejected(folder, ["compare", folder / "tiny.yaml", "brand.quality=0.9", "--outcome", "at:-1:profit"],
+                     ["--outcome at:-1:profit", "tick T >= 0"])  # fmt: skip
+    spec = folder / "late.yaml"
+    spec.write_text(GRID.replace("[adoption_share, profit]", "[adoption_share, 'at:8:customers']"), encoding="utf-8")
+    _assert_rejected(folder, ["sweep", spec, "--ticks", 8], [spec.name, "metrics", "at:8:customers", "0-7"])
+
+
 def test_sweep_options_change_the_spec_and_relative_metrics_need_a_baseline(folder):
     out = folder / "quick"
     result = invoke("sweep", folder / "grid.yaml", "--set", "network.n=200", "-r", 1, "--ticks", 8, "--workers", 0,

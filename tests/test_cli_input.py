@@ -133,6 +133,28 @@ def test_bad_set_values_are_refused(folder, value, words):
     assert not (folder / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["run", "tiny.yaml", "--ticks", "0"], ["--ticks", "0 is not in the range 1<=x<=100000", "run --help`"]),
+        (["run", "tiny.yaml", "--seed", "-1"], ["--seed", "-1 is not in the range"]),
+        (["run", "tiny.yaml", "--out", "tiny.yaml"], ["--out", "'tiny.yaml' is a file"]),
+        (["compare", "tiny.yaml", "-r", "1", "--out", "out"], ["--replications", "1 is not in the range 2<=x"]),
+        (["compare", "tiny.yaml"], ["Missing argument 'TREATMENT...'", "compare --help`"]),
+        (["fit-bass", "."], ["TABLE", "is a directory"]),
+    ],
+)  # fmt: skip
+def test_options_click_refuses_are_one_line_as_well(folder, args, words):
+    # Out-of-range numbers and wrong kinds of path are checked by click before the command starts: the same one
+    # line as every other bad input (was click's usage line, a hint line, a blank line and the error).
+    result = invoke(*args, cwd=folder)
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1 and lines[0].startswith("error: "), result.output
+    for word in words:
+        assert word in lines[0], lines[0]
+    assert not (folder / "out").exists() and not (folder / "runs").exists()
+
+
 def test_a_nul_byte_in_a_path_is_refused(folder):
     assert_refused(invoke("check", "tiny\x00.yaml", cwd=folder), "NUL")
     assert_refused(invoke("run", "tiny.yaml", "-q", "--out", "o\x00ut", cwd=folder), "NUL")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from wom_sim.errors import ScenarioError
 from wom_sim.experiment.curves import curves
 
 
@@ -30,6 +31,15 @@ def test_curve_of_a_reward_is_paired_and_costs_what_the_economics_say():
     assert np.allclose(profit.loc[[10.0, 20.0], ["avg_roi", "marginal_roi"]], -1.0)
     assert (profit["saturation"] == 0.0).all()  # no step up pays: saturated from the lowest level
     assert profit.loc[0.0, "uplift"] == 0.0 and np.isnan(profit.loc[0.0, "step_uplift"])
+
+
+def test_an_outcome_past_the_horizon_is_refused_before_anything_runs(tmp_path):
+    with pytest.raises(
+        ScenarioError, match=r"'at:12:profit': tick 12 is past the horizon of 12 ticks \(allowed: 0-11\)"
+    ):
+        curves("referral_program", ["referral_reward.sender_reward=0:20:3"], replications=2,
+               overrides={"network.n": 250, "ticks": 12}, outcomes=["at:12:profit"], out=tmp_path / "out")  # fmt: skip
+    assert not (tmp_path / "out").exists()
 
 
 def test_the_command_writes_the_table_and_one_figure_per_lever_listed_as_ours(tmp_path):

@@ -107,6 +107,11 @@ def test_spec_errors_are_one_line_naming_file_and_key(tmp_path):
     spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 5, high: 1}}}}\n")
     with pytest.raises(ScenarioError, match=r"low 5 must be below high 1"):
         load_optimisation(spec)
+    spec.write_text(
+        f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 0, high: 10}}}}\nobjective: at:14:profit\n"
+    )
+    with pytest.raises(ScenarioError, match=r"plan.yaml: objective.*tick 14 is past the horizon of 14 ticks"):
+        load_optimisation(spec)  # the market runs ticks 0-13: the objective would be NaN in every trial
 
 
 def test_the_command_refuses_a_bad_spec_in_one_line_before_running(tmp_path):

@@ -87,8 +87,13 @@ def test_overrides_do_not_touch_the_input():
         ("wom: {contact_prob: 1.5}\n", ["wom.contact_prob", "less than or equal to 1", "1.5"]),
         ("wom: {contact_prob: lots}\n", ["wom.contact_prob", "valid number", "lots"]),
         ("ticks: 0\n", ["ticks", "greater than or equal to 1"]),
+        ("ticks: yes\n", ["ticks", "true/false value (true) is not allowed here"]),  # YAML 1.1: yes is true
+        ("brand: {price: off}\n", ["brand: price: a true/false value (false)"]),
+        ("population: {fit: on}\n", ["population: fit: a true/false value (true)"]),
         ("netwrk: {n: 5}\n", ["unknown key netwrk", "did you mean 'network'"]),
         ("population: {segments: [{name: a, share: 0.5}]}\n", ["segments", "sum to 1"]),
+        ("population: {segments: [{name: a, share: 0.5}, {name: a, share: 0.5}]}\n",
+         ["population.segments", "segment names must be unique (repeated: a)"]),
         ("population: {talkativeness: {dist: lognormal, mean: 1}}\n", ["talkativeness", "needs mean, sigma"]),
         ("network: {generator: smallworld}\n", ["network.generator", "barabasi_albert"]),
         ("loyalty: {weights: {value: 0.9}}\n", ["loyalty.weights", "sum to 1"]),

@@ -142,13 +142,36 @@ def outcome(name: str) -> Outcome:
     tick = None
     if stat.startswith("at:") or stat == "at":
         text = stat[3:]
-        if not text.lstrip("-").isdigit():
-            raise ScenarioError(f"outcome {name!r}: at:T needs an integer tick T, e.g. at:12:{column}")
+        if not text.isdigit():  # ticks count from 0: a negative T names no tick of any run
+            raise ScenarioError(f"outcome {name!r}: at:T needs a whole tick T >= 0, e.g. at:12:{column}")
         stat, tick = "at", int(text)
     elif stat and stat not in (*SUMMARIES, *RELATIVE):
         raise ScenarioError(f"unknown statistic {stat!r} in {name!r} (allowed: {', '.join(STATS)})")
     entry = metric(column)  # raises for an unknown column, with the closest names
     return Outcome(name, column, stat or entry.summary, tick)
+
+
+def check_horizon(name: str, ticks: int) -> None:
+    """Refuse an `at:T` outcome past a horizon of `ticks` ticks (0 to ticks - 1): every run would give NaN for it.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the outcome, the horizon and the ticks allowed.
+
+    Examples
+    --------
+    >>> check_horizon("at:51:customers", 52)
+    >>> check_horizon("at:52:customers", 52)
+    Traceback (most recent call last):
+    ...
+    wom_sim.errors.ScenarioError: outcome 'at:52:customers': tick 52 is past the horizon of 52 ticks (allowed: 0-51)
+    """
+    parsed = outcome(name)
+    if parsed.stat == "at" and parsed.tick is not None and parsed.tick >= ticks:
+        raise ScenarioError(
+            f"outcome {name!r}: tick {parsed.tick} is past the horizon of {ticks} ticks (allowed: 0-{ticks - 1})"
+        )
 
 
 def format_outcome(

@@ -17,6 +17,14 @@ class WomGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            if exc.ctx is None or exc.ctx.command is self or type(exc).__name__ == "NoArgsIsHelpError":
+                raise  # the group's own usage (no command, help) stays click's
+            # A subcommand's option or argument refused by click (out of range, a file where a folder goes, a
+            # missing argument): one line as for every other bad input, with where to read what is allowed.
+            message = " ".join(exc.format_message().split()).rstrip(".")
+            click.echo(f"error: {message} (see `{exc.ctx.command_path} --help`)", err=True)
+            ctx.exit(2)
         except ScenarioError as exc:
             click.echo(f"error: {' '.join(str(exc).split())}", err=True)
             ctx.exit(2)

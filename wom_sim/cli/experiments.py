@@ -410,7 +410,7 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
     change first; written to by_segment.csv and shown by `wom-sim report`.
     """
     # Imported when the command runs, so `wom-sim --help` stays fast.
-    from wom_sim.analysis.outcomes import outcome  # lazy: CLI start-up time
+    from wom_sim.analysis.outcomes import check_horizon, outcome  # lazy: CLI start-up time
     from wom_sim.experiment.comparison import compare as run_compare
     from wom_sim.report.figures import ci_dashboard_figure, profit_uplift_figure, save_figure, uplift_figure  # lazy
 
@@ -420,6 +420,12 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
         except ScenarioError as exc:
             raise ScenarioError(f"--outcome {name}: {exc}") from None
     arms = _arms(base, treatments, list(overrides), seed, ticks, labels)
+    horizon = min(arm.scenario.ticks for arm in arms)  # arms may differ with --unpaired; each must have the tick
+    for name in outcomes:
+        try:
+            check_horizon(name, horizon)
+        except ScenarioError as exc:
+            raise ScenarioError(f"--outcome {name}: {exc}") from None
     if by is not None:
         from wom_sim.analysis.segments import check_by  # lazy: CLI start-up time
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wom_sim.analysis.outcomes import outcome, run_outcomes
+from wom_sim.analysis.outcomes import check_horizon, outcome, run_outcomes
 from wom_sim.analysis.statistics import paired_difference
 from wom_sim.catalogue import metric
 from wom_sim.errors import ScenarioError
@@ -147,6 +147,8 @@ def curves(
     ticks = {arm.scenario.ticks for arm in arms}
     if len(ticks) > 1:
         raise ScenarioError(f"curves: the levels run different horizons {sorted(ticks)}; a lever cannot set ticks")
+    for name in names:
+        check_horizon(name, arms[0].scenario.ticks)  # before the first run: past the horizon is NaN in every run
     store, _execution, _notes = run_study("curves", arms, replications, seed, executor, out, progress, warn)
     with store:
         tasks = store.tasks()

@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
 
-from wom_sim.analysis.outcomes import outcome, outcome_error
+from wom_sim.analysis.outcomes import check_horizon, outcome, outcome_error
 from wom_sim.catalogue import metric
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.levers import Lever, current_value, plan_scenario, resolve, takes_integers
@@ -171,6 +171,11 @@ def build_optimisation(spec: OptimiseSpec, path: Path | None = None) -> Optimisa
     if spec.set:
         current_raw = apply_overrides(current_raw, spec.set, f"{where}: set")
     current = build_scenario(current_raw, f"{where}: set ({source.name})")
+    for name in [spec.objective, *(c.outcome for c in spec.constraints)]:
+        try:
+            check_horizon(name, current.ticks)  # a tick past the horizon would be NaN in every trial
+        except ScenarioError as exc:
+            raise ScenarioError(f"{where}: objective/constraints: {exc}") from None
     raw, levers = current_raw, []
     for key, lspec in spec.levers.items():
         at = f"{where}: levers.{key}"

@@ -35,7 +35,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import ConfigDict, Field, ValidationError
 
-from wom_sim.analysis.outcomes import outcome, outcome_error
+from wom_sim.analysis.outcomes import check_horizon, outcome, outcome_error
 from wom_sim.analysis.verdicts import programme_entries
 from wom_sim.errors import ScenarioError
 from wom_sim.scenario.loading import (
@@ -309,6 +309,13 @@ def load_sweep(
         payload = sweep.baseline.model_dump(mode="json")
         names = (programme_entries(payload, sc.model_dump(mode="json")) for sc in sweep.scenarios)
         sweep.programmes = list(dict.fromkeys(n for group in names for n in group))
+    # Known once every point is built: `ticks` may be a swept parameter, and each point must reach an at:T tick.
+    horizon = min(sc.ticks for sc in [*sweep.scenarios, *([sweep.baseline] if sweep.baseline else [])])
+    for metric in spec.metrics:
+        try:
+            check_horizon(metric, horizon)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{path}: metrics: {exc}") from None
     return sweep
 
 

@@ -6,9 +6,9 @@ One base class (`Strict`, and `Spec` for scenario sections): a rule that must ho
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Bounds of fields that have no natural range: large enough for any real market, small enough that sums and
 # products over millions of people and thousands of ticks stay finite in float64.
@@ -23,6 +23,23 @@ class Strict(BaseModel):
     targets): unknown keys are errors and NaN or infinity is refused in every float field."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, data: Any) -> Any:
+        # pydantic reads true as 1 for an int or float, and YAML reads yes/no/on/off as true/false: `ticks: yes`
+        # would run one tick and `price: off` give the product away. A key takes true/false only if it says so.
+        # (A model validator, not a field one: pydantic allows no before-validator on a discriminator like `kind`.)
+        if not isinstance(data, dict):
+            return data
+        fields = {f.alias or name: f for name, f in cls.model_fields.items()}
+        for key, value in data.items():
+            if isinstance(value, bool) and key in fields and not _takes_bool(fields[key].annotation):
+                raise ValueError(
+                    f"{key}: a true/false value ({str(value).lower()}) is not allowed here (YAML reads yes, no, on "
+                    "and off as true/false)"
+                )
+        return data
 
 
 class Spec(Strict):
@@ -40,3 +57,8 @@ class KolSelect(Spec):
     )
     k: int = Field(0, ge=0, le=50_000_000, description="number of KOLs (0 = none)")
     ids: list[int | str] = Field(default_factory=list, description="explicit node ids (by: ids)")
+
+
+def _takes_bool(annotation: Any) -> bool:
+    """Whether a field's type admits true/false: bool itself, Any, or a union or container holding either."""
+    return annotation is bool or annotation is Any or any(_takes_bool(arg) for arg in get_args(annotation))

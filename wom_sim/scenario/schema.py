@@ -213,6 +213,12 @@ class PopulationSpec(Spec):
     def _segment_shares(cls, v: list[Segment]) -> list[Segment]:
         if not v:
             raise ValueError("at least one segment is needed")
+        # A segment is known by its name everywhere (targets, person tables, `--by segment`): two of one name
+        # would be one category with two shares.
+        names = [s.name for s in v]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"segment names must be unique (repeated: {', '.join(twice)})")
         total = sum(s.share for s in v)
         if not math.isclose(total, 1.0, abs_tol=1e-6):
             raise ValueError(f"segment shares must sum to 1 (they sum to {total:g})")
