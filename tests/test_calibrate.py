@@ -99,6 +99,8 @@ def test_outputs_are_the_fitted_scenario_fit_quality_and_plot(synthetic):
     assert fitted.wom.contact_prob == pytest.approx(record["parameters"]["wom.contact_prob"])
     assert len(pd.read_csv(out / "trials.csv")) == 4
     assert "| adoption |" in (out / "fit.md").read_text()
+    wom_share = next(line for line in (out / "fit.md").read_text().splitlines() if line.startswith("| WOM share |"))
+    assert "nan" not in wom_share.lower() and "| - |" in wom_share  # a single number has no R^2: "-"
 
 
 def bad_target(tmp_path: Path, change: dict) -> Path:

@@ -145,6 +145,20 @@ def test_report_of_a_single_run_folder(folder):
     assert_html_embeds_figures(folder / "r.html", 1)
 
 
+def test_sweep_calls_no_point_best_on_an_outcome_without_a_better_direction(folder):
+    # A programme's spend is neither good nor bad for the business (the catalogue says neither), so the summary
+    # names its highest point without calling it the best.
+    spec = GRID.replace("tiny.yaml", "ads.yaml").replace("[adoption_share, profit]", "[profit, sum:cost_advertising]")
+    (folder / "spend.yaml").write_text(spec, encoding="utf-8")
+    result = invoke("sweep", folder / "spend.yaml", "--workers", 0, "--out", folder / "sw", "-q")
+    assert result.exit_code == 0, result.output
+    result = invoke("sweep", folder / "spend.yaml", "--workers", 0, "--out", folder / "sw")
+    spend = next(line for line in result.stdout.splitlines() if line.startswith("sum:cost_advertising:"))
+    assert "highest at" in spend and "best" not in spend
+    profit = next(line for line in result.stdout.splitlines() if line.startswith("profit:"))
+    assert "highest (best) at" in profit
+
+
 # ------------------------------------------------------------------------------------------------ bad input
 def _free_port() -> int:
     with contextlib.closing(socket.socket()) as sock:

@@ -58,6 +58,8 @@ def test_the_command_writes_the_table_and_one_figure_per_lever_listed_as_ours(tm
     listed = set(json.loads((out / "wom-sim.json").read_text())["files"])
     expected = {"curves.csv", "curve_kol_campaign.select.k.png"}
     assert expected <= listed and all((out / name).stat().st_size > 0 for name in expected)
+    # The lowest level has no ROI (no spend over itself): the printed table shows "-" there, never NaN.
+    assert "NaN" not in result.stdout and " - " in result.stdout, result.stdout
     bad = CliRunner().invoke(cli, ["curves", "kol_launch", "--lever", "kol_campaign.select.k=5:1:3", "--out",
                                    str(tmp_path / "bad")])  # fmt: skip
     assert bad.exit_code == 2 and "high > low" in bad.output, bad.output

@@ -126,3 +126,19 @@ def test_the_command_refuses_a_bad_spec_in_one_line_before_running(tmp_path):
     errors = [line for line in result.output.splitlines() if line.lower().startswith("error")]
     assert len(errors) == 1 and "plan.yaml" in errors[0] and "budget" in errors[0], result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_without_optuna_the_command_says_which_extra_to_install_before_running(tmp_path, monkeypatch):
+    # optuna is an optional extra: a plain `pip install wom-sim` has none, and that is one line, not a traceback.
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    monkeypatch.setitem(__import__("sys").modules, "optuna", None)  # `import optuna` raises ImportError
+    spec = tmp_path / "plan.yaml"
+    spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 0, high: 10}}}}\nbudget: 5000\n")
+    result = CliRunner().invoke(cli, ["optimise", str(spec), "--workers", "0", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.lower().startswith("error")]
+    assert len(errors) == 1 and "optuna" in errors[0] and "wom-sim[calibrate]" in errors[0], result.output
+    assert not (tmp_path / "out").exists()

@@ -7,9 +7,17 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from wom_sim.analysis.segments import GROUP_METRICS, breakdown, change_size, check_by, group_differences
+from wom_sim.analysis.segments import (
+    GROUP_METRICS,
+    breakdown,
+    breakdown_display,
+    change_size,
+    check_by,
+    group_differences,
+)
 from wom_sim.cli import cli
 from wom_sim.errors import ScenarioError
+from wom_sim.scenario.catalogue import bundled_path
 from wom_sim.sim.model import simulate
 
 
@@ -28,6 +36,21 @@ def test_breakdown_by_brand_needs_competitors():
     res = simulate(None, overrides={"network.n": 300, "ticks": 3}, seed=1)
     with pytest.raises(ScenarioError, match="brand needs competitors"):
         breakdown(res.people, "brand")
+
+
+def test_breakdown_display_reads_as_the_catalogue_formats_it():
+    # What `wom-sim run --by` prints: shares in %, money with thousands separators (not 1.36e+04), and "n/a" where
+    # a group has no customers to have a satisfaction or an NPS (a rival's buyers, people who buy from no one).
+    people = simulate(bundled_path("competitor_price_cut"), overrides={"network.n": 400, "ticks": 12}, seed=3).people
+    table = breakdown(people, "brand")
+    shown = breakdown_display(table, "brand")
+    text = shown.to_string(index=False)
+    assert list(shown.columns[:3]) == ["brand", "people", "customers"] and len(shown) == len(table)
+    assert "nan" not in text.lower() and "e+" not in text, text
+    without = table["customers"] == 0
+    assert without.any() and (shown.loc[without.to_numpy(), ["satisfaction", "NPS"]] == "n/a").all().all()
+    assert all(v.endswith("%") for v in shown["ever adopted"])
+    assert shown.loc[table["revenue"].idxmax(), "revenue"] == f"{table['revenue'].max():,.0f}"
 
 
 def test_run_by_is_one_run_only():

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from wom_sim.analysis.statistics import paired_difference
+from wom_sim.catalogue import CATALOGUE, format_value
 from wom_sim.errors import ScenarioError
 
 BY = ("segment", "acquired_by", "is_kol", "brand")  # the people-table columns a run can be broken down by
@@ -71,6 +72,21 @@ GROUP_METRICS = {"people": None, "customers": "customers", "ever_adopted": "adop
 GROUP_LABELS = {"people": "People in the group", "ever_adopted": "Ever adopted (share of the group)"}
 EMPTY_GROUP = {"people": 0, "customers": 0, "ever_adopted": np.nan, "churned": 0, "purchases": 0, "revenue": 0.0,
                "mean_satisfaction": np.nan, "nps": np.nan}  # fmt: skip
+
+
+def breakdown_display(table: pd.DataFrame, by: str, currency: str | None = None) -> pd.DataFrame:
+    """A `breakdown` as `wom-sim run --by` prints it: each column headed by its catalogue short label and worded as
+    that metric is (shares in %, money with thousands separators and the currency, NPS in points), "n/a" where a
+    group has no customers (no satisfaction, and an NPS of nobody rather than `breakdown`'s 0)."""
+    shown = pd.DataFrame({by: table[by].astype(str)})
+    nobody = table["customers"] == 0
+    for name, column in GROUP_METRICS.items():
+        header = CATALOGUE[column].short_label if column in CATALOGUE else name
+        values = table[name].where(~nobody) if name in ("mean_satisfaction", "nps") else table[name]
+        shown[header] = [
+            "n/a" if v != v else (f"{v:,.0f}" if column is None else format_value(column, v, currency)) for v in values
+        ]
+    return shown
 
 
 def check_by(by: str, competitors: bool = True) -> None:

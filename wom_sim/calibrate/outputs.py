@@ -53,10 +53,13 @@ def report_text(result: CalibrationResult) -> str:
 
 
 def _markdown(frame: pd.DataFrame) -> str:
-    """A DataFrame as a Markdown table (numbers to 4 significant digits)."""
+    """A DataFrame as a Markdown table (numbers to 4 significant digits; "-" where there is none, e.g. the R^2 of
+    a single-number target)."""
 
     def cell(v: Any) -> str:
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
+        if isinstance(v, float):
+            return "-" if math.isnan(v) else f"{v:.4g}"
+        return str(v)
 
     head = "| " + " | ".join(map(str, frame.columns)) + " |"
     rule = "|" + "---|" * len(frame.columns)

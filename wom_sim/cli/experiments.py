@@ -623,9 +623,10 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
             click.echo(f"\n{metric}: no point has a value (e.g. roi without programme spend against the baseline)")
             continue
         parsed = outcome(metric)
-        lower = parsed.stat == "payback" or (
-            parsed.stat != "damage" and catalogue_entry(parsed.column).better == "down"
-        )
+        better = catalogue_entry(parsed.column).better
+        lower = parsed.stat == "payback" or (parsed.stat != "damage" and better == "down")
+        # A programme's spend (cost_<entry>) is neither good nor bad in itself: its extreme is no "best".
+        judged = parsed.stat in ("payback", "damage") or better is not None
         best = points.loc[means.idxmin() if lower else means.idxmax()]
         where = ", ".join(f"{p}={best[p]:.4g}" if isinstance(best[p], float) else f"{p}={best[p]}" for p in params)
         part = sens[sens["metric"] == metric]
@@ -637,7 +638,7 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
         )
         click.echo(
             f"\n{metric}: point means {format_value(metric, means.min())} to {format_value(metric, means.max())}"
-            f"; {'lowest' if lower else 'highest'} (best) at {where}"
+            f"; {'lowest' if lower else 'highest'}{' (best)' if judged else ''} at {where}"
         )
         click.echo(f"  drivers: {text}; replication noise {noise.loc[metric, 'noise_share']:.0%} of the variance")
     if "ST" in sens.columns:

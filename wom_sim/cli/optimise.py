@@ -32,7 +32,14 @@ def _interruptible():
     metavar="KEY=LOW:HIGH:STEPS",
     help="A lever and its levels, e.g. kol_campaign.select.k=0:80:9 (repeatable).",
 )
-@click.option("-r", "--replications", type=click.IntRange(2, 100_000), default=20, show_default=True)
+@click.option(
+    "-r",
+    "--replications",
+    type=click.IntRange(2, 100_000),
+    default=20,
+    show_default=True,
+    help="Replications per level; every level runs on the same seeds (paired).",
+)
 @click.option("--outcome", "outcomes", multiple=True, help="Outcomes (stat:column; default profit, adoption, NPS).")
 @click.option("--seed", type=click.IntRange(0, 2**62), help="Base seed of the replications (default: scenario's).")
 @click.option(
@@ -99,7 +106,7 @@ def curves(scenario, levers, replications, outcomes, seed, steps, out_dir, overr
             "saturation",
         ]
     ]
-    click.echo(shown.round(3).to_string(index=False))
+    click.echo(shown.round(3).to_string(index=False, na_rep="-"))  # the lowest level has no ROI: "-", not NaN
     click.echo(f"table: {out_dir}/curves.csv; figures: {', '.join(figures)}", err=True)
 
 
@@ -120,7 +127,7 @@ def optimise(spec, out_dir, workers, dask, dask_local):
         f"recommended: {result.recommended_label} " + ", ".join(f"{k}={v:g}" for k, v in result.recommended.items())
     )
     if not result.check_table.empty:
-        click.echo(result.check_table.round(2).to_string(index=False))
+        click.echo(result.check_table.round(2).to_string(index=False, na_rep="-"))
     if result.verdict:
         click.echo(result.verdict)
     for note in result.notes:

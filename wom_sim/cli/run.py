@@ -10,7 +10,7 @@ import click
 import pandas as pd
 from tqdm import tqdm
 
-from wom_sim.analysis.segments import breakdown, check_by
+from wom_sim.analysis.segments import breakdown, breakdown_display, check_by
 from wom_sim.catalogue import summary_rows
 from wom_sim.cli.common import bundled_scenarios_dir, cli, figure_format_option, resolve_scenario_path, set_option
 from wom_sim.cli.experiments import executor_options, run_replicated
@@ -162,9 +162,11 @@ def run(
     for line in takeaways(metrics, model.n, sc.tick_unit):
         click.echo(f"  * {line}")
     if table is not None:
-        click.echo(f"\nBy {by}:\n" + table.to_string(index=False, float_format=lambda x: f"{x:,.3g}"))
+        click.echo(f"\nBy {by}:\n" + breakdown_display(table, by, sc.currency).to_string(index=False))
     click.echo(
-        f"\nOutputs in {out}/: metrics.{fmt} (per tick), people.{fmt} (per person), dashboard.{figure_format}, "
+        f"\nOutputs in {out}/: metrics.{fmt} (per tick), people.{fmt} (per person), "
+        + (f"by_{by}.{fmt} (per group), " if table is not None else "")
+        + f"dashboard.{figure_format}, "
         f"scenario.yaml. HTML: wom-sim report {out}"
     )
 

@@ -260,7 +260,10 @@ def optimise(
     >>> bool((result.trials.query("state == 'complete'")["spend"] <= 30000).all())
     True
     """
-    import optuna
+    try:
+        import optuna
+    except ImportError:  # an optional extra: a plain install has no optuna
+        raise ScenarioError("the optimiser needs optuna: pip install 'wom-sim[calibrate]'") from None
 
     opt = (
         spec
