@@ -114,31 +114,29 @@ def test_spec_errors_are_one_line_naming_file_and_key(tmp_path):
         load_optimisation(spec)  # the market runs ticks 0-13: the objective would be NaN in every trial
 
 
-def test_the_command_refuses_a_bad_spec_in_one_line_before_running(tmp_path):
+def _refused(tmp_path, budget: float) -> str:
+    """The one error line of `wom-sim optimise` on a small spec with this budget (exit 2, nothing written)."""
     from click.testing import CliRunner
 
     from wom_sim.cli import cli
 
     spec = tmp_path / "plan.yaml"
-    spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 0, high: 10}}}}\nbudget: -5\n")
+    spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 0, high: 10}}}}\nbudget: {budget}\n")
     result = CliRunner().invoke(cli, ["optimise", str(spec), "--workers", "0", "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output
     errors = [line for line in result.output.splitlines() if line.lower().startswith("error")]
-    assert len(errors) == 1 and "plan.yaml" in errors[0] and "budget" in errors[0], result.output
+    assert len(errors) == 1, result.output
     assert not (tmp_path / "out").exists()
+    return errors[0]
+
+
+def test_the_command_refuses_a_bad_spec_in_one_line_before_running(tmp_path):
+    error = _refused(tmp_path, -5)
+    assert "plan.yaml" in error and "budget" in error, error
 
 
 def test_without_optuna_the_command_says_which_extra_to_install_before_running(tmp_path, monkeypatch):
     # optuna is an optional extra: a plain `pip install wom-sim` has none, and that is one line, not a traceback.
-    from click.testing import CliRunner
-
-    from wom_sim.cli import cli
-
     monkeypatch.setitem(__import__("sys").modules, "optuna", None)  # `import optuna` raises ImportError
-    spec = tmp_path / "plan.yaml"
-    spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 0, high: 10}}}}\nbudget: 5000\n")
-    result = CliRunner().invoke(cli, ["optimise", str(spec), "--workers", "0", "--out", str(tmp_path / "out")])
-    assert result.exit_code == 2, result.output
-    errors = [line for line in result.output.splitlines() if line.lower().startswith("error")]
-    assert len(errors) == 1 and "optuna" in errors[0] and "wom-sim[calibrate]" in errors[0], result.output
-    assert not (tmp_path / "out").exists()
+    error = _refused(tmp_path, 5000)
+    assert "optuna" in error and "wom-sim[calibrate]" in error, error
