@@ -115,11 +115,27 @@ def test_fit_bass_command_sums_new_adopters_from_parquet(tmp_path):
         (["missing.parquet"], "file not found"),
         (["a.csv", "--column", "nope"], "no column 'nope'"),
         (["a.csv", "--column", "x"], "at least 4"),
+        # New adopters per period given as cumulative (no --new): a Bass fit to it would be nonsense.
+        (["falls.csv"], "column 'y' falls from 5 to 3 at data row 2: cumulative adopters never fall; if it holds "
+                        "new adopters per period, add --new"),
     ],
-)
+)  # fmt: skip
 def test_fit_bass_command_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     pd.DataFrame({"x": [1, 2, 3]}).to_csv(tmp_path / "a.csv", index=False)
+    pd.DataFrame({"y": [5, 3, 1, 0, 0]}).to_csv(tmp_path / "falls.csv", index=False)
     res = wom("fit-bass", *args, cwd=tmp_path)
     assert res.returncode == 2
     assert message in res.stderr and "Traceback" not in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_fit_bass_command_tolerates_a_small_dip_and_says_when_r2_is_undefined(tmp_path):
+    # A dip under CUMULATIVE_SLACK of the peak (a revised figure) is fitted; a flat series has no R^2.
+    t = np.arange(1, 41)
+    y = bass_curve(t, 0.02, 0.3, 1000.0)
+    y[20] -= 0.001 * y.max()
+    pd.DataFrame({"y": y}).to_csv(tmp_path / "dip.csv", index=False)
+    assert wom("fit-bass", "dip.csv", cwd=tmp_path).returncode == 0
+    pd.DataFrame({"y": [7.0] * 10}).to_csv(tmp_path / "flat.csv", index=False)
+    res = wom("fit-bass", "flat.csv", cwd=tmp_path)
+    assert res.returncode == 0 and "R^2 n/a (the series is flat)" in res.stdout and "nan" not in res.stdout

@@ -82,6 +82,23 @@ def _adoption_table(path: Path) -> pd.DataFrame:
         raise ScenarioError(f"{path}: cannot read as CSV ({exc})") from None
 
 
+CUMULATIVE_SLACK = 0.005  # share of the series' peak a cumulative count may dip by (rounding, revised figures)
+
+
+def _check_cumulative(path: Path, column: str, values: np.ndarray) -> None:
+    """Cumulative adopters never fall: a series that does is per-period counts (--new) or active customers, and a
+    Bass fit to it is meaningless. Non-finite values are left to fit_bass, which refuses them with its own line."""
+    if values.size < 2 or not np.isfinite(values).all():
+        return
+    drops = np.flatnonzero(np.diff(values) < -CUMULATIVE_SLACK * max(float(np.abs(values).max()), 1e-300))
+    if drops.size:
+        i = int(drops[0])
+        raise ScenarioError(
+            f"{path}: column {column!r} falls from {values[i]:g} to {values[i + 1]:g} at data row {i + 2}: cumulative "
+            "adopters never fall; if it holds new adopters per period, add --new"
+        )
+
+
 @cli.command("fit-bass")
 @click.argument("csv", metavar="TABLE", type=click.Path(dir_okay=False))
 @click.option(
@@ -115,6 +132,8 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
          else np.arange(1, len(frame) + 1, dtype=float))  # fmt: skip
     if new:
         values = np.cumsum(values)
+    else:
+        _check_cumulative(path, column, values)
     try:
         fit = fit_bass(t, values, discrete=not continuous)
     except ValueError as exc:
@@ -124,7 +143,8 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
     click.echo(f"  p (innovation)  {fit.p:.5f}")
     click.echo(f"  q (imitation)   {fit.q:.5f}")
     click.echo(f"  m (market size) {fit.m:.6g}")
-    click.echo(f"  R^2 {fit.r2:.4f}, RMSE {fit.rmse:.4g}; q/p = {fit.q / fit.p:.1f}, peak of new adoptions at "
+    r2 = f"{fit.r2:.4f}" if np.isfinite(fit.r2) else "n/a (the series is flat)"
+    click.echo(f"  R^2 {r2}, RMSE {fit.rmse:.4g}; q/p = {fit.q / fit.p:.1f}, peak of new adoptions at "
                f"period {fit.peak_time:.1f}")  # fmt: skip
     if plot_path:
         check_writable_file(plot_path, "--plot")
