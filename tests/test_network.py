@@ -267,8 +267,11 @@ def test_graphml_without_weights_is_unweighted(tmp_path) -> None:
     assert g.weights is None and g.labels.tolist() == [0, 1, 2, 3, 4] and g.n_edges == 8
 
 
-def write(path, text: str | bytes):
-    (path.write_bytes if isinstance(text, bytes) else path.write_text)(text)
+def write(path, text: str | bytes | dict):
+    if isinstance(text, dict):  # columns of a Parquet table
+        pd.DataFrame(text).to_parquet(path, index=False)
+    else:
+        (path.write_bytes if isinstance(text, bytes) else path.write_text)(text)
     return path
 
 
@@ -278,6 +281,13 @@ BAD_FILES = [
     ("g.csv", "from,to\na,b\n", {}, ["no column 'src'", "network.source_column", "columns: from, to"]),
     ("g.csv", "src,dst\na,b\nb,c\n", {"weight_column": "w"}, ["no column 'w'", "columns: src, dst"]),
     ("g.csv", "src,dst\na,b\nc,c\nb,b\n", {}, ["2 self-loop(s)", "first 'c'", "line 3"]),
+    ("g.csv", "src,dst\n1,2\n3,3\n", {}, ["1 self-loop(s), first 3 -> itself", "line 3"]),  # not np.int64(3)
+    (
+        "g.parquet",
+        {"src": [1, 2], "dst": [2, 3], "w": [1.0, float("nan")]},
+        {"weight_column": "w"},
+        ["weight nan at", "not a number"],
+    ),  # not np.float64(nan)
     ("g.csv", "src,dst,w\na,b,1\nb,c,heavy\n", {"weight_column": "w"}, ["weight 'heavy'", "line 3", "not a number"]),
     ("g.csv", "src,dst,w\na,b,1\nb,c,0\nc,d,-2\n", {"weight_column": "w"}, ["2 weight(s) <= 0", "first: 0"]),
     ("g.csv", "src,dst\n", {}, ["no edges"]),

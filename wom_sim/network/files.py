@@ -138,6 +138,11 @@ def _read_networkx(path: Path, suffix: str) -> Graph:
     return _finish(path, u, v, weights, labels, g.is_directed(), where)
 
 
+def _shown(value) -> str:
+    """A value of the file as the user wrote it: 1 and 'a', not numpy's np.int64(1) or np.str_('a')."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 MAX_WEIGHT = 1e12  # a tie strength; the mean of millions of weights must stay finite in float64
 
 
@@ -147,7 +152,7 @@ def _check_weights(path: Path, column: pd.Series, where) -> np.ndarray:
     if bad.size:
         i = int(bad[0])
         raise ScenarioError(
-            f"{path}: weight {column.iloc[i]!r} at {where(i)} is missing or not a number; "
+            f"{path}: weight {_shown(column.iloc[i])} at {where(i)} is missing or not a number; "
             f"{column.name!r} must hold numbers > 0"
         )
     bad = np.flatnonzero(values > MAX_WEIGHT)
@@ -186,7 +191,7 @@ def _finish(path: Path, u, v, weights, labels: np.ndarray, directed: bool, where
     if loops.size:
         i = int(loops[0])
         raise ScenarioError(
-            f"{path}: {loops.size} self-loop(s), first {labels[u[i]]!r} -> itself at {where(i)}; "
+            f"{path}: {loops.size} self-loop(s), first {_shown(labels[u[i]])} -> itself at {where(i)}; "
             "a person cannot talk to themselves, remove these edges"
         )
     indptr, indices, w = edges_to_csr(len(labels), u, v, weights, directed)
