@@ -69,7 +69,7 @@ SCENARIO_FILES = {
     "extends-dev-zero": (b"extends: /dev/zero\n", ["/dev/zero", "not a regular file"]),
     "extends-folder": (b"extends: .\n", ["is a folder"]),
     "not-a-mapping": (b"- 1\n- 2\n", ["mapping"]),
-    "graph-folder": (b"network: {file: .}\n", ["is a directory, not a graph file (network.file)"]),
+    "graph-folder": (b"network: {file: .}\n", ["is a folder, expected a graph file (network.file)"]),
     "duplicate-key": (b"brand:\n  price: 1\n  price: 2\n", ["key 'brand.price' appears twice (lines 2 and 3)"]),
     "m-too-big": (b"network: {n: 50, m: 60}\n", ["network.m"]),
     "complete-too-big": (b"network: {n: 1000000, generator: complete}\n", ["memory"]),

@@ -3,6 +3,7 @@ adds to the graph (network.build) and the starting state it sets (sim.crm)."""
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -211,6 +212,17 @@ def test_missing_unreadable_and_misplaced_tables(tmp_path):
     path = _scenario(tmp_path, "id\n1\n")
     with pytest.raises(ScenarioError, match="person table not found"):
         load_scenario(path, {"network.people": str(tmp_path / "nope.csv")})
+    # A folder and a FIFO are named as such, decided by stat before anything opens them (a FIFO would block).
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(ScenarioError, match=r"folder.csv: is a folder, expected a person table \(network.people\)"):
+        load_scenario(path, {"network.people": str(tmp_path / "folder.csv")})
+    os.mkfifo(tmp_path / "pipe.csv")
+    with pytest.raises(ScenarioError, match=r"pipe.csv: is not a regular file .* \(network.people\)"):
+        load_scenario(path, {"network.people": str(tmp_path / "pipe.csv")})
+    (tmp_path / "twice.csv").write_text("id,segment,segment\n1,urban,rural\n")
+    with pytest.raises(ScenarioError, match="column 'segment' appears twice in the person table's header") as exc:
+        load_scenario(path, {"network.people": str(tmp_path / "twice.csv")})
+    _one_line(exc)
     (tmp_path / "people.xlsx").write_text("x")
     with pytest.raises(ScenarioError, match=r"unknown person table type \.xlsx; network.people must end in \.csv"):
         load_scenario(path, {"network.people": str(tmp_path / "people.xlsx")})

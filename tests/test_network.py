@@ -318,7 +318,7 @@ def test_a_folder_is_not_a_graph_file(tmp_path, name) -> None:
     (tmp_path / name).mkdir()
     with pytest.raises(ScenarioError) as err:
         build_graph(file_spec(tmp_path / name), rng())
-    assert str(err.value) == f"{tmp_path / name}: is a directory, not a graph file (network.file)"
+    assert str(err.value) == f"{tmp_path / name}: is a folder, expected a graph file (network.file)"
 
 
 @pytest.mark.timeout(30)  # opening a FIFO with no writer blocks forever: fail instead of hanging the suite

@@ -7,7 +7,6 @@ there is one), never a parser traceback.
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 import networkx as nx
@@ -16,6 +15,7 @@ import pandas as pd
 
 from wom_sim.errors import ScenarioError
 from wom_sim.network.graph import Graph, edges_to_csr
+from wom_sim.scenario.files import stat_input_file
 from wom_sim.scenario.schema import NetworkSpec
 
 __all__ = ["FILE_FORMATS", "read_file", "resolve_path"]
@@ -36,28 +36,9 @@ def is_regular_file(path: Path) -> bool:
         return False
 
 
-def _stat_graph_file(path: Path) -> os.stat_result:
-    """The stat of a regular file, or one line saying what the path is instead (as scenario.loading.read_text_file).
-
-    Decided from stat alone: the readers below open the path, and opening a FIFO with no writer blocks forever.
-    """
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: graph file not found (network.file)") from None
-    except (OSError, ValueError) as exc:  # ValueError: a path the file system cannot hold
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise ScenarioError(f"{path}: cannot read graph file (network.file: {reason})") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ScenarioError(f"{path}: is a directory, not a graph file (network.file)")
-    if not stat.S_ISREG(info.st_mode):
-        raise ScenarioError(f"{path}: is not a regular file (a pipe, device or socket); network.file must be a file")
-    return info
-
-
 def read_file(spec: NetworkSpec, path: Path) -> Graph:
     """A graph from an edge-list table (.csv, .parquet) or a networkx format (.graphml, .gexf)."""
-    info = _stat_graph_file(path)
+    info = stat_input_file(path, "graph file", "network.file")
     suffix = path.suffix.lower()
     if suffix not in FILE_FORMATS:
         raise ScenarioError(

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from wom_sim.errors import ScenarioError
+from wom_sim.scenario.files import stat_input_file
 from wom_sim.scenario.interventions import KINDS, InterventionSpec, kind_of
 from wom_sim.scenario.people import read_people
 from wom_sim.scenario.schema import Scenario
@@ -66,16 +67,7 @@ def read_text_file(path: str | Path, what: str = "file", max_bytes: int = MAX_FI
     if "\x00" in text_path:
         raise ScenarioError(f"{text_path!r}: a path cannot contain a NUL byte")
     path = Path(text_path)
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: {what} not found") from None
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read {what} ({exc.strerror or type(exc).__name__})") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ScenarioError(f"{path}: is a folder, expected a {what}")
-    if not stat.S_ISREG(info.st_mode):
-        raise ScenarioError(f"{path}: is not a regular file (a pipe, device or socket); expected a {what}")
+    info = stat_input_file(path, what)
     if info.st_size > max_bytes:
         raise ScenarioError(f"{path}: {info.st_size:,} bytes; a {what} may have at most {max_bytes:,}")
     try:

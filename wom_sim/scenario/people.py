@@ -19,6 +19,7 @@ import pandas as pd
 
 from wom_sim.errors import ScenarioError
 from wom_sim.scenario.base import MAX_MONEY, MAX_TRAIT
+from wom_sim.scenario.files import stat_input_file
 from wom_sim.scenario.schema import Scenario
 
 __all__ = ["COLUMNS", "PEOPLE_FORMATS", "STATUS_CODES", "PeopleTable", "read_people", "read_people_ids"]
@@ -79,19 +80,14 @@ def resolve(file: str) -> Path:
 def _read(file: str, columns: list[str] | None = None) -> tuple[Path, pd.DataFrame, str]:
     """The table as text cells (csv) or typed columns (parquet), with only the checks that need no scenario."""
     path = resolve(file)
-    try:
-        regular = path.is_file()
-    except (OSError, ValueError):
-        regular = False
-    if not regular:
-        raise ScenarioError(f"{path}: person table not found (network.people)")
+    info = stat_input_file(path, "person table", "network.people")
     kind = path.suffix.lower()
     if kind not in PEOPLE_FORMATS:
         raise ScenarioError(
             f"{path}: unknown person table type {kind or '(none)'}; network.people must end in "
             f"{', '.join(PEOPLE_FORMATS)}"
         )
-    if path.stat().st_size == 0:
+    if info.st_size == 0:
         raise ScenarioError(f"{path}: the person table is empty (it needs a header with an `id` column)")
     try:
         if kind == ".csv":
@@ -100,10 +96,16 @@ def _read(file: str, columns: list[str] | None = None) -> tuple[Path, pd.DataFra
             with warnings.catch_warnings():
                 warnings.simplefilter("error", pd.errors.ParserWarning)
                 table = pd.read_csv(path, dtype=str, skipinitialspace=True, index_col=False)
+            header = pd.read_csv(path, header=None, nrows=1, dtype=str, skipinitialspace=True).iloc[0].tolist()
+            repeated = next((c for i, c in enumerate(header) if c in header[:i]), None)
+            if repeated is not None:  # pandas would rename the second one `name.1` and call it unknown
+                raise ScenarioError(f"{path}: column {repeated!r} appears twice in the person table's header")
             if columns is not None and "id" in table.columns:
                 table = table[["id"]]
         else:
             table = pd.read_parquet(path, columns=columns)
+    except ScenarioError:
+        raise
     except Exception as exc:  # whatever the parser says, the user's file is the problem
         if columns is not None and kind == ".parquet" and "id" not in _parquet_names(path):
             raise _no_id(path, _parquet_names(path)) from None
