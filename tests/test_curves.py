@@ -63,3 +63,10 @@ def test_the_command_writes_the_table_and_one_figure_per_lever_listed_as_ours(tm
     bad = CliRunner().invoke(cli, ["curves", "kol_launch", "--lever", "kol_campaign.select.k=5:1:3", "--out",
                                    str(tmp_path / "bad")])  # fmt: skip
     assert bad.exit_code == 2 and "high > low" in bad.output, bad.output
+    # An unknown outcome: one line naming --outcome, before an executor starts (it prints "executing on ...").
+    bad = CliRunner().invoke(cli, ["curves", "kol_launch", "--lever", "kol_campaign.select.k=0:10:2", "--outcome",
+                                   "bogus", "--workers", "1", "--out", str(tmp_path / "bad")])  # fmt: skip
+    assert bad.exit_code == 2 and bad.output.strip().splitlines() == [
+        "error: --outcome bogus: unknown metric 'bogus' (any per-tick column or cost_<intervention>)"
+    ], bad.output
+    assert not (tmp_path / "bad").exists()

@@ -349,6 +349,17 @@ def ranking_rows(result) -> list[dict]:
     return rows
 
 
+def check_outcome_names(outcomes) -> None:
+    """Refuse an unknown --outcome in one line naming the option, before an executor starts or anything runs."""
+    from wom_sim.analysis.outcomes import outcome  # lazy: CLI start-up time
+
+    for name in outcomes:
+        try:
+            outcome(name)
+        except ScenarioError as exc:
+            raise ScenarioError(f"--outcome {name}: {exc}") from None
+
+
 @cli.command()
 @click.argument("base", metavar="BASE")
 @click.argument("treatments", metavar="TREATMENT...", nargs=-1, required=True)
@@ -410,15 +421,11 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
     change first; written to by_segment.csv and shown by `wom-sim report`.
     """
     # Imported when the command runs, so `wom-sim --help` stays fast.
-    from wom_sim.analysis.outcomes import check_horizon, outcome  # lazy: CLI start-up time
+    from wom_sim.analysis.outcomes import check_horizon  # lazy: CLI start-up time
     from wom_sim.experiment.comparison import compare as run_compare
     from wom_sim.report.figures import ci_dashboard_figure, profit_uplift_figure, save_figure, uplift_figure  # lazy
 
-    for name in outcomes:
-        try:
-            outcome(name)
-        except ScenarioError as exc:
-            raise ScenarioError(f"--outcome {name}: {exc}") from None
+    check_outcome_names(outcomes)
     arms = _arms(base, treatments, list(overrides), seed, ticks, labels)
     horizon = min(arm.scenario.ticks for arm in arms)  # arms may differ with --unpaired; each must have the tick
     for name in outcomes:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from wom_sim.cli.common import cli, set_option
-from wom_sim.cli.experiments import EXIT_INTERRUPTED, _executor, executor_options
+from wom_sim.cli.experiments import EXIT_INTERRUPTED, _executor, check_outcome_names, executor_options
 
 
 @contextlib.contextmanager
@@ -72,6 +72,7 @@ def curves(scenario, levers, replications, outcomes, seed, steps, out_dir, overr
     if not levers:
         raise click.UsageError("give at least one --lever KEY=LOW:HIGH:STEPS (or an optimiser spec as SCENARIO)")
     parse_levers(list(levers))  # a bad --lever fails before any worker starts
+    check_outcome_names(outcomes)  # and so does a bad --outcome
 
     with _executor(workers, dask, dask_local, False) as executor, _interruptible():
         table = run_curves(
