@@ -169,3 +169,16 @@ def test_money_rounds_with_the_currency_and_differences_read_in_points():
     assert format_delta("nps", -2.5) == "-2.5 pts" and format_delta("churn_rate", 0.0012) == "+0.12 pts"
     assert format_delta("profit", 298e3, "EUR") == "+298k EUR" and format_delta("customers", -12.0) == "-12"
     assert format_value("profit", 298e3, "£") == "£298k" and format_value("profit", 298e3) == "298,000"
+
+
+def test_a_tiny_negative_that_rounds_to_zero_reads_as_zero_not_as_a_loss():
+    from wom_sim.analysis.statistics import Estimate
+    from wom_sim.catalogue import format_delta, format_money, format_number, format_value
+
+    assert format_number("{:.0f}", -0.3) == "0" and format_number("{:+.1f}", -0.01) == "+0.0"
+    assert format_number("{:.0%}", -0.001) == "0%" and format_number("{:.0f}", -0.6) == "-1"
+    assert format_value("customers", -0.2) == "0"
+    assert format_delta("adoption_share", -1e-5) == "+0.0 pts" and format_delta("customers", -0.4) == "+0"
+    assert format_money(-0.001, "EUR") == "0 EUR" and format_money(-0.004, "$", signed=True) == "$0"
+    assert format_money(-0.02) == "-0.02"
+    assert Estimate(-0.001, -0.2, 0.1, 30).text("{:.0%}") == "0% (-20% to 10%)"

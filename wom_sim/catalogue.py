@@ -346,7 +346,14 @@ def format_number(fmt: str, value: float | None) -> str:
     """`value` formatted with `fmt`, "n/a" for None or NaN."""
     if value is None or value != value:
         return "n/a"
-    return fmt.format(value)
+    return _zero_unsigned(fmt.format(value), "+" in fmt)
+
+
+def _zero_unsigned(text: str, signed: bool) -> str:
+    """A tiny negative that rounds to zero ("-0", "-0.0 pts", "-0%") shown as zero, not as a loss: "0" or "+0"."""
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        return ("+" if signed else "") + text[1:]
+    return text
 
 
 def format_value(name: str, value: float | None, currency: str | None = None, compact: bool = False) -> str:
@@ -391,15 +398,17 @@ def format_delta(name: str, value: float | None, currency: str | None = None) ->
     if value is None or value != value:
         return "n/a"
     entry = metric(name.split(":")[-1])
-    if entry.scale == "percent":
-        return f"{100.0 * value:+.{_decimals(entry.fmt)}f} pts"
-    if entry.scale == "points":
-        return f"{value:+.1f} pts"
     if entry.scale == "money":
         return format_money(value, currency, signed=True)
-    if entry.scale == "count":
-        return f"{value:+,.0f}"
-    return f"{value:+.3f}"
+    if entry.scale == "percent":
+        text = f"{100.0 * value:+.{_decimals(entry.fmt)}f} pts"
+    elif entry.scale == "points":
+        text = f"{value:+.1f} pts"
+    elif entry.scale == "count":
+        text = f"{value:+,.0f}"
+    else:
+        text = f"{value:+.3f}"
+    return _zero_unsigned(text, signed=True)
 
 
 def format_money(value: float | None, currency: str | None = None, signed: bool = False) -> str:
@@ -416,8 +425,10 @@ def format_money(value: float | None, currency: str | None = None, signed: bool 
     if value is None or value != value:
         return "n/a"
     x = abs(float(value))
-    sign = "-" if value < 0 else ("+" if signed and x > 0 else "")
     text = "0" if x == 0 else f"{x:.2f}" if x < 10 else f"{x:,.0f}"
+    if not any(c in "123456789" for c in text):  # rounds to zero: no sign, as for an exact 0
+        x, text = 0.0, "0"
+    sign = "-" if value < 0 and x > 0 else ("+" if signed and x > 0 else "")
     if round(x) >= 1000:
         for divisor, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "B"), (1e12, "T")):
             digits = f"{x / divisor:.3g}"

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from wom_sim.catalogue import format_number
+
 LEVEL = 0.95  # two-sided confidence level of every interval
 ROI_RESAMPLES = 4000  # bootstrap resamples of the ROI interval: Monte Carlo error of a BCa bound ~1% of its width
 ROI_SEED = 0  # fixed, so an ROI interval is reproducible
@@ -58,8 +60,9 @@ class Estimate:
         if not math.isfinite(self.value):
             return "n/a"
         if self.n < 2 or not math.isfinite(self.low):
-            return fmt.format(self.value)
-        return f"{fmt.format(self.value)} ({fmt.format(self.low)} to {fmt.format(self.high)})"
+            return format_number(fmt, self.value)
+        shown = (format_number(fmt, x) for x in (self.value, self.low, self.high))
+        return "{} ({} to {})".format(*shown)
 
 
 def mean_ci(values: Iterable[float], level: float = LEVEL) -> Estimate:
