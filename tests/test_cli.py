@@ -140,3 +140,10 @@ def test_schema_is_json_naming_every_kind(tmp_path):
     res = wom("schema", "--out", str(out))
     assert res.returncode == 0 and res.stdout == "", res.stderr
     assert json.loads(out.read_text()) == schema
+
+
+def test_schema_out_below_a_file_is_one_line_naming_it(tmp_path):
+    (tmp_path / "afile").write_text("mine")
+    res = wom("schema", "--out", str(tmp_path / "afile" / "x.json"))
+    assert res.returncode == 2 and res.stderr.strip() == f"error: --out {tmp_path / 'afile'}: is a file, not a folder"
+    assert (tmp_path / "afile").read_text() == "mine"

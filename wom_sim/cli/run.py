@@ -16,7 +16,14 @@ from wom_sim.cli.common import bundled_scenarios_dir, cli, figure_format_option,
 from wom_sim.cli.experiments import executor_options, run_replicated
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import build_graph, check_network, estimate_memory_bytes
-from wom_sim.output import atomic_dir, atomic_file, check_finite_frame, prepare_out, write_table
+from wom_sim.output import (
+    atomic_dir,
+    atomic_file,
+    check_finite_frame,
+    check_writable_file,
+    prepare_out,
+    write_table,
+)
 from wom_sim.report.changes import changed_yaml
 from wom_sim.scenario.loading import load_scenario, read_text_file, scenario_to_yaml, scenario_warnings
 from wom_sim.scenario.schema import scenario_json_schema
@@ -238,6 +245,8 @@ def schema(out_file: str | None) -> None:
     scenario file that starts with `# yaml-language-server: $schema=scenario.schema.json` is completed and
     checked as it is typed.
     """
+    if out_file is not None:
+        check_writable_file(out_file)  # a folder, a special file or a path below a file: one line, nothing written
     text = json.dumps(scenario_json_schema(), indent=2) + "\n"
     if out_file is None:
         click.echo(text, nl=False)
