@@ -340,10 +340,7 @@ def apply_overrides(data: dict, overrides: list[str] | dict[str, Any], source: s
             node = child
         last = parts[-1]
         if isinstance(node, list):
-            idx = int(last) if last.isascii() and last.isdigit() else None
-            if idx is None or idx >= len(node):
-                raise ScenarioError(f"{source}: {dotted}: list index {last!r} out of range (0-{len(node) - 1})")
-            node[idx] = value
+            node[_list_index(node, last, dotted, source)] = value
         else:
             node[last] = value
     return data
@@ -363,9 +360,18 @@ def _split_override(text: str, source: str) -> tuple[str, Any]:
 
 
 def _list_item(node: list, part: str, dotted: str, source: str) -> Any:
-    if not (part.isascii() and part.isdigit()) or int(part) >= len(node):
-        raise ScenarioError(f"{source}: {dotted}: list index {part!r} out of range (0-{len(node) - 1})")
-    return node[int(part)]
+    return node[_list_index(node, part, dotted, source)]
+
+
+def _list_index(node: list, part: str, dotted: str, source: str) -> int:
+    """The index `part` names in list `node`, or one line saying why it names none (--set cannot add items)."""
+    if not (part.isascii() and part.isdigit()):
+        raise ScenarioError(f"{source}: {dotted}: {part!r} is not a list index (a number 0, 1, ... goes here)")
+    if not node:
+        raise ScenarioError(f"{source}: {dotted}: the list is empty; --set changes items, add them in the file")
+    if int(part) >= len(node):
+        raise ScenarioError(f"{source}: {dotted}: list index {part} out of range (0-{len(node) - 1})")
+    return int(part)
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
