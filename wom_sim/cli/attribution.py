@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from wom_sim.cli.common import cli, resolve_scenario_path, set_option
+from wom_sim.cli.common import cli, paired_replications_option, resolve_scenario_path, set_option
 from wom_sim.cli.experiments import (
     _executor,
     _need_xlsx,
@@ -29,14 +29,7 @@ def _share(value: float, low: float, high: float) -> str:
 
 @cli.command()
 @click.argument("scenario", metavar="SCENARIO")
-@click.option(
-    "--replications",
-    "-r",
-    type=click.IntRange(2, 100_000),
-    default=20,
-    show_default=True,
-    help="Paired replications per arm (the base and one arm per channel switched off).",
-)
+@paired_replications_option(20, "Paired replications per arm (the base and one arm per channel switched off).")
 @set_option
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Base seed of the replications (default: SCENARIO's).")
 @click.option("--ticks", type=click.IntRange(1, 100_000), help="Number of ticks.")

@@ -62,6 +62,13 @@ def bundled_scenarios_dir() -> Path:
     return BUNDLED_DIR
 
 
+def paired_replications_option(default: int, help: str):
+    """`-r/--replications` of a paired study (compare, attribution, curves): at least 2, as a paired CI needs."""
+    return click.option(
+        "--replications", "-r", type=click.IntRange(2, 100_000), default=default, show_default=True, help=help
+    )
+
+
 def set_option(f):
     """The repeatable `--set key.sub=value` option."""
     return click.option(

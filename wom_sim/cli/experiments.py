@@ -11,7 +11,13 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from wom_sim.cli.common import cli, figure_format_option, resolve_scenario_path, set_option
+from wom_sim.cli.common import (
+    cli,
+    figure_format_option,
+    paired_replications_option,
+    resolve_scenario_path,
+    set_option,
+)
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import check_network
 from wom_sim.output import add_warnings, check_writable_file, prepare_out
@@ -363,14 +369,7 @@ def check_outcome_names(outcomes) -> None:
 @cli.command()
 @click.argument("base", metavar="BASE")
 @click.argument("treatments", metavar="TREATMENT...", nargs=-1, required=True)
-@click.option(
-    "--replications",
-    "-r",
-    type=click.IntRange(2, 100_000),
-    default=30,
-    show_default=True,
-    help="Replications per arm (replication i of every arm shares its seed).",
-)
+@paired_replications_option(30, "Replications per arm (replication i of every arm shares its seed).")
 @set_option
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Base seed of the replications (default: BASE's).")
 @click.option("--ticks", type=click.IntRange(1, 100_000), help="Number of ticks of every arm.")

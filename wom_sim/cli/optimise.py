@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from wom_sim.cli.common import cli, set_option
+from wom_sim.cli.common import cli, paired_replications_option, set_option
 from wom_sim.cli.experiments import EXIT_INTERRUPTED, _executor, check_outcome_names, executor_options
 
 
@@ -32,14 +32,7 @@ def _interruptible():
     metavar="KEY=LOW:HIGH:STEPS",
     help="A lever and its levels, e.g. kol_campaign.select.k=0:80:9 (repeatable).",
 )
-@click.option(
-    "-r",
-    "--replications",
-    type=click.IntRange(2, 100_000),
-    default=20,
-    show_default=True,
-    help="Replications per level; every level runs on the same seeds (paired).",
-)
+@paired_replications_option(20, "Replications per level; every level runs on the same seeds (paired).")
 @click.option("--outcome", "outcomes", multiple=True, help="Outcomes (stat:column; default profit, adoption, NPS).")
 @click.option("--seed", type=click.IntRange(0, 2**62), help="Base seed of the replications (default: scenario's).")
 @click.option(
