@@ -91,6 +91,11 @@ def test_bad_input_is_one_line(tmp_path):
         compare(make(n=300, ticks=5), make(n=300, ticks=5), replications=2, outcomes=["npss"])
     with pytest.raises(ScenarioError, match="at least one treatment"):
         compare(make(n=300, ticks=5))
+    # A tick past the horizon is NaN in every run: refused before anything runs (nothing written to `out`).
+    with pytest.raises(ScenarioError, match=r"tick 5 is past the horizon of 5 ticks \(allowed: 0-4\)"):
+        compare(make(n=300, ticks=5), make(n=300, ticks=5), replications=2, outcomes=["at:5:profit"],
+                out=tmp_path / "late")  # fmt: skip
+    assert not (tmp_path / "late").exists()
 
 
 def test_uplift_over_time_and_arms_over_time():

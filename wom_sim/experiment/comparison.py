@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 
 import wom_sim.display as display
-from wom_sim.analysis.outcomes import add_derived, outcome, paired_outcomes, run_outcomes, split_outcomes
+from wom_sim.analysis.outcomes import (
+    add_derived,
+    check_horizon,
+    outcome,
+    paired_outcomes,
+    run_outcomes,
+    split_outcomes,
+)
 from wom_sim.analysis.segments import BY, check_by, group_differences
 from wom_sim.analysis.statistics import mean_ci, paired_difference, roi, t_half_width, timeseries_ci
 from wom_sim.analysis.verdicts import (
@@ -276,6 +283,7 @@ def compare(
     names = list(outcomes or COMPARE_OUTCOMES)
     for name in names:
         outcome(name)  # an unknown outcome fails before anything runs
+        check_horizon(name, arms[0].scenario.ticks)  # and so does a tick past the horizon (NaN in every run)
     if by is not None:
         check_by(by, all(arm.scenario.competitors for arm in arms))  # brand: every arm needs rivals to say it
     store, execution, notes = run_study(
