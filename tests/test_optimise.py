@@ -140,3 +140,32 @@ def test_without_optuna_the_command_says_which_extra_to_install_before_running(t
     monkeypatch.setitem(__import__("sys").modules, "optuna", None)  # `import optuna` raises ImportError
     error = _refused(tmp_path, 5000)
     assert "optuna" in error and "wom-sim[calibrate]" in error, error
+
+
+def test_the_command_line_changes_the_spec_for_one_run(tmp_path):
+    # --set, --ticks, --trials, -r and --check-replications replace the spec's values (a quick look at a small
+    # market), the command line winning over the spec's own `set:`.
+    spec = tmp_path / "plan.yaml"
+    spec.write_text(
+        f"scenario: {_market(tmp_path)}\nset: {{network.n: 400}}\nlevers: {{{KOL}: {{low: 0, high: 10}}}}\n"
+        "trials: 40\nreplications: 8\ncheck_replications: 30\n"
+    )
+    opt = load_optimisation(spec, ["network.n=200", "wom.contact_prob=0.2", "ticks=10"], trials=3, replications=2,
+                            check_replications=None)  # fmt: skip
+    assert (opt.spec.trials, opt.spec.replications, opt.spec.check_replications) == (3, 2, 30)
+    assert (opt.current.network.n, opt.current.ticks, opt.current.wom.contact_prob) == (200, 10, 0.2)
+    with pytest.raises(ScenarioError, match=r"--set: 'ticks' must look like key.sub=value"):
+        load_optimisation(spec, ["ticks"])
+
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    args = ["optimise", str(spec), "--set", "network.n=150", "--ticks", "8", "--trials", "2", "-r", "2",
+            "--check-replications", "2", "--workers", "0", "--out", str(tmp_path / "out")]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    import yaml
+
+    plan = yaml.safe_load((tmp_path / "out" / "plan.yaml").read_text())
+    assert (plan["network"]["n"], plan["ticks"]) == (150, 8) and "recommended:" in result.output

@@ -107,13 +107,31 @@ def curves(scenario, levers, replications, outcomes, seed, steps, out_dir, overr
 @cli.command()
 @click.argument("spec")
 @click.option("--out", "out_dir", default=None, help="Store folder (default runs/<spec name>; resumable).")
+@set_option
+@click.option("--ticks", type=click.IntRange(1, 100_000), help="Number of ticks of every run (--set ticks=N).")
+@click.option("--trials", type=click.IntRange(1, 10_000), help="Plans to try (default: the spec's trials).")
+@click.option(
+    "--replications", "-r", type=click.IntRange(2, 1_000),
+    help="Seeds a surviving plan is run on (default: the spec's replications).",
+)  # fmt: skip
+@click.option(
+    "--check-replications", type=click.IntRange(2, 10_000),
+    help="Fresh seeds of the final paired check (default: the spec's check_replications).",
+)  # fmt: skip
 @executor_options
-def optimise(spec, out_dir, workers, dask, dask_local):
-    """Find the best split of the budget between the levers of SPEC (YAML), then check it on fresh seeds."""
+def optimise(spec, out_dir, overrides, ticks, trials, replications, check_replications, workers, dask, dask_local):
+    """Find the best split of the budget between the levers of SPEC (YAML), then check it on fresh seeds.
+
+    --set, --ticks, --trials, -r and --check-replications change the spec for this run (a quick look at a small
+    market: --set network.n=2000 --ticks 26 --trials 8 -r 2 --check-replications 4).
+    """
     from wom_sim.experiment.optimise import optimise as run_optimise  # lazy: CLI start-up time
     from wom_sim.experiment.optimise_spec import load_optimisation  # lazy: CLI start-up time
 
-    plan = load_optimisation(spec)  # bad input fails here, before anything runs
+    sets = [*overrides, *([f"ticks={ticks}"] if ticks else [])]
+    plan = load_optimisation(  # bad input fails here, before anything runs
+        spec, sets, trials=trials, replications=replications, check_replications=check_replications
+    )
     out_dir = out_dir or f"runs/{plan.name}"
     with _executor(workers, dask, dask_local, False) as executor, _interruptible():
         result = run_optimise(plan, out=out_dir, executor=executor, progress=True)

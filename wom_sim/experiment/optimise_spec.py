@@ -45,6 +45,7 @@ from wom_sim.scenario.loading import (
     format_validation_error,
     load_raw,
     read_yaml_mapping,
+    split_override,
 )
 from wom_sim.scenario.schema import Scenario, Strict
 
@@ -212,10 +213,18 @@ def _link_path(raw: dict, key: str, where: str) -> str:
     return link_path
 
 
-def load_optimisation(path: str | Path) -> Optimisation:
-    """Read and validate an optimiser spec file; raise ScenarioError (one line naming file and key) on bad input."""
+def load_optimisation(path: str | Path, sets: list[str] | tuple[str, ...] = (), **replaced: Any) -> Optimisation:
+    """Read and validate an optimiser spec file; raise ScenarioError (one line naming file and key) on bad input.
+
+    `sets`: `key.sub=value` overrides added to the spec's `set:` (the command line's --set, which wins);
+    `replaced`: spec keys given on the command line (trials=, replications=, ...; None = the spec's).
+    """
     path = Path(path)
     data = read_yaml_mapping(path, "optimiser spec")
+    given = data.get("set") or {}
+    if sets and isinstance(given, dict):  # a `set:` that is no mapping is left for the validation to refuse
+        data = {**data, "set": {**given, **dict(split_override(o) for o in sets)}}
+    data = {**data, **{key: value for key, value in replaced.items() if value is not None}}
     unknown = [k for k in data if k not in OptimiseSpec.model_fields]
     if unknown:
         allowed = sorted(OptimiseSpec.model_fields)

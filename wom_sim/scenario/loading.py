@@ -319,7 +319,7 @@ def parse_value(text: str, source: str = "--set") -> Any:
 
 def apply_overrides(data: dict, overrides: list[str] | dict[str, Any], source: str = "--set") -> dict:
     """Apply dotted overrides (`wom.contact_prob=0.2`) to a raw scenario dict; list items by index."""
-    items = overrides.items() if isinstance(overrides, dict) else [_split_override(o, source) for o in overrides]
+    items = overrides.items() if isinstance(overrides, dict) else [split_override(o, source) for o in overrides]
     data = copy.deepcopy(data)
     for dotted, value in items:
         if not isinstance(dotted, str) or not dotted or len(dotted.split(".")) > MAX_KEY_PARTS:
@@ -346,7 +346,8 @@ def apply_overrides(data: dict, overrides: list[str] | dict[str, Any], source: s
     return data
 
 
-def _split_override(text: str, source: str) -> tuple[str, Any]:
+def split_override(text: str, source: str = "--set") -> tuple[str, Any]:
+    """`key.sub=value` as (dotted key, parsed value); one line naming `source` for text that is not one."""
     if "=" not in text:
         raise ScenarioError(f"{source}: {text[:60]!r} must look like key.sub=value")
     key, value = text.split("=", 1)
