@@ -349,9 +349,14 @@ def format_number(fmt: str, value: float | None) -> str:
     return _zero_unsigned(fmt.format(value), "+" in fmt)
 
 
+def _shows_zero(text: str) -> bool:
+    """Whether formatted text shows a zero ("0", "0.00", "0%"): it has no non-zero digit."""
+    return not any(c in "123456789" for c in text)
+
+
 def _zero_unsigned(text: str, signed: bool) -> str:
     """A tiny negative that rounds to zero ("-0", "-0.0 pts", "-0%") shown as zero, not as a loss: "0" or "+0"."""
-    if text.startswith("-") and not any(c in "123456789" for c in text):
+    if text.startswith("-") and _shows_zero(text):
         return ("+" if signed else "") + text[1:]
     return text
 
@@ -426,7 +431,7 @@ def format_money(value: float | None, currency: str | None = None, signed: bool 
         return "n/a"
     x = abs(float(value))
     text = "0" if x == 0 else f"{x:.2f}" if x < 10 else f"{x:,.0f}"
-    if not any(c in "123456789" for c in text):  # rounds to zero: no sign, as for an exact 0
+    if _shows_zero(text):  # rounds to zero: no sign, as for an exact 0
         x, text = 0.0, "0"
     sign = "-" if value < 0 and x > 0 else ("+" if signed and x > 0 else "")
     if round(x) >= 1000:

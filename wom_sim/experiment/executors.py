@@ -189,11 +189,11 @@ class PoolExecutor(Executor):
         self.name = f"{self.workers} local process{'es' if self.workers > 1 else ''}"
         ctx = pool_context()
         self.start_method = ctx.get_start_method()  # fork: the workers are this process's children
-        parent = os.getpid() if ctx.get_start_method() == "fork" else None
+        parent = os.getpid() if self.start_method == "fork" else None
         self.pool = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=ctx, initializer=_worker_init, initargs=(parent,)
         )
-        if ctx.get_start_method() == "fork":
+        if self.start_method == "fork":
             # The model is already imported (runner imports it), so every forked worker inherits it.
             self.pool.submit(_noop).result()  # fork every worker now, before a progress bar starts a thread
 

@@ -215,10 +215,7 @@ class PopulationSpec(Spec):
             raise ValueError("at least one segment is needed")
         # A segment is known by its name everywhere (targets, person tables, `--by segment`): two of one name
         # would be one category with two shares.
-        names = [s.name for s in v]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValueError(f"segment names must be unique (repeated: {', '.join(twice)})")
+        _unique_names([s.name for s in v], "segment")
         total = sum(s.share for s in v)
         if not math.isclose(total, 1.0, abs_tol=1e-6):
             raise ValueError(f"segment shares must sum to 1 (they sum to {total:g})")
@@ -637,10 +634,7 @@ class Scenario(Spec):
     @field_validator("competitors")
     @classmethod
     def _rival_names(cls, v: list[CompetitorSpec]) -> list[CompetitorSpec]:
-        names = [c.name for c in v]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValueError(f"competitor names must be unique (repeated: {', '.join(twice)})")
+        _unique_names([c.name for c in v], "competitor")
         if len(v) > MAX_COMPETITORS:
             raise ValueError(f"at most {MAX_COMPETITORS} competitors (got {len(v)})")
         if sum(c.initial_customers + c.initial_aware for c in v) > 1:
@@ -727,3 +721,10 @@ def check_targets(scenario: Scenario) -> None:
         if target.ids is not None and n is not None and max(target.ids) >= n:
             raise ValueError(f"{section}[{i}].target.ids: id {max(target.ids)} is out of range (people are 0 .. "
                              f"{n - 1}, network.n = {n})")  # fmt: skip
+
+
+def _unique_names(names: list[str], what: str) -> None:
+    """Refuse a name given twice (a `what` is known by its name in targets, tables and breakdowns)."""
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"{what} names must be unique (repeated: {', '.join(twice)})")
