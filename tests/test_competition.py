@@ -122,7 +122,8 @@ def test_bad_competitors_are_one_clear_line(data: dict, message: str):
     ],
 )  # fmt: skip
 def test_leaving_out_who_cannot_buy_changes_nothing(monkeypatch, overrides):
-    # `_deciders` drops the people whose uniform is above a bound of their chance to buy anything; deciding everyone
+    # `can_buy` (one bound for everyone, before the fast tick computes our log-odds) and `_deciders` (a bound per
+    # person) drop the people whose uniform is above a bound of their chance to buy anything; deciding everyone
     # exactly must give the same run bit for bit (a bound that is too low would make some of them buy). Rows are
     # compared as text: a NaN metric equals itself there.
     from wom_sim.sim import competition
@@ -140,7 +141,16 @@ def test_leaving_out_who_cannot_buy_changes_nothing(monkeypatch, overrides):
         skipped["n"] += pool.size - original(pop, market, lev, sc, mt, pool, *args).size
         return pool
 
+    original_can_buy = competition.can_buy
+
+    def anyone(pop, market, *args):
+        mask = original_can_buy(pop, market, *args)
+        skipped["pre"] += 0 if mask is None else int(np.count_nonzero(~mask))
+        return None
+
+    skipped["pre"] = 0
     monkeypatch.setattr(competition, "_deciders", everyone)
+    monkeypatch.setattr(competition, "can_buy", anyone)
     exact = run(seed=11, **overrides)
-    assert skipped["n"] > 0  # the bound does leave people out, so the comparison tests it
+    assert skipped["n"] > 0 and skipped["pre"] > 0  # both bounds do leave people out, so the comparison tests them
     assert state(fast) == state(exact)

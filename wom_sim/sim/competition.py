@@ -25,7 +25,7 @@ from scipy.special import ndtri
 from wom_sim.network.graph import Graph
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim.dynamics import TickState, deliver, edge_uniforms, logistic, price_gap, pull, toward_valence
-from wom_sim.sim.levers import Levers
+from wom_sim.sim.levers import Levers, clip_array
 from wom_sim.sim.population import AWARE, CHURNED, CUSTOMER, UNAWARE, Population
 
 NONE_BRAND, OURS = -1, 0  # brand codes of the switching matrix besides the rivals 1..K
@@ -251,13 +251,19 @@ def rival_loyalty(
     repurchase, lapse and the stay term treat a rival's customers as ours (A is the person's own attachment).
     """
     w = sc.loyalty.weights
-    quality = np.array([rl.quality for rl in lev.rivals])[code - 1]
-    price = np.array([rl.price for rl in lev.rivals])[code - 1]
-    value = np.clip(quality + sc.purchase.value_price_weight * pop.price_sensitivity[idx] * (1.0 - price), 0.0, 1.0)
-    return (
-        w.value * value + (w.satisfaction + w.trust) * market.view[code - 1, idx] + w.attachment * pop.A[idx]
-        + w.brand * market.reputation[code - 1]
-    )  # fmt: skip
+    row = np.asarray(code, dtype=np.intp) - 1
+    quality = np.array([rl.quality for rl in lev.rivals]).take(row)
+    discount = np.array([1.0 - rl.price for rl in lev.rivals]).take(row)
+    value = sc.purchase.value_price_weight * pop.price_sensitivity[idx]
+    value *= discount
+    value += quality  # a + b is b + a exactly: the order of the formula above, term by term
+    clip_array(value, 0.0, 1.0, out=value)
+    view = market.view.reshape(-1).take(row * pop.n + idx)  # view[code - 1, idx] without 2-D fancy indexing
+    loyal = w.value * value
+    loyal += (w.satisfaction + w.trust) * view
+    loyal += w.attachment * pop.A[idx]
+    loyal += w.brand * market.reputation.take(row)
+    return loyal
 
 
 def rival_fit(pop: Population, market: Market, idx: np.ndarray, code: np.ndarray) -> np.ndarray:
@@ -386,6 +392,7 @@ def switch_away(
 def choose(
     pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, u: np.ndarray,
     aware: np.ndarray, logit_adopt: np.ndarray, churned: np.ndarray, logit_back: np.ndarray, reference_price: float,
+    candidates: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Everyone in the market who does not use ours chooses among ours and the rivals they know, or stays put.
 
@@ -393,6 +400,7 @@ def choose(
     `competition.category_buyer` for those who already buy a rival) or win-back log-odds (`logit_back`, CHURNED);
     each rival its `rival_utility`. A rival's customer weighs the others against staying with it (switching cost
     and stay_loyalty x their view of it). Returns (adopters, returners) of ours; rival purchases are recorded.
+    `candidates` (bool per person, from `can_buy`): only they can buy; `aware` need hold only the candidates.
     """
     comp, n = sc.competition, pop.n
     focal = np.full(n, -np.inf)
@@ -401,6 +409,8 @@ def choose(
     in_market = pop.need & (pop.status != CUSTOMER) & ((pop.status != UNAWARE) | (market.knows > 0))
     if mt.switched is not None:
         in_market &= ~mt.switched
+    if candidates is not None:
+        in_market &= candidates
     pool = _deciders(pop, market, lev, sc, mt, np.flatnonzero(in_market), focal, u, reference_price)
     # With most people in the market (the usual case) everyone's rows are computed in place and those outside get
     # -inf for every brand (so they pick the reference option): no gathers of a dozen arrays. Same numbers.
@@ -456,21 +466,76 @@ def _deciders(
     at or above that picks the reference option in `_pick` too, so leaving them out changes no number; everyone
     else is decided exactly. As `fast._adoption_ceiling` does for our adoption.
     """
-    a, comp = sc.purchase.adoption, sc.competition
-    psi = pop.price_sensitivity
-    if not pool.size or not psi.size:
+    if not pool.size or not pop.price_sensitivity.size:
         return pool
-    special = (market.rival > 0) | (market.last_brand > 0)
-    for heard in mt.heard:
-        special[heard] = True
+    special = _special(market, mt)
     keep = special[pool]
     plain = pool[~keep]
     if not plain.size:
         return pool
+    bound = _plain_rival_terms(pop, market, lev, sc, plain, reference_price)
+    if bound is None:
+        return pool
+    r_new, r_bought = bound
+    bought = (market.last_brand[plain] == OURS) | pop.experienced[plain]
+    f = np.exp(np.minimum(focal[plain], 50.0)) + np.where(bought, max(r_bought, r_new), r_new)
+    ceiling = f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
+    keep[~keep] = u[plain] < ceiling
+    return pool[keep]
+
+
+def can_buy(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, u: np.ndarray, focal_hi: float,
+    reference_price: float,
+) -> np.ndarray | None:  # fmt: skip
+    """Bool per person: who can buy any brand this tick, given that `focal_hi` bounds the adoption log-odds of ours
+    of every prospect who heard nothing about ours this tick (None: no bound, anyone can).
+
+    The bound of `_deciders` with one number for everyone: a person who is not special there, has never bought
+    (not experienced, not a lapsed customer of ours, not CHURNED: win-back log-odds) and heard nothing about ours
+    has focal log-odds at most `focal_hi` and no category-buyer term, so their chance to buy anything is at most
+    C = F / (1 + F), F = exp(focal_hi) + R (raised by the same relative 1e-6). With u >= C they pick the reference
+    option; the fast tick computes our log-odds and the choice only for the others (and for who heard about ours,
+    which it adds).
+    """
+    if not np.isfinite(focal_hi):
+        return None
+    plain = ~(_special(market, mt) | pop.experienced | (market.last_brand == OURS) | (pop.status == CHURNED))
+    bound = _plain_rival_terms(pop, market, lev, sc, plain, reference_price)
+    if bound is None:
+        return None
+    f = float(np.exp(min(focal_hi, 50.0))) + bound[0]
+    ceiling = f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
+    if ceiling >= 1.0:
+        return None
+    return ~plain | (u < ceiling)
+
+
+def _special(market: Market, mt: MarketTick) -> np.ndarray:
+    """Bool per person: uses a rival, lapsed from one, or heard about one this tick (their rows have more terms)."""
+    special = (market.rival > 0) | (market.last_brand > 0)
+    for heard in mt.heard:
+        special[heard] = True
+    return special
+
+
+def _plain_rival_terms(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, plain: np.ndarray, reference_price: float
+) -> tuple[float, float] | None:  # fmt: skip
+    """(R_new, R_bought): the sum over rivals of exp(the largest log-odds of buying it) for the `plain` people
+    (index array or bool mask), without and with the category-buyer term; None where a term is not finite.
+
+    Each term of `rival_utility` at its largest: the view at its largest over the plain (float32, rounded as each
+    person's term is), value and price at the extremes of psi; no WOM term and no win-back row for the plain.
+    """
+    a, comp = sc.purchase.adoption, sc.competition
+    psi = pop.price_sensitivity
     psi_lo, psi_hi = float(psi.min()), float(psi.max())
     r_new = r_bought = 0.0
     for c, rl in enumerate(lev.rivals, start=1):
-        row, tv = market.view[c - 1, plain], a.expectation + a.trust  # a gather and max: 5x a masked max
+        row, tv = market.view[c - 1][plain], a.expectation + a.trust  # a gather and max: 5x a masked max
+        if not row.size:
+            continue
         view_hi = float((row.max() if tv >= 0 else row.min()) * tv)  # float32, rounded as each person's term is
         w = sc.purchase.value_price_weight * (1.0 - rl.price)
         value_hi = max(a.value * float(np.clip(rl.quality + w * p, 0.0, 1.0)) for p in (psi_lo, psi_hi))
@@ -478,14 +543,10 @@ def _deciders(
         price_hi = max(-sc.purchase.price_response * gap * p for p in (psi_lo, psi_hi)) if gap else 0.0
         top = a.intercept + view_hi + a.brand * market.reputation[c - 1] + value_hi + price_hi
         if not np.isfinite(top):
-            return pool
+            return None
         r_new += float(np.exp(min(top, 50.0)))
         r_bought += float(np.exp(min(top + comp.category_buyer, 50.0)))
-    bought = (market.last_brand[plain] == OURS) | pop.experienced[plain]
-    f = np.exp(np.minimum(focal[plain], 50.0)) + np.where(bought, max(r_bought, r_new), r_new)
-    ceiling = f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
-    keep[~keep] = u[plain] < ceiling
-    return pool[keep]
+    return r_new, r_bought
 
 
 def rival_repurchase(
@@ -651,6 +712,12 @@ class Choice:
     u: np.ndarray  # the purchase stream's uniform (ours and a rival are one choice for someone not using ours)
     u_switch: np.ndarray  # the competition stream's uniform for our customers' switching
     reference_price: float
+    candidates: np.ndarray | None = None  # set by `can_buy` (the fast tick): who can buy anything this tick
+
+    def can_buy(self, focal_hi: float) -> np.ndarray | None:
+        self.candidates = can_buy(self.pop, self.market, self.lev, self.sc, self.mt, self.u, focal_hi,
+                                  self.reference_price)  # fmt: skip
+        return self.candidates
 
     def stay(self, customers: np.ndarray) -> np.ndarray:
         return switch_away(self.pop, self.market, self.lev, self.sc, self.mt, customers, self.u_switch,
@@ -658,4 +725,4 @@ class Choice:
 
     def choose(self, aware, logit_adopt, churned, logit_back) -> tuple[np.ndarray, np.ndarray]:
         return choose(self.pop, self.market, self.lev, self.sc, self.mt, self.u, aware, logit_adopt, churned,
-                      logit_back, self.reference_price)  # fmt: skip
+                      logit_back, self.reference_price, self.candidates)  # fmt: skip

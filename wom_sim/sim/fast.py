@@ -38,7 +38,7 @@ from wom_sim.network.graph import Graph
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim import competition as comp
 from wom_sim.sim import dynamics as dyn
-from wom_sim.sim.levers import Levers, clip01
+from wom_sim.sim.levers import Levers, clip01, clip_array
 from wom_sim.sim.population import ADVERTISING, AWARE, CHURNED, CUSTOMER, KOL, REFERRAL, UNAWARE, WOM, Population
 
 # The reference functions whose rules this module restates (the others it calls, so they need no guard).
@@ -337,9 +337,9 @@ class FastTick:
         reference_price: float, choice: comp.Choice | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
         """`dyn.purchase`; returns the customers after it (steps 7 and 8 act on them and change no status) and the
-        buyers (sorted, as step 6 finds them). With rivals (`choice`), every aware prospect with a need enters the
-        brand choice (no ceiling: their log-odds are the focal option's utility), and our customers may switch
-        before they rebuy, as in the reference."""
+        buyers (sorted, as step 6 finds them). With rivals (`choice`), the aware prospects with a need who can buy
+        any brand (`competition.can_buy`, or who heard about ours) enter the brand choice with their log-odds as the
+        focal option's utility, and our customers may switch before they rebuy, as in the reference."""
         n = pop.n
         gap = dyn.price_gap(lev, sc, reference_price)
         price = (
@@ -350,13 +350,14 @@ class FastTick:
         # Who heard nothing this tick has WOM impact 0 and no referral tag; of them, only a prospect whose uniform
         # is below the largest adoption probability such a prospect can have can adopt. The exact logit is
         # computed for those and for everyone who heard something (for the rest the answer is "no" either way).
-        ceiling = _adoption_ceiling(pop, lev, sc, brand, gap) if choice is None else 1.0
-        if ceiling < 1.0:
-            mark = self.mark
-            mark[(u < ceiling).nonzero()[0]] = True
-            mark[self.heard] = True
-            aware = mark.nonzero()[0]
-            mark[aware] = False
+        if choice is None:
+            ceiling = _adoption_ceiling(pop, lev, sc, brand, gap)
+            can_buy = (u < ceiling) if ceiling < 1.0 else None
+        else:  # with rivals: who can buy any brand (competition.can_buy), and who heard about ours
+            can_buy = choice.can_buy(_adoption_logit_bound(pop, lev, sc, brand, gap))
+        if can_buy is not None:
+            can_buy[self.heard] = True
+            aware = can_buy.nonzero()[0]
         else:
             aware = np.arange(n)
         aware = aware[status[aware] == AWARE]
@@ -431,9 +432,9 @@ class FastTick:
         u_quality, u_fail, u_recover = draws
         ex = sc.experience
         recovered_late = dyn.arrive_recoveries(pop, lev, t)
-        z = ndtri(_CLIP(u_quality[buyers], 1e-12, 1 - 1e-12))
+        z = ndtri(clip_array(u_quality[buyers], 1e-12, 1 - 1e-12))
 
-        x = _CLIP(lev.quality + pop.fit[buyers] + ex.noise * z, 0.0, 1.0)
+        x = clip_array(lev.quality + pop.fit[buyers] + ex.noise * z, 0.0, 1.0)
         failed = u_fail[buyers] < lev.service_failure
         recovered = failed & (u_recover[buyers] < lev.recovery_coverage)
         immediate = recovered & (lev.recovery_delay == 0)
@@ -480,7 +481,7 @@ class FastTick:
             + at.engaged_gain * pop.engaged[idx]
         )  # fmt: skip
         A = pop.A[idx]
-        pop.A[idx] = _CLIP(A + gain * (1.0 - A) - at.decay * A, 0.0, 1.0)
+        pop.A[idx] = clip_array(A + gain * (1.0 - A) - at.decay * A, 0.0, 1.0)
 
     @staticmethod
     def churn(pop: Population, lev: Levers, sc: Scenario, u: np.ndarray, st, idx: np.ndarray) -> None:
@@ -506,11 +507,23 @@ class FastTick:
 def _adoption_ceiling(pop: Population, lev: Levers, sc: Scenario, brand: float, gap: float) -> float:
     """An upper bound of the adoption probability of every prospect who heard nothing this tick (1.0: no bound).
 
+    The probability of `_adoption_logit_bound`, raised by a relative 1e-9, far above the rounding of the logit's
+    terms (about 1e-15 each), so a prospect left out by `u < ceiling` has u above their probability as the
+    reference computes it, and does not adopt there either.
+    """
+    logit = _adoption_logit_bound(pop, lev, sc, brand, gap)
+    if not np.isfinite(logit):
+        return 1.0
+    ceiling = 1.0 / (1.0 + np.exp(-logit))
+    return float(min(1.0, ceiling * (1.0 + 1e-9) + 1e-300))
+
+
+def _adoption_logit_bound(pop: Population, lev: Levers, sc: Scenario, brand: float, gap: float) -> float:
+    """An upper bound of the adoption log-odds of every prospect who heard nothing this tick (may be inf or nan).
+
     Each term of the logit at its largest: E and T at their largest in the population, V in [0, 1] (clipped),
     a per-person boost at its largest, the price term with psi in [0, 1]; WOM impact and the referral tag are 0
-    for who heard nothing. The probability of that logit is raised by a relative 1e-9, far above the rounding of
-    the logit's terms (about 1e-15 each), so a prospect left out by `u < ceiling` has u above their
-    probability as the reference computes it, and does not adopt there either.
+    for who heard nothing.
     """
     c = sc.purchase.adoption
     E_hi = _largest(pop.E, c.expectation)
@@ -518,13 +531,7 @@ def _adoption_ceiling(pop: Population, lev: Levers, sc: Scenario, brand: float, 
     boost = lev.adoption_boost
     boost_hi = float(np.max(boost)) if isinstance(boost, np.ndarray) and boost.size else float(boost or 0.0)
     price_hi = max(-sc.purchase.price_response * gap, 0.0) if gap else 0.0
-    logit = (
-        c.intercept + E_hi + T_hi + c.brand * brand + max(c.value, 0.0) + boost_hi + price_hi
-    )  # fmt: skip
-    if not np.isfinite(logit):
-        return 1.0
-    ceiling = 1.0 / (1.0 + np.exp(-logit))
-    return float(min(1.0, ceiling * (1.0 + 1e-9) + 1e-300))
+    return float(c.intercept + E_hi + T_hi + c.brand * brand + max(c.value, 0.0) + boost_hi + price_hi)
 
 
 def _largest(x: np.ndarray, coefficient: float) -> float:
@@ -545,16 +552,10 @@ def _novelty(pop: Population, sc: Scenario, idx: np.ndarray, t: int) -> np.ndarr
     return wom.talk_floor + (1.0 - wom.talk_floor) * table[age]
 
 
-# The ufunc behind `np.clip` (same loop, same numbers), called directly: `np.clip`'s Python wrappers cost more than
-# clipping a few thousand values, and a tick clips nine arrays.
-_CLIP = getattr(getattr(np, "_core", None), "umath", None)
-_CLIP = getattr(_CLIP, "clip", None) or np.clip
-
-
 def _clip_states(pop: Population) -> None:
     """`dyn.clip_states`: every continuous state clipped to [0, 1] in place."""
     for arr in (pop.E, pop.S, pop.T, pop.A, pop.L):
-        _CLIP(arr, 0.0, 1.0, out=arr)
+        clip_array(arr, 0.0, 1.0, out=arr)
 
 
 def _perceived_value(pop: Population, lev: Levers, sc: Scenario, idx: np.ndarray) -> np.ndarray | float:
