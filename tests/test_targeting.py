@@ -61,7 +61,7 @@ def test_bad_target_is_one_clear_scenario_error(target, expected):
 def test_a_target_on_a_global_kind_is_refused_naming_the_kinds_that_accept_it():
     accepting = [kind for kind, model in KINDS.items() if model.targetable]
     assert {"referral_reward", "personalised_marketing", "churn_prevention", "loyalty_program"} <= set(accepting)
-    for kind in ("price_change", "kol_campaign", "service_improvement", "fake_reviews"):
+    for kind in ("price_change", "service_improvement", "fake_reviews"):
         with pytest.raises(ScenarioError) as err:
             make([{"kind": kind, "target": {"kols": True}}], n=300)
         message = str(err.value)
@@ -250,6 +250,42 @@ def test_a_targeted_crisis_affects_only_the_target():
     assert affected.any() and (model.population.segment[affected] == 0).all()
 
 
+def test_a_targeted_kol_campaign_hires_and_posts_from_the_target_only():
+    # select by degree with a segment target: the k best-connected people of that segment, and only they post.
+    entry = {"kind": "kol_campaign", "select": {"by": "degree", "k": 8}, "screening": 1.0,
+             "target": {"segment": "individualist"}}  # fmt: skip
+    model = WomModel(make([entry], n=1500, ticks=6), seed=4)
+    iv, pop, g = model.interventions[0], model.population, model.graph
+    hired = iv.kols
+    assert hired.size == 8 and (pop.segment[hired] == 1).all()
+    degree = np.diff(g.indptr)
+    in_segment = np.flatnonzero(pop.segment == 1)
+    assert degree[hired].min() >= np.sort(degree[in_segment])[-8]  # the best 8 of the segment (ties either way)
+    model.run(6)
+    assert iv.posts == 8 * 6  # posts_per_tick 1, no backlash at screening 1: every hired KOL on every tick
+
+    # The scenario's own KOLs (no select) with a lifecycle target: only those who are customers now post.
+    entry = {"kind": "kol_campaign", "screening": 1.0, "target": {"lifecycle": ["new", "loyal", "at_risk"]}}
+    model = WomModel(make([entry], n=1500, ticks=1), seed=4)
+    customers_at_start = np.count_nonzero(model.population.status[model.interventions[0].kols] == CUSTOMER)
+    model.run(1)
+    assert model.interventions[0].posts == customers_at_start < 10
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ({"select": {"by": "greedy", "k": 3}, "target": {"segment": "individualist"}}, "select.by 'greedy' cannot"),
+        ({"select": {"by": "degree", "k": 900}, "target": {"segment": "individualist", "kols": True}},
+         "kol_campaign: select.k = 900 is more than the"),
+    ],
+)  # fmt: skip
+def test_a_kol_campaign_target_that_cannot_be_met_is_one_line(entry, expected):
+    with pytest.raises(ScenarioError) as err:
+        WomModel(make([{"kind": "kol_campaign", **entry}], n=1500, ticks=2), seed=1)
+    assert expected in str(err.value) and "\n" not in str(err.value)
+
+
 def test_the_fast_tick_matches_the_reference_with_targeted_levers():
     # Per-person talk multipliers and referral tags (a targeted reward stacked with an untargeted service
     # improvement, which multiplies the array), targeted repurchase boosts and retention offers: bit-identical.
@@ -259,6 +295,7 @@ def test_the_fast_tick_matches_the_reference_with_targeted_levers():
         {"kind": "personalised_marketing", "target": {"lifecycle": "loyal"}},
         {"kind": "churn_prevention", "target": {"segment": "individualist"}},
         {"kind": "advertising", "reach_multiplier": 6, "claim": 0.95, "target": {"segment": "collectivist"}},
+        {"kind": "kol_campaign", "select": {"by": "pagerank", "k": 5}, "target": {"segment": "individualist"}},
     ]
     reference, candidate = (WomModel(make(entries, n=600, ticks=20), seed=8) for _ in range(2))
     reference.kernel = "reference"

@@ -27,7 +27,10 @@ GREEDY_CASCADES = 20  # Monte-Carlo live-edge worlds; Kempe et al. used 10,000 b
 GREEDY_DIRECTED_POOL = 10  # directed graphs: greedy candidates = top (this x k, at least 100) by degree
 
 
-def select_kols(graph: Graph, select: KolSelect, rng: np.random.Generator, time_budget: float = 30.0) -> np.ndarray:
+def select_kols(
+    graph: Graph, select: KolSelect, rng: np.random.Generator, time_budget: float = 30.0,
+    among: np.ndarray | None = None,
+) -> np.ndarray:  # fmt: skip
     """Choose the KOLs of a graph.
 
     Parameters
@@ -37,6 +40,7 @@ def select_kols(graph: Graph, select: KolSelect, rng: np.random.Generator, time_
     rng : draws of the random, betweenness-sampling and greedy methods.
     time_budget : seconds for greedy (then the rest by degree) and sampled betweenness (then fewer sources);
         either warns when it runs out.
+    among : bool per node, or None: choose only among these (a targeted campaign); not for greedy or ids.
 
     Returns
     -------
@@ -45,16 +49,20 @@ def select_kols(graph: Graph, select: KolSelect, rng: np.random.Generator, time_
     Raises
     ------
     ScenarioError
-        k larger than the graph; an id that is not in the graph.
+        k larger than the graph (or than `among`); an id that is not in the graph.
     """
     if select.by == "ids":
         return _by_ids(graph, select.ids)
     k = select.k
     if k > graph.n:
         raise ScenarioError(f"kols.select.k = {k} is more than the {graph.n} people in the graph")
+    if among is not None and k > np.count_nonzero(among):
+        raise ScenarioError(f"select.k = {k} is more than the {np.count_nonzero(among)} people the target names")
     if k == 0:
         return np.empty(0, np.int64)
     if select.by == "random":
+        if among is not None:
+            return rng.choice(np.flatnonzero(among), size=k, replace=False).astype(np.int64)
         return rng.choice(graph.n, size=k, replace=False).astype(np.int64)
     if select.by == "greedy":
         return _greedy(graph, k, rng, time_budget)
@@ -67,6 +75,8 @@ def select_kols(graph: Graph, select: KolSelect, rng: np.random.Generator, time_
         score = [_betweenness(graph, rng, time_budget)]
     else:  # kcore: the innermost shell first, the best-connected in it first
         score = [core_numbers(graph), degree]
+    if among is not None:  # the people named first, then each ranking among them
+        score = [among.astype(np.int8), *score]
     return _top(score, k)
 
 

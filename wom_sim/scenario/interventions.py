@@ -253,6 +253,10 @@ class AdvertisingParams(InterventionSpec):
 class KolCampaignParams(InterventionSpec):
     """`kol_campaign`: paid KOL posts."""
 
+    targetable = (
+        "which of the campaign's KOLs post (judged each tick on air); with `select` by a ranking or at random (not "
+        "greedy), the `k` hired are the best `k` of the people the target names at the start"
+    )
     kind: Literal["kol_campaign"] = kind_field()
     select: KolSelect | None = param(
         None,
@@ -316,6 +320,14 @@ class KolCampaignParams(InterventionSpec):
     backlash_brand_shock: float = param(
         0.01, "share of brand reputation B lost per backlash", "share", "assumption", ge=0, le=1
     )
+
+    @model_validator(mode="after")
+    def _greedy_is_not_targeted(self) -> KolCampaignParams:
+        # Greedy influence maximisation picks seeds over the whole graph; restricting its candidates is not built.
+        if self.target is not None and self.select is not None and self.select.by == "greedy":
+            raise ValueError("target: select.by 'greedy' cannot be targeted (use degree, pagerank, betweenness, "
+                             "kcore, random or ids with a target)")  # fmt: skip
+        return self
 
 
 class ReferralRewardParams(InterventionSpec):

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from wom_sim.errors import ScenarioError
 from wom_sim.network.kols import select_kols
 from wom_sim.scenario.interventions import (
     AdvertisingParams,
@@ -77,7 +78,12 @@ class KolCampaign(Intervention):
             self.kols = np.array(ctx.kol_ids, dtype=np.int64)
         else:
             rng = np.random.default_rng(self.seed_sequence(ctx, -1))
-            self.kols = np.asarray(select_kols(ctx.graph, p.select, rng, time_budget=p.time_budget), np.int64)
+            among = self.target_mask(ctx, 0) if p.select.by != "ids" else None  # a targeted hire: from the target
+            try:
+                kols = select_kols(ctx.graph, p.select, rng, time_budget=p.time_budget, among=among)
+            except ScenarioError as err:
+                raise ScenarioError(f"{self.name}: {err}") from None
+            self.kols = np.asarray(kols, np.int64)
             kols = ctx.scenario.kols
             ctx.request(PromoteKols(self.kols, kols.credibility, kols.talkativeness))
         self.hired = np.ones(self.kols.size, dtype=bool)  # dropped after a backlash
@@ -90,6 +96,9 @@ class KolCampaign(Intervention):
         k = self.kols.size
         u = self.uniforms(ctx, t, 2 * k)
         posting = self.hired & (u[:k] < p.posts_per_tick)
+        who = self.target_mask(ctx, t)
+        if who is not None:  # only the hired KOLs the target names now post (the draws stay those of all hired)
+            posting &= who[self.kols]
         posters = self.kols[posting]
         mask = np.zeros(n, dtype=bool)
         mask[posters] = True
