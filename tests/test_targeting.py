@@ -286,6 +286,32 @@ def test_a_kol_campaign_target_that_cannot_be_met_is_one_line(entry, expected):
     assert expected in str(err.value) and "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("delay", [0, 2])
+def test_a_targeted_service_recovery_recovers_and_bills_the_target_only(delay):
+    # No recovery by default (coverage 0) and many failures: every recovery is the programme's, so all of them
+    # must be in the target, and its cost is exactly cost_per_case x the target's recoveries.
+    entry = {"kind": "service_recovery", "coverage": 1.0, "delay": delay, "cost_per_case": 20,
+             "target": {"segment": "collectivist"}}  # fmt: skip
+    data = {"ticks": 15, "network": {"n": 1500}, "brand": {"service_failure": 0.3},
+            "experience": {"recovery": {"coverage": 0.0}}, "interventions": [entry]}  # fmt: skip
+    model = WomModel(build_scenario(data, "test"), seed=2)
+    model.run()
+    pop = model.population
+    target = pop.segment == 0
+    assert pop.recoveries[target].sum() > 20 and pop.recoveries[~target].sum() == 0  # about 50 with this seed
+    assert model.metrics_frame()["cost_service_recovery"].sum() == 20 * pop.recoveries[target].sum()
+    assert model.interventions[0].cases == pop.recoveries.sum()
+    lev = model.last_levers
+    assert (lev.recovery_coverage[target] == 1.0).all() and (lev.recovery_coverage[~target] == 0.0).all()
+    # With the scenario's own recovery for everyone else, the programme still bills only the target's cases.
+    data["experience"]["recovery"]["coverage"] = 0.5
+    model = WomModel(build_scenario(data, "test"), seed=2)
+    model.run()
+    pop = model.population
+    assert pop.recoveries[~target].sum() > 10  # the scenario's recoveries (about 25 with this seed)
+    assert model.metrics_frame()["cost_service_recovery"].sum() == 20 * pop.recoveries[target].sum()
+
+
 def test_the_fast_tick_matches_the_reference_with_targeted_levers():
     # Per-person talk multipliers and referral tags (a targeted reward stacked with an untargeted service
     # improvement, which multiplies the array), targeted repurchase boosts and retention offers: bit-identical.
@@ -296,9 +322,11 @@ def test_the_fast_tick_matches_the_reference_with_targeted_levers():
         {"kind": "churn_prevention", "target": {"segment": "individualist"}},
         {"kind": "advertising", "reach_multiplier": 6, "claim": 0.95, "target": {"segment": "collectivist"}},
         {"kind": "kol_campaign", "select": {"by": "pagerank", "k": 5}, "target": {"segment": "individualist"}},
+        {"kind": "service_recovery", "delay": 2, "paradox": 0.1, "target": {"lifecycle": "loyal"}},
     ]
     reference, candidate = (WomModel(make(entries, n=600, ticks=20), seed=8) for _ in range(2))
     reference.kernel = "reference"
     _assert_identical_runs(reference, candidate, 20)
     assert np.ndim(candidate.last_levers.talk_multiplier) == 1 and candidate.last_levers.referral_senders.any()
     assert np.ndim(candidate.last_levers.ad_reach) == 1 and np.ndim(candidate.last_levers.claim) == 1
+    assert np.ndim(candidate.last_levers.recovery_delay) == 1 and candidate.population.recoveries.sum() > 0

@@ -557,6 +557,10 @@ class ServiceImprovementParams(InterventionSpec):
 class ServiceRecoveryParams(InterventionSpec):
     """`service_recovery`: service recovery."""
 
+    targetable = (
+        "whose failures the programme recovers (its coverage, delay, effectiveness and paradox; everyone else keeps "
+        "the scenario's `experience.recovery`); its cost counts the target's recoveries"
+    )
     kind: Literal["service_recovery"] = kind_field()
     coverage: float = param(0.8, "share of failures recovered", "share", "facts F9: coverage 0.8", ge=0, le=1)
     delay: int = param(

@@ -434,13 +434,28 @@ def purchase(
 def arrive_recoveries(pop: Population, lev: Levers, t: int) -> int:
     """Delayed service recoveries due now reach their customers: S and T restored toward pre-failure levels."""
     arrived = pop.pending_recoveries.pop(t, [])
-    eff, paradox = lev.recovery_effectiveness, lev.recovery_paradox
     for who, S_pre, T_pre in arrived:  # one entry per tick of failures: a handful of array operations each
+        eff = _at(lev.recovery_effectiveness, who)  # today's programme (per person: a targeted one)
         pop.S[who] = pull(pop.S[who], S_pre, eff)
-        pop.S[who] += paradox * (1.0 - pop.S[who])
+        pop.S[who] += _at(lev.recovery_paradox, who) * (1.0 - pop.S[who])
         pop.T[who] = pull(pop.T[who], T_pre, eff)
         np.add.at(pop.recoveries, who, 1)
     return int(sum(who.size for who, _, _ in arrived))
+
+
+def queue_recoveries(
+    pop: Population, t: int, delay: int | np.ndarray, delayed: np.ndarray, buyers: np.ndarray, S_prev: np.ndarray,
+    T: np.ndarray,
+) -> None:  # fmt: skip
+    """Recoveries that take `delay` ticks (per buyer with a targeted programme) wait for `arrive_recoveries`."""
+    if not delayed.any():
+        return
+    if np.ndim(delay) == 0:
+        pop.pending_recoveries.setdefault(t + delay, []).append((buyers[delayed], S_prev[delayed], T[delayed]))
+        return
+    for d in np.unique(delay[delayed]):  # a loop over the distinct delays (the target's and everyone else's)
+        due = delayed & (delay == d)
+        pop.pending_recoveries.setdefault(t + int(d), []).append((buyers[due], S_prev[due], T[due]))
 
 
 def disconfirm(
@@ -524,23 +539,23 @@ def experience(
 
     x = np.clip(lev.quality + pop.fit[buyers] + ex.noise * z, 0.0, 1.0)
     failed = u_fail[buyers] < lev.service_failure
-    recovered = failed & (u_recover[buyers] < lev.recovery_coverage)
-    immediate = recovered & (lev.recovery_delay == 0)
-    delayed = recovered & (lev.recovery_delay > 0)
+    # The recovery levers are per person with a targeted programme (scalars otherwise).
+    recovered = failed & (u_recover[buyers] < _at(lev.recovery_coverage, buyers))
+    delay = _at(lev.recovery_delay, buyers)
+    immediate = recovered & (delay == 0)
+    delayed = recovered & (delay > 0)
     unrecovered = failed & ~immediate
-    soft = np.maximum(0.0, x - ex.failure_penalty * (1 - lev.recovery_effectiveness))
+    soft = np.maximum(0.0, x - ex.failure_penalty * (1 - _at(lev.recovery_effectiveness, buyers)))
     x = np.where(immediate, soft, np.where(failed, np.maximum(0.0, x - ex.failure_penalty), x))
 
     E, T = pop.E[buyers], pop.T[buyers]
     first = ~pop.experienced[buyers]
     S_prev = np.where(first, E, pop.S[buyers])
-    if delayed.any():
-        queue = pop.pending_recoveries.setdefault(t + lev.recovery_delay, [])
-        queue.append((buyers[delayed], S_prev[delayed], T[delayed]))
+    queue_recoveries(pop, t, delay, delayed, buyers, S_prev, T)
 
     S_new, pop.E[buyers], pop.T[buyers] = disconfirm(ex, x, E, S_prev, T, first, unrecovered)
     # Recovery paradox (opt-in): a recovered customer ends up above where the experience alone would put them.
-    pop.S[buyers] = np.where(immediate, S_new + lev.recovery_paradox * (1.0 - S_new), S_new)
+    pop.S[buyers] = np.where(immediate, S_new + _at(lev.recovery_paradox, buyers) * (1.0 - S_new), S_new)
 
     pop.experienced[buyers] = True
     pop.purchases[buyers] += 1

@@ -73,7 +73,7 @@ def reference_fingerprint() -> str:
 # The fingerprint of the reference this module was checked against (bit-identical state in
 # tests/test_fast_kernel.py). When the reference tick gains a rule, a scenario key, a lever or a per-person array,
 # the fingerprint changes and every run takes the reference tick until this module mirrors it and this is updated.
-MIRRORED_FINGERPRINT = "8bc4e5da43c52b3e"
+MIRRORED_FINGERPRINT = "b78e2c273301d68d"
 
 
 @functools.cache
@@ -436,22 +436,21 @@ class FastTick:
 
         x = clip_array(lev.quality + pop.fit[buyers] + ex.noise * z, 0.0, 1.0)
         failed = u_fail[buyers] < lev.service_failure
-        recovered = failed & (u_recover[buyers] < lev.recovery_coverage)
-        immediate = recovered & (lev.recovery_delay == 0)
-        delayed = recovered & (lev.recovery_delay > 0)
+        recovered = failed & (u_recover[buyers] < dyn._at(lev.recovery_coverage, buyers))
+        delay = dyn._at(lev.recovery_delay, buyers)
+        immediate = recovered & (delay == 0)
+        delayed = recovered & (delay > 0)
         unrecovered = failed & ~immediate
-        soft = np.maximum(0.0, x - ex.failure_penalty * (1 - lev.recovery_effectiveness))
+        soft = np.maximum(0.0, x - ex.failure_penalty * (1 - dyn._at(lev.recovery_effectiveness, buyers)))
         x = np.where(immediate, soft, np.where(failed, np.maximum(0.0, x - ex.failure_penalty), x))
 
         E, T = pop.E[buyers], pop.T[buyers]
         first = ~pop.experienced[buyers]
         S_prev = np.where(first, E, pop.S[buyers])
-        if delayed.any():
-            queue = pop.pending_recoveries.setdefault(t + lev.recovery_delay, [])
-            queue.append((buyers[delayed], S_prev[delayed], T[delayed]))
+        dyn.queue_recoveries(pop, t, delay, delayed, buyers, S_prev, T)
 
         S_new, pop.E[buyers], pop.T[buyers] = dyn.disconfirm(ex, x, E, S_prev, T, first, unrecovered)
-        pop.S[buyers] = np.where(immediate, S_new + lev.recovery_paradox * (1.0 - S_new), S_new)
+        pop.S[buyers] = np.where(immediate, S_new + dyn._at(lev.recovery_paradox, buyers) * (1.0 - S_new), S_new)
 
         pop.experienced[buyers] = True
         pop.purchases[buyers] += 1

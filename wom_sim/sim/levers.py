@@ -14,6 +14,11 @@ import numpy as np
 
 from wom_sim.scenario.schema import Scenario
 
+# The ufunc behind `np.clip` (same loop, same numbers), called directly: `np.clip`'s Python wrappers cost more than
+# clipping a few thousand values, and a tick clips a dozen arrays. clip_array(x, lo, hi[, out=]) as np.clip.
+clip_array = getattr(getattr(np, "_core", None), "umath", None)
+clip_array = getattr(clip_array, "clip", None) or np.clip
+
 
 @dataclass
 class RivalLevers:
@@ -45,10 +50,10 @@ class Levers:
     price: float
     ad_reach: float | np.ndarray  # per tick ad reach among the never-experienced (per person: a targeted campaign)
     claim: float | np.ndarray  # quality the ads claim (per person: a targeted campaign's claim for its target)
-    recovery_coverage: float
-    recovery_delay: int
-    recovery_effectiveness: float
-    recovery_paradox: float
+    recovery_coverage: float | np.ndarray  # share of failures recovered (per person: a targeted programme)
+    recovery_delay: int | np.ndarray  # ticks until a recovery reaches the customer (int64 per person if targeted)
+    recovery_effectiveness: float | np.ndarray  # share of a failure's damage a recovery gives back
+    recovery_paradox: float | np.ndarray  # satisfaction above the unfailed level after an on-the-spot recovery
     talk_multiplier: float | np.ndarray = 1.0  # multiplies positive-WOM probability (incentives, smart service)
     referral_active: bool = False  # positive messages from customers carry a referral tag
     referral_senders: np.ndarray | None = None  # bool mask: whose messages carry the tag (None: every customer's)
@@ -110,7 +115,8 @@ class Levers:
         self.service_failure = clip01(self.service_failure)
         self.ad_reach = clip01(self.ad_reach) if np.ndim(self.ad_reach) == 0 else np.clip(self.ad_reach, 0.0, 1.0)
         self.claim = clip01(self.claim) if np.ndim(self.claim) == 0 else np.clip(self.claim, 0.0, 1.0)
-        self.recovery_coverage = clip01(self.recovery_coverage)
+        cover = self.recovery_coverage
+        self.recovery_coverage = clip01(cover) if np.ndim(cover) == 0 else clip_array(cover, 0.0, 1.0)
         self.price = max(float(self.price), 1e-6)
         for rl in self.rivals or ():
             rl.quality = clip01(rl.quality)
@@ -130,9 +136,3 @@ def clip01(x: float) -> float:
         return x
     x = x if x >= 0.0 else 0.0
     return x if x <= 1.0 else 1.0
-
-
-# The ufunc behind `np.clip` (same loop, same numbers), called directly: `np.clip`'s Python wrappers cost more than
-# clipping a few thousand values, and a tick clips a dozen arrays. clip_array(x, lo, hi[, out=]) as np.clip.
-clip_array = getattr(getattr(np, "_core", None), "umath", None)
-clip_array = getattr(clip_array, "clip", None) or np.clip

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from wom_sim.scenario.interventions import ServiceImprovementParams, ServiceRecoveryParams
 from wom_sim.sim.interventions.base import Intervention, InterventionContext, register
 from wom_sim.sim.levers import Levers
@@ -48,17 +50,37 @@ class ServiceRecovery(Intervention):
 
     def setup(self, ctx: InterventionContext) -> None:
         self.cases = 0
+        self.who: np.ndarray | None = None  # a targeted programme: who it served when last on air
+        self.before = 0  # the target's recoveries counted before this tick's step 6
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
-        p = self.params
-        lev.recovery_coverage = p.coverage
-        lev.recovery_delay = p.delay
-        lev.recovery_effectiveness = p.effectiveness
+        p, who = self.params, self.target_mask(ctx, t)
+        values = {"recovery_coverage": p.coverage, "recovery_delay": p.delay, "recovery_effectiveness": p.effectiveness}
         if p.paradox is not None:
-            lev.recovery_paradox = p.paradox
+            values["recovery_paradox"] = p.paradox
+        for field, value in values.items():
+            if who is None:
+                setattr(lev, field, value)
+            else:  # the programme for the target only; everyone else keeps the scenario's (or another programme's)
+                current = getattr(lev, field)
+                dtype = np.int64 if field == "recovery_delay" else np.float64
+                arr = np.full(ctx.n, current, dtype=dtype) if np.ndim(current) == 0 else current.astype(dtype)
+                arr[who] = value
+                setattr(lev, field, arr)
+        self._count_from(ctx, who)
+
+    def idle(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
+        self._count_from(ctx, self.who)
+
+    def _count_from(self, ctx: InterventionContext, who: np.ndarray | None) -> None:
+        self.who = who
+        if who is not None:
+            self.before = int(ctx.population.recoveries[who].sum())
 
     def settle(self, ctx: InterventionContext, lev: Levers, st: TickState) -> None:
         if self.last_on < 0 or st.t > self.last_on + self.params.delay:
             return
-        self.cases += st.recoveries
-        lev.add_cost(self.name, self.params.cost_per_case * st.recoveries)
+        # Targeted: only the target's recoveries are the programme's cases (its counter rose by them this tick).
+        cases = st.recoveries if self.who is None else int(ctx.population.recoveries[self.who].sum()) - self.before
+        self.cases += cases
+        lev.add_cost(self.name, self.params.cost_per_case * cases)
