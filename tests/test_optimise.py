@@ -169,3 +169,19 @@ def test_the_command_line_changes_the_spec_for_one_run(tmp_path):
 
     plan = yaml.safe_load((tmp_path / "out" / "plan.yaml").read_text())
     assert (plan["network"]["n"], plan["ticks"]) == (150, 8) and "recommended:" in result.output
+
+
+def test_quiet_prints_nothing_but_writes_everything(tmp_path):
+    # As for run, compare and sweep: no "executing on", no progress bar, no summary; the outputs are the same.
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    spec = tmp_path / "plan.yaml"
+    spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 0, high: 10}}}}\n")
+    args = ["optimise", str(spec), "--set", "network.n=120", "--ticks", "6", "--trials", "2", "-r", "2",
+            "--check-replications", "2", "--workers", "0", "--out", str(tmp_path / "out"), "--quiet"]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    assert all((tmp_path / "out" / name).stat().st_size > 0 for name in ("plan.yaml", "trials.csv", "report.html"))

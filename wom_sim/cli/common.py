@@ -69,6 +69,17 @@ def paired_replications_option(default: int, help: str):
     )
 
 
+def ticks_option(help: str):
+    """`--ticks N`: the horizon of every run of the command instead of the scenario's `ticks` (as --set ticks=N)."""
+    return click.option("--ticks", type=click.IntRange(1, 100_000), help=help)
+
+
+def quiet_option(help: str):
+    """`-q/--quiet`: no progress bar, no progress lines ("executing on ...", runs done) and no summary on the
+    terminal; errors and warnings still print, and what the command writes is the same."""
+    return click.option("--quiet", "-q", is_flag=True, help=help)
+
+
 def set_option(f):
     """The repeatable `--set key.sub=value` option."""
     return click.option(
