@@ -19,6 +19,7 @@ from wom_sim.experiment.seeds import replication_seeds
 from wom_sim.report.html import build_report
 from wom_sim.report.workbook import write_workbook
 from wom_sim.scenario.catalogue import bundled_path
+from wom_sim.scenario.schema import MAX_SEED
 from wom_sim.sim.model import simulate
 
 KOL, ADS = "kol_campaign.select.k", "advertising.budget_per_tick"
@@ -94,6 +95,14 @@ def test_over_budget_plans_are_infeasible_never_recommended_and_the_search_resum
     assert "Budget plan" in page and "every trial" in page and html.escape(result.recommended_label) in page
     sheets = pd.read_excel(write_workbook(tmp_path / "store"), sheet_name=None)
     assert len(sheets["Trials"]) == len(result.trials) and "Summary" in sheets
+
+
+def test_the_largest_seed_searches_and_checks(tmp_path):
+    # optuna takes a 32-bit seed (the low 32 bits of the base seed); the check's base seed (+ 1) wraps round to 0.
+    opt = build_optimisation(_spec(tmp_path, seed=MAX_SEED, trials=2, replications=2, check_replications=2))
+    result = optimise(opt)
+    assert result.check.seed == 0 and not result.check_table.empty
+    assert set(result.check.per_seed["seed"]) == set(replication_seeds(0, 2))
 
 
 def test_spec_errors_are_one_line_naming_file_and_key(tmp_path):

@@ -11,6 +11,7 @@ from wom_sim.cli.common import (
     paired_replications_option,
     quiet_option,
     resolve_scenario_path,
+    seed_option,
     set_option,
     ticks_option,
 )
@@ -38,7 +39,7 @@ def _share(value: float, low: float, high: float) -> str:
 @click.argument("scenario", metavar="SCENARIO")
 @paired_replications_option(20, "Paired replications per arm (the base and one arm per channel switched off).")
 @set_option
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Base seed of the replications (default: SCENARIO's).")
+@seed_option("Base seed of the replications (default: SCENARIO's).")
 @ticks_option("Number of ticks.")
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False), help="Store folder (default: runs/attribution-SCENARIO)."

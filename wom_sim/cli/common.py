@@ -9,6 +9,7 @@ import click
 from wom_sim.errors import ScenarioError
 from wom_sim.output import FIGURE_FORMATS, USER_ERRNOS
 from wom_sim.scenario.catalogue import BUNDLED_DIR, resolve_scenario_path  # noqa: F401 - subcommands import it from here
+from wom_sim.scenario.schema import MAX_SEED
 
 
 class WomGroup(click.Group):
@@ -67,6 +68,11 @@ def paired_replications_option(default: int, help: str):
     return click.option(
         "--replications", "-r", type=click.IntRange(2, 100_000), default=default, show_default=True, help=help
     )
+
+
+def seed_option(help: str):
+    """`--seed S`: the run's seed, or the base seed of the replications (0 to MAX_SEED, as a scenario's `seed`)."""
+    return click.option("--seed", type=click.IntRange(0, MAX_SEED), help=help)
 
 
 def ticks_option(help: str):

@@ -17,6 +17,7 @@ from wom_sim.cli.common import (
     paired_replications_option,
     quiet_option,
     resolve_scenario_path,
+    seed_option,
     set_option,
     ticks_option,
 )
@@ -373,7 +374,7 @@ def check_outcome_names(outcomes) -> None:
 @click.argument("treatments", metavar="TREATMENT...", nargs=-1, required=True)
 @paired_replications_option(30, "Replications per arm (replication i of every arm shares its seed).")
 @set_option
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Base seed of the replications (default: BASE's).")
+@seed_option("Base seed of the replications (default: BASE's).")
 @ticks_option("Number of ticks of every arm.")
 @click.option("--label", "labels", multiple=True, metavar="NAME",
               help="Name the treatments in order (repeatable; NAME=FILE as a TREATMENT does the same).")  # fmt: skip

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from wom_sim.cli.common import cli, paired_replications_option, quiet_option, set_option, ticks_option
+from wom_sim.cli.common import cli, paired_replications_option, quiet_option, seed_option, set_option, ticks_option
 from wom_sim.cli.experiments import EXIT_INTERRUPTED, _executor, check_outcome_names, executor_options
 
 
@@ -34,7 +34,7 @@ def _interruptible():
 )
 @paired_replications_option(20, "Replications per level; every level runs on the same seeds (paired).")
 @click.option("--outcome", "outcomes", multiple=True, help="Outcomes (stat:column; default profit, adoption, NPS).")
-@click.option("--seed", type=click.IntRange(0, 2**62), help="Base seed of the replications (default: scenario's).")
+@seed_option("Base seed of the replications (default: scenario's).")
 @click.option(
     "--steps",
     type=click.IntRange(2, 100),

@@ -18,6 +18,7 @@ from wom_sim.cli.common import (
     figure_format_option,
     quiet_option,
     resolve_scenario_path,
+    seed_option,
     set_option,
     ticks_option,
 )
@@ -62,7 +63,7 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
 @cli.command()
 @click.argument("scenario", metavar="SCENARIO")
 @set_option
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Random seed (default: the scenario's).")
+@seed_option("Random seed (default: the scenario's).")
 @ticks_option("Number of ticks (default: the scenario's).")
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: runs/<scenario name>)."
