@@ -70,3 +70,20 @@ def test_the_command_writes_the_table_and_one_figure_per_lever_listed_as_ours(tm
         "error: --outcome bogus: unknown metric 'bogus' (any per-tick column or cost_<intervention>)"
     ], bad.output
     assert not (tmp_path / "bad").exists()
+
+
+def test_the_command_takes_ticks_and_quiet_as_run_and_compare_do(tmp_path):
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    out = tmp_path / "curves"
+    args = ["curves", "kol_launch", "--lever", "kol_campaign.select.k=0:10:2", "-r", "2", "--outcome", "adoption_share",
+            "--set", "network.n=150", "--ticks", "6", "--workers", "0", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(cli, [*args, "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""  # no "executing on", no progress bar, no table
+    assert (out / "curves.csv").stat().st_size > 0
+    # --ticks is the horizon of every run, as --set ticks=N: tick 6 is past it.
+    past = CliRunner().invoke(cli, [*args[:-2], "--outcome", "at:6:profit", "--out", str(tmp_path / "past"), "-q"])
+    assert past.exit_code == 2 and "past the horizon of 6 ticks" in past.output, past.output

@@ -19,6 +19,7 @@ from wom_sim.experiment.seeds import replication_seeds
 from wom_sim.report.html import build_report
 from wom_sim.report.workbook import write_workbook
 from wom_sim.scenario.catalogue import bundled_path
+from wom_sim.scenario.schema import MAX_SEED
 from wom_sim.sim.model import simulate
 
 KOL, ADS = "kol_campaign.select.k", "advertising.budget_per_tick"
@@ -96,6 +97,14 @@ def test_over_budget_plans_are_infeasible_never_recommended_and_the_search_resum
     assert len(sheets["Trials"]) == len(result.trials) and "Summary" in sheets
 
 
+def test_the_largest_seed_searches_and_checks(tmp_path):
+    # optuna takes a 32-bit seed (the low 32 bits of the base seed); the check's base seed (+ 1) wraps round to 0.
+    opt = build_optimisation(_spec(tmp_path, seed=MAX_SEED, trials=2, replications=2, check_replications=2))
+    result = optimise(opt)
+    assert result.check.seed == 0 and not result.check_table.empty
+    assert set(result.check.per_seed["seed"]) == set(replication_seeds(0, 2))
+
+
 def test_spec_errors_are_one_line_naming_file_and_key(tmp_path):
     spec = tmp_path / "plan.yaml"
     spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 0, high: 10}}}}\ntrails: 5\n")
@@ -169,3 +178,19 @@ def test_the_command_line_changes_the_spec_for_one_run(tmp_path):
 
     plan = yaml.safe_load((tmp_path / "out" / "plan.yaml").read_text())
     assert (plan["network"]["n"], plan["ticks"]) == (150, 8) and "recommended:" in result.output
+
+
+def test_quiet_prints_nothing_but_writes_everything(tmp_path):
+    # As for run, compare and sweep: no "executing on", no progress bar, no summary; the outputs are the same.
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    spec = tmp_path / "plan.yaml"
+    spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 0, high: 10}}}}\n")
+    args = ["optimise", str(spec), "--set", "network.n=120", "--ticks", "6", "--trials", "2", "-r", "2",
+            "--check-replications", "2", "--workers", "0", "--out", str(tmp_path / "out"), "--quiet"]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    assert all((tmp_path / "out" / name).stat().st_size > 0 for name in ("plan.yaml", "trials.csv", "report.html"))

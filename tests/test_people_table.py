@@ -61,3 +61,24 @@ def test_churn_prevention_counts_its_offers():
     iv = model.interventions[0]
     assert offers.sum() == iv.true_flags + iv.false_flags > 0
     assert offers.max() <= -(-TICKS // 4)
+
+
+def test_initial_customers_are_acquired_by_initial_not_none():
+    # Customers at tick 0 were acquired before the run: no channel of it has their code (it stays none, and the
+    # new_<channel> columns count them nowhere), but "none" in the table is also everyone who never adopted.
+    sc = build_scenario({"ticks": 8, "network": {"n": N, "m": 4},
+                         "population": {"initial": {"customer": 0.1, "aware": 0.3}}}, "test")  # fmt: skip
+    model = WomModel(sc, seed=4)
+    at_start = model.population.status >= 2  # CUSTOMER or CHURNED: ours before tick 0
+    model.run()
+    people, metrics = model.people(), model.metrics_frame()
+    acquired = people["acquired_by"].astype(str).to_numpy()
+    np.testing.assert_array_equal(acquired == "initial", at_start)
+    np.testing.assert_array_equal(model.population.acquired_by[at_start], 0)  # the channel codes are untouched
+    assert (people.loc[acquired == "initial", "adoption_tick"] == -1).all()
+    never = people["status"].isin(["unaware", "aware"]).to_numpy()
+    assert (acquired[never] == "none").all()
+    for channel in ("none", "advertising", "wom", "kol", "referral"):  # the run's adopters, as the metrics count them
+        assert np.sum((acquired == channel) & ~never) == metrics[f"new_{channel}"].sum(), channel
+    first = int(np.flatnonzero(at_start)[0])
+    assert model.person(first).acquired_by == "initial"

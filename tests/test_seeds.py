@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from wom_sim.calibrate import load_problem, search
-from wom_sim.experiment.seeds import replication_seed, replication_seeds
+from wom_sim.calibrate.targets import CalibrationSpec
+from wom_sim.cli import cli
+from wom_sim.experiment.optimise_spec import OptimiseSpec
+from wom_sim.experiment.seeds import offset_seed, replication_seed, replication_seeds, sampler_seed
 from wom_sim.experiment.studies import Arm, arm_tasks
+from wom_sim.experiment.sweep_spec import SweepSpec
 from wom_sim.scenario.catalogue import bundled_path
+from wom_sim.scenario.schema import MAX_SEED, Scenario
 from wom_sim.sim.model import resolve_scenario
 from wom_sim.validation.lab import Lab
 
@@ -44,3 +51,22 @@ def test_the_calibration_checks_its_fit_on_the_replications_after_the_searched_o
     search.calibrate(load_problem(tmp_path / "market.yaml", tmp_path / "targets.yaml"))
     assert all(s == replication_seeds(9, 3) for s in seen[:-1])
     assert seen[-1] == replication_seeds(9, 2, first=3)
+
+
+@pytest.mark.parametrize("model", [Scenario, SweepSpec, OptimiseSpec, CalibrationSpec])
+def test_every_seed_field_takes_0_to_the_largest_int64(model):
+    bounds = [(m.ge if hasattr(m, "ge") else m.le) for m in model.model_fields["seed"].metadata]
+    assert sorted(bounds) == [0, MAX_SEED] == [0, 2**63 - 1]
+
+
+def test_every_seed_option_takes_0_to_the_largest_int64():
+    options = {name: p for name, command in cli.commands.items() for p in command.params if p.name == "seed"}
+    assert {"run", "compare", "attribution", "curves"} <= set(options)
+    assert all((p.type.min, p.type.max) == (0, MAX_SEED) for p in options.values()), options
+
+
+def test_seeds_derived_from_the_largest_stay_in_range():
+    # The runs' seeds (63 bits), the optimiser's check seed (base + 1) and the 32-bit seed optuna and scipy take.
+    assert all(0 <= s <= MAX_SEED for s in replication_seeds(MAX_SEED, 3))
+    assert offset_seed(MAX_SEED, 1) == 0 and offset_seed(MAX_SEED - 1, 1) == MAX_SEED and offset_seed(41, 1) == 42
+    assert sampler_seed(MAX_SEED) == 2**32 - 1 and sampler_seed(2**32) == 0 and sampler_seed(2026) == 2026

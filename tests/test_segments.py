@@ -103,3 +103,12 @@ def test_check_by_is_one_line_naming_what_is_allowed():
         check_by("area")
     with pytest.raises(ScenarioError, match="brand needs competitors"):
         check_by("brand", competitors=False)
+
+
+def test_breakdown_by_acquired_by_keeps_initial_customers_apart_from_never_adopters():
+    res = simulate(None, overrides={"network.n": 500, "ticks": 6, "population.initial.customer": 0.1}, seed=5)
+    table = breakdown(res.people, "acquired_by").set_index("acquired_by")
+    assert table.loc["initial", "people"] == 50 and table.loc["initial", "ever_adopted"] == 1.0
+    # "none" is who never adopted and the run's adopters no channel reached (new_none), nobody else.
+    never = res.people["status"].isin(["unaware", "aware"]).sum()
+    assert table.loc["none", "people"] == never + res.metrics["new_none"].sum()

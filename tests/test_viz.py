@@ -558,6 +558,20 @@ def test_hover_layer_puts_each_drawn_persons_state_on_their_dot():
     assert f'cx="{x:.1f}" cy="{plot.fig.bbox.height - y:.1f}"' in svg
 
 
+def test_hover_says_from_the_start_only_of_initial_customers():
+    # A run's adopters no channel reached (acquired_by none, "no touch") became customers during it, not before.
+    from wom_sim.viz.figures import person_states
+
+    sim = WomModel(None, overrides={"network.n": 400, "ticks": 6, "population.initial.aware": 0.5}, seed=2).run()
+    pop = sim.population
+    ours = np.flatnonzero(pop.status >= 2)
+    states = person_states(pop, ours)
+    from_start = np.array(["a customer from the start" in s for s in states])
+    np.testing.assert_array_equal(from_start, pop.adopted_at[ours] < 0)
+    untouched = (pop.adopted_at[ours] >= 0) & (pop.acquired_by[ours] == 0)
+    assert untouched.any() and all("acquired by no touch" in s for s in np.array(states)[untouched])
+
+
 def test_compare_panel_gives_what_wom_sim_compare_prints_for_the_same_settings(tmp_path):
     from wom_sim.viz import saving
     from wom_sim.viz.pins import COMPARE_OUTCOMES, compare_with_pin, make_pin, paired_comparison

@@ -13,7 +13,7 @@ import pandas as pd
 
 from wom_sim.calibrate.targets import Problem, Target, _metric_parts, scenario_with
 from wom_sim.errors import ScenarioError
-from wom_sim.experiment.seeds import replication_seeds
+from wom_sim.experiment.seeds import replication_seeds, sampler_seed
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim.model import simulate
 
@@ -97,11 +97,15 @@ def _optuna_search(problem: Problem, objective: Callable[[dict[str, float]], flo
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if spec.optimiser == "cmaes":
         try:
-            sampler = optuna.samplers.CmaEsSampler(seed=spec.seed, n_startup_trials=min(10, spec.trials // 4))
+            sampler = optuna.samplers.CmaEsSampler(
+                seed=sampler_seed(spec.seed), n_startup_trials=min(10, spec.trials // 4)
+            )
         except ImportError:
             raise ScenarioError("optimiser cmaes needs the cmaes package: pip install cmaes") from None
     else:
-        sampler = optuna.samplers.TPESampler(seed=spec.seed, n_startup_trials=min(10, max(2, spec.trials // 4)))
+        sampler = optuna.samplers.TPESampler(
+            seed=sampler_seed(spec.seed), n_startup_trials=min(10, max(2, spec.trials // 4))
+        )
     study = optuna.create_study(direction="minimize", sampler=sampler)
 
     def run(trial: Any) -> float:
@@ -138,8 +142,8 @@ def _de_search(problem: Problem, objective: Callable[[dict[str, float]], float])
         loss = objective(values)
         return loss if math.isfinite(loss) else 1e12
 
-    differential_evolution(f, bounds, popsize=popsize, maxiter=maxiter, seed=spec.seed, polish=False, init="sobol",
-                           tol=0.0)  # fmt: skip
+    differential_evolution(f, bounds, popsize=popsize, maxiter=maxiter, seed=sampler_seed(spec.seed), polish=False,
+                           init="sobol", tol=0.0)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------- the calibration

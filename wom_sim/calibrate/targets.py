@@ -29,7 +29,7 @@ from wom_sim.scenario.loading import (
     read_text_file,
     read_yaml_mapping,
 )
-from wom_sim.scenario.schema import Scenario, Strict
+from wom_sim.scenario.schema import MAX_SEED, Scenario, Strict
 
 OPTIMISERS = ("tpe", "cmaes", "de")
 # The validation registry (package data, read as data): which facts are calibration targets and which are test
@@ -115,7 +115,7 @@ class CalibrationSpec(Strict):
     replications: int = Field(3, ge=1, le=1000, description="runs per trial (same seeds in every trial)")
     trials: int = Field(40, ge=2, le=100_000, description="parameter sets evaluated")
     seed: int = Field(
-        1, ge=0, le=2**63 - 1, description="base seed of the replications; the optimiser is seeded from it too"
+        1, ge=0, le=MAX_SEED, description="base seed of the replications; the optimiser is seeded from it too"
     )
     optimiser: Literal["tpe", "cmaes", "de"] = "tpe"
     check_replications: int | None = Field(

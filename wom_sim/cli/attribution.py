@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from wom_sim.cli.common import cli, paired_replications_option, resolve_scenario_path, set_option
+from wom_sim.cli.common import (
+    cli,
+    paired_replications_option,
+    quiet_option,
+    resolve_scenario_path,
+    seed_option,
+    set_option,
+    ticks_option,
+)
 from wom_sim.cli.experiments import (
     _executor,
     _need_xlsx,
@@ -31,14 +39,14 @@ def _share(value: float, low: float, high: float) -> str:
 @click.argument("scenario", metavar="SCENARIO")
 @paired_replications_option(20, "Paired replications per arm (the base and one arm per channel switched off).")
 @set_option
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Base seed of the replications (default: SCENARIO's).")
-@click.option("--ticks", type=click.IntRange(1, 100_000), help="Number of ticks.")
+@seed_option("Base seed of the replications (default: SCENARIO's).")
+@ticks_option("Number of ticks.")
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False), help="Store folder (default: runs/attribution-SCENARIO)."
 )
 @executor_options
 @xlsx_option
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table; only errors and warnings.")
+@quiet_option("No progress bar and no table; only errors and warnings.")
 def attribution(scenario, replications, overrides, seed, ticks, out_dir, workers, dask, dask_local, xlsx, quiet):
     """Channel incrementality: last-touch share of new customers next to the share lost with the channel off.
 

@@ -9,6 +9,7 @@ import click
 from wom_sim.errors import ScenarioError
 from wom_sim.output import FIGURE_FORMATS, USER_ERRNOS
 from wom_sim.scenario.catalogue import BUNDLED_DIR, resolve_scenario_path  # noqa: F401 - subcommands import it from here
+from wom_sim.scenario.schema import MAX_SEED
 
 
 class WomGroup(click.Group):
@@ -67,6 +68,22 @@ def paired_replications_option(default: int, help: str):
     return click.option(
         "--replications", "-r", type=click.IntRange(2, 100_000), default=default, show_default=True, help=help
     )
+
+
+def seed_option(help: str):
+    """`--seed S`: the run's seed, or the base seed of the replications (0 to MAX_SEED, as a scenario's `seed`)."""
+    return click.option("--seed", type=click.IntRange(0, MAX_SEED), help=help)
+
+
+def ticks_option(help: str):
+    """`--ticks N`: the horizon of every run of the command instead of the scenario's `ticks` (as --set ticks=N)."""
+    return click.option("--ticks", type=click.IntRange(1, 100_000), help=help)
+
+
+def quiet_option(help: str):
+    """`-q/--quiet`: no progress bar, no progress lines ("executing on ...", runs done) and no summary on the
+    terminal; errors and warnings still print, and what the command writes is the same."""
+    return click.option("--quiet", "-q", is_flag=True, help=help)
 
 
 def set_option(f):

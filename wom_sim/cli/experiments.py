@@ -15,8 +15,11 @@ from wom_sim.cli.common import (
     cli,
     figure_format_option,
     paired_replications_option,
+    quiet_option,
     resolve_scenario_path,
+    seed_option,
     set_option,
+    ticks_option,
 )
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import check_network
@@ -371,8 +374,8 @@ def check_outcome_names(outcomes) -> None:
 @click.argument("treatments", metavar="TREATMENT...", nargs=-1, required=True)
 @paired_replications_option(30, "Replications per arm (replication i of every arm shares its seed).")
 @set_option
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Base seed of the replications (default: BASE's).")
-@click.option("--ticks", type=click.IntRange(1, 100_000), help="Number of ticks of every arm.")
+@seed_option("Base seed of the replications (default: BASE's).")
+@ticks_option("Number of ticks of every arm.")
 @click.option("--label", "labels", multiple=True, metavar="NAME",
               help="Name the treatments in order (repeatable; NAME=FILE as a TREATMENT does the same).")  # fmt: skip
 @click.option("--outcome", "outcomes", multiple=True, metavar="STAT:COLUMN",
@@ -392,7 +395,7 @@ def check_outcome_names(outcomes) -> None:
 @click.option("--by", "by", metavar="COLUMN", help="Also break the outcomes down by a per-person column (segment, "
               "acquired_by, is_kol; brand with competitors): per group, each treatment against the base with its "
               "paired 95% CI (by_COLUMN.csv). Stored runs made without it run again.")  # fmt: skip
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table; only errors and warnings.")
+@quiet_option("No progress bar and no table; only errors and warnings.")
 @figure_format_option
 @xlsx_option
 def compare(base, treatments, replications, overrides, seed, ticks, labels, outcomes, details, out_dir, workers,
@@ -559,12 +562,12 @@ def print_groups(result, width: int) -> None:
 @set_option
 @click.option("--replications", "-r", type=click.IntRange(1, 100_000), help="Replications per design point "
               "(default: the spec's).")  # fmt: skip
-@click.option("--ticks", type=click.IntRange(1, 100_000), help="Number of ticks of every run (--set ticks=N).")
+@ticks_option("Number of ticks of every run (--set ticks=N).")
 @click.option("--samples", type=click.IntRange(1, 1_000_000), help="lhs: points; sobol: base sample N (default: "
               "the spec's).")  # fmt: skip
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Store folder (default: runs/<spec name>).")
 @executor_options
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary; only errors and warnings.")
+@quiet_option("No progress bar and no summary; only errors and warnings.")
 @figure_format_option
 @xlsx_option
 def sweep(spec, overrides, replications, ticks, samples, out_dir, workers, dask, dask_local, quiet, figure_format,

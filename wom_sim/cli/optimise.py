@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from wom_sim.cli.common import cli, paired_replications_option, set_option
+from wom_sim.cli.common import cli, paired_replications_option, quiet_option, seed_option, set_option, ticks_option
 from wom_sim.cli.experiments import EXIT_INTERRUPTED, _executor, check_outcome_names, executor_options
 
 
@@ -34,7 +34,7 @@ def _interruptible():
 )
 @paired_replications_option(20, "Replications per level; every level runs on the same seeds (paired).")
 @click.option("--outcome", "outcomes", multiple=True, help="Outcomes (stat:column; default profit, adoption, NPS).")
-@click.option("--seed", type=click.IntRange(0, 2**62), help="Base seed of the replications (default: scenario's).")
+@seed_option("Base seed of the replications (default: scenario's).")
 @click.option(
     "--steps",
     type=click.IntRange(2, 100),
@@ -44,8 +44,12 @@ def _interruptible():
 )
 @click.option("--out", "out_dir", default="runs/curves", show_default=True, help="Store folder (resumable).")
 @set_option
+@ticks_option("Number of ticks of every run (--set ticks=N).")
 @executor_options
-def curves(scenario, levers, replications, outcomes, seed, steps, out_dir, overrides, workers, dask, dask_local):
+@quiet_option("No progress bar and no table; only errors and warnings.")
+def curves(
+    scenario, levers, replications, outcomes, seed, steps, out_dir, overrides, ticks, workers, dask, dask_local, quiet
+):
     """Response curves of each LEVER of SCENARIO: spend against incremental outcomes, paired 95% bands.
 
     SCENARIO is a scenario file, a bundled name, or an optimiser spec (its scenario, overrides, levers with their
@@ -62,12 +66,13 @@ def curves(scenario, levers, replications, outcomes, seed, steps, out_dir, overr
             scenario, spec_levers, links, spec_overrides = plan
             levers = (*spec_levers, *levers)
             overrides = (*spec_overrides, *overrides)
+    overrides = (*overrides, *([f"ticks={ticks}"] if ticks else []))  # last: it wins over a spec's `set:` too
     if not levers:
         raise click.UsageError("give at least one --lever KEY=LOW:HIGH:STEPS (or an optimiser spec as SCENARIO)")
     parse_levers(list(levers))  # a bad --lever fails before any worker starts
     check_outcome_names(outcomes)  # and so does a bad --outcome
 
-    with _executor(workers, dask, dask_local, False) as executor, _interruptible():
+    with _executor(workers, dask, dask_local, quiet) as executor, _interruptible():
         table = run_curves(
             scenario,
             list(levers),
@@ -78,13 +83,15 @@ def curves(scenario, levers, replications, outcomes, seed, steps, out_dir, overr
             outcomes=list(outcomes) or None,
             executor=executor,
             out=out_dir,
-            progress=True,
+            progress=not quiet,
         )
     from wom_sim.experiment.curves import record_outputs  # lazy: CLI start-up time
     from wom_sim.report.optimise import write_curve_figures  # lazy: CLI start-up time (matplotlib)
 
     figures = write_curve_figures(table, out_dir)
     record_outputs(Path(out_dir), "curves", ["curves.csv", "curves.parquet", *figures])
+    if quiet:
+        return
     shown = table[
         [
             "lever",
@@ -108,7 +115,7 @@ def curves(scenario, levers, replications, outcomes, seed, steps, out_dir, overr
 @click.argument("spec")
 @click.option("--out", "out_dir", default=None, help="Store folder (default runs/<spec name>; resumable).")
 @set_option
-@click.option("--ticks", type=click.IntRange(1, 100_000), help="Number of ticks of every run (--set ticks=N).")
+@ticks_option("Number of ticks of every run (--set ticks=N).")
 @click.option("--trials", type=click.IntRange(1, 10_000), help="Plans to try (default: the spec's trials).")
 @click.option(
     "--replications", "-r", type=click.IntRange(2, 1_000),
@@ -119,7 +126,10 @@ def curves(scenario, levers, replications, outcomes, seed, steps, out_dir, overr
     help="Fresh seeds of the final paired check (default: the spec's check_replications).",
 )  # fmt: skip
 @executor_options
-def optimise(spec, out_dir, overrides, ticks, trials, replications, check_replications, workers, dask, dask_local):
+@quiet_option("No progress bar and no summary; only errors and warnings.")
+def optimise(
+    spec, out_dir, overrides, ticks, trials, replications, check_replications, workers, dask, dask_local, quiet
+):
     """Find the best split of the budget between the levers of SPEC (YAML), then check it on fresh seeds.
 
     --set, --ticks, --trials, -r and --check-replications change the spec for this run (a quick look at a small
@@ -133,23 +143,26 @@ def optimise(spec, out_dir, overrides, ticks, trials, replications, check_replic
         spec, sets, trials=trials, replications=replications, check_replications=check_replications
     )
     out_dir = out_dir or f"runs/{plan.name}"
-    with _executor(workers, dask, dask_local, False) as executor, _interruptible():
-        result = run_optimise(plan, out=out_dir, executor=executor, progress=True)
-    click.echo(
-        f"recommended: {result.recommended_label} " + ", ".join(f"{k}={v:g}" for k, v in result.recommended.items())
-    )
-    if not result.check_table.empty:
-        click.echo(result.check_table.round(2).to_string(index=False, na_rep="-"))
-    if result.verdict:
-        click.echo(result.verdict)
-    for note in result.notes:
-        click.echo(f"note: {note}")
+    with _executor(workers, dask, dask_local, quiet) as executor, _interruptible():
+        result = run_optimise(plan, out=out_dir, executor=executor, progress=not quiet)
+    if not quiet:
+        click.echo(
+            f"recommended: {result.recommended_label} " + ", ".join(f"{k}={v:g}" for k, v in result.recommended.items())
+        )
+        if not result.check_table.empty:
+            click.echo(result.check_table.round(2).to_string(index=False, na_rep="-"))
+        if result.verdict:
+            click.echo(result.verdict)
+        for note in result.notes:
+            click.echo(f"note: {note}")
     from wom_sim.experiment.curves import record_outputs  # lazy: CLI start-up time
     from wom_sim.output import read_manifest  # lazy: CLI start-up time
     from wom_sim.report.optimise import write_optimise_html  # lazy: CLI start-up time
 
     write_optimise_html(result, Path(out_dir) / "report.html")
     record_outputs(Path(out_dir), "optimise", [*(read_manifest(out_dir) or {}).get("files", []), "report.html"])
+    if quiet:
+        return
     click.echo(
         f"trials: {out_dir}/trials.csv; plan: {out_dir}/plan.yaml; check: {out_dir}/check.csv; "
         f"report: {out_dir}/report.html",

@@ -12,7 +12,16 @@ from tqdm import tqdm
 
 from wom_sim.analysis.segments import breakdown, breakdown_display, check_by
 from wom_sim.catalogue import summary_rows
-from wom_sim.cli.common import bundled_scenarios_dir, cli, figure_format_option, resolve_scenario_path, set_option
+from wom_sim.cli.common import (
+    bundled_scenarios_dir,
+    cli,
+    figure_format_option,
+    quiet_option,
+    resolve_scenario_path,
+    seed_option,
+    set_option,
+    ticks_option,
+)
 from wom_sim.cli.experiments import executor_options, run_replicated
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import build_graph, check_network, estimate_memory_bytes
@@ -54,8 +63,8 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
 @cli.command()
 @click.argument("scenario", metavar="SCENARIO")
 @set_option
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Random seed (default: the scenario's).")
-@click.option("--ticks", type=click.IntRange(1, 100_000), help="Number of ticks (default: the scenario's).")
+@seed_option("Random seed (default: the scenario's).")
+@ticks_option("Number of ticks (default: the scenario's).")
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: runs/<scenario name>)."
 )
@@ -63,7 +72,7 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
     "--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
     help="Format of the metrics and people tables.",
 )  # fmt: skip
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary; only errors.")
+@quiet_option("No progress bar and no summary; only errors.")
 @click.option(
     "--force",
     is_flag=True,

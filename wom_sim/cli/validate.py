@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from wom_sim.catalogue import ARM_COLOURS
-from wom_sim.cli.common import cli, resolve_scenario_path, set_option
+from wom_sim.cli.common import cli, quiet_option, resolve_scenario_path, set_option, ticks_option
 from wom_sim.errors import ScenarioError
 from wom_sim.output import check_writable_file, prepare_out, write_manifest
 from wom_sim.scenario.loading import read_text_file
@@ -31,7 +31,7 @@ def _fact_list(value: str | None) -> list[str] | None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="runs/validation", show_default=True,
               help="Folder for validation.md and validation.html.")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace an earlier `wom-sim validate` output in --out.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress lines; only the table.")
+@quiet_option("No progress lines; only the table.")
 @click.option("--workers", "-w", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Run the facts in this many processes (same results).")  # fmt: skip
 def validate(quick: bool, facts: str | None, out_dir: str, force: bool, quiet: bool, workers: int) -> None:
@@ -174,11 +174,11 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
               help="Override the target file's number of trials (parameter samples the optimiser tries).")  # fmt: skip
 @click.option("--replications", "-r", type=click.IntRange(1, 1000), help="Override the runs per trial.")
 @set_option
-@click.option("--ticks", type=click.IntRange(1, 100_000), help="Number of ticks of the scenario (--set ticks=N).")
+@ticks_option("Number of ticks of the scenario (--set ticks=N).")
 @click.option("--optimiser", type=click.Choice(["tpe", "cmaes", "de"]), help="Override the optimiser.")
 @click.option("--force", is_flag=True, help="Replace an earlier `wom-sim calibrate` output in --out (only the files "
               "it wrote). Without it an existing output is refused; a folder of anything else always is.")  # fmt: skip
-@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@quiet_option("No progress lines.")
 def calibrate_command(scenario: str, target: str, out_dir: str | None, trials: int | None, replications: int | None,
                       overrides: tuple[str, ...], ticks: int | None, optimiser: str | None, force: bool,
                       quiet: bool) -> None:  # fmt: skip

@@ -29,14 +29,14 @@ from wom_sim.experiment.executors import Executor, InProcessExecutor, execute
 from wom_sim.experiment.levers import SPEND, no_spend_scenario, plan_scenario
 from wom_sim.experiment.optimise_spec import Optimisation, OptimiseSpec, build_optimisation, load_optimisation
 from wom_sim.experiment.runner import canonical_hash, make_task, scenario_payload
-from wom_sim.experiment.seeds import replication_seeds
+from wom_sim.experiment.seeds import offset_seed, replication_seeds, sampler_seed
 from wom_sim.experiment.studies import Arm, open_store, write_tables
 from wom_sim.output import atomic_file
 from wom_sim.scenario.loading import scenario_to_yaml
 from wom_sim.scenario.schema import Scenario
 
 CHECK_FOLDER = "check"  # the fresh-seed comparison's store, inside the optimiser's folder
-CHECK_SEED_OFFSET = 1  # the final check's base seed is the search's + 1: fresh, independent seeds (SeedSequence)
+CHECK_SEED_OFFSET = 1  # the final check's base seed is the search's + 1 (`offset_seed`): fresh, independent seeds
 
 
 @dataclass
@@ -186,6 +186,7 @@ def _rungs(first: int, last: int) -> list[int]:
 def _sampler(spec: OptimiseSpec, seed: int):
     import optuna
 
+    seed = sampler_seed(seed)  # optuna takes 32 bits
     startup = min(10, max(3, spec.trials // 4))
 
     if spec.sampler == "random":
@@ -464,7 +465,7 @@ def _answer(search: _Search, plans, refs, executor, check: bool, warn: bool, fol
         comparison = compare(
             *arms,
             replications=spec.check_replications,
-            seed=opt.seed + CHECK_SEED_OFFSET,
+            seed=offset_seed(opt.seed, CHECK_SEED_OFFSET),
             executor=executor,
             out=None if folder is None else folder / CHECK_FOLDER,  # a compare store: resumed with the search
             outcomes=names,

@@ -47,7 +47,7 @@ from wom_sim.scenario.loading import (
     read_yaml_mapping,
     split_override,
 )
-from wom_sim.scenario.schema import Scenario, Strict
+from wom_sim.scenario.schema import MAX_SEED, Scenario, Strict
 
 
 class LinkSpec(Strict):
@@ -106,7 +106,7 @@ class OptimiseSpec(Strict):
     )
     sampler: Literal["tpe", "cmaes", "random"] = "tpe"
     check_replications: int = Field(30, ge=2, le=10_000, description="fresh seeds of the final paired check")
-    seed: int | None = Field(None, ge=0, le=2**62, description="default: the scenario's")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="default: the scenario's")
 
 
 @dataclass

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from wom_sim.scenario.schema import MAX_SEED
+
+SAMPLER_SEEDS = 2**32  # optuna's samplers and scipy's optimisers seed numpy's legacy RandomState: 0 to 2**32 - 1
+
 
 def replication_seed(base_seed: int, replication: int) -> int:
     """The seed of replication `replication` derived from `base_seed`.
@@ -28,6 +32,32 @@ def replication_seed(base_seed: int, replication: int) -> int:
     """
     words = np.random.SeedSequence(int(base_seed), spawn_key=(int(replication),)).generate_state(2, np.uint32)
     return ((int(words[0]) << 32) | int(words[1])) >> 1
+
+
+def sampler_seed(base_seed: int) -> int:
+    """The seed of a search's sampler (optuna, scipy) from a base seed of any size up to MAX_SEED: its low 32 bits.
+
+    A seed below 2**32 is its own sampler seed, so a search seeded so far replays the same trials; the runs'
+    seeds (`replication_seed`) use the whole base seed.
+
+    Examples
+    --------
+    >>> sampler_seed(7), sampler_seed(2**63 - 1)
+    (7, 4294967295)
+    """
+    return int(base_seed) % SAMPLER_SEEDS
+
+
+def offset_seed(base_seed: int, offset: int) -> int:
+    """`base_seed + offset` kept in the seed range 0 to MAX_SEED (past the largest seed it wraps round to 0), so a
+    seed derived from a valid one is valid too (the optimiser's check runs on base seed + 1).
+
+    Examples
+    --------
+    >>> offset_seed(7, 1), offset_seed(2**63 - 1, 1)
+    (8, 0)
+    """
+    return (int(base_seed) + int(offset)) % (MAX_SEED + 1)
 
 
 def replication_seeds(base_seed: int, replications: int, first: int = 0) -> list[int]:

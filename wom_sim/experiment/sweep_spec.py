@@ -47,7 +47,7 @@ from wom_sim.scenario.loading import (
     parse_value,
     read_yaml_mapping,
 )
-from wom_sim.scenario.schema import Scenario, Strict
+from wom_sim.scenario.schema import MAX_SEED, Scenario, Strict
 
 DESIGNS = ("grid", "lhs", "sobol")
 MAX_POINTS = 20_000  # design points: each is a validated Scenario in memory (~10 KB) before anything runs
@@ -84,7 +84,7 @@ class SweepSpec(Strict):
     parameters: dict[str, Any] = Field(min_length=1, description="dotted key -> list of values or {low, high}")
     samples: int | None = Field(None, ge=1, le=1_000_000, description="lhs: points; sobol: base sample size N")
     replications: int = Field(1, ge=1, le=100_000)
-    seed: int | None = Field(None, ge=0, le=2**63 - 1)
+    seed: int | None = Field(None, ge=0, le=MAX_SEED)
     metrics: list[str] = Field(default_factory=lambda: ["adoption_share", "nps", "profit"], min_length=1)
     baseline: dict[str, Any] | None = Field(
         None, description="dotted overrides that make the base of relative metrics (roi, incremental:...); {}: the "

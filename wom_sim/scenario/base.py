@@ -16,6 +16,9 @@ MAX_MONEY = 1e9  # currency per person, per purchase or per tick; a price index 
 MAX_COEFFICIENT = 100.0  # a logistic coefficient (log-odds per unit); exp(100) is already certainty
 MAX_TRAIT = 1e6  # a Dist parameter (a trait value, a mean, a bound)
 MAX_MULTIPLIER = 1e3  # a multiplier or weight on a rate
+# Every seed a user gives (scenario, sweep, optimiser and calibration specs, --seed): int64, as the stores and
+# tables keep seeds. numpy's SeedSequence takes any size; a seed derived from one stays in 0..MAX_SEED too.
+MAX_SEED = 2**63 - 1
 
 
 class Strict(BaseModel):

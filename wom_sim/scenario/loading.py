@@ -24,7 +24,7 @@ from wom_sim.errors import ScenarioError
 from wom_sim.scenario.files import stat_input_file
 from wom_sim.scenario.interventions import KINDS, InterventionSpec, kind_of
 from wom_sim.scenario.people import read_people
-from wom_sim.scenario.schema import Scenario
+from wom_sim.scenario.schema import MAX_SEED, Scenario
 
 
 # --------------------------------------------------------------------------------------------- loading
@@ -46,7 +46,7 @@ MAX_EXTENDS = 16  # length of an `extends:` chain
 MAX_OVERRIDE_CHARS = 100_000  # the value of one --set
 MAX_KEY_PARTS = 16  # parts of a dotted --set key
 MAX_ABS_NUMBER = 1e15  # any number in a document: beyond it sums and products of money and log-odds break
-MAX_INT = 2**63 - 1  # seeds are the largest integers (int64)
+MAX_INT = MAX_SEED  # seeds are the largest integers (int64)
 _EXPONENT_NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+\s*$")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10-50x faster, same rules
 _BOMS = {

@@ -18,6 +18,7 @@ from wom_sim.scenario.base import (  # noqa: F401 - Strict and the bounds are pa
     MAX_COEFFICIENT,
     MAX_MONEY,
     MAX_MULTIPLIER,
+    MAX_SEED,
     MAX_TRAIT,
     KolSelect,
     Spec,
@@ -597,7 +598,7 @@ class Scenario(Spec):
     name: str = Field("unnamed", description="short name shown in summaries")
     description: str = Field("", description="the question this scenario answers (first line) and notes")
     extends: str | None = Field(None, description="path of a scenario this one starts from (resolved on load)")
-    seed: int = Field(42, ge=0, le=2**63 - 1, description="one seed fixes graph, population and every random stream")
+    seed: int = Field(42, ge=0, le=MAX_SEED, description="one seed fixes graph, population and every random stream")
     ticks: int = Field(104, ge=1, le=100_000, description="horizon in ticks")
     tick_unit: str = Field("week", description="what one tick means (rates are per tick)")
     currency: str | None = Field(

@@ -11,7 +11,18 @@ from wom_sim.scenario.schema import Scenario
 from wom_sim.sim.dynamics import TickState
 from wom_sim.sim.economics import tick_economics
 from wom_sim.sim.levers import Levers
-from wom_sim.sim.population import AWARE, CHANNELS, CHURNED, CUSTOMER, STATUS_NAMES, UNAWARE, WOM, Population
+from wom_sim.sim.population import (
+    ACQUIRED_BY_GROUPS,
+    AWARE,
+    CHANNELS,
+    CHURNED,
+    CUSTOMER,
+    STATUS_NAMES,
+    UNAWARE,
+    WOM,
+    Population,
+    acquired_by_groups,
+)
 
 
 def recommend_score(pop: Population, sc: Scenario, idx: np.ndarray | None = None) -> np.ndarray:
@@ -143,7 +154,7 @@ def people_table(
             "segment": pd.Categorical.from_codes(pop.segment[idx], pop.segment_names),
             "is_kol": pop.is_kol[idx],
             "degree": graph.indptr[idx + 1] - graph.indptr[idx],
-            "acquired_by": pd.Categorical.from_codes(pop.acquired_by[idx], CHANNELS),
+            "acquired_by": pd.Categorical.from_codes(acquired_by_groups(pop, idx), ACQUIRED_BY_GROUPS),
             "expectation": pop.E[idx],
             "satisfaction": np.where(experienced, pop.S[idx], np.nan),
             "trust": pop.T[idx],

@@ -37,7 +37,7 @@ from wom_sim.sim.interventions import (
 from wom_sim.sim.interventions.context import KeyedRandom, ReadOnly
 from wom_sim.sim.levers import Levers
 from wom_sim.sim.metrics import METRIC_COLUMNS, people_table, tick_metrics
-from wom_sim.sim.population import CHANNELS, STATUS_NAMES, init_population
+from wom_sim.sim.population import ACQUIRED_BY_GROUPS, STATUS_NAMES, acquired_by_groups, init_population
 
 # One independent random stream per purpose (docs/model.md, Randomness). Append new names at the end only:
 # the order fixes which child seed each stream gets, so reordering would change every result.
@@ -82,7 +82,7 @@ class Customer(mesa.Agent):
 
     @property
     def acquired_by(self) -> str:
-        return CHANNELS[self.model.population.acquired_by[self.index]]
+        return ACQUIRED_BY_GROUPS[acquired_by_groups(self.model.population, np.array([self.index]))[0]]
 
     def state(self) -> dict[str, Any]:
         """Every state and trait of this person as a dict (one row of the per-person table)."""

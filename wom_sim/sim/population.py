@@ -18,6 +18,18 @@ STATUS_NAMES = ("unaware", "aware", "customer", "churned")
 # Acquisition channel codes: last_touch and acquired_by. The order matters: code >= WOM means word of mouth.
 NONE, ADVERTISING, WOM, KOL, REFERRAL = 0, 1, 2, 3, 4
 CHANNELS = ("none", "advertising", "wom", "kol", "referral")
+# How the people table names the way each person came to us: a channel of CHANNELS, or "initial" for who was our
+# customer (or a past customer) before tick 0. Their code stays NONE (no channel of the run acquired them, and the
+# new_<channel> and WOM-share metrics count them nowhere), so "initial" is a name only, never a code in the arrays
+# (a code after REFERRAL would read as word of mouth); without it "none" would lump them with never-adopters.
+ACQUIRED_BY_GROUPS = (*CHANNELS, "initial")
+
+
+def acquired_by_groups(pop: Population, idx: np.ndarray) -> np.ndarray:
+    """Each person's index into `ACQUIRED_BY_GROUPS`: their acquisition channel, or "initial" for who was ever our
+    customer without adopting during the run (adoption tick -1)."""
+    initial = (pop.status[idx] >= CUSTOMER) & (pop.adopted_at[idx] < 0)
+    return np.where(initial, ACQUIRED_BY_GROUPS.index("initial"), pop.acquired_by[idx])
 
 
 def draw(dist: Dist, n: int, rng: np.random.Generator) -> np.ndarray:

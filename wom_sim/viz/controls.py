@@ -28,7 +28,7 @@ import numpy as np
 from wom_sim.errors import ScenarioError
 from wom_sim.scenario.catalogue import BUNDLED_DIR, resolve_scenario_path
 from wom_sim.scenario.loading import apply_overrides, build_scenario, load_scenario
-from wom_sim.scenario.schema import Scenario
+from wom_sim.scenario.schema import MAX_SEED, Scenario
 from wom_sim.sim.interventions import REGISTRY
 from wom_sim.sim.model import WomModel
 from wom_sim.viz.groups import communities_in_background
@@ -389,7 +389,7 @@ def _parse_seed(seed: int | str | None) -> int | None:
     if seed is None or isinstance(seed, int):
         return seed
     text = str(seed).strip()
-    return int(text) if text.isdigit() and int(text) < 2**63 else None
+    return int(text) if text.isdigit() and int(text) <= MAX_SEED else None
 
 
 # --------------------------------------------------------------------------------------------- Mesa params

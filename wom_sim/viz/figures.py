@@ -34,7 +34,7 @@ from wom_sim.catalogue import (
     series_label,
 )
 from wom_sim.sim.dynamics import TickState
-from wom_sim.sim.population import CHANNELS, STATUS_NAMES, Population
+from wom_sim.sim.population import ACQUIRED_BY_GROUPS, STATUS_NAMES, Population, acquired_by_groups
 from wom_sim.viz.groups import MAX_GROUPS, Groups
 from wom_sim.viz.sampling import DrawnGraph
 
@@ -192,8 +192,8 @@ def person_states(pop: Population, people: np.ndarray) -> list[str]:
         if len(names) > 1:
             lines.append(f"segment {names[pop.segment[i]]}")
         if pop.status[i] >= STATUS_NAMES.index("customer"):
-            channel = CHANNELS[pop.acquired_by[i]]
-            lines.append("a customer from the start" if channel == "none" else f"acquired by {CHANNEL_LABELS[channel]}")
+            group = ACQUIRED_BY_GROUPS[acquired_by_groups(pop, np.array([i]))[0]]
+            lines.append("a customer from the start" if group == "initial" else f"acquired by {CHANNEL_LABELS[group]}")
         lines.append(f"WOM sent +{pop.pos_sent[i]} / \u2212{pop.neg_sent[i]}, received +{pop.pos_received[i]} / "
                      f"\u2212{pop.neg_received[i]}")  # fmt: skip
         out.append(html.escape("\n".join(lines)))
