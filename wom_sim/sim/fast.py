@@ -135,7 +135,7 @@ class FastTick:
         if market is not None:
             comp.advertise_rivals(market, lev, sc, cs.random(out=b))
             rival_keys = tuple(int(k) for k in cs.integers(0, 2**63 - 1, size=2))
-            comp.talk_rivals(graph, pop, market, lev, sc, cs.random(out=b), rival_keys, mt)
+            comp.talk_rivals(graph, pop, market, lev, sc, cs.random(out=b), rival_keys, mt, self.deliver)
             u_purchase = streams["purchase"].random(out=a)
             choice = comp.Choice(pop, market, lev, sc, mt, u_purchase, cs.random(out=c), reference_price)
         else:
