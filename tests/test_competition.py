@@ -122,8 +122,9 @@ def test_bad_competitors_are_one_clear_line(data: dict, message: str):
     ],
 )  # fmt: skip
 def test_leaving_out_who_cannot_buy_changes_nothing(monkeypatch, overrides):
-    # `can_buy` (one bound for everyone, before the fast tick computes our log-odds) and `_deciders` (a bound per
-    # person) drop the people whose uniform is above a bound of their chance to buy anything; deciding everyone
+    # `can_buy` (one bound for everyone, before the fast tick computes our log-odds), `_deciders` (a bound per
+    # person) and `_switch_deciders` (our customers' chance to switch) drop the people whose uniform is above a
+    # bound of their chance to buy anything (or to switch); deciding everyone
     # exactly must give the same run bit for bit (a bound that is too low would make some of them buy). Rows are
     # compared as text: a NaN metric equals itself there.
     from wom_sim.sim import competition
@@ -148,9 +149,17 @@ def test_leaving_out_who_cannot_buy_changes_nothing(monkeypatch, overrides):
         skipped["pre"] += 0 if mask is None else int(np.count_nonzero(~mask))
         return None
 
-    skipped["pre"] = 0
+    original_switch = competition._switch_deciders
+
+    def every_customer(pop, market, lev, sc, mt, customers, *args):
+        skipped["switch"] += int(np.count_nonzero(~original_switch(pop, market, lev, sc, mt, customers, *args)))
+        return np.ones(customers.size, dtype=bool)
+
+    skipped["pre"] = skipped["switch"] = 0
     monkeypatch.setattr(competition, "_deciders", everyone)
     monkeypatch.setattr(competition, "can_buy", anyone)
+    monkeypatch.setattr(competition, "_switch_deciders", every_customer)
     exact = run(seed=11, **overrides)
-    assert skipped["n"] > 0 and skipped["pre"] > 0  # both bounds do leave people out, so the comparison tests them
+    # All three bounds do leave people out, so the comparison tests them.
+    assert skipped["n"] > 0 and skipped["pre"] > 0 and skipped["switch"] > 0
     assert state(fast) == state(exact)

@@ -82,6 +82,8 @@ class MarketTick:
     switched: np.ndarray | None = None  # bool: our customers who switched to a rival this tick (decided already)
     before: np.ndarray | None = None  # the rival each person used at the start of the tick (for `lost`)
     heard: list[np.ndarray] = field(default_factory=list)  # per rival: who heard about it this tick (step 4)
+    special: np.ndarray | None = None  # step 5's `_special` mask, computed once (see there)
+    psi_range: tuple[float, float] | None = None  # (min, max) of price sensitivity, read once a tick
 
 
 @dataclass
@@ -390,11 +392,15 @@ def switch_away(
     A customer who switches becomes CHURNED for us (churn tick t) and a customer of the rival this tick.
     """
     comp = sc.competition
-    util = rival_utility(pop, market, lev, sc, mt, customers, reference_price, np.ones(customers.size))
-    util -= comp.switching_cost + comp.stay_loyalty * pop.L[customers]
-    pick = _pick(util, u[customers])
+    weighing = _switch_deciders(pop, market, lev, sc, mt, customers, u, reference_price)
+    deciders = customers[weighing]
+    util = rival_utility(pop, market, lev, sc, mt, deciders, reference_price, np.ones(deciders.size))
+    util -= comp.switching_cost + comp.stay_loyalty * pop.L[deciders]
+    pick = _pick(util, u[deciders])
     leave = pick >= 0
-    who, to = customers[leave], pick[leave] + 1
+    who, to = deciders[leave], pick[leave] + 1
+    stays = np.ones(customers.size, dtype=bool)
+    stays[np.flatnonzero(weighing)[leave]] = False
     pop.status[who] = CHURNED
     pop.churned_at[who] = mt.t
     market.rival[who] = to.astype(np.int8)
@@ -404,7 +410,30 @@ def switch_away(
     mt.switched = np.zeros(pop.n, dtype=bool)
     mt.switched[who] = True
     _rival_bought(market, mt, who, to, new=True)
-    return customers[~leave]
+    return customers[stays]
+
+
+def _switch_deciders(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, customers: np.ndarray,
+    u: np.ndarray, reference_price: float,
+) -> np.ndarray:  # fmt: skip
+    """Bool per customer of ours: whose choice in `switch_away` can be a switch (the others stay in any case).
+
+    The bound of `_deciders` for our customers: one who heard nothing about a rival this tick and lapsed from none
+    has, for every rival, at most its largest log-odds over them with the category-buyer term (R_bought), less the
+    cost of leaving us, so their chance to switch is at most F / (1 + F) with F = R_bought * exp(-(switching_cost
+    + stay_loyalty * L)), raised by a relative 1e-6 (the rounding of exp of a sum against a product of exps is
+    about 1e-15). With u at or above it `_pick` keeps them with us too; everyone else is decided exactly.
+    """
+    keep = _special(market, mt)[customers]
+    plain = customers[~keep]
+    bound = _plain_rival_terms(pop, market, lev, sc, mt, plain, reference_price) if plain.size else None
+    if bound is None:
+        return np.ones(customers.size, dtype=bool)
+    comp = sc.competition
+    f = bound[1] * np.exp(-(comp.switching_cost + comp.stay_loyalty * pop.L[plain]))
+    keep[~keep] = u[plain] < f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
+    return keep
 
 
 def choose(
@@ -491,7 +520,7 @@ def _deciders(
     plain = pool[~keep]
     if not plain.size:
         return pool
-    bound = _plain_rival_terms(pop, market, lev, sc, plain, reference_price)
+    bound = _plain_rival_terms(pop, market, lev, sc, mt, plain, reference_price)
     if bound is None:
         return pool
     r_new, r_bought = bound
@@ -519,7 +548,7 @@ def can_buy(
     if not np.isfinite(focal_hi):
         return None
     plain = ~(_special(market, mt) | pop.experienced | (market.last_brand == OURS) | (pop.status == CHURNED))
-    bound = _plain_rival_terms(pop, market, lev, sc, plain, reference_price)
+    bound = _plain_rival_terms(pop, market, lev, sc, mt, plain, reference_price)
     if bound is None:
         return None
     f = float(np.exp(min(focal_hi, 50.0))) + bound[0]
@@ -530,15 +559,21 @@ def can_buy(
 
 
 def _special(market: Market, mt: MarketTick) -> np.ndarray:
-    """Bool per person: uses a rival, lapsed from one, or heard about one this tick (their rows have more terms)."""
-    special = (market.rival > 0) | (market.last_brand > 0)
-    for heard in mt.heard:
-        special[heard] = True
-    return special
+    """Bool per person: uses a rival, lapsed from one, or heard about one this tick (their rows have more terms).
+
+    Computed once in step 5, at its first use, and kept: the only change of brand before the last use is our
+    customers' switching (`switch_away`), and the switchers leave the market of that tick's choice.
+    """
+    if mt.special is None:
+        mt.special = (market.rival > 0) | (market.last_brand > 0)
+        for heard in mt.heard:
+            mt.special[heard] = True
+    return mt.special
 
 
 def _plain_rival_terms(
-    pop: Population, market: Market, lev: Levers, sc: Scenario, plain: np.ndarray, reference_price: float
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, plain: np.ndarray,
+    reference_price: float,
 ) -> tuple[float, float] | None:  # fmt: skip
     """(R_new, R_bought): the sum over rivals of exp(the largest log-odds of buying it) for the `plain` people
     (index array or bool mask), without and with the category-buyer term; None where a term is not finite.
@@ -547,8 +582,10 @@ def _plain_rival_terms(
     person's term is), value and price at the extremes of psi; no WOM term and no win-back row for the plain.
     """
     a, comp = sc.purchase.adoption, sc.competition
-    psi = pop.price_sensitivity
-    psi_lo, psi_hi = float(psi.min()), float(psi.max())
+    if mt.psi_range is None:
+        psi = pop.price_sensitivity
+        mt.psi_range = (float(psi.min()), float(psi.max())) if psi.size else (0.0, 0.0)
+    psi_lo, psi_hi = mt.psi_range
     r_new = r_bought = 0.0
     for c, rl in enumerate(lev.rivals, start=1):
         row, tv = market.view[c - 1][plain], a.expectation + a.trust  # a gather and max: 5x a masked max
