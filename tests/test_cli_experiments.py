@@ -247,7 +247,14 @@ def _start_sweep(folder: Path, replications: int = 3) -> subprocess.Popen:
     spec = KILL_SPEC.replace("replications: 3", f"replications: {replications}")
     (folder / "kill.yaml").write_text(spec, encoding="utf-8")
     cmd = [sys.executable, "-m", "wom_sim", "sweep", "kill.yaml", "--workers", "2", "--out", "store", "-q"]
-    return subprocess.Popen(cmd, cwd=folder, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Ctrl-C as in a terminal: a job started in the background by a non-interactive shell (a CI runner's, say)
+    # inherits SIGINT ignored, and Python then keeps ignoring it, as it should; the test must not depend on that.
+    return subprocess.Popen(cmd, cwd=folder, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_default_sigint)  # fmt: skip
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for_parts(store: ResultStore, proc: subprocess.Popen, count: int, limit: float = 120.0) -> None:
