@@ -312,6 +312,42 @@ def test_a_targeted_service_recovery_recovers_and_bills_the_target_only(delay):
     assert model.metrics_frame()["cost_service_recovery"].sum() == 20 * pop.recoveries[target].sum()
 
 
+def test_targeted_omnichannel_and_app_cut_churn_in_the_target_only():
+    # Both draw who is cross-channel / uses the app among everyone; the target then says whose hazard falls:
+    # cross-channel customers 1/2.6, app users (1 - 0.05)^2 with 2 rating points, and no one outside the target.
+    entries = [{"kind": "omnichannel", "share": 0.5, "target": {"segment": "collectivist"}},
+               {"kind": "mobile_experience", "rating_gain": 2, "app_share": 0.5,
+                "target": {"segment": "individualist"}}]  # fmt: skip
+    for entry, factor, segment, drawn in ((entries[0], 1 / 2.6, 0, "cross"), (entries[1], 0.95**2, 1, "app_user")):
+        model = WomModel(make([entry], n=1500, ticks=10), seed=5)
+        model.run(9)
+        customers = model.population.status == CUSTOMER  # at the start of the last tick, when levers are set
+        model.step()
+        mult, inside = model.last_levers.hazard_multiplier, model.population.segment == segment
+        lowered = getattr(model.interventions[0], drawn) & inside & customers
+        assert lowered.sum() > 5 and np.isclose(mult[lowered], factor).all() and (mult[~lowered] == 1.0).all()
+    # The cost-to-serve saving counts the target's cross-channel purchases only (about half of them here).
+    saved = []
+    for target in (None, {"segment": "collectivist"}):
+        entry = {"kind": "omnichannel", "share": 0.5, **({"target": target} if target else {})}
+        model = WomModel(make([entry], n=1500, ticks=10), seed=5)
+        model.run(10)
+        saved.append(model.interventions[0].saved)
+    assert 0 < saved[1] < 0.8 * saved[0]
+
+
+def test_targeted_social_content_lifts_the_targets_talk_only():
+    entry = {"kind": "social_content", "spread_uplift": 0.5, "target": {"segment": "individualist"}}
+    model = WomModel(make([entry], n=800, ticks=3), seed=1)
+    model.run(3)
+    talk, inside = model.last_levers.talk_multiplier, model.population.segment == 1
+    assert (talk[inside] == 1.5).all() and (talk[~inside] == 1.0).all()
+    # Untargeted it stays one number for everyone (the tick's scalar path, bit-identical to before).
+    model = WomModel(make([{"kind": "social_content"}], n=800, ticks=3), seed=1)
+    model.run(3)
+    assert np.ndim(model.last_levers.talk_multiplier) == 0 and model.last_levers.talk_multiplier == 1.5
+
+
 def test_the_fast_tick_matches_the_reference_with_targeted_levers():
     # Per-person talk multipliers and referral tags (a targeted reward stacked with an untargeted service
     # improvement, which multiplies the array), targeted repurchase boosts and retention offers: bit-identical.
@@ -323,6 +359,9 @@ def test_the_fast_tick_matches_the_reference_with_targeted_levers():
         {"kind": "advertising", "reach_multiplier": 6, "claim": 0.95, "target": {"segment": "collectivist"}},
         {"kind": "kol_campaign", "select": {"by": "pagerank", "k": 5}, "target": {"segment": "individualist"}},
         {"kind": "service_recovery", "delay": 2, "paradox": 0.1, "target": {"lifecycle": "loyal"}},
+        {"kind": "omnichannel", "target": {"lifecycle": ["loyal", "at_risk"]}},
+        {"kind": "social_content", "target": {"segment": "individualist"}},
+        {"kind": "mobile_experience", "target": {"kols": False}},
     ]
     reference, candidate = (WomModel(make(entries, n=600, ticks=20), seed=8) for _ in range(2))
     reference.kernel = "reference"

@@ -891,6 +891,10 @@ class CrisisReflectionParams(InterventionSpec):
 class OmnichannelParams(InterventionSpec):
     """`omnichannel`: integrated service across channels; a share of customers becomes cross-channel."""
 
+    targetable = (
+        "which cross-channel customers get the integrated service (`share` is drawn among everyone, so among the "
+        "target too; the others keep today's service, loyalty and cost to serve)"
+    )
     kind: Literal["omnichannel"] = kind_field()
     share: float = param(
         0.3, "share of customers who become cross-channel (fixed per person)", "share", "assumption", ge=0, le=1
@@ -926,6 +930,7 @@ class OmnichannelParams(InterventionSpec):
 class SocialContentParams(InterventionSpec):
     """`social_content`: social content and short video that make positive word of mouth spread more."""
 
+    targetable = "whose positive word of mouth the content lifts (the content is made for them; the cost is the same)"
     kind: Literal["social_content"] = kind_field()
     spread_uplift: float = param(
         0.5,
@@ -943,6 +948,10 @@ class SocialContentParams(InterventionSpec):
 class MobileExperienceParams(InterventionSpec):
     """`mobile_experience`: a better app: its rating rises, app users churn less."""
 
+    targetable = (
+        "which app users' churn falls (one platform's users as a segment, say; `app_share` is drawn among "
+        "everyone; the cost is the same)"
+    )
     kind: Literal["mobile_experience"] = kind_field()
     app_share: float = param(
         0.5, "share of customers who use the app (fixed per person)", "share", "assumption", ge=0, le=1

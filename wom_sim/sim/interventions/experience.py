@@ -40,10 +40,12 @@ class Omnichannel(Intervention):
 
     def setup(self, ctx: InterventionContext) -> None:
         self.cross = self.uniforms(ctx, -1, ctx.n) < self.params.share
+        self.served = self.cross  # this tick's cross-channel people in the target (all of them without one)
         self.saved = 0.0  # cost-to-serve saving, cumulative
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
-        who = self.cross & (ctx.population.status == CUSTOMER)
+        self.served = self.in_target(ctx, t, self.cross)
+        who = self.served & (ctx.population.status == CUSTOMER)
         ctx.targeting(who)
         _scale_hazard(lev, who, 1.0 / self.params.loyalty_ratio, ctx.n)
 
@@ -51,7 +53,7 @@ class Omnichannel(Intervention):
         if not self.on_air:
             return
         p, pop = self.params, ctx.population
-        bought = (st.adopted | st.repurchased | st.won_back) & self.cross
+        bought = (st.adopted | st.repurchased | st.won_back) & self.served
         if p.satisfaction_gain:
             ctx.request(ScaleSatisfaction(np.flatnonzero(bought), 1.0 + p.satisfaction_gain))
         margin = ctx.scenario.brand.margin
@@ -69,8 +71,13 @@ class SocialContent(Intervention):
     Params = SocialContentParams
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
-        p = self.params
-        lev.talk_multiplier *= 1.0 + p.spread_uplift
+        p, speakers = self.params, self.target_mask(ctx, t)
+        if speakers is None:
+            lev.talk_multiplier *= 1.0 + p.spread_uplift
+        else:
+            talk = per_person(lev.talk_multiplier, ctx.n)
+            talk[speakers] *= 1.0 + p.spread_uplift
+            lev.talk_multiplier = talk
         lev.add_cost(self.name, p.cost_per_tick)
 
 
@@ -88,7 +95,7 @@ class MobileExperience(Intervention):
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
-        who = self.app_user & (ctx.population.status == CUSTOMER)
+        who = self.in_target(ctx, t, self.app_user & (ctx.population.status == CUSTOMER))
         ctx.targeting(who)
         _scale_hazard(lev, who, (1.0 - p.churn_cut_per_point) ** p.rating_gain, ctx.n)
         first = len(self.on_air_ticks) == 1
