@@ -180,6 +180,27 @@ def test_the_command_line_changes_the_spec_for_one_run(tmp_path):
     assert (plan["network"]["n"], plan["ticks"]) == (150, 8) and "recommended:" in result.output
 
 
+def test_quiet_still_warns_when_no_plan_is_feasible(tmp_path):
+    # A constraint no plan can meet (adoption share above 1): the answer is "nothing feasible", which --quiet must
+    # not hide ("only errors and warnings"); without --quiet the same line is a warning, not a note.
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    spec = tmp_path / "plan.yaml"
+    spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 0, high: 10}}}}\n"
+                    "constraints:\n  - {outcome: adoption_share, at_least: 1.5}\n")  # fmt: skip
+    base = ["optimise", str(spec), "--set", "network.n=120", "--ticks", "6", "--trials", "2", "-r", "2",
+            "--check-replications", "2", "--workers", "0"]  # fmt: skip
+    quiet = CliRunner().invoke(cli, [*base, "--out", str(tmp_path / "quiet"), "--quiet"])
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stdout == "" and quiet.stderr.startswith("warning: no feasible plan completed")
+    assert quiet.stderr.count("\n") == 1
+    loud = CliRunner().invoke(cli, [*base, "--out", str(tmp_path / "loud")])
+    assert loud.exit_code == 0, loud.output
+    assert "warning: no feasible plan completed" in loud.stdout and "note: no feasible" not in loud.stdout
+
+
 def test_quiet_prints_nothing_but_writes_everything(tmp_path):
     # As for run, compare and sweep: no "executing on", no progress bar, no summary; the outputs are the same.
     from click.testing import CliRunner

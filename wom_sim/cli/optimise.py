@@ -154,7 +154,10 @@ def optimise(
         if result.verdict:
             click.echo(result.verdict)
         for note in result.notes:
-            click.echo(f"note: {note}")
+            click.echo(f"{'warning' if note in result.warnings else 'note'}: {note}")
+    else:  # --quiet: "only errors and warnings", and these put the recommendation in doubt
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
     from wom_sim.experiment.curves import record_outputs  # lazy: CLI start-up time
     from wom_sim.output import read_manifest  # lazy: CLI start-up time
     from wom_sim.report.optimise import write_optimise_html  # lazy: CLI start-up time

@@ -71,6 +71,9 @@ class OptimiseResult:
         The check's headline rows: each plan's objective and spend vs no spend and vs the current plan, with CIs.
     notes : list of str
         What a reader must know (noise, infeasible plans, runs used, what the fresh seeds say).
+    warnings : list of str
+        The notes that put the recommendation itself in doubt (no feasible plan; on fresh seeds it does worse than
+        the current plan); also in ``notes``. `optimise --quiet` still prints them.
     verdict : str
         The check's verdict sentences against no spend (`Comparison.summary()`), when the comparison has them.
     runs : int
@@ -90,6 +93,7 @@ class OptimiseResult:
     check_runs: int
     verdict: str = ""
     path: Path | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 class _Search:
@@ -406,9 +410,10 @@ def _answer(search: _Search, plans, refs, executor, check: bool, warn: bool, fol
     references = _history(search, refs)
     plans = plans + refs
     best = _best(search, plans)
-    notes = []
+    notes, warnings = [], []
     if best is None:
-        notes.append("no feasible plan completed: widen the bounds or the budget, or relax the constraints")
+        warnings.append("no feasible plan completed: widen the bounds or the budget, or relax the constraints")
+        notes += warnings
         best = none
     same = []
     for plan in [p for p in plans if p.state == "complete"]:
@@ -472,7 +477,9 @@ def _answer(search: _Search, plans, refs, executor, check: bool, warn: bool, fol
             warn=warn,
         )
         table = check_table(comparison, spec.objective)
-        notes += _check_notes(table, best in refs, spec.objective)
+        said, doubt = _check_notes(table, best in refs, spec.objective)
+        notes += said
+        warnings += doubt
         if hasattr(comparison, "summary"):  # the verdict sentences of the decision-ready comparison
             verdict = comparison.summary()
         check_runs = spec.check_replications * len(arms)
@@ -489,14 +496,16 @@ def _answer(search: _Search, plans, refs, executor, check: bool, warn: bool, fol
         runs=search.runs,
         check_runs=check_runs,
         verdict=verdict,
+        warnings=warnings,
     )
 
 
-def _check_notes(table: pd.DataFrame, kept: bool, objective: str) -> list[str]:
-    """What the fresh-seed check says of the recommendation against the current plan (paired 95% CI)."""
+def _check_notes(table: pd.DataFrame, kept: bool, objective: str) -> tuple[list[str], list[str]]:
+    """What the fresh-seed check says of the recommendation against the current plan (paired 95% CI): the notes,
+    and those of them that are warnings (it does worse)."""
     rows = table[table["plan"].str.startswith("recommended")] if "vs_current" in table else table.iloc[0:0]
     if kept or rows.empty or not np.isfinite(rows["vs_current"].iloc[0]):
-        return []
+        return [], []
     row = rows.iloc[0]
     est = ", ".join(
         [
@@ -506,13 +515,14 @@ def _check_notes(table: pd.DataFrame, kept: bool, objective: str) -> list[str]:
         ]
     )
     if row["vs_current_ci_high"] < 0:
-        return [
+        worse = [
             f"on fresh seeds the recommended plan does worse than the current plan ({est}): its lead on the search "
             "seeds was noise; keep the current plan or search with more replications"
         ]
+        return worse, worse
     if row["vs_current_ci_low"] <= 0:
-        return [f"on fresh seeds the recommended plan is indistinguishable from the current plan ({est})"]
-    return [f"on fresh seeds the recommended plan beats the current plan ({est})"]
+        return [f"on fresh seeds the recommended plan is indistinguishable from the current plan ({est})"], []
+    return [f"on fresh seeds the recommended plan beats the current plan ({est})"], []
 
 
 def _values_text(values: dict[str, float]) -> str:
