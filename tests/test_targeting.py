@@ -61,7 +61,7 @@ def test_bad_target_is_one_clear_scenario_error(target, expected):
 def test_a_target_on_a_global_kind_is_refused_naming_the_kinds_that_accept_it():
     accepting = [kind for kind, model in KINDS.items() if model.targetable]
     assert {"referral_reward", "personalised_marketing", "churn_prevention", "loyalty_program"} <= set(accepting)
-    for kind in ("price_change", "service_improvement", "fake_reviews"):
+    for kind in ("price_change", "crisis_response", "fake_reviews"):
         with pytest.raises(ScenarioError) as err:
             make([{"kind": kind, "target": {"kols": True}}], n=300)
         message = str(err.value)
@@ -348,12 +348,42 @@ def test_targeted_social_content_lifts_the_targets_talk_only():
     assert np.ndim(model.last_levers.talk_multiplier) == 0 and model.last_levers.talk_multiplier == 1.5
 
 
+def test_a_targeted_service_improvement_serves_the_target_only():
+    # Quality, failure probability and talk become per person: the target's improved, everyone else's as before.
+    entry = {"kind": "service_improvement", "quality_gain": 0.1, "failure_reduction": 0.5, "talk_uplift": 0.3,
+             "target": {"segment": "collectivist"}}  # fmt: skip
+    model = WomModel(make([entry], n=800, ticks=3), seed=1)
+    model.run(3)
+    lev, inside = model.last_levers, model.population.segment == 0
+    q, f = model.wom_scenario.brand.quality, model.wom_scenario.brand.service_failure
+    assert np.isclose(lev.quality[inside], q + 0.1).all() and (lev.quality[~inside] == q).all()
+    assert np.isclose(lev.service_failure[inside], f * 0.5).all() and (lev.service_failure[~inside] == f).all()
+    assert np.isclose(lev.talk_multiplier[inside], 1.3).all() and (lev.talk_multiplier[~inside] == 1.0).all()
+    # In a paired run (same graph and seed) the target fails about half as often and the others about as before:
+    # failures are Bernoulli(f) per purchase; over 60 ticks of 2,000 people the target's baseline has about 230 and
+    # its treated arm about 115, so the ratio's binomial noise is about +-12% and 0.35-0.65 is over 2.5 sd; outside
+    # the target some 230 against 230 (noise about +-9%, band +-15%). With this seed: 0.49 and 1.00.
+    entry["quality_gain"], entry["talk_uplift"] = 0.0, 0.0  # failures only, so purchases hardly move
+    base = simulate(make(ticks=60), seed=3)
+    treated = simulate(make([entry], ticks=60), graph=base.model.graph, kol_ids=base.model.kol_ids, seed=3)
+    seg = base.model.population.segment == 0
+
+    def failure_rate(result, who):
+        people = result.model.population
+        return people.failures[who].sum() / people.purchases[who].sum()
+
+    assert base.model.population.failures[seg].sum() > 150  # 226 with this seed
+    assert 0.35 < failure_rate(treated, seg) / failure_rate(base, seg) < 0.65
+    assert 0.85 < failure_rate(treated, ~seg) / failure_rate(base, ~seg) < 1.15
+
+
 def test_the_fast_tick_matches_the_reference_with_targeted_levers():
     # Per-person talk multipliers and referral tags (a targeted reward stacked with an untargeted service
     # improvement, which multiplies the array), targeted repurchase boosts and retention offers: bit-identical.
     entries = [
         {"kind": "referral_reward", "target": {"segment": "collectivist", "lifecycle": ["loyal", "new"]}},
         {"kind": "service_improvement", "schedule": {"from": 5}},
+        {"kind": "service_improvement", "schedule": {"from": 8}, "target": {"lifecycle": "loyal"}},
         {"kind": "personalised_marketing", "target": {"lifecycle": "loyal"}},
         {"kind": "churn_prevention", "target": {"segment": "individualist"}},
         {"kind": "advertising", "reach_multiplier": 6, "claim": 0.95, "target": {"segment": "collectivist"}},

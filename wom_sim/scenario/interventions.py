@@ -532,6 +532,10 @@ class ChurnPreventionParams(InterventionSpec):
 class ServiceImprovementParams(InterventionSpec):
     """`service_improvement`: smart service."""
 
+    targetable = (
+        "whose service improves: the quality they experience and weigh, their failure probability and their "
+        "positive WOM (the brand's reputation moves toward the average quality over everyone; the cost is the same)"
+    )
     kind: Literal["service_improvement"] = kind_field()
     quality_gain: float = param(0.05, "added to brand quality Q while on air", "Q", "assumption", ge=-1, le=1)
     failure_reduction: float = param(

@@ -350,7 +350,8 @@ def forward(
 def perceived_value(pop: Population, lev: Levers, sc: Scenario, idx: np.ndarray | None = None) -> np.ndarray:
     """V = clip(Q + w * price_sensitivity * (1 - price)): a price cut raises value, most for the price-sensitive."""
     psi = pop.price_sensitivity if idx is None else pop.price_sensitivity[idx]
-    return np.clip(lev.quality + sc.purchase.value_price_weight * psi * (1.0 - lev.price), 0.0, 1.0)
+    quality = lev.quality if idx is None else _at(lev.quality, idx)
+    return np.clip(quality + sc.purchase.value_price_weight * psi * (1.0 - lev.price), 0.0, 1.0)
 
 
 def price_gap(lev: Levers, sc: Scenario, reference_price: float) -> float:
@@ -537,8 +538,8 @@ def experience(
     buyers = np.flatnonzero(st.adopted | st.repurchased | st.won_back)
     z = ndtri(np.clip(u_quality[buyers], 1e-12, 1 - 1e-12))
 
-    x = np.clip(lev.quality + pop.fit[buyers] + ex.noise * z, 0.0, 1.0)
-    failed = u_fail[buyers] < lev.service_failure
+    x = np.clip(_at(lev.quality, buyers) + pop.fit[buyers] + ex.noise * z, 0.0, 1.0)
+    failed = u_fail[buyers] < _at(lev.service_failure, buyers)
     # The recovery levers are per person with a targeted programme (scalars otherwise).
     recovered = failed & (u_recover[buyers] < _at(lev.recovery_coverage, buyers))
     delay = _at(lev.recovery_delay, buyers)
@@ -618,7 +619,9 @@ def update_brand(brand: float, lev: Levers, sc: Scenario, st: TickState) -> floa
     pos, neg = st.positive.dst.size, st.negative.dst.size
     voice = pos / (pos + neg) if pos + neg else brand
     qw = sc.brand.reputation_quality_weight
-    target = qw * lev.quality + (1.0 - qw) * voice
+    # A service improved for a target makes quality per person: the brand stands for the average over everyone.
+    quality = lev.quality if np.ndim(lev.quality) == 0 else float(np.mean(lev.quality))
+    target = qw * quality + (1.0 - qw) * voice
     return float(np.clip(pull(brand, target, sc.brand.reputation_rate) + lev.brand_lift, 0.0, 1.0))
 
 

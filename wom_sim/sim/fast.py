@@ -73,7 +73,7 @@ def reference_fingerprint() -> str:
 # The fingerprint of the reference this module was checked against (bit-identical state in
 # tests/test_fast_kernel.py). When the reference tick gains a rule, a scenario key, a lever or a per-person array,
 # the fingerprint changes and every run takes the reference tick until this module mirrors it and this is updated.
-MIRRORED_FINGERPRINT = "b78e2c273301d68d"
+MIRRORED_FINGERPRINT = "bdeb6738a3d71f2c"
 
 
 @functools.cache
@@ -434,8 +434,8 @@ class FastTick:
         recovered_late = dyn.arrive_recoveries(pop, lev, t)
         z = ndtri(clip_array(u_quality[buyers], 1e-12, 1 - 1e-12))
 
-        x = clip_array(lev.quality + pop.fit[buyers] + ex.noise * z, 0.0, 1.0)
-        failed = u_fail[buyers] < lev.service_failure
+        x = clip_array(dyn._at(lev.quality, buyers) + pop.fit[buyers] + ex.noise * z, 0.0, 1.0)
+        failed = u_fail[buyers] < dyn._at(lev.service_failure, buyers)
         recovered = failed & (u_recover[buyers] < dyn._at(lev.recovery_coverage, buyers))
         delay = dyn._at(lev.recovery_delay, buyers)
         immediate = recovered & (delay == 0)
@@ -563,7 +563,7 @@ def _perceived_value(pop: Population, lev: Levers, sc: Scenario, idx: np.ndarray
     At price 1 the price term is w * psi * 0.0, a zero (psi is finite, clipped to [0, 1] at the start), and Q plus a
     zero is Q: so every person's V is clip(Q), with no gather of psi and no array arithmetic.
     """
-    if lev.price == 1.0:
+    if lev.price == 1.0 and np.ndim(lev.quality) == 0:
         return clip01(lev.quality + sc.purchase.value_price_weight * 0.0)
     return dyn.perceived_value(pop, lev, sc, idx)
 

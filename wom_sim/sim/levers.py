@@ -45,8 +45,8 @@ class RivalLevers:
 class Levers:
     """What the company and the world set for this tick (docs/model.md step 1)."""
 
-    quality: float
-    service_failure: float
+    quality: float | np.ndarray  # brand quality Q (per person: a service improved for a target)
+    service_failure: float | np.ndarray  # failure probability f per purchase (per person: likewise)
     price: float
     ad_reach: float | np.ndarray  # per tick ad reach among the never-experienced (per person: a targeted campaign)
     claim: float | np.ndarray  # quality the ads claim (per person: a targeted campaign's claim for its target)
@@ -111,8 +111,9 @@ class Levers:
 
     def clipped(self) -> Levers:
         """Keep probabilities and qualities in their ranges after interventions stacked their effects."""
-        self.quality = clip01(self.quality)
-        self.service_failure = clip01(self.service_failure)
+        self.quality = clip01(self.quality) if np.ndim(self.quality) == 0 else clip_array(self.quality, 0.0, 1.0)
+        fail = self.service_failure
+        self.service_failure = clip01(fail) if np.ndim(fail) == 0 else clip_array(fail, 0.0, 1.0)
         self.ad_reach = clip01(self.ad_reach) if np.ndim(self.ad_reach) == 0 else np.clip(self.ad_reach, 0.0, 1.0)
         self.claim = clip01(self.claim) if np.ndim(self.claim) == 0 else np.clip(self.claim, 0.0, 1.0)
         cover = self.recovery_coverage

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from wom_sim.scenario.interventions import ServiceImprovementParams, ServiceRecoveryParams
-from wom_sim.sim.interventions.base import Intervention, InterventionContext, register
+from wom_sim.sim.interventions.base import Intervention, InterventionContext, per_person, register
 from wom_sim.sim.levers import Levers
 
 if TYPE_CHECKING:
@@ -26,10 +26,18 @@ class ServiceImprovement(Intervention):
     Params = ServiceImprovementParams
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
-        p = self.params
-        lev.quality += p.quality_gain
-        lev.service_failure *= 1.0 - p.failure_reduction
-        lev.talk_multiplier *= 1.0 + p.talk_uplift
+        p, served = self.params, self.target_mask(ctx, t)
+        if served is None:
+            lev.quality += p.quality_gain
+            lev.service_failure *= 1.0 - p.failure_reduction
+            lev.talk_multiplier *= 1.0 + p.talk_uplift
+        else:  # a better service for some people only: the three levers become per person
+            quality, failure = per_person(lev.quality, ctx.n), per_person(lev.service_failure, ctx.n)
+            talk = per_person(lev.talk_multiplier, ctx.n)
+            quality[served] += p.quality_gain
+            failure[served] *= 1.0 - p.failure_reduction
+            talk[served] *= 1.0 + p.talk_uplift
+            lev.quality, lev.service_failure, lev.talk_multiplier = quality, failure, talk
         first = len(self.on_air_ticks) == 1
         lev.add_cost(self.name, p.cost_per_tick + (p.one_off_cost if first else 0.0))
 
