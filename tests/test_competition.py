@@ -64,6 +64,25 @@ def test_shares_add_up_and_the_switching_matrix_matches_the_columns(market: WomM
     assert metric("rival_acme_market_share").label == "acme: market share"
 
 
+def test_the_switching_matrix_counts_a_lapsed_customer_of_ours_as_coming_from_ours():
+    # `from` is the brand used at the time, else the one bought last (docs/model.md, Competition): someone who
+    # adopted ours in the run and lapsed comes from ours when they buy again, so "none" counts first purchases in
+    # the category only, once per person. It counted them again (none -> a rival, none -> ours on a win-back),
+    # and `switch_out` missed everyone who went to a rival after lapsing from us.
+    model = WomModel(None, overrides={**SMALL, "competitors": RIVALS}, seed=5)
+
+    def bought_ever() -> int:
+        market = model.market
+        return np.count_nonzero(model.population.experienced | (market.rival > 0) | (market.last_brand >= 0))
+
+    before = bought_ever()
+    model.run()
+    cumulative = model.switching_frame(cumulative=True)
+    assert cumulative.loc[cumulative["from"] == "none", "count"].sum() == bought_ever() - before
+    went = cumulative[(cumulative["from"] == "ours") & (cumulative["to"] != "ours")]["count"].sum()
+    assert went == model.metrics_frame()["switch_out"].sum()
+
+
 def test_rival_crisis_helps_us_with_common_random_numbers():
     # Same seed, same graph and people; only the rival's crisis differs. A 15% reputation loss, a 0.2 quality drop
     # and venting customers for 10 weeks must move buyers to us at 1,000 people (measured: share +0.05-0.1).

@@ -232,6 +232,26 @@ def test_changes_against_a_base_and_against_the_defaults():
     assert hidden > 100
 
 
+def test_changes_name_an_added_competitor_move():
+    # A competitor move has a required key (`competitor`): its defaults, what an added entry is compared against,
+    # could not be built, so `wom-sim report` of a comparison adding one (competitor_crisis against
+    # competitor_price_cut) stopped with a traceback.
+    rivals = [{"name": "acme"}]
+    base = resolve_scenario(None, {**TINY, "competitors": rivals})
+    hit = resolve_scenario(
+        None,
+        {
+            **TINY,
+            "competitors": rivals,
+            "events": [{"kind": "competitor_crisis", "competitor": "acme", "brand_damage": 0.3}],
+        },
+    )
+    texts = [c.text() for c in changes(hit, base)]
+    assert texts[0] == "events.competitor_crisis: added"
+    assert "events.competitor_crisis.competitor: none -> acme" in texts
+    assert "events.competitor_crisis.brand_damage: 0.15 -> 0.3" in texts
+
+
 def test_replications_follow_the_noise():
     points = pd.DataFrame({"m_mean": [0.0, 1.0], "m_ci_low": [-0.1, 0.9], "m_ci_high": [0.1, 1.1]})
     assert replications_needed(points, "m", 5) == 5  # a half-width of 10% of the spread is what is asked

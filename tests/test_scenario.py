@@ -306,3 +306,13 @@ def test_bundled_files_have_no_key_twice():
     assert paths
     for path in paths:
         parse_yaml(path.read_text(encoding="utf-8"), str(path))
+
+
+@pytest.mark.parametrize("name", ["ours", "none"])
+def test_a_competitor_cannot_take_a_brand_label_of_the_outputs(tmp_path, name):
+    # "none" and "ours" label the brand column, the switching matrix and a person table's `brand`; a rival so
+    # named made the per-person table fail after the whole run (duplicate categories) instead of one line on load.
+    path = write(tmp_path, "rival.yaml", f"competitors:\n  - {{name: {name}}}\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert f"competitors[0].name: {name!r} is reserved" in str(err.value) and "\n" not in str(err.value)

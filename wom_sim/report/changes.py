@@ -73,8 +73,10 @@ def _entries(data: dict, section: str) -> dict[str, dict]:
 
 
 def _kind_defaults(kind: str) -> dict:
+    """What an added entry of `kind` is compared against: every key's default. Built without validation, since a
+    kind may require a key (a competitor move's `competitor`): that key has no default and shows as set from none."""
     model = KINDS.get(kind)
-    return model(kind=kind).model_dump(mode="json", by_alias=True) if model is not None else {}
+    return model.model_construct(kind=kind).model_dump(mode="json", by_alias=True) if model is not None else {}
 
 
 def changes(scenario: Scenario | dict, against: Scenario | dict | None = None) -> list[Change]:

@@ -242,6 +242,7 @@ class BrandSpec(Spec):
 
 
 MAX_COMPETITORS = 8  # who knows which rival is one byte per person (docs/performance.md)
+BRAND_LABELS = ("none", "ours")  # the brands besides the rivals in the outputs (brand column, switching matrix)
 
 
 class CompetitorSpec(Spec):
@@ -261,11 +262,20 @@ class CompetitorSpec(Spec):
     margin: float = Field(0.3, ge=-1, le=1, description="gross margin at price 1 (for the rival's profit)")
     reputation: float = Field(0.6, ge=0, le=1, description="brand favourability of the rival at start")
     advertising: float = Field(
-        0.1, ge=0, le=1, description="per tick probability an ad reaches each person who never bought the rival "
-        "(same meaning as advertising.reach); the ad claims the rival's quality",
+        0.1, ge=0, le=1, description="per tick probability an ad reaches each person who does not use the rival now "
+        "(its lapsed buyers too, unlike advertising.reach); the ad claims the rival's quality",
     )  # fmt: skip
     initial_customers: float = Field(0.01, ge=0, le=1, description="share of the population buying it at tick 0")
     initial_aware: float = Field(0.05, ge=0, le=1, description="share who know it at tick 0 (besides its customers)")
+
+    @field_validator("name")
+    @classmethod
+    def _not_a_brand_label(cls, v: str) -> str:
+        # The per-person `brand` column, the switching matrix and a person table's `brand` call the focal brand
+        # "ours" and no brand "none": a rival of either name could not be told apart from them.
+        if v in BRAND_LABELS:
+            raise ValueError(f"{v!r} is reserved (the outputs call our brand 'ours' and no brand 'none')")
+        return v
 
 
 class CompetitionSpec(Spec):

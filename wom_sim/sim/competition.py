@@ -481,9 +481,17 @@ def choose(
     util[:, at] -= stay  # x - 0 is x: only the rivals' customers pay the cost of leaving
     pick = _pick(util, u[sel])
     # The switching matrix: from the brand used now, or else the one bought last (none for a first purchase).
-    origin = np.where(has, current, last)
-    bought_now = pick >= 0
-    _count_switches(mt, origin[bought_now], pick[bought_now])
+    bought_now = np.flatnonzero(pick >= 0)
+    origin = np.where(has[bought_now], current[bought_now], last[bought_now])
+    # `last_brand` is not the brand bought last after a lapse from ours (step 8 leaves it as it was before our
+    # spell; the rivals' win-back rows read it so). One brand at a time: a CHURNED person whose last purchase of
+    # ours is later than their last of a rival lapsed from ours (both -1, nothing bought in the run: tick 0's
+    # `last_brand` is right).
+    ids = _ids(sel, bought_now)
+    lapsed_ours = pop.last_purchase[ids] > market.last_purchase[ids]
+    lapsed_ours &= ~has[bought_now] & (pop.status[ids] == CHURNED)
+    origin[lapsed_ours] = OURS
+    _count_switches(mt, origin, pick[bought_now])
     to_ours = _ids(sel, np.flatnonzero(pick == 0))
     market.last_brand[to_ours] = np.where(market.rival[to_ours] > 0, market.rival[to_ours], market.last_brand[to_ours])
     market.rival[to_ours] = 0
