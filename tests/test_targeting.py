@@ -12,6 +12,7 @@ import pytest
 
 from tests.test_fast_kernel import _assert_identical_runs
 from wom_sim.errors import ScenarioError
+from wom_sim.scenario.catalogue import bundled_path
 from wom_sim.scenario.interventions import KINDS, Target
 from wom_sim.scenario.loading import build_scenario
 from wom_sim.sim.interventions.targeting import lifecycle_masks, start_hazard, target_mask
@@ -399,3 +400,35 @@ def test_the_fast_tick_matches_the_reference_with_targeted_levers():
     assert np.ndim(candidate.last_levers.talk_multiplier) == 1 and candidate.last_levers.referral_senders.any()
     assert np.ndim(candidate.last_levers.ad_reach) == 1 and np.ndim(candidate.last_levers.claim) == 1
     assert np.ndim(candidate.last_levers.recovery_delay) == 1 and candidate.population.recoveries.sum() > 0
+
+
+# --------------------------------------------------------------------------------------------- ids of a file
+def test_an_imported_networks_people_are_targeted_by_the_files_own_ids(tmp_path):
+    # The CRM market's people are C00001...: a target names them as the edge list and person table do.
+    entry = {"kind": "personalised_marketing", "name": "vip", "target": {"ids": ["C00005", "C00001", "C01999"]}}
+    model = WomModel(bundled_path("crm_market"), ticks=1, overrides={"interventions": [entry]})
+    nodes = model.interventions[0].spec.target.ids
+    assert sorted(model.graph.labels[nodes].tolist()) == ["C00001", "C00005", "C01999"]
+    mask = target_mask(model.context, model.interventions[0].spec.target, 0)
+    assert mask.sum() == 3 and set(model.graph.labels[mask]) == {"C00001", "C00005", "C01999"}
+    # Integer ids of a file are the file's too, not positions (as kols.select.ids): 103 is the fourth person.
+    edges = tmp_path / "edges.csv"
+    edges.write_text("source,target\n100,101\n101,102\n102,103\n103,104\n104,100\n")
+    data = {"ticks": 1, "network": {"file": str(edges)}, "kols": {"select": {"by": "degree", "k": 1}},
+            "interventions": [{"kind": "personalised_marketing", "target": {"ids": [103]}}]}  # fmt: skip
+    model = WomModel(build_scenario(data, "test"))
+    assert model.graph.labels[model.interventions[0].spec.target.ids].tolist() == [103]
+
+
+def test_ids_a_network_does_not_have_are_one_line():
+    entry = {"kind": "personalised_marketing", "name": "vip", "target": {"ids": ["C00001", "X9", "X10"]}}
+    with pytest.raises(ScenarioError) as err:
+        WomModel(bundled_path("crm_market"), ticks=1, overrides={"interventions": [entry]})
+    message = str(err.value)
+    assert message.startswith("vip: target.ids: 2 id(s) are not people of the network file, first 'X9'")
+    assert "\n" not in message
+    # A generated network's people are 0 .. n-1: a name is refused when the scenario is read.
+    with pytest.raises(ScenarioError, match=r"interventions\[0\]\.target\.ids: 'C00001' is not a person of a "):
+        make([{"kind": "personalised_marketing", "target": {"ids": ["C00001"]}}], n=300)
+    model = WomModel(make([{"kind": "personalised_marketing", "target": {"ids": ["7", 9]}}], n=300, ticks=1))
+    assert model.interventions[0].spec.target.ids == [7, 9]

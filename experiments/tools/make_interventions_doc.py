@@ -412,8 +412,10 @@ interventions:
 - `segment`: a name or a list of names of `population.segments` (an unknown name is an error naming the entry and
   the allowed names).
 - `kols`: `true` only KOLs (the scenario's and those a `kol_campaign` promoted), `false` only non-KOLs.
-- `ids`: person ids 0 .. n-1 (an id beyond `network.n` is an error on load; with an imported network, when the
-  model is built).
+- `ids`: person ids. With an imported network (`network.file`, and a person table) they are the file's own ids, as
+  in `kols.select.ids` (`ids: [C00017, C00342]`; 7 and "7" are the same person), and ids the file does not have
+  are one error line when the model is built; with a generated network they are 0 .. n-1 (an id beyond `network.n`
+  or a name is an error on load).
 - `lifecycle`: one or a list of these states, a partition of the people at the start of the tick (thresholds are
   keys of the target, table below):
   - `prospect`: never a customer (unaware or aware);

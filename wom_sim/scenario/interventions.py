@@ -118,8 +118,14 @@ class Target(Spec):
         min_length=1,
     )
     kols: bool | None = param(None, "true = only KOLs, false = only non-KOLs; none = either", "bool", "scenario input")
-    ids: list[NonNegativeInt] | None = param(
-        None, "person ids (0 .. n-1); none = anyone", "ids", "scenario input", min_length=1, max_length=10_000_000
+    ids: list[NonNegativeInt | str] | None = param(
+        None,
+        "person ids: an imported network's own ids (the edge list's and person table's, as kols.select.ids), else "
+        "0 .. n-1; none = anyone",
+        "ids",
+        "scenario input",
+        min_length=1,
+        max_length=10_000_000,
     )
     new_ticks: int = param(
         13,

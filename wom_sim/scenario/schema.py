@@ -729,8 +729,15 @@ def check_targets(scenario: Scenario) -> None:
             raise ValueError(f"{section}[{i}].target.segment: unknown segment {unknown[0]!r} (allowed: "
                              f"{', '.join(names)})")  # fmt: skip
         n = scenario.network.n if scenario.network.file is None else None
-        if target.ids is not None and n is not None and max(target.ids) >= n:
-            raise ValueError(f"{section}[{i}].target.ids: id {max(target.ids)} is out of range (people are 0 .. "
+        if target.ids is None or n is None:
+            continue
+        text = [x for x in target.ids if isinstance(x, str) and not x.strip().isdigit()]
+        if text:  # a generated network's people have no names of their own
+            raise ValueError(f"{section}[{i}].target.ids: {text[0]!r} is not a person of a generated network (people "
+                             f"are 0 .. {n - 1}; text ids need an imported network, network.file)")  # fmt: skip
+        top = max(int(x) for x in target.ids)
+        if top >= n:
+            raise ValueError(f"{section}[{i}].target.ids: id {top} is out of range (people are 0 .. "
                              f"{n - 1}, network.n = {n})")  # fmt: skip
 
 

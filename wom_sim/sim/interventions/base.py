@@ -59,7 +59,7 @@ from wom_sim.sim.interventions.context import (  # noqa: F401 - re-exported: a n
     ScaleLoyalty,
     apply_effects,
 )
-from wom_sim.sim.interventions.targeting import check_ids, target_mask
+from wom_sim.sim.interventions.targeting import resolve_ids, target_mask
 from wom_sim.sim.levers import Levers
 
 if TYPE_CHECKING:
@@ -214,7 +214,9 @@ def build_interventions(scenario: Scenario) -> list[Intervention]:
 def setup_all(interventions: list[Intervention], ctx: InterventionContext) -> None:
     """When the model is built: each intervention, in build order, sets itself up (its effects are requested)."""
     for iv in interventions:
-        check_ids(iv.spec.target, ctx.n, iv.name)
+        target = resolve_ids(iv.spec.target, ctx.graph, iv.name)
+        if target is not iv.spec.target:  # the file's ids, now node indices: what target_mask reads every tick
+            iv.spec = iv.params = iv.spec.model_copy(update={"target": target})
         ctx.owner = iv.name  # the effects it requests count as targeting (people table)
         iv.setup(ctx)
     ctx.owner = None

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from wom_sim.errors import ScenarioError
+from wom_sim.network.build import label_positions
+from wom_sim.network.graph import Graph
 from wom_sim.scenario.interventions import Target
 from wom_sim.sim.interventions.context import InterventionContext
 from wom_sim.sim.population import CHURNED, CUSTOMER
@@ -42,11 +44,28 @@ def lifecycle_masks(ctx: InterventionContext, target: Target, t: int) -> dict[st
     }
 
 
-def check_ids(target: Target | None, n: int, name: str) -> None:
-    """Target ids must be people of the built model (an imported network's size is known only now)."""
-    if target is not None and target.ids is not None and max(target.ids) >= n:
-        raise ScenarioError(f"{name}: target.ids: id {max(target.ids)} is out of range (the network has {n} people, "
-                            f"ids 0 .. {n - 1})")  # fmt: skip
+def resolve_ids(target: Target | None, graph: Graph, name: str) -> Target | None:
+    """The target with its ids as node indices of the built model (checked: an imported network is read only now).
+
+    An imported network's people are known by the file's own ids (the edge list's and person table's, matched as
+    `kols.select.ids` are: 7 and "7" are the same person); a generated network's are 0 .. n-1.
+    """
+    if target is None or target.ids is None:
+        return target
+    if graph.labels is None:
+        nodes = np.array([int(x) for x in target.ids], dtype=np.int64)  # the scenario check let only digits through
+        if nodes.max() >= graph.n:
+            raise ScenarioError(f"{name}: target.ids: id {nodes.max()} is out of range (the network has {graph.n} "
+                                f"people, ids 0 .. {graph.n - 1})")  # fmt: skip
+        return target.model_copy(update={"ids": nodes.tolist()})
+    asked = np.asarray(target.ids)  # all integers: int64, else text (label_positions then compares as text)
+    nodes = label_positions(graph.labels, asked)
+    missing = asked[nodes < 0]
+    if missing.size:
+        raise ScenarioError(f"{name}: target.ids: {missing.size} id(s) are not people of the network file, first "
+                            f"{str(missing[0])!r} (ids are the file's own, as in its edge list and person table)"
+                            )  # fmt: skip
+    return target.model_copy(update={"ids": nodes.tolist()})
 
 
 def target_mask(ctx: InterventionContext, target: Target, t: int) -> np.ndarray:
