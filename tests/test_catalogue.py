@@ -25,10 +25,13 @@ from wom_sim.catalogue import (
     SUMMARIES,
     describe,
     format_value,
+    market_summary,
     metric,
     summarise,
+    summary_rows,
 )
 from wom_sim.errors import ScenarioError
+from wom_sim.scenario.catalogue import bundled_path
 from wom_sim.sim.metrics import METRIC_COLUMNS
 from wom_sim.sim.model import resolve_scenario, simulate
 from wom_sim.sim.population import CHANNELS, STATUS_NAMES
@@ -182,3 +185,18 @@ def test_a_tiny_negative_that_rounds_to_zero_reads_as_zero_not_as_a_loss():
     assert format_money(-0.001, "EUR") == "0 EUR" and format_money(-0.004, "$", signed=True) == "$0"
     assert format_money(-0.02) == "-0.02"
     assert Estimate(-0.001, -0.2, 0.1, 30).text("{:.0%}") == "0% (-20% to 10%)"
+
+
+def test_a_market_summary_names_our_shares_and_each_rival_all_rows_have():
+    frame = pd.DataFrame({"t": [0, 1], "market_share": [0.6, 0.5], "rival_acme_market_share": [0.4, 0.5],
+                          "rival_big_co_market_share": [0.1, np.nan], "rival_acme_profit": [1.0, 2.0]})  # fmt: skip
+    assert market_summary(frame) == [*catalogue.MARKET_SUMMARY, "rival_acme_market_share", "rival_acme_profit"]
+    assert market_summary(frame.drop(columns=["rival_acme_market_share", "rival_big_co_market_share"])) == []
+    # One run's summary ends with the market when it has rivals (shares in %), and is today's without.
+    with_rivals = simulate(
+        resolve_scenario(bundled_path("competitor_price_cut"), {"network.n": 300, "ticks": 6}), seed=1
+    ).metrics
+    rows = dict(summary_rows(with_rivals))
+    assert rows["acme: market share"].endswith("%") and len(rows) == len(RUN_SUMMARY) + 7
+    alone = simulate(resolve_scenario(bundled_path("baseline"), {"network.n": 300, "ticks": 6}), seed=1).metrics
+    assert len(summary_rows(alone)) == len(RUN_SUMMARY)

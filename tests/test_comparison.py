@@ -12,6 +12,7 @@ import pytest
 from wom_sim.analysis.segments import breakdown
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment import Arm, compare, load_comparison, replication_seeds
+from wom_sim.experiment.comparison import COMPARE_OUTCOMES
 from wom_sim.scenario.catalogue import bundled_path
 from wom_sim.scenario.loading import build_scenario
 from wom_sim.sim.model import resolve_scenario, simulate
@@ -185,3 +186,18 @@ def test_a_store_without_breakdowns_says_so_and_compare_by_adds_them(tmp_path):
     assert c.execution.ran == 0  # every breakdown was kept with the runs: nothing runs again
     with pytest.raises(ScenarioError, match="brand needs competitors"):
         compare("baseline", "kol_launch", replications=2, overrides=small, by="brand")
+
+
+def test_with_rivals_the_default_outcomes_add_our_share_and_each_rivals_share_and_profit(tmp_path):
+    small = {"network.n": 400, "ticks": 10}
+    c = compare("competitor_price_cut", "competitor_price_match", replications=2, overrides=small, out=tmp_path / "s")
+    market = ["market_share", "purchase_share", "voice_share_pos", "switch_in", "switch_out",
+              "rival_acme_market_share", "rival_acme_profit"]  # fmt: skip
+    assert [o for o in c.outcome_names if o in market] == market
+    assert c.outcome_names.index("rival_acme_profit") < c.outcome_names.index("revenue")  # before the money
+    rows = c.uplift.set_index("outcome")
+    assert rows.loc["market_share", "uplift"] == pytest.approx(-rows.loc["rival_acme_market_share", "uplift"])
+    assert rows.loc[market, ["uplift", "ci_low", "ci_high"]].notna().all().all()
+    assert load_comparison(c.path).outcome_names == c.outcome_names  # the report reads the same outcomes
+    # One brand: the outcomes are today's, no market rows.
+    assert compare("baseline", "kol_launch", replications=2, overrides=small).outcome_names == COMPARE_OUTCOMES

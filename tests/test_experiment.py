@@ -358,3 +358,11 @@ def test_dask_cluster_from_the_command_line_gives_identical_results(tmp_path):
                 proc.kill()
                 proc.wait()
         logs.close()
+
+
+def test_replications_of_a_market_summarise_our_share_and_the_rivals():
+    result = replicate("competitor_price_cut", 2, overrides={"network.n": 300, "ticks": 6}, progress=False)
+    summary = result.tables["summary"].set_index("metric")
+    assert {"market_share", "switch_out", "rival_acme_market_share", "rival_acme_profit"} <= set(summary.index)
+    assert (summary.loc["market_share", "mean"] + summary.loc["rival_acme_market_share", "mean"]) == pytest.approx(1)
+    assert "market_share" not in replicate(tiny(), 2, progress=False).tables["summary"]["metric"].tolist()

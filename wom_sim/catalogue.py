@@ -270,6 +270,11 @@ DERIVED = ("cost",)  # in CATALOGUE, computed from stored columns rather than st
 # What the summary of one run shows, in order (the CLI after `run`, the HTML report of a run).
 RUN_SUMMARY = ("adoption_share", "customers", "churn_rate", "repurchase_rate", "nps", "pos_messages",
                "neg_messages", "wom_acquired_share", "brand", "cum_revenue", "cum_profit")  # fmt: skip
+# With rivals, what follows the one-brand outcomes everywhere a run or a study is summarised (issue 15: our share
+# and profit against each competitor): our share of customers, of purchases and of positive voice, who switched to
+# and from rivals, then each rival's share and profit.
+MARKET_SUMMARY = ("market_share", "purchase_share", "voice_share_pos", "switch_in", "switch_out")
+RIVAL_SUMMARY = ("market_share", "profit")
 
 _COST = re.compile(r"cost_(?P<intervention>\w+)")
 _RIVAL = re.compile(rf"rival_(?P<rival>[a-z][a-z0-9_]*?)_(?P<what>{'|'.join(RIVAL_METRICS)})")
@@ -480,11 +485,23 @@ def _in_unit(text: str, unit: str) -> str:
     return re.sub(r"\btick\b", unit, text) if unit != "tick" else text
 
 
+def market_summary(frame: pd.DataFrame) -> list[str]:
+    """`MARKET_SUMMARY` and each rival's `RIVAL_SUMMARY` columns when `frame` (per-tick rows of one or many runs) has
+    rivals; [] without. A rival's columns are left out when some rows lack them (arms of a study without it)."""
+    rivals = [m["rival"] for m in map(_RIVAL.fullmatch, frame.columns) if m and m["what"] == "market_share"]
+    if not rivals:
+        return []
+    kept = [r for r in rivals if frame[f"rival_{r}_market_share"].notna().all()]
+    return [*MARKET_SUMMARY, *(f"rival_{r}_{what}" for r in kept for what in RIVAL_SUMMARY)]
+
+
 def summary_rows(
-    metrics: pd.DataFrame, names: tuple[str, ...] = RUN_SUMMARY, unit: str = "tick"
+    metrics: pd.DataFrame, names: tuple[str, ...] | None = None, unit: str = "tick"
 ) -> list[tuple[str, str]]:
     """(label, value) per metric of one run's per-tick table, each summarised and formatted as the catalogue says.
 
-    What a user reads after `wom-sim run` and in the report of a run.
+    What a user reads after `wom-sim run` and in the report of a run: `names`, by default `RUN_SUMMARY` and, with
+    rivals, `market_summary`.
     """
+    names = (*RUN_SUMMARY, *market_summary(metrics)) if names is None else names
     return [(describe(n, unit=unit), format_value(n, summarise(metrics[n], metric(n).summary))) for n in names]

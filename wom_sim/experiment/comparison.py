@@ -33,6 +33,7 @@ from wom_sim.analysis.verdicts import (
     verdict,
     verdict_sentence,
 )
+from wom_sim.catalogue import market_summary
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.executors import Execution, Executor
 from wom_sim.experiment.store import ResultStore
@@ -240,7 +241,8 @@ def compare(
     overrides : dict, optional
         Dotted overrides applied to every arm, e.g. ``{"network.n": 2000}``.
     outcomes : list of str, optional
-        Outcome names (`wom_sim.analysis.outcomes`, e.g. ``"mean:adoption_share"``; default `COMPARE_OUTCOMES`).
+        Outcome names (`wom_sim.analysis.outcomes`, e.g. ``"mean:adoption_share"``; default `COMPARE_OUTCOMES`
+        and, when the arms have rivals, the market's: our shares, switching, each rival's share and profit).
     progress, warn : bool
         Show a progress bar; warn (StoreWarning) when the store folder holds runs of another spec.
     by : str, optional
@@ -280,7 +282,7 @@ def compare(
                 f"compare: {arm.label} runs {arm.scenario.ticks} ticks, the base {arms[0].label} "
                 f"{arms[0].scenario.ticks}; paired uplifts need the same horizon (set ticks for every arm)"
             )
-    names = list(outcomes or COMPARE_OUTCOMES)
+    names = list(outcomes or ())
     for name in names:
         outcome(name)  # an unknown outcome fails before anything runs
         check_horizon(name, arms[0].scenario.ticks)  # and so does a tick past the horizon (NaN in every run)
@@ -290,7 +292,7 @@ def compare(
         "compare", arms, replications, seed, executor, out, progress, warn, breakdowns=by is not None
     )
     with store:  # the writer lock, taken by open, is held until the summary tables are written
-        result = summarise_comparison(store, names, by)
+        result = summarise_comparison(store, names or None, by)
         if execution.without_breakdowns:
             notes = [*notes, f"{execution.without_breakdowns} stored runs were kept without their outcomes per group; "
                      "they ran again for --by (same keys, same numbers)"]  # fmt: skip
@@ -313,15 +315,24 @@ def load_comparison(folder: str | Path, outcomes: list[str] | None = None, by: s
         by = max(written, key=written.__getitem__) if written else None
     else:
         check_by(by)
-    return summarise_comparison(ResultStore(folder), list(outcomes or COMPARE_OUTCOMES), by)
+    return summarise_comparison(ResultStore(folder), list(outcomes) if outcomes else None, by)
 
 
-def summarise_comparison(store: Store, names: list[str], by: str | None = None) -> Comparison:
-    """Every table of a `Comparison` from a store's runs (nothing runs); with `by`, the per-group tables too."""
+def default_outcomes(runs: pd.DataFrame) -> list[str]:
+    """`COMPARE_OUTCOMES` with, when the runs have rivals, the market's outcomes before the money."""
+    market, at = market_summary(runs), COMPARE_OUTCOMES.index("revenue")
+    return [*COMPARE_OUTCOMES[:at], *market, *COMPARE_OUTCOMES[at:]]
+
+
+def summarise_comparison(store: Store, names: list[str] | None, by: str | None = None) -> Comparison:
+    """Every table of a `Comparison` from a store's runs (nothing runs); with `by`, the per-group tables too.
+
+    `names`: the outcomes; None: `default_outcomes` of the runs."""
     manifest = store.manifest() or {}
     spec = manifest.get("spec", {})
     tasks = store.tasks()
     runs = store.load(tasks["run_key"])
+    names = default_outcomes(runs) if names is None else names
     labels = list(dict.fromkeys(tasks.sort_values("arm_index", kind="stable")["arm"]))
     payloads = {arm.get("label"): arm.get("scenario", {}) for arm in spec.get("arms", [])}
     programmes = {label: programme_entries(payloads.get(labels[0], {}), payloads.get(label, {})) for label in labels}

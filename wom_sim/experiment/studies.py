@@ -12,6 +12,7 @@ import pandas as pd
 import wom_sim.display as display
 from wom_sim.analysis.outcomes import add_derived, run_outcomes
 from wom_sim.analysis.statistics import mean_ci_table, timeseries_ci
+from wom_sim.catalogue import market_summary
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.executors import Execution, Executor, InProcessExecutor, execute
 from wom_sim.experiment.runner import BREAKDOWNS, canonical_hash, make_task, scenario_payload
@@ -195,7 +196,8 @@ def replicate(
     -------
     StudyResult
         ``tables``: ``timeseries`` (mean and CI per metric per tick), ``outcomes`` (one row per replication) and
-        ``summary`` (mean and CI per outcome of `RUN_OUTCOMES`).
+        ``summary`` (mean and CI per outcome of `RUN_OUTCOMES` and, with rivals, the market's outcomes:
+        `wom_sim.catalogue.market_summary`).
 
     Examples
     --------
@@ -216,11 +218,12 @@ def summarise_replications(store: Store | str | Path, write: bool = True) -> dic
     store = store if isinstance(store, ResultStore | MemoryStore) else ResultStore(store)
     tasks = store.tasks()
     runs = store.load(tasks["run_key"])
-    outcomes = tasks[["replication", "seed", "run_key"]].join(run_outcomes(runs, RUN_OUTCOMES), on="run_key")
+    names = [*RUN_OUTCOMES, *market_summary(runs)]
+    outcomes = tasks[["replication", "seed", "run_key"]].join(run_outcomes(runs, names), on="run_key")
     tables = {
         "timeseries": timeseries_ci(add_derived(runs)),
         "outcomes": outcomes,
-        "summary": mean_ci_table(outcomes[RUN_OUTCOMES]),
+        "summary": mean_ci_table(outcomes[names]),
     }
     if write:
         write_tables(store.path, tables, ("summary", "outcomes"))

@@ -252,8 +252,9 @@ def format_value(name: str, value: float, scale: float | None = None) -> str:
     are printed alike. `name` is a per-tick column, a `stat:column` outcome or a named outcome."""
     if value is None or value != value:
         return "n/a"
-    entry = CATALOGUE.get(name.split(":")[-1])
-    if entry is not None and entry.scale == "percent":
+    column = name.split(":")[-1]
+    entry = CATALOGUE.get(column) or (metric(column) if column.startswith(("rival_", "cost_")) else None)
+    if entry is not None and entry.scale == "percent":  # a rival's shares too (rival_<name>_market_share)
         return f"{100 * value:.2f}%"
     size = abs(value) if scale is None or scale != scale else abs(scale)
     if size >= 1000:
