@@ -304,11 +304,13 @@ class WomModel(mesa.Model):
         return _rows_frame(self.rows)
 
     def switching_frame(self, cumulative: bool = False) -> pd.DataFrame:
-        """The switching matrix: people who bought brand `to` this tick, by the brand they came `from`.
+        """The switching matrix: people who chose brand `to` this tick, by the brand they came `from`.
 
-        One row per tick and (from, to) pair with a count above 0 (`cumulative`: one row per pair, over the run).
-        `from` is the brand used at the time, else the one bought last, else "none" (a first purchase); the
-        focal brand is "ours". Empty without competitors.
+        Only choices are counted (step 5: a first purchase, a switch, a return after a lapse), not a customer's
+        repurchase of the brand they use: so the diagonal holds returns only (lapsed from `to`, back to it). One row
+        per tick and (from, to) pair with a count above 0 (`cumulative`: one row per pair, over the run). `from` is
+        the brand used at the time, else the one bought last, else "none" (a first purchase); the focal brand is
+        "ours". Empty without competitors.
         """
         cols = ["t", "from", "to", "count"] if not cumulative else ["from", "to", "count"]
         if self.market is None:
