@@ -266,7 +266,12 @@ class CompetitorSpec(Spec):
         "(its lapsed buyers too, unlike advertising.reach); the ad claims the rival's quality",
     )  # fmt: skip
     initial_customers: float = Field(0.01, ge=0, le=1, description="share of the population buying it at tick 0")
-    initial_aware: float = Field(0.05, ge=0, le=1, description="share who know it at tick 0 (besides its customers)")
+    initial_aware: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="chance that a person knows it at tick 0, drawn over everyone (its customers know it anyway)",
+    )
 
     @field_validator("name")
     @classmethod
