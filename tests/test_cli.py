@@ -147,3 +147,14 @@ def test_schema_out_below_a_file_is_one_line_naming_it(tmp_path):
     res = wom("schema", "--out", str(tmp_path / "afile" / "x.json"))
     assert res.returncode == 2 and res.stderr.strip() == f"error: --out {tmp_path / 'afile'}: is a file, not a folder"
     assert (tmp_path / "afile").read_text() == "mine"
+
+
+def test_takeaways_give_no_half_time_when_nobody_adopted():
+    # with adoption 0 every tick is ">= half of 0", so the summary said "half of them by week 0" of no one
+    from wom_sim.cli.run import takeaways
+
+    flat = pd.DataFrame({"t": [0, 1, 2], "adoption_share": 0.0, "pos_messages": 0, "neg_messages": 0,
+                         "wom_acquired_share": 0.0, "at_risk": 0})  # fmt: skip
+    assert "half of them" not in " ".join(takeaways(flat, 500, "week"))
+    rising = flat.assign(adoption_share=[0.0, 0.1, 0.2])
+    assert "half of them by week 1." in " ".join(takeaways(rising, 500, "week"))

@@ -434,3 +434,27 @@ def test_the_by_group_table_fits_100_columns_biggest_change_first(folder, capsys
     first_group = lines[header + 1].split()[0]
     moved = c.by_group[(c.by_group["uplift"] != 0) & c.by_group["uplift"].notna()]
     assert first_group == moved["group"].iloc[0]  # the table's order: the biggest change's group leads
+
+
+@pytest.mark.parametrize(
+    "parameter",
+    ["kols.select.k: [3, 400]", "interventions.0.select.k: [3, 400]"],
+    ids=["kols", "kol_campaign"],
+)
+def test_sweep_refuses_more_kols_than_people_before_any_run(folder, parameter):
+    # a design point hiring more KOLs than the graph has people failed only when its run started, after every
+    # point before it had run
+    campaign = "interventions:\n  - {kind: kol_campaign, select: {by: degree, k: 3}}\n"
+    (folder / "camp.yaml").write_text("extends: tiny.yaml\n" + campaign, encoding="utf-8")
+    spec = f"name: big\nscenario: camp.yaml\ndesign: grid\nparameters:\n  {parameter}\nmetrics: [adoption_share]\n"
+    (folder / "big.yaml").write_text(spec, encoding="utf-8")
+    out = folder / "big"
+    result = invoke("sweep", folder / "big.yaml", "--workers", 0, "--out", out, "-q")
+    assert result.exit_code == 2, result.output
+    assert (
+        "design point 1" in result.stderr
+        and "select.k" in result.stderr
+        and "= 400" in result.stderr
+        and "300 people" in result.stderr
+    )
+    assert not out.exists()

@@ -9,7 +9,16 @@ import pytest
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import build_graph
 from wom_sim.network.graph import Graph, edges_to_csr
-from wom_sim.network.kols import _ComponentSpread, _ReachSpread, betweenness, core_numbers, pagerank, select_kols
+from wom_sim.network.kols import (
+    _ComponentSpread,
+    _ReachSpread,
+    betweenness,
+    check_kols_fit,
+    core_numbers,
+    pagerank,
+    select_kols,
+)
+from wom_sim.scenario.loading import build_scenario
 from wom_sim.scenario.schema import KolSelect, NetworkSpec
 
 
@@ -165,3 +174,18 @@ def test_greedy_out_of_time_fills_by_degree() -> None:
     with pytest.warns(UserWarning, match="ran out of its 0 s budget after 0 of 3 picks"):
         out = select_kols(g, KolSelect(by="greedy", k=3), rng(), time_budget=0.0)
     assert out.tolist() == [0, 11, 1]
+
+
+def test_check_kols_fit_refuses_more_kols_than_a_generated_graph_has_people_before_building_it():
+    def scenario(kols_k, campaign):
+        raw = {"network": {"n": 50, "m": 2}, "kols": {"select": {"by": "degree", "k": kols_k}},
+               "interventions": [{"kind": "kol_campaign", **campaign}]}  # fmt: skip
+        return build_scenario(raw, "test")
+
+    check_kols_fit(scenario(50, {"select": {"by": "random", "k": 50}}))  # everyone: fits
+    check_kols_fit(scenario(5, {}))  # the scenario's own KOLs
+    check_kols_fit(scenario(5, {"select": {"by": "ids", "ids": [1, 2]}}))  # ids are checked against the graph
+    with pytest.raises(ScenarioError, match=r"^kols.select.k = 51 is more than the 50 people"):
+        check_kols_fit(scenario(51, {}))
+    with pytest.raises(ScenarioError, match=r"^interventions.0.select.k \(kol_campaign\) = 60 is more than the 50"):
+        check_kols_fit(scenario(5, {"select": {"by": "degree", "k": 60}}))

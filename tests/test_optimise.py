@@ -121,6 +121,11 @@ def test_spec_errors_are_one_line_naming_file_and_key(tmp_path):
     )
     with pytest.raises(ScenarioError, match=r"plan.yaml: objective.*tick 14 is past the horizon of 14 ticks"):
         load_optimisation(spec)  # the market runs ticks 0-13: the objective would be NaN in every trial
+    spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 0, high: 400}}}}\n")
+    with pytest.raises(
+        ScenarioError, match=r"levers.kol_campaign.select.k = 400: .*select.k .*= 400 is more than the 250"
+    ):
+        load_optimisation(spec)  # a plan hiring 400 of 250 people failed only when the search drew it
 
 
 def _refused(tmp_path, budget: float) -> str:

@@ -51,6 +51,21 @@ def test_extends_loop_is_an_error(tmp_path):
         load_scenario(tmp_path / "a.yaml")
 
 
+def test_a_missing_extends_names_the_file_that_extends_and_the_bundled_scenario_it_may_mean(tmp_path):
+    # the README's `extends: baseline.yaml` copied into one's own folder said only "<folder>/baseline.yaml:
+    # scenario file not found": not which file asked for it, nor that the bundled baseline is not found by name
+    child = write(tmp_path, "mine.yaml", "extends: baseline.yaml\nname: mine\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(child)
+    message = str(caught.value)
+    assert message.startswith(f"{child}: extends: baseline.yaml: no such file") and str(tmp_path) in message
+    assert "bundled scenario 'baseline'" in message and "wom-sim scenarios baseline > baseline.yaml" in message
+    write(tmp_path, "other.yaml", "extends: nosuch.yaml\n")
+    with pytest.raises(ScenarioError, match=r"other.yaml: extends: nosuch.yaml: no such file") as caught:
+        load_scenario(tmp_path / "other.yaml")
+    assert "bundled" not in str(caught.value)
+
+
 def test_graph_file_is_relative_to_the_file_that_names_it(tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "sub").mkdir()

@@ -219,6 +219,15 @@ def test_validate_command_unknown_fact_is_exit_2(tmp_path):
     assert not (tmp_path / "rep").exists()
 
 
+@pytest.mark.parametrize("facts", ["", " ", ",", " , "])
+def test_validate_command_empty_fact_list_is_exit_2_not_every_fact(tmp_path, facts):
+    # `--facts ""` (an unset shell variable) ran every fact: without --quick a full run of up to 20 minutes
+    res = wom("validate", "--quick", "--facts", facts, "--out", "rep", cwd=tmp_path)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "--facts" in res.stderr and "no fact id" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "rep").exists()
+
+
 def test_registry_and_its_scenarios_are_package_data():
     package = Path(wom_sim.__file__).resolve().parent
     assert REGISTRY_FILE.is_file() and REGISTRY_FILE.resolve().is_relative_to(package / "validation" / "facts")

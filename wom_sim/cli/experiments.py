@@ -23,6 +23,7 @@ from wom_sim.cli.common import (
 )
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import check_network
+from wom_sim.network.kols import check_kols_fit
 from wom_sim.output import add_warnings, check_writable_file, prepare_out
 from wom_sim.scenario.loading import load_scenario, scenario_warnings
 
@@ -127,6 +128,7 @@ def _preflight(scenarios: list, sources: list[str], warn: bool = True) -> list[s
     for scenario, source in zip(scenarios, sources, strict=True):
         try:
             check_network(scenario.network)
+            check_kols_fit(scenario)
         except ScenarioError as exc:
             raise ScenarioError(f"{source}: {exc}") from None
         if warn and id(scenario) not in seen:

@@ -49,7 +49,8 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
     pos, neg = metrics["pos_messages"].sum(), metrics["neg_messages"].sum()
     ratio = f"{pos / neg:.1f} positive messages for every negative one" if neg else "no negative WOM at all"
     half = metrics.index[metrics["adoption_share"] >= last["adoption_share"] / 2]
-    t_half = int(metrics.loc[half[0], "t"]) if len(half) else None
+    # nobody adopted: every tick is ">= half of 0", and "half of them by tick 0" would describe no one
+    t_half = int(metrics.loc[half[0], "t"]) if len(half) and last["adoption_share"] > 0 else None
     lines = [
         f"Word of mouth brought {last['wom_acquired_share']:.0%} of all customers; people heard {ratio}.",
         f"{last['adoption_share']:.0%} of {n:,} people adopted"

@@ -19,9 +19,15 @@ from wom_sim.scenario.loading import read_text_file
 
 
 def _fact_list(value: str | None) -> list[str] | None:
-    if not value:
+    if value is None:
         return None
-    return [f.strip().upper() for f in value.split(",") if f.strip()]
+    ids = [f.strip().upper() for f in value.split(",") if f.strip()]
+    if not ids:  # `--facts ""` (an unset shell variable) must not mean every fact: a full run is up to 20 minutes
+        raise ScenarioError(
+            f"--facts: no fact id in {value!r}; give comma-separated ids such as F1,F3, or leave "
+            "--facts out to check every fact"
+        )
+    return ids
 
 
 @cli.command()
@@ -52,8 +58,9 @@ def validate(quick: bool, facts: str | None, out_dir: str, force: bool, quiet: b
         if not quiet and not line.startswith("Traceback") and "\n" not in line.strip():
             click.echo(line, err=True)
 
+    fact_ids = _fact_list(facts)  # before --out is prepared: bad input leaves nothing behind
     out = prepare_out(out_dir, "validate", force=force)
-    results, record = run_validation("quick" if quick else "full", _fact_list(facts), progress=say, workers=workers)
+    results, record = run_validation("quick" if quick else "full", fact_ids, progress=say, workers=workers)
     command = "wom-sim " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "wom-sim validate"
     md, page = write_reports(out, results, record, command, record.get("glance"))
     write_manifest(out, "validate", [md.name, page.name])

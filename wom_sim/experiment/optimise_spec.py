@@ -38,6 +38,7 @@ from wom_sim.catalogue import metric
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.levers import Lever, current_value, plan_scenario, resolve, takes_integers
 from wom_sim.experiment.sweep_spec import NAME_RE
+from wom_sim.network.kols import check_kols_fit
 from wom_sim.scenario.catalogue import bundled_names, bundled_path
 from wom_sim.scenario.loading import (
     apply_overrides,
@@ -201,7 +202,11 @@ def build_optimisation(spec: OptimiseSpec, path: Path | None = None) -> Optimisa
         )
         lever.links = {_link_path(raw, link, at): v for link, v in links.items()}
         for probe in (lspec.low, lspec.high):
-            plan_scenario(raw, [lever], {key: probe}, f"{at} = {probe:g}")
+            probed = plan_scenario(raw, [lever], {key: probe}, f"{at} = {probe:g}")
+            try:  # the graph's size is known now: a plan hiring more KOLs than people would fail mid-search
+                check_kols_fit(probed)
+            except ScenarioError as exc:
+                raise ScenarioError(f"{at} = {probe:g}: {exc}") from None
         levers.append(lever)
     return Optimisation(path, spec, raw, current_raw, levers, current)
 

@@ -27,6 +27,25 @@ GREEDY_CASCADES = 20  # Monte-Carlo live-edge worlds; Kempe et al. used 10,000 b
 GREEDY_DIRECTED_POOL = 10  # directed graphs: greedy candidates = top (this x k, at least 100) by degree
 
 
+def check_kols_fit(scenario) -> None:
+    """Refuse, before any graph is built, a selection of more KOLs than a generated graph has people.
+
+    `select_kols` finds this only when a run starts, so a sweep or an optimisation failed at the first point or
+    plan that hires too many, after every run before it. File graphs are left to `select_kols`: their size is
+    known only once read.
+    """
+    if scenario.network.file is not None:
+        return
+    n = scenario.network.n
+    selections = [("kols.select.k", scenario.kols.select)] + [
+        (f"interventions.{i}.select.k ({entry.kind})", getattr(entry, "select", None))
+        for i, entry in enumerate(scenario.interventions)
+    ]
+    for key, select in selections:
+        if select is not None and select.by != "ids" and select.k > n:
+            raise ScenarioError(f"{key} = {select.k} is more than the {n:,} people in the graph (network.n)")
+
+
 def select_kols(
     graph: Graph, select: KolSelect, rng: np.random.Generator, time_budget: float = 30.0,
     among: np.ndarray | None = None,

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from wom_sim.errors import ScenarioError
+from wom_sim.scenario.catalogue import bundled_names
 from wom_sim.scenario.files import stat_input_file
 from wom_sim.scenario.interventions import KINDS, InterventionSpec, kind_of
 from wom_sim.scenario.people import read_people
@@ -272,6 +273,19 @@ def _read_yaml(path: Path) -> dict:
     return read_yaml_mapping(path, "scenario")
 
 
+def _missing_extends(path: Path, parent: str, target: Path) -> typing.NoReturn:
+    """Refuse an `extends:` naming no file, saying which file asked for it; a bare bundled name (the README's
+    `extends: baseline.yaml` copied into one's own folder) gets the command that puts a copy next to it."""
+    message = f"{path}: extends: {parent}: no such file (looked for {target.resolve()}; relative to this file)"
+    name = Path(parent).stem
+    if Path(parent).name == parent and name in bundled_names():
+        message += (
+            f"; to start from the bundled scenario {name!r}, save a copy there "
+            f"(wom-sim scenarios {name} > {name}.yaml) or give its path"
+        )
+    raise ScenarioError(message)
+
+
 def load_raw(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     """Read a scenario file into a plain dict, resolving `extends:` chains relative to each file."""
     if "\x00" in os.fspath(path):
@@ -292,7 +306,10 @@ def load_raw(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
     if parent is not None:
         if not isinstance(parent, str) or not parent.strip():
             raise ScenarioError(f"{path}: extends must be a file path, got {parent!r}")
-        data = _merge(load_raw(path.parent / parent, (*_seen, path)), data)
+        target = path.parent / parent
+        if not target.exists():
+            _missing_extends(path, parent, target)
+        data = _merge(load_raw(target, (*_seen, path)), data)
     data["base_dir"] = str(path.parent)
     return data
 
