@@ -36,6 +36,8 @@ def test_a_comparison_workbook_has_labelled_formatted_uplifts(compare_dir):
     uplift = pd.read_csv(compare_dir / "uplift.csv").set_index("outcome")
     rows = {r["outcome"]: r for r in _rows(book["Uplift"])}
     assert rows["customers"]["label"] == metric("customers").label
+    # Named outcomes read as the CLI names them, not by their key.
+    assert rows["payback"]["label"].startswith("Payback week") and rows["crisis_damage"]["label"].startswith("Deepest")
     assert rows["customers"]["uplift"] == pytest.approx(uplift.loc["customers", "uplift"])
     # A share's uplift is in percentage points, and says so in its number format.
     assert rows["adoption_share"]["uplift"] == pytest.approx(100 * uplift.loc["adoption_share", "uplift"])
@@ -92,3 +94,14 @@ def test_without_openpyxl_one_line_says_what_to_install(monkeypatch, tmp_path):
     result = CliRunner().invoke(cli, ["compare", "baseline", "kol_launch", "-r", "2", "--out", str(out), "--xlsx"])
     assert result.exit_code == 2 and result.output.strip() == f"error: {INSTALL_HINT}"
     assert not out.exists()  # refused before anything ran
+
+
+def test_a_run_of_a_market_has_its_share_and_each_rival_in_the_summary_sheet(tmp_path):
+    out = tmp_path / "run"
+    args = ["run", "competitor_price_cut", "--set", "network.n=300", "--ticks", "6", "--out", str(out), "-q", "--xlsx"]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    summary = pd.read_excel(out / "run.xlsx", sheet_name="Summary").set_index("outcome")
+    metrics = pd.read_parquet(out / "metrics.parquet")
+    assert summary.loc["rival_acme_market_share", "value"] == pytest.approx(metrics["rival_acme_market_share"].iloc[-1])
+    assert {"market_share", "switch_out", "rival_acme_profit"} <= set(summary.index)

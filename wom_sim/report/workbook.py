@@ -17,8 +17,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from wom_sim.analysis.outcomes import outcome
 from wom_sim.analysis.segments import BY, GROUP_LABELS, GROUP_METRICS
-from wom_sim.catalogue import RUN_SUMMARY, metric
+from wom_sim.catalogue import RUN_SUMMARY, market_summary, metric
 from wom_sim.display import outcome_frame, outcome_label, run_rows, summary_rows, sweep_metrics, sweep_rows
 from wom_sim.errors import ScenarioError
 from wom_sim.output import atomic_file, read_manifest, write_manifest
@@ -101,13 +102,25 @@ def _labelled(frame: pd.DataFrame, unit: str, names: dict[str, str] | None = Non
     return out
 
 
+def _uplift_label(name: str, unit: str) -> str:
+    """A comparison's outcome as the CLI names it: a metric's catalogue label, else the named outcome's (payback,
+    crisis_damage, roi: `wom_sim.analysis.outcomes`)."""
+    label = outcome_label(name, unit)
+    if label != name:
+        return label
+    try:
+        return outcome(name).label(unit)
+    except ScenarioError:
+        return name
+
+
 def _uplift_sheet(uplift: pd.DataFrame, unit: str) -> pd.DataFrame:
     frame = uplift.copy()
     frame.attrs["uplift"] = True
     points = frame["outcome"].map(_scale).isin(["percent"])
     for col in ("uplift", "ci_low", "ci_high"):  # shares in percentage points, as the CLI shows them
         frame.loc[points, col] = frame.loc[points, col] * 100
-    frame.insert(1, "label", [outcome_label(o, unit) for o in frame["outcome"]])
+    frame.insert(1, "label", [_uplift_label(o, unit) for o in frame["outcome"]])
     keep = [c for c in ("treatment", "label", "outcome", "base_mean", "treatment_mean", "uplift", "ci_low",
                         "ci_high", "n") if c in frame.columns]  # fmt: skip
     return frame[keep]
@@ -149,7 +162,7 @@ def _sheets(folder: Path, kind: str | None = None) -> tuple[dict[str, pd.DataFra
     verdicts = _read(folder, "verdicts")
     if kind == "run":
         metrics = _read(folder, "metrics")
-        sheets["Summary"] = _numbers(outcome_frame(run_rows(metrics, RUN_SUMMARY), unit))
+        sheets["Summary"] = _numbers(outcome_frame(run_rows(metrics, (*RUN_SUMMARY, *market_summary(metrics))), unit))
         sheets["Time series"] = _labelled(metrics, unit)
     elif kind == "replications":
         sheets["Summary"] = _numbers(outcome_frame(summary_rows(_read(folder, "summary")), unit))
