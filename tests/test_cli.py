@@ -158,3 +158,21 @@ def test_takeaways_give_no_half_time_when_nobody_adopted():
     assert "half of them" not in " ".join(takeaways(flat, 500, "week"))
     rising = flat.assign(adoption_share=[0.0, 0.1, 0.2])
     assert "half of them by week 1." in " ".join(takeaways(rising, 500, "week"))
+
+
+def test_ctrl_c_during_a_run_exits_130_and_writes_nothing(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+    from wom_sim.sim.model import WomModel
+
+    def interrupted(self, *args, **kwargs):  # what Ctrl-C raises in the middle of the ticks
+        self.step()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(WomModel, "run", interrupted)
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["run", "baseline", "--set", "network.n=200", "--ticks", "5", "--out", str(out)])
+    assert result.exit_code == 130, result.output
+    assert "interrupted after 1 of 5 weeks: nothing written" in result.output
+    assert not out.exists() or not any(out.iterdir())

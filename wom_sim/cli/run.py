@@ -22,7 +22,7 @@ from wom_sim.cli.common import (
     set_option,
     ticks_option,
 )
-from wom_sim.cli.experiments import executor_options, run_replicated
+from wom_sim.cli.experiments import EXIT_INTERRUPTED, executor_options, run_replicated
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import build_graph, check_network, estimate_memory_bytes
 from wom_sim.output import (
@@ -147,8 +147,13 @@ def run(
     notes = [*notes, *people_notes]
     if trace:
         model.record_trace()
-    with tqdm(total=sc.ticks, desc="simulating", unit=sc.tick_unit, disable=quiet, leave=False) as bar:
-        model.run(progress=lambda _t: bar.update(1))
+    try:
+        with tqdm(total=sc.ticks, desc="simulating", unit=sc.tick_unit, disable=quiet, leave=False) as bar:
+            model.run(progress=lambda _t: bar.update(1))
+    except KeyboardInterrupt:  # Ctrl-C: the outputs are written only at the end, so there is nothing to clean up
+        click.echo(f"\ninterrupted after {len(model.rows)} of {sc.ticks} {sc.tick_unit}s: nothing written to {out}",
+                   err=True)  # fmt: skip
+        raise SystemExit(EXIT_INTERRUPTED) from None
     metrics = model.metrics_frame()
     check_finite_frame(metrics, str(path))
     people = model.people()
