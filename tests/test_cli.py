@@ -176,3 +176,13 @@ def test_ctrl_c_during_a_run_exits_130_and_writes_nothing(tmp_path, monkeypatch)
     assert result.exit_code == 130, result.output
     assert "interrupted after 1 of 5 weeks: nothing written" in result.output
     assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_an_error_found_while_the_model_is_built_names_the_scenario_file(tmp_path, command):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("network: {n: 4, m: 5}\nticks: 2\n")
+    res = wom(command, str(mine), *(["--out", str(tmp_path / "out")] if command == "run" else []))
+    assert res.returncode == 2 and res.stderr.strip().splitlines() == [
+        f"error: {mine}: network.m = 5 must be less than network.n = 4 for barabasi_albert"
+    ], res.stderr

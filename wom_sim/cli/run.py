@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -129,7 +130,8 @@ def run(
             path, sc, replications, out_dir, workers, dask, dask_local, quiet, figure_format, xlsx=xlsx
         )
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / path.stem, "run", force=force)
-    check_network(sc.network)
+    with from_source(path):
+        check_network(sc.network)
     if trace and not sc.network.file and sc.network.n > TRACE_LIMIT:
         raise ScenarioError(f"--trace keeps every message: allowed up to {TRACE_LIMIT:,} people, got {sc.network.n:,}")
     notes = scenario_warnings(sc, str(path))
@@ -141,7 +143,8 @@ def run(
         people = "" if sc.network.file else f" of {sc.network.n:,} people"
         click.echo(f"wom-sim: {sc.name}: {question}", err=True)
         click.echo(f"building {graph}{people} (seed {sc.seed})...", err=True)
-    model, people_notes = build_model(sc)
+    with from_source(path):
+        model, people_notes = build_model(sc)
     for note in people_notes:
         click.echo(f"warning: {note}", err=True)
     notes = [*notes, *people_notes]
@@ -193,6 +196,18 @@ def run(
     )
 
 
+@contextmanager
+def from_source(path: Path):
+    """Errors found while the model is built (the graph does not fit n, KOLs, target ids) name the scenario file
+    they come from, as the loader's errors do."""
+    try:
+        yield
+    except ScenarioError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise ScenarioError(f"{path}: {exc}") from None
+
+
 def build_model(sc) -> tuple[WomModel, list[str]]:
     """The model of a scenario and the person table's warnings (edge-list ids it misses) as one-line notes."""
     with warnings.catch_warnings(record=True) as caught:
@@ -222,15 +237,16 @@ def check(scenario: str, overrides: tuple[str, ...], show_all: bool) -> None:
     """
     path = resolve_scenario_path(scenario)
     sc = load_scenario(path, list(overrides))
-    check_network(sc.network)
-    if estimate_memory_bytes(sc.network) <= CHECK_BUILD_BYTES:
-        # graph, people, KOLs and interventions as a run builds them: their errors are the run's errors
-        _, people_notes = build_model(sc)
-    elif sc.network.file:
-        build_graph(sc.network, None)  # a file graph is read in full
-        people_notes = []
-    else:
-        people_notes = []
+    with from_source(path):
+        check_network(sc.network)
+        if estimate_memory_bytes(sc.network) <= CHECK_BUILD_BYTES:
+            # graph, people, KOLs and interventions as a run builds them: their errors are the run's errors
+            _, people_notes = build_model(sc)
+        elif sc.network.file:
+            build_graph(sc.network, None)  # a file graph is read in full
+            people_notes = []
+        else:
+            people_notes = []
     for note in [*scenario_warnings(sc, str(path)), *people_notes]:
         click.echo(f"warning: {note}", err=True)
     if show_all:
