@@ -85,3 +85,7 @@ def test_the_sentence_reads_in_money_and_weeks():
     free = verdict_sentence({**row, "verdict": "not sure", "programme_cost": 0.0, "roi": math.nan,
                              "payback_tick": math.nan})  # fmt: skip
     assert free.startswith("referral: not sure it pays") and "no programme spend of its own" in free
+    # Never behind the base (payback at the first tick): no "payback in week 0", it was ahead from the start.
+    ahead = verdict_sentence({**row, "verdict": "not sure", "programme_cost": 0.0, "roi": math.nan,
+                              "payback_tick": 0.0})  # fmt: skip
+    assert "payback" not in ahead and ahead.endswith("profit ahead of the base from the first week")

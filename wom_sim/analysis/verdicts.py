@@ -187,7 +187,9 @@ def verdict_sentence(row: dict, pairs: pd.DataFrame | None = None, currency: str
     else:
         text += ", no programme spend of its own"
     payback = row.get("payback_tick", math.nan)
-    if payback == payback and payback is not None:
+    if payback == payback and payback is not None and payback <= 0:  # ticks start at 0
+        text += f", profit ahead of the base from the first {unit}"  # never behind: nothing was paid back
+    elif payback == payback and payback is not None:
         text += f", payback in {unit} {int(payback)}"
     elif word != DOES_NOT_PAY:
         text += f", not paid back within {int(row['horizon'])} {unit}s"
