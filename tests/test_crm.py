@@ -106,6 +106,17 @@ def test_people_without_ties_join_as_isolated_people(tmp_path):
     assert len(result.people) == N_LINKED + 2
 
 
+def test_table_people_without_ties_warn_with_their_count(tmp_path):
+    # "01" is not the edge list's 1: it joins as a second, tie-less person, and the warning says how many did.
+    people = pd.DataFrame({"id": [str(i) for i in range(1, N_LINKED + 1)] + ["01", "new-1"]})
+    with pytest.warns(PeopleWarning, match=r"2 people of the person table \(of 302\) have no tie in the edge list"):
+        model = WomModel(_scenario(tmp_path, people))
+    assert model.n == N_LINKED + 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PeopleWarning)  # every table person has a tie: no warning
+        WomModel(_scenario(tmp_path, pd.DataFrame({"id": range(1, N_LINKED + 1)})))
+
+
 def test_edge_ids_missing_from_the_table_warn_with_their_count(tmp_path):
     path = _scenario(tmp_path, pd.DataFrame({"id": [1, 2, 3], "spend": [10, 20, 30]}))
     with pytest.warns(

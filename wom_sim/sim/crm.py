@@ -59,6 +59,17 @@ def match_people(graph: Graph, table: PeopleTable) -> np.ndarray:
             PeopleWarning,
             stacklevel=2,
         )
+    # People of the table whom no edge names join as isolated people (`add_people`): say how many, since an id
+    # written another way than in the edge list ("01" for 1) lands here too, as a second, tie-less person.
+    ties = np.diff(graph.indptr) + np.bincount(graph.indices, minlength=graph.n)  # out + in (each edge counted)
+    alone = int(np.count_nonzero(ties[rows] == 0))
+    if alone:
+        warnings.warn(
+            f"{table.path}: {alone:,} people of the person table (of {len(table):,}) have no tie in the edge list; "
+            "they join as isolated people (check that their ids are written as in the edge list)",
+            PeopleWarning,
+            stacklevel=2,
+        )
     return rows
 
 
