@@ -119,7 +119,8 @@ class NetworkSpec(Spec):
         "`expectation`, `trust`, `attachment`, "
         "`loyalty` (0-1) and `talkativeness` (>= 0), used as given. An empty cell keeps the drawn value; people "
         "in the table but not in the edge list join as isolated people (one warning with their count); edge-list "
-        "ids missing from the table keep drawn values (one warning with their count); the per-person output keeps the table's ids in `id`",
+        "ids missing from the table keep drawn values (one warning with their count); the per-person output keeps "
+        "the table's ids in `id`",
     )
     fast_threshold: int = Field(
         100_000,
