@@ -198,6 +198,7 @@ def test_bad_sweep_parameters_give_one_line_exit_2_and_write_nothing(folder, cas
         ("design: lhs\nsamples: 0", ["samples", "greater than or equal to 1"]),
         ("design: lhs", ["samples", "needs samples"]),
         ("design: sobol\nsamples: 12", ["samples", "power of 2"]),
+        ("design: grid\nsamples: 8", ["samples", "design grid takes no samples", "lhs or sobol"]),
         ("design: grid\nmetrics: [adoptoin_share]", ["metrics", "adoption_share"]),
         ("design: grid\nparamters: {}", ["paramters", "did you mean"]),
     ],

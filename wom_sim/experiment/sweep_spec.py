@@ -287,6 +287,9 @@ def load_sweep(
         params.append(param)
     if spec.design in ("lhs", "sobol") and spec.samples is None:
         raise ScenarioError(f"{path}: samples: design {spec.design} needs samples (number of points)")
+    if spec.design == "grid" and spec.samples is not None:  # it would be ignored: a grid's points are its values
+        raise ScenarioError(f"{path}: samples: design grid takes no samples (its points are every combination of "
+                            "the parameters' values); use design lhs or sobol to sample")  # fmt: skip
     if spec.design == "sobol" and spec.samples & (spec.samples - 1):
         lower = 1 << (spec.samples.bit_length() - 1)
         raise ScenarioError(
