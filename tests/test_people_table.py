@@ -77,7 +77,7 @@ def test_initial_customers_are_acquired_by_initial_not_none():
     np.testing.assert_array_equal(model.population.acquired_by[at_start], 0)  # the channel codes are untouched
     assert (people.loc[acquired == "initial", "adoption_tick"] == -1).all()
     never = people["status"].isin(["unaware", "aware"]).to_numpy()
-    assert (acquired[never] == "none").all()
+    assert (acquired[never] == "never").all() and (acquired[~never] != "never").all()
     for channel in ("none", "advertising", "wom", "kol", "referral"):  # the run's adopters, as the metrics count them
         assert np.sum((acquired == channel) & ~never) == metrics[f"new_{channel}"].sum(), channel
     first = int(np.flatnonzero(at_start)[0])

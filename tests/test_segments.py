@@ -109,6 +109,7 @@ def test_breakdown_by_acquired_by_keeps_initial_customers_apart_from_never_adopt
     res = simulate(None, overrides={"network.n": 500, "ticks": 6, "population.initial.customer": 0.1}, seed=5)
     table = breakdown(res.people, "acquired_by").set_index("acquired_by")
     assert table.loc["initial", "people"] == 50 and table.loc["initial", "ever_adopted"] == 1.0
-    # "none" is who never adopted and the run's adopters no channel reached (new_none), nobody else.
+    # "never" is who was never our customer; "none" the run's adopters no channel reached (new_none), nobody else.
     never = res.people["status"].isin(["unaware", "aware"]).sum()
-    assert table.loc["none", "people"] == never + res.metrics["new_none"].sum()
+    assert table.loc["never", "people"] == never and table.loc["never", "ever_adopted"] == 0.0
+    assert table["people"].get("none", 0) == res.metrics["new_none"].sum()  # absent when no such adopter

@@ -22,14 +22,17 @@ CHANNELS = ("none", "advertising", "wom", "kol", "referral")
 # customer (or a past customer) before tick 0. Their code stays NONE (no channel of the run acquired them, and the
 # new_<channel> and WOM-share metrics count them nowhere), so "initial" is a name only, never a code in the arrays
 # (a code after REFERRAL would read as word of mouth); without it "none" would lump them with never-adopters.
-ACQUIRED_BY_GROUPS = (*CHANNELS, "initial")
+ACQUIRED_BY_GROUPS = (*CHANNELS, "initial", "never")
 
 
 def acquired_by_groups(pop: Population, idx: np.ndarray) -> np.ndarray:
-    """Each person's index into `ACQUIRED_BY_GROUPS`: their acquisition channel, or "initial" for who was ever our
-    customer without adopting during the run (adoption tick -1)."""
-    initial = (pop.status[idx] >= CUSTOMER) & (pop.adopted_at[idx] < 0)
-    return np.where(initial, ACQUIRED_BY_GROUPS.index("initial"), pop.acquired_by[idx])
+    """Each person's index into `ACQUIRED_BY_GROUPS`: their acquisition channel; "initial" for who was ever our
+    customer without adopting during the run (adoption tick -1); "never" for who was never our customer (so
+    "none" is only the run's adopters no channel reached, as `new_none` counts them)."""
+    status = pop.status[idx]
+    group = np.where((status >= CUSTOMER) & (pop.adopted_at[idx] < 0), ACQUIRED_BY_GROUPS.index("initial"),
+                     pop.acquired_by[idx])  # fmt: skip
+    return np.where(status < CUSTOMER, ACQUIRED_BY_GROUPS.index("never"), group)
 
 
 def draw(dist: Dist, n: int, rng: np.random.Generator) -> np.ndarray:
