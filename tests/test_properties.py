@@ -283,7 +283,7 @@ def test_no_contact_spreads_nothing_beyond_advertising(graph_kols, data, seed, n
     known = pop.status != UNAWARE
     # Everyone who knows the brand knew it at the start or was reached by an ad (their last touch).
     assert np.all(initially_known[known] | (pop.last_touch[known] == ADVERTISING))
-    assert set(people.loc[people["status"] != "unaware", "acquired_by"]) <= {"initial", "none", "advertising"}
+    assert set(people.loc[people["status"] != "unaware", "acquired_by"]) <= {"initial", "none", "advertising", "never"}
     assert np.isin(pop.acquired_by, (NONE, ADVERTISING)).all()
     if no_ads:
         np.testing.assert_array_equal(known, initially_known)
