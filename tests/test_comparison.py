@@ -201,3 +201,14 @@ def test_with_rivals_the_default_outcomes_add_our_share_and_each_rivals_share_an
     assert load_comparison(c.path).outcome_names == c.outcome_names  # the report reads the same outcomes
     # One brand: the outcomes are today's, no market rows.
     assert compare("baseline", "kol_launch", replications=2, overrides=small).outcome_names == COMPARE_OUTCOMES
+
+
+def test_asking_for_roi_as_an_outcome_gives_the_one_roi_row_of_the_estimator():
+    """`--outcome roi` must not add a second ROI row (a mean of per-seed ratios with a t-interval) beside the
+    comparison's own (ratio of mean uplifts, BCa): the uplift table, the workbook and the report would show two."""
+    c = compare(make(n=400, ticks=12), make([ADS], n=400, ticks=12), replications=3, seed=2,
+                outcomes=["profit", "roi"])  # fmt: skip
+    rows = c.uplift[c.uplift["outcome"] == "roi"]
+    assert len(rows) == 1
+    assert rows["uplift"].iloc[0] == c.roi["roi"].iloc[0] and rows["ci_low"].iloc[0] == c.roi["ci_low"].iloc[0]
+    assert "treat_roi" in c.per_seed  # the per-seed ratios stay available

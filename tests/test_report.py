@@ -255,7 +255,17 @@ def test_changes_name_an_added_competitor_move():
 def test_replications_follow_the_noise():
     points = pd.DataFrame({"m_mean": [0.0, 1.0], "m_ci_low": [-0.1, 0.9], "m_ci_high": [0.1, 1.1]})
     assert replications_needed(points, "m", 5) == 5  # a half-width of 10% of the spread is what is asked
-    assert replications_needed(points.assign(m_ci_low=[-0.2, 0.8], m_ci_high=[0.2, 1.2]), "m", 5) == 20  # 1/sqrt(n)
+    # Twice the asked half-width on 5 replications: sd = 0.2 sqrt(5) / t(0.975, 4) = 0.161, and t(0.975, n-1) sd /
+    # sqrt(n) first drops to 0.1 at n = 13 (0.097; 12 gives 0.102). The t-quantile shrinks too: not 4 x 5 = 20.
+    assert replications_needed(points.assign(m_ci_low=[-0.2, 0.8], m_ci_high=[0.2, 1.2]), "m", 5) == 13
+
+
+def test_replications_needed_from_two_replications_uses_the_t_quantile_of_each_count():
+    """On 2 replications the CI is wide mostly because t(0.975, 1) = 12.7: a half-width of 30% of the spread means
+    sd = 0.3 sqrt(2) / 12.7 = 0.033, and 3 replications give 4.30 x 0.033 / sqrt(3) = 0.083 <= 0.1. Scaling the
+    half-width as 1/sqrt(n) alone asked for 2 x 3^2 = 18."""
+    points = pd.DataFrame({"m_mean": [0.0, 1.0], "m_ci_low": [-0.3, 0.7], "m_ci_high": [0.3, 1.3]})
+    assert replications_needed(points, "m", 2) == 3
 
 
 def test_reports_of_attribution_and_response_curves_lead_with_their_decision(tmp_path):

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import wom_sim
 from wom_sim.errors import ScenarioError
@@ -22,7 +23,7 @@ from wom_sim.validation import load_registry, mean_ci, overall_passed, run_valid
 from wom_sim.validation.checks import _ticks_to_regain, need_kinds
 from wom_sim.validation.registry import BASELINE_FILE, CHECKS, REGISTRY_FILE, FactResult, Part, Pending, mode_value
 from wom_sim.validation.report import markdown, summary_line, text_table, write_reports
-from wom_sim.validation.verification import _differences
+from wom_sim.validation.verification import _differences, welch_score
 
 ROOT = Path(__file__).resolve().parents[1]
 # The project's shared list of facts to reproduce, beside the repository (optional): the registry must cover it
@@ -254,3 +255,14 @@ def test_reports_show_calibration_targets_and_test_facts_apart():
     assert "calibration targets 2: 1 fail, 1 pass" in line and "test facts 1: 1 pass" in line
     roles = {spec.id: spec.role for spec in load_registry()[1]}
     assert roles["F2"] == "target" and roles["F3"] == "test"
+
+
+def test_f14_compares_each_metric_with_the_welch_interval_not_the_normal_one():
+    """Two samples of 5 with equal variance: Welch's degrees of freedom are 2 x 5 - 2 = 8, so the 99% limit is
+    t(0.995, 8) = 3.36 standard errors; the normal 2.58 would call a 3-SE difference a disagreement."""
+    a = np.arange(5.0)
+    score, limit = welch_score(a, a + 3.0, 0.01)  # se = sqrt(2.5 / 5 + 2.5 / 5) = 1
+    assert score == pytest.approx(3.0, rel=1e-12)
+    assert limit == pytest.approx(stats.t.ppf(0.995, 8), rel=1e-9) and score < limit
+    assert welch_score(np.ones(3), np.ones(3) * 2, 0.01)[0] > welch_score(np.ones(3), np.ones(3) * 2, 0.01)[1]
+    assert welch_score(np.ones(3), np.ones(3), 0.01)[0] <= welch_score(np.ones(3), np.ones(3), 0.01)[1]

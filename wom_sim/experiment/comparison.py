@@ -356,6 +356,10 @@ def summarise_comparison(store: Store, names: list[str] | None, by: str | None =
             for name in wanted
         }
         for name in names:
+            if outcome(name).stat == "roi":
+                # The comparison's ROI is the estimator's row below (ratio of mean uplifts, BCa); a mean of the
+                # per-seed ratios here would be a second, different ROI row (the per-seed ratios stay in per_seed).
+                continue
             both = pair[name]
             change = (
                 _relative_row(both[label].to_numpy())

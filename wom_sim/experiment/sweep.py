@@ -153,7 +153,9 @@ def _points(outcomes: pd.DataFrame, params: list[str], metrics: list[str]) -> pd
     frame["n"] = groups.size()
     for metric in metrics:
         mean, sd = groups[metric].mean(), groups[metric].std(ddof=1)
-        half = t_half_width(sd, frame["n"])
+        # Over the replications that have a value (a payback never reached is NaN), as mean and sd are: the
+        # point's run count would make the interval too narrow.
+        half = t_half_width(sd, groups[metric].count())
         frame[f"{metric}_mean"], frame[f"{metric}_ci_low"], frame[f"{metric}_ci_high"] = mean, mean - half, mean + half
     return frame.reset_index()
 
@@ -175,7 +177,7 @@ def _partial_dependence(outcomes: pd.DataFrame, params: list[str], metrics: list
                 value=(param, "first" if not numeric else "mean"),
                 mean=(metric, "mean"),
                 sd=(metric, "std"),
-                n=(metric, "size"),
+                n=(metric, "count"),  # runs with a value, as mean and sd (NaN: a payback never reached)
             )
             half = t_half_width(agg["sd"], agg["n"])
             rows.append(

@@ -21,6 +21,7 @@ import yaml
 
 from wom_sim.analysis.outcomes import format_outcome
 from wom_sim.analysis.segments import GROUP_METRICS
+from wom_sim.analysis.statistics import t_half_width
 from wom_sim.catalogue import CATALOGUE, NO_TOUCH_NOTE, format_money, summary_rows
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.comparison import load_comparison
@@ -428,13 +429,21 @@ def _compare_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, li
 
 def replications_needed(points: pd.DataFrame, metric: str, replications: int, share: float = 0.1) -> int | None:
     """Replications per point that pin a point's mean to +-`share` of the spread between point means (95% CI
-    half-width, the median over points, shrinking as 1/sqrt(n)); None when the points do not differ."""
+    half-width, the median over points); None when the points do not differ.
+
+    The half-width is t(0.975, n-1) sd / sqrt(n): the replication sd is recovered from the current half-width and
+    the smallest n whose t-interval is narrow enough is returned. Scaling the half-width as 1/sqrt(n) alone would
+    keep the current t-quantile (12.7 on 2 replications) and ask for many times the runs needed."""
     means = points[f"{metric}_mean"]
     spread = float(means.max() - means.min())
     half = float(((points[f"{metric}_ci_high"] - points[f"{metric}_ci_low"]) / 2).median())
-    if not spread > 0 or half != half:
+    if not spread > 0 or half != half or replications < 2:
         return None
-    return max(2, math.ceil(replications * (half / (share * spread)) ** 2 - 1e-9))  # 1e-9: float noise, not a run
+    target = share * spread * (1 + 1e-9)  # 1e-9: float noise, not a run
+    sd = half / float(t_half_width(1.0, replications))  # t_half_width is linear in sd
+    z_runs = (1.96 * sd / target) ** 2  # the normal answer; the t answer exceeds it by a few runs at most
+    n = np.arange(2, math.ceil(z_runs) + 100)
+    return int(n[np.argmax(t_half_width(sd, n) <= target)])
 
 
 def _value(metric: str, value: float, currency: str | None = None) -> str:
