@@ -801,3 +801,21 @@ def test_a_tick_no_frame_shows_is_reported_once_the_model_is_quiet():
     assert not model.needs_frame(quiet_s=0.0)  # being drawn
     model.frame_shown()
     assert not model.needs_frame(quiet_s=0.0)
+
+
+def test_tiles_show_market_shares_when_the_scenario_has_rivals():
+    # A competitor scenario's page must say who holds the market: our share and each rival's, with the pin's
+    # difference; a market without rivals keeps the usual tiles (its share is 100% by definition).
+    from wom_sim.viz.figures import kpi_differences, pin_row
+
+    model = VizModel(**initial_kwargs(_params("competitor_price_cut")))
+    for _ in range(3):
+        model.step()
+    m, sc = model.sim.last_metrics, model.sim.wom_scenario
+    shown = {k: (label, v) for k, label, v in kpi_values(m, 3, 12, "week", sc.competitors)}
+    assert shown["market"] == ("Market share", format_value("market_share", m["market_share"]))
+    assert shown["rival_acme"] == ("Acme market share", format_value("market_share", m["rival_acme_market_share"]))
+    deltas = kpi_differences(m, pin_row(model.sim.metrics_frame(), 3), sc.competitors)
+    assert deltas["market"] == "+0.0 pp" and deltas["rival_acme"] == "+0.0 pp"
+    base = _stepped(2)
+    assert "market" not in dict((k, v) for k, _, v in kpi_values(base.sim.last_metrics, 2, 12, "week"))

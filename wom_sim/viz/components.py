@@ -37,9 +37,9 @@ def KpiTiles(model: VizModel, tick: int, pin: Pin | None):
     """The headline numbers of the last tick, one tile each (`.wom-kpi-<key>`, with a `.wom-kpi-value`), and the
     difference to the first pinned run at the same week (`.wom-kpi-delta`)."""
     sc = model.sim.wom_scenario
-    deltas = kpi_differences(model.sim.last_metrics, pin_row(pin.frame, tick) if pin else None)
+    deltas = kpi_differences(model.sim.last_metrics, pin_row(pin.frame, tick) if pin else None, sc.competitors)
     with solara.Row(classes=["wom-kpis"], style={"flex-wrap": "wrap", "gap": "10px"}):
-        for key, label, value in kpi_values(model.sim.last_metrics, tick, sc.ticks, sc.tick_unit):
+        for key, label, value in kpi_values(model.sim.last_metrics, tick, sc.ticks, sc.tick_unit, sc.competitors):
             with solara.Column(classes=["wom-kpi", f"wom-kpi-{key}"], gap="0px", style=_TILE):
                 solara.Text(label, classes=["wom-kpi-label"], style={"font-size": "12px", "color": "#666666"})
                 solara.Text(value, classes=["wom-kpi-value"], style={"font-size": "20px", "font-weight": "600"})
