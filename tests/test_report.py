@@ -271,3 +271,14 @@ def test_reports_of_attribution_and_response_curves_lead_with_their_decision(tmp
     assert "where each lever stops paying" in page and "kols.select.k" in page and "<img" in page
     sheets = pd.read_excel(write_workbook(tmp_path / "cur"), sheet_name=None)
     assert list(sheets)[:2] == ["Summary", "Curves"] and set(sheets["Curves"]["value"]) == {0, 10, 20}
+
+
+def test_pairing_gain_ignores_outcomes_whose_paired_difference_never_moved():
+    # A treatment that changes nothing within the horizon (a rival's price cut after the last week) has paired CIs
+    # of width 0 on every outcome: the report must say so, not divide by zero; an outcome that never moved says
+    # nothing about how much pairing narrows the CIs, so it stays out of the median and the range.
+    uplift = pd.DataFrame({"treatment": ["late"] * 2 + ["ads"] * 3, "outcome": ["profit", "nps"] * 2 + ["customers"],
+                           "width_ratio": [0.0, 0.0, 0.0, 0.5, 0.3]})  # fmt: skip
+    late, ads = pairing_gain(uplift)
+    assert late == "late: paired and unpaired CIs cannot be compared (no variation)."
+    assert ads.startswith("ads: paired 95% CIs are 0.40x") and "range 0.30-0.50" in ads

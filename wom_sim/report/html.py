@@ -323,6 +323,9 @@ def pairing_gain(uplift: pd.DataFrame) -> list[str]:
     lines = []
     for treatment, part in uplift[uplift["outcome"] != "roi"].groupby("treatment", sort=False):
         ratios = part["width_ratio"].replace([np.inf, -np.inf], np.nan).dropna()
+        # 0: an outcome whose paired difference never moved (the treatment did not touch it, e.g. a rival's move
+        # after the horizon); it says nothing about pairing, and a median of 0 would divide by zero below
+        ratios = ratios[ratios > 0]
         if ratios.empty:
             lines.append(f"{treatment}: paired and unpaired CIs cannot be compared (no variation).")
             continue
