@@ -819,3 +819,21 @@ def test_tiles_show_market_shares_when_the_scenario_has_rivals():
     assert deltas["market"] == "+0.0 pp" and deltas["rival_acme"] == "+0.0 pp"
     base = _stepped(2)
     assert "market" not in dict((k, v) for k, _, v in kpi_values(base.sim.last_metrics, 2, 12, "week"))
+
+
+def test_compare_panel_shows_the_market_when_the_scenarios_have_rivals():
+    # A strategist comparing two settings of a competitor scenario must see what happens to market share, ours
+    # and the rival's, as `wom-sim compare` shows it; a market without rivals keeps the six outcomes.
+    from wom_sim.catalogue import describe
+    from wom_sim.viz.pins import COMPARE_OUTCOMES, compare_outcomes, compare_with_pin, make_pin
+
+    base = VizModel(**initial_kwargs(_params("competitor_price_cut"))).sim.wom_scenario
+    better = VizModel(**{**initial_kwargs(_params("competitor_price_cut")), "quality": 0.95}).sim.wom_scenario
+    pin = make_pin(base, pd.DataFrame({"t": []}), {}, number=1)
+    rows = compare_with_pin(pin, better, replications=2)
+    shown = [r["outcome"] for r in rows]
+    assert describe("market_share", unit="week") in shown
+    assert describe("rival_acme_market_share", unit="week") in shown
+    assert shown[-1] == describe("profit", unit="week")  # the money last, as in `wom-sim compare`
+    plain = VizModel(**initial_kwargs(_params("baseline"))).sim.wom_scenario
+    assert compare_outcomes(make_pin(plain, pd.DataFrame({"t": []}), {}, number=2), plain) == COMPARE_OUTCOMES
