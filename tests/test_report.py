@@ -282,3 +282,27 @@ def test_pairing_gain_ignores_outcomes_whose_paired_difference_never_moved():
     late, ads = pairing_gain(uplift)
     assert late == "late: paired and unpaired CIs cannot be compared (no variation)."
     assert ads.startswith("ads: paired 95% CIs are 0.40x") and "range 0.30-0.50" in ads
+
+
+def test_sweep_tables_show_outcomes_with_their_labels_and_units():
+    # The sweep report's tables read as its decision lines do: an adoption share in %, a swing of a share in
+    # points, profit in the currency, outcome labels instead of column names (it printed 0.8655 under
+    # `swing` beside "swing 86.55%", and `adoption_share_ci_low` headers).
+    from wom_sim.report.html import sweep_points_display, sweep_sensitivity_display
+
+    points, _, sens = _sweep_tables(False)
+    params, metrics = ["kols.select.k", "wom.contact_prob"], ["adoption_share", "profit"]
+    shown = sweep_points_display(points.head(2), params, metrics, "week", "EUR")
+    label = report.outcome_label("adoption_share", "week")
+    assert list(shown.columns) == ["point", *params, label, f"{label}: 95% CI", report.outcome_label("profit", "week"),
+                                   f"{report.outcome_label('profit', 'week')}: 95% CI"]  # fmt: skip
+    first = points.iloc[0]
+    assert shown[label].iloc[0] == report.format_value("adoption_share", first["adoption_share_mean"])
+    assert shown[label].iloc[0].endswith("%") and " to " in shown[f"{label}: 95% CI"].iloc[0]
+    assert "EUR" in shown[report.outcome_label("profit", "week")].iloc[0]
+    table = sweep_sensitivity_display(sens, "week", "EUR")
+    row = table[(table["parameter"] == "kols.select.k") & (table["outcome"] == label)].iloc[0]
+    swing = sens[(sens["parameter"] == "kols.select.k") & (sens["metric"] == "adoption_share")]["swing"].iloc[0]
+    assert row["swing"] == f"{100 * swing:.1f} pts" and row["lowest mean"].endswith("%")
+    sobol = sweep_sensitivity_display(_sweep_tables(True)[2], "week", "EUR")
+    assert {"S1", "ST"} <= set(sobol.columns)

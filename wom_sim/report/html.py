@@ -448,6 +448,41 @@ def _value(metric: str, value: float, currency: str | None = None) -> str:
     return report.format_value(metric, value)
 
 
+def _difference(metric: str, value: float, currency: str | None = None) -> str:
+    """A difference of an outcome (a swing): shares and rates in percentage points, others as `_value`."""
+    entry = CATALOGUE.get(metric.split(":")[-1])
+    if entry is not None and entry.scale == "percent" and value == value:
+        return f"{100 * value:.1f} pts"
+    return _value(metric, value, currency)
+
+
+def sweep_points_display(points: pd.DataFrame, params: list[str], metrics: list[str], unit: str,
+                         currency: str | None) -> pd.DataFrame:  # fmt: skip
+    """Sweep points as the report shows them: the parameters, then per outcome (its label) the mean and the 95% CI,
+    formatted as the decision lines are (shares in %, money with k/M and the currency), not raw column names."""
+    out = points[["point", *params]].copy()
+    for m in metrics:
+        label = report.outcome_label(m, unit)
+        out[label] = [_value(m, v, currency) for v in points[f"{m}_mean"]]
+        bounds = zip(points[f"{m}_ci_low"], points[f"{m}_ci_high"], strict=True)
+        out[f"{label}: 95% CI"] = [f"{_value(m, lo, currency)} to {_value(m, hi, currency)}" for lo, hi in bounds]
+    return out
+
+
+def sweep_sensitivity_display(sens: pd.DataFrame, unit: str, currency: str | None) -> pd.DataFrame:
+    """The sensitivity table with outcome labels and units: the lowest and highest partial-dependence mean in the
+    outcome's format, the swing as a difference (shares in points); Sobol indices (no unit) rounded."""
+    out = pd.DataFrame({"parameter": sens["parameter"],
+                        "outcome": [report.outcome_label(m, unit) for m in sens["metric"]]})  # fmt: skip
+    for column, name, fmt in (("pd_min", "lowest mean", _value), ("pd_max", "highest mean", _value),
+                              ("swing", "swing", _difference)):  # fmt: skip
+        out[name] = [fmt(m, v, currency) for m, v in zip(sens["metric"], sens[column], strict=True)]
+    for column in ("S1", "S1_conf", "ST", "ST_conf"):
+        if column in sens.columns:
+            out[column] = sens[column].round(3).to_numpy()
+    return out
+
+
 def _drivers(sens: pd.DataFrame, metric: str, count: int = 3) -> tuple[str, str]:
     part = sens[sens["metric"] == metric]
     by = "ST" if "ST" in part.columns and part["ST"].notna().any() else "swing"
@@ -455,7 +490,7 @@ def _drivers(sens: pd.DataFrame, metric: str, count: int = 3) -> tuple[str, str]
     if by == "ST":
         text = ", ".join(f"{r.parameter} (total Sobol index {r.ST:.2f} +- {r.ST_conf:.2f})" for r in top.itertuples())
     else:
-        text = ", ".join(f"{r.parameter} (swing {_value(metric, r.swing)})" for r in top.itertuples())
+        text = ", ".join(f"{r.parameter} (swing {_difference(metric, r.swing)})" for r in top.itertuples())
     return by, text
 
 
@@ -467,8 +502,7 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
     ranges = "; ".join(f"{k}: {v}" for k, v in sweep["parameters"].items())
     first = metrics[0]
     top = points.sort_values(f"{first}_mean", ascending=False).head(10)
-    top_cols = params + [f"{m}_{s}" for m in metrics for s in ("mean", "ci_low", "ci_high")]
-    sens = tables["sensitivity"].round(4)
+    sens = tables["sensitivity"]
     base = spec.get("base") or {}
     unit, currency = base.get("tick_unit", "tick"), base.get("currency")
     decisions = []
@@ -506,7 +540,7 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
         ),  # fmt: skip
         "<h2>What drives the outcome</h2>",
         _img(report.sensitivity_figure(tables["sensitivity"], unit, currency), "sensitivity", embed),
-        _table(sens),
+        _table(sweep_sensitivity_display(sens, unit, currency)),
         _p(
             "swing: max - min of the partial-dependence mean. S1/ST: first-order and total Sobol indices on the "
             "per-point means with 95% bootstrap half-widths (SALib)."
@@ -518,7 +552,7 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
         "<h2>Partial dependence</h2>",
         _img(report.partial_dependence_figure(tables["effects"], unit, currency), "partial dependence", embed),
         f"<h2>Top points by {html.escape(report.outcome_label(first, unit))}</h2>",
-        _table(top[["point", *top_cols]].round(4)),
+        _table(sweep_points_display(top, params, metrics, unit, currency)),
         "<h2>Replication noise</h2>",
         _table(noise.round(4)),
         _p("noise_share: share of the outcome variance across runs that is within-point (random) variation."),
