@@ -306,3 +306,18 @@ def test_sweep_tables_show_outcomes_with_their_labels_and_units():
     assert row["swing"] == f"{100 * swing:.1f} pts" and row["lowest mean"].endswith("%")
     sobol = sweep_sensitivity_display(_sweep_tables(True)[2], "week", "EUR")
     assert {"S1", "ST"} <= set(sobol.columns)
+
+
+def test_what_was_in_force_says_when_a_programme_starts_after_the_run():
+    # competitor_price_cut run for 20 weeks: its price cut (from week 26) never happened, so the run report's
+    # "What was in force" must not list it as "weeks 26 to the end" as if it had been on.
+    from wom_sim.report.html import programmes_in_force
+
+    scenario = {"ticks": 20, "tick_unit": "week",
+                "events": [{"kind": "competitor_price", "schedule": {"from": 26}}],
+                "interventions": [{"kind": "price_change", "schedule": {"at": [5, 30]}}]}  # fmt: skip
+    at, late = programmes_in_force(scenario)  # programmes, then events
+    assert late.endswith("weeks 26 to the end: after the run's last week (19), never in force")
+    assert at == "price_change (programme, price_change): at week 5, 30"  # partly in the run: as it was
+    scenario["ticks"] = 52
+    assert programmes_in_force(scenario)[1].endswith("weeks 26 to the end")

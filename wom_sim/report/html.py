@@ -98,7 +98,11 @@ def programmes_in_force(scenario: dict, metrics: pd.DataFrame | None = None, cur
                 span = f"at {unit} {', '.join(str(a) for a in (at if isinstance(at, list) else [at]))}"
             elif schedule.get("from") is not None or schedule.get("until") is not None:
                 until = schedule.get("until")
-                span = f"{unit}s {schedule.get('from') or 0} to {until if until is not None else 'the end'}"
+                start = schedule.get("from") or 0
+                span = f"{unit}s {start} to {until if until is not None else 'the end'}"
+                if scenario.get("ticks") is not None and start >= scenario["ticks"]:
+                    # e.g. a bundled week-26 rival move run for 20 weeks: listed, but it never happened
+                    span += f": after the run's last {unit} ({scenario['ticks'] - 1}), never in force"
             elif section == "events" and entry.get("probability_per_year") is not None:
                 span = f"at random, {entry['probability_per_year']:g} a year"
             else:
