@@ -837,3 +837,21 @@ def test_compare_panel_shows_the_market_when_the_scenarios_have_rivals():
     assert shown[-1] == describe("profit", unit="week")  # the money last, as in `wom-sim compare`
     plain = VizModel(**initial_kwargs(_params("baseline"))).sim.wom_scenario
     assert compare_outcomes(make_pin(plain, pd.DataFrame({"t": []}), {}, number=2), plain) == COMPARE_OUTCOMES
+
+
+def test_compare_table_renders_without_a_script_from_solaras_cdn():
+    # solara.Markdown loads mermaid from /_solara/cdn/, which the offline page does not have: the compare panel
+    # showed its table but logged a 404 and a script error in the browser. The table is plain HTML now.
+    import ipywidgets
+
+    from wom_sim.viz.components import CompareTable
+
+    rows = [{"outcome": "Ever adopted <share>", "pin 1": "49.3%", "current": "45.9%", "difference": "-3.4 pp",
+             "95% CI": "-5.3 pp to -1.4 pp"}]  # fmt: skip
+    _box, rc = solara.render(CompareTable(rows), handle_error=False)
+    widgets = rc.find(ipywidgets.Widget).widgets
+    assert not [w for w in widgets if "mermaid" in str(getattr(w, "template", "") or "")]
+    (table,) = [w for w in widgets if "wom-compare-result" in str(getattr(w, "attributes", {}).get("class", ""))]
+    html = table.unsafe_innerHTML
+    for cell in ("<th>pin 1</th>", "<td>-3.4 pp</td>", "<td>Ever adopted &lt;share&gt;</td>"):
+        assert cell in html, html

@@ -8,6 +8,7 @@ model gets one persistent matplotlib figure per view (updated in place, not rebu
 
 from __future__ import annotations
 
+import html
 import threading
 
 import solara
@@ -117,12 +118,20 @@ def _compare_body(pin: Pin, replications, result) -> None:
     elif result.error:
         solara.Error(f"The comparison failed: {result.exception}")
     elif result.finished and result.value:
-        rows = result.value
-        header = list(rows[0])
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(str(row[h]) for h in header) + " |" for row in rows]
-        with solara.Column(classes=["wom-compare-result"], style={"font-size": "13px"}):
-            solara.Markdown("\n".join(lines))
+        CompareTable(result.value)
+
+
+@solara.component
+def CompareTable(rows: list[dict[str, str]]):
+    """The compare panel's rows as a plain HTML table. Not solara.Markdown: it loads mermaid from solara's CDN
+    route, which the offline page does not serve (a 404 and a script error in the browser console)."""
+    header = list(rows[0])
+    cell = "padding: 2px 10px; border-bottom: 1px solid #e3e7ee; text-align: left"
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(row[h]))}</td>" for h in header) + "</tr>" for row in rows)
+    table = f"<style>.wom-compare-result th, .wom-compare-result td {{{cell}}}</style>"
+    table += f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    solara.HTML(tag="div", unsafe_innerHTML=table, classes=["wom-compare-result"], style={"font-size": "13px"})
 
 
 @solara.component
