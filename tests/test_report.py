@@ -321,3 +321,13 @@ def test_what_was_in_force_says_when_a_programme_starts_after_the_run():
     assert at == "price_change (programme, price_change): at week 5, 30"  # partly in the run: as it was
     scenario["ticks"] = 52
     assert programmes_in_force(scenario)[1].endswith("weeks 26 to the end")
+
+
+def test_sweep_points_print_a_mean_and_its_ci_with_the_same_decimals():
+    # "NPS 4.540 (95% CI -19.1 to 28.2)": a mean and its bounds must read alike (the largest sets the decimals).
+    from wom_sim.report.html import sweep_points_display
+
+    points = pd.DataFrame({"point": [0], "k": [5], "nps_mean": [4.54], "nps_ci_low": [-19.1], "nps_ci_high": [28.2]})
+    shown = sweep_points_display(points, ["k"], ["nps"], "week", None).iloc[0]
+    label = report.outcome_label("nps", "week")
+    assert (shown[label], shown[f"{label}: 95% CI"]) == ("4.5", "-19.1 to 28.2")

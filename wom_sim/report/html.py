@@ -444,12 +444,20 @@ def replications_needed(points: pd.DataFrame, metric: str, replications: int, sh
     return max(2, math.ceil(replications * (half / (share * spread)) ** 2 - 1e-9))  # 1e-9: float noise, not a run
 
 
-def _value(metric: str, value: float, currency: str | None = None) -> str:
-    """A value of an outcome for a sentence: money with k/M and the currency, others as `format_value`."""
+def _value(metric: str, value: float, currency: str | None = None, scale: float | None = None) -> str:
+    """A value of an outcome for a sentence: money with k/M and the currency, others as `format_value` (`scale`:
+    the largest number printed beside it, so a mean and its CI bounds get the same decimals)."""
     entry = CATALOGUE.get(metric.split(":")[-1])
     if entry is not None and entry.scale == "money":
         return format_money(value, currency)
-    return report.format_value(metric, value)
+    return report.format_value(metric, value, scale)
+
+
+def _with_ci(metric: str, mean: float, low: float, high: float, currency: str | None) -> tuple[str, str]:
+    """(mean, "low to high") printed alike: the largest of the three sets the decimals."""
+    scale = max((abs(v) for v in (mean, low, high) if v == v), default=None)
+    text = [_value(metric, v, currency, scale) for v in (mean, low, high)]
+    return text[0], f"{text[1]} to {text[2]}"
 
 
 def _difference(metric: str, value: float, currency: str | None = None) -> str:
@@ -467,9 +475,10 @@ def sweep_points_display(points: pd.DataFrame, params: list[str], metrics: list[
     out = points[["point", *params]].copy()
     for m in metrics:
         label = report.outcome_label(m, unit)
-        out[label] = [_value(m, v, currency) for v in points[f"{m}_mean"]]
-        bounds = zip(points[f"{m}_ci_low"], points[f"{m}_ci_high"], strict=True)
-        out[f"{label}: 95% CI"] = [f"{_value(m, lo, currency)} to {_value(m, hi, currency)}" for lo, hi in bounds]
+        rows = zip(points[f"{m}_mean"], points[f"{m}_ci_low"], points[f"{m}_ci_high"], strict=True)
+        shown = [_with_ci(m, mean, lo, hi, currency) for mean, lo, hi in rows]
+        out[label] = [mean for mean, _ in shown]
+        out[f"{label}: 95% CI"] = [ci for _, ci in shown]
     return out
 
 
@@ -519,15 +528,13 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
         extreme = "Lowest" if lowest else "Highest"
         where = ", ".join(f"{p} = {best[p]:.4g}" if isinstance(best[p], float) else f"{p} = {best[p]}" for p in params)
 
-        def fmt(m, v):
-            return _value(m, v, currency)
-
         _, drivers = _drivers(tables["sensitivity"], metric)
         needed = replications_needed(points, metric, int(sweep["replications"]))
         noise_share = noise.set_index("metric")["noise_share"].get(metric, float("nan"))
+        mean, ci = _with_ci(metric, best[f"{metric}_mean"], best[f"{metric}_ci_low"], best[f"{metric}_ci_high"],
+                            currency)  # fmt: skip
         lines = [
-            f"{extreme} {report.outcome_label(metric, unit)}: {fmt(metric, best[f'{metric}_mean'])} (95% CI "
-            f"{fmt(metric, best[f'{metric}_ci_low'])} to {fmt(metric, best[f'{metric}_ci_high'])}) at {where}.",
+            f"{extreme} {report.outcome_label(metric, unit)}: {mean} (95% CI {ci}) at {where}.",
             f"What drives it: {drivers}.",
         ]
         if needed is not None:
