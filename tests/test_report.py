@@ -331,3 +331,12 @@ def test_sweep_points_print_a_mean_and_its_ci_with_the_same_decimals():
     shown = sweep_points_display(points, ["k"], ["nps"], "week", None).iloc[0]
     label = report.outcome_label("nps", "week")
     assert (shown[label], shown[f"{label}: 95% CI"]) == ("4.5", "-19.1 to 28.2")
+
+
+def test_sweep_drivers_give_a_profit_swing_in_the_scenarios_currency():
+    # The decision line's "What drives it: k (swing 258k)" had no currency while the profit beside it had one.
+    from wom_sim.report.html import _drivers
+
+    _, _, sens = _sweep_tables(False)
+    _, text = _drivers(sens, "profit", currency="EUR")
+    assert text.count("EUR") == 2 and text.startswith("kols.select.k (swing ")

@@ -496,14 +496,14 @@ def sweep_sensitivity_display(sens: pd.DataFrame, unit: str, currency: str | Non
     return out
 
 
-def _drivers(sens: pd.DataFrame, metric: str, count: int = 3) -> tuple[str, str]:
+def _drivers(sens: pd.DataFrame, metric: str, count: int = 3, currency: str | None = None) -> tuple[str, str]:
     part = sens[sens["metric"] == metric]
     by = "ST" if "ST" in part.columns and part["ST"].notna().any() else "swing"
     top = part.sort_values(by, ascending=False).head(count)
     if by == "ST":
         text = ", ".join(f"{r.parameter} (total Sobol index {r.ST:.2f} +- {r.ST_conf:.2f})" for r in top.itertuples())
     else:
-        text = ", ".join(f"{r.parameter} (swing {_difference(metric, r.swing)})" for r in top.itertuples())
+        text = ", ".join(f"{r.parameter} (swing {_difference(metric, r.swing, currency)})" for r in top.itertuples())
     return by, text
 
 
@@ -528,7 +528,7 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
         extreme = "Lowest" if lowest else "Highest"
         where = ", ".join(f"{p} = {best[p]:.4g}" if isinstance(best[p], float) else f"{p} = {best[p]}" for p in params)
 
-        _, drivers = _drivers(tables["sensitivity"], metric)
+        _, drivers = _drivers(tables["sensitivity"], metric, currency=currency)
         needed = replications_needed(points, metric, int(sweep["replications"]))
         noise_share = noise.set_index("metric")["noise_share"].get(metric, float("nan"))
         mean, ci = _with_ci(metric, best[f"{metric}_mean"], best[f"{metric}_ci_low"], best[f"{metric}_ci_high"],
