@@ -281,3 +281,72 @@ def test_reports_of_attribution_and_response_curves_lead_with_their_decision(tmp
     assert "where each lever stops paying" in page and "kols.select.k" in page and "<img" in page
     sheets = pd.read_excel(write_workbook(tmp_path / "cur"), sheet_name=None)
     assert list(sheets)[:2] == ["Summary", "Curves"] and set(sheets["Curves"]["value"]) == {0, 10, 20}
+
+
+def test_pairing_gain_ignores_outcomes_whose_paired_difference_never_moved():
+    # A treatment that changes nothing within the horizon (a rival's price cut after the last week) has paired CIs
+    # of width 0 on every outcome: the report must say so, not divide by zero; an outcome that never moved says
+    # nothing about how much pairing narrows the CIs, so it stays out of the median and the range.
+    uplift = pd.DataFrame({"treatment": ["late"] * 2 + ["ads"] * 3, "outcome": ["profit", "nps"] * 2 + ["customers"],
+                           "width_ratio": [0.0, 0.0, 0.0, 0.5, 0.3]})  # fmt: skip
+    late, ads = pairing_gain(uplift)
+    assert late == "late: paired and unpaired CIs cannot be compared (no variation)."
+    assert ads.startswith("ads: paired 95% CIs are 0.40x") and "range 0.30-0.50" in ads
+
+
+def test_sweep_tables_show_outcomes_with_their_labels_and_units():
+    # The sweep report's tables read as its decision lines do: an adoption share in %, a swing of a share in
+    # points, profit in the currency, outcome labels instead of column names (it printed 0.8655 under
+    # `swing` beside "swing 86.55%", and `adoption_share_ci_low` headers).
+    from wom_sim.report.html import sweep_points_display, sweep_sensitivity_display
+
+    points, _, sens = _sweep_tables(False)
+    params, metrics = ["kols.select.k", "wom.contact_prob"], ["adoption_share", "profit"]
+    shown = sweep_points_display(points.head(2), params, metrics, "week", "EUR")
+    label = report.outcome_label("adoption_share", "week")
+    assert list(shown.columns) == ["point", *params, label, f"{label}: 95% CI", report.outcome_label("profit", "week"),
+                                   f"{report.outcome_label('profit', 'week')}: 95% CI"]  # fmt: skip
+    first = points.iloc[0]
+    assert shown[label].iloc[0] == report.format_value("adoption_share", first["adoption_share_mean"])
+    assert shown[label].iloc[0].endswith("%") and " to " in shown[f"{label}: 95% CI"].iloc[0]
+    assert "EUR" in shown[report.outcome_label("profit", "week")].iloc[0]
+    table = sweep_sensitivity_display(sens, "week", "EUR")
+    row = table[(table["parameter"] == "kols.select.k") & (table["outcome"] == label)].iloc[0]
+    swing = sens[(sens["parameter"] == "kols.select.k") & (sens["metric"] == "adoption_share")]["swing"].iloc[0]
+    assert row["swing"] == f"{100 * swing:.1f} pts" and row["lowest mean"].endswith("%")
+    sobol = sweep_sensitivity_display(_sweep_tables(True)[2], "week", "EUR")
+    assert {"S1", "ST"} <= set(sobol.columns)
+
+
+def test_what_was_in_force_says_when_a_programme_starts_after_the_run():
+    # competitor_price_cut run for 20 weeks: its price cut (from week 26) never happened, so the run report's
+    # "What was in force" must not list it as "weeks 26 to the end" as if it had been on.
+    from wom_sim.report.html import programmes_in_force
+
+    scenario = {"ticks": 20, "tick_unit": "week",
+                "events": [{"kind": "competitor_price", "schedule": {"from": 26}}],
+                "interventions": [{"kind": "price_change", "schedule": {"at": [5, 30]}}]}  # fmt: skip
+    at, late = programmes_in_force(scenario)  # programmes, then events
+    assert late.endswith("weeks 26 to the end: after the run's last week (19), never in force")
+    assert at == "price_change (programme, price_change): at week 5, 30"  # partly in the run: as it was
+    scenario["ticks"] = 52
+    assert programmes_in_force(scenario)[1].endswith("weeks 26 to the end")
+
+
+def test_sweep_points_print_a_mean_and_its_ci_with_the_same_decimals():
+    # "NPS 4.540 (95% CI -19.1 to 28.2)": a mean and its bounds must read alike (the largest sets the decimals).
+    from wom_sim.report.html import sweep_points_display
+
+    points = pd.DataFrame({"point": [0], "k": [5], "nps_mean": [4.54], "nps_ci_low": [-19.1], "nps_ci_high": [28.2]})
+    shown = sweep_points_display(points, ["k"], ["nps"], "week", None).iloc[0]
+    label = report.outcome_label("nps", "week")
+    assert (shown[label], shown[f"{label}: 95% CI"]) == ("4.5", "-19.1 to 28.2")
+
+
+def test_sweep_drivers_give_a_profit_swing_in_the_scenarios_currency():
+    # The decision line's "What drives it: k (swing 258k)" had no currency while the profit beside it had one.
+    from wom_sim.report.html import _drivers
+
+    _, _, sens = _sweep_tables(False)
+    _, text = _drivers(sens, "profit", currency="EUR")
+    assert text.count("EUR") == 2 and text.startswith("kols.select.k (swing ")

@@ -801,3 +801,57 @@ def test_a_tick_no_frame_shows_is_reported_once_the_model_is_quiet():
     assert not model.needs_frame(quiet_s=0.0)  # being drawn
     model.frame_shown()
     assert not model.needs_frame(quiet_s=0.0)
+
+
+def test_tiles_show_market_shares_when_the_scenario_has_rivals():
+    # A competitor scenario's page must say who holds the market: our share and each rival's, with the pin's
+    # difference; a market without rivals keeps the usual tiles (its share is 100% by definition).
+    from wom_sim.viz.figures import kpi_differences, pin_row
+
+    model = VizModel(**initial_kwargs(_params("competitor_price_cut")))
+    for _ in range(3):
+        model.step()
+    m, sc = model.sim.last_metrics, model.sim.wom_scenario
+    shown = {k: (label, v) for k, label, v in kpi_values(m, 3, 12, "week", sc.competitors)}
+    assert shown["market"] == ("Market share", format_value("market_share", m["market_share"]))
+    assert shown["rival_acme"] == ("Acme market share", format_value("market_share", m["rival_acme_market_share"]))
+    deltas = kpi_differences(m, pin_row(model.sim.metrics_frame(), 3), sc.competitors)
+    assert deltas["market"] == "+0.0 pp" and deltas["rival_acme"] == "+0.0 pp"
+    base = _stepped(2)
+    assert "market" not in dict((k, v) for k, _, v in kpi_values(base.sim.last_metrics, 2, 12, "week"))
+
+
+def test_compare_panel_shows_the_market_when_the_scenarios_have_rivals():
+    # A strategist comparing two settings of a competitor scenario must see what happens to market share, ours
+    # and the rival's, as `wom-sim compare` shows it; a market without rivals keeps the six outcomes.
+    from wom_sim.catalogue import describe
+    from wom_sim.viz.pins import COMPARE_OUTCOMES, compare_outcomes, compare_with_pin, make_pin
+
+    base = VizModel(**initial_kwargs(_params("competitor_price_cut"))).sim.wom_scenario
+    better = VizModel(**{**initial_kwargs(_params("competitor_price_cut")), "quality": 0.95}).sim.wom_scenario
+    pin = make_pin(base, pd.DataFrame({"t": []}), {}, number=1)
+    rows = compare_with_pin(pin, better, replications=2)
+    shown = [r["outcome"] for r in rows]
+    assert describe("market_share", unit="week") in shown
+    assert describe("rival_acme_market_share", unit="week") in shown
+    assert shown[-1] == describe("profit", unit="week")  # the money last, as in `wom-sim compare`
+    plain = VizModel(**initial_kwargs(_params("baseline"))).sim.wom_scenario
+    assert compare_outcomes(make_pin(plain, pd.DataFrame({"t": []}), {}, number=2), plain) == COMPARE_OUTCOMES
+
+
+def test_compare_table_renders_without_a_script_from_solaras_cdn():
+    # solara.Markdown loads mermaid from /_solara/cdn/, which the offline page does not have: the compare panel
+    # showed its table but logged a 404 and a script error in the browser. The table is plain HTML now.
+    import ipywidgets
+
+    from wom_sim.viz.components import CompareTable
+
+    rows = [{"outcome": "Ever adopted <share>", "pin 1": "49.3%", "current": "45.9%", "difference": "-3.4 pp",
+             "95% CI": "-5.3 pp to -1.4 pp"}]  # fmt: skip
+    _box, rc = solara.render(CompareTable(rows), handle_error=False)
+    widgets = rc.find(ipywidgets.Widget).widgets
+    assert not [w for w in widgets if "mermaid" in str(getattr(w, "template", "") or "")]
+    (table,) = [w for w in widgets if "wom-compare-result" in str(getattr(w, "attributes", {}).get("class", ""))]
+    html = table.unsafe_innerHTML
+    for cell in ("<th>pin 1</th>", "<td>-3.4 pp</td>", "<td>Ever adopted &lt;share&gt;</td>"):
+        assert cell in html, html

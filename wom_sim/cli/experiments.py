@@ -522,7 +522,7 @@ def print_comparison(result, details: bool, width: int) -> None:
         from wom_sim.report.html import pairing_gain  # lazy: CLI start-up time
 
         click.echo("\n  Common random numbers (replication i of every arm shares its seed):")
-        for line in pairing_gain(result.uplift[result.uplift["width_ratio"] > 0]):  # 0: an outcome that never moved
+        for line in pairing_gain(result.uplift):
             click.echo(wrap.fill(line))
     notes = "* paired 95% CI excludes 0. pts = percentage points (shares, rates) or NPS points. ROI = incremental "
     notes += "profit per unit of the programme's own spend (0 = break-even)."

@@ -99,7 +99,11 @@ def programmes_in_force(scenario: dict, metrics: pd.DataFrame | None = None, cur
                 span = f"at {unit} {', '.join(str(a) for a in (at if isinstance(at, list) else [at]))}"
             elif schedule.get("from") is not None or schedule.get("until") is not None:
                 until = schedule.get("until")
-                span = f"{unit}s {schedule.get('from') or 0} to {until if until is not None else 'the end'}"
+                start = schedule.get("from") or 0
+                span = f"{unit}s {start} to {until if until is not None else 'the end'}"
+                if scenario.get("ticks") is not None and start >= scenario["ticks"]:
+                    # e.g. a bundled week-26 rival move run for 20 weeks: listed, but it never happened
+                    span += f": after the run's last {unit} ({scenario['ticks'] - 1}), never in force"
             elif section == "events" and entry.get("probability_per_year") is not None:
                 span = f"at random, {entry['probability_per_year']:g} a year"
             else:
@@ -324,6 +328,9 @@ def pairing_gain(uplift: pd.DataFrame) -> list[str]:
     lines = []
     for treatment, part in uplift[uplift["outcome"] != "roi"].groupby("treatment", sort=False):
         ratios = part["width_ratio"].replace([np.inf, -np.inf], np.nan).dropna()
+        # 0: an outcome whose paired difference never moved (the treatment did not touch it, e.g. a rival's move
+        # after the horizon); it says nothing about pairing, and a median of 0 would divide by zero below
+        ratios = ratios[ratios > 0]
         if ratios.empty:
             lines.append(f"{treatment}: paired and unpaired CIs cannot be compared (no variation).")
             continue
@@ -446,22 +453,66 @@ def replications_needed(points: pd.DataFrame, metric: str, replications: int, sh
     return int(n[np.argmax(t_half_width(sd, n) <= target)])
 
 
-def _value(metric: str, value: float, currency: str | None = None) -> str:
-    """A value of an outcome for a sentence: money with k/M and the currency, others as `format_value`."""
+def _value(metric: str, value: float, currency: str | None = None, scale: float | None = None) -> str:
+    """A value of an outcome for a sentence: money with k/M and the currency, others as `format_value` (`scale`:
+    the largest number printed beside it, so a mean and its CI bounds get the same decimals)."""
     entry = CATALOGUE.get(metric.split(":")[-1])
     if entry is not None and entry.scale == "money":
         return format_money(value, currency)
-    return report.format_value(metric, value)
+    return report.format_value(metric, value, scale)
 
 
-def _drivers(sens: pd.DataFrame, metric: str, count: int = 3) -> tuple[str, str]:
+def _with_ci(metric: str, mean: float, low: float, high: float, currency: str | None) -> tuple[str, str]:
+    """(mean, "low to high") printed alike: the largest of the three sets the decimals."""
+    scale = max((abs(v) for v in (mean, low, high) if v == v), default=None)
+    text = [_value(metric, v, currency, scale) for v in (mean, low, high)]
+    return text[0], f"{text[1]} to {text[2]}"
+
+
+def _difference(metric: str, value: float, currency: str | None = None) -> str:
+    """A difference of an outcome (a swing): shares and rates in percentage points, others as `_value`."""
+    entry = CATALOGUE.get(metric.split(":")[-1])
+    if entry is not None and entry.scale == "percent" and value == value:
+        return f"{100 * value:.1f} pts"
+    return _value(metric, value, currency)
+
+
+def sweep_points_display(points: pd.DataFrame, params: list[str], metrics: list[str], unit: str,
+                         currency: str | None) -> pd.DataFrame:  # fmt: skip
+    """Sweep points as the report shows them: the parameters, then per outcome (its label) the mean and the 95% CI,
+    formatted as the decision lines are (shares in %, money with k/M and the currency), not raw column names."""
+    out = points[["point", *params]].copy()
+    for m in metrics:
+        label = report.outcome_label(m, unit)
+        rows = zip(points[f"{m}_mean"], points[f"{m}_ci_low"], points[f"{m}_ci_high"], strict=True)
+        shown = [_with_ci(m, mean, lo, hi, currency) for mean, lo, hi in rows]
+        out[label] = [mean for mean, _ in shown]
+        out[f"{label}: 95% CI"] = [ci for _, ci in shown]
+    return out
+
+
+def sweep_sensitivity_display(sens: pd.DataFrame, unit: str, currency: str | None) -> pd.DataFrame:
+    """The sensitivity table with outcome labels and units: the lowest and highest partial-dependence mean in the
+    outcome's format, the swing as a difference (shares in points); Sobol indices (no unit) rounded."""
+    out = pd.DataFrame({"parameter": sens["parameter"],
+                        "outcome": [report.outcome_label(m, unit) for m in sens["metric"]]})  # fmt: skip
+    for column, name, fmt in (("pd_min", "lowest mean", _value), ("pd_max", "highest mean", _value),
+                              ("swing", "swing", _difference)):  # fmt: skip
+        out[name] = [fmt(m, v, currency) for m, v in zip(sens["metric"], sens[column], strict=True)]
+    for column in ("S1", "S1_conf", "ST", "ST_conf"):
+        if column in sens.columns:
+            out[column] = sens[column].round(3).to_numpy()
+    return out
+
+
+def _drivers(sens: pd.DataFrame, metric: str, count: int = 3, currency: str | None = None) -> tuple[str, str]:
     part = sens[sens["metric"] == metric]
     by = "ST" if "ST" in part.columns and part["ST"].notna().any() else "swing"
     top = part.sort_values(by, ascending=False).head(count)
     if by == "ST":
         text = ", ".join(f"{r.parameter} (total Sobol index {r.ST:.2f} +- {r.ST_conf:.2f})" for r in top.itertuples())
     else:
-        text = ", ".join(f"{r.parameter} (swing {_value(metric, r.swing)})" for r in top.itertuples())
+        text = ", ".join(f"{r.parameter} (swing {_difference(metric, r.swing, currency)})" for r in top.itertuples())
     return by, text
 
 
@@ -473,8 +524,7 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
     ranges = "; ".join(f"{k}: {v}" for k, v in sweep["parameters"].items())
     first = metrics[0]
     top = points.sort_values(f"{first}_mean", ascending=False).head(10)
-    top_cols = params + [f"{m}_{s}" for m in metrics for s in ("mean", "ci_low", "ci_high")]
-    sens = tables["sensitivity"].round(4)
+    sens = tables["sensitivity"]
     base = spec.get("base") or {}
     unit, currency = base.get("tick_unit", "tick"), base.get("currency")
     decisions = []
@@ -487,15 +537,13 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
         extreme = "Lowest" if lowest else "Highest"
         where = ", ".join(f"{p} = {best[p]:.4g}" if isinstance(best[p], float) else f"{p} = {best[p]}" for p in params)
 
-        def fmt(m, v):
-            return _value(m, v, currency)
-
-        _, drivers = _drivers(tables["sensitivity"], metric)
+        _, drivers = _drivers(tables["sensitivity"], metric, currency=currency)
         needed = replications_needed(points, metric, int(sweep["replications"]))
         noise_share = noise.set_index("metric")["noise_share"].get(metric, float("nan"))
+        mean, ci = _with_ci(metric, best[f"{metric}_mean"], best[f"{metric}_ci_low"], best[f"{metric}_ci_high"],
+                            currency)  # fmt: skip
         lines = [
-            f"{extreme} {report.outcome_label(metric, unit)}: {fmt(metric, best[f'{metric}_mean'])} (95% CI "
-            f"{fmt(metric, best[f'{metric}_ci_low'])} to {fmt(metric, best[f'{metric}_ci_high'])}) at {where}.",
+            f"{extreme} {report.outcome_label(metric, unit)}: {mean} (95% CI {ci}) at {where}.",
             f"What drives it: {drivers}.",
         ]
         if needed is not None:
@@ -512,7 +560,7 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
         ),  # fmt: skip
         "<h2>What drives the outcome</h2>",
         _img(report.sensitivity_figure(tables["sensitivity"], unit, currency), "sensitivity", embed),
-        _table(sens),
+        _table(sweep_sensitivity_display(sens, unit, currency)),
         _p(
             "swing: max - min of the partial-dependence mean. S1/ST: first-order and total Sobol indices on the "
             "per-point means with 95% bootstrap half-widths (SALib)."
@@ -524,7 +572,7 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
         "<h2>Partial dependence</h2>",
         _img(report.partial_dependence_figure(tables["effects"], unit, currency), "partial dependence", embed),
         f"<h2>Top points by {html.escape(report.outcome_label(first, unit))}</h2>",
-        _table(top[["point", *top_cols]].round(4)),
+        _table(sweep_points_display(top, params, metrics, unit, currency)),
         "<h2>Replication noise</h2>",
         _table(noise.round(4)),
         _p("noise_share: share of the outcome variance across runs that is within-point (random) variation."),

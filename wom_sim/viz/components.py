@@ -8,6 +8,7 @@ model gets one persistent matplotlib figure per view (updated in place, not rebu
 
 from __future__ import annotations
 
+import html
 import threading
 
 import solara
@@ -37,9 +38,9 @@ def KpiTiles(model: VizModel, tick: int, pin: Pin | None):
     """The headline numbers of the last tick, one tile each (`.wom-kpi-<key>`, with a `.wom-kpi-value`), and the
     difference to the first pinned run at the same week (`.wom-kpi-delta`)."""
     sc = model.sim.wom_scenario
-    deltas = kpi_differences(model.sim.last_metrics, pin_row(pin.frame, tick) if pin else None)
+    deltas = kpi_differences(model.sim.last_metrics, pin_row(pin.frame, tick) if pin else None, sc.competitors)
     with solara.Row(classes=["wom-kpis"], style={"flex-wrap": "wrap", "gap": "10px"}):
-        for key, label, value in kpi_values(model.sim.last_metrics, tick, sc.ticks, sc.tick_unit):
+        for key, label, value in kpi_values(model.sim.last_metrics, tick, sc.ticks, sc.tick_unit, sc.competitors):
             with solara.Column(classes=["wom-kpi", f"wom-kpi-{key}"], gap="0px", style=_TILE):
                 solara.Text(label, classes=["wom-kpi-label"], style={"font-size": "12px", "color": "#666666"})
                 solara.Text(value, classes=["wom-kpi-value"], style={"font-size": "20px", "font-weight": "600"})
@@ -117,12 +118,20 @@ def _compare_body(pin: Pin, replications, result) -> None:
     elif result.error:
         solara.Error(f"The comparison failed: {result.exception}")
     elif result.finished and result.value:
-        rows = result.value
-        header = list(rows[0])
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(str(row[h]) for h in header) + " |" for row in rows]
-        with solara.Column(classes=["wom-compare-result"], style={"font-size": "13px"}):
-            solara.Markdown("\n".join(lines))
+        CompareTable(result.value)
+
+
+@solara.component
+def CompareTable(rows: list[dict[str, str]]):
+    """The compare panel's rows as a plain HTML table. Not solara.Markdown: it loads mermaid from solara's CDN
+    route, which the offline page does not serve (a 404 and a script error in the browser console)."""
+    header = list(rows[0])
+    cell = "padding: 2px 10px; border-bottom: 1px solid #e3e7ee; text-align: left"
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(row[h]))}</td>" for h in header) + "</tr>" for row in rows)
+    table = f"<style>.wom-compare-result th, .wom-compare-result td {{{cell}}}</style>"
+    table += f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    solara.HTML(tag="div", unsafe_innerHTML=table, classes=["wom-compare-result"], style={"font-size": "13px"})
 
 
 @solara.component

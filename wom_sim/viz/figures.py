@@ -459,11 +459,22 @@ KPI_TILES = (("adopted", "adoption_share"), ("customers", "customers"), ("nps", 
              ("brand", "brand"), ("profit", "cum_profit"))  # fmt: skip
 
 
-def kpi_values(metrics: dict | None, tick: int, horizon: int, unit: str) -> list[tuple[str, str, str]]:
+def kpi_tiles(competitors=()) -> tuple[tuple[str, str | None], ...]:
+    """The tiles of a market with `competitors` (the scenario's entries): with rivals, also our market share and
+    each rival's (tile `rival_<name>`), so a competitor scenario's page says who holds the market. Without rivals
+    our share is 100% by definition, so no tile."""
+    if not competitors:
+        return KPI_TILES
+    rivals = tuple((f"rival_{c.name}", f"rival_{c.name}_market_share") for c in competitors)
+    return (*KPI_TILES, ("market", "market_share"), *rivals)
+
+
+def kpi_values(metrics: dict | None, tick: int, horizon: int, unit: str,
+               competitors=()) -> list[tuple[str, str, str]]:  # fmt: skip
     """(key, label, value) of the headline KPIs of the last tick, as the page's tiles show them."""
     m = metrics or {}
     tiles = [("tick", unit.capitalize(), f"{tick} / {horizon}")]
-    for key, column in KPI_TILES:
+    for key, column in kpi_tiles(competitors):
         if column is None:
             pos, neg = (format_value(c, m[c]) for c in ("pos_messages", "neg_messages")) if m else ("", "")
             wom = f"+{pos} / \u2212{neg}" if m else "\u2013"
@@ -494,12 +505,12 @@ def format_difference(column: str, diff: float) -> str:
     return text if text.startswith(("+", "-", "\u2212")) or diff == 0 else f"+{text}"
 
 
-def kpi_differences(metrics: dict | None, pin: dict | None) -> dict[str, str]:
+def kpi_differences(metrics: dict | None, pin: dict | None, competitors=()) -> dict[str, str]:
     """{tile key: difference to the pinned run at the same week} for the tiles with one metric each."""
     if not metrics or not pin:
         return {}
     out = {}
-    for key, column in KPI_TILES:
+    for key, column in kpi_tiles(competitors):
         if column is not None and column in metrics and column in pin:
             out[key] = format_difference(column, float(metrics[column]) - float(pin[column]))
     return out

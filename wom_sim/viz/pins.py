@@ -61,8 +61,19 @@ def changed_settings(pin: Pin, now: dict[str, str]) -> list[str]:
             if now.get(name) != value and name != "Scenario"]  # fmt: skip
 
 
+def compare_outcomes(pin: Pin, current: Scenario) -> tuple[str, ...]:
+    """What the compare panel reports: `COMPARE_OUTCOMES`, and with rivals (in either arm) our market share and
+    that of each rival both arms have, before the profit, so a competitor scenario's comparison says who holds
+    the market (as `wom-sim compare` does)."""
+    if not (pin.scenario.competitors or current.competitors):
+        return COMPARE_OUTCOMES
+    ours = {c.name for c in current.competitors}
+    rivals = tuple(f"rival_{c.name}_market_share" for c in pin.scenario.competitors if c.name in ours)
+    return (*COMPARE_OUTCOMES[:-1], "market_share", *rivals, COMPARE_OUTCOMES[-1])
+
+
 def compare_with_pin(
-    pin: Pin, current: Scenario, replications: int = COMPARE_REPLICATIONS, outcomes=COMPARE_OUTCOMES
+    pin: Pin, current: Scenario, replications: int = COMPARE_REPLICATIONS, outcomes=None
 ) -> list[dict[str, str]]:
     """Rows of the compare panel: per outcome the pin's and the current run's mean and the paired difference.
 
@@ -70,7 +81,9 @@ def compare_with_pin(
     scenario is the base, the current one the treatment, replication i of both with the same seed derived from
     the pin's seed (common random numbers). Each row: outcome (its catalogue label with its summary, in the
     scenario's tick unit), pin, current, difference and the 95% CI of the difference over the paired replications.
+    `outcomes`: default `compare_outcomes`.
     """
+    outcomes = compare_outcomes(pin, current) if outcomes is None else outcomes
     result = paired_comparison(pin, current, replications, outcomes)
     unit = current.tick_unit
     rows = []
