@@ -13,7 +13,7 @@ import pytest
 from wom_sim.analysis.statistics import mean_ci
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.levers import plan_scenario
-from wom_sim.experiment.optimise import optimise
+from wom_sim.experiment.optimise import budget_warnings, optimise
 from wom_sim.experiment.optimise_spec import OptimiseSpec, build_optimisation, load_optimisation
 from wom_sim.experiment.seeds import replication_seeds
 from wom_sim.report.html import build_report
@@ -220,3 +220,10 @@ def test_quiet_prints_nothing_but_writes_everything(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output == ""
     assert all((tmp_path / "out" / name).stat().st_size > 0 for name in ("plan.yaml", "trials.csv", "report.html"))
+
+
+def test_a_recommended_plan_over_budget_on_fresh_seeds_is_a_warning():
+    table = pd.DataFrame({"plan": ["no spend", "current plan", "recommended (trial 4)"], "spend": [0.0, 900.0, 1030.0]})
+    (line,) = budget_warnings(table, 1000.0)
+    assert "spends 1,030 on average, over the budget of 1,000 (3.0% more)" in line
+    assert budget_warnings(table, 1030.0) == [] and budget_warnings(table, None) == []  # at the budget: within it

@@ -478,8 +478,9 @@ def _answer(search: _Search, plans, refs, executor, check: bool, warn: bool, fol
         )
         table = check_table(comparison, spec.objective)
         said, doubt = _check_notes(table, best in refs, spec.objective)
-        notes += said
-        warnings += doubt
+        over = budget_warnings(table, spec.budget)
+        notes += said + over
+        warnings += doubt + over
         if hasattr(comparison, "summary"):  # the verdict sentences of the decision-ready comparison
             verdict = comparison.summary()
         check_runs = spec.check_replications * len(arms)
@@ -523,6 +524,19 @@ def _check_notes(table: pd.DataFrame, kept: bool, objective: str) -> tuple[list[
     if row["vs_current_ci_low"] <= 0:
         return [f"on fresh seeds the recommended plan is indistinguishable from the current plan ({est})"], []
     return [f"on fresh seeds the recommended plan beats the current plan ({est})"], []
+
+
+def budget_warnings(table: pd.DataFrame, budget: float | None) -> list[str]:
+    """A warning when the recommended plan's mean spend on the fresh check seeds is over the budget: the search
+    judged it within budget on its own seeds, but a spend that follows volume (rewards per referral, offers per
+    customer) moves with the seeds too."""
+    rows = table[table["plan"].str.startswith("recommended")]
+    if budget is None or rows.empty or not rows["spend"].iloc[0] > budget:
+        return []
+    spend = float(rows["spend"].iloc[0])
+    return [f"on fresh seeds the recommended plan spends {format_value('intervention_cost', spend)} on average, "
+            f"over the budget of {format_value('intervention_cost', budget)} ({spend / budget - 1:.1%} more): its "
+            "spend follows volume; leave headroom under the budget or search with more replications"]  # fmt: skip
 
 
 def _values_text(values: dict[str, float]) -> str:
