@@ -26,6 +26,7 @@ from wom_sim.report.html import (
     uplift_display,
 )
 from wom_sim.report.workbook import write_workbook
+from wom_sim.scenario.catalogue import bundled_path
 from wom_sim.sim.model import resolve_scenario, simulate
 
 TINY = {"network.n": 300, "network.m": 3, "ticks": 10}
@@ -154,6 +155,18 @@ def test_dashboard_of_a_single_run_still_works(tmp_path):
     metrics.to_csv(tmp_path / "metrics.csv", index=False)
     text = build_report(tmp_path).read_text(encoding="utf-8")
     assert "Churn rate per tick (mean)" in text and "Ever adopted (share of population)" in text
+
+
+def test_the_dashboard_of_a_market_adds_a_row_of_shares_and_switching():
+    metrics = simulate(resolve_scenario(bundled_path("launch_race"), {"network.n": 400, "ticks": 8}), seed=1).metrics
+    fig = report.dashboard_figure(metrics, "market", "week")
+    assert len(fig.axes) == 9 and len(report.dashboard_figure(simulate(resolve_scenario(None, TINY)).metrics).axes) == 6
+    share, voice, switching = fig.axes[6:]
+    assert [t.get_text() for t in share.get_legend().get_texts()] == ["ours", "rocket"]
+    # Each brand's line is its column; ours and the rival's shares add up to 1 (one rival, someone is a customer).
+    np.testing.assert_allclose(share.lines[1].get_ydata(), metrics["rival_rocket_market_share"])
+    np.testing.assert_allclose(share.lines[0].get_ydata() + share.lines[1].get_ydata(), 1.0)
+    assert "positive voice" in voice.get_title() and len(switching.lines) == 2
 
 
 def test_html_report_of_a_comparison_is_self_contained(comparison):

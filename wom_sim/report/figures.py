@@ -36,6 +36,7 @@ from wom_sim.catalogue import (
     UNSURE,
     WINDOW,
     format_money,
+    market_summary,
     metric,
     series_label,
 )
@@ -175,15 +176,40 @@ def _line(ax: Axes, t, metrics: pd.DataFrame, column: str) -> None:
     ax.plot(t, metrics[column], color=entry.colour, label=entry.short_label)
 
 
+def _market_row(axes, metrics: pd.DataFrame, rivals: list[str], unit: str) -> None:
+    """A market's panels: market share and share of positive voice per brand (ours in our colour, each rival in
+    grey tones), and the customers won from and lost to rivals per tick."""
+    t = metrics["t"]
+    greys = [str(g) for g in np.linspace(0.25, 0.65, len(rivals))]
+    for ax, what, title in ((axes[0], "market_share", "Market share (share of all brands' customers)"),
+                            (axes[1], "voice_share_pos", "Share of positive voice (all brands)")):  # fmt: skip
+        ax.plot(t, metrics[what], color=metric(what).colour or "C0", label="ours", lw=2)
+        for rival, grey in zip(rivals, greys, strict=True):
+            ax.plot(t, metrics[f"rival_{rival}_{what}"], color=grey, label=rival.replace("_", " "))
+        ax.set_ylim(0, 1)
+        format_axis(ax, what)
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel("% of all brands")
+        ax.legend(fontsize=8)
+    _line(axes[2], t, metrics, "switch_in")
+    _line(axes[2], t, metrics, "switch_out")
+    axes[2].set_title(f"Customers won from and lost to rivals per {unit}", fontsize=10)
+    axes[2].set_ylabel(f"people per {unit}")
+    axes[2].legend(fontsize=8)
+
+
 def dashboard_figure(
     metrics: pd.DataFrame, title: str = "", unit: str = "tick", scenario: Any = None, currency: str | None = None
 ) -> Figure:
     """Six panels: adoption by channel, S/T/L/A means, NPS, positive vs negative WOM, churn and repurchase, brand
-    and cumulative profit; `scenario` (resolved) shades its programme windows and events."""
+    and cumulative profit; with rivals a third row: each brand's market share and share of positive voice, and who
+    switched to and from the rivals. `scenario` (resolved) shades its programme windows and events."""
     currency = currency or _currency(scenario)
     marks = programme_marks(scenario, len(metrics))
-    fig = Figure(figsize=(15, 8.4), layout="constrained")
-    axes = fig.subplots(2, 3)
+    rivals = [m[len("rival_") : -len("_market_share")] for m in market_summary(metrics) if m.endswith("_market_share")]
+    rows = 3 if rivals else 2
+    fig = Figure(figsize=(15, 4.2 * rows), layout="constrained")
+    axes = fig.subplots(rows, 3)
     t = metrics["t"]
     ax = axes[0, 0]
     cumulative = [metrics[f"new_{c}"].cumsum() for c in CHANNELS]
@@ -230,6 +256,8 @@ def dashboard_figure(
         mark_programmes(a, marks, labels=a is axes[0, 2] or a is axes[1, 2])
     format_axis(axes[1, 1], "churn_rate")
     format_axis(axes[1, 2], "cum_profit", currency)
+    if rivals:
+        _market_row(axes[2], metrics, rivals, unit)
     heading = title or ""
     fig.suptitle(heading + (f"\n{NO_TOUCH_NOTE}" if metrics["new_none"].sum() > 0 else ""), fontsize=11)
     return fig
