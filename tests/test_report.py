@@ -169,6 +169,15 @@ def test_the_dashboard_of_a_market_adds_a_row_of_shares_and_switching():
     assert "positive voice" in voice.get_title() and len(switching.lines) == 2
 
 
+def test_the_ci_dashboard_of_a_market_adds_our_market_row():
+    small = {"network.n": 300, "ticks": 6}
+    market = replicate("launch_race", 2, overrides=small, progress=False).tables["timeseries"]
+    fig = report.ci_dashboard_figure(market, "market", "week")
+    assert [ax.get_title() for ax in fig.axes[8:]] == [report.series_label(m, "week") for m in report.CI_MARKET_PANELS]
+    alone = replicate("baseline", 2, overrides=small, progress=False).tables["timeseries"]
+    assert len(report.ci_dashboard_figure(alone).axes) == 8
+
+
 def test_html_report_of_a_comparison_is_self_contained(comparison):
     folder, _ = comparison
     path = build_report(folder)

@@ -266,6 +266,7 @@ def dashboard_figure(
 # ------------------------------------------------------------------------------------------------ experiments
 # Per-tick metrics of the replicated dashboard's panels, titled from the catalogue.
 CI_PANELS = ["adoption_share", "customers", "nps", "brand", "pos_messages", "neg_messages", "churn_rate", "cum_profit"]
+CI_MARKET_PANELS = ["market_share", "voice_share_pos", "switch_in", "switch_out"]  # with rivals: our market
 
 
 def outcome_label(name: str, unit: str = "tick") -> str:
@@ -298,16 +299,20 @@ def _band(ax: Axes, frame: pd.DataFrame, colour: str, label: str | None) -> None
 def ci_dashboard_figure(
     timeseries: pd.DataFrame, title: str = "", unit: str = "tick", scenario: Any = None, currency: str | None = None
 ) -> Figure:
-    """Eight panels (two rows of four) of means with 95% CI bands over replications; one line per arm when there
-    is an `arm` column; `scenario` (resolved, one arm) shades its programme windows and events."""
+    """Eight panels (two rows of four) of means with 95% CI bands over replications, and a row of our market
+    (`CI_MARKET_PANELS`) when the runs have rivals; one line per arm when there is an `arm` column; `scenario`
+    (resolved, one arm) shades its programme windows and events."""
     currency = currency or _currency(scenario)
     arms = list(dict.fromkeys(timeseries["arm"])) if "arm" in timeseries.columns else [None]
     marks = programme_marks(scenario, int(timeseries["t"].max()) + 1 if len(timeseries) else None)
-    # Fixed margins: constrained layout doubles the drawing time of these eight panels.
-    fig = Figure(figsize=(18, 8.5))
-    axes = fig.subplots(2, 4)
-    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.07, top=0.9, wspace=0.32, hspace=0.38)
-    for ax, column in zip(axes.flat, CI_PANELS, strict=True):
+    rivals = len(timeseries) and timeseries["metric"].str.match(r"rival_.+_market_share$").any()
+    panels = [*CI_PANELS, *(CI_MARKET_PANELS if rivals else [])]
+    # Fixed margins: constrained layout doubles the drawing time of these panels.
+    fig = Figure(figsize=(18, 8.5 * len(panels) / 8))
+    axes = fig.subplots(len(panels) // 4, 4)
+    top, bottom = (0.9, 0.07) if len(panels) == 8 else (0.93, 0.05)
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=bottom, top=top, wspace=0.32, hspace=0.38)
+    for ax, column in zip(axes.flat, panels, strict=True):
         for i, arm in enumerate(arms):
             rows = timeseries[timeseries["metric"] == column]
             rows = rows[rows["arm"] == arm] if arm is not None else rows
