@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -108,3 +109,15 @@ def figure_format_option(f):
         show_default=True,
         help="Format of the figures written: png (200 dpi), svg or pdf (vector, for slides).",
     )(f)
+
+
+@contextmanager
+def from_source(path: Path | str):
+    """Errors found after loading (the graph does not fit n, KOLs, target ids, found while the model is built or
+    checked before a study) name the scenario file they come from, as the loader's errors do."""
+    try:
+        yield
+    except ScenarioError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise ScenarioError(f"{path}: {exc}") from None

@@ -14,6 +14,7 @@ import pandas as pd
 from wom_sim.cli.common import (
     cli,
     figure_format_option,
+    from_source,
     paired_replications_option,
     quiet_option,
     resolve_scenario_path,
@@ -126,11 +127,9 @@ def _preflight(scenarios: list, sources: list[str], warn: bool = True) -> list[s
     seen: set[int] = set()
     notes: list[str] = []
     for scenario, source in zip(scenarios, sources, strict=True):
-        try:
+        with from_source(source):
             check_network(scenario.network)
             check_kols_fit(scenario)
-        except ScenarioError as exc:
-            raise ScenarioError(f"{source}: {exc}") from None
         if warn and id(scenario) not in seen:
             seen.add(id(scenario))
             for note in scenario_warnings(scenario, source):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -17,6 +16,7 @@ from wom_sim.cli.common import (
     bundled_scenarios_dir,
     cli,
     figure_format_option,
+    from_source,
     quiet_option,
     resolve_scenario_path,
     seed_option,
@@ -194,18 +194,6 @@ def run(
         + f"dashboard.{figure_format}, "
         f"scenario.yaml. HTML: wom-sim report {out}"
     )
-
-
-@contextmanager
-def from_source(path: Path):
-    """Errors found while the model is built (the graph does not fit n, KOLs, target ids) name the scenario file
-    they come from, as the loader's errors do."""
-    try:
-        yield
-    except ScenarioError as exc:
-        if str(exc).startswith(str(path)):
-            raise
-        raise ScenarioError(f"{path}: {exc}") from None
 
 
 def build_model(sc) -> tuple[WomModel, list[str]]:

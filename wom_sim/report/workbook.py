@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from wom_sim.analysis.outcomes import outcome
+from wom_sim.analysis.outcomes import label as named_outcome_label
 from wom_sim.analysis.segments import BY, GROUP_LABELS, GROUP_METRICS
 from wom_sim.catalogue import RUN_SUMMARY, market_summary, metric
 from wom_sim.display import outcome_frame, outcome_label, run_rows, summary_rows, sweep_metrics, sweep_rows
@@ -105,13 +105,8 @@ def _labelled(frame: pd.DataFrame, unit: str, names: dict[str, str] | None = Non
 def _uplift_label(name: str, unit: str) -> str:
     """A comparison's outcome as the CLI names it: a metric's catalogue label, else the named outcome's (payback,
     crisis_damage, roi: `wom_sim.analysis.outcomes`)."""
-    label = outcome_label(name, unit)
-    if label != name:
-        return label
-    try:
-        return outcome(name).label(unit)
-    except ScenarioError:
-        return name
+    shown = outcome_label(name, unit)
+    return shown if shown != name else named_outcome_label(name, unit)
 
 
 def _uplift_sheet(uplift: pd.DataFrame, unit: str) -> pd.DataFrame:
