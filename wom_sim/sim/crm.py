@@ -61,7 +61,7 @@ def match_people(graph: Graph, table: PeopleTable) -> np.ndarray:
         )
     # People of the table whom no edge names join as isolated people (`add_people`): say how many, since an id
     # written another way than in the edge list ("01" for 1) lands here too, as a second, tie-less person.
-    ties = np.diff(graph.indptr) + np.bincount(graph.indices, minlength=graph.n)  # out + in (each edge counted)
+    ties = graph.out_degree() + graph.in_degree()  # each edge counted at both ends
     alone = int(np.count_nonzero(ties[rows] == 0))
     if alone:
         warnings.warn(

@@ -18,10 +18,11 @@ STATUS_NAMES = ("unaware", "aware", "customer", "churned")
 # Acquisition channel codes: last_touch and acquired_by. The order matters: code >= WOM means word of mouth.
 NONE, ADVERTISING, WOM, KOL, REFERRAL = 0, 1, 2, 3, 4
 CHANNELS = ("none", "advertising", "wom", "kol", "referral")
-# How the people table names the way each person came to us: a channel of CHANNELS, or "initial" for who was our
-# customer (or a past customer) before tick 0. Their code stays NONE (no channel of the run acquired them, and the
-# new_<channel> and WOM-share metrics count them nowhere), so "initial" is a name only, never a code in the arrays
-# (a code after REFERRAL would read as word of mouth); without it "none" would lump them with never-adopters.
+# How the people table names the way each person came to us: a channel of CHANNELS, "initial" for who was our
+# customer (or a past customer) before tick 0, or "never" for who was never our customer. Both codes stay NONE (no
+# channel of the run acquired them, and the new_<channel> and WOM-share metrics count them nowhere), so the two are
+# names only, never codes in the arrays (a code after REFERRAL would read as word of mouth); without them "none"
+# would lump them with the run's no-touch adopters.
 ACQUIRED_BY_GROUPS = (*CHANNELS, "initial", "never")
 
 
