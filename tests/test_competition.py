@@ -182,3 +182,58 @@ def test_leaving_out_who_cannot_buy_changes_nothing(monkeypatch, overrides):
     # All three bounds do leave people out, so the comparison tests them.
     assert skipped["n"] > 0 and skipped["pre"] > 0 and skipped["switch"] > 0
     assert state(fast) == state(exact)
+
+
+def test_a_rivals_customers_sure_to_stay_are_left_out_of_the_choice_and_nothing_changes(monkeypatch):
+    # `_staying_users` bounds a rival's customer's chance to leave (view at most 1, their exact loyalty and our
+    # log-odds); deciding them all exactly must give the same run bit for bit, and the bound must leave some out.
+    from wom_sim.sim import competition
+
+    def state(model):
+        m = model.market
+        return [repr(model.rows), *(a.tobytes() for a in (m.rival, m.last_brand, m.view, m.cumulative))]
+
+    original, left_out = competition._staying_users, {"n": 0}
+
+    def counted(*args):
+        sure = original(*args)
+        left_out["n"] += sure.size
+        return sure
+
+    monkeypatch.setattr(competition, "_staying_users", counted)
+    bounded = run(seed=12)
+    monkeypatch.setattr(competition, "_staying_users", lambda *args: np.zeros(0, dtype=np.intp))
+    assert left_out["n"] > 0
+    assert state(bounded) == state(run(seed=12))
+
+
+def test_every_rivals_ads_reach_their_share_of_people():
+    # One uniform serves all rivals, shifted by frac(k * golden ratio) for the k-th: each shift must stay a uniform
+    # on [0, 1), so every rival's ads reach `advertising` of the people (the 3rd and later rivals once reached
+    # nobody at 0.1: their shift was above 1). 200k draws: the reach is within 0.004 (4.7 standard errors).
+    from wom_sim.sim import competition
+
+    u = np.random.default_rng(3).random(200_000)
+    for k in range(8):
+        s = competition._shift(k)
+        edge = np.array([1.0 - s, np.nextafter(1.0 - s, 0.0), np.nextafter(1.0 - s, 1.0), 0.0, 1.0 - 2**-53])
+        for p in (0.0, 0.03, 0.1, 0.5, 0.9, 1.0):
+            for draws in (u, edge):
+                exact = np.flatnonzero(competition._shifted(draws, k) < p)
+                assert np.array_equal(competition._shifted_below(draws, k, p), exact), (k, p)
+            assert abs(np.count_nonzero(competition._shifted(u, k) < p) / u.size - p) < 0.004, (k, p)
+
+
+def test_competition_uniforms_of_a_person_do_not_depend_on_who_else_draws():
+    # Common random numbers: a person's number for a purpose is a hash of (this tick's key, id), the same whether
+    # the step draws for 10 people or for everyone; different purposes give different numbers.
+    from wom_sim.sim import competition
+
+    model = run(seed=4, ticks=2)
+    mt = competition.new_tick(model.market, model.population.n, 3, np.random.default_rng(8))
+    everyone = np.arange(model.population.n)
+    few = np.array([3, 500, 999])
+    assert np.array_equal(competition.uniforms(mt, "talk", few), competition.uniforms(mt, "talk", everyone)[few])
+    assert not np.array_equal(competition.uniforms(mt, "talk", few), competition.uniforms(mt, "churn", few))
+    u = competition.uniforms(mt, "churn", everyone)
+    assert 0.0 <= u.min() and u.max() < 1.0 and abs(u.mean() - 0.5) < 0.03  # 1,000 numbers: 3.3 standard errors

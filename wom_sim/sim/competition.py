@@ -42,17 +42,55 @@ NONE_BRAND, OURS = -1, 0  # brand codes of the switching matrix besides the riva
 _SPREAD = 0.6180339887498949  # golden-ratio offset: rival k's uniform is frac(u + k * _SPREAD), one draw serves K
 
 
+def _shift(k: int) -> float:
+    """Rival k's offset in [0, 1): frac(k * golden ratio). The fraction, so frac(u + offset) below is one
+    subtraction of 1 for any k (k * _SPREAD itself is above 1 from k = 2 on)."""
+    return (k * _SPREAD) % 1.0
+
+
 def _shifted(u: np.ndarray, k: int) -> np.ndarray:
     """A uniform for rival k from one shared uniform (each marginally uniform; one stream draw for all rivals).
 
-    `frac(u + k * _SPREAD)`: the sum is below 2, and x - 1 is exact for x in [1, 2) (Sterbenz), so subtracting 1
+    `frac(u + _shift(k))`: the sum is below 2, and x - 1 is exact for x in [1, 2) (Sterbenz), so subtracting 1
     where it is at least 1 gives np.mod(x, 1.0) bit for bit, at a fraction of its cost.
     """
     if not k:
         return u
-    x = u + k * _SPREAD
+    x = u + _shift(k)
     np.subtract(x, 1.0, out=x, where=x >= 1.0)
     return x
+
+
+def _shifted_below(u: np.ndarray, k: int, p: float) -> np.ndarray:
+    """The indices where `_shifted(u, k) < p`, without a shifted copy of u.
+
+    `_shifted` is u + s, less 1 where that reaches 1: below p for u in [1 - s, 1 - s + p) or u < p - s, up to the
+    rounding of the sum. Those intervals widened by 1e-12 (far above that rounding, about 1e-16) give a superset of
+    the answer, and `_shifted` on it, the same arithmetic element by element, decides exactly.
+    """
+    if p <= 0.0:
+        return np.zeros(0, dtype=np.intp)
+    if not k:
+        return np.flatnonzero(u < p)
+    s, slack = _shift(k), 1e-12
+    near = (u >= 1.0 - s - slack) & (u < 1.0 - s + p + slack)
+    if p + slack > s:
+        near |= u < p - s + slack
+    near = np.flatnonzero(near)
+    return near[_shifted(u[near], k) < p]
+
+
+# What a tick's per-person uniforms of the competition stream are for. Each is a counter-based hash of (this tick's
+# key for the purpose, person id) (`dynamics.edge_uniforms`), computed only for the people a step reads: these
+# steps read a few of N people (rivals' customers, their buyers, our customers), and a hash of 100k ids costs a
+# fifth of a full stream draw of 1M. A person's number does not depend on who else is drawn for, so common random
+# numbers hold as with full draws.
+UNIFORM_PURPOSES = ("talk", "switch", "repurchase", "quality", "failure", "churn")
+
+
+def uniforms(mt: MarketTick, purpose: str, people: np.ndarray) -> np.ndarray:
+    """This tick's competition uniforms of `people` for `purpose` (one of `UNIFORM_PURPOSES`)."""
+    return edge_uniforms(mt.keys[purpose], people)
 
 
 def _flat(code: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
@@ -83,7 +121,9 @@ class MarketTick:
     before: np.ndarray | None = None  # the rival each person used at the start of the tick (for `lost`)
     heard: list[np.ndarray] = field(default_factory=list)  # per rival: who heard about it this tick (step 4)
     special: np.ndarray | None = None  # step 5's `_special` mask, computed once (see there)
+    heard_any: np.ndarray | None = None  # step 5's `_heard_any` mask, computed once
     psi_range: tuple[float, float] | None = None  # (min, max) of price sensitivity, read once a tick
+    keys: dict[str, int] = field(default_factory=dict)  # this tick's hash keys (`UNIFORM_PURPOSES`, delivery)
 
 
 @dataclass
@@ -160,14 +200,17 @@ def init_market(sc: Scenario, pop: Population, rng: np.random.Generator) -> Mark
     return market
 
 
-def new_tick(market: Market, n: int, t: int) -> MarketTick:
-    """An empty record of this tick's market."""
+def new_tick(market: Market, n: int, t: int, rng: np.random.Generator) -> MarketTick:
+    """An empty record of this tick's market, with its hash keys: the first draws of the tick from `rng` (the
+    `competition` stream), one per purpose of `UNIFORM_PURPOSES` and two for delivery, the same count every tick."""
     k = market.k
     zeros = lambda: np.zeros(k)  # noqa: E731 - a local factory keeps the record below short
+    drawn = rng.integers(0, 2**63 - 1, size=len(UNIFORM_PURPOSES) + 2)
+    keys = dict(zip((*UNIFORM_PURPOSES, "deliver_positive", "deliver_negative"), map(int, drawn), strict=True))
     return MarketTick(
         t=t, k=k, impact=np.zeros((k, n), dtype=np.float32), heard_negative=np.zeros((k, n), dtype=np.float32),
         pos_messages=zeros(), neg_messages=zeros(), purchases=zeros(), revenue=zeros(), cost_of_goods=zeros(),
-        switches=np.zeros((k + 2, k + 2), dtype=np.int64), before=market.rival.copy(),
+        switches=np.zeros((k + 2, k + 2), dtype=np.int64), before=market.rival.copy(), keys=keys,
         heard=[np.zeros(0, dtype=np.int64) for _ in range(k)],
     )  # fmt: skip
 
@@ -184,7 +227,8 @@ def apply_rival_shocks(market: Market, lev: Levers) -> None:
 def advertise_rivals(market: Market, lev: Levers, sc: Scenario, u: np.ndarray) -> None:
     """Each rival's ads reach people who do not use it: they know it, and their view moves toward its claim."""
     for code, rl in enumerate(lev.rivals, start=1):
-        reached = np.flatnonzero((_shifted(u, code - 1) < rl.advertising) & (market.rival != code))
+        reached = _shifted_below(u, code - 1, rl.advertising)
+        reached = reached[market.rival[reached] != code]
         market.knows[reached] |= np.uint8(1 << (code - 1))
         row = market.view[code - 1]
         row[reached] = pull(row[reached], rl.quality, sc.advertising.expectation_pull)
@@ -192,8 +236,8 @@ def advertise_rivals(market: Market, lev: Levers, sc: Scenario, u: np.ndarray) -
 
 # --------------------------------------------------------------------------------------------- steps 3-4
 def talk_rivals(
-    graph: Graph, pop: Population, market: Market, lev: Levers, sc: Scenario, u: np.ndarray, keys: tuple[int, int],
-    mt: MarketTick, deliver: Callable[..., Deliveries] = deliver,
+    graph: Graph, pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick,
+    deliver: Callable[..., Deliveries] = deliver,
 ) -> None:  # fmt: skip
     """A rival's customers talk about it (the rules of step 3 with their view of it for S); listeners' views move.
 
@@ -220,7 +264,7 @@ def talk_rivals(
     gap = np.maximum(theta - v, 0.0) / theta
     p_neg = np.where(v < theta, np.minimum(1.0, tau * wom.negative_rate * gap**wom.negative_exponent), 0.0)
     p_neg = np.where(market.failed[users], 1.0 - (1.0 - p_neg) * (1.0 - wom.failure_talk), p_neg)
-    uu = u[users]
+    uu = uniforms(mt, "talk", users)
     speaks_for = np.zeros(n, dtype=np.int8)  # the rival each speaker's message is about
     pos, neg = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     neg[users[uu < p_neg]] = True
@@ -231,8 +275,8 @@ def talk_rivals(
             if mask is not None:
                 flag |= mask
                 speaks_for[mask] = c
-    sent_pos = deliver(graph, pop, sc, pos, keys[0], 1.0)
-    sent_neg = deliver(graph, pop, sc, neg, keys[1], wom.negative_reach)
+    sent_pos = deliver(graph, pop, sc, pos, mt.keys["deliver_positive"], 1.0)
+    sent_neg = deliver(graph, pop, sc, neg, mt.keys["deliver_negative"], wom.negative_reach)
     brand_pos = speaks_for[sent_pos.src].astype(np.int64) - 1
     brand_neg = speaks_for[sent_neg.src].astype(np.int64) - 1
     mt.pos_messages = np.bincount(brand_pos, minlength=k).astype(np.float64)
@@ -385,18 +429,19 @@ def _count_switches(mt: MarketTick, origin: np.ndarray, to: np.ndarray) -> None:
 
 def switch_away(
     pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, customers: np.ndarray,
-    u: np.ndarray, reference_price: float,
+    reference_price: float,
 ) -> np.ndarray:  # fmt: skip
     """Our customers weigh every rival they know against staying (loyalty L, switching cost); returns those who stay.
 
     A customer who switches becomes CHURNED for us (churn tick t) and a customer of the rival this tick.
     """
     comp = sc.competition
+    u = uniforms(mt, "switch", customers)  # one per customer, in the order of `customers`
     weighing = _switch_deciders(pop, market, lev, sc, mt, customers, u, reference_price)
     deciders = customers[weighing]
     util = rival_utility(pop, market, lev, sc, mt, deciders, reference_price, np.ones(deciders.size))
     util -= comp.switching_cost + comp.stay_loyalty * pop.L[deciders]
-    pick = _pick(util, u[deciders])
+    pick = _pick(util, u[weighing])
     leave = pick >= 0
     who, to = deciders[leave], pick[leave] + 1
     stays = np.ones(customers.size, dtype=bool)
@@ -418,6 +463,7 @@ def _switch_deciders(
     u: np.ndarray, reference_price: float,
 ) -> np.ndarray:  # fmt: skip
     """Bool per customer of ours: whose choice in `switch_away` can be a switch (the others stay in any case).
+    `u`: their uniforms, one per customer.
 
     The bound of `_deciders` for our customers: one who heard nothing about a rival this tick and lapsed from none
     has, for every rival, at most its largest log-odds over them with the category-buyer term (R_bought), less the
@@ -432,7 +478,7 @@ def _switch_deciders(
         return np.ones(customers.size, dtype=bool)
     comp = sc.competition
     f = bound[1] * np.exp(-(comp.switching_cost + comp.stay_loyalty * pop.L[plain]))
-    keep[~keep] = u[plain] < f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
+    keep[~keep] = u[~keep] < f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
     return keep
 
 
@@ -526,17 +572,62 @@ def _deciders(
     special = _special(market, mt)
     keep = special[pool]
     plain = pool[~keep]
-    if not plain.size:
-        return pool
-    bound = _plain_rival_terms(pop, market, lev, sc, mt, plain, reference_price)
-    if bound is None:
-        return pool
-    r_new, r_bought = bound
-    bought = (market.last_brand[plain] == OURS) | pop.experienced[plain]
-    f = np.exp(np.minimum(focal[plain], 50.0)) + np.where(bought, max(r_bought, r_new), r_new)
-    ceiling = f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
-    keep[~keep] = u[plain] < ceiling
+    bound = _plain_rival_terms(pop, market, lev, sc, mt, plain, reference_price) if plain.size else None
+    if bound is not None:
+        r_new, r_bought = bound
+        bought = (market.last_brand[plain] == OURS) | pop.experienced[plain]
+        f = np.exp(np.minimum(focal[plain], 50.0)) + np.where(bought, max(r_bought, r_new), r_new)
+        ceiling = f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
+        keep[~keep] = u[plain] < ceiling
+    else:
+        keep[:] = True
+    at = np.flatnonzero(keep)
+    keep[at[_staying_users(pop, market, lev, sc, mt, pool[at], focal, u, reference_price)]] = False
     return pool[keep]
+
+
+def _staying_users(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, who: np.ndarray, focal: np.ndarray,
+    u: np.ndarray, reference_price: float,
+) -> np.ndarray:  # fmt: skip
+    """Positions in `who` of rivals' customers whose choice in `choose` is sure to be staying with their rival.
+
+    A customer of rival c who heard nothing about a rival this tick and has no win-back row for another rival
+    (lapsed from none, from ours or from c) has, for each other rival j, at most its largest log-odds over them with
+    the category-buyer term (`_plain_rival_terms`), and ours its exact focal log-odds; every option costs them
+    stay = switching_cost + stay_loyalty * their loyalty to c. So their chance to leave c is at most F / (1 + F),
+    F = (exp(focal) + sum over j != c of exp(largest log-odds of j)) * exp(-stay), raised by the relative 1e-6 of
+    `_deciders`. `_pick` caps each log-odds at 50 after the stay cost, which only lowers a term; a focal above 50
+    is left to the exact choice. With u at or above the bound they pick the reference option there too.
+    """
+    code = market.rival[who]
+    lapsed = market.last_brand[who]
+    sure = (code > 0) & ((lapsed <= OURS) | (lapsed == code)) & (focal[who] <= 50.0)
+    sure[sure] = ~_heard_any(mt, pop.n)[who[sure]]
+    users, code = who[sure], code[sure].astype(np.int64)
+    # Views are in [0, 1] (each update moves them within it), so 1 bounds every view term here without a gather;
+    # among rivals' customers someone's view of each rival is about 1 anyway (measured), so it is no looser.
+    tops = _rival_tops(pop, market, lev, sc, mt, None, reference_price) if users.size else None
+    if tops is None:
+        return np.zeros(0, dtype=np.intp)
+    comp = sc.competition
+    terms = np.exp(tops + comp.category_buyer)
+    if not np.isfinite(terms).all():
+        return np.zeros(0, dtype=np.intp)
+    others = np.array([terms[np.arange(terms.size) != c].sum() for c in range(terms.size)])  # rivals but c
+    stay = comp.switching_cost + comp.stay_loyalty * rival_loyalty(pop, market, lev, sc, users, code)
+    f = (np.exp(focal[users]) + others[code - 1]) * np.exp(-stay)
+    ceiling = f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
+    return np.flatnonzero(sure)[u[users] >= ceiling]
+
+
+def _heard_any(mt: MarketTick, n: int) -> np.ndarray:
+    """Bool per person: heard about some rival this tick (set once, after step 4, as `_special`)."""
+    if mt.heard_any is None:
+        mt.heard_any = np.zeros(n, dtype=bool)
+        for heard in mt.heard:
+            mt.heard_any[heard] = True
+    return mt.heard_any
 
 
 def can_buy(
@@ -584,36 +675,54 @@ def _plain_rival_terms(
     reference_price: float,
 ) -> tuple[float, float] | None:  # fmt: skip
     """(R_new, R_bought): the sum over rivals of exp(the largest log-odds of buying it) for the `plain` people
-    (index array or bool mask), without and with the category-buyer term; None where a term is not finite.
+    (index array or bool mask), without and with the category-buyer term; None where a term is not finite."""
+    tops = _rival_tops(pop, market, lev, sc, mt, plain, reference_price)
+    if tops is None:
+        return None
+    buyer = sc.competition.category_buyer
+    r_new = sum(float(np.exp(min(top, 50.0))) for top in tops)
+    r_bought = sum(float(np.exp(min(top + buyer, 50.0))) for top in tops)
+    return r_new, r_bought
 
-    Each term of `rival_utility` at its largest: the view at its largest over the plain (float32, rounded as each
-    person's term is), value and price at the extremes of psi; no WOM term and no win-back row for the plain.
+
+def _rival_tops(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, people: np.ndarray | None,
+    reference_price: float,
+) -> np.ndarray | None:  # fmt: skip
+    """(K,): each rival's largest log-odds of `rival_utility` over `people` (index array or bool mask) without the
+    category-buyer, WOM and win-back terms (-inf for a rival none of them has a view of); None where not finite.
+
+    Each term at its largest: the view at its largest over the people (float32, rounded as each person's term is;
+    `people` None: the largest view possible, 1, raised by 1e-6 for a float32 rounding above 1), value and price
+    at the extremes of psi.
     """
-    a, comp = sc.purchase.adoption, sc.competition
+    a = sc.purchase.adoption
     if mt.psi_range is None:
         psi = pop.price_sensitivity
         mt.psi_range = (float(psi.min()), float(psi.max())) if psi.size else (0.0, 0.0)
     psi_lo, psi_hi = mt.psi_range
-    r_new = r_bought = 0.0
+    tops = np.full(market.k, -np.inf)
     for c, rl in enumerate(lev.rivals, start=1):
-        row, tv = market.view[c - 1][plain], a.expectation + a.trust  # a gather and max: 5x a masked max
-        if not row.size:
-            continue
-        view_hi = float((row.max() if tv >= 0 else row.min()) * tv)  # float32, rounded as each person's term is
+        tv = a.expectation + a.trust
+        if people is None:
+            view_hi = tv * (1.0 + 1e-6) if tv >= 0 else 0.0
+        else:
+            row = market.view[c - 1][people]  # a gather and max: 5x a masked max
+            if not row.size:
+                continue
+            view_hi = float((row.max() if tv >= 0 else row.min()) * tv)  # float32, rounded as each person's term is
         w = sc.purchase.value_price_weight * (1.0 - rl.price)
         value_hi = max(a.value * float(np.clip(rl.quality + w * p, 0.0, 1.0)) for p in (psi_lo, psi_hi))
         gap = price_gap(_priced(lev, rl.price), sc, reference_price)
         price_hi = max(-sc.purchase.price_response * gap * p for p in (psi_lo, psi_hi)) if gap else 0.0
-        top = a.intercept + view_hi + a.brand * market.reputation[c - 1] + value_hi + price_hi
-        if not np.isfinite(top):
+        tops[c - 1] = a.intercept + view_hi + a.brand * market.reputation[c - 1] + value_hi + price_hi
+        if not np.isfinite(tops[c - 1]):
             return None
-        r_new += float(np.exp(min(top, 50.0)))
-        r_bought += float(np.exp(min(top + comp.category_buyer, 50.0)))
-    return r_new, r_bought
+    return tops
 
 
 def rival_repurchase(
-    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, u: np.ndarray, reference_price: float
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, reference_price: float
 ) -> None:
     """A rival's customers who did not switch this tick rebuy it like ours: repurchase log-odds with their view."""
     rp = sc.purchase.repurchase
@@ -629,7 +738,7 @@ def rival_repurchase(
         + rp.loyalty * rival_loyalty(pop, market, lev, sc, users, code)
         - (sc.purchase.price_response * gaps[code - 1] * pop.price_sensitivity[users])
     )
-    buy = u[users] < logistic(logit)
+    buy = uniforms(mt, "repurchase", users) < logistic(logit)
     _rival_bought(market, mt, users[buy], code[buy], new=False)
 
 
@@ -641,10 +750,7 @@ def _rival_bought(market: Market, mt: MarketTick, who: np.ndarray, to: np.ndarra
 
 
 # --------------------------------------------------------------------------------------------- step 6
-def experience_rivals(
-    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, u_quality: np.ndarray,
-    u_fail: np.ndarray,
-) -> None:  # fmt: skip
+def experience_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick) -> None:
     """Rival purchases: experienced quality, failures (recovered at `recovery.coverage`), disconfirmation of the view.
 
     The view plays the role of S: a first purchase from the rival sets it to the disconfirmation target, a repeat
@@ -657,9 +763,9 @@ def experience_rivals(
     buyers, code, first = (np.concatenate(parts) for parts in (mt.buyers, mt.bought, mt.first))
     quality = np.array([rl.quality for rl in lev.rivals])[code - 1]
     fail = np.array([rl.service_failure for rl in lev.rivals])[code - 1]
-    z = ndtri(clip_array(u_quality[buyers], 1e-12, 1 - 1e-12))
+    z = ndtri(clip_array(uniforms(mt, "quality", buyers), 1e-12, 1 - 1e-12))
     x = clip_array(quality + rival_fit(pop, market, buyers, code) + ex.noise * z, 0.0, 1.0)
-    uf = u_fail[buyers]
+    uf = uniforms(mt, "failure", buyers)
     failed = uf < fail
     recovered = uf < fail * ex.recovery.coverage  # a failure is recovered with probability `recovery.coverage`
     loss = np.where(recovered, ex.failure_penalty * (1 - ex.recovery.effectiveness), ex.failure_penalty)
@@ -682,7 +788,7 @@ def experience_rivals(
 
 
 # --------------------------------------------------------------------------------------------- step 8
-def churn_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, u: np.ndarray) -> None:
+def churn_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick) -> None:
     """A rival's customers lapse with step 8's hazard, their loyalty to it in place of L; they then use no brand."""
     ch = sc.churn
     users = np.flatnonzero(market.rival > 0)
@@ -693,7 +799,7 @@ def churn_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt:
         * (1.0 + ch.negative_wom * mt.heard_negative.reshape(-1).take(_flat(code, users, pop.n)))
         * (1.0 + ch.failure_multiplier * market.failed[users])
     )  # fmt: skip
-    leave = users[u[users] < -np.expm1(-hazard)]
+    leave = users[uniforms(mt, "churn", users) < -np.expm1(-hazard)]
     market.last_brand[leave] = market.rival[leave]
     market.rival[leave] = 0
 
@@ -729,7 +835,10 @@ def market_metrics(pop: Population, market: Market | None, st: TickState, lev: L
             "switch_in": 0, "switch_out": 0, "rival_customers": 0, "rival_price_ratio": 1.0, "rival_undercut_ticks": 0,
         }  # fmt: skip
     k = market.k
-    users = np.bincount(market.rival, minlength=k + 1)[1:]
+    # One pass over people for who uses a rival now (bincount of the full int8 array would widen it to intp).
+    users_now = np.flatnonzero(market.rival)
+    code_now = market.rival[users_now]
+    users = np.bincount(code_now, minlength=k + 1)[1:]
     all_c, all_p = ours_c + users.sum(), ours_p + mt.purchases.sum()
     all_pos, all_neg = ours_pos + mt.pos_messages.sum(), ours_neg + mt.neg_messages.sum()
     share = lambda a, b: float(a / b) if b else 0.0  # noqa: E731
@@ -741,9 +850,7 @@ def market_metrics(pop: Population, market: Market | None, st: TickState, lev: L
         "rival_price_ratio": min(rl.price for rl in lev.rivals) / lev.price,
         "rival_undercut_ticks": market.undercut_ticks,
     }  # fmt: skip
-    # Two passes over people for all rivals: who uses a rival now, and who changed brand (for `lost`).
-    users_now = np.flatnonzero(market.rival)
-    code_now = market.rival[users_now]
+    # A second pass for all rivals: who changed brand (for `lost`).
     moved = np.flatnonzero(mt.before != market.rival)
     left = mt.before[moved]
     for c, name in enumerate(market.names, start=1):
@@ -774,7 +881,6 @@ class Choice:
     sc: Scenario
     mt: MarketTick
     u: np.ndarray  # the purchase stream's uniform (ours and a rival are one choice for someone not using ours)
-    u_switch: np.ndarray  # the competition stream's uniform for our customers' switching
     reference_price: float
     candidates: np.ndarray | None = None  # set by `can_buy` (the fast tick): who can buy anything this tick
 
@@ -784,8 +890,7 @@ class Choice:
         return self.candidates
 
     def stay(self, customers: np.ndarray) -> np.ndarray:
-        return switch_away(self.pop, self.market, self.lev, self.sc, self.mt, customers, self.u_switch,
-                           self.reference_price)  # fmt: skip
+        return switch_away(self.pop, self.market, self.lev, self.sc, self.mt, customers, self.reference_price)
 
     def choose(self, aware, logit_adopt, churned, logit_back) -> tuple[np.ndarray, np.ndarray]:
         return choose(self.pop, self.market, self.lev, self.sc, self.mt, self.u, aware, logit_adopt, churned,

@@ -122,7 +122,8 @@ class FastTick:
         brand = dyn.apply_shocks(pop, brand, lev)
         mt = cs = None
         if market is not None:
-            cs, mt = streams["competition"], comp.new_tick(market, n, t)
+            cs = streams["competition"]
+            mt = comp.new_tick(market, n, t, cs)
             comp.apply_rival_shocks(market, lev)
         need = streams["need"].random(out=b) if sc.advertising.need_creation > 0 else None
         self.advertise(pop, lev, sc, streams["advertising"].random(out=a), need)
@@ -134,24 +135,23 @@ class FastTick:
         choice = None
         if market is not None:
             comp.advertise_rivals(market, lev, sc, cs.random(out=b))
-            rival_keys = tuple(int(k) for k in cs.integers(0, 2**63 - 1, size=2))
-            comp.talk_rivals(graph, pop, market, lev, sc, cs.random(out=b), rival_keys, mt, self.deliver)
+            comp.talk_rivals(graph, pop, market, lev, sc, mt, self.deliver)
             u_purchase = streams["purchase"].random(out=a)
-            choice = comp.Choice(pop, market, lev, sc, mt, u_purchase, cs.random(out=c), reference_price)
+            choice = comp.Choice(pop, market, lev, sc, mt, u_purchase, reference_price)
         else:
             u_purchase = streams["purchase"].random(out=a)
         customers, buyers = self.purchase(pop, lev, sc, brand, u_purchase, st, reference_price, choice)
         if market is not None:
-            comp.rival_repurchase(pop, market, lev, sc, mt, cs.random(out=b), reference_price)
+            comp.rival_repurchase(pop, market, lev, sc, mt, reference_price)
         ex = streams["experience"]
         draws = (ex.random(out=a), ex.random(out=b), ex.random(out=c))
         self.experience(pop, lev, sc, t, draws, st, buyers)
         if market is not None:
-            comp.experience_rivals(pop, market, lev, sc, mt, cs.random(out=a), cs.random(out=b))
+            comp.experience_rivals(pop, market, lev, sc, mt)
         self.update_loyalty(pop, lev, sc, brand, st, customers)
         self.churn(pop, lev, sc, streams["churn"].random(out=a), st, customers)
         if market is not None:
-            comp.churn_rivals(pop, market, lev, sc, mt, cs.random(out=a))
+            comp.churn_rivals(pop, market, lev, sc, mt)
         brand = dyn.update_brand(brand, lev, sc, st)
         if market is not None:
             comp.update_rival_brands(market, lev, sc, mt, st)

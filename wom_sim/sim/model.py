@@ -255,7 +255,8 @@ class WomModel(mesa.Model):
         self.brand = dyn.apply_shocks(pop, self.brand, lev)
         market, mt = self.market, None
         if market is not None:  # the rivals' steps (docs/model.md, Competition); `cs` draws only here
-            cs, mt = g["competition"], comp.new_tick(market, n, t)
+            cs = g["competition"]
+            mt = comp.new_tick(market, n, t, cs)
             comp.apply_rival_shocks(market, lev)
         # Need creation draws from its own stream, and only when it is on, so other streams never shift.
         u_need = g["need"].random(n) if sc.advertising.need_creation > 0 else None
@@ -267,23 +268,22 @@ class WomModel(mesa.Model):
         choice = None
         if market is not None:
             comp.advertise_rivals(market, lev, sc, cs.random(n))
-            rival_keys = tuple(int(k) for k in cs.integers(0, 2**63 - 1, size=2))
-            comp.talk_rivals(self.graph, pop, market, lev, sc, cs.random(n), rival_keys, mt)
+            comp.talk_rivals(self.graph, pop, market, lev, sc, mt)
             u_purchase = g["purchase"].random(n)
-            choice = comp.Choice(pop, market, lev, sc, mt, u_purchase, cs.random(n), self.reference_price)
+            choice = comp.Choice(pop, market, lev, sc, mt, u_purchase, self.reference_price)
         else:
             u_purchase = g["purchase"].random(n)
         dyn.purchase(pop, lev, sc, self.brand, u_purchase, st, self.reference_price, choice)
         if market is not None:
-            comp.rival_repurchase(pop, market, lev, sc, mt, cs.random(n), self.reference_price)
+            comp.rival_repurchase(pop, market, lev, sc, mt, self.reference_price)
         ex = g["experience"]
         dyn.experience(pop, lev, sc, t, (ex.random(n), ex.random(n), ex.random(n)), st)
         if market is not None:
-            comp.experience_rivals(pop, market, lev, sc, mt, cs.random(n), cs.random(n))
+            comp.experience_rivals(pop, market, lev, sc, mt)
         dyn.update_loyalty(pop, lev, sc, self.brand, st)
         dyn.churn(pop, lev, sc, g["churn"].random(n), st)
         if market is not None:
-            comp.churn_rivals(pop, market, lev, sc, mt, cs.random(n))
+            comp.churn_rivals(pop, market, lev, sc, mt)
         self.brand = dyn.update_brand(self.brand, lev, sc, st)
         if market is not None:
             comp.update_rival_brands(market, lev, sc, mt, st)
