@@ -50,6 +50,20 @@ def test_a_comparison_workbook_has_labelled_formatted_uplifts(compare_dir):
     )
 
 
+def test_relative_outcomes_have_the_number_format_the_cli_shows(compare_dir):
+    # The CLI shows the deepest brand drop as a percentage (-1.1%) and the payback as a whole week: a bare
+    # -0.0113 or 14.3333 in the sheet reads as another number.
+    sheet = openpyxl.load_workbook(write_workbook(compare_dir))["Uplift"]
+    header = [c.value for c in sheet[1]]
+    formats = {
+        row[header.index("outcome")].value: {c: row[header.index(c)].number_format for c in ("uplift", "ci_low")}
+        for row in sheet.iter_rows(min_row=2)
+    }
+    assert formats["crisis_damage"]["uplift"].startswith("+0.0%") and "%" in formats["crisis_damage"]["ci_low"]
+    assert formats["payback"]["uplift"] == formats["payback"]["ci_low"] == "0"
+    assert formats["roi"]["uplift"].startswith("+0.00")
+
+
 def test_a_comparison_by_segment_has_its_group_sheet(tmp_path):
     out = tmp_path / "cmp"
     c = wom_sim.compare("baseline", "referral_program", replications=2, overrides=SMALL, out=out, by="segment")

@@ -18,17 +18,21 @@ import pandas as pd
 import yaml
 
 from wom_sim.analysis.outcomes import label as named_outcome_label
+from wom_sim.analysis.outcomes import outcome
 from wom_sim.analysis.segments import BY, GROUP_LABELS, GROUP_METRICS
-from wom_sim.catalogue import RUN_SUMMARY, market_summary, metric
+from wom_sim.catalogue import RUN_SUMMARY, market_summary
 from wom_sim.display import outcome_frame, outcome_label, run_rows, summary_rows, sweep_metrics, sweep_rows
 from wom_sim.errors import ScenarioError
 from wom_sim.output import atomic_file, read_manifest, write_manifest
 
 INSTALL_HINT = 'writing .xlsx needs openpyxl: pip install "wom-sim[excel]"'
-# Excel number formats by catalogue scale; an uplift of a share is shown in percentage points.
-EXCEL_FORMATS = {"percent": "0.0%", "money": "#,##0", "count": "#,##0", "index": "0.000", "points": "0.0"}
+# Excel number formats by catalogue scale (and a named outcome's: a damage is a relative change, a payback a
+# tick); an uplift of a share is shown in percentage points.
+EXCEL_FORMATS = {"percent": "0.0%", "money": "#,##0", "count": "#,##0", "index": "0.000", "points": "0.0",
+                 "relative": "+0.0%;-0.0%", "tick": "0"}  # fmt: skip
 UPLIFT_FORMATS = {"percent": '+0.0" pts";-0.0" pts"', "points": '+0.0" pts";-0.0" pts"', "money": "+#,##0;-#,##0",
-                  "count": "+#,##0;-#,##0", "index": "+0.000;-0.000", "ratio": "+0.00;-0.00"}  # fmt: skip
+                  "count": "+#,##0;-#,##0", "index": "+0.000;-0.000", "ratio": "+0.00;-0.00",
+                  "relative": "+0.0%;-0.0%", "tick": "0"}  # fmt: skip
 MAX_COLUMN_WIDTH = 60  # characters: a sentence column wraps past this
 
 
@@ -41,10 +45,11 @@ def require_openpyxl() -> None:
 
 
 def _scale(name: str) -> str | None:
+    """The scale of a column or outcome name (payback, crisis_damage and roi have their own); None for others."""
     try:
-        return metric(name.rpartition(":")[2]).scale
+        return outcome(name).scale
     except ScenarioError:
-        return "ratio" if name == "roi" else None
+        return None
 
 
 def _read(folder: Path, name: str) -> pd.DataFrame | None:
