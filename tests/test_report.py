@@ -74,8 +74,12 @@ def test_ci_dashboard_draws_bands_for_one_or_several_arms(tmp_path, comparison):
     fig = report.ci_dashboard_figure(single, "one arm")
     assert len(fig.axes[0].collections) == 1  # the band (fill_between) of the single arm
     _png(fig)
-    table = ci_table(replicate(resolve_scenario(None, TINY), 3, out=folder).tables["summary"])
+    summary = replicate(resolve_scenario(None, TINY), 3, out=folder).tables["summary"]
+    table = ci_table(summary)
     assert list(table.columns) == ["outcome", "mean", "95% CI", "n"] and (table["n"] == 3).all()
+    # Money in the scenario's currency, with k/M, as the run summary and the compare tables show it.
+    profit = ci_table(summary, "week", "EUR").set_index("outcome").loc["Profit (total)"]
+    assert profit["mean"].endswith(" EUR") and profit["95% CI"].count(" EUR") == 2
 
 
 def test_uplift_figure_and_tables(comparison):

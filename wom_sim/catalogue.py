@@ -496,12 +496,14 @@ def market_summary(frame: pd.DataFrame) -> list[str]:
 
 
 def summary_rows(
-    metrics: pd.DataFrame, names: tuple[str, ...] | None = None, unit: str = "tick"
+    metrics: pd.DataFrame, names: tuple[str, ...] | None = None, unit: str = "tick", currency: str | None = None
 ) -> list[tuple[str, str]]:
     """(label, value) per metric of one run's per-tick table, each summarised and formatted as the catalogue says.
 
     What a user reads after `wom-sim run` and in the report of a run: `names`, by default `RUN_SUMMARY` and, with
-    rivals, `market_summary`.
+    rivals, `market_summary`. Money is shown in the scenario's `currency` (k/M) when it has one.
     """
     names = (*RUN_SUMMARY, *market_summary(metrics)) if names is None else names
-    return [(describe(n, unit=unit), format_value(n, summarise(metrics[n], metric(n).summary))) for n in names]
+    return [
+        (describe(n, unit=unit), format_value(n, summarise(metrics[n], metric(n).summary), currency)) for n in names
+    ]

@@ -203,7 +203,7 @@ def run_replicated(
         f"\n{scenario.name}: {replications} replications, {scenario.ticks} {scenario.tick_unit}s, seeds from "
         f"base seed {scenario.seed} (replication_seed: SeedSequence spawn keys)\n"
     )
-    _print_rows(ci_table(tables["summary"], scenario.tick_unit).to_dict("records"))
+    _print_rows(ci_table(tables["summary"], scenario.tick_unit, scenario.currency).to_dict("records"))
     click.echo(
         f"\nOutputs in {out}/: summary.csv (mean and 95% CI per outcome), timeseries.parquet (per metric per "
         f"{scenario.tick_unit}), outcomes.csv (per replication), dashboard.{figure_format}, runs/ (one part per run). "

@@ -179,7 +179,7 @@ def run(
     if quiet:
         return
     click.echo(f"\n{sc.name}: {model.n:,} people, {sc.ticks} {sc.tick_unit}s, seed {sc.seed}\n")
-    rows = summary_rows(metrics, unit=sc.tick_unit)
+    rows = summary_rows(metrics, unit=sc.tick_unit, currency=sc.currency)
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         click.echo(f"  {label:<{width}}  {value:>14}")

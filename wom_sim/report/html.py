@@ -146,7 +146,7 @@ def _run_sections(folder: Path, embed: str) -> tuple[str, list[str]]:
     scenario = yaml.safe_load((folder / "scenario.yaml").read_text()) if (folder / "scenario.yaml").exists() else {}
     name, unit = scenario.get("name", folder.name), scenario.get("tick_unit", "tick")
     currency = scenario.get("currency")
-    rows = [{"outcome": label, "value": value} for label, value in summary_rows(metrics, unit=unit)]
+    rows = [{"outcome": label, "value": value} for label, value in summary_rows(metrics, unit=unit, currency=currency)]
     question = (scenario.get("description") or "").strip().splitlines()
     body = [
         f'<p class="verdict unsure">{html.escape(question[0] if question else name)}</p>',
@@ -168,29 +168,13 @@ def _run_sections(folder: Path, embed: str) -> tuple[str, list[str]]:
     return f"Run: {name}", body
 
 
-def _scale(values) -> float:
-    """The largest magnitude among values (NaN when there is none): sets the decimals of a row."""
-    values = np.abs(np.asarray(values, dtype=float))
-    return float(values[~np.isnan(values)].max()) if (~np.isnan(values)).any() else float("nan")
-
-
-def ci_table(summary: pd.DataFrame, unit: str = "tick") -> pd.DataFrame:
-    """Outcome, mean, 95% CI and n as a user reads them (shared by the CLI and the report); `unit`: of a tick."""
+def ci_table(summary: pd.DataFrame, unit: str = "tick", currency: str | None = None) -> pd.DataFrame:
+    """Outcome, mean, 95% CI and n as a user reads them (shared by the CLI and the report); `unit`: of a tick.
+    Money with k/M and the scenario's `currency`, as in every other table."""
     rows = []
     for r in summary.itertuples():
-        scale = _scale([r.mean, r.ci_low, r.ci_high])
-
-        def fmt(v, m=r.metric, s=scale):
-            return report.format_value(m, v, s)
-
-        rows.append(
-            {
-                "outcome": report.outcome_label(r.metric, unit),
-                "mean": fmt(r.mean),
-                "95% CI": f"{fmt(r.ci_low)} to {fmt(r.ci_high)}",
-                "n": int(r.n),
-            }
-        )
+        mean, ci = _with_ci(r.metric, r.mean, r.ci_low, r.ci_high, currency)
+        rows.append({"outcome": report.outcome_label(r.metric, unit), "mean": mean, "95% CI": ci, "n": int(r.n)})
     return pd.DataFrame(rows)
 
 
@@ -205,7 +189,7 @@ def _replications_sections(folder: Path, manifest: dict, embed: str) -> tuple[st
         "<h2>What was in force</h2>",
         _list(programmes_in_force(arm, None, currency)),
         "<h2>Outcomes: mean and 95% confidence interval</h2>",
-        _table(ci_table(tables["summary"], unit)),
+        _table(ci_table(tables["summary"], unit, currency)),
         "<h2>Over time</h2>",
         _img(
             report.ci_dashboard_figure(tables["timeseries"], arm.get("name", ""), unit, scenario=arm),
