@@ -83,6 +83,12 @@ def test_the_summary_sheet_is_the_verdicts_compare_wrote(compare_dir, tmp_path):
     assert list(summary.columns) == list(verdicts.columns)
     assert summary["sentence"].tolist() == verdicts["sentence"].tolist()
     assert summary["incremental_profit"].tolist() == pytest.approx(verdicts["incremental_profit"].tolist())
+    # Money, ROI and payback week formatted as the verdict line shows them, not 97447.52279274116.
+    sheet = openpyxl.load_workbook(tmp_path / "v.xlsx")["Summary"]
+    header = [c.value for c in sheet[1]]
+    formats = {name: sheet.cell(row=2, column=j).number_format for j, name in enumerate(header, start=1)}
+    assert formats["incremental_profit"] == formats["profit_ci_low"] == "+#,##0;-#,##0"
+    assert formats["programme_cost"] == "#,##0" and formats["roi"] == "+0.00;-0.00" and formats["payback_tick"] == "0"
 
 
 def test_run_xlsx_writes_the_workbook_into_the_run_folder(tmp_path):

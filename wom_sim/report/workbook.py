@@ -126,6 +126,20 @@ def _uplift_sheet(uplift: pd.DataFrame, unit: str) -> pd.DataFrame:
     return frame[keep]
 
 
+def _verdict_sheet(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """The verdicts as compare wrote them (verdicts.csv), money, ROI and payback tick formatted as the verdict lines
+    show them."""
+    frame = verdicts.copy()
+    signed = ("incremental_profit", "profit_ci_low", "profit_ci_high")
+    frame.attrs["formats"] = {
+        **dict.fromkeys(signed, UPLIFT_FORMATS["money"]),
+        **dict.fromkeys(("programme_cost", "volume_cost"), EXCEL_FORMATS["money"]),
+        **dict.fromkeys(("roi", "roi_ci_low", "roi_ci_high"), UPLIFT_FORMATS["ratio"]),
+        "payback_tick": EXCEL_FORMATS["tick"],
+    }
+    return frame
+
+
 def _group_sheet(by_group: pd.DataFrame, unit: str) -> pd.DataFrame:
     """A comparison's paired differences per group (`by_<column>.csv`), biggest first, labelled and formatted per
     row like the Uplift sheet (shares in percentage points)."""
@@ -171,7 +185,7 @@ def _sheets(folder: Path, kind: str | None = None) -> tuple[dict[str, pd.DataFra
         uplift = _read(folder, "uplift")
         sheets["Uplift"] = _uplift_sheet(uplift, unit)
         if verdicts is not None:  # the comparison's verdicts, when the compare that wrote the folder made them
-            sheets["Summary"] = verdicts
+            sheets["Summary"] = _verdict_sheet(verdicts)
         else:
             sheets["Summary"] = sheets["Uplift"].drop(columns=["base_mean", "treatment_mean", "n"], errors="ignore")
             sheets["Summary"].attrs["uplift"] = True
