@@ -106,6 +106,17 @@ def test_run_xlsx_writes_the_workbook_into_the_run_folder(tmp_path):
     assert "run.xlsx" in (out / "wom-sim.json").read_text()  # in the manifest: --force may replace it
 
 
+def test_the_scenario_sheet_keeps_every_digit_of_a_large_seed(tmp_path):
+    # Excel holds numbers as doubles: 9223372036854775807 would read back as 9223372036854775808, another run.
+    out = tmp_path / "run"
+    seed = 2**63 - 1
+    args = ["run", "baseline", "--set", "network.n=200", "--ticks", "2", "--seed", str(seed), "--out", str(out), "-q"]
+    result = CliRunner().invoke(cli, [*args, "--xlsx"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    scenario = {r["key"]: r["value"] for r in _rows(openpyxl.load_workbook(out / "run.xlsx")["Scenario"])}
+    assert scenario["seed"] == str(seed) and scenario["ticks"] == 2
+
+
 def test_without_openpyxl_one_line_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "openpyxl", None)  # import openpyxl now raises ImportError
     with pytest.raises(ScenarioError, match=r'pip install "wom-sim\[excel\]"'):

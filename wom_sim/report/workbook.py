@@ -33,6 +33,7 @@ EXCEL_FORMATS = {"percent": "0.0%", "money": "#,##0", "count": "#,##0", "index":
 UPLIFT_FORMATS = {"percent": '+0.0" pts";-0.0" pts"', "points": '+0.0" pts";-0.0" pts"', "money": "+#,##0;-#,##0",
                   "count": "+#,##0;-#,##0", "index": "+0.000;-0.000", "ratio": "+0.00;-0.00",
                   "relative": "+0.0%;-0.0%", "tick": "0"}  # fmt: skip
+EXCEL_EXACT_INTEGER = 2**53  # Excel keeps numbers as doubles: a larger whole number loses its last digits
 MAX_COLUMN_WIDTH = 60  # characters: a sentence column wraps past this
 
 
@@ -89,7 +90,17 @@ def _scenario_sheet(folder: Path, kind: str) -> pd.DataFrame:
     flat = {label: _flatten(sc) for label, sc in arms.items()}
     keys = list(dict.fromkeys(k for f in flat.values() for k in f))
     frame = pd.DataFrame({"key": keys, **{label: [f.get(k) for k in keys] for label, f in flat.items()}})
-    return frame.map(lambda v: json.dumps(v) if isinstance(v, list | dict) else v)
+    return frame.map(_scenario_cell)
+
+
+def _scenario_cell(value: Any) -> Any:
+    """A scenario value as a cell: lists and mappings as JSON; a whole number Excel cannot hold exactly (a seed up
+    to 2**63 - 1) as its digits, so the seed read off the sheet reproduces the run."""
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    if isinstance(value, int) and abs(value) > EXCEL_EXACT_INTEGER:
+        return str(value)
+    return value
 
 
 def _labelled(frame: pd.DataFrame, unit: str, names: dict[str, str] | None = None) -> pd.DataFrame:
