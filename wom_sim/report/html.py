@@ -208,9 +208,11 @@ def _replications_sections(folder: Path, manifest: dict, embed: str) -> tuple[st
 
 # ------------------------------------------------------------------------------------------------ decisions
 def _arm_lines(arm: dict, base: dict | None) -> str:
-    """What an arm is: its question (the description's first line) and the keys it changes against the base."""
+    """What an arm is: its question (the description's first line) and the keys it changes against the base. An
+    arm that keeps the base's description (overrides of the base) has no question of its own: its keys say it."""
     scenario = arm["scenario"]
-    question = (scenario.get("description") or "").strip().splitlines()
+    own = base is None or scenario.get("description") != base.get("description")
+    question = (scenario.get("description") or "").strip().splitlines() if own else []
     head = f"<h3>{html.escape(arm['label'])}</h3>" + (_p(question[0], "sig") if question else "")
     if base is None:
         return head + _p("The base: every treatment is measured against it.")
