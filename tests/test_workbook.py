@@ -36,6 +36,8 @@ def test_a_comparison_workbook_has_labelled_formatted_uplifts(compare_dir):
     uplift = pd.read_csv(compare_dir / "uplift.csv").set_index("outcome")
     rows = {r["outcome"]: r for r in _rows(book["Uplift"])}
     assert rows["customers"]["label"] == metric("customers").label
+    # A summed or averaged outcome says so, as the CLI and the report label it.
+    assert rows["profit"]["label"] == "Profit (total)" and rows["churn_rate"]["label"] == "Churn rate per week (mean)"
     # Named outcomes read as the CLI names them, not by their key.
     assert rows["payback"]["label"].startswith("Payback week") and rows["crisis_damage"]["label"].startswith("Deepest")
     assert rows["customers"]["uplift"] == pytest.approx(uplift.loc["customers", "uplift"])
@@ -103,6 +105,7 @@ def test_run_xlsx_writes_the_workbook_into_the_run_folder(tmp_path):
     assert series[metric("customers").label].tolist() == metrics["customers"].tolist()
     summary = sheets["Summary"].set_index("outcome")
     assert summary.loc["adoption_share", "value"] == pytest.approx(metrics["adoption_share"].iloc[-1])
+    assert summary.loc["pos_messages", "label"] == "Positive WOM messages (total)"  # as `wom-sim run` prints it
     assert "run.xlsx" in (out / "wom-sim.json").read_text()  # in the manifest: --force may replace it
 
 

@@ -118,20 +118,13 @@ def _labelled(frame: pd.DataFrame, unit: str, names: dict[str, str] | None = Non
     return out
 
 
-def _uplift_label(name: str, unit: str) -> str:
-    """A comparison's outcome as the CLI names it: a metric's catalogue label, else the named outcome's (payback,
-    crisis_damage, roi: `wom_sim.analysis.outcomes`)."""
-    shown = outcome_label(name, unit)
-    return shown if shown != name else named_outcome_label(name, unit)
-
-
 def _uplift_sheet(uplift: pd.DataFrame, unit: str) -> pd.DataFrame:
     frame = uplift.copy()
     frame.attrs["uplift"] = True
     points = frame["outcome"].map(_scale).isin(["percent"])
     for col in ("uplift", "ci_low", "ci_high"):  # shares in percentage points, as the CLI shows them
         frame.loc[points, col] = frame.loc[points, col] * 100
-    frame.insert(1, "label", [_uplift_label(o, unit) for o in frame["outcome"]])
+    frame.insert(1, "label", [named_outcome_label(o, unit) for o in frame["outcome"]])
     keep = [c for c in ("treatment", "label", "outcome", "base_mean", "treatment_mean", "uplift", "ci_low",
                         "ci_high", "n") if c in frame.columns]  # fmt: skip
     return frame[keep]
@@ -167,9 +160,11 @@ def _group_sheet(by_group: pd.DataFrame, unit: str) -> pd.DataFrame:
     return frame[keep]
 
 
-def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
-    """An outcome table for Excel: label first, the numbers (formatted by the cell), no text copies."""
+def _numbers(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """An outcome table for Excel: label first (with the statistic that summarises the run, "Revenue (total)", as
+    the CLI prints it), the numbers (formatted by the cell), no text copies."""
     out = frame.drop(columns=["shown", "95% CI"], errors="ignore")
+    out["label"] = [named_outcome_label(o, unit) for o in out["outcome"]]
     return out[["label", *(c for c in out.columns if c != "label")]]
 
 
@@ -187,10 +182,12 @@ def _sheets(folder: Path, kind: str | None = None) -> tuple[dict[str, pd.DataFra
     verdicts = _read(folder, "verdicts")
     if kind == "run":
         metrics = _read(folder, "metrics")
-        sheets["Summary"] = _numbers(outcome_frame(run_rows(metrics, (*RUN_SUMMARY, *market_summary(metrics))), unit))
+        sheets["Summary"] = _numbers(
+            outcome_frame(run_rows(metrics, (*RUN_SUMMARY, *market_summary(metrics))), unit), unit
+        )
         sheets["Time series"] = _labelled(metrics, unit)
     elif kind == "replications":
-        sheets["Summary"] = _numbers(outcome_frame(summary_rows(_read(folder, "summary")), unit))
+        sheets["Summary"] = _numbers(outcome_frame(summary_rows(_read(folder, "summary")), unit), unit)
         sheets["Time series"] = _wide_timeseries(_read(folder, "timeseries"), unit)
     elif kind == "compare":
         uplift = _read(folder, "uplift")
@@ -208,7 +205,7 @@ def _sheets(folder: Path, kind: str | None = None) -> tuple[dict[str, pd.DataFra
         sheets["Time series"] = _wide_timeseries(_read(folder, "timeseries"), unit)
     elif kind == "sweep":
         points = _read(folder, "points")
-        sheets["Summary"] = _numbers(outcome_frame(sweep_rows(points), unit))
+        sheets["Summary"] = _numbers(outcome_frame(sweep_rows(points), unit), unit)
         sheets["Sweep points"] = _labelled(points, unit, _point_labels(points, unit))
     elif kind == "attribution":
         table = _read(folder, "attribution")
