@@ -46,6 +46,10 @@ def test_a_comparison_workbook_has_labelled_formatted_uplifts(compare_dir):
     header = [c.value for c in book["Uplift"][1]]
     row = 1 + list(rows).index("adoption_share") + 1
     assert "pts" in book["Uplift"].cell(row=row, column=header.index("uplift") + 1).number_format
+    # A churn rate keeps the two decimals the CLI prints (0.63%, +0.04 pts), not 0.6% and +0.0 pts.
+    churn = 1 + list(rows).index("churn_rate") + 1
+    assert book["Uplift"].cell(row=churn, column=header.index("base_mean") + 1).number_format == "0.00%"
+    assert book["Uplift"].cell(row=churn, column=header.index("ci_low") + 1).number_format.startswith('+0.00" pts"')
     scenario = {r["key"]: r for r in _rows(book["Scenario"])}
     assert scenario["network.n"]["baseline"] == 200 and scenario["interventions.0.kind"]["referral_program"] == (
         "referral_reward"

@@ -386,7 +386,7 @@ def format_value(name: str, value: float | None, currency: str | None = None, co
     return entry.format(value)
 
 
-def _decimals(fmt: str) -> int:
+def decimals(fmt: str) -> int:
     """The decimals of a format spec ("{:.2%}" -> 2; 1 when it states none)."""
     found = re.search(r"\.(\d+)", fmt)
     return int(found[1]) if found else 1
@@ -411,7 +411,7 @@ def format_delta(name: str, value: float | None, currency: str | None = None) ->
     if entry.scale == "money":
         return format_money(value, currency, signed=True)
     if entry.scale == "percent":
-        text = f"{100.0 * value:+.{_decimals(entry.fmt)}f} pts"
+        text = f"{100.0 * value:+.{decimals(entry.fmt)}f} pts"
     elif entry.scale == "points":
         text = f"{value:+.1f} pts"
     elif entry.scale == "count":

@@ -20,7 +20,7 @@ import yaml
 from wom_sim.analysis.outcomes import label as named_outcome_label
 from wom_sim.analysis.outcomes import outcome
 from wom_sim.analysis.segments import BY, GROUP_LABELS, GROUP_METRICS
-from wom_sim.catalogue import RUN_SUMMARY, market_summary
+from wom_sim.catalogue import RUN_SUMMARY, decimals, market_summary, metric
 from wom_sim.display import outcome_frame, outcome_label, run_rows, summary_rows, sweep_metrics, sweep_rows
 from wom_sim.errors import ScenarioError
 from wom_sim.output import atomic_file, read_manifest, write_manifest
@@ -43,6 +43,16 @@ def require_openpyxl() -> None:
         import openpyxl  # noqa: F401 - optional extra, imported where it is used
     except ImportError:
         raise ScenarioError(INSTALL_HINT) from None
+
+
+def _number_format(name: str, uplift: bool = False) -> str | None:
+    """The Excel format of a column or outcome (`uplift`: of a difference), from its scale; a share or rate keeps
+    the decimals the catalogue prints it with (a churn rate 0.63%, +0.04 pts; not 0.6% and +0.0 pts)."""
+    scale = _scale(name)
+    fmt = (UPLIFT_FORMATS if uplift else EXCEL_FORMATS).get(scale or "")
+    if fmt and scale == "percent":
+        fmt = fmt.replace("0.0", "0." + "0" * decimals(metric(outcome(name).column).fmt))
+    return fmt
 
 
 def _scale(name: str) -> str | None:
@@ -111,7 +121,7 @@ def _labelled(frame: pd.DataFrame, unit: str, names: dict[str, str] | None = Non
     formats = {}
     for column, label in names.items():
         stem = column.rsplit("_mean", 1)[0].rsplit("_ci_", 1)[0]
-        fmt = EXCEL_FORMATS.get(_scale(stem) or "")
+        fmt = _number_format(stem)
         if fmt:
             formats[label] = fmt
     out.attrs["formats"] = formats
@@ -287,11 +297,8 @@ def _row_formats(sheet, frame: pd.DataFrame, uplift: bool) -> None:
     numeric = [j for j, c in enumerate(frame.columns, start=1) if c in ("value", "ci_low", "ci_high", "base_mean",
                                                                           "treatment_mean", "uplift")]  # fmt: skip
     for i, name in enumerate(frame["outcome"], start=2):
-        scale = _scale(str(name))
         for j in numeric:
-            column = frame.columns[j - 1]
-            table = UPLIFT_FORMATS if uplift and column in ("uplift", "ci_low", "ci_high") else EXCEL_FORMATS
-            fmt = table.get(scale or "")
+            fmt = _number_format(str(name), uplift and frame.columns[j - 1] in ("uplift", "ci_low", "ci_high"))
             if fmt:
                 sheet.cell(row=i, column=j).number_format = fmt
 
