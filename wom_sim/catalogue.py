@@ -480,6 +480,17 @@ def series_label(name: str, unit: str = "tick") -> str:
     return _in_unit(f"{entry.label} per tick" if entry.summary == "sum" else entry.label, unit)
 
 
+def ticks_text(n: int, unit: str = "tick") -> str:
+    """A number of ticks in the scenario's unit, singular for one.
+
+    Examples
+    --------
+    >>> ticks_text(104, "week"), ticks_text(1, "week")
+    ('104 weeks', '1 week')
+    """
+    return f"{n:,} {unit}" if n == 1 else f"{n:,} {unit}s"
+
+
 def _in_unit(text: str, unit: str) -> str:
     """`text` with the word "tick" as the scenario's tick unit ("week")."""
     return re.sub(r"\btick\b", unit, text) if unit != "tick" else text

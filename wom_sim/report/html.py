@@ -22,7 +22,7 @@ import yaml
 from wom_sim.analysis.outcomes import format_outcome
 from wom_sim.analysis.segments import GROUP_METRICS
 from wom_sim.analysis.statistics import t_half_width
-from wom_sim.catalogue import CATALOGUE, NO_TOUCH_NOTE, format_money, summary_rows
+from wom_sim.catalogue import CATALOGUE, NO_TOUCH_NOTE, format_money, summary_rows, ticks_text
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.comparison import load_comparison
 from wom_sim.experiment.store import ResultStore
@@ -160,8 +160,8 @@ def _run_sections(folder: Path, embed: str) -> tuple[str, list[str]]:
         _img(report.dashboard_figure(metrics, name, unit, scenario=scenario, currency=currency), "dashboard", embed),
         "<h2>Method</h2>",
         _p(
-            f"One run of {name}: seed {scenario.get('seed', '?')}, {len(metrics)} {unit}s. One run has no error "
-            "bar: use `wom-sim run SCENARIO --replications 30` for confidence intervals, and `wom-sim compare` "
+            f"One run of {name}: seed {scenario.get('seed', '?')}, {ticks_text(len(metrics), unit)}. One run has no "
+            "error bar: use `wom-sim run SCENARIO --replications 30` for confidence intervals, and `wom-sim compare` "
             "to measure what a programme changes."
         ),
     ]
@@ -199,7 +199,7 @@ def _replications_sections(folder: Path, manifest: dict, embed: str) -> tuple[st
         "<h2>Method</h2>",
         _p(
             f"{spec['replications']} replications of {arm.get('name')} ({arm['network']['n']:,} people, "
-            f"{arm['ticks']} {unit}s); replication seeds derived from seed {spec['seed']} "
+            f"{ticks_text(arm['ticks'], unit)}); replication seeds derived from seed {spec['seed']} "
             "with numpy SeedSequence spawn keys. " + _completeness(folder, manifest)
         ),
     ]
@@ -383,8 +383,8 @@ def _compare_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, li
             for r in decided.itertuples()
         ),  # fmt: skip
         _p(
-            f"Verdict on the incremental profit against {labels[0]} over {result.horizon} {unit}s: pays when its "
-            "paired 95% CI is above 0, does not pay when it is at most 0, not sure when the CI spans 0 (more "
+            f"Verdict on the incremental profit against {labels[0]} over {ticks_text(result.horizon, unit)}: pays when "
+            "its paired 95% CI is above 0, does not pay when it is at most 0, not sure when the CI spans 0 (more "
             "replications narrow it). Profit is net of all spend and the cost of goods; ROI is the incremental "
             "profit per unit of the treatment's own programme spend (costs that follow volume are apart)."
         ),
