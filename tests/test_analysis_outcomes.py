@@ -122,5 +122,8 @@ def test_formatting_and_short_labels_of_outcomes():
     assert format_outcome("adoption_share", 0.0593, delta=True) == "+5.9 pts"
     assert format_outcome("nps", 3.0, delta=True) == "+3.0 pts" and format_outcome("profit", 1.5e6, "EUR") == "1.5M EUR"
     assert format_outcome("payback", 11.0, unit="week") == "week 11" and format_outcome("roi", 0.5) == "+0.50"
+    # A tiny negative that rounds to zero reads as zero, as everywhere in the catalogue, not as a loss of "-0.0%".
+    assert format_outcome("crisis_damage", -0.0004) == "+0.0%" and format_outcome("crisis_damage", -0.012) == "-1.2%"
+    assert format_outcome("roi", -0.001) == "+0.00"
     assert short_label("adoption_share") == "Ever adopted" and short_label("payback", "month") == "Payback month"
     assert short_label("crisis_damage") == "Deepest brand vs the base"

@@ -89,3 +89,6 @@ def test_the_sentence_reads_in_money_and_weeks():
     ahead = verdict_sentence({**row, "verdict": "not sure", "programme_cost": 0.0, "roi": math.nan,
                               "payback_tick": 0.0})  # fmt: skip
     assert "payback" not in ahead and ahead.endswith("profit ahead of the base from the first week")
+    # A one-week horizon reads "over 1 week", not "over 1 weeks".
+    short = verdict_sentence({**row, "horizon": 1, "payback_tick": math.nan})
+    assert "over 1 week," in short and short.endswith("not paid back within 1 week")

@@ -200,3 +200,11 @@ def test_a_market_summary_names_our_shares_and_each_rival_all_rows_have():
     assert rows["acme: market share"].endswith("%") and len(rows) == len(RUN_SUMMARY) + 7
     alone = simulate(resolve_scenario(bundled_path("baseline"), {"network.n": 300, "ticks": 6}), seed=1).metrics
     assert len(summary_rows(alone)) == len(RUN_SUMMARY)
+
+
+def test_a_run_summary_shows_money_in_the_scenario_currency():
+    # `currency:` is how money is shown: the run summary says it, as the compare tables and the report do.
+    frame = pd.DataFrame({"t": [0, 1], "cum_revenue": [1000.0, 218_445.0], "cum_profit": [10.0, -2_534.0]})
+    rows = dict(summary_rows(frame, ("cum_revenue", "cum_profit"), currency="EUR"))
+    assert rows == {"Revenue (cumulative)": "218k EUR", "Profit (cumulative)": "-2.53k EUR"}
+    assert dict(summary_rows(frame, ("cum_revenue",)))["Revenue (cumulative)"] == "218,445"  # none: whole units

@@ -57,6 +57,16 @@ def test_common_random_numbers_and_the_roi_formula():
     assert uplift.loc["roi", "uplift"] == r["roi"] and uplift.loc["mean:adoption_share", "scale"] == "percent"
 
 
+def test_a_payback_interval_stays_within_the_horizon():
+    # Paybacks in weeks 26, 15 and 6 of 30: the t-interval of their mean runs from week -9 to week 41, weeks no
+    # run has; the mean payback lies within the horizon, so the interval is cut to it.
+    c = compare("baseline", "referral_program", replications=3, overrides={"network.n": 600, "ticks": 30})
+    paybacks = c.per_seed["treat_payback"]
+    assert paybacks.notna().all() and paybacks.std() * 4.3 / math.sqrt(3) > paybacks.mean()  # wider than its mean
+    row = c.uplift.set_index("outcome").loc["payback"]
+    assert 0 <= row["ci_low"] <= row["uplift"] <= row["ci_high"] <= 29
+
+
 def test_pairing_is_much_tighter_than_independent_runs():
     """Why pair: the per-seed difference varies far less than the difference of independent runs."""
     base, treat = make(), make([ADS])

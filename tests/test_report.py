@@ -18,6 +18,7 @@ from wom_sim.experiment.curves import curves
 from wom_sim.report import figures as report
 from wom_sim.report.changes import changed_payload, changes
 from wom_sim.report.html import (
+    _arm_lines,
     build_report,
     ci_table,
     group_display,
@@ -74,8 +75,24 @@ def test_ci_dashboard_draws_bands_for_one_or_several_arms(tmp_path, comparison):
     fig = report.ci_dashboard_figure(single, "one arm")
     assert len(fig.axes[0].collections) == 1  # the band (fill_between) of the single arm
     _png(fig)
-    table = ci_table(replicate(resolve_scenario(None, TINY), 3, out=folder).tables["summary"])
+    summary = replicate(resolve_scenario(None, TINY), 3, out=folder).tables["summary"]
+    table = ci_table(summary)
     assert list(table.columns) == ["outcome", "mean", "95% CI", "n"] and (table["n"] == 3).all()
+    # Money in the scenario's currency, with k/M, as the run summary and the compare tables show it.
+    profit = ci_table(summary, "week", "EUR").set_index("outcome").loc["Profit (total)"]
+    assert profit["mean"].endswith(" EUR") and profit["95% CI"].count(" EUR") == 2
+
+
+def test_an_arm_that_only_overrides_the_base_does_not_take_the_bases_question():
+    # `compare competitor_price_cut 'brand.price=0.9'`: the override arm inherits the base's description, so its
+    # section read "Our main competitor cuts its price by 20%: what does it cost us if we do not answer?".
+    base = {"description": "Does our rival's price cut hurt?\nMore.", "brand": {"price": 1.0}}
+    cheaper = {"label": "brand.price=0.9", "scenario": {**base, "brand": {"price": 0.9}}}
+    text = _arm_lines(cheaper, base)
+    assert "rival" not in text and "brand.price: 1 -> 0.9" in html.unescape(text)
+    own = {"label": "match", "scenario": {**base, "description": "Does matching it pay?"}}
+    assert "Does matching it pay?" in _arm_lines(own, base)
+    assert "Does our rival" in _arm_lines({"label": "base", "scenario": base}, None)
 
 
 def test_uplift_figure_and_tables(comparison):

@@ -36,6 +36,8 @@ def test_a_comparison_workbook_has_labelled_formatted_uplifts(compare_dir):
     uplift = pd.read_csv(compare_dir / "uplift.csv").set_index("outcome")
     rows = {r["outcome"]: r for r in _rows(book["Uplift"])}
     assert rows["customers"]["label"] == metric("customers").label
+    # A summed or averaged outcome says so, as the CLI and the report label it.
+    assert rows["profit"]["label"] == "Profit (total)" and rows["churn_rate"]["label"] == "Churn rate per week (mean)"
     # Named outcomes read as the CLI names them, not by their key.
     assert rows["payback"]["label"].startswith("Payback week") and rows["crisis_damage"]["label"].startswith("Deepest")
     assert rows["customers"]["uplift"] == pytest.approx(uplift.loc["customers", "uplift"])
@@ -44,10 +46,28 @@ def test_a_comparison_workbook_has_labelled_formatted_uplifts(compare_dir):
     header = [c.value for c in book["Uplift"][1]]
     row = 1 + list(rows).index("adoption_share") + 1
     assert "pts" in book["Uplift"].cell(row=row, column=header.index("uplift") + 1).number_format
+    # A churn rate keeps the two decimals the CLI prints (0.63%, +0.04 pts), not 0.6% and +0.0 pts.
+    churn = 1 + list(rows).index("churn_rate") + 1
+    assert book["Uplift"].cell(row=churn, column=header.index("base_mean") + 1).number_format == "0.00%"
+    assert book["Uplift"].cell(row=churn, column=header.index("ci_low") + 1).number_format.startswith('+0.00" pts"')
     scenario = {r["key"]: r for r in _rows(book["Scenario"])}
     assert scenario["network.n"]["baseline"] == 200 and scenario["interventions.0.kind"]["referral_program"] == (
         "referral_reward"
     )
+
+
+def test_relative_outcomes_have_the_number_format_the_cli_shows(compare_dir):
+    # The CLI shows the deepest brand drop as a percentage (-1.1%) and the payback as a whole week: a bare
+    # -0.0113 or 14.3333 in the sheet reads as another number.
+    sheet = openpyxl.load_workbook(write_workbook(compare_dir))["Uplift"]
+    header = [c.value for c in sheet[1]]
+    formats = {
+        row[header.index("outcome")].value: {c: row[header.index(c)].number_format for c in ("uplift", "ci_low")}
+        for row in sheet.iter_rows(min_row=2)
+    }
+    assert formats["crisis_damage"]["uplift"].startswith("+0.0%") and "%" in formats["crisis_damage"]["ci_low"]
+    assert formats["payback"]["uplift"] == formats["payback"]["ci_low"] == "0"
+    assert formats["roi"]["uplift"].startswith("+0.00")
 
 
 def test_a_comparison_by_segment_has_its_group_sheet(tmp_path):
@@ -69,6 +89,12 @@ def test_the_summary_sheet_is_the_verdicts_compare_wrote(compare_dir, tmp_path):
     assert list(summary.columns) == list(verdicts.columns)
     assert summary["sentence"].tolist() == verdicts["sentence"].tolist()
     assert summary["incremental_profit"].tolist() == pytest.approx(verdicts["incremental_profit"].tolist())
+    # Money, ROI and payback week formatted as the verdict line shows them, not 97447.52279274116.
+    sheet = openpyxl.load_workbook(tmp_path / "v.xlsx")["Summary"]
+    header = [c.value for c in sheet[1]]
+    formats = {name: sheet.cell(row=2, column=j).number_format for j, name in enumerate(header, start=1)}
+    assert formats["incremental_profit"] == formats["profit_ci_low"] == "+#,##0;-#,##0"
+    assert formats["programme_cost"] == "#,##0" and formats["roi"] == "+0.00;-0.00" and formats["payback_tick"] == "0"
 
 
 def test_run_xlsx_writes_the_workbook_into_the_run_folder(tmp_path):
@@ -83,7 +109,19 @@ def test_run_xlsx_writes_the_workbook_into_the_run_folder(tmp_path):
     assert series[metric("customers").label].tolist() == metrics["customers"].tolist()
     summary = sheets["Summary"].set_index("outcome")
     assert summary.loc["adoption_share", "value"] == pytest.approx(metrics["adoption_share"].iloc[-1])
+    assert summary.loc["pos_messages", "label"] == "Positive WOM messages (total)"  # as `wom-sim run` prints it
     assert "run.xlsx" in (out / "wom-sim.json").read_text()  # in the manifest: --force may replace it
+
+
+def test_the_scenario_sheet_keeps_every_digit_of_a_large_seed(tmp_path):
+    # Excel holds numbers as doubles: 9223372036854775807 would read back as 9223372036854775808, another run.
+    out = tmp_path / "run"
+    seed = 2**63 - 1
+    args = ["run", "baseline", "--set", "network.n=200", "--ticks", "2", "--seed", str(seed), "--out", str(out), "-q"]
+    result = CliRunner().invoke(cli, [*args, "--xlsx"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    scenario = {r["key"]: r["value"] for r in _rows(openpyxl.load_workbook(out / "run.xlsx")["Scenario"])}
+    assert scenario["seed"] == str(seed) and scenario["ticks"] == 2
 
 
 def test_without_openpyxl_one_line_says_what_to_install(monkeypatch, tmp_path):

@@ -386,7 +386,7 @@ def format_value(name: str, value: float | None, currency: str | None = None, co
     return entry.format(value)
 
 
-def _decimals(fmt: str) -> int:
+def decimals(fmt: str) -> int:
     """The decimals of a format spec ("{:.2%}" -> 2; 1 when it states none)."""
     found = re.search(r"\.(\d+)", fmt)
     return int(found[1]) if found else 1
@@ -411,7 +411,7 @@ def format_delta(name: str, value: float | None, currency: str | None = None) ->
     if entry.scale == "money":
         return format_money(value, currency, signed=True)
     if entry.scale == "percent":
-        text = f"{100.0 * value:+.{_decimals(entry.fmt)}f} pts"
+        text = f"{100.0 * value:+.{decimals(entry.fmt)}f} pts"
     elif entry.scale == "points":
         text = f"{value:+.1f} pts"
     elif entry.scale == "count":
@@ -480,6 +480,17 @@ def series_label(name: str, unit: str = "tick") -> str:
     return _in_unit(f"{entry.label} per tick" if entry.summary == "sum" else entry.label, unit)
 
 
+def ticks_text(n: int, unit: str = "tick") -> str:
+    """A number of ticks in the scenario's unit, singular for one.
+
+    Examples
+    --------
+    >>> ticks_text(104, "week"), ticks_text(1, "week")
+    ('104 weeks', '1 week')
+    """
+    return f"{n:,} {unit}" if n == 1 else f"{n:,} {unit}s"
+
+
 def _in_unit(text: str, unit: str) -> str:
     """`text` with the word "tick" as the scenario's tick unit ("week")."""
     return re.sub(r"\btick\b", unit, text) if unit != "tick" else text
@@ -496,12 +507,14 @@ def market_summary(frame: pd.DataFrame) -> list[str]:
 
 
 def summary_rows(
-    metrics: pd.DataFrame, names: tuple[str, ...] | None = None, unit: str = "tick"
+    metrics: pd.DataFrame, names: tuple[str, ...] | None = None, unit: str = "tick", currency: str | None = None
 ) -> list[tuple[str, str]]:
     """(label, value) per metric of one run's per-tick table, each summarised and formatted as the catalogue says.
 
     What a user reads after `wom-sim run` and in the report of a run: `names`, by default `RUN_SUMMARY` and, with
-    rivals, `market_summary`.
+    rivals, `market_summary`. Money is shown in the scenario's `currency` (k/M) when it has one.
     """
     names = (*RUN_SUMMARY, *market_summary(metrics)) if names is None else names
-    return [(describe(n, unit=unit), format_value(n, summarise(metrics[n], metric(n).summary))) for n in names]
+    return [
+        (describe(n, unit=unit), format_value(n, summarise(metrics[n], metric(n).summary), currency)) for n in names
+    ]

@@ -31,7 +31,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from wom_sim.catalogue import SUMMARIES, SUMMARY_WORDS, describe, format_delta, format_value, metric, summarise
+from wom_sim.catalogue import (
+    SUMMARIES,
+    SUMMARY_WORDS,
+    describe,
+    format_delta,
+    format_number,
+    format_value,
+    metric,
+    summarise,
+)
 from wom_sim.errors import ScenarioError
 
 RELATIVE = ("payback", "damage", "incremental")  # statistics of a run against the base run of its seed
@@ -191,11 +200,11 @@ def format_outcome(
         return "n/a"
     o = outcome(name)
     if o.stat == "damage":
-        return f"{100.0 * value:+.1f}%"
+        return format_number("{:+.1%}", value)
     if o.stat == "payback":
-        return f"{value:+.1f} {unit}s" if delta else f"{unit} {value:.0f}"
+        return f"{format_number('{:+.1f}', value)} {unit}s" if delta else f"{unit} {value:.0f}"
     if o.stat == "roi":
-        return f"{value:+.2f}"
+        return format_number("{:+.2f}", value)
     if delta or o.stat == "incremental":
         return format_delta(o.column, value, currency)
     return format_value(o.column, value, currency, compact=True)

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from wom_sim.analysis.statistics import LEVEL, paired_difference
-from wom_sim.catalogue import format_money
+from wom_sim.catalogue import format_money, ticks_text
 
 PAYS, DOES_NOT_PAY, NOT_SURE = "pays", "does not pay", "not sure"
 VERDICTS = (PAYS, DOES_NOT_PAY, NOT_SURE)
@@ -173,7 +173,7 @@ def verdict_sentence(row: dict, pairs: pd.DataFrame | None = None, currency: str
     head = f"{name} {word}" if word != NOT_SURE else f"{name}: not sure it pays"
     text = (
         f"{head}: {money(row['incremental_profit'])} profit (95% CI {money(row['profit_ci_low'])} to "
-        f"{money(row['profit_ci_high'])}) over {int(row['horizon'])} {unit}s"
+        f"{money(row['profit_ci_high'])}) over {ticks_text(int(row['horizon']), unit)}"
     )
     roi_value = row.get("roi", math.nan)
     if row.get("programme_cost", 0) > 0 and roi_value == roi_value:
@@ -192,7 +192,7 @@ def verdict_sentence(row: dict, pairs: pd.DataFrame | None = None, currency: str
     elif payback == payback and payback is not None:
         text += f", payback in {unit} {int(payback)}"
     elif word != DOES_NOT_PAY:
-        text += f", not paid back within {int(row['horizon'])} {unit}s"
+        text += f", not paid back within {ticks_text(int(row['horizon']), unit)}"
     if pairs is not None and len(pairs):
         mine = pairs[pairs["treatment"] == name]
         clauses = []

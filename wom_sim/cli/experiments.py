@@ -177,6 +177,7 @@ def run_replicated(
 ) -> None:
     """`wom-sim run SCENARIO --replications N`: mean and 95% CI per metric per tick, a dashboard with CI bands."""
     # Imported when the command runs, so `wom-sim --help` stays fast.
+    from wom_sim.catalogue import ticks_text  # lazy: CLI start-up time
     from wom_sim.experiment.studies import replicate
     from wom_sim.report.figures import ci_dashboard_figure, save_figure  # lazy: CLI start-up time
     from wom_sim.report.html import ci_table  # lazy: CLI start-up time
@@ -200,10 +201,10 @@ def run_replicated(
     if quiet:
         return
     click.echo(
-        f"\n{scenario.name}: {replications} replications, {scenario.ticks} {scenario.tick_unit}s, seeds from "
+        f"\n{scenario.name}: {replications} replications, {ticks_text(scenario.ticks, scenario.tick_unit)}, seeds from "
         f"base seed {scenario.seed} (replication_seed: SeedSequence spawn keys)\n"
     )
-    _print_rows(ci_table(tables["summary"], scenario.tick_unit).to_dict("records"))
+    _print_rows(ci_table(tables["summary"], scenario.tick_unit, scenario.currency).to_dict("records"))
     click.echo(
         f"\nOutputs in {out}/: summary.csv (mean and 95% CI per outcome), timeseries.parquet (per metric per "
         f"{scenario.tick_unit}), outcomes.csv (per replication), dashboard.{figure_format}, runs/ (one part per run). "
@@ -485,9 +486,11 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
 
 def print_comparison(result, details: bool, width: int) -> None:
     """Verdict lines, the ranking and the pairwise differences, then one table per treatment, within `width`."""
+    from wom_sim.catalogue import ticks_text  # lazy: CLI start-up time
+
     wrap = textwrap.TextWrapper(width=width, initial_indent="  ", subsequent_indent="      ")
-    click.echo(f"\nVerdicts against {result.base} ({result.replications} paired replications, {result.horizon} "
-               f"{result.tick_unit}s):")  # fmt: skip
+    click.echo(f"\nVerdicts against {result.base} ({result.replications} paired replications, "
+               f"{ticks_text(result.horizon, result.tick_unit)}):")  # fmt: skip
     for sentence in result.verdicts()["sentence"]:
         click.echo(wrap.fill(sentence))
     click.echo("\nRanking by incremental profit:")

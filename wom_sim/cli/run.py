@@ -11,7 +11,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from wom_sim.analysis.segments import breakdown, breakdown_display, check_by
-from wom_sim.catalogue import summary_rows
+from wom_sim.catalogue import summary_rows, ticks_text
 from wom_sim.cli.common import (
     bundled_scenarios_dir,
     cli,
@@ -178,8 +178,8 @@ def run(
             write_workbook(tmp, tmp / "run.xlsx", kind="run")
     if quiet:
         return
-    click.echo(f"\n{sc.name}: {model.n:,} people, {sc.ticks} {sc.tick_unit}s, seed {sc.seed}\n")
-    rows = summary_rows(metrics, unit=sc.tick_unit)
+    click.echo(f"\n{sc.name}: {model.n:,} people, {ticks_text(sc.ticks, sc.tick_unit)}, seed {sc.seed}\n")
+    rows = summary_rows(metrics, unit=sc.tick_unit, currency=sc.currency)
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         click.echo(f"  {label:<{width}}  {value:>14}")

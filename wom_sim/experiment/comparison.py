@@ -350,6 +350,7 @@ def summarise_comparison(store: Store, names: list[str] | None, by: str | None =
     wide = outcomes.drop_duplicates(["replication", "arm"]).pivot(index="replication", columns="arm", values=wanted)
     seeds = tasks.drop_duplicates("replication").set_index("replication")["seed"]
     uplift_rows, roi_rows, per_seed = [], [], []
+    ticks = (float(runs["t"].min()), float(runs["t"].max())) if len(runs) else None  # where a payback can lie
     for label in labels[1:]:
         pair = {
             name: wide[name][[labels[0], label]] if name in relative else wide[name][[labels[0], label]].dropna()
@@ -362,7 +363,7 @@ def summarise_comparison(store: Store, names: list[str] | None, by: str | None =
                 continue
             both = pair[name]
             change = (
-                _relative_row(both[label].to_numpy())
+                _relative_row(both[label].to_numpy(), ticks if outcome(name).stat == "payback" else None)
                 if name in relative
                 else paired_difference(both[labels[0]].to_numpy(), both[label].to_numpy())
             )
@@ -486,12 +487,18 @@ def _roi_row(label: str, estimate: dict[str, float], volume: float, programmes: 
     }
 
 
-def _relative_row(values: np.ndarray) -> dict[str, Any]:
+def _relative_row(values: np.ndarray, within: tuple[float, float] | None = None) -> dict[str, Any]:
     """A relative outcome (already treatment against base per replication) as a row of the uplift table: its mean
-    and t-interval over the replications that have one (a payback not reached within the horizon has none)."""
+    and t-interval over the replications that have one (a payback not reached within the horizon has none).
+
+    `within`: the first and last tick, where every payback and so their mean lie; the t-interval of a few widely
+    spread paybacks reaches past them (week -9 to 41 of 30) and is cut to them, which keeps its coverage."""
     est, nan = mean_ci(values), float("nan")
+    low, high = est.low, est.high
+    if within is not None and low == low:
+        low, high = max(low, within[0]), min(high, within[1])
     return {"base_mean": nan, "treatment_mean": est.value, "uplift": est.value, "uplift_pct": nan,
-            "ci_low": est.low, "ci_high": est.high, "unpaired_ci_low": nan, "unpaired_ci_high": nan,
+            "ci_low": low, "ci_high": high, "unpaired_ci_low": nan, "unpaired_ci_high": nan,
             "width_ratio": nan, "n": est.n}  # fmt: skip
 
 

@@ -22,7 +22,7 @@ import yaml
 from wom_sim.analysis.outcomes import format_outcome
 from wom_sim.analysis.segments import GROUP_METRICS
 from wom_sim.analysis.statistics import t_half_width
-from wom_sim.catalogue import CATALOGUE, NO_TOUCH_NOTE, format_money, summary_rows
+from wom_sim.catalogue import CATALOGUE, NO_TOUCH_NOTE, format_money, summary_rows, ticks_text
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.comparison import load_comparison
 from wom_sim.experiment.store import ResultStore
@@ -146,7 +146,7 @@ def _run_sections(folder: Path, embed: str) -> tuple[str, list[str]]:
     scenario = yaml.safe_load((folder / "scenario.yaml").read_text()) if (folder / "scenario.yaml").exists() else {}
     name, unit = scenario.get("name", folder.name), scenario.get("tick_unit", "tick")
     currency = scenario.get("currency")
-    rows = [{"outcome": label, "value": value} for label, value in summary_rows(metrics, unit=unit)]
+    rows = [{"outcome": label, "value": value} for label, value in summary_rows(metrics, unit=unit, currency=currency)]
     question = (scenario.get("description") or "").strip().splitlines()
     body = [
         f'<p class="verdict unsure">{html.escape(question[0] if question else name)}</p>',
@@ -160,37 +160,21 @@ def _run_sections(folder: Path, embed: str) -> tuple[str, list[str]]:
         _img(report.dashboard_figure(metrics, name, unit, scenario=scenario, currency=currency), "dashboard", embed),
         "<h2>Method</h2>",
         _p(
-            f"One run of {name}: seed {scenario.get('seed', '?')}, {len(metrics)} {unit}s. One run has no error "
-            "bar: use `wom-sim run SCENARIO --replications 30` for confidence intervals, and `wom-sim compare` "
+            f"One run of {name}: seed {scenario.get('seed', '?')}, {ticks_text(len(metrics), unit)}. One run has no "
+            "error bar: use `wom-sim run SCENARIO --replications 30` for confidence intervals, and `wom-sim compare` "
             "to measure what a programme changes."
         ),
     ]
     return f"Run: {name}", body
 
 
-def _scale(values) -> float:
-    """The largest magnitude among values (NaN when there is none): sets the decimals of a row."""
-    values = np.abs(np.asarray(values, dtype=float))
-    return float(values[~np.isnan(values)].max()) if (~np.isnan(values)).any() else float("nan")
-
-
-def ci_table(summary: pd.DataFrame, unit: str = "tick") -> pd.DataFrame:
-    """Outcome, mean, 95% CI and n as a user reads them (shared by the CLI and the report); `unit`: of a tick."""
+def ci_table(summary: pd.DataFrame, unit: str = "tick", currency: str | None = None) -> pd.DataFrame:
+    """Outcome, mean, 95% CI and n as a user reads them (shared by the CLI and the report); `unit`: of a tick.
+    Money with k/M and the scenario's `currency`, as in every other table."""
     rows = []
     for r in summary.itertuples():
-        scale = _scale([r.mean, r.ci_low, r.ci_high])
-
-        def fmt(v, m=r.metric, s=scale):
-            return report.format_value(m, v, s)
-
-        rows.append(
-            {
-                "outcome": report.outcome_label(r.metric, unit),
-                "mean": fmt(r.mean),
-                "95% CI": f"{fmt(r.ci_low)} to {fmt(r.ci_high)}",
-                "n": int(r.n),
-            }
-        )
+        mean, ci = _with_ci(r.metric, r.mean, r.ci_low, r.ci_high, currency)
+        rows.append({"outcome": report.outcome_label(r.metric, unit), "mean": mean, "95% CI": ci, "n": int(r.n)})
     return pd.DataFrame(rows)
 
 
@@ -205,7 +189,7 @@ def _replications_sections(folder: Path, manifest: dict, embed: str) -> tuple[st
         "<h2>What was in force</h2>",
         _list(programmes_in_force(arm, None, currency)),
         "<h2>Outcomes: mean and 95% confidence interval</h2>",
-        _table(ci_table(tables["summary"], unit)),
+        _table(ci_table(tables["summary"], unit, currency)),
         "<h2>Over time</h2>",
         _img(
             report.ci_dashboard_figure(tables["timeseries"], arm.get("name", ""), unit, scenario=arm),
@@ -215,7 +199,7 @@ def _replications_sections(folder: Path, manifest: dict, embed: str) -> tuple[st
         "<h2>Method</h2>",
         _p(
             f"{spec['replications']} replications of {arm.get('name')} ({arm['network']['n']:,} people, "
-            f"{arm['ticks']} {unit}s); replication seeds derived from seed {spec['seed']} "
+            f"{ticks_text(arm['ticks'], unit)}); replication seeds derived from seed {spec['seed']} "
             "with numpy SeedSequence spawn keys. " + _completeness(folder, manifest)
         ),
     ]
@@ -224,9 +208,11 @@ def _replications_sections(folder: Path, manifest: dict, embed: str) -> tuple[st
 
 # ------------------------------------------------------------------------------------------------ decisions
 def _arm_lines(arm: dict, base: dict | None) -> str:
-    """What an arm is: its question (the description's first line) and the keys it changes against the base."""
+    """What an arm is: its question (the description's first line) and the keys it changes against the base. An
+    arm that keeps the base's description (overrides of the base) has no question of its own: its keys say it."""
     scenario = arm["scenario"]
-    question = (scenario.get("description") or "").strip().splitlines()
+    own = base is None or scenario.get("description") != base.get("description")
+    question = (scenario.get("description") or "").strip().splitlines() if own else []
     head = f"<h3>{html.escape(arm['label'])}</h3>" + (_p(question[0], "sig") if question else "")
     if base is None:
         return head + _p("The base: every treatment is measured against it.")
@@ -397,8 +383,8 @@ def _compare_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, li
             for r in decided.itertuples()
         ),  # fmt: skip
         _p(
-            f"Verdict on the incremental profit against {labels[0]} over {result.horizon} {unit}s: pays when its "
-            "paired 95% CI is above 0, does not pay when it is at most 0, not sure when the CI spans 0 (more "
+            f"Verdict on the incremental profit against {labels[0]} over {ticks_text(result.horizon, unit)}: pays when "
+            "its paired 95% CI is above 0, does not pay when it is at most 0, not sure when the CI spans 0 (more "
             "replications narrow it). Profit is net of all spend and the cost of goods; ROI is the incremental "
             "profit per unit of the treatment's own programme spend (costs that follow volume are apart)."
         ),

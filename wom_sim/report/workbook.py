@@ -18,17 +18,22 @@ import pandas as pd
 import yaml
 
 from wom_sim.analysis.outcomes import label as named_outcome_label
+from wom_sim.analysis.outcomes import outcome
 from wom_sim.analysis.segments import BY, GROUP_LABELS, GROUP_METRICS
-from wom_sim.catalogue import RUN_SUMMARY, market_summary, metric
+from wom_sim.catalogue import RUN_SUMMARY, decimals, market_summary, metric
 from wom_sim.display import outcome_frame, outcome_label, run_rows, summary_rows, sweep_metrics, sweep_rows
 from wom_sim.errors import ScenarioError
 from wom_sim.output import atomic_file, read_manifest, write_manifest
 
 INSTALL_HINT = 'writing .xlsx needs openpyxl: pip install "wom-sim[excel]"'
-# Excel number formats by catalogue scale; an uplift of a share is shown in percentage points.
-EXCEL_FORMATS = {"percent": "0.0%", "money": "#,##0", "count": "#,##0", "index": "0.000", "points": "0.0"}
+# Excel number formats by catalogue scale (and a named outcome's: a damage is a relative change, a payback a
+# tick); an uplift of a share is shown in percentage points.
+EXCEL_FORMATS = {"percent": "0.0%", "money": "#,##0", "count": "#,##0", "index": "0.000", "points": "0.0",
+                 "relative": "+0.0%;-0.0%", "tick": "0"}  # fmt: skip
 UPLIFT_FORMATS = {"percent": '+0.0" pts";-0.0" pts"', "points": '+0.0" pts";-0.0" pts"', "money": "+#,##0;-#,##0",
-                  "count": "+#,##0;-#,##0", "index": "+0.000;-0.000", "ratio": "+0.00;-0.00"}  # fmt: skip
+                  "count": "+#,##0;-#,##0", "index": "+0.000;-0.000", "ratio": "+0.00;-0.00",
+                  "relative": "+0.0%;-0.0%", "tick": "0"}  # fmt: skip
+EXCEL_EXACT_INTEGER = 2**53  # Excel keeps numbers as doubles: a larger whole number loses its last digits
 MAX_COLUMN_WIDTH = 60  # characters: a sentence column wraps past this
 
 
@@ -40,11 +45,22 @@ def require_openpyxl() -> None:
         raise ScenarioError(INSTALL_HINT) from None
 
 
+def _number_format(name: str, uplift: bool = False) -> str | None:
+    """The Excel format of a column or outcome (`uplift`: of a difference), from its scale; a share or rate keeps
+    the decimals the catalogue prints it with (a churn rate 0.63%, +0.04 pts; not 0.6% and +0.0 pts)."""
+    scale = _scale(name)
+    fmt = (UPLIFT_FORMATS if uplift else EXCEL_FORMATS).get(scale or "")
+    if fmt and scale == "percent":
+        fmt = fmt.replace("0.0", "0." + "0" * decimals(metric(outcome(name).column).fmt))
+    return fmt
+
+
 def _scale(name: str) -> str | None:
+    """The scale of a column or outcome name (payback, crisis_damage and roi have their own); None for others."""
     try:
-        return metric(name.rpartition(":")[2]).scale
+        return outcome(name).scale
     except ScenarioError:
-        return "ratio" if name == "roi" else None
+        return None
 
 
 def _read(folder: Path, name: str) -> pd.DataFrame | None:
@@ -84,7 +100,17 @@ def _scenario_sheet(folder: Path, kind: str) -> pd.DataFrame:
     flat = {label: _flatten(sc) for label, sc in arms.items()}
     keys = list(dict.fromkeys(k for f in flat.values() for k in f))
     frame = pd.DataFrame({"key": keys, **{label: [f.get(k) for k in keys] for label, f in flat.items()}})
-    return frame.map(lambda v: json.dumps(v) if isinstance(v, list | dict) else v)
+    return frame.map(_scenario_cell)
+
+
+def _scenario_cell(value: Any) -> Any:
+    """A scenario value as a cell: lists and mappings as JSON; a whole number Excel cannot hold exactly (a seed up
+    to 2**63 - 1) as its digits, so the seed read off the sheet reproduces the run."""
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    if isinstance(value, int) and abs(value) > EXCEL_EXACT_INTEGER:
+        return str(value)
+    return value
 
 
 def _labelled(frame: pd.DataFrame, unit: str, names: dict[str, str] | None = None) -> pd.DataFrame:
@@ -95,18 +121,11 @@ def _labelled(frame: pd.DataFrame, unit: str, names: dict[str, str] | None = Non
     formats = {}
     for column, label in names.items():
         stem = column.rsplit("_mean", 1)[0].rsplit("_ci_", 1)[0]
-        fmt = EXCEL_FORMATS.get(_scale(stem) or "")
+        fmt = _number_format(stem)
         if fmt:
             formats[label] = fmt
     out.attrs["formats"] = formats
     return out
-
-
-def _uplift_label(name: str, unit: str) -> str:
-    """A comparison's outcome as the CLI names it: a metric's catalogue label, else the named outcome's (payback,
-    crisis_damage, roi: `wom_sim.analysis.outcomes`)."""
-    shown = outcome_label(name, unit)
-    return shown if shown != name else named_outcome_label(name, unit)
 
 
 def _uplift_sheet(uplift: pd.DataFrame, unit: str) -> pd.DataFrame:
@@ -115,10 +134,24 @@ def _uplift_sheet(uplift: pd.DataFrame, unit: str) -> pd.DataFrame:
     points = frame["outcome"].map(_scale).isin(["percent"])
     for col in ("uplift", "ci_low", "ci_high"):  # shares in percentage points, as the CLI shows them
         frame.loc[points, col] = frame.loc[points, col] * 100
-    frame.insert(1, "label", [_uplift_label(o, unit) for o in frame["outcome"]])
+    frame.insert(1, "label", [named_outcome_label(o, unit) for o in frame["outcome"]])
     keep = [c for c in ("treatment", "label", "outcome", "base_mean", "treatment_mean", "uplift", "ci_low",
                         "ci_high", "n") if c in frame.columns]  # fmt: skip
     return frame[keep]
+
+
+def _verdict_sheet(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """The verdicts as compare wrote them (verdicts.csv), money, ROI and payback tick formatted as the verdict lines
+    show them."""
+    frame = verdicts.copy()
+    signed = ("incremental_profit", "profit_ci_low", "profit_ci_high")
+    frame.attrs["formats"] = {
+        **dict.fromkeys(signed, UPLIFT_FORMATS["money"]),
+        **dict.fromkeys(("programme_cost", "volume_cost"), EXCEL_FORMATS["money"]),
+        **dict.fromkeys(("roi", "roi_ci_low", "roi_ci_high"), UPLIFT_FORMATS["ratio"]),
+        "payback_tick": EXCEL_FORMATS["tick"],
+    }
+    return frame
 
 
 def _group_sheet(by_group: pd.DataFrame, unit: str) -> pd.DataFrame:
@@ -137,9 +170,11 @@ def _group_sheet(by_group: pd.DataFrame, unit: str) -> pd.DataFrame:
     return frame[keep]
 
 
-def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
-    """An outcome table for Excel: label first, the numbers (formatted by the cell), no text copies."""
+def _numbers(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """An outcome table for Excel: label first (with the statistic that summarises the run, "Revenue (total)", as
+    the CLI prints it), the numbers (formatted by the cell), no text copies."""
     out = frame.drop(columns=["shown", "95% CI"], errors="ignore")
+    out["label"] = [named_outcome_label(o, unit) for o in out["outcome"]]
     return out[["label", *(c for c in out.columns if c != "label")]]
 
 
@@ -157,16 +192,18 @@ def _sheets(folder: Path, kind: str | None = None) -> tuple[dict[str, pd.DataFra
     verdicts = _read(folder, "verdicts")
     if kind == "run":
         metrics = _read(folder, "metrics")
-        sheets["Summary"] = _numbers(outcome_frame(run_rows(metrics, (*RUN_SUMMARY, *market_summary(metrics))), unit))
+        sheets["Summary"] = _numbers(
+            outcome_frame(run_rows(metrics, (*RUN_SUMMARY, *market_summary(metrics))), unit), unit
+        )
         sheets["Time series"] = _labelled(metrics, unit)
     elif kind == "replications":
-        sheets["Summary"] = _numbers(outcome_frame(summary_rows(_read(folder, "summary")), unit))
+        sheets["Summary"] = _numbers(outcome_frame(summary_rows(_read(folder, "summary")), unit), unit)
         sheets["Time series"] = _wide_timeseries(_read(folder, "timeseries"), unit)
     elif kind == "compare":
         uplift = _read(folder, "uplift")
         sheets["Uplift"] = _uplift_sheet(uplift, unit)
         if verdicts is not None:  # the comparison's verdicts, when the compare that wrote the folder made them
-            sheets["Summary"] = verdicts
+            sheets["Summary"] = _verdict_sheet(verdicts)
         else:
             sheets["Summary"] = sheets["Uplift"].drop(columns=["base_mean", "treatment_mean", "n"], errors="ignore")
             sheets["Summary"].attrs["uplift"] = True
@@ -178,7 +215,7 @@ def _sheets(folder: Path, kind: str | None = None) -> tuple[dict[str, pd.DataFra
         sheets["Time series"] = _wide_timeseries(_read(folder, "timeseries"), unit)
     elif kind == "sweep":
         points = _read(folder, "points")
-        sheets["Summary"] = _numbers(outcome_frame(sweep_rows(points), unit))
+        sheets["Summary"] = _numbers(outcome_frame(sweep_rows(points), unit), unit)
         sheets["Sweep points"] = _labelled(points, unit, _point_labels(points, unit))
     elif kind == "attribution":
         table = _read(folder, "attribution")
@@ -260,11 +297,8 @@ def _row_formats(sheet, frame: pd.DataFrame, uplift: bool) -> None:
     numeric = [j for j, c in enumerate(frame.columns, start=1) if c in ("value", "ci_low", "ci_high", "base_mean",
                                                                           "treatment_mean", "uplift")]  # fmt: skip
     for i, name in enumerate(frame["outcome"], start=2):
-        scale = _scale(str(name))
         for j in numeric:
-            column = frame.columns[j - 1]
-            table = UPLIFT_FORMATS if uplift and column in ("uplift", "ci_low", "ci_high") else EXCEL_FORMATS
-            fmt = table.get(scale or "")
+            fmt = _number_format(str(name), uplift and frame.columns[j - 1] in ("uplift", "ci_low", "ci_high"))
             if fmt:
                 sheet.cell(row=i, column=j).number_format = fmt
 
