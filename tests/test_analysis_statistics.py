@@ -61,22 +61,38 @@ def test_roi_is_a_ratio_of_mean_uplifts_not_a_mean_of_ratios():
     assert np.mean(treat_gain / treat_cost) > 90  # what the old estimator reported
 
 
-def test_roi_ci_is_scipys_paired_bca_bootstrap_and_reproducible():
+def test_roi_ci_is_fiellers_and_agrees_with_the_profit_interval():
     rng = np.random.default_rng(3)
     base_gain = rng.normal(100, 10, 12)
     treat_gain = base_gain + rng.normal(30, 6, 12)
     base_cost, treat_cost = np.zeros(12), rng.normal(20, 2, 12)
     out = roi(base_gain, treat_gain, base_cost, treat_cost)
-
-    def ratio(bg, tg, bc, tc, axis=-1):
-        return (tg.mean(axis) - bg.mean(axis)) / (tc.mean(axis) - bc.mean(axis))
-
-    ref = stats.bootstrap((base_gain, treat_gain, base_cost, treat_cost), ratio, paired=True, vectorized=True,
-                          method="BCa", n_resamples=4000, random_state=0).confidence_interval  # fmt: skip
-    assert (out["ci_low"], out["ci_high"]) == pytest.approx((ref.low, ref.high))
-    assert out == roi(base_gain, treat_gain, base_cost, treat_cost)  # fixed seed: same interval every time
-    # The base's gain is noise both arms share; resampling the arms independently cannot cancel it.
+    # Fieller's bounds r solve (gain - r cost)^2 = t^2 var(gain - r cost) on the per-replication uplifts.
+    dg, dc, q = treat_gain - base_gain, treat_cost - base_cost, stats.t.ppf(0.975, 11)
+    for r in (out["ci_low"], out["ci_high"]):
+        assert (dg.mean() - r * dc.mean()) ** 2 == pytest.approx(q**2 * (dg - r * dc).var(ddof=1) / 12)
+    assert out["ci_low"] < out["roi"] < out["ci_high"]
+    # The base's gain is noise both arms share; treating the arms as independent cannot cancel it.
     assert out["unpaired_ci_high"] - out["unpaired_ci_low"] > 2 * (out["ci_high"] - out["ci_low"])
+    # A spend that does not vary: the ROI interval is the paired profit interval divided by the spend, so a profit
+    # interval across 0 gives an ROI interval across 0 (three replications, as a quick comparison has).
+    gain_b, gain_t = np.array([10.0, 12.0, 9.0]), np.array([15.0, 9.0, 14.0])
+    flat = roi(gain_b, gain_t, np.zeros(3), np.full(3, 5.0))
+    profit = paired_difference(gain_b, gain_t)
+    assert (flat["ci_low"], flat["ci_high"]) == pytest.approx((profit["ci_low"] / 5, profit["ci_high"] / 5))
+    assert flat["ci_low"] < 0 < flat["ci_high"]
+
+
+def test_roi_ci_covers_at_few_replications():
+    # 4,000 simulated comparisons of 3 replications (gain ~ N(10, 8), cost ~ N(20, 2) per replication, true ROI
+    # 0.5): the 95% interval must cover the truth 95% of the time; 0.93-0.97 is 4.7 standard errors of 4,000.
+    rng = np.random.default_rng(11)
+    covered = 0
+    for _ in range(4000):
+        gain, cost = rng.normal(10, 8, 3), rng.normal(20, 2, 3)
+        out = roi(np.zeros(3), gain, np.zeros(3), cost)
+        covered += bool(out["ci_low"] <= 0.5 <= out["ci_high"])
+    assert 0.93 <= covered / 4000 <= 0.97
 
 
 def test_roi_edge_cases():

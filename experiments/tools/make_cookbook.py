@@ -210,7 +210,7 @@ The tables were made with `wom_sim.compare` (docs/experiments.md, Python API):
 import wom_sim
 c = wom_sim.compare("baseline", "kol_launch", replications=5, seed=1)
 print(c.uplift)           # paired change per outcome: mean and 95% CI
-print(c.roi)              # ROI = mean incremental profit / mean incremental cost, paired BCa bootstrap 95% CI
+print(c.roi)              # ROI = mean incremental profit / mean incremental cost, paired 95% CI (Fieller's)
 print(c.per_seed)         # one row per replication: seed, base_*, treat_*, delta_*
 ```
 
@@ -219,7 +219,7 @@ baseline with `wom-sim compare baseline <name> -r 30` (more replications, paired
 
 How to read the money rows: profit is revenue minus cost of goods minus every intervention cost, so the change in
 cumulative profit is already net of the lever's cost. **ROI = mean incremental profit / mean incremental cost** over
-the replications (a ratio of means; its interval is a paired BCa bootstrap): 0 is
+the replications (a ratio of means; its interval is Fieller's, on the paired uplifts): 0 is
 break-even (the lever paid for itself exactly), 1 means every unit spent came back plus one more, negative
 means it lost money. Revenue timing matters: a lever that only speeds up adoption in a market that saturates
 within two years earns mostly by pulling purchases forward (the baseline reaches about half the population by week 52

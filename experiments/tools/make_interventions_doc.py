@@ -455,7 +455,7 @@ intervention cost, with cumulative `cum_revenue`, `cum_cost_of_goods`, `cum_inte
 graph, population and streams: common random numbers) and returns, per replication (`per_seed`) and as mean with a
 95% t-interval (`uplift`), the paired difference of every outcome (adoption, churn, repurchase, NPS, WOM volumes,
 brand, trust, margin, CLV, profit net of intervention costs, intervention cost), and `roi`: ROI = mean incremental
-profit / mean incremental cost (0 = break-even) with a paired BCa bootstrap 95% CI (docs/experiments.md, "The ROI
+profit / mean incremental cost (0 = break-even) with a paired 95% CI (Fieller's) (docs/experiments.md, "The ROI
 estimator"). Results for every bundled scenario: [cookbook.md](cookbook.md).
 
 ```python

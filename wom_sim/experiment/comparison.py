@@ -66,7 +66,7 @@ class Comparison:
         percentage points).
     roi : DataFrame
         One row per treatment: roi = mean profit uplift / mean programme-spend uplift, ci_low, ci_high (paired
-        BCa bootstrap), unpaired_ci_low/high, width_ratio, incremental_profit, incremental_cost (= programme_cost,
+        Fieller's interval), unpaired_ci_low/high, width_ratio, incremental_profit, incremental_cost (= programme_cost,
         the spend of the interventions and events the treatment adds or changes), volume_cost (the change in cost
         of goods and in the spend of programmes both arms run alike), programmes (their names), n. NaN ROI where
         the treatment has no programme spend of its own.
@@ -358,8 +358,8 @@ def summarise_comparison(store: Store, names: list[str] | None, by: str | None =
         }
         for name in names:
             if outcome(name).stat == "roi":
-                # The comparison's ROI is the estimator's row below (ratio of mean uplifts, BCa); a mean of the
-                # per-seed ratios here would be a second, different ROI row (the per-seed ratios stay in per_seed).
+                # The comparison's ROI is the estimator's row below (ratio of mean uplifts, Fieller's interval); a
+                # mean of the per-seed ratios here would be a second, different ROI row (they stay in per_seed).
                 continue
             both = pair[name]
             change = (
