@@ -190,6 +190,34 @@ def test_calibrate_command_end_to_end(synthetic):
     assert (synthetic / "fitted" / "scenario.yaml").is_file() and (synthetic / "fitted" / "fit.png").is_file()
 
 
+@pytest.mark.parametrize("optimiser", ["tpe", "de"])
+def test_ctrl_c_during_a_calibration_exits_130_without_a_traceback_and_writes_nothing(
+    synthetic, monkeypatch, caplog, optimiser
+):
+    from click.testing import CliRunner
+
+    import wom_sim.calibrate.search as search
+    from wom_sim.cli import cli
+
+    calls = [0]
+
+    def interrupted(*args, **kwargs):  # what Ctrl-C raises in the middle of the fourth trial's run
+        calls[0] += 1
+        if calls[0] > 3:
+            raise KeyboardInterrupt
+        return simulate(*args, **kwargs)
+
+    monkeypatch.setattr(search, "simulate", interrupted)
+    monkeypatch.chdir(synthetic)
+    args = ["calibrate", "market.yaml", "--target", "targets.yaml", "-r", "1", "--optimiser", optimiser]
+    result = CliRunner().invoke(cli, [*args, "--out", "fitted"])
+    assert result.exit_code == 130, result.output
+    assert "interrupted after 3 of 40 trials: nothing written to fitted" in result.output
+    assert not [r for r in caplog.records if r.name.startswith("optuna")]  # no "Trial 3 failed" with a traceback
+    assert not (synthetic / "fitted").exists()
+    assert not [p for p in synthetic.iterdir() if p.name.startswith(".")]
+
+
 def test_the_example_target_file_is_valid():
     root = Path(__file__).resolve().parents[1]
     problem = load_problem(root / "scenarios" / "baseline.yaml", root / "experiments" / "targets_example.yaml")
