@@ -461,14 +461,20 @@ def heatmap_figure(points: pd.DataFrame, params: list[str], metrics: list[str], 
         ax.set_ylabel(y)
         ax.set_title(f"{outcome_label(outcome, unit)}: mean", fontsize=9)
         bar = fig.colorbar(image, ax=ax, shrink=0.8)
-        bar.set_label(axis_label(outcome, "mean", currency), fontsize=8)
-        format_axis(bar.ax, outcome, currency)
+        bar.set_label(_outcome_text(outcome, "mean", currency), fontsize=8)
+        _outcome_axis(bar.ax, outcome, currency)
     return fig
 
 
 def _scale_of(name: str) -> str | None:
     entry = CATALOGUE.get(name.split(":")[-1])
     return entry.scale if entry is not None else None
+
+
+def _outcome_text(name: str, text: str, currency: str | None, difference: bool = False) -> str:
+    """`text` with the unit of outcome `name` when it is a catalogue metric's; a payback, ROI or damage has no
+    catalogue entry, so its text stays as it is."""
+    return axis_label(name, text, currency, difference) if name.split(":")[-1] in CATALOGUE else text
 
 
 def _outcome_axis(ax: Axes, name: str, currency: str | None) -> None:
@@ -496,8 +502,7 @@ def partial_dependence_figure(effects: pd.DataFrame, unit: str = "tick", currenc
                         color=ARM_COLOURS[0])  # fmt: skip
         ax.set_xlabel(param, fontsize=8)
         label = outcome_label(outcome, unit)
-        ax.set_ylabel(axis_label(outcome, label, currency) if outcome.split(":")[-1] in CATALOGUE else label,
-                      fontsize=8)  # fmt: skip
+        ax.set_ylabel(_outcome_text(outcome, label, currency), fontsize=8)
         _plain(ax)
         _outcome_axis(ax, outcome, currency)
         ax.grid(alpha=0.3)
@@ -523,8 +528,7 @@ def sensitivity_figure(sensitivity: pd.DataFrame, unit: str = "tick", currency: 
             ax.legend(fontsize=7, loc="lower right")
         else:
             ax.barh(y, part["swing"], 0.6, color=ARM_COLOURS[0])
-            ax.set_xlabel(axis_label(outcome, "swing of the mean over the range", currency, difference=True)
-                          if outcome.split(":")[-1] in CATALOGUE else "swing of the mean over the range",
+            ax.set_xlabel(_outcome_text(outcome, "swing of the mean over the range", currency, difference=True),
                           fontsize=8)  # fmt: skip
             if outcome.split(":")[-1] in CATALOGUE:
                 format_axis(ax, outcome, currency, axis="x", difference=_scale_of(outcome) == "percent")
