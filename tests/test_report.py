@@ -113,6 +113,7 @@ def _sweep_tables(sobol: bool):
                 "parameter": param,
                 "metric": m,
                 "value": v,
+                "category": None,
                 "mean": v,
                 "ci_low": v - 0.1,
                 "ci_high": v + 0.1,

@@ -493,11 +493,11 @@ def partial_dependence_figure(effects: pd.DataFrame, unit: str = "tick", currenc
                       panel=(4.2, 3.0))  # fmt: skip
     for ax, (outcome, param) in zip(axes, pairs, strict=True):
         part = effects[(effects["parameter"] == param) & (effects["metric"] == outcome)]
-        if pd.api.types.is_numeric_dtype(part["value"]):
+        if part["category"].isna().all():  # a numeric parameter (a list of items has them in `category`)
             _band(ax, part.rename(columns={"value": "t"}).sort_values("t"), ARM_COLOURS[0], None)
             ax.plot(part["value"], part["mean"], "o", color=ARM_COLOURS[0], ms=3)
         else:
-            ax.errorbar(part["value"].astype(str), part["mean"],
+            ax.errorbar(part["category"].astype(str), part["mean"],
                         yerr=[part["mean"] - part["ci_low"], part["ci_high"] - part["mean"]], fmt="o",
                         color=ARM_COLOURS[0])  # fmt: skip
         ax.set_xlabel(param, fontsize=8)
