@@ -145,6 +145,19 @@ def test_report_of_a_single_run_folder(folder):
     assert_html_embeds_figures(folder / "r.html", 1)
 
 
+def test_report_keeps_a_report_html_of_the_users_in_the_folder(folder):
+    # A store keeps files the user adds; DIR/report.html, the default, must not replace one wom-sim did not write.
+    out = folder / "single"
+    assert invoke("run", folder / "tiny.yaml", "--out", out, "-q").exit_code == 0
+    (out / "report.html").write_text("<html>my notes</html>", encoding="utf-8")
+    result = invoke("report", out)
+    assert result.exit_code == 2 and "report.html: exists and is not a wom-sim report" in result.output
+    assert (out / "report.html").read_text(encoding="utf-8") == "<html>my notes</html>"
+    assert invoke("report", out, "--force").exit_code == 0
+    assert invoke("report", out).exit_code == 0  # now an earlier wom-sim report: replaced
+    assert_html_embeds_figures(out / "report.html", 1)
+
+
 def test_sweep_calls_no_point_best_on_an_outcome_without_a_better_direction(folder):
     # A programme's spend is neither good nor bad for the business (the catalogue says neither), so the summary
     # names its highest point without calling it the best.

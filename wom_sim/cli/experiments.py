@@ -675,7 +675,8 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
 @cli.command()
 @click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
 @click.option("--out", type=click.Path(dir_okay=False), help="HTML file to write (default: DIR/report.html).")
-@click.option("--force", is_flag=True, help="Overwrite an existing --out file that is not a wom-sim report.")
+@click.option("--force", is_flag=True, help="Overwrite an existing report file (--out, or DIR/report.html) that is not "
+              "a wom-sim report.")  # fmt: skip
 @click.option(
     "--figure-format",
     "figure_format",
@@ -693,15 +694,19 @@ def report(folder, out, force, figure_format, xlsx=False):
     the 95% CI of the profit uplift), the ranking and the profit uplift over time with its payback week; for a run
     what was in force and the spend; for a sweep the best point with its CI, what drives the outcome and how many
     replications the noise calls for; a comparison made with --by adds its changes per group. Then what each arm
-    is (its question, the keys it changes against the base), the details, and the method last. An existing --out
-    file is replaced only when it is an earlier wom-sim report (or with --force).
+    is (its question, the keys it changes against the base), the details, and the method last. An existing
+    report file (--out, or DIR/report.html) is replaced only when it is an earlier wom-sim report (or with --force).
     """
     from wom_sim.report.html import build_report  # lazy: CLI start-up time
 
     if out is not None:
         check_writable_file(out)
-        if Path(out).is_file() and not force and not _is_report(Path(out)):
-            raise ScenarioError(f"--out {out}: exists and is not a wom-sim report; choose another file or add --force")
+    # DIR/report.html may be a file the user put in the folder (a store keeps files it did not write): the same
+    # rule as for --out, so that the default never replaces what wom-sim did not write.
+    target = Path(out) if out is not None else Path(folder) / "report.html"
+    if target.is_file() and not force and not _is_report(target):
+        where = f"--out {out}" if out is not None else str(target)
+        raise ScenarioError(f"{where}: exists and is not a wom-sim report; choose another file (--out) or add --force")
     _need_xlsx(xlsx)
     try:
         click.echo(str(build_report(folder, out, figure_format)))
