@@ -137,6 +137,18 @@ def test_sweep_writes_a_tidy_store_resumes_and_reports(folder):
     assert_html_embeds_figures(out / "report.html", 3)
 
 
+def test_a_sobol_sweep_of_one_replication_prints_no_nan(folder):
+    # One replication per point leaves the replication noise unmeasured, and an outcome that never varies (no
+    # intervention, so no spend) has no Sobol index: the summary says so instead of printing "nan%" or "nan ± nan".
+    spec = GRID.replace("design: grid", "design: sobol\nsamples: 4").replace("kols.select.k: [0, 6]", "")
+    spec = spec.replace("steps: 2", "").replace("[adoption_share, profit]", "[profit, sum:intervention_cost]")
+    (folder / "sobol.yaml").write_text(spec, encoding="utf-8")
+    result = invoke("sweep", folder / "sobol.yaml", "-r", 1, "--workers", 0, "--out", folder / "sw")
+    assert result.exit_code == 0, result.output
+    assert "nan" not in result.stdout.lower()
+    assert "replication noise not measured" in result.stdout and "Sobol indices" in result.stdout
+
+
 def test_report_of_a_single_run_folder(folder):
     out = folder / "single"
     assert invoke("run", folder / "tiny.yaml", "--out", out, "-q").exit_code == 0

@@ -650,7 +650,10 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
             f"\n{metric}: point means {format_value(metric, means.min())} to {format_value(metric, means.max())}"
             f"; {'lowest' if lower else 'highest'}{' (best)' if judged else ''} at {where}"
         )
-        click.echo(f"  drivers: {text}; replication noise {noise.loc[metric, 'noise_share']:.0%} of the variance")
+        share = noise.loc[metric, "noise_share"]
+        # Not measurable with one replication per point, nor for an outcome that is the same in every run.
+        noisy = f"{share:.0%} of the variance" if pd.notna(share) else "not measured (one replication or no spread)"
+        click.echo(f"  drivers: {text}; replication noise {noisy}")
     if "ST" in sens.columns:
         click.echo("\nSobol indices (95% CI half-widths):")
         order = {m: i for i, m in enumerate(metrics)}
@@ -659,8 +662,9 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
             {
                 "metric": r.metric,
                 "parameter": r.parameter,
-                "S1": f"{r.S1:.3f} ± {r.S1_conf:.3f}",
-                "ST": f"{r.ST:.3f} ± {r.ST_conf:.3f}",
+                # An outcome that is the same at every point has no variance to share out: no index.
+                "S1": f"{r.S1:.3f} ± {r.S1_conf:.3f}" if pd.notna(r.S1) else "-",
+                "ST": f"{r.ST:.3f} ± {r.ST_conf:.3f}" if pd.notna(r.ST) else "-",
             }
             for _, r in sens.iterrows()
         ]
