@@ -184,10 +184,14 @@ def test_calibrate_command_end_to_end(synthetic):
     data = yaml.safe_load((synthetic / "targets.yaml").read_text())
     data.update(trials=3, replications=1, check_replications=1, optimiser="de")
     write(synthetic / "quick.yaml", data)
-    res = wom("calibrate", "market.yaml", "--target", "quick.yaml", "--out", "fitted", "-q", cwd=synthetic)
+    res = wom("calibrate", "market.yaml", "--target", "quick.yaml", "--out", "fitted", "-q", "--set", "network.m=3",
+              cwd=synthetic)  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert "| wom.contact_prob |" in res.stdout
     assert (synthetic / "fitted" / "scenario.yaml").is_file() and (synthetic / "fitted" / "fit.png").is_file()
+    # The fitted scenario carries the --set value, so the command its header names must carry it too.
+    header = (synthetic / "fitted" / "scenario.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert "--target quick.yaml --set network.m=3 --trials 3 -r 1 --optimiser de`" in header
 
 
 @pytest.mark.parametrize("optimiser", ["tpe", "de"])
