@@ -720,6 +720,11 @@ def report(folder, out, force, figure_format, xlsx=False):
         raise ScenarioError(f"{folder}: incomplete or damaged wom-sim output ({type(exc).__name__}: {exc})") from None
 
 
+# What the head of each HTML page wom-sim writes says: a folder's report (`wom-sim report`) and an optimisation's
+# budget plan (`wom-sim optimise`, report/optimise.py).
+_REPORT_MARKS = (b"wom-sim report of", b"<title>wom-sim budget plan</title>")
+
+
 def _is_report(path: Path) -> bool:
     """Whether a file is an HTML report wom-sim wrote (its head names it so)."""
     try:
@@ -727,4 +732,4 @@ def _is_report(path: Path) -> bool:
             head = handle.read(65536)
     except OSError:
         return False
-    return head.startswith(b"<!DOCTYPE html>") and b"wom-sim report of" in head
+    return head[:15].lower() == b"<!doctype html>" and any(mark in head for mark in _REPORT_MARKS)
