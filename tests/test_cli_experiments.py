@@ -204,6 +204,8 @@ BAD_SPECS = {
         "empty range",
     ),
     "empty list": ("  wom.contact_prob: []\n", "parameters.wom.contact_prob", "empty list"),
+    # A repeated value would count its points twice in the other parameters' partial dependence.
+    "repeated value": ("  wom.contact_prob: [0.1, 0.2, 0.1]\n", "parameters.wom.contact_prob", "0.1 is listed twice"),
     "out of bounds": ("  wom.contact_prob: [0.1, 1.5]\n", "wom.contact_prob", "less than or equal to 1"),
 }
 
