@@ -149,6 +149,20 @@ def test_a_sobol_sweep_of_one_replication_prints_no_nan(folder):
     assert "replication noise not measured" in result.stdout and "Sobol indices" in result.stdout
 
 
+def test_a_damaged_part_set_aside_is_named_even_when_another_part_then_stops_the_summary(folder):
+    out = folder / "sw"
+    assert invoke("sweep", folder / "grid.yaml", "--workers", 0, "--out", out, "-q").exit_code == 0
+    cut, scrambled = sorted((out / "runs").glob("*.parquet"))[:2]
+    cut.write_bytes(cut.read_bytes()[:100])  # a copy cut short: found before any run, set aside, run again
+    data = bytearray(scrambled.read_bytes())
+    data[200:400] = bytes(200)  # both Parquet markers intact, a page inside unreadable: found by the summary
+    scrambled.write_bytes(bytes(data))
+    result = invoke("sweep", folder / "grid.yaml", "--workers", 0, "--out", out, "-q")
+    assert result.exit_code == 2, result.output
+    assert f"warning: {cut}: damaged or empty part" in result.stderr
+    assert f"error: {scrambled}: damaged part" in result.stderr
+
+
 def test_report_of_a_single_run_folder(folder):
     out = folder / "single"
     assert invoke("run", folder / "tiny.yaml", "--out", out, "-q").exit_code == 0

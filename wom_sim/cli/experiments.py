@@ -69,13 +69,21 @@ def _run_study(study, quiet: bool):
     from wom_sim.experiment.executors import Interrupted  # lazy: CLI start-up time
     from wom_sim.experiment.store import StoreWarning  # lazy: CLI start-up time
 
+    caught: list[warnings.WarningMessage] = []
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StoreWarning)
             result = study()
-    except Interrupted as exc:
-        click.echo(f"\n{exc}", err=True)
-        raise SystemExit(EXIT_INTERRUPTED) from None
+    except BaseException as exc:
+        # What the store did before the study stopped (a damaged part set aside, then an error reading another)
+        # is still named: the user must know which part the next run recomputes.
+        for w in caught:
+            if issubclass(w.category, StoreWarning):
+                click.echo(f"warning: {w.message}", err=True)
+        if isinstance(exc, Interrupted):
+            click.echo(f"\n{exc}", err=True)
+            raise SystemExit(EXIT_INTERRUPTED) from None
+        raise
     for note in result.notes + [str(w.message) for w in caught if issubclass(w.category, StoreWarning)]:
         click.echo(f"warning: {note}", err=True)
     if not quiet:
