@@ -184,10 +184,42 @@ def test_calibrate_command_end_to_end(synthetic):
     data = yaml.safe_load((synthetic / "targets.yaml").read_text())
     data.update(trials=3, replications=1, check_replications=1, optimiser="de")
     write(synthetic / "quick.yaml", data)
-    res = wom("calibrate", "market.yaml", "--target", "quick.yaml", "--out", "fitted", "-q", cwd=synthetic)
+    res = wom("calibrate", "market.yaml", "--target", "quick.yaml", "--out", "fitted", "-q", "--set", "network.m=3",
+              cwd=synthetic)  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert "| wom.contact_prob |" in res.stdout
     assert (synthetic / "fitted" / "scenario.yaml").is_file() and (synthetic / "fitted" / "fit.png").is_file()
+    # The fitted scenario carries the --set value, so the command its header names must carry it too.
+    header = (synthetic / "fitted" / "scenario.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert "--target quick.yaml --set network.m=3 --trials 3 -r 1 --optimiser de`" in header
+
+
+@pytest.mark.parametrize("optimiser", ["tpe", "de"])
+def test_ctrl_c_during_a_calibration_exits_130_without_a_traceback_and_writes_nothing(
+    synthetic, monkeypatch, caplog, optimiser
+):
+    from click.testing import CliRunner
+
+    import wom_sim.calibrate.search as search
+    from wom_sim.cli import cli
+
+    calls = [0]
+
+    def interrupted(*args, **kwargs):  # what Ctrl-C raises in the middle of the fourth trial's run
+        calls[0] += 1
+        if calls[0] > 3:
+            raise KeyboardInterrupt
+        return simulate(*args, **kwargs)
+
+    monkeypatch.setattr(search, "simulate", interrupted)
+    monkeypatch.chdir(synthetic)
+    args = ["calibrate", "market.yaml", "--target", "targets.yaml", "-r", "1", "--optimiser", optimiser]
+    result = CliRunner().invoke(cli, [*args, "--out", "fitted"])
+    assert result.exit_code == 130, result.output
+    assert "interrupted after 3 of 40 trials: nothing written to fitted" in result.output
+    assert not [r for r in caplog.records if r.name.startswith("optuna")]  # no "Trial 3 failed" with a traceback
+    assert not (synthetic / "fitted").exists()
+    assert not [p for p in synthetic.iterdir() if p.name.startswith(".")]
 
 
 def test_the_example_target_file_is_valid():

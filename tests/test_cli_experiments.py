@@ -137,12 +137,51 @@ def test_sweep_writes_a_tidy_store_resumes_and_reports(folder):
     assert_html_embeds_figures(out / "report.html", 3)
 
 
+def test_a_sobol_sweep_of_one_replication_prints_no_nan(folder):
+    # One replication per point leaves the replication noise unmeasured, and an outcome that never varies (no
+    # intervention, so no spend) has no Sobol index: the summary says so instead of printing "nan%" or "nan ± nan".
+    spec = GRID.replace("design: grid", "design: sobol\nsamples: 4").replace("kols.select.k: [0, 6]", "")
+    spec = spec.replace("steps: 2", "").replace("[adoption_share, profit]", "[profit, sum:intervention_cost]")
+    (folder / "sobol.yaml").write_text(spec, encoding="utf-8")
+    result = invoke("sweep", folder / "sobol.yaml", "-r", 1, "--workers", 0, "--out", folder / "sw")
+    assert result.exit_code == 0, result.output
+    assert "nan" not in result.stdout.lower()
+    assert "replication noise not measured" in result.stdout and "Sobol indices" in result.stdout
+
+
+def test_a_damaged_part_set_aside_is_named_even_when_another_part_then_stops_the_summary(folder):
+    out = folder / "sw"
+    assert invoke("sweep", folder / "grid.yaml", "--workers", 0, "--out", out, "-q").exit_code == 0
+    cut, scrambled = sorted((out / "runs").glob("*.parquet"))[:2]
+    cut.write_bytes(cut.read_bytes()[:100])  # a copy cut short: found before any run, set aside, run again
+    data = bytearray(scrambled.read_bytes())
+    data[200:400] = bytes(200)  # both Parquet markers intact, a page inside unreadable: found by the summary
+    scrambled.write_bytes(bytes(data))
+    result = invoke("sweep", folder / "grid.yaml", "--workers", 0, "--out", out, "-q")
+    assert result.exit_code == 2, result.output
+    assert f"warning: {cut}: damaged or empty part" in result.stderr
+    assert f"error: {scrambled}: damaged part" in result.stderr
+
+
 def test_report_of_a_single_run_folder(folder):
     out = folder / "single"
     assert invoke("run", folder / "tiny.yaml", "--out", out, "-q").exit_code == 0
     result = invoke("report", out, "--out", folder / "r.html")
     assert result.exit_code == 0 and result.stdout.strip().endswith("r.html")
     assert_html_embeds_figures(folder / "r.html", 1)
+
+
+def test_report_keeps_a_report_html_of_the_users_in_the_folder(folder):
+    # A store keeps files the user adds; DIR/report.html, the default, must not replace one wom-sim did not write.
+    out = folder / "single"
+    assert invoke("run", folder / "tiny.yaml", "--out", out, "-q").exit_code == 0
+    (out / "report.html").write_text("<html>my notes</html>", encoding="utf-8")
+    result = invoke("report", out)
+    assert result.exit_code == 2 and "report.html: exists and is not a wom-sim report" in result.output
+    assert (out / "report.html").read_text(encoding="utf-8") == "<html>my notes</html>"
+    assert invoke("report", out, "--force").exit_code == 0
+    assert invoke("report", out).exit_code == 0  # now an earlier wom-sim report: replaced
+    assert_html_embeds_figures(out / "report.html", 1)
 
 
 def test_sweep_calls_no_point_best_on_an_outcome_without_a_better_direction(folder):
@@ -179,6 +218,8 @@ BAD_SPECS = {
         "empty range",
     ),
     "empty list": ("  wom.contact_prob: []\n", "parameters.wom.contact_prob", "empty list"),
+    # A repeated value would count its points twice in the other parameters' partial dependence.
+    "repeated value": ("  wom.contact_prob: [0.1, 0.2, 0.1]\n", "parameters.wom.contact_prob", "0.1 is listed twice"),
     "out of bounds": ("  wom.contact_prob: [0.1, 1.5]\n", "wom.contact_prob", "less than or equal to 1"),
 }
 

@@ -222,6 +222,26 @@ def test_quiet_prints_nothing_but_writes_everything(tmp_path):
     assert all((tmp_path / "out" / name).stat().st_size > 0 for name in ("plan.yaml", "trials.csv", "report.html"))
 
 
+def test_a_report_html_of_the_users_in_the_store_is_refused_before_running_and_kept(tmp_path):
+    # The store keeps files the user adds; the budget plan page written at the end must not replace one of theirs,
+    # while a second run over the store's own page replaces it.
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    spec = tmp_path / "plan.yaml"
+    spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 0, high: 10}}}}\n")
+    args = ["optimise", str(spec), "--set", "network.n=120", "--ticks", "6", "--trials", "2", "-r", "2",
+            "--check-replications", "2", "--workers", "0", "--out", str(tmp_path / "out"), "--quiet"]  # fmt: skip
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert CliRunner().invoke(cli, args).exit_code == 0  # its own page: replaced
+    page = tmp_path / "out" / "report.html"
+    page.write_text("<html>my notes</html>", encoding="utf-8")
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "report.html: exists and is not a wom-sim report" in result.output
+    assert page.read_text(encoding="utf-8") == "<html>my notes</html>"
+
+
 def test_a_recommended_plan_over_budget_on_fresh_seeds_is_a_warning():
     table = pd.DataFrame({"plan": ["no spend", "current plan", "recommended (trial 4)"], "spend": [0.0, 900.0, 1030.0]})
     (line,) = budget_warnings(table, 1000.0)

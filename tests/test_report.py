@@ -130,6 +130,7 @@ def _sweep_tables(sobol: bool):
                 "parameter": param,
                 "metric": m,
                 "value": v,
+                "category": None,
                 "mean": v,
                 "ci_low": v - 0.1,
                 "ci_high": v + 0.1,
@@ -160,6 +161,18 @@ def test_sweep_figures(sobol):
     fig = report.sensitivity_figure(sens)
     assert ("Sobol" in fig._suptitle.get_text()) == sobol
     _png(fig)
+
+
+def test_sweep_heatmaps_of_outcomes_against_a_baseline():
+    # payback, roi and crisis_damage have no catalogue entry of their own: their colour bar has no unit to name
+    points, _, _ = _sweep_tables(False)
+    relative = ["payback", "roi", "crisis_damage"]
+    for metric in relative:
+        points = points.assign(**{f"{metric}_mean": points["profit_mean"], f"{metric}_ci_low": np.nan})
+    heat = report.heatmap_figure(points, ["kols.select.k", "wom.contact_prob"], ["profit", *relative])
+    bars = [ax for ax in heat.axes if ax.get_label() == "<colorbar>"]
+    assert [bar.get_ylabel() for bar in bars] == ["mean (money)", "mean", "mean", "mean"]
+    _png(heat)
 
 
 def test_dashboard_of_a_single_run_still_works(tmp_path):

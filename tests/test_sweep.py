@@ -38,3 +38,24 @@ def test_partial_dependence_counts_only_the_runs_that_have_the_outcome():
     assert row["n"] == 2
     half = stats.t.ppf(0.975, 1) * np.std([7.0, 9.0], ddof=1) / np.sqrt(2)
     assert row["ci_high"] - row["mean"] == pytest.approx(half, rel=1e-12)
+
+
+def test_partial_dependence_of_a_list_of_names_next_to_a_number_is_written_as_parquet(tmp_path):
+    """network.generator's items are names, wom.contact_prob's numbers: one `value` column cannot hold both in
+    Parquet, so the names are in `category` and the numbers stay numbers."""
+    from wom_sim.output import write_table
+
+    outcomes = pd.DataFrame(
+        {
+            "point": [0, 1, 2, 3],
+            "network.generator": ["barabasi_albert", "barabasi_albert", "watts_strogatz", "watts_strogatz"],
+            "wom.contact_prob": [0.1, 0.2, 0.1, 0.2],
+            "profit": [10.0, 12.0, 4.0, 5.0],
+        }
+    )
+    effects = _partial_dependence(outcomes, ["network.generator", "wom.contact_prob"], ["profit"], "grid")
+    back = pd.read_parquet(write_table(effects, tmp_path / "effects"))
+    names, numbers = back[back["parameter"] == "network.generator"], back[back["parameter"] == "wom.contact_prob"]
+    assert list(names["category"]) == ["barabasi_albert", "watts_strogatz"] and names["value"].isna().all()
+    assert list(numbers["value"]) == [0.1, 0.2] and numbers["category"].isna().all()
+    assert list(back["mean"]) == [11.0, 4.5, 7.0, 8.5]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +106,12 @@ def write_outputs(result: CalibrationResult, out_dir: str | Path) -> Path:
     out_dir = Path(out_dir)
     p = result.problem
     with atomic_dir(out_dir, "calibrate") as tmp:
-        header = (f"# Fitted by `wom-sim calibrate {p.scenario_path} --target {p.target_path}`: loss "
-                  f"{result.best.loss:.4g} ({len(result.trials)} trials). See fit.md.\n")  # fmt: skip
+        # The command that made it, with the --set overrides whose values the fitted scenario carries (a
+        # `network.n` set for a quick fit is in scenario.yaml too) and the trials and runs actually used.
+        command = shlex.join(["wom-sim", "calibrate", str(p.scenario_path), "--target", str(p.target_path),
+                              *(arg for o in p.overrides for arg in ("--set", o)), "--trials", str(p.spec.trials),
+                              "-r", str(p.spec.replications), "--optimiser", p.spec.optimiser])  # fmt: skip
+        header = f"# Fitted by `{command}`: loss {result.best.loss:.4g} ({len(result.trials)} trials). See fit.md.\n"
         (tmp / "scenario.yaml").write_text(header + scenario_to_yaml(result.fitted), encoding="utf-8")
         (tmp / "fit.md").write_text(report_text(result), encoding="utf-8")
         record = {

@@ -107,18 +107,29 @@ def _optuna_search(problem: Problem, objective: Callable[[dict[str, float]], flo
             seed=sampler_seed(spec.seed), n_startup_trials=min(10, max(2, spec.trials // 4))
         )
     study = optuna.create_study(direction="minimize", sampler=sampler)
+    interrupted = False
 
     def run(trial: Any) -> float:
+        nonlocal interrupted
         values = {}
         for key, b in spec.parameters.items():
             if b.integer:
                 values[key] = float(trial.suggest_int(key, int(math.ceil(b.low)), int(math.floor(b.high)), log=b.log))
             else:
                 values[key] = trial.suggest_float(key, b.low, b.high, log=b.log)
-        loss = objective(values)
+        try:
+            loss = objective(values)
+        except KeyboardInterrupt:
+            # Ctrl-C is the caller's to report: optuna would log this trial as failed, with a traceback. The
+            # study is stopped and thrown away, so the placeholder loss is never seen.
+            interrupted = True
+            study.stop()
+            return math.inf
         return loss if math.isfinite(loss) else 1e12
 
     study.optimize(run, n_trials=spec.trials)
+    if interrupted:
+        raise KeyboardInterrupt
 
 
 def _de_search(problem: Problem, objective: Callable[[dict[str, float]], float]) -> None:

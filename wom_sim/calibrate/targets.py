@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -169,6 +169,7 @@ class Problem:
     spec: CalibrationSpec
     targets: list[Target]
     target_path: Path
+    overrides: list[str] = field(default_factory=list)  # the `--set KEY=VALUE` the scenario was read with
 
 
 def _lookup(data: Any, dotted: str) -> Any:
@@ -247,7 +248,8 @@ def load_problem(
             raise ScenarioError(f"{where}.series: observed series runs to tick {int(ticks.max())} but the scenario "
                                 f"has {scenario.ticks} ticks (0-{scenario.ticks - 1})")  # fmt: skip
         targets.append(Target(name, t, observed * t.multiply, ticks))
-    return Problem(scenario_path, raw, scenario, spec, targets, target_path)
+    sets = [f"{k}={v}" for k, v in overrides.items()] if isinstance(overrides, dict) else list(overrides or [])
+    return Problem(scenario_path, raw, scenario, spec, targets, target_path, sets)
 
 
 def fact_roles(path: Path = FACT_REGISTRY) -> dict[str, str]:

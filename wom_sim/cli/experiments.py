@@ -69,13 +69,21 @@ def _run_study(study, quiet: bool):
     from wom_sim.experiment.executors import Interrupted  # lazy: CLI start-up time
     from wom_sim.experiment.store import StoreWarning  # lazy: CLI start-up time
 
+    caught: list[warnings.WarningMessage] = []
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StoreWarning)
             result = study()
-    except Interrupted as exc:
-        click.echo(f"\n{exc}", err=True)
-        raise SystemExit(EXIT_INTERRUPTED) from None
+    except BaseException as exc:
+        # What the store did before the study stopped (a damaged part set aside, then an error reading another)
+        # is still named: the user must know which part the next run recomputes.
+        for w in caught:
+            if issubclass(w.category, StoreWarning):
+                click.echo(f"warning: {w.message}", err=True)
+        if isinstance(exc, Interrupted):
+            click.echo(f"\n{exc}", err=True)
+            raise SystemExit(EXIT_INTERRUPTED) from None
+        raise
     for note in result.notes + [str(w.message) for w in caught if issubclass(w.category, StoreWarning)]:
         click.echo(f"warning: {note}", err=True)
     if not quiet:
@@ -653,7 +661,10 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
             f"\n{metric}: point means {format_value(metric, means.min())} to {format_value(metric, means.max())}"
             f"; {'lowest' if lower else 'highest'}{' (best)' if judged else ''} at {where}"
         )
-        click.echo(f"  drivers: {text}; replication noise {noise.loc[metric, 'noise_share']:.0%} of the variance")
+        share = noise.loc[metric, "noise_share"]
+        # Not measurable with one replication per point, nor for an outcome that is the same in every run.
+        noisy = f"{share:.0%} of the variance" if pd.notna(share) else "not measured (one replication or no spread)"
+        click.echo(f"  drivers: {text}; replication noise {noisy}")
     if "ST" in sens.columns:
         click.echo("\nSobol indices (95% CI half-widths):")
         order = {m: i for i, m in enumerate(metrics)}
@@ -662,8 +673,9 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
             {
                 "metric": r.metric,
                 "parameter": r.parameter,
-                "S1": f"{r.S1:.3f} ± {r.S1_conf:.3f}",
-                "ST": f"{r.ST:.3f} ± {r.ST_conf:.3f}",
+                # An outcome that is the same at every point has no variance to share out: no index.
+                "S1": f"{r.S1:.3f} ± {r.S1_conf:.3f}" if pd.notna(r.S1) else "-",
+                "ST": f"{r.ST:.3f} ± {r.ST_conf:.3f}" if pd.notna(r.ST) else "-",
             }
             for _, r in sens.iterrows()
         ]
@@ -678,7 +690,8 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
 @cli.command()
 @click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
 @click.option("--out", type=click.Path(dir_okay=False), help="HTML file to write (default: DIR/report.html).")
-@click.option("--force", is_flag=True, help="Overwrite an existing --out file that is not a wom-sim report.")
+@click.option("--force", is_flag=True, help="Overwrite an existing report file (--out, or DIR/report.html) that is not "
+              "a wom-sim report.")  # fmt: skip
 @click.option(
     "--figure-format",
     "figure_format",
@@ -696,15 +709,19 @@ def report(folder, out, force, figure_format, xlsx=False):
     the 95% CI of the profit uplift), the ranking and the profit uplift over time with its payback week; for a run
     what was in force and the spend; for a sweep the best point with its CI, what drives the outcome and how many
     replications the noise calls for; a comparison made with --by adds its changes per group. Then what each arm
-    is (its question, the keys it changes against the base), the details, and the method last. An existing --out
-    file is replaced only when it is an earlier wom-sim report (or with --force).
+    is (its question, the keys it changes against the base), the details, and the method last. An existing
+    report file (--out, or DIR/report.html) is replaced only when it is an earlier wom-sim report (or with --force).
     """
     from wom_sim.report.html import build_report  # lazy: CLI start-up time
 
     if out is not None:
         check_writable_file(out)
-        if Path(out).is_file() and not force and not _is_report(Path(out)):
-            raise ScenarioError(f"--out {out}: exists and is not a wom-sim report; choose another file or add --force")
+    # DIR/report.html may be a file the user put in the folder (a store keeps files it did not write): the same
+    # rule as for --out, so that the default never replaces what wom-sim did not write.
+    target = Path(out) if out is not None else Path(folder) / "report.html"
+    if target.is_file() and not force and not _is_report(target):
+        where = f"--out {out}" if out is not None else str(target)
+        raise ScenarioError(f"{where}: exists and is not a wom-sim report; choose another file (--out) or add --force")
     _need_xlsx(xlsx)
     try:
         click.echo(str(build_report(folder, out, figure_format)))
@@ -714,6 +731,11 @@ def report(folder, out, force, figure_format, xlsx=False):
         raise ScenarioError(f"{folder}: incomplete or damaged wom-sim output ({type(exc).__name__}: {exc})") from None
 
 
+# What the head of each HTML page wom-sim writes says: a folder's report (`wom-sim report`) and an optimisation's
+# budget plan (`wom-sim optimise`, report/optimise.py).
+_REPORT_MARKS = (b"wom-sim report of", b"<title>wom-sim budget plan</title>")
+
+
 def _is_report(path: Path) -> bool:
     """Whether a file is an HTML report wom-sim wrote (its head names it so)."""
     try:
@@ -721,4 +743,4 @@ def _is_report(path: Path) -> bool:
             head = handle.read(65536)
     except OSError:
         return False
-    return head.startswith(b"<!DOCTYPE html>") and b"wom-sim report of" in head
+    return head[:15].lower() == b"<!doctype html>" and any(mark in head for mark in _REPORT_MARKS)

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from wom_sim.cli.common import cli, paired_replications_option, quiet_option, seed_option, set_option, ticks_option
-from wom_sim.cli.experiments import EXIT_INTERRUPTED, _executor, check_outcome_names, executor_options
+from wom_sim.cli.experiments import EXIT_INTERRUPTED, _executor, _is_report, check_outcome_names, executor_options
+from wom_sim.errors import ScenarioError
 
 
 @contextlib.contextmanager
@@ -143,6 +144,9 @@ def optimise(
         spec, sets, trials=trials, replications=replications, check_replications=check_replications
     )
     out_dir = out_dir or f"runs/{plan.name}"
+    page = Path(out_dir) / "report.html"  # written at the end: never over a report.html the user put in the store
+    if page.is_file() and not _is_report(page):
+        raise ScenarioError(f"{page}: exists and is not a wom-sim report; move it or choose another --out")
     with _executor(workers, dask, dask_local, quiet) as executor, _interruptible():
         result = run_optimise(plan, out=out_dir, executor=executor, progress=not quiet)
     if not quiet:

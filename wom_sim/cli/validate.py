@@ -13,6 +13,7 @@ import pandas as pd
 
 from wom_sim.catalogue import ARM_COLOURS
 from wom_sim.cli.common import cli, quiet_option, resolve_scenario_path, set_option, ticks_option
+from wom_sim.cli.experiments import EXIT_INTERRUPTED
 from wom_sim.errors import ScenarioError
 from wom_sim.output import check_writable_file, prepare_out, write_manifest
 from wom_sim.scenario.loading import read_text_file
@@ -207,11 +208,18 @@ def calibrate_command(scenario: str, target: str, out_dir: str | None, trials: i
     if updates:
         problem.spec = problem.spec.model_copy(update=updates)
 
+    done = [0]
+
     def progress(trial: int, loss: float, best: float) -> None:
+        done[0] = trial
         if not quiet:
             click.echo(f"trial {trial}/{problem.spec.trials}: loss {loss:.4g} (best {best:.4g})", err=True)
 
-    result = calibrate(problem, progress)
+    try:
+        result = calibrate(problem, progress)
+    except KeyboardInterrupt:  # Ctrl-C: the outputs are written only at the end, so there is nothing to clean up
+        click.echo(f"\ninterrupted after {done[0]} of {problem.spec.trials} trials: nothing written to {out}", err=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
     if not np.isfinite(result.best.loss):
         raise ScenarioError(
             f"{target}: no trial gave a finite loss (best {result.best.loss}); check the targets and bounds"

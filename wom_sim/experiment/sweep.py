@@ -162,7 +162,10 @@ def _points(outcomes: pd.DataFrame, params: list[str], metrics: list[str]) -> pd
 
 def _partial_dependence(outcomes: pd.DataFrame, params: list[str], metrics: list[str], design: str) -> pd.DataFrame:
     """Mean outcome per value of one parameter, averaged over the others and the replications (grid: per value;
-    sampled designs: per quantile bin, at the bin's mean value). The band is a t-interval over those runs."""
+    sampled designs: per quantile bin, at the bin's mean value). The band is a t-interval over those runs.
+
+    A numeric parameter's value is in `value`; a list of items that are not numbers (network.generator) has its item
+    in `category` (and no `value`), so that each column has one type, as Parquet needs."""
     rows = []
     for param in params:
         column = outcomes[param]
@@ -174,7 +177,7 @@ def _partial_dependence(outcomes: pd.DataFrame, params: list[str], metrics: list
         for metric in metrics:
             grouped = outcomes.assign(_key=keys).groupby("_key", sort=True)
             agg = grouped.agg(
-                value=(param, "first" if not numeric else "mean"),
+                **({"value": (param, "mean")} if numeric else {"category": (param, "first")}),
                 mean=(metric, "mean"),
                 sd=(metric, "std"),
                 n=(metric, "count"),  # runs with a value, as mean and sd (NaN: a payback never reached)
@@ -185,8 +188,10 @@ def _partial_dependence(outcomes: pd.DataFrame, params: list[str], metrics: list
                     parameter=param, metric=metric, ci_low=agg["mean"] - half, ci_high=agg["mean"] + half
                 ).reset_index(drop=True)
             )
-    cols = ["parameter", "metric", "value", "mean", "ci_low", "ci_high", "sd", "n"]
-    return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+    cols = ["parameter", "metric", "value", "category", "mean", "ci_low", "ci_high", "sd", "n"]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(rows, ignore_index=True).reindex(columns=cols).astype({"value": float, "category": object})
 
 
 def _swings(effects: pd.DataFrame) -> pd.DataFrame:

@@ -38,6 +38,7 @@ from pydantic import ConfigDict, Field, ValidationError
 from wom_sim.analysis.outcomes import check_horizon, outcome, outcome_error
 from wom_sim.analysis.verdicts import programme_entries
 from wom_sim.errors import ScenarioError
+from wom_sim.experiment.runner import canonical_hash
 from wom_sim.scenario.loading import (
     MAX_ABS_NUMBER,
     apply_overrides,
@@ -181,6 +182,12 @@ def _parameter(path: Path, key: str, value: Any, spec: SweepSpec, current: Any) 
             raise ScenarioError(f"{where}: empty list of values")
         if spec.design == "sobol":
             raise ScenarioError(f"{where}: sobol needs a numeric range {{low: .., high: ..}}, not a list")
+        seen = [canonical_hash(v) for v in value]
+        if spec.design == "grid" and len(set(seen)) < len(seen):
+            # Each point then runs once (same key) but counts twice in the partial dependence of the other
+            # parameters, weighting their means towards it: almost surely a typo.
+            twice = next(v for i, v in enumerate(value) if seen[i] in seen[:i])
+            raise ScenarioError(f"{where}: {twice!r} is listed twice; a grid takes each value once")
         return Parameter(key, values=value)
     if not isinstance(value, dict):
         raise ScenarioError(f"{where}: give a list of values or a range {{low: .., high: ..}} (got {value!r})")

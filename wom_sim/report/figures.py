@@ -461,14 +461,20 @@ def heatmap_figure(points: pd.DataFrame, params: list[str], metrics: list[str], 
         ax.set_ylabel(y)
         ax.set_title(f"{outcome_label(outcome, unit)}: mean", fontsize=9)
         bar = fig.colorbar(image, ax=ax, shrink=0.8)
-        bar.set_label(axis_label(outcome, "mean", currency), fontsize=8)
-        format_axis(bar.ax, outcome, currency)
+        bar.set_label(_outcome_text(outcome, "mean", currency), fontsize=8)
+        _outcome_axis(bar.ax, outcome, currency)
     return fig
 
 
 def _scale_of(name: str) -> str | None:
     entry = CATALOGUE.get(name.split(":")[-1])
     return entry.scale if entry is not None else None
+
+
+def _outcome_text(name: str, text: str, currency: str | None, difference: bool = False) -> str:
+    """`text` with the unit of outcome `name` when it is a catalogue metric's; a payback, ROI or damage has no
+    catalogue entry, so its text stays as it is."""
+    return axis_label(name, text, currency, difference) if name.split(":")[-1] in CATALOGUE else text
 
 
 def _outcome_axis(ax: Axes, name: str, currency: str | None) -> None:
@@ -487,17 +493,16 @@ def partial_dependence_figure(effects: pd.DataFrame, unit: str = "tick", currenc
                       panel=(4.2, 3.0))  # fmt: skip
     for ax, (outcome, param) in zip(axes, pairs, strict=True):
         part = effects[(effects["parameter"] == param) & (effects["metric"] == outcome)]
-        if pd.api.types.is_numeric_dtype(part["value"]):
+        if part["category"].isna().all():  # a numeric parameter (a list of items has them in `category`)
             _band(ax, part.rename(columns={"value": "t"}).sort_values("t"), ARM_COLOURS[0], None)
             ax.plot(part["value"], part["mean"], "o", color=ARM_COLOURS[0], ms=3)
         else:
-            ax.errorbar(part["value"].astype(str), part["mean"],
+            ax.errorbar(part["category"].astype(str), part["mean"],
                         yerr=[part["mean"] - part["ci_low"], part["ci_high"] - part["mean"]], fmt="o",
                         color=ARM_COLOURS[0])  # fmt: skip
         ax.set_xlabel(param, fontsize=8)
         label = outcome_label(outcome, unit)
-        ax.set_ylabel(axis_label(outcome, label, currency) if outcome.split(":")[-1] in CATALOGUE else label,
-                      fontsize=8)  # fmt: skip
+        ax.set_ylabel(_outcome_text(outcome, label, currency), fontsize=8)
         _plain(ax)
         _outcome_axis(ax, outcome, currency)
         ax.grid(alpha=0.3)
@@ -523,8 +528,7 @@ def sensitivity_figure(sensitivity: pd.DataFrame, unit: str = "tick", currency: 
             ax.legend(fontsize=7, loc="lower right")
         else:
             ax.barh(y, part["swing"], 0.6, color=ARM_COLOURS[0])
-            ax.set_xlabel(axis_label(outcome, "swing of the mean over the range", currency, difference=True)
-                          if outcome.split(":")[-1] in CATALOGUE else "swing of the mean over the range",
+            ax.set_xlabel(_outcome_text(outcome, "swing of the mean over the range", currency, difference=True),
                           fontsize=8)  # fmt: skip
             if outcome.split(":")[-1] in CATALOGUE:
                 format_axis(ax, outcome, currency, axis="x", difference=_scale_of(outcome) == "percent")
