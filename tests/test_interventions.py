@@ -307,6 +307,25 @@ def test_referral_reward_raises_wom_share_and_pays_per_referred_adopter():
         assert m["new_referral"][:40].sum() > 0 and base["new_referral"].sum() == 0
 
 
+def test_two_referral_rewards_each_pay_only_their_own_referrals():
+    # Two programmes tag messages: one after the other, or both at once for disjoint segments. Each referred
+    # adopter is paid once, by the programme whose customer referred them, not by every programme that ever ran.
+    later = [{"kind": "referral_reward", "name": "first", "schedule": {"until": 19}},
+             {"kind": "referral_reward", "name": "second", "schedule": {"from": 30, "until": 49}}]  # fmt: skip
+    disjoint = [{"kind": "referral_reward", "name": "first", "target": {"segment": "collectivist"}},
+                {"kind": "referral_reward", "name": "second", "target": {"segment": "individualist"}}]  # fmt: skip
+    for entries in (later, disjoint):
+        res = simulate(make(entries, n=1500), seed=4)
+        first, second, referrals = cost(res, "first"), cost(res, "second"), res.metrics["new_referral"]
+        assert first.sum() > 0 and second.sum() > 0
+        assert np.allclose(first + second, 20.0 * referrals)
+    # The second campaign's referrals are its own: from tick 30 the first pays only for the odd prospect it
+    # referred before tick 20 who adopts late (it paid for all of the second's before).
+    res = simulate(make(later, n=1500), seed=4)
+    late = res.metrics["t"] >= 30
+    assert cost(res, "first")[late].sum() < 0.1 * cost(res, "second")[late].sum()
+
+
 def test_loyalty_program_raises_repurchase_and_books_its_formula():
     loyal = {"kind": "loyalty_program", "cost_per_member": 0.5, "reward_share": 0.03}
     for base, res in paired([loyal]):
