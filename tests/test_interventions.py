@@ -351,6 +351,37 @@ def test_loyalty_memberships_end_with_the_programme():
     assert not model.population.member.any()
 
 
+def test_two_loyalty_programmes_each_count_and_release_only_their_members():
+    # One programme per segment, the first ending at tick 9: each pays for its own members only, and when the
+    # first ends its members leave while the second's stay (before, both paid for every member and the first's
+    # end emptied the second).
+    two = [
+        {
+            "kind": "loyalty_program",
+            "name": "first",
+            "target": {"segment": "collectivist"},
+            "enrol_rate": 1.0,
+            "schedule": {"until": 9},
+        },
+        {"kind": "loyalty_program", "name": "second", "target": {"segment": "individualist"}, "enrol_rate": 1.0},
+    ]
+    model, step = stepped(make(two, n=400))
+    first, second = model.interventions
+    code = {seg.name: i for i, seg in enumerate(model.wom_scenario.population.segments)}
+    for t in range(12):
+        step()
+        pop, st = model.population, model.last_tick
+        for iv, segment in ((first, "collectivist"), (second, "individualist")):
+            own = pop.member & (pop.segment == code[segment]) if iv.on_air else np.zeros(pop.n, dtype=bool)
+            bought = (st.adopted | st.repurchased | st.won_back) & own
+            expected = 0.5 * own.sum() + 0.03 * pop.spend[bought].sum() * model.last_levers.price
+            assert model.rows[-1].get(f"cost_{iv.name}", 0.0) == pytest.approx(expected, rel=1e-12)
+        if t == 9:
+            held = pop.member & (pop.segment == code["individualist"])
+    assert not (pop.member & (pop.segment == code["collectivist"])).any()
+    assert held.any() and (pop.member >= (held & (pop.status == CUSTOMER))).all()
+
+
 def test_community_raises_loyalty_and_costs_per_tick():
     com = {"kind": "community", "uptake": 0.5, "join_rate": 0.2, "cost_per_tick": 250, "cost_per_member": 0}
     for base, res in paired([com]):

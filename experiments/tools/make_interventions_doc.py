@@ -130,7 +130,8 @@ came while it ran.""",
 air every willing customer with at least `min_purchases` purchases joins with probability `enrol_rate` and gets
 `pop.member`. Members repurchase with `purchase.repurchase.member` extra log-odds (step 5) and gain attachment
 `loyalty.attachment.member_gain` per tick (step 7), which raises loyalty and lowers churn. Customers who churn
-leave the programme; when the programme ends (its first tick off air) everyone leaves it.""",
+leave the programme; when the programme ends (its first tick off air) its members leave it. Each programme
+counts, pays for and lets go of its own members (two programmes, e.g. one per segment, share `pop.member`).""",
         cost="`cost_per_member` x members each tick on air, plus `reward_share` x revenue of members' purchases that tick.",
         example="""  - kind: loyalty_program
     min_purchases: 2
@@ -144,7 +145,8 @@ leave the programme; when the programme ends (its first tick off air) everyone l
 loyalty-WOM report) and gain attachment `loyalty.attachment.engaged_gain`. On top, each tick their loyalty is multiplied
 by a factor g with (1 + g) = (1 - lambda / (1 + 0.03 k)) / (1 - lambda) (lambda = `loyalty.rate`, k =
 `interactions_per_tick`, 0.03 = `loyalty_per_interaction`), which makes their steady-state loyalty exactly
-L* (1 + 0.03 k): +3% per weekly interaction (loyalty-WOM report). Everyone leaves when the community closes.""",
+L* (1 + 0.03 k): +3% per weekly interaction (loyalty-WOM report). Its members leave when the community closes
+(each community counts and scales its own members).""",
         cost="`cost_per_tick` + `cost_per_member` x engaged customers, each tick on air.",
         example="""  - kind: community
     schedule: {from: 13}
