@@ -606,6 +606,21 @@ def test_random_crisis_frequency():
     assert never.context.shared["crisis"].current is None and never.context.shared["crisis"].history == []
 
 
+def test_listed_crises_all_happen_answered_or_not():
+    # Crises listed in `at` are what-ifs written down: both happen whether or not the first is answered. The
+    # unanswered first one stays open for an answer for 26 ticks, and the second was skipped, so the arm without
+    # an answer faced one crisis and the arm with one faced two.
+    crises = {"kind": "crisis", "at": [20, 35], "severity": 0.6}
+    for response in ([], [{"kind": "crisis_response", "delay": 0}]):
+        model = WomModel(make(response, [crises], n=600, ticks=50), seed=1)
+        model.run()
+        state = model.context.shared["crisis"]
+        crises_seen = state.history + ([state.current] if state.current is not None else [])
+        past = [(c.started, c.surfaced) for c in crises_seen]
+        assert past == [(19, 20), (34, 35)]
+        assert state.history[0].ended <= 34
+
+
 def test_response_without_a_crisis_does_nothing():
     res = treat_run([HANDLED], 1, ticks=20)
     assert cost(res, "crisis_response").sum() == 0
