@@ -431,6 +431,12 @@ interventions:
   - `churned`: an ex-customer who has not come back;
   - customers who are none of new, loyal and at risk (established, loyalty below the threshold) match no state.
 
+  A kind acts on some states only, and a target naming another is refused on load (it would reach nobody while
+  its spend is booked): `advertising` reaches only `prospect` (ads reach people who never bought, so a win-back
+  ad to the churned does nothing); `referral_reward`, `personalised_marketing`, `loyalty_program`, `community`,
+  `churn_prevention`, `crisis`, `omnichannel` and `mobile_experience` act on customers only (`new`, `loyal`,
+  `at_risk`).
+
 {target_table}
 
 What a target restricts, per kind (the others act on everyone through a global lever: a price, the quality, the
