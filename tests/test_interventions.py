@@ -621,6 +621,17 @@ def test_listed_crises_all_happen_answered_or_not():
         assert state.history[0].ended <= 34
 
 
+def test_a_listed_crisis_whose_precursor_is_off_air_still_surfaces():
+    # `at: 30` with `schedule: {from: 30}`: the precursor tick 29 is off air; the crisis surfaced never (it could
+    # only begin on its precursor tick). Now it begins on its first tick on air, with a shorter precursor.
+    crisis = {"kind": "crisis", "at": 30, "schedule": {"from": 30}}
+    model = WomModel(make(events=[crisis], n=400, ticks=35), seed=1)
+    model.run()
+    state = model.context.shared["crisis"]
+    began = state.history + ([state.current] if state.current is not None else [])
+    assert [(c.started, c.surfaced) for c in began] == [(30, 30)]
+
+
 def test_response_without_a_crisis_does_nothing():
     res = treat_run([HANDLED], 1, ticks=20)
     assert cost(res, "crisis_response").sum() == 0

@@ -216,7 +216,8 @@ spend x price, cost of goods unchanged). A cut below `brand.price` also erodes t
     ),
     "crisis": dict(
         what="""An event. With `at`, a crisis surfaces at each listed tick (one at a time: a listed crisis closes one still
-running, e.g. one left open for a late answer, so answered or not every listed crisis happens); without it, each
+running, e.g. one left open for a late answer, so answered or not every listed crisis happens; one whose precursor
+tick is off air begins on its first tick on air before it surfaces); without it, each
 tick on air with no crisis running one begins with probability 1 - (1 - `probability_per_year`)^(1/`ticks_per_year`) (30% a
 year, crisis report). A crisis that begins at tick s - `precursor_lead` picks the affected customers (share
 `affected_share`); the **precursor**: half of them (`precursor_share`) post negatively until it surfaces at s

@@ -117,13 +117,16 @@ class CrisisEvent(Intervention):
         self.state = crisis_state(ctx)
         at = self.params.at
         self.at = [] if at is None else sorted(at if isinstance(at, list) else [at])
+        self.begun: set[int] = set()  # the listed ticks whose crisis has begun
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p, running = self.params, self.state.current
         surface = None
         for a in self.at:
-            if t == max(a - p.precursor_lead, 0) and a >= t:
+            # Due from its precursor tick on: a schedule that starts later shortens the precursor, never skips it.
+            if max(a - p.precursor_lead, 0) <= t <= a and a not in self.begun:
                 surface = a
+                break
         if surface is not None and running is not None and running.surfaced < t:
             # A listed crisis happens as written: it closes the one still running (left open for a late answer, or
             # still venting), so an arm that answers its crises does not face more of them than one that does not.
@@ -136,6 +139,7 @@ class CrisisEvent(Intervention):
                 surface = t + p.precursor_lead
         if surface is not None:
             self._begin(ctx, t, surface)
+            self.begun.add(surface)
         self._play(ctx, lev, t)
 
     def idle(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
