@@ -11,6 +11,7 @@ import pytest
 
 from wom_sim.catalogue import metric
 from wom_sim.errors import ScenarioError
+from wom_sim.scenario.catalogue import bundled_path
 from wom_sim.scenario.loading import build_scenario
 from wom_sim.sim.model import WomModel
 from wom_sim.sim.population import CUSTOMER
@@ -103,6 +104,16 @@ def test_matching_a_rival_price_cut_with_a_trigger():
     assert list(frame["rival_undercut_ticks"].iloc[4:8]) == [0, 1, 2, 0]
     assert frame["rival_price_ratio"].iloc[6] == pytest.approx(0.8)
     assert frame["rival_price_ratio"].iloc[7] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_bundled_fast_answer_to_a_rival_crisis_fires_in_the_crisis(seed: int):
+    # competitor_crisis_fast's ad burst answers acme's crisis of weeks 30-37; its trigger once read acme's share
+    # of negative voice, which passes a half in the launch weeks when acme has few messages, so the one burst
+    # went out in weeks 2-8 and the crisis got none.
+    model = WomModel(bundled_path("competitor_crisis_fast"), overrides={"network.n": 1500, "ticks": 45}, seed=seed)
+    ads = next(iv for iv in model.run().interventions if iv.name == "conquest_ads")
+    assert 30 < ads.on_air_ticks[0] <= 35 and len(ads.on_air_ticks) == 8
 
 
 @pytest.mark.parametrize(

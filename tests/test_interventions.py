@@ -307,6 +307,25 @@ def test_referral_reward_raises_wom_share_and_pays_per_referred_adopter():
         assert m["new_referral"][:40].sum() > 0 and base["new_referral"].sum() == 0
 
 
+def test_two_referral_rewards_each_pay_only_their_own_referrals():
+    # Two programmes tag messages: one after the other, or both at once for disjoint segments. Each referred
+    # adopter is paid once, by the programme whose customer referred them, not by every programme that ever ran.
+    later = [{"kind": "referral_reward", "name": "first", "schedule": {"until": 19}},
+             {"kind": "referral_reward", "name": "second", "schedule": {"from": 30, "until": 49}}]  # fmt: skip
+    disjoint = [{"kind": "referral_reward", "name": "first", "target": {"segment": "collectivist"}},
+                {"kind": "referral_reward", "name": "second", "target": {"segment": "individualist"}}]  # fmt: skip
+    for entries in (later, disjoint):
+        res = simulate(make(entries, n=1500), seed=4)
+        first, second, referrals = cost(res, "first"), cost(res, "second"), res.metrics["new_referral"]
+        assert first.sum() > 0 and second.sum() > 0
+        assert np.allclose(first + second, 20.0 * referrals)
+    # The second campaign's referrals are its own: from tick 30 the first pays only for the odd prospect it
+    # referred before tick 20 who adopts late (it paid for all of the second's before).
+    res = simulate(make(later, n=1500), seed=4)
+    late = res.metrics["t"] >= 30
+    assert cost(res, "first")[late].sum() < 0.1 * cost(res, "second")[late].sum()
+
+
 def test_loyalty_program_raises_repurchase_and_books_its_formula():
     loyal = {"kind": "loyalty_program", "cost_per_member": 0.5, "reward_share": 0.03}
     for base, res in paired([loyal]):
@@ -330,6 +349,37 @@ def test_loyalty_memberships_end_with_the_programme():
     assert model.population.member.any()
     step()
     assert not model.population.member.any()
+
+
+def test_two_loyalty_programmes_each_count_and_release_only_their_members():
+    # One programme per segment, the first ending at tick 9: each pays for its own members only, and when the
+    # first ends its members leave while the second's stay (before, both paid for every member and the first's
+    # end emptied the second).
+    two = [
+        {
+            "kind": "loyalty_program",
+            "name": "first",
+            "target": {"segment": "collectivist"},
+            "enrol_rate": 1.0,
+            "schedule": {"until": 9},
+        },
+        {"kind": "loyalty_program", "name": "second", "target": {"segment": "individualist"}, "enrol_rate": 1.0},
+    ]
+    model, step = stepped(make(two, n=400))
+    first, second = model.interventions
+    code = {seg.name: i for i, seg in enumerate(model.wom_scenario.population.segments)}
+    for t in range(12):
+        step()
+        pop, st = model.population, model.last_tick
+        for iv, segment in ((first, "collectivist"), (second, "individualist")):
+            own = pop.member & (pop.segment == code[segment]) if iv.on_air else np.zeros(pop.n, dtype=bool)
+            bought = (st.adopted | st.repurchased | st.won_back) & own
+            expected = 0.5 * own.sum() + 0.03 * pop.spend[bought].sum() * model.last_levers.price
+            assert model.rows[-1].get(f"cost_{iv.name}", 0.0) == pytest.approx(expected, rel=1e-12)
+        if t == 9:
+            held = pop.member & (pop.segment == code["individualist"])
+    assert not (pop.member & (pop.segment == code["collectivist"])).any()
+    assert held.any() and (pop.member >= (held & (pop.status == CUSTOMER))).all()
 
 
 def test_community_raises_loyalty_and_costs_per_tick():
@@ -554,6 +604,32 @@ def test_random_crisis_frequency():
     never = WomModel(make(events=[{"kind": "crisis", "probability_per_year": 0.0}], n=100, ticks=3), seed=1)
     never.run()
     assert never.context.shared["crisis"].current is None and never.context.shared["crisis"].history == []
+
+
+def test_listed_crises_all_happen_answered_or_not():
+    # Crises listed in `at` are what-ifs written down: both happen whether or not the first is answered. The
+    # unanswered first one stays open for an answer for 26 ticks, and the second was skipped, so the arm without
+    # an answer faced one crisis and the arm with one faced two.
+    crises = {"kind": "crisis", "at": [20, 35], "severity": 0.6}
+    for response in ([], [{"kind": "crisis_response", "delay": 0}]):
+        model = WomModel(make(response, [crises], n=600, ticks=50), seed=1)
+        model.run()
+        state = model.context.shared["crisis"]
+        crises_seen = state.history + ([state.current] if state.current is not None else [])
+        past = [(c.started, c.surfaced) for c in crises_seen]
+        assert past == [(19, 20), (34, 35)]
+        assert state.history[0].ended <= 34
+
+
+def test_a_listed_crisis_whose_precursor_is_off_air_still_surfaces():
+    # `at: 30` with `schedule: {from: 30}`: the precursor tick 29 is off air; the crisis surfaced never (it could
+    # only begin on its precursor tick). Now it begins on its first tick on air, with a shorter precursor.
+    crisis = {"kind": "crisis", "at": 30, "schedule": {"from": 30}}
+    model = WomModel(make(events=[crisis], n=400, ticks=35), seed=1)
+    model.run()
+    state = model.context.shared["crisis"]
+    began = state.history + ([state.current] if state.current is not None else [])
+    assert [(c.started, c.surfaced) for c in began] == [(30, 30)]
 
 
 def test_response_without_a_crisis_does_nothing():

@@ -59,6 +59,25 @@ def test_bad_target_is_one_clear_scenario_error(target, expected):
         assert part in message, message
 
 
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ({"kind": "advertising", "target": {"lifecycle": "churned"}}, "kind 'advertising' reaches people who never "
+                                                                        "bought (as always-on ads do), so churned"),
+        ({"kind": "personalised_marketing", "target": {"lifecycle": ["prospect", "loyal"]}}, "so prospect would"),
+        ({"kind": "churn_prevention", "target": {"lifecycle": "churned"}}, "(allowed: new, loyal, at_risk)"),
+    ],
+)  # fmt: skip
+def test_a_lifecycle_target_the_kind_cannot_reach_is_refused(entry, expected):
+    # A win-back ad (ads reach only people who never bought) or an offer to prospects reached nobody: the spend was
+    # booked and nothing happened. It is one line on load instead.
+    with pytest.raises(ScenarioError) as err:
+        make([entry], n=300)
+    message = str(err.value)
+    assert "interventions[0]: target.lifecycle: " in message and expected in message and "\n" not in message
+    make([{**entry, "target": {"lifecycle": "prospect" if entry["kind"] == "advertising" else "loyal"}}], n=300)
+
+
 def test_a_target_on_a_global_kind_is_refused_naming_the_kinds_that_accept_it():
     accepting = [kind for kind, model in KINDS.items() if model.targetable]
     assert {"referral_reward", "personalised_marketing", "churn_prevention", "loyalty_program"} <= set(accepting)

@@ -130,7 +130,8 @@ came while it ran.""",
 air every willing customer with at least `min_purchases` purchases joins with probability `enrol_rate` and gets
 `pop.member`. Members repurchase with `purchase.repurchase.member` extra log-odds (step 5) and gain attachment
 `loyalty.attachment.member_gain` per tick (step 7), which raises loyalty and lowers churn. Customers who churn
-leave the programme; when the programme ends (its first tick off air) everyone leaves it.""",
+leave the programme; when the programme ends (its first tick off air) its members leave it. Each programme
+counts, pays for and lets go of its own members (two programmes, e.g. one per segment, share `pop.member`).""",
         cost="`cost_per_member` x members each tick on air, plus `reward_share` x revenue of members' purchases that tick.",
         example="""  - kind: loyalty_program
     min_purchases: 2
@@ -144,7 +145,8 @@ leave the programme; when the programme ends (its first tick off air) everyone l
 loyalty-WOM report) and gain attachment `loyalty.attachment.engaged_gain`. On top, each tick their loyalty is multiplied
 by a factor g with (1 + g) = (1 - lambda / (1 + 0.03 k)) / (1 - lambda) (lambda = `loyalty.rate`, k =
 `interactions_per_tick`, 0.03 = `loyalty_per_interaction`), which makes their steady-state loyalty exactly
-L* (1 + 0.03 k): +3% per weekly interaction (loyalty-WOM report). Everyone leaves when the community closes.""",
+L* (1 + 0.03 k): +3% per weekly interaction (loyalty-WOM report). Its members leave when the community closes
+(each community counts and scales its own members).""",
         cost="`cost_per_tick` + `cost_per_member` x engaged customers, each tick on air.",
         example="""  - kind: community
     schedule: {from: 13}
@@ -213,8 +215,10 @@ spend x price, cost of goods unchanged). A cut below `brand.price` also erodes t
     price: 0.8""",
     ),
     "crisis": dict(
-        what="""An event. With `at`, a crisis surfaces at each listed tick (one at a time); without it, each tick on air with
-no crisis running one begins with probability 1 - (1 - `probability_per_year`)^(1/`ticks_per_year`) (30% a
+        what="""An event. With `at`, a crisis surfaces at each listed tick (one at a time: a listed crisis closes one still
+running, e.g. one left open for a late answer, so answered or not every listed crisis happens; one whose precursor
+tick is off air begins on its first tick on air before it surfaces); without it, each
+tick on air with no crisis running one begins with probability 1 - (1 - `probability_per_year`)^(1/`ticks_per_year`) (30% a
 year, crisis report). A crisis that begins at tick s - `precursor_lead` picks the affected customers (share
 `affected_share`); the **precursor**: half of them (`precursor_share`) post negatively until it surfaces at s
 (negative reviews spike about a week before, crisis report). **At s**: the brand falls to its pre-crisis level less
@@ -427,6 +431,12 @@ interventions:
   - `loyal`: a customer, neither at risk nor new, with loyalty L >= `loyal_loyalty`;
   - `churned`: an ex-customer who has not come back;
   - customers who are none of new, loyal and at risk (established, loyalty below the threshold) match no state.
+
+  A kind acts on some states only, and a target naming another is refused on load (it would reach nobody while
+  its spend is booked): `advertising` reaches only `prospect` (ads reach people who never bought, so a win-back
+  ad to the churned does nothing); `referral_reward`, `personalised_marketing`, `loyalty_program`, `community`,
+  `churn_prevention`, `crisis`, `omnichannel` and `mobile_experience` act on customers only (`new`, `loyal`,
+  `at_risk`).
 
 {target_table}
 

@@ -88,6 +88,7 @@ class Trigger(Spec):
 
 # The lifecycle states a `target` may name (docs/interventions.md, Targeting; wom_sim/sim/interventions/targeting.py).
 LIFECYCLE = ("prospect", "new", "loyal", "at_risk", "churned")
+CUSTOMER_STATES = ("new", "loyal", "at_risk")  # the states of people who are customers now
 Lifecycle = Literal["prospect", "new", "loyal", "at_risk", "churned"]
 
 
@@ -182,6 +183,10 @@ class InterventionSpec(Spec):
     """
 
     targetable: ClassVar[str] = ""
+    # The lifecycle states the kind acts on (ads reach only people who never bought; offers, programmes and crises
+    # only customers): a target naming another state reaches nobody, so the scenario refuses it.
+    reaches: ClassVar[tuple[str, ...]] = LIFECYCLE
+    reaches_why: ClassVar[str] = ""
     kind: str = kind_field()
     name: str | None = param(
         None, "name of the entry; its cost column is cost_<name>; none = the kind (repeats get _2, _3)", "-",
@@ -226,6 +231,12 @@ class InterventionSpec(Spec):
         if self.target is not None and not type(self).targetable:
             allowed = ", ".join(kind_of(m) for m in KINDS.values() if m.targetable)
             raise ValueError(f"target: kind {self.kind!r} acts on everyone (kinds that accept target: {allowed})")
+        unreached = [s for s in (self.target.states() if self.target is not None else []) if s not in self.reaches]
+        if unreached:
+            raise ValueError(
+                f"target.lifecycle: kind {self.kind!r} {self.reaches_why}, so {', '.join(unreached)} would reach "
+                f"nobody (allowed: {', '.join(self.reaches)})"
+            )
         return self
 
 
@@ -235,6 +246,9 @@ COMMON_KEYS = frozenset(InterventionSpec.model_fields)
 # --------------------------------------------------------------------------------------------- acquisition levers
 class AdvertisingParams(InterventionSpec):
     """`advertising`: an advertising campaign on top of always-on marketing."""
+
+    reaches = ("prospect",)
+    reaches_why = "reaches people who never bought (as always-on ads do)"
 
     targetable = (
         "who the extra reach and the claim reach (always-on advertising still reaches everyone; brand_lift is not "
@@ -339,6 +353,9 @@ class KolCampaignParams(InterventionSpec):
 class ReferralRewardParams(InterventionSpec):
     """`referral_reward`: a reward per successful referral."""
 
+    reaches = CUSTOMER_STATES
+    reaches_why = "rewards the referrals of customers"
+
     targetable = "the customers whose referrals are rewarded (they talk more, their messages carry the tag)"
     kind: Literal["referral_reward"] = kind_field()
     sender_reward: float = param(
@@ -391,6 +408,9 @@ class PriceChangeParams(InterventionSpec):
 
 class PersonalisedMarketingParams(InterventionSpec):
     """`personalised_marketing`: personalised offers to a share of customers each tick."""
+
+    reaches = CUSTOMER_STATES
+    reaches_why = "makes its offers to customers"
 
     targetable = "the customers who may get an offer (`share` of them each tick)"
     kind: Literal["personalised_marketing"] = kind_field()
@@ -456,6 +476,9 @@ class FakeReviewsParams(InterventionSpec):
 class LoyaltyProgramParams(InterventionSpec):
     """`loyalty_program`: a loyalty programme."""
 
+    reaches = CUSTOMER_STATES
+    reaches_why = "enrols customers"
+
     targetable = "who may join (members already in stay while they are customers)"
     kind: Literal["loyalty_program"] = kind_field()
     uptake: float = param(0.6, "share of eligible customers who ever join", "share", "assumption", ge=0, le=1)
@@ -476,6 +499,9 @@ class LoyaltyProgramParams(InterventionSpec):
 
 class CommunityParams(InterventionSpec):
     """`community`: a brand community."""
+
+    reaches = CUSTOMER_STATES
+    reaches_why = "engages customers"
 
     targetable = "who may join (engaged customers already in stay while they are customers)"
     kind: Literal["community"] = kind_field()
@@ -502,6 +528,9 @@ class CommunityParams(InterventionSpec):
 
 class ChurnPreventionParams(InterventionSpec):
     """`churn_prevention`: churn early warning."""
+
+    reaches = CUSTOMER_STATES
+    reaches_why = "flags customers"
 
     targetable = "who may be flagged and get an offer (the at-risk ranking stays over all customers)"
     kind: Literal["churn_prevention"] = kind_field()
@@ -598,6 +627,9 @@ class ServiceRecoveryParams(InterventionSpec):
 # --------------------------------------------------------------------------- crises and the company's response
 class CrisisParams(InterventionSpec):
     """`crisis`: a product crisis or scandal."""
+
+    reaches = CUSTOMER_STATES
+    reaches_why = "affects customers"
 
     targetable = "the customers who may be affected (`affected_share` of them)"
     kind: Literal["crisis"] = kind_field()
@@ -901,6 +933,9 @@ class CrisisReflectionParams(InterventionSpec):
 class OmnichannelParams(InterventionSpec):
     """`omnichannel`: integrated service across channels; a share of customers becomes cross-channel."""
 
+    reaches = CUSTOMER_STATES
+    reaches_why = "serves customers"
+
     targetable = (
         "which cross-channel customers get the integrated service (`share` is drawn among everyone, so among the "
         "target too; the others keep today's service, loyalty and cost to serve)"
@@ -957,6 +992,9 @@ class SocialContentParams(InterventionSpec):
 
 class MobileExperienceParams(InterventionSpec):
     """`mobile_experience`: a better app: its rating rises, app users churn less."""
+
+    reaches = CUSTOMER_STATES
+    reaches_why = "cuts the churn of customers"
 
     targetable = (
         "which app users' churn falls (one platform's users as a segment, say; `app_share` is drawn among "

@@ -117,20 +117,29 @@ class CrisisEvent(Intervention):
         self.state = crisis_state(ctx)
         at = self.params.at
         self.at = [] if at is None else sorted(at if isinstance(at, list) else [at])
+        self.begun: set[int] = set()  # the listed ticks whose crisis has begun
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
-        p = self.params
-        if self.state.current is None:
+        p, running = self.params, self.state.current
+        surface = None
+        for a in self.at:
+            # Due from its precursor tick on: a schedule that starts later shortens the precursor, never skips it.
+            if max(a - p.precursor_lead, 0) <= t <= a and a not in self.begun:
+                surface = a
+                break
+        if surface is not None and running is not None and running.surfaced < t:
+            # A listed crisis happens as written: it closes the one still running (left open for a late answer, or
+            # still venting), so an arm that answers its crises does not face more of them than one that does not.
+            self._close(t)
+        elif running is not None:
             surface = None
-            for a in self.at:
-                if t == max(a - p.precursor_lead, 0) and a >= t:
-                    surface = a
-            if not self.at:
-                chance = self.chance()
-                if self.uniforms(ctx, t, 1)[0] < chance:
-                    surface = t + p.precursor_lead
-            if surface is not None:
-                self._begin(ctx, t, surface)
+        elif not self.at:
+            chance = self.chance()
+            if self.uniforms(ctx, t, 1)[0] < chance:
+                surface = t + p.precursor_lead
+        if surface is not None:
+            self._begin(ctx, t, surface)
+            self.begun.add(surface)
         self._play(ctx, lev, t)
 
     def idle(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
@@ -192,9 +201,14 @@ class CrisisEvent(Intervention):
         settled = c.resolved(t + 1) or c.escalated >= c.cap(t + 1, p.mishandled_factor) - 1e-12
         answered = c.responded is not None or t >= c.surfaced + p.open_ticks
         if not venting and t >= c.fixed_at and settled and answered:
-            c.ended = t
-            self.state.history.append(c)
-            self.state.current = None
+            self._close(t)
+
+    def _close(self, t: int) -> None:
+        """The running crisis ends at tick t and joins the past ones."""
+        c = self.state.current
+        c.ended = t
+        self.state.history.append(c)
+        self.state.current = None
 
 
 # --------------------------------------------------------------------------------------------- the response

@@ -152,9 +152,14 @@ class ReferralReward(Intervention):
 
     def setup(self, ctx: InterventionContext) -> None:
         self.referrals = 0
+        self.senders: np.ndarray | None = None  # whose messages it tags this tick (None: every customer's)
+        # Whose latest referral touch came from this programme's senders while it was on air: another referral
+        # programme (a second target, a later campaign) tags messages too, and its referrals are not this one's.
+        self.credited = np.zeros(ctx.n, dtype=bool)
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p, senders = self.params, self.target_mask(ctx, t)
+        self.senders = senders
         if senders is None:
             lev.talk_multiplier *= 1.0 + p.talk_uplift
             lev.referral_senders = None  # every customer's messages carry the tag
@@ -171,9 +176,17 @@ class ReferralReward(Intervention):
     def settle(self, ctx: InterventionContext, lev: Levers, st: TickState) -> None:
         if not self.on_air_ticks:
             return
-        # A successful referral: a prospect adopting this tick whose last touch was a referral-tagged message, also
-        # after the programme ended (only the programme tags messages, so every such adopter was referred by it).
-        n = int(np.count_nonzero(st.adopted & (ctx.population.acquired_by == REFERRAL)))
+        # This tick's referral touches: the programme's own if it is on air and the referrer is one of its senders.
+        referrer = st.referrer
+        touched = referrer >= 0
+        if self.on_air:
+            mine = touched if self.senders is None else touched & self.senders[np.maximum(referrer, 0)]
+            self.credited[touched] = mine[touched]
+        else:
+            self.credited[touched] = False
+        # A successful referral: a prospect adopting this tick whose last touch was a referral-tagged message from
+        # this programme, also after the programme ended if the referral came while it ran.
+        n = int(np.count_nonzero(st.adopted & (ctx.population.acquired_by == REFERRAL) & self.credited))
         self.referrals += n
         lev.add_cost(self.name, n * (self.params.sender_reward + self.params.receiver_reward))
 

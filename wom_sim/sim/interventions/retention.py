@@ -33,20 +33,26 @@ class _Enrolment(Intervention):
 
     def setup(self, ctx: InterventionContext) -> None:
         self.affinity = self.uniforms(ctx, -1, ctx.n)
+        # Its own members: the population flag is shared by every programme of the kind (two loyalty programmes for
+        # two segments), so each counts, pays for and lets go of only the people it enrolled.
+        self.members = np.zeros(ctx.n, dtype=bool)
 
     def enrol(self, ctx: InterventionContext, t: int, uptake: float, rate: float, eligible: np.ndarray) -> np.ndarray:
-        """Request this tick's joins and leaves and return the flag as it will be after them (customers only)."""
+        """Request this tick's joins and leaves and return the programme's own members after them (customers only)."""
         pop = ctx.population
         flag = getattr(pop, self.flag)
         customers = pop.status == CUSTOMER
         joins = customers & eligible & ~flag & (self.affinity < uptake) & (self.uniforms(ctx, t, pop.n) < rate)
         ctx.request(Join(self.flag, joins))
         ctx.request(Leave(self.flag, ~customers))  # churned people leave the programme
-        return (flag | joins) & customers
+        # A member another programme's end took the flag from (both enrolled them in one tick) is out of this one too.
+        self.members = ((self.members & flag) | joins) & customers
+        return self.members
 
     def idle(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
-        if self.last_on == t - 1:  # the programme just ended: everyone leaves it
-            ctx.request(Leave(self.flag, np.ones(ctx.n, dtype=bool)))
+        if self.last_on == t - 1:  # the programme just ended: its members leave it
+            ctx.request(Leave(self.flag, self.members))
+            self.members = np.zeros(ctx.n, dtype=bool)
 
 
 @register
@@ -70,7 +76,7 @@ class LoyaltyProgram(_Enrolment):
         if not self.on_air:
             return
         pop = ctx.population
-        bought = (st.adopted | st.repurchased | st.won_back) & pop.member
+        bought = (st.adopted | st.repurchased | st.won_back) & self.members
         lev.add_cost(self.name, self.params.reward_share * float(pop.spend[bought].sum()) * lev.price)
 
 
