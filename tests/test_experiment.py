@@ -366,3 +366,13 @@ def test_replications_of_a_market_summarise_our_share_and_the_rivals():
     assert {"market_share", "switch_out", "rival_acme_market_share", "rival_acme_profit"} <= set(summary.index)
     assert (summary.loc["market_share", "mean"] + summary.loc["rival_acme_market_share", "mean"]) == pytest.approx(1)
     assert "market_share" not in replicate(tiny(), 2, progress=False).tables["summary"]["metric"].tolist()
+
+
+@pytest.mark.parametrize(("dask", "dask_local"), [("tcp://127.0.0.1:1", None), (None, 2)])
+def test_workers_beside_a_dask_cluster_are_refused_not_ignored(dask, dask_local):
+    # A Dask cluster runs the jobs on its own workers: `--workers 2 --dask-local 2` ran on the cluster and dropped
+    # --workers without a word. Refused before any cluster starts.
+    from wom_sim.experiment.executors import make_executor
+
+    with pytest.raises(ScenarioError, match="--workers and --dask"):
+        make_executor(2, dask, dask_local)

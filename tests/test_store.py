@@ -290,3 +290,11 @@ def test_a_real_dask_worker_running_other_code_is_refused_before_any_task(tmp_pa
                 proc.kill()
                 proc.wait()
         logs.close()
+
+
+def test_a_store_of_another_kind_is_named_with_its_article(tmp_path):
+    # "not a optimise store" read as a typo in the one line a user gets; the article follows the kind's sound.
+    table = pd.DataFrame({"run_key": [t["key"] for t in _tasks(1)]})
+    ResultStore(tmp_path / "s").open("sweep", {}, "h", table)
+    with pytest.raises(ScenarioError, match="holds a wom-sim sweep output, not an optimise output"):
+        ResultStore(tmp_path / "s").open("optimise", {}, "h", table)

@@ -49,6 +49,17 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
+def with_article(word: str) -> str:
+    """`word` after "a" or "an", by its first letter ("an optimise", "a sweep"): output kinds in messages.
+
+    Examples
+    --------
+    >>> with_article("optimise"), with_article("sweep")
+    ('an optimise', 'a sweep')
+    """
+    return f"an {word}" if word[:1].lower() in "aeiou" else f"a {word}"
+
+
 def package_version() -> str:
     """The installed wom-sim version ("unknown" when run from a source tree that is not installed)."""
     from importlib.metadata import PackageNotFoundError, version
@@ -241,7 +252,7 @@ def prepare_out(path: str | Path, kind: str, force: bool = False, flag: str = "-
                 )
             if manifest["kind"] != kind:
                 raise ScenarioError(
-                    f"{flag} {path}: holds a wom-sim {manifest['kind']} output, not a {kind} output; "
+                    f"{flag} {path}: holds a wom-sim {manifest['kind']} output, not {with_article(kind)} output; "
                     "choose another folder"
                 )
             if not force and not resume:

@@ -58,7 +58,9 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
         + (f"; half of them by {unit} {t_half}." if t_half is not None else "."),
     ]
     if last["at_risk"]:
-        lines.append(f"{int(last['at_risk']):,} active customers are at risk of churning (hazard >= 3x base).")
+        risk = int(last["at_risk"])
+        who = "active customer is" if risk == 1 else "active customers are"
+        lines.append(f"{risk:,} {who} at risk of churning (hazard >= 3x base).")
     return lines
 
 

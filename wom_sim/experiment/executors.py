@@ -337,6 +337,9 @@ def make_executor(workers: int | None = None, dask: str | None = None, dask_loca
     """The executor the user asked for: Dask address, Dask LocalCluster, in-process (workers=0) or a local pool."""
     if dask and dask_local:
         raise ScenarioError("--dask and --dask-local: give one of them, not both")
+    if (dask or dask_local) and workers is not None:  # Dask decides its own workers: --workers would be ignored
+        flag = "--dask" if dask else "--dask-local"
+        raise ScenarioError(f"--workers and {flag}: give one of them (the Dask cluster's workers run the jobs)")
     if dask:
         return DaskExecutor(address=dask)
     if dask_local:

@@ -39,7 +39,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from wom_sim.errors import ScenarioError
-from wom_sim.output import HOST, LOCK_NAME, atomic_file, package_version, prepare_out, write_manifest, write_table
+from wom_sim.output import (
+    HOST,
+    LOCK_NAME,
+    atomic_file,
+    package_version,
+    prepare_out,
+    with_article,
+    write_manifest,
+    write_table,
+)
 
 MANIFEST = "manifest.json"
 TASKS = "tasks.parquet"
@@ -187,7 +196,8 @@ class ResultStore:
         old = self.manifest()
         if old is not None and old.get("kind") != kind:
             raise ScenarioError(
-                f"--out {self.path}: holds a wom-sim {old.get('kind')} store, not a {kind} store; choose another folder"
+                f"--out {self.path}: holds a wom-sim {old.get('kind')} store, not {with_article(kind)} store; "
+                "choose another folder"
             )
         notes: list[str] = []
         keys = set(tasks["run_key"])

@@ -221,7 +221,11 @@ def _arm_lines(arm: dict, base: dict | None) -> str:
         return head + _p("Changes nothing against the base (same resolved scenario).")
     shown = found[:40]
     more = f" and {len(found) - len(shown)} more" if len(found) > len(shown) else ""
-    return head + _p(f"Changes against the base ({len(found)} keys{more}):") + _list(shown, "changes")
+    return (
+        head
+        + _p(f"Changes against the base ({len(found)} key{'' if len(found) == 1 else 's'}{more}):")
+        + _list(shown, "changes")
+    )
 
 
 def uplift_display(uplift: pd.DataFrame, unit: str = "tick", currency: str | None = None) -> pd.DataFrame:
