@@ -117,6 +117,11 @@ def test_overrides_do_not_touch_the_input():
         ("interventions: [{kind: advertising, when: {metric: nsp, op: '>', value: 1}}]\n",
          ["when.metric", "did you mean 'nps'"]),
         ("interventions: [{kind: advertising, when: {metric: nps, op: '=>', value: 1}}]\n", ["op"]),
+        # a tick or a list of ticks: the message is about the item the user got wrong, under the key they wrote
+        ("interventions: [{kind: advertising, schedule: {at: [3, -2]}}]\n",
+         ["interventions[0].schedule.at[1]: Input should be greater than or equal to 0 (got -2)"]),
+        ("interventions: [{kind: advertising, schedule: {at: -2}}]\n",
+         ["interventions[0].schedule.at: Input should be greater than or equal to 0 (got -2)"]),
         ("- 1\n- 2\n", ["must be a mapping"]),
         ("wom: {contact_prob: [0.1\n", ["not valid YAML"]),
     ],
