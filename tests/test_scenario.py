@@ -105,6 +105,9 @@ def test_overrides_do_not_touch_the_input():
         ("ticks: yes\n", ["ticks", "true/false value (true) is not allowed here"]),  # YAML 1.1: yes is true
         ("brand: {price: off}\n", ["brand: price: a true/false value (false)"]),
         ("population: {fit: on}\n", ["population: fit: a true/false value (true)"]),
+        ("kols: {select: {by: ids, ids: [3, yes]}}\n", ["kols.select: ids[1]: a true/false value (true)"]),
+        ("interventions: [{kind: advertising, target: {ids: [on]}}]\n",
+         ["interventions[0].target: ids[0]: a true/false value (true)"]),
         ("netwrk: {n: 5}\n", ["unknown key netwrk", "did you mean 'network'"]),
         ("population: {segments: [{name: a, share: 0.5}]}\n", ["segments", "sum to 1"]),
         ("population: {segments: [{name: a, share: 0.5}, {name: a, share: 0.5}]}\n",
