@@ -132,6 +132,8 @@ def bad_target(tmp_path: Path, change: dict) -> Path:
         ({"parameters": {"wom.contact_probability": [0.05, 0.3]}}, "unknown parameter key"),
         ({"parameters": {"network.generator": [0, 1]}}, "not a number"),
         ({"parameters": {"wom.contact_prob": [0.05, 3.0]}}, "bound high=3"),
+        # a whole-number key searched as a float failed at the first trial drawing a fraction, after runs started
+        ({"parameters": {"network.n": [100, 300]}}, r"parameters.network.n: takes whole numbers; add integer: true"),
         ({"parameters": {}}, "at least one free parameter"),
         ({"targets": [{"metric": "happiness", "value": 1}]}, "unknown metric 'happiness'"),
         ({"targets": [{"metric": "nps"}]}, "exactly one of"),

@@ -209,6 +209,13 @@ def load_problem(
             ) from None
         if isinstance(current, bool) or not isinstance(current, int | float):
             raise ScenarioError(f"{target_path}: parameters.{key}: not a number (it is {current!r})")
+        # The resolved scenario keeps each key's type (a float key dumps as 1.0 even where the file says 1): a
+        # whole-number key searched as a float fails at the first trial that draws 183.4, after runs have started.
+        if not bounds.integer and _has(resolved, key) and type(_lookup(resolved, key)) is int:
+            raise ScenarioError(
+                f"{target_path}: parameters.{key}: takes whole numbers; add integer: true "
+                f"({{low: {bounds.low:g}, high: {bounds.high:g}, integer: true}})"
+            )
         for side in ("low", "high"):
             value = getattr(bounds, side)
             try:
