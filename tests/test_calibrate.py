@@ -134,6 +134,10 @@ def bad_target(tmp_path: Path, change: dict) -> Path:
         ({"parameters": {"wom.contact_prob": [0.05, 3.0]}}, "bound high=3"),
         # a whole-number key searched as a float failed at the first trial drawing a fraction, after runs started
         ({"parameters": {"network.n": [100, 300]}}, r"parameters.network.n: takes whole numbers; add integer: true"),
+        (
+            {"parameters": {"kols.select.k": {"low": 0, "high": 5000, "integer": True}}},
+            r"bound high=5000 is not allowed \(kols.select.k = 5000 is more than the",
+        ),
         ({"parameters": {}}, "at least one free parameter"),
         ({"targets": [{"metric": "happiness", "value": 1}]}, "unknown metric 'happiness'"),
         ({"targets": [{"metric": "nps"}]}, "exactly one of"),

@@ -20,6 +20,8 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator, model_
 from wom_sim.analysis.outcomes import ALIASES, outcome
 from wom_sim.catalogue import METRIC_COLUMNS
 from wom_sim.errors import ScenarioError
+from wom_sim.network.build import check_network
+from wom_sim.network.kols import check_kols_fit
 from wom_sim.scenario.loading import (
     MAX_ABS_NUMBER,
     apply_overrides,
@@ -219,7 +221,11 @@ def load_problem(
         for side in ("low", "high"):
             value = getattr(bounds, side)
             try:
-                build_scenario(apply_overrides(raw, {key: _cast(value, bounds)}), str(scenario_path))
+                probed = build_scenario(apply_overrides(raw, {key: _cast(value, bounds)}), str(scenario_path))
+                # the graph's size is known now: a trial hiring more KOLs than people (or network.m >= n) would
+                # fail mid-search
+                check_network(probed.network)
+                check_kols_fit(probed)
             except ScenarioError as exc:
                 raise ScenarioError(
                     f"{target_path}: parameters.{key}: bound {side}={value:g} is not allowed ({exc})"
