@@ -264,6 +264,9 @@ def load_sweep(
         raw = apply_overrides(raw, spec.set, f"{path}: set")
     base = build_scenario(raw, f"{path}: set ({scenario_path.name})")
     dump = base.model_dump(mode="json", by_alias=True)
+    # Points are set on the resolved scenario, as --set is: a default the file does not spell out (an item of
+    # population.segments) is there to be changed.
+    raw = dump
     keys = _flat_keys(dump)
     params = []
     for key, value in spec.parameters.items():
