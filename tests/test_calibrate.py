@@ -159,6 +159,19 @@ def test_missing_target_file(tmp_path):
         load_problem(tmp_path / "market.yaml", tmp_path / "nope.yaml")
 
 
+def test_set_and_parameters_change_items_of_a_default_list_as_run_set_does(tmp_path):
+    # market.yaml names no segments: --set and the free parameters change the defaults' items
+    from wom_sim.calibrate.targets import scenario_with
+
+    write(tmp_path / "market.yaml", SCENARIO)
+    path = bad_target(tmp_path, {"parameters": {"population.segments.0.conformity.a": [1.5, 3.0]}})
+    shares = ["population.segments.0.share=0.6", "population.segments.1.share=0.4"]
+    problem = load_problem(tmp_path / "market.yaml", path, shares)
+    assert [s.share for s in problem.scenario.population.segments] == [0.6, 0.4]
+    tried = scenario_with(problem, {"population.segments.0.conformity.a": 2.5}).population.segments
+    assert tried[0].conformity.a == 2.5 and [s.share for s in tried] == [0.6, 0.4]
+
+
 def test_series_longer_than_the_horizon(tmp_path):
     write(tmp_path / "market.yaml", SCENARIO)
     pd.DataFrame({"v": np.arange(60.0)}).to_csv(tmp_path / "long.csv", index=False)

@@ -197,7 +197,9 @@ def load_problem(
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(exc, str(target_path), CalibrationSpec)) from None
     scenario_path = Path(scenario_path)
-    raw = load_raw(scenario_path)
+    # --set and each trial's values act on the resolved scenario, as `run --set` does: a default the file does not
+    # spell out (an item of population.segments) is there to be changed.
+    raw = build_scenario(load_raw(scenario_path), str(scenario_path)).model_dump(mode="json", by_alias=True)
     if overrides:
         raw = apply_overrides(raw, overrides)
     scenario = build_scenario(raw, str(scenario_path))
