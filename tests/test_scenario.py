@@ -125,6 +125,11 @@ def test_overrides_do_not_touch_the_input():
          ["interventions[0].schedule.at[1]: Input should be greater than or equal to 0 (got -2)"]),
         ("interventions: [{kind: advertising, schedule: {at: -2}}]\n",
          ["interventions[0].schedule.at: Input should be greater than or equal to 0 (got -2)"]),
+        # an entry's cost column must be its own: cost_of_goods was overwritten by the ad spend
+        ("interventions: [{kind: advertising, name: of_goods}]\n",
+         ["interventions[0].name: 'of_goods' gives the cost column cost_of_goods, which is a metric"]),
+        ("interventions: [{kind: advertising}, {kind: advertising}, {kind: advertising, name: advertising_2}]\n",
+         ["interventions[2].name: 'advertising_2' is also the name of interventions[1]"]),
         ("- 1\n- 2\n", ["must be a mapping"]),
         ("wom: {contact_prob: [0.1\n", ["not valid YAML"]),
     ],
