@@ -181,6 +181,10 @@ def _parameter(path: Path, key: str, value: Any, spec: SweepSpec, current: Any) 
             raise ScenarioError(f"{where}: empty list of values")
         if spec.design == "sobol":
             raise ScenarioError(f"{where}: sobol needs a numeric range {{low: .., high: ..}}, not a list")
+        # a value given twice is a second copy of its points: the same runs, counted twice in every average
+        again = next((i for i, v in enumerate(value) if v in value[:i]), None)
+        if again is not None:
+            raise ScenarioError(f"{where}: the value {value[again]!r} is listed twice; list each value once")
         return Parameter(key, values=value)
     if not isinstance(value, dict):
         raise ScenarioError(f"{where}: give a list of values or a range {{low: .., high: ..}} (got {value!r})")
