@@ -132,6 +132,12 @@ def bad_target(tmp_path: Path, change: dict) -> Path:
         ({"parameters": {"wom.contact_probability": [0.05, 0.3]}}, "unknown parameter key"),
         ({"parameters": {"network.generator": [0, 1]}}, "not a number"),
         ({"parameters": {"wom.contact_prob": [0.05, 3.0]}}, "bound high=3"),
+        # a whole-number key searched as a float failed at the first trial drawing a fraction, after runs started
+        ({"parameters": {"network.n": [100, 300]}}, r"parameters.network.n: takes whole numbers; add integer: true"),
+        (
+            {"parameters": {"kols.select.k": {"low": 0, "high": 5000, "integer": True}}},
+            r"bound high=5000 is not allowed \(kols.select.k = 5000 is more than the",
+        ),
         ({"parameters": {}}, "at least one free parameter"),
         ({"targets": [{"metric": "happiness", "value": 1}]}, "unknown metric 'happiness'"),
         ({"targets": [{"metric": "nps"}]}, "exactly one of"),
@@ -151,6 +157,19 @@ def test_missing_target_file(tmp_path):
     write(tmp_path / "market.yaml", SCENARIO)
     with pytest.raises(ScenarioError, match="target file not found"):
         load_problem(tmp_path / "market.yaml", tmp_path / "nope.yaml")
+
+
+def test_set_and_parameters_change_items_of_a_default_list_as_run_set_does(tmp_path):
+    # market.yaml names no segments: --set and the free parameters change the defaults' items
+    from wom_sim.calibrate.targets import scenario_with
+
+    write(tmp_path / "market.yaml", SCENARIO)
+    path = bad_target(tmp_path, {"parameters": {"population.segments.0.conformity.a": [1.5, 3.0]}})
+    shares = ["population.segments.0.share=0.6", "population.segments.1.share=0.4"]
+    problem = load_problem(tmp_path / "market.yaml", path, shares)
+    assert [s.share for s in problem.scenario.population.segments] == [0.6, 0.4]
+    tried = scenario_with(problem, {"population.segments.0.conformity.a": 2.5}).population.segments
+    assert tried[0].conformity.a == 2.5 and [s.share for s in tried] == [0.6, 0.4]
 
 
 def test_series_longer_than_the_horizon(tmp_path):

@@ -250,6 +250,16 @@ def test_missing_unreadable_and_misplaced_tables(tmp_path):
     assert len(res.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
 
 
+def test_a_segment_named_na_is_kept_and_only_an_empty_cell_is_missing(tmp_path):
+    extra = "population:\n  segments: [{name: NA, share: 0.1}, {name: EU, share: 0.9}]\n"
+    path = _scenario(tmp_path, "id,segment\n" + "".join(f"{i},NA\n" for i in range(1, N_LINKED + 1)))
+    path.write_text(path.read_text().split("population:")[0] + extra)
+    assert (_model(path).people()["segment"] == "NA").all()  # pandas' default read NA as missing: 90% drew EU
+    path = _scenario(tmp_path, "id,status,satisfaction\n1,customer,N/A\n")
+    with pytest.raises(ScenarioError, match="column 'satisfaction': 'N/A' at line 2 is not allowed"):
+        load_scenario(path)
+
+
 def test_a_table_with_none_of_the_edge_lists_ids_is_refused(tmp_path):
     path = _scenario(tmp_path, pd.DataFrame({"id": ["C1", "C2"], "spend": [1, 2]}))
     with pytest.raises(ScenarioError, match="no id of the person table is in the edge list") as exc:

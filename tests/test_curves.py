@@ -42,6 +42,14 @@ def test_an_outcome_past_the_horizon_is_refused_before_anything_runs(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_level_hiring_more_kols_than_people_is_refused_before_anything_runs(tmp_path):
+    # it failed when the study reached that level, naming kols.select.k, with the store already written
+    with pytest.raises(ScenarioError, match=r"--lever kol_campaign.select.k=250: interventions.0.select.k"):
+        curves("kol_launch", ["kol_campaign.select.k=0:500:3"], replications=2,
+               overrides={"network.n": 200, "ticks": 5}, out=tmp_path / "out")  # fmt: skip
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_command_writes_the_table_and_one_figure_per_lever_listed_as_ours(tmp_path):
     import json
 

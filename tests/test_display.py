@@ -40,6 +40,11 @@ def test_a_run_shows_its_headline_outcomes_and_plots_them():
     assert titles == [metric("adoption_share").label, metric("customers").label] and ylabels == ["%", "people"]
 
 
+def test_a_run_on_a_graph_file_shows_the_people_of_the_file():
+    result = wom_sim.simulate(bundled_path("crm_market"), overrides={"ticks": 2})  # network.n 5,000 from baseline
+    assert "crm_market: 2,000 people, 2 weeks" in result._repr_html_()
+
+
 def test_replications_show_means_with_intervals():
     result = wom_sim.replicate("baseline", replications=2, overrides=SMALL)
     frame = result.to_frame().set_index("outcome")

@@ -242,6 +242,19 @@ def test_grid_lhs_and_sobol_designs(tmp_path):
     assert len(sobol.points) == 8 * (2 + 2)  # Saltelli without second order: N (D + 2)
 
 
+def test_a_value_listed_twice_is_refused(tmp_path):
+    # it was a second copy of its points: the same runs, counted twice in the sweep's averages
+    with pytest.raises(ScenarioError, match=r"parameters.wom.contact_prob: the value 0.1 is listed twice"):
+        _spec(tmp_path, "parameters:\n  wom.contact_prob: [0.1, 0.2, 0.10]\n")
+
+
+def test_a_sweep_sets_an_item_of_a_default_list_as_set_does(tmp_path):
+    # s.yaml names no segments: the defaults' first segment is swept, as --set population.segments.0... changes it
+    sweep = _spec(tmp_path, "parameters:\n  population.segments.0.conformity.a: [2, 3]\n")
+    assert [sc.population.segments[0].conformity.a for sc in sweep.scenarios] == [2, 3]
+    assert [sc.population.segments[1] for sc in sweep.scenarios] == [sweep.base.population.segments[1]] * 2
+
+
 @pytest.mark.parametrize(
     ("name", "points"), [("kol_contact_grid", 36), ("referral_lhs", 60), ("baseline_sobol", 64 * (8 + 2))]
 )

@@ -244,6 +244,16 @@ def test_csv_int_ids_directed_relative_path(tmp_path, monkeypatch) -> None:
     assert g.out_degree().tolist() == [2, 1, 1] and g.in_degree().tolist() == [1, 1, 2]
 
 
+def test_csv_ids_that_pandas_reads_as_missing_are_people(tmp_path) -> None:
+    # NA (a region), None, null: only an empty cell is a missing id
+    (tmp_path / "g.csv").write_text("src,dst\nNA,None\nNone,null\nnull,NA\n")
+    g = build_graph(file_spec(tmp_path / "g.csv"), rng())
+    assert g.labels.tolist() == ["NA", "None", "null"]
+    (tmp_path / "h.csv").write_text("src,dst\nNA,\n")
+    with pytest.raises(ScenarioError, match="empty 'dst' id at line 2"):
+        build_graph(file_spec(tmp_path / "h.csv"), rng())
+
+
 @pytest.mark.parametrize("fmt", ["graphml", "gexf"])
 @pytest.mark.parametrize("directed", [False, True])
 def test_networkx_formats_round_trip(tmp_path, fmt: str, directed: bool) -> None:

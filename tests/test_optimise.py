@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -126,6 +127,34 @@ def test_spec_errors_are_one_line_naming_file_and_key(tmp_path):
         ScenarioError, match=r"levers.kol_campaign.select.k = 400: .*select.k .*= 400 is more than the 250"
     ):
         load_optimisation(spec)  # a plan hiring 400 of 250 people failed only when the search drew it
+
+
+@pytest.mark.parametrize(
+    ("lever", "extra", "message"),
+    [
+        # optuna replaced the range by [0, 0] (with a warning on stderr): every trial tried low
+        (f"{ADS}: {{low: 0, high: 100, step: 1000}}", "", r"step 1000 is more than high - low = 100"),
+        (f"{KOL}: {{low: 0.2, high: 0.8}}", "", r"an integer lever needs a whole number from 0.2 to 0.8"),
+        (f"{KOL}: {{low: 0, high: 10, step: 2.5}}", "", r"step 2.5: an integer lever takes a whole-number step"),
+        (f"{KOL}: {{low: 0, high: 10}}", "constraints: [{outcome: nps, at_least: 5, at_most: 2}]\n",
+         r"constraints\[0\]: at_least 5 is above at_most 2; no plan can meet both"),
+    ],
+)  # fmt: skip
+def test_levers_and_constraints_no_plan_can_search_or_meet_are_refused(tmp_path, lever, extra, message):
+    spec = tmp_path / "plan.yaml"
+    spec.write_text(f"scenario: {_market(tmp_path)}\nlevers: {{{lever}}}\n{extra}")
+    with pytest.raises(ScenarioError, match=message):
+        load_optimisation(spec)
+
+
+def test_a_step_that_does_not_divide_the_range_searches_its_grid_without_optuna_warning(tmp_path):
+    opt = build_optimisation(_spec(tmp_path, levers={ADS: {"low": 0, "high": 100, "step": 30}}, trials=3,
+                                   replications=2, check_replications=2))  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # optuna's "the range is not divisible by step" is a UserWarning
+        result = optimise(opt, progress=False)
+    searched = result.trials[result.trials["trial"].notna()]  # not the current plan or no spend
+    assert set(searched[ADS]) <= {0, 30, 60, 90}
 
 
 def _refused(tmp_path, budget: float) -> str:

@@ -402,3 +402,12 @@ def test_sweep_drivers_give_a_profit_swing_in_the_scenarios_currency():
     _, _, sens = _sweep_tables(False)
     _, text = _drivers(sens, "profit", currency="EUR")
     assert text.count("EUR") == 2 and text.startswith("kols.select.k (swing ")
+
+
+def test_replications_of_a_graph_file_count_the_people_the_runs_had(tmp_path):
+    """crm_market's edge list and person table hold 2,000 people; the network.n it inherits from baseline says 5,000."""
+    folder = tmp_path / "crm"
+    timeseries = replicate("crm_market", 2, overrides={"ticks": 2}, out=folder, progress=False).tables["timeseries"]
+    assert report.people_in(timeseries) == 2000
+    text = build_report(folder).read_text(encoding="utf-8")
+    assert "2 replications of crm_market (2,000 people, 2 weeks)" in text

@@ -105,6 +105,9 @@ def test_overrides_do_not_touch_the_input():
         ("ticks: yes\n", ["ticks", "true/false value (true) is not allowed here"]),  # YAML 1.1: yes is true
         ("brand: {price: off}\n", ["brand: price: a true/false value (false)"]),
         ("population: {fit: on}\n", ["population: fit: a true/false value (true)"]),
+        ("kols: {select: {by: ids, ids: [3, yes]}}\n", ["kols.select: ids[1]: a true/false value (true)"]),
+        ("interventions: [{kind: advertising, target: {ids: [on]}}]\n",
+         ["interventions[0].target: ids[0]: a true/false value (true)"]),
         ("netwrk: {n: 5}\n", ["unknown key netwrk", "did you mean 'network'"]),
         ("population: {segments: [{name: a, share: 0.5}]}\n", ["segments", "sum to 1"]),
         ("population: {segments: [{name: a, share: 0.5}, {name: a, share: 0.5}]}\n",
@@ -117,6 +120,16 @@ def test_overrides_do_not_touch_the_input():
         ("interventions: [{kind: advertising, when: {metric: nsp, op: '>', value: 1}}]\n",
          ["when.metric", "did you mean 'nps'"]),
         ("interventions: [{kind: advertising, when: {metric: nps, op: '=>', value: 1}}]\n", ["op"]),
+        # a tick or a list of ticks: the message is about the item the user got wrong, under the key they wrote
+        ("interventions: [{kind: advertising, schedule: {at: [3, -2]}}]\n",
+         ["interventions[0].schedule.at[1]: Input should be greater than or equal to 0 (got -2)"]),
+        ("interventions: [{kind: advertising, schedule: {at: -2}}]\n",
+         ["interventions[0].schedule.at: Input should be greater than or equal to 0 (got -2)"]),
+        # an entry's cost column must be its own: cost_of_goods was overwritten by the ad spend
+        ("interventions: [{kind: advertising, name: of_goods}]\n",
+         ["interventions[0].name: 'of_goods' gives the cost column cost_of_goods, which is a metric"]),
+        ("interventions: [{kind: advertising}, {kind: advertising}, {kind: advertising, name: advertising_2}]\n",
+         ["interventions[2].name: 'advertising_2' is also the name of interventions[1]"]),
         ("- 1\n- 2\n", ["must be a mapping"]),
         ("wom: {contact_prob: [0.1\n", ["not valid YAML"]),
     ],

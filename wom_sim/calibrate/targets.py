@@ -20,6 +20,8 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator, model_
 from wom_sim.analysis.outcomes import ALIASES, outcome
 from wom_sim.catalogue import METRIC_COLUMNS
 from wom_sim.errors import ScenarioError
+from wom_sim.network.build import check_network
+from wom_sim.network.kols import check_kols_fit
 from wom_sim.scenario.loading import (
     MAX_ABS_NUMBER,
     apply_overrides,
@@ -196,7 +198,9 @@ def load_problem(
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(exc, str(target_path), CalibrationSpec)) from None
     scenario_path = Path(scenario_path)
-    raw = load_raw(scenario_path)
+    # --set and each trial's values act on the resolved scenario, as `run --set` does: a default the file does not
+    # spell out (an item of population.segments) is there to be changed.
+    raw = build_scenario(load_raw(scenario_path), str(scenario_path)).model_dump(mode="json", by_alias=True)
     if overrides:
         raw = apply_overrides(raw, overrides)
     scenario = build_scenario(raw, str(scenario_path))
@@ -210,10 +214,21 @@ def load_problem(
             ) from None
         if isinstance(current, bool) or not isinstance(current, int | float):
             raise ScenarioError(f"{target_path}: parameters.{key}: not a number (it is {current!r})")
+        # The resolved scenario keeps each key's type (a float key dumps as 1.0 even where the file says 1): a
+        # whole-number key searched as a float fails at the first trial that draws 183.4, after runs have started.
+        if not bounds.integer and _has(resolved, key) and type(_lookup(resolved, key)) is int:
+            raise ScenarioError(
+                f"{target_path}: parameters.{key}: takes whole numbers; add integer: true "
+                f"({{low: {bounds.low:g}, high: {bounds.high:g}, integer: true}})"
+            )
         for side in ("low", "high"):
             value = getattr(bounds, side)
             try:
-                build_scenario(apply_overrides(raw, {key: _cast(value, bounds)}), str(scenario_path))
+                probed = build_scenario(apply_overrides(raw, {key: _cast(value, bounds)}), str(scenario_path))
+                # the graph's size is known now: a trial hiring more KOLs than people (or network.m >= n) would
+                # fail mid-search
+                check_network(probed.network)
+                check_kols_fit(probed)
             except ScenarioError as exc:
                 raise ScenarioError(
                     f"{target_path}: parameters.{key}: bound {side}={value:g} is not allowed ({exc})"

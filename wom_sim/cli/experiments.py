@@ -187,7 +187,7 @@ def run_replicated(
     # Imported when the command runs, so `wom-sim --help` stays fast.
     from wom_sim.catalogue import ticks_text  # lazy: CLI start-up time
     from wom_sim.experiment.studies import replicate
-    from wom_sim.report.figures import ci_dashboard_figure, save_figure  # lazy: CLI start-up time
+    from wom_sim.report.figures import ci_dashboard_figure, people_in, save_figure  # lazy: CLI start-up time
     from wom_sim.report.html import ci_table  # lazy: CLI start-up time
 
     out = prepare_out(
@@ -202,7 +202,7 @@ def run_replicated(
         )
     add_warnings(out, notes)
     tables = result.tables
-    title = f"{scenario.name} ({scenario.network.n:,} people)"
+    title = f"{scenario.name} ({people_in(tables['timeseries']):,} people)"
     dashboard = ci_dashboard_figure(tables["timeseries"], title, scenario.tick_unit, scenario=scenario)
     save_figure(dashboard, out / f"dashboard.{figure_format}")
     _xlsx(out, xlsx)

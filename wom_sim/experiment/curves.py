@@ -24,6 +24,7 @@ from wom_sim.experiment.levers import SPEND, Lever, current_value, parse_range, 
 from wom_sim.experiment.store import MANIFEST as STORE_MANIFEST
 from wom_sim.experiment.store import RUNS, TASKS, code_version
 from wom_sim.experiment.studies import Arm, run_study, write_tables
+from wom_sim.network.kols import check_kols_fit
 from wom_sim.output import read_manifest, write_manifest
 from wom_sim.scenario.catalogue import bundled_names, bundled_path
 from wom_sim.scenario.loading import apply_overrides, load_raw
@@ -141,7 +142,12 @@ def curves(
         labels = []
         for value in levels:
             arm_label = f"{key}={lever.value(value):g}"
-            arms.append(Arm(arm_label, plan_scenario(lever_raw, [lever], {key: value}, f"--lever {key}")))
+            level = plan_scenario(lever_raw, [lever], {key: value}, f"--lever {key}")
+            try:  # the graph's size is known now: a level hiring more KOLs than people would fail mid-study
+                check_kols_fit(level)
+            except ScenarioError as exc:
+                raise ScenarioError(f"--lever {arm_label}: {exc}") from None
+            arms.append(Arm(arm_label, level))
             labels.append(arm_label)
         plan.append((lever, levels, labels))
     ticks = {arm.scenario.ticks for arm in arms}

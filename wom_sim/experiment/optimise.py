@@ -211,12 +211,20 @@ def _suggest(trial, opt: Optimisation) -> dict[str, float]:
     for lever in opt.levers:
         step = opt.spec.levers[lever.key].step
         if lever.integer:
-            values[lever.key] = trial.suggest_int(
-                lever.key, int(np.ceil(lever.low)), int(np.floor(lever.high)), step=int(step or 1)
-            )
+            low, step = int(np.ceil(lever.low)), int(step or 1)
+            high = _last_on_grid(low, int(np.floor(lever.high)), step)
+            values[lever.key] = trial.suggest_int(lever.key, low, high, step=step)
         else:
-            values[lever.key] = trial.suggest_float(lever.key, lever.low, lever.high, step=step)
+            high = lever.high if step is None else _last_on_grid(lever.low, lever.high, step)
+            values[lever.key] = trial.suggest_float(lever.key, lever.low, high, step=step)
     return values
+
+
+def _last_on_grid(low, high, step):
+    """The largest low + i * step not above high: the grid's last point, so optuna does not warn (on stderr, in its
+    own words) that it moved high there itself."""
+    last = low + np.floor((high - low) / step + 1e-9) * step
+    return type(low)(min(last, high))
 
 
 def optimise(

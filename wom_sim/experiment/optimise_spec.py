@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from wom_sim.analysis.outcomes import check_horizon, outcome, outcome_error
 from wom_sim.catalogue import metric
@@ -81,6 +82,13 @@ class ConstraintSpec(Strict):
     at_least: float | Literal["base"] | None = None
     at_most: float | Literal["base"] | None = None
     tolerance: float = Field(0.0, ge=0, le=1, description="relative slack on a `base` bound: 0.05 = within 5%")
+
+    @model_validator(mode="after")
+    def _can_hold(self) -> ConstraintSpec:
+        low, high = self.at_least, self.at_most
+        if isinstance(low, float) and isinstance(high, float) and low > high:
+            raise ValueError(f"at_least {low:g} is above at_most {high:g}; no plan can meet both")
+        return self
 
 
 class OptimiseSpec(Strict):
@@ -193,6 +201,7 @@ def build_optimisation(spec: OptimiseSpec, path: Path | None = None) -> Optimisa
         integer = (
             lspec.integer if lspec.integer is not None else takes_integers(raw, lever_path, now, lspec.low, lspec.high)
         )
+        _check_grid(at, lspec, integer)
         links = {k: (v.at_zero, v.per_unit) for k, v in lspec.links.items()}
         for link in links:
             if link in (lever_path, key):
@@ -209,6 +218,21 @@ def build_optimisation(spec: OptimiseSpec, path: Path | None = None) -> Optimisa
                 raise ScenarioError(f"{at} = {probe:g}: {exc}") from None
         levers.append(lever)
     return Optimisation(path, spec, raw, current_raw, levers, current)
+
+
+def _check_grid(at: str, lspec: LeverSpec, integer: bool) -> None:
+    """Refuse bounds and a step that leave the search one value or none (the trials would all try low, or fail)."""
+    if integer and math.ceil(lspec.low) > math.floor(lspec.high):
+        raise ScenarioError(f"{at}: an integer lever needs a whole number from {lspec.low:g} to {lspec.high:g}")
+    if lspec.step is None:
+        return
+    if integer and lspec.step != int(lspec.step):
+        raise ScenarioError(f"{at}: step {lspec.step:g}: an integer lever takes a whole-number step")
+    if lspec.step > lspec.high - lspec.low:
+        raise ScenarioError(
+            f"{at}: step {lspec.step:g} is more than high - low = {lspec.high - lspec.low:g}; the search would "
+            "try low only"
+        )
 
 
 def _link_path(raw: dict, key: str, where: str) -> str:

@@ -182,12 +182,12 @@ def _parameter(path: Path, key: str, value: Any, spec: SweepSpec, current: Any) 
             raise ScenarioError(f"{where}: empty list of values")
         if spec.design == "sobol":
             raise ScenarioError(f"{where}: sobol needs a numeric range {{low: .., high: ..}}, not a list")
+        # A value given twice (0 and 0.0 alike) is a second copy of its points: the same runs (one key) counted
+        # twice in every average and in the partial dependence of the other parameters.
         seen = [canonical_hash(v) for v in value]
-        if spec.design == "grid" and len(set(seen)) < len(seen):
-            # Each point then runs once (same key) but counts twice in the partial dependence of the other
-            # parameters, weighting their means towards it: almost surely a typo.
+        if len(set(seen)) < len(seen):
             twice = next(v for i, v in enumerate(value) if seen[i] in seen[:i])
-            raise ScenarioError(f"{where}: {twice!r} is listed twice; a grid takes each value once")
+            raise ScenarioError(f"{where}: the value {twice!r} is listed twice; list each value once")
         return Parameter(key, values=value)
     if not isinstance(value, dict):
         raise ScenarioError(f"{where}: give a list of values or a range {{low: .., high: ..}} (got {value!r})")
@@ -271,6 +271,9 @@ def load_sweep(
         raw = apply_overrides(raw, spec.set, f"{path}: set")
     base = build_scenario(raw, f"{path}: set ({scenario_path.name})")
     dump = base.model_dump(mode="json", by_alias=True)
+    # Points are set on the resolved scenario, as --set is: a default the file does not spell out (an item of
+    # population.segments) is there to be changed.
+    raw = dump
     keys = _flat_keys(dump)
     params = []
     for key, value in spec.parameters.items():

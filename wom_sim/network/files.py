@@ -15,7 +15,7 @@ import pandas as pd
 
 from wom_sim.errors import ScenarioError
 from wom_sim.network.graph import Graph, edges_to_csr
-from wom_sim.scenario.files import stat_input_file
+from wom_sim.scenario.files import CSV_MISSING, stat_input_file
 from wom_sim.scenario.schema import NetworkSpec
 
 __all__ = ["FILE_FORMATS", "read_file", "resolve_path"]
@@ -78,7 +78,7 @@ def _read_table(spec: NetworkSpec, path: Path, suffix: str) -> Graph:
     try:
         # No usecols for csv: with it pandas silently accepts rows with too many fields.
         wanted = list(dict.fromkeys(columns.values()))
-        table = pd.read_csv(path)[wanted] if kind == "csv" else pd.read_parquet(path, columns=wanted)
+        table = pd.read_csv(path, **CSV_MISSING)[wanted] if kind == "csv" else pd.read_parquet(path, columns=wanted)
     except Exception as exc:
         raise _malformed(path, kind, exc) from None
 

@@ -326,6 +326,19 @@ def ci_dashboard_figure(
     return fig
 
 
+_PERSON_STATES = ("unaware", "aware", "customers", "churned")  # per-tick counts that partition everyone
+
+
+def people_in(timeseries: pd.DataFrame) -> int:
+    """The number of people the runs of a replications timeseries had: its four person states at the first tick.
+
+    Not the scenario's network.n: a graph file (network.file, with a person table's isolated people) sets the
+    population, and network.n keeps whatever the scenario or its base said.
+    """
+    first = timeseries[(timeseries["t"] == timeseries["t"].min()) & timeseries["metric"].isin(_PERSON_STATES)]
+    return round(first["mean"].sum())
+
+
 def _currency(scenario: Any) -> str | None:
     """The scenario's `currency:` (None when it has none or there is no scenario)."""
     if isinstance(scenario, dict):

@@ -198,8 +198,9 @@ def _replications_sections(folder: Path, manifest: dict, embed: str) -> tuple[st
         ),
         "<h2>Method</h2>",
         _p(
-            f"{spec['replications']} replications of {arm.get('name')} ({arm['network']['n']:,} people, "
-            f"{ticks_text(arm['ticks'], unit)}); replication seeds derived from seed {spec['seed']} "
+            f"{spec['replications']} replications of {arm.get('name')} "
+            f"({report.people_in(tables['timeseries']):,} people, {ticks_text(arm['ticks'], unit)}); "
+            f"replication seeds derived from seed {spec['seed']} "
             "with numpy SeedSequence spawn keys. " + _completeness(folder, manifest)
         ),
     ]

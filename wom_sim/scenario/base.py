@@ -35,13 +35,19 @@ class Strict(BaseModel):
         # (A model validator, not a field one: pydantic allows no before-validator on a discriminator like `kind`.)
         if not isinstance(data, dict):
             return data
+        # Items of a list too: `ids: [yes]` would target person 1 and `at: [on]` run at tick 1.
         fields = {f.alias or name: f for name, f in cls.model_fields.items()}
         for key, value in data.items():
-            if isinstance(value, bool) and key in fields and not _takes_bool(fields[key].annotation):
-                raise ValueError(
-                    f"{key}: a true/false value ({str(value).lower()}) is not allowed here (YAML reads yes, no, on "
-                    "and off as true/false)"
-                )
+            if key not in fields or _takes_bool(fields[key].annotation):
+                continue
+            items = enumerate(value) if isinstance(value, list) else [(None, value)]
+            for i, item in items:
+                if isinstance(item, bool):
+                    where = key if i is None else f"{key}[{i}]"
+                    raise ValueError(
+                        f"{where}: a true/false value ({str(item).lower()}) is not allowed here (YAML reads yes, no, "
+                        "on and off as true/false)"
+                    )
         return data
 
 

@@ -12,6 +12,10 @@ from pathlib import Path
 
 from wom_sim.errors import ScenarioError
 
+# How pandas reads a user's csv (graph, person table): only an empty cell is missing. Its default also reads NA,
+# N/A, None, null and nan as missing, so segment "NA" (North America) or person "None" would silently vanish.
+CSV_MISSING = {"keep_default_na": False, "na_values": [""]}
+
 
 def stat_input_file(path: Path, what: str, key: str | None = None) -> os.stat_result:
     """The stat of a regular file, or one line saying what `path` is instead (`key`: the scenario key naming it).

@@ -421,11 +421,37 @@ def _walk(model: type[BaseModel], loc: tuple) -> tuple[str, type[BaseModel] | No
     return key, current, kind
 
 
+# The names pydantic puts into an error's path for the type it tried in a union (`at: 3` or `at: [3, 5]` is tried
+# as 'constrained-int' and as 'list[constrained-int]'), and for a field's validator; the user wrote neither.
+_TYPE_IN_PATH = re.compile(r"^(constrained-)?(int|float|str|bool)$|^(list|literal|function-\w+)\[.*\]$")
+
+
+def _is_type_in_path(part: Any) -> bool:
+    return isinstance(part, str) and (part in ("function-after", "function-before") or bool(_TYPE_IN_PATH.match(part)))
+
+
+def _reported_error(errors: list[dict]) -> tuple[dict, int]:
+    """The error to report and the number of other problems.
+
+    A value that may be one of several types fails once per type; the attempt that got deepest into the value
+    (`at: [-1]`: item 0 is below 0) says what is wrong with what the user wrote, not the first (not an integer).
+    """
+    first = errors[0]
+    tried = next((i for i, part in enumerate(first["loc"]) if _is_type_in_path(part)), None)
+    if tried is None:
+        return first, len(errors) - 1
+    prefix = first["loc"][:tried]
+    attempts = [
+        e for e in errors if e["loc"][:tried] == prefix and len(e["loc"]) > tried and _is_type_in_path(e["loc"][tried])
+    ]
+    return max(attempts, key=lambda e: len(e["loc"])), len(errors) - len(attempts)
+
+
 def format_validation_error(exc: ValidationError, source: str, model: type[BaseModel] = Scenario) -> str:
     """One line: file, key (as written in the file), what is wrong and what is allowed."""
-    err = exc.errors()[0]
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in ("function-after", "function-before")))
-    more = f" [+{len(exc.errors()) - 1} more]" if len(exc.errors()) > 1 else ""
+    err, others = _reported_error(exc.errors())
+    loc = tuple(p for p in err["loc"] if not _is_type_in_path(p))
+    more = f" [+{others} more]" if others else ""
     if err["type"] == "extra_forbidden":
         key, holder, kind = _walk(model, loc[:-1])
         shown = f"{key}.{loc[-1]}" if key else str(loc[-1])

@@ -19,7 +19,7 @@ import pandas as pd
 
 from wom_sim.errors import ScenarioError
 from wom_sim.scenario.base import MAX_MONEY, MAX_TRAIT
-from wom_sim.scenario.files import stat_input_file
+from wom_sim.scenario.files import CSV_MISSING, stat_input_file
 from wom_sim.scenario.schema import Scenario
 
 __all__ = ["COLUMNS", "PEOPLE_FORMATS", "STATUS_CODES", "PeopleTable", "read_people", "read_people_ids"]
@@ -95,8 +95,9 @@ def _read(file: str, columns: list[str] | None = None) -> tuple[Path, pd.DataFra
             # A row with more cells than the header is an error, not an index column pandas would silently add.
             with warnings.catch_warnings():
                 warnings.simplefilter("error", pd.errors.ParserWarning)
-                table = pd.read_csv(path, dtype=str, skipinitialspace=True, index_col=False)
-            header = pd.read_csv(path, header=None, nrows=1, dtype=str, skipinitialspace=True).iloc[0].tolist()
+                table = pd.read_csv(path, dtype=str, skipinitialspace=True, index_col=False, **CSV_MISSING)
+            header = pd.read_csv(path, header=None, nrows=1, dtype=str, skipinitialspace=True, **CSV_MISSING)
+            header = header.iloc[0].tolist()
             repeated = next((c for i, c in enumerate(header) if c in header[:i]), None)
             if repeated is not None:  # pandas would rename the second one `name.1` and call it unknown
                 raise ScenarioError(f"{path}: column {repeated!r} appears twice in the person table's header")

@@ -694,9 +694,21 @@ def named_entries(scenario: Scenario) -> list[tuple[str, int, InterventionSpec, 
 
 
 def check_cost_metrics(scenario: Scenario) -> None:
-    """A `cost_<name>` trigger must name an entry of the scenario (raises ValueError naming the key)."""
+    """Each entry's `cost_<name>` column is its own, and a `cost_<name>` trigger must name an entry of the scenario
+    (raises ValueError naming the key)."""
     named = named_entries(scenario)
-    names = {name for *_, name in named}
+    first: dict[str, str] = {}
+    for section, i, _, name in named:
+        # A metric's name (cost_of_goods) or another entry's (advertising_2 given to a third advertising entry)
+        # would share the column: one of the two amounts would be lost from the metrics and the costs.
+        if f"cost_{name}" in METRIC_COLUMNS:
+            raise ValueError(f"{section}[{i}].name: {name!r} gives the cost column cost_{name}, which is a metric; "
+                             "choose another name")  # fmt: skip
+        if name in first:
+            raise ValueError(f"{section}[{i}].name: {name!r} is also the name of {first[name]} (its cost column "
+                             f"cost_{name}); give the entries distinct names")  # fmt: skip
+        first[name] = f"{section}[{i}]"
+    names = set(first)
     for section, i, spec, _ in named:
         metric = spec.when.metric if spec.when is not None else ""
         if metric.startswith("cost_") and metric not in METRIC_COLUMNS and metric.removeprefix("cost_") not in names:

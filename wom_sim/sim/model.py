@@ -412,7 +412,8 @@ class SimResult:
 
     def _repr_html_(self) -> str:
         sc = self.scenario
-        return display.html_table(self.to_frame(), f"{sc.name}: {sc.network.n:,} people, {sc.ticks} {sc.tick_unit}s")
+        # the model's count: a graph file sets the population, whatever network.n says
+        return display.html_table(self.to_frame(), f"{sc.name}: {self.model.n:,} people, {sc.ticks} {sc.tick_unit}s")
 
     def plot(self, metrics: list[str] | None = None):
         """Small multiples of per-tick metrics (default: the headline ones); returns the matplotlib Figure."""
