@@ -632,7 +632,7 @@ def competition_rival_crisis(lab: Lab, params: dict[str, Any]) -> list[Part]:
             ratio(_competition_acquisitions(c.metrics, first, end), _competition_acquisitions(b.metrics, first, end))
             - 1
         )
-        # Mean share from the crisis on: one end-of-run tick is noisier than the window (4-8 pairs in quick mode).
+        # Mean share from the crisis on: one end-of-run tick is noisier than the window.
         share.append(c.metrics["market_share"].iloc[first:].mean() - b.metrics["market_share"].iloc[first:].mean())
     return [
         above("our acquisitions from the crisis on, rival crisis vs none", mean_ci(gain), 0.0,
