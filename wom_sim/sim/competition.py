@@ -622,7 +622,7 @@ def _staying_users(
 
 
 def _heard_any(mt: MarketTick, n: int) -> np.ndarray:
-    """Bool per person: heard about some rival this tick (set once, after step 4, as `_special`)."""
+    """Bool per person: heard about some rival this tick (set once, after step 4; part of `_special`)."""
     if mt.heard_any is None:
         mt.heard_any = np.zeros(n, dtype=bool)
         for heard in mt.heard:
@@ -664,9 +664,7 @@ def _special(market: Market, mt: MarketTick) -> np.ndarray:
     customers' switching (`switch_away`), and the switchers leave the market of that tick's choice.
     """
     if mt.special is None:
-        mt.special = (market.rival > 0) | (market.last_brand > 0)
-        for heard in mt.heard:
-            mt.special[heard] = True
+        mt.special = (market.rival > 0) | (market.last_brand > 0) | _heard_any(mt, market.rival.size)
     return mt.special
 
 
