@@ -103,3 +103,11 @@ def test_roi_edge_cases():
     assert np.isnan(roi([1.0], [2.0], [0.0], [1.0])["ci_low"])  # one replication: no interval
     with pytest.raises(ValueError, match="one value per replication"):
         roi([1.0, 2.0], [2.0], [0.0], [1.0])
+
+
+def test_t_quantile_is_scipy_stats_t_ppf():
+    from wom_sim.analysis.statistics import t_quantile
+
+    dof = np.array([1, 2, 3, 4.5, 10, 100, 1e6, np.inf, np.nan])
+    for p in (0.5, 0.9, 0.95, 0.975, 0.995):
+        np.testing.assert_array_equal(t_quantile(p, dof), stats.t.ppf(p, dof))

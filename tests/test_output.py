@@ -216,7 +216,7 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, tiny, monkeypatch,
     def full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    monkeypatch.setattr("pyarrow.parquet.write_table", full)  # every Parquet file is written through it
     out = tmp_path / "out"
     extra = ["-r", 2, "--workers", 0] if command == "run-r" else []
     line = _one_error_line(invoke("run", tiny, "-q", *extra, "--out", out))
@@ -225,3 +225,22 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, tiny, monkeypatch,
     assert leftovers == []
     if command == "run":
         assert not out.exists()
+
+
+def test_parquet_tables_read_back_the_same_and_dictionary_encode_only_non_numeric_columns(tmp_path):
+    import pyarrow.parquet as pq
+
+    from wom_sim.output import write_table
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({
+        "id": np.arange(50), "satisfaction": rng.random(50), "is_kol": rng.random(50) < 0.1,
+        "status": pd.Categorical.from_codes(rng.integers(0, 3, 50), ["unaware", "aware", "customer"]),
+        "name": [f"p{i % 4}" for i in range(50)],
+    })  # fmt: skip
+    path = write_table(frame, tmp_path / "people")
+    pd.testing.assert_frame_equal(pd.read_parquet(path), frame)
+    meta = pq.ParquetFile(path).metadata.row_group(0)
+    encodings = {meta.column(i).path_in_schema: meta.column(i).encodings for i in range(meta.num_columns)}
+    dictionary = {name for name, used in encodings.items() if any("DICTIONARY" in e for e in used)}
+    assert dictionary == {"status", "name"}

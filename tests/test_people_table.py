@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from wom_sim.scenario.loading import build_scenario
 from wom_sim.sim.model import WomModel
@@ -82,3 +83,18 @@ def test_initial_customers_are_acquired_by_initial_not_none():
         assert np.sum((acquired == channel) & ~never) == metrics[f"new_{channel}"].sum(), channel
     first = int(np.flatnonzero(at_start)[0])
     assert model.person(first).acquired_by == "initial"
+
+
+def test_the_table_of_everyone_is_the_table_of_all_rows_and_a_copy_of_the_state():
+    # Everyone's table is built from views of the state (no gathered copies): it must equal the table of the rows
+    # 0..n-1 (the gathered path), keep the graph's labels, and not change when the state changes after it.
+    model = WomModel(scenario([{"kind": "community", "name": "club", "uptake": 0.5}]), seed=4)
+    model.run(6)
+    everyone = model.people()
+    pd.testing.assert_frame_equal(everyone, model.people(np.arange(N)))
+    before = everyone.copy()
+    pop = model.population
+    for name in ("E", "S", "T", "L", "status", "segment", "is_kol", "purchases", "spend", "talkativeness"):
+        values = getattr(pop, name)
+        values[:] = values[::-1]
+    pd.testing.assert_frame_equal(everyone, before)

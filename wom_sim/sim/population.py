@@ -26,7 +26,7 @@ CHANNELS = ("none", "advertising", "wom", "kol", "referral")
 ACQUIRED_BY_GROUPS = (*CHANNELS, "initial", "never")
 
 
-def acquired_by_groups(pop: Population, idx: np.ndarray) -> np.ndarray:
+def acquired_by_groups(pop: Population, idx: np.ndarray | slice) -> np.ndarray:
     """Each person's index into `ACQUIRED_BY_GROUPS`: their acquisition channel; "initial" for who was ever our
     customer without adopting during the run (adoption tick -1); "never" for who was never our customer (so
     "none" is only the run's adopters no channel reached, as `new_none` counts them)."""
