@@ -344,3 +344,32 @@ def test_a_competitor_cannot_take_a_brand_label_of_the_outputs(tmp_path, name):
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
     assert f"competitors[0].name: {name!r} is reserved" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_generator_keys_beside_a_graph_file_are_named_as_ignored(tmp_path):
+    from wom_sim.scenario.loading import scenario_warnings
+
+    (tmp_path / "edges.csv").write_text("source,target\n1,2\n2,3\n")
+    path = tmp_path / "s.yaml"
+    path.write_text("network: {file: edges.csv, n: 5000, m: 3}\n")
+    notes = scenario_warnings(load_scenario(path, []), str(path))
+    assert [n for n in notes if "ignored" in n] == [
+        f"{path}: network.n, network.m are ignored: the graph and its people come from network.file edges.csv"
+    ]
+    path.write_text("network: {file: edges.csv}\n")  # the defaults: nothing to say
+    assert not [n for n in scenario_warnings(load_scenario(path, []), str(path)) if "ignored" in n]
+
+
+def test_a_file_graph_drops_the_generator_keys_it_inherits(tmp_path):
+    from wom_sim.scenario.loading import scenario_warnings
+
+    (tmp_path / "edges.csv").write_text("source,target\n1,2\n2,3\n")
+    (tmp_path / "base.yaml").write_text("network: {n: 9000, m: 3}\n")
+    (tmp_path / "mine.yaml").write_text("extends: base.yaml\nnetwork: {file: edges.csv}\n")
+    sc = load_scenario(tmp_path / "mine.yaml", [])
+    assert (sc.network.n, sc.network.m) == (2000, 5)  # the defaults, which a file graph does not use
+    assert not [n for n in scenario_warnings(sc, "mine.yaml") if "ignored" in n]
+    override = load_scenario(tmp_path / "mine.yaml", ["network.n=50"])  # set on top of the file: it is named
+    assert [n for n in scenario_warnings(override, "mine.yaml") if "ignored" in n] == [
+        "mine.yaml: network.n is ignored: the graph and its people come from network.file edges.csv"
+    ]

@@ -44,6 +44,8 @@ MAX_FILE_BYTES = 5_000_000  # a scenario, sweep spec or target file; the largest
 MAX_DEPTH = 32  # nesting of mappings and lists; the schema itself is 5 deep
 MAX_NODES = 200_000  # values after expanding YAML aliases (an alias bomb is tiny on disk, huge in memory)
 MAX_EXTENDS = 16  # length of an `extends:` chain
+# The network keys that only describe a generated graph (a graph file brings its own people and ties).
+GENERATOR_KEYS = ("generator", "n", "m", "k", "p", "blocks", "p_in", "p_out", "fast_threshold")
 MAX_OVERRIDE_CHARS = 100_000  # the value of one --set
 MAX_KEY_PARTS = 16  # parts of a dotted --set key
 MAX_ABS_NUMBER = 1e15  # any number in a document: beyond it sums and products of money and log-odds break
@@ -309,7 +311,12 @@ def load_raw(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
         target = path.parent / parent
         if not target.exists():
             _missing_extends(path, parent, target)
-        data = _merge(load_raw(target, (*_seen, path)), data)
+        inherited = load_raw(target, (*_seen, path))
+        if isinstance(network, dict) and network.get("file") is not None and isinstance(inherited.get("network"), dict):
+            # This file brings its own graph: the generated graph it inherits is gone, so are the keys that made it
+            # (they would only read as settings a graph file ignores).
+            inherited["network"] = {k: v for k, v in inherited["network"].items() if k not in GENERATOR_KEYS}
+        data = _merge(inherited, data)
     data["base_dir"] = str(path.parent)
     return data
 
@@ -609,6 +616,16 @@ def scenario_warnings(scenario: Scenario, source: str = "scenario") -> list[str]
     if select.ids and select.by != "ids":
         notes.append(f"{source}: kols.select.ids is ignored because kols.select.by is {select.by!r} (set by: ids)")
     net = scenario.network
+    # A graph file sets the people and the ties: what the scenario says about generating a graph is not used,
+    # and a user who set network.n beside a file may believe the run has that many people.
+    defaults = type(net).model_fields
+    unused = [key for key in GENERATOR_KEYS if getattr(net, key) != defaults[key].default] if net.file else []
+    if unused:
+        keys = ", ".join(f"network.{key}" for key in unused)
+        notes.append(
+            f"{source}: {keys} {'is' if len(unused) == 1 else 'are'} ignored: the graph and its people come from "
+            f"network.file {Path(net.file).name}"
+        )
     if net.file and net.weight_column is None and str(net.file).lower().endswith(".csv") and Path(net.file).is_file():
         try:
             with open(net.file, encoding="utf-8", errors="replace") as handle:
