@@ -111,3 +111,26 @@ def test_t_quantile_is_scipy_stats_t_ppf():
     dof = np.array([1, 2, 3, 4.5, 10, 100, 1e6, np.inf, np.nan])
     for p in (0.5, 0.9, 0.95, 0.975, 0.995):
         np.testing.assert_array_equal(t_quantile(p, dof), stats.t.ppf(p, dof))
+
+
+def test_the_interval_of_a_metric_is_cut_to_the_values_it_can_take():
+    # Two replications: the t-interval (t = 12.7) of each column reaches far past its mean on both sides.
+    frame = pd.DataFrame({
+        "churn_rate": [0.01, 0.03],  # a rate: 0-1
+        "nps": [60.0, 95.0],  # -100..100
+        "customers": [2.0, 30.0],  # a count: from 0
+        "profit": [-50.0, 40.0],  # money that can be below 0: not cut
+        "rival_acme_price": [0.9, 1.4],  # a price ratio above 1 is possible: not cut above
+        "payback": [3.0, 9.0],  # no metric: not cut
+    })  # fmt: skip
+    table = mean_ci_table(frame).set_index("metric")
+    raw = mean_ci_table(frame)  # its mean and sd give the interval before the cut
+    half = np.asarray(t_half_width(raw["sd"], raw["n"]))
+    uncut = dict(zip(raw["metric"], zip(raw["mean"] - half, raw["mean"] + half, strict=True), strict=True))
+    assert table.loc["churn_rate", "ci_low"] == 0.0 and uncut["churn_rate"][0] < 0
+    assert table.loc["nps", "ci_high"] == 100.0 and uncut["nps"][1] > 100
+    assert table.loc["customers", "ci_low"] == 0.0
+    for name in ("profit", "payback"):
+        assert (table.loc[name, "ci_low"], table.loc[name, "ci_high"]) == pytest.approx(uncut[name])
+    assert table.loc["rival_acme_price", "ci_high"] == pytest.approx(uncut["rival_acme_price"][1])
+    assert table.loc["rival_acme_price", "ci_high"] > 1

@@ -50,6 +50,13 @@ METRIC_COLUMNS = [
 
 SUMMARIES = ("last", "mean", "sum", "min", "max")
 SCALES = ("percent", "points", "count", "money", "index")
+INF = float("inf")
+# The values a metric of each scale can take: shares and rates 0-1, NPS-like scores -100 to +100, counts and money
+# (revenue, costs) from 0, 0-1 states and scores. The interval of a mean of replications is cut to them: with few
+# replications a t-interval reaches past what any run can show (an NPS of 137, a churn rate of -2%).
+SCALE_BOUNDS = {"percent": (0.0, 1.0), "points": (-100.0, 100.0), "count": (0.0, INF), "money": (0.0, INF),
+                "index": (0.0, 1.0)}  # fmt: skip
+SIGNED_MONEY = (-INF, INF)  # profit, margin and lifetime value can be below 0
 # How a summary reads after a label ("Churn rate per tick (mean)"); the last value needs no word.
 SUMMARY_WORDS = {"last": "", "mean": "mean", "sum": "total", "min": "minimum", "max": "maximum"}
 
@@ -79,6 +86,9 @@ class Metric:
         "up" if more is better for the business, "down" if less is, None if neither.
     short : str
         A short label for legends and tiles ("" = the label).
+    bounds : (low, high) or None
+        The values the metric can take, where its scale does not say (None: the scale's, `SCALE_BOUNDS`): a price
+        ratio is an index above 1 when a rival is dearer, a profit is money below 0.
     """
 
     name: str
@@ -90,6 +100,12 @@ class Metric:
     colour: str | None = None
     better: str | None = None
     short: str = ""
+    bounds: tuple[float, float] | None = None
+
+    @property
+    def value_range(self) -> tuple[float, float]:
+        """The lowest and highest value the metric can take (a run's sum or mean of it lies there too)."""
+        return self.bounds if self.bounds is not None else SCALE_BOUNDS[self.scale]
 
     def format(self, value: float | None) -> str:
         """`value` formatted with `fmt` ("n/a" for None or NaN)."""
@@ -158,10 +174,10 @@ ARM_COLOURS = tuple(PALETTE[c] for c in ("blue", "orange", "bluish_green", "redd
 FORMATS = {"percent": "{:.1%}", "points": "{:+.1f}", "count": "{:,.0f}", "money": "{:,.0f}", "index": "{:.3f}"}
 
 
-def _m(name, label, short, unit, summary, scale, colour=None, better=None, fmt=None) -> Metric:
+def _m(name, label, short, unit, summary, scale, colour=None, better=None, fmt=None, bounds=None) -> Metric:
     """An entry; `colour` names a PALETTE colour."""
     return Metric(name, label, unit, fmt or FORMATS[scale], summary, scale, PALETTE[colour] if colour else None,
-                  better, short)  # fmt: skip
+                  better, short, bounds)  # fmt: skip
 
 
 def _channel(c: str) -> Metric:
@@ -197,10 +213,11 @@ _ENTRIES = [
     _m("revenue", "Revenue", "revenue", "currency", "sum", "money", "blue", "up"),
     _m("cost_of_goods", "Cost of goods", "cost of goods", "currency", "sum", "money", "grey", "down"),
     _m("intervention_cost", "Intervention spend", "spend", "currency", "sum", "money", "orange"),
-    _m("profit", "Profit", "profit", "currency", "sum", "money", "black", "up"),
+    _m("profit", "Profit", "profit", "currency", "sum", "money", "black", "up", bounds=SIGNED_MONEY),
     _m("cum_revenue", "Revenue (cumulative)", "revenue", "currency", "last", "money", "blue", "up"),
     _m("cum_intervention_cost", "Intervention spend (cumulative)", "spend", "currency", "last", "money", "orange"),
-    _m("cum_profit", "Profit (cumulative)", "cumulative profit", "currency", "last", "money", "black", "up"),
+    _m("cum_profit", "Profit (cumulative)", "cumulative profit", "currency", "last", "money", "black", "up",
+       bounds=SIGNED_MONEY),
     _m("mean_E", "Expectation (customers' mean)", "expectation", "index 0-1", "last", "index", "grey"),
     _m("mean_S", "Satisfaction (customers' mean)", "satisfaction", "index 0-1", "last", "index", "bluish_green",
        "up"),
@@ -243,8 +260,8 @@ _ENTRIES = [
     _m("cum_churn_events", "Churn events (cumulative)", "churn events", "people", "last", "count", "vermillion",
        "down"),
     _m("margin_per_purchase", "Gross margin per purchase", "margin", "currency", "last", "money", None, "up",
-       "{:,.2f}"),
-    _m("clv", "Customer lifetime value", "CLV", "currency", "last", "money", None, "up", "{:,.1f}"),
+       "{:,.2f}", SIGNED_MONEY),
+    _m("clv", "Customer lifetime value", "CLV", "currency", "last", "money", None, "up", "{:,.1f}", SIGNED_MONEY),
     # wom_sim.sim.competition (issue 15)
     _m("market_share", "Market share (share of all brands' customers)", "market share", "share", "last", "percent",
        "blue", "up"),
@@ -257,7 +274,8 @@ _ENTRIES = [
     _m("switch_in", "Customers won from rivals", "switched in", "people", "sum", "count", "bluish_green", "up"),
     _m("switch_out", "Customers lost to rivals", "switched out", "people", "sum", "count", "vermillion", "down"),
     _m("rival_customers", "Rivals' customers", "rivals' customers", "people", "last", "count", "grey", "down"),
-    _m("rival_price_ratio", "Cheapest rival's price over ours", "rival price", "index 0-1", "last", "index"),
+    _m("rival_price_ratio", "Cheapest rival's price over ours", "rival price", "index 0-1", "last", "index",
+       bounds=(0.0, INF)),
     _m("rival_undercut_ticks", "Ticks a rival has been cheaper than us", "undercut ticks", "tick", "last",
        "count"),
     # Derived per tick by the experiment tables, not stored in the metrics table.
@@ -317,7 +335,7 @@ def metric(name: str) -> Metric:
         )
         rival = match["rival"].replace("_", " ")
         return Metric(name, f"{rival}: {RIVAL_LABELS[match['what']]}", base.unit, base.fmt, base.summary, base.scale,
-                      None, None, f"{rival} {base.short}")  # fmt: skip
+                      None, None, f"{rival} {base.short}", base.bounds)  # fmt: skip
     hint = difflib.get_close_matches(name, CATALOGUE, n=3)
     did = f"; did you mean {' or '.join(repr(h) for h in hint)}?" if hint else ""
     raise ScenarioError(f"unknown metric {name!r}{did} (any per-tick column or cost_<intervention>)")
