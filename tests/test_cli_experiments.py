@@ -500,3 +500,19 @@ def test_sweep_refuses_more_kols_than_people_before_any_run(folder, parameter):
         and "300 people" in result.stderr
     )
     assert not out.exists()
+
+
+def test_long_arm_names_go_on_two_header_lines_before_outcome_labels_are_cut():
+    from wom_sim.cli.experiments import fit_rows
+
+    rows = [
+        {"outcome": "Positive WOM messages", "competitor_price_cut": "1,508", "competitor_price_match": "1,529",
+         "change (95% CI)": "+21 (-64 to +105)"},
+        {"outcome": "Share of positive voice", "competitor_price_cut": "57.2%", "competitor_price_match": "57.3%",
+         "change (95% CI)": "+0.1 pts (-0.1 to +0.2)"},
+    ]  # fmt: skip
+    lines = fit_rows(rows, 80, keep=4)  # one header line needs 98 characters
+    assert max(len(line) for line in lines) <= 80
+    assert lines[0].split() == ["competitor_", "competitor_"] and lines[1].split()[1:3] == ["price_cut", "price_match"]
+    assert "Positive WOM messages" in lines[2] and "Share of positive voice" in lines[3]  # labels whole
+    assert len(fit_rows(rows, 200, keep=4)) == 3  # room enough: one header line

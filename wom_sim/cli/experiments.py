@@ -270,19 +270,40 @@ def _width() -> int:
     return max(60, shutil.get_terminal_size((80, 24)).columns)
 
 
+def _header_lines(name: str, room: int) -> list[str]:
+    """A column header on two lines when it is wider than the column's values (`room`), split after the "_", "-"
+    or space nearest its middle; one line when it fits or has nowhere to split."""
+    if len(name) <= room:
+        return [name]
+    cuts = [i + 1 for i, ch in enumerate(name[:-1]) if ch in "_- "]
+    if not cuts:
+        return [name]
+    cut = min(cuts, key=lambda i: max(i, len(name) - i))
+    return [name[:cut].rstrip(), name[cut:]]
+
+
 def fit_rows(rows: list[dict], width: int, indent: str = "  ", keep: int = 2) -> list[str]:
-    """Rows as aligned text lines no wider than `width`: the first column (labels) cut with "..." down to 28
-    characters, then columns beyond the first `keep` dropped from the right, then the first column cut down to 12.
-    The first column is left-aligned, the others right-aligned."""
+    """Rows as aligned text lines no wider than `width`. When they are wider: a header wider than its column's
+    values (an arm's name over its numbers) goes on two lines; then the first column (labels) is cut with "..."
+    down to 28 characters, then columns beyond the first `keep` are dropped from the right, then the first column
+    is cut down to 12. The first column is left-aligned, the others right-aligned."""
     if not rows:
         return []
     frame = pd.DataFrame(rows).astype(str)
     columns = list(frame.columns)
-    w = {c: max(len(c), *(len(v) for v in frame[c])) for c in columns}
     first = columns[0]
+    heads = {c: [c] for c in columns}
+
+    def widths() -> dict[str, int]:
+        return {c: max(*(len(h) for h in heads[c]), *(len(v) for v in frame[c])) for c in columns}
 
     def over() -> int:
         return len(indent) + sum(w[c] for c in columns) + 2 * (len(columns) - 1) - width
+
+    w = widths()
+    if over() > 0:  # too wide: headers wider than their numbers go on two lines before any label is cut
+        heads.update({c: _header_lines(c, max(len(v) for v in frame[c])) for c in columns[1:]})
+        w = widths()
 
     w[first] = max(min(w[first], 30), w[first] - max(over(), 0))
     dropped = []
@@ -295,7 +316,9 @@ def fit_rows(rows: list[dict], width: int, indent: str = "  ", keep: int = 2) ->
         cells = [str(values[c]).ljust(w[c]) if i == 0 else str(values[c]).rjust(w[c]) for i, c in enumerate(columns)]
         return (indent + "  ".join(cells)).rstrip()
 
-    lines = [line({c: c[: w[c]] for c in columns}), *(line(r) for r in frame[columns].to_dict("records"))]
+    depth = max(len(heads[c]) for c in columns)
+    header = [line({c: ([""] * (depth - len(heads[c])) + heads[c])[i][: w[c]] for c in columns}) for i in range(depth)]
+    lines = [*header, *(line(r) for r in frame[columns].to_dict("records"))]
     if dropped:
         lines += textwrap.wrap(f"(left out to fit {width} characters: {', '.join(dropped)})", width,
                                initial_indent=indent, subsequent_indent=indent)  # fmt: skip
