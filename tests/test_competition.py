@@ -249,3 +249,29 @@ def test_competition_uniforms_of_a_person_do_not_depend_on_who_else_draws():
     assert not np.array_equal(competition.uniforms(mt, "talk", few), competition.uniforms(mt, "churn", few))
     u = competition.uniforms(mt, "churn", everyone)
     assert 0.0 <= u.min() and u.max() < 1.0 and abs(u.mean() - 0.5) < 0.03  # 1,000 numbers: 3.3 standard errors
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known asymmetry (docs/model.md, Competition, Checks): an ad contact pulls a rival's one-number view, "
+    "weighted bE + bT in a choice, while our ads move only E (bE); eight identical rivals each end with about "
+    "twice our customers",
+)
+def test_identical_rivals_end_with_about_our_number_of_customers():
+    # Eight rivals identical to us (the baseline's quality, failure, price, margin, reputation, ads and initial
+    # shares): by symmetry each should end with about our customers. Measured, ours / mean rival's at week 104:
+    # 0.40 here (these 4 seeds at 1,000 people, per-seed sd 0.03), 0.485 +- 0.017 at 3,000 (10 seeds); with the
+    # rivals' ad pull scaled by bE / (bE + bT) 0.93 here (per-seed sd 0.17) and 0.96 +- 0.04 at 3,000. Tolerance:
+    # the mean of the 4 seeds above 0.7 (an even split is 1; the biased value is about 15 standard errors below
+    # 0.7, the patched one about 2.7 above it).
+    twins = [
+        {"name": f"r{i}", "quality": 0.8, "price": 1.0, "advertising": 0.1, "initial_customers": 0.01,
+         "initial_aware": 0.05}
+        for i in range(8)
+    ]  # fmt: skip
+    ratios = []
+    for seed in range(4):
+        row = WomModel(bundled_path("baseline"), overrides={"network.n": 1000, "competitors": twins}, seed=seed)
+        row = row.run().last_metrics
+        ratios.append(row["customers"] / (row["rival_customers"] / len(twins)))
+    assert np.mean(ratios) > 0.7, ratios

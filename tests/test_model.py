@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import small_scenario
+from wom_sim.errors import ScenarioError
 from wom_sim.sim.metrics import METRIC_COLUMNS
 from wom_sim.sim.model import Customer, WomModel, simulate
 
@@ -97,3 +98,26 @@ def test_one_persons_state_is_their_row_of_the_people_table():
         assert one.keys() == expected.keys()
         for key, value in expected.items():
             assert (value != value and one[key] != one[key]) or one[key] == value, key
+
+
+def test_simulate_takes_a_bundled_scenario_by_name(tmp_path, monkeypatch):
+    # wom_sim.compare("baseline", ...) and `wom-sim run baseline` take bundled names; simulate and WomModel must too
+    # (the package docstring shows compare with names, so a user tries simulate("baseline") next). Before, the name
+    # was read as a file in the working directory: "baseline: scenario file not found".
+    from wom_sim.scenario.catalogue import bundled_path
+
+    monkeypatch.chdir(tmp_path)  # no file named baseline here
+    overrides = {"network.n": 200, "ticks": 3}
+    by_name = simulate("baseline", overrides=overrides, seed=4)
+    by_path = simulate(bundled_path("baseline"), overrides=overrides, seed=4)
+    assert by_name.scenario.name == "baseline"
+    pd.testing.assert_frame_equal(by_name.metrics, by_path.metrics)
+    assert WomModel("referral_program", overrides=overrides).wom_scenario.name == "referral_program"
+
+
+def test_simulate_prefers_a_file_to_a_bundled_name_and_reports_a_missing_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "baseline").write_text("name: mine\nnetwork: {n: 150}\nticks: 2\n", encoding="utf-8")
+    assert simulate("baseline").scenario.name == "mine"  # an existing file wins over the bundled name
+    with pytest.raises(ScenarioError, match="not found"):
+        simulate("no_such_scenario")

@@ -20,6 +20,7 @@ from wom_sim.catalogue import RUN_SUMMARY
 from wom_sim.network.build import build_graph
 from wom_sim.network.graph import Graph
 from wom_sim.network.kols import select_kols
+from wom_sim.scenario.catalogue import bundled_names, bundled_path
 from wom_sim.scenario.loading import apply_overrides, build_scenario, load_scenario
 from wom_sim.scenario.people import read_people
 from wom_sim.scenario.schema import Scenario
@@ -109,7 +110,8 @@ def _seed_from(seed: Any, rng: Any, default: int) -> int:
 
 
 def resolve_scenario(scenario: Scenario | str | Path | None, overrides: dict[str, Any] | None = None) -> Scenario:
-    """A Scenario from an object, a file path or None (the schema defaults), with dotted overrides applied."""
+    """A Scenario from an object, a file path, a bundled scenario's name (as `compare` and `wom-sim run` take,
+    when no file of that name exists) or None (the schema defaults), with dotted overrides applied."""
     if scenario is None:
         base: dict = {}
     elif isinstance(scenario, Scenario):
@@ -117,16 +119,20 @@ def resolve_scenario(scenario: Scenario | str | Path | None, overrides: dict[str
             return scenario
         base = scenario.model_dump(by_alias=True, exclude_none=False)
     else:
-        return load_scenario(scenario, overrides or None)
+        path = Path(scenario)
+        if not path.exists() and str(scenario) in bundled_names():
+            path = bundled_path(str(scenario))
+        return load_scenario(path, overrides or None)
     return build_scenario(apply_overrides(base, overrides or {}), "parameters")
 
 
 class WomModel(mesa.Model):
     """The word-of-mouth model. Build from a Scenario (or file) and/or flat keyword parameters; `step()` = one tick.
 
-    `spec` is a wom-sim Scenario, a scenario file path, or None for the defaults; the resolved scenario is
-    `model.wom_scenario`. (Mesa 3.5 reserves the name `scenario`, on the model and in `__init__`, for its own
-    experiment scenarios, and SolaraViz relies on it, so wom-sim uses neither name for its own.)
+    `spec` is a wom-sim Scenario, a scenario file path, a bundled scenario's name, or None for the defaults; the
+    resolved scenario is `model.wom_scenario`. (Mesa 3.5 reserves the name `scenario`, on the model and in
+    `__init__`, for its own experiment scenarios, and SolaraViz relies on it, so wom-sim uses neither name for its
+    own.)
 
     Examples
     --------
@@ -435,7 +441,8 @@ def simulate(
     Parameters
     ----------
     scenario : Scenario, str, Path or None
-        A Scenario, a scenario file, or None for the schema's defaults.
+        A Scenario, a scenario file, a bundled scenario's name ("baseline", when no such file exists), or None
+        for the schema's defaults.
     graph, kol_ids : optional
         A prebuilt graph and KOL ids (to reuse another run's); default: built from the scenario and seed.
     progress : callable, optional
