@@ -373,3 +373,14 @@ def test_a_file_graph_drops_the_generator_keys_it_inherits(tmp_path):
     assert [n for n in scenario_warnings(override, "mine.yaml") if "ignored" in n] == [
         "mine.yaml: network.n is ignored: the graph and its people come from network.file edges.csv"
     ]
+
+
+def test_a_bad_set_value_names_the_command_line_not_the_valid_file(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("network: {n: 300}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, ["brand.quality=2"])
+    assert str(caught.value).startswith("s.yaml with --set: brand.quality: ")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, ["network.n=1"], ticks=5)
+    assert str(caught.value).startswith("s.yaml with --set, --ticks: network.n: ")

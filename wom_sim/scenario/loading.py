@@ -533,12 +533,16 @@ def load_scenario(path: str | Path, overrides: list[str] | dict[str, Any] | None
     """
     data = load_raw(path)
     extra = {k: v for k, v in set_fields.items() if v is not None}
+    source = str(path)
     if overrides or extra:
         # Overrides act on the fully resolved scenario, so defaults (e.g. list items) can be addressed too.
-        data = build_scenario(data, str(path)).model_dump(mode="json", by_alias=True)
+        data = build_scenario(data, source).model_dump(mode="json", by_alias=True)
         data = apply_overrides(data, overrides or [])
         data = apply_overrides(data, extra, "option")
-    scenario = build_scenario(data, str(path))
+        # The file is valid (just built): what fails now came from the command line, and the line says so.
+        given = (["--set"] if overrides else []) + [f"--{key}" for key in extra]
+        source = f"{Path(path).name} with {', '.join(given)}"
+    scenario = build_scenario(data, source)
     if scenario.network.people is not None:
         read_people(scenario)  # a bad person table is refused on load, before any command runs
     return scenario
