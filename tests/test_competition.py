@@ -114,7 +114,7 @@ def test_the_bundled_fast_answer_to_a_rival_crisis_fires_in_the_crisis(seed: int
     # customers, and one seed of four bottoms out at NPS -7 in the crisis, above the trigger's -10).
     model = WomModel(bundled_path("competitor_crisis_fast"), overrides={"network.n": 3000, "ticks": 45}, seed=seed)
     ads = next(iv for iv in model.run().interventions if iv.name == "conquest_ads")
-    assert 30 < ads.on_air_ticks[0] <= 35 and len(ads.on_air_ticks) == 8
+    assert 30 < ads.on_air_ticks[0] <= 37 and len(ads.on_air_ticks) == 8  # within the crisis weeks 30-37
 
 
 @pytest.mark.parametrize(
@@ -251,19 +251,14 @@ def test_competition_uniforms_of_a_person_do_not_depend_on_who_else_draws():
     assert 0.0 <= u.min() and u.max() < 1.0 and abs(u.mean() - 0.5) < 0.03  # 1,000 numbers: 3.3 standard errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known asymmetry (docs/model.md, Competition, Checks): an ad contact pulls a rival's one-number view, "
-    "weighted bE + bT in a choice, while our ads move only E (bE); eight identical rivals each end with about "
-    "twice our customers",
-)
 def test_identical_rivals_end_with_about_our_number_of_customers():
     # Eight rivals identical to us (the baseline's quality, failure, price, margin, reputation, ads and initial
-    # shares): by symmetry each should end with about our customers. Measured, ours / mean rival's at week 104:
-    # 0.40 here (these 4 seeds at 1,000 people, per-seed sd 0.03), 0.485 +- 0.017 at 3,000 (10 seeds); with the
-    # rivals' ad pull scaled by bE / (bE + bT) 0.93 here (per-seed sd 0.17) and 0.96 +- 0.04 at 3,000. Tolerance:
-    # the mean of the 4 seeds above 0.7 (an even split is 1; the biased value is about 15 standard errors below
-    # 0.7, the patched one about 2.7 above it).
+    # shares): by symmetry each should end with about our customers. Measured before `competition.view_rate`
+    # (a contact moved a rival's one-number view at E's rate, worth bE + bT in the choice): ours / mean rival's
+    # 0.40 here (these 4 seeds at 1,000 people, per-seed sd 0.03), 0.485 +- 0.017 at 3,000 (10 seeds); with it
+    # 0.93 here (per-seed sd 0.17) and our share 0.114 (95% CI 0.110-0.117, even 0.111; 12 seeds at 2,000).
+    # Tolerance: the mean of the 4 seeds above 0.7 (an even split is 1; the biased value is about 15 standard
+    # errors below 0.7, the even one about 2.7 above it).
     twins = [
         {"name": f"r{i}", "quality": 0.8, "price": 1.0, "advertising": 0.1, "initial_customers": 0.01,
          "initial_aware": 0.05}

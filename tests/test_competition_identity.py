@@ -8,6 +8,8 @@ digest without `switch_in`, `switch_out` and the cumulative matrix was unchanged
 again for a change of random scheme: the competition steps that read a few people (talk, switching, repurchase,
 experience, churn) hash per-person uniforms instead of reading full stream draws (docs/model.md, Randomness); 16
 seeds of three bundled markets at 2,000 people before and after agree (Welch p >= 0.07 on 21 outcomes).
+Re-recorded for a model change (2026-12-03): an ad contact or a heard message moves a person's view of a rival at
+`competition.view_rate`, not at E's rate, so an identical rival no longer wins more than we do (docs/model.md).
 """
 
 from __future__ import annotations
@@ -46,10 +48,10 @@ CASES = {
     "price_match": (bundled_path("competitor_price_match"), {"network.n": 1500, "ticks": 40}, 6),
 }
 RECORDED = {
-    "two_rivals": "4349346dac3c2f3f",
-    "crisis": "9a708788ebd1e9e1",
-    "launch_race": "d472cab003b6d5cb",
-    "price_match": "7e6a77fb1c8a2b6b",
+    "two_rivals": "bc77298500ebf044",
+    "crisis": "fca8c9190a328a0a",
+    "launch_race": "2c73d61d6f5318a9",
+    "price_match": "54a9d61533598915",
 }
 
 
