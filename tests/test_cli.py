@@ -149,6 +149,20 @@ def test_schema_out_below_a_file_is_one_line_naming_it(tmp_path):
     assert (tmp_path / "afile").read_text() == "mine"
 
 
+def test_schema_out_never_replaces_a_file_it_did_not_write(tmp_path):
+    mine = tmp_path / "budget.xlsx"
+    mine.write_text("mine")
+    res = wom("schema", "--out", str(mine))
+    assert res.returncode == 2 and res.stderr.strip() == (
+        f"error: --out {mine}: exists and is not a file wom-sim wrote; choose another file name (nothing of yours "
+        "is replaced)"
+    )
+    assert mine.read_text() == "mine"
+    earlier = tmp_path / "scenario.schema.json"
+    assert wom("schema", "--out", str(earlier)).returncode == 0
+    assert wom("schema", "--out", str(earlier)).returncode == 0  # an earlier schema is replaced
+
+
 def test_takeaways_give_no_half_time_when_nobody_adopted():
     # with adoption 0 every tick is ">= half of 0", so the summary said "half of them by week 0" of no one
     from wom_sim.cli.run import takeaways

@@ -30,7 +30,7 @@ from wom_sim.output import (
     atomic_dir,
     atomic_file,
     check_finite_frame,
-    check_writable_file,
+    check_own_file,
     prepare_out,
     write_table,
 )
@@ -41,6 +41,7 @@ from wom_sim.sim.crm import PeopleWarning
 from wom_sim.sim.model import WomModel
 
 CHECK_BUILD_BYTES = 1e9  # `check` builds the model (not runs it) up to this estimate, so it refuses what run does
+SCHEMA_MARK = b'"title": "wom-sim scenario"'  # the root title of `wom-sim schema`: an earlier schema may be replaced
 TRACE_LIMIT = 50_000  # people; a trace holds every message, so it grows with N x ticks
 
 
@@ -267,7 +268,9 @@ def schema(out_file: str | None) -> None:
     checked as it is typed.
     """
     if out_file is not None:
-        check_writable_file(out_file)  # a folder, a special file or a path below a file: one line, nothing written
+        # a folder, a special file, a path below a file or a file that is not an earlier schema: one line, nothing
+        # written (the title is the schema's last line, so the whole file is read)
+        check_own_file(out_file, "--out", SCHEMA_MARK)
     text = json.dumps(scenario_json_schema(), indent=2) + "\n"
     if out_file is None:
         click.echo(text, nl=False)
