@@ -96,7 +96,8 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
 @click.option(
     "--by", "by", metavar="COLUMN",
     help="Also break the outcomes down by a per-person column (segment, acquired_by, is_kol; brand with "
-    "competitors): a table printed after the summary and written as by_<COLUMN>.<fmt>.",
+    "competitors): a table printed after the summary and written as by_<COLUMN>.<fmt>. One run only: with "
+    "replications, `wom-sim compare BASE TREATMENT --by COLUMN` gives each group's change with its 95% CI.",
 )  # fmt: skip
 @executor_options
 @figure_format_option
