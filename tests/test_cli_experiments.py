@@ -500,3 +500,28 @@ def test_sweep_refuses_more_kols_than_people_before_any_run(folder, parameter):
         and "300 people" in result.stderr
     )
     assert not out.exists()
+
+
+def test_a_payback_reached_in_some_runs_only_says_how_many_paid_back():
+    # The mean payback is over the runs that paid back: "week 18 (n/a to n/a)" of one run in three read as the
+    # answer. The row now says how many runs paid back.
+    from types import SimpleNamespace
+
+    from wom_sim.cli.experiments import compare_rows
+
+    nan = float("nan")
+    row = {"treatment": "kols", "base_mean": nan, "treatment_mean": 18.0, "uplift": 18.0, "uplift_pct": nan,
+           "unpaired_ci_low": nan, "unpaired_ci_high": nan, "width_ratio": nan, "scale": "tick"}  # fmt: skip
+    profit = {**row, "outcome": "profit", "base_mean": 1e3, "treatment_mean": 2e3, "uplift": 1e3, "ci_low": 5e2,
+              "ci_high": 1.5e3, "n": 3}  # fmt: skip
+    cases = [
+        ({"uplift": 18.0, "ci_low": nan, "ci_high": nan, "n": 1}, "week 18 (1 of 3 runs paid back) "),
+        ({"uplift": 15.0, "ci_low": 6.0, "ci_high": 19.0, "n": 2}, "week 15 (6 to 19; 2 of 3 runs paid back) "),
+        ({"uplift": nan, "ci_low": nan, "ci_high": nan, "n": 0}, "none of 3 runs paid back "),
+        ({"uplift": 12.0, "ci_low": 10.0, "ci_high": 14.0, "n": 3}, "week 12 (10 to 14) "),  # all paid back
+    ]
+    for payback, shown in cases:
+        table = pd.DataFrame([profit, {**row, "outcome": "payback", **payback}])
+        result = SimpleNamespace(uplift=table, tick_unit="week", currency=None, base="baseline")
+        rows = compare_rows(result, "kols", details=False)
+        assert rows[-1]["change (95% CI)"] == shown

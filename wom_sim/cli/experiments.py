@@ -305,11 +305,12 @@ def fit_rows(rows: list[dict], width: int, indent: str = "  ", keep: int = 2) ->
 def compare_rows(result, treatment: str, details: bool) -> list[dict]:
     """The table of one treatment: business columns (outcome, base, treatment, change with its paired 95% CI);
     `details` adds the statistics (unpaired CI, paired/unpaired width ratio, n)."""
-    from wom_sim.analysis.outcomes import format_outcome, short_label  # lazy: CLI start-up time
+    from wom_sim.analysis.outcomes import format_outcome, outcome, short_label  # lazy: CLI start-up time
 
     unit, currency = result.tick_unit, result.currency
     rows = []
     table = result.uplift[result.uplift["treatment"] == treatment]
+    runs = int(table["n"].max()) if len(table) else 0  # replications of the pair (a payback row counts fewer)
     for _, r in table.iterrows():
         name = r["outcome"]
         if name == "roi":
@@ -327,11 +328,18 @@ def compare_rows(result, treatment: str, details: bool) -> list[dict]:
             return text.removeprefix(f"{unit} ")
 
         mark = "*" if (r["ci_low"] > 0 or r["ci_high"] < 0) and name != "payback" else " "
+        shown = f"{change(r['uplift'])} ({bound(r['ci_low'])} to {bound(r['ci_high'])}){mark}"
+        if outcome(name).stat == "payback" and int(r["n"]) < runs:
+            # The mean payback is over the runs that paid back only: say how many did, so "week 18" of one run in
+            # three does not read as the answer (and "n/a to n/a", a single run's interval, is not shown).
+            paid = f"{int(r['n'])} of {runs} runs paid back"
+            interval = f"{bound(r['ci_low'])} to {bound(r['ci_high'])}; " if r["ci_low"] == r["ci_low"] else ""
+            shown = f"{change(r['uplift'])} ({interval}{paid}) " if r["n"] else f"none of {runs} runs paid back "
         row = {
             "outcome": short_label(name, unit),
             result.base: "" if relative else format_outcome(name, r["base_mean"], currency, unit),
             treatment: "" if relative else format_outcome(name, r["treatment_mean"], currency, unit),
-            "change (95% CI)": f"{change(r['uplift'])} ({bound(r['ci_low'])} to {bound(r['ci_high'])}){mark}",
+            "change (95% CI)": shown,
         }
         if details:
             row["unpaired 95% CI"] = (
