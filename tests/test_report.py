@@ -15,6 +15,7 @@ from wom_sim.experiment import Arm, compare, replicate
 from wom_sim.experiment.attribution import attribution
 from wom_sim.experiment.comparison import load_comparison
 from wom_sim.experiment.curves import curves
+from wom_sim.output import write_manifest
 from wom_sim.report import figures as report
 from wom_sim.report.changes import changed_payload, changes
 from wom_sim.report.html import (
@@ -230,7 +231,11 @@ def test_html_report_of_a_comparison_is_self_contained(comparison):
 def test_html_report_rejects_folders_it_cannot_read(tmp_path):
     with pytest.raises(ScenarioError, match="no such folder"):
         build_report(tmp_path / "missing")
-    with pytest.raises(ScenarioError, match="not a run, comparison or sweep folder"):
+    with pytest.raises(ScenarioError, match=r"not an output report reads \(run, run --replications, compare, "
+                       r"attribution, sweep, curves, optimise\)"):  # fmt: skip
+        build_report(tmp_path)
+    write_manifest(tmp_path, "calibrate", ["fit.md"])  # an output with a summary of its own: says where it is
+    with pytest.raises(ScenarioError, match="a calibration's report is its fit.md$"):
         build_report(tmp_path)
 
 

@@ -710,7 +710,8 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
 )
 @click.option("--xlsx", is_flag=True, help="Also write DIR/<kind>.xlsx, an Excel workbook (needs wom-sim[excel]).")
 def report(folder, out, force, figure_format, xlsx=False):
-    """Write one self-contained HTML report (figures embedded) for a run, replications, comparison or sweep DIR.
+    """Write one self-contained HTML report (figures embedded) of DIR, written by run (with or without
+    --replications), compare, attribution, sweep, curves or optimise.
 
     \b
     It opens with the decision: for a comparison the verdict per treatment (pays / does not pay / not sure from

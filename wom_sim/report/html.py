@@ -28,7 +28,7 @@ from wom_sim.experiment.comparison import load_comparison
 from wom_sim.experiment.store import ResultStore
 from wom_sim.experiment.studies import summarise_replications
 from wom_sim.experiment.sweep import summarise_sweep
-from wom_sim.output import atomic_file
+from wom_sim.output import atomic_file, read_manifest
 from wom_sim.report import figures as report
 from wom_sim.report.changes import changes
 from wom_sim.report.optimise import curve_figure
@@ -689,7 +689,17 @@ def build_report(folder: str | Path, out: str | Path | None = None, embed: str =
     elif (folder / "metrics.parquet").exists() or (folder / "metrics.csv").exists():
         title, body = _run_sections(folder, embed)
     else:
-        raise ScenarioError(f"{folder}: not a run, comparison or sweep folder (no manifest.json or metrics table)")
+        # Name every kind it reads (attribution, curves and optimise were left out), and what to read instead for
+        # the outputs that have their own summary.
+        own = (read_manifest(folder) or {}).get("kind")
+        instead = {
+            "calibrate": "; a calibration's report is its fit.md",
+            "validate": "; a validation's is its validation.html",
+        }
+        raise ScenarioError(
+            f"{folder}: not an output report reads (run, run --replications, compare, attribution, sweep, curves, "
+            f"optimise): no manifest.json or metrics table{instead.get(own, '')}"
+        )
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     page = (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
