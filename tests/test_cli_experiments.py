@@ -525,3 +525,10 @@ def test_a_payback_reached_in_some_runs_only_says_how_many_paid_back():
         result = SimpleNamespace(uplift=table, tick_unit="week", currency=None, base="baseline")
         rows = compare_rows(result, "kols", details=False)
         assert rows[-1]["change (95% CI)"] == shown
+
+
+def test_one_replication_says_it_has_no_error_bar(folder):
+    result = invoke("run", folder / "tiny.yaml", "-r", 1, "--workers", 0, "--ticks", 3, "--out", folder / "one")
+    assert result.exit_code == 0, result.output
+    assert "tiny: 1 replication, 3 weeks," in result.stdout
+    assert "One replication has no error bar: use -r 2 or more for a 95% CI (-r 30 for a decision)." in result.stdout

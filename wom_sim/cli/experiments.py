@@ -208,11 +208,14 @@ def run_replicated(
     _xlsx(out, xlsx)
     if quiet:
         return
+    runs = f"{replications} replication{'' if replications == 1 else 's'}"
     click.echo(
-        f"\n{scenario.name}: {replications} replications, {ticks_text(scenario.ticks, scenario.tick_unit)}, seeds from "
+        f"\n{scenario.name}: {runs}, {ticks_text(scenario.ticks, scenario.tick_unit)}, seeds from "
         f"base seed {scenario.seed} (replication_seed: SeedSequence spawn keys)\n"
     )
     _print_rows(ci_table(tables["summary"], scenario.tick_unit, scenario.currency).to_dict("records"))
+    if replications < 2:  # every CI column reads "n/a to n/a": say why and what to do, not leave it a puzzle
+        click.echo("\n  One replication has no error bar: use -r 2 or more for a 95% CI (-r 30 for a decision).")
     click.echo(
         f"\nOutputs in {out}/: summary.csv (mean and 95% CI per outcome), timeseries.parquet (per metric per "
         f"{scenario.tick_unit}), outcomes.csv (per replication), dashboard.{figure_format}, runs/ (one part per run). "
