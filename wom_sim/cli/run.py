@@ -71,7 +71,10 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
 @seed_option("Random seed (default: the scenario's).")
 @ticks_option("Number of ticks (default: the scenario's).")
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: runs/<scenario name>)."
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="Output folder (default: runs/<scenario file name>, without .yaml).",
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
@@ -91,7 +94,7 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
 @click.option(
     "--replications", "-r", type=click.IntRange(1, 100_000), metavar="N",
     help="Run N seeds (derived from the scenario seed) and report mean and 95% CI per metric per tick; "
-    "resumable store in --out (default: runs/<scenario name>-replications).",
+    "resumable store in --out (default: runs/<scenario file name>-replications).",
 )  # fmt: skip
 @click.option(
     "--by", "by", metavar="COLUMN",

@@ -188,7 +188,7 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
 @click.option("--target", "target", required=True, type=click.Path(dir_okay=False),
               help="Target file (YAML): free parameters and bounds, observed targets and weights, budget.")  # fmt: skip
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Output folder (default: runs/calibrate-<scenario name>).")  # fmt: skip
+              help="Output folder (default: runs/calibrate-<scenario file name>).")  # fmt: skip
 @click.option("--trials", "--samples", "trials", type=click.IntRange(2, 100_000),
               help="Override the target file's number of trials (parameter samples the optimiser tries).")  # fmt: skip
 @click.option("--replications", "-r", type=click.IntRange(1, 1000), help="Override the runs per trial.")
