@@ -25,7 +25,7 @@ from wom_sim.cli.common import (
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import check_network
 from wom_sim.network.kols import check_kols_fit
-from wom_sim.output import add_warnings, check_writable_file, prepare_out
+from wom_sim.output import add_warnings, check_writable_file, prepare_out, read_manifest
 from wom_sim.scenario.loading import load_scenario, scenario_warnings
 
 EXIT_INTERRUPTED = 130
@@ -105,6 +105,14 @@ def _need_xlsx(xlsx: bool) -> None:
         from wom_sim.report.workbook import require_openpyxl  # lazy: an optional extra
 
         require_openpyxl()
+
+
+def _check_xlsx_target(out: Path, kind: str, xlsx: bool) -> None:
+    """Before any run: the workbook --xlsx will write must not replace a file of the user's in the folder."""
+    if xlsx:
+        from wom_sim.report.workbook import check_workbook_target  # lazy: CLI start-up time
+
+        check_workbook_target(Path(out) / f"{kind}.xlsx")
 
 
 def _xlsx(out: Path, xlsx: bool) -> None:
@@ -193,6 +201,7 @@ def run_replicated(
     out = prepare_out(
         Path(out_dir) if out_dir else Path("runs") / f"{path.stem}-replications", "replications", resume=True
     )
+    _check_xlsx_target(out, "replications", xlsx)
     notes = _preflight([scenario], [str(path)])
     executor = _executor(workers, dask, dask_local, quiet)
     with executor:
@@ -462,6 +471,7 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
         check_by(by, all(arm.scenario.competitors for arm in arms))  # before any run starts
     _need_xlsx(xlsx)
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / f"compare-{arms[0].label}", "compare", resume=True)
+    _check_xlsx_target(out, "compare", xlsx)
     notes = _preflight([a.scenario for a in arms], [a.label for a in arms]) + _check_paired(arms, unpaired)
     executor = _executor(workers, dask, dask_local, quiet)
     with executor:
@@ -616,6 +626,7 @@ def sweep(spec, overrides, replications, ticks, samples, out_dir, workers, dask,
     plan = load_sweep(spec, list(overrides), replications=replications, samples=samples, ticks=ticks)
     _need_xlsx(xlsx)
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / plan.name, "sweep", resume=True)
+    _check_xlsx_target(out, "sweep", xlsx)
     notes = _preflight([plan.base], [str(plan.scenario_path)])
     _preflight(plan.scenarios, [f"{spec}: design point {i}" for i in range(len(plan.scenarios))], warn=False)
     executor = _executor(workers, dask, dask_local, quiet)
@@ -735,6 +746,8 @@ def report(folder, out, force, figure_format, xlsx=False):
         where = f"--out {out}" if out is not None else str(target)
         raise ScenarioError(f"{where}: exists and is not a wom-sim report; choose another file (--out) or add --force")
     _need_xlsx(xlsx)
+    if xlsx:  # before the page is written: the workbook must not replace a file of the user's either
+        _check_xlsx_target(Path(folder), (read_manifest(folder) or {}).get("kind", "run"), xlsx)
     try:
         click.echo(str(build_report(folder, out, figure_format)))
         if xlsx:
