@@ -87,6 +87,12 @@ def test_compare_files_and_overrides_with_paired_cis(folder):
     assert result.exit_code == 0, result.output
     assert "ads vs tiny" in result.stdout and "wom.contact_prob=0.2 vs tiny" in result.stdout
     assert "paired 95% CI" in result.stdout and "Verdicts against tiny" in result.stdout
+    # every file the closing line names is there (uplift_timeseries.parquet was written but not named)
+    listed = " ".join(result.stdout.split("Outputs in")[1].split("HTML:")[0].split())
+    named = [n.strip(" ,.") for n in listed.split(":", 1)[1].split(", ")]
+    for name in [n.split(" (")[0] for n in named]:
+        assert (out / name).exists(), name
+    assert "uplift_timeseries.parquet" in listed and (out / "uplift_timeseries.parquet").is_file()
     verdicts = pd.read_csv(out / "verdicts.csv")
     assert set(verdicts["treatment"]) == {"ads", "wom.contact_prob=0.2"} and list(verdicts["rank"]) == [1, 2]
     for sentence in verdicts["sentence"]:  # the verdict lines lead the output, in rank order

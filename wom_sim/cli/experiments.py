@@ -507,8 +507,8 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
     by_files = f"by_{by}.csv, by_{by}_runs.csv, " if by else ""
     outputs = (
         f"Outputs in {out}/: verdicts.csv, pairwise.csv, uplift.csv, roi.csv, per_seed.csv, outcomes.csv, {by_files}"
-        f"timeseries.parquet, compare.{figure_format}, profit_uplift.{figure_format}, dashboard.{figure_format}, "
-        f"runs/. HTML: wom-sim report {out}"
+        f"timeseries.parquet, uplift_timeseries.parquet, compare.{figure_format}, profit_uplift.{figure_format}, "
+        f"dashboard.{figure_format}, runs/ (the tables also as .parquet). HTML: wom-sim report {out}"
     )
     click.echo("\n" + textwrap.fill(outputs, width, break_on_hyphens=False, break_long_words=False))
 
