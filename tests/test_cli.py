@@ -77,6 +77,8 @@ def test_same_seed_same_files(tmp_path):
         (["run", BASELINE, "--bogus"], ["No such option"]),
         (["check", BASELINE, "--set", "nope"], ["key.sub=value"]),
         (["run", BASELINE, "--trace", "--set", "network.n=60000"], ["--trace", "50,000"]),
+        # a single run is one process: --workers was silently ignored without --replications
+        (["run", BASELINE, "--workers", "2"], ["--workers, --dask and --dask-local spread replications"]),
     ],
 )  # fmt: skip
 def test_bad_input_exit_2_one_line_nothing_written(tmp_path, args, words):

@@ -130,6 +130,10 @@ def run(
         from wom_sim.report.workbook import require_openpyxl  # lazy: an optional extra, checked before any run
 
         require_openpyxl()
+    if replications is None and (workers is not None or dask or dask_local):
+        # A single run is one process: these options spread replications, so silently ignoring them would let a
+        # user believe the run used them.
+        raise click.UsageError("--workers, --dask and --dask-local spread replications; add --replications N")
     if replications is not None:
         if trace or by:
             raise click.UsageError("--trace and --by describe one run; they cannot be combined with --replications")
