@@ -92,3 +92,7 @@ def test_the_sentence_reads_in_money_and_weeks():
     # A one-week horizon reads "over 1 week", not "over 1 weeks".
     short = verdict_sentence({**row, "horizon": 1, "payback_tick": math.nan})
     assert "over 1 week," in short and short.endswith("not paid back within 1 week")
+    # Fieller's interval without finite bounds (extra spend not clearly above 0) reads n/a, never "nan to nan".
+    for roi in (0.15, -0.3):
+        unbounded = verdict_sentence({**row, "roi": roi, "roi_ci_low": math.nan, "roi_ci_high": math.nan})
+        assert "nan" not in unbounded and "(95% CI n/a: the extra spend is not clearly above 0)" in unbounded

@@ -98,6 +98,20 @@ def test_fit_bass_command_on_a_csv(tmp_path):
     assert (tmp_path / "fit.png").is_file()
 
 
+def test_fit_bass_plot_never_replaces_a_file_it_did_not_write(tmp_path):
+    t = np.arange(1, 31)
+    pd.DataFrame({"adopters": bass_curve(t, 0.01, 0.25, 800.0)}).to_csv(tmp_path / "a.csv", index=False)
+    (tmp_path / "budget.xlsx").write_text("mine")
+    (tmp_path / "fit.png").write_text("my own picture")
+    for name, why in (("budget.xlsx", "a figure file ends in .png, .svg, .pdf"),
+                      ("fit.png", "exists and is not a file wom-sim wrote"),):  # fmt: skip
+        res = wom("fit-bass", "a.csv", "--plot", name, cwd=tmp_path)
+        assert res.returncode == 2 and res.stdout == "" and res.stderr.startswith(f"error: --plot {name}: {why}")
+    assert (tmp_path / "budget.xlsx").read_text() == "mine" and (tmp_path / "fit.png").read_text() == "my own picture"
+    for _ in range(2):  # a figure it wrote is replaced
+        assert wom("fit-bass", "a.csv", "--plot", "fit.svg", cwd=tmp_path).returncode == 0
+
+
 def test_fit_bass_command_sums_new_adopters_from_parquet(tmp_path):
     # Parquet, as `wom-sim run` writes metrics.parquet
     t = np.arange(1, 51)

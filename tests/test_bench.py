@@ -142,6 +142,14 @@ def test_cli_prints_the_tables(tmp_path):
     assert bad.exit_code == 2 and "--sizes" in bad.output
 
 
+def test_json_that_would_replace_a_file_of_the_users_is_refused_before_measuring(tmp_path):
+    mine = tmp_path / "notes.json"
+    mine.write_text('{"mine": true}')
+    res = CliRunner().invoke(cli, ["bench", "--sizes", "1200", "--ticks", "1", "--json", str(mine)])
+    assert res.exit_code == 2 and "exists and is not a file wom-sim wrote" in res.output
+    assert "| N |" not in res.output and mine.read_text() == '{"mine": true}'  # nothing measured or written
+
+
 def test_repeated_runs_combine_into_medians_with_each_runs_ratios():
     def run(kernel: float, matvec: float, reference: float) -> bench.SizeResult:
         return bench.SizeResult(

@@ -263,6 +263,9 @@ def test_targets_take_the_outcome_syntax_of_compare_and_sweep_and_overrides(tmp_
     assert problem.scenario.ticks == 12  # as --ticks 12 / --set ticks=12 give it
     specs = [(t.spec.metric, t.spec.stat, t.spec.ticks) for t in problem.targets]
     assert specs == [("brand", "min", None), ("customers", "final", (5, 5)), ("nps", "final", None)]
+    # `stat: last`, the word compare and sweep use, is the final value too (it was refused)
+    targets["targets"] = [{"metric": "nps", "stat": "last", "value": 10}]
+    assert load_problem(tmp_path / "market.yaml", write(tmp_path / "t.yaml", targets)).targets[0].spec.stat == "final"
     targets["targets"] = [{"metric": "payback", "value": 3}]
     with pytest.raises(ScenarioError, match="compares with a base run"):
         load_problem(tmp_path / "market.yaml", write(tmp_path / "t.yaml", targets))

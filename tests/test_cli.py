@@ -77,6 +77,8 @@ def test_same_seed_same_files(tmp_path):
         (["run", BASELINE, "--bogus"], ["No such option"]),
         (["check", BASELINE, "--set", "nope"], ["key.sub=value"]),
         (["run", BASELINE, "--trace", "--set", "network.n=60000"], ["--trace", "50,000"]),
+        # a single run is one process: --workers was silently ignored without --replications
+        (["run", BASELINE, "--workers", "2"], ["--workers, --dask and --dask-local spread replications"]),
     ],
 )  # fmt: skip
 def test_bad_input_exit_2_one_line_nothing_written(tmp_path, args, words):
@@ -147,6 +149,20 @@ def test_schema_out_below_a_file_is_one_line_naming_it(tmp_path):
     res = wom("schema", "--out", str(tmp_path / "afile" / "x.json"))
     assert res.returncode == 2 and res.stderr.strip() == f"error: --out {tmp_path / 'afile'}: is a file, not a folder"
     assert (tmp_path / "afile").read_text() == "mine"
+
+
+def test_schema_out_never_replaces_a_file_it_did_not_write(tmp_path):
+    mine = tmp_path / "budget.xlsx"
+    mine.write_text("mine")
+    res = wom("schema", "--out", str(mine))
+    assert res.returncode == 2 and res.stderr.strip() == (
+        f"error: --out {mine}: exists and is not a file wom-sim wrote; choose another file name (nothing of yours "
+        "is replaced)"
+    )
+    assert mine.read_text() == "mine"
+    earlier = tmp_path / "scenario.schema.json"
+    assert wom("schema", "--out", str(earlier)).returncode == 0
+    assert wom("schema", "--out", str(earlier)).returncode == 0  # an earlier schema is replaced
 
 
 def test_takeaways_give_no_half_time_when_nobody_adopted():

@@ -87,6 +87,12 @@ def test_compare_files_and_overrides_with_paired_cis(folder):
     assert result.exit_code == 0, result.output
     assert "ads vs tiny" in result.stdout and "wom.contact_prob=0.2 vs tiny" in result.stdout
     assert "paired 95% CI" in result.stdout and "Verdicts against tiny" in result.stdout
+    # every file the closing line names is there (uplift_timeseries.parquet was written but not named)
+    listed = " ".join(result.stdout.split("Outputs in")[1].split("HTML:")[0].split())
+    named = [n.strip(" ,.") for n in listed.split(":", 1)[1].split(", ")]
+    for name in [n.split(" (")[0] for n in named]:
+        assert (out / name).exists(), name
+    assert "uplift_timeseries.parquet" in listed and (out / "uplift_timeseries.parquet").is_file()
     verdicts = pd.read_csv(out / "verdicts.csv")
     assert set(verdicts["treatment"]) == {"ads", "wom.contact_prob=0.2"} and list(verdicts["rank"]) == [1, 2]
     for sentence in verdicts["sentence"]:  # the verdict lines lead the output, in rank order
@@ -516,3 +522,35 @@ def test_long_arm_names_go_on_two_header_lines_before_outcome_labels_are_cut():
     assert lines[0].split() == ["competitor_", "competitor_"] and lines[1].split()[1:3] == ["price_cut", "price_match"]
     assert "Positive WOM messages" in lines[2] and "Share of positive voice" in lines[3]  # labels whole
     assert len(fit_rows(rows, 200, keep=4)) == 3  # room enough: one header line
+
+
+def test_a_payback_reached_in_some_runs_only_says_how_many_paid_back():
+    # The mean payback is over the runs that paid back: "week 18 (n/a to n/a)" of one run in three read as the
+    # answer. The row now says how many runs paid back.
+    from types import SimpleNamespace
+
+    from wom_sim.cli.experiments import compare_rows
+
+    nan = float("nan")
+    row = {"treatment": "kols", "base_mean": nan, "treatment_mean": 18.0, "uplift": 18.0, "uplift_pct": nan,
+           "unpaired_ci_low": nan, "unpaired_ci_high": nan, "width_ratio": nan, "scale": "tick"}  # fmt: skip
+    profit = {**row, "outcome": "profit", "base_mean": 1e3, "treatment_mean": 2e3, "uplift": 1e3, "ci_low": 5e2,
+              "ci_high": 1.5e3, "n": 3}  # fmt: skip
+    cases = [
+        ({"uplift": 18.0, "ci_low": nan, "ci_high": nan, "n": 1}, "week 18 (1 of 3 runs paid back) "),
+        ({"uplift": 15.0, "ci_low": 6.0, "ci_high": 19.0, "n": 2}, "week 15 (6 to 19; 2 of 3 runs paid back) "),
+        ({"uplift": nan, "ci_low": nan, "ci_high": nan, "n": 0}, "none of 3 runs paid back "),
+        ({"uplift": 12.0, "ci_low": 10.0, "ci_high": 14.0, "n": 3}, "week 12 (10 to 14) "),  # all paid back
+    ]
+    for payback, shown in cases:
+        table = pd.DataFrame([profit, {**row, "outcome": "payback", **payback}])
+        result = SimpleNamespace(uplift=table, tick_unit="week", currency=None, base="baseline")
+        rows = compare_rows(result, "kols", details=False)
+        assert rows[-1]["change (95% CI)"] == shown
+
+
+def test_one_replication_says_it_has_no_error_bar(folder):
+    result = invoke("run", folder / "tiny.yaml", "-r", 1, "--workers", 0, "--ticks", 3, "--out", folder / "one")
+    assert result.exit_code == 0, result.output
+    assert "tiny: 1 replication, 3 weeks," in result.stdout
+    assert "One replication has no error bar: use -r 2 or more for a 95% CI (-r 30 for a decision)." in result.stdout

@@ -95,3 +95,17 @@ def test_the_command_takes_ticks_and_quiet_as_run_and_compare_do(tmp_path):
     # --ticks is the horizon of every run, as --set ticks=N: tick 6 is past it.
     past = CliRunner().invoke(cli, [*args[:-2], "--outcome", "at:6:profit", "--out", str(tmp_path / "past"), "-q"])
     assert past.exit_code == 2 and "past the horizon of 6 ticks" in past.output, past.output
+
+
+def test_a_campaign_hiring_the_scenarios_kols_has_them_as_its_current_level():
+    # kol_launch's campaign has no `select` of its own: it hires kols.select (10 by degree), so that is the
+    # current level of kol_campaign.select.k (docs/optimise.md's example), added and marked.
+    table = curves(
+        "kol_launch",
+        ["kol_campaign.select.k=0:20:2"],
+        replications=2,
+        overrides={"network.n": 200, "ticks": 4},
+        outcomes=["profit"],
+    )
+    assert list(table["value"]) == [0.0, 10.0, 20.0]
+    assert list(table["current"]) == [False, True, False]

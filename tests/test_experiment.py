@@ -265,6 +265,19 @@ def test_bundled_sweep_specs_are_valid(name, points):
     assert len(sweep.points) == len(sweep.scenarios) == points
 
 
+def test_a_sweep_spec_names_a_bundled_scenario_as_an_optimiser_spec_does(tmp_path):
+    # Installed without the checkout there is no ../scenarios/ to point at: `scenario: kol_launch` is the bundled one
+    path = tmp_path / "sweep.yaml"
+    path.write_text("scenario: kol_launch\nset: {network.n: 300}\nparameters:\n  kols.select.k: [0, 5]\n")
+    sweep = load_sweep(path)
+    assert sweep.base.name == "kol_launch" and len(sweep.points) == 2
+    path.write_text("scenario: no_such_scenario\nparameters:\n  kols.select.k: [0, 5]\n")
+    with pytest.raises(
+        ScenarioError, match=r"scenario: file not found: .*\(and no bundled scenario 'no_such_scenario'\)"
+    ):
+        load_sweep(path)
+
+
 def test_sobol_wiring_recovers_known_indices_of_a_linear_function(tmp_path):
     """Our design order and value mapping must line up with SALib's analysis: on y = 4 x1 + 2 x2 + x3 of uniform
     inputs the first-order indices are 16/21, 4/21 and 1/21 (Saltelli 2010)."""

@@ -15,6 +15,7 @@ from wom_sim.experiment import Arm, compare, replicate
 from wom_sim.experiment.attribution import attribution
 from wom_sim.experiment.comparison import load_comparison
 from wom_sim.experiment.curves import curves
+from wom_sim.output import write_manifest
 from wom_sim.report import figures as report
 from wom_sim.report.changes import changed_payload, changes
 from wom_sim.report.html import (
@@ -230,7 +231,11 @@ def test_html_report_of_a_comparison_is_self_contained(comparison):
 def test_html_report_rejects_folders_it_cannot_read(tmp_path):
     with pytest.raises(ScenarioError, match="no such folder"):
         build_report(tmp_path / "missing")
-    with pytest.raises(ScenarioError, match="not a run, comparison or sweep folder"):
+    with pytest.raises(ScenarioError, match=r"not an output report reads \(run, run --replications, compare, "
+                       r"attribution, sweep, curves, optimise\)"):  # fmt: skip
+        build_report(tmp_path)
+    write_manifest(tmp_path, "calibrate", ["fit.md"])  # an output with a summary of its own: says where it is
+    with pytest.raises(ScenarioError, match="a calibration's report is its fit.md$"):
         build_report(tmp_path)
 
 
@@ -411,3 +416,21 @@ def test_replications_of_a_graph_file_count_the_people_the_runs_had(tmp_path):
     assert report.people_in(timeseries) == 2000
     text = build_report(folder).read_text(encoding="utf-8")
     assert "2 replications of crm_market (2,000 people, 2 weeks)" in text
+
+
+def test_a_payback_reached_in_some_runs_only_says_how_many_in_the_report():
+    nan = float("nan")
+    base = {"treatment": "kols", "uplift_pct": nan, "unpaired_ci_low": nan, "unpaired_ci_high": nan,
+            "width_ratio": nan, "scale": "tick"}  # fmt: skip
+    rows = [
+        {**base, "outcome": "profit", "base_mean": 1e3, "treatment_mean": 2e3, "uplift": 1e3, "ci_low": 5e2,
+         "ci_high": 1.5e3, "n": 3},
+        {**base, "outcome": "payback", "base_mean": nan, "treatment_mean": 18.0, "uplift": 18.0, "ci_low": nan,
+         "ci_high": nan, "n": 1},
+    ]  # fmt: skip
+    shown = uplift_display(pd.DataFrame(rows), "week").set_index("outcome")["change"]
+    assert shown.iloc[-1] == "week 18 (1 of 3 runs paid back)"
+    rows[1].update(uplift=nan, treatment_mean=nan, n=0)
+    assert uplift_display(pd.DataFrame(rows), "week")["change"].iloc[-1] == "none of 3 runs paid back"
+    rows[1].update(uplift=12.0, treatment_mean=12.0, ci_low=10.0, ci_high=14.0, n=3)  # all paid back: as before
+    assert uplift_display(pd.DataFrame(rows), "week")["change"].iloc[-1] == "week 12"

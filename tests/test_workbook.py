@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 
 import openpyxl
@@ -143,3 +144,22 @@ def test_a_run_of_a_market_has_its_share_and_each_rival_in_the_summary_sheet(tmp
     metrics = pd.read_parquet(out / "metrics.parquet")
     assert summary.loc["rival_acme_market_share", "value"] == pytest.approx(metrics["rival_acme_market_share"].iloc[-1])
     assert {"market_share", "switch_out", "rival_acme_profit"} <= set(summary.index)
+
+
+def test_a_workbook_never_replaces_a_file_of_the_users(compare_dir, tmp_path):
+    mine = tmp_path / "mine.xlsx"
+    mine.write_text("my own budget")
+    with pytest.raises(ScenarioError, match="mine.xlsx: exists and is not a workbook wom-sim wrote"):
+        write_workbook(compare_dir, mine)
+    assert mine.read_text() == "my own budget"
+    ours = write_workbook(compare_dir, tmp_path / "ours.xlsx")
+    assert openpyxl.load_workbook(ours).properties.creator == "wom-sim"
+    write_workbook(compare_dir, ours)  # an earlier workbook of ours is replaced
+    # `report DIR --xlsx` checks before it writes anything: no report.html beside the user's compare.xlsx
+    store = tmp_path / "store"
+    shutil.copytree(compare_dir, store)
+    (store / "report.html").unlink(missing_ok=True)
+    (store / "compare.xlsx").write_text("my own budget")
+    result = CliRunner().invoke(cli, ["report", str(store), "--xlsx"])
+    assert result.exit_code == 2 and "exists and is not a workbook wom-sim wrote" in result.output
+    assert (store / "compare.xlsx").read_text() == "my own budget" and not (store / "report.html").exists()

@@ -17,7 +17,7 @@ Generated from `wom_sim/scenario/schema.py` and `wom_sim/scenario/interventions.
 `wom-sim scenarios --reference > docs/scenarios.md` (a test checks it is current). Every key is optional: a
 scenario holds only what differs from these defaults, and `extends:` starts from another file. Unknown keys are
 errors. Override any key from the command line with `--set section.key=value` (list items by index:
-`--set population.segments.0.share=0.6`).
+`--set population.segments.0.share=0.6 --set population.segments.1.share=0.4`; the shares must still sum to 1).
 
 Distributions (`Dist`) are written `{dist: beta, a: 2, b: 5}`, `{dist: lognormal, mean: 50, sigma: 0.4}`,
 `{dist: normal, mean: 0.5, sd: 0.1}`, `{dist: uniform, low: 0, high: 1}`, or a bare number for a constant.

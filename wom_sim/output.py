@@ -228,6 +228,25 @@ def check_writable_file(path: str | Path, flag: str = "--out") -> Path:
     return path
 
 
+def check_own_file(path: str | Path, flag: str, mark: bytes) -> Path:
+    """`check_writable_file`, and an existing file is replaced only when wom-sim wrote it: its bytes hold `mark`
+    (what every such file carries, e.g. matplotlib's name in a figure), so `--plot budget.xlsx` leaves the user's
+    workbook alone. Files of a single-file option are small (a figure, a schema): read whole, at most 64 MB."""
+    path = check_writable_file(path, flag)
+    if path.is_file():
+        try:
+            with open(path, "rb") as handle:
+                ours = mark.lower() in handle.read(64 << 20).lower()
+        except OSError as exc:
+            raise os_error(path, exc, flag) from None
+        if not ours:
+            raise ScenarioError(
+                f"{flag} {path}: exists and is not a file wom-sim wrote; choose another file name (nothing of "
+                "yours is replaced)"
+            )
+    return path
+
+
 def prepare_out(path: str | Path, kind: str, force: bool = False, flag: str = "--out", resume: bool = False) -> Path:
     """Check an output folder before any work: writable, not below a file, and not someone else's.
 
@@ -392,6 +411,7 @@ def write_table(frame: pd.DataFrame, path: str | Path, fmt: str = "parquet") -> 
 # Formats a figure can be saved in (`--figure-format` of the commands that write figures): PNG for a page or a
 # quick look, SVG and PDF (vector) for a deck or a paper.
 FIGURE_FORMATS = ("png", "svg", "pdf")
+FIGURE_MARK = b"matplotlib"  # in the metadata of every PNG, SVG and PDF matplotlib writes (`check_own_file`)
 FIGURE_DPI = 200  # PNG resolution: a 15-inch-wide figure is 3000 px, sharp on a full-screen slide
 
 

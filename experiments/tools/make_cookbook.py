@@ -262,7 +262,7 @@ wom-sim compare baseline product_crisis product_crisis_handled product_crisis_mi
 
 The same defect (severity 0.6, 10% of customers hit) surfaces in week 40 after a week of rising complaints.
 Brand damage is the largest shortfall of B against the paired baseline in the 64 weeks after; recovery is the
-number of weeks after surfacing until 90% of that shortfall is made good (`wom_sim.interventions.crisis_impact`). The crisis report says: a
+number of weeks after surfacing until 90% of that shortfall is made good (`wom_sim.sim.interventions.crisis_impact`). The crisis report says: a
 typical crisis costs 8-15% of brand value, doubled if mishandled; transparency and compensation keep the loss
 under 5%; non-transparent handling cuts trust by about 40%; recovery to >90% takes 6-12 months.
 """)

@@ -463,14 +463,16 @@ intervention cost, with cumulative `cum_revenue`, `cum_cost_of_goods`, `cum_inte
 
 `wom_sim.compare(base, treatment, replications=5)` runs both scenarios with the same replication seeds (same
 graph, population and streams: common random numbers) and returns, per replication (`per_seed`) and as mean with a
-95% t-interval (`uplift`), the paired difference of every outcome (adoption, churn, repurchase, NPS, WOM volumes,
-brand, trust, margin, CLV, profit net of intervention costs, intervention cost), and `roi`: ROI = mean incremental
-profit / mean incremental cost (0 = break-even) with a paired 95% CI (Fieller's) (docs/experiments.md, "The ROI
-estimator"). Results for every bundled scenario: [cookbook.md](cookbook.md).
+95% t-interval (`uplift`), the paired difference of each outcome (by default adoption, customers, NPS, churn, WOM
+volumes, brand, crisis damage, revenue, cost, intervention spend, profit net of intervention costs and payback;
+`outcomes=[...]` names others, such as `repurchase_rate`, `clv` or `wom_acquired_share`), and `roi`: ROI = mean
+incremental profit / mean incremental programme cost (0 = break-even) with a paired 95% CI (Fieller's)
+(docs/experiments.md, "The ROI estimator"). Results for every bundled scenario: [cookbook.md](cookbook.md).
 
 ```python
 import wom_sim
-c = wom_sim.compare("baseline", "referral_program", replications=5, seed=1)
+c = wom_sim.compare("baseline", "referral_program", replications=5, seed=1,
+                    outcomes=["profit", "adoption_share", "wom_acquired_share", "clv"])
 print(c.roi)                                                    # ROI with its 95% CI, incremental profit and cost
 print(c.uplift.set_index("outcome").loc["wom_acquired_share"])  # a paired change with its 95% CI
 ```

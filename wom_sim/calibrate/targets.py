@@ -98,6 +98,12 @@ class TargetSpec(Strict):
     stat: Literal["mean", "final", "sum", "max", "min"] = "mean"
     ticks: tuple[int, int] | None = Field(None, description="window [first, last] tick of a scalar (inclusive)")
 
+    @field_validator("stat", mode="before")
+    @classmethod
+    def _last_is_final(cls, value: Any) -> Any:
+        # compare, sweep and the outcome syntax (`last:nps`) say "last" for the final value: the same word here
+        return "final" if value == "last" else value
+
     @model_validator(mode="after")
     def _one_kind(self) -> TargetSpec:
         if (self.series is None) == (self.value is None):

@@ -16,6 +16,7 @@ from wom_sim.cli.common import (
     ticks_option,
 )
 from wom_sim.cli.experiments import (
+    _check_xlsx_target,
     _executor,
     _need_xlsx,
     _preflight,
@@ -65,6 +66,7 @@ def attribution(scenario, replications, overrides, seed, ticks, out_dir, workers
         Path(out_dir) if out_dir else Path("runs") / f"attribution-{path.stem}", "attribution", resume=True
     )
     _need_xlsx(xlsx)
+    _check_xlsx_target(out, "attribution", xlsx)
     notes = _preflight([sc], [str(path)])
     executor = _executor(workers, dask, dask_local, quiet)
     with executor:

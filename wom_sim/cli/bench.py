@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from wom_sim.cli.common import cli
+from wom_sim.output import atomic_file, check_own_file
 
 if TYPE_CHECKING:
     from wom_sim.bench import BenchResult
@@ -133,6 +134,9 @@ def echo_tables(result: BenchResult) -> None:
         click.echo(b.markdown_table(b.profile_rows(profiled.profile, profiled.profile_total_ms)))
 
 
+BENCH_MARK = b'"end_to_end"'  # a key of every saved BenchResult (`to_json`): an earlier --json may be replaced
+
+
 @cli.command()
 @measuring_options
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Also save raw results.")
@@ -158,8 +162,11 @@ def bench(json_path: Path | None, **options: Any) -> None:
       wom-sim bench --repeat 3 --json bench.json
       wom-sim bench --sizes 50000 --ticks 3 --no-reference
     """
+    if json_path:  # before the minutes of measuring: a bad path, or a file of the user's, is one line now
+        check_own_file(json_path, "--json", BENCH_MARK)
     command = "wom-sim bench " + " ".join(shlex.quote(a) for a in _measuring_args(sys.argv[1:]))
     result = measure(**options, command=command)
     echo_tables(result)
     if json_path:
-        json_path.write_text(result.to_json(), encoding="utf-8")
+        with atomic_file(json_path, "w") as handle:  # whole or not at all
+            handle.write(result.to_json())

@@ -25,7 +25,7 @@ from wom_sim.cli.common import (
 from wom_sim.errors import ScenarioError
 from wom_sim.network.build import check_network
 from wom_sim.network.kols import check_kols_fit
-from wom_sim.output import add_warnings, check_writable_file, prepare_out
+from wom_sim.output import add_warnings, check_writable_file, prepare_out, read_manifest
 from wom_sim.scenario.loading import load_scenario, scenario_warnings
 
 EXIT_INTERRUPTED = 130
@@ -105,6 +105,14 @@ def _need_xlsx(xlsx: bool) -> None:
         from wom_sim.report.workbook import require_openpyxl  # lazy: an optional extra
 
         require_openpyxl()
+
+
+def _check_xlsx_target(out: Path, kind: str, xlsx: bool) -> None:
+    """Before any run: the workbook --xlsx will write must not replace a file of the user's in the folder."""
+    if xlsx:
+        from wom_sim.report.workbook import check_workbook_target  # lazy: CLI start-up time
+
+        check_workbook_target(Path(out) / f"{kind}.xlsx")
 
 
 def _xlsx(out: Path, xlsx: bool) -> None:
@@ -193,6 +201,7 @@ def run_replicated(
     out = prepare_out(
         Path(out_dir) if out_dir else Path("runs") / f"{path.stem}-replications", "replications", resume=True
     )
+    _check_xlsx_target(out, "replications", xlsx)
     notes = _preflight([scenario], [str(path)])
     executor = _executor(workers, dask, dask_local, quiet)
     with executor:
@@ -208,11 +217,14 @@ def run_replicated(
     _xlsx(out, xlsx)
     if quiet:
         return
+    runs = f"{replications} replication{'' if replications == 1 else 's'}"
     click.echo(
-        f"\n{scenario.name}: {replications} replications, {ticks_text(scenario.ticks, scenario.tick_unit)}, seeds from "
+        f"\n{scenario.name}: {runs}, {ticks_text(scenario.ticks, scenario.tick_unit)}, seeds from "
         f"base seed {scenario.seed} (replication_seed: SeedSequence spawn keys)\n"
     )
     _print_rows(ci_table(tables["summary"], scenario.tick_unit, scenario.currency).to_dict("records"))
+    if replications < 2:  # every CI column reads "n/a to n/a": say why and what to do, not leave it a puzzle
+        click.echo("\n  One replication has no error bar: use -r 2 or more for a 95% CI (-r 30 for a decision).")
     click.echo(
         f"\nOutputs in {out}/: summary.csv (mean and 95% CI per outcome), timeseries.parquet (per metric per "
         f"{scenario.tick_unit}), outcomes.csv (per replication), dashboard.{figure_format}, runs/ (one part per run). "
@@ -328,11 +340,12 @@ def fit_rows(rows: list[dict], width: int, indent: str = "  ", keep: int = 2) ->
 def compare_rows(result, treatment: str, details: bool) -> list[dict]:
     """The table of one treatment: business columns (outcome, base, treatment, change with its paired 95% CI);
     `details` adds the statistics (unpaired CI, paired/unpaired width ratio, n)."""
-    from wom_sim.analysis.outcomes import format_outcome, short_label  # lazy: CLI start-up time
+    from wom_sim.analysis.outcomes import format_outcome, outcome, short_label  # lazy: CLI start-up time
 
     unit, currency = result.tick_unit, result.currency
     rows = []
     table = result.uplift[result.uplift["treatment"] == treatment]
+    runs = int(table["n"].max()) if len(table) else 0  # replications of the pair (a payback row counts fewer)
     for _, r in table.iterrows():
         name = r["outcome"]
         if name == "roi":
@@ -350,11 +363,18 @@ def compare_rows(result, treatment: str, details: bool) -> list[dict]:
             return text.removeprefix(f"{unit} ")
 
         mark = "*" if (r["ci_low"] > 0 or r["ci_high"] < 0) and name != "payback" else " "
+        shown = f"{change(r['uplift'])} ({bound(r['ci_low'])} to {bound(r['ci_high'])}){mark}"
+        if outcome(name).stat == "payback" and int(r["n"]) < runs:
+            # The mean payback is over the runs that paid back only: say how many did, so "week 18" of one run in
+            # three does not read as the answer (and "n/a to n/a", a single run's interval, is not shown).
+            paid = f"{int(r['n'])} of {runs} runs paid back"
+            interval = f"{bound(r['ci_low'])} to {bound(r['ci_high'])}; " if r["ci_low"] == r["ci_low"] else ""
+            shown = f"{change(r['uplift'])} ({interval}{paid}) " if r["n"] else f"none of {runs} runs paid back "
         row = {
             "outcome": short_label(name, unit),
             result.base: "" if relative else format_outcome(name, r["base_mean"], currency, unit),
             treatment: "" if relative else format_outcome(name, r["treatment_mean"], currency, unit),
-            "change (95% CI)": f"{change(r['uplift'])} ({bound(r['ci_low'])} to {bound(r['ci_high'])}){mark}",
+            "change (95% CI)": shown,
         }
         if details:
             row["unpaired 95% CI"] = (
@@ -474,6 +494,7 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
         check_by(by, all(arm.scenario.competitors for arm in arms))  # before any run starts
     _need_xlsx(xlsx)
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / f"compare-{arms[0].label}", "compare", resume=True)
+    _check_xlsx_target(out, "compare", xlsx)
     notes = _preflight([a.scenario for a in arms], [a.label for a in arms]) + _check_paired(arms, unpaired)
     executor = _executor(workers, dask, dask_local, quiet)
     with executor:
@@ -509,8 +530,8 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
     by_files = f"by_{by}.csv, by_{by}_runs.csv, " if by else ""
     outputs = (
         f"Outputs in {out}/: verdicts.csv, pairwise.csv, uplift.csv, roi.csv, per_seed.csv, outcomes.csv, {by_files}"
-        f"timeseries.parquet, compare.{figure_format}, profit_uplift.{figure_format}, dashboard.{figure_format}, "
-        f"runs/. HTML: wom-sim report {out}"
+        f"timeseries.parquet, uplift_timeseries.parquet, compare.{figure_format}, profit_uplift.{figure_format}, "
+        f"dashboard.{figure_format}, runs/ (the tables also as .parquet). HTML: wom-sim report {out}"
     )
     click.echo("\n" + textwrap.fill(outputs, width, break_on_hyphens=False, break_long_words=False))
 
@@ -628,6 +649,7 @@ def sweep(spec, overrides, replications, ticks, samples, out_dir, workers, dask,
     plan = load_sweep(spec, list(overrides), replications=replications, samples=samples, ticks=ticks)
     _need_xlsx(xlsx)
     out = prepare_out(Path(out_dir) if out_dir else Path("runs") / plan.name, "sweep", resume=True)
+    _check_xlsx_target(out, "sweep", xlsx)
     notes = _preflight([plan.base], [str(plan.scenario_path)])
     _preflight(plan.scenarios, [f"{spec}: design point {i}" for i in range(len(plan.scenarios))], warn=False)
     executor = _executor(workers, dask, dask_local, quiet)
@@ -725,7 +747,8 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
 )
 @click.option("--xlsx", is_flag=True, help="Also write DIR/<kind>.xlsx, an Excel workbook (needs wom-sim[excel]).")
 def report(folder, out, force, figure_format, xlsx=False):
-    """Write one self-contained HTML report (figures embedded) for a run, replications, comparison or sweep DIR.
+    """Write one self-contained HTML report (figures embedded) of DIR, written by run (with or without
+    --replications), compare, attribution, sweep, curves or optimise.
 
     \b
     It opens with the decision: for a comparison the verdict per treatment (pays / does not pay / not sure from
@@ -746,6 +769,8 @@ def report(folder, out, force, figure_format, xlsx=False):
         where = f"--out {out}" if out is not None else str(target)
         raise ScenarioError(f"{where}: exists and is not a wom-sim report; choose another file (--out) or add --force")
     _need_xlsx(xlsx)
+    if xlsx:  # before the page is written: the workbook must not replace a file of the user's either
+        _check_xlsx_target(Path(folder), (read_manifest(folder) or {}).get("kind", "run"), xlsx)
     try:
         click.echo(str(build_report(folder, out, figure_format)))
         if xlsx:

@@ -30,7 +30,7 @@ from wom_sim.output import (
     atomic_dir,
     atomic_file,
     check_finite_frame,
-    check_writable_file,
+    check_own_file,
     prepare_out,
     write_table,
 )
@@ -41,6 +41,7 @@ from wom_sim.sim.crm import PeopleWarning
 from wom_sim.sim.model import WomModel
 
 CHECK_BUILD_BYTES = 1e9  # `check` builds the model (not runs it) up to this estimate, so it refuses what run does
+SCHEMA_MARK = b'"title": "wom-sim scenario"'  # the root title of `wom-sim schema`: an earlier schema may be replaced
 TRACE_LIMIT = 50_000  # people; a trace holds every message, so it grows with N x ticks
 
 
@@ -70,7 +71,10 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
 @seed_option("Random seed (default: the scenario's).")
 @ticks_option("Number of ticks (default: the scenario's).")
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: runs/<scenario name>)."
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="Output folder (default: runs/<scenario file name>, without .yaml).",
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
@@ -90,12 +94,13 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
 @click.option(
     "--replications", "-r", type=click.IntRange(1, 100_000), metavar="N",
     help="Run N seeds (derived from the scenario seed) and report mean and 95% CI per metric per tick; "
-    "resumable store in --out (default: runs/<scenario name>-replications).",
+    "resumable store in --out (default: runs/<scenario file name>-replications).",
 )  # fmt: skip
 @click.option(
     "--by", "by", metavar="COLUMN",
     help="Also break the outcomes down by a per-person column (segment, acquired_by, is_kol; brand with "
-    "competitors): a table printed after the summary and written as by_<COLUMN>.<fmt>.",
+    "competitors): a table printed after the summary and written as by_<COLUMN>.<fmt>. One run only: with "
+    "replications, `wom-sim compare BASE TREATMENT --by COLUMN` gives each group's change with its 95% CI.",
 )  # fmt: skip
 @executor_options
 @figure_format_option
@@ -125,6 +130,10 @@ def run(
         from wom_sim.report.workbook import require_openpyxl  # lazy: an optional extra, checked before any run
 
         require_openpyxl()
+    if replications is None and (workers is not None or dask or dask_local):
+        # A single run is one process: these options spread replications, so silently ignoring them would let a
+        # user believe the run used them.
+        raise click.UsageError("--workers, --dask and --dask-local spread replications; add --replications N")
     if replications is not None:
         if trace or by:
             raise click.UsageError("--trace and --by describe one run; they cannot be combined with --replications")
@@ -267,7 +276,9 @@ def schema(out_file: str | None) -> None:
     checked as it is typed.
     """
     if out_file is not None:
-        check_writable_file(out_file)  # a folder, a special file or a path below a file: one line, nothing written
+        # a folder, a special file, a path below a file or a file that is not an earlier schema: one line, nothing
+        # written (the title is the schema's last line, so the whole file is read)
+        check_own_file(out_file, "--out", SCHEMA_MARK)
     text = json.dumps(scenario_json_schema(), indent=2) + "\n"
     if out_file is None:
         click.echo(text, nl=False)

@@ -15,7 +15,7 @@ from wom_sim.catalogue import ARM_COLOURS
 from wom_sim.cli.common import cli, quiet_option, resolve_scenario_path, set_option, ticks_option
 from wom_sim.cli.experiments import EXIT_INTERRUPTED
 from wom_sim.errors import ScenarioError
-from wom_sim.output import check_writable_file, prepare_out, write_manifest
+from wom_sim.output import FIGURE_FORMATS, FIGURE_MARK, check_own_file, prepare_out, write_manifest
 from wom_sim.scenario.loading import read_text_file
 
 
@@ -115,7 +115,12 @@ def _check_cumulative(path: Path, column: str, values: np.ndarray) -> None:
 @click.option("--time-column", help="Column of periods since launch (default: rows are periods 1, 2, 3...).")
 @click.option("--new", "new", is_flag=True, help="The column holds new adopters per period; they are summed up.")
 @click.option("--continuous", is_flag=True, help="Fit the continuous-time Bass curve instead of the per-period one.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Also write observed vs fitted as a PNG.")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    help="Also write observed vs fitted as a figure (.png, .svg or .pdf).",
+)
 def fit_bass_command(csv: str, column: str | None, time_column: str | None, new: bool, continuous: bool,
                      plot_path: str | None) -> None:  # fmt: skip
     """Fit Bass p (innovation), q (imitation) and m (market size) to an adoption curve by least squares.
@@ -127,6 +132,13 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
     # lazy: CLI start-up time (this subcommand's imports load only when it runs)
     from wom_sim.analysis.bass import bass_curve, fit_bass
 
+    if plot_path:  # before reading anything: a figure never replaces a file of the user's
+        suffix = Path(plot_path).suffix.lstrip(".").lower()
+        if suffix not in FIGURE_FORMATS:
+            raise ScenarioError(
+                f"--plot {plot_path}: a figure file ends in {', '.join('.' + f for f in FIGURE_FORMATS)}"
+            )
+        check_own_file(plot_path, "--plot", FIGURE_MARK)
     path = Path(csv)
     frame = _adoption_table(path)
     if frame.empty:
@@ -155,7 +167,6 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
     click.echo(f"  R^2 {r2}, RMSE {fit.rmse:.4g}; q/p = {fit.q / fit.p:.1f}, peak of new adoptions at "
                f"period {fit.peak_time:.1f}")  # fmt: skip
     if plot_path:
-        check_writable_file(plot_path, "--plot")
         from matplotlib.figure import Figure  # no pyplot: the backend stays as it is
 
         # lazy: CLI start-up time (this subcommand's imports load only when it runs)
@@ -177,7 +188,7 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
 @click.option("--target", "target", required=True, type=click.Path(dir_okay=False),
               help="Target file (YAML): free parameters and bounds, observed targets and weights, budget.")  # fmt: skip
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Output folder (default: runs/calibrate-<scenario name>).")  # fmt: skip
+              help="Output folder (default: runs/calibrate-<scenario file name>).")  # fmt: skip
 @click.option("--trials", "--samples", "trials", type=click.IntRange(2, 100_000),
               help="Override the target file's number of trials (parameter samples the optimiser tries).")  # fmt: skip
 @click.option("--replications", "-r", type=click.IntRange(1, 1000), help="Override the runs per trial.")

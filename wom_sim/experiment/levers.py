@@ -131,7 +131,15 @@ def _section_accepts(raw: dict, key: str) -> bool:
 def current_value(raw: dict, path: str) -> Any:
     """The resolved scenario's value at an override path (defaults included), or None."""
     node: Any = build_scenario(copy.deepcopy(raw), "lever").model_dump(mode="json", by_alias=True)
-    for part in path.split("."):
+    parts = path.split(".")
+    if len(parts) > 3 and parts[0] == "interventions" and parts[2] == "select" and parts[1].isdigit():
+        entries = node.get("interventions") or []
+        entry = entries[int(parts[1])] if int(parts[1]) < len(entries) else {}
+        if entry.get("kind") == "kol_campaign" and entry.get("select") is None:
+            # A campaign without its own `select` hires the scenario's KOLs (kols.select): that is its current
+            # level, so `kol_campaign.select.k` on kol_launch is marked at 10, not left without a current plan.
+            parts = ["kols", "select", *parts[3:]]
+    for part in parts:
         if isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         elif isinstance(node, dict) and part in node:

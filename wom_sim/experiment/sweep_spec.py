@@ -2,7 +2,7 @@
 and outcome metrics; validated completely (every design point is built) before anything is written.
 
 ```yaml
-scenario: ../scenarios/baseline.yaml    # relative to this file
+scenario: ../scenarios/baseline.yaml    # relative to this file, or a bundled name (baseline)
 set: {network.n: 2000, ticks: 52}       # fixed overrides of every run (optional)
 design: grid                            # grid | lhs | sobol
 parameters:
@@ -39,6 +39,7 @@ from wom_sim.analysis.outcomes import check_horizon, outcome, outcome_error
 from wom_sim.analysis.verdicts import programme_entries
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.runner import canonical_hash
+from wom_sim.scenario.catalogue import bundled_names, bundled_path
 from wom_sim.scenario.loading import (
     MAX_ABS_NUMBER,
     apply_overrides,
@@ -79,7 +80,7 @@ class SweepSpec(Strict):
         None, description="the store folder's name under runs/ (letters, digits, . _ -; default: the file's stem)"
     )
     description: str = ""
-    scenario: str = Field(description="scenario file, relative to the spec file")
+    scenario: str = Field(description="scenario file, relative to the spec file, or a bundled name")
     set: dict[str, Any] = Field(default_factory=dict, description="dotted overrides applied to every run")
     design: Literal["grid", "lhs", "sobol"] = "grid"
     parameters: dict[str, Any] = Field(min_length=1, description="dotted key -> list of values or {low, high}")
@@ -264,8 +265,12 @@ def load_sweep(
         found = scenario_path.is_file()
     except OSError:  # e.g. a name longer than the file system allows
         found = False
+    if not found and spec.scenario in bundled_names():  # a bundled name, as an optimiser spec takes it
+        scenario_path, found = bundled_path(spec.scenario), True
     if not found:
-        raise ScenarioError(f"{path}: scenario: file not found: {scenario_path}")
+        raise ScenarioError(
+            f"{path}: scenario: file not found: {scenario_path} (and no bundled scenario {spec.scenario!r})"
+        )
     raw = load_raw(scenario_path)
     if spec.set:
         raw = apply_overrides(raw, spec.set, f"{path}: set")

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from wom_sim.analysis.outcomes import format_outcome
+from wom_sim.analysis.outcomes import format_outcome, outcome
 from wom_sim.analysis.segments import GROUP_METRICS
 from wom_sim.analysis.statistics import t_half_width
 from wom_sim.catalogue import CATALOGUE, NO_TOUCH_NOTE, format_money, summary_rows, ticks_text
@@ -28,7 +28,7 @@ from wom_sim.experiment.comparison import load_comparison
 from wom_sim.experiment.store import ResultStore
 from wom_sim.experiment.studies import summarise_replications
 from wom_sim.experiment.sweep import summarise_sweep
-from wom_sim.output import atomic_file
+from wom_sim.output import atomic_file, read_manifest
 from wom_sim.report import figures as report
 from wom_sim.report.changes import changes
 from wom_sim.report.optimise import curve_figure
@@ -234,6 +234,7 @@ def uplift_display(uplift: pd.DataFrame, unit: str = "tick", currency: str | Non
     paired 95% CI; shares and rates in percentage points, NPS in points, money with the currency), then the
     statistics (unpaired CI, paired/unpaired width ratio). The ROI row is left to the verdicts."""
     rows = []
+    runs = uplift.groupby("treatment")["n"].max()  # replications of each pair (a payback row counts fewer)
     for _, r in uplift[uplift["outcome"] != "roi"].iterrows():
         name = r["outcome"]
         relative = r["base_mean"] != r["base_mean"]  # payback, crisis damage: a value against the base
@@ -242,13 +243,18 @@ def uplift_display(uplift: pd.DataFrame, unit: str = "tick", currency: str | Non
             return format_outcome(name, v, currency, unit, delta=delta and not relative)
 
         significant = (r["ci_low"] > 0 or r["ci_high"] < 0) and name != "payback"
+        change = show(r["uplift"]) + (" *" if significant else "")
+        total = int(runs[r["treatment"]])
+        if outcome(name).stat == "payback" and int(r["n"]) < total:  # a mean over the runs that paid back only
+            paid = int(r["n"])
+            change = f"{change} ({paid} of {total} runs paid back)" if paid else f"none of {total} runs paid back"
         rows.append(
             {
                 "treatment": r["treatment"],
                 "outcome": report.outcome_label(name, unit),
                 "base": "" if relative else show(r["base_mean"], delta=False),
                 "treatment mean": "" if relative else show(r["treatment_mean"], delta=False),
-                "change": show(r["uplift"]) + (" *" if significant else ""),
+                "change": change,
                 "paired 95% CI": f"{show(r['ci_low'])} to {show(r['ci_high'])}",
                 "unpaired 95% CI": "" if relative else f"{show(r['unpaired_ci_low'])} to {show(r['unpaired_ci_high'])}",
                 "paired/unpaired width": f"{r['width_ratio']:.2f}" if r["width_ratio"] == r["width_ratio"] else "",
@@ -689,7 +695,17 @@ def build_report(folder: str | Path, out: str | Path | None = None, embed: str =
     elif (folder / "metrics.parquet").exists() or (folder / "metrics.csv").exists():
         title, body = _run_sections(folder, embed)
     else:
-        raise ScenarioError(f"{folder}: not a run, comparison or sweep folder (no manifest.json or metrics table)")
+        # Name every kind it reads (attribution, curves and optimise were left out), and what to read instead for
+        # the outputs that have their own summary.
+        own = (read_manifest(folder) or {}).get("kind")
+        instead = {
+            "calibrate": "; a calibration's report is its fit.md",
+            "validate": "; a validation's is its validation.html",
+        }
+        raise ScenarioError(
+            f"{folder}: not an output report reads (run, run --replications, compare, attribution, sweep, curves, "
+            f"optimise): no manifest.json or metrics table{instead.get(own, '')}"
+        )
     stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     page = (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'

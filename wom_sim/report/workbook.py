@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -287,7 +288,32 @@ def workbook_bytes(sheets: dict[str, pd.DataFrame], kind: str) -> bytes:
             frame.to_excel(writer, sheet_name=name, index=False)
             _format(writer.sheets[name], frame, name, kind)
             _row_formats(writer.sheets[name], frame, uplift=bool(frame.attrs.get("uplift")))
+        writer.book.properties.creator = WORKBOOK_CREATOR  # how a later write knows the file is ours to replace
     return buffer.getvalue()
+
+
+# The creator (docProps/core.xml) of the workbooks wom-sim writes; "openpyxl" is what they said before.
+WORKBOOK_CREATOR = "wom-sim"
+_OWN_CREATORS = (f"<dc:creator>{WORKBOOK_CREATOR}</dc:creator>", "<dc:creator>openpyxl</dc:creator>")
+
+
+def check_workbook_target(path: str | Path) -> Path:
+    """Refuse (one line) to replace a file at `path` that is not a workbook wom-sim wrote: a folder keeps the files
+    its user put there (a `compare.xlsx` of their own beside the store), as every other output does."""
+    path = Path(path)
+    if not path.exists():
+        return path
+    try:
+        with zipfile.ZipFile(path) as book:
+            core = book.read("docProps/core.xml").decode("utf-8", "replace")
+        ours = any(mark in core for mark in _OWN_CREATORS)
+    except (OSError, KeyError, zipfile.BadZipFile):
+        ours = False
+    if not ours:
+        raise ScenarioError(
+            f"{path}: exists and is not a workbook wom-sim wrote; move or rename it (nothing of yours is replaced)"
+        )
+    return path
 
 
 def _row_formats(sheet, frame: pd.DataFrame, uplift: bool) -> None:
@@ -317,7 +343,7 @@ def write_workbook(folder: str | Path, path: str | Path | None = None, kind: str
     require_openpyxl()
     folder = Path(folder)
     sheets, kind, _ = _sheets(folder, kind)
-    target = Path(path) if path else folder / f"{kind}.xlsx"
+    target = check_workbook_target(Path(path) if path else folder / f"{kind}.xlsx")
     data = workbook_bytes(sheets, kind)
     with atomic_file(target) as handle:
         handle.write(data)

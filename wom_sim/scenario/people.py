@@ -226,9 +226,11 @@ def _codes(path: Path, kind: str, name: str, column: pd.Series, allowed: list[st
             "status": "prospect (= aware), unaware, aware, customer, churned",
             "brand": "ours or a name of competitors:" if sc.competitors else "ours (the scenario names no competitors)",
         }[name]
+        # The names themselves where `what` does not list them (segments, rivals); status and a lone "ours" read
+        # twice otherwise ("prospect (= aware), unaware, ... (unaware, aware, prospect, ...)").
+        names = f" ({', '.join(allowed)})" if name == "segment" or (name == "brand" and sc.competitors) else ""
         raise ScenarioError(
-            f"{path}: column {name!r}: {column.iloc[i]!r} at {_where(kind, i)} is not allowed; allowed: {what} "
-            f"({', '.join(allowed)})"
+            f"{path}: column {name!r}: {column.iloc[i]!r} at {_where(kind, i)} is not allowed; allowed: {what}{names}"
         )
     codes = np.where(blank, -1, index)
     if name == "status":
