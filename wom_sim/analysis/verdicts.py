@@ -178,12 +178,16 @@ def verdict_sentence(row: dict, pairs: pd.DataFrame | None = None, currency: str
     roi_value = row.get("roi", math.nan)
     if row.get("programme_cost", 0) > 0 and roi_value == roi_value:
         low, high = row["roi_ci_low"], row["roi_ci_high"]
+        # NaN bounds (`statistics.roi`): the extra spend is not clearly above 0 over the runs, so no finite interval
+        # exists; a reader is told that, never "nan to nan".
+        bounded = low == low and high == high
+        unbounded = "95% CI unbounded: the extra spend varies too much between runs"
         if roi_value >= 0:
-            text += f", {roi_value:.1f} back per unit of programme spend after paying for it (95% CI {low:.1f} to "
-            text += f"{high:.1f})"
+            text += f", {roi_value:.1f} back per unit of programme spend after paying for it ("
+            text += f"95% CI {low:.1f} to {high:.1f})" if bounded else f"{unbounded})"
         else:  # ROI -0.3: of each unit spent 0.7 came back as extra profit before the spend
-            text += f", recovers {max(1 + roi_value, 0):.1f} of each unit of programme spend (95% CI "
-            text += f"{max(1 + low, 0):.1f} to {max(1 + high, 0):.1f})"
+            text += f", recovers {max(1 + roi_value, 0):.1f} of each unit of programme spend ("
+            text += f"95% CI {max(1 + low, 0):.1f} to {max(1 + high, 0):.1f})" if bounded else f"{unbounded})"
     else:
         text += ", no programme spend of its own"
     payback = row.get("payback_tick", math.nan)
