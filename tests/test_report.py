@@ -411,3 +411,16 @@ def test_replications_of_a_graph_file_count_the_people_the_runs_had(tmp_path):
     assert report.people_in(timeseries) == 2000
     text = build_report(folder).read_text(encoding="utf-8")
     assert "2 replications of crm_market (2,000 people, 2 weeks)" in text
+
+
+def test_one_replication_says_it_has_no_interval(tmp_path):
+    # `wom-sim run X -r 1` then `wom-sim report`: the outcome table read "n/a to n/a" in every row, the method
+    # "1 replications" and the figure "mean and 95% CI over 1 replications".
+    folder = tmp_path / "one"
+    tables = replicate(resolve_scenario(None, TINY), 1, out=folder).tables
+    table = ci_table(tables["summary"])
+    assert (table["95% CI"] == "none: needs 2 or more replications").all()
+    text = html.unescape(re.sub(r"<[^>]+>", " ", build_report(folder).read_text()))
+    assert "n/a" not in text and "1 replications" not in text
+    assert "One replication has no error bar" in text and "1 replication of" in text
+    assert "over 1 replications" not in report.ci_dashboard_figure(tables["timeseries"], "one")._suptitle.get_text()

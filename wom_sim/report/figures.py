@@ -322,7 +322,8 @@ def ci_dashboard_figure(
     if arms != [None]:
         axes[0, 0].legend(fontsize=8)
     n = int(timeseries["n"].max()) if len(timeseries) else 0
-    fig.suptitle(f"{title}  (mean and 95% CI over {n} replications)".strip())
+    over = f"mean and 95% CI over {n} replications" if n > 1 else "one replication: no CI band"
+    fig.suptitle(f"{title}  ({over})".strip())
     return fig
 
 

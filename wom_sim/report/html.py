@@ -174,6 +174,8 @@ def ci_table(summary: pd.DataFrame, unit: str = "tick", currency: str | None = N
     rows = []
     for r in summary.itertuples():
         mean, ci = _with_ci(r.metric, r.mean, r.ci_low, r.ci_high, currency)
+        if r.n < 2:  # one run has no spread, so no interval: say why rather than "n/a to n/a"
+            ci = "none: needs 2 or more replications"
         rows.append({"outcome": report.outcome_label(r.metric, unit), "mean": mean, "95% CI": ci, "n": int(r.n)})
     return pd.DataFrame(rows)
 
@@ -196,9 +198,15 @@ def _replications_sections(folder: Path, manifest: dict, embed: str) -> tuple[st
             "time series with CI bands",
             embed,
         ),
+        _p(
+            "One replication has no error bar: run the same command with --replications 30 for 95% confidence "
+            "intervals."
+        )
+        if spec["replications"] < 2
+        else "",
         "<h2>Method</h2>",
         _p(
-            f"{spec['replications']} replications of {arm.get('name')} "
+            f"{spec['replications']} replication{'' if spec['replications'] == 1 else 's'} of {arm.get('name')} "
             f"({report.people_in(tables['timeseries']):,} people, {ticks_text(arm['ticks'], unit)}); "
             f"replication seeds derived from seed {spec['seed']} "
             "with numpy SeedSequence spawn keys. " + _completeness(folder, manifest)
