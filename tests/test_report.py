@@ -424,3 +424,24 @@ def test_one_replication_says_it_has_no_interval(tmp_path):
     assert "n/a" not in text and "1 replications" not in text
     assert "One replication has no error bar" in text and "1 replication of" in text
     assert "over 1 replications" not in report.ci_dashboard_figure(tables["timeseries"], "one")._suptitle.get_text()
+
+
+def test_a_payback_reached_by_some_runs_says_how_many():
+    # referral_program, 3 runs: paybacks in weeks 13 and 11 and one never; the details row read "week 12" (the mean
+    # of two) beside a verdict's "payback in week 11" with nothing to say that one run never paid back.
+    nan = float("nan")
+    row = {"base_mean": 14.8e3, "treatment_mean": 16.4e3, "uplift": 1.55e3, "ci_low": -2.3e3, "ci_high": 5.4e3,
+           "unpaired_ci_low": -3.7e3, "unpaired_ci_high": 6.8e3, "width_ratio": 0.7, "n": 3}  # fmt: skip
+    payback = {**row, "base_mean": nan, "treatment_mean": 12.0, "uplift": 12.0, "ci_low": 0.0, "ci_high": 19.0,
+               "unpaired_ci_low": nan, "unpaired_ci_high": nan, "width_ratio": nan, "n": 2}  # fmt: skip
+    uplift = pd.DataFrame([
+        {"treatment": "some", "outcome": "profit", **row}, {"treatment": "some", "outcome": "payback", **payback},
+        {"treatment": "all", "outcome": "profit", **row}, {"treatment": "all", "outcome": "payback", **payback, "n": 3},
+        {"treatment": "none", "outcome": "profit", **row},
+        {"treatment": "none", "outcome": "payback", **payback, "uplift": nan, "ci_low": nan, "ci_high": nan, "n": 0},
+    ])  # fmt: skip
+    shown = uplift_display(uplift, "week").set_index(["treatment", "outcome"])["change"]
+    label = report.outcome_label("payback", "week")
+    assert shown[("some", label)] == "week 12 (2 of 3 runs paid back)"
+    assert shown[("all", label)] == "week 12"  # every run paid back: the mean of all
+    assert shown[("none", label)] == "none (0 of 3 runs paid back)"

@@ -242,6 +242,7 @@ def uplift_display(uplift: pd.DataFrame, unit: str = "tick", currency: str | Non
     paired 95% CI; shares and rates in percentage points, NPS in points, money with the currency), then the
     statistics (unpaired CI, paired/unpaired width ratio). The ROI row is left to the verdicts."""
     rows = []
+    runs = uplift.groupby("treatment")["n"].max()  # a treatment's replications: every plain outcome has them all
     for _, r in uplift[uplift["outcome"] != "roi"].iterrows():
         name = r["outcome"]
         relative = r["base_mean"] != r["base_mean"]  # payback, crisis damage: a value against the base
@@ -250,13 +251,19 @@ def uplift_display(uplift: pd.DataFrame, unit: str = "tick", currency: str | Non
             return format_outcome(name, v, currency, unit, delta=delta and not relative)
 
         significant = (r["ci_low"] > 0 or r["ci_high"] < 0) and name != "payback"
+        change = show(r["uplift"]) + (" *" if significant else "")
+        if name.startswith("payback") and r["n"] < runs[r["treatment"]]:
+            # The mean payback is over the runs that paid back: without their count, 2 runs at week 13 and 11 and
+            # one never read "week 12", beside a verdict's payback (of the mean curve) in week 11.
+            paid = int(r["n"])
+            change = f"{change if paid else 'none'} ({paid} of {int(runs[r['treatment']])} runs paid back)"
         rows.append(
             {
                 "treatment": r["treatment"],
                 "outcome": report.outcome_label(name, unit),
                 "base": "" if relative else show(r["base_mean"], delta=False),
                 "treatment mean": "" if relative else show(r["treatment_mean"], delta=False),
-                "change": show(r["uplift"]) + (" *" if significant else ""),
+                "change": change,
                 "paired 95% CI": f"{show(r['ci_low'])} to {show(r['ci_high'])}",
                 "unpaired 95% CI": "" if relative else f"{show(r['unpaired_ci_low'])} to {show(r['unpaired_ci_high'])}",
                 "paired/unpaired width": f"{r['width_ratio']:.2f}" if r["width_ratio"] == r["width_ratio"] else "",
