@@ -245,6 +245,12 @@ def test_uplift_colours_say_good_or_bad_for_the_business():
     assert report.uplift_colour("churn_rate", 0.01, 0.005, 0.02) == report.BAD
     assert report.uplift_colour("profit", 100, -5, 205) == report.UNSURE
     assert report.uplift_colour("intervention_cost", 100, 50, 150) == report.UNSURE
+    # ... so the legend must not call every grey bar "not distinguishable from 0": a spend of +4k (CI +1.2k to
+    # +6.8k) is grey and marked * in the table.
+    uplift = pd.DataFrame([{"treatment": "t", "outcome": "intervention_cost", "base_mean": 0.0, "treatment_mean": 4e3,
+                            "uplift": 4e3, "ci_low": 1.2e3, "ci_high": 6.8e3}])  # fmt: skip
+    title = report.uplift_figure(uplift)._suptitle.get_text()
+    assert "neither good nor bad" in title
 
 
 def test_dashboard_labels_every_axis_marks_programmes_and_has_no_offset(tmp_path):

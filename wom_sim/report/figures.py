@@ -387,8 +387,11 @@ def uplift_figure(
         ax.tick_params(axis="x", labelsize=8)
         ax.grid(axis="x", alpha=0.3)
     base = uplift_series_base(uplift)
-    fig.suptitle(f"Uplift vs {base}: paired 95% CI (black), unpaired on the same runs (grey); green good, red bad, "
-                 "grey not distinguishable from 0", fontsize=10)  # fmt: skip
+    # Grey is also a clear change of an outcome that is neither good nor bad (spend): the title says so, or a
+    # spend whose CI excludes 0 (a * in the table) reads as "not distinguishable from 0" here.
+    fig.suptitle(f"Uplift vs {base}: paired 95% CI (black), unpaired on the same runs (grey); green good, red bad "
+                 "(CI excludes 0); grey: not distinguishable from 0, or neither good nor bad (programme spend)",
+                 fontsize=10)  # fmt: skip
     return fig
 
 
