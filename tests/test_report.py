@@ -451,3 +451,17 @@ def test_a_payback_reached_by_some_runs_says_how_many():
     assert shown[("some", label)] == "week 12 (2 of 3 runs paid back)"
     assert shown[("all", label)] == "week 12"  # every run paid back: the mean of all
     assert shown[("none", label)] == "none (0 of 3 runs paid back)"
+
+
+def test_the_sweep_noise_table_reads_as_shares_of_the_variance():
+    # Rounded to 4 decimals, a churn rate's sums of squares (8.4e-06) printed as 0 beside a noise share of 0.8151,
+    # under raw column names; an adoption share's 0.5% read "0%" in the decision line.
+    from wom_sim.report.html import sweep_noise_display
+
+    noise = pd.DataFrame({"metric": ["mean:churn_rate", "adoption_share"], "ss_total": [8.41e-06, 0.336],
+                          "ss_within": [6.86e-06, 0.00168], "noise_share": [0.8151, 0.0050]})  # fmt: skip
+    shown = sweep_noise_display(noise, "week")
+    assert list(shown["outcome"]) == [report.outcome_label("mean:churn_rate", "week"),
+                                      report.outcome_label("adoption_share", "week")]  # fmt: skip
+    assert list(shown["within-point (random) share of the variance"]) == ["82%", "under 1%"]
+    assert list(shown["sum of squares: total"]) == ["8.41e-06", "0.336"]

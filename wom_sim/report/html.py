@@ -511,6 +511,27 @@ def sweep_sensitivity_display(sens: pd.DataFrame, unit: str, currency: str | Non
     return out
 
 
+def _noise_share(share: float) -> str:
+    """A replication-noise share as a percentage; below 1% says so (0.5% is not "0%", which reads as no noise)."""
+    if share != share:
+        return "n/a (one replication per point)"
+    return "under 1%" if 0 < share < 0.01 else f"{share:.0%}"
+
+
+def sweep_noise_display(noise: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """The replication-noise table as the report shows it: the outcome's label, the within-point share of its
+    variance, and the sums of squares with three significant digits (rounding them to 4 decimals printed a churn
+    rate's 8.4e-06 as 0 beside a share of 82%)."""
+    return pd.DataFrame(
+        {
+            "outcome": [report.outcome_label(m, unit) for m in noise["metric"]],
+            "within-point (random) share of the variance": [_noise_share(v) for v in noise["noise_share"]],
+            "sum of squares: total": [f"{v:.3g}" for v in noise["ss_total"]],
+            "sum of squares: within points": [f"{v:.3g}" for v in noise["ss_within"]],
+        }
+    )
+
+
 def _drivers(sens: pd.DataFrame, metric: str, count: int = 3, currency: str | None = None) -> tuple[str, str]:
     part = sens[sens["metric"] == metric]
     by = "ST" if "ST" in part.columns and part["ST"].notna().any() else "swing"
@@ -554,7 +575,8 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
         ]
         if needed is not None:
             lines.append(
-                f"Replication noise is {noise_share:.0%} of its variance across runs; {needed} replications per point "
+                f"Replication noise is {_noise_share(noise_share)} of its variance across runs; {needed} replications "
+                "per point "
                 f"(now {sweep['replications']}) pin each point's mean to +-10% of the spread between points."
             )
         decisions.append((metric, lines))
@@ -580,8 +602,11 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
         f"<h2>Top points by {html.escape(report.outcome_label(first, unit))}</h2>",
         _table(sweep_points_display(top, params, metrics, unit, currency)),
         "<h2>Replication noise</h2>",
-        _table(noise.round(4)),
-        _p("noise_share: share of the outcome variance across runs that is within-point (random) variation."),
+        _table(sweep_noise_display(noise, unit)),
+        _p(
+            "Within-point share: the share of the outcome's variance across all runs that is variation between the "
+            "replications of a point (random), not between points; sums of squares in the outcome's unit squared."
+        ),
         "<h2>Method</h2>",
         _p(
             f"Spec {spec['spec_file']}: design {spec['design']}, {len(points)} points x {sweep['replications']} "
