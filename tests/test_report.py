@@ -465,3 +465,20 @@ def test_the_sweep_noise_table_reads_as_shares_of_the_variance():
                                       report.outcome_label("adoption_share", "week")]  # fmt: skip
     assert list(shown["within-point (random) share of the variance"]) == ["82%", "under 1%"]
     assert list(shown["sum of squares: total"]) == ["8.41e-06", "0.336"]
+
+
+def test_what_was_in_force_names_the_rivals_and_a_programme_cut_by_the_horizon():
+    # launch_race's run report listed our KOL campaign but not the rival it races; segment_referral run for 20
+    # weeks read "weeks 0 to 51" as if the reward had run a year.
+    from wom_sim.report.html import programmes_in_force
+
+    scenario = {"ticks": 20, "tick_unit": "week",
+                "interventions": [{"kind": "referral_reward", "schedule": {"from": 0, "until": 51}}],
+                "competitors": [{"name": "rocket", "quality": 0.8, "price": 0.9, "advertising": 0.15,
+                                 "initial_customers": 0.01}]}  # fmt: skip
+    reward, rival = programmes_in_force(scenario)
+    assert reward == "referral_reward (programme, referral_reward): weeks 0 to 51 (the run ended at week 19)"
+    assert rival.startswith("rival rocket (competitors): quality 0.8, price index 0.9")
+    assert "15% of non-users per week" in rival and "1% of the population" in rival
+    scenario["ticks"] = 52
+    assert programmes_in_force(scenario)[0].endswith("weeks 0 to 51")

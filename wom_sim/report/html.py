@@ -104,6 +104,9 @@ def programmes_in_force(scenario: dict, metrics: pd.DataFrame | None = None, cur
                 if scenario.get("ticks") is not None and start >= scenario["ticks"]:
                     # e.g. a bundled week-26 rival move run for 20 weeks: listed, but it never happened
                     span += f": after the run's last {unit} ({scenario['ticks'] - 1}), never in force"
+                elif scenario.get("ticks") is not None and until is not None and until >= scenario["ticks"]:
+                    # a year-long programme run for 20 weeks ("weeks 0 to 51"): its spend is of the weeks run
+                    span += f" (the run ended at {unit} {scenario['ticks'] - 1})"
             elif section == "events" and entry.get("probability_per_year") is not None:
                 span = f"at random, {entry['probability_per_year']:g} a year"
             else:
@@ -123,6 +126,14 @@ def programmes_in_force(scenario: dict, metrics: pd.DataFrame | None = None, cur
         count = kols.get("k") or len(kols.get("ids") or [])
         lines.append(f"{count} natural influencers (kols.select): unpaid, no KOL campaign; the KOL channel counts "
                      "customers their own posts reached first")  # fmt: skip
+    for rival in scenario.get("competitors") or []:
+        # a market with rivals is not "the market as it is" with our programmes alone: say who we compete with
+        lines.append(
+            f"rival {rival.get('name')} (competitors): quality {rival.get('quality', 0.8):g}, price index "
+            f"{rival.get('price', 1.0):g} (1 = the category's reference price), its ads reach "
+            f"{rival.get('advertising', 0.1):.0%} of non-users per {unit}, {rival.get('initial_customers', 0.01):.0%} "
+            "of the population its customers at the start"
+        )
     return lines or ["no programme or event: the market as it is"]
 
 
