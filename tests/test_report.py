@@ -482,3 +482,17 @@ def test_what_was_in_force_names_the_rivals_and_a_programme_cut_by_the_horizon()
     assert "15% of non-users per week" in rival and "1% of the population" in rival
     scenario["ticks"] = 52
     assert programmes_in_force(scenario)[0].endswith("weeks 0 to 51")
+
+
+def test_the_report_of_a_run_made_with_by_shows_its_breakdown(tmp_path):
+    # `wom-sim run segment_referral --by segment` wrote by_segment.parquet and printed it, but `wom-sim report` of
+    # that folder left it out.
+    from wom_sim.analysis.segments import breakdown
+
+    result = simulate(resolve_scenario(None, TINY), seed=1)
+    result.metrics.to_parquet(tmp_path / "metrics.parquet")
+    breakdown(result.people, "segment").to_parquet(tmp_path / "by_segment.parquet")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", build_report(tmp_path).read_text(encoding="utf-8")))
+    assert "By segment" in text and "One run, no error bar" in text
+    for group in result.people["segment"].unique():
+        assert f" {group} " in text

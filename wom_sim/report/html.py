@@ -20,7 +20,7 @@ import pandas as pd
 import yaml
 
 from wom_sim.analysis.outcomes import format_outcome
-from wom_sim.analysis.segments import GROUP_METRICS
+from wom_sim.analysis.segments import BY, GROUP_METRICS, breakdown_display
 from wom_sim.analysis.statistics import t_half_width
 from wom_sim.catalogue import CATALOGUE, NO_TOUCH_NOTE, format_money, summary_rows, ticks_text
 from wom_sim.errors import ScenarioError
@@ -149,6 +149,28 @@ def _list(lines: list[str], cls: str = "") -> str:
     return f'<ul class="{cls}">{items}</ul>' if cls else f"<ul>{items}</ul>"
 
 
+def _run_breakdowns(folder: Path, currency: str | None) -> list[str]:
+    """The by_<column> tables a `wom-sim run --by` wrote (by_segment.parquet or .csv), as the run printed them: a
+    run made with --by had its breakdown on the terminal and in the folder, but not in its report."""
+    parts = []
+    for by in BY:
+        table = _read(folder, f"by_{by}")
+        if table is None and (folder / f"by_{by}.csv").exists():
+            table = pd.read_csv(folder / f"by_{by}.csv")
+        if table is None or by not in table.columns:
+            continue
+        parts += [
+            f"<h2>By {html.escape(by)}</h2>",
+            _table(breakdown_display(table, by, currency)),
+            _p(
+                f"Outcomes at the end of the run among the people of each {by} group (satisfaction and NPS over its "
+                "active customers; n/a: no customers). One run, no error bar: `wom-sim compare BASE TREATMENT --by "
+                f"{by}` gives each group's change with its 95% CI."
+            ),
+        ]
+    return parts
+
+
 # ------------------------------------------------------------------------------------------------ kinds
 def _run_sections(folder: Path, embed: str) -> tuple[str, list[str]]:
     metrics = _read(folder, "metrics")
@@ -167,6 +189,7 @@ def _run_sections(folder: Path, embed: str) -> tuple[str, list[str]]:
         "<h2>Summary</h2>",
         _table(pd.DataFrame(rows)),
         _p(NO_TOUCH_NOTE + "."),
+        *_run_breakdowns(folder, currency),
         "<h2>Dashboard</h2>",
         _img(report.dashboard_figure(metrics, name, unit, scenario=scenario, currency=currency), "dashboard", embed),
         "<h2>Method</h2>",
