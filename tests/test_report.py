@@ -496,3 +496,31 @@ def test_the_report_of_a_run_made_with_by_shows_its_breakdown(tmp_path):
     assert "By segment" in text and "One run, no error bar" in text
     for group in result.people["segment"].unique():
         assert f" {group} " in text
+
+
+def test_an_interval_is_kept_within_the_values_an_outcome_can_take():
+    # launch_race, 2 replications: "Market share -3.34% to 169.23%", "Active customers -214 to 1,755"; a mean of
+    # values within a range lies within it, so the interval is cut there (as a payback's is cut to the run's weeks).
+    summary = pd.DataFrame({"metric": ["market_share", "customers", "nps", "profit", "rival_rocket_market_share"],
+                            "mean": [0.829, 770.0, -4.9, 8.5e3, 0.17],
+                            "ci_low": [-0.033, -214.0, -141.7, -35.2e3, -0.69],
+                            "ci_high": [1.692, 1755.0, 31.9, 52.2e3, 1.03], "n": 2})  # fmt: skip
+    shown = ci_table(summary, "week").set_index("outcome")["95% CI"]
+    assert shown[report.outcome_label("market_share", "week")] == "0.00% to 100.00%"
+    assert shown[report.outcome_label("customers", "week")] == "0 to 1,755"
+    assert shown[report.outcome_label("nps", "week")].startswith("-100")
+    assert shown[report.outcome_label("profit", "week")].startswith("-35")  # money can be below 0: kept
+    assert shown[report.outcome_label("rival_rocket_market_share", "week")] == "0.00% to 100.00%"
+    assert report.value_range("incremental:customers") == (-np.inf, np.inf)  # a difference: either sign
+    assert report.value_range("payback") == (-np.inf, np.inf)
+    # the CI bands of the replications' figure are cut alike
+    rows = [{"metric": m, "t": t, "mean": 0.5, "ci_low": -0.2, "ci_high": 1.3, "n": 2}
+            for m in report.CI_PANELS for t in range(3)]  # fmt: skip
+    fig = report.ci_dashboard_figure(pd.DataFrame(rows), "two runs")
+    share = fig.axes[0]  # the first panel: a share
+    assert report.value_range(report.CI_PANELS[0]) == (0.0, 1.0)
+    low, high = (
+        share.collections[0].get_paths()[0].vertices[:, 1].min(),
+        share.collections[0].get_paths()[0].vertices[:, 1].max(),
+    )
+    assert low >= 0 and high <= 1

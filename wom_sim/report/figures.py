@@ -40,6 +40,7 @@ from wom_sim.catalogue import (
     metric,
     series_label,
 )
+from wom_sim.errors import ScenarioError
 from wom_sim.output import FIGURE_FORMATS, release_figure, save_figure  # noqa: F401 - part of this module's API
 from wom_sim.sim.population import CHANNELS
 
@@ -291,9 +292,31 @@ def format_value(name: str, value: float, scale: float | None = None) -> str:
     return f"{value:.3f}" if size < 10 else f"{value:,.1f}"
 
 
-def _band(ax: Axes, frame: pd.DataFrame, colour: str, label: str | None) -> None:
+# Where a metric's values can lie, by its catalogue scale: shares and rates 0-100%, counts at least 0, NPS -100 to
+# +100 (money and 0-1 indices are left alone: a profit can be below 0, a price ratio above 1).
+_RANGE = {"percent": (0.0, 1.0), "count": (0.0, math.inf), "points": (-100.0, 100.0)}
+
+
+def value_range(name: str) -> tuple[float, float]:
+    """The values metric `name` (a column, `stat:column` or a rival's column) can take, (-inf, inf) if unbounded.
+
+    A t-interval of a few replications reaches past them (a market share of -3% to 169% from 2 runs); every mean
+    lies within them, so cutting the interval there keeps its coverage and stops it printing the impossible."""
+    column, unbounded = name.split(":")[-1], (-math.inf, math.inf)
+    if name.startswith("incremental:"):  # a difference against the base: either sign
+        return unbounded
+    try:
+        entry = CATALOGUE.get(column) or (metric(column) if column.startswith(("rival_", "cost_")) else None)
+    except ScenarioError:  # not a metric (payback, roi, crisis damage): no range to keep it in
+        return unbounded
+    return _RANGE.get(entry.scale, unbounded) if entry is not None else unbounded
+
+
+def _band(ax: Axes, frame: pd.DataFrame, colour: str, label: str | None, name: str = "") -> None:
+    low, high = value_range(name)
     ax.plot(frame["t"], frame["mean"], color=colour, label=label, lw=1.6)
-    ax.fill_between(frame["t"], frame["ci_low"], frame["ci_high"], color=colour, alpha=0.25, lw=0)
+    ax.fill_between(frame["t"], frame["ci_low"].clip(low, high), frame["ci_high"].clip(low, high), color=colour,
+                    alpha=0.25, lw=0)  # fmt: skip
 
 
 def ci_dashboard_figure(
@@ -316,7 +339,7 @@ def ci_dashboard_figure(
         for i, arm in enumerate(arms):
             rows = timeseries[timeseries["metric"] == column]
             rows = rows[rows["arm"] == arm] if arm is not None else rows
-            _band(ax, rows.sort_values("t"), ARM_COLOURS[i % len(ARM_COLOURS)], arm)
+            _band(ax, rows.sort_values("t"), ARM_COLOURS[i % len(ARM_COLOURS)], arm, column)
         _metric_panel(ax, column, unit, currency, marks)
         ax.title.set_fontsize(9)
     if arms != [None]:

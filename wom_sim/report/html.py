@@ -504,6 +504,8 @@ def _value(metric: str, value: float, currency: str | None = None, scale: float 
 
 def _with_ci(metric: str, mean: float, low: float, high: float, currency: str | None) -> tuple[str, str]:
     """(mean, "low to high") printed alike: the largest of the three sets the decimals."""
+    floor, ceiling = report.value_range(metric)
+    low, high = (min(max(v, floor), ceiling) if v == v else v for v in (low, high))  # "-3% to 169%": cut to 0-100%
     scale = max((abs(v) for v in (mean, low, high) if v == v), default=None)
     text = [_value(metric, v, currency, scale) for v in (mean, low, high)]
     return text[0], f"{text[1]} to {text[2]}"
