@@ -524,3 +524,15 @@ def test_an_interval_is_kept_within_the_values_an_outcome_can_take():
         share.collections[0].get_paths()[0].vertices[:, 1].max(),
     )
     assert low >= 0 and high <= 1
+
+
+def test_a_treatment_that_changed_nothing_in_the_runs_is_said_to(tmp_path):
+    # competitor_price_match over 20 weeks: its match waits for a rival price cut from week 26, so every run equals
+    # the base's; the report said only "does not pay: 0 profit (95% CI 0 to 0)".
+    base = resolve_scenario(None, TINY)
+    late = resolve_scenario(None, {**TINY, "interventions": [{"kind": "price_change", "price": 0.9,
+                                                               "schedule": {"from": 50}}]})  # fmt: skip
+    folder = tmp_path / "late"
+    compare(Arm("base", base), Arm("late", late), replications=2, out=folder)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", build_report(folder).read_text(encoding="utf-8")))
+    assert "late changed nothing in these runs" in text and "within 10 weeks" in text and "after the last week?" in text

@@ -383,6 +383,15 @@ def pairing_gain(uplift: pd.DataFrame) -> list[str]:
     return lines
 
 
+def unchanged_treatments(uplift: pd.DataFrame) -> list[str]:
+    """The treatments whose every outcome equals the base's in every replication (paired difference 0, CI 0 to 0):
+    nothing they change took effect within the horizon, e.g. a price match triggered by a rival's cut in week 26
+    of a 20-week run. Their "does not pay: 0 profit (95% CI 0 to 0)" says nothing about the programme."""
+    plain = uplift[(uplift["outcome"] != "roi") & uplift["base_mean"].notna()]
+    still = (plain["uplift"] == 0) & (plain["ci_low"] == 0) & (plain["ci_high"] == 0)
+    return [t for t, part in still.groupby(plain["treatment"], sort=False) if len(part) and part.all()]
+
+
 def _compare_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list[str]]:
     result = load_comparison(folder)
     tables = result.tables
@@ -441,6 +450,16 @@ def _compare_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, li
             "its paired 95% CI is above 0, does not pay when it is at most 0, not sure when the CI spans 0 (more "
             "replications narrow it). Profit is net of all spend and the cost of goods; ROI is the incremental "
             "profit per unit of the treatment's own programme spend (costs that follow volume are apart)."
+        ),
+        *(
+            _p(
+                f"{label} changed nothing in these runs: every outcome equals the base's in every replication, so "
+                f"what it changes never took effect within {ticks_text(result.horizon, unit)} (a trigger or a "
+                f"schedule after the last {unit}?). Its verdict says nothing about the programme itself; run longer "
+                "(--ticks) to measure it.",
+                "sig",
+            )
+            for label in unchanged_treatments(tables["uplift"])
         ),
         "<h3>Ranking by incremental profit</h3>",
         _table(ranking),
