@@ -536,3 +536,29 @@ def test_a_treatment_that_changed_nothing_in_the_runs_is_said_to(tmp_path):
     compare(Arm("base", base), Arm("late", late), replications=2, out=folder)
     text = html.unescape(re.sub(r"<[^>]+>", " ", build_report(folder).read_text(encoding="utf-8")))
     assert "late changed nothing in these runs" in text and "within 10 weeks" in text and "after the last week?" in text
+
+
+def test_response_curves_read_in_the_outcomes_units_and_a_flat_lever_is_not_said_to_stop_rising(tmp_path):
+    # The curves report's details were raw columns ("spend_uplift", "ci_low", -2158.8687, an adoption share as
+    # 0.0), and a lever whose outcome never rose "stops rising significantly from 0".
+    table = pd.DataFrame({
+        "lever": "referral_reward.sender_reward", "value": [0.0, 10.0, 20.0], "current": [False, True, False],
+        "spend_uplift": [0.0, 380.0, 760.0], "outcome": "adoption_share", "uplift": [0.0, 0.012, 0.013],
+        "ci_low": [0.0, -0.004, -0.002], "ci_high": [0.0, 0.028, 0.03], "avg_roi": [np.nan, -1.0, -1.0],
+        "marginal_roi": [np.nan, -1.0, -1.0], "saturation": 0.0, "n": 2,
+    })  # fmt: skip
+    from wom_sim.report.html import curves_display
+
+    shown = curves_display(table, "week", "EUR")
+    assert list(shown["uplift vs the lowest level"]) == ["+0.0 pts", "+1.2 pts", "+1.3 pts"]
+    assert shown["extra spend"].iloc[1] == "380 EUR" and shown["current plan"].iloc[1] == "yes"
+    assert shown["average ROI"].iloc[0] == "" and shown["average ROI"].iloc[1] == "-1.00"
+    folder = tmp_path / "cur"
+    folder.mkdir()
+    table.to_parquet(folder / "curves.parquet")
+    from wom_sim.report.html import _curves_sections
+
+    _, body = _curves_sections(folder, {"spec": {"arms": [{"scenario": {"tick_unit": "week"}}]}}, "png")
+    text = html.unescape(" ".join(body))
+    assert "stops rising significantly from 0" not in text
+    assert "does not rise significantly at any level above 0; the current plan is at 10" in text

@@ -709,26 +709,59 @@ def _attribution_sections(folder: Path, manifest: dict, embed: str) -> tuple[str
     return f"Channel incrementality: {arms[0].get('label', folder.name)}", body
 
 
+def curves_display(table: pd.DataFrame, unit: str = "tick", currency: str | None = None) -> pd.DataFrame:
+    """The response-curve table as a reader reads it: each outcome's label, its uplift and 95% CI against the
+    lever's lowest level in the outcome's unit (shares in points, money with the currency), the extra spend in
+    money and the ROIs rounded; not raw column names and "-2158.8687" (the saturation is in the decision lines)."""
+
+    def change(name: str, v: float) -> str:
+        return format_outcome(name, v, currency, unit, delta=True)
+
+    def ratio(v: float) -> str:
+        return f"{v:+.2f}" if v == v else ""
+
+    rows = table.to_dict("records")
+    return pd.DataFrame(
+        {
+            "lever": [r["lever"] for r in rows],
+            "level": [f"{r['value']:g}" for r in rows],
+            "current plan": ["yes" if r["current"] else "" for r in rows],
+            "extra spend": [format_money(r["spend_uplift"], currency) for r in rows],
+            "outcome": [report.outcome_label(r["outcome"], unit) for r in rows],
+            "uplift vs the lowest level": [change(r["outcome"], r["uplift"]) for r in rows],
+            "95% CI": [f"{change(r['outcome'], r['ci_low'])} to {change(r['outcome'], r['ci_high'])}" for r in rows],
+            "average ROI": [ratio(r.get("avg_roi", math.nan)) for r in rows],
+            "marginal ROI": [ratio(r.get("marginal_roi", math.nan)) for r in rows],
+            "n": [int(r["n"]) for r in rows],
+        }
+    )
+
+
 def _curves_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list[str]]:
     table = _read(folder, "curves")
     if table is None:
         raise ScenarioError(f"{folder}: curves.parquet is missing; run the same curves command again")
+    arm = ((manifest.get("spec") or {}).get("arms") or [{}])[0].get("scenario") or {}
+    unit, currency = arm.get("tick_unit", "tick"), arm.get("currency")
     body = ["<h2>Decision: where each lever stops paying</h2>"]
     lines = []
     for (lever, name), part in table.groupby(["lever", "outcome"], sort=False):
         saturation = part["saturation"].iloc[0]
         current = part.loc[part["current"], "value"]
         now = f"; the current plan is at {current.iloc[0]:g}" if len(current) else ""
-        if saturation == saturation:
+        lowest = part["value"].min()
+        if saturation == saturation and saturation <= lowest:
+            # saturated at the lowest level: the outcome never rose, it did not "stop rising from 0"
+            lines.append(f"{lever}: {report.outcome_label(name)} does not rise significantly at any level above "
+                         f"{saturation:g}{now}.")  # fmt: skip
+        elif saturation == saturation:
             lines.append(f"{lever}: {report.outcome_label(name)} stops rising significantly from {saturation:g}{now}.")
     body.append(_list(lines))
     for lever in dict.fromkeys(table["lever"]):
         body.append(_img(curve_figure(table, lever), f"response curves of {lever}", embed))
-    cols = ["lever", "value", "current", "spend_uplift", "outcome", "uplift", "ci_low", "ci_high", "avg_roi",
-            "marginal_roi", "saturation", "n"]  # fmt: skip
     body += [
         "<h2>Details</h2>",
-        _table(table[[c for c in cols if c in table]].round(4)),
+        _table(curves_display(table, unit, currency)),
         "<h2>Method</h2>",
         _p(
             "Every level runs on the same seeds (common random numbers); uplifts and their 95% bands are paired "
