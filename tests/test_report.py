@@ -562,3 +562,31 @@ def test_response_curves_read_in_the_outcomes_units_and_a_flat_lever_is_not_said
     text = html.unescape(" ".join(body))
     assert "stops rising significantly from 0" not in text
     assert "does not rise significantly at any level above 0; the current plan is at 10" in text
+
+
+def test_the_budget_plan_report_names_the_recommended_plan_and_reads_in_money(tmp_path):
+    # `wom-sim report` of an optimise folder showed the check table (objective 4636.5763, vs_current_ci_low
+    # 30443.2007, "n/a" cells) without saying which plan was recommended; the current plan kept has no
+    # "recommended (...)" row of its own.
+    from wom_sim.report.html import _optimise_sections
+
+    nan = float("nan")
+    pd.DataFrame({"plan": ["no spend", "current plan"], "objective": [4636.5763, -45716.7331], "spend": [0.0, 86810.0],
+                  "vs_current": [50353.3093, nan], "vs_no_spend": [nan, -50353.3093]}).to_parquet(
+        tmp_path / "check.parquet")  # fmt: skip
+    pd.DataFrame({"trial": [nan, 0.0], "plan": ["current plan", "trial 0"], "state": "complete",
+                  "kols.select.k": [10.0, 8.0], "objective": [-46754.01, -51207.56]}).to_parquet(
+        tmp_path / "trials.parquet")  # fmt: skip
+    pd.DataFrame({"plan": ["current plan"], "kols.select.k": [10.0], "objective": [-46754.01],
+                  "difference": [0.0]}).to_parquet(tmp_path / "indistinguishable.parquet")  # fmt: skip
+    manifest = {"spec": {"spec": {"objective": "profit", "levers": {"kols.select.k": {"low": 0, "high": 40}}}}}
+    _, body = _optimise_sections(tmp_path, manifest, "png")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", " ".join(body)))
+    assert "Recommended: current plan (kols.select.k = 10); objective profit." in text
+    assert "4636.5763" not in text and "4,637" in text and "nan" not in text and "n/a" not in text
+    # a recommendation that is a trial of its own is named by its check row
+    check = pd.read_parquet(tmp_path / "check.parquet")
+    check.loc[2] = ["recommended (trial 0)", -40e3, 92e3, 5e3, -45e3]
+    check.to_parquet(tmp_path / "check.parquet")
+    _, body = _optimise_sections(tmp_path, manifest, "png")
+    assert "Recommended: trial 0 (kols.select.k = 8)" in html.unescape(" ".join(body))

@@ -32,6 +32,7 @@ from wom_sim.output import atomic_file
 from wom_sim.report import figures as report
 from wom_sim.report.changes import changes
 from wom_sim.report.optimise import curve_figure
+from wom_sim.report.optimise import table_html as optimise_table
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1200px;
@@ -777,18 +778,42 @@ def _optimise_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, l
     check, trials, close = (_read(folder, name) for name in ("check", "trials", "indistinguishable"))
     if check is None or trials is None:
         raise ScenarioError(f"{folder}: the optimiser's tables are missing; run the same optimise command again")
+    spec = (manifest.get("spec") or {}).get("spec") or {}
+    objective, levers = spec.get("objective", "profit"), list(spec.get("levers") or {})
+    # Which plan is recommended: the check names a plan of its own "recommended (trial 7)"; the current plan kept
+    # has no row of its own there, and is the plan 0 away from the best among the indistinguishable ones.
+    named = [p for p in check["plan"] if str(p).startswith("recommended (")] if len(check) else []
+    if named:
+        label = named[0][len("recommended (") : -1]
+    elif close is not None and len(close) and "difference" in close:
+        label = str(close.loc[close["difference"].abs().idxmin(), "plan"])
+    else:
+        label = None
+    row = trials[trials["plan"] == label] if label is not None else trials.iloc[0:0]
+    values = ", ".join(f"{k} = {row[k].iloc[0]:,.4g}" for k in levers if k in row and len(row) and row[k].notna().all())
+    sentences = []
+    if (folder / "check").is_dir():
+        try:  # the check is a comparison store: its verdict sentences, as `wom-sim optimise` prints them
+            sentences = load_comparison(folder / "check").summary().splitlines()  # "Against no spend (n ...):"
+        except (ScenarioError, OSError, KeyError):
+            sentences = []
+    lead = (f"Recommended: {label}" + (f" ({values})" if values else "") + f"; objective {objective}."
+            if label is not None else "")  # fmt: skip
     if len(check):
-        body = ["<h2>Decision: the recommended plan, checked on fresh seeds</h2>", _table(check.round(4))]
+        body = ["<h2>Decision: the recommended plan, checked on fresh seeds</h2>", _p(lead, "verdict") if lead else "",
+                *(_p(line, "verdict") for line in sentences),
+                _p("Fresh-seed check, paired 95% CIs (vs_current: against the current plan; vs_no_spend: against "
+                   "spending nothing):"), optimise_table(check, objective)]  # fmt: skip
     else:
         skipped = _p("The fresh-seed check did not run (optimise was called with check=False).")
-        body = ["<h2>Decision: the recommended plan</h2>", skipped]
+        body = ["<h2>Decision: the recommended plan</h2>", _p(lead, "verdict") if lead else "", skipped]
     if close is not None and len(close) > 1:
-        body += [_p(f"{len(close)} plans are indistinguishable within the noise:"), _table(close.round(4))]
+        body += [_p(f"{len(close)} plans are indistinguishable within the noise:"), optimise_table(close, objective)]
     plan = folder / "plan.yaml"
     if plan.exists():
         body += ["<h3>The plan as a scenario file (plan.yaml)</h3>",
                  f"<pre>{html.escape(plan.read_text(encoding='utf-8'))}</pre>"]  # fmt: skip
-    body += ["<h2>Details: every trial</h2>", _table(trials.round(4))]
+    body += ["<h2>Details: every trial</h2>", optimise_table(trials, objective)]
     return "Budget plan", body
 
 
