@@ -590,3 +590,13 @@ def test_the_budget_plan_report_names_the_recommended_plan_and_reads_in_money(tm
     check.to_parquet(tmp_path / "check.parquet")
     _, body = _optimise_sections(tmp_path, manifest, "png")
     assert "Recommended: trial 0 (kols.select.k = 8)" in html.unescape(" ".join(body))
+
+
+def test_the_base_arm_says_what_it_runs():
+    # compare competitor_price_cut competitor_price_match --ticks 20: the base section said only "The base: every
+    # treatment is measured against it.", not that its rival's price cut (from week 26) never happened in the run.
+    base = {"description": "Our main competitor cuts its price by 20%.", "ticks": 20, "tick_unit": "week",
+            "events": [{"kind": "competitor_price", "schedule": {"from": 26}}]}  # fmt: skip
+    text = html.unescape(re.sub(r"<[^>]+>", " ", _arm_lines({"label": "cut", "scenario": base}, None)))
+    assert "The base: every treatment is measured against it. In force:" in text
+    assert "weeks 26 to the end: after the run's last week (19), never in force" in text

@@ -259,7 +259,13 @@ def _arm_lines(arm: dict, base: dict | None) -> str:
     question = (scenario.get("description") or "").strip().splitlines() if own else []
     head = f"<h3>{html.escape(arm['label'])}</h3>" + (_p(question[0], "sig") if question else "")
     if base is None:
-        return head + _p("The base: every treatment is measured against it.")
+        # what the base runs (a rival's price cut from week 26 of a 20-week run never happened): every treatment's
+        # changes below are read against it
+        return (
+            head
+            + _p("The base: every treatment is measured against it. In force:")
+            + _list(programmes_in_force(scenario, None, scenario.get("currency")))
+        )
     found = [c.text() for c in changes(scenario, base)]
     if not found:
         return head + _p("Changes nothing against the base (same resolved scenario).")
