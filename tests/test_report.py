@@ -600,3 +600,15 @@ def test_the_base_arm_says_what_it_runs():
     text = html.unescape(re.sub(r"<[^>]+>", " ", _arm_lines({"label": "cut", "scenario": base}, None)))
     assert "The base: every treatment is measured against it. In force:" in text
     assert "weeks 26 to the end: after the run's last week (19), never in force" in text
+
+
+def test_the_group_table_of_a_comparison_leaves_out_what_no_run_moved(comparison):
+    # The report's --by table listed every group's head count as "+0 to +0" and a customer-less group's
+    # satisfaction as "n/a n/a n/a n/a to n/a", rows the terminal leaves out.
+    folder, _ = comparison
+    text = build_report(folder).read_text(encoding="utf-8")
+    section = text[text.index("<h2>By segment") : text.index("<h2>Details")]
+    rows = re.findall(r"<tr>(.*?)</tr>", section, flags=re.S)[1:]  # the header row first
+    metrics = [re.findall(r"<td>(.*?)</td>", r, flags=re.S)[2] for r in rows]
+    assert rows and "people" not in metrics
+    assert "n/a" not in section and "by_segment.csv has them all" in section

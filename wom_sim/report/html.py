@@ -358,14 +358,19 @@ def _group_sections(result) -> list[str]:
     """The section of a comparison made with `--by`: each treatment against the base per group, biggest first."""
     if not result.by or result.by_group.empty:
         return []
+    # As the terminal prints it: rows no replication moved (a segment's head count, "+0 to +0") or none measured
+    # (satisfaction "n/a" of a group without customers) are left out; by_<column>.csv has them all.
+    shown = group_display(result.by_group, result.currency, result.tick_unit, moved_only=True)
     return [
         f"<h2>By {html.escape(result.by)}: each treatment against the base, per group</h2>",
-        _table(group_display(result.by_group, result.currency, result.tick_unit)),
+        _table(shown) if len(shown) else _p(f"No outcome of any {result.by} group moved in any replication.", "sig"),
         _p(
             f"Outcomes at the horizon among the people of each {result.by} group (people, active customers, share "
             "who ever adopted, churned, purchases and revenue over the run, customers' mean satisfaction and NPS), "
             "paired by seed like the overall outcomes; * the paired 95% CI excludes 0. Sorted by the relative "
-            f"change, biggest first (a group's rows together). Every run's table is in by_{result.by}_runs.csv."
+            "change, biggest first (a group's rows together). Metrics no replication moved (e.g. the people of a "
+            f"segment) or none measured (no customers in the group) are left out; by_{result.by}.csv has them all "
+            f"and every run's table is in by_{result.by}_runs.csv."
         ),
     ]
 
