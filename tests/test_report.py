@@ -612,3 +612,16 @@ def test_the_group_table_of_a_comparison_leaves_out_what_no_run_moved(comparison
     metrics = [re.findall(r"<td>(.*?)</td>", r, flags=re.S)[2] for r in rows]
     assert rows and "people" not in metrics
     assert "n/a" not in section and "by_segment.csv has them all" in section
+
+
+def test_the_compare_report_shows_the_outcomes_the_compare_was_asked_for(tmp_path):
+    # `wom-sim compare ... --outcome profit --outcome at:5:customers`: the terminal and uplift.csv had those, the
+    # report re-tabulated the default list and left them out.
+    base = resolve_scenario(None, TINY)
+    ads = resolve_scenario(None, {**TINY, "interventions": [{"kind": "advertising", "budget_per_tick": 50}]})
+    folder = tmp_path / "picked"
+    compare(Arm("base", base), Arm("ads", ads), replications=2, out=folder, outcomes=["profit", "at:5:customers"])
+    text = html.unescape(build_report(folder).read_text(encoding="utf-8"))
+    details = text[text.index("<h2>Details") : text.index("<h3>Arms over time")]
+    assert report.outcome_label("at:5:customers", "week") in details and "Profit (total)" in details
+    assert "Ever adopted (share of population)" not in details

@@ -404,8 +404,19 @@ def unchanged_treatments(uplift: pd.DataFrame) -> list[str]:
     return [t for t, part in still.groupby(plain["treatment"], sort=False) if len(part) and part.all()]
 
 
+def written_outcomes(folder: Path) -> list[str] | None:
+    """The outcomes the last `compare` into `folder` tabulated (its uplift table, --outcome or the defaults), so the
+    report shows what the terminal and uplift.csv showed; None (the defaults) without that table. The ROI row is
+    added by the comparison itself."""
+    stored = _read(folder, "uplift")
+    if stored is None or "outcome" not in stored:
+        return None
+    names = [name for name in dict.fromkeys(stored["outcome"]) if name != "roi"]
+    return names or None
+
+
 def _compare_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list[str]]:
-    result = load_comparison(folder)
+    result = load_comparison(folder, written_outcomes(folder))
     tables = result.tables
     spec = manifest["spec"]
     labels = [a["label"] for a in spec["arms"]]
