@@ -625,3 +625,17 @@ def test_the_compare_report_shows_the_outcomes_the_compare_was_asked_for(tmp_pat
     details = text[text.index("<h2>Details") : text.index("<h3>Arms over time")]
     assert report.outcome_label("at:5:customers", "week") in details and "Profit (total)" in details
     assert "Ever adopted (share of population)" not in details
+
+
+def test_a_sweep_of_one_replication_says_it_has_no_interval(tmp_path):
+    # `wom-sim sweep SPEC -r 1` then `wom-sim report`: every decision read "(95% CI n/a to n/a)", the points table
+    # "n/a to n/a" and the method "1 replications".
+    from wom_sim.experiment.sweep import run_sweep
+
+    (tmp_path / "small.yaml").write_text("network: {n: 300, m: 3}\nticks: 6\n")
+    spec = "scenario: small.yaml\ndesign: grid\nparameters:\n  wom.contact_prob: [0.1, 0.3]\nreplications: 1\n"
+    (tmp_path / "sweep.yaml").write_text(spec + "metrics: [profit]\n")
+    run_sweep(tmp_path / "sweep.yaml", out=tmp_path / "store")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", build_report(tmp_path / "store").read_text(encoding="utf-8")))
+    assert "n/a to n/a" not in text and "1 replications" not in text
+    assert "(one replication per point: no 95% CI)" in text and "none: needs 2 or more replications" in text

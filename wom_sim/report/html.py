@@ -210,7 +210,7 @@ def ci_table(summary: pd.DataFrame, unit: str = "tick", currency: str | None = N
     for r in summary.itertuples():
         mean, ci = _with_ci(r.metric, r.mean, r.ci_low, r.ci_high, currency)
         if r.n < 2:  # one run has no spread, so no interval: say why rather than "n/a to n/a"
-            ci = "none: needs 2 or more replications"
+            ci = NO_CI
         rows.append({"outcome": report.outcome_label(r.metric, unit), "mean": mean, "95% CI": ci, "n": int(r.n)})
     return pd.DataFrame(rows)
 
@@ -544,12 +544,17 @@ def _value(metric: str, value: float, currency: str | None = None, scale: float 
     return report.format_value(metric, value, scale)
 
 
+NO_CI = "none: needs 2 or more replications"
+
+
 def _with_ci(metric: str, mean: float, low: float, high: float, currency: str | None) -> tuple[str, str]:
     """(mean, "low to high") printed alike: the largest of the three sets the decimals."""
     floor, ceiling = report.value_range(metric)
     low, high = (min(max(v, floor), ceiling) if v == v else v for v in (low, high))  # "-3% to 169%": cut to 0-100%
     scale = max((abs(v) for v in (mean, low, high) if v == v), default=None)
     text = [_value(metric, v, currency, scale) for v in (mean, low, high)]
+    if low != low and high != high:  # one replication (per point): no interval, and "n/a to n/a" says not why
+        return text[0], NO_CI
     return text[0], f"{text[1]} to {text[2]}"
 
 
@@ -647,8 +652,9 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
         noise_share = noise.set_index("metric")["noise_share"].get(metric, float("nan"))
         mean, ci = _with_ci(metric, best[f"{metric}_mean"], best[f"{metric}_ci_low"], best[f"{metric}_ci_high"],
                             currency)  # fmt: skip
+        interval = f"95% CI {ci}" if ci != NO_CI else "one replication per point: no 95% CI"
         lines = [
-            f"{extreme} {report.outcome_label(metric, unit)}: {mean} (95% CI {ci}) at {where}.",
+            f"{extreme} {report.outcome_label(metric, unit)}: {mean} ({interval}) at {where}.",
             f"What drives it: {drivers}.",
         ]
         if needed is not None:
@@ -688,8 +694,8 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
         "<h2>Method</h2>",
         _p(
             f"Spec {spec['spec_file']}: design {spec['design']}, {len(points)} points x {sweep['replications']} "
-            f"replications (replication i of every point shares its seed: common random numbers across the "
-            f"design); parameters {ranges}. " + _completeness(folder, manifest)
+            f"replication{'' if sweep['replications'] == 1 else 's'} (replication i of every point shares its seed: "
+            f"common random numbers across the design); parameters {ranges}. " + _completeness(folder, manifest)
         ),
     ]
     return f"Sweep: {sweep.get('name') or Path(spec['spec_file']).stem}", body
