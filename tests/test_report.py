@@ -639,3 +639,18 @@ def test_a_sweep_of_one_replication_says_it_has_no_interval(tmp_path):
     text = html.unescape(re.sub(r"<[^>]+>", " ", build_report(tmp_path / "store").read_text(encoding="utf-8")))
     assert "n/a to n/a" not in text and "1 replications" not in text
     assert "(one replication per point: no 95% CI)" in text and "none: needs 2 or more replications" in text
+
+
+def test_the_report_of_an_interrupted_store_warns_at_the_top(tmp_path, comparison):
+    # A compare interrupted with Ctrl-C: the report gave its verdicts as if complete, and said "8 of 9 runs
+    # stored (incomplete ...)" only in the method at the bottom.
+    import shutil
+
+    folder = tmp_path / "cut"
+    shutil.copytree(comparison[0], folder)
+    assert "Incomplete:" not in build_report(folder, tmp_path / "whole.html").read_text(encoding="utf-8")
+    part = sorted((folder / "runs").glob("*.parquet"))[0]
+    part.unlink()
+    text = build_report(folder).read_text(encoding="utf-8")
+    assert "Incomplete: 7 of 8 runs are stored" in text
+    assert text.index("Incomplete:") < text.index("<h2>Decision")

@@ -72,13 +72,34 @@ def _read(folder: Path, name: str) -> pd.DataFrame | None:
     return pd.read_parquet(path) if path.exists() else None
 
 
-def _completeness(folder: Path, manifest: dict) -> str:
+def _runs_stored(folder: Path) -> tuple[int, int]:
+    """(runs stored, runs the store's tasks call for)."""
     store = ResultStore(folder)
     keys = set(store.tasks()["run_key"])
-    done = len(keys & store.done_keys())
-    note = "" if done == len(keys) else " (incomplete: run the same command again to finish)"
+    return len(keys & store.done_keys()), len(keys)
+
+
+def _incomplete_warning(folder: Path) -> str:
+    """A line for the top of a store's report when runs are missing (an interrupted command): the decision below
+    rests on fewer replications than asked for, which the method at the bottom said only in passing."""
+    try:
+        done, total = _runs_stored(folder)
+    except (ScenarioError, OSError, KeyError):
+        return ""
+    if done >= total:
+        return ""
+    return _p(
+        f"Incomplete: {done} of {total} runs are stored (the command was interrupted); everything below rests on "
+        "the runs that finished. Run the same command again to finish them, then make this report again.",
+        "verdict loses",
+    )
+
+
+def _completeness(folder: Path, manifest: dict) -> str:
+    done, total = _runs_stored(folder)
+    note = "" if done == total else " (incomplete: run the same command again to finish)"
     return (
-        f"{done} of {len(keys)} runs stored{note}; spec hash {manifest.get('spec_hash')}, wom-sim "
+        f"{done} of {total} runs stored{note}; spec hash {manifest.get('spec_hash')}, wom-sim "
         f"{manifest.get('wom_sim_version')}, updated {manifest.get('updated')}."
     )
 
@@ -867,6 +888,7 @@ def build_report(folder: str | Path, out: str | Path | None = None, embed: str =
         if builder is None:
             raise ScenarioError(f"{folder}/manifest.json: unknown kind {kind!r}")
         title, body = builder(folder, manifest, embed)
+        body = [_incomplete_warning(folder), *body]
     elif (folder / "metrics.parquet").exists() or (folder / "metrics.csv").exists():
         title, body = _run_sections(folder, embed)
     else:
