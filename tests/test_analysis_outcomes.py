@@ -127,3 +127,11 @@ def test_formatting_and_short_labels_of_outcomes():
     assert format_outcome("roi", -0.001) == "+0.00"
     assert short_label("adoption_share") == "Ever adopted" and short_label("payback", "month") == "Payback month"
     assert short_label("crisis_damage") == "Deepest brand vs the base"
+
+
+def test_an_incremental_label_has_one_parenthesis():
+    # "Incremental revenue (total) (vs the base)" in the compare report's details
+    from wom_sim.analysis.outcomes import label
+
+    assert label("incremental:revenue", "week") == "Incremental revenue (total, vs the base)"
+    assert label("incremental:customers", "week") == "Incremental active customers (vs the base)"

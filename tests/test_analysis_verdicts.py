@@ -96,3 +96,26 @@ def test_the_sentence_reads_in_money_and_weeks():
     for roi in (0.15, -0.3):
         unbounded = verdict_sentence({**row, "roi": roi, "roi_ci_low": math.nan, "roi_ci_high": math.nan})
         assert "nan" not in unbounded and "(95% CI n/a: the extra spend is not clearly above 0)" in unbounded
+
+
+def test_an_roi_without_a_finite_interval_is_said_in_words():
+    # Two runs whose extra spend is 580 and 220 (a targeted reward): Fieller's interval of the ROI is unbounded and
+    # `statistics.roi` gives NaN bounds; the sentence must not read "(95% CI nan to nan)".
+    row = {
+        "treatment": "segment_referral",
+        "verdict": "not sure",
+        "incremental_profit": 157.0,
+        "profit_ci_low": -2.46e3,
+        "profit_ci_high": 2.77e3,
+        "programme_cost": 400.0,
+        "roi": 0.39,
+        "roi_ci_low": math.nan,
+        "roi_ci_high": math.nan,
+        "payback_tick": 3.0,
+        "horizon": 20,
+        "tick_unit": "week",
+    }
+    for roi in (0.39, -0.3):  # the "back per unit" and the "recovers" wording
+        text = verdict_sentence({**row, "roi": roi})
+        assert "nan" not in text.lower()
+        assert "(95% CI n/a: the extra spend is not clearly above 0)" in text

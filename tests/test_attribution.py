@@ -78,3 +78,16 @@ def test_the_command_prints_the_table_and_writes_attribution_csv(tmp_path):
         assert sentence in result.output
     bad = CliRunner().invoke(cli, ["attribution", "no_such_scenario", "-r", "2"])
     assert bad.exit_code == 2 and bad.output.count("\n") == 1 and "no_such_scenario" in bad.output
+
+
+def test_a_share_interval_of_few_runs_stays_within_the_possible():
+    # Two runs of referral_program at 1,000 people read "lost when off 12% (-140% to 163%)" and "credited 53% (-11%
+    # to 117%)": no channel is credited with less than none or more than all new customers, none loses more than all.
+    from wom_sim.experiment.attribution import _row
+
+    share = pd.Series([0.02, 0.98]).to_numpy()
+    lost = pd.Series([-0.5, 0.99]).to_numpy()
+    row = _row("kol", "kols.reach=0", "kol", share, lost)
+    assert 0.0 <= row["ci_low"] <= row["last_touch_share"] <= row["ci_high"] <= 1.0
+    assert row["lost_ci_high"] == 1.0 and row["lost_ci_low"] < -0.5  # below 0 is possible: kept
+    assert "163%" not in row["sentence"] and "100%)" in row["sentence"]

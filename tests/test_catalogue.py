@@ -208,3 +208,14 @@ def test_a_run_summary_shows_money_in_the_scenario_currency():
     rows = dict(summary_rows(frame, ("cum_revenue", "cum_profit"), currency="EUR"))
     assert rows == {"Revenue (cumulative)": "218k EUR", "Profit (cumulative)": "-2.53k EUR"}
     assert dict(summary_rows(frame, ("cum_revenue",)))["Revenue (cumulative)"] == "218,445"  # none: whole units
+
+
+def test_the_wom_acquired_share_says_it_counts_kols_and_referrals():
+    # It counts customers acquired by peers, KOLs or referrals; the dashboards' "word of mouth" channel is the
+    # peers alone, so "Customers acquired through WOM 52%" beside a peer share of 11% read as a contradiction.
+    from wom_sim.sim.population import CHANNELS
+
+    assert {"wom", "kol", "referral"} <= set(CHANNELS)
+    entry = catalogue.metric("wom_acquired_share")
+    assert "KOL" in entry.label and "referral" in entry.label
+    assert "KOL" in entry.short_label and len(entry.short_label) <= 30

@@ -222,3 +222,15 @@ def test_asking_for_roi_as_an_outcome_gives_the_one_roi_row_of_the_estimator():
     assert len(rows) == 1
     assert rows["uplift"].iloc[0] == c.roi["roi"].iloc[0] and rows["ci_low"].iloc[0] == c.roi["ci_low"].iloc[0]
     assert "treat_roi" in c.per_seed  # the per-seed ratios stay available
+
+
+def test_an_interrupted_compare_by_a_column_still_loads(tmp_path):
+    # Ctrl-C during `compare --by segment`: a missing run was reported as "1 of 8 runs were stored without a
+    # breakdown by segment (made without --by ...)", so `wom-sim report` of the folder refused it.
+    base = resolve_scenario(None, {"network.n": 300, "network.m": 3, "ticks": 6})
+    ads = resolve_scenario(None, {"network.n": 300, "network.m": 3, "ticks": 6,
+                                  "interventions": [{"kind": "advertising", "budget_per_tick": 50}]})  # fmt: skip
+    compare(Arm("base", base), Arm("ads", ads), replications=3, out=tmp_path, by="segment")
+    sorted((tmp_path / "runs").glob("*.parquet"))[0].unlink()
+    result = load_comparison(tmp_path)
+    assert result.by == "segment" and not result.by_group.empty

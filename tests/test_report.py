@@ -250,6 +250,12 @@ def test_uplift_colours_say_good_or_bad_for_the_business():
     assert report.uplift_colour("churn_rate", 0.01, 0.005, 0.02) == report.BAD
     assert report.uplift_colour("profit", 100, -5, 205) == report.UNSURE
     assert report.uplift_colour("intervention_cost", 100, 50, 150) == report.UNSURE
+    # ... so the legend must not call every grey bar "not distinguishable from 0": a spend of +4k (CI +1.2k to
+    # +6.8k) is grey and marked * in the table.
+    uplift = pd.DataFrame([{"treatment": "t", "outcome": "intervention_cost", "base_mean": 0.0, "treatment_mean": 4e3,
+                            "uplift": 4e3, "ci_low": 1.2e3, "ci_high": 6.8e3}])  # fmt: skip
+    title = report.uplift_figure(uplift)._suptitle.get_text()
+    assert "neither good nor bad" in title
 
 
 def test_dashboard_labels_every_axis_marks_programmes_and_has_no_offset(tmp_path):
@@ -431,6 +437,243 @@ def test_a_payback_reached_in_some_runs_only_says_how_many_in_the_report():
     shown = uplift_display(pd.DataFrame(rows), "week").set_index("outcome")["change"]
     assert shown.iloc[-1] == "week 18 (1 of 3 runs paid back)"
     rows[1].update(uplift=nan, treatment_mean=nan, n=0)
-    assert uplift_display(pd.DataFrame(rows), "week")["change"].iloc[-1] == "none of 3 runs paid back"
+    assert uplift_display(pd.DataFrame(rows), "week")["change"].iloc[-1] == "none (0 of 3 runs paid back)"
     rows[1].update(uplift=12.0, treatment_mean=12.0, ci_low=10.0, ci_high=14.0, n=3)  # all paid back: as before
     assert uplift_display(pd.DataFrame(rows), "week")["change"].iloc[-1] == "week 12"
+
+
+def test_one_replication_says_it_has_no_interval(tmp_path):
+    # `wom-sim run X -r 1` then `wom-sim report`: the outcome table read "n/a to n/a" in every row, the method
+    # "1 replications" and the figure "mean and 95% CI over 1 replications".
+    folder = tmp_path / "one"
+    tables = replicate(resolve_scenario(None, TINY), 1, out=folder).tables
+    table = ci_table(tables["summary"])
+    assert (table["95% CI"] == "none: needs 2 or more replications").all()
+    text = html.unescape(re.sub(r"<[^>]+>", " ", build_report(folder).read_text()))
+    assert "n/a" not in text and "1 replications" not in text
+    assert "One replication has no error bar" in text and "1 replication of" in text
+    assert "over 1 replications" not in report.ci_dashboard_figure(tables["timeseries"], "one")._suptitle.get_text()
+
+
+def test_a_payback_reached_by_some_runs_says_how_many():
+    # referral_program, 3 runs: paybacks in weeks 13 and 11 and one never; the details row read "week 12" (the mean
+    # of two) beside a verdict's "payback in week 11" with nothing to say that one run never paid back.
+    nan = float("nan")
+    row = {"base_mean": 14.8e3, "treatment_mean": 16.4e3, "uplift": 1.55e3, "ci_low": -2.3e3, "ci_high": 5.4e3,
+           "unpaired_ci_low": -3.7e3, "unpaired_ci_high": 6.8e3, "width_ratio": 0.7, "n": 3}  # fmt: skip
+    payback = {**row, "base_mean": nan, "treatment_mean": 12.0, "uplift": 12.0, "ci_low": 0.0, "ci_high": 19.0,
+               "unpaired_ci_low": nan, "unpaired_ci_high": nan, "width_ratio": nan, "n": 2}  # fmt: skip
+    uplift = pd.DataFrame([
+        {"treatment": "some", "outcome": "profit", **row}, {"treatment": "some", "outcome": "payback", **payback},
+        {"treatment": "all", "outcome": "profit", **row}, {"treatment": "all", "outcome": "payback", **payback, "n": 3},
+        {"treatment": "none", "outcome": "profit", **row},
+        {"treatment": "none", "outcome": "payback", **payback, "uplift": nan, "ci_low": nan, "ci_high": nan, "n": 0},
+    ])  # fmt: skip
+    shown = uplift_display(uplift, "week").set_index(["treatment", "outcome"])["change"]
+    label = report.outcome_label("payback", "week")
+    assert shown[("some", label)] == "week 12 (2 of 3 runs paid back)"
+    assert shown[("all", label)] == "week 12"  # every run paid back: the mean of all
+    assert shown[("none", label)] == "none (0 of 3 runs paid back)"
+
+
+def test_the_sweep_noise_table_reads_as_shares_of_the_variance():
+    # Rounded to 4 decimals, a churn rate's sums of squares (8.4e-06) printed as 0 beside a noise share of 0.8151,
+    # under raw column names; an adoption share's 0.5% read "0%" in the decision line.
+    from wom_sim.report.html import sweep_noise_display
+
+    noise = pd.DataFrame({"metric": ["mean:churn_rate", "adoption_share"], "ss_total": [8.41e-06, 0.336],
+                          "ss_within": [6.86e-06, 0.00168], "noise_share": [0.8151, 0.0050]})  # fmt: skip
+    shown = sweep_noise_display(noise, "week")
+    assert list(shown["outcome"]) == [report.outcome_label("mean:churn_rate", "week"),
+                                      report.outcome_label("adoption_share", "week")]  # fmt: skip
+    assert list(shown["within-point (random) share of the variance"]) == ["82%", "under 1%"]
+    assert list(shown["sum of squares: total"]) == ["8.41e-06", "0.336"]
+
+
+def test_what_was_in_force_names_the_rivals_and_a_programme_cut_by_the_horizon():
+    # launch_race's run report listed our KOL campaign but not the rival it races; segment_referral run for 20
+    # weeks read "weeks 0 to 51" as if the reward had run a year.
+    from wom_sim.report.html import programmes_in_force
+
+    scenario = {"ticks": 20, "tick_unit": "week",
+                "interventions": [{"kind": "referral_reward", "schedule": {"from": 0, "until": 51}}],
+                "competitors": [{"name": "rocket", "quality": 0.8, "price": 0.9, "advertising": 0.15,
+                                 "initial_customers": 0.01}]}  # fmt: skip
+    reward, rival = programmes_in_force(scenario)
+    assert reward == "referral_reward (programme, referral_reward): weeks 0 to 51 (the run ended at week 19)"
+    assert rival.startswith("rival rocket (competitors): quality 0.8, price index 0.9")
+    assert "15% of non-users per week" in rival and "1% of the population" in rival
+    scenario["ticks"] = 52
+    assert programmes_in_force(scenario)[0].endswith("weeks 0 to 51")
+
+
+def test_the_report_of_a_run_made_with_by_shows_its_breakdown(tmp_path):
+    # `wom-sim run segment_referral --by segment` wrote by_segment.parquet and printed it, but `wom-sim report` of
+    # that folder left it out.
+    from wom_sim.analysis.segments import breakdown
+
+    result = simulate(resolve_scenario(None, TINY), seed=1)
+    result.metrics.to_parquet(tmp_path / "metrics.parquet")
+    breakdown(result.people, "segment").to_parquet(tmp_path / "by_segment.parquet")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", build_report(tmp_path).read_text(encoding="utf-8")))
+    assert "By segment" in text and "One run, no error bar" in text
+    for group in result.people["segment"].unique():
+        assert f" {group} " in text
+
+
+def test_an_interval_is_kept_within_the_values_an_outcome_can_take():
+    # launch_race, 2 replications: "Market share -3.34% to 169.23%", "Active customers -214 to 1,755"; a mean of
+    # values within a range lies within it, so the interval is cut there (as a payback's is cut to the run's weeks).
+    summary = pd.DataFrame({"metric": ["market_share", "customers", "nps", "profit", "rival_rocket_market_share"],
+                            "mean": [0.829, 770.0, -4.9, 8.5e3, 0.17],
+                            "ci_low": [-0.033, -214.0, -141.7, -35.2e3, -0.69],
+                            "ci_high": [1.692, 1755.0, 31.9, 52.2e3, 1.03], "n": 2})  # fmt: skip
+    shown = ci_table(summary, "week").set_index("outcome")["95% CI"]
+    assert shown[report.outcome_label("market_share", "week")] == "0.00% to 100.00%"
+    assert shown[report.outcome_label("customers", "week")] == "0 to 1,755"
+    assert shown[report.outcome_label("nps", "week")].startswith("-100")
+    assert shown[report.outcome_label("profit", "week")].startswith("-35")  # money can be below 0: kept
+    assert shown[report.outcome_label("rival_rocket_market_share", "week")] == "0.00% to 100.00%"
+    assert report.value_range("incremental:customers") == (-np.inf, np.inf)  # a difference: either sign
+    assert report.value_range("payback") == (-np.inf, np.inf)
+    # the CI bands of the replications' figure are cut alike
+    rows = [{"metric": m, "t": t, "mean": 0.5, "ci_low": -0.2, "ci_high": 1.3, "n": 2}
+            for m in report.CI_PANELS for t in range(3)]  # fmt: skip
+    fig = report.ci_dashboard_figure(pd.DataFrame(rows), "two runs")
+    share = fig.axes[0]  # the first panel: a share
+    assert report.value_range(report.CI_PANELS[0]) == (0.0, 1.0)
+    low, high = (
+        share.collections[0].get_paths()[0].vertices[:, 1].min(),
+        share.collections[0].get_paths()[0].vertices[:, 1].max(),
+    )
+    assert low >= 0 and high <= 1
+
+
+def test_a_treatment_that_changed_nothing_in_the_runs_is_said_to(tmp_path):
+    # competitor_price_match over 20 weeks: its match waits for a rival price cut from week 26, so every run equals
+    # the base's; the report said only "does not pay: 0 profit (95% CI 0 to 0)".
+    base = resolve_scenario(None, TINY)
+    late = resolve_scenario(None, {**TINY, "interventions": [{"kind": "price_change", "price": 0.9,
+                                                               "schedule": {"from": 50}}]})  # fmt: skip
+    folder = tmp_path / "late"
+    compare(Arm("base", base), Arm("late", late), replications=2, out=folder)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", build_report(folder).read_text(encoding="utf-8")))
+    assert "late changed nothing in these runs" in text and "within 10 weeks" in text and "after the last week?" in text
+
+
+def test_response_curves_read_in_the_outcomes_units_and_a_flat_lever_is_not_said_to_stop_rising(tmp_path):
+    # The curves report's details were raw columns ("spend_uplift", "ci_low", -2158.8687, an adoption share as
+    # 0.0), and a lever whose outcome never rose "stops rising significantly from 0".
+    table = pd.DataFrame({
+        "lever": "referral_reward.sender_reward", "value": [0.0, 10.0, 20.0], "current": [False, True, False],
+        "spend_uplift": [0.0, 380.0, 760.0], "outcome": "adoption_share", "uplift": [0.0, 0.012, 0.013],
+        "ci_low": [0.0, -0.004, -0.002], "ci_high": [0.0, 0.028, 0.03], "avg_roi": [np.nan, -1.0, -1.0],
+        "marginal_roi": [np.nan, -1.0, -1.0], "saturation": 0.0, "n": 2,
+    })  # fmt: skip
+    from wom_sim.report.html import curves_display
+
+    shown = curves_display(table, "week", "EUR")
+    assert list(shown["uplift vs the lowest level"]) == ["+0.0 pts", "+1.2 pts", "+1.3 pts"]
+    assert shown["extra spend"].iloc[1] == "380 EUR" and shown["current plan"].iloc[1] == "yes"
+    assert shown["average ROI"].iloc[0] == "" and shown["average ROI"].iloc[1] == "-1.00"
+    folder = tmp_path / "cur"
+    folder.mkdir()
+    table.to_parquet(folder / "curves.parquet")
+    from wom_sim.report.html import _curves_sections
+
+    _, body = _curves_sections(folder, {"spec": {"arms": [{"scenario": {"tick_unit": "week"}}]}}, "png")
+    text = html.unescape(" ".join(body))
+    assert "stops rising significantly from 0" not in text
+    assert "does not rise significantly at any level above 0; the current plan is at 10" in text
+
+
+def test_the_budget_plan_report_names_the_recommended_plan_and_reads_in_money(tmp_path):
+    # `wom-sim report` of an optimise folder showed the check table (objective 4636.5763, vs_current_ci_low
+    # 30443.2007, "n/a" cells) without saying which plan was recommended; the current plan kept has no
+    # "recommended (...)" row of its own.
+    from wom_sim.report.html import _optimise_sections
+
+    nan = float("nan")
+    pd.DataFrame({"plan": ["no spend", "current plan"], "objective": [4636.5763, -45716.7331], "spend": [0.0, 86810.0],
+                  "vs_current": [50353.3093, nan], "vs_no_spend": [nan, -50353.3093]}).to_parquet(
+        tmp_path / "check.parquet")  # fmt: skip
+    pd.DataFrame({"trial": [nan, 0.0], "plan": ["current plan", "trial 0"], "state": "complete",
+                  "kols.select.k": [10.0, 8.0], "objective": [-46754.01, -51207.56]}).to_parquet(
+        tmp_path / "trials.parquet")  # fmt: skip
+    pd.DataFrame({"plan": ["current plan"], "kols.select.k": [10.0], "objective": [-46754.01],
+                  "difference": [0.0]}).to_parquet(tmp_path / "indistinguishable.parquet")  # fmt: skip
+    manifest = {"spec": {"spec": {"objective": "profit", "levers": {"kols.select.k": {"low": 0, "high": 40}}}}}
+    _, body = _optimise_sections(tmp_path, manifest, "png")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", " ".join(body)))
+    assert "Recommended: current plan (kols.select.k = 10); objective profit." in text
+    assert "4636.5763" not in text and "4,637" in text and "nan" not in text and "n/a" not in text
+    # a recommendation that is a trial of its own is named by its check row
+    check = pd.read_parquet(tmp_path / "check.parquet")
+    check.loc[2] = ["recommended (trial 0)", -40e3, 92e3, 5e3, -45e3]
+    check.to_parquet(tmp_path / "check.parquet")
+    _, body = _optimise_sections(tmp_path, manifest, "png")
+    assert "Recommended: trial 0 (kols.select.k = 8)" in html.unescape(" ".join(body))
+
+
+def test_the_base_arm_says_what_it_runs():
+    # compare competitor_price_cut competitor_price_match --ticks 20: the base section said only "The base: every
+    # treatment is measured against it.", not that its rival's price cut (from week 26) never happened in the run.
+    base = {"description": "Our main competitor cuts its price by 20%.", "ticks": 20, "tick_unit": "week",
+            "events": [{"kind": "competitor_price", "schedule": {"from": 26}}]}  # fmt: skip
+    text = html.unescape(re.sub(r"<[^>]+>", " ", _arm_lines({"label": "cut", "scenario": base}, None)))
+    assert "The base: every treatment is measured against it. In force:" in text
+    assert "weeks 26 to the end: after the run's last week (19), never in force" in text
+
+
+def test_the_group_table_of_a_comparison_leaves_out_what_no_run_moved(comparison):
+    # The report's --by table listed every group's head count as "+0 to +0" and a customer-less group's
+    # satisfaction as "n/a n/a n/a n/a to n/a", rows the terminal leaves out.
+    folder, _ = comparison
+    text = build_report(folder).read_text(encoding="utf-8")
+    section = text[text.index("<h2>By segment") : text.index("<h2>Details")]
+    rows = re.findall(r"<tr>(.*?)</tr>", section, flags=re.S)[1:]  # the header row first
+    metrics = [re.findall(r"<td>(.*?)</td>", r, flags=re.S)[2] for r in rows]
+    assert rows and "people" not in metrics
+    assert "n/a" not in section and "by_segment.csv has them all" in section
+
+
+def test_the_compare_report_shows_the_outcomes_the_compare_was_asked_for(tmp_path):
+    # `wom-sim compare ... --outcome profit --outcome at:5:customers`: the terminal and uplift.csv had those, the
+    # report re-tabulated the default list and left them out.
+    base = resolve_scenario(None, TINY)
+    ads = resolve_scenario(None, {**TINY, "interventions": [{"kind": "advertising", "budget_per_tick": 50}]})
+    folder = tmp_path / "picked"
+    compare(Arm("base", base), Arm("ads", ads), replications=2, out=folder, outcomes=["profit", "at:5:customers"])
+    text = html.unescape(build_report(folder).read_text(encoding="utf-8"))
+    details = text[text.index("<h2>Details") : text.index("<h3>Arms over time")]
+    assert report.outcome_label("at:5:customers", "week") in details and "Profit (total)" in details
+    assert "Ever adopted (share of population)" not in details
+
+
+def test_a_sweep_of_one_replication_says_it_has_no_interval(tmp_path):
+    # `wom-sim sweep SPEC -r 1` then `wom-sim report`: every decision read "(95% CI n/a to n/a)", the points table
+    # "n/a to n/a" and the method "1 replications".
+    from wom_sim.experiment.sweep import run_sweep
+
+    (tmp_path / "small.yaml").write_text("network: {n: 300, m: 3}\nticks: 6\n")
+    spec = "scenario: small.yaml\ndesign: grid\nparameters:\n  wom.contact_prob: [0.1, 0.3]\nreplications: 1\n"
+    (tmp_path / "sweep.yaml").write_text(spec + "metrics: [profit]\n")
+    run_sweep(tmp_path / "sweep.yaml", out=tmp_path / "store")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", build_report(tmp_path / "store").read_text(encoding="utf-8")))
+    assert "n/a to n/a" not in text and "1 replications" not in text
+    assert "(one replication per point: no 95% CI)" in text and "none: needs 2 or more replications" in text
+
+
+def test_the_report_of_an_interrupted_store_warns_at_the_top(tmp_path, comparison):
+    # A compare interrupted with Ctrl-C: the report gave its verdicts as if complete, and said "8 of 9 runs
+    # stored (incomplete ...)" only in the method at the bottom.
+    import shutil
+
+    folder = tmp_path / "cut"
+    shutil.copytree(comparison[0], folder)
+    assert "Incomplete:" not in build_report(folder, tmp_path / "whole.html").read_text(encoding="utf-8")
+    part = sorted((folder / "runs").glob("*.parquet"))[0]
+    part.unlink()
+    text = build_report(folder).read_text(encoding="utf-8")
+    assert "Incomplete: 7 of 8 runs are stored" in text
+    assert text.index("Incomplete:") < text.index("<h2>Decision")

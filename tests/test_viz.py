@@ -855,3 +855,10 @@ def test_compare_table_renders_without_a_script_from_solaras_cdn():
     html = table.unsafe_innerHTML
     for cell in ("<th>pin 1</th>", "<td>-3.4 pp</td>", "<td>Ever adopted &lt;share&gt;</td>"):
         assert cell in html, html
+
+
+def test_in_force_names_the_rivals_of_a_market():
+    # launch_race's page showed rocket's market share tile, but "In force" listed our levers only.
+    race = VizModel(**initial_kwargs(_params("launch_race"))).in_force()
+    assert race["Rivals"] == "rocket"
+    assert VizModel(**initial_kwargs(_params("baseline"))).in_force()["Rivals"] == "none"

@@ -246,8 +246,10 @@ _ENTRIES = [
        "reddish_purple"),
     _m("brand", "Brand favourability", "brand", "index 0-1", "last", "index", "sky_blue", "up"),
     _m("awareness", "Awareness (share of population)", "awareness", "share", "last", "percent", "sky_blue", "up"),
-    _m("wom_acquired_share", "Customers acquired through WOM", "via WOM", "share", "last", "percent",
-       "bluish_green"),
+    # Peers, KOLs and referrals together (sim/metrics.py: acquired_by >= WOM): the dashboards draw "word of mouth"
+    # as the peer channel alone, so "through WOM" beside it read 52% against a peer share of 11%.
+    _m("wom_acquired_share", "Customers acquired via WOM, KOLs or referrals", "via WOM/KOL/referral", "share", "last",
+       "percent", "bluish_green"),
     _m("failures", "Service failures", "failures", "people", "sum", "count", "vermillion", "down"),
     _m("recoveries", "Service recoveries", "recoveries", "people", "sum", "count", "bluish_green", "up"),
     _m("at_risk", "Customers at risk of churning", "at risk", "people", "last", "count", "vermillion", "down"),

@@ -68,7 +68,11 @@ class Outcome:
         if self.stat == "damage":
             return f"Deepest {describe(self.column, 'last', unit).lower()} relative to the base"
         if self.stat == "incremental":
-            return f"Incremental {describe(self.column, unit=unit).lower()} (vs the base)"
+            text = describe(self.column, unit=unit).lower()
+            # "revenue (total)" + "(vs the base)" read "(total) (vs the base)": one parenthesis says both
+            return (
+                f"Incremental {text[:-1]}, vs the base)" if text.endswith(")") else f"Incremental {text} (vs the base)"
+            )
         if self.stat == "roi":
             return "Return on programme spend (incremental profit per unit, 0 = break-even)"
         return describe(self.column, self.stat, unit)

@@ -54,7 +54,8 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
     # nobody adopted: every tick is ">= half of 0", and "half of them by tick 0" would describe no one
     t_half = int(metrics.loc[half[0], "t"]) if len(half) and last["adoption_share"] > 0 else None
     lines = [
-        f"Word of mouth brought {last['wom_acquired_share']:.0%} of all customers; people heard {ratio}.",
+        f"Word of mouth brought {last['wom_acquired_share']:.0%} of all customers (peers, KOLs and referrals); "
+        f"people heard {ratio}.",
         f"{last['adoption_share']:.0%} of {n:,} people adopted"
         + (f"; half of them by {unit} {t_half}." if t_half is not None else "."),
     ]

@@ -10,7 +10,7 @@ last) or feed each other (an ad-won customer who then talks), which is why last 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +186,7 @@ def _tabulate(per_run: pd.DataFrame, base: str, channels: list) -> tuple[pd.Data
         rows.append(_row(channel, what, touch, share, lost))
         seeds.append(pd.DataFrame({"channel": channel, "replication": wide.index, "base_acquisitions": acquired,
                                    "off_acquisitions": off}))  # fmt: skip
-    none = mean_ci(shares["none"])
+    none = _within(mean_ci(shares["none"]), 0.0, 1.0)
     rows.append({"channel": "none", "label": CHANNEL_LABELS["none"], "switched_off": "", "last_touch_channel": "none",
                  "last_touch_share": none.value, "ci_low": none.low, "ci_high": none.high,
                  "verdict": "not switchable",
@@ -195,8 +195,17 @@ def _tabulate(per_run: pd.DataFrame, base: str, channels: list) -> tuple[pd.Data
     return pd.DataFrame(rows), pd.concat(seeds, ignore_index=True)
 
 
+def _within(est, low: float, high: float):
+    """`est` with its interval cut to [low, high], where every replication's value and so the mean lie: a t-interval
+    of 2-3 runs reached "-140% to 163%" of new customers; the cut keeps its coverage. NaN bounds stay NaN."""
+    cut = (min(max(v, low), high) if v == v else v for v in (est.low, est.high))
+    return replace(est, low=next(cut), high=next(cut))
+
+
 def _row(channel: str, what: str, touch: str | None, share: np.ndarray, lost: np.ndarray) -> dict[str, Any]:
-    credit, loss, gap = mean_ci(share), mean_ci(lost), mean_ci(share - lost)
+    # A last-touch share lies in 0-100% of new customers; a lost share at most 100% (it can be below 0: the channel
+    # off, more customers); their gap is a paired difference and stays as it is.
+    credit, loss, gap = _within(mean_ci(share), 0.0, 1.0), _within(mean_ci(lost), -np.inf, 1.0), mean_ci(share - lost)
     label = CHANNEL_LABELS.get(channel, channel)
     return {
         "channel": channel,

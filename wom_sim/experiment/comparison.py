@@ -411,6 +411,9 @@ def summarise_comparison(store: Store, names: list[str] | None, by: str | None =
 
 def _group_tables(store: Store, tasks: pd.DataFrame, labels: list[str], by: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every run's outcomes per group of `by` (one row per run and group) and the paired differences per group."""
+    # Only the runs the store holds: an interrupted compare --by lacks some runs altogether, which is not a run
+    # "stored without a breakdown" (the overall tables leave missing runs out too).
+    tasks = tasks[tasks["run_key"].isin(store.done_keys())]
     stored = store.breakdowns(tasks["run_key"])
     lacking = [k for k in dict.fromkeys(tasks["run_key"]) if by not in stored.get(k, {})]
     if lacking:

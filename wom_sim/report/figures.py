@@ -40,6 +40,7 @@ from wom_sim.catalogue import (
     metric,
     series_label,
 )
+from wom_sim.errors import ScenarioError
 from wom_sim.output import FIGURE_FORMATS, release_figure, save_figure  # noqa: F401 - part of this module's API
 from wom_sim.sim.population import CHANNELS
 
@@ -291,9 +292,26 @@ def format_value(name: str, value: float, scale: float | None = None) -> str:
     return f"{value:.3f}" if size < 10 else f"{value:,.1f}"
 
 
-def _band(ax: Axes, frame: pd.DataFrame, colour: str, label: str | None) -> None:
+def value_range(name: str) -> tuple[float, float]:
+    """The values metric `name` (a column, `stat:column` or a rival's column) can take, (-inf, inf) if unbounded.
+
+    A t-interval of a few replications reaches past them (a market share of -3% to 169% from 2 runs); every mean
+    lies within them, so cutting the interval there keeps its coverage and stops it printing the impossible. The
+    ranges are the catalogue's (`Metric.value_range`), as the replications' summary table cuts its intervals."""
+    column, unbounded = name.split(":")[-1], (-math.inf, math.inf)
+    if name.startswith("incremental:"):  # a difference against the base: either sign
+        return unbounded
+    try:
+        return metric(column).value_range
+    except ScenarioError:  # not a metric (payback, roi, crisis damage): no range to keep it in
+        return unbounded
+
+
+def _band(ax: Axes, frame: pd.DataFrame, colour: str, label: str | None, name: str = "") -> None:
+    low, high = value_range(name)
     ax.plot(frame["t"], frame["mean"], color=colour, label=label, lw=1.6)
-    ax.fill_between(frame["t"], frame["ci_low"], frame["ci_high"], color=colour, alpha=0.25, lw=0)
+    ax.fill_between(frame["t"], frame["ci_low"].clip(low, high), frame["ci_high"].clip(low, high), color=colour,
+                    alpha=0.25, lw=0)  # fmt: skip
 
 
 def ci_dashboard_figure(
@@ -316,13 +334,14 @@ def ci_dashboard_figure(
         for i, arm in enumerate(arms):
             rows = timeseries[timeseries["metric"] == column]
             rows = rows[rows["arm"] == arm] if arm is not None else rows
-            _band(ax, rows.sort_values("t"), ARM_COLOURS[i % len(ARM_COLOURS)], arm)
+            _band(ax, rows.sort_values("t"), ARM_COLOURS[i % len(ARM_COLOURS)], arm, column)
         _metric_panel(ax, column, unit, currency, marks)
         ax.title.set_fontsize(9)
     if arms != [None]:
         axes[0, 0].legend(fontsize=8)
     n = int(timeseries["n"].max()) if len(timeseries) else 0
-    fig.suptitle(f"{title}  (mean and 95% CI over {n} replications)".strip())
+    over = f"mean and 95% CI over {n} replications" if n > 1 else "one replication: no CI band"
+    fig.suptitle(f"{title}  ({over})".strip())
     return fig
 
 
@@ -386,8 +405,11 @@ def uplift_figure(
         ax.tick_params(axis="x", labelsize=8)
         ax.grid(axis="x", alpha=0.3)
     base = uplift_series_base(uplift)
-    fig.suptitle(f"Uplift vs {base}: paired 95% CI (black), unpaired on the same runs (grey); green good, red bad, "
-                 "grey not distinguishable from 0", fontsize=10)  # fmt: skip
+    # Grey is also a clear change of an outcome that is neither good nor bad (spend): the title says so, or a
+    # spend whose CI excludes 0 (a * in the table) reads as "not distinguishable from 0" here.
+    fig.suptitle(f"Uplift vs {base}: paired 95% CI (black), unpaired on the same runs (grey); green good, red bad "
+                 "(CI excludes 0); grey: not distinguishable from 0, or neither good nor bad (programme spend)",
+                 fontsize=10)  # fmt: skip
     return fig
 
 

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from wom_sim.analysis.outcomes import format_outcome, outcome
-from wom_sim.analysis.segments import GROUP_METRICS
+from wom_sim.analysis.outcomes import format_outcome
+from wom_sim.analysis.segments import BY, GROUP_METRICS, breakdown_display
 from wom_sim.analysis.statistics import t_half_width
 from wom_sim.catalogue import CATALOGUE, NO_TOUCH_NOTE, format_money, summary_rows, ticks_text
 from wom_sim.errors import ScenarioError
@@ -32,6 +32,7 @@ from wom_sim.output import atomic_file, read_manifest
 from wom_sim.report import figures as report
 from wom_sim.report.changes import changes
 from wom_sim.report.optimise import curve_figure
+from wom_sim.report.optimise import table_html as optimise_table
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1200px;
@@ -71,13 +72,34 @@ def _read(folder: Path, name: str) -> pd.DataFrame | None:
     return pd.read_parquet(path) if path.exists() else None
 
 
-def _completeness(folder: Path, manifest: dict) -> str:
+def _runs_stored(folder: Path) -> tuple[int, int]:
+    """(runs stored, runs the store's tasks call for)."""
     store = ResultStore(folder)
     keys = set(store.tasks()["run_key"])
-    done = len(keys & store.done_keys())
-    note = "" if done == len(keys) else " (incomplete: run the same command again to finish)"
+    return len(keys & store.done_keys()), len(keys)
+
+
+def _incomplete_warning(folder: Path) -> str:
+    """A line for the top of a store's report when runs are missing (an interrupted command): the decision below
+    rests on fewer replications than asked for, which the method at the bottom said only in passing."""
+    try:
+        done, total = _runs_stored(folder)
+    except (ScenarioError, OSError, KeyError):
+        return ""
+    if done >= total:
+        return ""
+    return _p(
+        f"Incomplete: {done} of {total} runs are stored (the command was interrupted); everything below rests on "
+        "the runs that finished. Run the same command again to finish them, then make this report again.",
+        "verdict loses",
+    )
+
+
+def _completeness(folder: Path, manifest: dict) -> str:
+    done, total = _runs_stored(folder)
+    note = "" if done == total else " (incomplete: run the same command again to finish)"
     return (
-        f"{done} of {len(keys)} runs stored{note}; spec hash {manifest.get('spec_hash')}, wom-sim "
+        f"{done} of {total} runs stored{note}; spec hash {manifest.get('spec_hash')}, wom-sim "
         f"{manifest.get('wom_sim_version')}, updated {manifest.get('updated')}."
     )
 
@@ -104,6 +126,9 @@ def programmes_in_force(scenario: dict, metrics: pd.DataFrame | None = None, cur
                 if scenario.get("ticks") is not None and start >= scenario["ticks"]:
                     # e.g. a bundled week-26 rival move run for 20 weeks: listed, but it never happened
                     span += f": after the run's last {unit} ({scenario['ticks'] - 1}), never in force"
+                elif scenario.get("ticks") is not None and until is not None and until >= scenario["ticks"]:
+                    # a year-long programme run for 20 weeks ("weeks 0 to 51"): its spend is of the weeks run
+                    span += f" (the run ended at {unit} {scenario['ticks'] - 1})"
             elif section == "events" and entry.get("probability_per_year") is not None:
                 span = f"at random, {entry['probability_per_year']:g} a year"
             else:
@@ -123,6 +148,14 @@ def programmes_in_force(scenario: dict, metrics: pd.DataFrame | None = None, cur
         count = kols.get("k") or len(kols.get("ids") or [])
         lines.append(f"{count} natural influencers (kols.select): unpaid, no KOL campaign; the KOL channel counts "
                      "customers their own posts reached first")  # fmt: skip
+    for rival in scenario.get("competitors") or []:
+        # a market with rivals is not "the market as it is" with our programmes alone: say who we compete with
+        lines.append(
+            f"rival {rival.get('name')} (competitors): quality {rival.get('quality', 0.8):g}, price index "
+            f"{rival.get('price', 1.0):g} (1 = the category's reference price), its ads reach "
+            f"{rival.get('advertising', 0.1):.0%} of non-users per {unit}, {rival.get('initial_customers', 0.01):.0%} "
+            "of the population its customers at the start"
+        )
     return lines or ["no programme or event: the market as it is"]
 
 
@@ -136,6 +169,28 @@ def _spend_line(metrics: pd.DataFrame, currency: str | None) -> str:
 def _list(lines: list[str], cls: str = "") -> str:
     items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
     return f'<ul class="{cls}">{items}</ul>' if cls else f"<ul>{items}</ul>"
+
+
+def _run_breakdowns(folder: Path, currency: str | None) -> list[str]:
+    """The by_<column> tables a `wom-sim run --by` wrote (by_segment.parquet or .csv), as the run printed them: a
+    run made with --by had its breakdown on the terminal and in the folder, but not in its report."""
+    parts = []
+    for by in BY:
+        table = _read(folder, f"by_{by}")
+        if table is None and (folder / f"by_{by}.csv").exists():
+            table = pd.read_csv(folder / f"by_{by}.csv")
+        if table is None or by not in table.columns:
+            continue
+        parts += [
+            f"<h2>By {html.escape(by)}</h2>",
+            _table(breakdown_display(table, by, currency)),
+            _p(
+                f"Outcomes at the end of the run among the people of each {by} group (satisfaction and NPS over its "
+                "active customers; n/a: no customers). One run, no error bar: `wom-sim compare BASE TREATMENT --by "
+                f"{by}` gives each group's change with its 95% CI."
+            ),
+        ]
+    return parts
 
 
 # ------------------------------------------------------------------------------------------------ kinds
@@ -156,6 +211,7 @@ def _run_sections(folder: Path, embed: str) -> tuple[str, list[str]]:
         "<h2>Summary</h2>",
         _table(pd.DataFrame(rows)),
         _p(NO_TOUCH_NOTE + "."),
+        *_run_breakdowns(folder, currency),
         "<h2>Dashboard</h2>",
         _img(report.dashboard_figure(metrics, name, unit, scenario=scenario, currency=currency), "dashboard", embed),
         "<h2>Method</h2>",
@@ -174,6 +230,8 @@ def ci_table(summary: pd.DataFrame, unit: str = "tick", currency: str | None = N
     rows = []
     for r in summary.itertuples():
         mean, ci = _with_ci(r.metric, r.mean, r.ci_low, r.ci_high, currency)
+        if r.n < 2:  # one run has no spread, so no interval: say why rather than "n/a to n/a"
+            ci = NO_CI
         rows.append({"outcome": report.outcome_label(r.metric, unit), "mean": mean, "95% CI": ci, "n": int(r.n)})
     return pd.DataFrame(rows)
 
@@ -196,9 +254,15 @@ def _replications_sections(folder: Path, manifest: dict, embed: str) -> tuple[st
             "time series with CI bands",
             embed,
         ),
+        _p(
+            "One replication has no error bar: run the same command with --replications 30 for 95% confidence "
+            "intervals."
+        )
+        if spec["replications"] < 2
+        else "",
         "<h2>Method</h2>",
         _p(
-            f"{spec['replications']} replications of {arm.get('name')} "
+            f"{spec['replications']} replication{'' if spec['replications'] == 1 else 's'} of {arm.get('name')} "
             f"({report.people_in(tables['timeseries']):,} people, {ticks_text(arm['ticks'], unit)}); "
             f"replication seeds derived from seed {spec['seed']} "
             "with numpy SeedSequence spawn keys. " + _completeness(folder, manifest)
@@ -216,7 +280,13 @@ def _arm_lines(arm: dict, base: dict | None) -> str:
     question = (scenario.get("description") or "").strip().splitlines() if own else []
     head = f"<h3>{html.escape(arm['label'])}</h3>" + (_p(question[0], "sig") if question else "")
     if base is None:
-        return head + _p("The base: every treatment is measured against it.")
+        # what the base runs (a rival's price cut from week 26 of a 20-week run never happened): every treatment's
+        # changes below are read against it
+        return (
+            head
+            + _p("The base: every treatment is measured against it. In force:")
+            + _list(programmes_in_force(scenario, None, scenario.get("currency")))
+        )
     found = [c.text() for c in changes(scenario, base)]
     if not found:
         return head + _p("Changes nothing against the base (same resolved scenario).")
@@ -234,7 +304,7 @@ def uplift_display(uplift: pd.DataFrame, unit: str = "tick", currency: str | Non
     paired 95% CI; shares and rates in percentage points, NPS in points, money with the currency), then the
     statistics (unpaired CI, paired/unpaired width ratio). The ROI row is left to the verdicts."""
     rows = []
-    runs = uplift.groupby("treatment")["n"].max()  # replications of each pair (a payback row counts fewer)
+    runs = uplift.groupby("treatment")["n"].max()  # a treatment's replications: every plain outcome has them all
     for _, r in uplift[uplift["outcome"] != "roi"].iterrows():
         name = r["outcome"]
         relative = r["base_mean"] != r["base_mean"]  # payback, crisis damage: a value against the base
@@ -244,10 +314,11 @@ def uplift_display(uplift: pd.DataFrame, unit: str = "tick", currency: str | Non
 
         significant = (r["ci_low"] > 0 or r["ci_high"] < 0) and name != "payback"
         change = show(r["uplift"]) + (" *" if significant else "")
-        total = int(runs[r["treatment"]])
-        if outcome(name).stat == "payback" and int(r["n"]) < total:  # a mean over the runs that paid back only
+        if name.startswith("payback") and r["n"] < runs[r["treatment"]]:
+            # The mean payback is over the runs that paid back: without their count, 2 runs at week 13 and 11 and
+            # one never read "week 12", beside a verdict's payback (of the mean curve) in week 11.
             paid = int(r["n"])
-            change = f"{change} ({paid} of {total} runs paid back)" if paid else f"none of {total} runs paid back"
+            change = f"{change if paid else 'none'} ({paid} of {int(runs[r['treatment']])} runs paid back)"
         rows.append(
             {
                 "treatment": r["treatment"],
@@ -308,14 +379,19 @@ def _group_sections(result) -> list[str]:
     """The section of a comparison made with `--by`: each treatment against the base per group, biggest first."""
     if not result.by or result.by_group.empty:
         return []
+    # As the terminal prints it: rows no replication moved (a segment's head count, "+0 to +0") or none measured
+    # (satisfaction "n/a" of a group without customers) are left out; by_<column>.csv has them all.
+    shown = group_display(result.by_group, result.currency, result.tick_unit, moved_only=True)
     return [
         f"<h2>By {html.escape(result.by)}: each treatment against the base, per group</h2>",
-        _table(group_display(result.by_group, result.currency, result.tick_unit)),
+        _table(shown) if len(shown) else _p(f"No outcome of any {result.by} group moved in any replication.", "sig"),
         _p(
             f"Outcomes at the horizon among the people of each {result.by} group (people, active customers, share "
             "who ever adopted, churned, purchases and revenue over the run, customers' mean satisfaction and NPS), "
             "paired by seed like the overall outcomes; * the paired 95% CI excludes 0. Sorted by the relative "
-            f"change, biggest first (a group's rows together). Every run's table is in by_{result.by}_runs.csv."
+            "change, biggest first (a group's rows together). Metrics no replication moved (e.g. the people of a "
+            f"segment) or none measured (no customers in the group) are left out; by_{result.by}.csv has them all "
+            f"and every run's table is in by_{result.by}_runs.csv."
         ),
     ]
 
@@ -340,8 +416,28 @@ def pairing_gain(uplift: pd.DataFrame) -> list[str]:
     return lines
 
 
+def unchanged_treatments(uplift: pd.DataFrame) -> list[str]:
+    """The treatments whose every outcome equals the base's in every replication (paired difference 0, CI 0 to 0):
+    nothing they change took effect within the horizon, e.g. a price match triggered by a rival's cut in week 26
+    of a 20-week run. Their "does not pay: 0 profit (95% CI 0 to 0)" says nothing about the programme."""
+    plain = uplift[(uplift["outcome"] != "roi") & uplift["base_mean"].notna()]
+    still = (plain["uplift"] == 0) & (plain["ci_low"] == 0) & (plain["ci_high"] == 0)
+    return [t for t, part in still.groupby(plain["treatment"], sort=False) if len(part) and part.all()]
+
+
+def written_outcomes(folder: Path) -> list[str] | None:
+    """The outcomes the last `compare` into `folder` tabulated (its uplift table, --outcome or the defaults), so the
+    report shows what the terminal and uplift.csv showed; None (the defaults) without that table. The ROI row is
+    added by the comparison itself."""
+    stored = _read(folder, "uplift")
+    if stored is None or "outcome" not in stored:
+        return None
+    names = [name for name in dict.fromkeys(stored["outcome"]) if name != "roi"]
+    return names or None
+
+
 def _compare_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list[str]]:
-    result = load_comparison(folder)
+    result = load_comparison(folder, written_outcomes(folder))
     tables = result.tables
     spec = manifest["spec"]
     labels = [a["label"] for a in spec["arms"]]
@@ -398,6 +494,16 @@ def _compare_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, li
             "its paired 95% CI is above 0, does not pay when it is at most 0, not sure when the CI spans 0 (more "
             "replications narrow it). Profit is net of all spend and the cost of goods; ROI is the incremental "
             "profit per unit of the treatment's own programme spend (costs that follow volume are apart)."
+        ),
+        *(
+            _p(
+                f"{label} changed nothing in these runs: every outcome equals the base's in every replication, so "
+                f"what it changes never took effect within {ticks_text(result.horizon, unit)} (a trigger or a "
+                f"schedule after the last {unit}?). Its verdict says nothing about the programme itself; run longer "
+                "(--ticks) to measure it.",
+                "sig",
+            )
+            for label in unchanged_treatments(tables["uplift"])
         ),
         "<h3>Ranking by incremental profit</h3>",
         _table(ranking),
@@ -459,10 +565,17 @@ def _value(metric: str, value: float, currency: str | None = None, scale: float 
     return report.format_value(metric, value, scale)
 
 
+NO_CI = "none: needs 2 or more replications"
+
+
 def _with_ci(metric: str, mean: float, low: float, high: float, currency: str | None) -> tuple[str, str]:
     """(mean, "low to high") printed alike: the largest of the three sets the decimals."""
+    floor, ceiling = report.value_range(metric)
+    low, high = (min(max(v, floor), ceiling) if v == v else v for v in (low, high))  # "-3% to 169%": cut to 0-100%
     scale = max((abs(v) for v in (mean, low, high) if v == v), default=None)
     text = [_value(metric, v, currency, scale) for v in (mean, low, high)]
+    if low != low and high != high:  # one replication (per point): no interval, and "n/a to n/a" says not why
+        return text[0], NO_CI
     return text[0], f"{text[1]} to {text[2]}"
 
 
@@ -502,6 +615,27 @@ def sweep_sensitivity_display(sens: pd.DataFrame, unit: str, currency: str | Non
     return out
 
 
+def _noise_share(share: float) -> str:
+    """A replication-noise share as a percentage; below 1% says so (0.5% is not "0%", which reads as no noise)."""
+    if share != share:
+        return "n/a (one replication per point)"
+    return "under 1%" if 0 < share < 0.01 else f"{share:.0%}"
+
+
+def sweep_noise_display(noise: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """The replication-noise table as the report shows it: the outcome's label, the within-point share of its
+    variance, and the sums of squares with three significant digits (rounding them to 4 decimals printed a churn
+    rate's 8.4e-06 as 0 beside a share of 82%)."""
+    return pd.DataFrame(
+        {
+            "outcome": [report.outcome_label(m, unit) for m in noise["metric"]],
+            "within-point (random) share of the variance": [_noise_share(v) for v in noise["noise_share"]],
+            "sum of squares: total": [f"{v:.3g}" for v in noise["ss_total"]],
+            "sum of squares: within points": [f"{v:.3g}" for v in noise["ss_within"]],
+        }
+    )
+
+
 def _drivers(sens: pd.DataFrame, metric: str, count: int = 3, currency: str | None = None) -> tuple[str, str]:
     part = sens[sens["metric"] == metric]
     by = "ST" if "ST" in part.columns and part["ST"].notna().any() else "swing"
@@ -539,13 +673,15 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
         noise_share = noise.set_index("metric")["noise_share"].get(metric, float("nan"))
         mean, ci = _with_ci(metric, best[f"{metric}_mean"], best[f"{metric}_ci_low"], best[f"{metric}_ci_high"],
                             currency)  # fmt: skip
+        interval = f"95% CI {ci}" if ci != NO_CI else "one replication per point: no 95% CI"
         lines = [
-            f"{extreme} {report.outcome_label(metric, unit)}: {mean} (95% CI {ci}) at {where}.",
+            f"{extreme} {report.outcome_label(metric, unit)}: {mean} ({interval}) at {where}.",
             f"What drives it: {drivers}.",
         ]
         if needed is not None:
             lines.append(
-                f"Replication noise is {noise_share:.0%} of its variance across runs; {needed} replications per point "
+                f"Replication noise is {_noise_share(noise_share)} of its variance across runs; {needed} replications "
+                "per point "
                 f"(now {sweep['replications']}) pin each point's mean to +-10% of the spread between points."
             )
         decisions.append((metric, lines))
@@ -571,13 +707,16 @@ def _sweep_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list
         f"<h2>Top points by {html.escape(report.outcome_label(first, unit))}</h2>",
         _table(sweep_points_display(top, params, metrics, unit, currency)),
         "<h2>Replication noise</h2>",
-        _table(noise.round(4)),
-        _p("noise_share: share of the outcome variance across runs that is within-point (random) variation."),
+        _table(sweep_noise_display(noise, unit)),
+        _p(
+            "Within-point share: the share of the outcome's variance across all runs that is variation between the "
+            "replications of a point (random), not between points; sums of squares in the outcome's unit squared."
+        ),
         "<h2>Method</h2>",
         _p(
             f"Spec {spec['spec_file']}: design {spec['design']}, {len(points)} points x {sweep['replications']} "
-            f"replications (replication i of every point shares its seed: common random numbers across the "
-            f"design); parameters {ranges}. " + _completeness(folder, manifest)
+            f"replication{'' if sweep['replications'] == 1 else 's'} (replication i of every point shares its seed: "
+            f"common random numbers across the design); parameters {ranges}. " + _completeness(folder, manifest)
         ),
     ]
     return f"Sweep: {sweep.get('name') or Path(spec['spec_file']).stem}", body
@@ -620,26 +759,59 @@ def _attribution_sections(folder: Path, manifest: dict, embed: str) -> tuple[str
     return f"Channel incrementality: {arms[0].get('label', folder.name)}", body
 
 
+def curves_display(table: pd.DataFrame, unit: str = "tick", currency: str | None = None) -> pd.DataFrame:
+    """The response-curve table as a reader reads it: each outcome's label, its uplift and 95% CI against the
+    lever's lowest level in the outcome's unit (shares in points, money with the currency), the extra spend in
+    money and the ROIs rounded; not raw column names and "-2158.8687" (the saturation is in the decision lines)."""
+
+    def change(name: str, v: float) -> str:
+        return format_outcome(name, v, currency, unit, delta=True)
+
+    def ratio(v: float) -> str:
+        return f"{v:+.2f}" if v == v else ""
+
+    rows = table.to_dict("records")
+    return pd.DataFrame(
+        {
+            "lever": [r["lever"] for r in rows],
+            "level": [f"{r['value']:g}" for r in rows],
+            "current plan": ["yes" if r["current"] else "" for r in rows],
+            "extra spend": [format_money(r["spend_uplift"], currency) for r in rows],
+            "outcome": [report.outcome_label(r["outcome"], unit) for r in rows],
+            "uplift vs the lowest level": [change(r["outcome"], r["uplift"]) for r in rows],
+            "95% CI": [f"{change(r['outcome'], r['ci_low'])} to {change(r['outcome'], r['ci_high'])}" for r in rows],
+            "average ROI": [ratio(r.get("avg_roi", math.nan)) for r in rows],
+            "marginal ROI": [ratio(r.get("marginal_roi", math.nan)) for r in rows],
+            "n": [int(r["n"]) for r in rows],
+        }
+    )
+
+
 def _curves_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list[str]]:
     table = _read(folder, "curves")
     if table is None:
         raise ScenarioError(f"{folder}: curves.parquet is missing; run the same curves command again")
+    arm = ((manifest.get("spec") or {}).get("arms") or [{}])[0].get("scenario") or {}
+    unit, currency = arm.get("tick_unit", "tick"), arm.get("currency")
     body = ["<h2>Decision: where each lever stops paying</h2>"]
     lines = []
     for (lever, name), part in table.groupby(["lever", "outcome"], sort=False):
         saturation = part["saturation"].iloc[0]
         current = part.loc[part["current"], "value"]
         now = f"; the current plan is at {current.iloc[0]:g}" if len(current) else ""
-        if saturation == saturation:
+        lowest = part["value"].min()
+        if saturation == saturation and saturation <= lowest:
+            # saturated at the lowest level: the outcome never rose, it did not "stop rising from 0"
+            lines.append(f"{lever}: {report.outcome_label(name)} does not rise significantly at any level above "
+                         f"{saturation:g}{now}.")  # fmt: skip
+        elif saturation == saturation:
             lines.append(f"{lever}: {report.outcome_label(name)} stops rising significantly from {saturation:g}{now}.")
     body.append(_list(lines))
     for lever in dict.fromkeys(table["lever"]):
         body.append(_img(curve_figure(table, lever), f"response curves of {lever}", embed))
-    cols = ["lever", "value", "current", "spend_uplift", "outcome", "uplift", "ci_low", "ci_high", "avg_roi",
-            "marginal_roi", "saturation", "n"]  # fmt: skip
     body += [
         "<h2>Details</h2>",
-        _table(table[[c for c in cols if c in table]].round(4)),
+        _table(curves_display(table, unit, currency)),
         "<h2>Method</h2>",
         _p(
             "Every level runs on the same seeds (common random numbers); uplifts and their 95% bands are paired "
@@ -655,18 +827,42 @@ def _optimise_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, l
     check, trials, close = (_read(folder, name) for name in ("check", "trials", "indistinguishable"))
     if check is None or trials is None:
         raise ScenarioError(f"{folder}: the optimiser's tables are missing; run the same optimise command again")
+    spec = (manifest.get("spec") or {}).get("spec") or {}
+    objective, levers = spec.get("objective", "profit"), list(spec.get("levers") or {})
+    # Which plan is recommended: the check names a plan of its own "recommended (trial 7)"; the current plan kept
+    # has no row of its own there, and is the plan 0 away from the best among the indistinguishable ones.
+    named = [p for p in check["plan"] if str(p).startswith("recommended (")] if len(check) else []
+    if named:
+        label = named[0][len("recommended (") : -1]
+    elif close is not None and len(close) and "difference" in close:
+        label = str(close.loc[close["difference"].abs().idxmin(), "plan"])
+    else:
+        label = None
+    row = trials[trials["plan"] == label] if label is not None else trials.iloc[0:0]
+    values = ", ".join(f"{k} = {row[k].iloc[0]:,.4g}" for k in levers if k in row and len(row) and row[k].notna().all())
+    sentences = []
+    if (folder / "check").is_dir():
+        try:  # the check is a comparison store: its verdict sentences, as `wom-sim optimise` prints them
+            sentences = load_comparison(folder / "check").summary().splitlines()  # "Against no spend (n ...):"
+        except (ScenarioError, OSError, KeyError):
+            sentences = []
+    lead = (f"Recommended: {label}" + (f" ({values})" if values else "") + f"; objective {objective}."
+            if label is not None else "")  # fmt: skip
     if len(check):
-        body = ["<h2>Decision: the recommended plan, checked on fresh seeds</h2>", _table(check.round(4))]
+        body = ["<h2>Decision: the recommended plan, checked on fresh seeds</h2>", _p(lead, "verdict") if lead else "",
+                *(_p(line, "verdict") for line in sentences),
+                _p("Fresh-seed check, paired 95% CIs (vs_current: against the current plan; vs_no_spend: against "
+                   "spending nothing):"), optimise_table(check, objective)]  # fmt: skip
     else:
         skipped = _p("The fresh-seed check did not run (optimise was called with check=False).")
-        body = ["<h2>Decision: the recommended plan</h2>", skipped]
+        body = ["<h2>Decision: the recommended plan</h2>", _p(lead, "verdict") if lead else "", skipped]
     if close is not None and len(close) > 1:
-        body += [_p(f"{len(close)} plans are indistinguishable within the noise:"), _table(close.round(4))]
+        body += [_p(f"{len(close)} plans are indistinguishable within the noise:"), optimise_table(close, objective)]
     plan = folder / "plan.yaml"
     if plan.exists():
         body += ["<h3>The plan as a scenario file (plan.yaml)</h3>",
                  f"<pre>{html.escape(plan.read_text(encoding='utf-8'))}</pre>"]  # fmt: skip
-    body += ["<h2>Details: every trial</h2>", _table(trials.round(4))]
+    body += ["<h2>Details: every trial</h2>", optimise_table(trials, objective)]
     return "Budget plan", body
 
 
@@ -692,6 +888,7 @@ def build_report(folder: str | Path, out: str | Path | None = None, embed: str =
         if builder is None:
             raise ScenarioError(f"{folder}/manifest.json: unknown kind {kind!r}")
         title, body = builder(folder, manifest, embed)
+        body = [_incomplete_warning(folder), *body]
     elif (folder / "metrics.parquet").exists() or (folder / "metrics.csv").exists():
         title, body = _run_sections(folder, embed)
     else:

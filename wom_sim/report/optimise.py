@@ -58,14 +58,18 @@ def write_curve_figures(table: pd.DataFrame, folder: str | Path) -> list[str]:
     return names
 
 
-def _table(frame: pd.DataFrame, objective: str) -> str:
+def table_html(frame: pd.DataFrame, objective: str) -> str:
+    """An optimiser table as HTML: money columns in the objective's format, other numbers to 4 significant digits,
+    an empty cell where a value is undefined (a plan against itself)."""
     money = {"objective", "spend", "vs_current", "vs_no_spend", "ci_low", "ci_high", "difference"}
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = []
     for _, row in frame.iterrows():
         cells = []
         for col, value in row.items():
-            if isinstance(value, float) and (col in money or str(col).startswith(("vs_", "spend"))):
+            if isinstance(value, float) and value != value:
+                text = ""
+            elif isinstance(value, float) and (col in money or str(col).startswith(("vs_", "spend"))):
                 text = format_value(objective if not str(col).startswith("spend") else "intervention_cost", value)
             elif isinstance(value, float):
                 text = f"{value:,.4g}"
@@ -89,9 +93,9 @@ def optimise_html(result) -> str:
     if result.verdict:
         parts.append(f"<pre>{html.escape(result.verdict)}</pre>")
     if not result.check_table.empty:
-        parts += ["<h3>Fresh-seed check (paired 95% CIs)</h3>", _table(result.check_table, objective)]
+        parts += ["<h3>Fresh-seed check (paired 95% CIs)</h3>", table_html(result.check_table, objective)]
     if not result.indistinguishable.empty:
-        parts += ["<h3>Plans within the noise of the best</h3>", _table(result.indistinguishable, objective)]
+        parts += ["<h3>Plans within the noise of the best</h3>", table_html(result.indistinguishable, objective)]
     parts.append("</section>")
     return "\n".join(parts)
 

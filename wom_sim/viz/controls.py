@@ -380,6 +380,8 @@ class VizModel(mesa.Model):
             "Always-on advertising reach": f"{sc.advertising.reach:.3f}",
             "Referral reward": f"{reward:g}" if reward else "off",
             "Interventions": ", ".join(active) if active else "none",
+            # a market with rivals: name them, so "In force" says whom the page's share tiles are against
+            "Rivals": ", ".join(c.name for c in sc.competitors) or "none",
             "Seed": str(sc.seed),
         }
 
