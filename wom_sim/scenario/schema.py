@@ -415,6 +415,16 @@ class PurchaseSpec(Spec):
         "becomes the new normal in about half a year (exponential smoothing of past prices, Kalyanaram & Winer "
         "1995; rate an assumption)",
     )
+    price_rise_adaptation: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="share of a price above the category's index 1 that the reference price adapts to (the "
+        "rest stays a loss for good): a rise over the usual price is judged against a fair-price norm that the "
+        "firm's own price does not move (Kahneman, Knetsch & Thaler 1986; Bolton, Warlop & Alba 2003; "
+        "Mazumdar, Raj & Sinha 2005); cuts below 1 are adapted to fully. 1 = follow the price paid; share an "
+        "assumption, not fitted",
+    )
 
 
 class RecoverySpec(Spec):

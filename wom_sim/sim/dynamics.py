@@ -361,8 +361,13 @@ def price_gap(lev: Levers, sc: Scenario, reference_price: float) -> float:
 
 
 def update_reference_price(reference_price: float, lev: Levers, sc: Scenario) -> float:
-    """Step 9b: the reference price moves toward the price paid (exponential smoothing of past prices)."""
-    return float(pull(reference_price, lev.price, sc.purchase.reference_price_rate))
+    """Step 9b: the reference price moves toward the price paid (exponential smoothing of past prices), but
+    only part of the way above the category's index 1: a rise over the usual price stays partly a loss, judged
+    against a fair-price norm the firm does not move, while a cut becomes the new normal."""
+    target = lev.price
+    if target > 1.0:  # `> 1` only: at and below the index the rule is exactly the price paid
+        target = 1.0 + sc.purchase.price_rise_adaptation * (target - 1.0)
+    return float(pull(reference_price, target, sc.purchase.reference_price_rate))
 
 
 def _at(x: float | np.ndarray, idx: np.ndarray) -> float | np.ndarray:

@@ -633,8 +633,10 @@ class ReferenceModel(mesa.Model):
         voice = self.pos_messages / total if total > 0 else self.reputation
         target = br.reputation_quality_weight * self.quality + (1 - br.reputation_quality_weight) * voice
         self.reputation = clip01(pull(self.reputation, target, br.reputation_rate))
-        # 9b. The reference price moves toward the price paid.
-        self.reference_price = pull(self.reference_price, self.price, self.wom_scenario.purchase.reference_price_rate)
+        # 9b. The reference price moves toward the price paid; above the index 1 only part of the way.
+        pu = self.wom_scenario.purchase
+        target = self.price if self.price <= 1.0 else 1.0 + pu.price_rise_adaptation * (self.price - 1.0)
+        self.reference_price = pull(self.reference_price, target, pu.reference_price_rate)
 
     # 10. Metrics --------------------------------------------------------------------------------------------
     def record_metrics(self) -> None:
