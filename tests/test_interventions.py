@@ -307,6 +307,22 @@ def test_referral_reward_raises_wom_share_and_pays_per_referred_adopter():
         assert m["new_referral"][:40].sum() > 0 and base["new_referral"].sum() == 0
 
 
+def test_a_referral_programme_that_pays_and_changes_nothing_gains_nothing():
+    # Found by a probe: with both rewards, the talk uplift and the adoption boost at 0 and credibility 1, the tag
+    # alone gave referred prospects purchase.adoption.referral and 90 more customers (of 3,000). That term is the
+    # pull of the receiver's reward, so it needs one: the same seed now gives the baseline's customers exactly
+    # (the tag only relabels the channel), and paying the referred brings the term back.
+    free = {"kind": "referral_reward", "sender_reward": 0, "receiver_reward": 0, "talk_uplift": 0,
+            "adoption_boost": 0, "credibility": 1}  # fmt: skip
+    for base, res in paired([free]):
+        m = res.metrics
+        assert m["customers"].tolist() == base["customers"].tolist()
+        assert m["new_referral"].sum() > 0 and cost(res, "referral_reward").sum() == 0
+    paid = {**free, "receiver_reward": 10}
+    gains = [res.metrics["customers"].iloc[-1] - base["customers"].iloc[-1] for base, res in paired([paid])]
+    assert min(gains) > 0  # +1.0 log-odds for the referred: more customers in every seed
+
+
 def test_two_referral_rewards_each_pay_only_their_own_referrals():
     # Two programmes tag messages: one after the other, or both at once for disjoint segments. Each referred
     # adopter is paid once, by the programme whose customer referred them, not by every programme that ever ran.

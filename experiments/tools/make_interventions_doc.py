@@ -115,8 +115,10 @@ set `backlash_risk: 1` for that reading.""",
         what="""While on air: the positive-talk probability is multiplied by 1 + `talk_uplift` (`Levers.talk_multiplier`);
 positive messages from customers carry a referral tag (`Levers.referral_active`) and their credibility is
 multiplied by `credibility` (`Levers.referral_credibility`: incentivised WOM is seen as less sincere); a prospect
-who received a tagged message this tick gets `purchase.adoption.referral` + `adoption_boost` log-odds
-(`Levers.referral_boost`) and, if they adopt, is acquired by `referral`. A successful referral is a prospect who
+who received a tagged message this tick gets `adoption_boost` log-odds (`Levers.referral_boost`), plus
+`purchase.adoption.referral` if a programme pays the referred (`receiver_reward` > 0:
+`Levers.referral_receiver_paid`; a tag that pays the referred nothing is a recommendation like any other), and,
+if they adopt, is acquired by `referral`. A successful referral is a prospect who
 adopts with a referral as last touch (the `new_referral` metric), also after the programme ended if the referral
 came while it ran.""",
         cost="(`sender_reward` + `receiver_reward`) x successful referrals, in the tick of adoption: (sender + receiver) x `new_referral`.",

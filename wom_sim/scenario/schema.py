@@ -353,7 +353,12 @@ class Coefficients(Spec):
         "than advertising (Trusov, Bucklin & Pauwels 2009: referral elasticity 0.53, ~20x that of marketing)",
     )
     referral: float = Field(
-        1.0, ge=-MAX_COEFFICIENT, le=MAX_COEFFICIENT, description="added when a referral message was received this tick"
+        1.0,
+        ge=-MAX_COEFFICIENT,
+        le=MAX_COEFFICIENT,
+        description="added when a referral message was received this tick from a referral reward that pays the "
+        "referred adopter (`receiver_reward` > 0): the pull of the receiver's reward (Ahrens, Coyle & Strahilevitz "
+        "2013); a programme that pays the referred nothing adds only its own `adoption_boost`",
     )
 
 

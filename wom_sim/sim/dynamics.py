@@ -400,7 +400,8 @@ def purchase(
     logit = (
         c.intercept + c.expectation * pop.E[aware] + c.trust * pop.T[aware] + c.brand * brand
         + c.value * perceived_value(pop, lev, sc, aware) + c.wom * st.impact[aware]
-        + (c.referral + lev.referral_boost) * st.referred[aware] + _at(lev.adoption_boost, aware) - price(aware)
+        + ((c.referral if lev.referral_receiver_paid else 0.0) + lev.referral_boost) * st.referred[aware]
+        + _at(lev.adoption_boost, aware) - price(aware)
     )  # fmt: skip
     adopters = aware[u[aware] < logistic(logit)] if market is None else None
 

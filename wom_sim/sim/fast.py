@@ -73,7 +73,7 @@ def reference_fingerprint() -> str:
 # The fingerprint of the reference this module was checked against (bit-identical state in
 # tests/test_fast_kernel.py). When the reference tick gains a rule, a scenario key, a lever or a per-person array,
 # the fingerprint changes and every run takes the reference tick until this module mirrors it and this is updated.
-MIRRORED_FINGERPRINT = "4f338ff7e8a2b539"
+MIRRORED_FINGERPRINT = "b17a4d729d164786"
 
 
 @functools.cache
@@ -376,7 +376,7 @@ class FastTick:
         found[found] = aware[at[found]] == heard[found]
         logit[at[found]] += c.wom * impact_h[found]
         if lev.referral_active:
-            logit += (c.referral + lev.referral_boost) * st.referred[aware]
+            logit += ((c.referral if lev.referral_receiver_paid else 0.0) + lev.referral_boost) * st.referred[aware]
         _add_lever(logit, lev.adoption_boost, aware)
         if gap:
             logit -= price(aware)

@@ -59,6 +59,9 @@ class Levers:
     referral_senders: np.ndarray | None = None  # bool mask: whose messages carry the tag (None: every customer's)
     referral_credibility: float = 1.0  # credibility multiplier of referral-tagged messages (incentivised WOM)
     referral_boost: float = 0.0  # log-odds added to adoption of a prospect referred this tick (receiver reward)
+    # A reward to the referred adopter is on offer: only then does a tag carry `purchase.adoption.referral` (a tag
+    # from a programme that pays the referred nothing is a recommendation like any other).
+    referral_receiver_paid: bool = False
     positive_credibility: float | np.ndarray = 1.0  # per-sender credibility multiplier of positive messages
     repurchase_boost: float | np.ndarray = 0.0  # log-odds added to repurchase
     winback_boost: float | np.ndarray = 0.0  # log-odds added to win-back

@@ -172,6 +172,7 @@ class ReferralReward(Intervention):
         lev.referral_active = True
         lev.referral_credibility *= p.credibility
         lev.referral_boost += p.adoption_boost
+        lev.referral_receiver_paid |= p.receiver_reward > 0
 
     def settle(self, ctx: InterventionContext, lev: Levers, st: TickState) -> None:
         if not self.on_air_ticks:
