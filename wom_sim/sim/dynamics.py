@@ -308,8 +308,7 @@ def receive_wom(
     pop.E[heard[e_idx]] = pull(pop.E[heard[e_idx]], opinion[e_idx], rate[e_idx])
 
     fw = sc.wom.forward
-    forward(pop.forward_pos, pop.relay_pos, pos, cont_pos, u_fwd_pos, fw.positive, fw.chain, n)
-    forward(pop.forward_neg, pop.relay_neg, neg, cont_neg, u_fwd_neg, fw.negative, fw.chain, n)
+    forward(pop, pos, neg, cont_pos, cont_neg, u_fwd_pos, u_fwd_neg, fw.positive, fw.negative, fw.chain)
     st.impact, st.heard_negative, st.referred, st.referrer = impact, w_neg, referred, referrer
     st.pos_reach, st.neg_reach = int(np.count_nonzero(np_h)), int(np.count_nonzero(nn_h))
 
@@ -322,28 +321,58 @@ def _content(pop: Population, sent: Deliveries, valence: float) -> np.ndarray:
 
 
 def forward(
-    will: np.ndarray,
-    relay: np.ndarray,
-    sent: Deliveries,
-    content: np.ndarray,
-    u: np.ndarray,
-    prob: float,
+    pop: Population,
+    pos: Deliveries,
+    neg: Deliveries,
+    cont_pos: np.ndarray,
+    cont_neg: np.ndarray,
+    u_pos: np.ndarray,
+    u_neg: np.ndarray,
+    p_pos: float,
+    p_neg: float,
     chain: bool,
-    n: int,
 ) -> None:
-    """Who retells a message of this valence next tick, and what it voices (mean content of what they heard).
+    """Who retells a story next tick, of which valence, and what it voices (mean content of those heard).
 
     Only first-hand accounts are retold unless `chain`: a retold story is not retold again, so negative stories
     cannot circulate for ever in a dense network (a message chain's reproduction number, forward probability x
     contact x degree, above 1 made the old model's negative WOM grow with talk whatever the product).
+
+    A person retells at most one story a tick: one of the first-hand stories heard, positive with the share s of
+    positive ones among them, retold with its valence's probability, so P(positive) = p+ s and P(negative) =
+    p- (1 - s). Someone who heard one valence only retells as before (u+ < p+, or u- < p-). Before, hearing both
+    made a person a candidate for each at its full probability, so in a dense network, where nearly everyone hears
+    both, the retold mix tended to p- : p+ whatever people said (docs/model.md, Findings).
     """
-    will[:] = False
-    keep = np.ones(sent.dst.size, dtype=bool) if chain or sent.firsthand is None else sent.firsthand
-    dst = sent.dst[keep]
-    heard = np.bincount(dst, minlength=n)
-    who = np.flatnonzero((heard > 0) & (u < prob))
-    will[who] = True
-    relay[who] = np.bincount(dst, weights=content[keep], minlength=n)[who] / heard[who]
+    n = pop.n
+    keep_pos = _firsthand(pos, chain)
+    keep_neg = _firsthand(neg, chain)
+    k_pos = np.bincount(pos.dst[keep_pos], minlength=n)
+    k_neg = np.bincount(neg.dst[keep_neg], minlength=n)
+    k = k_pos + k_neg
+    heard = k > 0
+    share_pos = np.divide(k_pos, k, out=np.zeros(n), where=heard)
+    share_neg = np.divide(k_neg, k, out=np.zeros(n), where=heard)
+    p_retell_pos = p_pos * share_pos
+    will_pos = u_pos < p_retell_pos
+    # Negative unless a positive story is retold: u- (1 - P(pos)) < p- (1 - s) keeps P(neg) = p- (1 - s).
+    will_neg = ~will_pos & (u_neg * (1.0 - p_retell_pos) < p_neg * share_neg)
+    _relay(pop.forward_pos, pop.relay_pos, will_pos, pos.dst[keep_pos], cont_pos[keep_pos], k_pos, n)
+    _relay(pop.forward_neg, pop.relay_neg, will_neg, neg.dst[keep_neg], cont_neg[keep_neg], k_neg, n)
+
+
+def _firsthand(sent: Deliveries, chain: bool) -> np.ndarray:
+    """Which messages can be retold: first-hand ones (all with `chain`, or hand-made deliveries without tags)."""
+    return np.ones(sent.dst.size, dtype=bool) if chain or sent.firsthand is None else sent.firsthand
+
+
+def _relay(
+    will: np.ndarray, relay: np.ndarray, who: np.ndarray, dst: np.ndarray, content: np.ndarray, count, n: int
+) -> None:
+    """Mark the retellers of one valence and set what they voice: the mean content of those stories heard."""
+    will[:] = who
+    idx = np.flatnonzero(who)
+    relay[idx] = np.bincount(dst, weights=content, minlength=n)[idx] / count[idx]
 
 
 # --------------------------------------------------------------------------------------------- step 5

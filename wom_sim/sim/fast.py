@@ -73,7 +73,7 @@ def reference_fingerprint() -> str:
 # The fingerprint of the reference this module was checked against (bit-identical state in
 # tests/test_fast_kernel.py). When the reference tick gains a rule, a scenario key, a lever or a per-person array,
 # the fingerprint changes and every run takes the reference tick until this module mirrors it and this is updated.
-MIRRORED_FINGERPRINT = "b17a4d729d164786"
+MIRRORED_FINGERPRINT = "96352c775a562308"
 
 
 @functools.cache
@@ -315,8 +315,7 @@ class FastTick:
         pop.E[who] = dyn.pull(pop.E[who], opinion[e_idx], rate[e_idx])
 
         fw = sc.wom.forward
-        _forward(pop.forward_pos, pop.relay_pos, heard, cpos, pos, cont_pos, u_fwd_pos, fw.positive, fw.chain)
-        _forward(pop.forward_neg, pop.relay_neg, heard, cneg, neg, cont_neg, u_fwd_neg, fw.negative, fw.chain)
+        _forward(pop, heard, (cpos, cneg), (pos, neg), (cont_pos, cont_neg), (u_fwd_pos, u_fwd_neg), fw)
         st.impact, st.heard_negative, st.referred, st.referrer = impact, w_neg, referred, referrer
         st.pos_reach, st.neg_reach = int(np.count_nonzero(np_h)), int(np.count_nonzero(nn_h))
 
@@ -596,18 +595,29 @@ def _owner(offsets: np.ndarray, positions: np.ndarray, senders: np.ndarray) -> n
 
 
 def _forward(
-    will: np.ndarray, relay: np.ndarray, heard: np.ndarray, compact: np.ndarray, sent: dyn.Deliveries,
-    content: np.ndarray, u: np.ndarray, prob: float, chain: bool,
-) -> None:  # fmt: skip
-    """`dyn.forward` over the compact ids of the heard."""
-    will[:] = False
-    if chain or sent.firsthand is None:
-        ids, cont = compact, content
-    else:
-        ids, cont = compact[sent.firsthand], content[sent.firsthand]
-    count = np.bincount(ids, minlength=heard.size)
-    cand = (count > 0).nonzero()[0]
-    cand = cand[u[heard[cand]] < prob]
-    who = heard[cand]
-    will[who] = True
-    relay[who] = np.bincount(ids, weights=cont, minlength=heard.size)[cand] / count[cand]
+    pop: Population, heard: np.ndarray, compact: tuple, sent: tuple, content: tuple, u: tuple, fw: Any
+) -> None:
+    """`dyn.forward` over the compact ids of the heard: (positive, negative) pairs of the compact receiver ids,
+    the deliveries, their contents and the two forwarding uniforms."""
+    h = heard.size
+    ids, cont, k = [], [], []
+    for c, d, x in zip(compact, sent, content, strict=True):
+        keep = dyn._firsthand(d, fw.chain)
+        ids.append(c[keep])
+        cont.append(x[keep])
+        k.append(np.bincount(ids[-1], minlength=h))
+    total = k[0] + k[1]
+    cand = (total > 0).nonzero()[0]
+    who, kc = heard[cand], total[cand]
+    share_pos, share_neg = k[0][cand] / kc, k[1][cand] / kc
+    p_retell_pos = fw.positive * share_pos
+    will_pos = u[0][who] < p_retell_pos
+    will_neg = ~will_pos & (u[1][who] * (1.0 - p_retell_pos) < fw.negative * share_neg)
+    for will, relay, sel, i, x, count in (
+        (pop.forward_pos, pop.relay_pos, will_pos, ids[0], cont[0], k[0]),
+        (pop.forward_neg, pop.relay_neg, will_neg, ids[1], cont[1], k[1]),
+    ):
+        will[:] = False
+        at = cand[sel]
+        will[heard[at]] = True
+        relay[heard[at]] = np.bincount(i, weights=x, minlength=h)[at] / count[at]

@@ -436,9 +436,16 @@ class ReferenceModel(mesa.Model):
             # Forwarding next tick (independent draws); everyone who did not hear gets False.
             u_pos, u_neg = self.random.random(), self.random.random()
             # Only first-hand accounts are retold (unless wom.forward.chain); the retold story voices the mean
-            # of what was heard.
-            p.forward_pos = len(p.firsthand_pos) > 0 and u_pos < wom.forward.positive
-            p.forward_neg = len(p.firsthand_neg) > 0 and u_neg < wom.forward.negative
+            # of what was heard. At most one story a tick: positive with the share s of positive ones heard, each
+            # retold with its valence's probability, so P(positive) = p+ s and P(negative) = p- (1 - s).
+            k_pos, k_neg = len(p.firsthand_pos), len(p.firsthand_neg)
+            k = k_pos + k_neg
+            share_pos = k_pos / k if k else 0.0
+            share_neg = k_neg / k if k else 0.0
+            p.forward_pos = u_pos < wom.forward.positive * share_pos
+            p.forward_neg = not p.forward_pos and u_neg < wom.forward.negative * share_neg / (
+                1.0 - wom.forward.positive * share_pos
+            )
             if p.forward_pos:
                 p.relay_pos = sum(p.firsthand_pos) / len(p.firsthand_pos)
             if p.forward_neg:
