@@ -9,7 +9,9 @@ again for a change of random scheme: the competition steps that read a few peopl
 experience, churn) hash per-person uniforms instead of reading full stream draws (docs/model.md, Randomness); 16
 seeds of three bundled markets at 2,000 people before and after agree (Welch p >= 0.07 on 21 outcomes).
 Re-recorded for a model change (2026-12-03): an ad contact or a heard message moves a person's view of a rival at
-`competition.view_rate`, not at E's rate, so an identical rival no longer wins more than we do (docs/model.md).
+`competition.view_rate`, not at E's rate, so an identical rival no longer wins more than we do (docs/model.md). Re-recorded for a model change
+(2026-12-03): a person retells at most one heard story a tick, its valence in proportion to the first-hand
+stories heard (docs/model.md, "A person retells at most one story a tick"); the rivals' steps are unchanged.
 """
 
 from __future__ import annotations
@@ -48,10 +50,10 @@ CASES = {
     "price_match": (bundled_path("competitor_price_match"), {"network.n": 1500, "ticks": 40}, 6),
 }
 RECORDED = {
-    "two_rivals": "bc77298500ebf044",
-    "crisis": "fca8c9190a328a0a",
-    "launch_race": "2c73d61d6f5318a9",
-    "price_match": "54a9d61533598915",
+    "two_rivals": "d154c891f539de19",
+    "crisis": "67994b29a560d5ba",
+    "launch_race": "3b2981e7dac07d5b",
+    "price_match": "b833c75266ba1379",
 }
 
 
