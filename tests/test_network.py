@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import networkx as nx
@@ -12,6 +13,7 @@ from scipy.stats import ks_2samp
 
 from tests.conftest import make_graph
 from wom_sim.errors import ScenarioError
+from wom_sim.network import generators
 from wom_sim.network.build import build_graph, estimate_memory_bytes
 from wom_sim.network.generators import fast_barabasi_albert, networkx_barabasi_albert
 from wom_sim.network.graph import Graph, edges_to_csr, out_edges, sort_unique
@@ -366,3 +368,22 @@ def test_barabasi_albert_below_the_threshold_is_networkx_graph_exactly(n, m, see
     want = edges_to_csr(n, edges[:, 0], edges[:, 1], None, False)
     got = edges_to_csr(n, *networkx_barabasi_albert(n, m, seed), None, False)
     assert np.array_equal(want[0], got[0]) and np.array_equal(want[1], got[1])
+
+
+@pytest.mark.parametrize("m", [1, 2, 5, 16])
+def test_pairwise_duplicates_mark_what_the_sort_marks(m, monkeypatch) -> None:
+    # Small m compares pairs of columns instead of sorting each row; both mark every entry equal to one to its left.
+    chosen = np.random.default_rng(m).integers(0, 4, size=(500, m))
+    pairwise = generators._duplicates(chosen)
+    monkeypatch.setattr(generators, "PAIRWISE_DUPLICATES", 0)
+    np.testing.assert_array_equal(pairwise, generators._duplicates(chosen))
+    assert pairwise.any() or m == 1
+
+
+def test_vectorised_barabasi_albert_edges_are_recorded() -> None:
+    # The generator's draws and their resolution fix each seed's graph: a digest recorded before the one-pass
+    # slot resolution, the pairwise duplicate check and the in-place CSR keys (all the same graph).
+    u, v = fast_barabasi_albert(30_000, 5, np.random.default_rng(7))
+    indptr, indices, _ = edges_to_csr(30_000, u, v, None, directed=False)
+    digest = hashlib.sha1(u.tobytes() + v.tobytes() + indptr.tobytes() + indices.tobytes()).hexdigest()
+    assert digest == "028463fd3fea34c8e85db0549b532d3666afe6ef"

@@ -98,3 +98,17 @@ def test_the_table_of_everyone_is_the_table_of_all_rows_and_a_copy_of_the_state(
         values = getattr(pop, name)
         values[:] = values[::-1]
     pd.testing.assert_frame_equal(everyone, before)
+
+
+def test_the_table_of_views_equals_the_copied_table_and_shares_the_state():
+    # copy=False (what `wom-sim run` writes): the same table, its state columns views of the state, not copies;
+    # a subset is gathered, so it stays a table of its own.
+    model = WomModel(scenario([{"kind": "community", "name": "club", "uptake": 0.5}]), seed=4)
+    model.run(6)
+    views = model.people(copy=False)
+    pd.testing.assert_frame_equal(views, model.people())
+    assert np.shares_memory(views["loyalty"].to_numpy(), model.population.L)
+    rows = np.arange(0, N, 3)
+    subset = model.people(rows, copy=False)
+    pd.testing.assert_frame_equal(subset, model.people(rows))
+    assert not np.shares_memory(subset["id"].to_numpy(), rows)

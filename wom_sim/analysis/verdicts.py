@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from wom_sim.analysis.statistics import LEVEL, paired_difference
 from wom_sim.catalogue import format_money, ticks_text
@@ -102,6 +101,9 @@ def paired_test(base: Sequence[float], treatment: Sequence[float], level: float 
     elif np.ptp(diff) == 0:
         p = 0.0 if diff[0] != 0 else 1.0
     else:
+        # lazy: scipy.stats is 0.3 s of start-up, and `wom-sim run` reaches this module through its figures
+        from scipy import stats
+
         p = float(stats.ttest_rel(treatment, base).pvalue)
     return out | {"p_value": p}
 

@@ -171,7 +171,7 @@ def run(
         raise SystemExit(EXIT_INTERRUPTED) from None
     metrics = model.metrics_frame()
     check_finite_frame(metrics, str(path))
-    people = model.people()
+    people = model.people(copy=False)  # views of the final state (the model steps no more): written as they are
     table = breakdown(people, by) if by else None
     with atomic_dir(out, "run", replace=force, scenario=sc.name, seed=sc.seed, warnings=notes) as tmp:
         write_table(metrics, tmp / "metrics", fmt)

@@ -19,6 +19,8 @@ from wom_sim.scenario.schema import NetworkSpec
 
 __all__ = ["expected_edges", "fast_barabasi_albert", "generate", "is_vectorised"]
 
+PAIRWISE_DUPLICATES = 16  # up to this m, a new node's repeated targets are found by comparing pairs, not sorting
+
 
 def is_vectorised(spec: NetworkSpec) -> bool:
     """Whether the generator avoids networkx (large n, or a generator that never needs it)."""
@@ -162,16 +164,25 @@ def fast_barabasi_albert(n: int, m: int, rng: np.random.Generator) -> tuple[np.n
             slots[dup] = rng.integers(0, span[np.nonzero(dup)[0]])
         targets[start:stop] = chosen
         start, chunk = stop, min(2 * chunk, 1 << 17)  # small chunks early, where duplicates are common
-    u = np.concatenate([np.zeros(m, np.int64), np.repeat(np.arange(m + 1, n, dtype=np.int64), m)])
-    v = np.concatenate([np.arange(1, m + 1, dtype=np.int64), targets.ravel().astype(np.int64)])
+    # Filled in place: the concatenation of a repeat and a cast would touch four more m*n arrays of fresh memory.
+    u, v = np.empty(m * (n - m), np.int64), np.empty(m * (n - m), np.int64)
+    u[:m], v[:m] = 0, np.arange(1, m + 1)
+    u[m:].reshape(n_new, m)[:] = np.arange(m + 1, n, dtype=np.int64)[:, None]
+    v[m:] = targets.ravel()
     return u, v
 
 
 def _resolve_slots(slots: np.ndarray, start: int, star: np.ndarray, targets: np.ndarray, m: int) -> np.ndarray:
     """Node held by each endpoint-list slot drawn by the chunk of new nodes starting at ``start``."""
     flat = slots.ravel()
-    out = np.empty(flat.size, np.int64)
-    pending, pos = np.arange(flat.size), flat
+    # Most slots are a node's own (r >= m) or a copy of a target of an earlier chunk: both resolved in one pass
+    # without masks (the gather reads a clipped, meaningless index where the answer is not a target). The star's
+    # slots and copies of this chunk's own draws are left to the loop below.
+    j, r = np.divmod(flat - 2 * m, 2 * m)
+    own = (r >= m) & (j >= 0)
+    out = np.where(own, j + (m + 1), np.take(targets.ravel(), j * m + r, mode="clip"))
+    pending = np.flatnonzero(~own & ((j < 0) | (j >= start)))
+    pos = flat[pending]
     while pending.size:
         in_star = pos < 2 * m
         out[pending[in_star]] = star[pos[in_star]]
@@ -189,6 +200,15 @@ def _resolve_slots(slots: np.ndarray, start: int, star: np.ndarray, targets: np.
 
 def _duplicates(chosen: np.ndarray) -> np.ndarray:
     """Mask of entries equal to another entry earlier (in sorted order) in the same row."""
+    m = chosen.shape[1]
+    if m <= PAIRWISE_DUPLICATES:
+        # The same mask as the stable sort below: an entry is a duplicate when an entry to its left equals it.
+        # m(m-1)/2 column comparisons cost less than sorting many short rows.
+        dup = np.zeros(chosen.shape, bool)
+        for b in range(1, m):
+            for a in range(b):
+                dup[:, b] |= chosen[:, a] == chosen[:, b]
+        return dup
     order = np.argsort(chosen, axis=1, kind="stable")
     ranked = np.take_along_axis(chosen, order, axis=1)
     dup = np.zeros(chosen.shape, bool)

@@ -56,7 +56,10 @@ def tick_metrics(
 ) -> dict:
     """One row of metrics at the end of a tick (definitions in docs/model.md, section 10)."""
     n = pop.n
-    counts = np.bincount(pop.status.view(np.uint8), minlength=4).tolist()  # people per status code, one pass
+    # People per status code: four counts of a comparison, not one bincount, which first widens the int8 codes
+    # to a full-length int64 copy (1.6 ms against 0.2 at 1M people, 9 us against 6 at 5,000).
+    status = pop.status
+    counts = [int(np.count_nonzero(status == code)) for code in range(4)]
     n_churned, n_repurchased = int(np.count_nonzero(st.churned)), int(np.count_nonzero(st.repurchased))
     n_adopted, n_won_back = int(np.count_nonzero(st.adopted)), int(np.count_nonzero(st.won_back))
     customers = (pop.status == CUSTOMER).nonzero()[0]
@@ -138,14 +141,19 @@ def people_table(
     sc: Scenario,
     rows: np.ndarray | None = None,
     targeted: dict[str, np.ndarray] | None = None,
+    copy: bool = True,
 ) -> pd.DataFrame:
     """The final per-person table: states, traits, counters and degree, for segment analysis (`rows`: only those).
 
     `targeted` (entry name -> count per person, `InterventionContext.count_targets`) adds one column
     `targeted_<name>` per intervention or event: in how many ticks its effect requests named the person.
+    `copy=False` (everyone only): the columns are views of the state, not copies, so the table is valid only
+    until the state changes; for a table written out at once (1M people: 250 MB of fresh memory and 0.4-0.6 s of
+    page faults less).
     """
     # Everyone: a slice, so each column below is a view of the state (or one new array) that the frame copies
-    # once, not a gathered copy copied again: at 1M people the gathers were 180 MB of fresh memory and 0.6 s.
+    # once (or not at all: `copy`), not a gathered copy copied again: at 1M people the gathers were 180 MB of
+    # fresh memory and 0.6 s.
     idx = slice(None) if rows is None else np.asarray(rows, dtype=np.int64)
     ids = np.arange(pop.n) if rows is None else idx
     if graph.labels is not None:
@@ -191,5 +199,6 @@ def people_table(
             "tenure": pop.customer_ticks[idx],
             "churn_tick": np.where(pop.churned_at[idx] >= 0, pop.churned_at[idx], np.nan),
             **{f"targeted_{name}": counts[idx] for name, counts in (targeted or {}).items()},
-        }
+        },
+        copy=copy or rows is not None,
     )

@@ -340,14 +340,15 @@ class WomModel(mesa.Model):
         parts = self.trace or []
         return pd.concat(parts, ignore_index=True) if parts else _trace_rows(None, self.population)
 
-    def people(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+    def people(self, rows: np.ndarray | None = None, copy: bool = True) -> pd.DataFrame:
         """The per-person table (states, traits, counters, degree), for everyone or for `rows`.
 
         It counts the times each intervention targeted each person (`targeted_<entry name>`); with competitors it
-        also has `brand` (the brand each person uses now: none, ours or a rival's name).
+        also has `brand` (the brand each person uses now: none, ours or a rival's name). `copy=False`: for everyone,
+        columns are views of the model's state, valid until the next `step` (for a table written out at once).
         """
         targeted = self.context.count_targets()  # times each intervention targeted each person
-        table = people_table(self.population, self.graph, self.wom_scenario, rows, targeted)
+        table = people_table(self.population, self.graph, self.wom_scenario, rows, targeted, copy=copy)
         if self.market is not None:
             idx = np.arange(self.n) if rows is None else np.asarray(rows, dtype=np.int64)
             codes = self.market.brand_index(self.population)[idx] + 1
