@@ -118,7 +118,12 @@ class MarketTick:
     bought: list[np.ndarray] = field(default_factory=list)  # which rival (1..K)
     first: list[np.ndarray] = field(default_factory=list)  # bool: a first purchase of that rival (a switch in)
     switched: np.ndarray | None = None  # bool: our customers who switched to a rival this tick (decided already)
-    before: np.ndarray | None = None  # the rival each person used at the start of the tick (for `lost`)
+    # Who uses a rival, kept through the tick so that no step scans N for it: at the start (sorted ids, with the
+    # rival each used: `lost`), then from step 5's repurchase on the users after step 5's choices and after step
+    # 8 those who stay (in no order: every use reads each person's own numbers). Only steps 5 and 8 change it.
+    start_users: np.ndarray | None = None
+    start_code: np.ndarray | None = None
+    users: np.ndarray | None = None
     heard: list[np.ndarray] = field(default_factory=list)  # per rival: who heard about it this tick (step 4)
     special: np.ndarray | None = None  # step 5's `_special` mask, computed once (see there)
     heard_any: np.ndarray | None = None  # step 5's `_heard_any` mask, computed once
@@ -207,10 +212,12 @@ def new_tick(market: Market, n: int, t: int, rng: np.random.Generator) -> Market
     zeros = lambda: np.zeros(k)  # noqa: E731 - a local factory keeps the record below short
     drawn = rng.integers(0, 2**63 - 1, size=len(UNIFORM_PURPOSES) + 2)
     keys = dict(zip((*UNIFORM_PURPOSES, "deliver_positive", "deliver_negative"), map(int, drawn), strict=True))
+    users = np.flatnonzero(market.rival > 0)  # (a bool mask's nonzero is faster than the int8 array's)
     return MarketTick(
         t=t, k=k, impact=np.zeros((k, n), dtype=np.float32), heard_negative=np.zeros((k, n), dtype=np.float32),
         pos_messages=zeros(), neg_messages=zeros(), purchases=zeros(), revenue=zeros(), cost_of_goods=zeros(),
-        switches=np.zeros((k + 2, k + 2), dtype=np.int64), before=market.rival.copy(), keys=keys,
+        switches=np.zeros((k + 2, k + 2), dtype=np.int64), start_users=users, start_code=market.rival[users],
+        users=users, keys=keys,
         heard=[np.zeros(0, dtype=np.int64) for _ in range(k)],
     )  # fmt: skip
 
@@ -266,8 +273,8 @@ def talk_rivals(
     the same messages (the fast tick's).
     """
     n, k, wom = pop.n, market.k, sc.wom
-    users = np.flatnonzero(market.rival > 0)
-    code = market.rival[users].astype(np.int64)
+    users = mt.start_users
+    code = mt.start_code.astype(np.int64)
     v = market.view.reshape(-1).take(_flat(code, users, n)).astype(np.float64)
     # Talk follows recent experience, as for ours (dynamics.novelty): the tick after a purchase, then fading. The
     # power is read from a table of the ages 0..t: the same np.power of the same numbers, once per age.
@@ -755,8 +762,12 @@ def rival_repurchase(
     fresh = np.zeros(pop.n, dtype=bool)
     for who in mt.buyers:
         fresh[who] = True
-    users = np.flatnonzero((market.rival > 0) & ~fresh)
+    # Who uses a rival and bought none this tick: a user at the start who still is one (everyone else using a rival
+    # now bought it in step 5).
+    start = mt.start_users
+    users = start[(market.rival[start] > 0) & ~fresh[start]]
     code = market.rival[users].astype(np.int64)
+    mt.users = np.concatenate([users, *mt.buyers])  # and step 5's new users (the only purchases so far)
     prices = np.array([rl.price for rl in lev.rivals])
     gaps = np.array([price_gap(_priced(lev, p), sc, reference_price) for p in prices])
     logit = (
@@ -817,7 +828,7 @@ def experience_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario
 def churn_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick) -> None:
     """A rival's customers lapse with step 8's hazard, their loyalty to it in place of L; they then use no brand."""
     ch = sc.churn
-    users = np.flatnonzero(market.rival > 0)
+    users = mt.users  # everyone using a rival now (step 5 set it; steps 6-8 change no brand before here)
     code = market.rival[users].astype(np.int64)
     hazard = (
         ch.base_hazard * np.exp(-ch.loyalty_slope * (rival_loyalty(pop, market, lev, sc, users, code)
@@ -825,9 +836,11 @@ def churn_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt:
         * (1.0 + ch.negative_wom * mt.heard_negative.reshape(-1).take(_flat(code, users, pop.n)))
         * (1.0 + ch.failure_multiplier * market.failed[users])
     )  # fmt: skip
-    leave = users[uniforms(mt, "churn", users) < -np.expm1(-hazard)]
+    lapse = uniforms(mt, "churn", users) < -np.expm1(-hazard)
+    leave = users[lapse]
     market.last_brand[leave] = market.rival[leave]
     market.rival[leave] = 0
+    mt.users = users[~lapse]
 
 
 # --------------------------------------------------------------------------------------------- step 9
@@ -861,8 +874,7 @@ def market_metrics(pop: Population, market: Market | None, st: TickState, lev: L
             "switch_in": 0, "switch_out": 0, "rival_customers": 0, "rival_price_ratio": 1.0, "rival_undercut_ticks": 0,
         }  # fmt: skip
     k = market.k
-    # One pass over people for who uses a rival now (bincount of the full int8 array would widen it to intp).
-    users_now = np.flatnonzero(market.rival)
+    users_now = mt.users  # who uses a rival now, kept by the tick's steps (no pass over N)
     code_now = market.rival[users_now]
     users = np.bincount(code_now, minlength=k + 1)[1:]
     all_c, all_p = ours_c + users.sum(), ours_p + mt.purchases.sum()
@@ -876,9 +888,8 @@ def market_metrics(pop: Population, market: Market | None, st: TickState, lev: L
         "rival_price_ratio": min(rl.price for rl in lev.rivals) / lev.price,
         "rival_undercut_ticks": market.undercut_ticks,
     }  # fmt: skip
-    # A second pass for all rivals: who changed brand (for `lost`).
-    moved = np.flatnonzero(mt.before != market.rival)
-    left = mt.before[moved]
+    # Who left each rival this tick (for `lost`): the users at the start whose brand is another now.
+    left = mt.start_code[market.rival[mt.start_users] != mt.start_code]
     for c, name in enumerate(market.names, start=1):
         score = np.floor(10.0 * market.view[c - 1, users_now[code_now == c]] + 0.5)  # recommend score on 0-10
         m = max(score.size, 1)
