@@ -124,6 +124,9 @@ class MarketTick:
     start_users: np.ndarray | None = None
     start_code: np.ndarray | None = None
     users: np.ndarray | None = None
+    # The start users' loyalty to their rival as step 3 computes it (aligned with `start_users`): step 5 reads it
+    # for those who heard nothing about a rival, whose views, and so loyalty, have not moved since.
+    loyalty: np.ndarray | None = None
     heard: list[np.ndarray] = field(default_factory=list)  # per rival: who heard about it this tick (step 4)
     special: np.ndarray | None = None  # step 5's `_special` mask, computed once (see there)
     heard_any: np.ndarray | None = None  # step 5's `_heard_any` mask, computed once
@@ -283,7 +286,7 @@ def talk_rivals(
     fade = wom.talk_floor + (1 - wom.talk_floor) * powers[age]
     tau = pop.talkativeness[users] * fade
     multiplier = np.array([rl.talk_multiplier for rl in lev.rivals])[code - 1]
-    loyal = rival_loyalty(pop, market, lev, sc, users, code)
+    loyal = mt.loyalty = rival_loyalty(pop, market, lev, sc, users, code)
     rate = tau * wom.positive_rate * multiplier * v**wom.satisfaction_elasticity * (1 + wom.loyalty_boost * loyal)
     p_pos = np.where(v >= wom.positive_threshold, np.minimum(1.0, rate), 0.0)
     theta = wom.negative_threshold
@@ -534,6 +537,7 @@ def choose(
         in_market &= ~mt.switched
     if candidates is not None:
         in_market &= candidates
+    in_market[_staying_users(pop, market, lev, sc, mt, focal, u, reference_price)] = False
     pool = _deciders(pop, market, lev, sc, mt, np.flatnonzero(in_market), focal, u, reference_price)
     # With most people in the market (the usual case) everyone's rows are computed in place and those outside get
     # -inf for every brand (so they pick the reference option): no gathers of a dozen arrays. Same numbers.
@@ -611,16 +615,15 @@ def _deciders(
         keep[~keep] = u[plain] < ceiling
     else:
         keep[:] = True
-    at = np.flatnonzero(keep)
-    keep[at[_staying_users(pop, market, lev, sc, mt, pool[at], focal, u, reference_price)]] = False
     return pool[keep]
 
 
 def _staying_users(
-    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, who: np.ndarray, focal: np.ndarray,
-    u: np.ndarray, reference_price: float,
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, focal: np.ndarray, u: np.ndarray,
+    reference_price: float,
 ) -> np.ndarray:  # fmt: skip
-    """Positions in `who` of rivals' customers whose choice in `choose` is sure to be staying with their rival.
+    """The rivals' customers whose choice in `choose` is sure to be staying with their rival (`choose` leaves them
+    out of the market before `_deciders`).
 
     A customer of rival c who heard nothing about a rival this tick and has no win-back row for another rival
     (lapsed from none, from ours or from c) has, for each other rival j, at most its largest log-odds over them with
@@ -629,12 +632,15 @@ def _staying_users(
     F = (exp(focal) + sum over j != c of exp(largest log-odds of j)) * exp(-stay), raised by the relative 1e-6 of
     `_deciders`. `_pick` caps each log-odds at 50 after the stay cost, which only lowers a term; a focal above 50
     is left to the exact choice. With u at or above the bound they pick the reference option there too.
+
+    Among the users at the start of the tick (the only rivals' customers in the market: our switchers are out of
+    it), with the loyalty step 3 computed for them (`MarketTick.loyalty`: who heard nothing has the same views).
     """
-    code = market.rival[who]
-    lapsed = market.last_brand[who]
-    sure = (code > 0) & ((lapsed <= OURS) | (lapsed == code)) & (focal[who] <= 50.0)
-    sure[sure] = ~_heard_any(mt, pop.n)[who[sure]]
-    users, code = who[sure], code[sure].astype(np.int64)
+    users, code = mt.start_users, mt.start_code
+    lapsed = market.last_brand[users]
+    sure = ((lapsed <= OURS) | (lapsed == code)) & (focal[users] <= 50.0)
+    sure &= ~_heard_any(mt, pop.n)[users]
+    users, code, loyal = users[sure], code[sure].astype(np.int64), mt.loyalty[sure]
     # Views are in [0, 1] (each update moves them within it), so 1 bounds every view term here without a gather;
     # among rivals' customers someone's view of each rival is about 1 anyway (measured), so it is no looser.
     tops = _rival_tops(pop, market, lev, sc, mt, None, reference_price) if users.size else None
@@ -645,10 +651,10 @@ def _staying_users(
     if not np.isfinite(terms).all():
         return np.zeros(0, dtype=np.intp)
     others = np.array([terms[np.arange(terms.size) != c].sum() for c in range(terms.size)])  # rivals but c
-    stay = comp.switching_cost + comp.stay_loyalty * rival_loyalty(pop, market, lev, sc, users, code)
+    stay = comp.switching_cost + comp.stay_loyalty * loyal
     f = (np.exp(focal[users]) + others[code - 1]) * np.exp(-stay)
     ceiling = f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
-    return np.flatnonzero(sure)[u[users] >= ceiling]
+    return users[u[users] >= ceiling]
 
 
 def _heard_any(mt: MarketTick, n: int) -> np.ndarray:
@@ -765,15 +771,17 @@ def rival_repurchase(
     # Who uses a rival and bought none this tick: a user at the start who still is one (everyone else using a rival
     # now bought it in step 5).
     start = mt.start_users
-    users = start[(market.rival[start] > 0) & ~fresh[start]]
-    code = market.rival[users].astype(np.int64)
+    still = np.flatnonzero((market.rival[start] > 0) & ~fresh[start])
+    users, code = start[still], mt.start_code[still].astype(np.int64)
     mt.users = np.concatenate([users, *mt.buyers])  # and step 5's new users (the only purchases so far)
+    # Their loyalty as step 3 computed it, but for who heard about a rival since (their views moved).
+    loyal = mt.loyalty[still]
+    heard = np.flatnonzero(_heard_any(mt, pop.n)[users])
+    loyal[heard] = rival_loyalty(pop, market, lev, sc, users[heard], code[heard])
     prices = np.array([rl.price for rl in lev.rivals])
     gaps = np.array([price_gap(_priced(lev, p), sc, reference_price) for p in prices])
     logit = (
-        rp.intercept
-        + rp.loyalty * rival_loyalty(pop, market, lev, sc, users, code)
-        - (sc.purchase.price_response * gaps[code - 1] * pop.price_sensitivity[users])
+        rp.intercept + rp.loyalty * loyal - (sc.purchase.price_response * gaps[code - 1] * pop.price_sensitivity[users])
     )
     buy = uniforms(mt, "repurchase", users) < logistic(logit)
     _rival_bought(market, mt, users[buy], code[buy], new=False)
