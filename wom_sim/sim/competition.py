@@ -124,8 +124,10 @@ class MarketTick:
     start_users: np.ndarray | None = None
     start_code: np.ndarray | None = None
     users: np.ndarray | None = None
-    # The start users' loyalty to their rival as step 3 computes it (aligned with `start_users`): step 5 reads it
-    # for those who heard nothing about a rival, whose views, and so loyalty, have not moved since.
+    # Their loyalty to their rival, aligned with `users`: step 3 computes it for the start users, step 5 reads it
+    # for those who heard nothing about a rival (their views, and so loyalty, have not moved since; A moves only
+    # for our customers, B_k in step 9), repurchase keeps it with NaN where a view is to move (its buyers and the
+    # new users), and step 8 computes only those.
     loyalty: np.ndarray | None = None
     heard: list[np.ndarray] = field(default_factory=list)  # per rival: who heard about it this tick (step 4)
     special: np.ndarray | None = None  # step 5's `_special` mask, computed once (see there)
@@ -789,6 +791,8 @@ def rival_repurchase(
         rp.intercept + rp.loyalty * loyal - (sc.purchase.price_response * gaps[code - 1] * pop.price_sensitivity[users])
     )
     buy = uniforms(mt, "repurchase", users) < logistic(logit)
+    loyal[buy] = np.nan  # step 6 moves the buyers' views
+    mt.loyalty = np.concatenate([loyal, np.full(mt.users.size - users.size, np.nan)])
     _rival_bought(market, mt, users[buy], code[buy], new=False)
 
 
@@ -843,9 +847,11 @@ def churn_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt:
     ch = sc.churn
     users = mt.users  # everyone using a rival now (step 5 set it; steps 6-8 change no brand before here)
     code = market.rival[users].astype(np.int64)
+    loyal = mt.loyalty.copy()  # NaN where a view moved since it was computed (`MarketTick.loyalty`)
+    moved = np.flatnonzero(np.isnan(loyal))
+    loyal[moved] = rival_loyalty(pop, market, lev, sc, users[moved], code[moved])
     hazard = (
-        ch.base_hazard * np.exp(-ch.loyalty_slope * (rival_loyalty(pop, market, lev, sc, users, code)
-                                                     - ch.reference_loyalty))
+        ch.base_hazard * np.exp(-ch.loyalty_slope * (loyal - ch.reference_loyalty))
         * (1.0 + ch.negative_wom * mt.heard_negative.reshape(-1).take(_flat(code, users, pop.n)))
         * (1.0 + ch.failure_multiplier * market.failed[users])
     )  # fmt: skip
