@@ -371,10 +371,11 @@ def rival_fit(pop: Population, market: Market, idx: np.ndarray, code: np.ndarray
     fixed for the run, and needs no memory (the hash is dynamics.edge_uniforms, keyed per rival).
     """
     out = np.empty(idx.size)
-    for c in np.unique(code):
-        sel = code == c
-        pick = (edge_uniforms(int(market.fit_keys[c - 1]), idx[sel]) * pop.n).astype(np.int64)
-        out[sel] = pop.fit[np.minimum(pick, pop.n - 1)]
+    for c in range(1, market.k + 1):
+        sel = np.flatnonzero(code == c)  # positions (bool indexing of a mixed mask costs a branch per element)
+        if sel.size:
+            pick = (edge_uniforms(int(market.fit_keys[c - 1]), idx[sel]) * pop.n).astype(np.int64)
+            out[sel] = pop.fit[np.minimum(pick, pop.n - 1)]
     return out
 
 
@@ -403,14 +404,14 @@ def rival_utility(
             value = np.clip(rl.quality + weighted_psi * (1.0 - rl.price), 0.0, 1.0)
         gap = price_gap(_priced(lev, rl.price), sc, reference_price)
         u = out[c - 1]
-        np.add(common, (a.expectation + a.trust) * market.view[c - 1, idx], out=u)
+        np.add(common, (a.expectation + a.trust) * market.view[c - 1][idx], out=u)  # a row, then a 1-D gather
         u += a.brand * market.reputation[c - 1]
         u += a.value * value
         if isinstance(idx, slice):
             heard = mt.heard[c - 1]
             u[heard] += a.wom * mt.impact[c - 1, heard]
         else:
-            u += a.wom * mt.impact[c - 1, idx]
+            u += a.wom * mt.impact[c - 1][idx]
         if gap:
             u -= sc.purchase.price_response * gap * psi
         back = np.flatnonzero(lapsed == c)
@@ -910,7 +911,8 @@ def market_metrics(pop: Population, market: Market | None, st: TickState, lev: L
     # Who left each rival this tick (for `lost`): the users at the start whose brand is another now.
     left = mt.start_code[market.rival[mt.start_users] != mt.start_code]
     for c, name in enumerate(market.names, start=1):
-        score = np.floor(10.0 * market.view[c - 1, users_now[code_now == c]] + 0.5)  # recommend score on 0-10
+        mine = users_now[np.flatnonzero(code_now == c)]
+        score = np.floor(10.0 * market.view[c - 1][mine] + 0.5)  # recommend score on 0-10
         m = max(score.size, 1)
         p = f"rival_{name}_"
         out.update({
