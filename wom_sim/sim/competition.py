@@ -386,7 +386,7 @@ def rival_utility(
     """(K, len(idx)) log-odds of buying each rival (-inf where unknown): the adoption terms with the view of it.
 
     Someone who lapsed from rival k (it is the brand they bought last) has win-back log-odds for it instead, as a
-    churned customer of ours has for ours: `purchase.winback.*` with their loyalty to it. `idx` may be
+    churned customer of ours has for ours: `purchase.winback.*` with their loyalty to it. `idx`: sorted ids, or
     `slice(None)` (everyone: rows of the state arrays are read in place, not gathered); `out` receives the rows.
     """
     a, comp, wb = sc.purchase.adoption, sc.competition, sc.purchase.winback
@@ -407,11 +407,12 @@ def rival_utility(
         np.add(common, (a.expectation + a.trust) * market.view[c - 1][idx], out=u)  # a row, then a 1-D gather
         u += a.brand * market.reputation[c - 1]
         u += a.value * value
+        heard = mt.heard[c - 1]
         if isinstance(idx, slice):
-            heard = mt.heard[c - 1]
             u[heard] += a.wom * mt.impact[c - 1, heard]
-        else:
-            u += a.wom * mt.impact[c - 1][idx]
+        else:  # only where someone heard about it: their positions in idx (sorted, as every caller's is)
+            at = _positions(idx, heard)
+            u[at] += a.wom * mt.impact[c - 1][idx[at]]
         if gap:
             u -= sc.purchase.price_response * gap * psi
         back = np.flatnonzero(lapsed == c)
@@ -420,6 +421,14 @@ def rival_utility(
             u[back] = wb.intercept + wb.loyalty * loyal - sc.purchase.price_response * gap * psi[back]
         np.copyto(u, -np.inf, where=(knows & np.uint8(1 << (c - 1))) == 0)
     return out
+
+
+def _positions(idx: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Positions in the sorted `idx` of those of the sorted `ids` that are in it (a binary search of the few)."""
+    at = np.searchsorted(idx, ids)
+    found = at < idx.size
+    found[found] = idx[at[found]] == ids[found]
+    return at[found]
 
 
 def _ids(idx: np.ndarray | slice, positions: np.ndarray) -> np.ndarray:
@@ -690,7 +699,10 @@ def can_buy(
     """
     if not np.isfinite(focal_hi):
         return None
-    plain = ~(_special(market, mt) | pop.experienced | (market.last_brand == OURS) | (pop.status == CHURNED))
+    # Who is not plain, built in place (a pass over N per term, no temporaries beyond the terms themselves).
+    decided = _special(market, mt) | pop.experienced
+    decided |= market.last_brand == OURS
+    decided |= pop.status == CHURNED
     # The view term at its largest over everyone, a superset of the plain: a contiguous max instead of a gather of
     # most of N (a tenth of its cost at 1M), and no looser where someone plain holds the largest view (the usual
     # case once WOM flows: about 1 for each rival, measured). The bound only sorts who is decided exactly.
@@ -701,7 +713,7 @@ def can_buy(
     ceiling = f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
     if ceiling >= 1.0:
         return None
-    return ~plain | (u < ceiling)
+    return np.logical_or(decided, u < ceiling, out=decided)
 
 
 def _special(market: Market, mt: MarketTick) -> np.ndarray:
