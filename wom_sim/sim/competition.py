@@ -331,8 +331,8 @@ def talk_rivals(
         if not heard.size:
             continue
         impact = np.tanh(w_pos[at] - wom.negativity_bias * w_neg[at])
-        mt.impact[c - 1, heard] = impact
-        mt.heard_negative[c - 1, heard] = w_neg[at]
+        mt.impact[c - 1][heard] = impact  # a row, then a 1-D scatter (no 2-D fancy indexing)
+        mt.heard_negative[c - 1][heard] = w_neg[at]
         market.knows[heard] |= np.uint8(1 << (c - 1))
         rate = np.where(market.rival[heard] == c, user_rate, other_rate)
         row = market.view[c - 1]
@@ -409,7 +409,7 @@ def rival_utility(
         u += a.value * value
         heard = mt.heard[c - 1]
         if isinstance(idx, slice):
-            u[heard] += a.wom * mt.impact[c - 1, heard]
+            u[heard] += a.wom * mt.impact[c - 1][heard]
         else:  # only where someone heard about it: their positions in idx (sorted, as every caller's is)
             at = _positions(idx, heard)
             u[at] += a.wom * mt.impact[c - 1][idx[at]]
@@ -842,7 +842,8 @@ def experience_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario
     d = x - view
     w = np.where(d >= 0, ex.disconfirmation_weight, ex.negative_disconfirmation_weight)
     target = clip_array(x + w * d + ex.recall_bias, 0.0, 1.0)
-    market.view[code - 1, buyers] = np.where(first, target, pull(view, target, ex.satisfaction_rate))
+    # `view` is C-contiguous (init_market), so its flat reshape is a view: a 1-D scatter, no 2-D fancy indexing.
+    market.view.reshape(-1)[flat] = np.where(first, target, pull(view, target, ex.satisfaction_rate))
     market.failed[buyers[failed & ~recovered]] = True
     market.last_purchase[buyers] = mt.t
     spend = pop.spend[buyers]
