@@ -118,7 +118,17 @@ class MarketTick:
     bought: list[np.ndarray] = field(default_factory=list)  # which rival (1..K)
     first: list[np.ndarray] = field(default_factory=list)  # bool: a first purchase of that rival (a switch in)
     switched: np.ndarray | None = None  # bool: our customers who switched to a rival this tick (decided already)
-    before: np.ndarray | None = None  # the rival each person used at the start of the tick (for `lost`)
+    # Who uses a rival, kept through the tick so that no step scans N for it: at the start (sorted ids, with the
+    # rival each used: `lost`), then from step 5's repurchase on the users after step 5's choices and after step
+    # 8 those who stay (in no order: every use reads each person's own numbers). Only steps 5 and 8 change it.
+    start_users: np.ndarray | None = None
+    start_code: np.ndarray | None = None
+    users: np.ndarray | None = None
+    # Their loyalty to their rival, aligned with `users`: step 3 computes it for the start users, step 5 reads it
+    # for those who heard nothing about a rival (their views, and so loyalty, have not moved since; A moves only
+    # for our customers, B_k in step 9), repurchase keeps it with NaN where a view is to move (its buyers and the
+    # new users), and step 8 computes only those.
+    loyalty: np.ndarray | None = None
     heard: list[np.ndarray] = field(default_factory=list)  # per rival: who heard about it this tick (step 4)
     special: np.ndarray | None = None  # step 5's `_special` mask, computed once (see there)
     heard_any: np.ndarray | None = None  # step 5's `_heard_any` mask, computed once
@@ -207,10 +217,12 @@ def new_tick(market: Market, n: int, t: int, rng: np.random.Generator) -> Market
     zeros = lambda: np.zeros(k)  # noqa: E731 - a local factory keeps the record below short
     drawn = rng.integers(0, 2**63 - 1, size=len(UNIFORM_PURPOSES) + 2)
     keys = dict(zip((*UNIFORM_PURPOSES, "deliver_positive", "deliver_negative"), map(int, drawn), strict=True))
+    users = np.flatnonzero(market.rival > 0)  # (a bool mask's nonzero is faster than the int8 array's)
     return MarketTick(
         t=t, k=k, impact=np.zeros((k, n), dtype=np.float32), heard_negative=np.zeros((k, n), dtype=np.float32),
         pos_messages=zeros(), neg_messages=zeros(), purchases=zeros(), revenue=zeros(), cost_of_goods=zeros(),
-        switches=np.zeros((k + 2, k + 2), dtype=np.int64), before=market.rival.copy(), keys=keys,
+        switches=np.zeros((k + 2, k + 2), dtype=np.int64), start_users=users, start_code=market.rival[users],
+        users=users, keys=keys,
         heard=[np.zeros(0, dtype=np.int64) for _ in range(k)],
     )  # fmt: skip
 
@@ -266,8 +278,8 @@ def talk_rivals(
     the same messages (the fast tick's).
     """
     n, k, wom = pop.n, market.k, sc.wom
-    users = np.flatnonzero(market.rival > 0)
-    code = market.rival[users].astype(np.int64)
+    users = mt.start_users
+    code = mt.start_code.astype(np.int64)
     v = market.view.reshape(-1).take(_flat(code, users, n)).astype(np.float64)
     # Talk follows recent experience, as for ours (dynamics.novelty): the tick after a purchase, then fading. The
     # power is read from a table of the ages 0..t: the same np.power of the same numbers, once per age.
@@ -276,7 +288,7 @@ def talk_rivals(
     fade = wom.talk_floor + (1 - wom.talk_floor) * powers[age]
     tau = pop.talkativeness[users] * fade
     multiplier = np.array([rl.talk_multiplier for rl in lev.rivals])[code - 1]
-    loyal = rival_loyalty(pop, market, lev, sc, users, code)
+    loyal = mt.loyalty = rival_loyalty(pop, market, lev, sc, users, code)
     rate = tau * wom.positive_rate * multiplier * v**wom.satisfaction_elasticity * (1 + wom.loyalty_boost * loyal)
     p_pos = np.where(v >= wom.positive_threshold, np.minimum(1.0, rate), 0.0)
     theta = wom.negative_threshold
@@ -319,8 +331,8 @@ def talk_rivals(
         if not heard.size:
             continue
         impact = np.tanh(w_pos[at] - wom.negativity_bias * w_neg[at])
-        mt.impact[c - 1, heard] = impact
-        mt.heard_negative[c - 1, heard] = w_neg[at]
+        mt.impact[c - 1][heard] = impact  # a row, then a 1-D scatter (no 2-D fancy indexing)
+        mt.heard_negative[c - 1][heard] = w_neg[at]
         market.knows[heard] |= np.uint8(1 << (c - 1))
         rate = np.where(market.rival[heard] == c, user_rate, other_rate)
         row = market.view[c - 1]
@@ -359,10 +371,11 @@ def rival_fit(pop: Population, market: Market, idx: np.ndarray, code: np.ndarray
     fixed for the run, and needs no memory (the hash is dynamics.edge_uniforms, keyed per rival).
     """
     out = np.empty(idx.size)
-    for c in np.unique(code):
-        sel = code == c
-        pick = (edge_uniforms(int(market.fit_keys[c - 1]), idx[sel]) * pop.n).astype(np.int64)
-        out[sel] = pop.fit[np.minimum(pick, pop.n - 1)]
+    for c in range(1, market.k + 1):
+        sel = np.flatnonzero(code == c)  # positions (bool indexing of a mixed mask costs a branch per element)
+        if sel.size:
+            pick = (edge_uniforms(int(market.fit_keys[c - 1]), idx[sel]) * pop.n).astype(np.int64)
+            out[sel] = pop.fit[np.minimum(pick, pop.n - 1)]
     return out
 
 
@@ -373,7 +386,7 @@ def rival_utility(
     """(K, len(idx)) log-odds of buying each rival (-inf where unknown): the adoption terms with the view of it.
 
     Someone who lapsed from rival k (it is the brand they bought last) has win-back log-odds for it instead, as a
-    churned customer of ours has for ours: `purchase.winback.*` with their loyalty to it. `idx` may be
+    churned customer of ours has for ours: `purchase.winback.*` with their loyalty to it. `idx`: sorted ids, or
     `slice(None)` (everyone: rows of the state arrays are read in place, not gathered); `out` receives the rows.
     """
     a, comp, wb = sc.purchase.adoption, sc.competition, sc.purchase.winback
@@ -391,14 +404,15 @@ def rival_utility(
             value = np.clip(rl.quality + weighted_psi * (1.0 - rl.price), 0.0, 1.0)
         gap = price_gap(_priced(lev, rl.price), sc, reference_price)
         u = out[c - 1]
-        np.add(common, (a.expectation + a.trust) * market.view[c - 1, idx], out=u)
+        np.add(common, (a.expectation + a.trust) * market.view[c - 1][idx], out=u)  # a row, then a 1-D gather
         u += a.brand * market.reputation[c - 1]
         u += a.value * value
+        heard = mt.heard[c - 1]
         if isinstance(idx, slice):
-            heard = mt.heard[c - 1]
-            u[heard] += a.wom * mt.impact[c - 1, heard]
-        else:
-            u += a.wom * mt.impact[c - 1, idx]
+            u[heard] += a.wom * mt.impact[c - 1][heard]
+        else:  # only where someone heard about it: their positions in idx (sorted, as every caller's is)
+            at = _positions(idx, heard)
+            u[at] += a.wom * mt.impact[c - 1][idx[at]]
         if gap:
             u -= sc.purchase.price_response * gap * psi
         back = np.flatnonzero(lapsed == c)
@@ -407,6 +421,14 @@ def rival_utility(
             u[back] = wb.intercept + wb.loyalty * loyal - sc.purchase.price_response * gap * psi[back]
         np.copyto(u, -np.inf, where=(knows & np.uint8(1 << (c - 1))) == 0)
     return out
+
+
+def _positions(idx: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Positions in the sorted `idx` of those of the sorted `ids` that are in it (a binary search of the few)."""
+    at = np.searchsorted(idx, ids)
+    found = at < idx.size
+    found[found] = idx[at[found]] == ids[found]
+    return at[found]
 
 
 def _ids(idx: np.ndarray | slice, positions: np.ndarray) -> np.ndarray:
@@ -433,7 +455,8 @@ def _pick(utility: np.ndarray, u: np.ndarray) -> np.ndarray:
     options, people = utility.shape
     cum = np.minimum(utility, 50.0, out=utility)
     np.exp(cum, out=cum)
-    np.cumsum(cum, axis=0, out=cum)
+    for row in range(1, options):  # np.cumsum over axis 0 in the same order, row by row (a 40th of its cost)
+        np.add(cum[row - 1], cum[row], out=cum[row])
     cum /= 1.0 + cum[-1]
     pick = np.zeros(people, dtype=np.int8)  # at most MAX_COMPETITORS + 1 options
     for row in cum:  # a loop over the K + 1 options, each vectorised over people
@@ -494,13 +517,14 @@ def _switch_deciders(
     about 1e-15). With u at or above it `_pick` keeps them with us too; everyone else is decided exactly.
     """
     keep = _special(market, mt)[customers]
-    plain = customers[~keep]
+    rest = np.flatnonzero(~keep)  # positions, not `customers[~keep]`: see `_deciders`
+    plain = customers[rest]
     bound = _plain_rival_terms(pop, market, lev, sc, mt, plain, reference_price) if plain.size else None
     if bound is None:
         return np.ones(customers.size, dtype=bool)
     comp = sc.competition
     f = bound[1] * np.exp(-(comp.switching_cost + comp.stay_loyalty * pop.L[plain]))
-    keep[~keep] = u[~keep] < f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
+    keep[rest] = u[rest] < f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
     return keep
 
 
@@ -526,6 +550,7 @@ def choose(
         in_market &= ~mt.switched
     if candidates is not None:
         in_market &= candidates
+    in_market[_staying_users(pop, market, lev, sc, mt, focal, u, reference_price)] = False
     pool = _deciders(pop, market, lev, sc, mt, np.flatnonzero(in_market), focal, u, reference_price)
     # With most people in the market (the usual case) everyone's rows are computed in place and those outside get
     # -inf for every brand (so they pick the reference option): no gathers of a dozen arrays. Same numbers.
@@ -593,26 +618,28 @@ def _deciders(
         return pool
     special = _special(market, mt)
     keep = special[pool]
-    plain = pool[~keep]
+    # Positions from the mask's nonzero, then gathers: indexing by a bool mask of about half True (as `keep` is) is
+    # several times slower than that (a branch per element); the same elements in the same order.
+    rest = np.flatnonzero(~keep)
+    plain = pool[rest]
     bound = _plain_rival_terms(pop, market, lev, sc, mt, plain, reference_price) if plain.size else None
     if bound is not None:
         r_new, r_bought = bound
         bought = (market.last_brand[plain] == OURS) | pop.experienced[plain]
         f = np.exp(np.minimum(focal[plain], 50.0)) + np.where(bought, max(r_bought, r_new), r_new)
         ceiling = f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
-        keep[~keep] = u[plain] < ceiling
+        keep[rest] = u[plain] < ceiling
     else:
         keep[:] = True
-    at = np.flatnonzero(keep)
-    keep[at[_staying_users(pop, market, lev, sc, mt, pool[at], focal, u, reference_price)]] = False
-    return pool[keep]
+    return pool[np.flatnonzero(keep)]
 
 
 def _staying_users(
-    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, who: np.ndarray, focal: np.ndarray,
-    u: np.ndarray, reference_price: float,
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, focal: np.ndarray, u: np.ndarray,
+    reference_price: float,
 ) -> np.ndarray:  # fmt: skip
-    """Positions in `who` of rivals' customers whose choice in `choose` is sure to be staying with their rival.
+    """The rivals' customers whose choice in `choose` is sure to be staying with their rival (`choose` leaves them
+    out of the market before `_deciders`).
 
     A customer of rival c who heard nothing about a rival this tick and has no win-back row for another rival
     (lapsed from none, from ours or from c) has, for each other rival j, at most its largest log-odds over them with
@@ -621,12 +648,16 @@ def _staying_users(
     F = (exp(focal) + sum over j != c of exp(largest log-odds of j)) * exp(-stay), raised by the relative 1e-6 of
     `_deciders`. `_pick` caps each log-odds at 50 after the stay cost, which only lowers a term; a focal above 50
     is left to the exact choice. With u at or above the bound they pick the reference option there too.
+
+    Among the users at the start of the tick (the only rivals' customers in the market: our switchers are out of
+    it), with the loyalty step 3 computed for them (`MarketTick.loyalty`: who heard nothing has the same views).
     """
-    code = market.rival[who]
-    lapsed = market.last_brand[who]
-    sure = (code > 0) & ((lapsed <= OURS) | (lapsed == code)) & (focal[who] <= 50.0)
-    sure[sure] = ~_heard_any(mt, pop.n)[who[sure]]
-    users, code = who[sure], code[sure].astype(np.int64)
+    users, code = mt.start_users, mt.start_code
+    lapsed = market.last_brand[users]
+    sure = ((lapsed <= OURS) | (lapsed == code)) & (focal[users] <= 50.0)
+    sure &= ~_heard_any(mt, pop.n)[users]
+    at = np.flatnonzero(sure)
+    users, code, loyal = users[at], code[at].astype(np.int64), mt.loyalty[at]
     # Views are in [0, 1] (each update moves them within it), so 1 bounds every view term here without a gather;
     # among rivals' customers someone's view of each rival is about 1 anyway (measured), so it is no looser.
     tops = _rival_tops(pop, market, lev, sc, mt, None, reference_price) if users.size else None
@@ -637,10 +668,10 @@ def _staying_users(
     if not np.isfinite(terms).all():
         return np.zeros(0, dtype=np.intp)
     others = np.array([terms[np.arange(terms.size) != c].sum() for c in range(terms.size)])  # rivals but c
-    stay = comp.switching_cost + comp.stay_loyalty * rival_loyalty(pop, market, lev, sc, users, code)
+    stay = comp.switching_cost + comp.stay_loyalty * loyal
     f = (np.exp(focal[users]) + others[code - 1]) * np.exp(-stay)
     ceiling = f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
-    return np.flatnonzero(sure)[u[users] >= ceiling]
+    return users[u[users] >= ceiling]
 
 
 def _heard_any(mt: MarketTick, n: int) -> np.ndarray:
@@ -668,15 +699,21 @@ def can_buy(
     """
     if not np.isfinite(focal_hi):
         return None
-    plain = ~(_special(market, mt) | pop.experienced | (market.last_brand == OURS) | (pop.status == CHURNED))
-    bound = _plain_rival_terms(pop, market, lev, sc, mt, plain, reference_price)
+    # Who is not plain, built in place (a pass over N per term, no temporaries beyond the terms themselves).
+    decided = _special(market, mt) | pop.experienced
+    decided |= market.last_brand == OURS
+    decided |= pop.status == CHURNED
+    # The view term at its largest over everyone, a superset of the plain: a contiguous max instead of a gather of
+    # most of N (a tenth of its cost at 1M), and no looser where someone plain holds the largest view (the usual
+    # case once WOM flows: about 1 for each rival, measured). The bound only sorts who is decided exactly.
+    bound = _plain_rival_terms(pop, market, lev, sc, mt, slice(None), reference_price)
     if bound is None:
         return None
     f = float(np.exp(min(focal_hi, 50.0))) + bound[0]
     ceiling = f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
     if ceiling >= 1.0:
         return None
-    return ~plain | (u < ceiling)
+    return np.logical_or(decided, u < ceiling, out=decided)
 
 
 def _special(market: Market, mt: MarketTick) -> np.ndarray:
@@ -695,7 +732,8 @@ def _plain_rival_terms(
     reference_price: float,
 ) -> tuple[float, float] | None:  # fmt: skip
     """(R_new, R_bought): the sum over rivals of exp(the largest log-odds of buying it) for the `plain` people
-    (index array or bool mask), without and with the category-buyer term; None where a term is not finite."""
+    (index array, bool mask or slice(None) for everyone), without and with the category-buyer term; None where a
+    term is not finite."""
     tops = _rival_tops(pop, market, lev, sc, mt, plain, reference_price)
     if tops is None:
         return None
@@ -706,10 +744,11 @@ def _plain_rival_terms(
 
 
 def _rival_tops(
-    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, people: np.ndarray | None,
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, people: np.ndarray | slice | None,
     reference_price: float,
 ) -> np.ndarray | None:  # fmt: skip
-    """(K,): each rival's largest log-odds of `rival_utility` over `people` (index array or bool mask) without the
+    """(K,): each rival's largest log-odds of `rival_utility` over `people` (index array, bool mask or slice(None)
+    for everyone) without the
     category-buyer, WOM and win-back terms (-inf for a rival none of them has a view of); None where not finite.
 
     Each term at its largest: the view at its largest over the people (float32, rounded as each person's term is;
@@ -749,16 +788,24 @@ def rival_repurchase(
     fresh = np.zeros(pop.n, dtype=bool)
     for who in mt.buyers:
         fresh[who] = True
-    users = np.flatnonzero((market.rival > 0) & ~fresh)
-    code = market.rival[users].astype(np.int64)
+    # Who uses a rival and bought none this tick: a user at the start who still is one (everyone else using a rival
+    # now bought it in step 5).
+    start = mt.start_users
+    still = np.flatnonzero((market.rival[start] > 0) & ~fresh[start])
+    users, code = start[still], mt.start_code[still].astype(np.int64)
+    mt.users = np.concatenate([users, *mt.buyers])  # and step 5's new users (the only purchases so far)
+    # Their loyalty as step 3 computed it, but for who heard about a rival since (their views moved).
+    loyal = mt.loyalty[still]
+    heard = np.flatnonzero(_heard_any(mt, pop.n)[users])
+    loyal[heard] = rival_loyalty(pop, market, lev, sc, users[heard], code[heard])
     prices = np.array([rl.price for rl in lev.rivals])
     gaps = np.array([price_gap(_priced(lev, p), sc, reference_price) for p in prices])
     logit = (
-        rp.intercept
-        + rp.loyalty * rival_loyalty(pop, market, lev, sc, users, code)
-        - (sc.purchase.price_response * gaps[code - 1] * pop.price_sensitivity[users])
+        rp.intercept + rp.loyalty * loyal - (sc.purchase.price_response * gaps[code - 1] * pop.price_sensitivity[users])
     )
     buy = uniforms(mt, "repurchase", users) < logistic(logit)
+    loyal[buy] = np.nan  # step 6 moves the buyers' views
+    mt.loyalty = np.concatenate([loyal, np.full(mt.users.size - users.size, np.nan)])
     _rival_bought(market, mt, users[buy], code[buy], new=False)
 
 
@@ -795,7 +842,8 @@ def experience_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario
     d = x - view
     w = np.where(d >= 0, ex.disconfirmation_weight, ex.negative_disconfirmation_weight)
     target = clip_array(x + w * d + ex.recall_bias, 0.0, 1.0)
-    market.view[code - 1, buyers] = np.where(first, target, pull(view, target, ex.satisfaction_rate))
+    # `view` is C-contiguous (init_market), so its flat reshape is a view: a 1-D scatter, no 2-D fancy indexing.
+    market.view.reshape(-1)[flat] = np.where(first, target, pull(view, target, ex.satisfaction_rate))
     market.failed[buyers[failed & ~recovered]] = True
     market.last_purchase[buyers] = mt.t
     spend = pop.spend[buyers]
@@ -811,17 +859,21 @@ def experience_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario
 def churn_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick) -> None:
     """A rival's customers lapse with step 8's hazard, their loyalty to it in place of L; they then use no brand."""
     ch = sc.churn
-    users = np.flatnonzero(market.rival > 0)
+    users = mt.users  # everyone using a rival now (step 5 set it; steps 6-8 change no brand before here)
     code = market.rival[users].astype(np.int64)
+    loyal = mt.loyalty.copy()  # NaN where a view moved since it was computed (`MarketTick.loyalty`)
+    moved = np.flatnonzero(np.isnan(loyal))
+    loyal[moved] = rival_loyalty(pop, market, lev, sc, users[moved], code[moved])
     hazard = (
-        ch.base_hazard * np.exp(-ch.loyalty_slope * (rival_loyalty(pop, market, lev, sc, users, code)
-                                                     - ch.reference_loyalty))
+        ch.base_hazard * np.exp(-ch.loyalty_slope * (loyal - ch.reference_loyalty))
         * (1.0 + ch.negative_wom * mt.heard_negative.reshape(-1).take(_flat(code, users, pop.n)))
         * (1.0 + ch.failure_multiplier * market.failed[users])
     )  # fmt: skip
-    leave = users[uniforms(mt, "churn", users) < -np.expm1(-hazard)]
+    lapse = uniforms(mt, "churn", users) < -np.expm1(-hazard)
+    leave = users[lapse]
     market.last_brand[leave] = market.rival[leave]
     market.rival[leave] = 0
+    mt.users = users[~lapse]
 
 
 # --------------------------------------------------------------------------------------------- step 9
@@ -855,8 +907,7 @@ def market_metrics(pop: Population, market: Market | None, st: TickState, lev: L
             "switch_in": 0, "switch_out": 0, "rival_customers": 0, "rival_price_ratio": 1.0, "rival_undercut_ticks": 0,
         }  # fmt: skip
     k = market.k
-    # One pass over people for who uses a rival now (bincount of the full int8 array would widen it to intp).
-    users_now = np.flatnonzero(market.rival)
+    users_now = mt.users  # who uses a rival now, kept by the tick's steps (no pass over N)
     code_now = market.rival[users_now]
     users = np.bincount(code_now, minlength=k + 1)[1:]
     all_c, all_p = ours_c + users.sum(), ours_p + mt.purchases.sum()
@@ -870,11 +921,11 @@ def market_metrics(pop: Population, market: Market | None, st: TickState, lev: L
         "rival_price_ratio": min(rl.price for rl in lev.rivals) / lev.price,
         "rival_undercut_ticks": market.undercut_ticks,
     }  # fmt: skip
-    # A second pass for all rivals: who changed brand (for `lost`).
-    moved = np.flatnonzero(mt.before != market.rival)
-    left = mt.before[moved]
+    # Who left each rival this tick (for `lost`): the users at the start whose brand is another now.
+    left = mt.start_code[market.rival[mt.start_users] != mt.start_code]
     for c, name in enumerate(market.names, start=1):
-        score = np.floor(10.0 * market.view[c - 1, users_now[code_now == c]] + 0.5)  # recommend score on 0-10
+        mine = users_now[np.flatnonzero(code_now == c)]
+        score = np.floor(10.0 * market.view[c - 1][mine] + 0.5)  # recommend score on 0-10
         m = max(score.size, 1)
         p = f"rival_{name}_"
         out.update({
