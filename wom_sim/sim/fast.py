@@ -359,8 +359,8 @@ class FastTick:
             aware = can_buy.nonzero()[0]
         else:
             aware = np.arange(n)
-        aware = aware[status[aware] == AWARE]
-        aware = aware[pop.need[aware]]
+        # Positions, not a bool index: selecting with a mask that is about half True is several times slower.
+        aware = aware[((status[aware] == AWARE) & pop.need[aware]).nonzero()[0]]
         # The reference's logits, accumulated in place term by term in its order (a + b == b + a exactly). A term
         # that is a scalar 0 is left out: it could only turn a -0.0 logit into +0.0, and both give 0.5.
         logit = _times(pop.E[aware], c.expectation)
