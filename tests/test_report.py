@@ -406,6 +406,17 @@ def test_sweep_points_print_a_mean_and_its_ci_with_the_same_decimals():
     assert (shown[label], shown[f"{label}: 95% CI"]) == ("4.5", "-19.1 to 28.2")
 
 
+def test_a_sweeps_brand_damage_interval_is_not_cut_to_the_range_of_the_brand():
+    # "damage:brand" is a drop relative to the base (-12%); the report read its column's 0-1 range and printed
+    # "95% CI 0.000 to 0.000".
+    from wom_sim.report.html import sweep_points_display
+
+    points = pd.DataFrame({"point": [0], "k": [5], "damage:brand_mean": [-0.12],
+                           "damage:brand_ci_low": [-0.15], "damage:brand_ci_high": [-0.09]})  # fmt: skip
+    shown = sweep_points_display(points, ["k"], ["damage:brand"], "week", None).iloc[0]
+    assert shown[f"{report.outcome_label('damage:brand', 'week')}: 95% CI"] == "-0.150 to -0.090"
+
+
 def test_sweep_drivers_give_a_profit_swing_in_the_scenarios_currency():
     # The decision line's "What drives it: k (swing 258k)" had no currency while the profit beside it had one.
     from wom_sim.report.html import _drivers
