@@ -787,26 +787,31 @@ def curves_display(table: pd.DataFrame, unit: str = "tick", currency: str | None
     )
 
 
-def _curves_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list[str]]:
-    table = _read(folder, "curves")
-    if table is None:
-        raise ScenarioError(f"{folder}: curves.parquet is missing; run the same curves command again")
-    arm = ((manifest.get("spec") or {}).get("arms") or [{}])[0].get("scenario") or {}
-    unit, currency = arm.get("tick_unit", "tick"), arm.get("currency")
-    body = ["<h2>Decision: where each lever stops paying</h2>"]
+def curves_decisions(table: pd.DataFrame, unit: str = "tick") -> list[str]:
+    """Where each lever's outcome stops rising significantly (its saturation level), one line per lever and outcome
+    that has one, with the current plan's level."""
     lines = []
     for (lever, name), part in table.groupby(["lever", "outcome"], sort=False):
         saturation = part["saturation"].iloc[0]
         current = part.loc[part["current"], "value"]
         now = f"; the current plan is at {current.iloc[0]:g}" if len(current) else ""
         lowest = part["value"].min()
+        label = report.outcome_label(name, unit)
         if saturation == saturation and saturation <= lowest:
             # saturated at the lowest level: the outcome never rose, it did not "stop rising from 0"
-            lines.append(f"{lever}: {report.outcome_label(name)} does not rise significantly at any level above "
-                         f"{saturation:g}{now}.")  # fmt: skip
+            lines.append(f"{lever}: {label} does not rise significantly at any level above {saturation:g}{now}.")
         elif saturation == saturation:
-            lines.append(f"{lever}: {report.outcome_label(name)} stops rising significantly from {saturation:g}{now}.")
-    body.append(_list(lines))
+            lines.append(f"{lever}: {label} stops rising significantly from {saturation:g}{now}.")
+    return lines
+
+
+def _curves_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list[str]]:
+    table = _read(folder, "curves")
+    if table is None:
+        raise ScenarioError(f"{folder}: curves.parquet is missing; run the same curves command again")
+    arm = ((manifest.get("spec") or {}).get("arms") or [{}])[0].get("scenario") or {}
+    unit, currency = arm.get("tick_unit", "tick"), arm.get("currency")
+    body = ["<h2>Decision: where each lever stops paying</h2>", _list(curves_decisions(table, unit))]
     for lever in dict.fromkeys(table["lever"]):
         body.append(_img(curve_figure(table, lever), f"response curves of {lever}", embed))
     body += [
