@@ -197,7 +197,7 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
 @click.option("--optimiser", type=click.Choice(["tpe", "cmaes", "de"]), help="Override the optimiser.")
 @click.option("--force", is_flag=True, help="Replace an earlier `wom-sim calibrate` output in --out (only the files "
               "it wrote). Without it an existing output is refused; a folder of anything else always is.")  # fmt: skip
-@quiet_option("No progress lines.")
+@quiet_option("No progress lines and no fit table (fit.md has it); only errors.")
 def calibrate_command(scenario: str, target: str, out_dir: str | None, trials: int | None, replications: int | None,
                       overrides: tuple[str, ...], ticks: int | None, optimiser: str | None, force: bool,
                       quiet: bool) -> None:  # fmt: skip
@@ -236,5 +236,7 @@ def calibrate_command(scenario: str, target: str, out_dir: str | None, trials: i
             f"{target}: no trial gave a finite loss (best {result.best.loss}); check the targets and bounds"
         )
     out = write_outputs(result, out)
+    if quiet:  # as every other command's -q: errors and warnings only; fit.md holds the same table
+        return
     click.echo(report_text(result))
     click.echo(f"Wrote {out}/scenario.yaml, fit.md, fit.json, trials.csv, fit.png")
