@@ -79,6 +79,11 @@ def test_same_seed_same_files(tmp_path):
         (["run", BASELINE, "--trace", "--set", "network.n=60000"], ["--trace", "50,000"]),
         # a single run is one process: --workers was silently ignored without --replications
         (["run", BASELINE, "--workers", "2"], ["--workers, --dask and --dask-local spread replications"]),
+        # a store writes CSV and Parquet and resumes: --format and --force were silently ignored with -r
+        (["run", BASELINE, "-r", "2", "--format", "csv", "--set", "network.n=200", "--ticks", "3"],
+         ["--format is for one run's folder", "--replications"]),
+        (["run", BASELINE, "-r", "2", "--force", "--set", "network.n=200", "--ticks", "3"],
+         ["--force is for one run's folder"]),
     ],
 )  # fmt: skip
 def test_bad_input_exit_2_one_line_nothing_written(tmp_path, args, words):

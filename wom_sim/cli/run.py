@@ -79,7 +79,7 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
-    help="Format of the metrics and people tables.",
+    help="Format of the metrics and people tables of one run (a --replications store writes CSV and Parquet).",
 )  # fmt: skip
 @quiet_option("No progress bar and no summary; only errors.")
 @click.option(
@@ -138,6 +138,14 @@ def run(
     if replications is not None:
         if trace or by:
             raise click.UsageError("--trace and --by describe one run; they cannot be combined with --replications")
+        given = click.get_current_context().get_parameter_source("fmt") != click.core.ParameterSource.DEFAULT
+        if given or force:
+            # Silently ignored, they let a user believe the tables are CSV or the old runs were replaced.
+            raise click.UsageError(
+                f"{'--format' if given else '--force'} is for one run's folder: with --replications the store "
+                "writes summary and outcomes as CSV and Parquet and resumes its runs (it replaces none); leave it "
+                "out, or choose another --out"
+            )
         return run_replicated(
             path, sc, replications, out_dir, workers, dask, dask_local, quiet, figure_format, xlsx=xlsx
         )
