@@ -22,6 +22,7 @@ import yaml
 from wom_sim.analysis.outcomes import format_outcome
 from wom_sim.analysis.segments import BY, GROUP_METRICS, breakdown_display
 from wom_sim.analysis.statistics import t_half_width
+from wom_sim.analysis.verdicts import payback_note
 from wom_sim.catalogue import CATALOGUE, NO_TOUCH_NOTE, format_money, summary_rows, ticks_text
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.comparison import load_comparison
@@ -521,6 +522,7 @@ def _compare_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, li
         _p(
             "* the paired 95% CI excludes 0. pts = percentage points (shares, rates) or NPS points. The unpaired CI "
             "is what the same runs would give without common random numbers."
+            + (f" {payback_note(unit)}" if tables["uplift"]["outcome"].str.startswith("payback").any() else "")
         ),
         _img(report.uplift_figure(tables["uplift"], None, unit, currency), "uplift", embed),
         "<h3>Arms over time</h3>",
