@@ -181,6 +181,18 @@ def test_takeaways_give_no_half_time_when_nobody_adopted():
     assert "half of them by week 1." in " ".join(takeaways(rising, 500, "week"))
 
 
+def test_takeaways_say_when_half_of_the_adopters_were_customers_from_the_start():
+    # baseline over 10 weeks at 500 people: 1% customers at the start, 2% at the end; it said "half of them by
+    # week 0", as if adoption had been over in the first week.
+    from wom_sim.cli.run import takeaways
+
+    short = pd.DataFrame({"t": [0, 1, 2], "adoption_share": [0.012, 0.016, 0.02], "new_customers": [1, 2, 2],
+                          "pos_messages": 5, "neg_messages": 1, "wom_acquired_share": 0.1, "at_risk": 0})  # fmt: skip
+    assert "2% of 500 people adopted; half of them were customers from the start." in takeaways(short, 500, "week")
+    fast = short.assign(adoption_share=[0.3, 0.35, 0.4], new_customers=[140, 25, 25])  # first-week adopters
+    assert "40% of 500 people adopted; half of them by week 0." in takeaways(fast, 500, "week")
+
+
 def test_ctrl_c_during_a_run_exits_130_and_writes_nothing(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
