@@ -19,11 +19,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from wom_sim.analysis.outcomes import format_outcome
+from wom_sim.analysis.outcomes import format_outcome, outcome
 from wom_sim.analysis.segments import BY, GROUP_METRICS, breakdown_display
 from wom_sim.analysis.statistics import t_half_width
 from wom_sim.analysis.verdicts import payback_note
 from wom_sim.catalogue import CATALOGUE, NO_TOUCH_NOTE, format_money, summary_rows, ticks_text
+from wom_sim.catalogue import format_value as catalogue_format_value
+from wom_sim.catalogue import metric as catalogue_metric
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.comparison import load_comparison
 from wom_sim.experiment.store import ResultStore
@@ -561,10 +563,16 @@ def replications_needed(points: pd.DataFrame, metric: str, replications: int, sh
 def _value(metric: str, value: float, currency: str | None = None, scale: float | None = None) -> str:
     """A value of an outcome for a sentence: money with k/M and the currency, others as `format_value` (`scale`:
     the largest number printed beside it, so a mean and its CI bounds get the same decimals)."""
-    entry = CATALOGUE.get(metric.split(":")[-1])
-    if entry is not None and entry.scale == "money":
+    try:
+        parsed = outcome(metric)
+    except ScenarioError:  # a name of no outcome: the generic number format
+        return report.format_value(metric, value, scale)
+    if parsed.relative:  # payback, damage, roi: no column format to read
+        return report.format_value(metric, value, scale)
+    if catalogue_metric(parsed.column).scale == "money":  # a rival's profit too (rival_<name>_profit)
         return format_money(value, currency)
-    return report.format_value(metric, value, scale)
+    # The catalogue's format, as compare and the run summary print it (59.9%, +4.0, 465; not 59.90%, 4.0, 465.0)
+    return catalogue_format_value(metric, value)
 
 
 NO_CI = "none: needs 2 or more replications"
