@@ -135,3 +135,11 @@ def test_an_incremental_label_has_one_parenthesis():
 
     assert label("incremental:revenue", "week") == "Incremental revenue (total, vs the base)"
     assert label("incremental:customers", "week") == "Incremental active customers (vs the base)"
+
+
+def test_a_payback_label_has_no_parenthesis_inside_its_parenthesis():
+    # "Payback week (profit (cumulative) back above the base's)" in the compare report's details
+    from wom_sim.analysis.outcomes import label
+
+    assert label("payback", "week") == "Payback week (cumulative profit back above the base's)"
+    assert label("payback:cum_revenue", "month") == "Payback month (cumulative revenue back above the base's)"

@@ -134,3 +134,30 @@ def test_the_interval_of_a_metric_is_cut_to_the_values_it_can_take():
         assert (table.loc[name, "ci_low"], table.loc[name, "ci_high"]) == pytest.approx(uncut[name])
     assert table.loc["rival_acme_price", "ci_high"] == pytest.approx(uncut["rival_acme_price"][1])
     assert table.loc["rival_acme_price", "ci_high"] > 1
+
+
+def test_a_stat_column_outcome_is_cut_as_its_column_and_a_signed_difference_never():
+    # summary.csv cut only bare names: "mean:nps" of two runs printed -66 to 166 while "nps" beside it stopped at
+    # 100. The one value range (wom_sim.catalogue.value_range) reads `stat:column` as the report's figures do.
+    frame = pd.DataFrame({
+        "mean:nps": [60.0, 95.0],
+        "last:market_share": [0.02, 0.2],
+        "at:12:adoption_share": [0.9, 0.99],
+        "incremental:customers": [-30.0, 40.0],  # a difference against the base: either sign
+        "incremental:churn_rate": [-0.02, 0.01],
+        "damage:brand": [-0.3, -0.01],  # a relative drop: below 0
+        "sum:churn_rate": [0.9, 1.6],  # a rate summed over ticks passes 100%
+        "profit": [-50.0, 40.0],
+        "roi": [-2.0, 3.0],
+    })  # fmt: skip
+    table = mean_ci_table(frame).set_index("metric")
+    half = np.asarray(t_half_width(table["sd"], table["n"]))
+    uncut = pd.DataFrame({"low": table["mean"] - half, "high": table["mean"] + half}, index=table.index)
+    assert table.loc["mean:nps", "ci_high"] == 100.0 and uncut.loc["mean:nps", "high"] > 100
+    assert table.loc["last:market_share", "ci_low"] == 0.0 and uncut.loc["last:market_share", "low"] < 0
+    assert table.loc["at:12:adoption_share", "ci_high"] == 1.0
+    for name in ("incremental:customers", "incremental:churn_rate", "damage:brand", "profit", "roi"):
+        assert table.loc[name, "ci_low"] == pytest.approx(uncut.loc[name, "low"]), name
+        assert table.loc[name, "ci_high"] == pytest.approx(uncut.loc[name, "high"]), name
+    assert table.loc["sum:churn_rate", "ci_high"] == pytest.approx(uncut.loc["sum:churn_rate", "high"])
+    assert table.loc["sum:churn_rate", "ci_low"] == 0.0  # a sum of rates is still not below 0

@@ -203,14 +203,26 @@ def test_calibrate_command_end_to_end(synthetic):
     data = yaml.safe_load((synthetic / "targets.yaml").read_text())
     data.update(trials=3, replications=1, check_replications=1, optimiser="de")
     write(synthetic / "quick.yaml", data)
-    res = wom("calibrate", "market.yaml", "--target", "quick.yaml", "--out", "fitted", "-q", "--set", "network.m=3",
+    res = wom("calibrate", "market.yaml", "--target", "quick.yaml", "--out", "fitted", "--set", "network.m=3",
               cwd=synthetic)  # fmt: skip
     assert res.returncode == 0, res.stderr
-    assert "| wom.contact_prob |" in res.stdout
+    assert "| wom.contact_prob |" in res.stdout and "trial 1/3" in res.stderr
     assert (synthetic / "fitted" / "scenario.yaml").is_file() and (synthetic / "fitted" / "fit.png").is_file()
     # The fitted scenario carries the --set value, so the command its header names must carry it too.
     header = (synthetic / "fitted" / "scenario.yaml").read_text(encoding="utf-8").splitlines()[0]
     assert "--target quick.yaml --set network.m=3 --trials 3 -r 1 --optimiser de`" in header
+
+
+def test_calibrate_quiet_prints_nothing_but_errors_as_the_other_commands(synthetic):
+    # -q printed the whole fit table (parameters, loss, every target); run, compare, sweep, curves and optimise -q
+    # print nothing on success (common.quiet_option: errors and warnings only), and the outputs are the same.
+    data = yaml.safe_load((synthetic / "targets.yaml").read_text())
+    data.update(trials=2, replications=1, check_replications=1, optimiser="de")
+    write(synthetic / "quick.yaml", data)
+    res = wom("calibrate", "market.yaml", "--target", "quick.yaml", "--out", "fitted", "-q", cwd=synthetic)
+    assert res.returncode == 0, res.stderr
+    assert (res.stdout, res.stderr) == ("", "")
+    assert (synthetic / "fitted" / "fit.md").is_file() and (synthetic / "fitted" / "scenario.yaml").is_file()
 
 
 @pytest.mark.parametrize("optimiser", ["tpe", "de"])

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import wom_sim.catalogue as catalogue
+from wom_sim.analysis import statistics
 from wom_sim.catalogue import (
     ARM_COLOURS,
     CATALOGUE,
@@ -31,6 +32,7 @@ from wom_sim.catalogue import (
     summary_rows,
 )
 from wom_sim.errors import ScenarioError
+from wom_sim.report import figures
 from wom_sim.scenario.catalogue import bundled_path
 from wom_sim.sim.metrics import METRIC_COLUMNS
 from wom_sim.sim.model import resolve_scenario, simulate
@@ -131,6 +133,20 @@ def test_format_value_and_describe():
     assert describe("adoption_share") == "Ever adopted (share of population)"
     assert describe("nps", "max") == "NPS (customers, maximum)"
     assert all(name in CATALOGUE for name in RUN_SUMMARY)
+
+
+def test_one_value_range_for_every_outcome_name():
+    # The summary table and the report each had their own; the report's cut a sweep's "damage:brand" (a drop of
+    # -12%) to 0 to 0 and "sum:churn_rate" to 100%.
+    assert catalogue.value_range("nps") == catalogue.value_range("mean:nps") == (-100.0, 100.0)
+    assert catalogue.value_range("last:market_share") == catalogue.value_range("at:12:market_share") == (0.0, 1.0)
+    assert catalogue.value_range("rival_acme_market_share") == (0.0, 1.0)
+    assert catalogue.value_range("sum:churn_rate") == (0.0, np.inf)
+    assert catalogue.value_range("profit") == catalogue.value_range("sum:profit") == (-np.inf, np.inf)
+    for name in ("incremental:customers", "damage:brand", "payback:cum_profit", "roi:profit", "payback", "roi",
+                 "crisis_damage", "no_such_column"):  # fmt: skip
+        assert catalogue.value_range(name) == (-np.inf, np.inf), name
+    assert figures.value_range is catalogue.value_range and statistics.value_range is catalogue.value_range
 
 
 def test_docstring_examples():

@@ -79,6 +79,11 @@ def test_same_seed_same_files(tmp_path):
         (["run", BASELINE, "--trace", "--set", "network.n=60000"], ["--trace", "50,000"]),
         # a single run is one process: --workers was silently ignored without --replications
         (["run", BASELINE, "--workers", "2"], ["--workers, --dask and --dask-local spread replications"]),
+        # a store writes CSV and Parquet and resumes: --format and --force were silently ignored with -r
+        (["run", BASELINE, "-r", "2", "--format", "csv", "--set", "network.n=200", "--ticks", "3"],
+         ["--format is for one run's folder", "--replications"]),
+        (["run", BASELINE, "-r", "2", "--force", "--set", "network.n=200", "--ticks", "3"],
+         ["--force is for one run's folder"]),
     ],
 )  # fmt: skip
 def test_bad_input_exit_2_one_line_nothing_written(tmp_path, args, words):
@@ -174,6 +179,18 @@ def test_takeaways_give_no_half_time_when_nobody_adopted():
     assert "half of them" not in " ".join(takeaways(flat, 500, "week"))
     rising = flat.assign(adoption_share=[0.0, 0.1, 0.2])
     assert "half of them by week 1." in " ".join(takeaways(rising, 500, "week"))
+
+
+def test_takeaways_say_when_half_of_the_adopters_were_customers_from_the_start():
+    # baseline over 10 weeks at 500 people: 1% customers at the start, 2% at the end; it said "half of them by
+    # week 0", as if adoption had been over in the first week.
+    from wom_sim.cli.run import takeaways
+
+    short = pd.DataFrame({"t": [0, 1, 2], "adoption_share": [0.012, 0.016, 0.02], "new_customers": [1, 2, 2],
+                          "pos_messages": 5, "neg_messages": 1, "wom_acquired_share": 0.1, "at_risk": 0})  # fmt: skip
+    assert "2% of 500 people adopted; half of them were customers from the start." in takeaways(short, 500, "week")
+    fast = short.assign(adoption_share=[0.3, 0.35, 0.4], new_customers=[140, 25, 25])  # first-week adopters
+    assert "40% of 500 people adopted; half of them by week 0." in takeaways(fast, 500, "week")
 
 
 def test_ctrl_c_during_a_run_exits_130_and_writes_nothing(tmp_path, monkeypatch):

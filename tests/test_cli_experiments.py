@@ -554,3 +554,23 @@ def test_one_replication_says_it_has_no_error_bar(folder):
     assert result.exit_code == 0, result.output
     assert "tiny: 1 replication, 3 weeks," in result.stdout
     assert "One replication has no error bar: use -r 2 or more for a 95% CI (-r 30 for a decision)." in result.stdout
+
+
+def test_compare_says_why_the_verdicts_payback_and_the_tables_can_differ(tmp_path):
+    # referral_program: "payback in week 16" in the verdict and the ranking, "Payback week: week 14 (8 to 20)" in
+    # its table (the mean of each run's payback) with no word on why; the report had the same two numbers.
+    import html
+    import re
+
+    from wom_sim.analysis.verdicts import payback_note
+    from wom_sim.report.html import build_report
+
+    out = tmp_path / "cmp"
+    args = ["compare", "baseline", "referral_program", "-r", "2", "--set", "network.n=200", "--ticks", "20",
+            "--workers", "0", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert " ".join(payback_note("week").split()) in " ".join(result.stdout.split())
+    page = html.unescape(re.sub(r"<[^>]+>", " ", build_report(out).read_text(encoding="utf-8")))
+    assert payback_note("week") in " ".join(page.split())
+    assert payback_note("month").startswith("Payback month in the tables") and "a few months" in payback_note("month")

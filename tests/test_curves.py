@@ -3,6 +3,8 @@ run's economics, the current plan marked."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -66,8 +68,8 @@ def test_the_command_writes_the_table_and_one_figure_per_lever_listed_as_ours(tm
     listed = set(json.loads((out / "wom-sim.json").read_text())["files"])
     expected = {"curves.csv", "curve_kol_campaign.select.k.png"}
     assert expected <= listed and all((out / name).stat().st_size > 0 for name in expected)
-    # The lowest level has no ROI (no spend over itself): the printed table shows "-" there, never NaN.
-    assert "NaN" not in result.stdout and " - " in result.stdout, result.stdout
+    # The lowest level has no ROI (no spend over itself): the printed table leaves it empty, never NaN.
+    assert "NaN" not in result.stdout and "nan" not in result.stdout, result.stdout
     bad = CliRunner().invoke(cli, ["curves", "kol_launch", "--lever", "kol_campaign.select.k=5:1:3", "--out",
                                    str(tmp_path / "bad")])  # fmt: skip
     assert bad.exit_code == 2 and "high > low" in bad.output, bad.output
@@ -109,3 +111,23 @@ def test_a_campaign_hiring_the_scenarios_kols_has_them_as_its_current_level():
     )
     assert list(table["value"]) == [0.0, 10.0, 20.0]
     assert list(table["current"]) == [False, True, False]
+
+
+def test_the_printed_table_reads_as_the_reports_does(tmp_path):
+    # It printed the raw frame: "spend_uplift 38200.0", "adoption_share 0.350 0.119 0.581", while compare prints
+    # "+35.0 pts (+11.9 pts to +58.1 pts)" and the report's Details table labels and units every outcome.
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    args = ["curves", "kol_launch", "--lever", "kol_campaign.select.k=0:20:2", "-r", "2", "--outcome",
+            "adoption_share", "--outcome", "profit", "--set", "network.n=150", "--ticks", "6", "--workers", "0",
+            "--out", str(tmp_path / "curves")]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    header, *rows = result.stdout.splitlines()
+    assert "extra spend" in header and "uplift vs the lowest level" in header and "spend_uplift" not in header
+    shares = [r for r in rows if "Ever adopted (share of population)" in r and r.startswith("kol_campaign.select.k  ")]
+    assert len(shares) == 3 and all(" pts to " in r for r in shares), result.stdout
+    assert any("Profit (total)" in r for r in rows)
+    assert not any(re.search(r"\d\.\d{3}", r) for r in rows), result.stdout  # no 0.350, 38200.000

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import re
 import warnings
 
 import numpy as np
@@ -276,3 +277,25 @@ def test_a_recommended_plan_over_budget_on_fresh_seeds_is_a_warning():
     (line,) = budget_warnings(table, 1000.0)
     assert "spends 1,030 on average, over the budget of 1,000 (3.0% more)" in line
     assert budget_warnings(table, 1030.0) == [] and budget_warnings(table, None) == []  # at the budget: within it
+
+
+def test_the_command_prints_the_plan_and_its_check_as_compare_does(tmp_path):
+    # It printed "advertising.budget_per_tick=1519.62, referral_reward.sender_reward=0.108741" and the raw check
+    # frame ("vs_current_ci_low 1892.19"), while compare prints "+7.13k (+1.89k to +12.4k)".
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    spec = tmp_path / "plan.yaml"
+    spec.write_text(
+        f"scenario: {_market(tmp_path)}\nlevers: {{{KOL}: {{low: 0, high: 40}}, {ADS}: {{low: 0, high: 100}}}}\n"
+        "budget: 100000\ntrials: 3\nreplications: 2\ncheck_replications: 3\nseed: 5\n"
+    )
+    result = CliRunner().invoke(cli, ["optimise", str(spec), "--workers", "0", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("recommended: ") and not re.search(r"\d\.\d{5}", lines[0]), lines[0]
+    header = next(line for line in lines if "vs current plan (95% CI)" in line)
+    assert "Profit (total)" in header and "programme spend" in header and "vs_current_ci_low" not in result.stdout
+    rows = lines[lines.index(header) + 1 : lines.index(header) + 4]
+    assert any(re.search(r"[+-][\d.]+k? \([+-][\d.]+k? to [+-][\d.]+k?\)", r) for r in rows), result.stdout

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from wom_sim.catalogue import format_value
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment import Arm, compare, replicate
 from wom_sim.experiment.attribution import attribution
@@ -370,7 +371,8 @@ def test_sweep_tables_show_outcomes_with_their_labels_and_units():
     assert list(shown.columns) == ["point", *params, label, f"{label}: 95% CI", report.outcome_label("profit", "week"),
                                    f"{report.outcome_label('profit', 'week')}: 95% CI"]  # fmt: skip
     first = points.iloc[0]
-    assert shown[label].iloc[0] == report.format_value("adoption_share", first["adoption_share_mean"])
+    # the catalogue's format, as compare prints it
+    assert shown[label].iloc[0] == format_value("adoption_share", first["adoption_share_mean"])
     assert shown[label].iloc[0].endswith("%") and " to " in shown[f"{label}: 95% CI"].iloc[0]
     assert "EUR" in shown[report.outcome_label("profit", "week")].iloc[0]
     table = sweep_sensitivity_display(sens, "week", "EUR")
@@ -403,7 +405,18 @@ def test_sweep_points_print_a_mean_and_its_ci_with_the_same_decimals():
     points = pd.DataFrame({"point": [0], "k": [5], "nps_mean": [4.54], "nps_ci_low": [-19.1], "nps_ci_high": [28.2]})
     shown = sweep_points_display(points, ["k"], ["nps"], "week", None).iloc[0]
     label = report.outcome_label("nps", "week")
-    assert (shown[label], shown[f"{label}: 95% CI"]) == ("4.5", "-19.1 to 28.2")
+    assert (shown[label], shown[f"{label}: 95% CI"]) == ("+4.5", "-19.1 to +28.2")  # signed, as compare prints it
+
+
+def test_a_sweeps_brand_damage_interval_is_not_cut_to_the_range_of_the_brand():
+    # "damage:brand" is a drop relative to the base (-12%); the report read its column's 0-1 range and printed
+    # "95% CI 0.000 to 0.000".
+    from wom_sim.report.html import sweep_points_display
+
+    points = pd.DataFrame({"point": [0], "k": [5], "damage:brand_mean": [-0.12],
+                           "damage:brand_ci_low": [-0.15], "damage:brand_ci_high": [-0.09]})  # fmt: skip
+    shown = sweep_points_display(points, ["k"], ["damage:brand"], "week", None).iloc[0]
+    assert shown[f"{report.outcome_label('damage:brand', 'week')}: 95% CI"] == "-0.150 to -0.090"
 
 
 def test_sweep_drivers_give_a_profit_swing_in_the_scenarios_currency():
@@ -529,11 +542,11 @@ def test_an_interval_is_kept_within_the_values_an_outcome_can_take():
                             "ci_low": [-0.033, -214.0, -141.7, -35.2e3, -0.69],
                             "ci_high": [1.692, 1755.0, 31.9, 52.2e3, 1.03], "n": 2})  # fmt: skip
     shown = ci_table(summary, "week").set_index("outcome")["95% CI"]
-    assert shown[report.outcome_label("market_share", "week")] == "0.00% to 100.00%"
+    assert shown[report.outcome_label("market_share", "week")] == "0.0% to 100.0%"
     assert shown[report.outcome_label("customers", "week")] == "0 to 1,755"
     assert shown[report.outcome_label("nps", "week")].startswith("-100")
     assert shown[report.outcome_label("profit", "week")].startswith("-35")  # money can be below 0: kept
-    assert shown[report.outcome_label("rival_rocket_market_share", "week")] == "0.00% to 100.00%"
+    assert shown[report.outcome_label("rival_rocket_market_share", "week")] == "0.0% to 100.0%"
     assert report.value_range("incremental:customers") == (-np.inf, np.inf)  # a difference: either sign
     assert report.value_range("payback") == (-np.inf, np.inf)
     # the CI bands of the replications' figure are cut alike
@@ -677,3 +690,19 @@ def test_the_report_of_an_interrupted_store_warns_at_the_top(tmp_path, compariso
     text = build_report(folder).read_text(encoding="utf-8")
     assert "Incomplete: 7 of 8 runs are stored" in text
     assert text.index("Incomplete:") < text.index("<h2>Decision")
+
+
+def test_the_replications_table_formats_as_compare_and_the_run_summary_do():
+    # run -r printed "Ever adopted 59.90%", "Active customers 465.0", "NPS 4.0" and a rival's profit "10,273"
+    # where compare and the run summary print 59.9%, 465, +4.0 and 10.3k (the catalogue's formats).
+    summary = pd.DataFrame({"metric": ["adoption_share", "customers", "nps", "rival_rocket_profit", "churn_rate"],
+                            "mean": [0.599, 465.0, 4.0, 10_273.0, 0.0063],
+                            "ci_low": [0.269, 109.2, -44.1, -39_641.0, 0.0],
+                            "ci_high": [0.929, 820.8, 52.1, 60_188.0, 0.0127], "n": 2})  # fmt: skip
+    shown = ci_table(summary, "week").set_index("outcome")
+    row = lambda name: tuple(shown.loc[report.outcome_label(name, "week"), ["mean", "95% CI"]])  # noqa: E731
+    assert row("adoption_share") == ("59.9%", "26.9% to 92.9%")
+    assert row("customers") == ("465", "109 to 821")
+    assert row("nps") == ("+4.0", "-44.1 to +52.1")
+    assert row("rival_rocket_profit") == ("10.3k", "-39.6k to 60.2k")
+    assert row("churn_rate") == ("0.63%", "0.00% to 1.27%")

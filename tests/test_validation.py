@@ -213,6 +213,29 @@ def test_validate_command_runs_selected_facts_and_writes_reports(tmp_path):
     assert (tmp_path / "rep" / "validation.md").is_file() and (tmp_path / "rep" / "validation.html").is_file()
 
 
+def test_validate_runs_on_all_cores_by_default_as_the_experiment_commands(tmp_path, monkeypatch):
+    # --workers defaulted to 1 while compare, sweep, curves and optimise use all cores; a full run is 20 minutes.
+    from click.testing import CliRunner
+
+    import wom_sim.experiment.executors as executors
+    import wom_sim.validation as validation
+    from wom_sim.cli import cli
+
+    asked = []
+
+    def stop(*args, workers=1, **kwargs):
+        asked.append(workers)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(validation, "run_validation", stop)
+    monkeypatch.setattr(executors, "default_workers", lambda: 7)
+    for extra, expected in (([], 7), (["--workers", "3"], 3), (["-w", "0"], 1)):
+        CliRunner().invoke(cli, ["validate", "--quick", "--facts", "F13", "--out", str(tmp_path / "v"), *extra])
+        assert asked.pop() == expected, extra
+    shown = " ".join(CliRunner().invoke(cli, ["validate", "--help"]).output.split())
+    assert "default: all cores" in shown and "0 = in this process" in shown
+
+
 def test_validate_command_unknown_fact_is_exit_2(tmp_path):
     res = wom("validate", "--quick", "--facts", "F99", "--out", "rep", cwd=tmp_path)
     assert res.returncode == 2

@@ -862,3 +862,30 @@ def test_in_force_names_the_rivals_of_a_market():
     race = VizModel(**initial_kwargs(_params("launch_race"))).in_force()
     assert race["Rivals"] == "rocket"
     assert VizModel(**initial_kwargs(_params("baseline"))).in_force()["Rivals"] == "none"
+
+
+def test_tiles_show_the_starting_state_at_week_0():
+    # Every tile but the week read "–" until the first step, though the market has customers, an NPS, a brand and
+    # (with rivals) shares from the start: the page opened on a row of dashes.
+    import ipyvuetify as v
+
+    from wom_sim.sim.population import CUSTOMER
+    from wom_sim.viz.figures import start_metrics
+
+    model = solara.reactive(VizModel(**initial_kwargs(_params("competitor_price_cut"))))
+    _box, rc = solara.render(Dashboard(model), handle_error=False)
+    sim = model.value.sim
+    tiles = [w.children[0] for w in rc.find(v.Html, class_="wom-kpi-value").widgets]
+    keys = [k for k, _, _ in kpi_values(None, 0, 12, "week", sim.wom_scenario.competitors)]
+    shown = dict(zip(keys, tiles, strict=True))
+    assert shown["tick"] == "0 / 12" and "\u2013" not in tiles, shown
+    customers = int(np.count_nonzero(sim.population.status == CUSTOMER))
+    assert customers > 0 and shown["customers"] == f"{customers:,}"
+    start = start_metrics(sim)
+    assert shown["nps"] == format_value("nps", start["nps"]) and shown["brand"] == format_value("brand", sim.brand)
+    assert shown["wom"] == "+0 / \u22120"
+    assert start["market_share"] + start["rival_acme_market_share"] == pytest.approx(1.0)
+    # No customers at the start: nobody to ask, so no NPS ("–") rather than "+0.0".
+    launch = WomModel(overrides={"network.n": 300, "ticks": 12, "population.initial.customer": 0.0})
+    assert start_metrics(launch)["nps"] is None and start_metrics(launch)["customers"] == 0
+    assert dict((k, v) for k, _, v in kpi_values(start_metrics(launch), 0, 12, "week"))["nps"] == "\u2013"

@@ -146,6 +146,9 @@ def test_page_renders_steps_plays_and_takes_parameters(served, tmp_path):
             week = page.locator(".wom-kpi-tick .wom-kpi-value")
             customers = page.locator(".wom-kpi-customers .wom-kpi-value")
             expect(week).to_have_text(re.compile(r"^0 / \d+$"))
+            # Week 0 shows the starting state (kol_launch starts with customers), not a row of dashes.
+            expect(customers).to_have_text(re.compile(r"^[\d,]+$"))
+            expect(page.locator(".wom-kpi-brand .wom-kpi-value")).to_have_text(re.compile(r"^0\.\d{3}$"))
             expect(page.locator(".wom-sample")).to_contain_text("Sample of 2,000 of 20,000 people")
 
             # Step: the tick, the KPIs and the network picture change.

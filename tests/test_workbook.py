@@ -163,3 +163,23 @@ def test_a_workbook_never_replaces_a_file_of_the_users(compare_dir, tmp_path):
     result = CliRunner().invoke(cli, ["report", str(store), "--xlsx"])
     assert result.exit_code == 2 and "exists and is not a workbook wom-sim wrote" in result.output
     assert (store / "compare.xlsx").read_text() == "my own budget" and not (store / "report.html").exists()
+
+
+def test_a_payback_that_only_some_runs_reached_says_how_many_paid_back():
+    # The terminal table and the report say "(2 of 3 runs paid back)"; the sheet showed week 13 alone, the mean of
+    # the runs that paid back, and dropped n entirely from the Summary sheet without verdicts.
+    from wom_sim.report.workbook import _uplift_sheet
+
+    uplift = pd.DataFrame({
+        "treatment": ["fast", "fast", "slow", "slow", "all"],
+        "outcome": ["customers", "payback", "customers", "payback", "payback"],
+        "base_mean": [10.0, float("nan"), 10.0, float("nan"), float("nan")],
+        "treatment_mean": [12.0, float("nan"), 11.0, float("nan"), float("nan")],
+        "uplift": [2.0, 13.0, 1.0, float("nan"), 9.0],
+        "ci_low": [1.0, 5.0, 0.0, float("nan"), 8.0], "ci_high": [3.0, 21.0, 2.0, float("nan"), 10.0],
+        "n": [3, 2, 3, 0, 3],
+    })  # fmt: skip
+    notes = _uplift_sheet(uplift, "week").set_index(["treatment", "outcome"])["note"]
+    assert notes["fast", "payback"] == "2 of 3 runs paid back"
+    assert notes["slow", "payback"] == "none of 3 runs paid back"
+    assert notes["fast", "customers"] == notes["all", "payback"] == ""  # every run counted: nothing to say

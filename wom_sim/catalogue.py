@@ -343,6 +343,38 @@ def metric(name: str) -> Metric:
     raise ScenarioError(f"unknown metric {name!r}{did} (any per-tick column or cost_<intervention>)")
 
 
+def value_range(name: str) -> tuple[float, float]:
+    """The values outcome `name` can take: a column (its catalogue summary), `stat:column`, `at:T:column` or a
+    rival's column; (-inf, inf) for a difference against the base or anything that is no metric.
+
+    A t-interval of a few replications reaches past them (a market share of -3% to 169% from 2 runs); every mean
+    lies within them, so cutting an interval there keeps its coverage and stops it printing the impossible. The
+    last, mean, minimum or maximum of a column, or its value at a tick, lies where the column does; its sum keeps
+    only the sign (a churn rate summed over 52 weeks passes 100%). Relative outcomes (`incremental:`, `damage:`,
+    `payback:`, `roi`) and other names (`payback`, `crisis_damage`) are differences, ticks or ratios: unbounded.
+
+    Examples
+    --------
+    >>> value_range("mean:nps"), value_range("at:12:adoption_share")
+    ((-100.0, 100.0), (0.0, 1.0))
+    >>> value_range("sum:churn_rate"), value_range("incremental:customers"), value_range("payback")
+    ((0.0, inf), (-inf, inf), (-inf, inf))
+    """
+    unbounded = (-INF, INF)
+    stat, _, column = name.rpartition(":")
+    stat = stat.split(":")[0]  # "at:12:adoption_share" -> "at"
+    if stat and stat not in (*SUMMARIES, "at"):  # incremental, damage, payback, roi: against the base
+        return unbounded
+    try:
+        entry = metric(column)
+    except ScenarioError:  # not a metric (payback, roi, crisis damage): no range to keep it in
+        return unbounded
+    low, high = entry.value_range
+    if (stat or entry.summary) == "sum":
+        return (0.0 if low >= 0 else -INF, 0.0 if high <= 0 else INF)
+    return low, high
+
+
 def summarise(values: pd.Series | np.ndarray, stat: str) -> float:
     """One number for a run's per-tick series: its last value, mean, sum, minimum or maximum.
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from wom_sim.catalogue import metric
 from wom_sim.experiment.comparison import compare
 from wom_sim.sim.interventions import crisis_impact
 
@@ -103,7 +104,8 @@ LABEL = {
     "nps": ("NPS at the end", "{:+.1f}"),
     "pos_messages": ("Positive WOM messages (total)", "{:,.0f}"),
     "neg_messages": ("Negative WOM messages (total)", "{:,.0f}"),
-    "wom_acquired_share": ("Customers acquired through WOM", "{:.1%}"),
+    # The catalogue's label: the share counts KOLs and referrals too, beside a "word of mouth" channel of peers alone.
+    "wom_acquired_share": (metric("wom_acquired_share").label, "{:.1%}"),
     "brand": ("Brand B at the end", "{:.3f}"),
     "mean_T": ("Mean trust of customers at the end", "{:.3f}"),
     "margin_per_purchase": ("Gross margin per purchase", "{:.2f}"),

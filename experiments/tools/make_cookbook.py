@@ -141,7 +141,7 @@ SECTIONS = [
     ),
     (
         "referral_program",
-        f"Referral rewards raise the share of customers acquired through WOM by "
+        f"Referral rewards raise the share of customers acquired via WOM, KOLs or referrals by "
         f"{100 * dm('referral_program', 'delta_wom_acquired_share'):+.0f} points and speed adoption (mean adoption share "
         f"{dm('referral_program', 'delta_adoption_mean'):+.3f}); at 20 per referred adopter: {roi('referral_program')}.",
     ),

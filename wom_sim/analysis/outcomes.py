@@ -64,7 +64,10 @@ class Outcome:
         if self.stat == "at":
             return f"{describe(self.column, 'last', unit)} at {unit} {self.tick}"
         if self.stat == "payback":
-            return f"Payback {unit} ({describe(self.column, 'last', unit).lower()} back above the base's)"
+            # "profit (cumulative)" inside the parenthesis read "(profit (cumulative) back above ...)"
+            what = describe(self.column, "last", unit).lower()
+            what = f"cumulative {what.removesuffix(' (cumulative)')}" if what.endswith(" (cumulative)") else what
+            return f"Payback {unit} ({what} back above the base's)"
         if self.stat == "damage":
             return f"Deepest {describe(self.column, 'last', unit).lower()} relative to the base"
         if self.stat == "incremental":

@@ -25,8 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from wom_sim.catalogue import format_number, metric
-from wom_sim.errors import ScenarioError
+from wom_sim.catalogue import format_number, value_range
 
 LEVEL = 0.95  # two-sided confidence level of every interval
 
@@ -111,18 +110,10 @@ def mean_ci_table(values: pd.DataFrame | pd.Series, by: list[str] | None = None,
     low, high = agg["mean"] - half, agg["mean"] + half
     # A metric's mean lies where its values do (a share in 0-1, an NPS in -100..100): the t-interval of two or
     # three replications reaches past that, and is cut there (coverage is kept: no mean lies outside).
-    floor, ceiling = zip(*(_value_range(name) for name in agg["metric"]), strict=True) if len(agg) else ((), ())
+    floor, ceiling = zip(*(value_range(name) for name in agg["metric"]), strict=True) if len(agg) else ((), ())
     agg["ci_low"] = np.maximum(low.to_numpy(dtype=float), np.asarray(floor, dtype=float))
     agg["ci_high"] = np.minimum(high.to_numpy(dtype=float), np.asarray(ceiling, dtype=float))
     return agg
-
-
-def _value_range(name: str) -> tuple[float, float]:
-    """The values a column can take: its catalogue metric's, or any number for an outcome that is no metric."""
-    try:
-        return metric(name).value_range
-    except ScenarioError:
-        return (-math.inf, math.inf)
 
 
 def timeseries_ci(frame: pd.DataFrame, by: list[str] | None = None, level: float = LEVEL) -> pd.DataFrame:

@@ -74,6 +74,17 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
     return out
 
 
+def payback_note(unit: str = "tick") -> str:
+    """Why the payback of a verdict and of the outcome table can differ (both are shown beside each other): the
+    verdict's is of the mean profit uplift curve (`payback_tick`), the table's the mean of each run's own payback
+    over the runs that paid back. Without it, "payback in week 16" above "Payback week: week 14" reads as a typo."""
+    return (
+        f"Payback {unit} in the tables: the mean of each run's own payback {unit} (over the runs that paid back); "
+        f"in the verdicts and the ranking: the {unit} from which the mean profit uplift stays above 0. The two can "
+        f"differ by a few {unit}s."
+    )
+
+
 def payback_tick(ticks: Sequence[float], uplift: Sequence[float]) -> float:
     """The first tick from which a cumulative uplift stays >= 0 to the end (NaN unless it ends above 0).
 

@@ -538,6 +538,8 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
 
 def print_comparison(result, details: bool, width: int) -> None:
     """Verdict lines, the ranking and the pairwise differences, then one table per treatment, within `width`."""
+    from wom_sim.analysis.outcomes import outcome  # lazy: CLI start-up time
+    from wom_sim.analysis.verdicts import payback_note  # lazy: CLI start-up time
     from wom_sim.catalogue import ticks_text  # lazy: CLI start-up time
 
     wrap = textwrap.TextWrapper(width=width, initial_indent="  ", subsequent_indent="      ")
@@ -581,6 +583,8 @@ def print_comparison(result, details: bool, width: int) -> None:
     notes = "* paired 95% CI excludes 0. pts = percentage points (shares, rates) or NPS points. ROI = incremental "
     notes += "profit per unit of the programme's own spend (0 = break-even)."
     click.echo("\n" + wrap.fill(notes if details else notes + " --details adds the statistics columns."))
+    if result.uplift["outcome"].map(lambda name: outcome(name).stat == "payback").any():
+        click.echo(wrap.fill(payback_note(result.tick_unit)))
 
 
 def group_rows(result, treatment: str) -> list[dict]:

@@ -8,7 +8,14 @@ from pathlib import Path
 import click
 
 from wom_sim.cli.common import cli, paired_replications_option, quiet_option, seed_option, set_option, ticks_option
-from wom_sim.cli.experiments import EXIT_INTERRUPTED, _executor, _is_report, check_outcome_names, executor_options
+from wom_sim.cli.experiments import (
+    EXIT_INTERRUPTED,
+    _executor,
+    _is_report,
+    _print_rows,
+    check_outcome_names,
+    executor_options,
+)
 from wom_sim.errors import ScenarioError
 
 
@@ -93,22 +100,14 @@ def curves(
     record_outputs(Path(out_dir), "curves", ["curves.csv", "curves.parquet", *figures])
     if quiet:
         return
-    shown = table[
-        [
-            "lever",
-            "value",
-            "current",
-            "spend_uplift",
-            "outcome",
-            "uplift",
-            "ci_low",
-            "ci_high",
-            "avg_roi",
-            "marginal_roi",
-            "saturation",
-        ]
-    ]
-    click.echo(shown.round(3).to_string(index=False, na_rep="-"))  # the lowest level has no ROI: "-", not NaN
+    from wom_sim.output import read_manifest  # lazy: CLI start-up time
+    from wom_sim.report.html import curves_decisions, curves_display  # lazy: CLI start-up time
+
+    arm = (((read_manifest(out_dir) or {}).get("spec") or {}).get("arms") or [{}])[0].get("scenario") or {}
+    unit, currency = arm.get("tick_unit", "tick"), arm.get("currency")
+    _print_rows(curves_display(table, unit, currency).to_dict("records"), indent="")
+    for line in curves_decisions(table, unit):
+        click.echo(line)
     click.echo(f"table: {out_dir}/curves.csv; figures: {', '.join(figures)}", err=True)
 
 
@@ -150,11 +149,14 @@ def optimise(
     with _executor(workers, dask, dask_local, quiet) as executor, _interruptible():
         result = run_optimise(plan, out=out_dir, executor=executor, progress=not quiet)
     if not quiet:
-        click.echo(
-            f"recommended: {result.recommended_label} " + ", ".join(f"{k}={v:g}" for k, v in result.recommended.items())
-        )
+        from wom_sim.report.optimise import check_display, plan_text  # lazy: CLI start-up time (matplotlib)
+
+        values = plan_text(result.recommended)
+        click.echo(f"recommended: {result.recommended_label}" + (f" ({values})" if values else ""))
         if not result.check_table.empty:
-            click.echo(result.check_table.round(2).to_string(index=False, na_rep="-"))
+            currency, unit = (result.check.currency, result.check.tick_unit) if result.check else (None, "tick")
+            click.echo("fresh-seed check, paired 95% CIs:")
+            _print_rows(check_display(result.check_table, result.spec.objective, currency, unit).to_dict("records"))
         if result.verdict:
             click.echo(result.verdict)
         for note in result.notes:

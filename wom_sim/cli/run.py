@@ -53,11 +53,18 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
     half = metrics.index[metrics["adoption_share"] >= last["adoption_share"] / 2]
     # nobody adopted: every tick is ">= half of 0", and "half of them by tick 0" would describe no one
     t_half = int(metrics.loc[half[0], "t"]) if len(half) and last["adoption_share"] > 0 else None
+    first = metrics.iloc[0]
+    # Those who had adopted before the first tick (the scenario's starting customers): "half of them by week 0"
+    # said a run of 10 weeks where hardly anyone new adopted was over at once.
+    at_start = first["adoption_share"] * n - first.get("new_customers", 0)
+    if t_half is not None and at_start >= last["adoption_share"] * n / 2:
+        when = "; half of them were customers from the start."
+    else:
+        when = f"; half of them by {unit} {t_half}." if t_half is not None else "."
     lines = [
         f"Word of mouth brought {last['wom_acquired_share']:.0%} of all customers (peers, KOLs and referrals); "
         f"people heard {ratio}.",
-        f"{last['adoption_share']:.0%} of {n:,} people adopted"
-        + (f"; half of them by {unit} {t_half}." if t_half is not None else "."),
+        f"{last['adoption_share']:.0%} of {n:,} people adopted{when}",
     ]
     if last["at_risk"]:
         risk = int(last["at_risk"])
@@ -79,7 +86,7 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
-    help="Format of the metrics and people tables.",
+    help="Format of the metrics and people tables of one run (a --replications store writes CSV and Parquet).",
 )  # fmt: skip
 @quiet_option("No progress bar and no summary; only errors.")
 @click.option(
@@ -138,6 +145,14 @@ def run(
     if replications is not None:
         if trace or by:
             raise click.UsageError("--trace and --by describe one run; they cannot be combined with --replications")
+        given = click.get_current_context().get_parameter_source("fmt") != click.core.ParameterSource.DEFAULT
+        if given or force:
+            # Silently ignored, they let a user believe the tables are CSV or the old runs were replaced.
+            raise click.UsageError(
+                f"{'--format' if given else '--force'} is for one run's folder: with --replications the store "
+                "writes summary and outcomes as CSV and Parquet and resumes its runs (it replaces none); leave it "
+                "out, or choose another --out"
+            )
         return run_replicated(
             path, sc, replications, out_dir, workers, dask, dask_local, quiet, figure_format, xlsx=xlsx
         )

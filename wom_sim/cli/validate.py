@@ -39,9 +39,10 @@ def _fact_list(value: str | None) -> list[str] | None:
               help="Folder for validation.md and validation.html.")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace an earlier `wom-sim validate` output in --out.")
 @quiet_option("No progress lines; only the table.")
-@click.option("--workers", "-w", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Run the facts in this many processes (same results).")  # fmt: skip
-def validate(quick: bool, facts: str | None, out_dir: str, force: bool, quiet: bool, workers: int) -> None:
+@click.option("--workers", "-w", type=click.IntRange(0, 4096), metavar="N",
+              help="Run the facts in N processes (default: all cores, as compare and sweep; 0 = in this process); "
+              "the results are the same.")  # fmt: skip
+def validate(quick: bool, facts: str | None, out_dir: str, force: bool, quiet: bool, workers: int | None) -> None:
     """Check the model against the stylized facts (docs/validation.md).
 
     Each fact runs as a paired, replicated experiment: every arm uses the same seeds (common random numbers), and
@@ -52,6 +53,7 @@ def validate(quick: bool, facts: str | None, out_dir: str, force: bool, quiet: b
     validate output (replaced only with --force).
     """
     # lazy: CLI start-up time (this subcommand's imports load only when it runs)
+    from wom_sim.experiment.executors import default_workers
     from wom_sim.validation import overall_passed, run_validation
     from wom_sim.validation.report import summary_line, text_table, write_reports
 
@@ -61,6 +63,7 @@ def validate(quick: bool, facts: str | None, out_dir: str, force: bool, quiet: b
 
     fact_ids = _fact_list(facts)  # before --out is prepared: bad input leaves nothing behind
     out = prepare_out(out_dir, "validate", force=force)
+    workers = default_workers() if workers is None else max(workers, 1)  # 0 and 1: in this process
     results, record = run_validation("quick" if quick else "full", fact_ids, progress=say, workers=workers)
     command = "wom-sim " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "wom-sim validate"
     md, page = write_reports(out, results, record, command, record.get("glance"))
@@ -197,7 +200,7 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
 @click.option("--optimiser", type=click.Choice(["tpe", "cmaes", "de"]), help="Override the optimiser.")
 @click.option("--force", is_flag=True, help="Replace an earlier `wom-sim calibrate` output in --out (only the files "
               "it wrote). Without it an existing output is refused; a folder of anything else always is.")  # fmt: skip
-@quiet_option("No progress lines.")
+@quiet_option("No progress lines and no fit table (fit.md has it); only errors.")
 def calibrate_command(scenario: str, target: str, out_dir: str | None, trials: int | None, replications: int | None,
                       overrides: tuple[str, ...], ticks: int | None, optimiser: str | None, force: bool,
                       quiet: bool) -> None:  # fmt: skip
@@ -236,5 +239,7 @@ def calibrate_command(scenario: str, target: str, out_dir: str | None, trials: i
             f"{target}: no trial gave a finite loss (best {result.best.loss}); check the targets and bounds"
         )
     out = write_outputs(result, out)
+    if quiet:  # as every other command's -q: errors and warnings only; fit.md holds the same table
+        return
     click.echo(report_text(result))
     click.echo(f"Wrote {out}/scenario.yaml, fit.md, fit.json, trials.csv, fit.png")

@@ -39,8 +39,8 @@ from wom_sim.catalogue import (
     market_summary,
     metric,
     series_label,
+    value_range,
 )
-from wom_sim.errors import ScenarioError
 from wom_sim.output import FIGURE_FORMATS, release_figure, save_figure  # noqa: F401 - part of this module's API
 from wom_sim.sim.population import CHANNELS
 
@@ -290,21 +290,6 @@ def format_value(name: str, value: float, scale: float | None = None) -> str:
     if size >= 1000:
         return f"{value:,.0f}"
     return f"{value:.3f}" if size < 10 else f"{value:,.1f}"
-
-
-def value_range(name: str) -> tuple[float, float]:
-    """The values metric `name` (a column, `stat:column` or a rival's column) can take, (-inf, inf) if unbounded.
-
-    A t-interval of a few replications reaches past them (a market share of -3% to 169% from 2 runs); every mean
-    lies within them, so cutting the interval there keeps its coverage and stops it printing the impossible. The
-    ranges are the catalogue's (`Metric.value_range`), as the replications' summary table cuts its intervals."""
-    column, unbounded = name.split(":")[-1], (-math.inf, math.inf)
-    if name.startswith("incremental:"):  # a difference against the base: either sign
-        return unbounded
-    try:
-        return metric(column).value_range
-    except ScenarioError:  # not a metric (payback, roi, crisis damage): no range to keep it in
-        return unbounded
 
 
 def _band(ax: Axes, frame: pd.DataFrame, colour: str, label: str | None, name: str = "") -> None:

@@ -19,10 +19,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from wom_sim.analysis.outcomes import format_outcome
+from wom_sim.analysis.outcomes import format_outcome, outcome
 from wom_sim.analysis.segments import BY, GROUP_METRICS, breakdown_display
 from wom_sim.analysis.statistics import t_half_width
+from wom_sim.analysis.verdicts import payback_note
 from wom_sim.catalogue import CATALOGUE, NO_TOUCH_NOTE, format_money, summary_rows, ticks_text
+from wom_sim.catalogue import format_value as catalogue_format_value
+from wom_sim.catalogue import metric as catalogue_metric
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.comparison import load_comparison
 from wom_sim.experiment.store import ResultStore
@@ -521,6 +524,7 @@ def _compare_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, li
         _p(
             "* the paired 95% CI excludes 0. pts = percentage points (shares, rates) or NPS points. The unpaired CI "
             "is what the same runs would give without common random numbers."
+            + (f" {payback_note(unit)}" if tables["uplift"]["outcome"].str.startswith("payback").any() else "")
         ),
         _img(report.uplift_figure(tables["uplift"], None, unit, currency), "uplift", embed),
         "<h3>Arms over time</h3>",
@@ -559,10 +563,16 @@ def replications_needed(points: pd.DataFrame, metric: str, replications: int, sh
 def _value(metric: str, value: float, currency: str | None = None, scale: float | None = None) -> str:
     """A value of an outcome for a sentence: money with k/M and the currency, others as `format_value` (`scale`:
     the largest number printed beside it, so a mean and its CI bounds get the same decimals)."""
-    entry = CATALOGUE.get(metric.split(":")[-1])
-    if entry is not None and entry.scale == "money":
+    try:
+        parsed = outcome(metric)
+    except ScenarioError:  # a name of no outcome: the generic number format
+        return report.format_value(metric, value, scale)
+    if parsed.relative:  # payback, damage, roi: no column format to read
+        return report.format_value(metric, value, scale)
+    if catalogue_metric(parsed.column).scale == "money":  # a rival's profit too (rival_<name>_profit)
         return format_money(value, currency)
-    return report.format_value(metric, value, scale)
+    # The catalogue's format, as compare and the run summary print it (59.9%, +4.0, 465; not 59.90%, 4.0, 465.0)
+    return catalogue_format_value(metric, value)
 
 
 NO_CI = "none: needs 2 or more replications"
@@ -787,26 +797,31 @@ def curves_display(table: pd.DataFrame, unit: str = "tick", currency: str | None
     )
 
 
-def _curves_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list[str]]:
-    table = _read(folder, "curves")
-    if table is None:
-        raise ScenarioError(f"{folder}: curves.parquet is missing; run the same curves command again")
-    arm = ((manifest.get("spec") or {}).get("arms") or [{}])[0].get("scenario") or {}
-    unit, currency = arm.get("tick_unit", "tick"), arm.get("currency")
-    body = ["<h2>Decision: where each lever stops paying</h2>"]
+def curves_decisions(table: pd.DataFrame, unit: str = "tick") -> list[str]:
+    """Where each lever's outcome stops rising significantly (its saturation level), one line per lever and outcome
+    that has one, with the current plan's level."""
     lines = []
     for (lever, name), part in table.groupby(["lever", "outcome"], sort=False):
         saturation = part["saturation"].iloc[0]
         current = part.loc[part["current"], "value"]
         now = f"; the current plan is at {current.iloc[0]:g}" if len(current) else ""
         lowest = part["value"].min()
+        label = report.outcome_label(name, unit)
         if saturation == saturation and saturation <= lowest:
             # saturated at the lowest level: the outcome never rose, it did not "stop rising from 0"
-            lines.append(f"{lever}: {report.outcome_label(name)} does not rise significantly at any level above "
-                         f"{saturation:g}{now}.")  # fmt: skip
+            lines.append(f"{lever}: {label} does not rise significantly at any level above {saturation:g}{now}.")
         elif saturation == saturation:
-            lines.append(f"{lever}: {report.outcome_label(name)} stops rising significantly from {saturation:g}{now}.")
-    body.append(_list(lines))
+            lines.append(f"{lever}: {label} stops rising significantly from {saturation:g}{now}.")
+    return lines
+
+
+def _curves_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, list[str]]:
+    table = _read(folder, "curves")
+    if table is None:
+        raise ScenarioError(f"{folder}: curves.parquet is missing; run the same curves command again")
+    arm = ((manifest.get("spec") or {}).get("arms") or [{}])[0].get("scenario") or {}
+    unit, currency = arm.get("tick_unit", "tick"), arm.get("currency")
+    body = ["<h2>Decision: where each lever stops paying</h2>", _list(curves_decisions(table, unit))]
     for lever in dict.fromkeys(table["lever"]):
         body.append(_img(curve_figure(table, lever), f"response curves of {lever}", embed))
     body += [

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from wom_sim.analysis.outcomes import format_outcome
 from wom_sim.analysis.outcomes import label as outcome_label
-from wom_sim.catalogue import format_value, metric
+from wom_sim.catalogue import format_money, format_value, metric
 from wom_sim.output import atomic_file, save_figure
 
 
@@ -80,10 +81,49 @@ def table_html(frame: pd.DataFrame, objective: str) -> str:
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
+def check_display(check: pd.DataFrame, objective: str, currency: str | None = None, unit: str = "tick") -> pd.DataFrame:
+    """The optimiser's fresh-seed check as a reader reads it: each plan's objective and spend in the objective's
+    unit (money with k/M and the currency), its paired difference against the current plan and against no spend
+    with the 95% CI beside it, the ROI against no spend; "" where a plan is compared with itself."""
+
+    def paired(row: pd.Series, column: str, fmt) -> str:
+        value = row.get(column, float("nan"))
+        if value != value:
+            return ""
+        return f"{fmt(value)} ({fmt(row[f'{column}_ci_low'])} to {fmt(row[f'{column}_ci_high'])})"
+
+    def diff(v: float) -> str:
+        return format_outcome(objective, v, currency, unit, delta=True)
+
+    def ratio(v: float) -> str:
+        return "n/a" if v != v else f"{v:+.2f}"
+
+    def roi(row: pd.Series) -> str:
+        value = row.get("roi_vs_no_spend", float("nan"))
+        return "" if value != value else f"{ratio(value)} ({ratio(row['roi_ci_low'])} to {ratio(row['roi_ci_high'])})"
+
+    rows = [row for _, row in check.iterrows()]
+    return pd.DataFrame(
+        {
+            "plan": [str(r["plan"]) for r in rows],
+            outcome_label(objective, unit): [format_outcome(objective, r["objective"], currency, unit) for r in rows],
+            "programme spend": [format_money(r["spend"], currency) for r in rows],
+            "vs current plan (95% CI)": [paired(r, "vs_current", diff) for r in rows],
+            "vs no spend (95% CI)": [paired(r, "vs_no_spend", diff) for r in rows],
+            "ROI vs no spend (95% CI)": [roi(r) for r in rows],
+        }
+    )
+
+
+def plan_text(values: dict[str, float]) -> str:
+    """A plan's lever values as a reader reads them ("kol_campaign.select.k = 17, ... = 1,520"), not 1519.62."""
+    return ", ".join(f"{k} = {v:,.4g}" for k, v in values.items())
+
+
 def optimise_html(result) -> str:
     """The optimiser's answer as an HTML section: the plan, the fresh-seed check, the notes, the runners-up."""
     objective = result.spec.objective
-    plan = ", ".join(f"{html.escape(k)} = {v:,.4g}" for k, v in result.recommended.items()) or "as it is"
+    plan = html.escape(plan_text(result.recommended)) or "as it is"
     parts = [
         "<section><h2>Budget plan</h2>",
         f"<p>Recommended: <b>{html.escape(result.recommended_label)}</b> ({plan}); objective "

@@ -136,9 +136,23 @@ def _uplift_sheet(uplift: pd.DataFrame, unit: str) -> pd.DataFrame:
     for col in ("uplift", "ci_low", "ci_high"):  # shares in percentage points, as the CLI shows them
         frame.loc[points, col] = frame.loc[points, col] * 100
     frame.insert(1, "label", [named_outcome_label(o, unit) for o in frame["outcome"]])
+    frame["note"] = _paid_back_notes(frame)
     keep = [c for c in ("treatment", "label", "outcome", "base_mean", "treatment_mean", "uplift", "ci_low",
-                        "ci_high", "n") if c in frame.columns]  # fmt: skip
+                        "ci_high", "n", "note") if c in frame.columns]  # fmt: skip
     return frame[keep]
+
+
+def _paid_back_notes(uplift: pd.DataFrame) -> list[str]:
+    """ "2 of 3 runs paid back" on a payback row when only some runs did, as the CLI and the report say it: the
+    mean payback is over the runs that paid back, so week 18 of one run in three is not the answer."""
+    if "n" not in uplift.columns or uplift.empty:
+        return [""] * len(uplift)
+    runs = uplift.groupby("treatment")["n"].transform("max")  # a treatment's replications
+    notes = []
+    for name, n, total in zip(uplift["outcome"], uplift["n"], runs, strict=True):
+        paid = _scale(str(name)) == "tick" and n == n and n < total
+        notes.append(("none" if n == 0 else f"{int(n)}") + f" of {int(total)} runs paid back" if paid else "")
+    return notes
 
 
 def _verdict_sheet(verdicts: pd.DataFrame) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from wom_sim.viz.figures import (
     kpi_values,
     pin_row,
     png,
+    start_metrics,
 )
 from wom_sim.viz.groups import MAX_GROUPS, aggregate_figure, communities
 from wom_sim.viz.pins import COMPARE_REPLICATIONS, MAX_PINS, Pin, add_pin, changed_settings, compare_with_pin, make_pin
@@ -40,7 +41,8 @@ def KpiTiles(model: VizModel, tick: int, pin: Pin | None):
     sc = model.sim.wom_scenario
     deltas = kpi_differences(model.sim.last_metrics, pin_row(pin.frame, tick) if pin else None, sc.competitors)
     with solara.Row(classes=["wom-kpis"], style={"flex-wrap": "wrap", "gap": "10px"}):
-        for key, label, value in kpi_values(model.sim.last_metrics, tick, sc.ticks, sc.tick_unit, sc.competitors):
+        shown = model.sim.last_metrics or start_metrics(model.sim)  # week 0: the starting state, not "–"
+        for key, label, value in kpi_values(shown, tick, sc.ticks, sc.tick_unit, sc.competitors):
             with solara.Column(classes=["wom-kpi", f"wom-kpi-{key}"], gap="0px", style=_TILE):
                 solara.Text(label, classes=["wom-kpi-label"], style={"font-size": "12px", "color": "#666666"})
                 solara.Text(value, classes=["wom-kpi-value"], style={"font-size": "20px", "font-weight": "600"})

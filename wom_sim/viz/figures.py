@@ -34,7 +34,14 @@ from wom_sim.catalogue import (
     series_label,
 )
 from wom_sim.sim.dynamics import TickState
-from wom_sim.sim.population import ACQUIRED_BY_GROUPS, STATUS_NAMES, Population, acquired_by_groups
+from wom_sim.sim.metrics import recommend_score
+from wom_sim.sim.population import (
+    ACQUIRED_BY_GROUPS,
+    CUSTOMER,
+    STATUS_NAMES,
+    Population,
+    acquired_by_groups,
+)
 from wom_sim.viz.groups import MAX_GROUPS, Groups
 from wom_sim.viz.sampling import DrawnGraph
 
@@ -469,9 +476,35 @@ def kpi_tiles(competitors=()) -> tuple[tuple[str, str | None], ...]:
     return (*KPI_TILES, ("market", "market_share"), *rivals)
 
 
+def start_metrics(sim) -> dict:
+    """The tiles' metrics before the first tick (`sim`: a WomModel at week 0): who has adopted and is a customer at
+    the start, their NPS (None without customers: nobody to ask), the brand's starting favourability, no profit and
+    no WOM yet, and with rivals each brand's share of the customers. Computed as `sim/metrics.py` computes a tick's
+    row, so week 0 and week 1 read alike; the tiles showed "–" until the first step."""
+    pop, sc = sim.population, sim.wom_scenario
+    customers = np.flatnonzero(pop.status == CUSTOMER)
+    score = recommend_score(pop, sc, customers)
+    nps = (
+        100.0 * (np.count_nonzero(score >= 9) - np.count_nonzero(score <= 6)) / customers.size
+        if customers.size
+        else None
+    )
+    row = {"adoption_share": np.count_nonzero(pop.status >= CUSTOMER) / pop.n, "customers": int(customers.size),
+           "nps": nps, "pos_messages": 0, "neg_messages": 0, "brand": sim.brand, "cum_profit": 0.0}  # fmt: skip
+    market = sim.market
+    if market is not None:
+        users = np.bincount(market.rival[market.rival > 0], minlength=market.k + 1)[1:]
+        everyone = customers.size + int(users.sum())
+        row["market_share"] = customers.size / everyone if everyone else 0.0
+        for code, name in enumerate(market.names, start=1):
+            row[f"rival_{name}_market_share"] = users[code - 1] / everyone if everyone else 0.0
+    return row
+
+
 def kpi_values(metrics: dict | None, tick: int, horizon: int, unit: str,
                competitors=()) -> list[tuple[str, str, str]]:  # fmt: skip
-    """(key, label, value) of the headline KPIs of the last tick, as the page's tiles show them."""
+    """(key, label, value) of the headline KPIs of the last tick (or `start_metrics` at week 0), as the page's tiles
+    show them."""
     m = metrics or {}
     tiles = [("tick", unit.capitalize(), f"{tick} / {horizon}")]
     for key, column in kpi_tiles(competitors):
