@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from wom_sim.catalogue import CATALOGUE
 from wom_sim.experiment.comparison import compare
 from wom_sim.sim.interventions import crisis_impact
 
@@ -103,7 +104,7 @@ LABEL = {
     "nps": ("NPS at the end", "{:+.1f}"),
     "pos_messages": ("Positive WOM messages (total)", "{:,.0f}"),
     "neg_messages": ("Negative WOM messages (total)", "{:,.0f}"),
-    "wom_acquired_share": ("Customers acquired through WOM", "{:.1%}"),
+    "wom_acquired_share": (CATALOGUE["wom_acquired_share"].label, "{:.1%}"),  # the catalogue's label, as elsewhere
     "brand": ("Brand B at the end", "{:.3f}"),
     "mean_T": ("Mean trust of customers at the end", "{:.3f}"),
     "margin_per_purchase": ("Gross margin per purchase", "{:.2f}"),
