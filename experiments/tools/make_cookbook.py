@@ -111,6 +111,16 @@ def rel(name, key):
     return dm(name, f"delta_{key}") / D[name]["base"][f"base_{key}"]
 
 
+def pays(name):
+    """The verdict the ROI interval supports: a lever pays only when its interval is above break-even."""
+    s = D[name]["summary"]["roi"]
+    if s["ci_low"] > 0:
+        return "pays"
+    if s["mean"] > 0:
+        return "probably pays, though at five replications its interval reaches break-even"
+    return "does not pay"
+
+
 def roi(name):
     s = D[name]["summary"]["roi"]
     return f"ROI {s['mean']:+.1f} (95% CI {s['ci_low']:+.1f} to {s['ci_high']:+.1f})"
@@ -135,7 +145,8 @@ SECTIONS = [
     ),
     (
         "kol_vs_ads",
-        f"The kol_launch budget in advertising pays ({roi('kol_vs_ads')}) but less than the KOLs "
+        f"The kol_launch budget in advertising {pays('kol_vs_ads')} ({roi('kol_vs_ads')}), and "
+        f"earns less than the KOLs "
         f"({roi('kol_launch')}): ads make people aware, the KOLs' posts also carry credibility and reach whole "
         f"neighbourhoods, and they shift acquisition toward WOM rather than away from it.",
     ),
@@ -189,7 +200,7 @@ SECTIONS = [
     (
         "fake_review_scandal",
         "Bought reviews lift adoption a little until week 20; the exposure then cuts trust by ~20%, "
-        "the brand by 8% and sets customers venting, which slows adoption for months: profit "
+        "the brand by about a tenth at its worst and sets customers venting, which slows adoption for months: profit "
         f"{dm('fake_review_scandal', 'incremental_profit'):+,.0f} for 6,300 spent.",
     ),
 ]

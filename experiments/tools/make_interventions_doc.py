@@ -254,7 +254,7 @@ customers' lost satisfaction and trust and ends their venting; `fix_ticks` ends 
 after the answer (a recall; none = it runs its course); `kol_support` makes the scenario's KOLs post positively
 for `kol_ticks` ticks. Measured at the bundled size (severity 0.6, five seeds; docs/cookbook.md): no answer
 about 14% brand damage; fast + transparent + compensated about 3% (< 5%, crisis report); four weeks late and opaque
-about 24% (1.7-1.8x the unanswered damage) with trust about -40%.""",
+about 25% (1.8x the unanswered damage) with trust about -40%.""",
         cost="`compensation` x affected customers at the answer, plus `fee_per_post` x KOLs per tick of KOL support.",
         example="""  - kind: crisis_response
     delay: 0
