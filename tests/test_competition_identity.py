@@ -9,9 +9,10 @@ again for a change of random scheme: the competition steps that read a few peopl
 experience, churn) hash per-person uniforms instead of reading full stream draws (docs/model.md, Randomness); 16
 seeds of three bundled markets at 2,000 people before and after agree (Welch p >= 0.07 on 21 outcomes).
 Re-recorded for a model change (2026-12-03): an ad contact or a heard message moves a person's view of a rival at
-`competition.view_rate`, not at E's rate, so an identical rival no longer wins more than we do (docs/model.md). Re-recorded for a model change
-(2026-12-03): a person retells at most one heard story a tick, its valence in proportion to the first-hand
-stories heard (docs/model.md, "A person retells at most one story a tick"); the rivals' steps are unchanged.
+`competition.view_rate`, not at E's rate, so an identical rival no longer wins more than we do (docs/model.md).
+Re-recorded for a model change (2026-12-03): a person retells at most one heard story a tick, its valence in
+proportion to the first-hand stories heard (docs/model.md, "A person retells at most one story a tick"); the
+rivals' steps are unchanged.
 """
 
 from __future__ import annotations
