@@ -235,3 +235,21 @@ def test_the_wom_acquired_share_says_it_counts_kols_and_referrals():
     entry = catalogue.metric("wom_acquired_share")
     assert "KOL" in entry.label and "referral" in entry.label
     assert "KOL" in entry.short_label and len(entry.short_label) <= 30
+
+
+def test_a_share_difference_is_in_points_with_the_decimals_asked_for():
+    # The cookbook printed a churn rate's change of -0.022 points as "-0.022%", which reads as a relative change;
+    # format_delta is the one writer of a difference, so a table that needs three decimals asks it for them.
+    assert catalogue.format_delta("churn_rate", -0.00022, digits=3) == "-0.022 pts"
+    assert catalogue.format_delta("wom_acquired_share", 0.109) == "+10.9 pts"
+    assert catalogue.format_delta("cum_profit", 319_540.0, digits=3) == "+320k"  # digits is for shares only
+
+
+def test_the_derived_cost_says_what_cost_it_is():
+    # The compare table's row read "Cost" beside "Intervention spend": a strategist took it for the programme's
+    # cost. Its label and its short label both name what it adds up.
+    from wom_sim.analysis.outcomes import short_label
+
+    entry = catalogue.metric("cost")
+    assert "goods" in entry.label and "spend" in entry.label
+    assert short_label("cost") != "Cost" and "goods" in short_label("cost")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -141,6 +142,21 @@ def test_sweep_writes_a_tidy_store_resumes_and_reports(folder):
     assert "warning:" in changed.stderr and "spec changed" in changed.stderr and "8 stored runs" in changed.stderr
     assert invoke("report", out).exit_code == 0
     assert_html_embeds_figures(out / "report.html", 3)
+
+
+def test_the_sweep_summary_prints_a_share_difference_in_points(folder):
+    # A sweep printed the swing of a share as "swing 0.150" or "16.40%" (a relative change to a reader) where compare
+    # says "+15.0 pts": the same formatter (format_outcome) writes both now, a point's mean as compare prints it.
+    spec = GRID.replace("[adoption_share, profit]", "[adoption_share, profit, incremental:adoption_share]")
+    (folder / "pts.yaml").write_text(spec + "baseline: {}\n", encoding="utf-8")
+    result = invoke("sweep", folder / "pts.yaml", "--workers", 0, "--out", folder / "sw")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    share = lines[lines.index(next(x for x in lines if x.startswith("adoption_share:"))) + 1]
+    assert re.search(r"\(swing \d+\.\d pts\)", share), share
+    relative = next(x for x in lines if x.startswith("incremental:adoption_share:"))
+    assert re.search(r"point means [+-]\d+\.\d pts to [+-]\d+\.\d pts", relative), relative
+    assert not re.search(r"\d\.\d\d%", result.stdout), result.stdout  # means as compare: 43.2%, not 43.20%
 
 
 def test_a_sobol_sweep_of_one_replication_prints_no_nan(folder):

@@ -131,3 +131,17 @@ def test_the_printed_table_reads_as_the_reports_does(tmp_path):
     assert len(shares) == 3 and all(" pts to " in r for r in shares), result.stdout
     assert any("Profit (total)" in r for r in rows)
     assert not any(re.search(r"\d\.\d{3}", r) for r in rows), result.stdout  # no 0.350, 38200.000
+
+
+def test_the_help_names_what_each_option_takes_and_shows_an_example():
+    # `wom-sim curves --help` showed "--outcome TEXT", "-r INTEGER RANGE" and "--out TEXT": a strategist cannot tell
+    # what to type. Every option names what it takes, and the help ends with a command to copy.
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    text = CliRunner().invoke(cli, ["curves", "--help"]).output
+    assert "TEXT" not in text and "INTEGER" not in text, text
+    for shown in ("--lever LEVER=LOW:HIGH:STEPS", "--outcome METRIC", "-r, --replications N", "--out FOLDER"):
+        assert shown in text
+    assert "wom-sim curves kol_launch --lever kols.select.k=0:40:5" in text

@@ -600,6 +600,34 @@ def test_response_curves_read_in_the_outcomes_units_and_a_flat_lever_is_not_said
     assert "does not rise significantly at any level above 0; the current plan is at 10" in text
 
 
+def test_a_curve_still_rising_at_its_largest_level_says_so_and_the_roi_is_shown_once():
+    # A curve whose last step still paid (saturation NaN) printed no decision line at all, so a reader could take
+    # the largest level tried for the best one; and the ROI (profit per unit of extra spend) was printed again on
+    # every other outcome's rows, as if it were their return.
+    rows = []
+    for name, uplift, churn in (("profit", [0.0, 900.0, 2000.0], False), ("mean:churn_rate", [0, -0.001, -0.002], 1)):
+        rows.append(pd.DataFrame({
+            "lever": "kols.select.k", "value": [0.0, 10.0, 20.0], "current": [False, True, False],
+            "spend_uplift": [0.0, 300.0, 600.0], "outcome": name, "uplift": uplift, "ci_low": uplift,
+            "ci_high": uplift, "avg_roi": [np.nan, 2.0, 2.33], "marginal_roi": [np.nan, 2.0, 2.67],
+            "saturation": np.nan, "n": 4,
+        }))  # fmt: skip
+    table = pd.concat(rows, ignore_index=True)
+    from wom_sim.report.html import curves_decisions, curves_display
+
+    lines = curves_decisions(table, "week")
+    assert lines[0] == (
+        "kols.select.k: Profit (total) is still rising at the largest level tried (20): try larger levels; "
+        "the current plan is at 10."
+    )
+    assert "Churn rate per week (mean) is still falling at the largest level tried (20)" in lines[1]
+    shown = curves_display(table, "week")
+    assert list(shown["average ROI"]) == ["", "+2.00", "+2.33", "", "", ""]
+    assert list(shown["marginal ROI"][3:]) == ["", "", ""]
+    alone = curves_display(table[table["outcome"] != "profit"], "week")  # no profit rows: on the first outcome's
+    assert list(alone["average ROI"]) == ["", "+2.00", "+2.33"]
+
+
 def test_the_budget_plan_report_names_the_recommended_plan_and_reads_in_money(tmp_path):
     # `wom-sim report` of an optimise folder showed the check table (objective 4636.5763, vs_current_ci_low
     # 30443.2007, "n/a" cells) without saying which plan was recommended; the current plan kept has no

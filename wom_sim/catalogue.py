@@ -281,7 +281,9 @@ _ENTRIES = [
     _m("rival_undercut_ticks", "Ticks a rival has been cheaper than us", "undercut ticks", "tick", "last",
        "count"),
     # Derived per tick by the experiment tables, not stored in the metrics table.
-    _m("cost", "Cost: goods + interventions", "cost", "currency", "sum", "money", "grey", "down"),
+    # The short label says what cost: "Cost" alone read as the programme's cost beside "Intervention spend".
+    _m("cost", "Cost of goods + intervention spend", "cost of goods + spend", "currency", "sum", "money", "grey",
+       "down"),
 ]
 # fmt: on
 CATALOGUE: dict[str, Metric] = {m.name: m for m in _ENTRIES}
@@ -444,11 +446,13 @@ def decimals(fmt: str) -> int:
     return int(found[1]) if found else 1
 
 
-def format_delta(name: str, value: float | None, currency: str | None = None) -> str:
+def format_delta(name: str, value: float | None, currency: str | None = None, digits: int | None = None) -> str:
     """A difference of metric `name` (an uplift, a CI bound) as a user reads it, always signed.
 
-    Shares and rates are differences in percentage points ("+5.9 pts"), NPS-like scores in points ("+3.2 pts"),
-    money rounded with the currency ("+298k EUR"), counts with thousands separators, indices with 3 decimals.
+    Shares and rates are differences in percentage points ("+5.9 pts", never "+5.9%", which reads as a relative
+    change), NPS-like scores in points ("+3.2 pts"), money rounded with the currency ("+298k EUR"), counts with
+    thousands separators, indices with 3 decimals. `digits` sets the decimals of the points of a share (default:
+    the decimals of the metric's own format), for a table whose differences are a few hundredths of a point.
 
     Examples
     --------
@@ -456,6 +460,8 @@ def format_delta(name: str, value: float | None, currency: str | None = None) ->
     ('+5.9 pts', '-0.12 pts')
     >>> format_delta("nps", 3.24), format_delta("cum_profit", -79_400.0, "$"), format_delta("customers", 1234.0)
     ('+3.2 pts', '-$79.4k', '+1,234')
+    >>> format_delta("churn_rate", -0.00022, digits=3)
+    '-0.022 pts'
     """
     if value is None or value != value:
         return "n/a"
@@ -463,7 +469,7 @@ def format_delta(name: str, value: float | None, currency: str | None = None) ->
     if entry.scale == "money":
         return format_money(value, currency, signed=True)
     if entry.scale == "percent":
-        text = f"{100.0 * value:+.{decimals(entry.fmt)}f} pts"
+        text = f"{100.0 * value:+.{decimals(entry.fmt) if digits is None else digits}f} pts"
     elif entry.scale == "points":
         text = f"{value:+.1f} pts"
     elif entry.scale == "count":

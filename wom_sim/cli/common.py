@@ -67,18 +67,19 @@ def bundled_scenarios_dir() -> Path:
 def paired_replications_option(default: int, help: str):
     """`-r/--replications` of a paired study (compare, attribution, curves): at least 2, as a paired CI needs."""
     return click.option(
-        "--replications", "-r", type=click.IntRange(2, 100_000), default=default, show_default=True, help=help
-    )
+        "--replications", "-r", type=click.IntRange(2, 100_000), default=default, show_default=True, metavar="N",
+        help=help,
+    )  # fmt: skip
 
 
 def seed_option(help: str):
     """`--seed S`: the run's seed, or the base seed of the replications (0 to MAX_SEED, as a scenario's `seed`)."""
-    return click.option("--seed", type=click.IntRange(0, MAX_SEED), help=help)
+    return click.option("--seed", type=click.IntRange(0, MAX_SEED), metavar="SEED", help=help)
 
 
 def ticks_option(help: str):
     """`--ticks N`: the horizon of every run of the command instead of the scenario's `ticks` (as --set ticks=N)."""
-    return click.option("--ticks", type=click.IntRange(1, 100_000), help=help)
+    return click.option("--ticks", type=click.IntRange(1, 100_000), metavar="N", help=help)
 
 
 def quiet_option(help: str):

@@ -677,15 +677,22 @@ def sweep(spec, overrides, replications, ticks, samples, out_dir, workers, dask,
     save_figure(sensitivity_figure(tables["sensitivity"], unit, currency), out / f"sensitivity.{figure_format}")
     _xlsx(out, xlsx)
     if not quiet:
-        _print_sweep(tables, params, metrics, out)
+        _print_sweep(tables, params, metrics, out, unit, currency)
 
 
-def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path) -> None:
-    from wom_sim.report.figures import format_value  # lazy: CLI start-up time
+def _print_sweep(
+    tables: dict, params: list[str], metrics: list[str], out: Path, unit: str = "tick", currency: str | None = None
+) -> None:
+    from wom_sim.analysis.outcomes import format_outcome, outcome  # lazy: CLI start-up time
+    from wom_sim.catalogue import metric as catalogue_entry  # lazy: CLI start-up time
+
+    def value(metric: str, v: float) -> str:  # a point's mean: as compare prints the outcome (59.6%, 109k)
+        return format_outcome(metric, v, currency, unit)
+
+    def swing(metric: str, v: float) -> str:  # a difference: a share's in points (16.4 pts, not 16.40% or 0.164)
+        return format_outcome(metric, v, currency, unit, delta=True).removeprefix("+")
 
     points, sens, noise = tables["points"], tables["sensitivity"], tables["noise"].set_index("metric")
-    from wom_sim.analysis.outcomes import outcome  # lazy: CLI start-up time
-    from wom_sim.catalogue import metric as catalogue_entry  # lazy: CLI start-up time
 
     for metric in metrics:
         means = points[f"{metric}_mean"]
@@ -703,11 +710,11 @@ def _print_sweep(tables: dict, params: list[str], metrics: list[str], out: Path)
         by = "ST" if "ST" in part.columns and part["ST"].notna().any() else "swing"
         drivers = part.sort_values(by, ascending=False).head(3)
         text = ", ".join(
-            f"{r.parameter} ({by} {format_value(metric, r[by]) if by == 'swing' else f'{r[by]:.2f}'})"
+            f"{r.parameter} ({by} {swing(metric, r[by]) if by == 'swing' else f'{r[by]:.2f}'})"
             for _, r in drivers.iterrows()
         )
         click.echo(
-            f"\n{metric}: point means {format_value(metric, means.min())} to {format_value(metric, means.max())}"
+            f"\n{metric}: point means {value(metric, means.min())} to {value(metric, means.max())}"
             f"; {'lowest' if lower else 'highest'}{' (best)' if judged else ''} at {where}"
         )
         share = noise.loc[metric, "noise_share"]

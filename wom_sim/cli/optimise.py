@@ -37,20 +37,31 @@ def _interruptible():
     "--lever",
     "levers",
     multiple=True,
-    metavar="KEY=LOW:HIGH:STEPS",
-    help="A lever and its levels, e.g. kol_campaign.select.k=0:80:9 (repeatable).",
+    metavar="LEVER=LOW:HIGH:STEPS",
+    help="A lever (a dotted scenario key) and its levels: STEPS evenly spaced levels from LOW to HIGH, or a list "
+    "LEVER=A,B,C; e.g. kol_campaign.select.k=0:80:9 (repeatable).",
 )
 @paired_replications_option(20, "Replications per level; every level runs on the same seeds (paired).")
-@click.option("--outcome", "outcomes", multiple=True, help="Outcomes (stat:column; default profit, adoption, NPS).")
+@click.option(
+    "--outcome",
+    "outcomes",
+    multiple=True,
+    metavar="METRIC",
+    help="An outcome to draw: a metric or stat:metric, e.g. mean:churn_rate (repeatable; default profit, "
+    "adoption_share, nps).",
+)
 @seed_option("Base seed of the replications (default: scenario's).")
 @click.option(
     "--steps",
     type=click.IntRange(2, 100),
     default=5,
     show_default=True,
+    metavar="N",
     help="Levels per lever of an optimiser spec given as SCENARIO (its bounds, evenly spaced).",
 )
-@click.option("--out", "out_dir", default="runs/curves", show_default=True, help="Store folder (resumable).")
+@click.option(
+    "--out", "out_dir", default="runs/curves", show_default=True, metavar="FOLDER", help="Store folder (resumable)."
+)
 @set_option
 @ticks_option("Number of ticks of every run (--set ticks=N).")
 @executor_options
@@ -62,6 +73,10 @@ def curves(
 
     SCENARIO is a scenario file, a bundled name, or an optimiser spec (its scenario, overrides, levers with their
     bounds in --steps levels, and their links). See docs/optimise.md.
+
+    \b
+    Example (KOLs hired in the launch campaign, 0 to 40 in 5 levels, on a small market):
+      wom-sim curves kol_launch --lever kols.select.k=0:40:5 -r 10 --set network.n=2000
     """
     from wom_sim.experiment.curves import curves as run_curves  # lazy: CLI start-up time
     from wom_sim.experiment.curves import parse_levers  # lazy: CLI start-up time
@@ -113,16 +128,20 @@ def curves(
 
 @cli.command()
 @click.argument("spec")
-@click.option("--out", "out_dir", default=None, help="Store folder (default runs/<spec name>; resumable).")
+@click.option(
+    "--out", "out_dir", default=None, metavar="FOLDER", help="Store folder (default runs/<spec name>; resumable)."
+)
 @set_option
 @ticks_option("Number of ticks of every run (--set ticks=N).")
-@click.option("--trials", type=click.IntRange(1, 10_000), help="Plans to try (default: the spec's trials).")
 @click.option(
-    "--replications", "-r", type=click.IntRange(2, 1_000),
+    "--trials", type=click.IntRange(1, 10_000), metavar="N", help="Plans to try (default: the spec's trials)."
+)
+@click.option(
+    "--replications", "-r", type=click.IntRange(2, 1_000), metavar="N",
     help="Seeds a surviving plan is run on (default: the spec's replications).",
 )  # fmt: skip
 @click.option(
-    "--check-replications", type=click.IntRange(2, 10_000),
+    "--check-replications", type=click.IntRange(2, 10_000), metavar="N",
     help="Fresh seeds of the final paired check (default: the spec's check_replications).",
 )  # fmt: skip
 @executor_options

@@ -28,6 +28,7 @@ from wom_sim.catalogue import format_value as catalogue_format_value
 from wom_sim.catalogue import metric as catalogue_metric
 from wom_sim.errors import ScenarioError
 from wom_sim.experiment.comparison import load_comparison
+from wom_sim.experiment.curves import ROI_GAIN
 from wom_sim.experiment.store import ResultStore
 from wom_sim.experiment.studies import summarise_replications
 from wom_sim.experiment.sweep import summarise_sweep
@@ -590,11 +591,12 @@ def _with_ci(metric: str, mean: float, low: float, high: float, currency: str | 
 
 
 def _difference(metric: str, value: float, currency: str | None = None) -> str:
-    """A difference of an outcome (a swing): shares and rates in percentage points, others as `_value`."""
-    entry = CATALOGUE.get(metric.split(":")[-1])
-    if entry is not None and entry.scale == "percent" and value == value:
-        return f"{100 * value:.1f} pts"
-    return _value(metric, value, currency)
+    """A difference of an outcome (a swing), unsigned: shares and rates in percentage points, NPS in points, money
+    with the currency, as `format_outcome` writes every difference (compare, sweep, curves)."""
+    try:
+        return format_outcome(metric, value, currency, delta=True).removeprefix("+")
+    except ScenarioError:  # a name of no outcome: the generic number format
+        return _value(metric, value, currency)
 
 
 def sweep_points_display(points: pd.DataFrame, params: list[str], metrics: list[str], unit: str,
@@ -781,6 +783,14 @@ def curves_display(table: pd.DataFrame, unit: str = "tick", currency: str | None
         return f"{v:+.2f}" if v == v else ""
 
     rows = table.to_dict("records")
+    # The ROIs are profit per unit of extra spend, the same numbers on every outcome's rows of a level: shown once,
+    # on the profit rows (or the first outcome's when profit is not among them), not beside NPS as if its return.
+    names = list(dict.fromkeys(table["outcome"]))
+    roi_rows = ROI_GAIN if ROI_GAIN in names else (names[0] if names else None)
+
+    def roi(r: dict, column: str) -> str:
+        return ratio(r.get(column, math.nan)) if r["outcome"] == roi_rows else ""
+
     return pd.DataFrame(
         {
             "lever": [r["lever"] for r in rows],
@@ -790,24 +800,30 @@ def curves_display(table: pd.DataFrame, unit: str = "tick", currency: str | None
             "outcome": [report.outcome_label(r["outcome"], unit) for r in rows],
             "uplift vs the lowest level": [change(r["outcome"], r["uplift"]) for r in rows],
             "95% CI": [f"{change(r['outcome'], r['ci_low'])} to {change(r['outcome'], r['ci_high'])}" for r in rows],
-            "average ROI": [ratio(r.get("avg_roi", math.nan)) for r in rows],
-            "marginal ROI": [ratio(r.get("marginal_roi", math.nan)) for r in rows],
+            "average ROI": [roi(r, "avg_roi") for r in rows],
+            "marginal ROI": [roi(r, "marginal_roi") for r in rows],
             "n": [int(r["n"]) for r in rows],
         }
     )
 
 
 def curves_decisions(table: pd.DataFrame, unit: str = "tick") -> list[str]:
-    """Where each lever's outcome stops rising significantly (its saturation level), one line per lever and outcome
-    that has one, with the current plan's level."""
+    """Where each lever's outcome stops rising significantly (its saturation level), one line per lever and outcome,
+    with the current plan's level; an outcome still rising significantly at the largest level tried says so (its
+    saturation is beyond the levels tried: the curve says nothing about where spending more stops paying)."""
     lines = []
     for (lever, name), part in table.groupby(["lever", "outcome"], sort=False):
         saturation = part["saturation"].iloc[0]
         current = part.loc[part["current"], "value"]
         now = f"; the current plan is at {current.iloc[0]:g}" if len(current) else ""
-        lowest = part["value"].min()
+        lowest, highest = part["value"].min(), part["value"].max()
         label = report.outcome_label(name, unit)
-        if saturation == saturation and saturation <= lowest:
+        if saturation != saturation and len(part) > 1:
+            moving = "falling" if catalogue_metric(outcome(name).column).better == "down" else "rising"
+            lines.append(
+                f"{lever}: {label} is still {moving} at the largest level tried ({highest:g}): try larger levels{now}."
+            )
+        elif saturation <= lowest:
             # saturated at the lowest level: the outcome never rose, it did not "stop rising from 0"
             lines.append(f"{lever}: {label} does not rise significantly at any level above {saturation:g}{now}.")
         elif saturation == saturation:
