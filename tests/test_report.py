@@ -605,7 +605,7 @@ def test_a_curve_still_rising_at_its_largest_level_says_so_and_the_roi_is_shown_
     # the largest level tried for the best one; and the ROI (profit per unit of extra spend) was printed again on
     # every other outcome's rows, as if it were their return.
     rows = []
-    for name, uplift, churn in (("profit", [0.0, 900.0, 2000.0], False), ("mean:churn_rate", [0, -0.001, -0.002], 1)):
+    for name, uplift in (("profit", [0.0, 900.0, 2000.0]), ("mean:churn_rate", [0.0, -0.001, -0.002])):
         rows.append(pd.DataFrame({
             "lever": "kols.select.k", "value": [0.0, 10.0, 20.0], "current": [False, True, False],
             "spend_uplift": [0.0, 300.0, 600.0], "outcome": name, "uplift": uplift, "ci_low": uplift,
