@@ -145,3 +145,19 @@ def test_the_help_names_what_each_option_takes_and_shows_an_example():
     for shown in ("--lever LEVER=LOW:HIGH:STEPS", "--outcome METRIC", "-r, --replications N", "--out FOLDER"):
         assert shown in text
     assert "wom-sim curves kol_launch --lever kols.select.k=0:40:5" in text
+
+
+def test_a_changed_spec_is_one_warning_line_not_a_python_warning(tmp_path):
+    # Curves resumed into a store of other replications printed Python's two-line warning
+    # ("studies.py:145: StoreWarning: ..." and the source line) instead of one line like compare and sweep.
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    args = ["curves", "kol_launch", "--lever", "kol_campaign.select.k=0:10:2", "--outcome", "adoption_share",
+            "--set", "network.n=150", "--ticks", "4", "--workers", "0", "--out", str(tmp_path / "c"), "-q"]  # fmt: skip
+    assert CliRunner().invoke(cli, [*args, "-r", "2"]).exit_code == 0
+    result = CliRunner().invoke(cli, [*args, "-r", "3"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"warning: {tmp_path / 'c'}: the curves spec changed"), result.stderr
+    assert "StoreWarning" not in result.stderr and len(result.stderr.splitlines()) == 1

@@ -298,3 +298,39 @@ def test_a_store_of_another_kind_is_named_with_its_article(tmp_path):
     ResultStore(tmp_path / "s").open("sweep", {}, "h", table)
     with pytest.raises(ScenarioError, match="holds a wom-sim sweep output, not an optimise output"):
         ResultStore(tmp_path / "s").open("optimise", {}, "h", table)
+
+
+def test_resuming_a_store_whose_edge_list_changed_is_refused_in_one_line_before_any_run(tmp_path):
+    # The run key names a data file by its path: after the edge list was edited in place, `run -r` resumed the old
+    # runs as runs of the new graph and summarised both together. It is refused, naming the store, the file and
+    # how to start fresh, with exit code 2; the stored runs and the manifest are left as they were.
+    edges = tmp_path / "edges.csv"
+    edges.write_text("source,target\n" + "".join(f"{i},{(i + 1) % 40}\n{i},{(i + 7) % 40}\n" for i in range(40)))
+    (tmp_path / "net.yaml").write_text(f"name: net\nticks: 5\nnetwork: {{file: {edges}}}\n", encoding="utf-8")
+    out = tmp_path / "rep"
+    args = ["run", str(tmp_path / "net.yaml"), "-r", "2", "--workers", "0", "--out", str(out), "-q"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    again = CliRunner().invoke(cli, args)  # unchanged: resumes, nothing refused
+    assert again.exit_code == 0, again.output
+    before = {p.name: p.stat().st_mtime_ns for p in [out / "manifest.json", *(out / "runs").iterdir()]}
+    edges.write_text(edges.read_text() + "0,20\n")
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 2
+    assert refused.output.strip().splitlines() == [
+        f"error: {out}: {edges} changed since the runs stored here were made from it; resuming would mix runs of "
+        "the old and the new file: start fresh with another --out (or move this store away)"
+    ]
+    assert {p.name: p.stat().st_mtime_ns for p in [out / "manifest.json", *(out / "runs").iterdir()]} == before
+    assert CliRunner().invoke(cli, [*args[:-3], "--out", str(tmp_path / "fresh"), "-q"]).exit_code == 0
+
+
+def test_a_changed_spec_is_warned_about_before_the_first_run(tmp_path):
+    # `wom-sim run -r N` printed "the replications spec changed" after the runs: a warning about the input comes
+    # before the long work (here: before the progress bar's first line).
+    out = tmp_path / "rep"
+    base = ["run", "baseline", "-r", "2", "--set", "network.n=200", "--workers", "0", "--out", str(out)]
+    assert CliRunner().invoke(cli, [*base, "--ticks", "5", "-q"]).exit_code == 0
+    result = CliRunner().invoke(cli, [*base, "--ticks", "6"])
+    assert result.exit_code == 0, result.output
+    warning = result.stderr.index("warning: ")
+    assert "spec changed" in result.stderr[warning:] and warning < result.stderr.index("replications:")

@@ -71,7 +71,7 @@ def attribution(scenario, replications, overrides, seed, ticks, out_dir, workers
     executor = _executor(workers, dask, dask_local, quiet)
     with executor:
         result = _run_study(
-            lambda: run_attribution(sc, replications, executor=executor, out=out, progress=not quiet, warn=False),
+            lambda: run_attribution(sc, replications, executor=executor, out=out, progress=not quiet, warn=True),
             quiet,
         )
     add_warnings(out, notes)

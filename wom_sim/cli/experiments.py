@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 import shutil
@@ -62,30 +63,43 @@ def _executor(workers, dask, dask_local, quiet: bool):
     return executor
 
 
-def _run_study(study, quiet: bool):
-    """Run a study function, turning Ctrl-C into a clean message and exit code 130."""
+@contextlib.contextmanager
+def store_warnings_shown():
+    """Print each of the store's warnings (a changed spec, runs of other code, a damaged part set aside) as one line
+    the moment the store issues it, so one about the input (resuming a store whose spec changed) comes before the
+    runs start, not after a long study, and never as Python's two-line warning; yields the messages shown."""
     import warnings
 
-    from wom_sim.experiment.executors import Interrupted  # lazy: CLI start-up time
     from wom_sim.experiment.store import StoreWarning  # lazy: CLI start-up time
 
-    caught: list[warnings.WarningMessage] = []
+    shown: list[str] = []
+
+    def show_now(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, StoreWarning):
+            return others(message, category, filename, lineno, file, line)
+        shown.append(str(message))
+        click.echo(f"warning: {message}", err=True)
+
+    with warnings.catch_warnings():  # restores showwarning on the way out
+        warnings.simplefilter("always", StoreWarning)
+        others, warnings.showwarning = warnings.showwarning, show_now
+        yield shown
+
+
+def _run_study(study, quiet: bool):
+    """Run a study function (called with ``warn=True``: `store_warnings_shown` prints them as they come), turning
+    Ctrl-C into a clean message and exit code 130."""
+    from wom_sim.experiment.executors import Interrupted  # lazy: CLI start-up time
+
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", StoreWarning)
+        with store_warnings_shown() as shown:
             result = study()
-    except BaseException as exc:
-        # What the store did before the study stopped (a damaged part set aside, then an error reading another)
-        # is still named: the user must know which part the next run recomputes.
-        for w in caught:
-            if issubclass(w.category, StoreWarning):
-                click.echo(f"warning: {w.message}", err=True)
-        if isinstance(exc, Interrupted):
-            click.echo(f"\n{exc}", err=True)
-            raise SystemExit(EXIT_INTERRUPTED) from None
-        raise
-    for note in result.notes + [str(w.message) for w in caught if issubclass(w.category, StoreWarning)]:
-        click.echo(f"warning: {note}", err=True)
+    except Interrupted as exc:
+        click.echo(f"\n{exc}", err=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    for note in result.notes:
+        if note not in shown:
+            click.echo(f"warning: {note}", err=True)
     if not quiet:
         ex = result.execution
         click.echo(
@@ -206,7 +220,7 @@ def run_replicated(
     executor = _executor(workers, dask, dask_local, quiet)
     with executor:
         result = _run_study(
-            lambda: replicate(scenario, replications, executor=executor, out=out, progress=not quiet, warn=False),
+            lambda: replicate(scenario, replications, executor=executor, out=out, progress=not quiet, warn=True),
             quiet,
         )
     add_warnings(out, notes)
@@ -506,7 +520,7 @@ def compare(base, treatments, replications, overrides, seed, ticks, labels, outc
                 out=out,
                 outcomes=list(outcomes) or None,
                 progress=not quiet,
-                warn=False,
+                warn=True,
                 by=by,
             ),
             quiet,
@@ -664,7 +678,7 @@ def sweep(spec, overrides, replications, ticks, samples, out_dir, workers, dask,
             err=True,
         )
     with executor:
-        result = _run_study(lambda: run_sweep(plan, out, executor, progress=not quiet, warn=False), quiet)
+        result = _run_study(lambda: run_sweep(plan, out, executor, progress=not quiet, warn=True), quiet)
     add_warnings(out, notes)
     tables, params, metrics = result.tables, [p.key for p in plan.parameters], plan.spec.metrics
     unit, currency = plan.base.tick_unit, getattr(plan.base, "currency", None)

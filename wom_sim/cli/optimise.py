@@ -15,17 +15,20 @@ from wom_sim.cli.experiments import (
     _print_rows,
     check_outcome_names,
     executor_options,
+    store_warnings_shown,
 )
 from wom_sim.errors import ScenarioError
 
 
 @contextlib.contextmanager
 def _interruptible():
-    """Ctrl-C: one line saying what is stored (the same command resumes), exit code 130, no traceback."""
+    """Ctrl-C: one line saying what is stored (the same command resumes), exit code 130, no traceback; the store's
+    warnings one line each, before the runs (`store_warnings_shown`)."""
     from wom_sim.experiment.executors import Interrupted  # lazy: CLI start-up time
 
     try:
-        yield
+        with store_warnings_shown():
+            yield
     except Interrupted as exc:
         click.echo(f"\n{exc}", err=True)
         raise SystemExit(EXIT_INTERRUPTED) from None

@@ -3,7 +3,8 @@
 Layout of a store folder::
 
     wom-sim.json      the output manifest every wom-sim output has (kind, version, time; see wom_sim.output)
-    manifest.json     kind (replications, compare, sweep), the spec, its hash, the wom-sim version
+    manifest.json     kind (replications, compare, sweep), the spec, its hash, the wom-sim version, the digest
+                      of every data file the spec reads (a store whose file changed is refused: `data_files`)
     tasks.parquet     one row per task of the current spec: run_key, seed, replication, arm or point, parameters
     runs/<key>.parquet  the per-tick metrics of one finished run (written atomically: temp file, then rename);
                       its Parquet metadata keeps the code version, the seed and the fully resolved parameters
@@ -58,6 +59,10 @@ PART_META = b"wom_sim"  # Parquet key-value metadata of a part: code version, se
 # A part's outcomes per group (segment, acquired_by, ...; `wom_sim.analysis.segments.run_breakdowns`) as JSON, when
 # its run was asked for them (`compare --by`); parts written without them (or before they existed) have no such key.
 BY_META = b"wom_sim_by"
+# The files a scenario reads (`network.file`, the edge list; `network.people`, the person table) enter a run key by
+# their path, not their content: a file changed under the same name would resume the runs of its old content as if
+# they were runs of the new one. Their digests are kept in the manifest, and a store whose file changed is refused.
+DATA_FILE_KEYS = ("file", "people")
 # The code that decides a run's numbers: its sources are hashed into the code version (and so into run keys).
 _NUMERIC_SOURCES = ("errors.py", "scenario", "network", "sim", "experiment/runner.py")
 
@@ -201,6 +206,14 @@ class ResultStore:
             )
         notes: list[str] = []
         keys = set(tasks["run_key"])
+        inputs = data_files(spec)
+        changed = [f for f, digest in ((old or {}).get("inputs") or {}).items() if inputs.get(f, digest) != digest]
+        if changed and self.done_keys() & keys:
+            # Refused, not warned: the same keys would mix runs of the old and the new file in one summary.
+            raise ScenarioError(
+                f"{self.path}: {changed[0]} changed since the runs stored here were made from it; resuming would mix "
+                "runs of the old and the new file: start fresh with another --out (or move this store away)"
+            )
         if old is not None and old.get("spec_hash") != spec_hash:
             done = self.done_keys()
             reused, stale = len(done & keys), len(done - keys)
@@ -228,6 +241,7 @@ class ResultStore:
             "updated": now,
             "tasks": len(tasks),
             "unique_runs": len(keys),
+            "inputs": inputs,
             "spec": spec,
         }
         write_table(tasks, self.path / TASKS)
@@ -470,6 +484,36 @@ class MemoryStore:
     def missing(self, keys: list[str]) -> list[str]:
         """Keys (in order, without duplicates) that have no run yet."""
         return [k for k in dict.fromkeys(keys) if k not in self._runs]
+
+
+def data_files(spec: Any) -> dict[str, str]:
+    """path -> sha256 of every data file (`DATA_FILE_KEYS` of a `network` section) a study's spec names."""
+    found: dict[str, str] = {}
+    nodes = [spec]
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, dict):
+            network = node.get("network")
+            for key in DATA_FILE_KEYS if isinstance(network, dict) else ():
+                path = network.get(key)
+                if isinstance(path, str) and path not in found:
+                    found[path] = _file_digest(Path(path))
+            nodes.extend(node.values())
+        elif isinstance(node, list):
+            nodes.extend(node)
+    return found
+
+
+def _file_digest(path: Path) -> str:
+    """The sha256 of a file's bytes ("missing" when it cannot be read: the run itself then says why)."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return "missing"
+    return digest.hexdigest()
 
 
 def _read_holder(fd: int) -> dict[str, Any]:
