@@ -206,6 +206,21 @@ def test_report_keeps_a_report_html_of_the_users_in_the_folder(folder):
     assert_html_embeds_figures(out / "report.html", 1)
 
 
+def test_a_sweep_over_a_key_that_costs_nothing_warns_before_it_runs(folder):
+    # advertising.reach has no cost in the economics, so the sweep's "best" is always the most reach; one warning
+    # line, before the sweep's first line (and with -q, which keeps warnings), names the priced lever.
+    spec = GRID.replace("kols.select.k: [0, 6]", "advertising.reach: [0.05, 0.1]")
+    (folder / "reach.yaml").write_text(spec, encoding="utf-8")
+    result = invoke("sweep", folder / "reach.yaml", "--workers", 0, "--out", folder / "sw")
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("warning: advertising.reach costs nothing in the model"), result.stderr
+    assert "the `advertising` intervention's budget" in lines[0] and lines[1].startswith("executing on")
+    quiet = invoke("sweep", folder / "reach.yaml", "--workers", 0, "--out", folder / "sw", "-q")
+    assert quiet.stderr.splitlines()[0] == lines[0]
+    assert "wom.contact_prob" not in result.stderr  # a market parameter, not a bought lever: no warning
+
+
 def test_sweep_calls_no_point_best_on_an_outcome_without_a_better_direction(folder):
     # A programme's spend is neither good nor bad for the business (the catalogue says neither), so the summary
     # names its highest point without calling it the best.

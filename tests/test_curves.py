@@ -161,3 +161,18 @@ def test_a_changed_spec_is_one_warning_line_not_a_python_warning(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith(f"warning: {tmp_path / 'c'}: the curves spec changed"), result.stderr
     assert "StoreWarning" not in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_a_curve_of_a_key_that_costs_nothing_warns_before_it_runs(tmp_path):
+    # A response curve of advertising.reach spends nothing at every level: its ROI is undefined and its profit only
+    # rises. One warning line before the runs names the priced lever.
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    result = CliRunner().invoke(cli, ["curves", "baseline", "--lever", "advertising.reach=0.05,0.1", "-r", "2",
+                                      "--set", "network.n=150", "--ticks", "4", "--workers", "0", "--out",
+                                      str(tmp_path / "c")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("warning: advertising.reach costs nothing in the model") and "budget_per_tick" in first

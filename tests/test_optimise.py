@@ -299,3 +299,27 @@ def test_the_command_prints_the_plan_and_its_check_as_compare_does(tmp_path):
     assert "Profit (total)" in header and "programme spend" in header and "vs_current_ci_low" not in result.stdout
     rows = lines[lines.index(header) + 1 : lines.index(header) + 4]
     assert any(re.search(r"[+-][\d.]+k? \([+-][\d.]+k? to [+-][\d.]+k?\)", r) for r in rows), result.stdout
+
+
+def test_a_lever_that_costs_nothing_is_named_with_the_priced_one(tmp_path):
+    # `advertising.reach` is a scenario key with no budget (docs/model.md, model probe item 8): a search over it
+    # spends nothing and always says "more". The command says so in one line before anything runs, pointing to the
+    # `advertising` intervention's budget; a priced lever is not warned about.
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+    from wom_sim.experiment.levers import free_key_warnings
+
+    assert free_key_warnings([KOL, ADS, "wom.contact_prob"]) == []
+    (note,) = free_key_warnings(["advertising.reach", KOL, "advertising.reach"])
+    assert note.startswith("advertising.reach costs nothing in the model") and "advertising.budget_per_tick" in note
+    spec = tmp_path / "free.yaml"
+    spec.write_text(
+        f"scenario: {bundled_path('baseline')}\nset: {{network.n: 200}}\n"
+        "levers:\n  advertising.reach: {low: 0.02, high: 0.2}\n"
+        "budget: 1000\ntrials: 2\nreplications: 2\ncheck_replications: 2\nseed: 1\n"
+    )
+    args = ["optimise", str(spec), "--ticks", "3", "--workers", "0", "-q", "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == f"warning: {note}"

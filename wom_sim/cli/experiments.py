@@ -168,6 +168,17 @@ def _preflight(scenarios: list, sources: list[str], warn: bool = True) -> list[s
     return notes
 
 
+def warn_free_keys(keys) -> list[str]:
+    """Before any run: one warning line per varied key that costs nothing in the model (a sweep, curve or plan over
+    it always says "more"), naming the priced lever; returned too, for the output's manifest."""
+    from wom_sim.experiment.levers import free_key_warnings  # lazy: CLI start-up time
+
+    notes = free_key_warnings(list(keys))
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
+    return notes
+
+
 # Sections that make replication i of two arms the same market: same graph, same people (common random numbers).
 PAIRED_SECTIONS = ("network", "population")
 
@@ -670,6 +681,7 @@ def sweep(spec, overrides, replications, ticks, samples, out_dir, workers, dask,
     _check_xlsx_target(out, "sweep", xlsx)
     notes = _preflight([plan.base], [str(plan.scenario_path)])
     _preflight(plan.scenarios, [f"{spec}: design point {i}" for i in range(len(plan.scenarios))], warn=False)
+    notes += warn_free_keys(p.key for p in plan.parameters)
     executor = _executor(workers, dask, dask_local, quiet)
     if not quiet:
         click.echo(

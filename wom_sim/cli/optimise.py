@@ -16,6 +16,7 @@ from wom_sim.cli.experiments import (
     check_outcome_names,
     executor_options,
     store_warnings_shown,
+    warn_free_keys,
 )
 from wom_sim.errors import ScenarioError
 
@@ -95,8 +96,9 @@ def curves(
     overrides = (*overrides, *([f"ticks={ticks}"] if ticks else []))  # last: it wins over a spec's `set:` too
     if not levers:
         raise click.UsageError("give at least one --lever KEY=LOW:HIGH:STEPS (or an optimiser spec as SCENARIO)")
-    parse_levers(list(levers))  # a bad --lever fails before any worker starts
+    grid = parse_levers(list(levers))  # a bad --lever fails before any worker starts
     check_outcome_names(outcomes)  # and so does a bad --outcome
+    warn_free_keys(grid)
 
     with _executor(workers, dask, dask_local, quiet) as executor, _interruptible():
         table = run_curves(
@@ -164,6 +166,7 @@ def optimise(
     plan = load_optimisation(  # bad input fails here, before anything runs
         spec, sets, trials=trials, replications=replications, check_replications=check_replications
     )
+    warn_free_keys(lever.key for lever in plan.levers)
     out_dir = out_dir or f"runs/{plan.name}"
     page = Path(out_dir) / "report.html"  # written at the end: never over a report.html the user put in the store
     if page.is_file() and not _is_report(page):

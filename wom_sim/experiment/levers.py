@@ -31,6 +31,33 @@ SECTION_KEYS = frozenset(Scenario.model_fields) - {"interventions", "events"}
 SPEND = "intervention_cost"  # the plan's spend: every programme's cost over the horizon (the run's economics)
 
 
+# Scenario keys that look like something bought but cost nothing in the model's economics: the always-on
+# advertising section's reach (and the needs it creates) has no budget, so a sweep, curve or optimiser over one
+# always says "more" (docs/model.md, Findings, model probe item 8). Their priced twin is the `advertising` entry of
+# `interventions:`, whose budget_per_tick is the spend and whose reach_multiplier, linked to it, the effect.
+PRICED_ADVERTISING = (
+    "the `advertising` intervention's budget (lever advertising.budget_per_tick, with a link to its "
+    "reach_multiplier; docs/optimise.md)"
+)
+FREE_KEYS = {"advertising.reach": PRICED_ADVERTISING, "advertising.need_creation": PRICED_ADVERTISING}
+
+
+def free_key_warnings(keys: list[str] | tuple[str, ...]) -> list[str]:
+    """One warning line per varied key that costs nothing in the model (`FREE_KEYS`), naming the priced lever.
+
+    Examples
+    --------
+    >>> free_key_warnings(["advertising.reach", "advertising.budget_per_tick", "kol_campaign.select.k"])[0][:58]
+    'advertising.reach costs nothing in the model (no spend is '
+    """
+    return [
+        f"{key} costs nothing in the model (no spend is charged for it), so more of it always looks better; to "
+        f"weigh it against its cost, vary {FREE_KEYS[key]} instead"
+        for key in dict.fromkeys(keys)
+        if key in FREE_KEYS
+    ]
+
+
 @dataclass
 class Lever:
     """One lever: its user key, the override key it resolves to, its bounds, the plan's current value and links."""
