@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from wom_sim.catalogue import metric
+from wom_sim.catalogue import decimals, format_delta, metric
 from wom_sim.experiment.comparison import compare
 from wom_sim.sim.interventions import crisis_impact
 
@@ -90,17 +90,14 @@ def main(names: list[str]) -> None:
     target.write_text(json.dumps(out, default=float), encoding="utf-8")
 
 
-if __name__ == "__main__":
-    main(sys.argv[1:] or NAMES)
-
-
-# The cookbook tables' row labels and number formats, by metric (make_cookbook.py, cookbook_levers.py).
+# The cookbook tables' row labels and number formats, by metric (make_cookbook.py, cookbook_levers.py). Shares and
+# rates are printed in %, their changes in percentage points (`change_text`).
 LABEL = {
-    "adoption_mean": ("Mean adoption share over the run (speed)", "{:.3f}"),
+    "adoption_mean": ("Mean adoption share over the run (speed)", "{:.1%}"),
     "adoption_share": ("Ever adopted at the end", "{:.1%}"),
     "customers": ("Active customers at the end", "{:,.0f}"),
     "churn_rate": ("Churn rate per week (mean)", "{:.3%}"),
-    "repurchase_rate": ("Repurchase rate per week (mean)", "{:.3f}"),
+    "repurchase_rate": ("Repurchase rate per week (mean)", "{:.1%}"),
     "nps": ("NPS at the end", "{:+.1f}"),
     "pos_messages": ("Positive WOM messages (total)", "{:,.0f}"),
     "neg_messages": ("Negative WOM messages (total)", "{:,.0f}"),
@@ -110,7 +107,37 @@ LABEL = {
     "mean_T": ("Mean trust of customers at the end", "{:.3f}"),
     "margin_per_purchase": ("Gross margin per purchase", "{:.2f}"),
     "clv": ("CLV estimate at the end", "{:,.0f}"),
-    "cum_revenue": ("Revenue (cumulative)", "{:,.0f}"),
-    "cum_intervention_cost": ("Intervention cost (cumulative)", "{:,.0f}"),
-    "cum_profit": ("Profit (cumulative)", "{:,.0f}"),
+    # The catalogue's labels: "Intervention cost" beside the tables' "Intervention spend" read as another cost.
+    "cum_revenue": (metric("cum_revenue").label, "{:,.0f}"),
+    "cum_intervention_cost": (metric("cum_intervention_cost").label, "{:,.0f}"),
+    "cum_profit": (metric("cum_profit").label, "{:,.0f}"),
 }
+
+
+def change_text(name: str, value: float, fmt: str, unit: bool = True) -> str:
+    """A change of outcome `name` (a `KEYS` value or a catalogue column) printed with `fmt`'s decimals: a share or
+    rate in percentage points ("+10.9 pts", never "+10.9%", which reads as a relative change; the catalogue's
+    `format_delta`), NPS in points, anything else signed in `fmt`. `unit=False` leaves " pts" off (a CI bound)."""
+    if value != value:
+        return "n/a"
+    scale = metric(name.split(":")[-1]).scale
+    if scale == "percent":
+        text = format_delta(name, value, digits=decimals(fmt))
+    elif scale == "points":
+        text = format_delta(name, value)
+    else:
+        return fmt.format(value) if "+" in fmt else ("+" if value >= 0 else "") + fmt.format(value)
+    return text if unit else text.removesuffix(" pts")
+
+
+def ci_text(key: str, s: dict) -> str:
+    """A cookbook change cell: the mean change and its 95% CI, "+10.9 pts (+8.0 to +13.8)"."""
+    name, fmt = KEYS.get(key, key), LABEL[key][1] if key in LABEL else "{:,.0f}"
+    mean = change_text(name, s["mean"], fmt)
+    if s["ci_low"] != s["ci_low"]:
+        return mean
+    return f"{mean} ({change_text(name, s['ci_low'], fmt, False)} to {change_text(name, s['ci_high'], fmt, False)})"
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or NAMES)

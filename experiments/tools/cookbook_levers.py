@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from cookbook_data import KEYS, LABEL, REPLICATIONS, ROOT, SEED, entry
+from cookbook_data import KEYS, LABEL, REPLICATIONS, ROOT, SEED, ci_text, entry
 
 from wom_sim.experiment.comparison import compare
 from wom_sim.experiment.studies import Arm
@@ -23,14 +23,6 @@ from wom_sim.sim.model import simulate
 
 def fmt(key: str, v: float) -> str:
     return LABEL[key][1].format(v) if v == v else "n/a"
-
-
-def ci_text(key: str, s: dict) -> str:
-    f = LABEL[key][1]
-    sign = lambda x: f.format(x) if "+" in f else ("+" if x >= 0 else "") + f.format(x)  # noqa: E731
-    if s["ci_low"] != s["ci_low"]:
-        return sign(s["mean"])
-    return f"{sign(s['mean'])} ({sign(s['ci_low'])} to {sign(s['ci_high'])})"
 
 
 # name -> (the kind whose entry the reference leaves out, or None for the baseline; rows shown)

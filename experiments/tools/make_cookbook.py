@@ -6,7 +6,7 @@ import json
 import textwrap
 
 import numpy as np
-from cookbook_data import LABEL, ROOT, run_comparison
+from cookbook_data import KEYS, LABEL, ROOT, change_text, ci_text, run_comparison
 
 from wom_sim.analysis.statistics import mean_ci
 from wom_sim.scenario.catalogue import bundled_path
@@ -38,14 +38,6 @@ def fmt(key, v):
     return LABEL[key][1].format(v) if v == v else "n/a"
 
 
-def ci_text(key, s):
-    f = LABEL[key][1] if key in LABEL else "{:,.0f}"
-    sign = lambda x: f.format(x) if "+" in f else ("+" if x >= 0 else "") + f.format(x)
-    if s["ci_low"] != s["ci_low"]:
-        return sign(s["mean"])
-    return f"{sign(s['mean'])} ({sign(s['ci_low'])} to {sign(s['ci_high'])})"
-
-
 def table(name):
     e = D[name]
     rows = ["| metric | baseline | scenario | paired change (95% CI) |", "|---|---|---|---|"]
@@ -69,35 +61,38 @@ def windowed(name, fn):
     return np.array([(fn(base[r]), fn(treat[r])) for r in sorted(base)])
 
 
-def extra_row(label, arr, f):
+def extra_row(label, arr, f, name):
+    """A row of a windowed metric; `name` is the catalogue column it reads as (a share's change is in points)."""
     mb, mt = arr[:, 0].mean(), arr[:, 1].mean()
     est = mean_ci(arr[:, 1] - arr[:, 0])
-    m, lo, hi = est.value, est.low, est.high
-    sign = lambda x: ("+" if x >= 0 else "") + f.format(x)
-    return f"| {label} | {f.format(mb)} | {f.format(mt)} | {sign(m)} ({sign(lo)} to {sign(hi)}) |"
+    m, lo, hi = (change_text(name, v, f, unit=i == 0) for i, v in enumerate((est.value, est.low, est.high)))
+    return f"| {label} | {f.format(mb)} | {f.format(mt)} | {m} ({lo} to {hi}) |"
 
 
 EXTRA = {
-    "kol_launch": [("Ever adopted by week 12", lambda m: m["adoption_share"][12], "{:.1%}")],
+    "kol_launch": [("Ever adopted by week 12", lambda m: m["adoption_share"][12], "{:.1%}", "adoption_share")],
     "kol_launch_unscreened": [
-        ("Ever adopted by week 12", lambda m: m["adoption_share"][12], "{:.1%}"),
-        ("Negative WOM messages weeks 0-15", lambda m: m["neg_messages"][:16].sum(), "{:,.0f}"),
+        ("Ever adopted by week 12", lambda m: m["adoption_share"][12], "{:.1%}", "adoption_share"),
+        ("Negative WOM messages weeks 0-15", lambda m: m["neg_messages"][:16].sum(), "{:,.0f}", "neg_messages"),
     ],
-    "kol_vs_ads": [("Ever adopted by week 12", lambda m: m["adoption_share"][12], "{:.1%}")],
-    "referral_program": [("Ever adopted by week 12", lambda m: m["adoption_share"][12], "{:.1%}")],
-    "churn_early_warning": [("Churn rate per week, weeks 26-103", lambda m: m["churn_rate"][26:].mean(), "{:.3%}")],
+    "kol_vs_ads": [("Ever adopted by week 12", lambda m: m["adoption_share"][12], "{:.1%}", "adoption_share")],
+    "referral_program": [("Ever adopted by week 12", lambda m: m["adoption_share"][12], "{:.1%}", "adoption_share")],
+    "churn_early_warning": [
+        ("Churn rate per week, weeks 26-103", lambda m: m["churn_rate"][26:].mean(), "{:.3%}", "churn_rate")
+    ],
     "price_war": [
         (
             "Gross margin per purchase, weeks 26-51",
             lambda m: (m["revenue"] - m["cost_of_goods"])[26:52].sum() / m["purchases"][26:52].sum(),
             "{:.2f}",
+            "margin_per_purchase",
         ),
-        ("Brand B at week 51", lambda m: m["brand"][51], "{:.3f}"),
-        ("New customers weeks 26-51", lambda m: m["new_customers"][26:52].sum(), "{:,.1f}"),
+        ("Brand B at week 51", lambda m: m["brand"][51], "{:.3f}", "brand"),
+        ("New customers weeks 26-51", lambda m: m["new_customers"][26:52].sum(), "{:,.1f}", "new_customers"),
     ],
     "fake_review_scandal": [
-        ("New customers weeks 0-19", lambda m: m["new_customers"][:20].sum(), "{:,.0f}"),
-        ("Mean trust of customers at week 20", lambda m: m["mean_T"][20], "{:.3f}"),
+        ("New customers weeks 0-19", lambda m: m["new_customers"][:20].sum(), "{:,.0f}", "new_customers"),
+        ("Mean trust of customers at week 20", lambda m: m["mean_T"][20], "{:.3f}", "mean_T"),
     ],
     "personalised_marketing": [],
 }
@@ -109,6 +104,17 @@ def dm(name, key):
 
 def rel(name, key):
     return dm(name, f"delta_{key}") / D[name]["base"][f"base_{key}"]
+
+
+def pts(name, key, digits=None):
+    """The mean change of a share, rate or NPS in points ("+12.2 pts"), as the tables print it."""
+    fmt = "{:." + str(digits) + "%}" if digits is not None else LABEL[key][1]
+    return change_text(KEYS[key], dm(name, f"delta_{key}"), fmt)
+
+
+def rate_change(name, key, digits=3):
+    """A rate's change in points with its relative size: "-0.155 pts, -33% of the baseline's rate"."""
+    return f"{pts(name, key, digits)}, {rel(name, key):+.0%} of the baseline's rate"
 
 
 def pays(name):
@@ -130,8 +136,8 @@ SECTIONS = [
     (
         "kol_launch",
         f"Ten screened hubs posting every week in the launch quarter speed adoption (mean adoption share "
-        f"{dm('kol_launch', 'delta_adoption_mean'):+.3f}) and shift acquisition to word of mouth "
-        f"({100 * dm('kol_launch', 'delta_wom_acquired_share'):+.0f} points); the customers they pull forward earn their fees "
+        f"{pts('kol_launch', 'adoption_mean')}) and shift acquisition to word of mouth "
+        f"({pts('kol_launch', 'wom_acquired_share', 0)}); the customers they pull forward earn their fees "
         f"back several times over two years: {roi('kol_launch')}.",
     ),
     (
@@ -139,8 +145,8 @@ SECTIONS = [
         f"The same campaign with screening 0.1: backfiring KOLs are dropped and their followers "
         f"post negatively for three weeks (negative WOM {rel('kol_launch_unscreened', 'neg_messages'):+.0%} over the run), "
         f"which undoes the adoption gain (mean adoption share "
-        f"{dm('kol_launch_unscreened', 'delta_adoption_mean'):+.3f} against "
-        f"{dm('kol_launch', 'delta_adoption_mean'):+.3f} screened): {roi('kol_launch_unscreened')}. The wide interval is "
+        f"{pts('kol_launch_unscreened', 'adoption_mean')} against "
+        f"{pts('kol_launch', 'adoption_mean')} screened): {roi('kol_launch_unscreened')}. The wide interval is "
         f"real: how much a backlash costs depends on which hub backfires and when.",
     ),
     (
@@ -153,32 +159,33 @@ SECTIONS = [
     (
         "referral_program",
         f"Referral rewards raise the share of customers acquired via WOM, KOLs or referrals by "
-        f"{100 * dm('referral_program', 'delta_wom_acquired_share'):+.0f} points and speed adoption (mean adoption share "
-        f"{dm('referral_program', 'delta_adoption_mean'):+.3f}); at 20 per referred adopter: {roi('referral_program')}.",
+        f"{pts('referral_program', 'wom_acquired_share', 0)} and speed adoption (mean adoption share "
+        f"{pts('referral_program', 'adoption_mean')}); at 20 per referred adopter: {roi('referral_program')}.",
     ),
     (
         "loyalty_program",
-        f"Members repurchase more (rate {dm('loyalty_program', 'delta_repurchase_rate'):+.3f}, "
-        f"{rel('loyalty_program', 'repurchase_rate'):+.0%}; mobile-loyalty report reports 42% -> 58% with multichannel service "
+        f"Members repurchase more (rate {pts('loyalty_program', 'repurchase_rate')}, "
+        f"{rel('loyalty_program', 'repurchase_rate'):+.0%} of the baseline's rate; mobile-loyalty report reports 42% -> 58% with multichannel service "
         f"as well), NPS and the CLV estimate rise; the extra margin pays the member fees and rewards and a bit more: "
         f"{roi('loyalty_program')}. More purchases also mean more service failures, so negative WOM rises too.",
     ),
     (
         "community_building",
-        f"The community raises repurchase ({rel('community_building', 'repurchase_rate'):+.0%}), "
+        f"The community raises the repurchase rate ({rate_change('community_building', 'repurchase_rate', 1)}), "
         f"NPS and CLV, and about pays for itself: {roi('community_building')}.",
     ),
     (
         "service_improvement",
         f"The strongest lever in the bundle: higher quality and fewer failures lift NPS "
-        f"({dm('service_improvement', 'delta_nps'):+.0f}), positive WOM ({rel('service_improvement', 'pos_messages'):+.0%}) "
-        f"and adoption, and cut churn ({rel('service_improvement', 'churn_rate'):+.0%}): {roi('service_improvement')}.",
+        f"({pts('service_improvement', 'nps')}), positive WOM ({rel('service_improvement', 'pos_messages'):+.0%}) "
+        f"and adoption, and cut the churn rate ({rate_change('service_improvement', 'churn_rate')}): "
+        f"{roi('service_improvement')}.",
     ),
     (
         "service_recovery",
         f"Recovering 80% of failures on the spot cuts negative WOM by "
-        f"{-rel('service_recovery', 'neg_messages'):.0%} and churn by {-rel('service_recovery', 'churn_rate'):.0%} "
-        f"(fact F9), lifts trust and NPS, and pays back its 20 per case: {roi('service_recovery')}.",
+        f"{-rel('service_recovery', 'neg_messages'):.0%} and the churn rate by "
+        f"{-rel('service_recovery', 'churn_rate'):.0%} of its level ({pts('service_recovery', 'churn_rate')}) (fact F9), lifts trust and NPS, and pays back its 20 per case: {roi('service_recovery')}.",
     ),
     (
         "churn_early_warning",
@@ -188,8 +195,9 @@ SECTIONS = [
     ),
     (
         "personalised_marketing",
-        f"Targeting 30% of customers a week raises the repurchase rate "
-        f"{rel('personalised_marketing', 'repurchase_rate'):+.0%} (about 0.3 x 15%): {roi('personalised_marketing')}.",
+        f"Targeting 30% of customers a week raises the repurchase rate by "
+        f"{rel('personalised_marketing', 'repurchase_rate'):.0%} of its level "
+        f"({pts('personalised_marketing', 'repurchase_rate', 1)}; about 0.3 x 15%): {roi('personalised_marketing')}.",
     ),
     (
         "price_war",
@@ -235,7 +243,10 @@ break-even (the lever paid for itself exactly), 1 means every unit spent came ba
 means it lost money. Revenue timing matters: a lever that only speeds up adoption in a market that saturates
 within two years earns mostly by pulling purchases forward (the baseline reaches about half the population by week 52
 and 80% by week 91). Metrics: adoption speed is the mean adoption share over the run; churn and repurchase rates are
-means over weeks; NPS, trust, brand and CLV are end values.
+means over weeks; NPS, trust, brand and CLV are end values. Units of the change column: a change of a share or a
+rate (adoption, churn, repurchase, the WOM-acquired share) is in percentage points (pts; from 6.1% to 26.3% is a
+change of +20.2 pts), of NPS in NPS points; a % in the text is a relative change (negative WOM +68% is 1.68 times
+as many messages).
 """
 ]
 
@@ -246,7 +257,7 @@ for name, text in SECTIONS:
         f"## {name}\n\n**{q}**\n\n```\nwom-sim run {name}\nwom-sim compare baseline {name} -r 5 --seed 1\n```\n\n{text}\n"
     )
     t = table(name)
-    extras = [extra_row(label, windowed(name, fn), f) for label, fn, f in EXTRA.get(name, [])]
+    extras = [extra_row(label, windowed(name, fn), f, metric) for label, fn, f, metric in EXTRA.get(name, [])]
     if extras:
         lines = t.splitlines()
         t = "\n".join(lines[:2] + extras + lines[2:])
@@ -257,8 +268,9 @@ for name, text in SECTIONS:
             "Head to head (paired, kol_vs_ads minus kol_launch, same seeds): profit "
             f"{s.loc['cum_profit', 'uplift']:+,.0f} ({s.loc['cum_profit', 'ci_low']:+,.0f} to "
             f"{s.loc['cum_profit', 'ci_high']:+,.0f}); mean adoption share "
-            f"{s.loc['mean:adoption_share', 'uplift']:+.3f}; WOM-acquired share "
-            f"{100 * s.loc['wom_acquired_share', 'uplift']:+.1f} points.\n"
+            f"{change_text('mean:adoption_share', s.loc['mean:adoption_share', 'uplift'], '{:.1%}')}; "
+            f"share of customers acquired via WOM, KOLs or referrals "
+            f"{change_text('wom_acquired_share', s.loc['wom_acquired_share', 'uplift'], '{:.1%}')}.\n"
         )
 
 # crisis section
