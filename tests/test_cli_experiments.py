@@ -344,6 +344,51 @@ def _wait_for_parts(store: ResultStore, proc: subprocess.Popen, count: int, limi
         time.sleep(0.02)
 
 
+SIGINT_BIT = 1 << (signal.SIGINT - 1)  # in the signal masks of /proc/<pid>/status
+
+
+def _signal_masks(pid: int) -> dict[str, int]:
+    """The SigIgn (ignored) and SigCgt (caught) masks of a process ({} once it is gone)."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return {}
+    return {k: int(v, 16) for k, _, v in (line.partition(":") for line in lines) if k in ("SigIgn", "SigCgt")}
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _wait_until_ctrl_c_is_handled(proc: subprocess.Popen, workers: int, limit: float = 120.0) -> None:
+    """Wait for the readiness the test's Ctrl-C relies on, read from the kernel, not guessed from a delay: the sweep
+    catches SIGINT (Python's handler) and each of its `workers` pool processes ignores it (the pool initializer).
+
+    Why: parts on disk prove that some worker ran, not that every worker reached its initializer; on a loaded
+    machine a freshly forked worker can wait for the CPU long enough that the group's SIGINT finds it still with
+    Python's default handler, and its KeyboardInterrupt traceback failed the test. Without /proc (not Linux) only
+    the parts are waited for."""
+    if not Path(f"/proc/{proc.pid}/status").exists():
+        return
+    deadline = time.monotonic() + limit
+    while True:
+        assert proc.poll() is None, proc.communicate()
+        caught = _signal_masks(proc.pid).get("SigCgt", 0) & SIGINT_BIT
+        pool = [_signal_masks(c).get("SigIgn", 0) & SIGINT_BIT for c in _children(proc.pid)]
+        if caught and len(pool) >= workers and all(pool):
+            return
+        assert time.monotonic() < deadline, f"the sweep's workers never ignored SIGINT: {pool}"
+        time.sleep(0.02)
+
+
 def _group_gone(pgid: int, limit: float = 15.0) -> bool:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -387,7 +432,8 @@ def test_sigint_stops_cleanly_and_leaves_a_valid_store(folder):
     # 300 runs, so that a loaded machine cannot finish the sweep between the third part and the signal; the
     # sweep is interrupted, so its size costs nothing.
     proc = _start_sweep(folder, replications=30)
-    _wait_for_parts(store, proc, 3)
+    _wait_for_parts(store, proc, 3)  # the run loop is running ...
+    _wait_until_ctrl_c_is_handled(proc, workers=2)  # ... and every process of the group is ready for Ctrl-C
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the foreground process group
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
