@@ -98,6 +98,14 @@ def test_the_summary_sheet_is_the_verdicts_compare_wrote(compare_dir, tmp_path):
     assert formats["programme_cost"] == "#,##0" and formats["roi"] == "+0.00;-0.00" and formats["payback_tick"] == "0"
 
 
+def test_the_uplift_sheet_says_what_the_derived_cost_adds_up(compare_dir, tmp_path):
+    # A row labelled "Cost" beside "Intervention spend" read as the programme's cost; it is goods and spend.
+    rows = _rows(openpyxl.load_workbook(write_workbook(compare_dir, tmp_path / "c.xlsx"))["Uplift"])
+    (cost,) = [r for r in rows if r["outcome"] == "cost"]
+    assert cost["label"] == "Cost of goods + intervention spend (total)"
+    assert not any(r["label"] == "Cost" for r in rows)
+
+
 def test_run_xlsx_writes_the_workbook_into_the_run_folder(tmp_path):
     out = tmp_path / "run"
     args = ["run", "baseline", "--set", "network.n=200", "--ticks", "6", "--out", str(out), "-q", "--xlsx"]
