@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -119,6 +120,19 @@ def test_help_reads_like_a_manual():
     assert res.returncode == 0
     for option in ("--set", "--seed", "--ticks", "--out", "--format", "--quiet"):
         assert option in res.stdout
+
+
+def test_every_option_names_what_it_takes():
+    # `--out DIRECTORY`, `-r INTEGER RANGE`, `--host TEXT`: click's type names tell a strategist nothing about what
+    # to type. Every option of every subcommand names it (N, FOLDER, FILE, COLUMN, METRIC, PORT, ...).
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    generic = re.compile(r"^\s+(?:-\w, )?--[\w-]+(?:, --[\w-]+)? (TEXT|INTEGER|FLOAT|PATH|DIRECTORY|FILENAME)\b")
+    for name in cli.list_commands(None):
+        text = CliRunner().invoke(cli, [name, "--help"], terminal_width=200).output
+        assert not [line for line in text.splitlines() if generic.match(line)], (name, text)
 
 
 def test_check_shows_every_parameter_of_an_entry_left_at_its_defaults(tmp_path):

@@ -43,7 +43,11 @@ def _share(value: float, low: float, high: float) -> str:
 @seed_option("Base seed of the replications (default: SCENARIO's).")
 @ticks_option("Number of ticks.")
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False), help="Store folder (default: runs/attribution-SCENARIO)."
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    metavar="FOLDER",
+    help="Store folder (default: runs/attribution-SCENARIO).",
 )
 @executor_options
 @xlsx_option

@@ -61,10 +61,13 @@ def measuring_options(f):
             help="Population sizes of the Barabási-Albert graphs (m = 5); 100k and 1M are accepted.",
         ),
         click.option(
-            "--ticks", type=click.IntRange(1, 1000), help="Timed ticks per size, after the warm-up [default: 5]."
+            "--ticks",
+            type=click.IntRange(1, 1000),
+            metavar="N",
+            help="Timed ticks per size, after the warm-up [default: 5].",
         ),
         click.option(
-            "--warmup", type=click.IntRange(0, 1000),
+            "--warmup", type=click.IntRange(0, 1000), metavar="N",
             help="Untimed ticks before timing, so WOM flows [default: 26, half the 52-tick run].",
         ),
         click.option(
@@ -72,7 +75,7 @@ def measuring_options(f):
             help="A first look in a minute or two: sizes 5k and 100k, 3 timed ticks after 13, no 1M end-to-end run.",
         ),
         click.option(
-            "--repeat", type=click.IntRange(1, 20), default=1, show_default=True,
+            "--repeat", type=click.IntRange(1, 20), default=1, show_default=True, metavar="N",
             help="Run the whole series this many times and report medians, with each ratio's range.",
         ),
         click.option("--no-reference", is_flag=True, help="Skip the per-agent reference (it takes most of the time)."),

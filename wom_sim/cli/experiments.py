@@ -462,7 +462,8 @@ def check_outcome_names(outcomes) -> None:
               "or payback, crisis_damage (deepest brand relative to the base), incremental:COLUMN, roi.")  # fmt: skip
 @click.option("--details", is_flag=True, help="Add the statistics columns: unpaired CI, paired/unpaired CI width "
               "ratio (what common random numbers buy) and n.")  # fmt: skip
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Store folder (default: runs/compare-BASE).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), metavar="FOLDER",
+              help="Store folder (default: runs/compare-BASE).")  # fmt: skip
 @executor_options
 @click.option(
     "--unpaired",
@@ -645,12 +646,13 @@ def print_groups(result, width: int) -> None:
 @cli.command()
 @click.argument("spec", metavar="SPEC", type=click.Path(dir_okay=False))
 @set_option
-@click.option("--replications", "-r", type=click.IntRange(1, 100_000), help="Replications per design point "
-              "(default: the spec's).")  # fmt: skip
+@click.option("--replications", "-r", type=click.IntRange(1, 100_000), metavar="N",
+              help="Replications per design point (default: the spec's).")  # fmt: skip
 @ticks_option("Number of ticks of every run (--set ticks=N).")
-@click.option("--samples", type=click.IntRange(1, 1_000_000), help="lhs: points; sobol: base sample N (default: "
-              "the spec's).")  # fmt: skip
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Store folder (default: runs/<spec name>).")
+@click.option("--samples", type=click.IntRange(1, 1_000_000), metavar="N",
+              help="lhs: points; sobol: base sample N (default: the spec's).")  # fmt: skip
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), metavar="FOLDER",
+              help="Store folder (default: runs/<spec name>).")  # fmt: skip
 @executor_options
 @quiet_option("No progress bar and no summary; only errors and warnings.")
 @figure_format_option
@@ -771,7 +773,8 @@ def _print_sweep(
 # ------------------------------------------------------------------------------------------------ report
 @cli.command()
 @click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
-@click.option("--out", type=click.Path(dir_okay=False), help="HTML file to write (default: DIR/report.html).")
+@click.option("--out", type=click.Path(dir_okay=False), metavar="FILE",
+              help="HTML file to write (default: DIR/report.html).")  # fmt: skip
 @click.option("--force", is_flag=True, help="Overwrite an existing report file (--out, or DIR/report.html) that is not "
               "a wom-sim report.")  # fmt: skip
 @click.option(

@@ -82,6 +82,7 @@ def takeaways(metrics: pd.DataFrame, n: int, unit: str = "tick") -> list[str]:
     "--out",
     "out_dir",
     type=click.Path(file_okay=False),
+    metavar="FOLDER",
     help="Output folder (default: runs/<scenario file name>, without .yaml).",
 )
 @click.option(

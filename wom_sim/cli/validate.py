@@ -36,7 +36,7 @@ def _fact_list(value: str | None) -> list[str] | None:
               "is the full run (< 20 minutes).")  # fmt: skip
 @click.option("--facts", "facts", metavar="F1,F3", help="Only these facts (comma-separated ids).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="runs/validation", show_default=True,
-              help="Folder for validation.md and validation.html.")  # fmt: skip
+              metavar="FOLDER", help="Folder for validation.md and validation.html.")  # fmt: skip
 @click.option("--force", is_flag=True, help="Replace an earlier `wom-sim validate` output in --out.")
 @quiet_option("No progress lines; only the table.")
 @click.option("--workers", "-w", type=click.IntRange(0, 4096), metavar="N",
@@ -113,9 +113,13 @@ def _check_cumulative(path: Path, column: str, values: np.ndarray) -> None:
 @cli.command("fit-bass")
 @click.argument("csv", metavar="TABLE", type=click.Path(dir_okay=False))
 @click.option(
-    "--column", help="Column of cumulative adopters (default: adoption_share if present, else the last column)."
+    "--column",
+    metavar="COLUMN",
+    help="Column of cumulative adopters (default: adoption_share if present, else the last column).",
 )
-@click.option("--time-column", help="Column of periods since launch (default: rows are periods 1, 2, 3...).")
+@click.option(
+    "--time-column", metavar="COLUMN", help="Column of periods since launch (default: rows are periods 1, 2, 3...)."
+)
 @click.option("--new", "new", is_flag=True, help="The column holds new adopters per period; they are summed up.")
 @click.option("--continuous", is_flag=True, help="Fit the continuous-time Bass curve instead of the per-period one.")
 @click.option(
@@ -190,11 +194,11 @@ def fit_bass_command(csv: str, column: str | None, time_column: str | None, new:
 @click.argument("scenario", metavar="SCENARIO")
 @click.option("--target", "target", required=True, type=click.Path(dir_okay=False),
               help="Target file (YAML): free parameters and bounds, observed targets and weights, budget.")  # fmt: skip
-@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), metavar="FOLDER",
               help="Output folder (default: runs/calibrate-<scenario file name>).")  # fmt: skip
-@click.option("--trials", "--samples", "trials", type=click.IntRange(2, 100_000),
+@click.option("--trials", "--samples", "trials", type=click.IntRange(2, 100_000), metavar="N",
               help="Override the target file's number of trials (parameter samples the optimiser tries).")  # fmt: skip
-@click.option("--replications", "-r", type=click.IntRange(1, 1000), help="Override the runs per trial.")
+@click.option("--replications", "-r", type=click.IntRange(1, 1000), metavar="N", help="Override the runs per trial.")
 @set_option
 @ticks_option("Number of ticks of the scenario (--set ticks=N).")
 @click.option("--optimiser", type=click.Choice(["tpe", "cmaes", "de"]), help="Override the optimiser.")

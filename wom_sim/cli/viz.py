@@ -11,9 +11,9 @@ from wom_sim.scenario.loading import load_scenario
 @cli.command()
 @click.argument("scenario", metavar="SCENARIO", default="baseline")
 @set_option
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, metavar="PORT",
               help="Port to serve on (0: any free port).")  # fmt: skip
-@click.option("--host", default="127.0.0.1", show_default=True,
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDRESS",
               help="Address to listen on (anything but 127.0.0.1 exposes the page to the network).")  # fmt: skip
 @click.option("--install-assets", is_flag=True,
               help="Fetch solara's JavaScript/CSS with npm into this environment (for machines without "
