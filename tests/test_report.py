@@ -416,7 +416,21 @@ def test_a_sweeps_brand_damage_interval_is_not_cut_to_the_range_of_the_brand():
     points = pd.DataFrame({"point": [0], "k": [5], "damage:brand_mean": [-0.12],
                            "damage:brand_ci_low": [-0.15], "damage:brand_ci_high": [-0.09]})  # fmt: skip
     shown = sweep_points_display(points, ["k"], ["damage:brand"], "week", None).iloc[0]
-    assert shown[f"{report.outcome_label('damage:brand', 'week')}: 95% CI"] == "-0.150 to -0.090"
+    # A relative drop in %, as compare prints it ("-0.150" read as a brand index)
+    assert shown[f"{report.outcome_label('damage:brand', 'week')}: 95% CI"] == "-15.0% to -9.0%"
+
+
+def test_a_sweeps_difference_of_a_share_against_the_base_is_in_points():
+    # incremental:adoption_share is a difference of shares: it printed "-5.25% (95% CI -17.32% to 6.82%)", a
+    # relative change to a reader, where compare prints "-5.2 pts".
+    from wom_sim.report.html import sweep_points_display
+
+    name = "incremental:adoption_share"
+    points = pd.DataFrame({"point": [0], "k": [5], f"{name}_mean": [-0.0525], f"{name}_ci_low": [-0.1732],
+                           f"{name}_ci_high": [0.0682]})  # fmt: skip
+    shown = sweep_points_display(points, ["k"], [name], "week", None).iloc[0]
+    label = report.outcome_label(name, "week")
+    assert (shown[label], shown[f"{label}: 95% CI"]) == ("-5.2 pts", "-17.3 pts to +6.8 pts")
 
 
 def test_sweep_drivers_give_a_profit_swing_in_the_scenarios_currency():

@@ -568,7 +568,11 @@ def _value(metric: str, value: float, currency: str | None = None, scale: float 
         parsed = outcome(metric)
     except ScenarioError:  # a name of no outcome: the generic number format
         return report.format_value(metric, value, scale)
-    if parsed.relative:  # payback, damage, roi: no column format to read
+    if parsed.stat in ("incremental", "damage"):
+        # A difference against the base (a share's in points, "-5.2 pts") and a relative drop ("-2.9%"), as compare
+        # and the sweep summary print them (`format_outcome`), not a share's "-5.25%" and a damage's "-0.029".
+        return format_outcome(metric, value, currency, delta=parsed.stat == "incremental")
+    if parsed.relative:  # payback, roi: no column format to read
         return report.format_value(metric, value, scale)
     if catalogue_metric(parsed.column).scale == "money":  # a rival's profit too (rival_<name>_profit)
         return format_money(value, currency)
