@@ -84,3 +84,15 @@ def test_a_sweep_shows_its_best_point_per_outcome(tmp_path):
     assert "best point" in result._repr_html_() and metric("adoption_share").label in result._repr_html_()
     fig = result.plot()
     assert fig.axes[0].get_xlabel() == "wom.contact_prob" and fig.axes[0].get_ylabel() == "%"
+
+
+def test_a_difference_against_the_base_reads_in_points_and_a_damage_in_percent():
+    # A sweep's `incremental:adoption_share` is a difference of shares and showed "-5.2%" (a relative change to a
+    # reader); `damage:brand` / `crisis_damage`, a relative drop, showed "-0.029" as if it were a brand index.
+    from wom_sim.display import format_outcome
+
+    assert format_outcome("incremental:adoption_share", -0.0525) == "-5.2 pts"
+    assert format_outcome("damage:brand", -0.029) == format_outcome("crisis_damage", -0.029) == "-2.9%"
+    assert format_outcome("adoption_share", 0.432) == "43.2%" and format_outcome("adoption_share", 0.05, True) == (
+        "+5.0 pts"
+    )

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from wom_sim.catalogue import format_delta, format_value, metric, summarise
+from wom_sim.catalogue import format_delta, format_number, format_value, metric, summarise
 from wom_sim.errors import ScenarioError
 
 MAX_PANELS = 6  # a notebook figure of more small panels than this stops being readable
@@ -40,11 +40,20 @@ def _entry(name: str):
         return None
 
 
+# A brand's deepest drop relative to the base: `damage:<column>` and its names (wom_sim.analysis.outcomes.ALIASES).
+DAMAGE_NAMES = ("damage", "crisis_damage")
+
+
 def format_outcome(name: str, value: float | None, uplift: bool = False, currency: str | None = None) -> str:
-    """One value as the catalogue formats it (`format_value`), an uplift as a signed difference (`format_delta`:
-    shares and NPS in points, money with the currency)."""
+    """One value as the catalogue formats it (`format_value`), an uplift or an `incremental:` outcome (a difference
+    against the base) as a signed difference (`format_delta`: shares and NPS in points, money with the currency), a
+    damage as a relative change in % (as `wom-sim compare` and the sweep summary print them)."""
     if value is None or value != value:
         return "n/a"
+    stat = name.rpartition(":")[0].split(":")[0]
+    if stat == "damage" or name in DAMAGE_NAMES:
+        return format_number("{:+.1%}", value)
+    uplift = uplift or stat == "incremental"
     if _entry(name) is None:
         return f"{value:+.3g}" if uplift else f"{value:.4g}"
     return format_delta(name, value, currency) if uplift else format_value(name, value, currency)
