@@ -651,3 +651,12 @@ def test_compare_says_why_the_verdicts_payback_and_the_tables_can_differ(tmp_pat
     page = html.unescape(re.sub(r"<[^>]+>", " ", build_report(out).read_text(encoding="utf-8")))
     assert payback_note("week") in " ".join(page.split())
     assert payback_note("month").startswith("Payback month in the tables") and "a few months" in payback_note("month")
+
+
+def test_a_treatment_that_only_turns_up_a_free_key_is_warned_about_before_it_runs(folder):
+    # `compare BASE advertising.reach=0.2` "pays" at no spend: the same warning as a sweep over the key, first.
+    result = invoke("compare", folder / "tiny.yaml", "advertising.reach=0.2", "-r", 2, "--workers", 0,
+                    "--out", folder / "cmp")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("warning: advertising.reach costs nothing in the model") and "budget_per_tick" in first

@@ -294,6 +294,8 @@ def _arms(base: str, treatments: tuple[str, ...], overrides: list[str], seed, ti
                 items = shlex.split(text)
                 scenario = load_scenario(base_path, [*overrides, *items], seed=seed, ticks=ticks)
                 arms.append(Arm(label or text, scenario))
+                # A treatment that only turns up a key that costs nothing "pays" at no spend: say so first.
+                warn_free_keys(item.partition("=")[0].strip() for item in items)
             else:
                 path = resolve_scenario_path(text)
                 arms.append(Arm(label or path.stem, load_scenario(path, overrides, seed=seed, ticks=ticks)))

@@ -36,7 +36,7 @@ SPEND = "intervention_cost"  # the plan's spend: every programme's cost over the
 # always says "more" (docs/model.md, Findings, model probe item 8). Their priced twin is the `advertising` entry of
 # `interventions:`, whose budget_per_tick is the spend and whose reach_multiplier, linked to it, the effect.
 PRICED_ADVERTISING = (
-    "the `advertising` intervention's budget (lever advertising.budget_per_tick, with a link to its "
+    "the `advertising` intervention's budget instead (lever advertising.budget_per_tick, with a link to its "
     "reach_multiplier; docs/optimise.md)"
 )
 FREE_KEYS = {"advertising.reach": PRICED_ADVERTISING, "advertising.need_creation": PRICED_ADVERTISING}
@@ -52,7 +52,7 @@ def free_key_warnings(keys: list[str] | tuple[str, ...]) -> list[str]:
     """
     return [
         f"{key} costs nothing in the model (no spend is charged for it), so more of it always looks better; to "
-        f"weigh it against its cost, vary {FREE_KEYS[key]} instead"
+        f"weigh it against its cost, use {FREE_KEYS[key]}"
         for key in dict.fromkeys(keys)
         if key in FREE_KEYS
     ]
