@@ -176,3 +176,17 @@ def test_a_curve_of_a_key_that_costs_nothing_warns_before_it_runs(tmp_path):
     assert result.exit_code == 0, result.output
     first = result.stderr.splitlines()[0]
     assert first.startswith("warning: advertising.reach costs nothing in the model") and "budget_per_tick" in first
+
+
+def test_a_lever_the_scenario_cannot_take_is_one_line_before_an_executor_starts(tmp_path):
+    # The lever's key was resolved inside the study, after "executing on 1 local process" and a worker pool.
+    from click.testing import CliRunner
+
+    from wom_sim.cli import cli
+
+    result = CliRunner().invoke(cli, ["curves", "baseline", "--lever", "nosuch.key=0:1:2", "--workers", "1",
+                                      "--out", str(tmp_path / "bad")])  # fmt: skip
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --lever nosuch.key:"), result.output
+    assert not (tmp_path / "bad").exists()

@@ -82,8 +82,8 @@ def curves(
     Example (KOLs hired in the launch campaign, 0 to 40 in 5 levels, on a small market):
       wom-sim curves kol_launch --lever kols.select.k=0:40:5 -r 10 --set network.n=2000
     """
+    from wom_sim.experiment.curves import CURVE_OUTCOMES, curve_arms, parse_levers  # lazy: CLI start-up time
     from wom_sim.experiment.curves import curves as run_curves  # lazy: CLI start-up time
-    from wom_sim.experiment.curves import parse_levers  # lazy: CLI start-up time
     from wom_sim.experiment.optimise_spec import curve_plan  # lazy: CLI start-up time
 
     links = None
@@ -99,6 +99,9 @@ def curves(
     grid = parse_levers(list(levers))  # a bad --lever fails before any worker starts
     check_outcome_names(outcomes)  # and so does a bad --outcome
     warn_free_keys(grid)
+    # Every level built and checked (a key the scenario lacks, a bad link, too many KOLs, a horizon) before an
+    # executor starts: one line and exit 2, not after "executing on ..." and a pool.
+    curve_arms(scenario, list(levers), list(outcomes) or CURVE_OUTCOMES, list(overrides) or None, links)
 
     with _executor(workers, dask, dask_local, quiet) as executor, _interruptible():
         table = run_curves(

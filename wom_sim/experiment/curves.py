@@ -119,6 +119,33 @@ def curves(
     ([0.0, 10.0, 20.0], True)
     """
     names = list(dict.fromkeys([*(outcomes or CURVE_OUTCOMES)]))
+    label, arms, plan = curve_arms(scenario, levers, names, overrides, links)
+    store, _execution, _notes = run_study("curves", arms, replications, seed, executor, out, progress, warn)
+    with store:
+        tasks = store.tasks()
+        spend_names = [SPEND, *(f"sum:cost_{lv.entry}" for lv, _, _ in plan if lv.entry)]
+        wanted = list(dict.fromkeys([*names, ROI_GAIN, *spend_names]))
+        keys = list(dict.fromkeys(tasks["run_key"]))  # a run shared by two levels (the current plan) loads once
+        per_run = tasks.join(run_outcomes(store.load(keys), wanted), on="run_key")
+        wide = {name: per_run.pivot_table(index="replication", columns="arm", values=name) for name in wanted}
+        table = pd.concat([_lever_rows(lv, levels, labels, names, wide) for lv, levels, labels in plan])
+        table.insert(0, "scenario", label)
+        write_tables(store.path, {"curves": table}, ("curves",))
+        record_outputs(store.path, "curves", ["curves.csv", "curves.parquet"], _notes)
+    return table.reset_index(drop=True)
+
+
+def curve_arms(
+    scenario: Scenario | str | Path,
+    levers: dict[str, Any] | list[str],
+    names: list[str],
+    overrides: dict[str, Any] | list[str] | None = None,
+    links: dict[str, dict[str, tuple[float, float]]] | None = None,
+) -> tuple[str, list[Arm], list[tuple[Lever, list[float], list[str]]]]:
+    """(scenario label, arms: the current plan then every level of every lever, the plan per lever) of a curves
+    study, every level built and checked (a bad lever, link or outcome, more KOLs than people, a horizon an
+    outcome is past): `wom-sim curves` calls it before an executor starts, so bad input fails before any work.
+    Arguments as for `curves` (`names`: the outcomes)."""
     for name in names:
         outcome(name)  # an unknown outcome fails before anything runs
     label, raw = scenario_raw(scenario, overrides)
@@ -155,19 +182,7 @@ def curves(
         raise ScenarioError(f"curves: the levels run different horizons {sorted(ticks)}; a lever cannot set ticks")
     for name in names:
         check_horizon(name, arms[0].scenario.ticks)  # before the first run: past the horizon is NaN in every run
-    store, _execution, _notes = run_study("curves", arms, replications, seed, executor, out, progress, warn)
-    with store:
-        tasks = store.tasks()
-        spend_names = [SPEND, *(f"sum:cost_{lv.entry}" for lv, _, _ in plan if lv.entry)]
-        wanted = list(dict.fromkeys([*names, ROI_GAIN, *spend_names]))
-        keys = list(dict.fromkeys(tasks["run_key"]))  # a run shared by two levels (the current plan) loads once
-        per_run = tasks.join(run_outcomes(store.load(keys), wanted), on="run_key")
-        wide = {name: per_run.pivot_table(index="replication", columns="arm", values=name) for name in wanted}
-        table = pd.concat([_lever_rows(lv, levels, labels, names, wide) for lv, levels, labels in plan])
-        table.insert(0, "scenario", label)
-        write_tables(store.path, {"curves": table}, ("curves",))
-        record_outputs(store.path, "curves", ["curves.csv", "curves.parquet"], _notes)
-    return table.reset_index(drop=True)
+    return label, arms, plan
 
 
 def record_outputs(path: Path | None, kind: str, files: list[str], notes: list[str] | None = None) -> None:
