@@ -482,6 +482,8 @@ def test_compare_names_treatments_leads_with_verdicts_and_fits_the_terminal(fold
     assert "tv-again vs tiny" in text  # --label wins over NAME=
     assert max(len(line) for line in text.splitlines()) <= 80  # every line, the tables too
     assert "left out to fit 80 characters" in text  # --details columns that did not fit are named
+    # The deepest brand drop is a relative change in %, beside shares' changes in points: the note says both.
+    assert "pts = percentage points (shares, rates) or NPS points; % = a relative change" in " ".join(text.split())
     verdicts = pd.read_csv(out / "verdicts.csv")
     assert set(verdicts["treatment"]) == {"tv-again", "chatty"} and verdicts["sentence"].str.len().min() > 40
     uplift = pd.read_csv(out / "uplift.csv")

@@ -49,6 +49,10 @@ METRIC_COLUMNS = [
 ]  # fmt: skip
 
 SUMMARIES = ("last", "mean", "sum", "min", "max")
+# How a table of changes reads its units (`format_delta`): printed under every such table (compare, its report).
+CHANGE_UNITS_NOTE = (
+    "pts = percentage points (shares, rates) or NPS points; % = a relative change (the deepest brand drop)"
+)
 SCALES = ("percent", "points", "count", "money", "index")
 INF = float("inf")
 # The values a metric of each scale can take: shares and rates 0-1, NPS-like scores -100 to +100, counts and money

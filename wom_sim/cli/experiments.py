@@ -608,7 +608,9 @@ def print_comparison(result, details: bool, width: int) -> None:
         click.echo("\n  Common random numbers (replication i of every arm shares its seed):")
         for line in pairing_gain(result.uplift):
             click.echo(wrap.fill(line))
-    notes = "* paired 95% CI excludes 0. pts = percentage points (shares, rates) or NPS points. ROI = incremental "
+    from wom_sim.catalogue import CHANGE_UNITS_NOTE  # lazy: CLI start-up time
+
+    notes = f"* paired 95% CI excludes 0. {CHANGE_UNITS_NOTE}. ROI = incremental "
     notes += "profit per unit of the programme's own spend (0 = break-even)."
     click.echo("\n" + wrap.fill(notes if details else notes + " --details adds the statistics columns."))
     if result.uplift["outcome"].map(lambda name: outcome(name).stat == "payback").any():

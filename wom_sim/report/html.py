@@ -23,7 +23,7 @@ from wom_sim.analysis.outcomes import format_outcome, outcome
 from wom_sim.analysis.segments import BY, GROUP_METRICS, breakdown_display
 from wom_sim.analysis.statistics import t_half_width
 from wom_sim.analysis.verdicts import payback_note
-from wom_sim.catalogue import CATALOGUE, NO_TOUCH_NOTE, format_money, summary_rows, ticks_text
+from wom_sim.catalogue import CATALOGUE, CHANGE_UNITS_NOTE, NO_TOUCH_NOTE, format_money, summary_rows, ticks_text
 from wom_sim.catalogue import format_value as catalogue_format_value
 from wom_sim.catalogue import metric as catalogue_metric
 from wom_sim.errors import ScenarioError
@@ -523,7 +523,7 @@ def _compare_sections(folder: Path, manifest: dict, embed: str) -> tuple[str, li
         "<h2>Details: every outcome (treatment - base)</h2>",
         _table(uplift_display(tables["uplift"], unit, currency)),
         _p(
-            "* the paired 95% CI excludes 0. pts = percentage points (shares, rates) or NPS points. The unpaired CI "
+            f"* the paired 95% CI excludes 0. {CHANGE_UNITS_NOTE}. The unpaired CI "
             "is what the same runs would give without common random numbers."
             + (f" {payback_note(unit)}" if tables["uplift"]["outcome"].str.startswith("payback").any() else "")
         ),
