@@ -635,6 +635,8 @@ def test_a_curve_still_rising_at_its_largest_level_says_so_and_the_roi_is_shown_
         "the current plan is at 10."
     )
     assert "Churn rate per week (mean) is still falling at the largest level tried (20)" in lines[1]
+    flat = table.assign(saturation=10.0)  # both stop improving from 10: a churn rate stops falling, not rising
+    assert curves_decisions(flat, "week")[1].startswith("kols.select.k: Churn rate per week (mean) stops falling")
     shown = curves_display(table, "week")
     assert list(shown["average ROI"]) == ["", "+2.00", "+2.33", "", "", ""]
     assert list(shown["marginal ROI"][3:]) == ["", "", ""]

@@ -822,16 +822,18 @@ def curves_decisions(table: pd.DataFrame, unit: str = "tick") -> list[str]:
         now = f"; the current plan is at {current.iloc[0]:g}" if len(current) else ""
         lowest, highest = part["value"].min(), part["value"].max()
         label = report.outcome_label(name, unit)
+        # The saturation is judged in the outcome's better direction: a churn rate that improves falls.
+        down = catalogue_metric(outcome(name).column).better == "down"
+        moving, move = ("falling", "fall") if down else ("rising", "rise")
         if saturation != saturation and len(part) > 1:
-            moving = "falling" if catalogue_metric(outcome(name).column).better == "down" else "rising"
             lines.append(
                 f"{lever}: {label} is still {moving} at the largest level tried ({highest:g}): try larger levels{now}."
             )
         elif saturation <= lowest:
             # saturated at the lowest level: the outcome never rose, it did not "stop rising from 0"
-            lines.append(f"{lever}: {label} does not rise significantly at any level above {saturation:g}{now}.")
+            lines.append(f"{lever}: {label} does not {move} significantly at any level above {saturation:g}{now}.")
         elif saturation == saturation:
-            lines.append(f"{lever}: {label} stops rising significantly from {saturation:g}{now}.")
+            lines.append(f"{lever}: {label} stops {moving} significantly from {saturation:g}{now}.")
     return lines
 
 
