@@ -199,7 +199,7 @@ def test_inert_intervention_changes_nothing():
         ({"kind": "advertising", "schedule": {"from": 9, "until": 3}}, ["until (3) is before from (9)"]),
         ({"kind": "advertising", "schedule": {"at": 3, "every": 2}}, ["either at or every"]),
         ({"kind": "advertising", "once": True}, ["interventions[0].once", "only apply with a `when` trigger"]),
-        ({"kind": "crisis_response", "delay": 1.5}, ["interventions[0].delay"]),
+        ({"kind": "crisis_response", "delay": "soon"}, ["interventions[0].delay", "2 hours"]),  # 1.5 ticks is fine
     ],
 )  # fmt: skip
 def test_bad_input_is_one_clear_scenario_error(entry, expected):
