@@ -738,7 +738,7 @@ class CrisisParams(InterventionSpec):
 
 
 class CrisisResponseParams(InterventionSpec):
-    """`crisis_response`: the company's answer to a crisis, `delay` ticks after it surfaces."""
+    """`crisis_response`: the company's answer to a crisis, `delay` (ticks, hours or days) after it surfaces."""
 
     kind: Literal["crisis_response"] = kind_field()
     delay: Delay = param(

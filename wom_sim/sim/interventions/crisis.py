@@ -8,7 +8,10 @@ affected customers vent. The `crisis_response` intervention answers it: it write
 the trust cost of opacity). The event reads the record from the next tick on: a transparent answer stops the
 escalation; an opaque one lets it run on to `mishandled_factor` times the typical damage. Neither class touches
 the other's attributes. Events act before interventions within a tick (base.SECTIONS), so a response with
-`delay: 0` answers in the tick the crisis surfaces.
+`delay: 0` answers in the tick the crisis surfaces. A delay in hours or days lands part of the way through a tick:
+that tick's escalation and venting count for the part before it (`spread_share`, front-loaded in the tick the
+crisis surfaces); the response writes its standing delay into the record every tick so that the event, acting
+first, knows how much of the tick's venting comes before a compensation due within it.
 
 Brand damage, scaled by the seeds (crisis report): typical (no answer) = `damage` (default 8% + 7% x severity, so
 8-15%); slow or opaque = up to twice that; fast, transparent and compensated = the first shock only, minus the
@@ -287,11 +290,12 @@ class CrisisEvent(Intervention):
 # --------------------------------------------------------------------------------------------- the response
 @register
 class CrisisResponse(Intervention):
-    """The company's answer to a crisis, `delay` ticks after it surfaces (while on air; without a schedule or
-    trigger it is a standing crisis plan). Transparent answers stop the escalation; opaque ones cut everyone's trust
-    (about 40%, crisis report) and let damage run to twice the typical. Compensation restores the affected customers'
-    satisfaction and trust and ends their venting; costs compensation x affected customers. An apology lifts the
-    brand; KOL support makes the scenario's KOLs post positively for a few ticks (fee per post).
+    """The company's answer to a crisis, `delay` after it surfaces (ticks, or "2 hours", "2 days": it lands part of
+    the way through a tick; while on air; without a schedule or trigger it is a standing crisis plan). Transparent
+    answers stop the escalation and win back part of a scandal's trust cut, the more the sooner; opaque ones cut
+    everyone's trust (about 40%, crisis report) and let damage run to twice the typical. Compensation restores the
+    affected customers' satisfaction and trust and ends their venting; costs compensation x affected customers. An
+    apology lifts the brand; KOL support makes the scenario's KOLs post positively for a few ticks (fee per post).
     """
 
     kind = "crisis_response"
