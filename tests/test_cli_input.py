@@ -74,6 +74,20 @@ SCENARIO_FILES = {
     "m-too-big": (b"network: {n: 50, m: 60}\n", ["network.m"]),
     "complete-too-big": (b"network: {n: 1000000, generator: complete}\n", ["memory"]),
     "ids-not-in-graph": (b"network: {n: 50, m: 2}\nkols: {select: {by: ids, ids: [999]}}\n", ["kols.select.ids"]),
+    # Delays: ticks or a duration with a unit, within the key's range in ticks of the scenario's tick_unit.
+    "delay-text": (
+        b"interventions: [{kind: service_recovery, delay: soon}]\n",
+        ["interventions[0].delay", '"2 hours"'],
+    ),
+    "delay-unit": (b"interventions: [{kind: crisis_response, delay: 3 fortnights}]\n", ["interventions[0].delay"]),
+    "delay-negative": (b"interventions: [{kind: crisis_response, delay: -1}]\n", ["interventions[0].delay", ">= 0"]),
+    "delay-nan": (b"interventions: [{kind: crisis_response, delay: .nan}]\n", ["delay", "finite"]),
+    "delay-too-long": (b"interventions: [{kind: service_recovery, delay: 53 weeks}]\n", ["53 ticks", "at most 52"]),
+    "delay-baseline": (b"experience: {recovery: {delay: 400 days}}\n", ["experience.recovery.delay", "at most 52"]),
+    "delay-tick-unknown": (
+        b"tick_unit: month\ninterventions: [{kind: service_recovery, delay: 2 days}]\n",
+        ["interventions[0].delay", "tick_unit is 'month'", "allowed: hour, day, week"],
+    ),
 }
 
 

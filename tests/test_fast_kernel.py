@@ -87,6 +87,20 @@ def test_rarer_settings_are_bit_identical_too():
     overrides = {"experience.recovery.coverage": 0.9, "experience.recovery.delay": 0,
                  "experience.recovery.paradox": 0.2}  # fmt: skip
     _assert_identical_runs(*_pair("baseline", 600, 20, overrides), 20)
+    # Recoveries within the failure's tick ("3 days" of a week: failure talk and churn multiplier at 3/7) and
+    # beyond whole ticks (1.5 weeks), the latter for a target only (per-person delays).
+    overrides = {"experience.recovery.coverage": 0.9, "experience.recovery.delay": "3 days",
+                 "brand.service_failure": 0.15}  # fmt: skip
+    _assert_identical_runs(*_pair("baseline", 600, 20, overrides), 20)
+    recovery = {
+        "kind": "service_recovery",
+        "coverage": 1.0,
+        "delay": "1.5 weeks",
+        "target": {"segment": "collectivist"},
+    }
+    overrides = {"experience.recovery.coverage": 0.8, "experience.recovery.delay": "2 days",
+                 "brand.service_failure": 0.15, "interventions": [recovery]}  # fmt: skip
+    _assert_identical_runs(*_pair("segment_referral", 500, 20, overrides), 20)
 
 
 def test_an_uncovered_reference_takes_the_reference_tick(monkeypatch):

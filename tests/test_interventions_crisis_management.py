@@ -85,10 +85,10 @@ def test_monitoring_without_a_response_changes_nothing_but_its_cost():
 def test_plan_shortens_the_delay_and_restores_more_and_books_its_costs():
     for seed in (1, 2):
         ref, treat = pair({"kind": "crisis_plan"}, seed)
-        # delay 4 / 1.6 -> 2 ticks (rounded down)
+        # delay 4 / 1.6 = 2.5 ticks: the answer lands half way through tick AT + 2
         assert (crisis_of(ref).responded, crisis_of(treat).responded) == (AT + 4, AT + 2)
         b_ref, b = ref.metrics["brand"].to_numpy(), treat.metrics["brand"].to_numpy()
-        # Two fewer ticks of escalation: B above the reference from the answer on, in every seed.
+        # One and a half fewer ticks of escalation: B above the reference from the answer on, in every seed.
         assert (b[AT + 3 : AT + 10] > b_ref[AT + 3 : AT + 10]).all()
     costs = treat.metrics["cost_crisis_plan"].tolist()
     assert costs == [5050.0] + [50.0] * (TICKS - 1)

@@ -125,7 +125,9 @@ def scenarios(draw, **fixed) -> dict:
             "noise": draw(unit), "failure_penalty": draw(unit), "disconfirmation_weight": draw(st.floats(0.0, 2.0)),
             "recall_bias": draw(st.floats(-0.2, 0.2)), "satisfaction_rate": draw(unit),
             "expectation_rate": draw(unit), "trust_gain": draw(unit), "trust_failure_drop": draw(unit),
-            "recovery": {"coverage": draw(unit), "delay": draw(st.integers(0, 3)), "effectiveness": draw(unit),
+            # whole ticks and parts of ticks (a recovery within the failure's tick, docs/model.md step 6)
+            "recovery": {"coverage": draw(unit), "delay": draw(st.one_of(st.integers(0, 3), st.floats(0.0, 3.0))),
+                         "effectiveness": draw(unit),
                          "paradox": draw(st.floats(0.0, 0.5))},
         },
         "wom": {

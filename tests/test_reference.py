@@ -262,6 +262,27 @@ def test_every_delayed_recovery_arrives_after_the_delay():
     assert (df["at_risk"] == n).all()  # a delayed recovery leaves the failure unrecovered for now
 
 
+@pytest.mark.parametrize("engine", ["reference", "kernel"])
+def test_a_recovery_within_the_tick_counts_the_failure_for_the_part_before_it(engine):
+    """Half a tick ("3.5 days" of a week): recovered in the failure's tick, the failure's talk and churn multiplier
+    at half strength. With failure_talk 1 half the failed talk next tick (binomial, 4 sd); the hazard multiplier
+    1 + 8 x 0.5 = 5 still makes everyone at risk (>= 3)."""
+    from wom_sim.network.graph import Graph
+    from wom_sim.sim.model import simulate
+
+    n = 1000
+    indptr, indices = no_edges(n)
+    sc = failing_shop(**{"experience.recovery.delay": "3.5 days", "wom.failure_talk": 1.0, "ticks": 3})
+    if engine == "reference":
+        df = run_reference(sc, indptr, indices, None, [], seed=14, ticks=3)
+    else:
+        graph = Graph(n=n, indptr=indptr, indices=indices, weights=None, directed=False)
+        df = simulate(sc.model_copy(update={"seed": 14}), graph=graph, kol_ids=np.array([], dtype=np.int64)).metrics
+    assert (df["failures"] == n).all() and (df["recoveries"] == n).all()  # every recovery lands in its own tick
+    assert abs(df["neg_speakers"].iloc[1] - n / 2) < 4 * math.sqrt(n / 4)
+    assert (df["at_risk"] == n).all()
+
+
 def test_kernel_delivers_every_delayed_recovery():
     """Exact cross-check of the case above against the kernel."""
     from wom_sim.network.graph import Graph
@@ -285,8 +306,18 @@ def test_kernel_delivers_every_delayed_recovery():
         {"experience.recovery.delay": 0, "experience.recovery.paradox": 0.0},
         {"experience.recovery.delay": 0, "experience.recovery.paradox": 0.2},
         {"population.initial.history": 5, "experience.negative_disconfirmation_weight": 2.0},
+        {"experience.recovery.delay": "2 days", "experience.recovery.paradox": 0.1},
+        {"experience.recovery.delay": "1.5 weeks"},
     ],
-    ids=["no_failure", "unrecovered", "immediate_recovery", "immediate_recovery_paradox", "history"],
+    ids=[
+        "no_failure",
+        "unrecovered",
+        "immediate_recovery",
+        "immediate_recovery_paradox",
+        "history",
+        "within_tick",
+        "beyond_whole_ticks",
+    ],  # fmt: skip
 )
 def test_kernel_experience_matches_exactly(case):
     """Step 6 without noise or talk: all customers start alike, so mean E, S, T, A after a few ticks are exact."""

@@ -384,3 +384,19 @@ def test_a_bad_set_value_names_the_command_line_not_the_valid_file(tmp_path):
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path, ["network.n=1"], ticks=5)
     assert str(caught.value).startswith("s.yaml with --set, --ticks: network.n: ")
+
+
+def test_delays_are_ticks_or_durations_in_the_scenarios_tick():
+    # wom_sim/scenario/durations.py: a number is ticks as written; a duration is converted with tick_unit.
+    from wom_sim.scenario.durations import in_ticks, parse
+
+    assert in_ticks(3, "week") == 3.0 and in_ticks(0.5, "day") == 0.5
+    assert in_ticks("2 days", "week") == pytest.approx(2 / 7) and in_ticks("14 days", "week") == 2.0
+    assert in_ticks("168 hours", "weeks") == 1.0 and in_ticks("12 h", "day") == 0.5 and in_ticks("2 ticks", "x") == 2
+    assert parse(" 1.5 Weeks ") == (1.5, "week")
+    with pytest.raises(ValueError, match="tick_unit is 'month'"):
+        in_ticks("2 days", "month")
+    with pytest.raises(ValueError, match="2 hours"):
+        parse("2 fortnights")
+    sc = Scenario.model_validate({"interventions": [{"kind": "crisis_response", "delay": "2  days"}]})
+    assert sc.interventions[0].delay == "2 days"  # kept as written (spacing normalised), shown so by `check`

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from wom_sim.scenario.durations import Documented
 from wom_sim.scenario.interventions import KINDS, InterventionSpec, Schedule, Target, Trigger, own_fields
 from wom_sim.scenario.schema import Scenario
 
@@ -77,6 +78,8 @@ def _default(field: Any) -> str:
 def _bounds(field: Any) -> str:
     parts = []
     for meta in field.metadata:
+        if isinstance(meta, Documented):
+            return meta.allowed
         for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
             if getattr(meta, attr, None) is not None:
                 parts.append(f"{sym} {getattr(meta, attr)}")
@@ -104,7 +107,9 @@ def _section(
             nested.append((sub, f"{prefix}{key}."))
             continue
         desc = field.description or ""
-        rows.append(f"| `{prefix}{key}` | {_type_name(ann)} | {_default(field)} | {_bounds(field)} | {desc} |")
+        named = [m.type_name for m in field.metadata if isinstance(m, Documented)]
+        kind = named[0] if named else _type_name(ann)
+        rows.append(f"| `{prefix}{key}` | {kind} | {_default(field)} | {_bounds(field)} | {desc} |")
     if rows:
         title = title or prefix.rstrip(".") or "top level"
         doc = (model.__doc__ or "").strip().split("\n")[0]

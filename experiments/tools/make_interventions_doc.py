@@ -173,8 +173,12 @@ and churn.""",
 (and `paradox` if given; by default the scenario's `experience.recovery.paradox`, 0: recovery restores
 satisfaction but not above the never-failed level, de Matos et al. 2007, fact F16). With `delay: 0` a recovered
 failure is not an unrecovered failure: no failure talk, no trust drop, no churn spike. With a delay the customer
-lives the failure and is made whole `delay` ticks later.""",
-        cost="`cost_per_case` x recoveries, booked when a recovery reaches the customer, in ticks on air and up to `delay` ticks after (the cases it started).",
+lives the failure and is made whole `delay` ticks later. A delay may be written in ticks or as a duration ("2 days",
+"12 hours", "1.5 weeks", converted with `tick_unit`): one under a tick lands within the failure's tick, so the
+failure's talk and churn multiplier count for the part of the tick before it (2/7 for "2 days" of a week) and the
+tick's later steps see the week's average state (docs/model.md step 6); 80% recovered on the spot, after 2 and 4
+days and after a week: negative messages -38%, -30%, -17%, -2% against no recovery (3,000 people, 104 weeks).""",
+        cost="`cost_per_case` x recoveries, booked when a recovery reaches the customer, in ticks on air and up to `delay` ticks after (the cases it started; whole ticks of the delay).",
         example="""  - kind: service_recovery
     coverage: 0.8
     delay: 0
@@ -244,15 +248,21 @@ trust cut and recovery time.""",
     severity: 0.6""",
     ),
     "crisis_response": dict(
-        what="""The company's answer to the open crisis, given in the first tick on air at least `delay` ticks after it
-surfaced (without schedule or trigger it is a standing crisis plan; with `when` it answers when the trigger
-fires). The answer is written into `ctx.shared["crisis"]` and from the next tick the crisis reads it: a
-`transparent` answer stops the escalation; an opaque one lets it run to `mishandled_factor` x damage and, at
+        what="""The company's answer to the open crisis, landing `delay` after it surfaced (ticks, or a duration such as
+"2 hours" or "2 days", converted with `tick_unit`), in the first tick on air at least that long after (without
+schedule or trigger it is a standing crisis plan; with `when` it answers when the trigger fires). The answer is
+written into `ctx.shared["crisis"]` and the crisis reads it: a `transparent` answer stops the escalation from the
+moment it lands (the week it lands in escalates for the part before it, front-loaded in the week the crisis
+surfaced: `crisis.attention_days`), and wins back `trust_repair` x the share of the first week's spread still to
+come of a scandal's trust cut; an opaque one lets it run to `mishandled_factor` x damage and, at
 once, cuts the trust of everyone aware by `opaque_trust_cut` (about -40%, crisis report). Its own effects, at once:
 `apology` adds `apology_lift` to the brand; `compensation` > 0 restores `compensation_effect` of the affected
-customers' lost satisfaction and trust and ends their venting; `fix_ticks` ends a product defect that many ticks
-after the answer (a recall; none = it runs its course); `kol_support` makes the scenario's KOLs post positively
-for `kol_ticks` ticks. Measured at the bundled size (severity 0.6, five seeds; docs/cookbook.md): no answer
+customers' lost satisfaction and trust and ends their venting when it lands (that tick's venting and the
+compensation's reach into that tick count for the parts before and after it); `fix_ticks` ends a product defect
+that many ticks after the answer (a recall; none = it runs its course); `kol_support` makes the scenario's KOLs post
+positively for `kol_ticks` ticks from the answer. Answered (transparent, compensated, KOL support) 2 hours, 2 days,
+1 week and 2 weeks after a severity-0.6 defect surfaces: two-year profit about +70k, +66k, +62k, +54k against no
+answer (3,000 people, six seeds; docs/model.md Findings). Measured at the bundled size (severity 0.6, five seeds; docs/cookbook.md): no answer
 about 14% brand damage; fast + transparent + compensated about 3% (< 5%, crisis report); four weeks late and opaque
 about 25% (1.8x the unanswered damage) with trust about -40%.""",
         cost="`compensation` x affected customers at the answer, plus `fee_per_post` x KOLs per tick of KOL support.",
@@ -347,7 +357,7 @@ kept on the instance (`alarms`, `caught`). List it before the response so an ala
     "crisis_plan": dict(
         what="""A prepared crisis plan (crisis report: crisis plan -> response efficiency +60%). While on air it writes
 `efficiency_gain` g into `ctx.shared["crisis"]` (`plan_efficiency`; back to 0 when it lapses); `crisis_response`
-then answers after floor(`delay` / (1 + g)) ticks instead of `delay`, and its compensation restores
+then answers after `delay` / (1 + g) instead of `delay` (4 weeks: 2.5), and its compensation restores
 1 - (1 - `compensation_effect`) / (1 + g) of the affected customers' loss instead of `compensation_effect`: a
 faster answer that leaves 1/1.6 of the loss it would have left. Without a response it changes nothing. List it
 before the response so it counts the same tick.""",

@@ -27,6 +27,7 @@ from pydantic import (
 
 from wom_sim.catalogue import METRIC_COLUMNS
 from wom_sim.scenario.base import KolSelect, Spec
+from wom_sim.scenario.durations import Delay
 
 # Events play out before the company's levers within a tick, so a response can see a crisis that surfaces now.
 SECTIONS = ("events", "interventions")
@@ -602,13 +603,14 @@ class ServiceRecoveryParams(InterventionSpec):
     )
     kind: Literal["service_recovery"] = kind_field()
     coverage: float = param(0.8, "share of failures recovered", "share", "facts F9: coverage 0.8", ge=0, le=1)
-    delay: int = param(
+    delay: Delay = param(
         0,
-        "ticks until the recovery reaches the customer",
-        "ticks",
-        "crisis report: respond within hours-days",
-        ge=0,
-        le=52,
+        "time until the recovery reaches the customer (0 = on the spot): ticks, or hours, days or weeks such as "
+        '"2 days" (at most 52 ticks); a recovery within the failure\'s tick damps its talk and churn multiplier to the '
+        "part of the tick before it lands",
+        "ticks or a duration",
+        "crisis report: respond within hours-days; Gelbrich & Roschk 2011: promptness raises post-complaint "
+        "satisfaction",
     )
     effectiveness: float = param(
         0.8, "share of the failure's damage the recovery gives back", "share", "assumption", ge=0, le=1
@@ -714,6 +716,17 @@ class CrisisParams(InterventionSpec):
         le=1,
     )
     outrage_ticks: int = param(8, "ticks after surfacing the venting lasts", "ticks", "assumption", ge=0, le=104)
+    attention_days: float = param(
+        1.0,
+        "time constant of attention to the crisis in the week it surfaces: the share of that week's escalation and "
+        "venting done d days after surfacing is (1 - exp(-d/a)) / (1 - exp(-7/a)) for a weekly tick (8% by 2 hours, "
+        "63% by a day, 86% by two days); an answer stops what comes after it",
+        "days",
+        "assumption: attention to a news story peaks within about a day (Leskovec, Backstrom & Kleinberg 2009); "
+        "crisis report: statement within 2 h (major) / 24 h (minor)",
+        gt=0,
+        le=30,
+    )
     open_ticks: int = param(
         26,
         "ticks after surfacing an answer can still come (the crisis stays open)",
@@ -725,16 +738,16 @@ class CrisisParams(InterventionSpec):
 
 
 class CrisisResponseParams(InterventionSpec):
-    """`crisis_response`: the company's answer to a crisis, `delay` ticks after it surfaces."""
+    """`crisis_response`: the company's answer to a crisis, `delay` (ticks, hours or days) after it surfaces."""
 
     kind: Literal["crisis_response"] = kind_field()
-    delay: int = param(
+    delay: Delay = param(
         0,
-        "ticks after surfacing before the answer",
-        "ticks",
+        'time after surfacing before the answer: ticks, or hours, days or weeks such as "2 hours" (at most 104 '
+        "ticks); the part of a tick before the answer lands decides how much of that tick's escalation and venting "
+        "happen",
+        "ticks or a duration",
         "crisis report: statement within 2 h (major) / 24 h (minor)",
-        ge=0,
-        le=104,
     )
     transparent: bool = param(True, "open about cause and remedy", "bool", "crisis report")
     apology: bool = param(True, "a public apology", "bool", "crisis report")
@@ -761,6 +774,16 @@ class CrisisResponseParams(InterventionSpec):
         "assumption",
         ge=0,
         le=104,
+    )
+    trust_repair: float = param(
+        0.5,
+        "share of a scandal's trust cut a transparent answer wins back, times the share of the first week's spread "
+        "still to come when it lands (all of it at once, none after a week; `crisis.attention_days`)",
+        "share",
+        "assumption; stealing thunder (Arpan & Roskos-Ewoldsen 2005) and SCCT (Coombs 2007): an early, open answer "
+        "limits reputational damage; crisis report: transparent + compensated -> loss < 5% of 8-15%",
+        ge=0,
+        le=1,
     )
     opaque_trust_cut: float = param(
         0.4,

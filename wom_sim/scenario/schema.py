@@ -24,6 +24,7 @@ from wom_sim.scenario.base import (  # noqa: F401 - Strict and the bounds are pa
     Spec,
     Strict,
 )
+from wom_sim.scenario.durations import Delay, in_ticks
 from wom_sim.scenario.interventions import SECTIONS, Entry, InterventionSpec
 
 
@@ -436,7 +437,12 @@ class RecoverySpec(Spec):
     """Baseline service recovery (the service_recovery intervention raises coverage)."""
 
     coverage: float = Field(0.0, ge=0, le=1, description="share of failures the company recovers")
-    delay: int = Field(1, ge=0, le=52, description="ticks until the recovery reaches the customer")
+    delay: Delay = Field(
+        1,
+        description='time until a delayed recovery reaches the customer: ticks, or a duration such as "2 days" '
+        "(at most 52 ticks); under a tick, the failure's talk and churn multiplier count for the part of the tick "
+        "before it lands (docs/model.md step 6)",
+    )
     effectiveness: float = Field(0.8, ge=0, le=1, description="share of the failure penalty the recovery gives back")
     paradox: float = Field(
         0.0,
@@ -679,6 +685,7 @@ class Scenario(Spec):
         check_cost_metrics(self)
         check_competitor_names(self)
         check_targets(self)
+        check_delays(self)
         return self
 
 
@@ -772,6 +779,25 @@ def check_targets(scenario: Scenario) -> None:
         if top >= n:
             raise ValueError(f"{section}[{i}].target.ids: id {top} is out of range (people are 0 .. "
                              f"{n - 1}, network.n = {n})")  # fmt: skip
+
+
+# The longest delay each key may name, in ticks (a year for a service recovery, two for a crisis answer).
+MAX_DELAY_TICKS = {"service_recovery": 52, "crisis_response": 104}
+
+
+def check_delays(scenario: Scenario) -> None:
+    """Every delay, in ticks of this scenario's `tick_unit`, within its key's range (ValueError naming the key)."""
+    keys = [("experience.recovery.delay", scenario.experience.recovery.delay, MAX_DELAY_TICKS["service_recovery"])]
+    for section, i, spec, _ in named_entries(scenario):
+        if spec.kind in MAX_DELAY_TICKS:
+            keys.append((f"{section}[{i}].delay", spec.delay, MAX_DELAY_TICKS[spec.kind]))
+    for key, value, top in keys:
+        try:
+            ticks = in_ticks(value, scenario.tick_unit)
+        except ValueError as exc:
+            raise ValueError(f"{key}: {exc}") from None
+        if ticks > top:
+            raise ValueError(f"{key}: {value!r} is {ticks:g} ticks of a {scenario.tick_unit}; at most {top} allowed")
 
 
 def _unique_names(names: list[str], what: str) -> None:

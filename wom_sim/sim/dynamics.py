@@ -165,8 +165,9 @@ def talk_probabilities(
     gap = (theta - pop.S[critics]) / theta
     rate = pop.talkativeness[critics] * wom.negative_rate * novelty(pop, sc, critics, t)
     p_neg[critics] = np.minimum(1.0, rate * gap**wom.negative_exponent)
-    failed = np.flatnonzero(pop.failed_last & talks)
-    p_neg[failed] = 1.0 - (1.0 - p_neg[failed]) * (1.0 - wom.failure_talk)
+    # A failure adds talk for the share of last tick it went unrecovered (1, or less when recovered within it).
+    failed = np.flatnonzero((pop.failed_last > 0) & talks)
+    p_neg[failed] = 1.0 - (1.0 - p_neg[failed]) * (1.0 - wom.failure_talk * pop.failed_last[failed])
     return p_pos, p_neg
 
 
@@ -470,28 +471,59 @@ def purchase(
 def arrive_recoveries(pop: Population, lev: Levers, t: int) -> int:
     """Delayed service recoveries due now reach their customers: S and T restored toward pre-failure levels."""
     arrived = pop.pending_recoveries.pop(t, [])
-    for who, S_pre, T_pre in arrived:  # one entry per tick of failures: a handful of array operations each
-        eff = _at(lev.recovery_effectiveness, who)  # today's programme (per person: a targeted one)
-        pop.S[who] = pull(pop.S[who], S_pre, eff)
-        pop.S[who] += _at(lev.recovery_paradox, who) * (1.0 - pop.S[who])
-        pop.T[who] = pull(pop.T[who], T_pre, eff)
-        np.add.at(pop.recoveries, who, 1)
-    return int(sum(who.size for who, _, _ in arrived))
+    count = 0
+    for who, S_pre, T_pre, rest in arrived:  # one entry per tick of failures: a handful of array operations each
+        if rest is None:
+            recover(pop, lev, who, S_pre, T_pre)
+            count += who.size
+        else:  # the rest of the pull of a recovery that landed within last tick (counted then)
+            pop.S[who] = pull(pop.S[who], S_pre, rest)
+            pop.T[who] = pull(pop.T[who], T_pre, rest)
+    return count
+
+
+def recover(
+    pop: Population, lev: Levers, who: np.ndarray, S_pre: np.ndarray, T_pre: np.ndarray, part: float | np.ndarray = 1.0
+) -> None:  # fmt: skip
+    """A recovery reaches `who`: S and T pulled back toward their values before the failure, with today's
+    programme's effectiveness (times `part`) and paradox (per person under a targeted one)."""
+    eff = _at(lev.recovery_effectiveness, who) * part
+    pop.S[who] = pull(pop.S[who], S_pre, eff)
+    pop.S[who] += _at(lev.recovery_paradox, who) * (1.0 - pop.S[who])
+    pop.T[who] = pull(pop.T[who], T_pre, eff)
+    np.add.at(pop.recoveries, who, 1)
 
 
 def queue_recoveries(
-    pop: Population, t: int, delay: int | np.ndarray, delayed: np.ndarray, buyers: np.ndarray, S_prev: np.ndarray,
+    pop: Population, t: int, delay: float | np.ndarray, delayed: np.ndarray, buyers: np.ndarray, S_prev: np.ndarray,
     T: np.ndarray,
 ) -> None:  # fmt: skip
-    """Recoveries that take `delay` ticks (per buyer with a targeted programme) wait for `arrive_recoveries`."""
+    """Recoveries that take `delay` >= 1 ticks (per buyer with a targeted programme) wait for `arrive_recoveries`:
+    a recovery arrives in the tick it is due, `t + floor(delay)` (a part of a tick beyond whole ones waits with it)."""
     if not delayed.any():
         return
     if np.ndim(delay) == 0:
-        pop.pending_recoveries.setdefault(t + delay, []).append((buyers[delayed], S_prev[delayed], T[delayed]))
+        due_at = t + int(delay)
+        pop.pending_recoveries.setdefault(due_at, []).append((buyers[delayed], S_prev[delayed], T[delayed], None))
         return
-    for d in np.unique(delay[delayed]):  # a loop over the distinct delays (the target's and everyone else's)
-        due = delayed & (delay == d)
-        pop.pending_recoveries.setdefault(t + int(d), []).append((buyers[due], S_prev[due], T[due]))
+    for d in np.unique(np.floor(delay[delayed])):  # a loop over the distinct delays (the target's and the rest's)
+        due = delayed & (np.floor(delay) == d)
+        pop.pending_recoveries.setdefault(t + int(d), []).append((buyers[due], S_prev[due], T[due], None))
+
+
+def recover_within(
+    pop: Population, lev: Levers, t: int, who: np.ndarray, lived: float | np.ndarray, S_pre: np.ndarray,
+    T_pre: np.ndarray,
+) -> None:  # fmt: skip
+    """Recoveries that land within the failure's tick, after the share `lived` (0-1) of it: the tick's later steps
+    (loyalty, churn, next tick's talk) see the week's average state, the failure's for `lived` of it and the
+    recovered one for the rest. So the pull back lands `1 - lived` of the way now (with the paradox, counted as a
+    recovery) and the rest of it at the start of the next tick's step 6: a recovery after a whole week is then
+    today's one-tick delay, and one on the spot almost today's immediate recovery."""
+    eff = _at(lev.recovery_effectiveness, who)
+    recover(pop, lev, who, S_pre, T_pre, 1.0 - lived)
+    rest = 1.0 - (1.0 - eff) / (1.0 - eff * (1.0 - lived))  # (1 - now)(1 - rest) = 1 - eff: the whole pull
+    pop.pending_recoveries.setdefault(t + 1, []).append((who, S_pre, T_pre, np.broadcast_to(rest, who.shape)))
 
 
 def disconfirm(
@@ -579,7 +611,11 @@ def experience(
     recovered = failed & (u_recover[buyers] < _at(lev.recovery_coverage, buyers))
     delay = _at(lev.recovery_delay, buyers)
     immediate = recovered & (delay == 0)
-    delayed = recovered & (delay > 0)
+    delayed = recovered & (delay >= 1)
+    # A recovery due within this tick (0 < delay < 1: hours or days of a weekly tick) lands after this purchase's
+    # experience: the customer lives the failure until then, so its talk and churn multiplier count for that part
+    # of the tick only (promptness matters gradually: Smith, Bolton & Wagner 1999; Gelbrich & Roschk 2011).
+    within = recovered & (delay > 0) & (delay < 1)
     unrecovered = failed & ~immediate
     soft = np.maximum(0.0, x - ex.failure_penalty * (1 - _at(lev.recovery_effectiveness, buyers)))
     x = np.where(immediate, soft, np.where(failed, np.maximum(0.0, x - ex.failure_penalty), x))
@@ -592,17 +628,20 @@ def experience(
     S_new, pop.E[buyers], pop.T[buyers] = disconfirm(ex, x, E, S_prev, T, first, unrecovered)
     # Recovery paradox (opt-in): a recovered customer ends up above where the experience alone would put them.
     pop.S[buyers] = np.where(immediate, S_new + _at(lev.recovery_paradox, buyers) * (1.0 - S_new), S_new)
+    if within.any():
+        recover_within(pop, lev, t, buyers[within], _at(delay, np.flatnonzero(within)), S_prev[within], T[within])
 
     pop.experienced[buyers] = True
     pop.purchases[buyers] += 1
     pop.last_purchase[buyers] = t
     pop.failures[buyers[failed]] += 1
     pop.recoveries[buyers[immediate]] += 1
-    pop.failed_last[:] = False
-    pop.failed_last[buyers[unrecovered]] = True
+    # failed_last: the share of this tick lived with an unrecovered failure (1 unless a recovery landed within it).
+    pop.failed_last[:] = 0.0
+    pop.failed_last[buyers[unrecovered]] = np.where(within, delay, 1.0)[unrecovered]
     st.unrecovered = pop.failed_last.copy()
     st.failures = int(failed.sum())
-    st.recoveries = int(immediate.sum()) + recovered_late
+    st.recoveries = int(immediate.sum()) + int(within.sum()) + recovered_late
 
 
 # --------------------------------------------------------------------------------------------- step 7

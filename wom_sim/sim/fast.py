@@ -73,7 +73,7 @@ def reference_fingerprint() -> str:
 # The fingerprint of the reference this module was checked against (bit-identical state in
 # tests/test_fast_kernel.py). When the reference tick gains a rule, a scenario key, a lever or a per-person array,
 # the fingerprint changes and every run takes the reference tick until this module mirrors it and this is updated.
-MIRRORED_FINGERPRINT = "96352c775a562308"
+MIRRORED_FINGERPRINT = "bb59f77b8b7ed188"
 
 
 @functools.cache
@@ -198,8 +198,9 @@ class FastTick:
         nov_critics = novelty[is_critic] if isinstance(novelty, np.ndarray) else novelty
         rate = pop.talkativeness[critics] * wom.negative_rate * nov_critics
         p_neg[is_critic] = np.minimum(1.0, rate * gap**wom.negative_exponent)
-        failed = pop.failed_last[known]
-        p_neg[failed] = 1.0 - (1.0 - p_neg[failed]) * (1.0 - wom.failure_talk)
+        share = pop.failed_last[known]
+        failed = share > 0
+        p_neg[failed] = 1.0 - (1.0 - p_neg[failed]) * (1.0 - wom.failure_talk * share[failed])
         # choose_speakers: u < p is never true where p = 0, so only the experienced can speak first-hand.
         uk = u[known]
         own_neg = uk < p_neg
@@ -438,7 +439,8 @@ class FastTick:
         recovered = failed & (u_recover[buyers] < dyn._at(lev.recovery_coverage, buyers))
         delay = dyn._at(lev.recovery_delay, buyers)
         immediate = recovered & (delay == 0)
-        delayed = recovered & (delay > 0)
+        delayed = recovered & (delay >= 1)
+        within = recovered & (delay > 0) & (delay < 1)
         unrecovered = failed & ~immediate
         soft = np.maximum(0.0, x - ex.failure_penalty * (1 - dyn._at(lev.recovery_effectiveness, buyers)))
         x = np.where(immediate, soft, np.where(failed, np.maximum(0.0, x - ex.failure_penalty), x))
@@ -450,17 +452,21 @@ class FastTick:
 
         S_new, pop.E[buyers], pop.T[buyers] = dyn.disconfirm(ex, x, E, S_prev, T, first, unrecovered)
         pop.S[buyers] = np.where(immediate, S_new + dyn._at(lev.recovery_paradox, buyers) * (1.0 - S_new), S_new)
+        if within.any():
+            dyn.recover_within(
+                pop, lev, t, buyers[within], dyn._at(delay, within.nonzero()[0]), S_prev[within], T[within]
+            )
 
         pop.experienced[buyers] = True
         pop.purchases[buyers] += 1
         pop.last_purchase[buyers] = t
         pop.failures[buyers[failed]] += 1
         pop.recoveries[buyers[immediate]] += 1
-        pop.failed_last[:] = False
-        pop.failed_last[buyers[unrecovered]] = True
+        pop.failed_last[:] = 0.0
+        pop.failed_last[buyers[unrecovered]] = np.where(within, delay, 1.0)[unrecovered]
         st.unrecovered = pop.failed_last.copy()
         st.failures = int(failed.sum())
-        st.recoveries = int(immediate.sum()) + recovered_late
+        st.recoveries = int(immediate.sum()) + int(within.sum()) + recovered_late
 
     # ---------------------------------------------------------------------------------------------- steps 7-8
     @staticmethod

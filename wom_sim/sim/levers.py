@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wom_sim.scenario.durations import in_ticks
 from wom_sim.scenario.schema import Scenario
 
 # The ufunc behind `np.clip` (same loop, same numbers), called directly: `np.clip`'s Python wrappers cost more than
@@ -51,7 +52,9 @@ class Levers:
     ad_reach: float | np.ndarray  # per tick ad reach among the never-experienced (per person: a targeted campaign)
     claim: float | np.ndarray  # quality the ads claim (per person: a targeted campaign's claim for its target)
     recovery_coverage: float | np.ndarray  # share of failures recovered (per person: a targeted programme)
-    recovery_delay: int | np.ndarray  # ticks until a recovery reaches the customer (int64 per person if targeted)
+    recovery_delay: (
+        float | np.ndarray
+    )  # ticks until a recovery reaches the customer, fractional (per person if targeted)
     recovery_effectiveness: float | np.ndarray  # share of a failure's damage a recovery gives back
     recovery_paradox: float | np.ndarray  # satisfaction above the unfailed level after an on-the-spot recovery
     talk_multiplier: float | np.ndarray = 1.0  # multiplies positive-WOM probability (incentives, smart service)
@@ -88,7 +91,7 @@ class Levers:
             ad_reach=scenario.advertising.reach,
             claim=scenario.advertising.claim,
             recovery_coverage=recovery.coverage,
-            recovery_delay=recovery.delay,
+            recovery_delay=in_ticks(recovery.delay, scenario.tick_unit),
             recovery_effectiveness=recovery.effectiveness,
             recovery_paradox=recovery.paradox,
             costs={},

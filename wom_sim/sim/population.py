@@ -74,7 +74,7 @@ class Population:
     engaged: np.ndarray
     last_touch: np.ndarray
     acquired_by: np.ndarray
-    failed_last: np.ndarray
+    failed_last: np.ndarray  # share of last tick lived with an unrecovered service failure (0-1; 1 = all of it)
     forward_pos: np.ndarray
     forward_neg: np.ndarray
     relay_pos: np.ndarray  # satisfaction voiced by the message a forwarder retells (mean of what they heard)
@@ -103,9 +103,12 @@ class Population:
     churned_at: np.ndarray  # tick of the last churn (-1: never)
     customer_ticks: np.ndarray  # ticks spent as CUSTOMER (tenure)
     segment_names: list[str] = field(default_factory=list)
-    # Delayed service recoveries on their way: due tick -> list of (person ids, S and T before the failure).
+    # Delayed service recoveries on their way: due tick -> list of (person ids, S and T before the failure, rest):
+    # rest None for a recovery, else the rest of the pull of one that landed within last tick (recover_within).
     # A person can have several in flight (one per failed purchase), so this is a queue, not a per-person slot.
-    pending_recoveries: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    pending_recoveries: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]]] = field(
+        default_factory=dict
+    )
 
 
 def init_population(
@@ -170,7 +173,7 @@ def init_population(
         engaged=np.zeros(n, dtype=bool),
         last_touch=np.zeros(n, dtype=np.int8),
         acquired_by=np.zeros(n, dtype=np.int8),
-        failed_last=np.zeros(n, dtype=bool),
+        failed_last=np.zeros(n),
         forward_pos=np.zeros(n, dtype=bool),
         forward_neg=np.zeros(n, dtype=bool),
         relay_pos=np.zeros(n),

@@ -113,7 +113,7 @@ class FailureOutcomeProbe(Probe):
         pop, st = model.population, model.last_tick
         bought = st.adopted | st.repurchased | st.won_back
         failed = pop.failures > self.failures
-        recovered = failed & (pop.recoveries > self.recoveries) & ~st.unrecovered
+        recovered = failed & (pop.recoveries > self.recoveries) & (st.unrecovered == 0)  # recovered on the spot
         group = np.full(pop.n, -1, dtype=np.int64)
         group[bought] = 0
         group[bought & failed] = 2

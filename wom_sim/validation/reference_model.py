@@ -21,6 +21,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from wom_sim.scenario.durations import in_ticks
 from wom_sim.scenario.schema import Dist, Scenario
 
 # Status codes (docs/model.md, State).
@@ -157,12 +158,12 @@ class Person(mesa.Agent):
         self.engaged = False
         self.last_touch = NONE
         self.acquired_by = NONE
-        self.failed_last = False
+        self.failed_last = 0.0
         self.forward_pos = False
         self.forward_neg = False
         self.relay_pos = 0.0  # satisfaction voiced by the story this person will retell
         self.relay_neg = 0.0
-        self.pending_recoveries: list[tuple[int, float, float]] = []  # (due tick, S before, T before)
+        self.pending_recoveries: list[tuple[int, float, float, float | None]] = []  # (due, S, T before, rest)
 
         # Counters over the whole run.
         self.purchases = 0
@@ -191,7 +192,7 @@ class Person(mesa.Agent):
         self.speaks_neg = False
         self.purchased = False
         self.adopted_now = False
-        self.failed_now = False  # unrecovered failure lived this tick
+        self.failed_now = 0.0  # share of this tick lived with an unrecovered failure (1, or less if recovered in it)
 
     # ---------------------------------------------------------------------------------------- per-person values
     def perceived_value(self) -> float:
@@ -517,13 +518,19 @@ class ReferenceModel(mesa.Model):
     def experience(self) -> None:
         ex = self.wom_scenario.experience
         rc = ex.recovery
+        delay = in_ticks(rc.delay, self.wom_scenario.tick_unit)  # "2 days" = 2/7 of a weekly tick
         for p in self.people:
             # Recoveries due this tick arrive first.
             # AMBIGUOUS: a delayed recovery arrives on its due tick whether or not the person buys again that
             # tick (it is the company reaching out), i.e. it is not restricted to this tick's purchasers.
             due = [r for r in p.pending_recoveries if r[0] == self.t]
             p.pending_recoveries = [r for r in p.pending_recoveries if r[0] != self.t]
-            for _, s_before, t_before in due:
+            for _, s_before, t_before, rest in due:
+                if rest is not None:  # the rest of the pull of a recovery that landed within last tick
+                    p.S = pull(p.S, s_before, rest)
+                    p.T = pull(p.T, t_before, rest)
+                    p.clip_states()
+                    continue
                 p.S = pull(p.S, s_before, rc.effectiveness)
                 p.T = pull(p.T, t_before, rc.effectiveness)
                 p.S += rc.paradox * (1 - p.S)
@@ -542,12 +549,13 @@ class ReferenceModel(mesa.Model):
             x = clip01(self.quality + p.fit + ex.noise * self.rng.standard_normal())
             penalty = 0.0
             recovered_now = False
+            recover_now = None
             if self.random.random() < self.failure_prob:
                 self.tick["failures"] += 1
                 p.failure_count += 1
                 penalty = ex.failure_penalty
                 if self.random.random() < rc.coverage:
-                    if rc.delay == 0:
+                    if delay == 0:
                         # Recovered at once: smaller penalty, paradox bonus, not an unrecovered failure.
                         penalty = ex.failure_penalty * (1 - rc.effectiveness)
                         recovered_now = True
@@ -557,10 +565,16 @@ class ReferenceModel(mesa.Model):
                         # AMBIGUOUS: with delay >= 1 the customer "lives the full failure now", read as: it counts
                         # as an unrecovered failure this tick (trust drop, failed_last, churn multiplier). Every
                         # recovered failure gets its own recovery: a person can have several on the way at once.
-                        p.failed_now = True
-                        p.pending_recoveries.append((self.t + rc.delay, s_before, t_before))
+                        # A delay under one tick (hours, days) lands later in this tick: the failure's talk and
+                        # churn multiplier count for the share of the tick before it (failed_now), and S and T
+                        # are restored after this purchase's update below.
+                        p.failed_now = delay if delay < 1 else 1.0
+                        if delay < 1:
+                            recover_now = (s_before, t_before)
+                        else:
+                            p.pending_recoveries.append((self.t + int(delay), s_before, t_before, None))
                 else:
-                    p.failed_now = True
+                    p.failed_now = 1.0
             if penalty > 0:
                 x = max(0.0, x - penalty)
 
@@ -578,6 +592,17 @@ class ReferenceModel(mesa.Model):
                 p.T = p.T * (1 - ex.trust_failure_drop)
             else:
                 p.T += ex.trust_gain * (1 - abs(d)) * (1 - p.T)
+            if recover_now is not None:
+                # The recovery within this tick: the tick's later steps see the week's average state, so the
+                # pull back lands 1 - delay of the way now (paradox, counted) and the rest next tick.
+                now = rc.effectiveness * (1 - delay)
+                p.S = pull(p.S, recover_now[0], now)
+                p.T = pull(p.T, recover_now[1], now)
+                p.S += rc.paradox * (1 - p.S)
+                p.recovery_count += 1
+                self.tick["recoveries"] += 1
+                rest = 1 - (1 - rc.effectiveness) / (1 - now)
+                p.pending_recoveries.append((self.t + 1, *recover_now, rest))
             p.clip_states()
 
         # failed_last for the next tick = this tick's unrecovered failure.

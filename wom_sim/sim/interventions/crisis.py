@@ -8,7 +8,10 @@ affected customers vent. The `crisis_response` intervention answers it: it write
 the trust cost of opacity). The event reads the record from the next tick on: a transparent answer stops the
 escalation; an opaque one lets it run on to `mishandled_factor` times the typical damage. Neither class touches
 the other's attributes. Events act before interventions within a tick (base.SECTIONS), so a response with
-`delay: 0` answers in the tick the crisis surfaces.
+`delay: 0` answers in the tick the crisis surfaces. A delay in hours or days lands part of the way through a tick:
+that tick's escalation and venting count for the part before it (`spread_share`, front-loaded in the tick the
+crisis surfaces); the response writes its standing delay into the record every tick so that the event, acting
+first, knows how much of the tick's venting comes before a compensation due within it.
 
 Brand damage, scaled by the seeds (crisis report): typical (no answer) = `damage` (default 8% + 7% x severity, so
 8-15%); slow or opaque = up to twice that; fast, transparent and compensated = the first shock only, minus the
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from wom_sim.scenario.durations import DAYS, in_ticks
 from wom_sim.scenario.interventions import CrisisParams, CrisisResponseParams
 from wom_sim.sim.interventions.base import (
     CutTrust,
@@ -51,9 +55,11 @@ class Crisis:
     S_before: np.ndarray  # their satisfaction and trust before it (for compensation)
     T_before: np.ndarray
     escalated: float = 0.0  # share of `damage` applied so far
-    fixed_at: int | None = None  # tick the quality problem ends
+    fixed_at: float | None = None  # when the quality problem ends (ticks; a fix after an answer in days: fractional)
     ended: int | None = None
     responded: int | None = None  # tick of the company's answer
+    answered_at: float | None = None  # when it landed: ticks after surfacing (fractional: "2 days" of a week)
+    attention: float = 0.0  # the event's `attention_days` in ticks (0: a tick of unknown length), see spread_share
     transparent: bool | None = None
     compensated: bool = False
     responder: str | None = None
@@ -62,6 +68,15 @@ class Crisis:
     def resolved(self, t: int) -> bool:
         """A transparent answer given before tick t stops the escalation."""
         return self.responded is not None and self.responded < t and bool(self.transparent)
+
+    def unanswered_share(self, t: int) -> float:
+        """Share of the week before tick t (t - 1 to t) that went by before a transparent answer: 1 while none has
+        landed, the part before it for the week it landed in (front-loaded in the week the crisis surfaced, see
+        `spread_share`), 0 afterwards. Whole-tick delays give 1 or 0, the rule before answers in hours and days."""
+        if not self.resolved(t):
+            return 1.0
+        part = self.answered_at - (t - 1 - self.surfaced)
+        return spread_share(part, t - 1 == self.surfaced, self.attention) if part > 0 else 0.0
 
     def cap(self, t: int, mishandled_factor: float) -> float:
         """How far the damage can escalate (in units of `damage`): doubled by an opaque answer."""
@@ -78,6 +93,27 @@ class CrisisState:
     # Written by the crisis-management kinds (crisis_management.py), read by the event and the response:
     plan_efficiency: float = 0.0  # `crisis_plan` on air: the response's efficiency gain (0.6 = +60%)
     hazard_factor: float = 1.0  # `crisis_reflection`: multiplies the chance of a random crisis
+    # Written by `crisis_response` on each tick it is on air, read by the event: its standing answer (delay in ticks
+    # before a plan or an alarm, whether it compensates), so the crisis knows how much of a tick's venting comes
+    # before a compensation that lands within that tick (events act before interventions within a tick).
+    standing: tuple[float, bool] | None = None
+
+    def answer_time(self, c: Crisis, delay: float) -> float:
+        """When an answer with this `delay` (ticks) lands, in ticks after the crisis surfaced: the delay divided
+        by 1 + a crisis plan's efficiency gain; a monitoring alarm brings it forward to the alarm's tick (never
+        before the crisis surfaced: there is nothing public to answer yet)."""
+        gain = self.plan_efficiency
+        after = delay / (1.0 + gain) if gain else delay
+        return min(after, max(c.detected - c.surfaced, 0)) if c.detected is not None else after
+
+    def venting_share(self, c: Crisis, t: int) -> float:
+        """Share of tick t's venting before a compensation that lands within it (1 if none is due in tick t)."""
+        if self.standing is None or not self.standing[1] or c.responded is not None:
+            return 1.0
+        due = self.answer_time(c, self.standing[0])
+        if int(due) + c.surfaced != t:
+            return 1.0
+        return spread_share(due - int(due), t == c.surfaced, c.attention)
 
     def detect(self, t: int) -> Crisis | None:
         """An alarm at tick t: the running crisis (begun, not yet caught) is marked detected; None if none."""
@@ -92,11 +128,29 @@ class CrisisState:
         c = self.current
         return c if c is not None and c.surfaced <= t and c.responded is None else None
 
-    def respond(self, t: int, responder: str, transparent: bool, compensated: bool) -> Crisis:
-        """Record the company's answer to the open crisis."""
+    def respond(self, t: int, responder: str, transparent: bool, compensated: bool, at: float | None = None) -> Crisis:
+        """Record the company's answer to the open crisis, landing `at` ticks after it surfaced (default: the
+        start of tick t)."""
         c = self.current
         c.responded, c.responder, c.transparent, c.compensated = t, responder, transparent, compensated
+        c.answered_at = float(t - c.surfaced) if at is None else at
         return c
+
+
+def spread_share(part: float, first_week: bool, attention: float) -> float:
+    """Share of a tick's crisis spread (escalation, venting) done by `part` (0-1) of the tick.
+
+    In the tick the crisis surfaces attention is front-loaded: `(1 - exp(-part / a)) / (1 - exp(-1 / a))`, with
+    `a` the crisis's `attention_days` in ticks (a day of a weekly tick: 8% of the week's spread within 2 hours, 63%
+    within a day, 86% within two days). Attention to a news story peaks within about a day of its breaking and
+    then decays (Leskovec, Backstrom & Kleinberg 2009; Wu & Huberman 2007), which is why the crisis report asks for
+    a statement within 2 hours. In later ticks the story runs at a steady pace: the share is `part`. `attention`
+    0 (a tick of unknown length) gives the steady pace in every tick.
+    """
+    part = min(max(part, 0.0), 1.0)
+    if not first_week or attention <= 0:
+        return part
+    return float(np.expm1(-part / attention) / np.expm1(-1.0 / attention))
 
 
 def crisis_state(ctx: InterventionContext) -> CrisisState:
@@ -115,6 +169,8 @@ class CrisisEvent(Intervention):
 
     def setup(self, ctx: InterventionContext) -> None:
         self.state = crisis_state(ctx)
+        tick_days = DAYS.get(ctx.scenario.tick_unit.strip().lower().rstrip("s"))
+        self.attention = self.params.attention_days / tick_days if tick_days else 0.0  # in ticks; 0 = unknown tick
         at = self.params.at
         self.at = [] if at is None else sorted(at if isinstance(at, list) else [at])
         self.begun: set[int] = set()  # the listed ticks whose crisis has begun
@@ -167,6 +223,7 @@ class CrisisEvent(Intervention):
             S_before=pop.S.copy(),
             T_before=pop.T.copy(),
             fixed_at=fixed,
+            attention=self.attention,
         )
 
     def _play(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
@@ -182,11 +239,23 @@ class CrisisEvent(Intervention):
             c.escalated = min(p.initial_share, 1.0)
             ctx.request(LowerSatisfaction(c.affected, p.satisfaction_hit * p.severity))
             if c.type == "scandal":
-                lev.trust_shock = combine_shares(lev.trust_shock, p.scandal_trust_hit * p.severity)
+                # An effect, not a lever shock: it lands before the effects' `restore`, so an answer in this tick
+                # can win back part of it (`crisis_response.trust_repair`).
+                ctx.request(CutTrust(ctx.population.status != UNAWARE, p.scandal_trust_hit * p.severity))
                 lev.expectation_shift -= 0.1 * p.severity
-        elif not c.resolved(t) and c.escalated < c.cap(t, p.mishandled_factor):
-            c.escalated = min(c.escalated + p.escalation, c.cap(t, p.mishandled_factor))
-            pushing = True
+        elif c.escalated < c.cap(t, p.mishandled_factor):
+            # The week before this tick escalates for the part of it before a transparent answer landed.
+            grow = c.unanswered_share(t)
+            if grow > 0:
+                before = c.escalated
+                c.escalated = min(before + p.escalation * grow, c.cap(t, p.mishandled_factor))
+                if c.resolved(t):
+                    # The part of the week before an answer that has landed: its extra damage is taken from B as
+                    # it is, not by holding B at the ceiling, which would also take back the answer's apology.
+                    kept = (1.0 - c.escalated * c.damage) / (1.0 - before * c.damage)
+                    lev.brand_shock = combine_shares(lev.brand_shock, 1.0 - kept)
+                else:
+                    pushing = True
         if pushing:
             # While it escalates, B is held at or below the pre-crisis level less the damage so far (its pull back
             # toward its target does not set in until the escalation stops).
@@ -194,11 +263,18 @@ class CrisisEvent(Intervention):
             if ctx.brand > ceiling:
                 lev.brand_shock = combine_shares(lev.brand_shock, 1.0 - ceiling / ctx.brand)
         if c.type == "quality" and t < c.fixed_at:
-            lev.quality -= p.quality_drop * p.severity
+            # A fix landing within this tick (an answer in days + fix_ticks) spares the part of the tick after it.
+            lev.quality -= p.quality_drop * p.severity * min(c.fixed_at - t, 1.0)
         venting = t < c.surfaced + p.outrage_ticks and not c.compensated
         if venting:
-            lev.force("negative", c.affected & (u < p.outrage_rate))
-        settled = c.resolved(t + 1) or c.escalated >= c.cap(t + 1, p.mishandled_factor) - 1e-12
+            # A compensation landing within this tick ends the venting then: only the part of the tick before it.
+            share = self.state.venting_share(c, t)
+            lev.force(
+                "negative",
+                c.affected & (u < p.outrage_rate * share) if share < 1 else c.affected & (u < p.outrage_rate),
+            )
+        done = c.resolved(t + 1) and c.unanswered_share(t + 1) == 0
+        settled = done or c.escalated >= c.cap(t + 1, p.mishandled_factor) - 1e-12
         answered = c.responded is not None or t >= c.surfaced + p.open_ticks
         if not venting and t >= c.fixed_at and settled and answered:
             self._close(t)
@@ -214,11 +290,12 @@ class CrisisEvent(Intervention):
 # --------------------------------------------------------------------------------------------- the response
 @register
 class CrisisResponse(Intervention):
-    """The company's answer to a crisis, `delay` ticks after it surfaces (while on air; without a schedule or
-    trigger it is a standing crisis plan). Transparent answers stop the escalation; opaque ones cut everyone's trust
-    (about 40%, crisis report) and let damage run to twice the typical. Compensation restores the affected customers'
-    satisfaction and trust and ends their venting; costs compensation x affected customers. An apology lifts the
-    brand; KOL support makes the scenario's KOLs post positively for a few ticks (fee per post).
+    """The company's answer to a crisis, `delay` after it surfaces (ticks, or "2 hours", "2 days": it lands part of
+    the way through a tick; while on air; without a schedule or trigger it is a standing crisis plan). Transparent
+    answers stop the escalation and win back part of a scandal's trust cut, the more the sooner; opaque ones cut
+    everyone's trust (about 40%, crisis report) and let damage run to twice the typical. Compensation restores the
+    affected customers' satisfaction and trust and ends their venting; costs compensation x affected customers. An
+    apology lifts the brand; KOL support makes the scenario's KOLs post positively for a few ticks (fee per post).
     """
 
     kind = "crisis_response"
@@ -228,23 +305,37 @@ class CrisisResponse(Intervention):
     def setup(self, ctx: InterventionContext) -> None:
         self.state = crisis_state(ctx)
         self.answered: list[Crisis] = []
+        self.rest: tuple[Crisis, float] | None = None  # a compensation's share still to restore next tick
+        self.delay = in_ticks(self.params.delay, ctx.scenario.tick_unit)  # "2 days" = 2/7 of a weekly tick
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
+        self.state.standing = (self.delay, self.params.compensation > 0)
+        self._finish(ctx)
         c = self.state.open(t)
         if c is not None and t >= self.answer_tick(c):
             self._answer(ctx, lev, t, c)
         self._support(ctx, lev, t)
 
     def idle(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
+        if self.last_on == t - 1:  # off air: no standing answer any more
+            self.state.standing = None
+        self._finish(ctx)
         self._support(ctx, lev, t)
 
+    def _finish(self, ctx: InterventionContext) -> None:
+        """The rest of a compensation that landed part of the way through last tick."""
+        if self.rest is not None:
+            c, share = self.rest
+            ctx.request(Restore(c.affected, c.S_before, c.T_before, share))
+            self.rest = None
+
+    def answer_time(self, c: Crisis) -> float:
+        """When the answer lands, in ticks after surfacing (fractional): `CrisisState.answer_time`."""
+        return self.state.answer_time(c, self.delay)
+
     def answer_tick(self, c: Crisis) -> int:
-        """When the answer comes: `delay` ticks after surfacing, divided by 1 + a crisis plan's efficiency gain
-        (rounded down); a monitoring alarm brings it forward to the alarm (but not before the crisis surfaced)."""
-        gain = self.state.plan_efficiency
-        delay = int(self.params.delay // (1.0 + gain)) if gain else self.params.delay
-        due = c.surfaced + delay
-        return min(due, max(c.detected, c.surfaced)) if c.detected is not None else due
+        """The tick the answer lands in: surfacing + the whole ticks of `answer_time`."""
+        return c.surfaced + int(self.answer_time(c))
 
     def compensation_share(self) -> float:
         """Share of the affected customers' loss the compensation restores; a crisis plan divides what it leaves
@@ -255,7 +346,10 @@ class CrisisResponse(Intervention):
     def _answer(self, ctx: InterventionContext, lev: Levers, t: int, c: Crisis) -> None:
         p, pop = self.params, ctx.population
         compensate = p.compensation > 0
-        self.state.respond(t, self.name, p.transparent, compensate)
+        due = self.answer_time(c)
+        # Landing within this tick at the part `due - whole ticks`; a response that comes on air late answers at once.
+        at = due if t == self.answer_tick(c) else float(t - c.surfaced)
+        self.state.respond(t, self.name, p.transparent, compensate, at)
         self.answered.append(c)
         if p.apology:
             lev.brand_lift += p.apology_lift
@@ -263,21 +357,43 @@ class CrisisResponse(Intervention):
             # An effect rather than a lever shock: it lands before this tick's shocks, and before the compensation
             # (EFFECT_ORDER), which then restores a share of what was lost including this cut.
             ctx.request(CutTrust(pop.status != UNAWARE, p.opaque_trust_cut))
+        if p.transparent and c.type == "scandal" and p.trust_repair > 0:
+            # An open answer wins back part of the trust the scandal cut, the more the sooner: the part of the
+            # first week's spread still to come when it lands (stealing thunder: Arpan & Roskos-Ewoldsen 2005;
+            # Coombs 2007). S is left alone (S_before 0: nothing to restore).
+            still = 1.0 - spread_share(at, True, c.attention) if at < 1 else 0.0
+            if still > 0:
+                aware = ctx.population.status != UNAWARE
+                ctx.request(Restore(aware, np.zeros(ctx.n), c.T_before, p.trust_repair * still))
         if compensate:
-            ctx.request(Restore(c.affected, c.S_before, c.T_before, self.compensation_share()))
+            # Landing `part` of the way through this tick, the compensation reaches this tick's purchases, loyalty
+            # and churn for the rest of it only: 1 - part of its restoring share now, the rest at the next tick.
+            share, part = self.compensation_share(), at - (t - c.surfaced)
+            now = share * (1.0 - part)
+            ctx.request(Restore(c.affected, c.S_before, c.T_before, now))
+            if part > 0:
+                self.rest = (c, 1.0 - (1.0 - share) / (1.0 - now))  # (1 - now)(1 - rest) = 1 - share
             lev.add_cost(self.name, p.compensation * np.count_nonzero(c.affected))
         if p.fix_ticks is not None and c.fixed_at is not None:
-            c.fixed_at = min(c.fixed_at, t + p.fix_ticks)
+            c.fixed_at = min(c.fixed_at, c.surfaced + at + p.fix_ticks)
 
     def _support(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
-        if not p.kol_support or not self.answered:
+        if not p.kol_support or not self.answered or not ctx.kol_ids.size:
             return
-        if self.answered[-1].responded <= t < self.answered[-1].responded + p.kol_ticks and ctx.kol_ids.size:
-            mask = np.zeros(ctx.n, dtype=bool)
-            mask[ctx.kol_ids] = True
-            lev.force("positive", mask)
-            lev.add_cost(self.name, p.fee_per_post * ctx.kol_ids.size)
+        # The support runs for kol_ticks from the moment the answer landed: a tick it covers only in part (an
+        # answer in days) has that share of the KOLs posting (a keyed draw, so paired arms keep the same ones).
+        c = self.answered[-1]
+        start = c.surfaced + c.answered_at
+        share = min(t + 1.0, start + p.kol_ticks) - max(float(t), start)
+        if share <= 0:
+            return
+        mask = np.zeros(ctx.n, dtype=bool)
+        mask[ctx.kol_ids] = True
+        if share < 1:
+            mask &= self.uniforms(ctx, t, ctx.n, slot=3) < share
+        lev.force("positive", mask)
+        lev.add_cost(self.name, p.fee_per_post * np.count_nonzero(mask))
 
 
 # --------------------------------------------------------------------------------------------- analysis

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from wom_sim.scenario.durations import in_ticks
 from wom_sim.scenario.interventions import ServiceImprovementParams, ServiceRecoveryParams
 from wom_sim.sim.interventions.base import Intervention, InterventionContext, per_person, register
 from wom_sim.sim.levers import Levers
@@ -44,9 +45,10 @@ class ServiceImprovement(Intervention):
 
 @register
 class ServiceRecovery(Intervention):
-    """Service recovery: a share of failures is put right after a delay (0 = on the spot), restoring satisfaction
-    and trust; an on-the-spot recovery also spares the customer the failure's negative WOM and churn spike
-    (docs/model.md step 6). No recovery paradox by default (de Matos et al. 2007).
+    """Service recovery: a share of failures is put right after a delay (0 = on the spot; ticks or "2 days"),
+    restoring satisfaction and trust; an on-the-spot recovery also spares the customer the failure's negative WOM
+    and churn spike, and one within the failure's tick spares the part of the tick after it lands (docs/model.md
+    step 6). No recovery paradox by default (de Matos et al. 2007).
 
     Cost per recovered case, booked when the recovery reaches the customer: every recovery in a tick on air or
     within `delay` ticks after (the cases it started).
@@ -57,13 +59,20 @@ class ServiceRecovery(Intervention):
     Params = ServiceRecoveryParams
 
     def setup(self, ctx: InterventionContext) -> None:
+        # "2 days" in ticks of this scenario (2/7 of a week): under one tick the recovery lands within the failure's
+        # tick (docs/model.md step 6).
+        self.delay = in_ticks(self.params.delay, ctx.scenario.tick_unit)
         self.cases = 0
         self.who: np.ndarray | None = None  # a targeted programme: who it served when last on air
         self.before = 0  # the target's recoveries counted before this tick's step 6
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p, who = self.params, self.target_mask(ctx, t)
-        values = {"recovery_coverage": p.coverage, "recovery_delay": p.delay, "recovery_effectiveness": p.effectiveness}
+        values = {
+            "recovery_coverage": p.coverage,
+            "recovery_delay": self.delay,
+            "recovery_effectiveness": p.effectiveness,
+        }
         if p.paradox is not None:
             values["recovery_paradox"] = p.paradox
         for field, value in values.items():
@@ -71,8 +80,7 @@ class ServiceRecovery(Intervention):
                 setattr(lev, field, value)
             else:  # the programme for the target only; everyone else keeps the scenario's (or another programme's)
                 current = getattr(lev, field)
-                dtype = np.int64 if field == "recovery_delay" else np.float64
-                arr = np.full(ctx.n, current, dtype=dtype) if np.ndim(current) == 0 else current.astype(dtype)
+                arr = np.full(ctx.n, current, dtype=np.float64) if np.ndim(current) == 0 else current.astype(np.float64)
                 arr[who] = value
                 setattr(lev, field, arr)
         self._count_from(ctx, who)
@@ -86,7 +94,7 @@ class ServiceRecovery(Intervention):
             self.before = int(ctx.population.recoveries[who].sum())
 
     def settle(self, ctx: InterventionContext, lev: Levers, st: TickState) -> None:
-        if self.last_on < 0 or st.t > self.last_on + self.params.delay:
+        if self.last_on < 0 or st.t > self.last_on + int(self.delay):  # a recovery arrives floor(delay) ticks on
             return
         # Targeted: only the target's recoveries are the programme's cases (its counter rose by them this tick).
         cases = st.recoveries if self.who is None else int(ctx.population.recoveries[self.who].sum()) - self.before
