@@ -51,10 +51,10 @@ CASES = {
     "price_match": (bundled_path("competitor_price_match"), {"network.n": 1500, "ticks": 40}, 6),
 }
 RECORDED = {
-    "two_rivals": "d154c891f539de19",
-    "crisis": "67994b29a560d5ba",
-    "launch_race": "3b2981e7dac07d5b",
-    "price_match": "b833c75266ba1379",
+    "two_rivals": "a1a16f7d6bdcbf76",
+    "crisis": "8eb2778ce6a58d19",
+    "launch_race": "ac17bc2337b559d9",
+    "price_match": "8641ff5a351bd0d9",
 }
 
 
