@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.special import betaln
 
 from wom_sim.catalogue import ECONOMICS_COLUMNS  # noqa: F401 - part of this module's API (tick_economics adds them)
 
@@ -127,7 +126,7 @@ def sbg_fit(at_risk: np.ndarray, churned: np.ndarray) -> tuple[float, float]:
     Fader, P. S. & Hardie, B. G. S. (2007). How to project customer retention. J. Interactive Marketing 21(1).
     """
     at_risk, churned = np.asarray(at_risk, dtype=float), np.asarray(churned, dtype=float)
-    k = np.flatnonzero(at_risk > 0)
+    k = np.flatnonzero(at_risk[1:] > 0) + 1  # tenure 0 is no period lived (step 8 counts the tick it exposes)
     n, d = at_risk[k], churned[k]
     if k.size == 0 or d.sum() == 0 or d.sum() == n.sum():
         return float("nan"), float("nan")
@@ -143,7 +142,8 @@ def sbg_fit(at_risk: np.ndarray, churned: np.ndarray) -> tuple[float, float]:
 
     # The start: a constant hazard (the pooled churn rate) as a mildly heterogeneous Beta(1, 1/h - 1).
     h = d.sum() / n.sum()
-    res = minimize(nll, np.log([1.0, max(1.0 / h - 1.0, 1e-3)]), jac=True, method="L-BFGS-B",
+    # TNC, not L-BFGS-B: the same optimum in 2 ms where scipy 1.17's L-BFGS-B took 350 ms for 17 evaluations.
+    res = minimize(nll, np.log([1.0, max(1.0 / h - 1.0, 1e-3)]), jac=True, method="TNC",
                    bounds=[(-12.0, 16.0), (-12.0, 20.0)])  # fmt: skip
     a, b = np.exp(res.x)
     return float(a), float(b)
@@ -160,15 +160,16 @@ def discounted_lifetime(alpha: float, beta: float, discount: float, tol: float =
     sum over t >= 0 of S(t) / (1 + discount)^t, with S(t) = B(alpha, beta + t) / B(alpha, beta) the share still a
     customer after t ticks (Fader & Hardie 2010, DEL; equal to 2F1(1, beta; alpha + beta; 1 / (1 + discount))).
 
-    Summed term by term until (1 + discount)^-t < tol (S <= 1, so the tail left off is below tol / discount):
-    the closed form's hypergeometric series converges slowly, and S(t) needs no special function but betaln.
-    NaN for NaN parameters or a discount <= 0 (an sBG life can have no finite mean).
+    Summed term by term until (1 + discount)^-t < tol (S <= 1, so the tail left off is below tol / discount), S by
+    its recurrence S(t) = S(t - 1) (beta + t - 1) / (alpha + beta + t - 1): the closed form's hypergeometric series
+    converges slowly near 1 / (1 + discount) = 1. NaN for NaN parameters or a discount <= 0 (an sBG life can have
+    no finite mean).
     """
     if not (discount > 0 and alpha == alpha and beta == beta):
         return float("nan")
-    t = np.arange(int(math.ceil(math.log(tol) / -math.log1p(discount))) + 1)
-    survival = np.exp(betaln(alpha, beta + t) - betaln(alpha, beta))
-    return float(survival @ np.exp(-t * math.log1p(discount)))
+    t = np.arange(1, int(math.ceil(math.log(tol) / -math.log1p(discount))) + 1, dtype=float)
+    survival = np.cumprod((beta + t - 1.0) / (alpha + beta + t - 1.0))  # S(1), S(2), ...
+    return float(1.0 + survival @ np.exp(-t * math.log1p(discount)))
 
 
 def customer_lifetime_value(table: RetentionTable, gross_margin: float, tick_unit: str,
