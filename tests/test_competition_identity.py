@@ -51,10 +51,10 @@ CASES = {
     "price_match": (bundled_path("competitor_price_match"), {"network.n": 1500, "ticks": 40}, 6),
 }
 RECORDED = {
-    "two_rivals": "a1a16f7d6bdcbf76",
-    "crisis": "8eb2778ce6a58d19",
-    "launch_race": "ac17bc2337b559d9",
-    "price_match": "8641ff5a351bd0d9",
+    "two_rivals": "5f7d91b583b23a5a",
+    "crisis": "55f378cafe172076",
+    "launch_race": "be562acc512aabdb",
+    "price_match": "d90b44382bf9d41f",
 }
 
 
