@@ -51,10 +51,10 @@ CASES = {
     "price_match": (bundled_path("competitor_price_match"), {"network.n": 1500, "ticks": 40}, 6),
 }
 RECORDED = {
-    "two_rivals": "d154c891f539de19",
-    "crisis": "67994b29a560d5ba",
-    "launch_race": "3b2981e7dac07d5b",
-    "price_match": "b833c75266ba1379",
+    "two_rivals": "5f7d91b583b23a5a",
+    "crisis": "55f378cafe172076",
+    "launch_race": "be562acc512aabdb",
+    "price_match": "d90b44382bf9d41f",
 }
 
 

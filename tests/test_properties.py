@@ -37,7 +37,7 @@ NAN_WHEN = {
     **{key: lambda row: row["customers"] == 0 for key in OVER_CUSTOMERS},
     "mean_S_new": lambda row: row["new_customers"] == 0,  # satisfaction of this tick's new customers
     "margin_per_purchase": lambda row: row.get("cum_purchases") == 0,
-    "clv": lambda row: row.get("cum_churn_events") == 0 or row.get("cum_purchases") == 0,  # margin x ... / churn
+    "clv": lambda row: True,  # every tick's row: the model fills only its metrics frame's last row (economics.py)
 }
 COUNTS = ("unaware", "aware", "customers", "churned", "new_customers", "new_none", "new_advertising", "new_wom",
           "new_kol", "new_referral", "churn_events", "winbacks", "repurchases", "pos_messages", "neg_messages",

@@ -15,6 +15,7 @@ from wom_sim.errors import ScenarioError
 from wom_sim.scenario.catalogue import bundled_path
 from wom_sim.scenario.interventions import KINDS, Target
 from wom_sim.scenario.loading import build_scenario
+from wom_sim.sim.interventions.base import reward_response
 from wom_sim.sim.interventions.targeting import lifecycle_masks, start_hazard, target_mask
 from wom_sim.sim.model import WomModel, simulate
 from wom_sim.sim.population import CHURNED, CUSTOMER
@@ -189,9 +190,13 @@ def test_a_targeted_referral_reward_rewards_only_its_targets_referrals():
         model.step()
         lev, st = model.last_levers, model.last_tick
         senders = lev.referral_senders
-        # Only the targets talk 25% more and tag their messages; every referred prospect heard one of them.
+        # Only the targets talk 25% more (for the reward of 10 at the population's mean spend, about 50) and tag
+        # their messages; every referred prospect heard one of them.
         assert np.array_equal(np.asarray(lev.talk_multiplier) > 1.0, senders)
-        assert np.allclose(np.asarray(lev.talk_multiplier)[senders], 1.25)
+        uplift = 0.25 * reward_response(10.0 / model.interventions[0].spend, 0.2)
+        assert np.allclose(np.asarray(lev.talk_multiplier)[senders], 1.0 + uplift) and uplift == pytest.approx(
+            0.25, rel=0.03
+        )
         referrer = st.referrer[st.referrer >= 0]
         assert senders[referrer].all() and (model.population.segment[referrer] == 0).all()
         referrals += referrer.size

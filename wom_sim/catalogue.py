@@ -267,7 +267,10 @@ _ENTRIES = [
        "down"),
     _m("margin_per_purchase", "Gross margin per purchase", "margin", "currency", "last", "money", None, "up",
        "{:,.2f}", SIGNED_MONEY),
-    _m("clv", "Customer lifetime value", "CLV", "currency", "last", "money", None, "up", "{:,.1f}", SIGNED_MONEY),
+    # Expected gross margin of a new customer over their life, discounted at 10% a year, from a shifted-beta-geometric
+    # retention fitted to the run's retention by tenure (economics.customer_lifetime_value); the last row only.
+    _m("clv", "Customer lifetime value (new customer, discounted)", "CLV", "currency", "last", "money", None, "up",
+       "{:,.1f}", SIGNED_MONEY),
     # wom_sim.sim.competition (issue 15)
     _m("market_share", "Market share (share of all brands' customers)", "market share", "share", "last", "percent",
        "blue", "up"),

@@ -112,13 +112,16 @@ set `backlash_risk: 1` for that reading.""",
     disclosure: true""",
     ),
     "referral_reward": dict(
-        what="""While on air: the positive-talk probability is multiplied by 1 + `talk_uplift` (`Levers.talk_multiplier`);
-positive messages from customers carry a referral tag (`Levers.referral_active`) and their credibility is
-multiplied by `credibility` (`Levers.referral_credibility`: incentivised WOM is seen as less sincere); a prospect
-who received a tagged message this tick gets `adoption_boost` log-odds (`Levers.referral_boost`), plus
-`purchase.adoption.referral` if a programme pays the referred (`receiver_reward` > 0:
-`Levers.referral_receiver_paid`; a tag that pays the referred nothing is a recommendation like any other), and,
-if they adopt, is acquired by `referral`. A successful referral is a prospect who
+        what="""What a reward buys grows with its value v (the reward / the mean spend per purchase x price) with diminishing
+returns (Ryu & Feick 2007; Wirtz, Orsingh, Chew & Tambyah 2013): g(v) = 2 (1 - 2^(-v / `reward_half`)), 0 without
+a reward, 1 at `reward_half` (0.2: the give-10-get-10 at the baseline's mean spend of 50, so the bundled programmes
+keep their effects), 1.5 at twice it, at most 2. While on air: the positive-talk probability is multiplied by 1 +
+g(sender) x `talk_uplift` (`Levers.talk_multiplier`); positive messages from customers carry a referral tag
+(`Levers.referral_active`) and their credibility is multiplied by 1 - g(sender) x (1 - `credibility`)
+(`Levers.referral_credibility`: incentivised WOM is seen as less sincere); a prospect who received a tagged message
+this tick gets g(receiver) x (`purchase.adoption.referral` + `adoption_boost`) log-odds (`Levers.referral_boost`
+and `Levers.referral_receiver_paid`; a tag that pays the referred nothing is a recommendation like any other), and,
+if they adopt, is acquired by `referral`. Rewards of 0 change no behaviour. A successful referral is a prospect who
 adopts with a referral as last touch (the `new_referral` metric), also after the programme ended if the referral
 came while it ran.""",
         cost="(`sender_reward` + `receiver_reward`) x successful referrals, in the tick of adoption: (sender + receiver) x `new_referral`.",
@@ -128,10 +131,14 @@ came while it ran.""",
     receiver_reward: 10""",
     ),
     "loyalty_program": dict(
-        what="""Enrols customers: each person has a fixed affinity (drawn once), so a share `uptake` will ever join; each tick on
-air every willing customer with at least `min_purchases` purchases joins with probability `enrol_rate` and gets
-`pop.member`. Members repurchase with `purchase.repurchase.member` extra log-odds (step 5) and gain attachment
-`loyalty.attachment.member_gain` per tick (step 7), which raises loyalty and lowers churn. Customers who churn
+        what="""The reward's value drives enrolment and use with diminishing returns (Kivetz & Simonson 2002; Dorotic, Bijmolt &
+Verhoef 2012): g = 2 (1 - 2^(-`reward_share` / `reward_half`)), 0 without a reward, 1 at `reward_half` (3%, the
+bundled programme's, which keeps its effects), at most 2. Enrols customers: each person has a fixed affinity
+(drawn once), so a share min(1, g x `uptake`) will ever join; each tick on air every willing customer with at least
+`min_purchases` purchases joins with probability `enrol_rate` and gets `pop.member`. Members repurchase with g x
+`purchase.repurchase.member` extra log-odds (step 5; the programme adds (g - 1) x that to its members'
+`Levers.repurchase_boost`) and gain attachment `loyalty.attachment.member_gain` per tick (step 7, whatever the
+reward), which raises loyalty and lowers churn. A programme that gives nothing enrols nobody. Customers who churn
 leave the programme; when the programme ends (its first tick off air) its members leave it. Each programme
 counts, pays for and lets go of its own members (two programmes, e.g. one per segment, share `pop.member`).""",
         cost="`cost_per_member` x members each tick on air, plus `reward_share` x revenue of members' purchases that tick.",
@@ -469,9 +476,11 @@ intervention cost, with cumulative `cum_revenue`, `cum_cost_of_goods`, `cum_inte
 
 - `purchases`, `cum_purchases`, `cum_repurchases`, `cum_churn_events`;
 - `margin_per_purchase` = (cum revenue - cum cost of goods) / cum purchases;
-- `clv`, a customer-lifetime-value estimate, undiscounted, in currency per customer: mean margin per purchase x
-  repurchase rate x expected lifetime (1 / churn rate), with both rates per customer-tick over the run so far,
-  which reduces to margin_per_purchase x cum_repurchases / cum_churn_events (NaN before the first churn).
+- `clv`, the lifetime value of a new customer in currency, in the last row only (NaN before): the expected gross
+  margin over their life, discounted at 10% a year (Gupta, Lehmann & Stuart 2004), = margin per customer-tick x
+  the expected discounted lifetime of a shifted-beta-geometric retention fitted by maximum likelihood to the run's
+  retention by tenure (Fader & Hardie 2007), which lets the hazard fall with tenure and extrapolates beyond the
+  horizon (`wom_sim.sim.economics.customer_lifetime_value`; NaN before the first churn).
 
 `wom_sim.compare(base, treatment, replications=5)` runs both scenarios with the same replication seeds (same
 graph, population and streams: common random numbers) and returns, per replication (`per_seed`) and as mean with a

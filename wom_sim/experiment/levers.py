@@ -7,9 +7,10 @@ a kind the scenario lacks adds an entry of that kind with its defaults, on for t
 scenario section (``kols.select.k``, ``wom.contact_prob``) are plain dotted overrides.
 
 Some interventions keep effect and spend in separate parameters (advertising's ``reach_multiplier`` and
-``budget_per_tick``; the referral reward's ``talk_uplift`` and ``sender_reward``): a lever's ``links`` then set the
-effect parameter from the lever's value, ``value = at_zero + per_unit * lever``, so that spending nothing buys
-nothing. That link is the user's response assumption, stated in the spec, never invented here.
+``budget_per_tick``): a lever's ``links`` then set the effect parameter from the lever's value, ``value = at_zero +
+per_unit * lever``, so that spending nothing buys nothing. That link is the user's response assumption, stated in the
+spec, never invented here. The rewards of ``referral_reward`` and ``loyalty_program`` need none: their effects
+already grow with the reward (``reward_half``, interventions.base.reward_response).
 """
 
 from __future__ import annotations

@@ -365,15 +365,18 @@ class ReferralRewardParams(InterventionSpec):
     receiver_reward: float = param(10.0, "paid to the referred adopter", "currency/referral", "scenario input", ge=0)
     talk_uplift: float = param(
         0.25,
-        "relative rise of positive WOM probability while on air",
+        "relative rise of positive WOM probability while on air, for a sender's reward of `reward_half`; it "
+        "rises with the sender's reward as 2 (1 - 2^(-v / reward_half)), v = reward / spend per purchase "
+        "(0 without a reward, twice this at most)",
         "share",
-        "Ryu & Feick 2007: rewards raise referral likelihood",
+        "Ryu & Feick 2007: rewards raise referral likelihood, more so larger ones",
         ge=0,
         le=5,
     )
     credibility: float = param(
         0.85,
-        "credibility multiplier of referral-tagged messages",
+        "credibility multiplier of referral-tagged messages for a sender's reward of `reward_half` (the discount "
+        "1 - credibility grows with the sender's reward as the talk uplift does; 1 without a reward)",
         "x",
         "Verlegh et al. 2013: rewarded WOM is seen as less sincere",
         ge=0,
@@ -381,13 +384,24 @@ class ReferralRewardParams(InterventionSpec):
     )
     adoption_boost: float = param(
         0.5,
-        "log-odds added to the adoption of a prospect referred this tick, on "
-        "top of purchase.adoption.referral (the receiver's reward); 0 if only "
-        "senders are paid",
+        "log-odds added to the adoption of a prospect referred this tick, on top of purchase.adoption.referral, "
+        "for a receiver's reward of `reward_half`; both rise with the receiver's reward as the talk uplift does "
+        "(0 if only senders are paid)",
         "log-odds",
         "assumption",
         ge=0,
         le=5,
+    )
+    reward_half: float = param(
+        0.2,
+        "reward at which its effects reach half their maximum, as a share of the mean spend per purchase: the "
+        "effects above are those at this reward, zero without one, and saturate at twice these (a saturating "
+        "exponential: max (1 - exp(-v / scale)), scale = reward_half / ln 2)",
+        "share of spend per purchase",
+        "assumption: the give-10-get-10 of referral_program at the baseline's mean spend of 50; reward size raises "
+        "referral likelihood with diminishing returns (Ryu & Feick 2007; Wirtz, Orsingh, Chew & Tambyah 2013)",
+        gt=0,
+        le=100,
     )
 
 
@@ -482,7 +496,14 @@ class LoyaltyProgramParams(InterventionSpec):
 
     targetable = "who may join (members already in stay while they are customers)"
     kind: Literal["loyalty_program"] = kind_field()
-    uptake: float = param(0.6, "share of eligible customers who ever join", "share", "assumption", ge=0, le=1)
+    uptake: float = param(
+        0.6,
+        "share of eligible customers who ever join, at a reward of `reward_half`",
+        "share",
+        "assumption",
+        ge=0,
+        le=1,
+    )
     enrol_rate: float = param(
         0.1, "probability per tick that an eligible, willing customer joins", "prob/tick", "assumption", ge=0, le=1
     )
@@ -490,10 +511,21 @@ class LoyaltyProgramParams(InterventionSpec):
     cost_per_member: float = param(0.5, "running cost per member per tick", "currency/member/tick", "assumption", ge=0)
     reward_share: float = param(
         0.03,
-        "share of members' revenue paid back as rewards",
+        "share of members' revenue paid back as rewards; the reward's value drives enrolment and use: `uptake` "
+        "and the members' repurchase lift (purchase.repurchase.member) are those at a reward of `reward_half` and "
+        "scale by 2 (1 - 2^(-reward_share / reward_half)): nobody joins a programme that gives nothing",
         "share of revenue",
         "assumption (typical 1-5% points value)",
         ge=0,
+        le=1,
+    )
+    reward_half: float = param(
+        0.03,
+        "reward share at which enrolment and the repurchase lift reach half their maximum (uptake at most 1)",
+        "share of revenue",
+        "assumption: the bundled programme's 3%, so it keeps its effects; reward value drives enrolment and use "
+        "with diminishing returns (Kivetz & Simonson 2002; Dorotic, Bijmolt & Verhoef 2012)",
+        gt=0,
         le=1,
     )
 

@@ -27,6 +27,7 @@ from wom_sim.scenario.schema import Scenario
 from wom_sim.sim import competition as comp
 from wom_sim.sim import crm, fast
 from wom_sim.sim import dynamics as dyn
+from wom_sim.sim.economics import RetentionTable, customer_lifetime_value
 from wom_sim.sim.interventions import (
     InterventionContext,
     apply_all,
@@ -38,7 +39,7 @@ from wom_sim.sim.interventions import (
 from wom_sim.sim.interventions.context import KeyedRandom, ReadOnly
 from wom_sim.sim.levers import Levers
 from wom_sim.sim.metrics import METRIC_COLUMNS, people_table, tick_metrics
-from wom_sim.sim.population import ACQUIRED_BY_GROUPS, STATUS_NAMES, acquired_by_groups, init_population
+from wom_sim.sim.population import ACQUIRED_BY_GROUPS, CUSTOMER, STATUS_NAMES, acquired_by_groups, init_population
 
 # One independent random stream per purpose (docs/model.md, Randomness). Append new names at the end only:
 # the order fixes which child seed each stream gets, so reordering would change every result.
@@ -197,6 +198,7 @@ class WomModel(mesa.Model):
         self._fast = fast.FastTick(self.graph.n)
         self.tick = 0
         self.rows: list[dict] = []
+        self.retention = RetentionTable()  # retention by tenure, for the CLV of the metrics table's last row
         self.last_metrics: dict | None = None
         self.last_tick: dyn.TickState | None = None
         self.last_levers: Levers | None = None
@@ -241,6 +243,7 @@ class WomModel(mesa.Model):
         settle_all(self.interventions, ctx, lev, st)  # costs that depend on this tick (referral payouts, ...)
         apply_effects(pop, ctx.take_requests())  # e.g. omnichannel: satisfaction of cross-channel buyers
         row = tick_metrics(pop, st, sc, self.brand, lev, self.last_metrics)
+        self.retention.record(pop, pop.status == CUSTOMER, st.churned)
         row.update(comp.market_metrics(pop, self.market, st, lev, row, mt, sc))
         self.last_market = mt
         self.rows.append(row)
@@ -306,8 +309,19 @@ class WomModel(mesa.Model):
         return self
 
     def metrics_frame(self) -> pd.DataFrame:
-        """All ticks' metrics as a tidy DataFrame (one row per tick)."""
-        return _rows_frame(self.rows)
+        """All ticks' metrics as a tidy DataFrame (one row per tick).
+
+        `clv` is filled in the last row only, from the retention by tenure up to it (`economics.RetentionTable`):
+        a maximum-likelihood fit per tick would cost more than the tick.
+        """
+        frame = _rows_frame(self.rows)
+        if self.rows:
+            last = self.rows[-1]
+            margin = last["cum_revenue"] - last["cum_cost_of_goods"]
+            frame.loc[frame.index[-1], "clv"] = customer_lifetime_value(
+                self.retention, margin, self.wom_scenario.tick_unit
+            )
+        return frame
 
     def switching_frame(self, cumulative: bool = False) -> pd.DataFrame:
         """The switching matrix: people who chose brand `to` this tick, by the brand they came `from`.

@@ -259,6 +259,17 @@ def per_person(value: float | np.ndarray, n: int) -> np.ndarray:
     return np.full(n, float(value)) if np.ndim(value) == 0 else np.array(value, dtype=np.float64)
 
 
+def reward_response(value: float, half: float) -> float:
+    """What a reward of `value` buys, as a multiple of what a reward of `half` buys: 2 (1 - 2^(-value / half)).
+
+    A saturating exponential, max (1 - exp(-value / scale)) with scale = half / ln 2 and max = 2: 0 without a
+    reward, 1 at `half`, 1.5 at twice it, at most 2. The value of a reward drives referral and programme use with
+    diminishing returns (Ryu & Feick 2007; Wirtz, Orsingh, Chew & Tambyah 2013; Kivetz & Simonson 2002; Dorotic,
+    Bijmolt & Verhoef 2012); an intervention's effect parameters are its effects at `half`.
+    """
+    return 2.0 * (1.0 - float(np.exp2(-max(float(value), 0.0) / half)))  # exactly 1 at `half`: 2^-1 is exact
+
+
 def logit(p: float) -> float:
     """log(p / (1 - p))."""
     return float(np.log(p / (1.0 - p)))

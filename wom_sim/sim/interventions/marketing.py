@@ -25,6 +25,7 @@ from wom_sim.sim.interventions.base import (
     logit,
     per_person,
     register,
+    reward_response,
 )
 from wom_sim.sim.levers import Levers
 from wom_sim.sim.population import CUSTOMER, REFERRAL
@@ -144,6 +145,11 @@ class ReferralReward(Intervention):
     prospects adopt more readily; incentivised WOM is slightly less credible. Paid when a referred prospect adopts
     (also after the programme ends, for prospects it referred while on air). With a `target`, only the targeted
     customers talk more and tag their messages, so only their referrals adopt more readily and are paid.
+
+    What a reward buys grows with its value relative to the mean spend per purchase, with diminishing returns
+    (Ryu & Feick 2007; Wirtz, Orsingh, Chew & Tambyah 2013): with g = `reward_response(reward / spend,
+    reward_half)`, the sender's g scales the talk uplift and the credibility discount, the receiver's g the
+    referred prospect's pull, `purchase.adoption.referral` + `adoption_boost`. No reward, no effect.
     """
 
     kind = "referral_reward"
@@ -152,6 +158,8 @@ class ReferralReward(Intervention):
 
     def setup(self, ctx: InterventionContext) -> None:
         self.referrals = 0
+        # Currency per purchase at price index 1, the yardstick of a reward's value (a person table's spend included).
+        self.spend = float(np.mean(ctx.population.spend)) if ctx.n else 0.0
         self.senders: np.ndarray | None = None  # whose messages it tags this tick (None: every customer's)
         # Whose latest referral touch came from this programme's senders while it was on air: another referral
         # programme (a second target, a later campaign) tags messages too, and its referrals are not this one's.
@@ -160,19 +168,37 @@ class ReferralReward(Intervention):
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p, senders = self.params, self.target_mask(ctx, t)
         self.senders = senders
+        purchase = self.spend * lev.price
+        sender_pull = reward_response(p.sender_reward / purchase, p.reward_half) if purchase > 0 else 0.0
+        receiver_pull = reward_response(p.receiver_reward / purchase, p.reward_half) if purchase > 0 else 0.0
+        uplift = p.talk_uplift * sender_pull
         if senders is None:
-            lev.talk_multiplier *= 1.0 + p.talk_uplift
+            lev.talk_multiplier *= 1.0 + uplift
             lev.referral_senders = None  # every customer's messages carry the tag
         else:
             talk = per_person(lev.talk_multiplier, ctx.n)
-            talk[senders] *= 1.0 + p.talk_uplift
+            talk[senders] *= 1.0 + uplift
             lev.talk_multiplier = talk
             if not lev.referral_active or lev.referral_senders is not None:  # widen, never narrow, another's tag
                 lev.referral_senders = senders if lev.referral_senders is None else lev.referral_senders | senders
         lev.referral_active = True
-        lev.referral_credibility *= p.credibility
-        lev.referral_boost += p.adoption_boost
-        lev.referral_receiver_paid |= p.receiver_reward > 0
+        lev.referral_credibility *= 1.0 - (1.0 - p.credibility) * sender_pull
+        lev.referral_boost += p.adoption_boost * receiver_pull
+        if p.receiver_reward > 0:
+            self._receiver_pull(ctx, lev, t, receiver_pull)
+
+    @staticmethod
+    def _receiver_pull(ctx: InterventionContext, lev: Levers, t: int, pull: float) -> None:
+        """Scale the tag's `purchase.adoption.referral`, which the tick adds once while any programme pays the
+        referred, by the largest receiver's pull among this tick's programmes: each adds its step above the last."""
+        b_ref = ctx.scenario.purchase.adoption.referral
+        tick, most = ctx.shared.get("referral_receiver_pull", (None, 0.0))
+        if tick != t:  # the first programme paying the referred this tick
+            lev.referral_receiver_paid = True
+            lev.referral_boost += b_ref * (pull - 1.0)  # with the tick's b_ref: b_ref x pull
+        elif pull > most:
+            lev.referral_boost += b_ref * (pull - most)
+        ctx.shared["referral_receiver_pull"] = (t, max(pull, most if tick == t else 0.0))
 
     def settle(self, ctx: InterventionContext, lev: Levers, st: TickState) -> None:
         if not self.on_air_ticks:

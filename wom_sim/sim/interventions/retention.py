@@ -15,6 +15,7 @@ from wom_sim.sim.interventions.base import (
     ScaleLoyalty,
     per_person,
     register,
+    reward_response,
 )
 from wom_sim.sim.interventions.targeting import start_hazard
 from wom_sim.sim.levers import Levers
@@ -59,6 +60,12 @@ class _Enrolment(Intervention):
 class LoyaltyProgram(_Enrolment):
     """A loyalty programme: members repurchase more (`purchase.repurchase.member`) and bond
     (`loyalty.attachment.member_gain`). Costs: a fee per member per tick plus a reward share of member revenue.
+
+    The reward's value drives enrolment and use (Kivetz & Simonson 2002; Dorotic, Bijmolt & Verhoef 2012): with
+    g = `reward_response(reward_share, reward_half)` (0 without a reward, 1 at `reward_half`, at most 2), a share
+    min(1, g x `uptake`) of eligible customers will ever join and members' repurchase log-odds lift is g x
+    `purchase.repurchase.member` (the lever adds (g - 1) x that to members' `repurchase_boost`). Bonding
+    (`member_gain`) comes with membership whatever the reward.
     """
 
     kind = "loyalty_program"
@@ -68,8 +75,13 @@ class LoyaltyProgram(_Enrolment):
 
     def apply(self, ctx: InterventionContext, lev: Levers, t: int) -> None:
         p = self.params
+        pull = reward_response(p.reward_share, p.reward_half)
         eligible = self.in_target(ctx, t, ctx.population.purchases >= p.min_purchases)
-        members = self.enrol(ctx, t, p.uptake, p.enrol_rate, eligible)
+        members = self.enrol(ctx, t, min(1.0, pull * p.uptake), p.enrol_rate, eligible)
+        if pull != 1.0 and members.any():
+            boost = per_person(lev.repurchase_boost, ctx.n)
+            boost[members] += (pull - 1.0) * ctx.scenario.purchase.repurchase.member
+            lev.repurchase_boost = boost
         lev.add_cost(self.name, p.cost_per_member * np.count_nonzero(members))
 
     def settle(self, ctx: InterventionContext, lev: Levers, st: TickState) -> None:
