@@ -51,10 +51,10 @@ CASES = {
     "price_match": (bundled_path("competitor_price_match"), {"network.n": 1500, "ticks": 40}, 6),
 }
 RECORDED = {
-    "two_rivals": "d154c891f539de19",
-    "crisis": "67994b29a560d5ba",
-    "launch_race": "3b2981e7dac07d5b",
-    "price_match": "b833c75266ba1379",
+    "two_rivals": "3bd9277d8a509640",
+    "crisis": "de680348f22fb904",
+    "launch_race": "933acc8b92c8357b",
+    "price_match": "424ee85f9160a892",
 }
 
 
