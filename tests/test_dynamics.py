@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +15,8 @@ from wom_sim.scenario.schema import Scenario
 from wom_sim.sim import dynamics as dyn
 from wom_sim.sim.levers import Levers
 from wom_sim.sim.population import ADVERTISING, AWARE, CHURNED, CUSTOMER, KOL, REFERRAL, UNAWARE, WOM, init_population
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def population(n: int, sc: Scenario | None = None, kols=()):
@@ -161,7 +165,7 @@ def test_purchase_adoption_channel_and_revenue():
     make_customer(pop, 3, 0.7)
     pop.spend[:] = 10.0
     st = dyn.TickState(t=0, n=4)
-    st.impact, st.referred = np.zeros(4), np.zeros(4, dtype=bool)
+    st.persuasion, st.referred = np.zeros(4), np.zeros(4, dtype=bool)
     u = np.full(4, 0.5)
     lev = Levers.neutral(sc)
     dyn.purchase(pop, lev, sc, 0.6, u, st)
@@ -342,7 +346,7 @@ def test_people_without_a_need_never_adopt_and_adoption_is_stamped():
     pop.status[:] = AWARE
     pop.need[1] = False
     st = dyn.TickState(t=7, n=3)
-    st.impact, st.referred = np.zeros(3), np.zeros(3, dtype=bool)
+    st.persuasion, st.referred = np.zeros(3), np.zeros(3, dtype=bool)
     dyn.purchase(pop, Levers.neutral(sc), sc, 0.6, np.full(3, 0.5), st)
     assert st.adopted.tolist() == [True, False, True]
     assert pop.adopted_at.tolist() == [7, -1, 7]
@@ -404,7 +408,7 @@ def test_price_acts_against_a_reference_price_with_loss_aversion():
     pop.status[:] = AWARE
     pop.price_sensitivity[:] = [0.0, 0.5]
     st = dyn.TickState(t=0, n=2)
-    st.impact, st.referred = np.zeros(2), np.zeros(2, dtype=bool)
+    st.persuasion, st.referred = np.zeros(2), np.zeros(2, dtype=bool)
     lev = Levers.neutral(sc)
     lev.price = 0.9
     assert dyn.price_gap(lev, sc, 1.0) == pytest.approx(math.log(0.9))
@@ -483,12 +487,17 @@ def test_a_denser_network_does_not_turn_a_decent_products_word_of_mouth_negative
     """Found by a probe: when hearing a valence at all made a person a candidate to retell it, a dense network's
     retold mix tended to forward.negative : forward.positive whatever people said (8 seeds, 2,000 people: ratio
     3.4 -> 1.9 and NPS +10 -> -3 from m = 5 to 40). Now measured 4.0 -> 3.7 and +11 -> +14; the bounds (ratio
-    within 20%, NPS not 5 points lower) sit between the two, several seed-noise widths from each."""
+    within 20%, NPS not 5 points lower) sit between the two, several seed-noise widths from each.
+
+    Prospects' doubt (`reception.negative_memory`) is off here: in the dense network the early negative talk
+    (NPS about -21 over the first 30 weeks) now slows adoption (half the customers at week 30), so year 2's customers
+    are newer, with less trust, and their NPS is lower for that reason (measured +10 -> -2 with it on, 3 seeds),
+    not because of the retold mix this test is about."""
     from wom_sim import simulate
 
     def mix(m):
-        runs = [simulate("baseline", seed=s, overrides={"network.n": 2000, "network.m": m, "ticks": 104}).metrics
-                for s in range(1, 9)]  # fmt: skip
+        over = {"network.n": 2000, "network.m": m, "ticks": 104, "reception.negative_memory": 0.0}
+        runs = [simulate("baseline", seed=s, overrides=over).metrics for s in range(1, 9)]
         late = [r[r["t"] >= 52] for r in runs]
         ratio = np.mean([x["pos_messages"].sum() / x["neg_messages"].sum() for x in late])
         return ratio, np.mean([x["nps"].mean() for x in late])
@@ -510,3 +519,100 @@ def test_category_advertising_can_expand_the_market_potential():
     pop.need[:] = False
     dyn.advertise(pop, lev, sc, np.zeros(4), np.zeros(4))
     assert not pop.need.any()  # off by default: ads only accelerate within the market potential
+
+
+def test_a_prospect_keeps_the_doubt_bad_news_left_until_good_news_outweighs_it():
+    """docs/model.md step 4: the net-negative part of a prospect's WOM impression is kept (faded by
+    `reception.negative_memory` a tick) and is the WOM term of their later adoption decisions."""
+    sc = Scenario()
+    keep, bias = sc.reception.negative_memory, sc.wom.negativity_bias
+    pop = population(3, sc)
+    make_customer(pop, 0, 0.1)
+    lev, ones = Levers.neutral(sc), np.ones(3)
+
+    def tick(pos=(), neg=()):
+        st = dyn.TickState(t=0, n=3)
+        st.positive = dyn.Deliveries(src=np.zeros(len(pos), dtype=np.int64), dst=np.array(pos, dtype=np.int64))
+        st.negative = dyn.Deliveries(src=np.zeros(len(neg), dtype=np.int64), dst=np.array(neg, dtype=np.int64))
+        dyn.receive_wom(pop, lev, sc, ones, ones, st)
+        return st
+
+    st = tick(neg=[1])  # one negative message of credibility 0.5
+    assert pop.doubt[1] == pytest.approx(bias * 0.5)
+    assert st.persuasion[1] == pytest.approx(math.tanh(-bias * 0.5)) == pytest.approx(st.impact[1])
+    st = tick()  # heard nothing: the doubt fades, and still weighs on the decision
+    assert pop.doubt[1] == pytest.approx(keep * bias * 0.5)
+    assert st.persuasion[1] == pytest.approx(math.tanh(-keep * bias * 0.5)) and st.impact[1] == 0.0
+    st = tick(pos=[1])  # good news first has to outweigh what is held
+    left = keep * keep * bias * 0.5 - 0.5
+    assert st.persuasion[1] == pytest.approx(math.tanh(-left))
+    assert pop.doubt[1] == pytest.approx(max(left, 0.0))
+    assert st.persuasion[2] == 0.0 and pop.doubt[0] == 0.0  # who heard nothing; a customer (not a prospect)
+    st = tick(pos=[1, 1])  # more good news than doubt: a net-positive impression persuades now, and is not kept
+    assert pop.doubt[1] == 0.0 and st.persuasion[1] > 0.0
+
+    sc.reception.negative_memory = 0.0  # no memory: the WOM term is this tick's impact, as before the rule
+    tick(neg=[1])
+    st = tick(pos=[1])
+    assert st.persuasion[1] == st.impact[1] == pytest.approx(math.tanh(0.5))
+
+
+def test_word_of_mouth_no_longer_helps_a_bad_product_and_still_helps_a_good_one():
+    """docs/model.md Findings (model probe 2026-12-03, item 6): with quality 0.55 (NPS about -45) switching WOM off
+    changed adoption by +0.017 (95% CI -0.012 to +0.046): negative talk worked as free advertising. Paired seeds
+    (8, 3,000 people, 104 weeks, experiments/tools/negative_wom_probe.py): now WOM on - off -0.035 (-0.060 to
+    -0.010) for the bad product and +0.24 (+0.22 to +0.25; was +0.28) for the baseline. Asked: the bad product's
+    95% upper bound below +0.005 (WOM does not help it; the old rule's mean was +0.017), the good one's lower bound
+    above +0.1 (WOM helps; F17 checks how much)."""
+    spec = importlib.util.spec_from_file_location("negative_wom_probe", ROOT / "experiments" / "tools" /
+                                                  "negative_wom_probe.py")  # fmt: skip
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    bad = probe.paired_effect(0.55, n=3000, weeks=104, seeds=8)
+    good = probe.paired_effect(None, n=3000, weeks=104, seeds=8)
+    assert bad["diff"] + bad["half"] < 0.005, bad
+    assert good["diff"] - good["half"] > 0.1, good
+
+
+def test_a_paid_post_moves_prospects_fully_and_experienced_people_little():
+    """docs/model.md step 4: a forced positive post counts `reception.sponsored_weight` of its credibility with an
+    experienced listener (satisfaction, trust, conformity), all of it with a prospect."""
+    sc = Scenario()
+    w = sc.reception.sponsored_weight
+    pop = population(4, sc)
+    make_customer(pop, 0, 0.9)  # the paid poster
+    make_customer(pop, 2, 0.5)
+    make_customer(pop, 3, 0.5)
+    lev = Levers.neutral(sc)
+    lev.force("positive", np.array([True, False, False, False]))
+    st = dyn.TickState(t=0, n=4)
+    st.positive = dyn.Deliveries(src=np.array([0, 0, 0]), dst=np.array([1, 2, 3]), speakers=1)
+    st.negative = dyn.Deliveries()
+    dyn.receive_wom(pop, lev, sc, np.ones(4), np.ones(4), st)
+    assert st.impact[1] == pytest.approx(math.tanh(0.5))  # a prospect: the full credibility 0.5
+    assert st.impact[2] == pytest.approx(math.tanh(w * 0.5))  # a customer: a small share of it
+    assert pop.S[2] == pytest.approx(0.5 + sc.reception.satisfaction_weight * math.tanh(w * 0.5) * 0.5)
+    assert pop.T[2] == pytest.approx(0.5 + sc.reception.trust_weight * math.tanh(w * 0.5) * 0.5)
+    assert pop.E[1] == pytest.approx(0.5 + sc.reception.expectation_rate * math.tanh(0.5) * 0.5)
+    # Without a forced post the same message is a friend's account: full weight for the customer too.
+    st.positive = dyn.Deliveries(src=np.array([0]), dst=np.array([3]), speakers=1)
+    dyn.receive_wom(pop, Levers.neutral(sc), sc, np.ones(4), np.ones(4), st)
+    assert st.impact[3] == pytest.approx(math.tanh(0.5))
+
+
+def test_paid_kol_posts_no_longer_lift_a_poor_products_customers_like_word_of_mouth():
+    """docs/model.md Findings (model probe 2026-12-03, item 4): 20 paid KOLs posting every week for a product of
+    quality 0.55 lifted the year-2 NPS by +12.6 (95% CI +11.1 to +14.1) and the initial customers' satisfaction by
+    +0.077 (6 seed pairs, 3,000 people, 104 weeks, experiments/tools/paid_posts_probe.py), a paid post moving
+    customers like a friend's account. Now measured +6.6 (+4.7 to +8.6) and +0.039 (+0.029 to +0.049): the rest
+    is the campaign's new customers, who came through prospects (expectation, trust), not experience. Asked: the
+    NPS lift's upper bound below +10 and the initial customers' satisfaction lift's below +0.06, both between the
+    two rules' intervals."""
+    spec = importlib.util.spec_from_file_location("paid_posts_probe", ROOT / "experiments" / "tools" /
+                                                  "paid_posts_probe.py")  # fmt: skip
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    r = probe.paired_effect(n=3000, weeks=104, seeds=6)
+    assert r["nps"][0] + r["nps"][1] < 10.0, r
+    assert r["S0"][0] + r["S0"][1] < 0.06, r
+    assert r["adoption"][0] - r["adoption"][1] > 0.1, r  # the posts still bring customers (through prospects)

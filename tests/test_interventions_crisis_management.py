@@ -74,9 +74,12 @@ def test_the_default_signal_raises_few_false_alarms_and_still_catches_the_crisis
 
 
 def test_monitoring_without_a_response_changes_nothing_but_its_cost():
-    ref = simulate(make(), seed=3)
+    # A seed on which the monitor catches the crisis, so "nothing changes" is not for want of an alarm. At 1,000
+    # people the weekly negative share swings between 0 and 0.8, so whether the default signal catches it is
+    # down to the seed (seeds 1-5: 4 of 5 before prospects kept their doubt, 2026-12-04; 1 of 5, seed 2, after).
+    ref = simulate(make(), seed=2)
     m = ref.model
-    treat = simulate(make([{"kind": "crisis_monitoring"}]), graph=m.graph, kol_ids=m.kol_ids, seed=3)
+    treat = simulate(make([{"kind": "crisis_monitoring"}]), graph=m.graph, kol_ids=m.kol_ids, seed=2)
     cols = [c for c in ref.metrics.columns if "cost" not in c and c != "profit" and "profit" not in c]
     assert treat.metrics[cols].equals(ref.metrics[cols])
     assert crisis_of(treat).detected is not None  # it did see the crisis

@@ -545,6 +545,27 @@ class ReceptionSpec(Spec):
         0.042, ge=0, le=1, description="customers: T step per unit impact (loyalty-WOM report path 0.42, per tick x0.1)"
     )
     conformity_rate: float = Field(0.1, ge=0, le=1, description="pull of opinion toward the voiced mean x conformity")
+    sponsored_weight: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="experienced people (customers, lapsed): weight of a paid post (a forced positive post, e.g. a "
+        "KOL campaign's) relative to a friend's account, in what moves their satisfaction, trust and conformity; "
+        "prospects weigh it fully. Experience dominates advertising for those who tried the product (Hoch & "
+        "Deighton 1989; Kempf & Smith 1998), and step 2's ads do not reach them at all; 0.1 is small, not 0 "
+        "(assumption: the literature gives the dominance, not a ratio); 1 = the rule before 2026-12-04",
+    )
+    negative_memory: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="prospects: share of a net-negative WOM impression (doubt) still held a tick later; it weighs "
+        "on every later adoption decision until good news outweighs it (bad impressions resist disconfirmation, "
+        "Baumeister, Bratslavsky, Finkenauer & Vohs 2001; hearers of negative WOM become rejecters, Goldenberg, "
+        "Libai, Moldovan & Muller 2007); 0.8 a week is a half-life of about 3 weeks, the scale on which WOM's effect "
+        "on decisions carries over (Trusov, Bucklin & Pauwels 2009: about three weeks); 0 = only this tick's "
+        "messages persuade (the rule before 2026-12-04)",
+    )
 
 
 class LoyaltyWeights(Spec):

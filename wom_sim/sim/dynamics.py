@@ -50,6 +50,7 @@ class TickState:
     neg_reach: int = 0
     spoke_positive: np.ndarray | None = None
     impact: np.ndarray | None = None
+    persuasion: np.ndarray | None = None  # WOM term of the adoption logit (impression with doubt, `hold_doubt`)
     heard_negative: np.ndarray | None = None  # credibility-weighted W-
     referred: np.ndarray | None = None
     referrer: np.ndarray | None = None
@@ -262,6 +263,7 @@ def receive_wom(
         if lev.referral_senders is not None:  # a targeted referral reward: only its senders tag
             tagged &= lev.referral_senders[pos.src]
         cred_pos = np.where(tagged, cred_pos * lev.referral_credibility, cred_pos)
+    cred_pos = discount_paid_posts(pop, lev, sc, pos, cred_pos)
     n_pos = np.bincount(pos.dst, minlength=n)
     n_neg = np.bincount(neg.dst, minlength=n)
     # From here on only the people who heard something are touched (a small share of N in most ticks).
@@ -290,6 +292,7 @@ def receive_wom(
 
     rec = sc.reception
     prospects, customers = heard[~known], heard[known]
+    persuasion = hold_doubt(pop, sc, w_pos, w_neg, prospects)
     pop.E[prospects] = toward_valence(pop.E[prospects], impact[prospects], rec.expectation_rate)
     pop.T[prospects] = toward_valence(pop.T[prospects], impact[prospects], rec.trust_rate)
     pop.S[customers] = toward_valence(pop.S[customers], impact[customers], rec.satisfaction_weight)
@@ -311,7 +314,51 @@ def receive_wom(
     fw = sc.wom.forward
     forward(pop, pos, neg, cont_pos, cont_neg, u_fwd_pos, u_fwd_neg, fw.positive, fw.negative, fw.chain)
     st.impact, st.heard_negative, st.referred, st.referrer = impact, w_neg, referred, referrer
+    st.persuasion = persuasion
     st.pos_reach, st.neg_reach = int(np.count_nonzero(np_h)), int(np.count_nonzero(nn_h))
+
+
+def discount_paid_posts(
+    pop: Population, lev: Levers, sc: Scenario, pos: Deliveries, cred_pos: np.ndarray
+) -> np.ndarray:
+    """The weight of each positive message: a paid post (its sender forced to post positively this tick, e.g. a
+    KOL campaign's) counts `reception.sponsored_weight` of its credibility with an experienced listener.
+
+    A paid post is advertising: it makes prospects aware and moves their expectation, but for those who tried the
+    product experience dominates it (Hoch & Deighton 1989; Kempf & Smith 1998), as step 2's ads do not reach them.
+    Before, a paid post moved customers' satisfaction and trust like a friend's account: 20 KOLs lifted a poor
+    product's year-2 NPS by 12 points (docs/model.md, Findings).
+    """
+    if lev.forced_positive is None or sc.reception.sponsored_weight == 1.0:
+        return cred_pos
+    paid = lev.forced_positive[pos.src] & pop.experienced[pos.dst]
+    return np.where(paid, cred_pos * sc.reception.sponsored_weight, cred_pos)
+
+
+def hold_doubt(
+    pop: Population, sc: Scenario, heard_positive: np.ndarray, heard_negative: np.ndarray, prospects: np.ndarray
+) -> np.ndarray:
+    """Prospects' WOM impression for the adoption logit (step 5), with the net-negative part of it kept.
+
+    `prospects` are the never-experienced who heard something. Their impression is this tick's
+    `W+ - lambda W-` less the doubt D they hold (kept at `reception.negative_memory` a tick); whatever of it is
+    negative becomes their doubt, so good news first has to outweigh what they hold. Returns the WOM term
+    `tanh(impression)` per person (`tanh(-D)` for who heard nothing; 0 without doubt).
+
+    Only this tick's messages used to persuade, so a prospect who had heard nothing but bad news was an ordinary
+    aware prospect from the next tick on, converted by ads and the base rate: a flood of negative talk worked as
+    free advertising (docs/model.md, Findings). Bad impressions resist disconfirmation (Baumeister, Bratslavsky,
+    Finkenauer & Vohs 2001) and hearers of negative WOM become rejecters (Goldenberg, Libai, Moldovan & Muller
+    2007). A net-positive impression is not kept: good news persuades when it is heard (the tick's trigger the
+    persuasion coefficient was calibrated with, F17). The doubt of experienced people is never read.
+    """
+    doubt = pop.doubt
+    doubt *= sc.reception.negative_memory
+    impression = heard_positive[prospects] - sc.wom.negativity_bias * heard_negative[prospects] - doubt[prospects]
+    doubt[prospects] = np.maximum(-impression, 0.0)
+    term = np.tanh(-doubt)
+    term[prospects] = np.tanh(impression)
+    return term
 
 
 def _content(pop: Population, sent: Deliveries, valence: float) -> np.ndarray:
@@ -429,7 +476,7 @@ def purchase(
     c = sc.purchase.adoption
     logit = (
         c.intercept + c.expectation * pop.E[aware] + c.trust * pop.T[aware] + c.brand * brand
-        + c.value * perceived_value(pop, lev, sc, aware) + c.wom * st.impact[aware]
+        + c.value * perceived_value(pop, lev, sc, aware) + c.wom * st.persuasion[aware]
         + ((c.referral if lev.referral_receiver_paid else 0.0) + lev.referral_boost) * st.referred[aware]
         + _at(lev.adoption_boost, aware) - price(aware)
     )  # fmt: skip

@@ -73,7 +73,7 @@ def reference_fingerprint() -> str:
 # The fingerprint of the reference this module was checked against (bit-identical state in
 # tests/test_fast_kernel.py). When the reference tick gains a rule, a scenario key, a lever or a per-person array,
 # the fingerprint changes and every run takes the reference tick until this module mirrors it and this is updated.
-MIRRORED_FINGERPRINT = "bb59f77b8b7ed188"
+MIRRORED_FINGERPRINT = "cb610aaae7fcecd1"
 
 
 @functools.cache
@@ -109,7 +109,10 @@ class FastTick:
         self.slot = np.zeros(n, dtype=np.int64)  # compact id of a heard person (valid only where just set)
         self._no_referrer = np.full(n, -1, dtype=np.int64)
         self._no_referrer.flags.writeable = False
-        self.heard, self.impact_h = np.zeros(0, dtype=np.int64), np.zeros(0)  # this tick's, set by step 4
+        self.heard = np.zeros(0, dtype=np.int64)  # who heard something this tick, set by step 4
+        # The people whose WOM term in the adoption logit may not be 0 (the heard prospects and those who hold a
+        # doubt, sorted) and that term (`dyn.hold_doubt`), set by step 4.
+        self.persuaded, self.persuasion = np.zeros(0, dtype=np.int64), np.zeros(0)
 
     # ---------------------------------------------------------------------------------------------- the tick
     def run(
@@ -259,6 +262,7 @@ class FastTick:
             if lev.referral_senders is not None:  # a targeted referral reward: only its senders tag
                 tagged &= lev.referral_senders[pos.src]
             cred_pos = np.where(tagged, cred_pos * lev.referral_credibility, cred_pos)
+        cred_pos = dyn.discount_paid_posts(pop, lev, sc, pos, cred_pos)
         heard, cpos, cneg = self._compact(pos.dst, neg.dst)
         h = heard.size
         np_h = np.bincount(cpos, minlength=h)
@@ -271,7 +275,7 @@ class FastTick:
         impact_h = np.tanh(wp - sc.wom.negativity_bias * wn)
         impact = np.zeros(n)
         impact[heard] = impact_h
-        self.heard, self.impact_h = heard, impact_h  # step 5 adds the WOM term only where it is not 0
+        self.heard = heard
         w_neg = np.zeros(n, dtype=wn.dtype)  # np.bincount of no messages is integer zeros, in the reference too
         w_neg[heard] = wn
         status = pop.status[heard]
@@ -295,6 +299,7 @@ class FastTick:
 
         rec = sc.reception
         prospects, customers = heard[~known], heard[known]
+        self._hold_doubt(pop, sc, prospects, wp[~known], wn[~known])
         ip, ic = impact_h[~known], impact_h[known]
         pop.E[prospects] = dyn.toward_valence(pop.E[prospects], ip, rec.expectation_rate)
         pop.T[prospects] = dyn.toward_valence(pop.T[prospects], ip, rec.trust_rate)
@@ -319,6 +324,17 @@ class FastTick:
         _forward(pop, heard, (cpos, cneg), (pos, neg), (cont_pos, cont_neg), (u_fwd_pos, u_fwd_neg), fw)
         st.impact, st.heard_negative, st.referred, st.referrer = impact, w_neg, referred, referrer
         st.pos_reach, st.neg_reach = int(np.count_nonzero(np_h)), int(np.count_nonzero(nn_h))
+
+    def _hold_doubt(self, pop: Population, sc: Scenario, prospects: np.ndarray, wp: np.ndarray, wn: np.ndarray):
+        """`dyn.hold_doubt`, with the WOM term kept only where it can be other than 0 (step 5 adds it there)."""
+        doubt = pop.doubt
+        doubt *= sc.reception.negative_memory
+        impression = wp - sc.wom.negativity_bias * wn - doubt[prospects]
+        doubt[prospects] = np.maximum(-impression, 0.0)
+        persuaded = np.union1d(prospects, (doubt > 0.0).nonzero()[0])
+        term = np.tanh(-doubt[persuaded])
+        term[np.searchsorted(persuaded, prospects)] = np.tanh(impression)
+        self.persuaded, self.persuasion = persuaded, term
 
     def _compact(self, dst_pos: np.ndarray, dst_neg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The heard (sorted ids) and each message's receiver as a compact id 0..heard-1, without sorting."""
@@ -347,16 +363,16 @@ class FastTick:
         )
         status = pop.status
         c = sc.purchase.adoption
-        # Who heard nothing this tick has WOM impact 0 and no referral tag; of them, only a prospect whose uniform
-        # is below the largest adoption probability such a prospect can have can adopt. The exact logit is
-        # computed for those and for everyone who heard something (for the rest the answer is "no" either way).
+        # Who heard nothing this tick and holds no doubt has WOM term 0 and no referral tag; of them, only a
+        # prospect whose uniform is below the largest adoption probability such a prospect can have can adopt. The
+        # exact logit is computed for those and for the heard and the doubting (for the rest the answer is "no").
         if choice is None:
             ceiling = _adoption_ceiling(pop, lev, sc, brand, gap)
             can_buy = (u < ceiling) if ceiling < 1.0 else None
         else:  # with rivals: who can buy any brand (competition.can_buy), and who heard about ours
             can_buy = choice.can_buy(_adoption_logit_bound(pop, lev, sc, brand, gap))
         if can_buy is not None:
-            can_buy[self.heard] = True
+            can_buy[self.persuaded] = True  # the heard prospects and who holds a doubt: the WOM term is theirs
             aware = can_buy.nonzero()[0]
         else:
             aware = np.arange(n)
@@ -369,12 +385,13 @@ class FastTick:
         logit += _times(pop.T[aware], c.trust)
         logit += c.brand * brand
         logit += _times(_perceived_value(pop, lev, sc, aware), c.value)
-        # WOM impact is 0 but for the heard, and a referral tag needs a referral lever: the other terms add 0.
-        heard, impact_h = self.heard, self.impact_h
-        at = np.searchsorted(aware, heard)
+        # The WOM term is 0 but for the heard prospects and those who hold a doubt, and a referral tag needs a
+        # referral lever: the other terms add 0.
+        persuaded, term = self.persuaded, self.persuasion
+        at = np.searchsorted(aware, persuaded)
         found = at < aware.size
-        found[found] = aware[at[found]] == heard[found]
-        logit[at[found]] += c.wom * impact_h[found]
+        found[found] = aware[at[found]] == persuaded[found]
+        logit[at[found]] += c.wom * term[found]
         if lev.referral_active:
             logit += ((c.referral if lev.referral_receiver_paid else 0.0) + lev.referral_boost) * st.referred[aware]
         _add_lever(logit, lev.adoption_boost, aware)
@@ -526,8 +543,8 @@ def _adoption_logit_bound(pop: Population, lev: Levers, sc: Scenario, brand: flo
     """An upper bound of the adoption log-odds of every prospect who heard nothing this tick (may be inf or nan).
 
     Each term of the logit at its largest: E and T at their largest in the population, V in [0, 1] (clipped),
-    a per-person boost at its largest, the price term with psi in [0, 1]; WOM impact and the referral tag are 0
-    for who heard nothing.
+    a per-person boost at its largest, the price term with psi in [0, 1]; the WOM term and the referral tag are
+    0 for who heard nothing and holds no doubt (`dyn.hold_doubt`; the others are always computed).
     """
     c = sc.purchase.adoption
     E_hi = _largest(pop.E, c.expectation)

@@ -79,6 +79,10 @@ class Population:
     forward_neg: np.ndarray
     relay_pos: np.ndarray  # satisfaction voiced by the message a forwarder retells (mean of what they heard)
     relay_neg: np.ndarray
+    # The net-negative impression a never-experienced person holds from the WOM they heard (>= 0, on the scale of
+    # the impact's argument W+ - lambda W-; kept at `reception.negative_memory` a tick): it weighs on every later
+    # adoption decision until good news outweighs it (dynamics.hold_doubt).
+    doubt: np.ndarray
     # traits
     talkativeness: np.ndarray
     credibility: np.ndarray
@@ -178,6 +182,7 @@ def init_population(
         forward_neg=np.zeros(n, dtype=bool),
         relay_pos=np.zeros(n),
         relay_neg=np.zeros(n),
+        doubt=np.zeros(n),
         talkativeness=talkativeness,
         credibility=credibility,
         conformity=conformity,

@@ -512,8 +512,10 @@ def market_potential(lab: Lab, params: dict[str, Any]) -> list[Part]:
     """F24: a market potential m caps adoption; more WOM accelerates within it; category ads expand it (paired)."""
     m, ticks = float(params["potential"]), int(params["ticks"])
     base = {"population.market_potential": m, "ticks": ticks}
-    capped = lab.runs(arm(lab, "f24_potential", None, base))
-    louder = lab.runs(arm(lab, "f24_more_wom", None, {**base, "wom.contact_prob": float(params["contact"])}))
+    reps = int(params["replications"]) if "replications" in params else None  # of the paired acceleration arms
+    capped = lab.runs(arm(lab, "f24_potential", None, base), replications=reps)
+    louder = lab.runs(arm(lab, "f24_more_wom", None, {**base, "wom.contact_prob": float(params["contact"])}),
+                      replications=reps)  # fmt: skip
     grown = lab.runs(arm(lab, "f24_need_ads", None, {**base, "advertising.need_creation": float(params["need"])}))
     final = [r.metrics["adoption_share"].iloc[-1] for r in capped]
     final_louder = [r.metrics["adoption_share"].iloc[-1] for r in louder]

@@ -163,6 +163,8 @@ class Person(mesa.Agent):
         self.forward_neg = False
         self.relay_pos = 0.0  # satisfaction voiced by the story this person will retell
         self.relay_neg = 0.0
+        self.doubt = 0.0  # net-negative WOM impression held by a never-experienced person (>= 0)
+        self.persuasion = 0.0  # WOM term of the adoption logit this tick
         self.pending_recoveries: list[tuple[int, float, float, float | None]] = []  # (due, S, T before, rest)
 
         # Counters over the whole run.
@@ -413,6 +415,15 @@ class ReferenceModel(mesa.Model):
             heard = p.n_pos + p.n_neg > 0
             p.impact = math.tanh(p.W_pos - wom.negativity_bias * p.W_neg)
             i_pos, i_neg = max(p.impact, 0.0), max(-p.impact, 0.0)
+            # Doubt: a never-experienced person keeps the net-negative part of their WOM impression (faded by
+            # `negative_memory` a tick); good news first has to outweigh it, and it persuades every later decision.
+            p.doubt *= rec.negative_memory
+            if heard and not p.experienced:
+                impression = p.W_pos - wom.negativity_bias * p.W_neg - p.doubt
+                p.doubt = max(-impression, 0.0)
+                p.persuasion = math.tanh(impression)
+            else:
+                p.persuasion = math.tanh(-p.doubt)
             if heard and p.status == UNAWARE:
                 p.status = AWARE
             if p.n_pos > 0 and not p.experienced:
@@ -472,7 +483,7 @@ class ReferenceModel(mesa.Model):
                     + a.trust * p.T
                     + a.brand * self.reputation
                     + a.value * p.perceived_value()
-                    + a.wom * p.impact
+                    + a.wom * p.persuasion
                     + a.referral * p.heard_referral
                     + self.price_term(p)
                 )
