@@ -263,8 +263,8 @@ class CompetitorSpec(Spec):
     margin: float = Field(0.3, ge=-1, le=1, description="gross margin at price 1 (for the rival's profit)")
     reputation: float = Field(0.6, ge=0, le=1, description="brand favourability of the rival at start")
     advertising: float = Field(
-        0.1, ge=0, le=1, description="per tick probability an ad reaches each person who does not use the rival now "
-        "(its lapsed buyers too, unlike advertising.reach); the ad claims the rival's quality",
+        0.1, ge=0, le=1, description="per tick probability an ad reaches each person who never bought the rival "
+        "(as advertising.reach reaches the never-experienced); the ad claims the rival's quality",
     )  # fmt: skip
     initial_customers: float = Field(0.01, ge=0, le=1, description="share of the population buying it at tick 0")
     initial_aware: float = Field(
