@@ -249,8 +249,9 @@ BRAND_LABELS = ("none", "ours")  # the brands besides the rivals in the outputs 
 class CompetitorSpec(Spec):
     """A rival brand: the same offer keys as `brand`, plus its advertising and its share of the market at tick 0.
 
-    A rival is modelled more coarsely than the focal brand: one view per person and rival (`competition`) stands
-    for what that person expects of it, how far they trust it and how satisfied they are with it.
+    A rival follows the focal brand's rules (docs/model.md, Competition), with one view per person and rival
+    standing for what that person expects of it before buying and how satisfied they are after, beside their
+    trust, loyalty and attachment to it.
     """
 
     name: str = Field(
@@ -309,8 +310,8 @@ class CompetitionSpec(Spec):
         4.0,
         ge=0,
         le=MAX_COEFFICIENT,
-        description="log-odds per unit of loyalty to the brand used now (L for ours, the view of a rival for a "
-        "rival's customer) against every alternative",
+        description="log-odds per unit of loyalty to the brand used now (L for ours, their loyalty to the rival for "
+        "a rival's customer) against every alternative",
     )
 
 

@@ -137,7 +137,7 @@ class MarketTick:
 
 @dataclass
 class Market:
-    """The rivals' per-person and per-brand state (memory: 9 + 20K bytes per person, docs/performance.md)."""
+    """The rivals' per-person and per-brand state (memory: 9 + 16K bytes per person, docs/performance.md)."""
 
     names: list[str]
     rival: np.ndarray  # int8: rival used now, 1..K (0 = none)
