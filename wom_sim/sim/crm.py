@@ -165,7 +165,8 @@ def start_market(market, pop: Population, sc: Scenario, table: PeopleTable, rows
     """The brand each person of the table uses today (`market` is `competition.Market`, None without rivals).
 
     People with a status given use ours (customer), a rival (customer with its brand) or none; their rival's
-    view starts at its quality, or at the satisfaction given.
+    view starts at its quality, or at the satisfaction given, and their loyalty to it at its target (their trust
+    and attachment keep their draws).
     """
     v = table.values
     if market is None or "status" not in v:
