@@ -13,6 +13,10 @@ Re-recorded for a model change (2026-12-03): an ad contact or a heard message mo
 Re-recorded for a model change (2026-12-03): a person retells at most one heard story a tick, its valence in
 proportion to the first-hand stories heard (docs/model.md, "A person retells at most one story a tick"); the
 rivals' steps are unchanged.
+Re-recorded for a model change (2026-12-04): a rival follows the focal brand's rules (expectation and trust drawn
+as ours, a lived history for its initial customers, trust, loyalty and attachment per person and rival, win-back
+for everyone who bought it, the category-buyer term for ours, talk by its lapsed buyers), so an identical rival
+holds half the market at every horizon (docs/model.md, Competition, Checks); the digest adds the new arrays.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ def digest(model: WomModel) -> str:
         h.update(np.ascontiguousarray(frame[col].to_numpy(dtype=np.float64)).tobytes())
     m, pop = model.market, model.population
     for arr in (m.rival, m.last_brand, m.knows, m.failed, m.view, m.reputation, m.last_purchase, m.cumulative,
+                m.trust, m.loyalty, m.attachment, m.tried,
                 pop.status, pop.E, pop.S, pop.T, pop.L, pop.churned_at):  # fmt: skip
         h.update(np.ascontiguousarray(arr).tobytes())
     return h.hexdigest()[:16]
@@ -51,10 +56,10 @@ CASES = {
     "price_match": (bundled_path("competitor_price_match"), {"network.n": 1500, "ticks": 40}, 6),
 }
 RECORDED = {
-    "two_rivals": "5f7d91b583b23a5a",
-    "crisis": "55f378cafe172076",
-    "launch_race": "be562acc512aabdb",
-    "price_match": "d90b44382bf9d41f",
+    "two_rivals": "0db90c7b64a857a3",
+    "crisis": "bdf1b59b4f84c6c5",
+    "launch_race": "ff512e828d974878",
+    "price_match": "cf9460e84aa09d61",
 }
 
 

@@ -250,8 +250,9 @@ BRAND_LABELS = ("none", "ours")  # the brands besides the rivals in the outputs 
 class CompetitorSpec(Spec):
     """A rival brand: the same offer keys as `brand`, plus its advertising and its share of the market at tick 0.
 
-    A rival is modelled more coarsely than the focal brand: one view per person and rival (`competition`) stands
-    for what that person expects of it, how far they trust it and how satisfied they are with it.
+    A rival follows the focal brand's rules (docs/model.md, Competition), with one view per person and rival
+    standing for what that person expects of it before buying and how satisfied they are after, beside their
+    trust, loyalty and attachment to it.
     """
 
     name: str = Field(
@@ -264,8 +265,8 @@ class CompetitorSpec(Spec):
     margin: float = Field(0.3, ge=-1, le=1, description="gross margin at price 1 (for the rival's profit)")
     reputation: float = Field(0.6, ge=0, le=1, description="brand favourability of the rival at start")
     advertising: float = Field(
-        0.1, ge=0, le=1, description="per tick probability an ad reaches each person who does not use the rival now "
-        "(its lapsed buyers too, unlike advertising.reach); the ad claims the rival's quality",
+        0.1, ge=0, le=1, description="per tick probability an ad reaches each person who never bought the rival "
+        "(as advertising.reach reaches the never-experienced); the ad claims the rival's quality",
     )  # fmt: skip
     initial_customers: float = Field(0.01, ge=0, le=1, description="share of the population buying it at tick 0")
     initial_aware: float = Field(
@@ -310,8 +311,8 @@ class CompetitionSpec(Spec):
         4.0,
         ge=0,
         le=MAX_COEFFICIENT,
-        description="log-odds per unit of loyalty to the brand used now (L for ours, the view of a rival for a "
-        "rival's customer) against every alternative",
+        description="log-odds per unit of loyalty to the brand used now (L for ours, their loyalty to the rival for "
+        "a rival's customer) against every alternative",
     )
 
 

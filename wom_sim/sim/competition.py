@@ -29,6 +29,7 @@ from wom_sim.sim.dynamics import (
     Deliveries,
     TickState,
     deliver,
+    disconfirm,
     edge_uniforms,
     logistic,
     price_gap,
@@ -36,7 +37,7 @@ from wom_sim.sim.dynamics import (
     toward_valence,
 )
 from wom_sim.sim.levers import Levers, clip_array
-from wom_sim.sim.population import AWARE, CHURNED, CUSTOMER, UNAWARE, Population
+from wom_sim.sim.population import AWARE, CHURNED, CUSTOMER, UNAWARE, Population, draw_unit
 
 NONE_BRAND, OURS = -1, 0  # brand codes of the switching matrix besides the rivals 1..K
 _SPREAD = 0.6180339887498949  # golden-ratio offset: rival k's uniform is frac(u + k * _SPREAD), one draw serves K
@@ -116,7 +117,6 @@ class MarketTick:
     switched_out: int = 0  # our customers who left for a rival directly this tick
     buyers: list[np.ndarray] = field(default_factory=list)  # who bought a rival this tick, in batches
     bought: list[np.ndarray] = field(default_factory=list)  # which rival (1..K)
-    first: list[np.ndarray] = field(default_factory=list)  # bool: a first purchase of that rival (a switch in)
     switched: np.ndarray | None = None  # bool: our customers who switched to a rival this tick (decided already)
     # Who uses a rival, kept through the tick so that no step scans N for it: at the start (sorted ids, with the
     # rival each used: `lost`), then from step 5's repurchase on the users after step 5's choices and after step
@@ -124,12 +124,11 @@ class MarketTick:
     start_users: np.ndarray | None = None
     start_code: np.ndarray | None = None
     users: np.ndarray | None = None
-    # Their loyalty to their rival, aligned with `users`: step 3 computes it for the start users, step 5 reads it
-    # for those who heard nothing about a rival (their views, and so loyalty, have not moved since; A moves only
-    # for our customers, B_k in step 9), repurchase keeps it with NaN where a view is to move (its buyers and the
-    # new users), and step 8 computes only those.
+    # The start users' loyalty to their rival, aligned with `start_users` (read in step 3; it moves only in step 7).
     loyalty: np.ndarray | None = None
+    debut: np.ndarray | None = None  # `_flat` positions of this tick's first purchases ever of a rival (step 6)
     heard: list[np.ndarray] = field(default_factory=list)  # per rival: who heard about it this tick (step 4)
+    praised: np.ndarray | None = None  # int8 per person: the rival they spoke positively about this tick (0 none)
     special: np.ndarray | None = None  # step 5's `_special` mask, computed once (see there)
     heard_any: np.ndarray | None = None  # step 5's `_heard_any` mask, computed once
     psi_range: tuple[float, float] | None = None  # (min, max) of price sensitivity, read once a tick
@@ -138,15 +137,27 @@ class MarketTick:
 
 @dataclass
 class Market:
-    """The rivals' per-person and per-brand state (memory: 8 + 4K bytes per person, docs/performance.md)."""
+    """The rivals' per-person and per-brand state (memory: 9 + 16K bytes per person, docs/performance.md)."""
 
     names: list[str]
     rival: np.ndarray  # int8: rival used now, 1..K (0 = none)
     last_brand: np.ndarray  # int8: the brand bought before the current spell (-1 none, 0 ours, k): switches' `from`
     knows: np.ndarray  # uint8 bitmask: bit k-1 set = has heard of rival k
     failed: np.ndarray  # bool: an unrecovered failure at their rival last tick (failure talk, churn)
-    view: np.ndarray  # float32 (K, N): what each person thinks of each rival (expectation, trust, satisfaction)
+    view: np.ndarray  # float32 (K, N): what each person expects of each rival, or how satisfied they are with it
     reputation: np.ndarray  # float64 (K,): each rival's brand favourability
+    # uint8 bitmask: bit k-1 set = has bought rival k (in the run or before it): `Population.experienced` for
+    # rivals (ads reach only who never bought it, a first purchase judges it, heard WOM moves S's rates not E's).
+    tried: np.ndarray | None = None
+    # float32 (K, N): how far each person trusts each rival (T's rules: moved by WOM, built by good purchases, cut
+    # by failures; ads do not move it). None only for a `Market` built by hand before it existed.
+    trust: np.ndarray | None = None
+    # float32 (K, N): each person's loyalty to each rival (L's rules, step 7: set at its target by a first purchase,
+    # then pulled toward it at `loyalty.rate` while they use it). Ours is `Population.L`.
+    loyalty: np.ndarray | None = None
+    # float32 (K, N): each person's attachment to each rival (A's rules, step 7: its customers who spread positive
+    # WOM about it bond, and it decays while they use it). Ours is `Population.A`.
+    attachment: np.ndarray | None = None
     last_purchase: np.ndarray | None = None  # int32: tick of the last purchase from a rival (-1: none in the run)
     fit_keys: np.ndarray | None = None  # (K,) hash keys of each rival's product fit (`rival_fit`)
     undercut_ticks: int = 0  # consecutive ticks the cheapest rival has been cheaper than we are
@@ -170,8 +181,11 @@ class Market:
 def init_market(sc: Scenario, pop: Population, rng: np.random.Generator) -> Market | None:
     """Tick 0: each rival's initial customers and aware people among those who do not use ours (None without rivals).
 
-    A rival's initial customer has the category need and views it at its quality; an aware person's view starts
-    at the rival's reputation. Draws only from the `competition` stream.
+    What a person expects of and trusts in each rival starts where they start for ours: drawn from
+    `population.initial.expectation` and `.trust` (per rival, independent of ours), whether or not they know it
+    yet, as everyone has an E and a T of ours before hearing of it. A rival's initial customer has the category
+    need and has lived `population.initial.history` purchases of it, by the rules of `experience_rivals`, as
+    ours have (`dynamics.settle_history`). Draws only from the `competition` stream.
     """
     rivals = sc.competitors
     if not rivals:
@@ -179,7 +193,7 @@ def init_market(sc: Scenario, pop: Population, rng: np.random.Generator) -> Mark
     n, k = pop.n, len(rivals)
     rival = np.zeros(n, dtype=np.int8)
     knows = np.zeros(n, dtype=np.uint8)
-    view = np.zeros((k, n), dtype=np.float32)
+    tried = np.zeros(n, dtype=np.uint8)
     free = np.flatnonzero(pop.status != CUSTOMER)
     order = free[rng.permutation(free.size)]
     start = 0
@@ -189,12 +203,16 @@ def init_market(sc: Scenario, pop: Population, rng: np.random.Generator) -> Mark
         users = order[start : start + n_cust]
         start += n_cust
         rival[users] = code
-        view[code - 1, users] = spec.quality
         aware = rng.random(n) < spec.initial_aware
         knows[aware] |= bit
         knows[users] |= bit
-        view[code - 1, aware & (rival != code)] = spec.reputation
+        tried[users] |= bit
     pop.need[rival > 0] = True  # a customer has the need by definition
+    init = sc.population.initial
+    view = np.stack([draw_unit(init.expectation, n, rng) for _ in range(k)]).astype(np.float32)
+    trust = np.stack([draw_unit(init.trust, n, rng) for _ in range(k)]).astype(np.float32)
+    attachment = np.stack([draw_unit(init.attachment, n, rng) for _ in range(k)]).astype(np.float32)
+    loyalty = np.stack([draw_unit(init.loyalty, n, rng) for _ in range(k)]).astype(np.float32)
     market = Market(
         names=[r.name for r in rivals],
         rival=rival,
@@ -203,11 +221,55 @@ def init_market(sc: Scenario, pop: Population, rng: np.random.Generator) -> Mark
         failed=np.zeros(n, dtype=bool),
         view=view,
         reputation=np.array([r.reputation for r in rivals], dtype=np.float64),
+        trust=trust,
+        attachment=attachment,
+        loyalty=loyalty,
+        tried=tried,
     )
     market.cumulative = np.zeros((k + 2, k + 2), dtype=np.int64)
     market.fit_keys = rng.integers(0, 2**63 - 1, size=k)
     market.last_purchase = np.full(n, -1, dtype=np.int32)
+    settle_rival_history(pop, market, sc, rng)
     return market
+
+
+def settle_rival_history(pop: Population, market: Market, sc: Scenario, rng: np.random.Generator) -> None:
+    """Tick 0: each rival's customers live `population.initial.history` purchases of it before the run.
+
+    `dynamics.settle_history` for a rival: each purchase is `experience_rivals` without WOM (quality with the
+    person's fit with the rival and noise, a failure recovered on the spot at `recovery.coverage`), from their
+    drawn view and trust; then their loyalty is set to its target (step 7's fixed point). Before 2026-12-04 a
+    rival's customers started at a view of its quality, ours in a lived-in state (docs/model.md, Competition).
+    """
+    users = np.flatnonzero(market.rival > 0)
+    if not sc.population.initial.history or not users.size:
+        return
+    code = market.rival[users].astype(np.int64)
+    quality = np.array([c.quality for c in sc.competitors])[code - 1]
+    fail = np.array([c.service_failure for c in sc.competitors])[code - 1]
+    fit = rival_fit(pop, market, users, code)
+    flat = _flat(code, users, pop.n)
+    view = market.view.reshape(-1).take(flat).astype(np.float64)
+    trust = market.trust.reshape(-1).take(flat).astype(np.float64)
+    ex, m = sc.experience, users.size
+    for h in range(sc.population.initial.history):  # a loop over past purchases, each vectorised over the users
+        z, u_fail, u_rec = rng.standard_normal(m), rng.random(m), rng.random(m)
+        x = clip_array(quality + fit + ex.noise * z, 0.0, 1.0)
+        failed = u_fail < fail
+        recovered = failed & (u_rec < ex.recovery.coverage)
+        loss = np.where(recovered, ex.failure_penalty * (1.0 - ex.recovery.effectiveness), ex.failure_penalty)
+        x = np.where(failed, np.maximum(0.0, x - loss), x)
+        view, trust = _lived(ex, x, view, trust, np.full(m, h == 0), failed & ~recovered)
+    market.view.reshape(-1)[flat] = view
+    market.trust.reshape(-1)[flat] = trust
+    market.loyalty.reshape(-1)[flat] = loyalty_target(pop, market, sc.competitors, sc, users, code)
+
+
+def _lived(ex, x, view, trust, first, unrecovered) -> tuple[np.ndarray, np.ndarray]:
+    """One purchase of a rival: `dynamics.disconfirm` with the view as the expectation it is measured against and
+    as the satisfaction it becomes; trust by T's rules. Clipped to [0, 1] as every state of ours is."""
+    view_new, _, trust_new = disconfirm(ex, x, view, view, trust, first, unrecovered)
+    return clip_array(view_new, 0.0, 1.0), clip_array(trust_new, 0.0, 1.0)
 
 
 def new_tick(market: Market, n: int, t: int, rng: np.random.Generator) -> MarketTick:
@@ -236,31 +298,16 @@ def apply_rival_shocks(market: Market, lev: Levers) -> None:
 
 
 # --------------------------------------------------------------------------------------------- step 2
-def view_rate(rates: tuple[float, float], weights: tuple[float, float]) -> float:
-    """How far one contact moves the one-number view of a rival: the mean of the rates at which it moves the two
-    states the view stands for with us, weighted as those states enter the choice.
-
-    The view of rival k plays E and T for a prospect (adoption log-odds `bE E + bT T` for us, `(bE + bT) view` for
-    k) and S and T for a user (loyalty `wS S + wT T`, `(wS + wT) view`). Moved at E's rate alone, a contact would
-    move a rival's log-odds by (bE + bT) x rate where ours move by bE x rate: an identical rival's ads and WOM
-    were worth more than ours, and it ended with more customers than we did (our share 0.43-0.46 of two twins,
-    0.057 of nine). With this rate a contact moves both brands' log-odds alike when the two states stand alike.
-    """
-    total = abs(weights[0]) + abs(weights[1])
-    if total == 0:
-        return rates[0]  # neither state counts in the choice: the view's own rate
-    return (abs(weights[0]) * rates[0] + abs(weights[1]) * rates[1]) / total
-
-
 def advertise_rivals(market: Market, lev: Levers, sc: Scenario, u: np.ndarray) -> None:
-    """Each rival's ads reach people who do not use it: they know it, and their view moves toward its claim, as far
-    as our ads move a prospect's E (and not T, which ads do not move), in log-odds (`view_rate`)."""
-    a = sc.purchase.adoption
-    rate = view_rate((sc.advertising.expectation_pull, 0.0), (a.expectation, a.trust))
+    """Each rival's ads reach people who never bought it (`Market.tried`), as ours reach the never-experienced:
+    they know it, and what they expect of it moves toward its claim (its quality) at `advertising.expectation_pull`,
+    as our ads move a prospect's E; trust, as with us, is not moved by ads."""
+    rate = sc.advertising.expectation_pull
     for code, rl in enumerate(lev.rivals, start=1):
+        bit = np.uint8(1 << (code - 1))
         reached = _shifted_below(u, code - 1, rl.advertising)
-        reached = reached[market.rival[reached] != code]
-        market.knows[reached] |= np.uint8(1 << (code - 1))
+        reached = reached[(market.tried[reached] & bit) == 0]  # as ours reach the never-experienced only
+        market.knows[reached] |= bit
         row = market.view[code - 1]
         row[reached] = pull(row[reached], rl.quality, rate)
 
@@ -270,7 +317,8 @@ def talk_rivals(
     graph: Graph, pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick,
     deliver: Callable[..., Deliveries] = deliver,
 ) -> None:  # fmt: skip
-    """A rival's customers talk about it (the rules of step 3 with their view of it for S); listeners' views move.
+    """A rival's customers and lapsed buyers talk about it (step 3's rules, their view of it for S); listeners'
+    views move.
 
     Forced posts (a rival's KOL campaign or crisis) join in; every message is about the brand its speaker speaks
     for. What a person hears about rival k moves their view of k as heard WOM moves E (prospects) or S
@@ -278,8 +326,11 @@ def talk_rivals(
     the same messages (the fast tick's).
     """
     n, k, wom = pop.n, market.k, sc.wom
-    users = mt.start_users
-    code = mt.start_code.astype(np.int64)
+    # Who bought a rival and uses no brand now talks about the one bought last, as our lapsed customers talk about
+    # ours (step 3: everyone experienced who uses no other brand). Before 2026-12-04 only a rival's users talked.
+    lapsed = np.flatnonzero((market.rival == 0) & (market.last_brand > 0) & (pop.status != CUSTOMER))
+    users = np.concatenate([mt.start_users, lapsed])
+    code = np.concatenate([mt.start_code, market.last_brand[lapsed]]).astype(np.int64)
     v = market.view.reshape(-1).take(_flat(code, users, n)).astype(np.float64)
     # Talk follows recent experience, as for ours (dynamics.novelty): the tick after a purchase, then fading. The
     # power is read from a table of the ages 0..t: the same np.power of the same numbers, once per age.
@@ -288,7 +339,8 @@ def talk_rivals(
     fade = wom.talk_floor + (1 - wom.talk_floor) * powers[age]
     tau = pop.talkativeness[users] * fade
     multiplier = np.array([rl.talk_multiplier for rl in lev.rivals])[code - 1]
-    loyal = mt.loyalty = rival_loyalty(pop, market, lev, sc, users, code)
+    loyal = rival_loyalty(pop, market, lev, sc, users, code)
+    mt.loyalty = loyal[: mt.start_users.size]  # the users' (`MarketTick.loyalty`)
     rate = tau * wom.positive_rate * multiplier * v**wom.satisfaction_elasticity * (1 + wom.loyalty_boost * loyal)
     p_pos = np.where(v >= wom.positive_threshold, np.minimum(1.0, rate), 0.0)
     theta = wom.negative_threshold
@@ -306,6 +358,7 @@ def talk_rivals(
             if mask is not None:
                 flag |= mask
                 speaks_for[mask] = c
+    mt.praised = np.where(pos, speaks_for, 0).astype(np.int8)  # step 7's spreaders, for their attachment
     sent_pos = deliver(graph, pop, sc, pos, mt.keys["deliver_positive"], 1.0)
     sent_neg = deliver(graph, pop, sc, neg, mt.keys["deliver_negative"], wom.negative_reach)
     brand_pos = speaks_for[sent_pos.src].astype(np.int64) - 1
@@ -319,10 +372,7 @@ def talk_rivals(
     w_pos = np.bincount(slot[: key_pos.size], weights=pop.credibility[sent_pos.src], minlength=pairs.size)
     w_neg = np.bincount(slot[key_pos.size :], weights=pop.credibility[sent_neg.src], minlength=pairs.size)
     bounds = np.searchsorted(pairs, np.arange(k + 1, dtype=np.int64) * n)
-    rec, a, w = sc.reception, sc.purchase.adoption, sc.loyalty.weights
-    # A heard message moves a user's view as it moves S and T of ours, a non-user's as it moves E and T (`view_rate`).
-    user_rate = view_rate((rec.satisfaction_weight, rec.trust_weight), (w.satisfaction, w.trust))
-    other_rate = view_rate((rec.expectation_rate, rec.trust_rate), (a.expectation, a.trust))
+    rec = sc.reception
     for c in range(1, k + 1):
         at = np.arange(bounds[c - 1], bounds[c])
         at = at[(w_pos[at] + w_neg[at]) != 0]  # who heard only messages of credibility 0 heard nothing
@@ -334,32 +384,46 @@ def talk_rivals(
         mt.impact[c - 1][heard] = impact  # a row, then a 1-D scatter (no 2-D fancy indexing)
         mt.heard_negative[c - 1][heard] = w_neg[at]
         market.knows[heard] |= np.uint8(1 << (c - 1))
-        rate = np.where(market.rival[heard] == c, user_rate, other_rate)
-        row = market.view[c - 1]
-        row[heard] = toward_valence(row[heard].astype(np.float64), impact, rate)
+        # Step 4's rates: the view of someone who bought the rival moves as S, of someone who never did as E; trust
+        # as T (at T's weight for the experienced, at T's rate for prospects).
+        bought = (market.tried[heard] & np.uint8(1 << (c - 1))) > 0
+        view_rate = np.where(bought, rec.satisfaction_weight, rec.expectation_rate)
+        trust_rate = np.where(bought, rec.trust_weight, rec.trust_rate)
+        row, trusted = market.view[c - 1], market.trust[c - 1]
+        row[heard] = toward_valence(row[heard].astype(np.float64), impact, view_rate)
+        trusted[heard] = toward_valence(trusted[heard].astype(np.float64), impact, trust_rate)
 
 
 # --------------------------------------------------------------------------------------------- step 5
 def rival_loyalty(
     pop: Population, market: Market, lev: Levers, sc: Scenario, idx: np.ndarray, code: np.ndarray
 ) -> np.ndarray:
-    """Loyalty of people idx to rival `code` (one each): step 7's target L* with their view of it for S and T.
+    """Loyalty of people idx to rival `code` (one each), as L is ours: repurchase, lapse, the stay term and win-back
+    read it (`update_rival_loyalty` moves it)."""
+    return market.loyalty.reshape(-1).take((np.asarray(code, dtype=np.intp) - 1) * pop.n + idx).astype(np.float64)
 
-    `wV V + (wS + wT) view + wA A + wB B_k`: no extra state per person and rival, and on the scale of our L, so
-    repurchase, lapse and the stay term treat a rival's customers as ours (A is the person's own attachment).
+
+def loyalty_target(
+    pop: Population, market: Market, offers, sc: Scenario, idx: np.ndarray, code: np.ndarray
+) -> np.ndarray:  # fmt: skip
+    """Step 7's target L* of people idx for rival `code` (one each), with their view of it for S.
+
+    `wV V + wS view + wT trust + wA A_k + wB B_k`, A_k the attachment to the rival (`update_rival_loyalty`). `offers`:
+    each rival's quality and price (this tick's `lev.rivals`, or `sc.competitors` at the start).
     """
     w = sc.loyalty.weights
     row = np.asarray(code, dtype=np.intp) - 1
-    quality = np.array([rl.quality for rl in lev.rivals]).take(row)
-    discount = np.array([1.0 - rl.price for rl in lev.rivals]).take(row)
+    quality = np.array([rl.quality for rl in offers]).take(row)
+    discount = np.array([1.0 - rl.price for rl in offers]).take(row)
     value = sc.purchase.value_price_weight * pop.price_sensitivity[idx]
     value *= discount
     value += quality  # a + b is b + a exactly: the order of the formula above, term by term
     clip_array(value, 0.0, 1.0, out=value)
-    view = market.view.reshape(-1).take(row * pop.n + idx)  # view[code - 1, idx], as `_flat` does
+    at = row * pop.n + idx  # view[code - 1, idx], as `_flat` does
     loyal = w.value * value
-    loyal += (w.satisfaction + w.trust) * view
-    loyal += w.attachment * pop.A[idx]
+    loyal += w.satisfaction * market.view.reshape(-1).take(at)
+    loyal += w.trust * market.trust.reshape(-1).take(at)
+    loyal += w.attachment * market.attachment.reshape(-1).take(at)
     loyal += w.brand * market.reputation.take(row)
     return loyal
 
@@ -385,12 +449,15 @@ def rival_utility(
 ) -> np.ndarray:  # fmt: skip
     """(K, len(idx)) log-odds of buying each rival (-inf where unknown): the adoption terms with the view of it.
 
-    Someone who lapsed from rival k (it is the brand they bought last) has win-back log-odds for it instead, as a
-    churned customer of ours has for ours: `purchase.winback.*` with their loyalty to it. `idx`: sorted ids, or
-    `slice(None)` (everyone: rows of the state arrays are read in place, not gathered); `out` receives the rows.
+    Someone who bought rival k before and does not use it now has win-back log-odds for it instead, as everyone
+    who bought ours and does not use it (CHURNED) has for ours: `purchase.winback.*` with their loyalty to it.
+    (Before 2026-12-04 only those whose last brand was k had them: a rival's past customers who had moved on to
+    another brand since could adopt it afresh, with the category buyer's term, while ours could only be won back.)
+    `idx`: sorted ids, or `slice(None)` (everyone: rows of the state arrays are read in place, not gathered); `out`
+    receives the rows.
     """
     a, comp, wb = sc.purchase.adoption, sc.competition, sc.purchase.winback
-    lapsed, knows = market.last_brand[idx], market.knows[idx]
+    tried, using, knows = market.tried[idx], market.rival[idx], market.knows[idx]
     psi = pop.price_sensitivity[idx]
     out = np.empty((market.k, psi.size)) if out is None else out
     weighted_psi = sc.purchase.value_price_weight * psi
@@ -404,7 +471,8 @@ def rival_utility(
             value = np.clip(rl.quality + weighted_psi * (1.0 - rl.price), 0.0, 1.0)
         gap = price_gap(_priced(lev, rl.price), sc, reference_price)
         u = out[c - 1]
-        np.add(common, (a.expectation + a.trust) * market.view[c - 1][idx], out=u)  # a row, then a 1-D gather
+        np.add(common, a.expectation * market.view[c - 1][idx], out=u)  # a row, then a 1-D gather
+        u += a.trust * market.trust[c - 1][idx]
         u += a.brand * market.reputation[c - 1]
         u += a.value * value
         heard = mt.heard[c - 1]
@@ -415,7 +483,7 @@ def rival_utility(
             u[at] += a.wom * mt.impact[c - 1][idx[at]]
         if gap:
             u -= sc.purchase.price_response * gap * psi
-        back = np.flatnonzero(lapsed == c)
+        back = np.flatnonzero(((tried & np.uint8(1 << (c - 1))) > 0) & (using != c))
         if back.size:
             loyal = rival_loyalty(pop, market, lev, sc, _ids(idx, back), np.full(back.size, c))
             u[back] = wb.intercept + wb.loyalty * loyal - sc.purchase.price_response * gap * psi[back]
@@ -499,7 +567,7 @@ def switch_away(
     mt.switched_out = int(who.size)
     mt.switched = np.zeros(pop.n, dtype=bool)
     mt.switched[who] = True
-    _rival_bought(market, mt, who, to, new=True)
+    _rival_bought(market, mt, who, to)
     return customers[stays]
 
 
@@ -536,14 +604,18 @@ def choose(
     """Everyone in the market who does not use ours chooses among ours and the rivals they know, or stays put.
 
     Ours has this tick's adoption log-odds (`logit_adopt`, for AWARE prospects with a need, plus
-    `competition.category_buyer` for those who already buy a rival) or win-back log-odds (`logit_back`, CHURNED);
-    each rival its `rival_utility`. A rival's customer weighs the others against staying with it (switching cost
-    and stay_loyalty x their view of it). Returns (adopters, returners) of ours; rival purchases are recorded.
-    `candidates` (bool per person, from `can_buy`): only they can buy; `aware` need hold only the candidates.
+    `competition.category_buyer` for those who buy a rival or lapsed from one) or win-back log-odds (`logit_back`,
+    CHURNED); each rival its `rival_utility`. A rival's customer weighs the others against staying with it
+    (switching cost and stay_loyalty x their loyalty to it). Returns (adopters, returners) of ours; rival purchases
+    are recorded. `candidates` (bool per person, from `can_buy`): only they can buy; `aware` need hold only the
+    candidates.
     """
     comp, n = sc.competition, pop.n
     focal = np.full(n, -np.inf)
-    focal[aware] = logit_adopt + comp.category_buyer * (market.rival[aware] > 0)
+    # A prospect of ours who buys a rival, or bought one and lapsed, buys in the category: the same term the rivals'
+    # rows give everyone who has bought (`bought` below). Before 2026-12-04 a rival's lapsed buyers lacked it for
+    # ours only.
+    focal[aware] = logit_adopt + comp.category_buyer * ((market.rival[aware] > 0) | (market.last_brand[aware] > 0))
     focal[churned] = logit_back
     in_market = pop.need & (pop.status != CUSTOMER) & ((pop.status != UNAWARE) | (market.knows > 0))
     if mt.switched is not None:
@@ -594,7 +666,7 @@ def choose(
     who, to = _ids(sel, to_rival), pick[to_rival]
     market.last_brand[who] = np.where(has[to_rival], current[to_rival], market.last_brand[who]).astype(np.int8)
     market.rival[who] = to.astype(np.int8)
-    _rival_bought(market, mt, who, to, new=True)
+    _rival_bought(market, mt, who, to)
     return adopters, returners
 
 
@@ -642,7 +714,7 @@ def _staying_users(
     out of the market before `_deciders`).
 
     A customer of rival c who heard nothing about a rival this tick and has no win-back row for another rival
-    (lapsed from none, from ours or from c) has, for each other rival j, at most its largest log-odds over them with
+    (bought none but c) has, for each other rival j, at most its largest log-odds over them with
     the category-buyer term (`_plain_rival_terms`), and ours its exact focal log-odds; every option costs them
     stay = switching_cost + stay_loyalty * their loyalty to c. So their chance to leave c is at most F / (1 + F),
     F = (exp(focal) + sum over j != c of exp(largest log-odds of j)) * exp(-stay), raised by the relative 1e-6 of
@@ -653,8 +725,9 @@ def _staying_users(
     it), with the loyalty step 3 computed for them (`MarketTick.loyalty`: who heard nothing has the same views).
     """
     users, code = mt.start_users, mt.start_code
-    lapsed = market.last_brand[users]
-    sure = ((lapsed <= OURS) | (lapsed == code)) & (focal[users] <= 50.0)
+    # No win-back row for another rival: bought no rival but the one they use (`rival_utility`).
+    sure = (market.tried[users] & ~(np.uint8(1) << (code - 1).astype(np.uint8))) == 0
+    sure &= focal[users] <= 50.0
     sure &= ~_heard_any(mt, pop.n)[users]
     at = np.flatnonzero(sure)
     users, code, loyal = users[at], code[at].astype(np.int64), mt.loyalty[at]
@@ -717,13 +790,15 @@ def can_buy(
 
 
 def _special(market: Market, mt: MarketTick) -> np.ndarray:
-    """Bool per person: uses a rival, lapsed from one, or heard about one this tick (their rows have more terms).
+    """Bool per person: uses a rival, lapsed from one, ever bought one (a win-back row) or heard about one this tick
+    (their rows have more terms).
 
     Computed once in step 5, at its first use, and kept: the only change of brand before the last use is our
     customers' switching (`switch_away`), and the switchers leave the market of that tick's choice.
     """
     if mt.special is None:
-        mt.special = (market.rival > 0) | (market.last_brand > 0) | _heard_any(mt, market.rival.size)
+        mt.special = (market.rival > 0) | (market.last_brand > 0) | (market.tried > 0)
+        mt.special |= _heard_any(mt, market.rival.size)
     return mt.special
 
 
@@ -751,9 +826,9 @@ def _rival_tops(
     for everyone) without the
     category-buyer, WOM and win-back terms (-inf for a rival none of them has a view of); None where not finite.
 
-    Each term at its largest: the view at its largest over the people (float32, rounded as each person's term is;
-    `people` None: the largest view possible, 1, raised by 1e-6 for a float32 rounding above 1), value and price
-    at the extremes of psi.
+    Each term at its largest: the view and the trust each at its largest over the people (float32, rounded as each
+    person's term is; `people` None: the largest possible, 1, raised by 1e-6 for a float32 rounding above 1),
+    value and price at the extremes of psi.
     """
     a = sc.purchase.adoption
     if mt.psi_range is None:
@@ -762,14 +837,18 @@ def _rival_tops(
     psi_lo, psi_hi = mt.psi_range
     tops = np.full(market.k, -np.inf)
     for c, rl in enumerate(lev.rivals, start=1):
-        tv = a.expectation + a.trust
-        if people is None:
-            view_hi = tv * (1.0 + 1e-6) if tv >= 0 else 0.0
-        else:
-            row = market.view[c - 1][people]  # a gather and max: 5x a masked max
-            if not row.size:
+        view_hi, nobody = 0.0, False  # the expectation and trust terms, each at its largest
+        for coef, state in ((a.expectation, market.view), (a.trust, market.trust)):
+            if people is None:
+                view_hi += coef * (1.0 + 1e-6) if coef >= 0 else 0.0
                 continue
-            view_hi = float((row.max() if tv >= 0 else row.min()) * tv)  # float32, rounded as each person's term is
+            row = state[c - 1][people]  # a gather and max: 5x a masked max
+            nobody = not row.size
+            if nobody:
+                break
+            view_hi += float((row.max() if coef >= 0 else row.min()) * coef)  # float32, as each person's term is
+        if nobody:
+            continue
         w = sc.purchase.value_price_weight * (1.0 - rl.price)
         value_hi = max(a.value * float(np.clip(rl.quality + w * p, 0.0, 1.0)) for p in (psi_lo, psi_hi))
         gap = price_gap(_priced(lev, rl.price), sc, reference_price)
@@ -794,40 +873,39 @@ def rival_repurchase(
     still = np.flatnonzero((market.rival[start] > 0) & ~fresh[start])
     users, code = start[still], mt.start_code[still].astype(np.int64)
     mt.users = np.concatenate([users, *mt.buyers])  # and step 5's new users (the only purchases so far)
-    # Their loyalty as step 3 computed it, but for who heard about a rival since (their views moved).
-    loyal = mt.loyalty[still]
-    heard = np.flatnonzero(_heard_any(mt, pop.n)[users])
-    loyal[heard] = rival_loyalty(pop, market, lev, sc, users[heard], code[heard])
+    loyal = mt.loyalty[still]  # as step 3 read it (it moves in step 7)
     prices = np.array([rl.price for rl in lev.rivals])
     gaps = np.array([price_gap(_priced(lev, p), sc, reference_price) for p in prices])
     logit = (
         rp.intercept + rp.loyalty * loyal - (sc.purchase.price_response * gaps[code - 1] * pop.price_sensitivity[users])
     )
     buy = uniforms(mt, "repurchase", users) < logistic(logit)
-    loyal[buy] = np.nan  # step 6 moves the buyers' views
-    mt.loyalty = np.concatenate([loyal, np.full(mt.users.size - users.size, np.nan)])
-    _rival_bought(market, mt, users[buy], code[buy], new=False)
+    _rival_bought(market, mt, users[buy], code[buy])
 
 
-def _rival_bought(market: Market, mt: MarketTick, who: np.ndarray, to: np.ndarray, new: bool) -> None:
+def _rival_bought(market: Market, mt: MarketTick, who: np.ndarray, to: np.ndarray) -> None:
     """Remember this tick's rival purchases (experience comes in step 6)."""
     mt.buyers.append(who)
     mt.bought.append(to.astype(np.int64))
-    mt.first.append(np.full(who.size, new))
 
 
 # --------------------------------------------------------------------------------------------- step 6
 def experience_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick) -> None:
     """Rival purchases: experienced quality, failures (recovered at `recovery.coverage`), disconfirmation of the view.
 
-    The view plays the role of S: a first purchase from the rival sets it to the disconfirmation target, a repeat
-    pulls it there at `experience.satisfaction_rate` (step 6's rules without trust and fit).
+    The view plays the role of S (and of E in the disconfirmation): a first purchase from the rival sets it to the
+    disconfirmation target, a repeat pulls it there at `experience.satisfaction_rate`; trust follows step 6's
+    rule (`_lived`, `dynamics.disconfirm`).
     """
     ex = sc.experience
     market.failed[:] = False
     if not mt.buyers:
         return
-    buyers, code, first = (np.concatenate(parts) for parts in (mt.buyers, mt.bought, mt.first))
+    buyers, code = (np.concatenate(parts) for parts in (mt.buyers, mt.bought))
+    bit = (np.uint8(1) << (code - 1).astype(np.uint8)).astype(np.uint8)
+    first = (market.tried[buyers] & bit) == 0  # a first purchase ever of the rival, as ours is `~experienced`
+    mt.debut = _flat(code[first], buyers[first], pop.n)
+    market.tried[buyers] |= bit
     quality = np.array([rl.quality for rl in lev.rivals])[code - 1]
     fail = np.array([rl.service_failure for rl in lev.rivals])[code - 1]
     z = ndtri(clip_array(uniforms(mt, "quality", buyers), 1e-12, 1 - 1e-12))
@@ -839,11 +917,11 @@ def experience_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario
     x = np.where(failed, np.maximum(0.0, x - loss), x)
     flat = _flat(code, buyers, pop.n)
     view = market.view.reshape(-1).take(flat).astype(np.float64)
-    d = x - view
-    w = np.where(d >= 0, ex.disconfirmation_weight, ex.negative_disconfirmation_weight)
-    target = clip_array(x + w * d + ex.recall_bias, 0.0, 1.0)
+    trust = market.trust.reshape(-1).take(flat).astype(np.float64)
+    view, trust = _lived(ex, x, view, trust, first, failed & ~recovered)
     # `view` is C-contiguous (init_market), so its flat reshape is a view: a 1-D scatter, no 2-D fancy indexing.
-    market.view.reshape(-1)[flat] = np.where(first, target, pull(view, target, ex.satisfaction_rate))
+    market.view.reshape(-1)[flat] = view
+    market.trust.reshape(-1)[flat] = trust
     market.failed[buyers[failed & ~recovered]] = True
     market.last_purchase[buyers] = mt.t
     spend = pop.spend[buyers]
@@ -861,9 +939,7 @@ def churn_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt:
     ch = sc.churn
     users = mt.users  # everyone using a rival now (step 5 set it; steps 6-8 change no brand before here)
     code = market.rival[users].astype(np.int64)
-    loyal = mt.loyalty.copy()  # NaN where a view moved since it was computed (`MarketTick.loyalty`)
-    moved = np.flatnonzero(np.isnan(loyal))
-    loyal[moved] = rival_loyalty(pop, market, lev, sc, users[moved], code[moved])
+    loyal = rival_loyalty(pop, market, lev, sc, users, code)  # after step 7 (`update_rival_loyalty`)
     hazard = (
         ch.base_hazard * np.exp(-ch.loyalty_slope * (loyal - ch.reference_loyalty))
         * (1.0 + ch.negative_wom * mt.heard_negative.reshape(-1).take(_flat(code, users, pop.n)))
@@ -874,6 +950,32 @@ def churn_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt:
     market.last_brand[leave] = market.rival[leave]
     market.rival[leave] = 0
     mt.users = users[~lapse]
+
+
+def update_rival_loyalty(pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick) -> None:
+    """Step 7 for a rival's customers (everyone using one after step 6): loyalty toward its target, then attachment.
+
+    `dynamics.update_loyalty`'s rules: L pulled toward L* at `loyalty.rate`, set at L* by a first purchase ever of
+    the rival (as a customer of ours who adopted this tick starts at L*); then `A += spread_gain * spoke_positive
+    (1 - A) - decay A`, spoke_positive about the rival they use. Before 2026-12-04 a rival's loyalty was L* at
+    every moment, and its attachment the person's attachment to ours, which grows only while they use ours.
+    """
+    users = mt.users
+    if not users.size:
+        return
+    code = market.rival[users].astype(np.int64)
+    flat = _flat(code, users, pop.n)
+    target = loyalty_target(pop, market, lev.rivals, sc, users, code)
+    rate = np.full(users.size, sc.loyalty.rate)
+    if mt.debut is not None and mt.debut.size:
+        rate[np.isin(flat, mt.debut)] = 1.0
+    loyal = market.loyalty.reshape(-1).take(flat).astype(np.float64)
+    market.loyalty.reshape(-1)[flat] = clip_array(pull(loyal, target, rate), 0.0, 1.0)
+    at = sc.loyalty.attachment
+    attached = market.attachment.reshape(-1).take(flat).astype(np.float64)
+    spoke = mt.praised[users] == code if mt.praised is not None else np.zeros(users.size, dtype=bool)
+    attached = attached + at.spread_gain * spoke * (1.0 - attached) - at.decay * attached
+    market.attachment.reshape(-1)[flat] = clip_array(attached, 0.0, 1.0)
 
 
 # --------------------------------------------------------------------------------------------- step 9
@@ -925,7 +1027,11 @@ def market_metrics(pop: Population, market: Market | None, st: TickState, lev: L
     left = mt.start_code[market.rival[mt.start_users] != mt.start_code]
     for c, name in enumerate(market.names, start=1):
         mine = users_now[np.flatnonzero(code_now == c)]
-        score = np.floor(10.0 * market.view[c - 1][mine] + 0.5)  # recommend score on 0-10
+        # The recommend score of ours (metrics.recommend_score) with the view for S: R on 0-10.
+        w = sc.nps
+        mixed = w.satisfaction * market.view[c - 1][mine].astype(np.float64)
+        mixed += w.trust * market.trust[c - 1][mine] + w.loyalty * market.loyalty[c - 1][mine]
+        score = np.floor(10.0 * mixed + 0.5)
         m = max(score.size, 1)
         p = f"rival_{name}_"
         out.update({

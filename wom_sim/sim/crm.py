@@ -24,6 +24,7 @@ from wom_sim.network.graph import Graph
 from wom_sim.scenario.people import PeopleTable
 from wom_sim.scenario.schema import Scenario
 from wom_sim.sim import dynamics as dyn
+from wom_sim.sim.competition import loyalty_target
 from wom_sim.sim.population import AWARE, CUSTOMER, Population, draw_unit
 
 __all__ = ["PeopleWarning", "after_history", "before_history", "match_people", "start_market", "start_population"]
@@ -164,7 +165,8 @@ def start_market(market, pop: Population, sc: Scenario, table: PeopleTable, rows
     """The brand each person of the table uses today (`market` is `competition.Market`, None without rivals).
 
     People with a status given use ours (customer), a rival (customer with its brand) or none; their rival's
-    view starts at its quality, or at the satisfaction given.
+    view starts at its quality, or at the satisfaction given, and their loyalty to it at its target (their trust
+    and attachment keep their draws).
     """
     v = table.values
     if market is None or "status" not in v:
@@ -176,7 +178,9 @@ def start_market(market, pop: Population, sc: Scenario, table: PeopleTable, rows
     market.rival[who] = rival
     market.last_brand[who] = np.where(pop.status[who] >= CUSTOMER, 0, np.where(rival > 0, rival, -1))
     users, code = who[rival > 0], rival[rival > 0]
-    market.knows[users] |= (np.uint8(1) << (code - 1).astype(np.uint8)).astype(np.uint8)
+    bits = (np.uint8(1) << (code - 1).astype(np.uint8)).astype(np.uint8)
+    market.knows[users] |= bits
+    market.tried[users] |= bits  # a customer of a rival has bought it
     quality = np.array([c.quality for c in sc.competitors])[code - 1]
     view = quality
     for column, scale in (("satisfaction", 1.0), ("nps", 0.1)):
@@ -184,4 +188,5 @@ def start_market(market, pop: Population, sc: Scenario, table: PeopleTable, rows
             stated = v[column][given][rival > 0] * scale
             view = np.where(np.isnan(stated), quality, stated)
     market.view[code - 1, users] = view
+    market.loyalty[code - 1, users] = loyalty_target(pop, market, sc.competitors, sc, users, code)
     pop.need[users] = True

@@ -151,6 +151,7 @@ class FastTick:
         self.experience(pop, lev, sc, t, draws, st, buyers)
         if market is not None:
             comp.experience_rivals(pop, market, lev, sc, mt)
+            comp.update_rival_loyalty(pop, market, lev, sc, mt)
         self.update_loyalty(pop, lev, sc, brand, st, customers)
         self.churn(pop, lev, sc, streams["churn"].random(out=a), st, customers)
         if market is not None:

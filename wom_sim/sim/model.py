@@ -289,6 +289,7 @@ class WomModel(mesa.Model):
         dyn.experience(pop, lev, sc, t, (ex.random(n), ex.random(n), ex.random(n)), st)
         if market is not None:
             comp.experience_rivals(pop, market, lev, sc, mt)
+            comp.update_rival_loyalty(pop, market, lev, sc, mt)
         dyn.update_loyalty(pop, lev, sc, self.brand, st)
         dyn.churn(pop, lev, sc, g["churn"].random(n), st)
         if market is not None:
