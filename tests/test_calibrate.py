@@ -15,7 +15,9 @@ import pytest
 import yaml
 
 from wom_sim.calibrate import calibrate, load_problem, write_outputs
+from wom_sim.calibrate.search import evaluate
 from wom_sim.errors import ScenarioError
+from wom_sim.experiment.seeds import replication_seeds
 from wom_sim.scenario.loading import load_scenario
 from wom_sim.sim.model import simulate
 
@@ -67,6 +69,13 @@ def test_recovers_known_parameters_from_a_synthetic_target(synthetic):
     base seed 1) the search fits the noise of its two runs (contact probability 0.105, loss 0.003 on them but 0.139
     on fresh seeds), which is what the fresh-seed check is for. Measured with 4: 22% and 13% off, fresh-seed loss
     0.011.
+
+    The fresh-seed check compares the fit with the true parameters on the same fresh seeds, not with a fixed
+    number: since prospects keep the doubt negative WOM leaves (docs/model.md, step 4), take-off at 600 people
+    varies more from run to run, and the loss of the truth itself against the target's 4-run mean ranged 0.002 to
+    0.082 over four disjoint sets of 4 fresh seeds (measured 2026-12-04). The fit may exceed the truth's loss on
+    its fresh seeds by at most 0.05: measured excess 0.026 (4 replications; 0.023 with 8), while the over-fit
+    search of 2 replications scored 0.139 on fresh seeds.
     """
     pytest.importorskip("optuna")
     problem = load_problem(synthetic / "market.yaml", synthetic / "targets.yaml")
@@ -74,7 +83,9 @@ def test_recovers_known_parameters_from_a_synthetic_target(synthetic):
     for key, truth in TRUTH.items():
         assert result.best.values[key] == pytest.approx(truth, rel=0.25), (key, result.best.values)
     assert result.best.loss < 0.01
-    assert result.check is not None and result.check.loss < 0.02  # fresh seeds: the fit is not luck
+    fresh = replication_seeds(1, 4, first=4)  # the seeds `calibrate` checks on (targets: seed 1, 4 replications)
+    truth_on_fresh = evaluate(problem, TRUTH, fresh).loss
+    assert result.check is not None and result.check.loss < truth_on_fresh + 0.05  # fresh seeds: not luck
 
 
 def test_differential_evolution_runs_within_its_budget(synthetic):
