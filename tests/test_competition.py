@@ -196,6 +196,27 @@ def test_leaving_out_who_cannot_buy_changes_nothing(monkeypatch, overrides):
     assert state(fast) == state(exact)
 
 
+def test_the_own_view_bound_of_deciders_bounds_each_plain_persons_terms_and_is_tighter(market: WomModel):
+    # `_deciders` first bounds every plain person's rival terms by the largest view over them, then the few it keeps
+    # by their own views (`_own_view_bound`). That must stay at or above each person's exact sum of exp(log-odds)
+    # (a bound below it would leave out someone who can buy), and be tighter than the first for most of them (or
+    # the second stage would be work for nothing). Plain: no rival used or lapsed from, nothing heard this tick.
+    from wom_sim.sim import competition
+
+    pop, m, mt, lev = market.population, market.market, market.last_market, market.last_levers
+    sc = market.wom_scenario
+    plain = np.flatnonzero((m.rival == 0) & (m.last_brand <= 0) & ~competition._heard_any(mt, pop.n))
+    bound = competition._plain_bound(pop, m, lev, sc, mt, plain, market.reference_price)
+    bought = (m.last_brand[plain] == 0) | pop.experienced[plain]
+    util = competition.rival_utility(pop, m, lev, sc, mt, plain, market.reference_price, bought)
+    exact = np.exp(np.minimum(util, 50.0)).sum(axis=0)
+    everyone = np.arange(plain.size)
+    own = competition._own_view_bound(bound, sc, everyone, sc.competition.category_buyer * bought)
+    largest = np.where(bought, bound.r_bought, bound.r_new)
+    assert plain.size > 100 and (own * (1 + 1e-12) >= exact).all()  # rounding apart: the ceiling adds 1e-6
+    assert np.count_nonzero(own < 0.5 * largest) > plain.size // 2
+
+
 def test_a_rivals_customers_sure_to_stay_are_left_out_of_the_choice_and_nothing_changes(monkeypatch):
     # `_staying_users` bounds a rival's customer's chance to leave (view at most 1, their exact loyalty and our
     # log-odds); deciding them all exactly must give the same run bit for bit, and the bound must leave some out.

@@ -612,7 +612,8 @@ def _deciders(
     (exp(focal) + R) / (1 + exp(focal) + R), raised by a relative 1e-6 (far above the rounding of the terms: about
     1e-15 in float64; the float32 view term is rounded here as it is per person). A plain person whose uniform is
     at or above that picks the reference option in `_pick` too, so leaving them out changes no number; everyone
-    else is decided exactly. As `fast._adoption_ceiling` does for our adoption.
+    else is decided exactly. As `fast._adoption_ceiling` does for our adoption. Those this keeps are then bounded
+    again with their own views in place of the largest (`_own_view_bound`), from the views already gathered.
     """
     if not pool.size or not pop.price_sensitivity.size:
         return pool
@@ -622,15 +623,21 @@ def _deciders(
     # several times slower than that (a branch per element); the same elements in the same order.
     rest = np.flatnonzero(~keep)
     plain = pool[rest]
-    bound = _plain_rival_terms(pop, market, lev, sc, mt, plain, reference_price) if plain.size else None
-    if bound is not None:
-        r_new, r_bought = bound
-        bought = (market.last_brand[plain] == OURS) | pop.experienced[plain]
-        f = np.exp(np.minimum(focal[plain], 50.0)) + np.where(bought, max(r_bought, r_new), r_new)
-        ceiling = f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
-        keep[rest] = u[plain] < ceiling
-    else:
-        keep[:] = True
+    bound = _plain_bound(pop, market, lev, sc, mt, plain, reference_price) if plain.size else None
+    if bound is None:
+        return pool
+    bought = (market.last_brand[plain] == OURS) | pop.experienced[plain]
+    ours = np.exp(np.minimum(focal[plain], 50.0))
+    f = ours + np.where(bought, max(bound.r_bought, bound.r_new), bound.r_new)
+    u_plain = u[plain]
+    below = u_plain < f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
+    # Then, for those this keeps, the same bound with each one's own views: the largest view over the plain is
+    # set by a few (about 0.8 against a median of 0.25 mid-run at 1M), so it keeps about four times too many. It
+    # reads only what was gathered above; a per-person bound that gathers anew costs what deciding exactly does.
+    near = np.flatnonzero(below)
+    f = ours[near] + _own_view_bound(bound, sc, near, sc.competition.category_buyer * bought[near])
+    below[near] = u_plain[near] < f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
+    keep[rest] = below
     return pool[np.flatnonzero(keep)]
 
 
@@ -743,9 +750,61 @@ def _plain_rival_terms(
     return r_new, r_bought
 
 
+@dataclass
+class _PlainBound:
+    """`_plain_rival_terms` of some plain people, with what a per-person bound of the same people reuses: the views
+    gathered for the largest (one row per rival, aligned with the people) and the view-free terms."""
+
+    r_new: float
+    r_bought: float
+    views: list[np.ndarray]
+    view_free: np.ndarray  # (K,): `_rival_tops` without the view term
+
+
+def _plain_bound(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, plain: np.ndarray,
+    reference_price: float,
+) -> _PlainBound | None:  # fmt: skip
+    """`_plain_rival_terms(plain)` (plain: a non-empty index array), keeping the views it gathers."""
+    view_free = _rival_tops(pop, market, lev, sc, mt, None, reference_price, with_view=False)
+    if view_free is None:
+        return None
+    tv = sc.purchase.adoption.expectation + sc.purchase.adoption.trust
+    views = [market.view[c][plain] for c in range(market.k)]  # a gather and max: 5x a masked max
+    # The largest view term over them, float32 as each person's term is (`_rival_tops`).
+    tops = np.array([float((row.max() if tv >= 0 else row.min()) * tv) for row in views]) + view_free
+    if not np.isfinite(tops).all():
+        return None
+    buyer = sc.competition.category_buyer
+    r_new = sum(float(np.exp(min(top, 50.0))) for top in tops)
+    r_bought = sum(float(np.exp(min(top + buyer, 50.0))) for top in tops)
+    return _PlainBound(r_new, r_bought, views, view_free)
+
+
+def _own_view_bound(
+    bound: _PlainBound, sc: Scenario, at: np.ndarray, shift: np.ndarray | float
+) -> np.ndarray:  # fmt: skip
+    """For the plain people at positions `at` of `bound`'s: the sum over rivals of exp(an upper bound of their
+    log-odds of buying it, plus `shift`), capped at 50 before exp as `_pick` caps.
+
+    The bound of `_plain_rival_terms` with each one's own view in place of the largest over the plain (the view term
+    as `rival_utility` computes it, a float32 product; value and price at the extremes of psi; a rival they do not
+    know counted too, so it stays a bound). `shift`: what the caller adds to each rival's log-odds (the
+    category-buyer term). It reads only the views `bound` gathered: no gather from the (K, N) views.
+    """
+    tv = sc.purchase.adoption.expectation + sc.purchase.adoption.trust
+    total = np.zeros(at.size)
+    for row, free in zip(bound.views, bound.view_free, strict=True):
+        term = tv * row[at]  # float32, as each person's term is
+        term = term + (free + shift)
+        np.minimum(term, 50.0, out=term)
+        total += np.exp(term, out=term)
+    return total
+
+
 def _rival_tops(
     pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, people: np.ndarray | slice | None,
-    reference_price: float,
+    reference_price: float, with_view: bool = True,
 ) -> np.ndarray | None:  # fmt: skip
     """(K,): each rival's largest log-odds of `rival_utility` over `people` (index array, bool mask or slice(None)
     for everyone) without the
@@ -753,7 +812,7 @@ def _rival_tops(
 
     Each term at its largest: the view at its largest over the people (float32, rounded as each person's term is;
     `people` None: the largest view possible, 1, raised by 1e-6 for a float32 rounding above 1), value and price
-    at the extremes of psi.
+    at the extremes of psi. `with_view` False: without the view term (`_own_view_bound` adds each person's own).
     """
     a = sc.purchase.adoption
     if mt.psi_range is None:
@@ -763,7 +822,9 @@ def _rival_tops(
     tops = np.full(market.k, -np.inf)
     for c, rl in enumerate(lev.rivals, start=1):
         tv = a.expectation + a.trust
-        if people is None:
+        if not with_view:
+            view_hi = 0.0
+        elif people is None:
             view_hi = tv * (1.0 + 1e-6) if tv >= 0 else 0.0
         else:
             row = market.view[c - 1][people]  # a gather and max: 5x a masked max
