@@ -661,10 +661,11 @@ def _staying_users(
     """
     users, code = mt.start_users, mt.start_code
     lapsed = market.last_brand[users]
-    sure = ((lapsed <= OURS) | (lapsed == code)) & (focal[users] <= 50.0)
+    ours = focal[users]  # gathered once: read again below for those who pass
+    sure = ((lapsed <= OURS) | (lapsed == code)) & (ours <= 50.0)
     sure &= ~_heard_any(mt, pop.n)[users]
     at = np.flatnonzero(sure)
-    users, code, loyal = users[at], code[at].astype(np.int64), mt.loyalty[at]
+    users, code, loyal, ours = users[at], code[at].astype(np.int64), mt.loyalty[at], ours[at]
     # Views are in [0, 1] (each update moves them within it), so 1 bounds every view term here without a gather;
     # among rivals' customers someone's view of each rival is about 1 anyway (measured), so it is no looser.
     tops = _rival_tops(pop, market, lev, sc, mt, None, reference_price) if users.size else None
@@ -676,7 +677,7 @@ def _staying_users(
         return np.zeros(0, dtype=np.intp)
     others = np.array([terms[np.arange(terms.size) != c].sum() for c in range(terms.size)])  # rivals but c
     stay = comp.switching_cost + comp.stay_loyalty * loyal
-    f = (np.exp(focal[users]) + others[code - 1]) * np.exp(-stay)
+    f = (np.exp(ours) + others[code - 1]) * np.exp(-stay)
     ceiling = f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
     return users[u[users] >= ceiling]
 
@@ -925,9 +926,14 @@ def churn_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt:
     loyal = mt.loyalty.copy()  # NaN where a view moved since it was computed (`MarketTick.loyalty`)
     moved = np.flatnonzero(np.isnan(loyal))
     loyal[moved] = rival_loyalty(pop, market, lev, sc, users[moved], code[moved])
+    # Negative WOM heard about their rival, 0 for who heard nothing about any rival this tick (most of them): read
+    # from the (K, N) rows only for the others (`heard_negative` is written only where someone heard).
+    heard_negative = np.zeros(users.size, dtype=mt.heard_negative.dtype)
+    heard = np.flatnonzero(_heard_any(mt, pop.n)[users])
+    heard_negative[heard] = mt.heard_negative.reshape(-1).take(_flat(code[heard], users[heard], pop.n))
     hazard = (
         ch.base_hazard * np.exp(-ch.loyalty_slope * (loyal - ch.reference_loyalty))
-        * (1.0 + ch.negative_wom * mt.heard_negative.reshape(-1).take(_flat(code, users, pop.n)))
+        * (1.0 + ch.negative_wom * heard_negative)
         * (1.0 + ch.failure_multiplier * market.failed[users])
     )  # fmt: skip
     lapse = uniforms(mt, "churn", users) < -np.expm1(-hazard)
