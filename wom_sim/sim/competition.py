@@ -132,7 +132,6 @@ class MarketTick:
     heard: list[np.ndarray] = field(default_factory=list)  # per rival: who heard about it this tick (step 4)
     special: np.ndarray | None = None  # step 5's `_special` mask, computed once (see there)
     heard_any: np.ndarray | None = None  # step 5's `_heard_any` mask, computed once
-    psi_range: tuple[float, float] | None = None  # (min, max) of price sensitivity, read once a tick
     keys: dict[str, int] = field(default_factory=dict)  # this tick's hash keys (`UNIFORM_PURPOSES`, delivery)
 
 
@@ -210,16 +209,31 @@ def init_market(sc: Scenario, pop: Population, rng: np.random.Generator) -> Mark
     return market
 
 
-def new_tick(market: Market, n: int, t: int, rng: np.random.Generator) -> MarketTick:
+def new_tick(
+    market: Market, n: int, t: int, rng: np.random.Generator, previous: MarketTick | None = None
+) -> MarketTick:
     """An empty record of this tick's market, with its hash keys: the first draws of the tick from `rng` (the
-    `competition` stream), one per purpose of `UNIFORM_PURPOSES` and two for delivery, the same count every tick."""
+    `competition` stream), one per purpose of `UNIFORM_PURPOSES` and two for delivery, the same count every tick.
+
+    `previous`: last tick's record, whose (K, N) heard-WOM rows this one takes over (the fast tick's way to keep
+    them from tick to tick): they are 0 but where its talk wrote them, for who heard about each rival, and are
+    zeroed there, instead of 8K fresh bytes per person zeroed each tick. `previous` is not to be read after.
+    """
     k = market.k
     zeros = lambda: np.zeros(k)  # noqa: E731 - a local factory keeps the record below short
     drawn = rng.integers(0, 2**63 - 1, size=len(UNIFORM_PURPOSES) + 2)
     keys = dict(zip((*UNIFORM_PURPOSES, "deliver_positive", "deliver_negative"), map(int, drawn), strict=True))
     users = np.flatnonzero(market.rival > 0)  # (a bool mask's nonzero is faster than the int8 array's)
+    if previous is not None and previous.impact.shape == (k, n):
+        impact, heard_negative = previous.impact, previous.heard_negative
+        for row, heard in enumerate(previous.heard):
+            impact[row][heard] = 0.0
+            heard_negative[row][heard] = 0.0
+        previous.impact = previous.heard_negative = np.zeros((k, 0), dtype=np.float32)
+    else:
+        impact, heard_negative = np.zeros((k, n), dtype=np.float32), np.zeros((k, n), dtype=np.float32)
     return MarketTick(
-        t=t, k=k, impact=np.zeros((k, n), dtype=np.float32), heard_negative=np.zeros((k, n), dtype=np.float32),
+        t=t, k=k, impact=impact, heard_negative=heard_negative,
         pos_messages=zeros(), neg_messages=zeros(), purchases=zeros(), revenue=zeros(), cost_of_goods=zeros(),
         switches=np.zeros((k + 2, k + 2), dtype=np.int64), start_users=users, start_code=market.rival[users],
         users=users, keys=keys,
@@ -606,11 +620,11 @@ def _deciders(
 
     A person who uses no rival, lapsed from none and heard nothing about one this tick ("plain") has, for every
     rival, the log-odds of `rival_utility` with no WOM term and no win-back row: each of its terms is at most its
-    largest over the plain (view), or over the extremes of psi (value, price), with the category-buyer term for
-    those who have bought in the category. So R, the sum of exp(largest log-odds) over the rivals, bounds theirs,
-    and their probability of buying anything, S / (1 + S) with S = exp(focal) + the rivals' terms, is at most
-    (exp(focal) + R) / (1 + exp(focal) + R), raised by a relative 1e-6 (far above the rounding of the terms: about
-    1e-15 in float64; the float32 view term is rounded here as it is per person). A plain person whose uniform is
+    largest over the plain (view), or at the ends of psi's range [0, 1] (value, price), with the category-buyer
+    term for those who have bought in the category. So R, the sum of exp(largest log-odds) over the rivals, bounds
+    theirs, and their probability of buying anything, S / (1 + S) with S = exp(focal) + the rivals' terms, is at
+    most (exp(focal) + R) / (1 + exp(focal) + R), raised by a relative 1e-6 (far above the rounding of the terms:
+    about 1e-15 in float64; the float32 view term is rounded here as it is per person). A plain person whose uniform is
     at or above that picks the reference option in `_pick` too, so leaving them out changes no number; everyone
     else is decided exactly. As `fast._adoption_ceiling` does for our adoption. Those this keeps are then bounded
     again with their own views in place of the largest (`_own_view_bound`), from the views already gathered.
@@ -789,7 +803,7 @@ def _own_view_bound(
     log-odds of buying it, plus `shift`), capped at 50 before exp as `_pick` caps.
 
     The bound of `_plain_rival_terms` with each one's own view in place of the largest over the plain (the view term
-    as `rival_utility` computes it, a float32 product; value and price at the extremes of psi; a rival they do not
+    as `rival_utility` computes it, a float32 product; value and price at the ends of psi's range; a rival they do not
     know counted too, so it stays a bound). `shift`: what the caller adds to each rival's log-odds (the
     category-buyer term). It reads only the views `bound` gathered: no gather from the (K, N) views.
     """
@@ -813,13 +827,13 @@ def _rival_tops(
 
     Each term at its largest: the view at its largest over the people (float32, rounded as each person's term is;
     `people` None: the largest view possible, 1, raised by 1e-6 for a float32 rounding above 1), value and price
-    at the extremes of psi. `with_view` False: without the view term (`_own_view_bound` adds each person's own).
+    at the ends of psi's range [0, 1]. `with_view` False: without the view term (`_own_view_bound` adds each
+    person's own).
     """
     a = sc.purchase.adoption
-    if mt.psi_range is None:
-        psi = pop.price_sensitivity
-        mt.psi_range = (float(psi.min()), float(psi.max())) if psi.size else (0.0, 0.0)
-    psi_lo, psi_hi = mt.psi_range
+    # Price sensitivity lies in [0, 1] (drawn clipped to it, a people file's values checked against it:
+    # population.draw_unit, scenario.people), so its ends bound the value and price terms without a pass over N.
+    psi_lo, psi_hi = 0.0, 1.0
     tops = np.full(market.k, -np.inf)
     for c, rl in enumerate(lev.rivals, start=1):
         tv = a.expectation + a.trust

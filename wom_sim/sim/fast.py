@@ -110,6 +110,7 @@ class FastTick:
         self._no_referrer = np.full(n, -1, dtype=np.int64)
         self._no_referrer.flags.writeable = False
         self.heard, self.impact_h = np.zeros(0, dtype=np.int64), np.zeros(0)  # this tick's, set by step 4
+        self.market_tick: comp.MarketTick | None = None  # the last tick's rivals' record (its rows are reused)
 
     # ---------------------------------------------------------------------------------------------- the tick
     def run(
@@ -123,7 +124,7 @@ class FastTick:
         mt = cs = None
         if market is not None:
             cs = streams["competition"]
-            mt = comp.new_tick(market, n, t, cs)
+            mt = self.market_tick = comp.new_tick(market, n, t, cs, self.market_tick)
             comp.apply_rival_shocks(market, lev)
         need = streams["need"].random(out=b) if sc.advertising.need_creation > 0 else None
         self.advertise(pop, lev, sc, streams["advertising"].random(out=a), need)
