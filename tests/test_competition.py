@@ -217,6 +217,38 @@ def test_the_own_view_bound_of_deciders_bounds_each_plain_persons_terms_and_is_t
     assert np.count_nonzero(own < 0.5 * largest) > plain.size // 2
 
 
+def test_the_talk_ceiling_bounds_every_users_talk_probability_and_leaving_out_the_rest_changes_nothing(
+    monkeypatch, market: WomModel
+):
+    # `talk_rivals` computes talk probabilities only for users whose uniform is below `_talk_ceiling`. The ceiling
+    # must be at or above each user's p_neg + p_pos (else someone who would speak stays silent), not so loose as
+    # to be useless, and a run with everyone computed must be the same bit for bit.
+    from wom_sim.sim import competition
+
+    pop, m, mt, lev, sc = market.population, market.market, market.last_market, market.last_levers, market.wom_scenario
+    users = np.flatnonzero(m.rival > 0)
+    code = m.rival[users].astype(np.int64)
+    failed = m.failed.copy()
+    m.failed[users[::7]] = True  # some failures, whose talk has its own term (restored below)
+    try:
+        loyal = competition.rival_loyalty(pop, m, lev, sc, users, code)
+        p_pos, p_neg = competition._talk_probabilities(pop, m, lev, sc, mt, users, code, loyal)
+        ceiling = competition._talk_ceiling(pop, m, lev, sc, mt, users, code, loyal)
+    finally:
+        m.failed[:] = failed
+    assert users.size > 20 and (p_pos + p_neg <= ceiling).all() and (p_pos + p_neg > 0.4 * ceiling).any()
+
+    def state(model):
+        mk = model.market
+        return [repr(model.rows), *(a.tobytes() for a in (mk.rival, mk.view, mk.knows, mk.cumulative))]
+
+    bounded = run(seed=13)
+    monkeypatch.setattr(
+        competition, "_talk_ceiling", lambda pop, market, lev, sc, mt, users, *a: np.ones(users.size) * 2
+    )
+    assert state(bounded) == state(run(seed=13))
+
+
 def test_a_rivals_customers_sure_to_stay_are_left_out_of_the_choice_and_nothing_changes(monkeypatch):
     # `_staying_users` bounds a rival's customer's chance to leave (view at most 1, their exact loyalty and our
     # log-odds); deciding them all exactly must give the same run bit for bit, and the bound must leave some out.

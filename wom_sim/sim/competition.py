@@ -292,24 +292,15 @@ def talk_rivals(
     the same messages (the fast tick's).
     """
     n, k, wom = pop.n, market.k, sc.wom
-    users = mt.start_users
-    code = mt.start_code.astype(np.int64)
-    v = market.view.reshape(-1).take(_flat(code, users, n)).astype(np.float64)
-    # Talk follows recent experience, as for ours (dynamics.novelty): the tick after a purchase, then fading. The
-    # power is read from a table of the ages 0..t: the same np.power of the same numbers, once per age.
-    age = np.maximum(mt.t - 1 - market.last_purchase[users], 0)
-    powers = (1 - wom.novelty_decay) ** np.arange(max(mt.t, 0) + 1, dtype=age.dtype)
-    fade = wom.talk_floor + (1 - wom.talk_floor) * powers[age]
-    tau = pop.talkativeness[users] * fade
-    multiplier = np.array([rl.talk_multiplier for rl in lev.rivals])[code - 1]
-    loyal = mt.loyalty = rival_loyalty(pop, market, lev, sc, users, code)
-    rate = tau * wom.positive_rate * multiplier * v**wom.satisfaction_elasticity * (1 + wom.loyalty_boost * loyal)
-    p_pos = np.where(v >= wom.positive_threshold, np.minimum(1.0, rate), 0.0)
-    theta = wom.negative_threshold
-    gap = np.maximum(theta - v, 0.0) / theta
-    p_neg = np.where(v < theta, np.minimum(1.0, tau * wom.negative_rate * gap**wom.negative_exponent), 0.0)
-    p_neg = np.where(market.failed[users], 1.0 - (1.0 - p_neg) * (1.0 - wom.failure_talk), p_neg)
-    uu = uniforms(mt, "talk", users)
+    all_users = mt.start_users
+    all_code = mt.start_code.astype(np.int64)
+    mt.loyalty = rival_loyalty(pop, market, lev, sc, all_users, all_code)  # every user's: later steps read it
+    all_uu = uniforms(mt, "talk", all_users)
+    # Only a user whose uniform is below `_talk_ceiling` can speak (about 40% of them mid-run): the others are silent
+    # by the rules, so their talk probabilities are not computed.
+    can = np.flatnonzero(all_uu < _talk_ceiling(pop, market, lev, sc, mt, all_users, all_code, mt.loyalty))
+    users, code, uu = all_users[can], all_code[can], all_uu[can]
+    p_pos, p_neg = _talk_probabilities(pop, market, lev, sc, mt, users, code, mt.loyalty[can])
     speaks_for = np.zeros(n, dtype=np.int8)  # the rival each speaker's message is about
     pos, neg = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     neg[users[uu < p_neg]] = True
@@ -351,6 +342,52 @@ def talk_rivals(
         rate = np.where(market.rival[heard] == c, user_rate, other_rate)
         row = market.view[c - 1]
         row[heard] = toward_valence(row[heard].astype(np.float64), impact, rate)
+
+
+def _talk_probabilities(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, users: np.ndarray, code: np.ndarray,
+    loyal: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(p_pos, p_neg) of rival users `users` (each using rival `code`, with loyalty `loyal` to it): step 3's talk
+    rules with their view of it for S."""
+    wom = sc.wom
+    v = market.view.reshape(-1).take(_flat(code, users, pop.n)).astype(np.float64)
+    # Talk follows recent experience, as for ours (dynamics.novelty): the tick after a purchase, then fading. The
+    # power is read from a table of the ages 0..t: the same np.power of the same numbers, once per age.
+    age = np.maximum(mt.t - 1 - market.last_purchase[users], 0)
+    powers = (1 - wom.novelty_decay) ** np.arange(max(mt.t, 0) + 1, dtype=age.dtype)
+    fade = wom.talk_floor + (1 - wom.talk_floor) * powers[age]
+    tau = pop.talkativeness[users] * fade
+    multiplier = np.array([rl.talk_multiplier for rl in lev.rivals])[code - 1]
+    rate = tau * wom.positive_rate * multiplier * v**wom.satisfaction_elasticity * (1 + wom.loyalty_boost * loyal)
+    p_pos = np.where(v >= wom.positive_threshold, np.minimum(1.0, rate), 0.0)
+    theta = wom.negative_threshold
+    gap = np.maximum(theta - v, 0.0) / theta
+    p_neg = np.where(v < theta, np.minimum(1.0, tau * wom.negative_rate * gap**wom.negative_exponent), 0.0)
+    p_neg = np.where(market.failed[users], 1.0 - (1.0 - p_neg) * (1.0 - wom.failure_talk), p_neg)
+    return p_pos, p_neg
+
+
+def _talk_ceiling(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, users: np.ndarray, code: np.ndarray,
+    loyal: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Per user: a number at or above p_neg + p_pos of `_talk_probabilities`, from what is at hand (no view, no age).
+
+    Talkativeness x (the positive rate's factors but the view's, plus the negative rate): fade, view^elasticity and
+    gap^exponent are at most 1 (fade, view and gap lie in [0, 1], the exponents are not negative); plus
+    failure_talk after a failure (1 - (1 - p)(1 - f) <= p + f). Raised by a relative 1e-9 for rounding. A user
+    whose uniform is at or above it is silent by those rules too. (fmax: a NaN factor counts as 0, as it makes
+    no talk there.)
+    """
+    wom = sc.wom
+    multiplier = np.array([rl.talk_multiplier for rl in lev.rivals])[code - 1]
+    most = np.fmax(wom.positive_rate * multiplier * (1 + wom.loyalty_boost * loyal), 0.0)
+    most += wom.negative_rate
+    most *= pop.talkativeness[users]
+    np.fmax(most, 0.0, out=most)
+    most += wom.failure_talk * market.failed[users]
+    return most * (1.0 + 1e-9) + 1e-300
 
 
 # --------------------------------------------------------------------------------------------- step 5
