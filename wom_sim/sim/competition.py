@@ -127,6 +127,9 @@ class MarketTick:
     # The start users' loyalty to their rival, aligned with `start_users` (read in step 3; it moves only in step 7).
     loyalty: np.ndarray | None = None
     debut: np.ndarray | None = None  # `_flat` positions of this tick's first purchases ever of a rival (step 6)
+    # Step 7's (users, their rival, their loyalty to it as written, float32): step 8 reads it instead of gathering
+    # anew while `users` is still `MarketTick.users` (nothing moves a brand or a loyalty in between).
+    moved_loyalty: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     heard: list[np.ndarray] = field(default_factory=list)  # per rival: who heard about it this tick (step 4)
     praised: np.ndarray | None = None  # int8 per person: the rival they spoke positively about this tick (0 none)
     special: np.ndarray | None = None  # step 5's `_special` mask, computed once (see there)
@@ -1058,8 +1061,12 @@ def churn_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt:
     """A rival's customers lapse with step 8's hazard, their loyalty to it in place of L; they then use no brand."""
     ch = sc.churn
     users = mt.users  # everyone using a rival now (step 5 set it; steps 6-8 change no brand before here)
-    code = market.rival[users].astype(np.int64)
-    loyal = rival_loyalty(pop, market, lev, sc, users, code)  # after step 7 (`update_rival_loyalty`)
+    if mt.moved_loyalty is not None and mt.moved_loyalty[0] is users:  # after step 7, as it wrote them
+        _, code, loyal = mt.moved_loyalty
+        loyal = loyal.astype(np.float64)
+    else:
+        code = market.rival[users].astype(np.int64)
+        loyal = rival_loyalty(pop, market, lev, sc, users, code)  # after step 7 (`update_rival_loyalty`)
     # Negative WOM heard about their rival, 0 for who heard nothing about any rival this tick (most of them): read
     # from the (K, N) rows only for the others (`heard_negative` is written only where someone heard).
     heard_negative = np.zeros(users.size, dtype=mt.heard_negative.dtype)
@@ -1099,7 +1106,9 @@ def update_rival_loyalty(pop: Population, market: Market, lev: Levers, sc: Scena
         debut[mt.debut] = True
         rate[debut[flat]] = 1.0
     loyal = market.loyalty.reshape(-1).take(flat).astype(np.float64)
-    market.loyalty.reshape(-1)[flat] = clip_array(pull(loyal, target, rate), 0.0, 1.0)
+    loyal = clip_array(pull(loyal, target, rate), 0.0, 1.0).astype(np.float32)  # as the float32 row holds it
+    market.loyalty.reshape(-1)[flat] = loyal
+    mt.moved_loyalty = (users, code, loyal)  # for step 8, which reads these users' loyalty again
     at = sc.loyalty.attachment
     attached = market.attachment.reshape(-1).take(flat).astype(np.float64)
     spoke = mt.praised[users] == code if mt.praised is not None else np.zeros(users.size, dtype=bool)
