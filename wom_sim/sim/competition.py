@@ -128,7 +128,8 @@ class MarketTick:
     loyalty: np.ndarray | None = None
     debut: np.ndarray | None = None  # `_flat` positions of this tick's first purchases ever of a rival (step 6)
     # Step 7's (users, their rival, their loyalty to it as written, float32): step 8 reads it instead of gathering
-    # anew while `users` is still `MarketTick.users` (nothing moves a brand or a loyalty in between).
+    # anew while `users` is still `MarketTick.users` (nothing moves a brand or a loyalty in between), and keeps it
+    # for who stays, for the metrics.
     moved_loyalty: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     heard: list[np.ndarray] = field(default_factory=list)  # per rival: who heard about it this tick (step 4)
     praised: np.ndarray | None = None  # int8 per person: the rival they spoke positively about this tick (0 none)
@@ -1061,9 +1062,10 @@ def churn_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt:
     """A rival's customers lapse with step 8's hazard, their loyalty to it in place of L; they then use no brand."""
     ch = sc.churn
     users = mt.users  # everyone using a rival now (step 5 set it; steps 6-8 change no brand before here)
+    written = None
     if mt.moved_loyalty is not None and mt.moved_loyalty[0] is users:  # after step 7, as it wrote them
-        _, code, loyal = mt.moved_loyalty
-        loyal = loyal.astype(np.float64)
+        _, code, written = mt.moved_loyalty
+        loyal = written.astype(np.float64)
     else:
         code = market.rival[users].astype(np.int64)
         loyal = rival_loyalty(pop, market, lev, sc, users, code)  # after step 7 (`update_rival_loyalty`)
@@ -1081,7 +1083,10 @@ def churn_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt:
     leave = users[lapse]
     market.last_brand[leave] = market.rival[leave]
     market.rival[leave] = 0
-    mt.users = users[~lapse]
+    stay = np.flatnonzero(~lapse)
+    mt.users = users[stay]
+    # Who stays keeps their rival and the loyalty step 7 wrote (for the metrics).
+    mt.moved_loyalty = None if written is None else (mt.users, code[stay], written[stay])
 
 
 def update_rival_loyalty(pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick) -> None:
@@ -1148,7 +1153,11 @@ def market_metrics(pop: Population, market: Market | None, st: TickState, lev: L
         }  # fmt: skip
     k = market.k
     users_now = mt.users  # who uses a rival now, kept by the tick's steps (no pass over N)
-    code_now = market.rival[users_now]
+    loyal_now = None
+    if mt.moved_loyalty is not None and mt.moved_loyalty[0] is users_now:  # their rival and loyalty, from step 8
+        _, code_now, loyal_now = mt.moved_loyalty
+    else:
+        code_now = market.rival[users_now]
     users = np.bincount(code_now, minlength=k + 1)[1:]
     all_c, all_p = ours_c + users.sum(), ours_p + mt.purchases.sum()
     all_pos, all_neg = ours_pos + mt.pos_messages.sum(), ours_neg + mt.neg_messages.sum()
@@ -1164,11 +1173,13 @@ def market_metrics(pop: Population, market: Market | None, st: TickState, lev: L
     # Who left each rival this tick (for `lost`): the users at the start whose brand is another now.
     left = mt.start_code[market.rival[mt.start_users] != mt.start_code]
     for c, name in enumerate(market.names, start=1):
-        mine = users_now[np.flatnonzero(code_now == c)]
+        at = np.flatnonzero(code_now == c)
+        mine = users_now[at]
+        loyal = market.loyalty[c - 1][mine] if loyal_now is None else loyal_now[at]  # float32 either way
         # The recommend score of ours (metrics.recommend_score) with the view for S: R on 0-10.
         w = sc.nps
         mixed = w.satisfaction * market.view[c - 1][mine].astype(np.float64)
-        mixed += w.trust * market.trust[c - 1][mine] + w.loyalty * market.loyalty[c - 1][mine]
+        mixed += w.trust * market.trust[c - 1][mine] + w.loyalty * loyal
         score = np.floor(10.0 * mixed + 0.5)
         m = max(score.size, 1)
         p = f"rival_{name}_"
