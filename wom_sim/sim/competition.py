@@ -460,12 +460,14 @@ def rival_loyalty(
 
 
 def loyalty_target(
-    pop: Population, market: Market, offers, sc: Scenario, idx: np.ndarray, code: np.ndarray
+    pop: Population, market: Market, offers, sc: Scenario, idx: np.ndarray, code: np.ndarray,
+    attachment: np.ndarray | None = None,
 ) -> np.ndarray:  # fmt: skip
     """Step 7's target L* of people idx for rival `code` (one each), with their view of it for S.
 
     `wV V + wS view + wT trust + wA A_k + wB B_k`, A_k the attachment to the rival (`update_rival_loyalty`). `offers`:
-    each rival's quality and price (this tick's `lev.rivals`, or `sc.competitors` at the start).
+    each rival's quality and price (this tick's `lev.rivals`, or `sc.competitors` at the start). `attachment`: their
+    attachment to it as the (K, N) row holds it, if the caller has gathered it already.
     """
     w = sc.loyalty.weights
     row = np.asarray(code, dtype=np.intp) - 1
@@ -479,7 +481,7 @@ def loyalty_target(
     loyal = w.value * value
     loyal += w.satisfaction * market.view.reshape(-1).take(at)
     loyal += w.trust * market.trust.reshape(-1).take(at)
-    loyal += w.attachment * market.attachment.reshape(-1).take(at)
+    loyal += w.attachment * (market.attachment.reshape(-1).take(at) if attachment is None else attachment)
     loyal += w.brand * market.reputation.take(row)
     return loyal
 
@@ -1102,7 +1104,8 @@ def update_rival_loyalty(pop: Population, market: Market, lev: Levers, sc: Scena
         return
     code = market.rival[users].astype(np.int64)
     flat = _flat(code, users, pop.n)
-    target = loyalty_target(pop, market, lev.rivals, sc, users, code)
+    attached = market.attachment.reshape(-1).take(flat)  # read by the target, then moved below
+    target = loyalty_target(pop, market, lev.rivals, sc, users, code, attached)
     rate = np.full(users.size, sc.loyalty.rate)
     if mt.debut is not None and mt.debut.size:
         # np.isin(flat, debut) by a table over the (K, N) positions: a scatter and a gather instead of the sort
@@ -1115,7 +1118,7 @@ def update_rival_loyalty(pop: Population, market: Market, lev: Levers, sc: Scena
     market.loyalty.reshape(-1)[flat] = loyal
     mt.moved_loyalty = (users, code, loyal)  # for step 8, which reads these users' loyalty again
     at = sc.loyalty.attachment
-    attached = market.attachment.reshape(-1).take(flat).astype(np.float64)
+    attached = attached.astype(np.float64)
     spoke = mt.praised[users] == code if mt.praised is not None else np.zeros(users.size, dtype=bool)
     attached = attached + at.spread_gain * spoke * (1.0 - attached) - at.decay * attached
     market.attachment.reshape(-1)[flat] = clip_array(attached, 0.0, 1.0)
