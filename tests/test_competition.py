@@ -196,6 +196,67 @@ def test_leaving_out_who_cannot_buy_changes_nothing(monkeypatch, overrides):
     assert state(fast) == state(exact)
 
 
+def test_the_own_view_bound_of_deciders_bounds_each_plain_persons_terms_and_is_tighter(market: WomModel):
+    # `_deciders` first bounds every plain person's rival terms by the largest view over them, then the few it keeps
+    # by their own views (`_own_view_bound`). That must stay at or above each person's exact sum of exp(log-odds)
+    # (a bound below it would leave out someone who can buy), and be tighter than the first for most of them (or
+    # the second stage would be work for nothing). Plain: no rival used, lapsed from or ever bought (a win-back
+    # row), nothing heard this tick.
+    from wom_sim.sim import competition
+
+    pop, m, mt, lev = market.population, market.market, market.last_market, market.last_levers
+    sc = market.wom_scenario
+    plain = np.flatnonzero((m.rival == 0) & (m.last_brand <= 0) & (m.tried == 0) & ~competition._heard_any(mt, pop.n))
+    bound = competition._plain_bound(pop, m, lev, sc, mt, plain, market.reference_price)
+    bought = (m.last_brand[plain] == 0) | pop.experienced[plain]
+    util = competition.rival_utility(pop, m, lev, sc, mt, plain, market.reference_price, bought)
+    exact = np.exp(np.minimum(util, 50.0)).sum(axis=0)
+    everyone = np.arange(plain.size)
+    own = competition._own_view_bound(bound, sc, everyone, sc.competition.category_buyer * bought)
+    largest = np.where(bought, bound.r_bought, bound.r_new)
+    assert plain.size > 100 and (own * (1 + 1e-12) >= exact).all()  # rounding apart: the ceiling adds 1e-6
+    assert np.count_nonzero(own < 0.5 * largest) > plain.size // 2
+
+
+def test_the_talk_ceiling_bounds_every_users_talk_probability_and_leaving_out_the_rest_changes_nothing(
+    monkeypatch, market: WomModel
+):
+    # `talk_rivals` computes talk probabilities only for talkers whose uniform is below `_talk_ceiling`. The ceiling
+    # must be at or above each talker's p_neg + p_pos (else someone who would speak stays silent), a rival's users
+    # and its lapsed buyers alike, not so loose as to be useless, and a run with everyone computed must be the same
+    # bit for bit.
+    from wom_sim.sim import competition
+
+    pop, m, mt, lev, sc = market.population, market.market, market.last_market, market.last_levers, market.wom_scenario
+    users = np.flatnonzero(m.rival > 0)
+    lapsed = np.flatnonzero((m.rival == 0) & (m.last_brand > 0) & (pop.status != CUSTOMER))
+    talkers = np.concatenate([users, lapsed])
+    code = np.concatenate([m.rival[users], m.last_brand[lapsed]]).astype(np.int64)
+    failed = m.failed.copy()
+    m.failed[talkers[::7]] = True  # some failures, whose talk has its own term (restored below)
+    try:
+        loyal = competition.rival_loyalty(pop, m, lev, sc, talkers, code)
+        p_pos, p_neg = competition._talk_probabilities(pop, m, lev, sc, mt, talkers, code, loyal)
+        ceiling = competition._talk_ceiling(pop, m, lev, sc, mt, talkers, code, loyal)
+    finally:
+        m.failed[:] = failed
+    assert users.size > 20 and lapsed.size >= 5  # (9 at the end of this run)
+    assert (p_pos + p_neg <= ceiling).all() and (p_pos + p_neg > 0.4 * ceiling).any()
+    on_lapsed = slice(users.size, None)
+    assert (p_pos + p_neg)[on_lapsed].any() and (p_pos + p_neg > 0.4 * ceiling)[on_lapsed].any()
+
+    def state(model):
+        mk = model.market
+        arrays = (mk.rival, mk.last_brand, mk.view, mk.trust, mk.loyalty, mk.attachment, mk.knows, mk.cumulative)
+        return [repr(model.rows), *(a.tobytes() for a in arrays)]
+
+    bounded = run(seed=13)
+    monkeypatch.setattr(
+        competition, "_talk_ceiling", lambda pop, market, lev, sc, mt, users, *a: np.ones(users.size) * 2
+    )
+    assert state(bounded) == state(run(seed=13))
+
+
 def test_a_rivals_customers_sure_to_stay_are_left_out_of_the_choice_and_nothing_changes(monkeypatch):
     # `_staying_users` bounds a rival's customer's chance to leave (view at most 1, their exact loyalty and our
     # log-odds); deciding them all exactly must give the same run bit for bit, and the bound must leave some out.

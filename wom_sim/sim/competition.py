@@ -127,11 +127,14 @@ class MarketTick:
     # The start users' loyalty to their rival, aligned with `start_users` (read in step 3; it moves only in step 7).
     loyalty: np.ndarray | None = None
     debut: np.ndarray | None = None  # `_flat` positions of this tick's first purchases ever of a rival (step 6)
+    # Step 7's (users, their rival, their loyalty to it as written, float32): step 8 reads it instead of gathering
+    # anew while `users` is still `MarketTick.users` (nothing moves a brand or a loyalty in between), and keeps it
+    # for who stays, for the metrics.
+    moved_loyalty: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     heard: list[np.ndarray] = field(default_factory=list)  # per rival: who heard about it this tick (step 4)
     praised: np.ndarray | None = None  # int8 per person: the rival they spoke positively about this tick (0 none)
     special: np.ndarray | None = None  # step 5's `_special` mask, computed once (see there)
     heard_any: np.ndarray | None = None  # step 5's `_heard_any` mask, computed once
-    psi_range: tuple[float, float] | None = None  # (min, max) of price sensitivity, read once a tick
     keys: dict[str, int] = field(default_factory=dict)  # this tick's hash keys (`UNIFORM_PURPOSES`, delivery)
 
 
@@ -272,16 +275,31 @@ def _lived(ex, x, view, trust, first, unrecovered) -> tuple[np.ndarray, np.ndarr
     return clip_array(view_new, 0.0, 1.0), clip_array(trust_new, 0.0, 1.0)
 
 
-def new_tick(market: Market, n: int, t: int, rng: np.random.Generator) -> MarketTick:
+def new_tick(
+    market: Market, n: int, t: int, rng: np.random.Generator, previous: MarketTick | None = None
+) -> MarketTick:
     """An empty record of this tick's market, with its hash keys: the first draws of the tick from `rng` (the
-    `competition` stream), one per purpose of `UNIFORM_PURPOSES` and two for delivery, the same count every tick."""
+    `competition` stream), one per purpose of `UNIFORM_PURPOSES` and two for delivery, the same count every tick.
+
+    `previous`: last tick's record, whose (K, N) heard-WOM rows this one takes over (the fast tick's way to keep
+    them from tick to tick): they are 0 but where its talk wrote them, for who heard about each rival, and are
+    zeroed there, instead of 8K fresh bytes per person zeroed each tick. `previous` is not to be read after.
+    """
     k = market.k
     zeros = lambda: np.zeros(k)  # noqa: E731 - a local factory keeps the record below short
     drawn = rng.integers(0, 2**63 - 1, size=len(UNIFORM_PURPOSES) + 2)
     keys = dict(zip((*UNIFORM_PURPOSES, "deliver_positive", "deliver_negative"), map(int, drawn), strict=True))
     users = np.flatnonzero(market.rival > 0)  # (a bool mask's nonzero is faster than the int8 array's)
+    if previous is not None and previous.impact.shape == (k, n):
+        impact, heard_negative = previous.impact, previous.heard_negative
+        for row, heard in enumerate(previous.heard):
+            impact[row][heard] = 0.0
+            heard_negative[row][heard] = 0.0
+        previous.impact = previous.heard_negative = np.zeros((k, 0), dtype=np.float32)
+    else:
+        impact, heard_negative = np.zeros((k, n), dtype=np.float32), np.zeros((k, n), dtype=np.float32)
     return MarketTick(
-        t=t, k=k, impact=np.zeros((k, n), dtype=np.float32), heard_negative=np.zeros((k, n), dtype=np.float32),
+        t=t, k=k, impact=impact, heard_negative=heard_negative,
         pos_messages=zeros(), neg_messages=zeros(), purchases=zeros(), revenue=zeros(), cost_of_goods=zeros(),
         switches=np.zeros((k + 2, k + 2), dtype=np.int64), start_users=users, start_code=market.rival[users],
         users=users, keys=keys,
@@ -329,25 +347,16 @@ def talk_rivals(
     # Who bought a rival and uses no brand now talks about the one bought last, as our lapsed customers talk about
     # ours (step 3: everyone experienced who uses no other brand). Before 2026-12-04 only a rival's users talked.
     lapsed = np.flatnonzero((market.rival == 0) & (market.last_brand > 0) & (pop.status != CUSTOMER))
-    users = np.concatenate([mt.start_users, lapsed])
-    code = np.concatenate([mt.start_code, market.last_brand[lapsed]]).astype(np.int64)
-    v = market.view.reshape(-1).take(_flat(code, users, n)).astype(np.float64)
-    # Talk follows recent experience, as for ours (dynamics.novelty): the tick after a purchase, then fading. The
-    # power is read from a table of the ages 0..t: the same np.power of the same numbers, once per age.
-    age = np.maximum(mt.t - 1 - market.last_purchase[users], 0)
-    powers = (1 - wom.novelty_decay) ** np.arange(max(mt.t, 0) + 1, dtype=age.dtype)
-    fade = wom.talk_floor + (1 - wom.talk_floor) * powers[age]
-    tau = pop.talkativeness[users] * fade
-    multiplier = np.array([rl.talk_multiplier for rl in lev.rivals])[code - 1]
-    loyal = rival_loyalty(pop, market, lev, sc, users, code)
-    mt.loyalty = loyal[: mt.start_users.size]  # the users' (`MarketTick.loyalty`)
-    rate = tau * wom.positive_rate * multiplier * v**wom.satisfaction_elasticity * (1 + wom.loyalty_boost * loyal)
-    p_pos = np.where(v >= wom.positive_threshold, np.minimum(1.0, rate), 0.0)
-    theta = wom.negative_threshold
-    gap = np.maximum(theta - v, 0.0) / theta
-    p_neg = np.where(v < theta, np.minimum(1.0, tau * wom.negative_rate * gap**wom.negative_exponent), 0.0)
-    p_neg = np.where(market.failed[users], 1.0 - (1.0 - p_neg) * (1.0 - wom.failure_talk), p_neg)
-    uu = uniforms(mt, "talk", users)
+    all_users = np.concatenate([mt.start_users, lapsed])
+    all_code = np.concatenate([mt.start_code, market.last_brand[lapsed]]).astype(np.int64)
+    all_loyal = rival_loyalty(pop, market, lev, sc, all_users, all_code)
+    mt.loyalty = all_loyal[: mt.start_users.size]  # the users' (`MarketTick.loyalty`): later steps read it
+    all_uu = uniforms(mt, "talk", all_users)
+    # Only a talker whose uniform is below `_talk_ceiling` can speak (fewer than half of them mid-run): the others
+    # are silent by the rules, so their talk probabilities are not computed.
+    can = np.flatnonzero(all_uu < _talk_ceiling(pop, market, lev, sc, mt, all_users, all_code, all_loyal))
+    users, code, uu = all_users[can], all_code[can], all_uu[can]
+    p_pos, p_neg = _talk_probabilities(pop, market, lev, sc, mt, users, code, all_loyal[can])
     speaks_for = np.zeros(n, dtype=np.int8)  # the rival each speaker's message is about
     pos, neg = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     neg[users[uu < p_neg]] = True
@@ -394,6 +403,53 @@ def talk_rivals(
         trusted[heard] = toward_valence(trusted[heard].astype(np.float64), impact, trust_rate)
 
 
+def _talk_probabilities(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, users: np.ndarray, code: np.ndarray,
+    loyal: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(p_pos, p_neg) of talkers `users` (each using rival `code`, or lapsed from it: the rival bought last), with
+    loyalty `loyal` to it: step 3's talk rules with their view of it for S."""
+    wom = sc.wom
+    v = market.view.reshape(-1).take(_flat(code, users, pop.n)).astype(np.float64)
+    # Talk follows recent experience, as for ours (dynamics.novelty): the tick after a purchase, then fading. The
+    # power is read from a table of the ages 0..t: the same np.power of the same numbers, once per age.
+    age = np.maximum(mt.t - 1 - market.last_purchase[users], 0)
+    powers = (1 - wom.novelty_decay) ** np.arange(max(mt.t, 0) + 1, dtype=age.dtype)
+    fade = wom.talk_floor + (1 - wom.talk_floor) * powers[age]
+    tau = pop.talkativeness[users] * fade
+    multiplier = np.array([rl.talk_multiplier for rl in lev.rivals])[code - 1]
+    rate = tau * wom.positive_rate * multiplier * v**wom.satisfaction_elasticity * (1 + wom.loyalty_boost * loyal)
+    p_pos = np.where(v >= wom.positive_threshold, np.minimum(1.0, rate), 0.0)
+    theta = wom.negative_threshold
+    gap = np.maximum(theta - v, 0.0) / theta
+    p_neg = np.where(v < theta, np.minimum(1.0, tau * wom.negative_rate * gap**wom.negative_exponent), 0.0)
+    p_neg = np.where(market.failed[users], 1.0 - (1.0 - p_neg) * (1.0 - wom.failure_talk), p_neg)
+    return p_pos, p_neg
+
+
+def _talk_ceiling(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, users: np.ndarray, code: np.ndarray,
+    loyal: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Per talker: a number at or above p_neg + p_pos of `_talk_probabilities`, from what is at hand (no view, no
+    age). The same rules for a rival's users and its lapsed buyers, so the same bound.
+
+    Talkativeness x (the positive rate's factors but the view's, plus the negative rate): fade, view^elasticity and
+    gap^exponent are at most 1 (fade, view and gap lie in [0, 1], the exponents are not negative); plus
+    failure_talk after a failure (1 - (1 - p)(1 - f) <= p + f). Raised by a relative 1e-9 for rounding. A user
+    whose uniform is at or above it is silent by those rules too. (fmax: a NaN factor counts as 0, as it makes
+    no talk there.)
+    """
+    wom = sc.wom
+    multiplier = np.array([rl.talk_multiplier for rl in lev.rivals])[code - 1]
+    most = np.fmax(wom.positive_rate * multiplier * (1 + wom.loyalty_boost * loyal), 0.0)
+    most += wom.negative_rate
+    most *= pop.talkativeness[users]
+    np.fmax(most, 0.0, out=most)
+    most += wom.failure_talk * market.failed[users]
+    return most * (1.0 + 1e-9) + 1e-300
+
+
 # --------------------------------------------------------------------------------------------- step 5
 def rival_loyalty(
     pop: Population, market: Market, lev: Levers, sc: Scenario, idx: np.ndarray, code: np.ndarray
@@ -404,12 +460,14 @@ def rival_loyalty(
 
 
 def loyalty_target(
-    pop: Population, market: Market, offers, sc: Scenario, idx: np.ndarray, code: np.ndarray
+    pop: Population, market: Market, offers, sc: Scenario, idx: np.ndarray, code: np.ndarray,
+    attachment: np.ndarray | None = None,
 ) -> np.ndarray:  # fmt: skip
     """Step 7's target L* of people idx for rival `code` (one each), with their view of it for S.
 
     `wV V + wS view + wT trust + wA A_k + wB B_k`, A_k the attachment to the rival (`update_rival_loyalty`). `offers`:
-    each rival's quality and price (this tick's `lev.rivals`, or `sc.competitors` at the start).
+    each rival's quality and price (this tick's `lev.rivals`, or `sc.competitors` at the start). `attachment`: their
+    attachment to it as the (K, N) row holds it, if the caller has gathered it already.
     """
     w = sc.loyalty.weights
     row = np.asarray(code, dtype=np.intp) - 1
@@ -423,7 +481,7 @@ def loyalty_target(
     loyal = w.value * value
     loyal += w.satisfaction * market.view.reshape(-1).take(at)
     loyal += w.trust * market.trust.reshape(-1).take(at)
-    loyal += w.attachment * market.attachment.reshape(-1).take(at)
+    loyal += w.attachment * (market.attachment.reshape(-1).take(at) if attachment is None else attachment)
     loyal += w.brand * market.reputation.take(row)
     return loyal
 
@@ -678,13 +736,14 @@ def _deciders(
 
     A person who uses no rival, lapsed from none and heard nothing about one this tick ("plain") has, for every
     rival, the log-odds of `rival_utility` with no WOM term and no win-back row: each of its terms is at most its
-    largest over the plain (view), or over the extremes of psi (value, price), with the category-buyer term for
-    those who have bought in the category. So R, the sum of exp(largest log-odds) over the rivals, bounds theirs,
-    and their probability of buying anything, S / (1 + S) with S = exp(focal) + the rivals' terms, is at most
-    (exp(focal) + R) / (1 + exp(focal) + R), raised by a relative 1e-6 (far above the rounding of the terms: about
-    1e-15 in float64; the float32 view term is rounded here as it is per person). A plain person whose uniform is
+    largest over the plain (view), or at the ends of psi's range [0, 1] (value, price), with the category-buyer
+    term for those who have bought in the category. So R, the sum of exp(largest log-odds) over the rivals, bounds
+    theirs, and their probability of buying anything, S / (1 + S) with S = exp(focal) + the rivals' terms, is at
+    most (exp(focal) + R) / (1 + exp(focal) + R), raised by a relative 1e-6 (far above the rounding of the terms:
+    about 1e-15 in float64; the float32 view term is rounded here as it is per person). A plain person whose uniform is
     at or above that picks the reference option in `_pick` too, so leaving them out changes no number; everyone
-    else is decided exactly. As `fast._adoption_ceiling` does for our adoption.
+    else is decided exactly. As `fast._adoption_ceiling` does for our adoption. Those this keeps are then bounded
+    again with their own views in place of the largest (`_own_view_bound`), from the views already gathered.
     """
     if not pool.size or not pop.price_sensitivity.size:
         return pool
@@ -694,15 +753,21 @@ def _deciders(
     # several times slower than that (a branch per element); the same elements in the same order.
     rest = np.flatnonzero(~keep)
     plain = pool[rest]
-    bound = _plain_rival_terms(pop, market, lev, sc, mt, plain, reference_price) if plain.size else None
-    if bound is not None:
-        r_new, r_bought = bound
-        bought = (market.last_brand[plain] == OURS) | pop.experienced[plain]
-        f = np.exp(np.minimum(focal[plain], 50.0)) + np.where(bought, max(r_bought, r_new), r_new)
-        ceiling = f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
-        keep[rest] = u[plain] < ceiling
-    else:
-        keep[:] = True
+    bound = _plain_bound(pop, market, lev, sc, mt, plain, reference_price) if plain.size else None
+    if bound is None:
+        return pool
+    bought = (market.last_brand[plain] == OURS) | pop.experienced[plain]
+    ours = np.exp(np.minimum(focal[plain], 50.0))
+    f = ours + np.where(bought, max(bound.r_bought, bound.r_new), bound.r_new)
+    u_plain = u[plain]
+    below = u_plain < f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
+    # Then, for those this keeps, the same bound with each one's own views: the largest view over the plain is
+    # set by a few (about 0.8 against a median of 0.25 mid-run at 1M), so it keeps about four times too many. It
+    # reads only what was gathered above; a per-person bound that gathers anew costs what deciding exactly does.
+    near = np.flatnonzero(below)
+    f = ours[near] + _own_view_bound(bound, sc, near, sc.competition.category_buyer * bought[near])
+    below[near] = u_plain[near] < f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
+    keep[rest] = below
     return pool[np.flatnonzero(keep)]
 
 
@@ -727,10 +792,11 @@ def _staying_users(
     users, code = mt.start_users, mt.start_code
     # No win-back row for another rival: bought no rival but the one they use (`rival_utility`).
     sure = (market.tried[users] & ~(np.uint8(1) << (code - 1).astype(np.uint8))) == 0
-    sure &= focal[users] <= 50.0
+    ours = focal[users]  # gathered once: read again below for those who pass
+    sure &= ours <= 50.0
     sure &= ~_heard_any(mt, pop.n)[users]
     at = np.flatnonzero(sure)
-    users, code, loyal = users[at], code[at].astype(np.int64), mt.loyalty[at]
+    users, code, loyal, ours = users[at], code[at].astype(np.int64), mt.loyalty[at], ours[at]
     # Views are in [0, 1] (each update moves them within it), so 1 bounds every view term here without a gather;
     # among rivals' customers someone's view of each rival is about 1 anyway (measured), so it is no looser.
     tops = _rival_tops(pop, market, lev, sc, mt, None, reference_price) if users.size else None
@@ -742,7 +808,7 @@ def _staying_users(
         return np.zeros(0, dtype=np.intp)
     others = np.array([terms[np.arange(terms.size) != c].sum() for c in range(terms.size)])  # rivals but c
     stay = comp.switching_cost + comp.stay_loyalty * loyal
-    f = (np.exp(focal[users]) + others[code - 1]) * np.exp(-stay)
+    f = (np.exp(ours) + others[code - 1]) * np.exp(-stay)
     ceiling = f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
     return users[u[users] >= ceiling]
 
@@ -818,9 +884,67 @@ def _plain_rival_terms(
     return r_new, r_bought
 
 
+@dataclass
+class _PlainBound:
+    """`_plain_rival_terms` of some plain people, with what a per-person bound of the same people reuses: the views
+    and trusts gathered for the largest (one row per rival each, aligned with the people) and the other terms."""
+
+    r_new: float
+    r_bought: float
+    views: list[np.ndarray]
+    trusts: list[np.ndarray]
+    view_free: np.ndarray  # (K,): `_rival_tops` without the view and trust terms
+
+
+def _plain_bound(
+    pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, plain: np.ndarray,
+    reference_price: float,
+) -> _PlainBound | None:  # fmt: skip
+    """`_plain_rival_terms(plain)` (plain: a non-empty index array), keeping the views and trusts it gathers."""
+    view_free = _rival_tops(pop, market, lev, sc, mt, None, reference_price, with_view=False)
+    if view_free is None:
+        return None
+    a = sc.purchase.adoption
+    views = [market.view[c][plain] for c in range(market.k)]  # a gather and max: 5x a masked max
+    trusts = [market.trust[c][plain] for c in range(market.k)]
+    # Each term at its largest over them, float32 as each person's term is (`_rival_tops`).
+    largest = lambda coef, row: float((row.max() if coef >= 0 else row.min()) * coef)  # noqa: E731
+    tops = view_free + np.array(
+        [largest(a.expectation, v) + largest(a.trust, tr) for v, tr in zip(views, trusts, strict=True)]
+    )
+    if not np.isfinite(tops).all():
+        return None
+    buyer = sc.competition.category_buyer
+    r_new = sum(float(np.exp(min(top, 50.0))) for top in tops)
+    r_bought = sum(float(np.exp(min(top + buyer, 50.0))) for top in tops)
+    return _PlainBound(r_new, r_bought, views, trusts, view_free)
+
+
+def _own_view_bound(
+    bound: _PlainBound, sc: Scenario, at: np.ndarray, shift: np.ndarray | float
+) -> np.ndarray:  # fmt: skip
+    """For the plain people at positions `at` of `bound`'s: the sum over rivals of exp(an upper bound of their
+    log-odds of buying it, plus `shift`), capped at 50 before exp as `_pick` caps.
+
+    The bound of `_plain_rival_terms` with each one's own view and trust in place of the largest over the plain
+    (each term as `rival_utility` computes it, a float32 product added in float64; value and price at the ends of
+    psi's range; a rival they do not know counted too, so it stays a bound). `shift`: what the caller adds to each
+    rival's log-odds (the category-buyer term). It reads only the rows `bound` gathered: no gather from (K, N).
+    """
+    a = sc.purchase.adoption
+    total = np.zeros(at.size)
+    for view, trust, free in zip(bound.views, bound.trusts, bound.view_free, strict=True):
+        term = (a.expectation * view[at]).astype(np.float64)  # float32 products, as each person's terms are
+        term += a.trust * trust[at]
+        term += free + shift
+        np.minimum(term, 50.0, out=term)
+        total += np.exp(term, out=term)
+    return total
+
+
 def _rival_tops(
     pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, people: np.ndarray | slice | None,
-    reference_price: float,
+    reference_price: float, with_view: bool = True,
 ) -> np.ndarray | None:  # fmt: skip
     """(K,): each rival's largest log-odds of `rival_utility` over `people` (index array, bool mask or slice(None)
     for everyone) without the
@@ -828,17 +952,19 @@ def _rival_tops(
 
     Each term at its largest: the view and the trust each at its largest over the people (float32, rounded as each
     person's term is; `people` None: the largest possible, 1, raised by 1e-6 for a float32 rounding above 1),
-    value and price at the extremes of psi.
+    value and price at the ends of psi's range [0, 1]. `with_view` False: without the view and trust terms
+    (`_own_view_bound` adds each person's own).
     """
     a = sc.purchase.adoption
-    if mt.psi_range is None:
-        psi = pop.price_sensitivity
-        mt.psi_range = (float(psi.min()), float(psi.max())) if psi.size else (0.0, 0.0)
-    psi_lo, psi_hi = mt.psi_range
+    # Price sensitivity lies in [0, 1] (drawn clipped to it, a people file's values checked against it:
+    # population.draw_unit, scenario.people), so its ends bound the value and price terms without a pass over N.
+    psi_lo, psi_hi = 0.0, 1.0
     tops = np.full(market.k, -np.inf)
     for c, rl in enumerate(lev.rivals, start=1):
         view_hi, nobody = 0.0, False  # the expectation and trust terms, each at its largest
         for coef, state in ((a.expectation, market.view), (a.trust, market.trust)):
+            if not with_view:
+                break
             if people is None:
                 view_hi += coef * (1.0 + 1e-6) if coef >= 0 else 0.0
                 continue
@@ -938,18 +1064,31 @@ def churn_rivals(pop: Population, market: Market, lev: Levers, sc: Scenario, mt:
     """A rival's customers lapse with step 8's hazard, their loyalty to it in place of L; they then use no brand."""
     ch = sc.churn
     users = mt.users  # everyone using a rival now (step 5 set it; steps 6-8 change no brand before here)
-    code = market.rival[users].astype(np.int64)
-    loyal = rival_loyalty(pop, market, lev, sc, users, code)  # after step 7 (`update_rival_loyalty`)
+    written = None
+    if mt.moved_loyalty is not None and mt.moved_loyalty[0] is users:  # after step 7, as it wrote them
+        _, code, written = mt.moved_loyalty
+        loyal = written.astype(np.float64)
+    else:
+        code = market.rival[users].astype(np.int64)
+        loyal = rival_loyalty(pop, market, lev, sc, users, code)  # after step 7 (`update_rival_loyalty`)
+    # Negative WOM heard about their rival, 0 for who heard nothing about any rival this tick (most of them): read
+    # from the (K, N) rows only for the others (`heard_negative` is written only where someone heard).
+    heard_negative = np.zeros(users.size, dtype=mt.heard_negative.dtype)
+    heard = np.flatnonzero(_heard_any(mt, pop.n)[users])
+    heard_negative[heard] = mt.heard_negative.reshape(-1).take(_flat(code[heard], users[heard], pop.n))
     hazard = (
         ch.base_hazard * np.exp(-ch.loyalty_slope * (loyal - ch.reference_loyalty))
-        * (1.0 + ch.negative_wom * mt.heard_negative.reshape(-1).take(_flat(code, users, pop.n)))
+        * (1.0 + ch.negative_wom * heard_negative)
         * (1.0 + ch.failure_multiplier * market.failed[users])
     )  # fmt: skip
     lapse = uniforms(mt, "churn", users) < -np.expm1(-hazard)
     leave = users[lapse]
     market.last_brand[leave] = market.rival[leave]
     market.rival[leave] = 0
-    mt.users = users[~lapse]
+    stay = np.flatnonzero(~lapse)
+    mt.users = users[stay]
+    # Who stays keeps their rival and the loyalty step 7 wrote (for the metrics).
+    mt.moved_loyalty = None if written is None else (mt.users, code[stay], written[stay])
 
 
 def update_rival_loyalty(pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick) -> None:
@@ -965,14 +1104,21 @@ def update_rival_loyalty(pop: Population, market: Market, lev: Levers, sc: Scena
         return
     code = market.rival[users].astype(np.int64)
     flat = _flat(code, users, pop.n)
-    target = loyalty_target(pop, market, lev.rivals, sc, users, code)
+    attached = market.attachment.reshape(-1).take(flat)  # read by the target, then moved below
+    target = loyalty_target(pop, market, lev.rivals, sc, users, code, attached)
     rate = np.full(users.size, sc.loyalty.rate)
     if mt.debut is not None and mt.debut.size:
-        rate[np.isin(flat, mt.debut)] = 1.0
+        # np.isin(flat, debut) by a table over the (K, N) positions: a scatter and a gather instead of the sort
+        # np.isin falls back to for a few debuts among many users (about 20 ms a tick at 1M).
+        debut = np.zeros(market.view.size, dtype=bool)
+        debut[mt.debut] = True
+        rate[debut[flat]] = 1.0
     loyal = market.loyalty.reshape(-1).take(flat).astype(np.float64)
-    market.loyalty.reshape(-1)[flat] = clip_array(pull(loyal, target, rate), 0.0, 1.0)
+    loyal = clip_array(pull(loyal, target, rate), 0.0, 1.0).astype(np.float32)  # as the float32 row holds it
+    market.loyalty.reshape(-1)[flat] = loyal
+    mt.moved_loyalty = (users, code, loyal)  # for step 8, which reads these users' loyalty again
     at = sc.loyalty.attachment
-    attached = market.attachment.reshape(-1).take(flat).astype(np.float64)
+    attached = attached.astype(np.float64)
     spoke = mt.praised[users] == code if mt.praised is not None else np.zeros(users.size, dtype=bool)
     attached = attached + at.spread_gain * spoke * (1.0 - attached) - at.decay * attached
     market.attachment.reshape(-1)[flat] = clip_array(attached, 0.0, 1.0)
@@ -1010,7 +1156,11 @@ def market_metrics(pop: Population, market: Market | None, st: TickState, lev: L
         }  # fmt: skip
     k = market.k
     users_now = mt.users  # who uses a rival now, kept by the tick's steps (no pass over N)
-    code_now = market.rival[users_now]
+    loyal_now = None
+    if mt.moved_loyalty is not None and mt.moved_loyalty[0] is users_now:  # their rival and loyalty, from step 8
+        _, code_now, loyal_now = mt.moved_loyalty
+    else:
+        code_now = market.rival[users_now]
     users = np.bincount(code_now, minlength=k + 1)[1:]
     all_c, all_p = ours_c + users.sum(), ours_p + mt.purchases.sum()
     all_pos, all_neg = ours_pos + mt.pos_messages.sum(), ours_neg + mt.neg_messages.sum()
@@ -1026,11 +1176,13 @@ def market_metrics(pop: Population, market: Market | None, st: TickState, lev: L
     # Who left each rival this tick (for `lost`): the users at the start whose brand is another now.
     left = mt.start_code[market.rival[mt.start_users] != mt.start_code]
     for c, name in enumerate(market.names, start=1):
-        mine = users_now[np.flatnonzero(code_now == c)]
+        at = np.flatnonzero(code_now == c)
+        mine = users_now[at]
+        loyal = market.loyalty[c - 1][mine] if loyal_now is None else loyal_now[at]  # float32 either way
         # The recommend score of ours (metrics.recommend_score) with the view for S: R on 0-10.
         w = sc.nps
         mixed = w.satisfaction * market.view[c - 1][mine].astype(np.float64)
-        mixed += w.trust * market.trust[c - 1][mine] + w.loyalty * market.loyalty[c - 1][mine]
+        mixed += w.trust * market.trust[c - 1][mine] + w.loyalty * loyal
         score = np.floor(10.0 * mixed + 0.5)
         m = max(score.size, 1)
         p = f"rival_{name}_"

@@ -113,6 +113,7 @@ class FastTick:
         # The people whose WOM term in the adoption logit may not be 0 (the heard prospects and those who hold a
         # doubt, sorted) and that term (`dyn.hold_doubt`), set by step 4.
         self.persuaded, self.persuasion = np.zeros(0, dtype=np.int64), np.zeros(0)
+        self.market_tick: comp.MarketTick | None = None  # the last tick's rivals' record (its rows are reused)
 
     # ---------------------------------------------------------------------------------------------- the tick
     def run(
@@ -126,7 +127,7 @@ class FastTick:
         mt = cs = None
         if market is not None:
             cs = streams["competition"]
-            mt = comp.new_tick(market, n, t, cs)
+            mt = self.market_tick = comp.new_tick(market, n, t, cs, self.market_tick)
             comp.apply_rival_shocks(market, lev)
         need = streams["need"].random(out=b) if sc.advertising.need_creation > 0 else None
         self.advertise(pop, lev, sc, streams["advertising"].random(out=a), need)
