@@ -103,13 +103,15 @@ def payback_tick(ticks: Sequence[float], uplift: Sequence[float]) -> float:
 def paired_test(base: Sequence[float], treatment: Sequence[float], level: float = LEVEL) -> dict[str, float]:
     """`paired_difference` (mean, paired CI) plus the two-sided paired t-test's p-value (`scipy.stats.ttest_rel`).
 
-    With no spread in the differences the p-value is 0 for a non-zero mean and 1 for a zero one.
+    With no spread in the differences the p-value is 0 for a non-zero mean and 1 for a zero one. A spread below
+    1e-9 of the differences' size is rounding (a difference that is the same spend in every replication, summed in
+    another order), not variation: scipy would warn of catastrophic cancellation and return noise.
     """
     out = paired_difference(base, treatment, level)
     diff = np.asarray(treatment, float) - np.asarray(base, float)
     if diff.size < 2:
         p = math.nan
-    elif np.ptp(diff) == 0:
+    elif np.ptp(diff) <= 1e-9 * max(1.0, float(np.max(np.abs(diff)))):
         p = 0.0 if diff[0] != 0 else 1.0
     else:
         # lazy: scipy.stats is 0.3 s of start-up, and `wom-sim run` reaches this module through its figures

@@ -309,7 +309,11 @@ def load_raw(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
         if not isinstance(parent, str) or not parent.strip():
             raise ScenarioError(f"{path}: extends must be a file path, got {parent!r}")
         target = path.parent / parent
-        if not target.exists():
+        try:
+            found = target.exists()
+        except OSError:  # a name the file system cannot hold (too long, ...) names no file either
+            found = False
+        if not found:
             _missing_extends(path, parent, target)
         inherited = load_raw(target, (*_seen, path))
         if isinstance(network, dict) and network.get("file") is not None and isinstance(inherited.get("network"), dict):
