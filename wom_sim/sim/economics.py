@@ -90,10 +90,14 @@ class RetentionTable:
         """Add one tick: `customers` are this tick's customers after step 8, `churned` who churned in it (masks)."""
         exposed = pop.customer_ticks[customers | churned]
         left = pop.customer_ticks[churned]
-        size = max(self.at_risk.size, int(exposed.max()) + 1 if exposed.size else 0)
-        if size > self.at_risk.size:
-            self.at_risk = np.pad(self.at_risk, (0, size - self.at_risk.size))
-            self.churned = np.pad(self.churned, (0, size - self.churned.size))
+        need = int(exposed.max()) + 1 if exposed.size else 0
+        if need > self.at_risk.size:
+            # Grown by doubling, not to the tenure just reached: tenures grow by one a tick, and a copy per tick
+            # (np.pad) cost more than the counting. Zeros past the longest tenure are no periods lived.
+            grown = max(need, 2 * self.at_risk.size)
+            self.at_risk = np.concatenate([self.at_risk, np.zeros(grown - self.at_risk.size, dtype=np.int64)])
+            self.churned = np.concatenate([self.churned, np.zeros(grown - self.churned.size, dtype=np.int64)])
+        size = self.at_risk.size
         self.at_risk += np.bincount(exposed, minlength=size)
         self.churned += np.bincount(left, minlength=size)
 

@@ -110,9 +110,9 @@ class FastTick:
         self._no_referrer = np.full(n, -1, dtype=np.int64)
         self._no_referrer.flags.writeable = False
         self.heard = np.zeros(0, dtype=np.int64)  # who heard something this tick, set by step 4
-        # The people whose WOM term in the adoption logit may not be 0 (the heard prospects and those who hold a
-        # doubt, sorted) and that term (`dyn.hold_doubt`), set by step 4.
-        self.persuaded, self.persuasion = np.zeros(0, dtype=np.int64), np.zeros(0)
+        # The heard prospects (sorted) and the tanh of their impression (`dyn.hold_doubt`), set by step 4; the
+        # WOM term of everyone else is tanh(-doubt), computed in step 5 for whom it decides.
+        self.prospects, self.impression_term = np.zeros(0, dtype=np.int64), np.zeros(0)
         self.market_tick: comp.MarketTick | None = None  # the last tick's rivals' record (its rows are reused)
 
     # ---------------------------------------------------------------------------------------------- the tick
@@ -328,15 +328,14 @@ class FastTick:
         st.pos_reach, st.neg_reach = int(np.count_nonzero(np_h)), int(np.count_nonzero(nn_h))
 
     def _hold_doubt(self, pop: Population, sc: Scenario, prospects: np.ndarray, wp: np.ndarray, wn: np.ndarray):
-        """`dyn.hold_doubt`, with the WOM term kept only where it can be other than 0 (step 5 adds it there)."""
+        """`dyn.hold_doubt` without its full-length WOM term: step 5 computes tanh(-doubt) only for the people it
+        decides exactly, and the heard prospects' tanh(impression) is kept here. (Once doubts spread, holders are
+        most prospects: a sorted union of them with the heard cost more than the rest of the tick at 1M.)"""
         doubt = pop.doubt
         doubt *= sc.reception.negative_memory
         impression = wp - sc.wom.negativity_bias * wn - doubt[prospects]
         doubt[prospects] = np.maximum(-impression, 0.0)
-        persuaded = np.union1d(prospects, (doubt > 0.0).nonzero()[0])
-        term = np.tanh(-doubt[persuaded])
-        term[np.searchsorted(persuaded, prospects)] = np.tanh(impression)
-        self.persuaded, self.persuasion = persuaded, term
+        self.prospects, self.impression_term = prospects, np.tanh(impression)
 
     def _compact(self, dst_pos: np.ndarray, dst_neg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The heard (sorted ids) and each message's receiver as a compact id 0..heard-1, without sorting."""
@@ -365,16 +364,19 @@ class FastTick:
         )
         status = pop.status
         c = sc.purchase.adoption
-        # Who heard nothing this tick and holds no doubt has WOM term 0 and no referral tag; of them, only a
-        # prospect whose uniform is below the largest adoption probability such a prospect can have can adopt. The
-        # exact logit is computed for those and for the heard and the doubting (for the rest the answer is "no").
+        # Who heard nothing this tick has a WOM term of 0, or below it with a doubt (which with a WOM coefficient
+        # >= 0 only lowers the logit), and no referral tag; of them, only a prospect whose uniform is below the
+        # largest adoption probability such a prospect can have without a doubt can adopt. The exact logit is
+        # computed for those and for the heard (for the rest the answer is "no").
         if choice is None:
             ceiling = _adoption_ceiling(pop, lev, sc, brand, gap)
             can_buy = (u < ceiling) if ceiling < 1.0 else None
         else:  # with rivals: who can buy any brand (competition.can_buy), and who heard about ours
             can_buy = choice.can_buy(_adoption_logit_bound(pop, lev, sc, brand, gap))
         if can_buy is not None:
-            can_buy[self.persuaded] = True  # the heard prospects and who holds a doubt: the WOM term is theirs
+            can_buy[self.prospects] = True  # the heard prospects: their WOM term may be positive
+            if c.wom < 0:  # then a doubt (a WOM term <= 0) raises the logit above the bound: decide them exactly
+                can_buy |= pop.doubt > 0.0
             aware = can_buy.nonzero()[0]
         else:
             aware = np.arange(n)
@@ -387,13 +389,15 @@ class FastTick:
         logit += _times(pop.T[aware], c.trust)
         logit += c.brand * brand
         logit += _times(_perceived_value(pop, lev, sc, aware), c.value)
-        # The WOM term is 0 but for the heard prospects and those who hold a doubt, and a referral tag needs a
-        # referral lever: the other terms add 0.
-        persuaded, term = self.persuaded, self.persuasion
-        at = np.searchsorted(aware, persuaded)
+        # The WOM term: tanh(-doubt) (-0.0 without one, which adds nothing), the heard prospects' impression; a
+        # referral tag needs a referral lever: the other terms add 0.
+        term = np.tanh(-pop.doubt[aware])
+        prospects = self.prospects
+        at = np.searchsorted(aware, prospects)
         found = at < aware.size
-        found[found] = aware[at[found]] == persuaded[found]
-        logit[at[found]] += c.wom * term[found]
+        found[found] = aware[at[found]] == prospects[found]
+        term[at[found]] = self.impression_term[found]
+        logit += c.wom * term
         if lev.referral_active:
             logit += ((c.referral if lev.referral_receiver_paid else 0.0) + lev.referral_boost) * st.referred[aware]
         _add_lever(logit, lev.adoption_boost, aware)
