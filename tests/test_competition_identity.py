@@ -20,6 +20,10 @@ holds half the market at every horizon (docs/model.md, Competition, Checks); the
 Re-recorded (2026-12-04) for the CLV column alone: the sBG fit is polished by Newton's method and kept to 9
 significant digits (economics.sbg_fit), as TNC's stopping point moved with the machine (the digests recorded on
 one machine failed on another, with every other column and array the same).
+Re-recorded for a model change (2026-12-04, double jeopardy): a person holds a doubt of each rival they never
+bought, as of ours (`Market.doubt`, step 4's rule), and a category buyer weighs every brand they never bought by
+win-back's form with their loyalty target for it (`category_buyer_logit`, `rival_utility`), so a larger, more
+advertised rival stays larger (docs/model.md, Competition); the digest adds `doubt`.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ def digest(model: WomModel) -> str:
         h.update(np.ascontiguousarray(frame[col].to_numpy(dtype=np.float64)).tobytes())
     m, pop = model.market, model.population
     for arr in (m.rival, m.last_brand, m.knows, m.failed, m.view, m.reputation, m.last_purchase, m.cumulative,
-                m.trust, m.loyalty, m.attachment, m.tried,
+                m.trust, m.loyalty, m.attachment, m.tried, m.doubt,
                 pop.status, pop.E, pop.S, pop.T, pop.L, pop.churned_at):  # fmt: skip
         h.update(np.ascontiguousarray(arr).tobytes())
     return h.hexdigest()[:16]
@@ -59,10 +63,10 @@ CASES = {
     "price_match": (bundled_path("competitor_price_match"), {"network.n": 1500, "ticks": 40}, 6),
 }
 RECORDED = {
-    "two_rivals": "8571c845412cca93",
-    "crisis": "c30ce139ac7bb661",
-    "launch_race": "34effa26967d1af7",
-    "price_match": "1a5ef5d89354ab13",
+    "two_rivals": "5589d7c687c3d750",
+    "crisis": "a0f42321d7edd41f",
+    "launch_race": "e6b052c32e86b7be",
+    "price_match": "6e70ae69efedb7a5",
 }
 
 

@@ -28,10 +28,12 @@ from wom_sim.scenario.schema import Scenario
 from wom_sim.sim.dynamics import (
     Deliveries,
     TickState,
+    _at,
     deliver,
     disconfirm,
     edge_uniforms,
     logistic,
+    perceived_value,
     price_gap,
     pull,
     toward_valence,
@@ -132,6 +134,9 @@ class MarketTick:
     # for who stays, for the metrics.
     moved_loyalty: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     heard: list[np.ndarray] = field(default_factory=list)  # per rival: who heard about it this tick (step 4)
+    # Per rival, aligned with `heard`: the WOM term of the choice (step 5), tanh of the impression less the doubt
+    # for who never bought it (`talk_rivals`), the net impact for who did (whose rows never read it).
+    persuasion: list[np.ndarray] = field(default_factory=list)
     praised: np.ndarray | None = None  # int8 per person: the rival they spoke positively about this tick (0 none)
     special: np.ndarray | None = None  # step 5's `_special` mask, computed once (see there)
     heard_any: np.ndarray | None = None  # step 5's `_heard_any` mask, computed once
@@ -140,7 +145,7 @@ class MarketTick:
 
 @dataclass
 class Market:
-    """The rivals' per-person and per-brand state (memory: 9 + 16K bytes per person, docs/performance.md)."""
+    """The rivals' per-person and per-brand state (memory: 9 + 20K bytes per person, docs/performance.md)."""
 
     names: list[str]
     rival: np.ndarray  # int8: rival used now, 1..K (0 = none)
@@ -161,6 +166,10 @@ class Market:
     # float32 (K, N): each person's attachment to each rival (A's rules, step 7: its customers who spread positive
     # WOM about it bond, and it decays while they use it). Ours is `Population.A`.
     attachment: np.ndarray | None = None
+    # float32 (K, N): the net-negative WOM impression each person holds of each rival they never bought, as
+    # `Population.doubt` of ours (step 4, `reception.negative_memory`; 4 bytes per person and rival): good news
+    # about the rival first has to outweigh it. Read only for who never bought the rival.
+    doubt: np.ndarray | None = None
     last_purchase: np.ndarray | None = None  # int32: tick of the last purchase from a rival (-1: none in the run)
     fit_keys: np.ndarray | None = None  # (K,) hash keys of each rival's product fit (`rival_fit`)
     undercut_ticks: int = 0  # consecutive ticks the cheapest rival has been cheaper than we are
@@ -228,6 +237,7 @@ def init_market(sc: Scenario, pop: Population, rng: np.random.Generator) -> Mark
         attachment=attachment,
         loyalty=loyalty,
         tried=tried,
+        doubt=np.zeros((k, n), dtype=np.float32),
     )
     market.cumulative = np.zeros((k + 2, k + 2), dtype=np.int64)
     market.fit_keys = rng.integers(0, 2**63 - 1, size=k)
@@ -304,6 +314,7 @@ def new_tick(
         switches=np.zeros((k + 2, k + 2), dtype=np.int64), start_users=users, start_code=market.rival[users],
         users=users, keys=keys,
         heard=[np.zeros(0, dtype=np.int64) for _ in range(k)],
+        persuasion=[np.zeros(0) for _ in range(k)],
     )  # fmt: skip
 
 
@@ -382,6 +393,8 @@ def talk_rivals(
     w_neg = np.bincount(slot[key_pos.size :], weights=pop.credibility[sent_neg.src], minlength=pairs.size)
     bounds = np.searchsorted(pairs, np.arange(k + 1, dtype=np.int64) * n)
     rec = sc.reception
+    if market.doubt is not None:
+        market.doubt *= np.float32(rec.negative_memory)  # everyone's doubt fades, as ours (`dynamics.hold_doubt`)
     for c in range(1, k + 1):
         at = np.arange(bounds[c - 1], bounds[c])
         at = at[(w_pos[at] + w_neg[at]) != 0]  # who heard only messages of credibility 0 heard nothing
@@ -401,6 +414,31 @@ def talk_rivals(
         row, trusted = market.view[c - 1], market.trust[c - 1]
         row[heard] = toward_valence(row[heard].astype(np.float64), impact, view_rate)
         trusted[heard] = toward_valence(trusted[heard].astype(np.float64), impact, trust_rate)
+        mt.persuasion[c - 1] = _hold_rival_doubt(market, sc, c, heard, bought, w_pos[at], w_neg[at], impact)
+
+
+def _hold_rival_doubt(
+    market: Market, sc: Scenario, code: int, heard: np.ndarray, bought: np.ndarray, w_pos: np.ndarray,
+    w_neg: np.ndarray, impact: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """`dynamics.hold_doubt` for rival `code`: the WOM term of the choice of the people who heard about it
+    (aligned with `heard`), and their doubt of it kept.
+
+    Who never bought it (`bought` False) weighs this tick's `W+ - lambda W-` less the doubt they hold of it; whatever
+    of that is negative becomes their doubt, and the term is its tanh. Who bought it keeps the net impact (their
+    rows of the choice are win-back's and never read it). Before 2026-12-04 only ours had a doubt, so bad news
+    weighed longer on ours than on an identical rival (docs/model.md, Competition).
+    """
+    term = impact.astype(np.float64)
+    if market.doubt is None:
+        return term
+    never = np.flatnonzero(~bought)
+    who = heard[never]
+    row = market.doubt[code - 1]
+    impression = w_pos[never] - sc.wom.negativity_bias * w_neg[never] - row[who]
+    row[who] = np.maximum(-impression, 0.0)
+    term[never] = np.tanh(impression)
+    return term
 
 
 def _talk_probabilities(
@@ -505,12 +543,20 @@ def rival_utility(
     pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, idx: np.ndarray | slice,
     reference_price: float, bought: np.ndarray, out: np.ndarray | None = None,
 ) -> np.ndarray:  # fmt: skip
-    """(K, len(idx)) log-odds of buying each rival (-inf where unknown): the adoption terms with the view of it.
+    """(K, len(idx)) log-odds of buying each rival (-inf where unknown).
 
-    Someone who bought rival k before and does not use it now has win-back log-odds for it instead, as everyone
-    who bought ours and does not use it (CHURNED) has for ours: `purchase.winback.*` with their loyalty to it.
-    (Before 2026-12-04 only those whose last brand was k had them: a rival's past customers who had moved on to
-    another brand since could adopt it afresh, with the category buyer's term, while ours could only be won back.)
+    Three rows, by what a person has bought (`bought`: anything in the category, ours included):
+    - a prospect of the category (bought nothing): the adoption terms with their view and trust of it, and the WOM
+      term with their doubt of it (`_hold_rival_doubt`: tanh of the impression heard less the doubt, tanh(-doubt)
+      for who heard nothing this tick), as ours has for its prospects;
+    - a category buyer who never bought rival k: `category_buyer_logit`'s rule, the category buyer's intercept
+      `purchase.adoption.intercept + competition.category_buyer` plus `purchase.winback.loyalty` x their loyalty
+      target for k (`loyalty_target`), less the price term;
+    - someone who bought rival k before and does not use it now: win-back log-odds `purchase.winback.*` with their
+      loyalty to it, as everyone who bought ours and does not use it (CHURNED) has for ours.
+    (Before 2026-12-04 a category buyer weighed a rival never bought by the adoption terms plus `category_buyer`,
+    about -1 in log-odds for a satisfied buyer against win-back's -6 + 2 L for a brand bought before, so a brand's
+    past clientele was a handicap and brands alike but in size converged: docs/model.md, Competition.)
     `idx`: sorted ids, or `slice(None)` (everyone: rows of the state arrays are read in place, not gathered); `out`
     receives the rows.
     """
@@ -519,42 +565,61 @@ def rival_utility(
     psi = pop.price_sensitivity[idx]
     out = np.empty((market.k, psi.size)) if out is None else out
     weighted_psi = sc.purchase.value_price_weight * psi
-    common = a.intercept + comp.category_buyer * bought  # the first terms, the same for every rival
+    buyer_intercept = a.intercept + comp.category_buyer
     # Terms that are exactly 0 for most people are skipped where they are (x + 0 is x; a zero's sign never
     # reaches the choice, which sees only exp(u)): the price terms at the reference price, WOM nobody heard.
     for c, rl in enumerate(lev.rivals, start=1):
+        bit = np.uint8(1 << (c - 1))
         if rl.price == 1.0:  # the price gap of value is 0: the same value for everyone
             value = float(np.clip(rl.quality, 0.0, 1.0))
         else:
             value = np.clip(rl.quality + weighted_psi * (1.0 - rl.price), 0.0, 1.0)
         gap = price_gap(_priced(lev, rl.price), sc, reference_price)
         u = out[c - 1]
-        np.add(common, a.expectation * market.view[c - 1][idx], out=u)  # a row, then a 1-D gather
+        np.add(a.intercept, a.expectation * market.view[c - 1][idx], out=u)  # a row, then a 1-D gather
         u += a.trust * market.trust[c - 1][idx]
         u += a.brand * market.reputation[c - 1]
         u += a.value * value
-        heard = mt.heard[c - 1]
-        if isinstance(idx, slice):
-            u[heard] += a.wom * mt.impact[c - 1][heard]
-        else:  # only where someone heard about it: their positions in idx (sorted, as every caller's is)
-            at = _positions(idx, heard)
-            u[at] += a.wom * mt.impact[c - 1][idx[at]]
+        u += a.wom * _rival_wom_term(market, mt, c, idx, u.size)
         if gap:
             u -= sc.purchase.price_response * gap * psi
-        back = np.flatnonzero(((tried & np.uint8(1 << (c - 1))) > 0) & (using != c))
+        has_tried = (tried & bit) > 0
+        new = np.flatnonzero(np.asarray(bought, dtype=bool) & ~has_tried)
+        if new.size:
+            target = loyalty_target(pop, market, lev.rivals, sc, _ids(idx, new), np.full(new.size, c))
+            u[new] = buyer_intercept + wb.loyalty * target - sc.purchase.price_response * gap * psi[new]
+        back = np.flatnonzero(has_tried & (using != c))
         if back.size:
             loyal = rival_loyalty(pop, market, lev, sc, _ids(idx, back), np.full(back.size, c))
             u[back] = wb.intercept + wb.loyalty * loyal - sc.purchase.price_response * gap * psi[back]
-        np.copyto(u, -np.inf, where=(knows & np.uint8(1 << (c - 1))) == 0)
+        np.copyto(u, -np.inf, where=(knows & bit) == 0)
     return out
 
 
-def _positions(idx: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Positions in the sorted `idx` of those of the sorted `ids` that are in it (a binary search of the few)."""
+def _rival_wom_term(market: Market, mt: MarketTick, code: int, idx: np.ndarray | slice, size: int) -> np.ndarray:
+    """The WOM term of rival `code` for people idx (before its coefficient): the tick's `persuasion` for who heard
+    about it, tanh(-doubt) for who did not and holds a doubt of it, 0 for the others (`_hold_rival_doubt`)."""
+    term = np.zeros(size)
+    if market.doubt is not None:
+        doubt = market.doubt[code - 1][idx]
+        held = np.flatnonzero(doubt)
+        term[held] = np.tanh(-doubt[held].astype(np.float64))
+    heard, persuasion = mt.heard[code - 1], mt.persuasion[code - 1]
+    if isinstance(idx, slice):
+        term[heard] = persuasion
+    else:  # only where someone heard about it: their positions in idx (sorted, as every caller's is)
+        at, found = _matches(idx, heard)
+        term[at] = persuasion[found]
+    return term
+
+
+def _matches(idx: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in the sorted `idx` of those of the sorted `ids` that are in it, and which of `ids` they are (a
+    bool mask over `ids`; a binary search of the few)."""
     at = np.searchsorted(idx, ids)
     found = at < idx.size
     found[found] = idx[at[found]] == ids[found]
-    return at[found]
+    return at[found], found
 
 
 def _ids(idx: np.ndarray | slice, positions: np.ndarray) -> np.ndarray:
@@ -610,7 +675,7 @@ def switch_away(
     u = uniforms(mt, "switch", customers)  # one per customer, in the order of `customers`
     weighing = _switch_deciders(pop, market, lev, sc, mt, customers, u, reference_price)
     deciders = customers[weighing]
-    util = rival_utility(pop, market, lev, sc, mt, deciders, reference_price, np.ones(deciders.size))
+    util = rival_utility(pop, market, lev, sc, mt, deciders, reference_price, np.ones(deciders.size, dtype=bool))
     util -= comp.switching_cost + comp.stay_loyalty * pop.L[deciders]
     pick = _pick(util, u[weighing])
     leave = pick >= 0
@@ -636,11 +701,12 @@ def _switch_deciders(
     """Bool per customer of ours: whose choice in `switch_away` can be a switch (the others stay in any case).
     `u`: their uniforms, one per customer.
 
-    The bound of `_deciders` for our customers: one who heard nothing about a rival this tick and lapsed from none
-    has, for every rival, at most its largest log-odds over them with the category-buyer term (R_bought), less the
-    cost of leaving us, so their chance to switch is at most F / (1 + F) with F = R_bought * exp(-(switching_cost
-    + stay_loyalty * L)), raised by a relative 1e-6 (the rounding of exp of a sum against a product of exps is
-    about 1e-15). With u at or above it `_pick` keeps them with us too; everyone else is decided exactly.
+    The bound of `_deciders` for our customers: one who heard nothing about a rival this tick and bought none (a
+    category buyer for every rival) has, for every rival, at most the largest log-odds of a category buyer's rule
+    for it (`_buyer_tops`; their sum of exps R_buyer), less the cost of leaving us, so their chance to switch is at
+    most F / (1 + F) with F = R_buyer * exp(-(switching_cost + stay_loyalty * L)), raised by a relative 1e-6 (the
+    rounding of exp of a sum against a product of exps is about 1e-15). With u at or above it `_pick` keeps them
+    with us too; everyone else is decided exactly.
     """
     keep = _special(market, mt)[customers]
     rest = np.flatnonzero(~keep)  # positions, not `customers[~keep]`: see `_deciders`
@@ -654,26 +720,55 @@ def _switch_deciders(
     return keep
 
 
+def category_buyer_logit(
+    pop: Population, lev: Levers, sc: Scenario, brand: float, idx: np.ndarray, reference_price: float
+) -> np.ndarray:
+    """Our log-odds for category buyers idx who never bought ours (a rival's customers and its lapsed buyers).
+
+    The rule a category buyer weighs every brand they do not use by: the category buyer's intercept
+    (`purchase.adoption.intercept + competition.category_buyer`, -6 by default, win-back's) plus
+    `purchase.winback.loyalty` x their loyalty target for the brand, step 7's `L* = wV V + wS S + wT T + wA A + wB B`
+    with E for S (they have not tried it: a rival's view stands for both), less the price term; `adoption_boost` as
+    our adoption has it. So a brand they know well and think well of is as likely a choice as one they bought and
+    liked (win-back, with the loyalty they kept), and the brand's reputation, their attachment and their views keep
+    acting on experienced buyers: double jeopardy's stationary shares (Ehrenberg, Goodhardt & Barwise 1990; the
+    Dirichlet model, Goodhardt, Ehrenberg & Chatfield 1984: a buyer's propensities toward brands are stable, the
+    same for brands tried and not). Before 2026-12-04: our adoption log-odds plus `category_buyer`.
+    """
+    a, wb, w = sc.purchase.adoption, sc.purchase.winback, sc.loyalty.weights
+    target = w.value * perceived_value(pop, lev, sc, idx)
+    target += w.satisfaction * pop.E[idx]
+    target += w.trust * pop.T[idx]
+    target += w.attachment * pop.A[idx]
+    target += w.brand * brand
+    logit = a.intercept + sc.competition.category_buyer + wb.loyalty * target + _at(lev.adoption_boost, idx)
+    gap = price_gap(lev, sc, reference_price)
+    if gap:
+        logit -= sc.purchase.price_response * gap * pop.price_sensitivity[idx]
+    return logit
+
+
 def choose(
     pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, u: np.ndarray,
     aware: np.ndarray, logit_adopt: np.ndarray, churned: np.ndarray, logit_back: np.ndarray, reference_price: float,
-    candidates: np.ndarray | None = None,
+    brand: float, candidates: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Everyone in the market who does not use ours chooses among ours and the rivals they know, or stays put.
 
-    Ours has this tick's adoption log-odds (`logit_adopt`, for AWARE prospects with a need, plus
-    `competition.category_buyer` for those who buy a rival or lapsed from one) or win-back log-odds (`logit_back`,
-    CHURNED); each rival its `rival_utility`. A rival's customer weighs the others against staying with it
-    (switching cost and stay_loyalty x their loyalty to it). Returns (adopters, returners) of ours; rival purchases
-    are recorded. `candidates` (bool per person, from `can_buy`): only they can buy; `aware` need hold only the
-    candidates.
+    Ours has this tick's adoption log-odds (`logit_adopt`, for AWARE prospects with a need), `category_buyer_logit`
+    for those of them who buy a rival or lapsed from one (`brand`: our reputation this tick), or win-back log-odds
+    (`logit_back`, CHURNED); each rival its `rival_utility`. A rival's customer weighs the others against staying
+    with it (switching cost and stay_loyalty x their loyalty to it). Returns (adopters, returners) of ours; rival
+    purchases are recorded. `candidates` (bool per person, from `can_buy`): only they can buy; `aware` need hold
+    only the candidates.
     """
     comp, n = sc.competition, pop.n
     focal = np.full(n, -np.inf)
-    # A prospect of ours who buys a rival, or bought one and lapsed, buys in the category: the same term the rivals'
-    # rows give everyone who has bought (`bought` below). Before 2026-12-04 a rival's lapsed buyers lacked it for
-    # ours only.
-    focal[aware] = logit_adopt + comp.category_buyer * ((market.rival[aware] > 0) | (market.last_brand[aware] > 0))
+    focal[aware] = logit_adopt
+    # A prospect of ours who buys a rival, or bought one and lapsed, buys in the category: the rule the rivals' rows
+    # give every category buyer for a brand they never bought (`bought` below).
+    buyers = aware[(market.rival[aware] > 0) | (market.last_brand[aware] > 0)]
+    focal[buyers] = category_buyer_logit(pop, lev, sc, brand, buyers, reference_price)
     focal[churned] = logit_back
     in_market = pop.need & (pop.status != CUSTOMER) & ((pop.status != UNAWARE) | (market.knows > 0))
     if mt.switched is not None:
@@ -734,16 +829,18 @@ def _deciders(
 ) -> np.ndarray:  # fmt: skip
     """The people of `pool` whose choice can be a purchase: the others' answer is the reference option ("none").
 
-    A person who uses no rival, lapsed from none and heard nothing about one this tick ("plain") has, for every
-    rival, the log-odds of `rival_utility` with no WOM term and no win-back row: each of its terms is at most its
-    largest over the plain (view), or at the ends of psi's range [0, 1] (value, price), with the category-buyer
-    term for those who have bought in the category. So R, the sum of exp(largest log-odds) over the rivals, bounds
-    theirs, and their probability of buying anything, S / (1 + S) with S = exp(focal) + the rivals' terms, is at
-    most (exp(focal) + R) / (1 + exp(focal) + R), raised by a relative 1e-6 (far above the rounding of the terms:
-    about 1e-15 in float64; the float32 view term is rounded here as it is per person). A plain person whose uniform is
-    at or above that picks the reference option in `_pick` too, so leaving them out changes no number; everyone
-    else is decided exactly. As `fast._adoption_ceiling` does for our adoption. Those this keeps are then bounded
-    again with their own views in place of the largest (`_own_view_bound`), from the views already gathered.
+    A person who uses no rival, lapsed from none, bought none and heard nothing about one this tick ("plain") has,
+    for every rival, no win-back row: a prospect of the category (bought nothing, ours neither) the prospect's
+    log-odds of `rival_utility`, each of its terms at most its largest over the plain (view), at the ends of psi's
+    range [0, 1] (value, price) or 0 (a doubt's WOM term, with `adoption.wom` >= 0: `_rival_tops`); a buyer of ours
+    the category buyer's rule, at most `_buyer_tops`. So R (R_new, R_buyer), the sum of exp(largest log-odds) over
+    the rivals, bounds theirs, and their probability of buying anything, S / (1 + S) with S = exp(focal) + the
+    rivals' terms, is at most (exp(focal) + R) / (1 + exp(focal) + R), raised by a relative 1e-6 (far above the
+    rounding of the terms: about 1e-15 in float64; the float32 view term is rounded here as it is per person). A
+    plain person whose uniform is at or above that picks the reference option in `_pick` too, so leaving them out
+    changes no number; everyone else is decided exactly. As `fast._adoption_ceiling` does for our adoption. The
+    prospects this keeps are then bounded again with their own views in place of the largest (`_own_view_bound`),
+    from the views already gathered (a buyer's rows have no view term of the prospect's kind: R_buyer stands).
     """
     if not pool.size or not pop.price_sensitivity.size:
         return pool
@@ -758,14 +855,15 @@ def _deciders(
         return pool
     bought = (market.last_brand[plain] == OURS) | pop.experienced[plain]
     ours = np.exp(np.minimum(focal[plain], 50.0))
-    f = ours + np.where(bought, max(bound.r_bought, bound.r_new), bound.r_new)
+    f = ours + np.where(bought, bound.r_buyer, bound.r_new)
     u_plain = u[plain]
     below = u_plain < f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
-    # Then, for those this keeps, the same bound with each one's own views: the largest view over the plain is
-    # set by a few (about 0.8 against a median of 0.25 mid-run at 1M), so it keeps about four times too many. It
-    # reads only what was gathered above; a per-person bound that gathers anew costs what deciding exactly does.
-    near = np.flatnonzero(below)
-    f = ours[near] + _own_view_bound(bound, sc, near, sc.competition.category_buyer * bought[near])
+    # Then, for the prospects of the category this keeps, the same bound with each one's own views: the largest
+    # view over the plain is set by a few (about 0.8 against a median of 0.25 mid-run at 1M), so it keeps about four
+    # times too many. It reads only what was gathered above; a per-person bound that gathers anew costs what
+    # deciding exactly does. (A category buyer's rows do not have the view terms it bounds: R_buyer stands.)
+    near = np.flatnonzero(below & ~bought)
+    f = ours[near] + _own_view_bound(bound, sc, near, 0.0)
     below[near] = u_plain[near] < f / (1.0 + f) * (1.0 + 1e-6) + 1e-300
     keep[rest] = below
     return pool[np.flatnonzero(keep)]
@@ -779,12 +877,12 @@ def _staying_users(
     out of the market before `_deciders`).
 
     A customer of rival c who heard nothing about a rival this tick and has no win-back row for another rival
-    (bought none but c) has, for each other rival j, at most its largest log-odds over them with
-    the category-buyer term (`_plain_rival_terms`), and ours its exact focal log-odds; every option costs them
-    stay = switching_cost + stay_loyalty * their loyalty to c. So their chance to leave c is at most F / (1 + F),
-    F = (exp(focal) + sum over j != c of exp(largest log-odds of j)) * exp(-stay), raised by the relative 1e-6 of
-    `_deciders`. `_pick` caps each log-odds at 50 after the stay cost, which only lowers a term; a focal above 50
-    is left to the exact choice. With u at or above the bound they pick the reference option there too.
+    (bought none but c) has, for each other rival j, at most the largest log-odds of a category buyer's rule for it
+    (`_buyer_tops`), and ours its exact focal log-odds (`category_buyer_logit` for who never bought ours); every
+    option costs them stay = switching_cost + stay_loyalty * their loyalty to c. So their chance to leave c is at
+    most F / (1 + F), F = (exp(focal) + sum over j != c of exp(largest log-odds of j)) * exp(-stay), raised by the
+    relative 1e-6 of `_deciders`. `_pick` caps each log-odds at 50 after the stay cost, which only lowers a term; a
+    focal above 50 is left to the exact choice. With u at or above the bound they pick the reference option there too.
 
     Among the users at the start of the tick (the only rivals' customers in the market: our switchers are out of
     it), with the loyalty step 3 computed for them (`MarketTick.loyalty`: who heard nothing has the same views).
@@ -797,13 +895,13 @@ def _staying_users(
     sure &= ~_heard_any(mt, pop.n)[users]
     at = np.flatnonzero(sure)
     users, code, loyal, ours = users[at], code[at].astype(np.int64), mt.loyalty[at], ours[at]
-    # Views are in [0, 1] (each update moves them within it), so 1 bounds every view term here without a gather;
-    # among rivals' customers someone's view of each rival is about 1 anyway (measured), so it is no looser.
-    tops = _rival_tops(pop, market, lev, sc, mt, None, reference_price) if users.size else None
+    # Views, trusts and attachments are in [0, 1] (each update moves them within it), so the buyer's rule is bounded
+    # at their ends without a gather.
+    tops = _buyer_tops(market, lev, sc, reference_price) if users.size else None
     if tops is None:
         return np.zeros(0, dtype=np.intp)
     comp = sc.competition
-    terms = np.exp(tops + comp.category_buyer)
+    terms = np.exp(tops)
     if not np.isfinite(terms).all():
         return np.zeros(0, dtype=np.intp)
     others = np.array([terms[np.arange(terms.size) != c].sum() for c in range(terms.size)])  # rivals but c
@@ -831,10 +929,10 @@ def can_buy(
 
     The bound of `_deciders` with one number for everyone: a person who is not special there, has never bought
     (not experienced, not a lapsed customer of ours, not CHURNED: win-back log-odds) and heard nothing about ours
-    has focal log-odds at most `focal_hi` and no category-buyer term, so their chance to buy anything is at most
-    C = F / (1 + F), F = exp(focal_hi) + R (raised by the same relative 1e-6). With u >= C they pick the reference
-    option; the fast tick computes our log-odds and the choice only for the others (and for who heard about ours,
-    which it adds).
+    has focal log-odds at most `focal_hi` and the prospect's rows (`_rival_tops`), so their chance to buy anything
+    is at most C = F / (1 + F), F = exp(focal_hi) + R (raised by the same relative 1e-6). With u >= C they pick the
+    reference option; the fast tick computes our log-odds and the choice only for the others (and for who heard
+    about ours, which it adds).
     """
     if not np.isfinite(focal_hi):
         return None
@@ -872,16 +970,47 @@ def _plain_rival_terms(
     pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, plain: np.ndarray,
     reference_price: float,
 ) -> tuple[float, float] | None:  # fmt: skip
-    """(R_new, R_bought): the sum over rivals of exp(the largest log-odds of buying it) for the `plain` people
-    (index array, bool mask or slice(None) for everyone), without and with the category-buyer term; None where a
-    term is not finite."""
+    """(R_new, R_buyer): the sum over rivals of exp(the largest log-odds of buying it) for the `plain` people
+    (index array, bool mask or slice(None) for everyone) who bought nothing in the category (the adoption terms),
+    and for those who did (a category buyer's rule, `_buyer_tops`); None where a term is not finite."""
     tops = _rival_tops(pop, market, lev, sc, mt, plain, reference_price)
-    if tops is None:
+    buyer_tops = _buyer_tops(market, lev, sc, reference_price)
+    if tops is None or buyer_tops is None:
         return None
-    buyer = sc.competition.category_buyer
-    r_new = sum(float(np.exp(min(top, 50.0))) for top in tops)
-    r_bought = sum(float(np.exp(min(top + buyer, 50.0))) for top in tops)
-    return r_new, r_bought
+    return _exp_sum(tops), _exp_sum(buyer_tops)
+
+
+def _exp_sum(tops: np.ndarray) -> float:
+    """The sum over rivals of exp(log-odds), each capped at 50 before exp as `_pick` caps."""
+    return sum(float(np.exp(min(top, 50.0))) for top in tops)
+
+
+def _buyer_tops(market: Market, lev: Levers, sc: Scenario, reference_price: float) -> np.ndarray | None:
+    """(K,): each rival's largest log-odds under a category buyer's rule for a rival never bought
+    (`rival_utility`), over anyone; None where not finite.
+
+    `adoption.intercept + category_buyer + winback.loyalty * L* - price term`, L* = `loyalty_target`: its view, trust
+    and attachment terms each at the end of [0, 1] that is largest for the sign of the product (the upper end raised
+    by 1e-6 for a float32 rounding above 1), value and price at the ends of psi's range [0, 1], the reputation
+    exact; then L* at the end of its range that is largest for the sign of `winback.loyalty`.
+    """
+    a, wb, w = sc.purchase.adoption, sc.purchase.winback, sc.loyalty.weights
+    intercept = a.intercept + sc.competition.category_buyer
+    psi_ends = (0.0, 1.0)
+    states_lo = sum(min(coef * (1.0 + 1e-6), 0.0) for coef in (w.satisfaction, w.trust, w.attachment))
+    states_hi = sum(max(coef * (1.0 + 1e-6), 0.0) for coef in (w.satisfaction, w.trust, w.attachment))
+    tops = np.full(market.k, -np.inf)
+    for c, rl in enumerate(lev.rivals, start=1):
+        weighted = sc.purchase.value_price_weight * (1.0 - rl.price)
+        values = [w.value * float(np.clip(rl.quality + weighted * p, 0.0, 1.0)) for p in psi_ends]
+        brand = w.brand * float(market.reputation[c - 1])
+        target_lo, target_hi = min(values) + states_lo + brand, max(values) + states_hi + brand
+        gap = price_gap(_priced(lev, rl.price), sc, reference_price)
+        price_hi = max(-sc.purchase.price_response * gap * p for p in psi_ends) if gap else 0.0
+        tops[c - 1] = intercept + max(wb.loyalty * target_lo, wb.loyalty * target_hi) + price_hi
+        if not np.isfinite(tops[c - 1]):
+            return None
+    return tops
 
 
 @dataclass
@@ -890,7 +1019,7 @@ class _PlainBound:
     and trusts gathered for the largest (one row per rival each, aligned with the people) and the other terms."""
 
     r_new: float
-    r_bought: float
+    r_buyer: float
     views: list[np.ndarray]
     trusts: list[np.ndarray]
     view_free: np.ndarray  # (K,): `_rival_tops` without the view and trust terms
@@ -914,10 +1043,10 @@ def _plain_bound(
     )
     if not np.isfinite(tops).all():
         return None
-    buyer = sc.competition.category_buyer
-    r_new = sum(float(np.exp(min(top, 50.0))) for top in tops)
-    r_bought = sum(float(np.exp(min(top + buyer, 50.0))) for top in tops)
-    return _PlainBound(r_new, r_bought, views, trusts, view_free)
+    buyer_tops = _buyer_tops(market, lev, sc, reference_price)
+    if buyer_tops is None:
+        return None
+    return _PlainBound(_exp_sum(tops), _exp_sum(buyer_tops), views, trusts, view_free)
 
 
 def _own_view_bound(
@@ -929,7 +1058,8 @@ def _own_view_bound(
     The bound of `_plain_rival_terms` with each one's own view and trust in place of the largest over the plain
     (each term as `rival_utility` computes it, a float32 product added in float64; value and price at the ends of
     psi's range; a rival they do not know counted too, so it stays a bound). `shift`: what the caller adds to each
-    rival's log-odds (the category-buyer term). It reads only the rows `bound` gathered: no gather from (K, N).
+    rival's log-odds (0 for the category's prospects `_deciders` bounds). It reads only the rows `bound` gathered:
+    no gather from (K, N).
     """
     a = sc.purchase.adoption
     total = np.zeros(at.size)
@@ -946,19 +1076,22 @@ def _rival_tops(
     pop: Population, market: Market, lev: Levers, sc: Scenario, mt: MarketTick, people: np.ndarray | slice | None,
     reference_price: float, with_view: bool = True,
 ) -> np.ndarray | None:  # fmt: skip
-    """(K,): each rival's largest log-odds of `rival_utility` over `people` (index array, bool mask or slice(None)
-    for everyone) without the
-    category-buyer, WOM and win-back terms (-inf for a rival none of them has a view of); None where not finite.
+    """(K,): each rival's largest log-odds of `rival_utility`'s prospect row over `people` (index array, bool mask or
+    slice(None) for everyone) who heard nothing about it this tick (-inf for a rival none of them has a view of);
+    None where not finite. Category buyers' and win-back rows are not these (`_buyer_tops` bounds the first).
 
     Each term at its largest: the view and the trust each at its largest over the people (float32, rounded as each
     person's term is; `people` None: the largest possible, 1, raised by 1e-6 for a float32 rounding above 1),
-    value and price at the ends of psi's range [0, 1]. `with_view` False: without the view and trust terms
-    (`_own_view_bound` adds each person's own).
+    value and price at the ends of psi's range [0, 1], a doubt's WOM term at its largest. `with_view` False: without
+    the view and trust terms (`_own_view_bound` adds each person's own).
     """
     a = sc.purchase.adoption
     # Price sensitivity lies in [0, 1] (drawn clipped to it, a people file's values checked against it:
     # population.draw_unit, scenario.people), so its ends bound the value and price terms without a pass over N.
     psi_lo, psi_hi = 0.0, 1.0
+    # A doubt's WOM term, tanh(-doubt) in (-1, 0], only lowers the log-odds when `adoption.wom` >= 0 (0 is its
+    # largest); with a negative coefficient it adds less than -wom.
+    doubt_hi = max(-a.wom, 0.0)
     tops = np.full(market.k, -np.inf)
     for c, rl in enumerate(lev.rivals, start=1):
         view_hi, nobody = 0.0, False  # the expectation and trust terms, each at its largest
@@ -979,7 +1112,7 @@ def _rival_tops(
         value_hi = max(a.value * float(np.clip(rl.quality + w * p, 0.0, 1.0)) for p in (psi_lo, psi_hi))
         gap = price_gap(_priced(lev, rl.price), sc, reference_price)
         price_hi = max(-sc.purchase.price_response * gap * p for p in (psi_lo, psi_hi)) if gap else 0.0
-        tops[c - 1] = a.intercept + view_hi + a.brand * market.reputation[c - 1] + value_hi + price_hi
+        tops[c - 1] = a.intercept + view_hi + a.brand * market.reputation[c - 1] + value_hi + price_hi + doubt_hi
         if not np.isfinite(tops[c - 1]):
             return None
     return tops
@@ -1211,6 +1344,7 @@ class Choice:
     mt: MarketTick
     u: np.ndarray  # the purchase stream's uniform (ours and a rival are one choice for someone not using ours)
     reference_price: float
+    brand: float  # our reputation this tick (`category_buyer_logit`)
     candidates: np.ndarray | None = None  # set by `can_buy` (the fast tick): who can buy anything this tick
 
     def can_buy(self, focal_hi: float) -> np.ndarray | None:
@@ -1223,4 +1357,4 @@ class Choice:
 
     def choose(self, aware, logit_adopt, churned, logit_back) -> tuple[np.ndarray, np.ndarray]:
         return choose(self.pop, self.market, self.lev, self.sc, self.mt, self.u, aware, logit_adopt, churned,
-                      logit_back, self.reference_price, self.candidates)  # fmt: skip
+                      logit_back, self.reference_price, self.brand, self.candidates)  # fmt: skip

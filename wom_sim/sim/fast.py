@@ -141,7 +141,7 @@ class FastTick:
             comp.advertise_rivals(market, lev, sc, cs.random(out=b))
             comp.talk_rivals(graph, pop, market, lev, sc, mt, self.deliver)
             u_purchase = streams["purchase"].random(out=a)
-            choice = comp.Choice(pop, market, lev, sc, mt, u_purchase, reference_price)
+            choice = comp.Choice(pop, market, lev, sc, mt, u_purchase, reference_price, brand)
         else:
             u_purchase = streams["purchase"].random(out=a)
         customers, buyers = self.purchase(pop, lev, sc, brand, u_purchase, st, reference_price, choice)

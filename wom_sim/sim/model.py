@@ -279,7 +279,7 @@ class WomModel(mesa.Model):
             comp.advertise_rivals(market, lev, sc, cs.random(n))
             comp.talk_rivals(self.graph, pop, market, lev, sc, mt)
             u_purchase = g["purchase"].random(n)
-            choice = comp.Choice(pop, market, lev, sc, mt, u_purchase, self.reference_price)
+            choice = comp.Choice(pop, market, lev, sc, mt, u_purchase, self.reference_price, self.brand)
         else:
             u_purchase = g["purchase"].random(n)
         dyn.purchase(pop, lev, sc, self.brand, u_purchase, st, self.reference_price, choice)

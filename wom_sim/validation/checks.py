@@ -671,3 +671,31 @@ def competition_rival_price_cut(lab: Lab, params: dict[str, Any]) -> list[Part]:
                  math.nan, len(low)), r_low, r_high, "{:.2f}",
                  f"{r_low:g} to {r_high:g} ({hi_psi / lo_psi:g} = proportional)"),
     ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------- F32 (issue 15)
+def _weekly_retention(metrics: pd.DataFrame, rival: str, first: int) -> float:
+    """A rival's weekly retention from tick `first` on: mean of 1 - lost / customers of the tick before."""
+    customers = metrics[f"rival_{rival}_customers"].to_numpy(dtype=float)
+    lost = metrics[f"rival_{rival}_lost"].to_numpy(dtype=float)
+    before, gone = customers[first - 1 : -1], lost[first:]
+    held = before > 0
+    return float(np.mean(1.0 - gone[held] / before[held])) if held.any() else math.nan
+
+
+@check("competition_double_jeopardy")
+def competition_double_jeopardy(lab: Lab, params: dict[str, Any]) -> list[Part]:
+    """F32: of two rivals alike but in size and ads, the larger keeps more buyers, and they are no less loyal."""
+    larger, smaller = params["brands"]
+    first, tolerance = int(params["retention_from"]), float(params["retention_tolerance"])
+    runs = lab.runs(arm(lab, "f32_double_jeopardy", params["scenario"]), int(params["replications"]))
+    sizes, gaps = [], []
+    for r in runs:
+        last = r.metrics.iloc[-1]
+        sizes.append(ratio(last[f"rival_{larger}_customers"], last[f"rival_{smaller}_customers"]))
+        gaps.append(_weekly_retention(r.metrics, larger, first) - _weekly_retention(r.metrics, smaller, first))
+    return [
+        above(f"{larger} / {smaller} customers at the end", mean_ci(sizes), 1.0, "> 1, significant", "{:.2f}"),
+        above(f"weekly retention from tick {first}, {larger} - {smaller}", mean_ci(gaps), -tolerance,
+              f"> -{tolerance:g}, significant (not lower)", "{:+.4f}"),
+    ]  # fmt: skip
