@@ -192,8 +192,8 @@ BLAS_DOT_ONE_THREAD = 10_000
 
 
 @functools.cache
-def _blas_threads() -> int | None:
-    """Threads numpy's OpenBLAS splits a long dot product over; None if not known (another BLAS, another CPU)."""
+def _blas_threads_getter():
+    """numpy's OpenBLAS's `get_num_threads`; None if not found (another BLAS, another CPU)."""
     if platform.machine().lower() not in ("x86_64", "amd64"):
         return None
     try:
@@ -205,8 +205,15 @@ def _blas_threads() -> int | None:
         get = getattr(lib, name, None)
         if get is not None:
             get.restype = ctypes.c_int
-            return int(get())
+            return get
     return None
+
+
+def _blas_threads() -> int | None:
+    """Threads numpy's OpenBLAS splits a long dot product over now (a limit set at run time included); None if
+    not known."""
+    get = _blas_threads_getter()
+    return int(get()) if get is not None else None
 
 
 def _dot(x: np.ndarray, y: np.ndarray) -> float:
