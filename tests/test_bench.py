@@ -77,6 +77,23 @@ def test_result_round_trips_through_json(result):
     assert bench.size_rows(again) == bench.size_rows(result) and bench.target_rows(again) == bench.target_rows(result)
 
 
+def test_the_huge_run_is_a_target_row_that_passes_only_when_it_completes_at_ten_million(result):
+    # `--huge` adds one end-to-end run of ten million people (minutes): judged here on made-up runs.
+    def rows(run: bench.EndToEnd) -> list[dict[str, str]]:
+        again = bench.BenchResult.from_json(bench.BenchResult(**{**vars(result), "huge": run}).to_json())
+        assert again.huge == run
+        return [row for row in bench.target_rows(again) if "completes" in row["target"]]
+
+    done = bench.EndToEnd(bench.HUGE_N, 52, "wom-sim run", 300.0, 290.0, 9_100.0, 0)
+    [row] = rows(done)
+    assert row["result"] == "PASS" and "300 s wall" in row["measured"] and "9.1 GB" in row["measured"]
+    [row] = rows(bench.EndToEnd(bench.HUGE_N, 52, "wom-sim run", 30.0, 29.0, 9_100.0, -9, "Killed"))
+    assert row["result"] == "MISS" and "Killed" in row["measured"]
+    [row] = rows(bench.EndToEnd(20_000, 52, "wom-sim run", 3.0, 2.9, 300.0, 0))  # a smaller run judges nothing
+    assert row["result"] == "n/a"
+    assert not [row for row in bench.target_rows(result) if "completes" in row["target"]]  # not asked for
+
+
 def test_profile_covers_the_steps_of_the_tick(result):
     profile = result.sizes[-1].profile
     for step in STEPS:

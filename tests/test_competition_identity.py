@@ -17,6 +17,9 @@ Re-recorded for a model change (2026-12-04): a rival follows the focal brand's r
 as ours, a lived history for its initial customers, trust, loyalty and attachment per person and rival, win-back
 for everyone who bought it, the category-buyer term for ours, talk by its lapsed buyers), so an identical rival
 holds half the market at every horizon (docs/model.md, Competition, Checks); the digest adds the new arrays.
+Re-recorded (2026-12-04) for the CLV column alone: the sBG fit is polished by Newton's method and kept to 9
+significant digits (economics.sbg_fit), as TNC's stopping point moved with the machine (the digests recorded on
+one machine failed on another, with every other column and array the same).
 """
 
 from __future__ import annotations
@@ -56,10 +59,10 @@ CASES = {
     "price_match": (bundled_path("competitor_price_match"), {"network.n": 1500, "ticks": 40}, 6),
 }
 RECORDED = {
-    "two_rivals": "0db90c7b64a857a3",
-    "crisis": "bdf1b59b4f84c6c5",
-    "launch_race": "ff512e828d974878",
-    "price_match": "cf9460e84aa09d61",
+    "two_rivals": "8571c845412cca93",
+    "crisis": "c30ce139ac7bb661",
+    "launch_race": "34effa26967d1af7",
+    "price_match": "1a5ef5d89354ab13",
 }
 
 

@@ -1,5 +1,7 @@
 """Developer tool: writes docs/cookbook.md from runs/cookbook.json (made by cookbook_data.py) and a few more
-paired comparisons, all with `wom_sim.compare` (five replications, replication seeds of base seed 1)."""
+paired comparisons, all with `wom_sim.compare` (five replications, replication seeds of base seed 1), then appends
+the sections other tools write beside it: cookbook_market.py (competition, crm_market) and cookbook_levers.py. Each
+of those runs on its own; run it before this tool when its numbers are to be refreshed."""
 
 import functools
 import json
@@ -337,9 +339,10 @@ and KOL fees included), the unanswered one by {prof["product_crisis"]:+,.0f}, th
 {prof["product_crisis_mishandled"]:+,.0f}.
 """)
 
-# Competition scenarios (issue 15): a hand-written section with its own measured numbers, kept beside this tool.
+# Competition scenarios (issue 15): written by cookbook_market.py (its own comparisons), kept beside this tool.
 out.append((ROOT / "experiments" / "tools" / "cookbook_competition.md").read_text(encoding="utf-8"))
 # Levers from the source reports (issue 15, item 8): written by cookbook_levers.py, kept beside this tool.
 out.append((ROOT / "experiments" / "tools" / "cookbook_levers.md").read_text(encoding="utf-8"))
+# Starting from your customer data (crm_market): written by cookbook_market.py too.
 out.append((ROOT / "experiments" / "tools" / "cookbook_crm.md").read_text(encoding="utf-8"))
 (ROOT / "docs" / "cookbook.md").write_text("\n".join(out), encoding="utf-8")

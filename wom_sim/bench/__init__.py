@@ -32,6 +32,7 @@ from wom_sim.bench.run import end_to_end, machine_info, measure_size_isolated, r
 from wom_sim.bench.tables import (
     E2E_N,
     E2E_TICKS,
+    HUGE_N,
     SIZE_COLUMNS,
     TARGET_COLUMNS,
     THROUGHPUT_COLUMNS,
@@ -51,6 +52,7 @@ __all__ = [
     "DEFAULT_SIZES",
     "E2E_N",
     "E2E_TICKS",
+    "HUGE_N",
     "PROFILE_TICKS",
     "QUICK_SIZES",
     "REFERENCE_MAX_N",

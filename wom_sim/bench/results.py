@@ -186,6 +186,7 @@ class BenchResult:
     meta: dict[str, Any]
     runs: list[list[SizeResult]] = field(default_factory=list)  # every run of every size, as measured
     throughput: Throughput | None = None  # runs per minute through the experiment executor (`bench.throughput`)
+    huge: EndToEnd | None = None  # the 10-million-person run of `--huge` (`tables.HUGE_N`), if asked for
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
@@ -201,4 +202,5 @@ class BenchResult:
             meta=data["meta"],
             runs=[[SizeResult(**s) for s in series] for series in data.get("runs", [])],
             throughput=Throughput(**data["throughput"]) if data.get("throughput") else None,
+            huge=EndToEnd(**data["huge"]) if data.get("huge") else None,
         )

@@ -1,5 +1,6 @@
 """The benchmark series: every size in a fresh subprocess (so its peak RSS is its own), repeated if asked, then
-one end-to-end `wom-sim run` of a million people for 52 ticks, timed on the wall clock as its target is.
+one end-to-end `wom-sim run` of a million people for 52 ticks, timed on the wall clock as its target is (and,
+asked for with `--huge`, one of ten million people).
 """
 
 from __future__ import annotations
@@ -134,9 +135,11 @@ def run_benchmark(
     throughput_rounds: int = THROUGHPUT_ROUNDS,
     throughput_n: int = THROUGHPUT_N,
     throughput_ticks: int = THROUGHPUT_TICKS,
+    huge_n: int | None = None,
 ) -> BenchResult:
     """Measure every size (each in its own subprocess), then the end-to-end run, then (`throughput_runs` > 0) runs
-    per minute through the experiment executor with 1 and 2 workers; see the module docstring.
+    per minute through the experiment executor with 1 and 2 workers; see the module docstring. `huge_n`: also one
+    end-to-end run of that many people for `e2e_ticks` ticks (`--huge`: ten million), once, whatever `repeat` is.
 
     With `repeat` > 1 the whole series runs that many times, one after the other (so a burst of load on a shared
     machine hits one run of each size, not every run of one size), and the tables show medians.
@@ -154,6 +157,8 @@ def run_benchmark(
         "scenario": str(scenario_path or bundled_path("baseline")),
         **machine_info(),
     }
+    with contextlib.suppress(ValueError, OSError, AttributeError):  # the machine's memory, for the --huge row
+        meta["memory_gb"] = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     runs: list[list[SizeResult]] = []
     e2e_runs: list[EndToEnd] = []
     for i in range(repeat):
@@ -179,6 +184,9 @@ def run_benchmark(
         runs.append(series)
         if e2e_n:
             e2e_runs.append(end_to_end(e2e_n, e2e_ticks, scenario_path, progress))
+    huge = None
+    if huge_n:  # once: at ten million people a run takes minutes and most of the machine's memory
+        huge = end_to_end(huge_n, e2e_ticks, scenario_path, progress)
     throughput = None
     if throughput_runs:
         progress(f"throughput: {throughput_runs} runs of {throughput_n:,} people x {throughput_ticks} ticks through "
@@ -187,4 +195,4 @@ def run_benchmark(
                                         scenario_path=scenario_path, seed=seed, progress=progress)  # fmt: skip
     meta["load_after"] = list(os.getloadavg())
     sizes_combined = [combine_runs([series[j] for series in runs]) for j in range(len(sizes))]
-    return BenchResult(sizes_combined, combine_end_to_end(e2e_runs), meta, runs, throughput)
+    return BenchResult(sizes_combined, combine_end_to_end(e2e_runs), meta, runs, throughput, huge)
