@@ -171,3 +171,15 @@ def test_ledger_per_tick_and_cumulative(run):
     assert led["cum_cost_tv"].iloc[-1] == 5000.0
     assert np.allclose(led["cum_cost_service_recovery"], 3.0 * run.metrics["recoveries"].cumsum())
     assert np.allclose(led["cum_profit"], run.metrics["cum_profit"])
+
+
+def test_long_dot_products_give_the_bits_of_numpy_without_blas_threads():
+    # `_dot` cuts a long product into the parts OpenBLAS's threads would sum; it must equal `x @ y` bit for bit
+    # (the CLV of every stored run depends on it), around the one-thread limit and at the weekly lifetime's length.
+    from wom_sim.sim.economics import BLAS_DOT_ONE_THREAD, _dot
+
+    rng = np.random.default_rng(17)
+    for n in (1, 3480, BLAS_DOT_ONE_THREAD, BLAS_DOT_ONE_THREAD + 1, 15_076, 19_999, 20_001, 40_000):
+        for _ in range(20):
+            x, y = rng.random(n) ** rng.uniform(0.1, 8), rng.random(n) * rng.uniform(0.1, 1e3)
+            assert _dot(x, y) == float(x @ y)

@@ -334,3 +334,28 @@ def test_a_changed_spec_is_warned_about_before_the_first_run(tmp_path):
     assert result.exit_code == 0, result.output
     warning = result.stderr.index("warning: ")
     assert "spec changed" in result.stderr[warning:] and warning < result.stderr.index("replications:")
+
+
+def test_a_part_table_is_the_one_from_pandas_gives(tmp_path):
+    # The store converts a part with the schema of the first part of the same layout; the file must be the one
+    # `pa.Table.from_pandas` would give, byte for byte, NaN as null included.
+    import io
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from wom_sim.experiment.store import _arrow_table
+
+    scenario = resolve_scenario("baseline", {"network.n": 300, "ticks": 6})
+    for seed in replication_seeds(5, 3):
+        frame = runner.run_task(make_task(scenario, seed))
+        frame.loc[2, "brand"] = np.nan
+        want, got = pa.Table.from_pandas(frame, preserve_index=False), _arrow_table(frame)
+        assert got.equals(want) and got.schema.metadata == want.schema.metadata
+        blobs = []
+        for table in (want, got):
+            buffer = io.BytesIO()
+            pq.write_table(table, buffer)
+            blobs.append(buffer.getvalue())
+        assert blobs[0] == blobs[1]

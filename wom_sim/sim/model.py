@@ -377,6 +377,9 @@ class WomModel(mesa.Model):
         return self._views[index]
 
 
+_FLAGS = frozenset({bool, np.bool_})
+
+
 def _rows_frame(rows: list[dict]) -> pd.DataFrame:
     """The metrics rows as a frame: `METRIC_COLUMNS` first, then the other keys in the order they first appear; NaN
     where a row lacks a key, and 0.0 in the `cost_` columns (a cost not booked in a tick).
@@ -394,7 +397,8 @@ def _rows_frame(rows: list[dict]) -> pd.DataFrame:
         values = [row.get(name, nan) for row in rows]
         arr = np.array(values)
         odd = arr.dtype.kind not in "biuf" or (arr.dtype.itemsize != 8 and arr.dtype.kind != "b")
-        if odd or (arr.dtype.kind == "f" and any(isinstance(v, bool | np.bool_) for v in values)):
+        # bool and np.bool_ cannot be subclassed: a set of the cells' types finds them without a Python-level loop.
+        if odd or (arr.dtype.kind == "f" and not _FLAGS.isdisjoint(map(type, values))):
             columns[name] = values  # strings, None, flags with gaps (numpy: 1.0/NaN, pandas: objects): pandas infers
             continue
         if name.startswith("cost_") and arr.dtype.kind == "f":
