@@ -24,6 +24,8 @@ Re-recorded for a model change (2026-12-04, double jeopardy): a person holds a d
 bought, as of ours (`Market.doubt`, step 4's rule), and a category buyer weighs every brand they never bought by
 win-back's form with their loyalty target for it (`category_buyer_logit`, `rival_utility`), so a larger, more
 advertised rival stays larger (docs/model.md, Competition); the digest adds `doubt`.
+Re-recorded for the CLV column alone when its discounted lifetime became an exactly rounded sum
+(economics.discounted_lifetime: moves of 2e-11, no BLAS, the same bits on every machine).
 """
 
 from __future__ import annotations
@@ -63,10 +65,10 @@ CASES = {
     "price_match": (bundled_path("competitor_price_match"), {"network.n": 1500, "ticks": 40}, 6),
 }
 RECORDED = {
-    "two_rivals": "5589d7c687c3d750",
-    "crisis": "a0f42321d7edd41f",
-    "launch_race": "e6b052c32e86b7be",
-    "price_match": "6e70ae69efedb7a5",
+    "two_rivals": "41a745835762b2f0",
+    "crisis": "39beac8a98a57521",
+    "launch_race": "b6b4db3c071335a1",
+    "price_match": "14ce321d4f704275",
 }
 
 

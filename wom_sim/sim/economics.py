@@ -11,10 +11,7 @@ and discounted. The return on a lever's spend compares two scenarios over replic
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import math
-import platform
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -212,56 +209,13 @@ def discounted_lifetime(alpha: float, beta: float, discount: float, tol: float =
     if not (discount > 0 and alpha == alpha and beta == beta):
         return float("nan")
     t = np.arange(1, int(math.ceil(math.log(tol) / -math.log1p(discount))) + 1, dtype=float)
-    survival = np.cumprod((beta + t - 1.0) / (alpha + beta + t - 1.0))  # S(1), S(2), ...
-    return float(1.0 + _dot(survival, np.exp(-t * math.log1p(discount))))
-
-
-# OpenBLAS's x86-64 dot product runs on one thread up to this length and splits a longer one over all its threads
-# (kernel/x86_64/ddot.c): the parts are `ceil(rest / threads left)` long, each summed by the one-thread kernel, and
-# the results added in order. The weekly discounted lifetime sums 15,076 terms, so each CLV woke the threads, which
-# then spin about 40 ms of CPU waiting for more work (measured: 8 ms in the call, 41-45 ms spinning after it, against
-# 0.6 ms on one thread): most of the CPU per run the CLV had added to a 5,000-person, 104-week run.
-BLAS_DOT_ONE_THREAD = 10_000
-
-
-@functools.cache
-def _blas_threads_getter():
-    """numpy's OpenBLAS's `get_num_threads`; None if not found (another BLAS, another CPU)."""
-    if platform.machine().lower() not in ("x86_64", "amd64"):
-        return None
-    try:
-        lib = ctypes.CDLL(np._core._multiarray_umath.__file__)  # dlsym also searches the BLAS it links
-    except (OSError, AttributeError):
-        return None
-    for name in ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads", "openblas_get_num_threads64_",
-                 "openblas_get_num_threads"):  # fmt: skip
-        get = getattr(lib, name, None)
-        if get is not None:
-            get.restype = ctypes.c_int
-            return get
-    return None
-
-
-def _blas_threads() -> int | None:
-    """Threads numpy's OpenBLAS splits a long dot product over now (a limit set at run time included); None if
-    not known."""
-    get = _blas_threads_getter()
-    return int(get()) if get is not None else None
-
-
-def _dot(x: np.ndarray, y: np.ndarray) -> float:
-    """`x @ y` (contiguous float arrays) with the same bits, without waking OpenBLAS's threads: a long product is
-    cut into the parts OpenBLAS's threads would sum, each short enough for its one-thread kernel, added in order.
-    Where that split is not known (other BLAS, other CPU, parts too long), plain `x @ y`."""
-    threads, rest = _blas_threads(), x.size
-    if rest <= BLAS_DOT_ONE_THREAD or not threads or threads < 2 or -(-rest // threads) > BLAS_DOT_ONE_THREAD:
-        return float(x @ y)
-    total, start = 0.0, 0
-    for left in range(threads, 0, -1):
-        width = -(-rest // left)
-        total += float(x[start : start + width] @ y[start : start + width])
-        start, rest = start + width, rest - width
-    return total
+    # S(t) / (1 + d)^t by one running product of each tick's retention and discount factor, and the sum exactly
+    # rounded (math.fsum): only IEEE products and quotients, so every machine gets the same bits. (A dot product with
+    # np.exp's factors did not: OpenBLAS splits one of 15,076 terms over its threads, so the sum's order followed the
+    # thread count, and woke a second thread that spun about 40 ms of CPU after each CLV.)
+    factors = (beta + t - 1.0) / (alpha + beta + t - 1.0)
+    factors *= 1.0 / (1.0 + discount)
+    return 1.0 + math.fsum(np.cumprod(factors).tolist())
 
 
 def customer_lifetime_value(table: RetentionTable, gross_margin: float, tick_unit: str,
