@@ -100,6 +100,9 @@ def speed_section(result: BenchResult) -> str:
         lines.append(markdown_table(rivals_rows(result)))
     if result.end_to_end:
         lines.append(f"End to end: `{result.end_to_end.command}` (writes the tables and the dashboard too).\n")
+    if result.huge:
+        lines.append(f"Ten million people (`--huge`): `{result.huge.command}`, once, after the sizes; its wall time "
+                     "on a shared machine measures the neighbours too, its CPU time and peak RSS less so.\n")  # fmt: skip
     tp = result.throughput
     if tp is not None:
         lines += [
